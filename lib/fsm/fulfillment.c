@@ -1,0 +1,62 @@
+/*
+ * The fulfillment machine: one per warehouse per order. Every change is fed
+ * to the order, which aggregates over all fulfillments. The SLA timer
+ * applies `sla_breach` from any state before shipment; once shipped the
+ * event has no row, so a late timer does nothing.
+ */
+#include "orderly/fulfillment.h"
+#include "table.h"
+
+#define S(x) ORDERLY_FULFILLMENT_##x
+#define E(x) ORDERLY_FULFILLMENT_EV_##x
+
+#define STATES(X, F)                                 \
+    X(PENDING,   "pending",   1, FULFILLMENT_SLA)    \
+    X(PICKING,   "picking",   2, NONE)               \
+    X(PICKED,    "picked",    3, NONE)               \
+    X(PACKING,   "packing",   4, NONE)               \
+    X(PACKED,    "packed",    5, NONE)               \
+    X(SHIPPED,   "shipped",   6, NONE)               \
+    F(COMPLETED, "completed")                        \
+    F(CANCELLED, "cancelled")                        \
+    F(FAILED,    "failed")
+
+#define EVENTS(X)                         \
+    X(START_PICKING, "start_picking")     \
+    X(PICKED,        "picked")            \
+    X(START_PACKING, "start_packing")     \
+    X(PACKED,        "packed")            \
+    X(SHIP,          "ship")              \
+    X(COMPLETE,      "complete")          \
+    X(CANCEL,        "cancel")            \
+    X(FAIL,          "fail")              \
+    X(SLA_BREACH,    "sla_breach")
+
+#define CHANGED FX(EMIT_STATUS_CHANGED, NOTIFY_ORDER)
+#define BREACH FX(EMIT_SLA_BREACHED)
+
+#define ROWS(T, A)                                                          \
+    T(PENDING, START_PICKING, NONE, PICKING, CHANGED)                       \
+    T(PENDING, CANCEL,        NONE, CANCELLED, CHANGED)                     \
+    T(PENDING, SLA_BREACH,    PAST_DEADLINE, PENDING, BREACH)               \
+    T(PICKING, PICKED,        NONE, PICKED, CHANGED)                        \
+    T(PICKING, CANCEL,        NONE, CANCELLED, CHANGED)                     \
+    T(PICKING, FAIL,          NONE, FAILED, CHANGED)                        \
+    T(PICKING, SLA_BREACH,    PAST_DEADLINE, PICKING, BREACH)               \
+    T(PICKED,  START_PACKING, NONE, PACKING, CHANGED)                       \
+    T(PICKED,  CANCEL,        NONE, CANCELLED, CHANGED)                     \
+    T(PICKED,  FAIL,          NONE, FAILED, CHANGED)                        \
+    T(PICKED,  SLA_BREACH,    PAST_DEADLINE, PICKED, BREACH)                \
+    T(PACKING, PACKED,        NONE, PACKED, CHANGED)                        \
+    T(PACKING, CANCEL,        NONE, CANCELLED, CHANGED)                     \
+    T(PACKING, FAIL,          NONE, FAILED, CHANGED)                        \
+    T(PACKING, SLA_BREACH,    PAST_DEADLINE, PACKING, BREACH)               \
+    T(PACKED,  SHIP,          NONE, SHIPPED,                                \
+      FX(EMIT_STATUS_CHANGED, NOTIFY_ORDER, FULFILL_RESERVATIONS))          \
+    T(PACKED,  CANCEL,        NONE, CANCELLED, CHANGED)                     \
+    T(PACKED,  FAIL,          NONE, FAILED, CHANGED)                        \
+    T(PACKED,  SLA_BREACH,    PAST_DEADLINE, PACKED, BREACH)                \
+    T(SHIPPED, COMPLETE,      NONE, COMPLETED, CHANGED)
+
+ORDERLY__DEFINE_MACHINE(orderly__fulfillment_machine, ORDERLY_MACHINE_FULFILLMENT,
+                        "fulfillment", PENDING, FAILED, SLA_BREACH);

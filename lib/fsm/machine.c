@@ -1,0 +1,478 @@
+/*
+ * Queries over the declared tables, and their validation. Lookups index the
+ * dense (state x event) table and then walk the guarded alternatives of
+ * that pair; nothing here allocates.
+ */
+#include <string.h>
+
+#include "../core/ctx.h"
+#include "guard.h"
+#include "table.h"
+
+static const struct orderly_machine *const machines[ORDERLY_MACHINE_COUNT + 1] = {
+    [ORDERLY_MACHINE_ORDER] = &orderly__order_machine,
+    [ORDERLY_MACHINE_PAYMENT] = &orderly__payment_machine,
+    [ORDERLY_MACHINE_RESERVATION] = &orderly__reservation_machine,
+    [ORDERLY_MACHINE_FULFILLMENT] = &orderly__fulfillment_machine,
+    [ORDERLY_MACHINE_SHIPMENT] = &orderly__shipment_machine,
+    [ORDERLY_MACHINE_RETURN] = &orderly__return_machine,
+};
+
+static const orderly_guard_input zero_input;
+
+int orderly_machine_count(void)
+{
+    return ORDERLY_MACHINE_COUNT;
+}
+
+int orderly_event_first(void)
+{
+    return ORDERLY_EVENT_FIRST;
+}
+
+int orderly_machine_by_id(const orderly_machine **out, int id)
+{
+    if (out == NULL)
+        return ORDERLY_EINVAL;
+    if (id < 1 || id > ORDERLY_MACHINE_COUNT)
+        return ORDERLY_ENOTFOUND;
+    *out = machines[id];
+    return ORDERLY_OK;
+}
+
+int orderly_machine_by_name(const orderly_machine **out, const char *name)
+{
+    int i;
+
+    if (out == NULL || name == NULL)
+        return ORDERLY_EINVAL;
+    for (i = 1; i <= ORDERLY_MACHINE_COUNT; i++) {
+        if (strcmp(machines[i]->name, name) == 0) {
+            *out = machines[i];
+            return ORDERLY_OK;
+        }
+    }
+    return ORDERLY_ENOTFOUND;
+}
+
+int orderly_machine_get_id(const orderly_machine *m)
+{
+    return m != NULL ? m->id : ORDERLY_EINVAL;
+}
+
+const char *orderly_machine_name(const orderly_machine *m)
+{
+    return m != NULL ? m->name : NULL;
+}
+
+int orderly_machine_initial(const orderly_machine *m)
+{
+    return m != NULL ? m->initial : ORDERLY_EINVAL;
+}
+
+int orderly_machine_state_limit(const orderly_machine *m)
+{
+    return m != NULL ? m->n_states : ORDERLY_EINVAL;
+}
+
+int orderly_machine_event_limit(const orderly_machine *m)
+{
+    return m != NULL ? m->n_events : ORDERLY_EINVAL;
+}
+
+static int valid_state(const orderly_machine *m, int state)
+{
+    return state > 0 && state < m->n_states;
+}
+
+static int valid_event(const orderly_machine *m, int event)
+{
+    return event >= ORDERLY_EVENT_FIRST && event < m->n_events;
+}
+
+const char *orderly_machine_state_name(const orderly_machine *m, int state)
+{
+    if (m == NULL || !valid_state(m, state))
+        return NULL;
+    return m->states[state].name;
+}
+
+const char *orderly_machine_event_name(const orderly_machine *m, int event)
+{
+    if (m == NULL || event < 1 || event >= m->n_events)
+        return NULL;
+    return m->events[event];
+}
+
+int orderly_machine_state_id(int *out, const orderly_machine *m, const char *name)
+{
+    int i;
+
+    if (out == NULL || m == NULL || name == NULL)
+        return ORDERLY_EINVAL;
+    for (i = 1; i < m->n_states; i++) {
+        if (m->states[i].name != NULL && strcmp(m->states[i].name, name) == 0) {
+            *out = i;
+            return ORDERLY_OK;
+        }
+    }
+    return ORDERLY_ENOTFOUND;
+}
+
+int orderly_machine_event_id(int *out, const orderly_machine *m, const char *name)
+{
+    int i;
+
+    if (out == NULL || m == NULL || name == NULL)
+        return ORDERLY_EINVAL;
+    for (i = 1; i < m->n_events; i++) {
+        if (m->events[i] != NULL && strcmp(m->events[i], name) == 0) {
+            *out = i;
+            return ORDERLY_OK;
+        }
+    }
+    return ORDERLY_ENOTFOUND;
+}
+
+static int reject(const orderly_machine *m, int state, int event, int code, orderly_ctx *ctx)
+{
+    if (ctx == NULL)
+        return code;
+    if (code == ORDERLY_EGUARD)
+        return orderly__fail(ctx, code, "guard rejected event '%s' in state '%s' of machine '%s'",
+                             m->events[event], m->states[state].name, m->name);
+    return orderly__fail(ctx, code, "event '%s' is not allowed in state '%s' of machine '%s'",
+                         m->events[event], m->states[state].name, m->name);
+}
+
+/*
+ * The row event takes from state, or NULL with *rc set. Kept small and
+ * branch-light: this is the transition hot path.
+ */
+static const struct orderly__row *lookup(const orderly_machine *m, int state, int event,
+                                         const orderly_guard_input *in, orderly_ctx *ctx,
+                                         int *rc)
+{
+    const struct orderly__row *row, *end;
+    unsigned idx;
+
+    if (m == NULL || !valid_state(m, state) || !valid_event(m, event)) {
+        *rc = orderly__fail(ctx, ORDERLY_EINVAL, "state %d or event %d is not valid for machine '%s'",
+                            state, event, m != NULL ? m->name : "(null)");
+        return NULL;
+    }
+    idx = m->index[state * m->n_events + event];
+    if (idx == 0) {
+        *rc = reject(m, state, event, ORDERLY_ETRANSITION, ctx);
+        return NULL;
+    }
+    row = &m->rows[idx - 1];
+    if (row->guard == ORDERLY_GUARD_NONE)
+        return row;
+    if (in == NULL)
+        in = &zero_input;
+    end = m->rows + m->n_rows;
+    for (; row < end && row->from == state && row->event == event; row++)
+        if (orderly__guard_holds(row->guard, in))
+            return row;
+    *rc = reject(m, state, event, ORDERLY_EGUARD, ctx);
+    return NULL;
+}
+
+static void copy_row(orderly_transition *out, const struct orderly__row *row)
+{
+    int i;
+
+    out->from = row->from;
+    out->event = row->event;
+    out->to = row->to;
+    out->guard = row->guard;
+    out->n_effects = 0;
+    for (i = 0; i < ORDERLY_EFFECT_MAX; i++) {
+        out->effects[i] = row->effects[i];
+        if (row->effects[i] != ORDERLY_EFFECT_NONE)
+            out->n_effects++;
+    }
+}
+
+int orderly_machine_step(orderly_transition *out, const orderly_machine *m, int state, int event,
+                         const orderly_guard_input *in, orderly_ctx *ctx)
+{
+    const struct orderly__row *row;
+    int rc = ORDERLY_OK;
+
+    if (out == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "out is NULL");
+    if ((row = lookup(m, state, event, in, ctx, &rc)) == NULL)
+        return rc;
+    copy_row(out, row);
+    return ORDERLY_OK;
+}
+
+int orderly_machine_next(int *next_out, const orderly_machine *m, int state, int event,
+                         const orderly_guard_input *in, orderly_ctx *ctx)
+{
+    const struct orderly__row *row;
+    int rc = ORDERLY_OK;
+
+    if (next_out == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "next_out is NULL");
+    if ((row = lookup(m, state, event, in, ctx, &rc)) == NULL)
+        return rc;
+    *next_out = row->to;
+    return ORDERLY_OK;
+}
+
+int orderly_machine_can(const orderly_machine *m, int state, int event,
+                        const orderly_guard_input *in, orderly_ctx *ctx)
+{
+    int rc = ORDERLY_OK;
+
+    return lookup(m, state, event, in, ctx, &rc) != NULL ? ORDERLY_OK : rc;
+}
+
+int orderly_machine_allowed(int *events_out, size_t cap, size_t *count_out,
+                            const orderly_machine *m, int state)
+{
+    size_t n = 0;
+    int e;
+
+    if (count_out == NULL || m == NULL || (events_out == NULL && cap > 0))
+        return ORDERLY_EINVAL;
+    if (!valid_state(m, state))
+        return ORDERLY_EINVAL;
+    for (e = ORDERLY_EVENT_FIRST; e < m->n_events; e++) {
+        if (m->index[state * m->n_events + e] == 0)
+            continue;
+        if (n < cap)
+            events_out[n] = e;
+        n++;
+    }
+    *count_out = n;
+    return ORDERLY_OK;
+}
+
+int orderly_machine_is_terminal(const orderly_machine *m, int state)
+{
+    if (m == NULL || !valid_state(m, state))
+        return ORDERLY_EINVAL;
+    return m->states[state].terminal;
+}
+
+int orderly_machine_is_later(const orderly_machine *m, int a, int b)
+{
+    if (m == NULL || !valid_state(m, a) || !valid_state(m, b))
+        return ORDERLY_EINVAL;
+    return m->states[a].rank > m->states[b].rank;
+}
+
+int orderly_machine_is_late(const orderly_machine *m, int state, int event)
+{
+    int i, seen = 0;
+    unsigned rank;
+
+    if (m == NULL || !valid_state(m, state) || !valid_event(m, event))
+        return ORDERLY_EINVAL;
+    if (m->index[state * m->n_events + event] != 0)
+        return 0;
+    rank = m->states[state].rank;
+    for (i = 0; i < m->n_rows; i++) {
+        if (m->rows[i].event != event)
+            continue;
+        seen = 1;
+        if (m->states[m->rows[i].to].rank > rank)
+            return 0;
+    }
+    return seen;
+}
+
+int orderly_machine_state_timer(const orderly_machine *m, int state)
+{
+    if (m == NULL || !valid_state(m, state))
+        return ORDERLY_EINVAL;
+    return m->states[state].timer;
+}
+
+int orderly_machine_transition_count(const orderly_machine *m)
+{
+    return m != NULL ? m->n_rows : ORDERLY_EINVAL;
+}
+
+int orderly_machine_transition_at(orderly_transition *out, const orderly_machine *m, int i)
+{
+    if (out == NULL || m == NULL || i < 0 || i >= m->n_rows)
+        return ORDERLY_EINVAL;
+    copy_row(out, &m->rows[i]);
+    return ORDERLY_OK;
+}
+
+/* ---- validation -------------------------------------------------------- */
+
+static int check_names(const orderly_machine *m, orderly_ctx *ctx)
+{
+    int i, j;
+
+    if (!valid_state(m, m->initial))
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': initial state %d is not valid",
+                             m->name, m->initial);
+    for (i = 1; i < m->n_states; i++) {
+        if (m->states[i].name == NULL)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': state %d has no name",
+                                 m->name, i);
+        for (j = 1; j < i; j++)
+            if (strcmp(m->states[i].name, m->states[j].name) == 0)
+                return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': state name '%s' repeats",
+                                     m->name, m->states[i].name);
+        if (orderly_timer_name(m->states[i].timer) == NULL)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': state '%s' has unknown timer %d",
+                                 m->name, m->states[i].name, m->states[i].timer);
+    }
+    for (i = 1; i < m->n_events; i++) {
+        if (m->events[i] == NULL)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': event %d has no name",
+                                 m->name, i);
+        for (j = 1; j < i; j++)
+            if (strcmp(m->events[i], m->events[j]) == 0)
+                return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': event name '%s' repeats",
+                                     m->name, m->events[i]);
+    }
+    return ORDERLY_OK;
+}
+
+static int check_row(const orderly_machine *m, int i, orderly_ctx *ctx)
+{
+    const struct orderly__row *r = &m->rows[i];
+    int k;
+
+    if (!valid_state(m, r->from) || !valid_state(m, r->to) || !valid_event(m, r->event))
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': row %d uses an invalid id",
+                             m->name, i);
+    if (orderly_guard_name(r->guard) == NULL)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': row %d has unknown guard %d",
+                             m->name, i, r->guard);
+    for (k = 0; k < ORDERLY_EFFECT_MAX; k++)
+        if (orderly_effect_name(r->effects[k]) == NULL)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': row %d has unknown effect %d",
+                                 m->name, i, r->effects[k]);
+    if (m->states[r->from].terminal)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': terminal state '%s' has an exit",
+                             m->name, m->states[r->from].name);
+    return ORDERLY_OK;
+}
+
+/* Rows of one (from, event) are contiguous, distinct in guard, and never mix
+ * an unguarded row with others (it would shadow them). */
+static int check_group(const orderly_machine *m, int first, orderly_ctx *ctx)
+{
+    const struct orderly__row *a = &m->rows[first];
+    int i, j, n = 0;
+
+    for (i = first; i < m->n_rows && m->rows[i].from == a->from && m->rows[i].event == a->event; i++)
+        n++;
+    for (i = first + n; i < m->n_rows; i++)
+        if (m->rows[i].from == a->from && m->rows[i].event == a->event)
+            return orderly__fail(ctx, ORDERLY_ECONFIG,
+                                 "machine '%s': rows for ('%s', '%s') are not contiguous",
+                                 m->name, m->states[a->from].name, m->events[a->event]);
+    for (i = first; i < first + n; i++) {
+        if (n > 1 && m->rows[i].guard == ORDERLY_GUARD_NONE)
+            return orderly__fail(ctx, ORDERLY_ECONFIG,
+                                 "machine '%s': ('%s', '%s') has an unguarded row among several",
+                                 m->name, m->states[a->from].name, m->events[a->event]);
+        for (j = first; j < i; j++)
+            if (m->rows[i].guard == m->rows[j].guard)
+                return orderly__fail(ctx, ORDERLY_ECONFIG,
+                                     "machine '%s': two rows for ('%s', '%s') with the same guard",
+                                     m->name, m->states[a->from].name, m->events[a->event]);
+    }
+    return n;
+}
+
+static int check_index(const orderly_machine *m, orderly_ctx *ctx)
+{
+    int s, e, i, want;
+
+    for (s = 0; s < m->n_states; s++) {
+        for (e = 0; e < m->n_events; e++) {
+            want = 0;
+            for (i = 0; i < m->n_rows; i++) {
+                if (m->rows[i].from == s && m->rows[i].event == e) {
+                    want = i + 1;
+                    break;
+                }
+            }
+            if (m->index[s * m->n_events + e] != want)
+                return orderly__fail(ctx, ORDERLY_ECONFIG,
+                                     "machine '%s': lookup index disagrees with rows at (%d, %d)",
+                                     m->name, s, e);
+        }
+    }
+    return ORDERLY_OK;
+}
+
+static int check_reachable(const orderly_machine *m, orderly_ctx *ctx)
+{
+    unsigned char seen[256];
+    int changed = 1, i, s;
+
+    memset(seen, 0, sizeof seen);
+    seen[m->initial] = 1;
+    while (changed) {
+        changed = 0;
+        for (i = 0; i < m->n_rows; i++) {
+            if (seen[m->rows[i].from] && !seen[m->rows[i].to]) {
+                seen[m->rows[i].to] = 1;
+                changed = 1;
+            }
+        }
+    }
+    for (s = 1; s < m->n_states; s++) {
+        if (!seen[s])
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': state '%s' is unreachable",
+                                 m->name, m->states[s].name);
+    }
+    return ORDERLY_OK;
+}
+
+static int check_exits(const orderly_machine *m, orderly_ctx *ctx)
+{
+    int s, i, exits;
+
+    for (s = 1; s < m->n_states; s++) {
+        if (m->states[s].terminal)
+            continue;
+        exits = 0;
+        for (i = 0; i < m->n_rows; i++)
+            if (m->rows[i].from == s && m->rows[i].to != s)
+                exits++;
+        if (exits == 0)
+            return orderly__fail(ctx, ORDERLY_ECONFIG,
+                                 "machine '%s': non-terminal state '%s' has no way out",
+                                 m->name, m->states[s].name);
+    }
+    return ORDERLY_OK;
+}
+
+int orderly_machine_validate(const orderly_machine *m, orderly_ctx *ctx)
+{
+    int i, rc;
+
+    if (m == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "machine is NULL");
+    if (m->n_states < 2 || m->n_states > 255 || m->n_events <= ORDERLY_EVENT_FIRST ||
+        m->n_events > 255 || m->n_rows < 1 || m->n_rows > 254)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': table sizes out of range", m->name);
+    if ((rc = check_names(m, ctx)) < 0)
+        return rc;
+    for (i = 0; i < m->n_rows; i++)
+        if ((rc = check_row(m, i, ctx)) < 0)
+            return rc;
+    for (i = 0; i < m->n_rows; i += rc)
+        if ((rc = check_group(m, i, ctx)) < 0)
+            return rc;
+    if ((rc = check_index(m, ctx)) < 0)
+        return rc;
+    if ((rc = check_reachable(m, ctx)) < 0)
+        return rc;
+    return check_exits(m, ctx);
+}

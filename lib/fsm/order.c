@@ -1,0 +1,84 @@
+/*
+ * The order machine. An order is shipped only when every fulfillment of it
+ * has shipped (multi-warehouse), delivered only when every shipment has
+ * been delivered; every way into `cancelled` shares one effect list so a
+ * cancellation always releases stock, settles the payment, stops the
+ * fulfillments and reverts promotion and loyalty.
+ */
+#include "orderly/order.h"
+#include "table.h"
+
+#define S(x) ORDERLY_ORDER_##x
+#define E(x) ORDERLY_ORDER_EV_##x
+
+#define STATES(X, F)                                              \
+    X(PENDING,            "pending",            1, ABANDONED)     \
+    X(CONFIRMED,          "confirmed",          2, NONE)          \
+    X(PROCESSING,         "processing",         3, NONE)          \
+    X(PARTIALLY_SHIPPED,  "partially_shipped",  4, NONE)          \
+    X(SHIPPED,            "shipped",            5, AUTO_COMPLETE) \
+    X(DELIVERED,          "delivered",          6, AUTO_COMPLETE) \
+    F(COMPLETED,          "completed")                            \
+    F(CANCELLED,          "cancelled")                            \
+    F(FAILED,             "failed")                               \
+    X(PARTIALLY_REFUNDED, "partially_refunded", 7, AUTO_COMPLETE) \
+    F(REFUNDED,           "refunded")                             \
+    F(RETURNED_TO_ORIGIN, "returned_to_origin")
+
+#define EVENTS(X)                                        \
+    X(PAYMENT_CONFIRMED,     "payment_confirmed")        \
+    X(PAYMENT_FAILED,        "payment_failed")           \
+    X(CANCEL,                "cancel")                   \
+    X(RESERVATION_EXPIRED,   "reservation_expired")      \
+    X(ABANDONED,             "abandoned")                \
+    X(FULFILLMENT_STARTED,   "fulfillment_started")      \
+    X(FULFILLMENT_SHIPPED,   "fulfillment_shipped")      \
+    X(FULFILLMENT_CANCELLED, "fulfillment_cancelled")    \
+    X(DELIVERED,             "delivered")                \
+    X(AUTO_COMPLETE,         "auto_complete")            \
+    X(COMPLETE,              "complete")                 \
+    X(REFUNDED,              "refunded")                 \
+    X(RETURNED_TO_ORIGIN,    "returned_to_origin")
+
+#define CANCEL_FX FX(EMIT_ORDER_CANCELLED, RELEASE_RESERVATIONS, SETTLE_PAYMENT, \
+                     CANCEL_FULFILLMENTS, REVERT_PROMOTION, RESTORE_LOYALTY)
+
+#define ROWS(T, A)                                                                    \
+    T(PENDING,    PAYMENT_CONFIRMED,   NONE, CONFIRMED,                               \
+      FX(EMIT_STATUS_CHANGED, CONFIRM_RESERVATIONS, REQUEST_CAPTURE))                 \
+    T(PENDING,    PAYMENT_FAILED,      NONE, FAILED,                                  \
+      FX(EMIT_STATUS_CHANGED, RELEASE_RESERVATIONS, REVERT_PROMOTION, RESTORE_LOYALTY)) \
+    T(PENDING,    CANCEL,              NONE, CANCELLED, CANCEL_FX)                    \
+    T(PENDING,    RESERVATION_EXPIRED, NONE, CANCELLED, CANCEL_FX)                    \
+    T(PENDING,    ABANDONED,           PAST_DEADLINE, CANCELLED, CANCEL_FX)           \
+    T(CONFIRMED,  CANCEL,              NONE, CANCELLED, CANCEL_FX)                    \
+    T(CONFIRMED,  FULFILLMENT_STARTED, NONE, PROCESSING, FX(EMIT_STATUS_CHANGED))     \
+    T(CONFIRMED,  FULFILLMENT_CANCELLED, NONE, CANCELLED, CANCEL_FX)                  \
+    T(PROCESSING, CANCEL,              NONE, CANCELLED, CANCEL_FX)                    \
+    T(PROCESSING, FULFILLMENT_SHIPPED, ALL_PARTS, SHIPPED, FX(EMIT_STATUS_CHANGED))   \
+    A(PROCESSING, FULFILLMENT_SHIPPED, SOME_PARTS, PARTIALLY_SHIPPED,                 \
+      FX(EMIT_STATUS_CHANGED))                                                        \
+    T(PROCESSING, FULFILLMENT_CANCELLED, NONE, CANCELLED, CANCEL_FX)                  \
+    T(PARTIALLY_SHIPPED, FULFILLMENT_SHIPPED, ALL_PARTS, SHIPPED,                     \
+      FX(EMIT_STATUS_CHANGED))                                                        \
+    A(PARTIALLY_SHIPPED, FULFILLMENT_SHIPPED, SOME_PARTS, PARTIALLY_SHIPPED, FX0)     \
+    T(SHIPPED,    DELIVERED,           ALL_PARTS, DELIVERED, FX(EMIT_STATUS_CHANGED)) \
+    A(SHIPPED,    DELIVERED,           SOME_PARTS, SHIPPED, FX0)                      \
+    T(SHIPPED,    AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \
+      FX(EMIT_STATUS_CHANGED))                                                        \
+    T(SHIPPED,    RETURNED_TO_ORIGIN,  NONE, RETURNED_TO_ORIGIN,                      \
+      FX(EMIT_STATUS_CHANGED, SETTLE_PAYMENT, REVERT_PROMOTION, RESTORE_LOYALTY))     \
+    T(DELIVERED,  COMPLETE,            NONE, COMPLETED, FX(EMIT_STATUS_CHANGED))      \
+    T(DELIVERED,  AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \
+      FX(EMIT_STATUS_CHANGED))                                                        \
+    T(DELIVERED,  REFUNDED,            REFUND_PARTIAL, PARTIALLY_REFUNDED,            \
+      FX(EMIT_STATUS_CHANGED))                                                        \
+    A(DELIVERED,  REFUNDED,            REFUND_FULL, REFUNDED, FX(EMIT_STATUS_CHANGED)) \
+    T(PARTIALLY_REFUNDED, REFUNDED,    REFUND_PARTIAL, PARTIALLY_REFUNDED, FX0)       \
+    A(PARTIALLY_REFUNDED, REFUNDED,    REFUND_FULL, REFUNDED, FX(EMIT_STATUS_CHANGED)) \
+    T(PARTIALLY_REFUNDED, COMPLETE,    NONE, COMPLETED, FX(EMIT_STATUS_CHANGED))      \
+    T(PARTIALLY_REFUNDED, AUTO_COMPLETE, PAST_DEADLINE, COMPLETED,                    \
+      FX(EMIT_STATUS_CHANGED))
+
+ORDERLY__DEFINE_MACHINE(orderly__order_machine, ORDERLY_MACHINE_ORDER, "order", PENDING,
+                        RETURNED_TO_ORIGIN, RETURNED_TO_ORIGIN);

@@ -1,0 +1,46 @@
+/*
+ * The return machine. Completing a refunded return restocks; an exchange
+ * completes without restock and opens the replacement order. A failed
+ * restock is a compensation like any other failed effect: one retry path.
+ */
+#include "orderly/return.h"
+#include "table.h"
+
+#define S(x) ORDERLY_RETURN_##x
+#define E(x) ORDERLY_RETURN_EV_##x
+
+#define STATES(X, F)                         \
+    X(REQUESTED, "requested", 1, NONE)       \
+    X(APPROVED,  "approved",  2, NONE)       \
+    F(REJECTED,  "rejected")                 \
+    X(RECEIVED,  "received",  3, NONE)       \
+    X(INSPECTED, "inspected", 4, NONE)       \
+    X(REFUNDED,  "refunded",  5, NONE)       \
+    F(COMPLETED, "completed")                \
+    F(CANCELLED, "cancelled")
+
+#define EVENTS(X)                 \
+    X(APPROVE,  "approve")        \
+    X(REJECT,   "reject")         \
+    X(RECEIVE,  "receive")        \
+    X(INSPECT,  "inspect")        \
+    X(REFUND,   "refund")         \
+    X(COMPLETE, "complete")       \
+    X(EXCHANGE, "exchange")       \
+    X(CANCEL,   "cancel")
+
+#define ROWS(T, A)                                                            \
+    T(REQUESTED, APPROVE,  NONE, APPROVED, FX(EMIT_STATUS_CHANGED))           \
+    T(REQUESTED, REJECT,   NONE, REJECTED, FX(EMIT_STATUS_CHANGED))           \
+    T(REQUESTED, CANCEL,   NONE, CANCELLED, FX(EMIT_STATUS_CHANGED))          \
+    T(APPROVED,  RECEIVE,  NONE, RECEIVED, FX(EMIT_STATUS_CHANGED))           \
+    T(APPROVED,  CANCEL,   NONE, CANCELLED, FX(EMIT_STATUS_CHANGED))          \
+    T(RECEIVED,  INSPECT,  NONE, INSPECTED, FX(EMIT_STATUS_CHANGED))          \
+    T(INSPECTED, REFUND,   NONE, REFUNDED, FX(EMIT_STATUS_CHANGED, REFUND_PAYMENT)) \
+    T(INSPECTED, REJECT,   NONE, REJECTED, FX(EMIT_STATUS_CHANGED))           \
+    T(INSPECTED, EXCHANGE, NONE, COMPLETED,                                   \
+      FX(EMIT_STATUS_CHANGED, OPEN_REPLACEMENT))                              \
+    T(REFUNDED,  COMPLETE, NONE, COMPLETED, FX(EMIT_STATUS_CHANGED, RESTOCK))
+
+ORDERLY__DEFINE_MACHINE(orderly__return_machine, ORDERLY_MACHINE_RETURN, "return", REQUESTED,
+                        CANCELLED, CANCEL);

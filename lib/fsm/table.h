@@ -1,0 +1,108 @@
+/*
+ * Internal layout of a declared machine and the macros that build one.
+ *
+ * Each machine file lists its states, events and rows once, as X-macro
+ * lists, and this header turns the lists into three const arrays: the rows,
+ * a dense (state x event) index for O(1) lookup, and the name tables. The
+ * index is data too, and orderly_machine_validate re-derives it from the
+ * rows, so a list edited by hand cannot drift from its index.
+ */
+#ifndef ORDERLY_FSM_TABLE_H
+#define ORDERLY_FSM_TABLE_H
+
+#include <stdint.h>
+
+#include "orderly/machine.h"
+
+struct orderly__state_def {
+    const char *name;
+    uint8_t rank;      /* lifecycle position; larger is later */
+    uint8_t terminal;
+    uint8_t timer;     /* orderly_timer scheduled on entry */
+};
+
+struct orderly__row {
+    uint8_t from;
+    uint8_t event;
+    uint8_t guard;
+    uint8_t to;
+    uint8_t effects[ORDERLY_EFFECT_MAX];
+};
+
+struct orderly_machine {
+    int id;
+    const char *name;
+    int initial;
+    int n_states;                             /* one past the highest state id */
+    int n_events;                             /* one past the highest event id */
+    const struct orderly__state_def *states;  /* [n_states]; [0] unused */
+    const char *const *events;                /* [n_events]; reserved ids named too */
+    const struct orderly__row *rows;
+    int n_rows;
+    const uint8_t *index;                     /* [n_states * n_events]: 1 + first row, 0 = none */
+};
+
+/* Rank given to terminal states: later than every live state. */
+#define ORDERLY__RANK_TERMINAL 100
+
+/* FX(A, B, ...) -> {ORDERLY_EFFECT_A, ORDERLY_EFFECT_B, ...}, up to six. */
+#define ORDERLY__NARG(...) ORDERLY__NARG_(__VA_ARGS__, 6, 5, 4, 3, 2, 1, 0)
+#define ORDERLY__NARG_(a, b, c, d, e, f, n, ...) n
+#define ORDERLY__CAT(a, b) ORDERLY__CAT_(a, b)
+#define ORDERLY__CAT_(a, b) a##b
+#define ORDERLY__FX_1(a) ORDERLY_EFFECT_##a
+#define ORDERLY__FX_2(a, ...) ORDERLY_EFFECT_##a, ORDERLY__FX_1(__VA_ARGS__)
+#define ORDERLY__FX_3(a, ...) ORDERLY_EFFECT_##a, ORDERLY__FX_2(__VA_ARGS__)
+#define ORDERLY__FX_4(a, ...) ORDERLY_EFFECT_##a, ORDERLY__FX_3(__VA_ARGS__)
+#define ORDERLY__FX_5(a, ...) ORDERLY_EFFECT_##a, ORDERLY__FX_4(__VA_ARGS__)
+#define ORDERLY__FX_6(a, ...) ORDERLY_EFFECT_##a, ORDERLY__FX_5(__VA_ARGS__)
+#define FX(...) { ORDERLY__CAT(ORDERLY__FX_, ORDERLY__NARG(__VA_ARGS__))(__VA_ARGS__) }
+#define FX0 { ORDERLY_EFFECT_NONE }
+
+/*
+ * A machine file defines S(x) and E(x) (its state and event enum prefixes),
+ * then STATES(X), EVENTS(X) and ROWS(T, A) lists, where T is the first row
+ * for a (from, event) pair and A a guarded alternative right after it, and
+ * finally invokes ORDERLY__DEFINE_MACHINE.
+ */
+#define ORDERLY__STATE(id, name, rank, timer) \
+    [S(id)] = { name, rank, 0, ORDERLY_TIMER_##timer },
+#define ORDERLY__FINAL(id, name) \
+    [S(id)] = { name, ORDERLY__RANK_TERMINAL, 1, ORDERLY_TIMER_NONE },
+#define ORDERLY__EVENT(id, name) [E(id)] = name,
+#define ORDERLY__ROW(from, ev, g, to, fx) \
+    { S(from), E(ev), ORDERLY_GUARD_##g, S(to), fx },
+#define ORDERLY__ROW_ID(from, ev, g, to, fx) ROW_##from##_##ev##_##g,
+#define ORDERLY__INDEX(from, ev, g, to, fx) \
+    [S(from)][E(ev)] = 1 + ROW_##from##_##ev##_##g,
+#define ORDERLY__SKIP(from, ev, g, to, fx)
+
+#define ORDERLY__DEFINE_MACHINE(var, ID, NAME, INITIAL, LAST_STATE, LAST_EVENT)      \
+    enum { N_STATES = S(LAST_STATE) + 1, N_EVENTS = E(LAST_EVENT) + 1 };              \
+    enum { ROWS(ORDERLY__ROW_ID, ORDERLY__ROW_ID) N_ROWS };                           \
+    static const struct orderly__state_def state_defs[N_STATES] = {                  \
+        STATES(ORDERLY__STATE, ORDERLY__FINAL)                                       \
+    };                                                                               \
+    static const char *const event_names[N_EVENTS] = {                               \
+        [ORDERLY_EVENT_ENTRY] = "entry", [ORDERLY_EVENT_EXIT] = "exit",              \
+        [ORDERLY_EVENT_INIT] = "init", EVENTS(ORDERLY__EVENT)                        \
+    };                                                                               \
+    static const struct orderly__row rows[N_ROWS] = {                                \
+        ROWS(ORDERLY__ROW, ORDERLY__ROW)                                             \
+    };                                                                               \
+    static const uint8_t row_index[N_STATES][N_EVENTS] = {                           \
+        ROWS(ORDERLY__INDEX, ORDERLY__SKIP)                                          \
+    };                                                                               \
+    const struct orderly_machine var = {                                             \
+        ID, NAME, S(INITIAL), N_STATES, N_EVENTS, state_defs, event_names,           \
+        rows, N_ROWS, &row_index[0][0]                                               \
+    }
+
+extern const struct orderly_machine orderly__order_machine;
+extern const struct orderly_machine orderly__payment_machine;
+extern const struct orderly_machine orderly__reservation_machine;
+extern const struct orderly_machine orderly__fulfillment_machine;
+extern const struct orderly_machine orderly__shipment_machine;
+extern const struct orderly_machine orderly__return_machine;
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * orderly - command-line tool. Links only the public API.
+ *
+ * Exit codes: 0 success, 1 a failure while doing the work, 2 a usage error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "orderly.h"
+
+#define EXIT_USAGE 2
+
+static int write_stdout(const char *data, size_t len, void *user_data)
+{
+    (void)user_data;
+    return fwrite(data, 1, len, stdout) == len ? ORDERLY_OK : ORDERLY_ERROR;
+}
+
+static int is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: orderly <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  machines                         list the declared state machines\n"
+          "  graph MACHINE [--format FORMAT]  print a machine as dot, mermaid or json\n"
+          "  version                          print the library version\n"
+          "\n"
+          "Run 'orderly <command> --help' for a command's options.\n",
+          f);
+}
+
+static int cmd_machines(int argc, char **argv)
+{
+    const orderly_machine *m;
+    int id;
+
+    if (argc > 1) {
+        if (is_help(argv[1])) {
+            puts("usage: orderly machines\n\nLists each machine with its states, events and rows.");
+            return 0;
+        }
+        fprintf(stderr, "orderly machines: unexpected argument '%s'\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    printf("%-12s %6s %6s %5s  %s\n", "machine", "states", "events", "rows", "initial");
+    for (id = 1; id <= orderly_machine_count(); id++) {
+        if (orderly_machine_by_id(&m, id) < 0)
+            return 1;
+        printf("%-12s %6d %6d %5d  %s\n", orderly_machine_name(m),
+               orderly_machine_state_limit(m) - 1,
+               orderly_machine_event_limit(m) - orderly_event_first(),
+               orderly_machine_transition_count(m),
+               orderly_machine_state_name(m, orderly_machine_initial(m)));
+    }
+    return 0;
+}
+
+static int cmd_graph(int argc, char **argv)
+{
+    const orderly_machine *m;
+    const char *name = NULL, *format_name = "mermaid";
+    int format, rc, i;
+
+    for (i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            puts("usage: orderly graph MACHINE [--format dot|mermaid|json]\n\n"
+                 "Prints MACHINE (order, payment, reservation, fulfillment, shipment,\n"
+                 "return) generated from its declared table. Default format: mermaid.");
+            return 0;
+        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
+            format_name = argv[++i];
+        } else if (strncmp(argv[i], "--format=", 9) == 0) {
+            format_name = argv[i] + 9;
+        } else if (argv[i][0] == '-' || name != NULL) {
+            fprintf(stderr, "orderly graph: unexpected argument '%s'\n", argv[i]);
+            return EXIT_USAGE;
+        } else {
+            name = argv[i];
+        }
+    }
+    if (name == NULL) {
+        fputs("orderly graph: MACHINE is required (see 'orderly machines')\n", stderr);
+        return EXIT_USAGE;
+    }
+    if (orderly_machine_by_name(&m, name) < 0) {
+        fprintf(stderr, "orderly graph: no machine named '%s' (see 'orderly machines')\n", name);
+        return EXIT_USAGE;
+    }
+    if (orderly_graph_format_by_name(&format, format_name) < 0) {
+        fprintf(stderr, "orderly graph: unknown format '%s' (dot, mermaid, json)\n", format_name);
+        return EXIT_USAGE;
+    }
+    if ((rc = orderly_graph_export(m, format, write_stdout, NULL, NULL)) < 0) {
+        fprintf(stderr, "orderly graph: %s\n", orderly_strerror(rc));
+        return 1;
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (is_help(argv[1])) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "machines") == 0)
+        return cmd_machines(argc - 1, argv + 1);
+    if (strcmp(argv[1], "graph") == 0)
+        return cmd_graph(argc - 1, argv + 1);
+    if (strcmp(argv[1], "version") == 0) {
+        puts(orderly_version_string());
+        return 0;
+    }
+    fprintf(stderr, "orderly: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}
