@@ -18,5 +18,9 @@
 #include "orderly/fulfillment.h"
 #include "orderly/shipment.h"
 #include "orderly/return.h"
+#include "orderly/compensation.h"
+#include "orderly/envelope.h"
+#include "orderly/webhook.h"
+#include "orderly/engine.h"
 
 #endif

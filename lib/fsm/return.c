@@ -1,5 +1,6 @@
 /*
- * The return machine. Completing a refunded return restocks; an exchange
+ * The return machine. A refund is fed to the order, which refunds the
+ * payment by the return's amount. Completing a refunded return restocks; an exchange
  * completes without restock and opens the replacement order. A failed
  * restock is a compensation like any other failed effect: one retry path.
  */
@@ -36,7 +37,7 @@
     T(APPROVED,  RECEIVE,  NONE, RECEIVED, FX(EMIT_STATUS_CHANGED))           \
     T(APPROVED,  CANCEL,   NONE, CANCELLED, FX(EMIT_STATUS_CHANGED))          \
     T(RECEIVED,  INSPECT,  NONE, INSPECTED, FX(EMIT_STATUS_CHANGED))          \
-    T(INSPECTED, REFUND,   NONE, REFUNDED, FX(EMIT_STATUS_CHANGED, REFUND_PAYMENT)) \
+    T(INSPECTED, REFUND,   NONE, REFUNDED, FX(EMIT_STATUS_CHANGED, NOTIFY_ORDER)) \
     T(INSPECTED, REJECT,   NONE, REJECTED, FX(EMIT_STATUS_CHANGED))           \
     T(INSPECTED, EXCHANGE, NONE, COMPLETED,                                   \
       FX(EMIT_STATUS_CHANGED, OPEN_REPLACEMENT))                              \

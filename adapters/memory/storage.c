@@ -1,0 +1,1140 @@
+/*
+ * The in-memory storage adapter. Records and idempotency marks written in
+ * a transaction are buffered in it and applied at commit (so other
+ * transactions never see them early, and a crash simply drops them).
+ * Queue pushes are buffered the same way; claims, finishes and resets act
+ * at once with an undo log, so two workers can never claim one item.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../../lib/core/ctx.h"
+#include "../../lib/util/map.h"
+#include "fault.h"
+#include "orderly/sys/memory.h"
+
+struct rec {
+    uint64_t version;
+    size_t len;
+    char *key;           /* points into the same allocation, after data */
+    uint8_t data[];
+};
+
+struct item {
+    uint64_t id;
+    char *group;
+    uint32_t kind, state, attempts;
+    uint8_t *payload;
+    size_t payload_len;
+    orderly_time_ms created, due, lease_until;
+    uint64_t lease_token;
+    int purged;
+};
+
+struct group {
+    char *name;
+    struct item **pending;   /* READY or LEASED items of the group, id order */
+    size_t n, cap;
+};
+
+struct queue {
+    struct item **items;     /* committed, id order */
+    size_t n, cap;
+    size_t live_from;        /* items before this index are DONE or DEAD */
+    uint64_t next_id;
+    struct orderly__map groups;
+};
+
+struct idem {
+    char *key;
+    uint8_t fingerprint[16];
+    orderly_time_ms expires;
+    size_t len;
+    uint8_t result[];
+};
+
+enum op_kind { OP_SAVE, OP_PUSH, OP_IDEM, OP_PURGE, OP_UNDO };
+
+struct op {
+    enum op_kind kind;
+    int queue;
+    struct rec *rec;         /* OP_SAVE: new record; ->version = new version */
+    uint64_t expected;       /* OP_SAVE */
+    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
+    struct item saved;       /* OP_UNDO: fields before a direct change */
+    struct idem *idem;       /* OP_IDEM */
+};
+
+struct txn {
+    struct mem *store;
+    struct txn *next;        /* open-transaction list */
+    int dead;
+    struct op *ops;
+    size_t n, cap;
+};
+
+struct mem {
+    orderly_storage base;    /* first: the vtable handed to engines */
+    orderly_allocator alloc;
+    struct orderly__map records;
+    struct orderly__map idems;
+    struct queue queues[4];
+    struct txn *open;
+    struct orderly__faults faults;
+    uint64_t calls[ORDERLY_METHOD_COUNT];
+    size_t record_bytes;
+};
+
+#define MEM(s) ((struct mem *)(void *)(s))
+
+static void *mem_alloc(struct mem *m, size_t n)
+{
+    return m->alloc.malloc(n, m->alloc.user_data);
+}
+
+static void mem_free(struct mem *m, void *p)
+{
+    if (p != NULL)
+        m->alloc.free(p, m->alloc.user_data);
+}
+
+static char *mem_strdup(struct mem *m, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = mem_alloc(m, n);
+
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+static int enter(struct mem *m, orderly_ctx *ctx, int method)
+{
+    int rc;
+
+    m->calls[method]++;
+    m->calls[ORDERLY_METHOD_ANY]++;
+    if ((rc = orderly__faults_check(&m->faults, method, ORDERLY_ESTORAGE)) < 0)
+        return orderly__fail(ctx, rc, "injected fault in memory storage (method %d, call %llu)",
+                             method, (unsigned long long)m->calls[ORDERLY_METHOD_ANY]);
+    return ORDERLY_OK;
+}
+
+static int txn_ok(struct txn *t, orderly_ctx *ctx)
+{
+    if (t == NULL)
+        return orderly__fail(ctx, ORDERLY_EMISUSE, "no transaction");
+    if (t->dead)
+        return orderly__fail(ctx, ORDERLY_ESTORAGE, "transaction lost in a simulated crash");
+    return ORDERLY_OK;
+}
+
+static struct op *add_op(struct txn *t, enum op_kind kind)
+{
+    struct mem *m = t->store;
+
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        struct op *ops = m->alloc.realloc(t->ops, cap * sizeof *ops, m->alloc.user_data);
+        if (ops == NULL)
+            return NULL;
+        t->ops = ops;
+        t->cap = cap;
+    }
+    memset(&t->ops[t->n], 0, sizeof t->ops[t->n]);
+    t->ops[t->n].kind = kind;
+    return &t->ops[t->n++];
+}
+
+static void free_item(struct mem *m, struct item *it)
+{
+    mem_free(m, it->group);
+    mem_free(m, it->payload);
+    mem_free(m, it);
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static int m_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    struct mem *m = MEM(s);
+    struct txn *t;
+    int rc;
+
+    if ((rc = enter(m, ctx, ORDERLY_METHOD_BEGIN)) < 0)
+        return rc;
+    if ((t = mem_alloc(m, sizeof *t)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    memset(t, 0, sizeof *t);
+    t->store = m;
+    t->next = m->open;
+    m->open = t;
+    *txn_out = t;
+    return ORDERLY_OK;
+}
+
+static void unlink_txn(struct mem *m, struct txn *t)
+{
+    struct txn **pp;
+
+    for (pp = &m->open; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == t) {
+            *pp = t->next;
+            return;
+        }
+    }
+}
+
+/* Undo direct changes (newest first) and drop buffered writes. */
+static void discard(struct mem *m, struct txn *t)
+{
+    size_t i;
+
+    for (i = t->n; i-- > 0;) {
+        struct op *o = &t->ops[i];
+        switch (o->kind) {
+        case OP_SAVE:
+            mem_free(m, o->rec);
+            break;
+        case OP_PUSH:
+            free_item(m, o->item);
+            break;
+        case OP_IDEM:
+            mem_free(m, o->idem);
+            break;
+        case OP_UNDO:
+            o->item->state = o->saved.state;
+            o->item->attempts = o->saved.attempts;
+            o->item->due = o->saved.due;
+            o->item->lease_token = o->saved.lease_token;
+            o->item->lease_until = o->saved.lease_until;
+            break;
+        case OP_PURGE:
+            o->item->purged = 0;
+            break;
+        }
+    }
+    t->n = 0;
+}
+
+static void free_txn(struct mem *m, struct txn *t)
+{
+    mem_free(m, t->ops);
+    mem_free(m, t);
+}
+
+static struct rec *own_save(struct txn *t, const char *key)
+{
+    size_t i;
+
+    for (i = t->n; i-- > 0;)
+        if (t->ops[i].kind == OP_SAVE && strcmp(t->ops[i].rec->key, key) == 0)
+            return t->ops[i].rec;
+    return NULL;
+}
+
+static struct idem *own_idem(struct txn *t, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++)
+        if (t->ops[i].kind == OP_IDEM && strcmp(t->ops[i].idem->key, key) == 0)
+            return t->ops[i].idem;
+    return NULL;
+}
+
+static struct group *get_group(struct mem *m, struct queue *q, const char *name)
+{
+    struct group *g = orderly__map_get(&q->groups, name);
+
+    if (g != NULL)
+        return g;
+    if ((g = mem_alloc(m, sizeof *g)) == NULL)
+        return NULL;
+    memset(g, 0, sizeof *g);
+    if ((g->name = mem_strdup(m, name)) == NULL || orderly__map_put(&q->groups, g->name, g, NULL) < 0) {
+        mem_free(m, g->name);
+        mem_free(m, g);
+        return NULL;
+    }
+    return g;
+}
+
+static int group_reserve(struct mem *m, struct group *g)
+{
+    struct item **p;
+    size_t cap;
+
+    if (g->n < g->cap)
+        return ORDERLY_OK;
+    cap = g->cap ? g->cap * 2 : 4;
+    p = m->alloc.realloc(g->pending, cap * sizeof *p, m->alloc.user_data);
+    if (p == NULL)
+        return ORDERLY_ENOMEM;
+    g->pending = p;
+    g->cap = cap;
+    return ORDERLY_OK;
+}
+
+/* Inserts it into its group's pending list in id order. */
+static void group_add(struct group *g, struct item *it)
+{
+    size_t i = g->n;
+
+    while (i > 0 && g->pending[i - 1]->id > it->id) {
+        g->pending[i] = g->pending[i - 1];
+        i--;
+    }
+    g->pending[i] = it;
+    g->n++;
+}
+
+static void group_remove(struct queue *q, struct item *it)
+{
+    struct group *g;
+    size_t i;
+
+    if (it->group[0] == '\0' || (g = orderly__map_get(&q->groups, it->group)) == NULL)
+        return;
+    for (i = 0; i < g->n; i++) {
+        if (g->pending[i] == it) {
+            memmove(&g->pending[i], &g->pending[i + 1], (g->n - i - 1) * sizeof *g->pending);
+            g->n--;
+            return;
+        }
+    }
+}
+
+static int is_pending(uint32_t state)
+{
+    return state == ORDERLY_ITEM_READY || state == ORDERLY_ITEM_LEASED;
+}
+
+/* 1 when op i is the transaction's first save of its key: the one whose
+ * expected version must still match what is committed. */
+static int first_save(const struct txn *t, size_t i)
+{
+    size_t j;
+
+    for (j = 0; j < i; j++)
+        if (t->ops[j].kind == OP_SAVE && strcmp(t->ops[j].rec->key, t->ops[i].rec->key) == 0)
+            return 0;
+    return 1;
+}
+
+/* Everything that can fail at commit is reserved first, so applying the
+ * buffered writes afterwards cannot fail half-way. */
+static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
+{
+    size_t i;
+
+    for (i = 0; i < t->n; i++) {
+        struct op *o = &t->ops[i];
+        if (o->kind == OP_SAVE && first_save(t, i)) {
+            struct rec *cur = orderly__map_get(&m->records, o->rec->key);
+            uint64_t have = cur != NULL ? cur->version : 0;
+            if (have != o->expected)
+                return orderly__fail(ctx, ORDERLY_ECONFLICT,
+                                     "record '%s' changed since it was read", o->rec->key);
+        } else if (o->kind == OP_IDEM) {
+            if (orderly__map_get(&m->idems, o->idem->key) != NULL)
+                return orderly__fail(ctx, ORDERLY_ECONFLICT,
+                                     "idempotency key '%s' committed concurrently", o->idem->key);
+        } else if (o->kind == OP_PUSH) {
+            struct queue *q = &m->queues[o->queue];
+            struct group *g;
+            if (q->n == q->cap) {
+                size_t cap = q->cap ? q->cap * 2 : 64;
+                struct item **p = m->alloc.realloc(q->items, cap * sizeof *p, m->alloc.user_data);
+                if (p == NULL)
+                    return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+                q->items = p;
+                q->cap = cap;
+            }
+            if (o->item->group[0] != '\0' &&
+                ((g = get_group(m, q, o->item->group)) == NULL || group_reserve(m, g) < 0))
+                return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        }
+    }
+    return ORDERLY_OK;
+}
+
+static void queue_insert(struct queue *q, struct item *it)
+{
+    size_t i = q->n;
+
+    while (i > q->live_from && q->items[i - 1]->id > it->id) {
+        q->items[i] = q->items[i - 1];
+        i--;
+    }
+    q->items[i] = it;
+    q->n++;
+    if (it->group[0] != '\0')
+        group_add(orderly__map_get(&q->groups, it->group), it);
+}
+
+static void compact(struct mem *m, struct queue *q)
+{
+    size_t i, j = 0;
+
+    for (i = 0; i < q->n; i++) {
+        if (q->items[i]->purged)
+            free_item(m, q->items[i]);
+        else
+            q->items[j++] = q->items[i];
+    }
+    q->n = j;
+    if (q->live_from > q->n)
+        q->live_from = q->n;
+    while (q->live_from < q->n && !is_pending(q->items[q->live_from]->state))
+        q->live_from++;
+}
+
+static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
+{
+    struct mem *m = MEM(s);
+    struct txn *t = txn;
+    size_t i;
+    int rc, purged[4] = { 0, 0, 0, 0 };
+
+    if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_COMMIT)) < 0 ||
+        (rc = prepare_commit(m, t, ctx)) < 0) {
+        discard(m, t);
+        unlink_txn(m, t);
+        free_txn(m, t);
+        return rc;
+    }
+    for (i = 0; i < t->n; i++) {
+        struct op *o = &t->ops[i];
+        void *old = NULL;
+        switch (o->kind) {
+        case OP_SAVE:
+            if (own_save(t, o->rec->key) != o->rec) {
+                mem_free(m, o->rec);  /* superseded by a later save in this txn */
+                break;
+            }
+            if (orderly__map_put(&m->records, o->rec->key, o->rec, &old) < 0) {
+                mem_free(m, o->rec);
+                break;
+            }
+            if (old != NULL) {
+                m->record_bytes -= sizeof(struct rec) + ((struct rec *)old)->len +
+                                   strlen(((struct rec *)old)->key) + 1;
+                mem_free(m, old);
+            }
+            m->record_bytes += sizeof(struct rec) + o->rec->len + strlen(o->rec->key) + 1;
+            break;
+        case OP_PUSH:
+            queue_insert(&m->queues[o->queue], o->item);
+            break;
+        case OP_IDEM:
+            if (orderly__map_put(&m->idems, o->idem->key, o->idem, NULL) < 0)
+                mem_free(m, o->idem);
+            break;
+        case OP_PURGE:
+            purged[o->queue] = 1;
+            break;
+        case OP_UNDO:
+            break;
+        }
+    }
+    for (i = 1; i < 4; i++)
+        if (purged[i])
+            compact(m, &m->queues[i]);
+    unlink_txn(m, t);
+    free_txn(m, t);
+    return ORDERLY_OK;
+}
+
+static void m_rollback(orderly_storage *s, orderly_ctx *ctx, void *txn)
+{
+    struct mem *m = MEM(s);
+    struct txn *t = txn;
+
+    (void)ctx;
+    if (t == NULL)
+        return;
+    m->calls[ORDERLY_METHOD_ANY]++;
+    if (!t->dead) {
+        discard(m, t);
+        unlink_txn(m, t);
+    }
+    free_txn(m, t);
+}
+
+void orderly_memory_storage_crash(orderly_storage *s)
+{
+    struct mem *m = MEM(s);
+    struct txn *t;
+
+    if (m == NULL)
+        return;
+    for (t = m->open; t != NULL; t = t->next) {
+        discard(m, t);
+        t->dead = 1;
+    }
+    m->open = NULL;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static int m_load(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                  orderly_buf *out, uint64_t *version_out)
+{
+    struct mem *m = MEM(s);
+    struct rec *r;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_LOAD)) < 0)
+        return rc;
+    if ((r = own_save(txn, key)) == NULL && (r = orderly__map_get(&m->records, key)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no record '%s'", key);
+    if ((rc = orderly_buf_set(out, r->data, r->len)) < 0)
+        return orderly__fail(ctx, rc, "out of memory");
+    *version_out = r->version;
+    return ORDERLY_OK;
+}
+
+static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                  const uint8_t *data, size_t len, uint64_t expected_version)
+{
+    struct mem *m = MEM(s);
+    struct rec *cur, *r;
+    struct op *o;
+    uint64_t have;
+    size_t klen = strlen(key) + 1;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_SAVE)) < 0)
+        return rc;
+    if ((cur = own_save(txn, key)) == NULL)
+        cur = orderly__map_get(&m->records, key);
+    have = cur != NULL ? cur->version : 0;
+    if (have != expected_version)
+        return orderly__fail(ctx, ORDERLY_ECONFLICT,
+                             "record '%s' is at version %llu, expected %llu", key,
+                             (unsigned long long)have, (unsigned long long)expected_version);
+    if ((r = mem_alloc(m, sizeof *r + len + klen)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    r->version = expected_version + 1;
+    r->len = len;
+    if (len > 0)
+        memcpy(r->data, data, len);
+    r->key = (char *)r->data + len;
+    memcpy(r->key, key, klen);
+    if ((o = add_op(txn, OP_SAVE)) == NULL) {
+        mem_free(m, r);
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    }
+    o->rec = r;
+    o->expected = expected_version;
+    return ORDERLY_OK;
+}
+
+struct scan_state {
+    const char *after;
+    const char *best;
+    struct rec *best_rec;
+};
+
+static int find_next(const char *key, void *value, void *ud)
+{
+    struct scan_state *st = ud;
+
+    if (strcmp(key, st->after) > 0 && (st->best == NULL || strcmp(key, st->best) < 0)) {
+        st->best = key;
+        st->best_rec = value;
+    }
+    return 0;
+}
+
+static int m_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *after, size_t max,
+                  orderly_record_cb cb, void *user_data)
+{
+    struct mem *m = MEM(s);
+    struct scan_state st;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_SCAN)) < 0)
+        return rc;
+    st.after = after != NULL ? after : "";
+    while (n < max) {
+        st.best = NULL;
+        orderly__map_each(&m->records, find_next, &st);
+        if (st.best == NULL)
+            break;
+        if ((rc = cb(st.best_rec->key, st.best_rec->data, st.best_rec->len, st.best_rec->version,
+                     user_data)) < 0)
+            return rc;
+        st.after = st.best_rec->key;
+        n++;
+    }
+    return (int)n;
+}
+
+/* ---- queues ------------------------------------------------------------ */
+
+static int check_queue(int queue, orderly_ctx *ctx)
+{
+    if (queue < ORDERLY_QUEUE_OUTBOX || queue > ORDERLY_QUEUE_COMPENSATIONS)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "unknown queue %d", queue);
+    return ORDERLY_OK;
+}
+
+static void to_public(const struct item *it, orderly_queue_item *out)
+{
+    out->id = it->id;
+    out->group = it->group;
+    out->kind = it->kind;
+    out->state = it->state;
+    out->attempts = it->attempts;
+    out->payload = it->payload;
+    out->payload_len = it->payload_len;
+    out->created = it->created;
+    out->due = it->due;
+    out->lease_token = it->lease_token;
+    out->lease_until = it->lease_until;
+}
+
+static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                        const orderly_queue_item *item, uint64_t *id_out)
+{
+    struct mem *m = MEM(s);
+    struct item *it;
+    struct op *o;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_PUSH)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    if ((it = mem_alloc(m, sizeof *it)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    memset(it, 0, sizeof *it);
+    it->group = mem_strdup(m, item->group != NULL ? item->group : "");
+    it->payload = mem_alloc(m, item->payload_len > 0 ? item->payload_len : 1);
+    if (it->group == NULL || it->payload == NULL || (o = add_op(txn, OP_PUSH)) == NULL) {
+        free_item(m, it);
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    }
+    if (item->payload_len > 0)
+        memcpy(it->payload, item->payload, item->payload_len);
+    it->payload_len = item->payload_len;
+    it->id = ++m->queues[queue].next_id;
+    it->kind = item->kind;
+    it->state = ORDERLY_ITEM_READY;
+    it->created = item->created;
+    it->due = item->due;
+    o->queue = queue;
+    o->item = it;
+    if (id_out != NULL)
+        *id_out = it->id;
+    return ORDERLY_OK;
+}
+
+static struct item *find_item(struct queue *q, uint64_t id)
+{
+    size_t lo = 0, hi = q->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (q->items[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < q->n && q->items[lo]->id == id && !q->items[lo]->purged ? q->items[lo] : NULL;
+}
+
+static int remember(struct txn *t, int queue, struct item *it)
+{
+    struct op *o = add_op(t, OP_UNDO);
+
+    if (o == NULL)
+        return ORDERLY_ENOMEM;
+    o->queue = queue;
+    o->item = it;
+    o->saved = *it;
+    return ORDERLY_OK;
+}
+
+static int claimable(struct queue *q, const struct item *it, orderly_time_ms now)
+{
+    struct group *g;
+
+    if (it->state == ORDERLY_ITEM_READY) {
+        if (it->due > now)
+            return 0;
+    } else if (it->state != ORDERLY_ITEM_LEASED || it->lease_until > now) {
+        return 0;
+    }
+    if (it->group[0] == '\0')
+        return 1;
+    g = orderly__map_get(&q->groups, it->group);
+    return g != NULL && g->n > 0 && g->pending[0] == it;
+}
+
+static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                         orderly_time_ms now, size_t max, uint64_t token,
+                         orderly_time_ms lease_until, orderly_item_cb cb, void *user_data)
+{
+    struct mem *m = MEM(s);
+    struct queue *q;
+    orderly_queue_item pub;
+    size_t i, n = 0;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_CLAIM)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    q = &m->queues[queue];
+    for (i = q->live_from; i < q->n && n < max; i++) {
+        struct item *it = q->items[i];
+        if (it->purged || !claimable(q, it, now))
+            continue;
+        if (remember(txn, queue, it) < 0)
+            return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        it->state = ORDERLY_ITEM_LEASED;
+        it->lease_token = token;
+        it->lease_until = lease_until;
+        it->attempts++;
+        n++;
+        to_public(it, &pub);
+        if ((rc = cb(&pub, user_data)) < 0)
+            return rc;
+    }
+    return (int)n;
+}
+
+static void set_state(struct queue *q, struct item *it, int state)
+{
+    int was = is_pending(it->state);
+
+    it->state = (uint32_t)state;
+    if (was && !is_pending(it->state)) {
+        group_remove(q, it);
+    } else if (!was && is_pending(it->state)) {
+        if (it->group[0] != '\0')
+            group_add(orderly__map_get(&q->groups, it->group), it);
+    }
+    while (q->live_from < q->n && !is_pending(q->items[q->live_from]->state))
+        q->live_from++;
+}
+
+static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
+                          uint64_t token, int state, orderly_time_ms due)
+{
+    struct mem *m = MEM(s);
+    struct item *it;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_FINISH)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    if (state != ORDERLY_ITEM_READY && state != ORDERLY_ITEM_DONE && state != ORDERLY_ITEM_DEAD)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "finish state %d is not READY, DONE or DEAD", state);
+    if ((it = find_item(&m->queues[queue], id)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
+                             (unsigned long long)id, queue);
+    if (it->state != ORDERLY_ITEM_LEASED || it->lease_token != token)
+        return orderly__fail(ctx, ORDERLY_ECONFLICT, "item %llu: stale lease token %llu",
+                             (unsigned long long)id, (unsigned long long)token);
+    if (remember(txn, queue, it) < 0)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    it->due = due;
+    set_state(&m->queues[queue], it, state);
+    return ORDERLY_OK;
+}
+
+static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
+                         int state, orderly_time_ms due)
+{
+    struct mem *m = MEM(s);
+    struct item *it;
+    struct group *g;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_RESET)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    if (state < ORDERLY_ITEM_READY || state > ORDERLY_ITEM_DEAD)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "unknown item state %d", state);
+    if ((it = find_item(&m->queues[queue], id)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
+                             (unsigned long long)id, queue);
+    if (it->group[0] != '\0' && ((g = get_group(m, &m->queues[queue], it->group)) == NULL ||
+                                 group_reserve(m, g) < 0))
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    if (remember(txn, queue, it) < 0)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    it->due = due;
+    if (state == ORDERLY_ITEM_READY)
+        it->attempts = 0;
+    set_state(&m->queues[queue], it, state);
+    if (is_pending(it->state)) {
+        /* an item brought back to life may sit before live_from */
+        struct queue *q = &m->queues[queue];
+        size_t i;
+        for (i = 0; i < q->n; i++)
+            if (q->items[i] == it && i < q->live_from)
+                q->live_from = i;
+    }
+    return ORDERLY_OK;
+}
+
+static int m_queue_get(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
+                       orderly_item_cb cb, void *user_data)
+{
+    struct mem *m = MEM(s);
+    orderly_queue_item pub;
+    struct item *it;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_GET)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    if ((it = find_item(&m->queues[queue], id)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
+                             (unsigned long long)id, queue);
+    to_public(it, &pub);
+    return cb(&pub, user_data) < 0 ? ORDERLY_EUSER : ORDERLY_OK;
+}
+
+static int m_queue_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, int state,
+                        uint64_t after_id, size_t max, orderly_item_cb cb, void *user_data)
+{
+    struct mem *m = MEM(s);
+    orderly_queue_item pub;
+    struct queue *q;
+    size_t i, n = 0;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_SCAN)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    q = &m->queues[queue];
+    for (i = 0; i < q->n && n < max; i++) {
+        struct item *it = q->items[i];
+        if (it->purged || it->id <= after_id || (state >= 0 && it->state != (uint32_t)state))
+            continue;
+        to_public(it, &pub);
+        if ((rc = cb(&pub, user_data)) < 0)
+            return rc;
+        n++;
+    }
+    return (int)n;
+}
+
+static int m_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                         orderly_time_ms before, size_t max)
+{
+    struct mem *m = MEM(s);
+    struct queue *q;
+    size_t i, n = 0;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_PURGE)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    q = &m->queues[queue];
+    for (i = 0; i < q->n && n < max; i++) {
+        struct item *it = q->items[i];
+        struct op *o;
+        if (it->purged || it->state != ORDERLY_ITEM_DONE || it->due > before)
+            continue;
+        if ((o = add_op(txn, OP_PURGE)) == NULL)
+            return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        o->queue = queue;
+        o->item = it;
+        it->purged = 1;
+        n++;
+    }
+    return (int)n;
+}
+
+static int m_queue_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                         orderly_time_ms now, orderly_queue_stats *out)
+{
+    struct mem *m = MEM(s);
+    struct queue *q;
+    size_t i;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_STATS)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    memset(out, 0, sizeof *out);
+    q = &m->queues[queue];
+    for (i = 0; i < q->n; i++) {
+        struct item *it = q->items[i];
+        if (it->purged)
+            continue;
+        switch (it->state) {
+        case ORDERLY_ITEM_READY:
+            out->ready++;
+            if (it->due <= now)
+                out->due++;
+            break;
+        case ORDERLY_ITEM_LEASED:
+            if (it->lease_until > now)
+                out->leased++;
+            else
+                out->lease_expired++;
+            break;
+        case ORDERLY_ITEM_DONE:
+            out->done++;
+            break;
+        default:
+            out->dead++;
+            break;
+        }
+        if (is_pending(it->state) && (out->oldest_pending == 0 || it->created < out->oldest_pending))
+            out->oldest_pending = it->created;
+    }
+    return ORDERLY_OK;
+}
+
+/* ---- idempotency ------------------------------------------------------- */
+
+static int held_elsewhere(struct mem *m, struct txn *self, const char *key)
+{
+    struct txn *t;
+
+    for (t = m->open; t != NULL; t = t->next)
+        if (t != self && own_idem(t, key) != NULL)
+            return 1;
+    return 0;
+}
+
+static struct idem *committed_idem(struct mem *m, const char *key, orderly_time_ms now)
+{
+    struct idem *d = orderly__map_get(&m->idems, key);
+
+    return d != NULL && d->expires > now ? d : NULL;
+}
+
+static int m_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                      orderly_time_ms now, orderly_idem_record *out, orderly_buf *result)
+{
+    struct mem *m = MEM(s);
+    struct idem *d;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_GET)) < 0)
+        return rc;
+    if ((d = own_idem(txn, key)) == NULL && (d = committed_idem(m, key, now)) == NULL) {
+        if (held_elsewhere(m, txn, key))
+            return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
+        return ORDERLY_ENOTFOUND;
+    }
+    if ((rc = orderly_buf_set(result, d->result, d->len)) < 0)
+        return orderly__fail(ctx, rc, "out of memory");
+    memcpy(out->fingerprint, d->fingerprint, sizeof out->fingerprint);
+    out->expires = d->expires;
+    out->result = orderly_buf_data(result);
+    out->result_len = d->len;
+    return ORDERLY_OK;
+}
+
+static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                      orderly_time_ms now, const orderly_idem_record *rec)
+{
+    struct mem *m = MEM(s);
+    struct idem *d, *old;
+    struct op *o;
+    size_t klen = strlen(key) + 1;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PUT)) < 0)
+        return rc;
+    if (own_idem(txn, key) != NULL || committed_idem(m, key, now) != NULL)
+        return orderly__fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
+    if (held_elsewhere(m, txn, key))
+        return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
+    if ((old = orderly__map_get(&m->idems, key)) != NULL) {
+        /* expired mark: forget it so the new one can take its place */
+        orderly__map_del(&m->idems, key);
+        mem_free(m, old);
+    }
+    if ((d = mem_alloc(m, sizeof *d + rec->result_len + klen)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    memcpy(d->fingerprint, rec->fingerprint, sizeof d->fingerprint);
+    d->expires = rec->expires;
+    d->len = rec->result_len;
+    if (rec->result_len > 0)
+        memcpy(d->result, rec->result, rec->result_len);
+    d->key = (char *)d->result + rec->result_len;
+    memcpy(d->key, key, klen);
+    if ((o = add_op(txn, OP_IDEM)) == NULL) {
+        mem_free(m, d);
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    }
+    o->idem = d;
+    return ORDERLY_OK;
+}
+
+struct purge_state {
+    struct mem *m;
+    orderly_time_ms now;
+    const char *victims[64];
+    size_t n, max;
+};
+
+static int collect_expired(const char *key, void *value, void *ud)
+{
+    struct purge_state *st = ud;
+    struct idem *d = value;
+
+    if (d->expires > st->now)
+        return 0;
+    st->victims[st->n++] = key;
+    return st->n >= st->max;
+}
+
+static int m_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly_time_ms now,
+                        size_t max)
+{
+    struct mem *m = MEM(s);
+    struct purge_state st;
+    size_t i, total = 0;
+    int rc;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PURGE)) < 0)
+        return rc;
+    /* Expired marks are invisible already, so deleting them at once (not
+     * at commit) changes nothing another transaction can observe. */
+    while (total < max) {
+        st.m = m;
+        st.now = now;
+        st.n = 0;
+        st.max = max - total < 64 ? max - total : 64;
+        orderly__map_each(&m->idems, collect_expired, &st);
+        if (st.n == 0)
+            break;
+        for (i = 0; i < st.n; i++)
+            mem_free(m, orderly__map_del(&m->idems, st.victims[i]));
+        total += st.n;
+    }
+    return (int)total;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *alloc)
+{
+    orderly_allocator a;
+    struct mem *m;
+    int rc, i;
+
+    if (out == NULL)
+        return ORDERLY_EINVAL;
+    *out = NULL;
+    if ((rc = orderly__alloc_copy(&a, alloc)) < 0)
+        return rc;
+    if ((m = a.malloc(sizeof *m, a.user_data)) == NULL)
+        return ORDERLY_ENOMEM;
+    memset(m, 0, sizeof *m);
+    m->alloc = a;
+    orderly__map_init(&m->records, &m->alloc);
+    orderly__map_init(&m->idems, &m->alloc);
+    for (i = 0; i < 4; i++)
+        orderly__map_init(&m->queues[i].groups, &m->alloc);
+    orderly_storage_init(&m->base, ORDERLY_STORAGE_VERSION);
+    m->base.user_data = m;
+    m->base.begin = m_begin;
+    m->base.commit = m_commit;
+    m->base.rollback = m_rollback;
+    m->base.load = m_load;
+    m->base.save = m_save;
+    m->base.scan = m_scan;
+    m->base.queue_push = m_queue_push;
+    m->base.queue_claim = m_queue_claim;
+    m->base.queue_finish = m_queue_finish;
+    m->base.queue_reset = m_queue_reset;
+    m->base.queue_get = m_queue_get;
+    m->base.queue_scan = m_queue_scan;
+    m->base.queue_purge = m_queue_purge;
+    m->base.queue_stats = m_queue_stats;
+    m->base.idem_get = m_idem_get;
+    m->base.idem_put = m_idem_put;
+    m->base.idem_purge = m_idem_purge;
+    *out = &m->base;
+    return ORDERLY_OK;
+}
+
+static int free_value(const char *key, void *value, void *ud)
+{
+    (void)key;
+    mem_free(ud, value);
+    return 0;
+}
+
+static int free_group(const char *key, void *value, void *ud)
+{
+    struct group *g = value;
+
+    (void)key;
+    mem_free(ud, g->pending);
+    mem_free(ud, g->name);
+    mem_free(ud, g);
+    return 0;
+}
+
+void orderly_memory_storage_free(orderly_storage *s)
+{
+    struct mem *m = MEM(s);
+    size_t i, q;
+
+    if (m == NULL)
+        return;
+    while (m->open != NULL) {
+        struct txn *t = m->open;
+        discard(m, t);
+        m->open = t->next;
+        free_txn(m, t);
+    }
+    orderly__map_each(&m->records, free_value, m);
+    orderly__map_each(&m->idems, free_value, m);
+    orderly__map_free(&m->records);
+    orderly__map_free(&m->idems);
+    for (q = 0; q < 4; q++) {
+        for (i = 0; i < m->queues[q].n; i++)
+            free_item(m, m->queues[q].items[i]);
+        mem_free(m, m->queues[q].items);
+        orderly__map_each(&m->queues[q].groups, free_group, m);
+        orderly__map_free(&m->queues[q].groups);
+    }
+    m->alloc.free(m, m->alloc.user_data);
+}
+
+int orderly_memory_storage_set_faults(orderly_storage *s, const orderly_fault_plan *plan)
+{
+    if (s == NULL)
+        return ORDERLY_EINVAL;
+    if (plan != NULL && (plan->version == 0 || plan->version > ORDERLY_FAULT_PLAN_VERSION))
+        return ORDERLY_EVERSION;
+    orderly__faults_set(&MEM(s)->faults, plan);
+    return ORDERLY_OK;
+}
+
+uint64_t orderly_memory_storage_calls(const orderly_storage *s, int method)
+{
+    if (s == NULL || method < 0 || method >= ORDERLY_METHOD_COUNT)
+        return 0;
+    return MEM(s)->calls[method];
+}
+
+uint64_t orderly_memory_storage_faults(const orderly_storage *s)
+{
+    return s != NULL ? MEM(s)->faults.injected : 0;
+}
+
+void orderly_memory_storage_usage(const orderly_storage *s, size_t *records_out, size_t *bytes_out)
+{
+    const struct mem *m = MEM(s);
+
+    if (records_out != NULL)
+        *records_out = m != NULL ? m->records.used : 0;
+    if (bytes_out != NULL)
+        *bytes_out = m != NULL ? m->record_bytes + m->records.cap * sizeof(struct orderly__map_slot) : 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * orderly/compensation.h - side effects and their one retry path.
+ *
+ * Every call to the outside a transition asks for (capture, void, refund,
+ * release stock, restock, revert a promotion, restore loyalty points,
+ * cancel a shipment or a COD claim) is recorded as a typed operation in the
+ * compensation queue, in the same transaction as the state change. Each
+ * records exactly what it touches (which reservations, quantities,
+ * amounts), so running it twice or late can never resurrect unrelated
+ * state, and each carries a deterministic idempotency key for the
+ * executor to pass on to the outside system.
+ */
+#ifndef ORDERLY_COMPENSATION_H
+#define ORDERLY_COMPENSATION_H
+
+#include "common.h"
+
+ORDERLY_BEGIN_DECLS
+
+/* Operation types; values are persisted and pinned. Hosts define their own
+ * from ORDERLY_OP_HOST upwards. */
+typedef enum orderly_op {
+    ORDERLY_OP_RELEASE_RESERVATIONS = 1,
+    ORDERLY_OP_VOID_AUTHORIZATION   = 2,
+    ORDERLY_OP_REFUND               = 3,
+    ORDERLY_OP_CAPTURE              = 4,
+    ORDERLY_OP_RESTOCK              = 5,
+    ORDERLY_OP_REVERT_PROMOTION     = 6,
+    ORDERLY_OP_RESTORE_LOYALTY      = 7,
+    ORDERLY_OP_CANCEL_SHIPMENT      = 8,
+    ORDERLY_OP_CANCEL_COD_CLAIM     = 9,
+    ORDERLY_OP_HOST                 = 100
+} orderly_op;
+
+/* Static name of an op ("release_reservations"), "host" for host-defined
+ * ones, NULL for unknown values below ORDERLY_OP_HOST. */
+ORDERLY_API const char *orderly_op_name(int op);
+
+ORDERLY_END_DECLS
+
+#endif

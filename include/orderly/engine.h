@@ -1,0 +1,375 @@
+/*
+ * orderly/engine.h - the engine: commands and events in, state changed,
+ * outbox and idempotency mark written, all in one storage transaction.
+ *
+ * An engine is used by one thread at a time; run one per thread or lock
+ * around it. It never starts threads, reads clocks or does I/O itself: time
+ * comes in with every call and I/O goes through the storage and transport
+ * vtables given in the options.
+ *
+ * Every entry point follows the same path: idempotency check, load the
+ * order aggregate, apply the transition and everything it cascades to
+ * (reservations, payment, fulfillments, shipments, returns), check the
+ * money and stock invariants, save with a version check (retried on
+ * conflict), append produced events to the outbox and side effects to the
+ * compensation queue, write the idempotency mark, commit. A rejected input
+ * returns its code and writes nothing. A duplicate returns the stored first
+ * result with result.duplicate set. A late event (one that would regress a
+ * status) is ignored, counted, and reported with result.late set.
+ */
+#ifndef ORDERLY_ENGINE_H
+#define ORDERLY_ENGINE_H
+
+#include "common.h"
+#include "errors.h"
+#include "machine.h"
+#include "sys/alloc.h"
+#include "sys/storage.h"
+#include "sys/transport.h"
+
+ORDERLY_BEGIN_DECLS
+
+typedef struct orderly_engine orderly_engine;
+
+/* ---- topics -------------------------------------------------------------- */
+
+typedef enum orderly_topic {
+    ORDERLY_TOPIC_ORDER       = 1,
+    ORDERLY_TOPIC_PAYMENT     = 2,
+    ORDERLY_TOPIC_INVENTORY   = 3,
+    ORDERLY_TOPIC_FULFILLMENT = 4,
+    ORDERLY_TOPIC_SHIPMENT    = 5,
+    ORDERLY_TOPIC_RETURN      = 6,
+    ORDERLY_TOPIC_COMMANDS    = 7  /* side effects with no registered executor */
+} orderly_topic;
+#define ORDERLY_TOPIC_COUNT 7
+ORDERLY_API int orderly_topic_count(void);
+
+/* The default topic name for a topic id ("orderly.order", ...), or NULL. */
+ORDERLY_API const char *orderly_topic_default_name(int topic);
+
+/* ---- policy and options ---------------------------------------------------- */
+
+/* Durations in milliseconds. Every one is required: zero or negative is a
+ * configuration error at open. ORDERLY_ENGINE_OPTIONS_INIT fills defaults. */
+typedef struct orderly_policy {
+    int64_t reservation_ttl;      /* stock held before payment; default 15 min */
+    int64_t cod_window;           /* COD confirmation window; default 24 h */
+    int64_t auth_window;          /* card authorization validity; default 7 days */
+    int64_t auto_complete_after;  /* shipped/delivered -> completed; default 7 days */
+    int64_t fulfillment_sla;      /* pending -> shipped; default 24 h */
+    int64_t abandoned_after;      /* pending orders cleaned up; default 2 h */
+    int64_t idem_ttl;             /* idempotency marks kept; default 7 days */
+    int64_t backoff_base;         /* first retry delay; default 1 s */
+    int64_t backoff_max;          /* cap on one retry delay; default 1 h */
+    int64_t lease;                /* queue lease; default 30 s */
+    int64_t retention;            /* published outbox rows kept; default 30 days */
+    uint32_t max_conflict_retries; /* version conflicts retried per command; default 8 */
+    uint32_t outbox_max_attempts; /* then dead-lettered; default 10 */
+    uint32_t effect_max_attempts; /* compensation attempts per operation; default 8 */
+    uint32_t batch_max;           /* items per pump/tick batch; default 256 */
+    uint64_t seed;                /* jitter seed; default 1 */
+} orderly_policy;
+
+/* Called after a commit that appended n outbox rows: pump now. */
+typedef void (*orderly_work_cb)(orderly_engine *engine, size_t n, void *user_data);
+
+typedef enum orderly_alert_kind {
+    ORDERLY_ALERT_DEAD_LETTER = 1,        /* an outbox event exhausted its attempts */
+    ORDERLY_ALERT_EFFECT_EXHAUSTED = 2,   /* a compensation exhausted its attempts */
+    ORDERLY_ALERT_STALE_COMPLETION = 3    /* a completion with a stale lease token */
+} orderly_alert_kind;
+
+typedef struct orderly_alert {
+    int kind;                  /* orderly_alert_kind */
+    int queue;                 /* orderly_queue */
+    uint64_t item_id;
+    const char *group;         /* the order id, borrowed */
+    const char *message;       /* one line, borrowed */
+} orderly_alert;
+
+typedef void (*orderly_alert_cb)(const orderly_alert *alert, void *user_data);
+
+#define ORDERLY_ROLES_ALL 0x7Eu   /* bit (1 << machine id) for each of the six */
+
+#define ORDERLY_ENGINE_OPTIONS_VERSION 1
+
+typedef struct orderly_engine_options {
+    unsigned int version;          /* ORDERLY_ENGINE_OPTIONS_VERSION; first, always */
+    unsigned int roles;            /* machines this host owns: bits 1 << ORDERLY_MACHINE_* */
+    orderly_storage *storage;      /* required; host memory, must outlive the engine */
+    orderly_transport *transport;  /* required; host memory, must outlive the engine */
+    const orderly_allocator *alloc;/* NULL = C library; copied */
+    const char *source;            /* CloudEvents source; default "orderly" */
+    const char *topics[ORDERLY_TOPIC_COUNT + 1]; /* [topic id]; NULL = default name */
+    orderly_policy policy;
+    orderly_work_cb on_work;       /* may be NULL */
+    void *work_user_data;
+    orderly_alert_cb on_alert;     /* may be NULL */
+    void *alert_user_data;
+} orderly_engine_options;
+
+#define ORDERLY_POLICY_DEFAULTS                                                   \
+    { 15 * 60000LL, 24 * 3600000LL, 7 * 86400000LL, 7 * 86400000LL,             \
+      24 * 3600000LL, 2 * 3600000LL, 7 * 86400000LL, 1000, 3600000LL, 30000,    \
+      30 * 86400000LL, 8, 10, 8, 256, 1 }
+
+#define ORDERLY_ENGINE_OPTIONS_INIT                                               \
+    { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
+      { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },                         \
+      ORDERLY_POLICY_DEFAULTS, NULL, NULL, NULL, NULL }
+
+/* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
+ * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */
+ORDERLY_API int orderly_engine_options_init(orderly_engine_options *opts, unsigned int version);
+
+/*
+ * Opens an engine. The options are checked first: storage and transport
+ * present with every required method and a supported version, every topic
+ * non-empty and distinct, every duration positive, the idempotency TTL at
+ * least the longest retry horizon (a dedupe window that lapses before the
+ * last retry would let duplicates through). Any violation is
+ * ORDERLY_ECONFIG (or ORDERLY_EVERSION / ORDERLY_EINVAL) with the reason in
+ * ctx, which may be NULL. The caller owns *out; release with
+ * orderly_engine_close. The storage and transport destroy methods run when
+ * the engine closes, or here when open fails after they were accepted.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open(orderly_engine **out,
+                                                        const orderly_engine_options *opts,
+                                                        orderly_ctx *ctx);
+
+/* Closes the engine. NULL is accepted. */
+ORDERLY_API void orderly_engine_close(orderly_engine *engine);
+
+/* The engine's error slot: the last failure of a call on this engine. */
+ORDERLY_API int orderly_engine_errcode(const orderly_engine *engine);
+ORDERLY_API const char *orderly_engine_errmsg(const orderly_engine *engine);
+/* Borrowed; lives as long as the engine. Adapters receive it as ctx. */
+ORDERLY_API orderly_ctx *orderly_engine_ctx(orderly_engine *engine);
+
+/* The configured name of a topic (borrowed, lives as long as the engine). */
+ORDERLY_API const char *orderly_engine_topic(const orderly_engine *engine, int topic);
+
+/*
+ * Resolves a topic name a host is about to subscribe to. ORDERLY_ECONFIG
+ * for an empty or unknown name, so a misspelt consumer fails at setup
+ * instead of silently subscribing to nothing.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_topic_id(int *out,
+                                                            const orderly_engine *engine,
+                                                            const char *name);
+
+/* ---- results --------------------------------------------------------------- */
+
+typedef struct orderly_result {
+    int code;            /* 0, or the code the first processing returned */
+    int machine;         /* the machine addressed */
+    int event;
+    int from;            /* its state before ... */
+    int to;              /* ... and after (equal when late) */
+    int order_state;     /* the order's state after */
+    uint32_t late;       /* 1: ignored as an out-of-order event */
+    uint32_t duplicate;  /* 1: a redelivery; this is the stored first result */
+    uint32_t outbox_rows;/* events appended by this command */
+    uint32_t effects;    /* compensation-queue operations recorded */
+    uint64_t version;    /* aggregate version after */
+} orderly_result;
+
+/* ---- commands ------------------------------------------------------------- */
+
+typedef enum orderly_payment_method {
+    ORDERLY_PAY_CARD = 1,  /* authorize, then capture */
+    ORDERLY_PAY_COD  = 2   /* cash on delivery, confirmed within a window */
+} orderly_payment_method;
+
+/* One order line, reserved in one warehouse. */
+typedef struct orderly_line {
+    uint64_t sku;
+    uint32_t warehouse;
+    uint32_t quantity;     /* > 0 */
+    int64_t unit_price;    /* minor units, >= 0 */
+} orderly_line;
+
+#define ORDERLY_ID_MAX 64        /* order ids and idempotency keys, bytes without NUL */
+#define ORDERLY_LINES_MAX 16     /* lines per order */
+#define ORDERLY_PARTS_MAX 8      /* fulfillments (warehouses), shipments, returns per order */
+ORDERLY_API size_t orderly_id_max(void);
+ORDERLY_API size_t orderly_lines_max(void);
+ORDERLY_API size_t orderly_parts_max(void);
+
+typedef struct orderly_order_spec {
+    const char *order_id;        /* 1..ORDERLY_ID_MAX bytes, printable ASCII */
+    const char *currency;        /* ISO 4217, three upper-case letters */
+    int payment_method;          /* orderly_payment_method */
+    const orderly_line *lines;   /* borrowed for the call */
+    size_t n_lines;              /* 1..ORDERLY_LINES_MAX */
+    uint32_t has_promotion;      /* 1: a promotion was applied (reverted on cancel) */
+    int64_t loyalty_points;      /* points redeemed (restored on cancel), >= 0 */
+    const char *idem_key;        /* request key; NULL = derived from the order id */
+    orderly_time_ms now;
+} orderly_order_spec;
+
+/*
+ * Creates an order: the order in `pending`, one active reservation per
+ * line with the policy TTL, one fulfillment per distinct warehouse, the
+ * payment in `pending` (or `cod_pending` for COD), the deadlines scheduled,
+ * and an order.status_changed event in the outbox, in one transaction.
+ * EEXISTS when the order id is taken by a different request; EINVAL with
+ * the field named for a bad spec.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_create_order(orderly_engine *engine,
+                                                                const orderly_order_spec *spec,
+                                                                orderly_result *out);
+
+/*
+ * A state-machine event addressed to one part of an order. index picks the
+ * reservation (line), fulfillment, shipment or return (0-based); it is 0
+ * for the order and payment. amount is read by events that move money
+ * (payment authorize/refund, return refund); captures always use the stored
+ * authorised amount, whatever amount says.
+ */
+typedef struct orderly_command {
+    const char *order_id;
+    int machine;                 /* ORDERLY_MACHINE_* */
+    int event;                   /* an event id of that machine */
+    uint32_t index;
+    int64_t amount;
+    const char *idem_key;        /* event id or request key; NULL = derived */
+    orderly_time_ms now;
+} orderly_command;
+
+/*
+ * Applies one command through the idempotent transactional path. Returns 0
+ * (applied, ignored as late, or a duplicate), or the rejection:
+ * ENOTFOUND (no such order or part), ETRANSITION, EGUARD, EINVARIANT,
+ * EIDEMMISMATCH (key reused for a different command), EINFLIGHT (the same
+ * key is being processed right now; retry later), ESTORAGE/ECONFLICT after
+ * the bounded retries. Nothing is written on any failure.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_apply(orderly_engine *engine,
+                                                         const orderly_command *cmd,
+                                                         orderly_result *out);
+
+/* Shorthands for the host commands, each orderly_engine_apply underneath. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_cancel_order(orderly_engine *engine,
+                                                                const char *order_id,
+                                                                const char *idem_key,
+                                                                orderly_time_ms now,
+                                                                orderly_result *out);
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_request_capture(orderly_engine *engine,
+                                                                   const char *order_id,
+                                                                   const char *idem_key,
+                                                                   orderly_time_ms now,
+                                                                   orderly_result *out);
+
+/*
+ * Opens a return (or, with exchange = 1, an exchange) for amount minor
+ * units of a delivered order; result.to is the return's state and its index
+ * is result.version's companion *index_out (may be NULL).
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return(orderly_engine *engine,
+                                                               uint32_t *index_out,
+                                                               const char *order_id,
+                                                               int64_t amount, int exchange,
+                                                               const char *idem_key,
+                                                               orderly_time_ms now,
+                                                               orderly_result *out);
+
+/*
+ * Handles a CloudEvents JSON envelope received from another service. Its
+ * type names the machine and event ("payment.capture_succeeded"), its
+ * subject the order id, its data optionally {"index": n, "amount": m}; its
+ * id is the idempotency key. EENVELOPE names the bad field.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_handle_event(orderly_engine *engine,
+                                                                const uint8_t *envelope,
+                                                                size_t len, orderly_time_ms now,
+                                                                orderly_result *out);
+
+/*
+ * Verifies a payment provider's webhook (see orderly/webhook.h), then
+ * handles payload as an envelope through orderly_engine_handle_event.
+ * Signature failures return their code and touch nothing.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_handle_webhook(
+    orderly_engine *engine, const uint8_t *secret, size_t secret_len, const char *signature_header,
+    const uint8_t *payload, size_t len, int64_t tolerance_seconds, orderly_time_ms now,
+    orderly_result *out);
+
+/* ---- batching --------------------------------------------------------------- */
+
+/*
+ * Groups the following commands into one storage transaction, for hosts
+ * that trade latency for throughput. Each command is still all-or-nothing:
+ * a rejected one writes nothing and the others stand. A storage failure or
+ * a version conflict inside the batch rolls the whole batch back: the
+ * failing call and orderly_engine_commit_batch return the code and the host
+ * replays the batch. EMISUSE when a batch is already open.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_begin_batch(orderly_engine *engine);
+/* Commits the open batch; EMISUSE when none is open. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_commit_batch(orderly_engine *engine);
+/* Discards the open batch. NULL and no open batch are accepted. */
+ORDERLY_API void orderly_engine_rollback_batch(orderly_engine *engine);
+
+/* ---- reading ---------------------------------------------------------------- */
+
+typedef struct orderly_order_view {
+    int order_state;
+    int payment_state;
+    int payment_method;
+    char currency[4];
+    int64_t total;
+    int64_t authorized;
+    int64_t captured;
+    int64_t refunded;
+    uint32_t n_lines;
+    uint32_t n_fulfillments;
+    uint32_t n_shipments;
+    uint32_t n_returns;
+    orderly_time_ms created;
+    uint64_t version;
+} orderly_order_view;
+
+/* Reads an order's current state into *out. ENOTFOUND for an unknown id. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_order(orderly_engine *engine,
+                                                             const char *order_id,
+                                                             orderly_order_view *out);
+
+typedef struct orderly_part_view {
+    int machine;
+    uint32_t index;
+    int state;
+    uint64_t sku;          /* reservations */
+    uint32_t warehouse;    /* reservations, fulfillments, shipments */
+    uint32_t quantity;     /* reservations */
+    int64_t amount;        /* returns */
+    orderly_time_ms since; /* when the part entered its state */
+} orderly_part_view;
+
+/* Reads one part (a reservation, fulfillment, shipment or return) of an
+ * order. ENOTFOUND when the order or the index does not exist. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_part(orderly_engine *engine,
+                                                            const char *order_id, int machine,
+                                                            uint32_t index,
+                                                            orderly_part_view *out);
+
+typedef struct orderly_engine_stats {
+    uint64_t applied;            /* commands that changed state */
+    uint64_t rejected;           /* ETRANSITION, EGUARD, EINVARIANT, ... */
+    uint64_t duplicates;         /* redeliveries answered from the idempotency store */
+    uint64_t late_ignored;       /* out-of-order events ignored */
+    uint64_t idem_busy;          /* EINFLIGHT answers */
+    uint64_t idem_mismatch;      /* EIDEMMISMATCH answers */
+    uint64_t conflicts_retried;  /* version conflicts retried */
+    uint64_t outbox_appended;
+    uint64_t effects_recorded;
+} orderly_engine_stats;
+
+/* Counters since open (not persisted). */
+ORDERLY_API void orderly_engine_get_stats(const orderly_engine *engine,
+                                          orderly_engine_stats *out);
+
+ORDERLY_END_DECLS
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * orderly/sys/storage.h - the storage vtable a host supplies.
+ *
+ * orderly keeps three kinds of state: versioned records (one per order
+ * aggregate), queues (the outbox, timers and compensations) and
+ * idempotency marks. All writes happen inside a transaction the core opens
+ * with begin() and ends with commit() or rollback(); an adapter maps that to
+ * its own transaction (SQLite BEGIN IMMEDIATE, PostgreSQL BEGIN, ...).
+ *
+ * Contract for every method:
+ * - Return 0 (or a documented count >= 0) on success, a negative orderly
+ *   code on failure; attach detail with orderly_ctx_set_error(ctx, ...).
+ *   ORDERLY_EUSER is for the host's own failures that fit no other code.
+ * - Inputs (keys, payloads, items) are borrowed for the call: copy what you
+ *   keep. Outputs go through orderly_buf_set/append, so the core owns them.
+ * - Nothing written inside a transaction may be visible to another
+ *   transaction before commit() returns 0, and commit() returning 0 means
+ *   durable at the level the host configured. A crash before that loses the
+ *   whole transaction and nothing else.
+ * - A failed method leaves the transaction usable only for rollback().
+ *
+ * Layout: version first; fields are only ever appended, and every layout
+ * change bumps ORDERLY_STORAGE_VERSION. Attach-time checks reject a missing
+ * required method with ORDERLY_EINVAL naming it.
+ */
+#ifndef ORDERLY_SYS_STORAGE_H
+#define ORDERLY_SYS_STORAGE_H
+
+#include "../common.h"
+#include "../errors.h"
+
+ORDERLY_BEGIN_DECLS
+
+/* ---- core-owned output buffer ----------------------------------------- */
+
+typedef struct orderly_buf orderly_buf;
+
+/* Replaces the buffer's contents with a copy of data[0..len). ENOMEM on failure. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_buf_set(orderly_buf *buf, const uint8_t *data,
+                                                    size_t len);
+/* Appends a copy of data[0..len). ENOMEM on failure. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_buf_append(orderly_buf *buf, const uint8_t *data,
+                                                       size_t len);
+/* Borrowed view of the contents, valid until the buffer next changes. */
+ORDERLY_API const uint8_t *orderly_buf_data(const orderly_buf *buf);
+ORDERLY_API size_t orderly_buf_len(const orderly_buf *buf);
+
+/* ---- queues ------------------------------------------------------------ */
+
+typedef enum orderly_queue {
+    ORDERLY_QUEUE_OUTBOX        = 1, /* events to publish, ordered per group */
+    ORDERLY_QUEUE_TIMERS        = 2, /* deadlines to fire */
+    ORDERLY_QUEUE_COMPENSATIONS = 3  /* side effects and their retries */
+} orderly_queue;
+
+typedef enum orderly_item_state {
+    ORDERLY_ITEM_READY  = 0, /* waiting for its due time */
+    ORDERLY_ITEM_LEASED = 1, /* claimed by a worker until lease_until */
+    ORDERLY_ITEM_DONE   = 2, /* finished; purged after the retention */
+    ORDERLY_ITEM_DEAD   = 3  /* exhausted or parked for an operator */
+} orderly_item_state;
+
+/* One queue row. Pointers are borrowed for the duration of a call. */
+typedef struct orderly_queue_item {
+    uint64_t id;               /* assigned by push, increasing within a queue */
+    const char *group;         /* ordering group (an order id); "" = unordered */
+    uint32_t kind;             /* core-defined type tag, opaque to storage */
+    uint32_t state;            /* orderly_item_state */
+    uint32_t attempts;         /* incremented by every claim */
+    const uint8_t *payload;
+    size_t payload_len;
+    orderly_time_ms created;
+    orderly_time_ms due;       /* READY: not before; DONE/DEAD: when it finished */
+    uint64_t lease_token;      /* fencing token of the current or last claim */
+    orderly_time_ms lease_until;
+} orderly_queue_item;
+
+/* Receives items from claim/get/scan; return 0 to continue or a negative
+ * code to stop (that code is then returned by the method). */
+typedef int (*orderly_item_cb)(const orderly_queue_item *item, void *user_data);
+
+typedef struct orderly_queue_stats {
+    uint64_t ready;            /* READY items, due or not */
+    uint64_t due;              /* READY items with due <= now */
+    uint64_t leased;           /* LEASED with lease_until > now */
+    uint64_t lease_expired;    /* LEASED with lease_until <= now */
+    uint64_t done;
+    uint64_t dead;
+    orderly_time_ms oldest_pending; /* created of the oldest READY/LEASED item, 0 if none */
+} orderly_queue_stats;
+
+/* Receives records from scan; return 0 to continue or a negative code to stop. */
+typedef int (*orderly_record_cb)(const char *key, const uint8_t *data, size_t len,
+                                 uint64_t version, void *user_data);
+
+/* ---- idempotency ----------------------------------------------------------- */
+
+typedef struct orderly_idem_record {
+    uint8_t fingerprint[16];   /* XXH3-128 of the request, canonical byte order */
+    orderly_time_ms expires;   /* the mark lapses after this instant */
+    const uint8_t *result;     /* stored first result (borrowed) */
+    size_t result_len;
+} orderly_idem_record;
+
+/* ---- the vtable ---------------------------------------------------------- */
+
+#define ORDERLY_STORAGE_VERSION 1
+
+typedef struct orderly_storage orderly_storage;
+
+struct orderly_storage {
+    unsigned int version;      /* ORDERLY_STORAGE_VERSION; first, always */
+    unsigned int flags;        /* reserved, 0 */
+    void *user_data;           /* host context (cgo.Handle, ffi handle, ...) */
+
+    /* ---- version 1 ---- */
+
+    /* Must provide. Opens a transaction; *txn_out is opaque to the core. */
+    int ORDERLY_CALLBACK(begin)(orderly_storage *s, orderly_ctx *ctx, void **txn_out);
+    /* Must provide. Makes every write of txn durable and visible, or fails
+     * and keeps none of them (ECONFLICT when a concurrent commit won).
+     * txn is finished either way. */
+    int ORDERLY_CALLBACK(commit)(orderly_storage *s, orderly_ctx *ctx, void *txn);
+    /* Must provide. Discards txn. Cannot fail. */
+    void ORDERLY_CALLBACK(rollback)(orderly_storage *s, orderly_ctx *ctx, void *txn);
+
+    /* Must provide. Reads record key into out and its version into
+     * *version_out. ENOTFOUND when absent. */
+    int ORDERLY_CALLBACK(load)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                               const char *key, orderly_buf *out, uint64_t *version_out);
+    /* Must provide. Compare-and-swap: writes data as version
+     * expected_version + 1 if the stored version is expected_version
+     * (0 = the record must not exist). ECONFLICT on mismatch. */
+    int ORDERLY_CALLBACK(save)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                               const char *key, const uint8_t *data, size_t len,
+                               uint64_t expected_version);
+    /* Must provide. Calls cb for up to max records with key > after
+     * (after "" = from the start) in key order; returns the count. */
+    int ORDERLY_CALLBACK(scan)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                               const char *after, size_t max, orderly_record_cb cb,
+                               void *user_data);
+
+    /* Must provide. Appends a READY item (group, kind, payload, created,
+     * due are read from item) and returns its new id in *id_out. */
+    int ORDERLY_CALLBACK(queue_push)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                     int queue, const orderly_queue_item *item,
+                                     uint64_t *id_out);
+    /* Must provide. Atomically claims up to max items in id order that are
+     * READY with due <= now, or LEASED with lease_until <= now. An item of a
+     * non-empty group is skipped while an older item of the same group is
+     * READY or LEASED (per-group order). Each claimed item becomes LEASED
+     * with lease_token = token, lease_until, attempts + 1, and is passed to
+     * cb with those values. Returns the count claimed. */
+    int ORDERLY_CALLBACK(queue_claim)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                      int queue, orderly_time_ms now, size_t max,
+                                      uint64_t token, orderly_time_ms lease_until,
+                                      orderly_item_cb cb, void *user_data);
+    /* Must provide. Ends a claim: only when the item is LEASED with
+     * lease_token == token (else ECONFLICT: a stale completion; ENOTFOUND
+     * for an unknown id). Sets state (READY to retry at due, DONE or DEAD
+     * finished at due). */
+    int ORDERLY_CALLBACK(queue_finish)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                       int queue, uint64_t id, uint64_t token, int state,
+                                       orderly_time_ms due);
+    /* Must provide. Operator override: sets state and due regardless of any
+     * lease, resetting attempts to 0 when state is READY. ENOTFOUND. */
+    int ORDERLY_CALLBACK(queue_reset)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                      int queue, uint64_t id, int state, orderly_time_ms due);
+    /* Must provide. Calls cb with item id; ENOTFOUND when absent. */
+    int ORDERLY_CALLBACK(queue_get)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                    int queue, uint64_t id, orderly_item_cb cb,
+                                    void *user_data);
+    /* Must provide. Calls cb for up to max items with id > after_id whose
+     * state is state (-1 = any), in id order; returns the count. */
+    int ORDERLY_CALLBACK(queue_scan)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                     int queue, int state, uint64_t after_id, size_t max,
+                                     orderly_item_cb cb, void *user_data);
+    /* Must provide. Deletes up to max DONE items finished at or before
+     * before; returns the count. */
+    int ORDERLY_CALLBACK(queue_purge)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                      int queue, orderly_time_ms before, size_t max);
+    /* Must provide. Fills *out for queue as seen at now. */
+    int ORDERLY_CALLBACK(queue_stats)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                      int queue, orderly_time_ms now,
+                                      orderly_queue_stats *out);
+
+    /* Must provide. Reads the committed, unexpired mark for key into *out
+     * (out->result borrowed until the next call on txn). ENOTFOUND when
+     * absent or expired at now; EINFLIGHT when another open transaction
+     * has put key but not yet committed. */
+    int ORDERLY_CALLBACK(idem_get)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                   const char *key, orderly_time_ms now,
+                                   orderly_idem_record *out, orderly_buf *result);
+    /* Must provide. Insert-if-absent (an expired mark counts as absent).
+     * EEXISTS when a committed unexpired mark exists; EINFLIGHT when
+     * another open transaction holds key. */
+    int ORDERLY_CALLBACK(idem_put)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                   const char *key, orderly_time_ms now,
+                                   const orderly_idem_record *rec);
+    /* Must provide. Deletes up to max marks expired at now; returns the count. */
+    int ORDERLY_CALLBACK(idem_purge)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                     orderly_time_ms now, size_t max);
+
+    /* May provide; if NULL nothing is called. Runs once when the engine
+     * that holds this storage closes (including a failed open). */
+    void ORDERLY_CALLBACK(destroy)(orderly_storage *s);
+};
+
+/* Zero-fills *s and sets version; ORDERLY_EVERSION for an unknown one. */
+ORDERLY_API int orderly_storage_init(orderly_storage *s, unsigned int version);
+
+ORDERLY_END_DECLS
+
+#endif

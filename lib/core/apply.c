@@ -1,0 +1,637 @@
+/*
+ * The one path every command, event, webhook and timer takes: idempotency
+ * check, load, transition and cascade, invariants, versioned save, outbox
+ * and compensation rows, idempotency mark, commit. All writes come after
+ * every check, so a rejected command writes nothing, in a batch too.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../outbox/record.h"
+#include "../util/codec.h"
+#include "internal.h"
+#include "orderly/order.h"
+#include "orderly/payment.h"
+#include "orderly/reservation.h"
+#include "orderly/fulfillment.h"
+#include "orderly/return.h"
+
+enum { RESULT_FORMAT = 1 };
+
+struct request {
+    const char *order_id;
+    int create;                          /* 1: orderly_engine_create_order */
+    const orderly_order_spec *spec;
+    const orderly_command *cmd;
+    const char *trace;
+    char key[48];                        /* derived key when none was given */
+    const char *idem_key;
+    uint8_t fingerprint[16];
+    orderly_time_ms now;
+};
+
+static size_t encode_result(const orderly_result *r, uint8_t *buf, size_t cap)
+{
+    struct orderly__wr w = { buf, cap, 0, 0 };
+
+    orderly__wr_u64(&w, RESULT_FORMAT);
+    orderly__wr_i64(&w, r->code);
+    orderly__wr_u64(&w, (uint64_t)r->machine);
+    orderly__wr_u64(&w, (uint64_t)r->event);
+    orderly__wr_u64(&w, (uint64_t)r->from);
+    orderly__wr_u64(&w, (uint64_t)r->to);
+    orderly__wr_u64(&w, (uint64_t)r->order_state);
+    orderly__wr_u64(&w, r->outbox_rows);
+    orderly__wr_u64(&w, r->effects);
+    orderly__wr_u64(&w, r->version);
+    return w.overflow ? 0 : w.len;
+}
+
+static int decode_result(orderly_result *r, const uint8_t *p, size_t len)
+{
+    struct orderly__rd rd = { p, len, 0, 0 };
+
+    memset(r, 0, sizeof *r);
+    if (orderly__rd_u64(&rd) != RESULT_FORMAT)
+        return ORDERLY_ESTORAGE;
+    r->code = (int)orderly__rd_i64(&rd);
+    r->machine = (int)orderly__rd_u32(&rd, 255);
+    r->event = (int)orderly__rd_u32(&rd, 255);
+    r->from = (int)orderly__rd_u32(&rd, 255);
+    r->to = (int)orderly__rd_u32(&rd, 255);
+    r->order_state = (int)orderly__rd_u32(&rd, 255);
+    r->outbox_rows = orderly__rd_u32(&rd, UINT32_MAX);
+    r->effects = orderly__rd_u32(&rd, UINT32_MAX);
+    r->version = orderly__rd_u64(&rd);
+    return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
+}
+
+static int valid_id(const char *id)
+{
+    size_t i, n;
+
+    if (id == NULL || (n = strlen(id)) == 0 || n > ORDERLY_ID_MAX)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (id[i] <= ' ' || id[i] > '~')
+            return 0;
+    return 1;
+}
+
+/* ---- building the aggregate of a new order ------------------------------ */
+
+static int check_spec(orderly_engine *e, const orderly_order_spec *sp)
+{
+    size_t i;
+
+    if (!valid_id(sp->order_id))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                             "order_id must be 1..%d printable ASCII bytes", ORDERLY_ID_MAX);
+    if (sp->currency == NULL || strlen(sp->currency) != 3 || sp->currency[0] < 'A' ||
+        sp->currency[0] > 'Z' || sp->currency[1] < 'A' || sp->currency[1] > 'Z' ||
+        sp->currency[2] < 'A' || sp->currency[2] > 'Z')
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "currency must be an ISO 4217 code");
+    if (sp->payment_method != ORDERLY_PAY_CARD && sp->payment_method != ORDERLY_PAY_COD)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "payment_method %d is unknown",
+                             sp->payment_method);
+    if (sp->lines == NULL || sp->n_lines == 0 || sp->n_lines > ORDERLY_LINES_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines: 1..%d lines required",
+                             ORDERLY_LINES_MAX);
+    if (sp->loyalty_points < 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "loyalty_points is negative");
+    for (i = 0; i < sp->n_lines; i++) {
+        if (sp->lines[i].quantity == 0)
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu].quantity is 0", i);
+        if (sp->lines[i].unit_price < 0 || sp->lines[i].unit_price > INT64_MAX / 4 / 100000)
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu].unit_price out of range", i);
+    }
+    return ORDERLY_OK;
+}
+
+static int build_order(orderly_engine *e, struct orderly__stage *s, const orderly_order_spec *sp)
+{
+    struct orderly__agg *a = s->a;
+    size_t i, j;
+    int rc;
+
+    memset(a, 0, sizeof *a);
+    memcpy(a->id, sp->order_id, strlen(sp->order_id) + 1);
+    memcpy(a->currency, sp->currency, 3);
+    a->method = (uint8_t)sp->payment_method;
+    a->has_promotion = sp->has_promotion != 0;
+    a->loyalty_points = sp->loyalty_points;
+    a->created = a->order_since = a->payment_since = sp->now;
+    a->order_state = ORDERLY_ORDER_PENDING;
+    a->payment_state = sp->payment_method == ORDERLY_PAY_COD ? ORDERLY_PAYMENT_COD_PENDING
+                                                             : ORDERLY_PAYMENT_PENDING;
+    a->n_lines = (uint8_t)sp->n_lines;
+    for (i = 0; i < sp->n_lines; i++) {
+        struct orderly__line *l = &a->lines[i];
+        l->sku = sp->lines[i].sku;
+        l->warehouse = sp->lines[i].warehouse;
+        l->quantity = sp->lines[i].quantity;
+        l->unit_price = sp->lines[i].unit_price;
+        l->state = ORDERLY_RESERVATION_ACTIVE;
+        l->since = sp->now;
+        a->total += (int64_t)l->quantity * l->unit_price;
+        for (j = 0; j < a->n_ful && a->ful[j].warehouse != l->warehouse; j++)
+            ;
+        if (j == a->n_ful) {
+            if (a->n_ful >= ORDERLY_PARTS_MAX)
+                return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines span more than %d warehouses",
+                                     ORDERLY_PARTS_MAX);
+            a->ful[j].state = ORDERLY_FULFILLMENT_PENDING;
+            a->ful[j].warehouse = l->warehouse;
+            a->ful[j].since = sp->now;
+            a->n_ful++;
+        }
+    }
+    if ((rc = orderly__schedule(e, s, ORDERLY_MACHINE_ORDER, 0)) < 0 ||
+        (rc = orderly__schedule(e, s, ORDERLY_MACHINE_PAYMENT, 0)) < 0)
+        return rc;
+    for (i = 0; i < a->n_lines; i++)
+        if ((rc = orderly__schedule(e, s, ORDERLY_MACHINE_RESERVATION, (uint32_t)i)) < 0)
+            return rc;
+    for (i = 0; i < a->n_ful; i++)
+        if ((rc = orderly__schedule(e, s, ORDERLY_MACHINE_FULFILLMENT, (uint32_t)i)) < 0)
+            return rc;
+    s->n_events = 1;
+    memset(&s->events[0], 0, sizeof s->events[0]);
+    s->events[0].kind = ORDERLY__EV_ORDER_STATUS;
+    s->events[0].machine = ORDERLY_MACHINE_ORDER;
+    s->events[0].to = ORDERLY_ORDER_PENDING;
+    s->events[0].amount = a->total;
+    return ORDERLY_OK;
+}
+
+static int open_return(orderly_engine *e, struct orderly__stage *s, const orderly_command *c)
+{
+    struct orderly__agg *a = s->a;
+    struct orderly__part *p;
+    int64_t open = 0;
+    uint32_t i;
+
+    if (a->order_state != ORDERLY_ORDER_DELIVERED && a->order_state != ORDERLY_ORDER_PARTIALLY_REFUNDED)
+        return orderly__fail(&e->ctx, ORDERLY_ETRANSITION,
+                             "order '%s' is not delivered: a return cannot be opened", a->id);
+    if (a->n_ret >= ORDERLY_PARTS_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' has %d returns already",
+                             a->id, ORDERLY_PARTS_MAX);
+    for (i = 0; i < a->n_ret; i++)
+        if (a->ret[i].state != ORDERLY_RETURN_REJECTED && a->ret[i].state != ORDERLY_RETURN_CANCELLED &&
+            !a->ret[i].exchange && a->ret[i].state < ORDERLY_RETURN_REFUNDED)
+            open += a->ret[i].amount;
+    if (!c->index && c->amount > a->captured - a->refunded - open)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                             "return of %lld exceeds the %lld still refundable on order '%s'",
+                             (long long)c->amount, (long long)(a->captured - a->refunded - open), a->id);
+    p = &a->ret[a->n_ret++];
+    memset(p, 0, sizeof *p);
+    p->state = ORDERLY_RETURN_REQUESTED;
+    p->exchange = c->index != 0;
+    p->amount = c->amount;
+    p->since = s->now;
+    s->events[0].kind = ORDERLY__EV_RETURN_STATUS;
+    s->events[0].machine = ORDERLY_MACHINE_RETURN;
+    s->events[0].index = (uint8_t)(a->n_ret - 1);
+    s->events[0].to = p->state;
+    s->events[0].amount = p->amount;
+    s->n_events = 1;
+    return ORDERLY_OK;
+}
+
+/* ---- writing what a command staged ---------------------------------------- */
+
+static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
+{
+    struct orderly__event_rec r;
+    orderly_queue_item it;
+    uint8_t buf[ORDERLY__RECORD_MAX];
+    char natural[ORDERLY_ID_MAX + 16];
+    size_t i, len;
+    int rc;
+
+    for (i = 0; i < s->n_events; i++) {
+        const struct orderly__staged_event *ev = &s->events[i];
+        const char *type = orderly__event_type(ev->kind);
+        memset(&r, 0, sizeof r);
+        snprintf(natural, sizeof natural, "%s/%u", s->a->id, (unsigned)s->a->event_seq++);
+        orderly__hash128(r.id, type, strlen(type), natural, strlen(natural));
+        r.machine = ev->machine;
+        r.index = ev->index;
+        r.from = ev->from;
+        r.to = ev->to;
+        r.event = ev->event;
+        r.amount = ev->amount;
+        r.time = s->now;
+        if (s->trace != NULL)
+            snprintf(r.trace, sizeof r.trace, "%s", s->trace);
+        len = orderly__event_rec_encode(&r, buf, sizeof buf);
+        memset(&it, 0, sizeof it);
+        it.group = s->a->id;
+        it.kind = ev->kind;
+        it.payload = buf;
+        it.payload_len = len;
+        it.created = it.due = s->now;
+        if ((rc = orderly__vt_push(e, txn, ORDERLY_QUEUE_OUTBOX, &it, NULL)) < 0)
+            return rc;
+    }
+    return ORDERLY_OK;
+}
+
+static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
+{
+    struct orderly__effect_rec r;
+    orderly_queue_item it;
+    uint8_t buf[ORDERLY__RECORD_MAX];
+    char natural[ORDERLY_ID_MAX + 16];
+    size_t i, len;
+    uint32_t l;
+    int rc;
+
+    for (i = 0; i < s->n_effects; i++) {
+        const struct orderly__staged_effect *ef = &s->effects[i];
+        const char *name = orderly_op_name(ef->op);
+        memset(&r, 0, sizeof r);
+        snprintf(r.order_id, sizeof r.order_id, "%s", s->a->id);
+        snprintf(natural, sizeof natural, "%s/%u", s->a->id, (unsigned)s->a->effect_seq++);
+        orderly__hash128(r.key, name, strlen(name), natural, strlen(natural));
+        r.op = ef->op;
+        r.index = ef->index;
+        r.lines = ef->lines;
+        r.amount = ef->amount;
+        for (l = 0; l < s->a->n_lines; l++) {
+            if (!(ef->lines >> l & 1u))
+                continue;
+            r.sku[r.n_lines] = s->a->lines[l].sku;
+            r.warehouse[r.n_lines] = s->a->lines[l].warehouse;
+            r.quantity[r.n_lines] = s->a->lines[l].quantity;
+            r.n_lines++;
+        }
+        len = orderly__effect_rec_encode(&r, buf, sizeof buf);
+        memset(&it, 0, sizeof it);
+        it.group = "";
+        it.kind = ef->op;
+        it.payload = buf;
+        it.payload_len = len;
+        it.created = it.due = s->now;
+        if ((rc = orderly__vt_push(e, txn, ORDERLY_QUEUE_COMPENSATIONS, &it, NULL)) < 0)
+            return rc;
+    }
+    return ORDERLY_OK;
+}
+
+static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
+{
+    struct orderly__timer_rec r;
+    orderly_queue_item it;
+    uint8_t buf[ORDERLY__RECORD_MAX];
+    size_t i, len;
+    int rc;
+
+    for (i = 0; i < s->n_timers; i++) {
+        const struct orderly__staged_timer *t = &s->timers[i];
+        memset(&r, 0, sizeof r);
+        snprintf(r.order_id, sizeof r.order_id, "%s", s->a->id);
+        r.timer = t->timer;
+        r.machine = t->machine;
+        r.index = t->index;
+        r.event = t->event;
+        len = orderly__timer_rec_encode(&r, buf, sizeof buf);
+        memset(&it, 0, sizeof it);
+        it.group = "";
+        it.kind = t->timer;
+        it.payload = buf;
+        it.payload_len = len;
+        it.created = s->now;
+        it.due = t->due;
+        if ((rc = orderly__vt_push(e, txn, ORDERLY_QUEUE_TIMERS, &it, NULL)) < 0)
+            return rc;
+    }
+    return ORDERLY_OK;
+}
+
+/* ---- the path --------------------------------------------------------------- */
+
+static void fingerprint(struct request *rq)
+{
+    uint8_t buf[ORDERLY_ID_MAX + ORDERLY_LINES_MAX * 32 + 64];
+    struct orderly__wr w = { buf, sizeof buf, 0, 0 };
+    size_t i;
+
+    if (rq->create) {
+        const orderly_order_spec *sp = rq->spec;
+        orderly__wr_str(&w, sp->currency != NULL ? sp->currency : "");
+        orderly__wr_u64(&w, (uint64_t)sp->payment_method);
+        orderly__wr_u64(&w, sp->has_promotion);
+        orderly__wr_i64(&w, sp->loyalty_points);
+        for (i = 0; i < sp->n_lines && i < ORDERLY_LINES_MAX; i++) {
+            orderly__wr_u64(&w, sp->lines[i].sku);
+            orderly__wr_u64(&w, sp->lines[i].warehouse);
+            orderly__wr_u64(&w, sp->lines[i].quantity);
+            orderly__wr_i64(&w, sp->lines[i].unit_price);
+        }
+    } else {
+        orderly__wr_u64(&w, (uint64_t)rq->cmd->machine);
+        orderly__wr_u64(&w, (uint64_t)rq->cmd->event);
+        orderly__wr_u64(&w, rq->cmd->index);
+        orderly__wr_i64(&w, rq->cmd->amount);
+    }
+    orderly__hash128(rq->fingerprint, rq->order_id, strlen(rq->order_id), buf,
+                     w.len < w.cap ? w.len : w.cap);
+    if (rq->idem_key == NULL) {
+        char hex[33];
+        orderly__hex(hex, rq->fingerprint, 16);
+        snprintf(rq->key, sizeof rq->key, "derived:%s", hex);
+        rq->idem_key = rq->key;
+    }
+}
+
+/* One attempt inside txn. Returns 0 when written, 1 when answered without
+ * writing (duplicate or late), or a negative code. */
+static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+{
+    struct orderly__stage *s = &e->stage;
+    struct orderly__agg *a = &e->agg;
+    orderly_idem_record rec;
+    uint64_t version = 0;
+    uint8_t rbuf[64];
+    size_t len;
+    int rc, late = 0;
+
+    rc = orderly__vt_idem_get(e, txn, rq->idem_key, rq->now, &rec);
+    if (rc == 0) {
+        if (sodium_memcmp(rec.fingerprint, rq->fingerprint, 16) != 0) {
+            e->stats.idem_mismatch++;
+            return orderly__fail(&e->ctx, ORDERLY_EIDEMMISMATCH,
+                                 "idempotency key '%s' was used for a different request", rq->idem_key);
+        }
+        if ((rc = decode_result(res, rec.result, rec.result_len)) < 0)
+            return orderly__fail(&e->ctx, rc, "stored result for '%s' is corrupt", rq->idem_key);
+        res->duplicate = 1;
+        e->stats.duplicates++;
+        return 1;
+    }
+    if (rc == ORDERLY_EINFLIGHT)
+        e->stats.idem_busy++;
+    if (rc != ORDERLY_ENOTFOUND)
+        return rc;
+
+    memset(s, 0, offsetof(struct orderly__stage, events));
+    s->a = a;
+    s->now = rq->now;
+    s->trace = rq->trace;
+    rc = orderly__vt_load(e, txn, rq->order_id, &e->load_buf, &version);
+    if (rq->create) {
+        if (rc == 0)
+            return orderly__fail(&e->ctx, ORDERLY_EEXISTS, "order '%s' already exists", rq->order_id);
+        if (rc != ORDERLY_ENOTFOUND)
+            return rc;
+        if ((rc = build_order(e, s, rq->spec)) < 0)
+            return rc;
+        res->machine = ORDERLY_MACHINE_ORDER;
+        res->to = a->order_state;
+    } else {
+        const orderly_command *c = rq->cmd;
+        const orderly_machine *m;
+        uint8_t before = 0;
+        orderly_part_view pv;
+        if (rc == ORDERLY_ENOTFOUND)
+            return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "no order '%s'", rq->order_id);
+        if (rc < 0)
+            return rc;
+        if ((rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
+                                      orderly_buf_len(&e->load_buf))) < 0)
+            return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
+        if (orderly_machine_by_id(&m, c->machine) < 0)
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "machine %d is unknown", c->machine);
+        res->machine = c->machine;
+        res->event = c->event;
+        if (c->machine == ORDERLY_MACHINE_RETURN && c->event == ORDERLY_EVENT_INIT) {
+            if ((rc = open_return(e, s, c)) < 0)
+                return rc;
+            res->from = a->n_ret - 1;   /* the new return's index */
+            res->to = a->ret[a->n_ret - 1].state;
+        } else {
+            if (orderly__part_state(&pv, a, c->machine, c->index) == 0)
+                before = (uint8_t)pv.state;
+            if ((rc = orderly__fire(e, s, c->machine, c->index, c->event, c->amount, &late)) < 0)
+                return rc;
+            res->from = before;
+            res->to = orderly__part_state(&pv, a, c->machine, c->index) == 0 ? pv.state : before;
+        }
+        if (late) {
+            res->late = 1;
+            res->order_state = a->order_state;
+            res->version = version;
+            e->stats.late_ignored++;
+            return 1;
+        }
+    }
+    if ((rc = orderly__check_invariants(e, a, 1)) < 0)
+        return rc;
+    res->order_state = a->order_state;
+    res->outbox_rows = (uint32_t)s->n_events;
+    res->effects = (uint32_t)s->n_effects;
+    res->version = version + 1;
+    if ((rc = write_events(e, txn, s)) < 0 || (rc = write_effects(e, txn, s)) < 0 ||
+        (rc = write_timers(e, txn, s)) < 0)
+        return rc;
+    if ((len = orderly__agg_encode(a, e->enc, sizeof e->enc)) == 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' outgrew its record", a->id);
+    if ((rc = orderly__vt_save(e, txn, rq->order_id, e->enc, len, version)) < 0)
+        return rc;
+    memset(&rec, 0, sizeof rec);
+    memcpy(rec.fingerprint, rq->fingerprint, 16);
+    rec.expires = rq->now + e->policy.idem_ttl;
+    rec.result = rbuf;
+    rec.result_len = encode_result(res, rbuf, sizeof rbuf);
+    rc = orderly__vt_idem_put(e, txn, rq->idem_key, rq->now, &rec);
+    /* a concurrent request committed the same key first: retrying finds its result */
+    return rc == ORDERLY_EEXISTS ? ORDERLY_ECONFLICT : rc;
+}
+
+static void notify_work(orderly_engine *e, size_t rows)
+{
+    if (rows > 0 && e->on_work != NULL)
+        e->on_work(e, rows, e->work_user_data);
+}
+
+static int run(orderly_engine *e, struct request *rq, orderly_result *out)
+{
+    orderly_result res;
+    uint32_t tries;
+    void *txn;
+    int rc = ORDERLY_OK;
+
+    fingerprint(rq);
+    if (e->batch_txn != NULL) {
+        if (e->batch_failed)
+            return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
+        memset(&res, 0, sizeof res);
+        rc = attempt(e, e->batch_txn, rq, &res);
+        if (rc == 0) {
+            e->stats.applied++;
+            e->stats.outbox_appended += res.outbox_rows;
+            e->stats.effects_recorded += res.effects;
+            e->batch_rows += res.outbox_rows;
+        } else if (rc < 0 && orderly_error_is_transient(rc)) {
+            /* a write may have happened: only the whole batch can be undone */
+            e->batch_failed = 1;
+        } else if (rc < 0) {
+            e->stats.rejected++;
+        }
+        if (out != NULL)
+            *out = res;
+        if (rc > 0)
+            rc = ORDERLY_OK;
+        if (out != NULL && rc < 0)
+            out->code = rc;
+        return rc;
+    }
+    for (tries = 0; tries <= e->policy.max_conflict_retries; tries++) {
+        memset(&res, 0, sizeof res);
+        if ((rc = orderly__vt_begin(e, &txn)) < 0)
+            break;
+        rc = attempt(e, txn, rq, &res);
+        if (rc != 0) {
+            orderly__vt_rollback(e, txn);
+            if (rc > 0) {
+                rc = ORDERLY_OK;
+                break;
+            }
+            if (rc == ORDERLY_ECONFLICT) {
+                e->stats.conflicts_retried++;
+                continue;
+            }
+            break;
+        }
+        if ((rc = orderly__vt_commit(e, txn)) == 0) {
+            e->stats.applied++;
+            e->stats.outbox_appended += res.outbox_rows;
+            e->stats.effects_recorded += res.effects;
+            notify_work(e, res.outbox_rows);
+            break;
+        }
+        if (rc != ORDERLY_ECONFLICT)
+            break;
+        e->stats.conflicts_retried++;
+    }
+    if (rc == ORDERLY_ETRANSITION || rc == ORDERLY_EGUARD || rc == ORDERLY_EINVARIANT ||
+        rc == ORDERLY_EINVAL || rc == ORDERLY_ENOTFOUND || rc == ORDERLY_EEXISTS)
+        e->stats.rejected++;
+    res.code = rc;
+    if (out != NULL)
+        *out = res;
+    return rc;
+}
+
+int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spec, orderly_result *out)
+{
+    struct request rq;
+    int rc;
+
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    orderly_ctx_clear(&e->ctx);
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (spec == NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "spec is NULL");
+    if ((rc = check_spec(e, spec)) < 0)
+        return rc;
+    if (spec->idem_key != NULL && !valid_id(spec->idem_key))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    memset(&rq, 0, sizeof rq);
+    rq.order_id = spec->order_id;
+    rq.create = 1;
+    rq.spec = spec;
+    rq.idem_key = spec->idem_key;
+    rq.now = spec->now;
+    return run(e, &rq, out);
+}
+
+int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const char *trace,
+                          orderly_result *out)
+{
+    struct request rq;
+
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    orderly_ctx_clear(&e->ctx);
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (cmd == NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "command is NULL");
+    if (!valid_id(cmd->order_id))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (cmd->idem_key != NULL && !valid_id(cmd->idem_key))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (!(e->roles & (1u << cmd->machine)) || cmd->machine < 1 || cmd->machine > ORDERLY_MACHINE_COUNT)
+        return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine %d",
+                             cmd->machine);
+    if (cmd->amount < 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "amount is negative");
+    memset(&rq, 0, sizeof rq);
+    rq.order_id = cmd->order_id;
+    rq.cmd = cmd;
+    rq.idem_key = cmd->idem_key;
+    rq.now = cmd->now;
+    rq.trace = trace;
+    return run(e, &rq, out);
+}
+
+int orderly_engine_apply(orderly_engine *e, const orderly_command *cmd, orderly_result *out)
+{
+    return orderly__apply_traced(e, cmd, NULL, out);
+}
+
+int orderly_engine_begin_batch(orderly_engine *e)
+{
+    int rc;
+
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if (e->batch_txn != NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "a batch is already open");
+    if ((rc = orderly__vt_begin(e, &e->batch_txn)) < 0) {
+        e->batch_txn = NULL;
+        return rc;
+    }
+    e->batch_failed = 0;
+    e->batch_rows = 0;
+    return ORDERLY_OK;
+}
+
+int orderly_engine_commit_batch(orderly_engine *e)
+{
+    void *txn;
+    int rc;
+
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if ((txn = e->batch_txn) == NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "no batch is open");
+    e->batch_txn = NULL;
+    if (e->batch_failed) {
+        orderly__vt_rollback(e, txn);
+        return orderly__fail(&e->ctx, ORDERLY_ECONFLICT, "the batch failed and was rolled back");
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0)
+        return rc;
+    notify_work(e, e->batch_rows);
+    return ORDERLY_OK;
+}
+
+void orderly_engine_rollback_batch(orderly_engine *e)
+{
+    if (e == NULL || e->batch_txn == NULL)
+        return;
+    orderly__vt_rollback(e, e->batch_txn);
+    e->batch_txn = NULL;
+}

@@ -1,0 +1,570 @@
+/*
+ * The choreography: what a transition of one machine means for the rest of
+ * the order. Each row's effects are interpreted here, in table order:
+ * EMIT_* stage outbox events, action effects stage compensation-queue
+ * operations, and cascades fire events on the other machines of the same
+ * aggregate, all inside the command's transaction. A cascaded event that
+ * has no row from its target's state does not apply and is skipped; every
+ * other failure rejects the whole command.
+ */
+#include <string.h>
+
+#include "../fsm/guard.h"
+#include "internal.h"
+#include "orderly/fulfillment.h"
+#include "orderly/order.h"
+#include "orderly/payment.h"
+#include "orderly/reservation.h"
+#include "orderly/return.h"
+#include "orderly/shipment.h"
+
+static const orderly_machine *machine(int id)
+{
+    const orderly_machine *m = NULL;
+
+    return orderly_machine_by_id(&m, id) == 0 ? m : NULL;
+}
+
+/* Pointer to the state byte of part (machine, index), or NULL. */
+static uint8_t *state_of(struct orderly__agg *a, int m, uint32_t index, orderly_time_ms **since)
+{
+    switch (m) {
+    case ORDERLY_MACHINE_ORDER:
+        *since = &a->order_since;
+        return index == 0 ? &a->order_state : NULL;
+    case ORDERLY_MACHINE_PAYMENT:
+        *since = &a->payment_since;
+        return index == 0 ? &a->payment_state : NULL;
+    case ORDERLY_MACHINE_RESERVATION:
+        if (index >= a->n_lines)
+            return NULL;
+        *since = &a->lines[index].since;
+        return &a->lines[index].state;
+    case ORDERLY_MACHINE_FULFILLMENT:
+        if (index >= a->n_ful)
+            return NULL;
+        *since = &a->ful[index].since;
+        return &a->ful[index].state;
+    case ORDERLY_MACHINE_SHIPMENT:
+        if (index >= a->n_ship)
+            return NULL;
+        *since = &a->ship[index].since;
+        return &a->ship[index].state;
+    case ORDERLY_MACHINE_RETURN:
+        if (index >= a->n_ret)
+            return NULL;
+        *since = &a->ret[index].since;
+        return &a->ret[index].state;
+    default:
+        return NULL;
+    }
+}
+
+orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly__agg *a, int timer,
+                                  uint32_t index)
+{
+    const orderly_policy *p = &e->policy;
+
+    switch (timer) {
+    case ORDERLY_TIMER_RESERVATION_TTL:
+        return index < a->n_lines ? a->lines[index].since + p->reservation_ttl : 0;
+    case ORDERLY_TIMER_COD_WINDOW:
+        return a->payment_since + p->cod_window;
+    case ORDERLY_TIMER_AUTH_EXPIRY:
+        return a->authorized_at + p->auth_window;
+    case ORDERLY_TIMER_AUTO_COMPLETE:
+        return a->order_since + p->auto_complete_after;
+    case ORDERLY_TIMER_FULFILLMENT_SLA:
+        /* the SLA runs from the fulfillment's creation, whatever it did since */
+        return a->created + p->fulfillment_sla;
+    case ORDERLY_TIMER_ABANDONED:
+        return a->created + p->abandoned_after;
+    default:
+        return 0;
+    }
+}
+
+/* The timer whose deadline guards event of machine m, for the guard input. */
+static int guard_timer(int m, int state, int event)
+{
+    if (m == ORDERLY_MACHINE_PAYMENT &&
+        (event == ORDERLY_PAYMENT_EV_REQUEST_CAPTURE || event == ORDERLY_PAYMENT_EV_RETRY_CAPTURE ||
+         event == ORDERLY_PAYMENT_EV_AUTHORIZATION_EXPIRED))
+        return ORDERLY_TIMER_AUTH_EXPIRY;
+    if (m == ORDERLY_MACHINE_RESERVATION)
+        return ORDERLY_TIMER_RESERVATION_TTL;
+    if (m == ORDERLY_MACHINE_FULFILLMENT)
+        return ORDERLY_TIMER_FULFILLMENT_SLA;
+    return orderly_machine_state_timer(machine(m), state);
+}
+
+static void count_parts(const struct orderly__agg *a, int event, orderly_guard_input *in)
+{
+    uint32_t i, total = 0, done = 0;
+
+    if (event == ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED) {
+        for (i = 0; i < a->n_ful; i++) {
+            uint8_t st = a->ful[i].state;
+            if (st == ORDERLY_FULFILLMENT_CANCELLED || st == ORDERLY_FULFILLMENT_FAILED)
+                continue;
+            total++;
+            if (st == ORDERLY_FULFILLMENT_SHIPPED || st == ORDERLY_FULFILLMENT_COMPLETED)
+                done++;
+        }
+    } else if (event == ORDERLY_ORDER_EV_DELIVERED) {
+        for (i = 0; i < a->n_ful; i++) {
+            uint8_t st = a->ful[i].state;
+            if (st != ORDERLY_FULFILLMENT_CANCELLED && st != ORDERLY_FULFILLMENT_FAILED)
+                total++;
+        }
+        for (i = 0; i < a->n_ship; i++)
+            if (a->ship[i].state == ORDERLY_SHIPMENT_DELIVERED)
+                done++;
+    }
+    in->parts_total = total;
+    in->parts_done = done;
+}
+
+static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index, int from, int to,
+                       int event, int64_t amount)
+{
+    struct orderly__staged_event *ev;
+
+    if (s->n_events >= ORDERLY__STAGE_EVENTS)
+        return ORDERLY_EINVARIANT;
+    ev = &s->events[s->n_events++];
+    ev->kind = (uint8_t)kind;
+    ev->machine = (uint8_t)m;
+    ev->index = (uint8_t)index;
+    ev->from = (uint8_t)from;
+    ev->to = (uint8_t)to;
+    ev->event = (uint8_t)event;
+    ev->amount = amount;
+    return ORDERLY_OK;
+}
+
+static int stage_effect(struct orderly__stage *s, int op, uint32_t index, uint32_t lines,
+                        int64_t amount)
+{
+    struct orderly__staged_effect *ef;
+
+    if (s->n_effects >= ORDERLY__STAGE_EFFECTS)
+        return ORDERLY_EINVARIANT;
+    ef = &s->effects[s->n_effects++];
+    ef->op = (uint8_t)op;
+    ef->index = (uint8_t)index;
+    ef->lines = lines;
+    ef->amount = amount;
+    return ORDERLY_OK;
+}
+
+int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index)
+{
+    orderly_time_ms *since;
+    uint8_t *st = state_of(s->a, m, index, &since);
+    int timer, tm, tev;
+    struct orderly__staged_timer *t;
+
+    if (st == NULL)
+        return ORDERLY_OK;
+    timer = orderly_machine_state_timer(machine(m), *st);
+    if (timer <= ORDERLY_TIMER_NONE || orderly_timer_target(&tm, &tev, timer) < 0)
+        return ORDERLY_OK;
+    if (s->n_timers >= ORDERLY__STAGE_TIMERS)
+        return ORDERLY_EINVARIANT;
+    t = &s->timers[s->n_timers++];
+    t->timer = (uint8_t)timer;
+    t->machine = (uint8_t)tm;
+    t->index = (uint8_t)(tm == m ? index : 0);
+    t->event = (uint8_t)tev;
+    t->due = orderly__deadline(e, s->a, timer, index);
+    return ORDERLY_OK;
+}
+
+static int status_kind(int m)
+{
+    switch (m) {
+    case ORDERLY_MACHINE_ORDER:
+        return ORDERLY__EV_ORDER_STATUS;
+    case ORDERLY_MACHINE_PAYMENT:
+        return ORDERLY__EV_PAYMENT_STATUS;
+    case ORDERLY_MACHINE_RESERVATION:
+        return ORDERLY__EV_RESERVATION_STATUS;
+    case ORDERLY_MACHINE_FULFILLMENT:
+        return ORDERLY__EV_FULFILLMENT_STATUS;
+    case ORDERLY_MACHINE_SHIPMENT:
+        return ORDERLY__EV_SHIPMENT_STATUS;
+    default:
+        return ORDERLY__EV_RETURN_STATUS;
+    }
+}
+
+/* Fires a cascaded event: not applicable (no row) is fine, anything else
+ * is the command's failure. */
+static int cascade(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
+                   int64_t amount)
+{
+    int late = 0, rc;
+
+    rc = orderly__fire(e, s, m, index, event, amount, &late);
+    if (rc == ORDERLY_ETRANSITION) {
+        orderly_ctx_clear(&e->ctx);
+        return ORDERLY_OK;
+    }
+    return rc;
+}
+
+static uint32_t lines_in(const struct orderly__agg *a, int state_a, int state_b, uint32_t warehouse,
+                         int any_warehouse)
+{
+    uint32_t i, mask = 0;
+
+    for (i = 0; i < a->n_lines; i++)
+        if ((a->lines[i].state == state_a || a->lines[i].state == state_b) &&
+            (any_warehouse || a->lines[i].warehouse == warehouse))
+            mask |= 1u << i;
+    return mask;
+}
+
+static int confirm_reservations(orderly_engine *e, struct orderly__stage *s)
+{
+    const orderly_machine *rm = machine(ORDERLY_MACHINE_RESERVATION);
+    struct orderly__agg *a = s->a;
+    orderly_guard_input in;
+    uint32_t i;
+    int rc;
+
+    /* all or nothing: check every line before touching any */
+    for (i = 0; i < a->n_lines; i++) {
+        memset(&in, 0, sizeof in);
+        in.now = s->now;
+        in.deadline = orderly__deadline(e, a, ORDERLY_TIMER_RESERVATION_TTL, i);
+        if (orderly_machine_can(rm, a->lines[i].state, ORDERLY_RESERVATION_EV_CONFIRM, &in, NULL) < 0)
+            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_CANCEL, 0);
+    }
+    for (i = 0; i < a->n_lines; i++)
+        if ((rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_CONFIRM, 0)) < 0)
+            return rc;
+    return stage_event(s, ORDERLY__EV_STOCK_COMMITTED, ORDERLY_MACHINE_ORDER, 0, 0, 0, 0, a->total);
+}
+
+static int release_reservations(orderly_engine *e, struct orderly__stage *s)
+{
+    uint32_t i, mask = lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, 0, 1);
+    int rc;
+
+    if (mask == 0)
+        return ORDERLY_OK;
+    for (i = 0; i < s->a->n_lines; i++)
+        if ((mask >> i & 1u) &&
+            (rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_RELEASE, 0)) < 0)
+            return rc;
+    return stage_effect(s, ORDERLY_OP_RELEASE_RESERVATIONS, 0, mask, 0);
+}
+
+static int settle_payment(orderly_engine *e, struct orderly__stage *s)
+{
+    struct orderly__agg *a = s->a;
+
+    switch (a->payment_state) {
+    case ORDERLY_PAYMENT_AUTHORIZED:
+    case ORDERLY_PAYMENT_CAPTURE_FAILED:
+    case ORDERLY_PAYMENT_AUTHORIZATION_EXPIRED:
+        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_VOID, 0);
+    case ORDERLY_PAYMENT_CAPTURED:
+    case ORDERLY_PAYMENT_PARTIALLY_REFUNDED:
+        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_REFUND,
+                       a->captured - a->refunded);
+    case ORDERLY_PAYMENT_CAPTURE_REQUESTED:
+        a->settle_on_capture = 1;  /* refunded as soon as the capture lands */
+        return ORDERLY_OK;
+    case ORDERLY_PAYMENT_COD_PENDING:
+    case ORDERLY_PAYMENT_COD_CONFIRMED:
+        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_COD_CANCEL, 0);
+    default:
+        return ORDERLY_OK;
+    }
+}
+
+static int cancel_fulfillments(orderly_engine *e, struct orderly__stage *s)
+{
+    struct orderly__agg *a = s->a;
+    uint32_t i;
+    int rc;
+
+    for (i = 0; i < a->n_ful; i++)
+        if ((rc = cascade(e, s, ORDERLY_MACHINE_FULFILLMENT, i, ORDERLY_FULFILLMENT_EV_CANCEL, 0)) < 0)
+            return rc;
+    for (i = 0; i < a->n_ship; i++)
+        if ((rc = cascade(e, s, ORDERLY_MACHINE_SHIPMENT, i, ORDERLY_SHIPMENT_EV_CANCEL, 0)) < 0)
+            return rc;
+    return ORDERLY_OK;
+}
+
+static int open_shipment(struct orderly__stage *s, uint32_t ful)
+{
+    struct orderly__agg *a = s->a;
+    struct orderly__part *p;
+
+    if (a->n_ship >= ORDERLY_PARTS_MAX)
+        return ORDERLY_EINVARIANT;
+    p = &a->ship[a->n_ship++];
+    memset(p, 0, sizeof *p);
+    p->state = ORDERLY_SHIPMENT_CREATED;
+    p->fulfillment = (uint8_t)ful;
+    p->warehouse = a->ful[ful].warehouse;
+    p->since = s->now;
+    return ORDERLY_OK;
+}
+
+/* NOTIFY_ORDER: the order (and whatever sits between) reacts to a part's
+ * new state. */
+static int notify_order(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index,
+                        int64_t amount)
+{
+    struct orderly__agg *a = s->a;
+    int rc;
+
+    switch (m) {
+    case ORDERLY_MACHINE_RESERVATION:
+        return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_RESERVATION_EXPIRED, 0);
+    case ORDERLY_MACHINE_FULFILLMENT:
+        switch (a->ful[index].state) {
+        case ORDERLY_FULFILLMENT_PICKING:
+            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_STARTED, 0);
+        case ORDERLY_FULFILLMENT_SHIPPED:
+            if ((rc = open_shipment(s, index)) < 0)
+                return rc;
+            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED, 0);
+        case ORDERLY_FULFILLMENT_CANCELLED:
+        case ORDERLY_FULFILLMENT_FAILED:
+            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED, 0);
+        default:
+            return ORDERLY_OK;
+        }
+    case ORDERLY_MACHINE_SHIPMENT:
+        if (a->ship[index].state == ORDERLY_SHIPMENT_DELIVERED) {
+            if ((rc = cascade(e, s, ORDERLY_MACHINE_FULFILLMENT, a->ship[index].fulfillment,
+                              ORDERLY_FULFILLMENT_EV_COMPLETE, 0)) < 0)
+                return rc;
+            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_DELIVERED, 0);
+        }
+        return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, 0);
+    case ORDERLY_MACHINE_RETURN:
+        if ((rc = cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_REFUNDED,
+                          a->ret[index].amount)) < 0)
+            return rc;
+        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_REFUND,
+                       a->ret[index].amount);
+    default:
+        (void)amount;
+        return ORDERLY_OK;
+    }
+}
+
+static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, int m,
+                      uint32_t index, const orderly_transition *t, int64_t amount)
+{
+    struct orderly__agg *a = s->a;
+    uint32_t wh;
+
+    switch (effect) {
+    case ORDERLY_EFFECT_EMIT_STATUS_CHANGED:
+        return stage_event(s, status_kind(m), m, index, t->from, t->to, t->event, amount);
+    case ORDERLY_EFFECT_EMIT_ORDER_CANCELLED:
+        return stage_event(s, ORDERLY__EV_ORDER_CANCELLED, m, index, t->from, t->to, t->event, 0);
+    case ORDERLY_EFFECT_EMIT_PAYMENT_CONFIRMED: {
+        int rc = stage_event(s, ORDERLY__EV_PAYMENT_CONFIRMED, m, 0, t->from, t->to, t->event,
+                             a->authorized);
+        return rc < 0 ? rc : cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_PAYMENT_CONFIRMED, 0);
+    }
+    case ORDERLY_EFFECT_EMIT_PAYMENT_FAILED: {
+        int rc = stage_event(s, ORDERLY__EV_PAYMENT_FAILED, m, 0, t->from, t->to, t->event, 0);
+        return rc < 0 ? rc : cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_PAYMENT_FAILED, 0);
+    }
+    case ORDERLY_EFFECT_EMIT_PAYMENT_CAPTURED: {
+        int rc = stage_event(s, ORDERLY__EV_PAYMENT_CAPTURED, m, 0, t->from, t->to, t->event,
+                             a->captured);
+        if (rc < 0 || !a->settle_on_capture)
+            return rc;
+        a->settle_on_capture = 0;
+        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_REFUND,
+                       a->captured - a->refunded);
+    }
+    case ORDERLY_EFFECT_EMIT_SLA_BREACHED:
+        return stage_event(s, ORDERLY__EV_SLA_BREACHED, m, index, t->from, t->to, t->event, 0);
+    case ORDERLY_EFFECT_CONFIRM_RESERVATIONS:
+        return confirm_reservations(e, s);
+    case ORDERLY_EFFECT_RELEASE_RESERVATIONS:
+        return release_reservations(e, s);
+    case ORDERLY_EFFECT_FULFILL_RESERVATIONS: {
+        uint32_t i, mask;
+        int rc;
+        wh = a->ful[index].warehouse;
+        mask = lines_in(a, ORDERLY_RESERVATION_CONFIRMED, ORDERLY_RESERVATION_CONFIRMED, wh, 0);
+        for (i = 0; i < a->n_lines; i++)
+            if ((mask >> i & 1u) &&
+                (rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_FULFILL, 0)) < 0)
+                return rc;
+        return ORDERLY_OK;
+    }
+    case ORDERLY_EFFECT_REQUEST_CAPTURE:
+        if (a->method != ORDERLY_PAY_CARD)
+            return ORDERLY_OK; /* COD has nothing to capture */
+        return stage_event(s, ORDERLY__EV_CAPTURE_REQUESTED, ORDERLY_MACHINE_PAYMENT, 0, 0, 0, 0,
+                           a->authorized);
+    case ORDERLY_EFFECT_CAPTURE_PAYMENT:
+        return stage_effect(s, ORDERLY_OP_CAPTURE, 0, 0, a->authorized - a->captured);
+    case ORDERLY_EFFECT_VOID_AUTHORIZATION:
+        return stage_effect(s, ORDERLY_OP_VOID_AUTHORIZATION, 0, 0, a->authorized);
+    case ORDERLY_EFFECT_SETTLE_PAYMENT:
+        return settle_payment(e, s);
+    case ORDERLY_EFFECT_REFUND_PAYMENT:
+        return stage_effect(s, ORDERLY_OP_REFUND, 0, 0, amount);
+    case ORDERLY_EFFECT_CANCEL_FULFILLMENTS:
+        return cancel_fulfillments(e, s);
+    case ORDERLY_EFFECT_CANCEL_SHIPMENT:
+        return stage_effect(s, ORDERLY_OP_CANCEL_SHIPMENT, index, 0, 0);
+    case ORDERLY_EFFECT_REVERT_PROMOTION:
+        return a->has_promotion ? stage_effect(s, ORDERLY_OP_REVERT_PROMOTION, 0, 0, 0) : ORDERLY_OK;
+    case ORDERLY_EFFECT_RESTORE_LOYALTY:
+        return a->loyalty_points > 0
+                   ? stage_effect(s, ORDERLY_OP_RESTORE_LOYALTY, 0, 0, a->loyalty_points)
+                   : ORDERLY_OK;
+    case ORDERLY_EFFECT_RESTOCK:
+        if (m == ORDERLY_MACHINE_SHIPMENT) {
+            wh = a->ship[index].warehouse;
+            return stage_effect(s, ORDERLY_OP_RESTOCK, index,
+                                lines_in(a, ORDERLY_RESERVATION_FULFILLED, ORDERLY_RESERVATION_FULFILLED,
+                                         wh, 0), 0);
+        }
+        return stage_effect(s, ORDERLY_OP_RESTOCK, index, (1u << a->n_lines) - 1u, a->ret[index].amount);
+    case ORDERLY_EFFECT_OPEN_REPLACEMENT:
+        return stage_event(s, ORDERLY__EV_REPLACEMENT_REQUESTED, m, index, t->from, t->to, t->event,
+                           a->ret[index].amount);
+    case ORDERLY_EFFECT_CANCEL_COD_CLAIM:
+        return stage_effect(s, ORDERLY_OP_CANCEL_COD_CLAIM, 0, 0, a->total);
+    case ORDERLY_EFFECT_CANCEL_ORDER:
+        return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_CANCEL, 0);
+    case ORDERLY_EFFECT_NOTIFY_ORDER:
+        return notify_order(e, s, m, index, amount);
+    default:
+        return ORDERLY_OK;
+    }
+}
+
+/* Money moves with the payment's transitions; the stored amounts are
+ * authoritative, never an event's. */
+static int move_money(struct orderly__stage *s, int event, int64_t amount)
+{
+    struct orderly__agg *a = s->a;
+
+    switch (event) {
+    case ORDERLY_PAYMENT_EV_AUTHORIZE:
+        if (amount != a->total)
+            return ORDERLY_EINVARIANT;
+        a->authorized = amount;
+        a->authorized_at = s->now;
+        break;
+    case ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED:
+        a->captured = a->authorized;
+        break;
+    case ORDERLY_PAYMENT_EV_COD_COLLECTED:
+        a->authorized = a->total;
+        a->captured = a->total;
+        break;
+    case ORDERLY_PAYMENT_EV_REFUND:
+        a->refunded += amount;
+        break;
+    default:
+        break;
+    }
+    return ORDERLY_OK;
+}
+
+int orderly__fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
+                  int64_t amount, int *late_out)
+{
+    const orderly_machine *mm = machine(m);
+    struct orderly__agg *a = s->a;
+    orderly_transition t;
+    orderly_guard_input in;
+    orderly_time_ms *since;
+    uint8_t *st;
+    int rc, k, timer;
+
+    *late_out = 0;
+    if (mm == NULL || (st = state_of(a, m, index, &since)) == NULL)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no %s #%u", a->id,
+                             mm != NULL ? orderly_machine_name(mm) : "part", index);
+    if (s->depth >= ORDERLY__CASCADE_DEPTH)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "cascade deeper than %d",
+                             ORDERLY__CASCADE_DEPTH);
+    memset(&in, 0, sizeof in);
+    in.now = s->now;
+    timer = guard_timer(m, *st, event);
+    in.deadline = orderly__deadline(e, a, timer > 0 ? timer : ORDERLY_TIMER_NONE, index);
+    in.amount = m == ORDERLY_MACHINE_PAYMENT && (event == ORDERLY_PAYMENT_EV_REQUEST_CAPTURE ||
+                                                 event == ORDERLY_PAYMENT_EV_RETRY_CAPTURE)
+                    ? a->authorized - a->captured
+                    : amount;
+    in.authorized = a->authorized;
+    in.captured = a->captured;
+    in.refunded = a->refunded;
+    if (m == ORDERLY_MACHINE_ORDER)
+        count_parts(a, event, &in);
+    rc = orderly_machine_step(&t, mm, *st, event, &in, &e->ctx);
+    if (rc == ORDERLY_ETRANSITION && orderly_machine_is_late(mm, *st, event) == 1) {
+        orderly_ctx_clear(&e->ctx);
+        *late_out = 1;
+        return ORDERLY_OK;
+    }
+    if (rc < 0)
+        return rc;
+    if (m == ORDERLY_MACHINE_PAYMENT && (rc = move_money(s, event, amount)) < 0)
+        return orderly__fail(&e->ctx, rc, "payment %s of %lld does not match order '%s' total %lld",
+                             orderly_machine_event_name(mm, event), (long long)amount, a->id,
+                             (long long)a->total);
+    if (t.to != t.from) {
+        *st = (uint8_t)t.to;
+        *since = s->now;
+        if ((rc = orderly__schedule(e, s, m, index)) < 0)
+            return rc;
+    }
+    s->depth++;
+    for (k = 0; k < t.n_effects && rc >= 0; k++)
+        rc = run_effect(e, s, t.effects[k], m, index, &t, amount);
+    s->depth--;
+    if (rc < 0)
+        return rc;
+    return orderly__check_invariants(e, a, 0);
+}
+
+int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, int final)
+{
+    uint32_t i;
+
+    if (a->authorized < 0 || a->captured < 0 || a->refunded < 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': negative amount", a->id);
+    if (a->captured > a->authorized)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                             "order '%s': captured %lld exceeds authorized %lld", a->id,
+                             (long long)a->captured, (long long)a->authorized);
+    if (a->refunded > a->captured)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                             "order '%s': refunded %lld exceeds captured %lld", a->id,
+                             (long long)a->refunded, (long long)a->captured);
+    if (a->payment_state == ORDERLY_PAYMENT_VOIDED && a->captured != 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': capture after void", a->id);
+    for (i = 0; i < a->n_lines; i++)
+        if (a->lines[i].quantity == 0)
+            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': line %u reserves nothing",
+                                 a->id, i);
+    if (final && (a->order_state == ORDERLY_ORDER_CANCELLED || a->order_state == ORDERLY_ORDER_FAILED))
+        for (i = 0; i < a->n_lines; i++)
+            if (a->lines[i].state == ORDERLY_RESERVATION_ACTIVE ||
+                a->lines[i].state == ORDERLY_RESERVATION_CONFIRMED)
+                return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                     "order '%s' is closed but reservation %u is still held", a->id, i);
+    return ORDERLY_OK;
+}

@@ -1,0 +1,394 @@
+/* Opening and closing an engine, its options, topics and read-side calls. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "internal.h"
+
+static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
+    NULL,
+    "orderly.order",
+    "orderly.payment",
+    "orderly.inventory",
+    "orderly.fulfillment",
+    "orderly.shipment",
+    "orderly.return",
+    "orderly.commands",
+};
+
+static const orderly_engine_options defaults = ORDERLY_ENGINE_OPTIONS_INIT;
+
+int orderly_topic_count(void)
+{
+    return ORDERLY_TOPIC_COUNT;
+}
+
+const char *orderly_topic_default_name(int topic)
+{
+    return topic >= 1 && topic <= ORDERLY_TOPIC_COUNT ? default_topics[topic] : NULL;
+}
+
+size_t orderly_id_max(void)
+{
+    return ORDERLY_ID_MAX;
+}
+
+size_t orderly_lines_max(void)
+{
+    return ORDERLY_LINES_MAX;
+}
+
+size_t orderly_parts_max(void)
+{
+    return ORDERLY_PARTS_MAX;
+}
+
+int orderly_engine_options_init(orderly_engine_options *opts, unsigned int version)
+{
+    if (opts == NULL)
+        return ORDERLY_EINVAL;
+    if (version == 0 || version > ORDERLY_ENGINE_OPTIONS_VERSION)
+        return ORDERLY_EVERSION;
+    *opts = defaults;
+    opts->version = version;
+    return ORDERLY_OK;
+}
+
+/* The longest a retried item can stay in flight: every backoff delay at its
+ * cap, plus a lease per attempt. Idempotency marks must outlive it. */
+static int64_t retry_horizon(const orderly_policy *p, uint32_t attempts)
+{
+    int64_t total = 0, delay = p->backoff_base;
+    uint32_t i;
+
+    for (i = 0; i < attempts; i++) {
+        total += (delay < p->backoff_max ? delay : p->backoff_max) + p->lease;
+        if (delay < p->backoff_max)
+            delay *= 2;
+    }
+    return total;
+}
+
+static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
+{
+    static const struct {
+        const char *name;
+        size_t offset;
+    } durations[] = {
+        { "reservation_ttl", offsetof(orderly_policy, reservation_ttl) },
+        { "cod_window", offsetof(orderly_policy, cod_window) },
+        { "auth_window", offsetof(orderly_policy, auth_window) },
+        { "auto_complete_after", offsetof(orderly_policy, auto_complete_after) },
+        { "fulfillment_sla", offsetof(orderly_policy, fulfillment_sla) },
+        { "abandoned_after", offsetof(orderly_policy, abandoned_after) },
+        { "idem_ttl", offsetof(orderly_policy, idem_ttl) },
+        { "backoff_base", offsetof(orderly_policy, backoff_base) },
+        { "backoff_max", offsetof(orderly_policy, backoff_max) },
+        { "lease", offsetof(orderly_policy, lease) },
+        { "retention", offsetof(orderly_policy, retention) },
+    };
+    int64_t horizon, h2;
+    size_t i;
+
+    for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)p + durations[i].offset, sizeof v);
+        if (v <= 0)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.%s must be positive (got %lld)",
+                                 durations[i].name, (long long)v);
+    }
+    if (p->outbox_max_attempts == 0 || p->effect_max_attempts == 0 || p->batch_max == 0)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "policy attempt limits and batch_max must be positive");
+    if (p->backoff_max < p->backoff_base)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.backoff_max is below backoff_base");
+    horizon = retry_horizon(p, p->outbox_max_attempts);
+    h2 = retry_horizon(p, p->effect_max_attempts);
+    if (h2 > horizon)
+        horizon = h2;
+    if (p->idem_ttl < horizon)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "policy.idem_ttl %lld ms is shorter than the longest retry horizon "
+                             "%lld ms: duplicates could slip through after the mark lapses",
+                             (long long)p->idem_ttl, (long long)horizon);
+    return ORDERLY_OK;
+}
+
+static int check_topics(orderly_engine *e, const orderly_engine_options *o, orderly_ctx *ctx)
+{
+    int i, j;
+
+    for (i = 1; i <= ORDERLY_TOPIC_COUNT; i++) {
+        const char *t = o->topics[i] != NULL ? o->topics[i] : default_topics[i];
+        size_t n = strlen(t), k;
+        if (n == 0)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "topic '%s' is empty", default_topics[i]);
+        if (n >= sizeof e->topics[i])
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "topic '%s' is longer than %zu bytes",
+                                 default_topics[i], sizeof e->topics[i] - 1);
+        for (k = 0; k < n; k++)
+            if (t[k] <= ' ' || t[k] > '~')
+                return orderly__fail(ctx, ORDERLY_ECONFIG, "topic '%s' has a blank or non-ASCII byte",
+                                     default_topics[i]);
+        memcpy(e->topics[i], t, n + 1);
+        for (j = 1; j < i; j++)
+            if (strcmp(e->topics[i], e->topics[j]) == 0)
+                return orderly__fail(ctx, ORDERLY_ECONFIG, "topics '%s' and '%s' share the name '%s'",
+                                     default_topics[j], default_topics[i], t);
+    }
+    return ORDERLY_OK;
+}
+
+static void destroy_adapters(const orderly_engine_options *o)
+{
+    if (o->storage != NULL && o->storage->destroy != NULL)
+        o->storage->destroy(o->storage);
+    if (o->transport != NULL && o->transport->destroy != NULL)
+        o->transport->destroy(o->transport);
+}
+
+int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, orderly_ctx *ctx)
+{
+    orderly_allocator a;
+    orderly_engine *e;
+    int rc, i;
+
+    if (out == NULL || o == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "out and options are required");
+    *out = NULL;
+    if (o->version == 0 || o->version > ORDERLY_ENGINE_OPTIONS_VERSION)
+        return orderly__fail(ctx, ORDERLY_EVERSION, "engine options version %u is not supported",
+                             o->version);
+    if (sodium_init() < 0)
+        return orderly__fail(ctx, ORDERLY_ERROR, "libsodium failed to initialise");
+    if ((rc = orderly__vt_check_storage(o->storage, ctx)) < 0 ||
+        (rc = orderly__vt_check_transport(o->transport, ctx)) < 0)
+        goto fail;
+    if (o->roles == 0 || (o->roles & ~ORDERLY_ROLES_ALL) != 0) {
+        rc = orderly__fail(ctx, ORDERLY_ECONFIG, "roles 0x%x name no machine or an unknown one",
+                           o->roles);
+        goto fail;
+    }
+    if ((rc = check_policy(&o->policy, ctx)) < 0)
+        goto fail;
+    if ((rc = orderly__alloc_copy(&a, o->alloc)) < 0) {
+        orderly__fail(ctx, rc, "allocator rejected");
+        goto fail;
+    }
+    if ((e = a.malloc(sizeof *e, a.user_data)) == NULL) {
+        rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        goto fail;
+    }
+    memset(e, 0, sizeof *e);
+    e->alloc = a;
+    e->ctx.alloc = a;
+    if ((rc = check_topics(e, o, ctx)) < 0) {
+        a.free(e, a.user_data);
+        goto fail;
+    }
+    for (i = 1; i <= ORDERLY_MACHINE_COUNT; i++) {
+        const orderly_machine *m;
+        if (orderly_machine_by_id(&m, i) < 0 || (rc = orderly_machine_validate(m, ctx)) < 0) {
+            a.free(e, a.user_data);
+            goto fail;
+        }
+    }
+    e->storage = o->storage;
+    e->transport = o->transport;
+    e->roles = o->roles;
+    snprintf(e->source, sizeof e->source, "%s", o->source != NULL ? o->source : "orderly");
+    if (e->source[0] == '\0') {
+        a.free(e, a.user_data);
+        rc = orderly__fail(ctx, ORDERLY_ECONFIG, "source is empty");
+        goto fail;
+    }
+    e->policy = o->policy;
+    e->on_work = o->on_work;
+    e->work_user_data = o->work_user_data;
+    e->on_alert = o->on_alert;
+    e->alert_user_data = o->alert_user_data;
+    orderly__buf_init(&e->load_buf, &e->alloc);
+    orderly__buf_init(&e->idem_buf, &e->alloc);
+    *out = e;
+    return ORDERLY_OK;
+fail:
+    destroy_adapters(o);
+    return rc;
+}
+
+void orderly_engine_close(orderly_engine *e)
+{
+    orderly_engine_options o;
+
+    if (e == NULL)
+        return;
+    orderly_engine_rollback_batch(e);
+    memset(&o, 0, sizeof o);
+    o.storage = e->storage;
+    o.transport = e->transport;
+    orderly__buf_free(&e->load_buf);
+    orderly__buf_free(&e->idem_buf);
+    e->alloc.free(e, e->alloc.user_data);
+    destroy_adapters(&o);
+}
+
+int orderly_engine_errcode(const orderly_engine *e)
+{
+    return e != NULL ? e->ctx.code : ORDERLY_EINVAL;
+}
+
+const char *orderly_engine_errmsg(const orderly_engine *e)
+{
+    return e != NULL ? e->ctx.msg : "";
+}
+
+orderly_ctx *orderly_engine_ctx(orderly_engine *e)
+{
+    return e != NULL ? &e->ctx : NULL;
+}
+
+const char *orderly_engine_topic(const orderly_engine *e, int topic)
+{
+    if (e == NULL || topic < 1 || topic > ORDERLY_TOPIC_COUNT)
+        return NULL;
+    return e->topics[topic];
+}
+
+int orderly_engine_topic_id(int *out, const orderly_engine *e, const char *name)
+{
+    int i;
+
+    if (out == NULL || e == NULL)
+        return ORDERLY_EINVAL;
+    if (name == NULL || name[0] == '\0')
+        return ORDERLY_ECONFIG;
+    for (i = 1; i <= ORDERLY_TOPIC_COUNT; i++) {
+        if (strcmp(e->topics[i], name) == 0) {
+            *out = i;
+            return ORDERLY_OK;
+        }
+    }
+    return ORDERLY_ECONFIG;
+}
+
+void orderly_engine_get_stats(const orderly_engine *e, orderly_engine_stats *out)
+{
+    if (out == NULL)
+        return;
+    if (e == NULL)
+        memset(out, 0, sizeof *out);
+    else
+        *out = e->stats;
+}
+
+int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int m, uint32_t index)
+{
+    const struct orderly__part *p = NULL;
+
+    memset(out, 0, sizeof *out);
+    out->machine = m;
+    out->index = index;
+    switch (m) {
+    case ORDERLY_MACHINE_ORDER:
+    case ORDERLY_MACHINE_PAYMENT:
+        if (index != 0)
+            return ORDERLY_ENOTFOUND;
+        out->state = m == ORDERLY_MACHINE_ORDER ? a->order_state : a->payment_state;
+        out->since = m == ORDERLY_MACHINE_ORDER ? a->order_since : a->payment_since;
+        out->amount = m == ORDERLY_MACHINE_ORDER ? a->total : a->captured;
+        return ORDERLY_OK;
+    case ORDERLY_MACHINE_RESERVATION:
+        if (index >= a->n_lines)
+            return ORDERLY_ENOTFOUND;
+        out->state = a->lines[index].state;
+        out->sku = a->lines[index].sku;
+        out->warehouse = a->lines[index].warehouse;
+        out->quantity = a->lines[index].quantity;
+        out->amount = a->lines[index].unit_price * (int64_t)a->lines[index].quantity;
+        out->since = a->lines[index].since;
+        return ORDERLY_OK;
+    case ORDERLY_MACHINE_FULFILLMENT:
+        p = index < a->n_ful ? &a->ful[index] : NULL;
+        break;
+    case ORDERLY_MACHINE_SHIPMENT:
+        p = index < a->n_ship ? &a->ship[index] : NULL;
+        break;
+    case ORDERLY_MACHINE_RETURN:
+        p = index < a->n_ret ? &a->ret[index] : NULL;
+        break;
+    default:
+        break;
+    }
+    if (p == NULL)
+        return ORDERLY_ENOTFOUND;
+    out->state = p->state;
+    out->warehouse = p->warehouse;
+    out->amount = p->amount;
+    out->since = p->since;
+    return ORDERLY_OK;
+}
+
+static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a, uint64_t *version)
+{
+    void *txn;
+    int rc;
+
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    rc = orderly__vt_load(e, txn, id, &e->load_buf, version);
+    orderly__vt_rollback(e, txn);
+    if (rc == ORDERLY_ENOTFOUND)
+        return orderly__fail(&e->ctx, rc, "no order '%s'", id);
+    if (rc < 0)
+        return rc;
+    if ((rc = orderly__agg_decode(a, id, orderly_buf_data(&e->load_buf), orderly_buf_len(&e->load_buf))) < 0)
+        return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", id);
+    return ORDERLY_OK;
+}
+
+int orderly_engine_get_order(orderly_engine *e, const char *order_id, orderly_order_view *out)
+{
+    uint64_t version = 0;
+    int rc;
+
+    if (e == NULL || order_id == NULL || out == NULL)
+        return ORDERLY_EINVAL;
+    if (strlen(order_id) > ORDERLY_ID_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
+    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+        return rc;
+    memset(out, 0, sizeof *out);
+    out->order_state = e->agg.order_state;
+    out->payment_state = e->agg.payment_state;
+    out->payment_method = e->agg.method;
+    memcpy(out->currency, e->agg.currency, 3);
+    out->total = e->agg.total;
+    out->authorized = e->agg.authorized;
+    out->captured = e->agg.captured;
+    out->refunded = e->agg.refunded;
+    out->n_lines = e->agg.n_lines;
+    out->n_fulfillments = e->agg.n_ful;
+    out->n_shipments = e->agg.n_ship;
+    out->n_returns = e->agg.n_ret;
+    out->created = e->agg.created;
+    out->version = version;
+    return ORDERLY_OK;
+}
+
+int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine, uint32_t index,
+                            orderly_part_view *out)
+{
+    uint64_t version = 0;
+    int rc;
+
+    if (e == NULL || order_id == NULL || out == NULL)
+        return ORDERLY_EINVAL;
+    if (strlen(order_id) > ORDERLY_ID_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
+    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+        return rc;
+    if ((rc = orderly__part_state(out, &e->agg, machine, index)) < 0)
+        return orderly__fail(&e->ctx, rc, "order '%s' has no part %d #%u", order_id, machine, index);
+    return ORDERLY_OK;
+}

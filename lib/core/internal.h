@@ -1,0 +1,142 @@
+/* The engine's layout and the helpers its files share (internal). */
+#ifndef ORDERLY_CORE_INTERNAL_H
+#define ORDERLY_CORE_INTERNAL_H
+
+#include "aggregate.h"
+#include "buf.h"
+#include "ctx.h"
+#include "orderly/compensation.h"
+#include "orderly/engine.h"
+
+#define ORDERLY__STAGE_EVENTS 96
+#define ORDERLY__STAGE_EFFECTS 48
+#define ORDERLY__STAGE_TIMERS 48
+#define ORDERLY__CASCADE_DEPTH 8
+#define ORDERLY__TRACE_LEN 55     /* W3C traceparent: 00-<32>-<16>-<2> */
+
+/* Outbox event kinds; values are persisted and pinned. */
+enum orderly__event_kind {
+    ORDERLY__EV_ORDER_STATUS = 1,
+    ORDERLY__EV_ORDER_CANCELLED = 2,
+    ORDERLY__EV_PAYMENT_STATUS = 3,
+    ORDERLY__EV_PAYMENT_CONFIRMED = 4,
+    ORDERLY__EV_PAYMENT_FAILED = 5,
+    ORDERLY__EV_PAYMENT_CAPTURED = 6,
+    ORDERLY__EV_CAPTURE_REQUESTED = 7,
+    ORDERLY__EV_STOCK_COMMITTED = 8,
+    ORDERLY__EV_RESERVATION_STATUS = 9,
+    ORDERLY__EV_FULFILLMENT_STATUS = 10,
+    ORDERLY__EV_SLA_BREACHED = 11,
+    ORDERLY__EV_SHIPMENT_STATUS = 12,
+    ORDERLY__EV_RETURN_STATUS = 13,
+    ORDERLY__EV_REPLACEMENT_REQUESTED = 14,
+    ORDERLY__EV_COMMAND = 15,
+    ORDERLY__EV_KIND_LIMIT
+};
+
+/* Type string and topic of an event kind. */
+const char *orderly__event_type(int kind);
+int orderly__event_topic(int kind);
+
+struct orderly__staged_event {
+    uint8_t kind, machine, index, from, to, event;
+    int64_t amount;
+};
+
+struct orderly__staged_effect {
+    uint8_t op, index;
+    uint32_t lines;           /* bit per order line the operation touches */
+    int64_t amount;
+};
+
+struct orderly__staged_timer {
+    uint8_t timer, machine, index, event;
+    orderly_time_ms due;
+};
+
+/* Everything one command produces before it is written. */
+struct orderly__stage {
+    struct orderly__agg *a;
+    orderly_time_ms now;
+    const char *trace;        /* inbound traceparent, or NULL */
+    size_t n_events, n_effects, n_timers;
+    struct orderly__staged_event events[ORDERLY__STAGE_EVENTS];
+    struct orderly__staged_effect effects[ORDERLY__STAGE_EFFECTS];
+    struct orderly__staged_timer timers[ORDERLY__STAGE_TIMERS];
+    int depth;
+};
+
+struct orderly_engine {
+    orderly_allocator alloc;
+    orderly_ctx ctx;
+    orderly_storage *storage;
+    orderly_transport *transport;
+    unsigned int roles;
+    char source[128];
+    char topics[ORDERLY_TOPIC_COUNT + 1][128];
+    orderly_policy policy;
+    orderly_work_cb on_work;
+    void *work_user_data;
+    orderly_alert_cb on_alert;
+    void *alert_user_data;
+    orderly_engine_stats stats;
+    void *batch_txn;          /* open batch, or NULL */
+    int batch_failed;         /* a write failed inside the batch: it must roll back */
+    size_t batch_rows;
+    orderly_buf load_buf;
+    orderly_buf idem_buf;
+    struct orderly__agg agg;
+    struct orderly__stage stage;
+    uint8_t enc[ORDERLY__AGG_MAX_BYTES];
+    uint64_t lease_seq;       /* fencing tokens handed out */
+};
+
+/* Applies event to part (machine, index) of s->a and everything it
+ * cascades to. *late_out is set when the top-level event is ignored as late. */
+int orderly__fire(orderly_engine *e, struct orderly__stage *s, int machine, uint32_t index,
+                  int event, int64_t amount, int *late_out);
+
+/* Reads part (machine, index) of a into *out; ENOTFOUND when absent. */
+int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int machine,
+                        uint32_t index);
+
+/* orderly_engine_apply with an inbound traceparent carried to produced events. */
+int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const char *trace,
+                          orderly_result *out);
+
+/* The money and stock invariants of a; ORDERLY_EINVARIANT naming the broken one. */
+int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, int final);
+
+/* Deadline of timer for part (machine, index) of a under e's policy. */
+orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly__agg *a,
+                                  int timer, uint32_t index);
+
+/* Stages the deadline the state just entered by (machine, index) needs. */
+int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int machine, uint32_t index);
+
+/* XXH3-128 of the parts, canonical (big-endian) bytes. */
+void orderly__hash128(uint8_t out[16], const void *a, size_t alen, const void *b, size_t blen);
+/* 32 lowercase hex digits of 16 bytes, NUL-terminated (33 bytes). */
+void orderly__hex(char *out, const uint8_t *in, size_t n);
+
+/* The one place host vtable methods are called from (vtab.c). */
+int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx);
+int orderly__vt_check_transport(const orderly_transport *t, orderly_ctx *ctx);
+int orderly__vt_begin(orderly_engine *e, void **txn);
+int orderly__vt_commit(orderly_engine *e, void *txn);
+void orderly__vt_rollback(orderly_engine *e, void *txn);
+int orderly__vt_load(orderly_engine *e, void *txn, const char *key, orderly_buf *out,
+                     uint64_t *version);
+int orderly__vt_save(orderly_engine *e, void *txn, const char *key, const uint8_t *data,
+                     size_t len, uint64_t expected);
+int orderly__vt_push(orderly_engine *e, void *txn, int queue, const orderly_queue_item *item,
+                     uint64_t *id_out);
+int orderly__vt_idem_get(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
+                         orderly_idem_record *out);
+int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
+                         const orderly_idem_record *rec);
+int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
+                        const uint8_t *data, size_t len, const orderly_header *headers,
+                        size_t n_headers);
+
+#endif

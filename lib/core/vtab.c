@@ -1,0 +1,171 @@
+/*
+ * The only callers of host vtable methods. Each call clears the error
+ * slot first and, when the host fails without saying why, leaves a generic
+ * message naming the method, so a stale message is never reported.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+#define REQUIRE(obj, field, what)                                                     \
+    do {                                                                              \
+        if ((obj)->field == NULL)                                                     \
+            return orderly__fail(ctx, ORDERLY_EINVAL, what " method '" #field "' is missing"); \
+    } while (0)
+
+int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx)
+{
+    if (s == NULL)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "no storage adapter given");
+    if (s->version == 0 || s->version > ORDERLY_STORAGE_VERSION)
+        return orderly__fail(ctx, ORDERLY_EVERSION, "storage version %u is not supported (1..%d)",
+                             s->version, ORDERLY_STORAGE_VERSION);
+    REQUIRE(s, begin, "storage");
+    REQUIRE(s, commit, "storage");
+    REQUIRE(s, rollback, "storage");
+    REQUIRE(s, load, "storage");
+    REQUIRE(s, save, "storage");
+    REQUIRE(s, scan, "storage");
+    REQUIRE(s, queue_push, "storage");
+    REQUIRE(s, queue_claim, "storage");
+    REQUIRE(s, queue_finish, "storage");
+    REQUIRE(s, queue_reset, "storage");
+    REQUIRE(s, queue_get, "storage");
+    REQUIRE(s, queue_scan, "storage");
+    REQUIRE(s, queue_purge, "storage");
+    REQUIRE(s, queue_stats, "storage");
+    REQUIRE(s, idem_get, "storage");
+    REQUIRE(s, idem_put, "storage");
+    REQUIRE(s, idem_purge, "storage");
+    return ORDERLY_OK;
+}
+
+int orderly__vt_check_transport(const orderly_transport *t, orderly_ctx *ctx)
+{
+    if (t == NULL)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "no transport adapter given");
+    if (t->version == 0 || t->version > ORDERLY_TRANSPORT_VERSION)
+        return orderly__fail(ctx, ORDERLY_EVERSION, "transport version %u is not supported (1..%d)",
+                             t->version, ORDERLY_TRANSPORT_VERSION);
+    REQUIRE(t, publish, "transport");
+    return ORDERLY_OK;
+}
+
+int orderly_storage_init(orderly_storage *s, unsigned int version)
+{
+    if (s == NULL)
+        return ORDERLY_EINVAL;
+    if (version == 0 || version > ORDERLY_STORAGE_VERSION)
+        return ORDERLY_EVERSION;
+    memset(s, 0, sizeof *s);
+    s->version = version;
+    return ORDERLY_OK;
+}
+
+int orderly_transport_init(orderly_transport *t, unsigned int version)
+{
+    if (t == NULL)
+        return ORDERLY_EINVAL;
+    if (version == 0 || version > ORDERLY_TRANSPORT_VERSION)
+        return ORDERLY_EVERSION;
+    memset(t, 0, sizeof *t);
+    t->version = version;
+    return ORDERLY_OK;
+}
+
+/* Normalises a host result: positive values only where documented, and a
+ * message whenever the host failed without one. */
+static int after(orderly_engine *e, int rc, const char *method)
+{
+    if (rc < 0 && e->ctx.code == ORDERLY_OK)
+        orderly__fail(&e->ctx, rc, "storage %s failed: %s", method, orderly_strerror(rc));
+    else if (rc < 0)
+        e->ctx.code = rc;
+    return rc;
+}
+
+static void before(orderly_engine *e)
+{
+    orderly_ctx_clear(&e->ctx);
+}
+
+int orderly__vt_begin(orderly_engine *e, void **txn)
+{
+    before(e);
+    *txn = NULL;
+    return after(e, e->storage->begin(e->storage, &e->ctx, txn), "begin");
+}
+
+int orderly__vt_commit(orderly_engine *e, void *txn)
+{
+    before(e);
+    return after(e, e->storage->commit(e->storage, &e->ctx, txn), "commit");
+}
+
+void orderly__vt_rollback(orderly_engine *e, void *txn)
+{
+    e->storage->rollback(e->storage, &e->ctx, txn);
+}
+
+int orderly__vt_load(orderly_engine *e, void *txn, const char *key, orderly_buf *out,
+                     uint64_t *version)
+{
+    int rc;
+
+    before(e);
+    rc = e->storage->load(e->storage, &e->ctx, txn, key, out, version);
+    if (rc == ORDERLY_ENOTFOUND) {
+        orderly_ctx_clear(&e->ctx);
+        return rc;
+    }
+    return after(e, rc > 0 ? 0 : rc, "load");
+}
+
+int orderly__vt_save(orderly_engine *e, void *txn, const char *key, const uint8_t *data,
+                     size_t len, uint64_t expected)
+{
+    before(e);
+    return after(e, e->storage->save(e->storage, &e->ctx, txn, key, data, len, expected), "save");
+}
+
+int orderly__vt_push(orderly_engine *e, void *txn, int queue, const orderly_queue_item *item,
+                     uint64_t *id_out)
+{
+    before(e);
+    return after(e, e->storage->queue_push(e->storage, &e->ctx, txn, queue, item, id_out),
+                 "queue_push");
+}
+
+int orderly__vt_idem_get(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
+                         orderly_idem_record *out)
+{
+    int rc;
+
+    before(e);
+    rc = e->storage->idem_get(e->storage, &e->ctx, txn, key, now, out, &e->idem_buf);
+    if (rc == ORDERLY_ENOTFOUND) {
+        orderly_ctx_clear(&e->ctx);
+        return rc;
+    }
+    return after(e, rc, "idem_get");
+}
+
+int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
+                         const orderly_idem_record *rec)
+{
+    before(e);
+    return after(e, e->storage->idem_put(e->storage, &e->ctx, txn, key, now, rec), "idem_put");
+}
+
+int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
+                        const uint8_t *data, size_t len, const orderly_header *headers,
+                        size_t n_headers)
+{
+    int rc;
+
+    before(e);
+    rc = e->transport->publish(e->transport, &e->ctx, topic, key, data, len, headers, n_headers);
+    if (rc < 0 && e->ctx.code == ORDERLY_OK)
+        orderly__fail(&e->ctx, rc, "transport publish failed: %s", orderly_strerror(rc));
+    return rc < 0 ? rc : ORDERLY_OK;
+}

@@ -1,0 +1,114 @@
+#include <string.h>
+
+#include "../util/codec.h"
+#include "record.h"
+
+#define FORMAT 1
+
+size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap)
+{
+    struct orderly__wr w = { buf, cap, 0, 0 };
+
+    orderly__wr_u64(&w, FORMAT);
+    orderly__wr_bytes(&w, r->id, 16);
+    orderly__wr_u64(&w, r->machine);
+    orderly__wr_u64(&w, r->index);
+    orderly__wr_u64(&w, r->from);
+    orderly__wr_u64(&w, r->to);
+    orderly__wr_u64(&w, r->event);
+    orderly__wr_i64(&w, r->amount);
+    orderly__wr_i64(&w, r->time);
+    orderly__wr_str(&w, r->trace);
+    return w.overflow ? 0 : w.len;
+}
+
+int orderly__event_rec_decode(struct orderly__event_rec *r, const uint8_t *p, size_t len)
+{
+    struct orderly__rd rd = { p, len, 0, 0 };
+
+    memset(r, 0, sizeof *r);
+    if (orderly__rd_u64(&rd) != FORMAT)
+        return ORDERLY_ESTORAGE;
+    orderly__rd_bytes(&rd, r->id, 16);
+    r->machine = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->index = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->from = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->to = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->event = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->amount = orderly__rd_i64(&rd);
+    r->time = orderly__rd_i64(&rd);
+    orderly__rd_str(&rd, r->trace, sizeof r->trace);
+    return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
+}
+
+size_t orderly__timer_rec_encode(const struct orderly__timer_rec *r, uint8_t *buf, size_t cap)
+{
+    struct orderly__wr w = { buf, cap, 0, 0 };
+
+    orderly__wr_u64(&w, FORMAT);
+    orderly__wr_str(&w, r->order_id);
+    orderly__wr_u64(&w, r->timer);
+    orderly__wr_u64(&w, r->machine);
+    orderly__wr_u64(&w, r->index);
+    orderly__wr_u64(&w, r->event);
+    return w.overflow ? 0 : w.len;
+}
+
+int orderly__timer_rec_decode(struct orderly__timer_rec *r, const uint8_t *p, size_t len)
+{
+    struct orderly__rd rd = { p, len, 0, 0 };
+
+    memset(r, 0, sizeof *r);
+    if (orderly__rd_u64(&rd) != FORMAT)
+        return ORDERLY_ESTORAGE;
+    orderly__rd_str(&rd, r->order_id, sizeof r->order_id);
+    r->timer = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->machine = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->index = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->event = (uint8_t)orderly__rd_u32(&rd, 255);
+    return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
+}
+
+size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *buf, size_t cap)
+{
+    struct orderly__wr w = { buf, cap, 0, 0 };
+    size_t i;
+
+    orderly__wr_u64(&w, FORMAT);
+    orderly__wr_str(&w, r->order_id);
+    orderly__wr_bytes(&w, r->key, 16);
+    orderly__wr_u64(&w, r->op);
+    orderly__wr_u64(&w, r->index);
+    orderly__wr_u64(&w, r->lines);
+    orderly__wr_i64(&w, r->amount);
+    orderly__wr_u64(&w, r->n_lines);
+    for (i = 0; i < r->n_lines; i++) {
+        orderly__wr_u64(&w, r->sku[i]);
+        orderly__wr_u64(&w, r->warehouse[i]);
+        orderly__wr_u64(&w, r->quantity[i]);
+    }
+    return w.overflow ? 0 : w.len;
+}
+
+int orderly__effect_rec_decode(struct orderly__effect_rec *r, const uint8_t *p, size_t len)
+{
+    struct orderly__rd rd = { p, len, 0, 0 };
+    size_t i;
+
+    memset(r, 0, sizeof *r);
+    if (orderly__rd_u64(&rd) != FORMAT)
+        return ORDERLY_ESTORAGE;
+    orderly__rd_str(&rd, r->order_id, sizeof r->order_id);
+    orderly__rd_bytes(&rd, r->key, 16);
+    r->op = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->index = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->lines = orderly__rd_u32(&rd, UINT32_MAX);
+    r->amount = orderly__rd_i64(&rd);
+    r->n_lines = (uint8_t)orderly__rd_u32(&rd, ORDERLY_LINES_MAX);
+    for (i = 0; i < r->n_lines; i++) {
+        r->sku[i] = orderly__rd_u64(&rd);
+        r->warehouse[i] = orderly__rd_u32(&rd, UINT32_MAX);
+        r->quantity[i] = orderly__rd_u32(&rd, UINT32_MAX);
+    }
+    return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
+}

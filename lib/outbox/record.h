@@ -1,0 +1,46 @@
+/*
+ * The binary payloads of queue rows: an outbox event (encoded to a
+ * CloudEvents envelope only when published), a timer and a compensation
+ * operation. Format byte first; persisted, so changes append fields.
+ */
+#ifndef ORDERLY_OUTBOX_RECORD_H
+#define ORDERLY_OUTBOX_RECORD_H
+
+#include "../core/internal.h"
+
+#define ORDERLY__RECORD_MAX 512
+
+struct orderly__event_rec {
+    uint8_t id[16];              /* XXH3-128 of (type, order id / sequence) */
+    uint8_t machine, index, from, to, event;
+    int64_t amount;
+    orderly_time_ms time;
+    char trace[ORDERLY__TRACE_LEN + 1]; /* traceparent, "" when none came in */
+};
+
+struct orderly__timer_rec {
+    char order_id[ORDERLY_ID_MAX + 1];
+    uint8_t timer, machine, index, event;
+};
+
+struct orderly__effect_rec {
+    char order_id[ORDERLY_ID_MAX + 1];
+    uint8_t key[16];             /* the operation's idempotency key */
+    uint8_t op, index;
+    uint32_t lines;
+    int64_t amount;
+    /* what the operation touches, copied so replay never re-reads state */
+    uint8_t n_lines;
+    uint64_t sku[ORDERLY_LINES_MAX];
+    uint32_t warehouse[ORDERLY_LINES_MAX];
+    uint32_t quantity[ORDERLY_LINES_MAX];
+};
+
+size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap);
+int orderly__event_rec_decode(struct orderly__event_rec *r, const uint8_t *p, size_t len);
+size_t orderly__timer_rec_encode(const struct orderly__timer_rec *r, uint8_t *buf, size_t cap);
+int orderly__timer_rec_decode(struct orderly__timer_rec *r, const uint8_t *p, size_t len);
+size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *buf, size_t cap);
+int orderly__effect_rec_decode(struct orderly__effect_rec *r, const uint8_t *p, size_t len);
+
+#endif
