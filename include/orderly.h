@@ -22,5 +22,6 @@
 #include "orderly/envelope.h"
 #include "orderly/webhook.h"
 #include "orderly/engine.h"
+#include "orderly/outbox.h"
 
 #endif

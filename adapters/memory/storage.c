@@ -260,14 +260,17 @@ static struct group *get_group(struct mem *m, struct queue *q, const char *name)
     return g;
 }
 
-static int group_reserve(struct mem *m, struct group *g)
+/* Makes room for extra more pending items in g. */
+static int group_reserve(struct mem *m, struct group *g, size_t extra)
 {
     struct item **p;
     size_t cap;
 
-    if (g->n < g->cap)
+    if (g->n + extra <= g->cap)
         return ORDERLY_OK;
-    cap = g->cap ? g->cap * 2 : 4;
+    cap = g->cap ? g->cap : 4;
+    while (cap < g->n + extra)
+        cap *= 2;
     p = m->alloc.realloc(g->pending, cap * sizeof *p, m->alloc.user_data);
     if (p == NULL)
         return ORDERLY_ENOMEM;
@@ -343,7 +346,15 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
         } else if (o->kind == OP_PUSH) {
             struct queue *q = &m->queues[o->queue];
             struct group *g;
-            if (q->n == q->cap) {
+            size_t j, same_q = 0, same_g = 0;
+            for (j = 0; j < i; j++) {
+                if (t->ops[j].kind != OP_PUSH || t->ops[j].queue != o->queue)
+                    continue;
+                same_q++;
+                if (strcmp(t->ops[j].item->group, o->item->group) == 0)
+                    same_g++;
+            }
+            if (q->n + same_q >= q->cap) {
                 size_t cap = q->cap ? q->cap * 2 : 64;
                 struct item **p = m->alloc.realloc(q->items, cap * sizeof *p, m->alloc.user_data);
                 if (p == NULL)
@@ -352,7 +363,7 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
                 q->cap = cap;
             }
             if (o->item->group[0] != '\0' &&
-                ((g = get_group(m, q, o->item->group)) == NULL || group_reserve(m, g) < 0))
+                ((g = get_group(m, q, o->item->group)) == NULL || group_reserve(m, g, same_g + 1) < 0))
                 return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
         }
     }
@@ -658,9 +669,12 @@ static int remember(struct txn *t, int queue, struct item *it)
     return ORDERLY_OK;
 }
 
-static int claimable(struct queue *q, const struct item *it, orderly_time_ms now)
+/* Due (or lease expired), and every older pending item of its group was
+ * claimed by this same call, so a group is published strictly in order. */
+static int claimable(struct queue *q, const struct item *it, orderly_time_ms now, uint64_t token)
 {
     struct group *g;
+    size_t i;
 
     if (it->state == ORDERLY_ITEM_READY) {
         if (it->due > now)
@@ -670,8 +684,12 @@ static int claimable(struct queue *q, const struct item *it, orderly_time_ms now
     }
     if (it->group[0] == '\0')
         return 1;
-    g = orderly__map_get(&q->groups, it->group);
-    return g != NULL && g->n > 0 && g->pending[0] == it;
+    if ((g = orderly__map_get(&q->groups, it->group)) == NULL)
+        return 0;
+    for (i = 0; i < g->n && g->pending[i] != it; i++)
+        if (g->pending[i]->state != ORDERLY_ITEM_LEASED || g->pending[i]->lease_token != token)
+            return 0;
+    return i < g->n;
 }
 
 static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
@@ -690,7 +708,7 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     q = &m->queues[queue];
     for (i = q->live_from; i < q->n && n < max; i++) {
         struct item *it = q->items[i];
-        if (it->purged || !claimable(q, it, now))
+        if (it->purged || !claimable(q, it, now, token))
             continue;
         if (remember(txn, queue, it) < 0)
             return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -763,7 +781,7 @@ static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
     if (it->group[0] != '\0' && ((g = get_group(m, &m->queues[queue], it->group)) == NULL ||
-                                 group_reserve(m, g) < 0))
+                                 group_reserve(m, g, 1) < 0))
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if (remember(txn, queue, it) < 0)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");

@@ -210,6 +210,13 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
     e->alert_user_data = o->alert_user_data;
     orderly__buf_init(&e->load_buf, &e->alloc);
     orderly__buf_init(&e->idem_buf, &e->alloc);
+    e->rng = e->policy.seed;
+    e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
+    if (e->claimed == NULL) {
+        a.free(e, a.user_data);
+        rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        goto fail;
+    }
     *out = e;
     return ORDERLY_OK;
 fail:
@@ -229,6 +236,9 @@ void orderly_engine_close(orderly_engine *e)
     o.transport = e->transport;
     orderly__buf_free(&e->load_buf);
     orderly__buf_free(&e->idem_buf);
+    e->alloc.free(e->claimed, e->alloc.user_data);
+    if (e->json != NULL)
+        e->alloc.free(e->json, e->alloc.user_data);
     e->alloc.free(e, e->alloc.user_data);
     destroy_adapters(&o);
 }

@@ -7,6 +7,8 @@
 #include "ctx.h"
 #include "orderly/compensation.h"
 #include "orderly/engine.h"
+#include "orderly/envelope.h"
+#include "orderly/outbox.h"
 
 #define ORDERLY__STAGE_EVENTS 96
 #define ORDERLY__STAGE_EFFECTS 48
@@ -66,6 +68,26 @@ struct orderly__stage {
     int depth;
 };
 
+/* A queue row copied out of a claim, so it outlives the claim's callback. */
+struct orderly__claimed {
+    uint64_t id;
+    uint32_t kind;
+    uint32_t attempts;
+    int outcome;              /* what finish will set */
+    orderly_time_ms due;
+    char group[ORDERLY_ID_MAX + 1];
+    size_t len;
+    uint8_t payload[512];
+};
+
+struct orderly__executor {
+    int op;
+    orderly_executor_cb cb;
+    void *user_data;
+};
+
+#define ORDERLY__EXECUTORS 32
+
 struct orderly_engine {
     orderly_allocator alloc;
     orderly_ctx ctx;
@@ -89,7 +111,24 @@ struct orderly_engine {
     struct orderly__stage stage;
     uint8_t enc[ORDERLY__AGG_MAX_BYTES];
     uint64_t lease_seq;       /* fencing tokens handed out */
+    struct orderly__claimed *claimed;  /* policy.batch_max rows */
+    struct orderly__executor executors[ORDERLY__EXECUTORS];
+    uint64_t rng;             /* backoff jitter */
+    uint64_t stale_completions, leases_expired, published, redelivered;
+
+    char *json;               /* envelope scratch */
+    size_t json_len, json_cap;
 };
+
+/* Claims up to max due rows of queue into e->claimed; returns the count. */
+int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max, uint64_t *token);
+/* Finishes the claimed rows with their outcome; stale ones are counted. */
+int orderly__finish(orderly_engine *e, int queue, size_t n, uint64_t token);
+/* Backoff with full jitter for a row that has been tried attempts times. */
+orderly_time_ms orderly__backoff(orderly_engine *e, uint32_t attempts);
+/* Raises an alert through the host callback, if any. */
+void orderly__alert(orderly_engine *e, int kind, int queue, uint64_t id, const char *group,
+                    const char *message);
 
 /* Applies event to part (machine, index) of s->a and everything it
  * cascades to. *late_out is set when the top-level event is ignored as late. */

@@ -147,8 +147,8 @@ struct orderly_storage {
                                      uint64_t *id_out);
     /* Must provide. Atomically claims up to max items in id order that are
      * READY with due <= now, or LEASED with lease_until <= now. An item of a
-     * non-empty group is skipped while an older item of the same group is
-     * READY or LEASED (per-group order). Each claimed item becomes LEASED
+     * non-empty group is claimable only when every older READY or LEASED
+     * item of its group was claimed by this same call (per-group order). Each claimed item becomes LEASED
      * with lease_token = token, lease_until, attempts + 1, and is passed to
      * cb with those values. Returns the count claimed. */
     int ORDERLY_CALLBACK(queue_claim)(orderly_storage *s, orderly_ctx *ctx, void *txn,

@@ -1,0 +1,157 @@
+/*
+ * orderly/outbox.h - background work the host drives: the outbox
+ * dispatcher, timers, compensations, and the health of all three.
+ *
+ * orderly starts no threads. The host calls these step functions from its
+ * own loop: orderly_engine_pump right after the engine reports work (the
+ * on_work callback), so the happy path has no polling delay, and all three
+ * on a timer as the fallback. Each step does a bounded amount of work.
+ *
+ * Guarantees: delivery is at-least-once with per-order ordering. An event
+ * is published again only after a crash between publish and its ack, or
+ * when its lease expired before the ack; both are counted
+ * (orderly_outbox_redelivered_total, orderly_lease_expired_total) and the
+ * copy has the same event id, so consumers dedupe by id.
+ */
+#ifndef ORDERLY_OUTBOX_H
+#define ORDERLY_OUTBOX_H
+
+#include "compensation.h"
+#include "engine.h"
+
+ORDERLY_BEGIN_DECLS
+
+/*
+ * Claims up to max outbox events (0 = policy.batch_max) under a lease with
+ * a fresh fencing token, publishes each as a CloudEvents envelope, and
+ * acks them. A failed publish retries with exponential backoff and full
+ * jitter (seeded by policy.seed); after policy.outbox_max_attempts the
+ * event goes to "<topic>.dlq" and the alert callback fires. A retrying
+ * event holds back the later events of its own order only. A completion
+ * whose lease was taken over is rejected and counted. *published_out (may
+ * be NULL) gets the number published. Returns 0 or a storage error.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_pump(orderly_engine *engine,
+                                                        orderly_time_ms now, size_t max,
+                                                        size_t *published_out);
+
+/*
+ * Deletes up to max published events acked before now - policy.retention
+ * (0 = policy.batch_max). One call is one bounded transaction; run it from
+ * one cleaner. *purged_out may be NULL.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_purge(orderly_engine *engine,
+                                                         orderly_time_ms now, size_t max,
+                                                         size_t *purged_out);
+
+/*
+ * Fires up to max due timers (0 = policy.batch_max), each through the same
+ * idempotent transactional path as an event. A timer whose state was left
+ * does nothing. *fired_out (may be NULL) gets the number that changed state.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_tick(orderly_engine *engine,
+                                                        orderly_time_ms now, size_t max,
+                                                        size_t *fired_out);
+
+/* ---- compensations ----------------------------------------------------------- */
+
+/* One recorded operation, as an executor or an operator sees it. Pointers
+ * are borrowed for the duration of the callback. */
+typedef struct orderly_effect_view {
+    uint64_t id;               /* queue id: what list/replay take */
+    int op;                    /* orderly_op */
+    const char *order_id;
+    const char *key;           /* 32 hex digits: pass to the outside system */
+    uint32_t index;            /* shipment or return index when relevant */
+    int64_t amount;            /* money or points */
+    uint32_t n_lines;          /* reservations / stock touched */
+    const uint64_t *sku;
+    const uint32_t *warehouse;
+    const uint32_t *quantity;
+    uint32_t attempts;         /* including this one */
+    int state;                 /* orderly_item_state */
+} orderly_effect_view;
+
+/* Runs one operation against the outside world. Return 0 when done, a
+ * negative code to retry later (after exhaustion the operation is parked
+ * and the alert callback fires). */
+typedef int (*orderly_executor_cb)(const orderly_effect_view *op, void *user_data);
+
+/*
+ * Registers the executor for op (NULL removes it). Operations without an
+ * executor are published to the commands topic as "orderly.command.<op>"
+ * events instead, on the same retry path.
+ */
+ORDERLY_API int orderly_engine_set_executor(orderly_engine *engine, int op,
+                                            orderly_executor_cb cb, void *user_data);
+
+/* Runs up to max due operations (0 = policy.batch_max). */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_run_effects(orderly_engine *engine,
+                                                               orderly_time_ms now, size_t max,
+                                                               size_t *done_out);
+
+typedef int (*orderly_effect_cb)(const orderly_effect_view *op, void *user_data);
+
+/* Lists operations in state (-1 = all) with id > after_id, up to max. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_list_effects(orderly_engine *engine,
+                                                                int state, uint64_t after_id,
+                                                                size_t max, orderly_effect_cb cb,
+                                                                void *user_data);
+
+/* Calls cb with operation id; ENOTFOUND when absent. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_inspect_effect(orderly_engine *engine,
+                                                                  uint64_t id,
+                                                                  orderly_effect_cb cb,
+                                                                  void *user_data);
+
+/* Puts a parked (or any) operation back to run at now with a fresh attempt budget. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_replay_effect(orderly_engine *engine,
+                                                                 uint64_t id,
+                                                                 orderly_time_ms now);
+
+/* ---- health ------------------------------------------------------------------ */
+
+typedef struct orderly_health {
+    uint64_t outbox_pending;          /* ready + leased */
+    int64_t outbox_oldest_age_ms;     /* age of the oldest pending event, 0 if none */
+    uint64_t outbox_leased;
+    uint64_t outbox_lease_expired;
+    uint64_t outbox_dead;
+    uint64_t compensation_pending;
+    uint64_t compensation_exhausted;  /* parked after the attempt limit */
+    uint64_t timers_due;
+    uint64_t late_ignored;            /* since the engine opened */
+    uint64_t duplicates_suppressed;
+    uint64_t idem_busy;
+    uint64_t idem_mismatch;
+    uint64_t stale_completions;
+    uint64_t leases_expired_total;    /* re-claims of expired leases */
+    uint64_t published_total;
+    uint64_t redelivered_total;
+    int ready;                        /* 1 unless backlog and age both exceed the thresholds */
+} orderly_health;
+
+/* Not ready when the pending backlog exceeds max_backlog and the oldest
+ * pending event is older than max_age_ms (defaults: 100 and 5 minutes). */
+#define ORDERLY_HEALTH_MAX_BACKLOG 100
+#define ORDERLY_HEALTH_MAX_AGE_MS 300000
+
+/* Fills *out as of now with the given thresholds (0 = defaults). */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_health(orderly_engine *engine,
+                                                          orderly_time_ms now,
+                                                          uint64_t max_backlog,
+                                                          int64_t max_age_ms,
+                                                          orderly_health *out);
+
+/* Receives one metric: a stable name such as "orderly_outbox_pending". */
+typedef void (*orderly_metric_cb)(const char *name, double value, void *user_data);
+
+/* Takes a health snapshot and reports each figure through cb. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_metrics(orderly_engine *engine,
+                                                           orderly_time_ms now,
+                                                           orderly_metric_cb cb,
+                                                           void *user_data);
+
+ORDERLY_END_DECLS
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * The compensation queue: every side effect runs from here, first attempt
+ * and retries alike, through the host's executor or, without one, as a
+ * command event on the commands topic. Exhaustion parks the operation and
+ * raises an alert; operators list, inspect and replay.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../core/internal.h"
+#include "../outbox/record.h"
+
+int orderly_engine_set_executor(orderly_engine *e, int op, orderly_executor_cb cb, void *user_data)
+{
+    size_t i, free_slot = ORDERLY__EXECUTORS;
+
+    if (e == NULL || op <= 0 || (op < ORDERLY_OP_HOST && orderly_op_name(op) == NULL))
+        return ORDERLY_EINVAL;
+    for (i = 0; i < ORDERLY__EXECUTORS; i++) {
+        if (e->executors[i].op == op) {
+            free_slot = i;
+            break;
+        }
+        if (e->executors[i].op == 0 && free_slot == ORDERLY__EXECUTORS)
+            free_slot = i;
+    }
+    if (free_slot == ORDERLY__EXECUTORS)
+        return orderly__fail(&e->ctx, ORDERLY_ENOMEM, "no room for another executor");
+    e->executors[free_slot].op = cb != NULL ? op : 0;
+    e->executors[free_slot].cb = cb;
+    e->executors[free_slot].user_data = user_data;
+    return ORDERLY_OK;
+}
+
+static const struct orderly__executor *executor(const orderly_engine *e, int op)
+{
+    size_t i;
+
+    for (i = 0; i < ORDERLY__EXECUTORS; i++)
+        if (e->executors[i].op == op)
+            return &e->executors[i];
+    return NULL;
+}
+
+static void view_of(orderly_effect_view *v, const struct orderly__effect_rec *r, char *key,
+                    uint64_t id, uint32_t attempts, int state)
+{
+    memset(v, 0, sizeof *v);
+    orderly__hex(key, r->key, 16);
+    v->id = id;
+    v->op = r->op;
+    v->order_id = r->order_id;
+    v->key = key;
+    v->index = r->index;
+    v->amount = r->amount;
+    v->n_lines = r->n_lines;
+    v->sku = r->sku;
+    v->warehouse = r->warehouse;
+    v->quantity = r->quantity;
+    v->attempts = attempts;
+    v->state = state;
+}
+
+/* Publishes an operation nobody executes in-process as a command event. */
+static int publish_command(orderly_engine *e, const orderly_effect_view *v)
+{
+    json_t *o = json_object(), *lines = json_array();
+    orderly_header h[2];
+    char type[64], *text;
+    uint32_t i;
+    int bad = o == NULL || lines == NULL, rc;
+
+    snprintf(type, sizeof type, "orderly.command.%s", orderly_op_name(v->op));
+    for (i = 0; i < v->n_lines && !bad; i++) {
+        json_t *l = json_object();
+        bad |= l == NULL;
+        bad |= json_object_set_new(l, "sku", json_integer((json_int_t)v->sku[i]));
+        bad |= json_object_set_new(l, "warehouse", json_integer(v->warehouse[i]));
+        bad |= json_object_set_new(l, "quantity", json_integer(v->quantity[i]));
+        bad |= json_array_append_new(lines, l);
+    }
+    bad |= json_object_set_new(o, "specversion", json_string("1.0"));
+    bad |= json_object_set_new(o, "id", json_string(v->key));
+    bad |= json_object_set_new(o, "source", json_string(e->source));
+    bad |= json_object_set_new(o, "type", json_string(type));
+    bad |= json_object_set_new(o, "subject", json_string(v->order_id));
+    bad |= json_object_set_new(o, "schemaversion", json_integer(ORDERLY_SCHEMA_VERSION));
+    bad |= json_object_set_new(o, "datacontenttype", json_string("application/json"));
+    bad |= json_object_set_new(o, "data", json_pack("{s:s, s:i, s:I, s:O}", "op", orderly_op_name(v->op),
+                                                     "index", (int)v->index, "amount",
+                                                     (json_int_t)v->amount, "lines", lines));
+    json_decref(lines);
+    if (bad || (text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+        json_decref(o);
+        return ORDERLY_ENOMEM;
+    }
+    json_decref(o);
+    h[0].name = "ce-id";
+    h[0].value = v->key;
+    h[1].name = "ce-type";
+    h[1].value = type;
+    rc = orderly__vt_publish(e, e->topics[ORDERLY_TOPIC_COMMANDS], v->order_id,
+                             (const uint8_t *)text, strlen(text), h, 2);
+    free(text);
+    return rc;
+}
+
+int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t max, size_t *done_out)
+{
+    struct orderly__effect_rec r;
+    orderly_effect_view v;
+    char key[33], msg[160];
+    uint64_t token;
+    size_t i, done = 0;
+    int n, rc;
+
+    if (done_out != NULL)
+        *done_out = 0;
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_COMPENSATIONS, now, max, &token)) < 0)
+        return n;
+    for (i = 0; i < (size_t)n; i++) {
+        struct orderly__claimed *c = &e->claimed[i];
+        const struct orderly__executor *x;
+        if (orderly__effect_rec_decode(&r, c->payload, c->len) < 0) {
+            c->outcome = ORDERLY_ITEM_DEAD;
+            continue;
+        }
+        view_of(&v, &r, key, c->id, c->attempts, ORDERLY_ITEM_LEASED);
+        x = executor(e, r.op);
+        rc = x != NULL ? x->cb(&v, x->user_data) : publish_command(e, &v);
+        if (rc >= 0) {
+            done++;
+            continue;
+        }
+        if (c->attempts >= e->policy.effect_max_attempts) {
+            c->outcome = ORDERLY_ITEM_DEAD;
+            snprintf(msg, sizeof msg, "%s for order %s exhausted %u attempts (last: %s)",
+                     orderly_op_name(r.op), r.order_id, c->attempts, orderly_strerror(rc));
+            orderly__alert(e, ORDERLY_ALERT_EFFECT_EXHAUSTED, ORDERLY_QUEUE_COMPENSATIONS, c->id,
+                           r.order_id, msg);
+        } else {
+            c->outcome = ORDERLY_ITEM_READY;
+            c->due = now + orderly__backoff(e, c->attempts);
+        }
+    }
+    if ((rc = orderly__finish(e, ORDERLY_QUEUE_COMPENSATIONS, (size_t)n, token)) < 0)
+        return rc;
+    if (done_out != NULL)
+        *done_out = done;
+    return ORDERLY_OK;
+}
+
+struct relay {
+    orderly_engine *e;
+    orderly_effect_cb cb;
+    void *user_data;
+};
+
+static int relay(const orderly_queue_item *it, void *ud)
+{
+    struct relay *rl = ud;
+    struct orderly__effect_rec r;
+    orderly_effect_view v;
+    char key[33];
+
+    if (orderly__effect_rec_decode(&r, it->payload, it->payload_len) < 0)
+        return orderly__fail(&rl->e->ctx, ORDERLY_ESTORAGE, "compensation %llu is corrupt",
+                             (unsigned long long)it->id);
+    view_of(&v, &r, key, it->id, it->attempts, (int)it->state);
+    return rl->cb(&v, rl->user_data);
+}
+
+static int read_queue(orderly_engine *e, int get, uint64_t id, int state, size_t max,
+                      orderly_effect_cb cb, void *user_data)
+{
+    struct relay rl = { e, cb, user_data };
+    void *txn;
+    int rc;
+
+    if (e == NULL || cb == NULL)
+        return ORDERLY_EINVAL;
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    orderly_ctx_clear(&e->ctx);
+    rc = get ? e->storage->queue_get(e->storage, &e->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, id, relay, &rl)
+             : e->storage->queue_scan(e->storage, &e->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, state, id,
+                                      max, relay, &rl);
+    orderly__vt_rollback(e, txn);
+    return rc < 0 ? rc : ORDERLY_OK;
+}
+
+int orderly_engine_list_effects(orderly_engine *e, int state, uint64_t after_id, size_t max,
+                                orderly_effect_cb cb, void *user_data)
+{
+    return read_queue(e, 0, after_id, state, max, cb, user_data);
+}
+
+int orderly_engine_inspect_effect(orderly_engine *e, uint64_t id, orderly_effect_cb cb, void *user_data)
+{
+    return read_queue(e, 1, id, -1, 1, cb, user_data);
+}
+
+int orderly_engine_replay_effect(orderly_engine *e, uint64_t id, orderly_time_ms now)
+{
+    void *txn;
+    int rc;
+
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    orderly_ctx_clear(&e->ctx);
+    rc = e->storage->queue_reset(e->storage, &e->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, id,
+                                 ORDERLY_ITEM_READY, now);
+    if (rc < 0) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    return orderly__vt_commit(e, txn);
+}

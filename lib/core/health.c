@@ -1,0 +1,82 @@
+/* The health snapshot and the metrics with stable names. */
+#include <string.h>
+
+#include "internal.h"
+
+static int stats(orderly_engine *e, void *txn, int queue, orderly_time_ms now, orderly_queue_stats *out)
+{
+    orderly_ctx_clear(&e->ctx);
+    return e->storage->queue_stats(e->storage, &e->ctx, txn, queue, now, out);
+}
+
+int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_backlog,
+                          int64_t max_age_ms, orderly_health *out)
+{
+    orderly_queue_stats ob, tm, cp;
+    void *txn;
+    int rc;
+
+    if (e == NULL || out == NULL)
+        return ORDERLY_EINVAL;
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    if ((rc = stats(e, txn, ORDERLY_QUEUE_OUTBOX, now, &ob)) < 0 ||
+        (rc = stats(e, txn, ORDERLY_QUEUE_TIMERS, now, &tm)) < 0 ||
+        (rc = stats(e, txn, ORDERLY_QUEUE_COMPENSATIONS, now, &cp)) < 0) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    orderly__vt_rollback(e, txn);
+    memset(out, 0, sizeof *out);
+    out->outbox_pending = ob.ready + ob.leased + ob.lease_expired;
+    out->outbox_oldest_age_ms = ob.oldest_pending != 0 ? now - ob.oldest_pending : 0;
+    out->outbox_leased = ob.leased;
+    out->outbox_lease_expired = ob.lease_expired;
+    out->outbox_dead = ob.dead;
+    out->compensation_pending = cp.ready + cp.leased + cp.lease_expired;
+    out->compensation_exhausted = cp.dead;
+    out->timers_due = tm.due;
+    out->late_ignored = e->stats.late_ignored;
+    out->duplicates_suppressed = e->stats.duplicates;
+    out->idem_busy = e->stats.idem_busy;
+    out->idem_mismatch = e->stats.idem_mismatch;
+    out->stale_completions = e->stale_completions;
+    out->leases_expired_total = e->leases_expired;
+    out->published_total = e->published;
+    out->redelivered_total = e->redelivered;
+    if (max_backlog == 0)
+        max_backlog = ORDERLY_HEALTH_MAX_BACKLOG;
+    if (max_age_ms <= 0)
+        max_age_ms = ORDERLY_HEALTH_MAX_AGE_MS;
+    out->ready = !(out->outbox_pending > max_backlog && out->outbox_oldest_age_ms > max_age_ms);
+    return ORDERLY_OK;
+}
+
+int orderly_engine_metrics(orderly_engine *e, orderly_time_ms now, orderly_metric_cb cb, void *user_data)
+{
+    orderly_health h;
+    int rc;
+
+    if (cb == NULL)
+        return ORDERLY_EINVAL;
+    if ((rc = orderly_engine_health(e, now, 0, 0, &h)) < 0)
+        return rc;
+    cb("orderly_outbox_pending", (double)h.outbox_pending, user_data);
+    cb("orderly_outbox_oldest_pending_age_seconds", (double)h.outbox_oldest_age_ms / 1000.0, user_data);
+    cb("orderly_outbox_leased", (double)h.outbox_leased, user_data);
+    cb("orderly_outbox_lease_expired", (double)h.outbox_lease_expired, user_data);
+    cb("orderly_outbox_dead_total", (double)h.outbox_dead, user_data);
+    cb("orderly_outbox_published_total", (double)h.published_total, user_data);
+    cb("orderly_outbox_redelivered_total", (double)h.redelivered_total, user_data);
+    cb("orderly_lease_expired_total", (double)h.leases_expired_total, user_data);
+    cb("orderly_stale_completions_total", (double)h.stale_completions, user_data);
+    cb("orderly_inbox_duplicates_total", (double)h.duplicates_suppressed, user_data);
+    cb("orderly_late_events_ignored_total", (double)h.late_ignored, user_data);
+    cb("orderly_idempotency_busy_total", (double)h.idem_busy, user_data);
+    cb("orderly_idempotency_mismatch_total", (double)h.idem_mismatch, user_data);
+    cb("orderly_compensation_pending", (double)h.compensation_pending, user_data);
+    cb("orderly_compensation_exhausted_total", (double)h.compensation_exhausted, user_data);
+    cb("orderly_timers_due", (double)h.timers_due, user_data);
+    cb("orderly_ready", h.ready ? 1.0 : 0.0, user_data);
+    return ORDERLY_OK;
+}

@@ -1,0 +1,52 @@
+/* Timers: due deadlines fired through the same idempotent path as events. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../outbox/record.h"
+#include "internal.h"
+
+int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size_t *fired_out)
+{
+    struct orderly__timer_rec r;
+    orderly_command cmd;
+    orderly_result res;
+    uint64_t token;
+    char key[48];
+    size_t i, fired = 0;
+    int n, rc;
+
+    if (fired_out != NULL)
+        *fired_out = 0;
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, &token)) < 0)
+        return n;
+    for (i = 0; i < (size_t)n; i++) {
+        struct orderly__claimed *c = &e->claimed[i];
+        if (orderly__timer_rec_decode(&r, c->payload, c->len) < 0) {
+            c->outcome = ORDERLY_ITEM_DEAD;
+            continue;
+        }
+        memset(&cmd, 0, sizeof cmd);
+        snprintf(key, sizeof key, "timer:%llu", (unsigned long long)c->id);
+        cmd.order_id = r.order_id;
+        cmd.machine = r.machine;
+        cmd.event = r.event;
+        cmd.index = r.index;
+        cmd.idem_key = key;
+        cmd.now = now;
+        rc = orderly_engine_apply(e, &cmd, &res);
+        if (rc == 0 && !res.late && !res.duplicate && res.from != res.to)
+            fired++;
+        if (rc < 0 && orderly_error_is_transient(rc) && c->attempts < e->policy.effect_max_attempts) {
+            c->outcome = ORDERLY_ITEM_READY;
+            c->due = now + orderly__backoff(e, c->attempts);
+        }
+        /* anything else is final: a timer whose state was left does nothing */
+    }
+    if ((rc = orderly__finish(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token)) < 0)
+        return rc;
+    if (fired_out != NULL)
+        *fired_out = fired;
+    return ORDERLY_OK;
+}
