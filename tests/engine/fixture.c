@@ -1,0 +1,411 @@
+/* Shared fixture for the engine suites; #included by each test_*.c. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "orderly/compensation.h"
+#include "orderly/engine.h"
+#include "orderly/envelope.h"
+#include "orderly/fulfillment.h"
+#include "orderly/order.h"
+#include "orderly/outbox.h"
+#include "orderly/payment.h"
+#include "orderly/reservation.h"
+#include "orderly/return.h"
+#include "orderly/shipment.h"
+#include "orderly/sys/memory.h"
+#include "orderly/webhook.h"
+
+#define T0 1700000000000LL
+#define MIN 60000LL
+#define HOUR 3600000LL
+#define DAY 86400000LL
+#define TOTAL 2000 /* 2 x 500 + 1 x 1000 */
+
+#define MAX_LOG 128
+
+typedef struct logged_cmd {
+    char order[32];
+    int machine, event;
+    uint32_t index;
+    int64_t amount;
+    char key[48];
+    orderly_time_ms now;
+} logged_cmd;
+
+typedef struct fx {
+    orderly_storage *st;
+    orderly_transport *tr;
+    orderly_engine *e;
+    orderly_engine_options o;
+    unsigned keyseq;
+    logged_cmd log[MAX_LOG];
+    size_t n_log;
+} fx;
+
+static void fx_init(fx *f)
+{
+    orderly_engine_options init = ORDERLY_ENGINE_OPTIONS_INIT;
+
+    memset(f, 0, sizeof *f);
+    ck_assert_int_eq(orderly_memory_storage_new(&f->st, NULL), 0);
+    ck_assert_int_eq(orderly_memory_transport_new(&f->tr, NULL), 0);
+    f->o = init;
+    f->o.storage = f->st;
+    f->o.transport = f->tr;
+}
+
+static void fx_open(fx *f)
+{
+    orderly_ctx *ctx = NULL;
+    int rc;
+
+    ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
+    rc = orderly_engine_open(&f->e, &f->o, ctx);
+    ck_assert_msg(rc == 0, "open: %d %s", rc, orderly_ctx_errmsg(ctx));
+    orderly_ctx_free(ctx);
+}
+
+static void fx_setup(fx *f)
+{
+    fx_init(f);
+    fx_open(f);
+}
+
+static void fx_free(fx *f)
+{
+    orderly_engine_close(f->e);
+    f->e = NULL;
+    orderly_memory_storage_free(f->st);
+    orderly_memory_transport_free(f->tr);
+}
+
+/* Applies one command; key NULL = a fresh unique key. Logs it for replay. */
+static int applyk(fx *f, const char *order, int machine, int event, uint32_t index,
+                  int64_t amount, orderly_time_ms now, const char *key, orderly_result *res)
+{
+    orderly_command c;
+    char buf[48];
+    orderly_result tmp;
+    int rc;
+
+    if (key == NULL) {
+        snprintf(buf, sizeof buf, "k-%u", ++f->keyseq);
+        key = buf;
+    }
+    memset(&c, 0, sizeof c);
+    c.order_id = order;
+    c.machine = machine;
+    c.event = event;
+    c.index = index;
+    c.amount = amount;
+    c.idem_key = key;
+    c.now = now;
+    rc = orderly_engine_apply(f->e, &c, res != NULL ? res : &tmp);
+    if (rc == 0 && f->n_log < MAX_LOG) {
+        logged_cmd *l = &f->log[f->n_log++];
+        snprintf(l->order, sizeof l->order, "%s", order);
+        l->machine = machine;
+        l->event = event;
+        l->index = index;
+        l->amount = amount;
+        snprintf(l->key, sizeof l->key, "%s", key);
+        l->now = now;
+    }
+    return rc;
+}
+
+static int apply(fx *f, const char *order, int machine, int event, uint32_t index, int64_t amount,
+                 orderly_time_ms now, orderly_result *res)
+{
+    return applyk(f, order, machine, event, index, amount, now, NULL, res);
+}
+
+#define APPLY_OK(f, o, m, ev, i, amt, now)                                                  \
+    do {                                                                                    \
+        orderly_result r_;                                                                  \
+        int rc_ = apply((f), (o), (m), (ev), (i), (amt), (now), &r_);                      \
+        ck_assert_msg(rc_ == 0, "apply %d/%d #%u: %d %s", (m), (ev), (unsigned)(i), rc_,   \
+                      orderly_engine_errmsg((f)->e));                                      \
+        ck_assert_uint_eq(r_.late, 0);                                                      \
+    } while (0)
+
+static const orderly_line std_lines[2] = {
+    { 101, 1, 2, 500 },
+    { 202, 2, 1, 1000 },
+};
+
+static int create_ex(fx *f, const char *id, int method, uint32_t promo, int64_t points,
+                     orderly_time_ms now, orderly_result *res)
+{
+    orderly_order_spec s;
+    orderly_result tmp;
+
+    memset(&s, 0, sizeof s);
+    s.order_id = id;
+    s.currency = "EUR";
+    s.payment_method = method;
+    s.lines = std_lines;
+    s.n_lines = 2;
+    s.has_promotion = promo;
+    s.loyalty_points = points;
+    s.now = now;
+    return orderly_engine_create_order(f->e, &s, res != NULL ? res : &tmp);
+}
+
+static void create_ok(fx *f, const char *id, int method, orderly_time_ms now)
+{
+    int rc = create_ex(f, id, method, 0, 0, now, NULL);
+    ck_assert_msg(rc == 0, "create %s: %d %s", id, rc, orderly_engine_errmsg(f->e));
+}
+
+static orderly_order_view view(fx *f, const char *id)
+{
+    orderly_order_view v;
+    int rc = orderly_engine_get_order(f->e, id, &v);
+    ck_assert_msg(rc == 0, "get_order %s: %d", id, rc);
+    return v;
+}
+
+static int part_state(fx *f, const char *id, int m, uint32_t i)
+{
+    orderly_part_view p;
+    int rc = orderly_engine_get_part(f->e, id, m, i, &p);
+    ck_assert_msg(rc == 0, "get_part %s %d #%u: %d", id, m, i, rc);
+    return p.state;
+}
+
+static orderly_health health(fx *f, orderly_time_ms now)
+{
+    orderly_health h;
+    ck_assert_int_eq(orderly_engine_health(f->e, now, 0, 0, &h), 0);
+    return h;
+}
+
+static size_t tick(fx *f, orderly_time_ms now)
+{
+    size_t fired = 0, total = 0;
+    int i;
+
+    for (i = 0; i < 20; i++) {
+        ck_assert_int_eq(orderly_engine_tick(f->e, now, 0, &fired), 0);
+        total += fired;
+        if (health(f, now).timers_due == 0)
+            break;
+    }
+    return total;
+}
+
+/* Pumps until nothing is pending at now (bounded). */
+static void pump_all(fx *f, orderly_time_ms now)
+{
+    size_t n;
+    int i;
+
+    for (i = 0; i < 50; i++) {
+        ck_assert_int_eq(orderly_engine_pump(f->e, now, 0, &n), 0);
+        if (n == 0)
+            break;
+    }
+}
+
+/* The message's type field (copied into out). */
+static void msg_type(const orderly_message *m, char *out, size_t cap)
+{
+    char *buf = malloc(m->len + 1);
+    const char *p, *q;
+
+    out[0] = '\0';
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, m->data, m->len);
+    buf[m->len] = '\0';
+    p = strstr(buf, "\"type\"");
+    if (p != NULL && (p = strchr(p + 6, '"')) != NULL && (q = strchr(p + 1, '"')) != NULL) {
+        size_t n = (size_t)(q - p - 1);
+        if (n >= cap)
+            n = cap - 1;
+        memcpy(out, p + 1, n);
+        out[n] = '\0';
+    }
+    free(buf);
+}
+
+/* Messages of a type published for order (NULL = any order). */
+static size_t count_type(fx *f, const char *order, const char *type)
+{
+    size_t i, n = 0, total = orderly_memory_transport_count(f->tr);
+    orderly_message m;
+    char t[96];
+
+    for (i = 0; i < total; i++) {
+        ck_assert_int_eq(orderly_memory_transport_get(&m, f->tr, i), 0);
+        if (order != NULL && (m.key == NULL || strcmp(m.key, order) != 0))
+            continue;
+        msg_type(&m, t, sizeof t);
+        if (strcmp(t, type) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* ---- effects ---- */
+
+typedef struct effect_rec {
+    uint64_t id;
+    int op;
+    char order[32];
+    uint32_t index;
+    int64_t amount;
+    uint32_t n_lines;
+    uint32_t attempts;
+    int state;
+} effect_rec;
+
+typedef struct effect_list {
+    effect_rec r[64];
+    size_t n;
+} effect_list;
+
+static int collect_cb(const orderly_effect_view *op, void *ud)
+{
+    effect_list *l = ud;
+    if (l->n < 64) {
+        effect_rec *r = &l->r[l->n++];
+        r->id = op->id;
+        r->op = op->op;
+        snprintf(r->order, sizeof r->order, "%s", op->order_id != NULL ? op->order_id : "");
+        r->index = op->index;
+        r->amount = op->amount;
+        r->n_lines = op->n_lines;
+        r->attempts = op->attempts;
+        r->state = op->state;
+    }
+    return 0;
+}
+
+static void effects(fx *f, effect_list *l)
+{
+    memset(l, 0, sizeof *l);
+    ck_assert_int_eq(orderly_engine_list_effects(f->e, -1, 0, 64, collect_cb, l), 0);
+}
+
+/* Count of effects op for order; *last gets the last one. */
+static size_t count_op(fx *f, const char *order, int op, effect_rec *last)
+{
+    effect_list l;
+    size_t i, n = 0;
+
+    effects(f, &l);
+    for (i = 0; i < l.n; i++)
+        if (l.r[i].op == op && (order == NULL || strcmp(l.r[i].order, order) == 0)) {
+            n++;
+            if (last != NULL)
+                *last = l.r[i];
+        }
+    return n;
+}
+
+/* ---- lifecycles ---- */
+
+static void authorize_ok(fx *f, const char *id, orderly_time_ms now)
+{
+    APPLY_OK(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL, now);
+}
+
+static void capture_ok(fx *f, const char *id, orderly_time_ms now)
+{
+    APPLY_OK(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, now);
+    APPLY_OK(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED, 0, 0, now);
+}
+
+static void ship_ful(fx *f, const char *id, uint32_t i, orderly_time_ms now)
+{
+    APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, i, 0, now);
+    APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, i, 0, now);
+    APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PACKING, i, 0, now);
+    APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PACKED, i, 0, now);
+    APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_SHIP, i, 0, now);
+}
+
+static void deliver_ship(fx *f, const char *id, uint32_t i, orderly_time_ms now)
+{
+    APPLY_OK(f, id, ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, i, 0, now);
+    APPLY_OK(f, id, ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_DELIVER, i, 0, now);
+}
+
+/* Card order paid, captured, both fulfillments shipped and delivered. */
+static void to_delivered(fx *f, const char *id, orderly_time_ms now)
+{
+    create_ok(f, id, ORDERLY_PAY_CARD, now);
+    authorize_ok(f, id, now + 1000);
+    capture_ok(f, id, now + 2000);
+    ship_ful(f, id, 0, now + 3000);
+    ship_ful(f, id, 1, now + 4000);
+    deliver_ship(f, id, 0, now + 5000);
+    deliver_ship(f, id, 1, now + 6000);
+    ck_assert_int_eq(view(f, id).order_state, ORDERLY_ORDER_DELIVERED);
+}
+
+/* Encodes a CloudEvents envelope; caller frees. */
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static int sbuf_write(const char *data, size_t len, void *ud)
+{
+    sbuf *b = ud;
+    if (b->n + len + 1 > b->cap) {
+        size_t cap = (b->n + len + 1) * 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL)
+            return ORDERLY_ENOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+    b->p[b->n] = '\0';
+    return 0;
+}
+
+static char *make_env(const char *id, const char *type, const char *subject, const char *data)
+{
+    orderly_envelope env;
+    sbuf b = { NULL, 0, 0 };
+
+    memset(&env, 0, sizeof env);
+    env.id = id;
+    env.source = "test";
+    env.type = type;
+    env.subject = subject;
+    env.schemaversion = 1;
+    if (data != NULL) {
+        env.datacontenttype = "application/json";
+        env.data = data;
+        env.data_len = strlen(data);
+    }
+    ck_assert_int_eq(orderly_envelope_encode(&env, sbuf_write, &b, NULL), 0);
+    ck_assert_ptr_nonnull(b.p);
+    return b.p;
+}
+
+static int handle(fx *f, const char *env, orderly_time_ms now, orderly_result *res)
+{
+    return orderly_engine_handle_event(f->e, (const uint8_t *)env, strlen(env), now, res);
+}
+
+static int run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

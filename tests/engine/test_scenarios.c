@@ -1,0 +1,704 @@
+/* Choreography rows and the seed bugs of the lifecycle review. */
+#include "fixture.c"
+
+/* ---- choreography ------------------------------------------------------ */
+
+START_TEST(choreo_order_created)
+{
+    fx f;
+    orderly_result r;
+    orderly_health h;
+    orderly_order_view v;
+
+    fx_setup(&f);
+    ck_assert_int_eq(create_ex(&f, "o1", ORDERLY_PAY_CARD, 0, 0, T0, &r), 0);
+    ck_assert_uint_eq(r.outbox_rows, 1);
+    h = health(&f, T0);
+    ck_assert_uint_eq(h.outbox_pending, 1);
+    ck_assert_uint_eq(h.timers_due, 0);
+    v = view(&f, "o1");
+    ck_assert_int_eq(v.order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(v.payment_state, ORDERLY_PAYMENT_PENDING);
+    ck_assert_int_eq(v.total, TOTAL);
+    ck_assert_uint_eq(v.n_lines, 2);
+    ck_assert_uint_eq(v.n_fulfillments, 2); /* one per warehouse */
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PENDING);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_PENDING);
+    /* the deadlines exist: due once the TTL has passed */
+    h = health(&f, T0 + f.o.policy.reservation_ttl + 1);
+    ck_assert_uint_ge(h.timers_due, 1);
+    pump_all(&f, T0);
+    ck_assert_uint_eq(count_type(&f, "o1", "order.status_changed"), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_payment_confirmed)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CONFIRMED);
+    ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_AUTHORIZED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_CONFIRMED);
+    pump_all(&f, T0 + 1000);
+    ck_assert_uint_eq(count_type(&f, "o1", "inventory.stock.committed"), 1);
+    ck_assert_uint_eq(count_type(&f, "o1", "payment.confirmed"), 1);
+    ck_assert_uint_eq(count_type(&f, "o1", "orders.payment.capture_requested"), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_payment_after_ttl_all_or_nothing)
+{
+    fx f;
+    effect_rec ef;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + f.o.policy.reservation_ttl + 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_VOIDED);
+    ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
+    ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_CONFIRMED);
+    ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, &ef), 1);
+    ck_assert_int_eq(ef.amount, TOTAL);
+    pump_all(&f, T0 + f.o.policy.reservation_ttl + 1);
+    ck_assert_uint_eq(count_type(&f, "o1", "inventory.stock.committed"), 0);
+    /* a cancelled order must not ask the provider to capture */
+    ck_assert_uint_eq(count_type(&f, "o1", "orders.payment.capture_requested"), 0);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_payment_declined)
+{
+    fx f;
+    effect_rec ef;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, T0 + 1000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_FAILED);
+    ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_FAILED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, &ef), 1);
+    ck_assert_uint_eq(ef.n_lines, 2);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_capture_stored_amount)
+{
+    fx f;
+    orderly_result r;
+    effect_rec ef;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    ck_assert_int_eq(orderly_engine_request_capture(f.e, "o1", "cap-1", T0 + 2000, &r), 0);
+    ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_CAPTURE_REQUESTED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_CAPTURE, &ef), 1);
+    ck_assert_int_eq(ef.amount, TOTAL);
+    /* the amount a capture event carries is ignored */
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED, 0, 5, T0 + 3000);
+    ck_assert_int_eq(view(&f, "o1").captured, TOTAL);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_capture_after_auth_window)
+{
+    fx f;
+    orderly_result r;
+    orderly_order_view v;
+    orderly_time_ms t;
+
+    fx_setup(&f);
+    t = T0 + 1000 + f.o.policy.auth_window + 1;
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    ck_assert_int_eq(orderly_engine_request_capture(f.e, "o1", "cap-late", t, &r), 0);
+    v = view(&f, "o1");
+    ck_assert_msg(v.payment_state == ORDERLY_PAYMENT_AUTHORIZATION_EXPIRED ||
+                      v.payment_state == ORDERLY_PAYMENT_VOIDED,
+                  "payment state %d", v.payment_state);
+    ck_assert_int_eq(v.order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(v.captured, 0);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_CAPTURE, NULL), 0);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_reservation_expired)
+{
+    fx f;
+    int s0, s1;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    ck_assert_uint_eq(tick(&f, T0 + f.o.policy.reservation_ttl - 1), 0);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_uint_ge(tick(&f, T0 + f.o.policy.reservation_ttl + 1), 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    s0 = part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0);
+    s1 = part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1);
+    ck_assert(s0 == ORDERLY_RESERVATION_RELEASED || s0 == ORDERLY_RESERVATION_EXPIRED);
+    ck_assert(s1 == ORDERLY_RESERVATION_RELEASED || s1 == ORDERLY_RESERVATION_EXPIRED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_CANCELLED);
+    fx_free(&f);
+}
+END_TEST
+
+/* FUL-P0-01: the order aggregates over every fulfillment. */
+START_TEST(choreo_fulfillment_aggregate_FUL_P0_01)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, 1, 0, T0 + 1500);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PROCESSING);
+    ship_ful(&f, "o1", 0, T0 + 2000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PARTIALLY_SHIPPED);
+    ck_assert_uint_eq(view(&f, "o1").n_shipments, 1);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, 1, 0, T0 + 3000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PACKING, 1, 0, T0 + 3000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PACKED, 1, 0, T0 + 3000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PARTIALLY_SHIPPED);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_SHIP, 1, 0, T0 + 4000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_uint_eq(view(&f, "o1").n_shipments, 2);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_FULFILLED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_FULFILLED);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_fulfillment_cancelled)
+{
+    fx f;
+    orderly_order_view v;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, 0, 0, T0 + 2000);
+    v = view(&f, "o1");
+    ck_assert_int_eq(v.order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(v.payment_state, ORDERLY_PAYMENT_VOIDED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_CANCELLED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
+    pump_all(&f, T0 + 2000);
+    ck_assert_uint_eq(count_type(&f, "o1", "order.cancelled"), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_shipment_delivered)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    ship_ful(&f, "o1", 0, T0 + 2000);
+    ship_ful(&f, "o1", 1, T0 + 2000);
+    deliver_ship(&f, "o1", 0, T0 + 3000);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_COMPLETED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_SHIPPED);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    deliver_ship(&f, "o1", 1, T0 + 4000);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_COMPLETED);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_DELIVERED);
+    fx_free(&f);
+}
+END_TEST
+
+/* P1-2024-02: a cancellation delivered twice cancels the shipment once. */
+START_TEST(choreo_shipment_cancel_once_P1_2024_02)
+{
+    fx f;
+    orderly_result r1, r2;
+    char *env;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    ship_ful(&f, "o1", 0, T0 + 2000);
+    env = make_env("evt-ship-cancel-1", "shipment.cancel", "o1", "{\"index\":0}");
+    ck_assert_int_eq(handle(&f, env, T0 + 3000, &r1), 0);
+    ck_assert_uint_eq(r1.duplicate, 0);
+    ck_assert_int_eq(r1.to, ORDERLY_SHIPMENT_CANCELLED);
+    ck_assert_int_eq(handle(&f, env, T0 + 4000, &r2), 0);
+    ck_assert_uint_eq(r2.duplicate, 1);
+    ck_assert_uint_eq(r2.version, r1.version);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_CANCEL_SHIPMENT, NULL), 1);
+    free(env);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_order_cancelled_redelivered_P1_2024_02)
+{
+    fx f;
+    orderly_result r1, r2;
+    orderly_health h1, h2;
+    char *env;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    env = make_env("evt-order-cancel-1", "order.cancel", "o1", NULL);
+    ck_assert_int_eq(handle(&f, env, T0 + 2000, &r1), 0);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    h1 = health(&f, T0 + 2000);
+    ck_assert_int_eq(handle(&f, env, T0 + 5 * DAY, &r2), 0);
+    ck_assert_uint_eq(r2.duplicate, 1);
+    ck_assert_int_eq(r2.order_state, ORDERLY_ORDER_CANCELLED);
+    h2 = health(&f, T0 + 2000);
+    ck_assert_uint_eq(h1.outbox_pending, h2.outbox_pending);
+    ck_assert_uint_eq(h1.compensation_pending, h2.compensation_pending);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
+    free(env);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_promotion_loyalty_reversal)
+{
+    fx f;
+    orderly_result r;
+    effect_rec ef;
+
+    fx_setup(&f);
+    ck_assert_int_eq(create_ex(&f, "o1", ORDERLY_PAY_CARD, 1, 500, T0, NULL), 0);
+    ck_assert_int_eq(orderly_engine_cancel_order(f.e, "o1", "cancel-1", T0 + 1000, &r), 0);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REVERT_PROMOTION, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTORE_LOYALTY, &ef), 1);
+    ck_assert_int_eq(ef.amount, 500);
+    /* no promotion, no points: nothing to revert */
+    create_ok(&f, "o2", ORDERLY_PAY_CARD, T0);
+    ck_assert_int_eq(orderly_engine_cancel_order(f.e, "o2", "cancel-2", T0 + 1000, &r), 0);
+    ck_assert_uint_eq(count_op(&f, "o2", ORDERLY_OP_REVERT_PROMOTION, NULL), 0);
+    ck_assert_uint_eq(count_op(&f, "o2", ORDERLY_OP_RESTORE_LOYALTY, NULL), 0);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_payment_failed_reverts_promotion)
+{
+    fx f;
+
+    fx_setup(&f);
+    ck_assert_int_eq(create_ex(&f, "o1", ORDERLY_PAY_CARD, 1, 300, T0, NULL), 0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, T0 + 1000);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REVERT_PROMOTION, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTORE_LOYALTY, NULL), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_return_refund_restock)
+{
+    fx f;
+    orderly_result r;
+    uint32_t idx = 99;
+    effect_rec ef;
+    orderly_order_view v;
+    orderly_time_ms t = T0 + HOUR;
+
+    fx_setup(&f);
+    to_delivered(&f, "o1", T0);
+    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 0, "ret-1", t, &r), 0);
+    ck_assert_uint_eq(idx, 0);
+    ck_assert_int_eq(r.to, ORDERLY_RETURN_REQUESTED);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, idx, 0, t);
+    v = view(&f, "o1");
+    ck_assert_int_eq(v.refunded, 500);
+    ck_assert_int_eq(v.order_state, ORDERLY_ORDER_PARTIALLY_REFUNDED);
+    ck_assert_int_eq(v.payment_state, ORDERLY_PAYMENT_PARTIALLY_REFUNDED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, &ef), 1);
+    ck_assert_int_eq(ef.amount, 500);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, NULL), 0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, idx, 0, t);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RETURN, idx), ORDERLY_RETURN_COMPLETED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
+    ck_assert_uint_ge(ef.n_lines, 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_return_exchange)
+{
+    fx f;
+    orderly_result r;
+    uint32_t idx = 99;
+    orderly_time_ms t = T0 + HOUR;
+
+    fx_setup(&f);
+    to_delivered(&f, "o1", T0);
+    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 1, "exch-1", t, &r), 0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_EXCHANGE, idx, 0, t);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RETURN, idx), ORDERLY_RETURN_COMPLETED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, NULL), 0);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 0);
+    ck_assert_int_eq(view(&f, "o1").refunded, 0);
+    pump_all(&f, t);
+    ck_assert_uint_eq(count_type(&f, "o1", "order.replacement_requested"), 1);
+    fx_free(&f);
+}
+END_TEST
+
+/* P1-2024-03: shipped and never delivered -> completed after N days. */
+START_TEST(choreo_auto_complete_P1_2024_03)
+{
+    fx f;
+    orderly_time_ms ts = T0 + 4000;
+
+    fx_init(&f);
+    f.o.policy.auto_complete_after = 5 * DAY;
+    fx_open(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    capture_ok(&f, "o1", T0 + 2000);
+    ship_ful(&f, "o1", 0, T0 + 3000);
+    ship_ful(&f, "o1", 1, ts);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    (void)tick(&f, ts + 5 * DAY - 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_uint_ge(tick(&f, ts + 5 * DAY + 1), 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_COMPLETED);
+    fx_free(&f);
+}
+END_TEST
+
+static void cod_policy(fx *f)
+{
+    fx_init(f);
+    f->o.policy.reservation_ttl = 48 * HOUR;
+    f->o.policy.abandoned_after = 48 * HOUR;
+    fx_open(f);
+}
+
+START_TEST(choreo_cod_window_elapsed)
+{
+    fx f;
+
+    cod_policy(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_PENDING);
+    (void)tick(&f, T0 + 24 * HOUR - 1);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_uint_ge(tick(&f, T0 + 24 * HOUR + 1), 1);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CANCELLED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_RELEASED);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_cod_confirmed_in_window)
+{
+    fx f;
+
+    cod_policy(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + HOUR);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CONFIRMED);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CONFIRMED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
+    (void)tick(&f, T0 + 25 * HOUR);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CONFIRMED);
+    pump_all(&f, T0 + 25 * HOUR);
+    ck_assert_uint_eq(count_type(&f, "c1", "orders.payment.capture_requested"), 0);
+    ck_assert_uint_eq(count_type(&f, "c1", "inventory.stock.committed"), 1);
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CAPTURE, NULL), 0);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_cod_confirm_after_window_rejected)
+{
+    fx f;
+    orderly_result r;
+
+    cod_policy(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    ck_assert_int_lt(apply(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0,
+                           T0 + 25 * HOUR, &r), 0);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_PENDING);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_fulfillment_sla_breached)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, 0, 0, T0 + 2000);
+    pump_all(&f, T0 + 2000);
+    ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 0);
+    (void)tick(&f, T0 + f.o.policy.fulfillment_sla - 1);
+    pump_all(&f, T0 + f.o.policy.fulfillment_sla - 1);
+    ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 0);
+    (void)tick(&f, T0 + f.o.policy.fulfillment_sla + 1);
+    pump_all(&f, T0 + f.o.policy.fulfillment_sla + 1);
+    /* one per late fulfillment, states untouched */
+    ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 2);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PICKING);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_PENDING);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PROCESSING);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_abandoned_cleanup)
+{
+    fx f;
+
+    fx_init(&f);
+    f.o.policy.reservation_ttl = 3 * HOUR;
+    f.o.policy.abandoned_after = 2 * HOUR;
+    fx_open(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    (void)tick(&f, T0 + 2 * HOUR - 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_uint_ge(tick(&f, T0 + 2 * HOUR + 1), 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
+    /* the TTL timer later finds nothing to do */
+    (void)tick(&f, T0 + 3 * HOUR + 1);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(choreo_timer_state_left_noop)
+{
+    fx f;
+    orderly_order_view before, after;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    before = view(&f, "o1");
+    (void)tick(&f, T0 + f.o.policy.reservation_ttl + 1);
+    (void)tick(&f, T0 + f.o.policy.abandoned_after + 1);
+    after = view(&f, "o1");
+    ck_assert_int_eq(after.order_state, ORDERLY_ORDER_CONFIRMED);
+    ck_assert_uint_eq(after.version, before.version);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_CONFIRMED);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- seed bugs ------------------------------------------------------------ */
+
+static int restock_calls;
+
+static int flaky_restock(const orderly_effect_view *op, void *ud)
+{
+    (void)ud;
+    ck_assert_int_eq(op->op, ORDERLY_OP_RESTOCK);
+    return ++restock_calls <= 2 ? ORDERLY_EUSER : 0;
+}
+
+/* P0-2024-01: a failed restock is retried on one path until it converges. */
+START_TEST(seed_restock_retry_P0_2024_01)
+{
+    fx f;
+    orderly_result r;
+    uint32_t idx = 0;
+    effect_rec ef;
+    orderly_time_ms t = T0 + HOUR;
+    size_t done;
+    int i;
+
+    fx_setup(&f);
+    restock_calls = 0;
+    ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RESTOCK, flaky_restock, NULL), 0);
+    to_delivered(&f, "o1", T0);
+    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 0, "ret-1", t, &r), 0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, idx, 0, t);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, idx, 0, t);
+    for (i = 0; i < 10 && restock_calls < 3; i++) {
+        ck_assert_int_eq(orderly_engine_run_effects(f.e, t + (orderly_time_ms)i * 2 * HOUR, 0, &done), 0);
+    }
+    ck_assert_int_eq(restock_calls, 3);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
+    ck_assert_int_eq(ef.state, ORDERLY_ITEM_DONE);
+    ck_assert_uint_eq(ef.attempts, 3);
+    /* converged: more runs never call it again */
+    ck_assert_int_eq(orderly_engine_run_effects(f.e, t + 30 * DAY, 0, &done), 0);
+    ck_assert_int_eq(restock_calls, 3);
+    ck_assert_uint_eq(health(&f, t + 30 * DAY).compensation_exhausted, 0);
+    fx_free(&f);
+}
+END_TEST
+
+/* P1-2024-04: a misconfigured topic fails at setup, not silently. */
+START_TEST(seed_topic_config_P1_2024_04)
+{
+    fx f;
+    orderly_ctx *ctx = NULL;
+    orderly_engine *e = NULL;
+    int id = -1;
+
+    fx_init(&f);
+    ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
+    f.o.topics[ORDERLY_TOPIC_INVENTORY] = "";
+    ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
+    ck_assert_ptr_null(e);
+    ck_assert_msg(strstr(orderly_ctx_errmsg(ctx), "inventory") != NULL, "message: %s",
+                  orderly_ctx_errmsg(ctx));
+    /* duplicate names are rejected too */
+    f.o.topics[ORDERLY_TOPIC_INVENTORY] = "orderly.order";
+    ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
+    f.o.topics[ORDERLY_TOPIC_INVENTORY] = NULL;
+    orderly_ctx_free(ctx);
+    fx_open(&f);
+    ck_assert_int_eq(orderly_engine_topic_id(&id, f.e, ""), ORDERLY_ECONFIG);
+    ck_assert_int_eq(orderly_engine_topic_id(&id, f.e, "nope"), ORDERLY_ECONFIG);
+    ck_assert_int_eq(orderly_engine_topic_id(&id, f.e, orderly_engine_topic(f.e, ORDERLY_TOPIC_INVENTORY)), 0);
+    ck_assert_int_eq(id, ORDERLY_TOPIC_INVENTORY);
+    fx_free(&f);
+}
+END_TEST
+
+/* P1-2024-06: the same picklist event twice is processed once. */
+START_TEST(seed_picked_twice_P1_2024_06)
+{
+    fx f;
+    orderly_result r1, r2;
+    orderly_order_view v1;
+    orderly_health h1;
+    char *env;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, 0, 0, T0 + 2000);
+    env = make_env("evt-picked-1", "fulfillment.picked", "o1", "{\"index\":0}");
+    ck_assert_int_eq(handle(&f, env, T0 + 3000, &r1), 0);
+    ck_assert_uint_eq(r1.duplicate, 0);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PICKED);
+    v1 = view(&f, "o1");
+    h1 = health(&f, T0 + 3000);
+    ck_assert_int_eq(handle(&f, env, T0 + 4000, &r2), 0);
+    ck_assert_uint_eq(r2.duplicate, 1);
+    ck_assert_uint_eq(view(&f, "o1").version, v1.version);
+    ck_assert_uint_eq(health(&f, T0 + 3000).outbox_pending, h1.outbox_pending);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PICKED);
+    free(env);
+    fx_free(&f);
+}
+END_TEST
+
+/* OR-P0-03: the order, its reservations and its outbox row commit together. */
+START_TEST(seed_create_atomic_OR_P0_03)
+{
+    fx f;
+    orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
+    orderly_order_view v;
+    orderly_health h;
+
+    fx_setup(&f);
+    p.method = ORDERLY_METHOD_COMMIT;
+    p.fail_at = 1;
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, &p), 0);
+    ck_assert_int_lt(create_ex(&f, "o1", ORDERLY_PAY_CARD, 0, 0, T0, NULL), 0);
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, NULL), 0);
+    ck_assert_int_eq(orderly_engine_get_order(f.e, "o1", &v), ORDERLY_ENOTFOUND);
+    h = health(&f, T0 + 30 * DAY);
+    ck_assert_uint_eq(h.outbox_pending, 0);
+    ck_assert_uint_eq(h.timers_due, 0);
+    ck_assert_uint_eq(h.compensation_pending, 0);
+    /* the retry succeeds in full */
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0 + 10);
+    ck_assert_uint_eq(health(&f, T0 + 10).outbox_pending, 1);
+    /* and never paid, its stock comes back */
+    (void)tick(&f, T0 + 10 + f.o.policy.reservation_ttl + 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
+    fx_free(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("engine-scenarios");
+    TCase *c = tcase_create("choreography");
+    TCase *b = tcase_create("seed-bugs");
+
+    tcase_add_test(c, choreo_order_created);
+    tcase_add_test(c, choreo_payment_confirmed);
+    tcase_add_test(c, choreo_payment_after_ttl_all_or_nothing);
+    tcase_add_test(c, choreo_payment_declined);
+    tcase_add_test(c, choreo_capture_stored_amount);
+    tcase_add_test(c, choreo_capture_after_auth_window);
+    tcase_add_test(c, choreo_reservation_expired);
+    tcase_add_test(c, choreo_fulfillment_aggregate_FUL_P0_01);
+    tcase_add_test(c, choreo_fulfillment_cancelled);
+    tcase_add_test(c, choreo_shipment_delivered);
+    tcase_add_test(c, choreo_shipment_cancel_once_P1_2024_02);
+    tcase_add_test(c, choreo_order_cancelled_redelivered_P1_2024_02);
+    tcase_add_test(c, choreo_promotion_loyalty_reversal);
+    tcase_add_test(c, choreo_payment_failed_reverts_promotion);
+    tcase_add_test(c, choreo_return_refund_restock);
+    tcase_add_test(c, choreo_return_exchange);
+    tcase_add_test(c, choreo_auto_complete_P1_2024_03);
+    tcase_add_test(c, choreo_cod_window_elapsed);
+    tcase_add_test(c, choreo_cod_confirmed_in_window);
+    tcase_add_test(c, choreo_cod_confirm_after_window_rejected);
+    tcase_add_test(c, choreo_fulfillment_sla_breached);
+    tcase_add_test(c, choreo_abandoned_cleanup);
+    tcase_add_test(c, choreo_timer_state_left_noop);
+    suite_add_tcase(s, c);
+    tcase_add_test(b, seed_restock_retry_P0_2024_01);
+    tcase_add_test(b, seed_topic_config_P1_2024_04);
+    tcase_add_test(b, seed_picked_twice_P1_2024_06);
+    tcase_add_test(b, seed_create_atomic_OR_P0_03);
+    suite_add_tcase(s, b);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(suite());
+}
