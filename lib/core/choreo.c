@@ -409,8 +409,9 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         return ORDERLY_OK;
     }
     case ORDERLY_EFFECT_REQUEST_CAPTURE:
-        if (a->method != ORDERLY_PAY_CARD)
-            return ORDERLY_OK; /* COD has nothing to capture */
+        if (a->method != ORDERLY_PAY_CARD || a->order_state != ORDERLY_ORDER_CONFIRMED ||
+            a->payment_state != ORDERLY_PAYMENT_AUTHORIZED)
+            return ORDERLY_OK; /* COD, or the confirmation was undone by a cascade */
         return stage_event(s, ORDERLY__EV_CAPTURE_REQUESTED, ORDERLY_MACHINE_PAYMENT, 0, 0, 0, 0,
                            a->authorized);
     case ORDERLY_EFFECT_CAPTURE_PAYMENT:

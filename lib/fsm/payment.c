@@ -72,7 +72,7 @@
     T(COD_PENDING,    COD_CONFIRM,     WITHIN_DEADLINE, COD_CONFIRMED,                 \
       FX(EMIT_PAYMENT_CONFIRMED))                                                      \
     T(COD_PENDING,    COD_WINDOW_ELAPSED, PAST_DEADLINE, COD_CANCELLED,                \
-      FX(EMIT_PAYMENT_FAILED, CANCEL_ORDER))                                           \
+      FX(CANCEL_ORDER, EMIT_PAYMENT_FAILED))                                           \
     T(COD_PENDING,    COD_CANCEL,      NONE, COD_CANCELLED, FX0)                       \
     T(COD_CONFIRMED,  COD_COLLECTED,   NONE, CAPTURED, FX(EMIT_PAYMENT_CAPTURED))      \
     T(COD_CONFIRMED,  COD_CANCEL,      NONE, COD_CANCELLED, FX(CANCEL_COD_CLAIM))
