@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what orderly needs to build and test on Debian 12 (run as root,
+# or with sudo available). Idempotent: packages already present are skipped
+# after a fast `dpkg -s` check, and apt runs only when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+    build-essential
+    meson
+    ninja-build
+    pkg-config
+    libsodium-dev
+    libxxhash-dev
+    libjansson-dev
+    check
+    graphviz
+    libsqlite3-dev
+    python3
+)
+
+installed() {
+    dpkg -s "$1" 2>/dev/null | grep -q "^Status: install ok installed$"
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    installed "$pkg" || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "setup: all ${#PACKAGES[@]} packages present"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+else
+    echo "setup: missing packages: ${missing[*]}" >&2
+    echo "setup: run as root (or install sudo) to install them" >&2
+    exit 1
+fi
+
+echo "setup: installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+echo "setup: done"

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Runs every test orderly has, and fails on the first failure:
+#   1. installs missing packages (scripts/setup.sh);
+#   2. build/      : the whole suite with the pinned warnings as errors;
+#   3. build-asan/ : the suite again under AddressSanitizer (leaks included)
+#                    and UndefinedBehaviorSanitizer (halting on the first report);
+#   4. installs build/ into a scratch directory, checks headers, library and
+#      orderly.pc landed, and compiles and runs a program against that tree
+#      through pkg-config.
+# This is the README's test command and what CI runs (.ci/run).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+step() {
+    echo
+    echo "==> $*"
+}
+
+setup() {
+    step "setup"
+    bash scripts/setup.sh
+}
+
+test_default() {
+    step "build/: build and test with -Werror"
+    configure build -Dwerror=true -Db_sanitize=none -Db_lundef=true
+    ninja -C build
+    meson test -C build --print-errorlogs
+}
+
+test_sanitizers() {
+    step "build-asan/: build and test under ASan and UBSan"
+    configure build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false
+    ninja -C build-asan
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        meson test -C build-asan --print-errorlogs --timeout-multiplier 3
+}
+
+test_install() {
+    step "install: headers, library and pkg-config from a staged install"
+    local dest=$scratch/dest pc pcdir lib
+    meson install -C build --destdir "$dest" >"$scratch/install.log" ||
+        { cat "$scratch/install.log" >&2; return 1; }
+
+    pc=$(find "$dest" -name orderly.pc -print -quit)
+    [ -n "$pc" ] || { echo "install: no orderly.pc under $dest" >&2; return 1; }
+    pcdir=$(dirname "$pc")
+    for header in orderly.h orderly/version.h orderly/errors.h orderly/machine.h \
+                  orderly/graph.h orderly/sys/alloc.h; do
+        [ -n "$(find "$dest" -path "*/include/$header" -print -quit)" ] ||
+            { echo "install: header $header missing" >&2; return 1; }
+    done
+    lib=$(find "$dest" -name 'liborderly.so.0.*' -type f -print -quit)
+    [ -n "$lib" ] || { echo "install: liborderly.so.0.* missing" >&2; return 1; }
+    [ -L "$(dirname "$lib")/liborderly.so" ] ||
+        { echo "install: development symlink liborderly.so missing" >&2; return 1; }
+
+    cat >"$scratch/consumer.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+
+#include <orderly.h>
+
+int main(void)
+{
+    const orderly_machine *m;
+    int next;
+
+    if (orderly_version_number() != ORDERLY_VERSION_NUMBER ||
+        strcmp(orderly_version_string(), ORDERLY_VERSION_STRING) != 0) {
+        fprintf(stderr, "header %s, library %s\n", ORDERLY_VERSION_STRING,
+                orderly_version_string());
+        return 1;
+    }
+    if (orderly_machine_by_name(&m, "order") < 0 ||
+        orderly_machine_next(&next, m, ORDERLY_ORDER_PENDING,
+                             ORDERLY_ORDER_EV_PAYMENT_CONFIRMED, NULL, NULL) < 0 ||
+        next != ORDERLY_ORDER_CONFIRMED)
+        return 1;
+    printf("consumer: liborderly %s from the staged install\n", orderly_version_string());
+    return 0;
+}
+C
+    # The .pc names the final prefix; the sysroot maps it into the staging tree.
+    local cflags libs libdir
+    cflags=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --cflags orderly)
+    libs=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --libs orderly)
+    libdir=$(dirname "$lib")
+    # shellcheck disable=SC2086  # pkg-config output is a list of flags
+    cc -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags "$scratch/consumer.c" \
+        -o "$scratch/consumer" $libs
+    LD_LIBRARY_PATH=$libdir "$scratch/consumer"
+    # It must have run against the staged library, not one installed elsewhere.
+    LD_LIBRARY_PATH=$libdir ldd "$scratch/consumer" | grep -qF "$libdir/liborderly.so.0" ||
+        { echo "install: consumer did not resolve liborderly from $libdir" >&2; return 1; }
+}
+
+main() {
+    setup
+    test_default
+    test_sanitizers
+    test_install
+    echo
+    echo "test.sh: all tests passed"
+}
+
+main "$@"
