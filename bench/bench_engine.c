@@ -1,0 +1,193 @@
+/*
+ * End-to-end figures for the engine on the in-memory store:
+ *   - events per second through orderly_engine_apply (idempotency check,
+ *     load, transition and cascade, save, outbox append, commit);
+ *   - bytes the store holds per order aggregate;
+ *   - outbox dispatch rate to the in-memory transport;
+ *   - commit-to-publish latency when the host pumps from on_work.
+ * Prints figures; asserts nothing (machines here are shared and noisy).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "orderly.h"
+#include "orderly/sys/memory.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(orderly_engine *e, const char *what, int rc)
+{
+    fprintf(stderr, "%s: %s (%s)\n", what, orderly_error_name(rc), e ? orderly_engine_errmsg(e) : "");
+    exit(1);
+}
+
+struct step {
+    int machine, event;
+};
+
+static const struct step lifecycle[] = {
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE },
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE },
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PACKING },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PACKED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_SHIP },
+    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP },
+    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_DELIVER },
+    { ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE },
+};
+#define STEPS (sizeof lifecycle / sizeof lifecycle[0])
+
+struct latency {
+    orderly_transport *t;
+    double *samples;
+    size_t n;
+    double committed_at;
+};
+
+static void pump_now(orderly_engine *e, size_t n, void *user_data)
+{
+    struct latency *l = user_data;
+    size_t published;
+    int rc;
+
+    (void)n;
+    if (l == NULL)
+        return;
+    if ((rc = orderly_engine_pump(e, 3000, 0, &published)) < 0)
+        die(e, "pump", rc);
+    l->samples[l->n++] = (now_s() - l->committed_at) * 1e6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void open_engine(orderly_engine **e, orderly_storage **s, orderly_transport **t,
+                        struct latency *lat)
+{
+    orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
+    int rc;
+
+    if (orderly_memory_storage_new(s, NULL) < 0 || orderly_memory_transport_new(t, NULL) < 0)
+        die(NULL, "adapters", ORDERLY_ENOMEM);
+    orderly_memory_transport_keep(*t, 0);
+    o.storage = *s;
+    o.transport = *t;
+    o.on_work = lat != NULL ? pump_now : NULL;
+    o.work_user_data = lat;
+    if ((rc = orderly_engine_open(e, &o, NULL)) < 0)
+        die(NULL, "open", rc);
+}
+
+static void create(orderly_engine *e, const char *id, orderly_time_ms now)
+{
+    orderly_line line = { 42, 7, 2, 1250 };
+    orderly_order_spec sp;
+    orderly_result r;
+    int rc;
+
+    memset(&sp, 0, sizeof sp);
+    sp.order_id = id;
+    sp.currency = "EUR";
+    sp.payment_method = ORDERLY_PAY_CARD;
+    sp.lines = &line;
+    sp.n_lines = 1;
+    sp.now = now;
+    if ((rc = orderly_engine_create_order(e, &sp, &r)) < 0)
+        die(e, "create", rc);
+}
+
+static void step(orderly_engine *e, const char *id, size_t k, orderly_time_ms now)
+{
+    orderly_command c;
+    orderly_result r;
+    int rc;
+
+    memset(&c, 0, sizeof c);
+    c.order_id = id;
+    c.machine = lifecycle[k].machine;
+    c.event = lifecycle[k].event;
+    c.amount = k == 0 ? 2500 : 0;
+    c.now = now;
+    if ((rc = orderly_engine_apply(e, &c, &r)) < 0)
+        die(e, "apply", rc);
+}
+
+int main(int argc, char **argv)
+{
+    size_t orders = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 100000, i, k, published = 0;
+    orderly_storage *s;
+    orderly_transport *t;
+    orderly_engine *e;
+    struct latency lat;
+    size_t records, bytes, n;
+    char id[32];
+    double t0, t_apply, t_pump, events;
+    int rc;
+
+    open_engine(&e, &s, &t, NULL);
+    t0 = now_s();
+    for (i = 0; i < orders; i++) {
+        snprintf(id, sizeof id, "ord-%zu", i);
+        create(e, id, 1000);
+        for (k = 0; k < STEPS; k++)
+            step(e, id, k, 2000);
+    }
+    t_apply = now_s() - t0;
+    events = (double)orders * (double)(STEPS + 1);
+    orderly_memory_storage_usage(s, &records, &bytes);
+    t0 = now_s();
+    do {
+        if ((rc = orderly_engine_pump(e, 3000, 256, &n)) < 0)
+            die(e, "pump", rc);
+        published += n;
+    } while (n > 0);
+    t_pump = now_s() - t0;
+
+    printf("orderly engine, in-memory store, %zu orders x %zu events\n", orders, STEPS + 1);
+    printf("  events end to end        %10.0f events/s  (target >= 1,000,000)\n", events / t_apply);
+    printf("  per event                %10.0f ns\n", t_apply / events * 1e9);
+    printf("  bytes held per order     %10.1f bytes     (target <= 256; %zu records, %zu bytes)\n",
+           (double)bytes / (double)records, records, bytes);
+    printf("  outbox dispatch          %10.0f events/s  (target >= 1,000,000; %zu published)\n",
+           (double)published / t_pump, published);
+    orderly_engine_close(e);
+    orderly_memory_storage_free(s);
+    orderly_memory_transport_free(t);
+
+    /* latency: the host pumps from on_work right after each commit */
+    memset(&lat, 0, sizeof lat);
+    lat.samples = malloc(sizeof(double) * 20000);
+    open_engine(&e, &s, &t, &lat);
+    for (i = 0; i < 20000 / (STEPS + 1); i++) {
+        snprintf(id, sizeof id, "lat-%zu", i);
+        lat.committed_at = now_s();
+        create(e, id, 1000);
+        for (k = 0; k < STEPS; k++) {
+            lat.committed_at = now_s();
+            step(e, id, k, 2000);
+        }
+    }
+    qsort(lat.samples, lat.n, sizeof *lat.samples, cmp);
+    printf("  commit -> publish (call to published, on_work pump, %zu samples)\n", lat.n);
+    printf("    p50 %8.2f us   p99 %8.2f us   max %8.2f us   (target p99 < 1000 us)\n",
+           lat.samples[lat.n / 2], lat.samples[lat.n * 99 / 100], lat.samples[lat.n - 1]);
+    free(lat.samples);
+    orderly_engine_close(e);
+    orderly_memory_storage_free(s);
+    orderly_memory_transport_free(t);
+    return 0;
+}
