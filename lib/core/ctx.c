@@ -56,13 +56,19 @@ void orderly_ctx_clear(orderly_ctx *ctx)
 
 int orderly_ctx_set_error(orderly_ctx *ctx, int code, int64_t native, const char *msg)
 {
+    size_t n;
+
     if (ctx == NULL)
         return code;
     ctx->code = code;
     ctx->native = native;
     if (msg == NULL)
         msg = orderly_strerror(code);
-    snprintf(ctx->msg, sizeof ctx->msg, "%s", msg);
+    n = strlen(msg);
+    if (n >= sizeof ctx->msg)
+        n = sizeof ctx->msg - 1;
+    memmove(ctx->msg, msg, n); /* msg may point into ctx->msg */
+    ctx->msg[n] = '\0';
     return code;
 }
 

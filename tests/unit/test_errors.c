@@ -217,6 +217,11 @@ START_TEST(ctx_set_error_copies)
     ck_assert_int_eq(orderly_ctx_errcode(ctx), ORDERLY_ETIMEOUT);
     ck_assert_int_eq(orderly_ctx_native(ctx), INT64_MIN);
     ck_assert_str_eq(orderly_ctx_errmsg(ctx), "slow");
+
+    /* re-raising the current message under a new code keeps its text */
+    ck_assert_int_eq(orderly_ctx_set_error(ctx, ORDERLY_ESTORAGE, 5, orderly_ctx_errmsg(ctx)),
+                     ORDERLY_ESTORAGE);
+    ck_assert_str_eq(orderly_ctx_errmsg(ctx), "slow");
     orderly_ctx_free(ctx);
 }
 END_TEST
