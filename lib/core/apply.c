@@ -204,10 +204,26 @@ static int open_return(orderly_engine *e, struct orderly__stage *s, const orderl
 
 /* ---- writing what a command staged ---------------------------------------- */
 
+/* Appends one encoded row to queue. */
+static int push_row(orderly_engine *e, void *txn, int queue, const char *group, uint32_t kind,
+                    const uint8_t *payload, size_t len, orderly_time_ms created,
+                    orderly_time_ms due)
+{
+    orderly_queue_item it;
+
+    memset(&it, 0, sizeof it);
+    it.group = group;
+    it.kind = kind;
+    it.payload = payload;
+    it.payload_len = len;
+    it.created = created;
+    it.due = due;
+    return orderly__vt_push(e, txn, queue, &it, NULL);
+}
+
 static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__event_rec r;
-    orderly_queue_item it;
     uint8_t buf[ORDERLY__RECORD_MAX];
     char natural[ORDERLY_ID_MAX + 16];
     size_t i, len;
@@ -229,13 +245,8 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
         if (s->trace != NULL)
             snprintf(r.trace, sizeof r.trace, "%s", s->trace);
         len = orderly__event_rec_encode(&r, buf, sizeof buf);
-        memset(&it, 0, sizeof it);
-        it.group = s->a->id;
-        it.kind = ev->kind;
-        it.payload = buf;
-        it.payload_len = len;
-        it.created = it.due = s->now;
-        if ((rc = orderly__vt_push(e, txn, ORDERLY_QUEUE_OUTBOX, &it, NULL)) < 0)
+        if ((rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
+                           s->now)) < 0)
             return rc;
     }
     return ORDERLY_OK;
@@ -244,7 +255,6 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__effect_rec r;
-    orderly_queue_item it;
     uint8_t buf[ORDERLY__RECORD_MAX];
     char natural[ORDERLY_ID_MAX + 16];
     size_t i, len;
@@ -271,13 +281,8 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
             r.n_lines++;
         }
         len = orderly__effect_rec_encode(&r, buf, sizeof buf);
-        memset(&it, 0, sizeof it);
-        it.group = "";
-        it.kind = ef->op;
-        it.payload = buf;
-        it.payload_len = len;
-        it.created = it.due = s->now;
-        if ((rc = orderly__vt_push(e, txn, ORDERLY_QUEUE_COMPENSATIONS, &it, NULL)) < 0)
+        if ((rc = push_row(e, txn, ORDERLY_QUEUE_COMPENSATIONS, "", ef->op, buf, len, s->now,
+                           s->now)) < 0)
             return rc;
     }
     return ORDERLY_OK;
@@ -286,7 +291,6 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
 static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__timer_rec r;
-    orderly_queue_item it;
     uint8_t buf[ORDERLY__RECORD_MAX];
     size_t i, len;
     int rc;
@@ -300,14 +304,8 @@ static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
         r.index = t->index;
         r.event = t->event;
         len = orderly__timer_rec_encode(&r, buf, sizeof buf);
-        memset(&it, 0, sizeof it);
-        it.group = "";
-        it.kind = t->timer;
-        it.payload = buf;
-        it.payload_len = len;
-        it.created = s->now;
-        it.due = t->due;
-        if ((rc = orderly__vt_push(e, txn, ORDERLY_QUEUE_TIMERS, &it, NULL)) < 0)
+        if ((rc = push_row(e, txn, ORDERLY_QUEUE_TIMERS, "", t->timer, buf, len, s->now,
+                           t->due)) < 0)
             return rc;
     }
     return ORDERLY_OK;
