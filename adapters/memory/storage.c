@@ -710,6 +710,7 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         struct item *it = q->items[i];
         if (it->purged || !claimable(q, it, now, token))
             continue;
+        uint32_t from = it->state;
         if (remember(txn, queue, it) < 0)
             return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
         it->state = ORDERLY_ITEM_LEASED;
@@ -718,6 +719,7 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         it->attempts++;
         n++;
         to_public(it, &pub);
+        pub.state = from;
         if ((rc = cb(&pub, user_data)) < 0)
             return rc;
     }

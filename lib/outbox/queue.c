@@ -12,6 +12,7 @@
 struct claim_ctx {
     orderly_engine *e;
     size_t n;
+    size_t taken_over;     /* claimed from an expired lease */
     orderly_time_ms now;
 };
 
@@ -28,6 +29,8 @@ static int take(const orderly_queue_item *it, void *ud)
     dst->attempts = it->attempts;
     dst->outcome = ORDERLY_ITEM_DONE;
     dst->due = c->now;
+    if (it->state == ORDERLY_ITEM_LEASED)
+        c->taken_over++;
     memcpy(dst->group, it->group, strlen(it->group) + 1);
     memcpy(dst->payload, it->payload, it->payload_len);
     dst->len = it->payload_len;
@@ -37,7 +40,7 @@ static int take(const orderly_queue_item *it, void *ud)
 
 int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max, uint64_t *token)
 {
-    struct claim_ctx c = { e, 0, now };
+    struct claim_ctx c = { e, 0, 0, now };
     void *txn;
     int rc;
 
@@ -56,6 +59,7 @@ int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max
     }
     if ((rc = orderly__vt_commit(e, txn)) < 0)
         return rc;
+    e->leases_expired += c.taken_over;
     return (int)c.n;
 }
 

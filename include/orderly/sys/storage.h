@@ -150,7 +150,9 @@ struct orderly_storage {
      * non-empty group is claimable only when every older READY or LEASED
      * item of its group was claimed by this same call (per-group order). Each claimed item becomes LEASED
      * with lease_token = token, lease_until, attempts + 1, and is passed to
-     * cb with those values. Returns the count claimed. */
+     * cb with those values and with state set to the state it was claimed
+     * from (READY, or LEASED when an expired lease was taken over, which
+     * the core counts). Returns the count claimed. */
     int ORDERLY_CALLBACK(queue_claim)(orderly_storage *s, orderly_ctx *ctx, void *txn,
                                       int queue, orderly_time_ms now, size_t max,
                                       uint64_t token, orderly_time_ms lease_until,
