@@ -102,7 +102,9 @@ static void count_parts(const struct orderly__agg *a, int event, orderly_guard_i
 {
     uint32_t i, total = 0, done = 0;
 
-    if (event == ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED) {
+    /* a warehouse that cancelled after another shipped no longer counts */
+    if (event == ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED ||
+        event == ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED) {
         for (i = 0; i < a->n_ful; i++) {
             uint8_t st = a->ful[i].state;
             if (st == ORDERLY_FULFILLMENT_CANCELLED || st == ORDERLY_FULFILLMENT_FAILED)
@@ -248,9 +250,9 @@ static int confirm_reservations(orderly_engine *e, struct orderly__stage *s)
     return stage_event(s, ORDERLY__EV_STOCK_COMMITTED, ORDERLY_MACHINE_ORDER, 0, 0, 0, 0, a->total);
 }
 
-static int release_reservations(orderly_engine *e, struct orderly__stage *s)
+static int release_lines(orderly_engine *e, struct orderly__stage *s, uint32_t mask)
 {
-    uint32_t i, mask = lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, 0, 1);
+    uint32_t i;
     int rc;
 
     if (mask == 0)
@@ -260,6 +262,20 @@ static int release_reservations(orderly_engine *e, struct orderly__stage *s)
             (rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_RELEASE, 0)) < 0)
             return rc;
     return stage_effect(s, ORDERLY_OP_RELEASE_RESERVATIONS, 0, mask, 0);
+}
+
+static int release_reservations(orderly_engine *e, struct orderly__stage *s)
+{
+    return release_lines(e, s,
+                         lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, 0, 1));
+}
+
+/* A warehouse that will not ship after another did (the order lives on):
+ * its stock must not stay held. A cancelled order released everything. */
+static int release_warehouse(orderly_engine *e, struct orderly__stage *s, uint32_t wh)
+{
+    return release_lines(e, s,
+                         lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, wh, 0));
 }
 
 static int settle_payment(orderly_engine *e, struct orderly__stage *s)
@@ -338,7 +354,10 @@ static int notify_order(orderly_engine *e, struct orderly__stage *s, int m, uint
             return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED, 0);
         case ORDERLY_FULFILLMENT_CANCELLED:
         case ORDERLY_FULFILLMENT_FAILED:
-            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED, 0);
+            if ((rc = cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED,
+                              0)) < 0)
+                return rc;
+            return release_warehouse(e, s, a->ful[index].warehouse);
         default:
             return ORDERLY_OK;
         }

@@ -1,7 +1,8 @@
 /*
  * The order machine. An order is shipped only when every fulfillment of it
- * has shipped (multi-warehouse), delivered only when every shipment has
- * been delivered; every way into `cancelled` shares one effect list so a
+ * has shipped (multi-warehouse) or, once one has shipped, the rest have
+ * shipped or been cancelled; delivered only when every shipment has been
+ * delivered; every way into `cancelled` shares one effect list so a
  * cancellation always releases stock, settles the payment, stops the
  * fulfillments and reverts promotion and loyalty.
  */
@@ -62,6 +63,9 @@
     T(PARTIALLY_SHIPPED, FULFILLMENT_SHIPPED, ALL_PARTS, SHIPPED,                     \
       FX(EMIT_STATUS_CHANGED))                                                        \
     A(PARTIALLY_SHIPPED, FULFILLMENT_SHIPPED, SOME_PARTS, PARTIALLY_SHIPPED, FX0)     \
+    T(PARTIALLY_SHIPPED, FULFILLMENT_CANCELLED, ALL_PARTS, SHIPPED,                   \
+      FX(EMIT_STATUS_CHANGED))                                                        \
+    A(PARTIALLY_SHIPPED, FULFILLMENT_CANCELLED, SOME_PARTS, PARTIALLY_SHIPPED, FX0)   \
     T(SHIPPED,    DELIVERED,           ALL_PARTS, DELIVERED, FX(EMIT_STATUS_CHANGED)) \
     A(SHIPPED,    DELIVERED,           SOME_PARTS, SHIPPED, FX0)                      \
     T(SHIPPED,    AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \

@@ -187,6 +187,27 @@ START_TEST(choreo_fulfillment_aggregate_FUL_P0_01)
 }
 END_TEST
 
+/* One warehouse shipped, the other cancelled: the order is shipped, and the
+ * cancelled warehouse's stock is released instead of held forever. */
+START_TEST(choreo_partial_ship_then_cancel)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    ship_ful(&f, "o1", 0, T0 + 2000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PARTIALLY_SHIPPED);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, 1, 0, T0 + 3000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_FULFILLED);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, NULL), 0);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(choreo_fulfillment_cancelled)
 {
     fx f;
@@ -675,6 +696,7 @@ static Suite *suite(void)
     tcase_add_test(c, choreo_reservation_expired);
     tcase_add_test(c, choreo_fulfillment_aggregate_FUL_P0_01);
     tcase_add_test(c, choreo_fulfillment_cancelled);
+    tcase_add_test(c, choreo_partial_ship_then_cancel);
     tcase_add_test(c, choreo_shipment_delivered);
     tcase_add_test(c, choreo_shipment_cancel_once_P1_2024_02);
     tcase_add_test(c, choreo_order_cancelled_redelivered_P1_2024_02);

@@ -95,6 +95,8 @@ static const row_spec order_rows[] = {
     { "processing", "fulfillment_cancelled", "none", "cancelled" },
     { "partially_shipped", "fulfillment_shipped", "all_parts", "shipped" },
     { "partially_shipped", "fulfillment_shipped", "some_parts", "partially_shipped" },
+    { "partially_shipped", "fulfillment_cancelled", "all_parts", "shipped" },
+    { "partially_shipped", "fulfillment_cancelled", "some_parts", "partially_shipped" },
     { "shipped", "delivered", "all_parts", "delivered" },
     { "shipped", "delivered", "some_parts", "shipped" },
     { "shipped", "auto_complete", "past_deadline", "completed" },
