@@ -53,6 +53,34 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_tick(orderly_engine *engine,
                                                         orderly_time_ms now, size_t max,
                                                         size_t *fired_out);
 
+/* ---- inspecting the outbox ---------------------------------------------------- */
+
+/* One outbox row, as an operator sees it. Pointers are borrowed for the
+ * duration of the callback. */
+typedef struct orderly_outbox_view {
+    uint64_t id;               /* queue id, increasing in commit order */
+    const char *order_id;
+    const char *type;          /* CloudEvents type, e.g. "order.status_changed" */
+    const char *topic;         /* the configured topic it goes to */
+    const char *event_id;      /* 32 hex digits: the id consumers dedupe by */
+    int state;                 /* orderly_item_state: READY/LEASED pending, DONE published, DEAD */
+    uint32_t attempts;         /* publish attempts so far */
+    orderly_time_ms created;
+    orderly_time_ms due;       /* READY: next attempt; DONE/DEAD: when it finished */
+} orderly_outbox_view;
+
+typedef int (*orderly_outbox_cb)(const orderly_outbox_view *row, void *user_data);
+
+/*
+ * Calls cb for up to max outbox rows in state (-1 = all) with id > after_id,
+ * in id order, from one read-only transaction. A negative return from cb
+ * stops the walk and is returned. ESTORAGE for a row that does not decode.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_list_outbox(orderly_engine *engine, int state,
+                                                               uint64_t after_id, size_t max,
+                                                               orderly_outbox_cb cb,
+                                                               void *user_data);
+
 /* ---- compensations ----------------------------------------------------------- */
 
 /* One recorded operation, as an executor or an operator sees it. Pointers
