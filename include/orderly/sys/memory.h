@@ -12,46 +12,12 @@
 #ifndef ORDERLY_SYS_MEMORY_H
 #define ORDERLY_SYS_MEMORY_H
 
+#include "fault.h"
 #include "storage.h"
 #include "transport.h"
 
 ORDERLY_BEGIN_DECLS
 
-/* Storage methods, for fault plans and call counters. */
-typedef enum orderly_storage_method {
-    ORDERLY_METHOD_ANY          = 0,
-    ORDERLY_METHOD_BEGIN        = 1,
-    ORDERLY_METHOD_COMMIT       = 2,
-    ORDERLY_METHOD_LOAD         = 3,
-    ORDERLY_METHOD_SAVE         = 4,
-    ORDERLY_METHOD_SCAN         = 5,
-    ORDERLY_METHOD_QUEUE_PUSH   = 6,
-    ORDERLY_METHOD_QUEUE_CLAIM  = 7,
-    ORDERLY_METHOD_QUEUE_FINISH = 8,
-    ORDERLY_METHOD_QUEUE_RESET  = 9,
-    ORDERLY_METHOD_QUEUE_GET    = 10,
-    ORDERLY_METHOD_QUEUE_SCAN   = 11,
-    ORDERLY_METHOD_QUEUE_PURGE  = 12,
-    ORDERLY_METHOD_QUEUE_STATS  = 13,
-    ORDERLY_METHOD_IDEM_GET     = 14,
-    ORDERLY_METHOD_IDEM_PUT     = 15,
-    ORDERLY_METHOD_IDEM_PURGE   = 16
-} orderly_storage_method;
-#define ORDERLY_METHOD_COUNT 17
-
-#define ORDERLY_FAULT_PLAN_VERSION 1
-
-typedef struct orderly_fault_plan {
-    unsigned int version;   /* ORDERLY_FAULT_PLAN_VERSION */
-    int method;             /* orderly_storage_method; ANY counts every call (transport: ignored) */
-    uint64_t fail_at;       /* fail the Nth matching call, 1-based, counted from set_faults; 0 = off */
-    int persistent;         /* 1: keep failing every matching call after the Nth */
-    double probability;     /* 0..1: each matching call also fails with this chance */
-    uint64_t seed;          /* for probability */
-    int code;               /* the code injected; 0 = ESTORAGE (ETRANSPORT for transports) */
-} orderly_fault_plan;
-
-#define ORDERLY_FAULT_PLAN_INIT { ORDERLY_FAULT_PLAN_VERSION, 0, 0, 0, 0.0, 1, 0 }
 
 /* Creates an empty storage. The caller owns *out and frees it with
  * orderly_memory_storage_free after every engine using it has closed
