@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "ctx.h"
 
 void orderly__buf_init(orderly_buf *b, const orderly_allocator *alloc)
 {
@@ -65,4 +66,41 @@ const uint8_t *orderly_buf_data(const orderly_buf *buf)
 size_t orderly_buf_len(const orderly_buf *buf)
 {
     return buf != NULL ? buf->len : 0;
+}
+
+/* A free-standing buffer keeps its own copy of the allocator beside it. */
+struct owned_buf {
+    orderly_buf buf;
+    orderly_allocator alloc;
+};
+
+int orderly_buf_new(orderly_buf **out, const orderly_allocator *alloc)
+{
+    orderly_allocator a;
+    struct owned_buf *ob;
+    int rc;
+
+    if (out == NULL)
+        return ORDERLY_EINVAL;
+    *out = NULL;
+    if ((rc = orderly__alloc_copy(&a, alloc)) < 0)
+        return rc;
+    if ((ob = a.malloc(sizeof *ob, a.user_data)) == NULL)
+        return ORDERLY_ENOMEM;
+    ob->alloc = a;
+    orderly__buf_init(&ob->buf, &ob->alloc);
+    *out = &ob->buf;
+    return ORDERLY_OK;
+}
+
+void orderly_buf_free(orderly_buf *buf)
+{
+    struct owned_buf *ob;
+
+    if (buf == NULL)
+        return;
+    /* buf is the first member, so this recovers the allocation */
+    ob = (struct owned_buf *)(void *)buf;
+    orderly__buf_free(buf);
+    ob->alloc.free(ob, ob->alloc.user_data);
 }

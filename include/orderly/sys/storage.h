@@ -28,12 +28,21 @@
 
 #include "../common.h"
 #include "../errors.h"
+#include "alloc.h"
 
 ORDERLY_BEGIN_DECLS
 
 /* ---- core-owned output buffer ----------------------------------------- */
 
 typedef struct orderly_buf orderly_buf;
+
+/* A buffer for hosts that call storage methods themselves (tests, tools,
+ * the conformance suite); the engine makes its own. The caller owns *out
+ * and releases it with orderly_buf_free. alloc may be NULL. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_buf_new(orderly_buf **out,
+                                                    const orderly_allocator *alloc);
+/* Releases a buffer from orderly_buf_new (only those). NULL is accepted. */
+ORDERLY_API void orderly_buf_free(orderly_buf *buf);
 
 /* Replaces the buffer's contents with a copy of data[0..len). ENOMEM on failure. */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_buf_set(orderly_buf *buf, const uint8_t *data,
