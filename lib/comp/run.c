@@ -73,7 +73,11 @@ static int publish_command(orderly_engine *e, const orderly_effect_view *v)
     uint32_t i;
     int bad = o == NULL || lines == NULL, rc;
 
-    snprintf(type, sizeof type, "orderly.command.%s", orderly_op_name(v->op));
+    /* host ops all share the name "host": the code tells the consumer which */
+    if (v->op >= ORDERLY_OP_HOST)
+        snprintf(type, sizeof type, "orderly.command.host.%d", v->op);
+    else
+        snprintf(type, sizeof type, "orderly.command.%s", orderly_op_name(v->op));
     for (i = 0; i < v->n_lines && !bad; i++) {
         json_t *l = json_object();
         bad |= l == NULL;
@@ -89,8 +93,8 @@ static int publish_command(orderly_engine *e, const orderly_effect_view *v)
     bad |= json_object_set_new(o, "subject", json_string(v->order_id));
     bad |= json_object_set_new(o, "schemaversion", json_integer(ORDERLY_SCHEMA_VERSION));
     bad |= json_object_set_new(o, "datacontenttype", json_string("application/json"));
-    bad |= json_object_set_new(o, "data", json_pack("{s:s, s:i, s:I, s:O}", "op", orderly_op_name(v->op),
-                                                     "index", (int)v->index, "amount",
+    bad |= json_object_set_new(o, "data", json_pack("{s:s, s:i, s:i, s:I, s:O}", "op", orderly_op_name(v->op),
+                                                     "code", v->op, "index", (int)v->index, "amount",
                                                      (json_int_t)v->amount, "lines", lines));
     json_decref(lines);
     if (bad || (text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
