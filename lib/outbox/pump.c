@@ -7,47 +7,33 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
 #include "../core/internal.h"
+#include "../util/jsonw.h"
 #include "record.h"
 
-static int grow_json(orderly_engine *e, size_t need)
-{
-    char *p;
-    size_t cap = e->json_cap ? e->json_cap : 512;
-
-    while (cap < need)
-        cap *= 2;
-    if (cap == e->json_cap)
-        return ORDERLY_OK;
-    if ((p = e->alloc.realloc(e->json, cap, e->alloc.user_data)) == NULL)
-        return ORDERLY_ENOMEM;
-    e->json = p;
-    e->json_cap = cap;
-    return ORDERLY_OK;
-}
-
-static int collect(const char *buffer, size_t size, void *data)
-{
-    orderly_engine *e = data;
-
-    if (grow_json(e, e->json_len + size + 1) < 0)
-        return -1;
-    memcpy(e->json + e->json_len, buffer, size);
-    e->json_len += size;
-    e->json[e->json_len] = '\0';
-    return 0;
-}
-
-static void rfc3339(char *out, size_t cap, orderly_time_ms t)
+/* RFC 3339 in UTC with milliseconds. Events of one command share their
+ * time, so the date and clock part is formatted once per second seen. */
+static const char *rfc3339(orderly_engine *e, orderly_time_ms t)
 {
     time_t secs = (time_t)(t / 1000);
+    int ms = (int)(t % 1000);
     struct tm tm;
+    char *p;
 
-    gmtime_r(&secs, &tm);
-    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(t % 1000));
+    if (t < 0 || !e->when_ok || e->when_secs != t / 1000) {
+        if (gmtime_r(&secs, &tm) == NULL)
+            memset(&tm, 0, sizeof tm);
+        snprintf(e->when, sizeof e->when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+        e->when_secs = t / 1000;
+        e->when_ok = t >= 0; /* a negative remainder prints a sign: never patched */
+        return e->when;
+    }
+    p = e->when + strlen(e->when) - 4;
+    p[0] = (char)('0' + ms / 100);
+    p[1] = (char)('0' + ms / 10 % 10);
+    p[2] = (char)('0' + ms % 10);
+    return e->when;
 }
 
 /* The traceparent of an event: the inbound one when there was one, else a
@@ -55,66 +41,82 @@ static void rfc3339(char *out, size_t cap, orderly_time_ms t)
 static void trace_of(char *out, const struct orderly__event_rec *r, const char *order_id)
 {
     uint8_t h[16];
-    char trace[33], span[17];
 
     if (r->trace[0] != '\0') {
         memcpy(out, r->trace, ORDERLY__TRACE_LEN + 1);
         return;
     }
     orderly__hash128(h, "orderly.trace", 13, order_id, strlen(order_id));
-    orderly__hex(trace, h, 16);
-    orderly__hex(span, r->id, 8);
-    snprintf(out, ORDERLY__TRACE_LEN + 1, "00-%s-%s-01", trace, span);
+    memcpy(out, "00-", 3);
+    orderly__hex(out + 3, h, 16);
+    out[35] = '-';
+    orderly__hex(out + 36, r->id, 8);
+    memcpy(out + 52, "-01", 4);
 }
 
 static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
                         const struct orderly__event_rec *r, char *id_hex, char *trace)
 {
     const orderly_machine *m = NULL;
-    json_t *o, *d;
-    char when[64];
-    int bad = 0, rc;
+    struct orderly__jw w;
+    int rc;
 
     orderly__hex(id_hex, r->id, 16);
     trace_of(trace, r, c->group);
-    rfc3339(when, sizeof when, r->time);
     if (orderly_machine_by_id(&m, r->machine) < 0)
         m = NULL;
-    o = json_object();
-    d = json_object();
-    if (o == NULL || d == NULL) {
-        json_decref(o);
-        json_decref(d);
-        return ORDERLY_ENOMEM;
-    }
-    bad |= json_object_set_new(d, "order_id", json_string(c->group));
+    orderly__jw_start(&w, &e->alloc, &e->json, &e->json_cap);
+    orderly__jw_open(&w);
+    orderly__jw_key(&w, "specversion");
+    orderly__jw_str(&w, "1.0");
+    orderly__jw_key(&w, "id");
+    orderly__jw_str(&w, id_hex);
+    orderly__jw_key(&w, "source");
+    orderly__jw_str(&w, e->source);
+    orderly__jw_key(&w, "type");
+    orderly__jw_str(&w, orderly__event_type((int)c->kind));
+    orderly__jw_key(&w, "subject");
+    orderly__jw_str(&w, c->group);
+    orderly__jw_key(&w, "time");
+    orderly__jw_str(&w, rfc3339(e, r->time));
+    orderly__jw_key(&w, "datacontenttype");
+    orderly__jw_str(&w, "application/json");
+    orderly__jw_key(&w, "schemaversion");
+    orderly__jw_int(&w, ORDERLY_SCHEMA_VERSION);
+    orderly__jw_key(&w, "traceparent");
+    orderly__jw_str(&w, trace);
+    orderly__jw_key(&w, "data");
+    orderly__jw_open(&w);
+    orderly__jw_key(&w, "order_id");
+    orderly__jw_str(&w, c->group);
     if (m != NULL) {
         const char *from = orderly_machine_state_name(m, r->from);
         const char *to = orderly_machine_state_name(m, r->to);
         const char *ev = orderly_machine_event_name(m, r->event);
-        bad |= json_object_set_new(d, "machine", json_string(orderly_machine_name(m)));
-        bad |= json_object_set_new(d, "index", json_integer(r->index));
-        if (from != NULL)
-            bad |= json_object_set_new(d, "from", json_string(from));
-        if (to != NULL)
-            bad |= json_object_set_new(d, "to", json_string(to));
-        if (ev != NULL)
-            bad |= json_object_set_new(d, "event", json_string(ev));
+        orderly__jw_key(&w, "machine");
+        orderly__jw_str(&w, orderly_machine_name(m));
+        orderly__jw_key(&w, "index");
+        orderly__jw_int(&w, r->index);
+        if (from != NULL) {
+            orderly__jw_key(&w, "from");
+            orderly__jw_str(&w, from);
+        }
+        if (to != NULL) {
+            orderly__jw_key(&w, "to");
+            orderly__jw_str(&w, to);
+        }
+        if (ev != NULL) {
+            orderly__jw_key(&w, "event");
+            orderly__jw_str(&w, ev);
+        }
     }
-    bad |= json_object_set_new(d, "amount", json_integer(r->amount));
-    bad |= json_object_set_new(o, "specversion", json_string("1.0"));
-    bad |= json_object_set_new(o, "id", json_string(id_hex));
-    bad |= json_object_set_new(o, "source", json_string(e->source));
-    bad |= json_object_set_new(o, "type", json_string(orderly__event_type((int)c->kind)));
-    bad |= json_object_set_new(o, "subject", json_string(c->group));
-    bad |= json_object_set_new(o, "time", json_string(when));
-    bad |= json_object_set_new(o, "datacontenttype", json_string("application/json"));
-    bad |= json_object_set_new(o, "schemaversion", json_integer(ORDERLY_SCHEMA_VERSION));
-    bad |= json_object_set_new(o, "traceparent", json_string(trace));
-    bad |= json_object_set_new(o, "data", d);
-    e->json_len = 0;
-    rc = bad ? -1 : json_dump_callback(o, collect, e, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
+    orderly__jw_key(&w, "amount");
+    orderly__jw_int(&w, r->amount);
+    orderly__jw_close(&w);
+    orderly__jw_close(&w);
+    rc = orderly__jw_finish(&w);
+    e->json_len = w.len;
+    /* a string jansson refuses (not UTF-8) has always failed the row this way */
     return rc != 0 ? ORDERLY_ENOMEM : ORDERLY_OK;
 }
 
