@@ -117,7 +117,8 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
     struct orderly__effect_rec r;
     orderly_effect_view v;
     char key[33], msg[160];
-    uint64_t token;
+    orderly_work_cb on_work;
+    uint64_t token, appended;
     size_t i, done = 0;
     int n, rc;
 
@@ -127,6 +128,12 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
         return ORDERLY_EINVAL;
     if ((n = orderly__claim(e, ORDERLY_QUEUE_COMPENSATIONS, now, max, &token)) < 0)
         return n;
+    /* An executor may feed its answer back through the engine, whose commit
+     * calls on_work, where a host may pump, which claims into the e->claimed
+     * this loop walks: hold the notices until the batch is finished. */
+    on_work = e->on_work;
+    e->on_work = NULL;
+    appended = e->stats.outbox_appended;
     for (i = 0; i < (size_t)n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
         const struct orderly__executor *x;
@@ -152,7 +159,11 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
             c->due = now + orderly__backoff(e, c->attempts);
         }
     }
-    if ((rc = orderly__finish(e, ORDERLY_QUEUE_COMPENSATIONS, (size_t)n, token)) < 0)
+    e->on_work = on_work;
+    rc = orderly__finish(e, ORDERLY_QUEUE_COMPENSATIONS, (size_t)n, token);
+    if (e->stats.outbox_appended > appended && on_work != NULL)
+        on_work(e, (size_t)(e->stats.outbox_appended - appended), e->work_user_data);
+    if (rc < 0)
         return rc;
     if (done_out != NULL)
         *done_out = done;

@@ -10,9 +10,10 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
     struct orderly__timer_rec r;
     orderly_command cmd;
     orderly_result res;
+    orderly_work_cb on_work;
     uint64_t token;
     char key[48];
-    size_t i, fired = 0;
+    size_t i, fired = 0, rows = 0;
     int n, rc;
 
     if (fired_out != NULL)
@@ -21,6 +22,10 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         return ORDERLY_EINVAL;
     if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, &token)) < 0)
         return n;
+    /* A host may pump from inside on_work, and the pump claims into the
+     * same e->claimed this loop walks: hold the notices until it is done. */
+    on_work = e->on_work;
+    e->on_work = NULL;
     for (i = 0; i < (size_t)n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
         if (orderly__timer_rec_decode(&r, c->payload, c->len) < 0) {
@@ -38,13 +43,20 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         rc = orderly_engine_apply(e, &cmd, &res);
         if (rc == 0 && !res.late && !res.duplicate && res.from != res.to)
             fired++;
+        if (rc == 0 && !res.duplicate)
+            rows += res.outbox_rows;
         if (rc < 0 && orderly_error_is_transient(rc) && c->attempts < e->policy.effect_max_attempts) {
             c->outcome = ORDERLY_ITEM_READY;
             c->due = now + orderly__backoff(e, c->attempts);
         }
         /* anything else is final: a timer whose state was left does nothing */
     }
-    if ((rc = orderly__finish(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token)) < 0)
+    e->on_work = on_work;
+    rc = orderly__finish(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token);
+    /* the events committed whatever became of the acks: report them */
+    if (rows > 0 && on_work != NULL)
+        on_work(e, rows, e->work_user_data);
+    if (rc < 0)
         return rc;
     if (fired_out != NULL)
         *fired_out = fired;

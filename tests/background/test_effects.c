@@ -500,6 +500,87 @@ START_TEST(host_defined_op)
 }
 END_TEST
 
+/* An executor that reports the gateway's answer straight back to the
+ * engine, with a host that pumps from inside on_work. */
+typedef struct loopback {
+    orderly_engine *e;
+    int calls;
+    size_t pumped;
+} loopback;
+
+static loopback lb;
+
+static void pump_inside(orderly_engine *e, size_t n, void *ud)
+{
+    size_t published = 0;
+
+    (void)n;
+    (void)ud;
+    ck_assert_int_eq(orderly_engine_pump(e, T0 + HOUR, 0, &published), 0);
+    lb.pumped += published;
+}
+
+static int capture_and_report(const orderly_effect_view *v, void *ud)
+{
+    orderly_command c;
+    orderly_result r;
+    char key[64];
+
+    (void)ud;
+    lb.calls++;
+    memset(&c, 0, sizeof c);
+    snprintf(key, sizeof key, "gw-%s", v->key);
+    c.order_id = v->order_id;
+    c.machine = ORDERLY_MACHINE_PAYMENT;
+    c.event = ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED;
+    c.idem_key = key;
+    c.now = T0 + HOUR;
+    return orderly_engine_apply(lb.e, &c, &r);
+}
+
+START_TEST(executor_applies_with_pump_in_on_work)
+{
+    fx f;
+    orderly_health h;
+    effect_list done_l;
+    size_t done, before;
+
+    memset(&lb, 0, sizeof lb);
+    fx_init(&f);
+    f.o.on_work = pump_inside;
+    fx_open(&f);
+    lb.e = f.e;
+    ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_CAPTURE, capture_and_report, NULL), 0);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    create_ok(&f, "o2", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1);
+    authorize_ok(&f, "o2", T0 + 1);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, T0 + 2);
+    APPLY_OK(&f, "o2", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, T0 + 2);
+    before = lb.pumped;
+    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0 + HOUR, 0, &done), 0);
+    ck_assert_int_eq(lb.calls, 2);
+    ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_CAPTURED);
+    ck_assert_int_eq(view(&f, "o2").payment_state, ORDERLY_PAYMENT_CAPTURED);
+    memset(&done_l, 0, sizeof done_l);
+    ck_assert_int_eq(orderly_engine_list_effects(f.e, ORDERLY_ITEM_DONE, 0, 64, collect_cb, &done_l), 0);
+    ck_assert_uint_eq(count_op(&f, NULL, ORDERLY_OP_CAPTURE, NULL), 2);
+    h = health(&f, T0 + HOUR);
+    ck_assert_uint_eq(h.stale_completions, 0);
+    ck_assert_uint_eq(h.outbox_pending, 0);
+    ck_assert_uint_gt(lb.pumped, before);
+    {
+        size_t i, caps = 0;
+        for (i = 0; i < done_l.n; i++)
+            caps += done_l.r[i].op == ORDERLY_OP_CAPTURE;
+        ck_assert_uint_eq(caps, 2);
+    }
+    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0 + DAY, 0, &done), 0);
+    ck_assert_int_eq(lb.calls, 2);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-effects");
@@ -510,6 +591,7 @@ static Suite *suite(void)
     tcase_set_timeout(r, 30);
     tcase_add_test(r, executor_retry_respects_backoff);
     tcase_add_test(r, backoff_capped);
+    tcase_add_test(r, executor_applies_with_pump_in_on_work);
     suite_add_tcase(s, r);
     tcase_set_timeout(o, 30);
     tcase_add_test(o, exhaustion_parks_alerts_and_replays);

@@ -339,6 +339,52 @@ START_TEST(timer_transient_failure_retried)
 }
 END_TEST
 
+/* A host that pumps from inside on_work, as soon as work is reported:
+ * a tick whose timers queue events must not lose its own batch to it. */
+static void pump_inside(orderly_engine *e, size_t n, void *ud)
+{
+    size_t *pumped = ud, published = 0;
+
+    (void)n;
+    ck_assert_int_eq(orderly_engine_pump(e, T0 + 2 * HOUR, 0, &published), 0);
+    *pumped += published;
+}
+
+START_TEST(tick_with_pump_in_on_work)
+{
+    fx f;
+    orderly_health h;
+    size_t pumped = 0, i;
+    char id[16];
+
+    fx_init(&f);
+    f.o.policy.reservation_ttl = 3 * HOUR;
+    f.o.policy.abandoned_after = 2 * HOUR;
+    f.o.on_work = pump_inside;
+    f.o.work_user_data = &pumped;
+    fx_open(&f);
+    for (i = 0; i < 3; i++) {
+        snprintf(id, sizeof id, "o%zu", i);
+        create_ok(&f, id, ORDERLY_PAY_CARD, T0);
+    }
+    ck_assert_uint_eq(pumped, 3);
+    ck_assert_uint_eq(tick1(&f, T0 + 2 * HOUR, 0), 3);
+    for (i = 0; i < 3; i++) {
+        snprintf(id, sizeof id, "o%zu", i);
+        ck_assert_int_eq(view(&f, id).order_state, ORDERLY_ORDER_CANCELLED);
+    }
+    h = health(&f, T0 + 2 * HOUR);
+    ck_assert_uint_eq(h.stale_completions, 0);
+    ck_assert_uint_eq(h.timers_due, 0);
+    ck_assert_uint_eq(h.outbox_pending, 0);
+    ck_assert_uint_gt(pumped, 3);
+    /* nothing left leased to be fired again after the lease */
+    ck_assert_uint_eq(tick1(&f, T0 + 2 * HOUR + f.o.policy.lease, 0), 0);
+    ck_assert_uint_eq(health(&f, T0 + 2 * HOUR + f.o.policy.lease).leases_expired_total, 0);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-timers");
@@ -360,6 +406,7 @@ static Suite *suite(void)
     tcase_set_timeout(r, 30);
     tcase_add_test(r, timer_refired_after_lost_ack_is_duplicate);
     tcase_add_test(r, timer_transient_failure_retried);
+    tcase_add_test(r, tick_with_pump_in_on_work);
     suite_add_tcase(s, r);
     return s;
 }
