@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "orderly.h"
+#include "cli.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
 
 static int write_stdout(const char *data, size_t len, void *user_data)
 {
@@ -18,7 +18,7 @@ static int write_stdout(const char *data, size_t len, void *user_data)
 
 static int is_help(const char *arg)
 {
-    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+    return cli_is_help(arg);
 }
 
 static void usage(FILE *f)
@@ -29,6 +29,13 @@ static void usage(FILE *f)
           "  machines                         list the declared state machines\n"
           "  graph MACHINE [--format FORMAT]  print a machine as dot, mermaid or json\n"
           "  version                          print the library version\n"
+          "  simulate [options]               run many order lifecycles on SQLite and check them\n"
+          "  order show ID                    one order, its parts and compensations\n"
+          "  outbox [--pending|--dead]        outbox rows\n"
+          "  compensations list|replay ID     side effects and operator replay\n"
+          "  health [--metrics]               backlog, dead letters, readiness\n"
+          "\n"
+          "Commands that read a database take --db FILE (default " CLI_DEFAULT_DB ").\n"
           "\n"
           "Run 'orderly <command> --help' for a command's options.\n",
           f);
@@ -116,6 +123,16 @@ int main(int argc, char **argv)
         return cmd_machines(argc - 1, argv + 1);
     if (strcmp(argv[1], "graph") == 0)
         return cmd_graph(argc - 1, argv + 1);
+    if (strcmp(argv[1], "simulate") == 0)
+        return cmd_simulate(argc - 1, argv + 1);
+    if (strcmp(argv[1], "order") == 0)
+        return cmd_order(argc - 1, argv + 1);
+    if (strcmp(argv[1], "outbox") == 0)
+        return cmd_outbox(argc - 1, argv + 1);
+    if (strcmp(argv[1], "compensations") == 0)
+        return cmd_compensations(argc - 1, argv + 1);
+    if (strcmp(argv[1], "health") == 0)
+        return cmd_health(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0) {
         puts(orderly_version_string());
         return 0;

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The orderly tool end to end: simulate's report and invariants (and that
+# the same seed gives the same report), the inspection commands on the
+# database it leaves, usage errors (exit 2), unusable databases (exit 1),
+# and a writer killed with SIGKILL leaving a database `health` still reads.
+#
+# usage: check.sh PATH/TO/orderly
+set -u
+
+cli=${1:?path to the orderly tool}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+n=0
+failed=0
+
+ok() {
+    n=$((n + 1))
+    echo "ok $n - $1"
+}
+
+not_ok() {
+    n=$((n + 1))
+    failed=$((failed + 1))
+    echo "not ok $n - $1"
+    [ -f "$work/out" ] && sed 's/^/# /' "$work/out" | tail -n 30
+}
+
+# expect CODE DESCRIPTION -- COMMAND...: runs it, output in $work/out.
+expect() {
+    local want=$1 what=$2 got
+    shift 3
+    "$@" >"$work/out" 2>&1
+    got=$?
+    if [ "$got" -eq "$want" ]; then ok "$what"; else not_ok "$what (exit $got, wanted $want)"; fi
+}
+
+# has PATTERN DESCRIPTION: the last output matches.
+has() {
+    if grep -qE -- "$1" "$work/out"; then ok "$2"; else not_ok "$2 (no match for '$1')"; fi
+}
+
+small=(--orders 120 --days 3 --quiet)
+
+# ---- simulate ---------------------------------------------------------------
+expect 0 "simulate with faults passes its invariants" -- \
+    "$cli" simulate --db "$work/a.db" "${small[@]}" --seed 7 --faults 0.05
+has "result: all invariants hold" "the report ends with the verdict"
+has "^  ok   every order's state is explained" "invariant: states explained by events"
+has "^  ok   every cancelled order's reservations are released" "invariant: reservations released"
+has "^  ok   captured <= authorized and refunded <= captured" "invariant: money"
+has "^  ok   every outbox row is delivered or dead-lettered" "invariant: outbox drained"
+has "^  ok   every compensation is done, or exhausted with an alert" "invariant: compensations settled"
+has "storage calls failed +[1-9]" "storage faults were injected"
+has "duplicates suppressed +[1-9]" "duplicates were suppressed"
+for state in completed cancelled; do
+    has "^  $state +[1-9]" "some orders end $state"
+done
+sed '/^throughput/,/^$/d' "$work/out" >"$work/report1"
+
+rm -f "$work/a.db"*
+"$cli" simulate --db "$work/a.db" "${small[@]}" --seed 7 --faults 0.05 >"$work/out" 2>&1
+sed '/^throughput/,/^$/d' "$work/out" >"$work/report2"
+if cmp -s "$work/report1" "$work/report2"; then
+    ok "the same seed gives the same report"
+else
+    not_ok "the same seed gives the same report"
+    diff "$work/report1" "$work/report2" | sed 's/^/# /' | head -20
+fi
+
+"$cli" simulate --db "$work/b.db" "${small[@]}" --seed 8 --faults 0.05 >"$work/out" 2>&1
+sed '/^throughput/,/^$/d' "$work/out" >"$work/report3"
+if cmp -s "$work/report1" "$work/report3"; then
+    not_ok "another seed gives another report"
+else
+    ok "another seed gives another report"
+fi
+
+expect 2 "simulate refuses to overwrite an existing database" -- \
+    "$cli" simulate --db "$work/a.db" "${small[@]}"
+has "already exists" "and says why"
+expect 0 "simulate --overwrite replaces it" -- \
+    "$cli" simulate --db "$work/a.db" "${small[@]}" --seed 7 --faults 0.05 --overwrite
+
+# ---- inspection on the database simulate left -----------------------------------
+expect 0 "order show prints an order" -- "$cli" order show sim-000001 --db "$work/a.db"
+has "^  state +[a-z_]+" "with its state"
+has "^reservation:" "and its reservations"
+expect 1 "order show of an unknown id fails" -- "$cli" order show nope --db "$work/a.db"
+has "no order 'nope'" "naming the id"
+expect 0 "outbox lists rows" -- "$cli" outbox --db "$work/a.db"
+has "order.status_changed" "with their types"
+expect 0 "outbox --pending after a drained run" -- "$cli" outbox --pending --db "$work/a.db"
+has "^\(0 rows\)" "has nothing pending"
+expect 0 "outbox --dead" -- "$cli" outbox --dead --db "$work/a.db"
+expect 0 "compensations list" -- "$cli" compensations list --db "$work/a.db"
+has "release_reservations|refund|capture_retry" "lists operations"
+first=$(awk 'NR == 2 { print $1 }' "$work/out")
+expect 0 "compensations replay an existing operation" -- \
+    "$cli" compensations replay "$first" --db "$work/a.db"
+has "queued again" "and confirms"
+expect 1 "compensations replay an unknown id" -- \
+    "$cli" compensations replay 99999999 --db "$work/a.db"
+expect 0 "health on a drained database is ready" -- "$cli" health --db "$work/a.db"
+has "^ready +yes" "says ready"
+expect 0 "health --metrics" -- "$cli" health --metrics --db "$work/a.db"
+has "^orderly_outbox_pending [0-9]+" "prints stable metric names"
+
+# ---- usage errors are exit 2 ------------------------------------------------------
+expect 2 "no command" -- "$cli"
+expect 2 "unknown command" -- "$cli" frobnicate
+expect 2 "simulate --orders not a number" -- "$cli" simulate --orders many --db "$work/x.db"
+expect 2 "simulate --orders 0" -- "$cli" simulate --orders 0 --db "$work/x.db"
+expect 2 "simulate --faults out of range" -- "$cli" simulate --faults 2 --db "$work/x.db"
+expect 2 "simulate --days missing value" -- "$cli" simulate --days
+expect 2 "simulate unknown option" -- "$cli" simulate --bogus
+expect 2 "order without show" -- "$cli" order --db "$work/a.db"
+expect 2 "order show without id" -- "$cli" order show --db "$work/a.db"
+expect 2 "outbox unknown flag" -- "$cli" outbox --bogus --db "$work/a.db"
+expect 2 "compensations without subcommand" -- "$cli" compensations --db "$work/a.db"
+expect 2 "compensations replay not a number" -- "$cli" compensations replay abc --db "$work/a.db"
+expect 2 "health unknown flag" -- "$cli" health --bogus --db "$work/a.db"
+expect 2 "graph without a machine" -- "$cli" graph
+[ ! -e "$work/x.db" ] && ok "a rejected simulate creates no file" || not_ok "a rejected simulate creates no file"
+
+# ---- help everywhere ------------------------------------------------------------------
+for sub in simulate order outbox compensations health machines graph; do
+    expect 0 "$sub --help" -- "$cli" "$sub" --help
+    has "^usage: orderly $sub" "$sub --help shows its usage"
+done
+
+# ---- databases that cannot be used are exit 1 -------------------------------------------
+expect 1 "health on a missing database" -- "$cli" health --db "$work/missing.db"
+has "no database at" "says it is missing"
+head -c 8192 /dev/urandom >"$work/junk.db"
+expect 1 "health on a file that is not a database" -- "$cli" health --db "$work/junk.db"
+has "cannot open" "says it cannot open it"
+
+# ---- SIGKILL mid-run -------------------------------------------------------------------
+for delay in 0.3 0.8 1.5; do
+    rm -f "$work/k.db"*
+    "$cli" simulate --db "$work/k.db" --orders 20000 --days 30 --quiet >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    "$cli" health --db "$work/k.db" >"$work/out" 2>&1
+    code=$?
+    if [ "$code" -le 1 ] && grep -q "^outbox pending" "$work/out"; then
+        ok "killed after ${delay}s: health opens and reports"
+    else
+        not_ok "killed after ${delay}s: health opens and reports (exit $code)"
+    fi
+    expect 0 "killed after ${delay}s: outbox still lists" -- "$cli" outbox --db "$work/k.db"
+done
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,886 @@
+/*
+ * orderly simulate - the main job: many realistic order lifecycles through
+ * the real engine, dispatcher, timers and compensations on the SQLite
+ * store, with a simulated clock, injected faults, duplicates and late
+ * events; then a report and the invariant checks.
+ *
+ * Everything is driven by one seeded generator and the simulated clock,
+ * so the same flags give the same report (apart from the timing lines).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+#define MINUTE 60000LL
+#define HOUR (60 * MINUTE)
+#define DAY (24 * HOUR)
+#define TICK (5 * MINUTE)
+#define SIM_EPOCH 1767225600000LL   /* 2026-01-01T00:00:00Z */
+#define RETRIES 40
+
+static void usage(FILE *f)
+{
+    fputs("usage: orderly simulate [--db FILE] [--orders N] [--seed S] [--faults RATE]\n"
+          "                        [--days D] [--overwrite] [--quiet]\n"
+          "\n"
+          "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
+          "cancellations, declined payments, expiries, returns, exchanges, failed\n"
+          "deliveries, duplicate and late events) through the engine, the outbox\n"
+          "dispatcher, the timers and the compensation queue on a SQLite database,\n"
+          "with a simulated clock. Storage calls, publishes and compensations fail\n"
+          "at RATE. Prints a report and checks the invariants; exits 1 if one fails.\n"
+          "\n"
+          "  --db FILE      database to create (default " CLI_DEFAULT_DB ")\n"
+          "  --orders N     orders to simulate, 1..10000000 (default 2000)\n"
+          "  --seed S       seed of every random choice (default 1)\n"
+          "  --faults RATE  chance, 0..1, that a storage call, a publish or a\n"
+          "                 compensation fails (default 0.02)\n"
+          "  --days D       days over which orders arrive, 1..3650 (default 30)\n"
+          "  --overwrite    replace FILE if it exists (otherwise that is an error)\n"
+          "  --quiet        no progress line, even on a terminal\n",
+          f);
+}
+
+static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return -1;
+        }
+        if (strcmp(a, "--overwrite") == 0) {
+            *overwrite = 1;
+            continue;
+        }
+        if (strcmp(a, "--quiet") == 0) {
+            *quiet = 1;
+            continue;
+        }
+        if (v == NULL && strncmp(a, "--", 2) == 0)
+            return cli_usage_error("simulate", "%s needs a value", a);
+        if (strcmp(a, "--db") == 0) {
+            if (*v == '\0')
+                return cli_usage_error("simulate", "--db needs a file name");
+            s->db_path = v;
+        } else if (strcmp(a, "--orders") == 0) {
+            if (cli_parse_u64(v, 1, 10000000, &s->n_orders) < 0)
+                return cli_usage_error("simulate", "--orders wants a number from 1 to 10000000, not '%s'", v);
+        } else if (strcmp(a, "--seed") == 0) {
+            if (cli_parse_u64(v, 0, UINT64_MAX, &s->seed) < 0)
+                return cli_usage_error("simulate", "--seed wants a non-negative number, not '%s'", v);
+        } else if (strcmp(a, "--faults") == 0) {
+            if (cli_parse_rate(v, &s->faults) < 0 || s->faults > 0.5)
+                return cli_usage_error("simulate", "--faults wants a rate from 0 to 0.5, not '%s'", v);
+        } else if (strcmp(a, "--days") == 0) {
+            if (cli_parse_u64(v, 1, 3650, &s->days) < 0)
+                return cli_usage_error("simulate", "--days wants a number from 1 to 3650, not '%s'", v);
+        } else {
+            return cli_usage_error("simulate", "unknown option '%s'", a);
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int is_transient(int rc)
+{
+    return rc == ORDERLY_ESTORAGE || rc == ORDERLY_ECONFLICT || rc == ORDERLY_EINFLIGHT;
+}
+
+static int is_business(int rc)
+{
+    return rc == ORDERLY_ETRANSITION || rc == ORDERLY_EGUARD || rc == ORDERLY_EINVARIANT ||
+           rc == ORDERLY_ENOTFOUND;
+}
+
+static void on_work(orderly_engine *e, size_t n, void *user_data)
+{
+    (void)e;
+    (void)n;
+    ((struct sim *)user_data)->work = 1;
+}
+
+/* ---- background work: what a host runs from its loop -------------------------- */
+
+static int pump(struct sim *s)
+{
+    size_t n;
+    int i, rc;
+
+    s->work = 0;
+    for (i = 0; i < 64; i++) {
+        rc = orderly_engine_pump(s->engine, s->now, 0, &n);
+        if (rc < 0 && !is_transient(rc))
+            return rc;
+        if (rc == 0 && n == 0)
+            break;
+    }
+    return sim_consume(s);
+}
+
+static int background(struct sim *s)
+{
+    size_t n;
+    int i, rc;
+
+    for (i = 0; i < 32; i++) {
+        rc = orderly_engine_tick(s->engine, s->now, 0, &n);
+        if (rc < 0 && !is_transient(rc))
+            return rc;
+        if (rc == 0)
+            s->c.ticks_fired += n;
+        if (rc == 0 && n == 0)
+            break;
+    }
+    for (i = 0; i < 32; i++) {
+        rc = orderly_engine_run_effects(s->engine, s->now, 0, &n);
+        if (rc < 0 && !is_transient(rc))
+            return rc;
+        if (rc == 0 && n == 0)
+            break;
+    }
+    return pump(s);
+}
+
+static int purge(struct sim *s)
+{
+    size_t n;
+    int i, rc;
+
+    for (i = 0; i < 1000; i++) {
+        rc = orderly_engine_purge(s->engine, s->now, 0, &n);
+        if (rc < 0 && !is_transient(rc))
+            return rc;
+        if (rc == 0)
+            s->c.purged += n;
+        if (rc == 0 && n == 0)
+            break;
+    }
+    return ORDERLY_OK;
+}
+
+/* ---- commands with the retries a host makes --------------------------------------- */
+
+static int apply_key(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
+                     int64_t amount, const char *key, orderly_result *res)
+{
+    orderly_command c;
+    int rc = 0, i;
+
+    c.order_id = o->id;
+    c.machine = machine;
+    c.event = event;
+    c.index = index;
+    c.amount = amount;
+    c.idem_key = key;
+    c.now = s->now;
+    for (i = 0; i < RETRIES; i++) {
+        rc = orderly_engine_apply(s->engine, &c, res);
+        if (!is_transient(rc))
+            break;
+        s->c.retries++;
+    }
+    return rc;
+}
+
+/* One command as a service would send it; now and then the sender repeats
+ * it (same key) and the engine must answer from its idempotency store. */
+static int command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
+                   int64_t amount, orderly_result *res)
+{
+    orderly_result dup;
+    char key[48];
+    int rc;
+
+    snprintf(key, sizeof key, "%s/%u", o->id, ++o->cmd_seq);
+    s->c.commands++;
+    rc = apply_key(s, o, machine, event, index, amount, key, res);
+    if (rc == 0 && res->duplicate)
+        sim_fail(s, "first delivery of %s was answered as a duplicate", key);
+    if (rc == 0 && !res->late)
+        s->c.applied++;
+    else if (is_business(rc))
+        s->c.rejected++;
+    else if (rc < 0)
+        s->c.gave_up++;
+    if (rc == 0 && sim_rand(s) < 0.04) {
+        s->c.duplicates_sent++;
+        int drc = apply_key(s, o, machine, event, index, amount, key, &dup);
+        /* a late event writes nothing, so its copy is simply late again */
+        if (drc == 0 && (dup.duplicate || (res->late && dup.late)))
+            s->c.duplicates_answered++;
+        else
+            sim_fail(s, "redelivered command %s was not answered as a duplicate (%s)", key,
+                     orderly_error_name(drc));
+    }
+    if (s->work)
+        return pump(s);
+    return rc < 0 && !is_business(rc) && !is_transient(rc) ? rc : ORDERLY_OK;
+}
+
+/* A carrier's status update arrives as a CloudEvents envelope. */
+struct text {
+    char data[1024];
+    size_t len;
+};
+
+static int append(const char *data, size_t len, void *user_data)
+{
+    struct text *t = user_data;
+
+    if (t->len + len >= sizeof t->data)
+        return ORDERLY_ENOMEM;
+    memcpy(t->data + t->len, data, len);
+    t->len += len;
+    return ORDERLY_OK;
+}
+
+static int carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
+{
+    orderly_envelope env;
+    orderly_result res;
+    struct text body;
+    char id[48], data[32];
+    int rc = 0, i, copy, copies = sim_rand(s) < 0.04 ? 2 : 1;
+
+    memset(&env, 0, sizeof env);
+    snprintf(id, sizeof id, "carrier-%s-%u", o->id, ++o->cmd_seq);
+    snprintf(data, sizeof data, "{\"index\":%u}", index);
+    env.id = id;
+    env.source = "sim-carrier";
+    env.type = type;
+    env.subject = o->id;
+    env.datacontenttype = "application/json";
+    env.schemaversion = 1;
+    env.data = data;
+    env.data_len = strlen(data);
+    body.len = 0;
+    if ((rc = orderly_envelope_encode(&env, append, &body, NULL)) < 0)
+        return rc;
+    for (copy = 0; copy < copies; copy++) {
+        for (i = 0; i < RETRIES; i++) {
+            rc = orderly_engine_handle_event(s->engine, (const uint8_t *)body.data, body.len, s->now,
+                                             &res);
+            if (!is_transient(rc))
+                break;
+            s->c.retries++;
+        }
+        s->c.envelopes++;
+        if (copy == 0) {
+            s->c.commands++;
+            if (rc == 0 && !res.late)
+                s->c.applied++;
+            else if (is_business(rc))
+                s->c.rejected++;
+            else if (rc < 0)
+                s->c.gave_up++;
+        } else {
+            s->c.duplicates_sent++;
+            if (rc == 0 && res.duplicate)
+                s->c.duplicates_answered++;
+            else
+                sim_fail(s, "redelivered envelope %s was not answered as a duplicate", id);
+        }
+    }
+    if (s->work)
+        return pump(s);
+    return ORDERLY_OK;
+}
+
+/* ---- the population ------------------------------------------------------------------ */
+
+static void make_order(struct sim *s, struct sim_order *o, uint64_t i)
+{
+    static const uint8_t card_mix[SC_COUNT] = { 52, 5, 7, 6, 5, 10, 4, 7, 4 };
+    static const uint8_t cod_mix[SC_COUNT] = { 55, 8, 0, 0, 15, 10, 4, 4, 4 };
+    const uint8_t *mix;
+    uint32_t r, acc = 0, j, k;
+
+    memset(o, 0, sizeof *o);
+    snprintf(o->id, sizeof o->id, "sim-%06llu", (unsigned long long)i);
+    o->method = sim_rand(s) < 0.25 ? ORDERLY_PAY_COD : ORDERLY_PAY_CARD;
+    mix = o->method == ORDERLY_PAY_COD ? cod_mix : card_mix;
+    r = sim_below(s, 100);
+    for (j = 0; j < SC_COUNT; j++) {
+        acc += mix[j];
+        if (r < acc)
+            break;
+    }
+    o->scenario = (uint8_t)(j < SC_COUNT ? j : SC_HAPPY);
+    o->n_ful = (uint8_t)(1 + sim_below(s, SIM_FUL_MAX));
+    o->n_lines = (uint8_t)(o->n_ful + sim_below(s, (uint32_t)(SIM_LINES_MAX - o->n_ful + 1)));
+    for (k = 0; k < o->n_lines; k++) {
+        /* distinct SKUs per order; one in a hundred is the discontinued one */
+        o->sku[k] = 1000 + k * 1000 + sim_below(s, 1000);
+        o->warehouse[k] = 1 + (k < o->n_ful ? k : sim_below(s, o->n_ful));
+    }
+    if (sim_rand(s) < 0.01)
+        o->sku[0] = 999;
+    if (o->scenario == SC_RETURN_TO_ORIGIN)
+        o->n_ful = 1, o->n_lines = 1, o->warehouse[0] = 1;
+}
+
+static int create(struct sim *s, struct sim_order *o)
+{
+    orderly_order_spec spec;
+    orderly_line lines[SIM_LINES_MAX];
+    orderly_result res;
+    int rc = 0, i;
+
+    for (i = 0; i < o->n_lines; i++) {
+        lines[i].sku = o->sku[i];
+        lines[i].warehouse = o->warehouse[i];
+        lines[i].quantity = 1 + sim_below(s, 3);
+        lines[i].unit_price = 500 + (int64_t)sim_below(s, 20000);
+        o->total += lines[i].unit_price * lines[i].quantity;
+    }
+    memset(&spec, 0, sizeof spec);
+    spec.order_id = o->id;
+    spec.currency = "EUR";
+    spec.payment_method = o->method;
+    spec.lines = lines;
+    spec.n_lines = o->n_lines;
+    spec.has_promotion = sim_rand(s) < 0.2;
+    spec.loyalty_points = sim_rand(s) < 0.15 ? 100 + (int64_t)sim_below(s, 900) : 0;
+    spec.now = s->now;
+    s->c.commands++;
+    for (i = 0; i < RETRIES; i++) {
+        rc = orderly_engine_create_order(s->engine, &spec, &res);
+        if (!is_transient(rc))
+            break;
+        s->c.retries++;
+    }
+    if (rc < 0) {
+        sim_fail(s, "creating %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
+        return rc;
+    }
+    s->c.applied++;
+    if (s->work)
+        return pump(s);
+    return ORDERLY_OK;
+}
+
+/* ---- the scripts -------------------------------------------------------------------- */
+
+static int view(struct sim *s, struct sim_order *o, orderly_order_view *v)
+{
+    int rc = 0, i;
+
+    for (i = 0; i < RETRIES; i++)
+        if (!is_transient(rc = orderly_engine_get_order(s->engine, o->id, v)))
+            break;
+    return rc;
+}
+
+static int is_final(int order_state)
+{
+    switch (order_state) {
+    case ORDERLY_ORDER_COMPLETED:
+    case ORDERLY_ORDER_CANCELLED:
+    case ORDERLY_ORDER_FAILED:
+    case ORDERLY_ORDER_REFUNDED:
+    case ORDERLY_ORDER_RETURNED_TO_ORIGIN:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static const int ful_events[5] = {
+    ORDERLY_FULFILLMENT_EV_START_PICKING, ORDERLY_FULFILLMENT_EV_PICKED,
+    ORDERLY_FULFILLMENT_EV_START_PACKING, ORDERLY_FULFILLMENT_EV_PACKED,
+    ORDERLY_FULFILLMENT_EV_SHIP,
+};
+
+#define FUL_SHIPPED 5
+#define FUL_CANCELLED 6
+
+/* Moves one fulfillment or one parcel forward; *delay gets the wait until
+ * the next step. Returns 1 when there was nothing left to move. */
+static int progress(struct sim *s, struct sim_order *o, const orderly_order_view *v,
+                    orderly_time_ms *delay)
+{
+    orderly_result res;
+    uint32_t cand[2 * SIM_FUL_MAX], n = 0, pick, i;
+    int rc, all_others_shipped = 1;
+
+    for (i = 0; i + 1 < o->n_ful; i++)
+        if (o->ful_step[i] != FUL_SHIPPED)
+            all_others_shipped = 0;
+    for (i = 0; i < o->n_ful; i++)
+        if (o->ful_step[i] < FUL_SHIPPED)
+            cand[n++] = i;
+    for (i = 0; i < v->n_shipments && i < SIM_FUL_MAX; i++)
+        if (o->ship_step[i] < 2)
+            cand[n++] = SIM_FUL_MAX + i;
+    if (n == 0)
+        return 1;
+    pick = cand[sim_below(s, n)];
+    if (pick < SIM_FUL_MAX) {
+        i = pick;
+        if (o->scenario == SC_WAREHOUSE_CANCEL && i == (uint32_t)o->n_ful - 1 &&
+            o->ful_step[i] == 2 && (o->n_ful == 1 || all_others_shipped)) {
+            o->ful_step[i] = FUL_CANCELLED;
+            *delay = HOUR;
+            return command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, i, 0, &res);
+        }
+        if (o->scenario == SC_WAREHOUSE_CANCEL && i == (uint32_t)o->n_ful - 1 && o->ful_step[i] == 2) {
+            *delay = 2 * HOUR;   /* that warehouse waits to see the others ship */
+            return ORDERLY_OK;
+        }
+        rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ful_events[o->ful_step[i]], i, 0, &res);
+        o->ful_step[i]++;
+        /* a delayed scanner event arriving after the parcel moved on */
+        if (rc == 0 && o->ful_step[i] >= 4 && sim_rand(s) < 0.05) {
+            s->c.late_sent++;
+            rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, i, 0, &res);
+            if (rc == 0 && res.late)
+                s->c.late_answered++;
+        }
+        *delay = 10 * MINUTE + (orderly_time_ms)sim_below(s, (uint32_t)(3 * HOUR));
+        return rc;
+    }
+    i = pick - SIM_FUL_MAX;
+    if (o->ship_step[i] == 0) {
+        o->ship_step[i] = 1;
+        *delay = 6 * HOUR + (orderly_time_ms)sim_below(s, (uint32_t)(2 * DAY));
+        return carrier_event(s, o, "shipment.pick_up", i);
+    }
+    o->ship_step[i] = 2;
+    *delay = 30 * MINUTE;
+    if (o->scenario == SC_RETURN_TO_ORIGIN) {
+        if ((rc = carrier_event(s, o, "shipment.fail_delivery", i)) < 0)
+            return rc;
+        return carrier_event(s, o, "shipment.return_to_origin", i);
+    }
+    return carrier_event(s, o, "shipment.deliver", i);
+}
+
+static const int return_events[4] = {
+    ORDERLY_RETURN_EV_APPROVE, ORDERLY_RETURN_EV_RECEIVE, ORDERLY_RETURN_EV_INSPECT, 0,
+};
+
+static int after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
+                          orderly_time_ms *delay)
+{
+    orderly_result res;
+    int rc, exchange = o->scenario == SC_EXCHANGE;
+
+    *delay = HOUR + (orderly_time_ms)sim_below(s, (uint32_t)(2 * DAY));
+    if (o->method == ORDERLY_PAY_COD && !o->cod_collected) {
+        o->cod_collected = 1;
+        rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, &res);
+        if (rc == 0 && res.code == 0 && !res.late)
+            o->psp_captured += o->total;   /* the courier hands the cash over */
+        return rc;
+    }
+    if (o->scenario != SC_RETURN && !exchange) {
+        o->done = 1;
+        /* half the customers confirm; the rest are completed by the timer */
+        if (sim_rand(s) < 0.5)
+            return command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE, 0, 0, &res);
+        return ORDERLY_OK;
+    }
+    if (o->ret_step == 0) {
+        int64_t amount = exchange ? v->captured : v->captured / (1 + sim_below(s, 2));
+        int i;
+        if (amount <= 0) {
+            o->done = 1;   /* nothing was paid, so there is nothing to give back */
+            return ORDERLY_OK;
+        }
+        rc = 0;
+        for (i = 0; i < RETRIES; i++) {
+            char key[48];
+            snprintf(key, sizeof key, "%s/return", o->id);
+            if (!is_transient(rc = orderly_engine_open_return(s->engine, &o->ret_index, o->id, amount,
+                                                              exchange, key, s->now, &res)))
+                break;
+            s->c.retries++;
+        }
+        s->c.commands++;
+        o->ret_step = 1;
+        if (rc < 0) {
+            o->done = 1;
+            s->c.rejected++;
+            return is_business(rc) ? ORDERLY_OK : rc;
+        }
+        s->c.applied++;
+        return s->work ? pump(s) : ORDERLY_OK;
+    }
+    if (o->ret_step <= 3) {
+        rc = command(s, o, ORDERLY_MACHINE_RETURN, return_events[o->ret_step - 1], o->ret_index, 0, &res);
+        o->ret_step++;
+        return rc;
+    }
+    if (o->ret_step == 4) {
+        o->ret_step++;
+        if (exchange) {
+            o->done = 1;
+            return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_EXCHANGE, o->ret_index, 0, &res);
+        }
+        return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, o->ret_index, 0, &res);
+    }
+    o->done = 1;
+    return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, o->ret_index, 0, &res);
+}
+
+static int step(struct sim *s, struct sim_order *o)
+{
+    orderly_order_view v;
+    orderly_result res;
+    orderly_time_ms delay = MINUTE + (orderly_time_ms)sim_below(s, (uint32_t)(20 * MINUTE));
+    int rc;
+
+    if ((rc = view(s, o, &v)) < 0) {
+        sim_fail(s, "reading %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
+        return rc;
+    }
+    if (is_final(v.order_state)) {
+        o->done = 1;
+        return ORDERLY_OK;
+    }
+    switch (v.order_state) {
+    case ORDERLY_ORDER_PENDING:
+        if (o->scenario == SC_ABANDONED) {
+            o->done = 1;   /* the timers take it from here */
+            return ORDERLY_OK;
+        }
+        if (o->scenario == SC_CANCEL_UNPAID)
+            rc = command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
+        else if (o->method == ORDERLY_PAY_COD)
+            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, &res);
+        else if (o->scenario == SC_DECLINED)
+            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, &res);
+        else
+            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, o->total, &res);
+        break;
+    case ORDERLY_ORDER_CONFIRMED:
+    case ORDERLY_ORDER_PROCESSING:
+    case ORDERLY_ORDER_PARTIALLY_SHIPPED:
+    case ORDERLY_ORDER_SHIPPED:
+        if (v.payment_state == ORDERLY_PAYMENT_AUTHORIZED) {
+            /* the payment service answers orders.payment.capture_requested */
+            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, &res);
+            break;
+        }
+        if (v.payment_state == ORDERLY_PAYMENT_CAPTURE_REQUESTED) {
+            /* ship only what is paid for: wait for the provider's webhook */
+            if (++o->waits > 200) {
+                o->done = 1;
+                return ORDERLY_OK;
+            }
+            delay = 10 * MINUTE;
+            break;
+        }
+        if (v.payment_state == ORDERLY_PAYMENT_CAPTURE_FAILED) {
+            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_RETRY_CAPTURE, 0, 0, &res);
+            break;
+        }
+        if (o->scenario == SC_CANCEL_PAID && v.order_state == ORDERLY_ORDER_CONFIRMED) {
+            rc = command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
+            break;
+        }
+        if ((rc = progress(s, o, &v, &delay)) == 1) {
+            rc = 0;
+            delay = 6 * HOUR;   /* every part has moved; wait for the order to catch up */
+            if (++o->waits > 200)
+                o->done = 1;
+        }
+        break;
+    case ORDERLY_ORDER_DELIVERED:
+    case ORDERLY_ORDER_PARTIALLY_REFUNDED:
+        rc = after_delivery(s, o, &v, &delay);
+        break;
+    default:
+        o->done = 1;
+        break;
+    }
+    if (rc < 0)
+        return rc;
+    if (o->done)
+        return ORDERLY_OK;
+    return sim_schedule(s, s->now + delay, (uint32_t)(o - s->orders), ACT_STEP, 0);
+}
+
+static int perform(struct sim *s, const struct sim_action *a)
+{
+    struct sim_order *o = &s->orders[a->order];
+    int rc;
+
+    switch (a->kind) {
+    case ACT_STEP:
+        if (o->cmd_seq == 0 && o->total == 0) {
+            if ((rc = create(s, o)) < 0)
+                return rc;
+            return sim_schedule(s, s->now + MINUTE + (orderly_time_ms)sim_below(s, (uint32_t)(30 * MINUTE)),
+                                a->order, ACT_STEP, 0);
+        }
+        return o->done ? ORDERLY_OK : step(s, o);
+    case ACT_CAPTURE_RESULT:
+        return sim_capture_result(s, o, a->arg);
+    default:
+        return ORDERLY_EINVAL;
+    }
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+static void show_progress(struct sim *s, double t0, double *last, int final)
+{
+    double t = cli_mono_seconds();
+
+    if (!s->progress || (!final && t - *last < 0.25))
+        return;
+    *last = t;
+    fprintf(stderr, "\r  day %3lld of %llu   orders %llu   commands %llu   published %llu   %.1f s%s",
+            (long long)((s->now - s->start) / DAY) + 1, (unsigned long long)s->days,
+            (unsigned long long)s->n_orders, (unsigned long long)s->c.commands,
+            (unsigned long long)s->c.published_distinct, t - t0, final ? "\n" : "");
+    fflush(stderr);
+}
+
+static int advance(struct sim *s, orderly_time_ms until, orderly_time_ms *next_tick,
+                   orderly_time_ms *next_purge, orderly_time_ms *next_clock)
+{
+    int rc;
+
+    while (*next_tick <= until) {
+        s->now = *next_tick;
+        *next_tick += TICK;
+        if ((rc = background(s)) < 0)
+            return rc;
+        if (s->now >= *next_purge) {
+            *next_purge += DAY;
+            if ((rc = purge(s)) < 0)
+                return rc;
+        }
+        if (s->now >= *next_clock) {
+            *next_clock += HOUR;
+            (void)cli_db_set_now(s->sqlite, s->now);
+        }
+    }
+    return ORDERLY_OK;
+}
+
+struct dead_list {
+    uint64_t ids[256];
+    size_t n;
+};
+
+static int collect_dead(const orderly_effect_view *op, void *user_data)
+{
+    struct dead_list *d = user_data;
+
+    if (d->n < sizeof d->ids / sizeof d->ids[0])
+        d->ids[d->n++] = op->id;
+    return 0;
+}
+
+/* The operator's turn: fix what made compensations exhaust, replay them. */
+static int operator_replay(struct sim *s)
+{
+    struct dead_list d;
+    size_t i;
+    int rc;
+
+    s->discontinued_fixed = 1;
+    do {
+        d.n = 0;
+        if ((rc = orderly_engine_list_effects(s->engine, ORDERLY_ITEM_DEAD, 0, 256, collect_dead, &d)) < 0)
+            return is_transient(rc) ? ORDERLY_OK : rc;
+        for (i = 0; i < d.n; i++) {
+            int tries = 0;
+            while (is_transient(rc = orderly_engine_replay_effect(s->engine, d.ids[i], s->now)) &&
+                   ++tries < RETRIES)
+                ;
+            if (rc < 0)
+                return rc;
+            s->c.effects_replayed++;
+        }
+    } while (d.n == 256);
+    return ORDERLY_OK;
+}
+
+static int quiet_now(struct sim *s, int *quiet)
+{
+    orderly_health h;
+    int rc;
+
+    *quiet = 0;
+    if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0)
+        return is_transient(rc) ? ORDERLY_OK : rc;
+    *quiet = h.outbox_pending == 0 && h.compensation_pending == 0 && h.timers_due == 0;
+    return ORDERLY_OK;
+}
+
+static int run(struct sim *s)
+{
+    orderly_time_ms next_tick, next_purge, next_clock, end;
+    struct sim_action a;
+    double t0 = cli_mono_seconds(), last = 0;
+    uint64_t i;
+    int rc, quiet = 0;
+
+    s->start = s->now = SIM_EPOCH;
+    next_tick = s->now + TICK;
+    next_purge = s->now + DAY;
+    next_clock = s->now;
+    s->orders = calloc(s->n_orders, sizeof *s->orders);
+    if (s->orders == NULL)
+        return ORDERLY_ENOMEM;
+    for (i = 0; i < s->n_orders; i++) {
+        make_order(s, &s->orders[i], i);
+        rc = sim_schedule(s, s->start + (orderly_time_ms)(sim_rand(s) * (double)((int64_t)s->days * DAY)),
+                          (uint32_t)i, ACT_STEP, 0);
+        if (rc < 0)
+            return rc;
+    }
+    s->created = s->n_orders;
+    while (sim_pop(s, &a)) {
+        if ((rc = advance(s, a.at, &next_tick, &next_purge, &next_clock)) < 0)
+            return rc;
+        s->now = a.at > s->now ? a.at : s->now;
+        if ((rc = perform(s, &a)) < 0)
+            return rc;
+        show_progress(s, t0, &last, 0);
+    }
+    /* long enough for every auto-complete and expiry timer to come due */
+    end = s->now + 8 * DAY;
+    if ((rc = advance(s, end, &next_tick, &next_purge, &next_clock)) < 0)
+        return rc;
+    if ((rc = operator_replay(s)) < 0)
+        return rc;
+    /* drain: keep the host loop going until nothing is left to do */
+    for (i = 0; i < 2 * 24 * 12 && (rc = quiet_now(s, &quiet)) == 0 && !quiet; i++)
+        if ((rc = advance(s, s->now + TICK, &next_tick, &next_purge, &next_clock)) < 0)
+            return rc;
+    if (rc < 0)
+        return rc;
+    (void)cli_db_set_now(s->sqlite, s->now);
+    show_progress(s, t0, &last, 1);
+    return sim_consume(s);
+}
+
+static int setup(struct sim *s)
+{
+    orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
+    orderly_ctx *ctx = NULL;
+    int rc;
+
+    if ((rc = orderly_ctx_new(&ctx, NULL)) < 0)
+        return rc;
+    /* the simulation's durability need is a kill, not a power cut */
+    so.synchronous = ORDERLY_SQLITE_SYNC_NORMAL;
+    if ((rc = orderly_sqlite_storage_open(&s->sqlite, s->db_path, &so, ctx)) < 0) {
+        fprintf(stderr, "orderly simulate: cannot open '%s': %s\n", s->db_path, orderly_ctx_errmsg(ctx));
+        orderly_ctx_free(ctx);
+        return rc;
+    }
+    if ((rc = orderly_fault_storage_new(&s->storage, s->sqlite, NULL)) < 0 ||
+        (rc = orderly_memory_transport_new(&s->transport, NULL)) < 0) {
+        orderly_ctx_free(ctx);
+        return rc;
+    }
+    plan.probability = s->faults;
+    plan.seed = s->seed * 3 + 1;
+    if ((rc = orderly_fault_storage_set_faults(s->storage, &plan)) < 0)
+        return rc;
+    plan.seed = s->seed * 3 + 2;
+    if ((rc = orderly_memory_transport_set_faults(s->transport, &plan)) < 0)
+        return rc;
+    eo.storage = s->storage;
+    eo.transport = s->transport;
+    eo.source = "orderly-simulate";
+    eo.policy.reservation_ttl = 36 * HOUR;
+    eo.policy.abandoned_after = 48 * HOUR;
+    eo.policy.seed = s->seed;
+    eo.on_work = on_work;
+    eo.work_user_data = s;
+    eo.on_alert = sim_on_alert;
+    eo.alert_user_data = s;
+    if ((rc = orderly_engine_open(&s->engine, &eo, ctx)) < 0) {
+        fprintf(stderr, "orderly simulate: cannot open the engine: %s\n", orderly_ctx_errmsg(ctx));
+        orderly_ctx_free(ctx);
+        return rc;
+    }
+    orderly_ctx_free(ctx);
+    return sim_register_executors(s);
+}
+
+static void teardown(struct sim *s)
+{
+    orderly_engine_close(s->engine);
+    orderly_memory_transport_free(s->transport);
+    orderly_fault_storage_free(s->storage);
+    orderly_sqlite_storage_close(s->sqlite);
+    sim_keyset_free(&s->executed);
+    sim_keyset_free(&s->published);
+    sim_keyset_free(&s->exhausted);
+    free(s->orders);
+    free(s->heap);
+}
+
+static int remove_db(const char *path)
+{
+    static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+    char name[4096];
+    size_t i;
+
+    for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        if ((size_t)snprintf(name, sizeof name, "%s%s", path, suffix[i]) >= sizeof name)
+            return -1;
+        if (unlink(name) != 0 && access(name, F_OK) == 0)
+            return -1;
+    }
+    return 0;
+}
+
+int cmd_simulate(int argc, char **argv)
+{
+    struct sim s;
+    double t0;
+    int rc, overwrite = 0, quiet = 0;
+
+    memset(&s, 0, sizeof s);
+    s.db_path = CLI_DEFAULT_DB;
+    s.n_orders = 2000;
+    s.seed = 1;
+    s.faults = 0.02;
+    s.days = 30;
+    if ((rc = parse(&s, &overwrite, &quiet, argc, argv)) != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (access(s.db_path, F_OK) == 0) {
+        if (!overwrite)
+            return cli_usage_error("simulate", "'%s' already exists; pass --overwrite to replace it",
+                                   s.db_path);
+        if (remove_db(s.db_path) < 0) {
+            fprintf(stderr, "orderly simulate: cannot remove '%s'\n", s.db_path);
+            return CLI_EXIT_FAIL;
+        }
+    }
+    s.rng = s.seed;
+    s.progress = !quiet && isatty(STDERR_FILENO);
+    printf("orderly simulate: %llu orders over %llu days, seed %llu, faults %.3g, database %s\n",
+           (unsigned long long)s.n_orders, (unsigned long long)s.days, (unsigned long long)s.seed,
+           s.faults, s.db_path);
+    fflush(stdout);
+    t0 = cli_mono_seconds();
+    if ((rc = setup(&s)) < 0 || (rc = run(&s)) < 0) {
+        fprintf(stderr, "\norderly simulate: stopped: %s (%s)%s%s\n",
+                s.engine != NULL && orderly_engine_errmsg(s.engine)[0] != '\0'
+                    ? orderly_engine_errmsg(s.engine) : orderly_strerror(rc),
+                orderly_error_name(rc), s.failure[0] != '\0' ? "; " : "", s.failure);
+        teardown(&s);
+        return CLI_EXIT_FAIL;
+    }
+    rc = sim_report(&s, cli_mono_seconds() - t0, stdout);
+    teardown(&s);
+    return rc;
+}
