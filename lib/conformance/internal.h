@@ -1,0 +1,47 @@
+/* Shared between the files of liborderly-conformance; never installed. */
+#ifndef ORDERLY_CONFORMANCE_INTERNAL_H
+#define ORDERLY_CONFORMANCE_INTERNAL_H
+
+#include "orderly/sys/conformance.h"
+
+#if defined(__GNUC__)
+#define ORDERLY__CONF_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ORDERLY__CONF_PRINTF(f, a)
+#endif
+
+/* Detail kept for one test: the lines after its result line. */
+#define ORDERLY__CONF_NOTE_MAX 4096
+
+struct orderly__conf_tap {
+    FILE *out;
+    const char *filter;
+    const char *known;      /* comma-separated known failures */
+    int n;                  /* tests reported */
+    int failed;             /* failures that count */
+};
+
+/* 1 when the filter selects name. */
+int orderly__conf_wanted(const struct orderly__conf_tap *tap, const char *name);
+
+/* Prints one result line and its detail (lines separated by '\n', each
+ * printed as a "# " comment), counting it unless it is a known failure. */
+void orderly__conf_report(struct orderly__conf_tap *tap, const char *name, int ok,
+                          const char *detail);
+
+/* Appends one formatted line to a detail buffer of ORDERLY__CONF_NOTE_MAX
+ * bytes, silently dropping what does not fit. */
+void orderly__conf_note(char *buf, const char *fmt, ...) ORDERLY__CONF_PRINTF(2, 3);
+
+/* An orderly_buf the suite owns: the public API has no constructor for one
+ * (the core owns every buffer it hands to adapters), so the suite builds
+ * it from the internal layout of the liborderly it ships with. */
+orderly_buf *orderly__conf_buf_new(void);
+void orderly__conf_buf_free(orderly_buf *b);
+
+/* The two parts; each reports its own tests. A negative return is a
+ * harness error (ENOMEM), not a failure of the target. */
+int orderly__conf_contract(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
+int orderly__conf_crash(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
+
+#endif
