@@ -1,0 +1,319 @@
+/*
+ * The pieces hosts use around the engine rather than through it: the
+ * fault wrapper in front of a storage, free-standing buffers, and the
+ * operator's view of the outbox.
+ */
+#include "fixture.c"
+
+#include "orderly/sys/fault.h"
+
+/* ---- orderly_buf_new ------------------------------------------------------- */
+
+START_TEST(buf_new_set_append_free)
+{
+    orderly_buf *b = NULL;
+
+    ck_assert_int_eq(orderly_buf_new(&b, NULL), 0);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_uint_eq(orderly_buf_len(b), 0);
+    ck_assert_int_eq(orderly_buf_set(b, (const uint8_t *)"abc", 3), 0);
+    ck_assert_int_eq(orderly_buf_append(b, (const uint8_t *)"de", 2), 0);
+    ck_assert_uint_eq(orderly_buf_len(b), 5);
+    ck_assert_int_eq(memcmp(orderly_buf_data(b), "abcde", 5), 0);
+    ck_assert_int_eq(orderly_buf_set(b, (const uint8_t *)"z", 1), 0);
+    ck_assert_uint_eq(orderly_buf_len(b), 1);
+    orderly_buf_free(b);
+    orderly_buf_free(NULL);
+    ck_assert_int_eq(orderly_buf_new(NULL, NULL), ORDERLY_EINVAL);
+}
+END_TEST
+
+/* ---- the fault wrapper ---------------------------------------------------------- */
+
+typedef struct wfx {
+    orderly_storage *mem, *w;
+    orderly_ctx *ctx;
+    orderly_buf *buf;
+} wfx;
+
+static void wfx_setup(wfx *x)
+{
+    ck_assert_int_eq(orderly_memory_storage_new(&x->mem, NULL), 0);
+    ck_assert_int_eq(orderly_fault_storage_new(&x->w, x->mem, NULL), 0);
+    ck_assert_int_eq(orderly_ctx_new(&x->ctx, NULL), 0);
+    ck_assert_int_eq(orderly_buf_new(&x->buf, NULL), 0);
+}
+
+static void wfx_free(wfx *x)
+{
+    orderly_buf_free(x->buf);
+    orderly_ctx_free(x->ctx);
+    orderly_fault_storage_free(x->w);
+    orderly_memory_storage_free(x->mem);
+}
+
+/* Saves key=val in its own transaction through s; returns the first failure. */
+static int put(wfx *x, orderly_storage *s, const char *key, const char *val)
+{
+    void *txn;
+    int rc;
+
+    if ((rc = s->begin(s, x->ctx, &txn)) < 0)
+        return rc;
+    if ((rc = s->save(s, x->ctx, txn, key, (const uint8_t *)val, strlen(val), 0)) < 0) {
+        s->rollback(s, x->ctx, txn);
+        return rc;
+    }
+    return s->commit(s, x->ctx, txn);
+}
+
+static int get(wfx *x, orderly_storage *s, const char *key)
+{
+    uint64_t version;
+    void *txn;
+    int rc;
+
+    if ((rc = s->begin(s, x->ctx, &txn)) < 0)
+        return rc;
+    rc = s->load(s, x->ctx, txn, key, x->buf, &version);
+    s->rollback(s, x->ctx, txn);
+    return rc;
+}
+
+START_TEST(fault_wrapper_passes_through)
+{
+    wfx x;
+
+    wfx_setup(&x);
+    ck_assert_int_eq(put(&x, x.w, "k1", "v1"), 0);
+    ck_assert_int_eq(get(&x, x.mem, "k1"), 0);
+    ck_assert_int_eq(memcmp(orderly_buf_data(x.buf), "v1", 2), 0);
+    ck_assert_uint_eq(orderly_fault_storage_calls(x.w, ORDERLY_METHOD_SAVE), 1);
+    ck_assert_uint_eq(orderly_fault_storage_calls(x.w, ORDERLY_METHOD_COMMIT), 1);
+    ck_assert_uint_eq(orderly_fault_storage_calls(x.w, ORDERLY_METHOD_ANY), 3);
+    ck_assert_uint_eq(orderly_fault_storage_faults(x.w), 0);
+    wfx_free(&x);
+}
+END_TEST
+
+START_TEST(fault_wrapper_fails_the_nth_call)
+{
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    wfx x;
+
+    wfx_setup(&x);
+    plan.method = ORDERLY_METHOD_SAVE;
+    plan.fail_at = 2;
+    ck_assert_int_eq(orderly_fault_storage_set_faults(x.w, &plan), 0);
+    ck_assert_int_eq(put(&x, x.w, "a", "1"), 0);
+    ck_assert_int_eq(put(&x, x.w, "b", "2"), ORDERLY_ESTORAGE);
+    ck_assert_str_ne(orderly_ctx_errmsg(x.ctx), "");
+    ck_assert_int_eq(put(&x, x.w, "c", "3"), 0);
+    ck_assert_int_eq(get(&x, x.mem, "b"), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(get(&x, x.mem, "c"), 0);
+    ck_assert_uint_eq(orderly_fault_storage_faults(x.w), 1);
+    wfx_free(&x);
+}
+END_TEST
+
+START_TEST(fault_wrapper_failed_commit_keeps_nothing)
+{
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    wfx x;
+
+    wfx_setup(&x);
+    plan.method = ORDERLY_METHOD_COMMIT;
+    plan.fail_at = 1;
+    plan.code = ORDERLY_ECONFLICT;
+    ck_assert_int_eq(orderly_fault_storage_set_faults(x.w, &plan), 0);
+    ck_assert_int_eq(put(&x, x.w, "a", "1"), ORDERLY_ECONFLICT);
+    ck_assert_int_eq(get(&x, x.mem, "a"), ORDERLY_ENOTFOUND);
+    /* the inner storage holds no open transaction: a new one commits */
+    ck_assert_int_eq(put(&x, x.mem, "a", "2"), 0);
+    wfx_free(&x);
+}
+END_TEST
+
+START_TEST(fault_wrapper_probability_is_seeded)
+{
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    int round, i, fails[2] = { 0, 0 };
+    char key[16];
+    wfx x;
+
+    for (round = 0; round < 2; round++) {
+        wfx_setup(&x);
+        plan.probability = 0.3;
+        plan.seed = 42;
+        ck_assert_int_eq(orderly_fault_storage_set_faults(x.w, &plan), 0);
+        for (i = 0; i < 200; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            if (put(&x, x.w, key, "v") < 0)
+                fails[round]++;
+        }
+        wfx_free(&x);
+    }
+    ck_assert_int_gt(fails[0], 20);
+    ck_assert_int_lt(fails[0], 200);
+    ck_assert_int_eq(fails[0], fails[1]);
+}
+END_TEST
+
+START_TEST(fault_wrapper_rejects_misuse)
+{
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    orderly_storage *w = NULL;
+    wfx x;
+
+    wfx_setup(&x);
+    ck_assert_int_eq(orderly_fault_storage_new(&w, NULL, NULL), ORDERLY_EINVAL);
+    ck_assert_ptr_null(w);
+    ck_assert_int_eq(orderly_fault_storage_new(NULL, x.mem, NULL), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_fault_storage_set_faults(x.mem, &plan), ORDERLY_EINVAL);
+    plan.probability = 1.5;
+    ck_assert_int_eq(orderly_fault_storage_set_faults(x.w, &plan), ORDERLY_EINVAL);
+    plan.probability = 0;
+    plan.method = ORDERLY_METHOD_COUNT;
+    ck_assert_int_eq(orderly_fault_storage_set_faults(x.w, &plan), ORDERLY_EINVAL);
+    plan.method = 0;
+    plan.version = 99;
+    ck_assert_int_eq(orderly_fault_storage_set_faults(x.w, &plan), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_fault_storage_set_faults(x.w, NULL), 0);
+    ck_assert_uint_eq(orderly_fault_storage_calls(x.mem, ORDERLY_METHOD_ANY), 0);
+    orderly_fault_storage_free(x.mem);   /* not a wrapper: ignored */
+    wfx_free(&x);
+}
+END_TEST
+
+/* The engine on a faulty storage rolls back whole commands: an order is
+ * either there with its outbox row or absent with none. */
+START_TEST(fault_wrapper_under_the_engine)
+{
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    orderly_storage *w;
+    uint64_t call;
+    fx f;
+
+    for (call = 1; call <= 12; call++) {
+        orderly_order_view v;
+        int rc;
+        fx_init(&f);
+        ck_assert_int_eq(orderly_fault_storage_new(&w, f.st, NULL), 0);
+        f.o.storage = w;
+        fx_open(&f);
+        plan.fail_at = call;
+        ck_assert_int_eq(orderly_fault_storage_set_faults(w, &plan), 0);
+        rc = create_ex(&f, "o1", ORDERLY_PAY_CARD, 0, 0, T0, NULL);
+        ck_assert_int_eq(orderly_fault_storage_set_faults(w, NULL), 0);
+        if (rc < 0) {
+            ck_assert_int_eq(rc, ORDERLY_ESTORAGE);
+            ck_assert_int_eq(orderly_engine_get_order(f.e, "o1", &v), ORDERLY_ENOTFOUND);
+            ck_assert_uint_eq(health(&f, T0).outbox_pending, 0);
+        } else {
+            ck_assert_int_eq(orderly_engine_get_order(f.e, "o1", &v), 0);
+            ck_assert_uint_ge(health(&f, T0).outbox_pending, 1);
+        }
+        orderly_engine_close(f.e);
+        f.e = NULL;
+        orderly_fault_storage_free(w);
+        fx_free(&f);
+    }
+}
+END_TEST
+
+/* ---- orderly_engine_list_outbox ------------------------------------------------ */
+
+typedef struct rows {
+    orderly_outbox_view v[64];
+    char order[64][32], type[64][48], topic[64][48], id[64][33];
+    size_t n;
+} rows;
+
+static int collect(const orderly_outbox_view *r, void *ud)
+{
+    rows *rs = ud;
+
+    if (rs->n == 64)
+        return -1;
+    rs->v[rs->n] = *r;
+    snprintf(rs->order[rs->n], 32, "%s", r->order_id);
+    snprintf(rs->type[rs->n], 48, "%s", r->type);
+    snprintf(rs->topic[rs->n], 48, "%s", r->topic);
+    snprintf(rs->id[rs->n], 33, "%s", r->event_id);
+    rs->n++;
+    return 0;
+}
+
+static int stop_at_first(const orderly_outbox_view *r, void *ud)
+{
+    (void)r;
+    (void)ud;
+    return ORDERLY_EUSER;
+}
+
+START_TEST(list_outbox_states_and_paging)
+{
+    rows all, pending, done, page;
+    size_t i;
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    memset(&pending, 0, sizeof pending);
+    ck_assert_int_eq(orderly_engine_list_outbox(f.e, ORDERLY_ITEM_READY, 0, 64, collect, &pending), 0);
+    ck_assert_uint_eq(pending.n, 1);
+    ck_assert_str_eq(pending.order[0], "o1");
+    ck_assert_str_eq(pending.type[0], "order.status_changed");
+    ck_assert_str_eq(pending.topic[0], "orderly.order");
+    ck_assert_uint_eq(strlen(pending.id[0]), 32);
+    ck_assert_uint_eq(pending.v[0].attempts, 0);
+    ck_assert_int_eq(pending.v[0].created, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    pump_all(&f, T0 + 2000);
+    memset(&all, 0, sizeof all);
+    ck_assert_int_eq(orderly_engine_list_outbox(f.e, -1, 0, 64, collect, &all), 0);
+    ck_assert_uint_ge(all.n, 3);
+    memset(&done, 0, sizeof done);
+    ck_assert_int_eq(orderly_engine_list_outbox(f.e, ORDERLY_ITEM_DONE, 0, 64, collect, &done), 0);
+    ck_assert_uint_eq(done.n, all.n);
+    for (i = 0; i < all.n; i++) {
+        ck_assert_int_eq(all.v[i].state, ORDERLY_ITEM_DONE);
+        ck_assert_uint_eq(all.v[i].attempts, 1);
+        if (i > 0)
+            ck_assert_uint_gt(all.v[i].id, all.v[i - 1].id);
+    }
+    /* the id a row shows is the id consumers received */
+    ck_assert_str_eq(all.id[0], pending.id[0]);
+    memset(&page, 0, sizeof page);
+    ck_assert_int_eq(orderly_engine_list_outbox(f.e, -1, all.v[0].id, 1, collect, &page), 0);
+    ck_assert_uint_eq(page.n, 1);
+    ck_assert_uint_eq(page.v[0].id, all.v[1].id);
+    ck_assert_int_eq(orderly_engine_list_outbox(f.e, -1, 0, 64, stop_at_first, NULL), ORDERLY_EUSER);
+    ck_assert_int_eq(orderly_engine_list_outbox(f.e, 7, 0, 64, collect, &page), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_engine_list_outbox(f.e, -1, 0, 64, NULL, NULL), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_engine_list_outbox(NULL, -1, 0, 64, collect, &page), ORDERLY_EINVAL);
+    fx_free(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("hostapi");
+    TCase *c = tcase_create("hostapi");
+
+    tcase_add_test(c, buf_new_set_append_free);
+    tcase_add_test(c, fault_wrapper_passes_through);
+    tcase_add_test(c, fault_wrapper_fails_the_nth_call);
+    tcase_add_test(c, fault_wrapper_failed_commit_keeps_nothing);
+    tcase_add_test(c, fault_wrapper_probability_is_seeded);
+    tcase_add_test(c, fault_wrapper_rejects_misuse);
+    tcase_add_test(c, fault_wrapper_under_the_engine);
+    tcase_add_test(c, list_outbox_states_and_paging);
+    suite_add_tcase(s, c);
+    return s;
+}
+
+int main(void)
+{
+    return run_suite(suite());
+}
