@@ -22,7 +22,8 @@ struct rec {
 
 struct item {
     uint64_t id;
-    char *group;
+    char *group;             /* in the same allocation, after the payload */
+    struct group *grp;       /* NULL until committed, and for "" */
     uint32_t kind, state, attempts;
     uint8_t *payload;
     size_t payload_len;
@@ -35,6 +36,10 @@ struct group {
     char *name;
     struct item **pending;   /* READY or LEASED items of the group, id order */
     size_t n, cap;
+    size_t adding;           /* pushes of the committing transaction */
+    size_t held;             /* removed by open transactions, back if they roll back */
+    uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
+    size_t claimed;
 };
 
 struct queue {
@@ -58,10 +63,12 @@ enum op_kind { OP_SAVE, OP_PUSH, OP_IDEM, OP_PURGE, OP_UNDO };
 struct op {
     enum op_kind kind;
     int queue;
+    uint64_t hash;           /* OP_SAVE, OP_IDEM: of the key */
     struct rec *rec;         /* OP_SAVE: new record; ->version = new version */
     uint64_t expected;       /* OP_SAVE */
     struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
     struct item saved;       /* OP_UNDO: fields before a direct change */
+    int left;                /* OP_UNDO: 1 left its group's pending list, -1 joined it */
     struct idem *idem;       /* OP_IDEM */
 };
 
@@ -80,6 +87,7 @@ struct mem {
     struct orderly__map idems;
     struct queue queues[4];
     struct txn *open;
+    struct txn *spare;       /* a finished transaction kept for the next begin */
     struct orderly__faults faults;
     uint64_t calls[ORDERLY_METHOD_COUNT];
     size_t record_bytes;
@@ -148,8 +156,6 @@ static struct op *add_op(struct txn *t, enum op_kind kind)
 
 static void free_item(struct mem *m, struct item *it)
 {
-    mem_free(m, it->group);
-    mem_free(m, it->payload);
     mem_free(m, it);
 }
 
@@ -163,9 +169,15 @@ static int m_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
 
     if ((rc = enter(m, ctx, ORDERLY_METHOD_BEGIN)) < 0)
         return rc;
-    if ((t = mem_alloc(m, sizeof *t)) == NULL)
+    if ((t = m->spare) != NULL) {
+        m->spare = NULL;
+        t->dead = 0;
+        t->n = 0;
+    } else if ((t = mem_alloc(m, sizeof *t)) == NULL) {
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
-    memset(t, 0, sizeof *t);
+    } else {
+        memset(t, 0, sizeof *t);
+    }
     t->store = m;
     t->next = m->open;
     m->open = t;
@@ -185,6 +197,8 @@ static void unlink_txn(struct mem *m, struct txn *t)
     }
 }
 
+static void undo(struct mem *m, const struct op *o);
+
 /* Undo direct changes (newest first) and drop buffered writes. */
 static void discard(struct mem *m, struct txn *t)
 {
@@ -203,11 +217,7 @@ static void discard(struct mem *m, struct txn *t)
             mem_free(m, o->idem);
             break;
         case OP_UNDO:
-            o->item->state = o->saved.state;
-            o->item->attempts = o->saved.attempts;
-            o->item->due = o->saved.due;
-            o->item->lease_token = o->saved.lease_token;
-            o->item->lease_until = o->saved.lease_until;
+            undo(m, o);
             break;
         case OP_PURGE:
             o->item->purged = 0;
@@ -219,26 +229,30 @@ static void discard(struct mem *m, struct txn *t)
 
 static void free_txn(struct mem *m, struct txn *t)
 {
+    if (m->spare == NULL && !t->dead) {
+        m->spare = t;
+        return;
+    }
     mem_free(m, t->ops);
     mem_free(m, t);
 }
 
-static struct rec *own_save(struct txn *t, const char *key)
+static struct rec *own_save(struct txn *t, const char *key, uint64_t h)
 {
     size_t i;
 
     for (i = t->n; i-- > 0;)
-        if (t->ops[i].kind == OP_SAVE && strcmp(t->ops[i].rec->key, key) == 0)
+        if (t->ops[i].kind == OP_SAVE && t->ops[i].hash == h && strcmp(t->ops[i].rec->key, key) == 0)
             return t->ops[i].rec;
     return NULL;
 }
 
-static struct idem *own_idem(struct txn *t, const char *key)
+static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
 {
     size_t i;
 
     for (i = 0; i < t->n; i++)
-        if (t->ops[i].kind == OP_IDEM && strcmp(t->ops[i].idem->key, key) == 0)
+        if (t->ops[i].kind == OP_IDEM && t->ops[i].hash == h && strcmp(t->ops[i].idem->key, key) == 0)
             return t->ops[i].idem;
     return NULL;
 }
@@ -292,12 +306,12 @@ static void group_add(struct group *g, struct item *it)
     g->n++;
 }
 
-static void group_remove(struct queue *q, struct item *it)
+static void group_remove(struct item *it)
 {
-    struct group *g;
+    struct group *g = it->grp;
     size_t i;
 
-    if (it->group[0] == '\0' || (g = orderly__map_get(&q->groups, it->group)) == NULL)
+    if (g == NULL)
         return;
     for (i = 0; i < g->n; i++) {
         if (g->pending[i] == it) {
@@ -320,7 +334,8 @@ static int first_save(const struct txn *t, size_t i)
     size_t j;
 
     for (j = 0; j < i; j++)
-        if (t->ops[j].kind == OP_SAVE && strcmp(t->ops[j].rec->key, t->ops[i].rec->key) == 0)
+        if (t->ops[j].kind == OP_SAVE && t->ops[j].hash == t->ops[i].hash &&
+            strcmp(t->ops[j].rec->key, t->ops[i].rec->key) == 0)
             return 0;
     return 1;
 }
@@ -329,45 +344,47 @@ static int first_save(const struct txn *t, size_t i)
  * buffered writes afterwards cannot fail half-way. */
 static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
 {
-    size_t i;
+    size_t i, pushes[4] = { 0, 0, 0, 0 };
+    int rc = ORDERLY_OK;
 
-    for (i = 0; i < t->n; i++) {
+    for (i = 0; i < t->n && rc == ORDERLY_OK; i++) {
         struct op *o = &t->ops[i];
         if (o->kind == OP_SAVE && first_save(t, i)) {
-            struct rec *cur = orderly__map_get(&m->records, o->rec->key);
+            struct rec *cur = orderly__map_get_h(&m->records, o->rec->key, o->hash);
             uint64_t have = cur != NULL ? cur->version : 0;
             if (have != o->expected)
-                return orderly__fail(ctx, ORDERLY_ECONFLICT,
-                                     "record '%s' changed since it was read", o->rec->key);
+                rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
+                                   "record '%s' changed since it was read", o->rec->key);
         } else if (o->kind == OP_IDEM) {
-            if (orderly__map_get(&m->idems, o->idem->key) != NULL)
-                return orderly__fail(ctx, ORDERLY_ECONFLICT,
-                                     "idempotency key '%s' committed concurrently", o->idem->key);
+            if (orderly__map_get_h(&m->idems, o->idem->key, o->hash) != NULL)
+                rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
+                                   "idempotency key '%s' committed concurrently", o->idem->key);
         } else if (o->kind == OP_PUSH) {
             struct queue *q = &m->queues[o->queue];
             struct group *g;
-            size_t j, same_q = 0, same_g = 0;
-            for (j = 0; j < i; j++) {
-                if (t->ops[j].kind != OP_PUSH || t->ops[j].queue != o->queue)
-                    continue;
-                same_q++;
-                if (strcmp(t->ops[j].item->group, o->item->group) == 0)
-                    same_g++;
-            }
-            if (q->n + same_q >= q->cap) {
+            if (q->n + pushes[o->queue] >= q->cap) {
                 size_t cap = q->cap ? q->cap * 2 : 64;
                 struct item **p = m->alloc.realloc(q->items, cap * sizeof *p, m->alloc.user_data);
-                if (p == NULL)
-                    return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+                if (p == NULL) {
+                    rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+                    break;
+                }
                 q->items = p;
                 q->cap = cap;
             }
-            if (o->item->group[0] != '\0' &&
-                ((g = get_group(m, q, o->item->group)) == NULL || group_reserve(m, g, same_g + 1) < 0))
-                return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+            pushes[o->queue]++;
+            if (o->item->group[0] == '\0')
+                continue;
+            if ((g = get_group(m, q, o->item->group)) == NULL ||
+                group_reserve(m, g, ++g->adding + g->held) < 0)
+                rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+            o->item->grp = g;
         }
     }
-    return ORDERLY_OK;
+    for (i = 0; i < t->n; i++)
+        if (t->ops[i].kind == OP_PUSH && t->ops[i].item->grp != NULL)
+            t->ops[i].item->grp->adding = 0;
+    return rc;
 }
 
 static void queue_insert(struct queue *q, struct item *it)
@@ -380,8 +397,8 @@ static void queue_insert(struct queue *q, struct item *it)
     }
     q->items[i] = it;
     q->n++;
-    if (it->group[0] != '\0')
-        group_add(orderly__map_get(&q->groups, it->group), it);
+    if (it->grp != NULL)
+        group_add(it->grp, it);
 }
 
 static void compact(struct mem *m, struct queue *q)
@@ -420,11 +437,11 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
         void *old = NULL;
         switch (o->kind) {
         case OP_SAVE:
-            if (own_save(t, o->rec->key) != o->rec) {
+            if (own_save(t, o->rec->key, o->hash) != o->rec) {
                 mem_free(m, o->rec);  /* superseded by a later save in this txn */
                 break;
             }
-            if (orderly__map_put(&m->records, o->rec->key, o->rec, &old) < 0) {
+            if (orderly__map_put_h(&m->records, o->rec->key, o->hash, o->rec, &old) < 0) {
                 mem_free(m, o->rec);
                 break;
             }
@@ -439,13 +456,15 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             queue_insert(&m->queues[o->queue], o->item);
             break;
         case OP_IDEM:
-            if (orderly__map_put(&m->idems, o->idem->key, o->idem, NULL) < 0)
+            if (orderly__map_put_h(&m->idems, o->idem->key, o->hash, o->idem, NULL) < 0)
                 mem_free(m, o->idem);
             break;
         case OP_PURGE:
             purged[o->queue] = 1;
             break;
         case OP_UNDO:
+            if (o->left > 0 && o->item->grp != NULL)
+                o->item->grp->held--;
             break;
         }
     }
@@ -494,11 +513,13 @@ static int m_load(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
 {
     struct mem *m = MEM(s);
     struct rec *r;
+    uint64_t h;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_LOAD)) < 0)
         return rc;
-    if ((r = own_save(txn, key)) == NULL && (r = orderly__map_get(&m->records, key)) == NULL)
+    h = orderly__map_hash(key);
+    if ((r = own_save(txn, key, h)) == NULL && (r = orderly__map_get_h(&m->records, key, h)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no record '%s'", key);
     if ((rc = orderly_buf_set(out, r->data, r->len)) < 0)
         return orderly__fail(ctx, rc, "out of memory");
@@ -512,14 +533,15 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
     struct mem *m = MEM(s);
     struct rec *cur, *r;
     struct op *o;
-    uint64_t have;
+    uint64_t have, h;
     size_t klen = strlen(key) + 1;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_SAVE)) < 0)
         return rc;
-    if ((cur = own_save(txn, key)) == NULL)
-        cur = orderly__map_get(&m->records, key);
+    h = orderly__map_hash(key);
+    if ((cur = own_save(txn, key, h)) == NULL)
+        cur = orderly__map_get_h(&m->records, key, h);
     have = cur != NULL ? cur->version : 0;
     if (have != expected_version)
         return orderly__fail(ctx, ORDERLY_ECONFLICT,
@@ -538,6 +560,7 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     o->rec = r;
+    o->hash = h;
     o->expected = expected_version;
     return ORDERLY_OK;
 }
@@ -612,24 +635,28 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
                         const orderly_queue_item *item, uint64_t *id_out)
 {
     struct mem *m = MEM(s);
+    const char *group = item->group != NULL ? item->group : "";
     struct item *it;
     struct op *o;
+    size_t glen;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_PUSH)) < 0 ||
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
-    if ((it = mem_alloc(m, sizeof *it)) == NULL)
+    glen = strlen(group) + 1;
+    if ((it = mem_alloc(m, sizeof *it + item->payload_len + glen)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
-    memset(it, 0, sizeof *it);
-    it->group = mem_strdup(m, item->group != NULL ? item->group : "");
-    it->payload = mem_alloc(m, item->payload_len > 0 ? item->payload_len : 1);
-    if (it->group == NULL || it->payload == NULL || (o = add_op(txn, OP_PUSH)) == NULL) {
+    if ((o = add_op(txn, OP_PUSH)) == NULL) {
         free_item(m, it);
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
+    memset(it, 0, sizeof *it);
+    it->payload = (uint8_t *)(it + 1);
     if (item->payload_len > 0)
         memcpy(it->payload, item->payload, item->payload_len);
+    it->group = (char *)it->payload + item->payload_len;
+    memcpy(it->group, group, glen);
     it->payload_len = item->payload_len;
     it->id = ++m->queues[queue].next_id;
     it->kind = item->kind;
@@ -643,7 +670,8 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
     return ORDERLY_OK;
 }
 
-static struct item *find_item(struct queue *q, uint64_t id)
+/* Index of the first item whose id is not below id. */
+static size_t lower_bound(const struct queue *q, uint64_t id)
 {
     size_t lo = 0, hi = q->n;
 
@@ -654,27 +682,44 @@ static struct item *find_item(struct queue *q, uint64_t id)
         else
             hi = mid;
     }
-    return lo < q->n && q->items[lo]->id == id && !q->items[lo]->purged ? q->items[lo] : NULL;
+    return lo;
 }
 
-static int remember(struct txn *t, int queue, struct item *it)
+static struct item *find_item(struct queue *q, uint64_t id)
+{
+    size_t i = lower_bound(q, id);
+
+    return i < q->n && q->items[i]->id == id && !q->items[i]->purged ? q->items[i] : NULL;
+}
+
+/* An item pending again may sit before live_from. */
+static void revive(struct queue *q, const struct item *it)
+{
+    size_t i = lower_bound(q, it->id);
+
+    if (i < q->live_from)
+        q->live_from = i;
+}
+
+static struct op *remember(struct txn *t, int queue, struct item *it)
 {
     struct op *o = add_op(t, OP_UNDO);
 
     if (o == NULL)
-        return ORDERLY_ENOMEM;
+        return NULL;
     o->queue = queue;
     o->item = it;
     o->saved = *it;
-    return ORDERLY_OK;
+    return o;
 }
 
 /* Due (or lease expired), and every older pending item of its group was
- * claimed by this same call, so a group is published strictly in order. */
-static int claimable(struct queue *q, const struct item *it, orderly_time_ms now, uint64_t token)
+ * claimed by this same call, so a group is published strictly in order.
+ * Claims go in id order, so those items are a prefix of the group's
+ * pending list that this call (its token) has counted. */
+static int claimable(const struct item *it, orderly_time_ms now, uint64_t token)
 {
-    struct group *g;
-    size_t i;
+    struct group *g = it->grp;
 
     if (it->state == ORDERLY_ITEM_READY) {
         if (it->due > now)
@@ -684,12 +729,13 @@ static int claimable(struct queue *q, const struct item *it, orderly_time_ms now
     }
     if (it->group[0] == '\0')
         return 1;
-    if ((g = orderly__map_get(&q->groups, it->group)) == NULL)
+    if (g == NULL)
         return 0;
-    for (i = 0; i < g->n && g->pending[i] != it; i++)
-        if (g->pending[i]->state != ORDERLY_ITEM_LEASED || g->pending[i]->lease_token != token)
-            return 0;
-    return i < g->n;
+    if (g->claim_token != token) {
+        g->claim_token = token;
+        g->claimed = 0;
+    }
+    return g->claimed < g->n && g->pending[g->claimed] == it;
 }
 
 static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
@@ -708,15 +754,17 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     q = &m->queues[queue];
     for (i = q->live_from; i < q->n && n < max; i++) {
         struct item *it = q->items[i];
-        if (it->purged || !claimable(q, it, now, token))
+        if (it->purged || !claimable(it, now, token))
             continue;
         uint32_t from = it->state;
-        if (remember(txn, queue, it) < 0)
+        if (remember(txn, queue, it) == NULL)
             return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
         it->state = ORDERLY_ITEM_LEASED;
         it->lease_token = token;
         it->lease_until = lease_until;
         it->attempts++;
+        if (it->grp != NULL)
+            it->grp->claimed++;
         n++;
         to_public(it, &pub);
         pub.state = from;
@@ -726,19 +774,46 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     return (int)n;
 }
 
-static void set_state(struct queue *q, struct item *it, int state)
+/* Sets it->state, keeping its group's pending list and q->live_from in
+ * step; records on o what an undo must reverse. */
+static void set_state(struct queue *q, struct item *it, int state, struct op *o)
 {
     int was = is_pending(it->state);
 
     it->state = (uint32_t)state;
-    if (was && !is_pending(it->state)) {
-        group_remove(q, it);
+    if (was && !is_pending(it->state) && it->grp != NULL) {
+        group_remove(it);
+        it->grp->held++;
+        o->left = 1;
     } else if (!was && is_pending(it->state)) {
-        if (it->group[0] != '\0')
-            group_add(orderly__map_get(&q->groups, it->group), it);
+        if (it->grp != NULL) {
+            group_add(it->grp, it);
+            o->left = -1;
+        }
+        revive(q, it);
     }
     while (q->live_from < q->n && !is_pending(q->items[q->live_from]->state))
         q->live_from++;
+}
+
+static void undo(struct mem *m, const struct op *o)
+{
+    struct queue *q = &m->queues[o->queue];
+    struct item *it = o->item;
+
+    it->state = o->saved.state;
+    it->attempts = o->saved.attempts;
+    it->due = o->saved.due;
+    it->lease_token = o->saved.lease_token;
+    it->lease_until = o->saved.lease_until;
+    if (o->left > 0) {
+        it->grp->held--;
+        group_add(it->grp, it);
+    } else if (o->left < 0) {
+        group_remove(it);
+    }
+    if (is_pending(it->state))
+        revive(q, it);
 }
 
 static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
@@ -746,6 +821,7 @@ static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int q
 {
     struct mem *m = MEM(s);
     struct item *it;
+    struct op *o;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_FINISH)) < 0 ||
@@ -759,10 +835,10 @@ static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int q
     if (it->state != ORDERLY_ITEM_LEASED || it->lease_token != token)
         return orderly__fail(ctx, ORDERLY_ECONFLICT, "item %llu: stale lease token %llu",
                              (unsigned long long)id, (unsigned long long)token);
-    if (remember(txn, queue, it) < 0)
+    if ((o = remember(txn, queue, it)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     it->due = due;
-    set_state(&m->queues[queue], it, state);
+    set_state(&m->queues[queue], it, state, o);
     return ORDERLY_OK;
 }
 
@@ -772,6 +848,7 @@ static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     struct mem *m = MEM(s);
     struct item *it;
     struct group *g;
+    struct op *o;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_RESET)) < 0 ||
@@ -782,23 +859,18 @@ static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     if ((it = find_item(&m->queues[queue], id)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
-    if (it->group[0] != '\0' && ((g = get_group(m, &m->queues[queue], it->group)) == NULL ||
-                                 group_reserve(m, g, 1) < 0))
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
-    if (remember(txn, queue, it) < 0)
+    if (it->group[0] != '\0') {
+        if ((g = get_group(m, &m->queues[queue], it->group)) == NULL ||
+            group_reserve(m, g, 1 + g->held) < 0)
+            return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        it->grp = g;
+    }
+    if ((o = remember(txn, queue, it)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     it->due = due;
     if (state == ORDERLY_ITEM_READY)
         it->attempts = 0;
-    set_state(&m->queues[queue], it, state);
-    if (is_pending(it->state)) {
-        /* an item brought back to life may sit before live_from */
-        struct queue *q = &m->queues[queue];
-        size_t i;
-        for (i = 0; i < q->n; i++)
-            if (q->items[i] == it && i < q->live_from)
-                q->live_from = i;
-    }
+    set_state(&m->queues[queue], it, state, o);
     return ORDERLY_OK;
 }
 
@@ -817,7 +889,7 @@ static int m_queue_get(orderly_storage *s, orderly_ctx *ctx, void *txn, int queu
         return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
     to_public(it, &pub);
-    return cb(&pub, user_data) < 0 ? ORDERLY_EUSER : ORDERLY_OK;
+    return (rc = cb(&pub, user_data)) < 0 ? rc : ORDERLY_OK;
 }
 
 static int m_queue_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, int state,
@@ -916,19 +988,19 @@ static int m_queue_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
 
 /* ---- idempotency ------------------------------------------------------- */
 
-static int held_elsewhere(struct mem *m, struct txn *self, const char *key)
+static int held_elsewhere(struct mem *m, struct txn *self, const char *key, uint64_t h)
 {
     struct txn *t;
 
     for (t = m->open; t != NULL; t = t->next)
-        if (t != self && own_idem(t, key) != NULL)
+        if (t != self && own_idem(t, key, h) != NULL)
             return 1;
     return 0;
 }
 
-static struct idem *committed_idem(struct mem *m, const char *key, orderly_time_ms now)
+static struct idem *committed_idem(struct mem *m, const char *key, uint64_t h, orderly_time_ms now)
 {
-    struct idem *d = orderly__map_get(&m->idems, key);
+    struct idem *d = orderly__map_get_h(&m->idems, key, h);
 
     return d != NULL && d->expires > now ? d : NULL;
 }
@@ -938,12 +1010,14 @@ static int m_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
 {
     struct mem *m = MEM(s);
     struct idem *d;
+    uint64_t h;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_GET)) < 0)
         return rc;
-    if ((d = own_idem(txn, key)) == NULL && (d = committed_idem(m, key, now)) == NULL) {
-        if (held_elsewhere(m, txn, key))
+    h = orderly__map_hash(key);
+    if ((d = own_idem(txn, key, h)) == NULL && (d = committed_idem(m, key, h, now)) == NULL) {
+        if (held_elsewhere(m, txn, key, h))
             return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
         return ORDERLY_ENOTFOUND;
     }
@@ -963,15 +1037,17 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
     struct idem *d, *old;
     struct op *o;
     size_t klen = strlen(key) + 1;
+    uint64_t h;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PUT)) < 0)
         return rc;
-    if (own_idem(txn, key) != NULL || committed_idem(m, key, now) != NULL)
+    h = orderly__map_hash(key);
+    if (own_idem(txn, key, h) != NULL || committed_idem(m, key, h, now) != NULL)
         return orderly__fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
-    if (held_elsewhere(m, txn, key))
+    if (held_elsewhere(m, txn, key, h))
         return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
-    if ((old = orderly__map_get(&m->idems, key)) != NULL) {
+    if ((old = orderly__map_get_h(&m->idems, key, h)) != NULL) {
         /* expired mark: forget it so the new one can take its place */
         orderly__map_del(&m->idems, key);
         mem_free(m, old);
@@ -990,6 +1066,7 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     o->idem = d;
+    o->hash = h;
     return ORDERLY_OK;
 }
 
@@ -1112,6 +1189,10 @@ void orderly_memory_storage_free(orderly_storage *s)
         discard(m, t);
         m->open = t->next;
         free_txn(m, t);
+    }
+    if (m->spare != NULL) {
+        mem_free(m, m->spare->ops);
+        mem_free(m, m->spare);
     }
     orderly__map_each(&m->records, free_value, m);
     orderly__map_each(&m->idems, free_value, m);

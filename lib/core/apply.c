@@ -221,20 +221,40 @@ static int push_row(orderly_engine *e, void *txn, int queue, const char *group, 
     return orderly__vt_push(e, txn, queue, &it, NULL);
 }
 
+/* "<order id>/<seq>", the natural key an event or operation id is derived
+ * from; returns its length. out holds ORDERLY_ID_MAX + 12 bytes. */
+static size_t natural_key(char *out, const char *id, uint32_t seq)
+{
+    size_t n = strlen(id);
+    char digits[10];
+    size_t k = 0;
+
+    memcpy(out, id, n);
+    out[n++] = '/';
+    do {
+        digits[k++] = (char)('0' + seq % 10);
+        seq /= 10;
+    } while (seq != 0);
+    while (k > 0)
+        out[n++] = digits[--k];
+    out[n] = '\0';
+    return n;
+}
+
 static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__event_rec r;
     uint8_t buf[ORDERLY__RECORD_MAX];
-    char natural[ORDERLY_ID_MAX + 16];
-    size_t i, len;
+    char natural[ORDERLY_ID_MAX + 12];
+    size_t i, len, nlen;
     int rc;
 
     for (i = 0; i < s->n_events; i++) {
         const struct orderly__staged_event *ev = &s->events[i];
         const char *type = orderly__event_type(ev->kind);
         memset(&r, 0, sizeof r);
-        snprintf(natural, sizeof natural, "%s/%u", s->a->id, (unsigned)s->a->event_seq++);
-        orderly__hash128(r.id, type, strlen(type), natural, strlen(natural));
+        nlen = natural_key(natural, s->a->id, s->a->event_seq++);
+        orderly__hash128(r.id, type, strlen(type), natural, nlen);
         r.machine = ev->machine;
         r.index = ev->index;
         r.from = ev->from;
@@ -256,8 +276,8 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__effect_rec r;
     uint8_t buf[ORDERLY__RECORD_MAX];
-    char natural[ORDERLY_ID_MAX + 16];
-    size_t i, len;
+    char natural[ORDERLY_ID_MAX + 12];
+    size_t i, len, nlen;
     uint32_t l;
     int rc;
 
@@ -265,9 +285,9 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
         const struct orderly__staged_effect *ef = &s->effects[i];
         const char *name = orderly_op_name(ef->op);
         memset(&r, 0, sizeof r);
-        snprintf(r.order_id, sizeof r.order_id, "%s", s->a->id);
-        snprintf(natural, sizeof natural, "%s/%u", s->a->id, (unsigned)s->a->effect_seq++);
-        orderly__hash128(r.key, name, strlen(name), natural, strlen(natural));
+        memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
+        nlen = natural_key(natural, s->a->id, s->a->effect_seq++);
+        orderly__hash128(r.key, name, strlen(name), natural, nlen);
         r.op = ef->op;
         r.index = ef->index;
         r.lines = ef->lines;
@@ -298,7 +318,7 @@ static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
     for (i = 0; i < s->n_timers; i++) {
         const struct orderly__staged_timer *t = &s->timers[i];
         memset(&r, 0, sizeof r);
-        snprintf(r.order_id, sizeof r.order_id, "%s", s->a->id);
+        memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
         r.timer = t->timer;
         r.machine = t->machine;
         r.index = t->index;
@@ -340,9 +360,8 @@ static void fingerprint(struct request *rq)
     orderly__hash128(rq->fingerprint, rq->order_id, strlen(rq->order_id), buf,
                      w.len < w.cap ? w.len : w.cap);
     if (rq->idem_key == NULL) {
-        char hex[33];
-        orderly__hex(hex, rq->fingerprint, 16);
-        snprintf(rq->key, sizeof rq->key, "derived:%s", hex);
+        memcpy(rq->key, "derived:", 8);
+        orderly__hex(rq->key + 8, rq->fingerprint, 16);
         rq->idem_key = rq->key;
     }
 }

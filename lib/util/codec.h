@@ -1,10 +1,12 @@
 /* Bounded varint writer and reader for the compact binary formats
- * (aggregates, outbox and compensation payloads). Internal. */
+ * (aggregates, outbox and compensation payloads). Internal; inline because
+ * every field of every record goes through them. */
 #ifndef ORDERLY_UTIL_CODEC_H
 #define ORDERLY_UTIL_CODEC_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct orderly__wr {
     uint8_t *p;
@@ -20,16 +22,103 @@ struct orderly__rd {
     int bad;        /* set when a read ran past the end or was malformed */
 };
 
-void orderly__wr_u64(struct orderly__wr *w, uint64_t v);
-void orderly__wr_i64(struct orderly__wr *w, int64_t v);
-void orderly__wr_bytes(struct orderly__wr *w, const void *p, size_t n);
-void orderly__wr_str(struct orderly__wr *w, const char *s);
+static inline void orderly__wr_u64(struct orderly__wr *w, uint64_t v)
+{
+    do {
+        uint8_t b = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v != 0)
+            b |= 0x80;
+        if (w->len < w->cap)
+            w->p[w->len] = b;
+        else
+            w->overflow = 1;
+        w->len++;
+    } while (v != 0);
+}
 
-uint64_t orderly__rd_u64(struct orderly__rd *r);
-int64_t orderly__rd_i64(struct orderly__rd *r);
-uint32_t orderly__rd_u32(struct orderly__rd *r, uint32_t max);
-void orderly__rd_bytes(struct orderly__rd *r, void *p, size_t n);
+static inline void orderly__wr_i64(struct orderly__wr *w, int64_t v)
+{
+    orderly__wr_u64(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+static inline void orderly__wr_bytes(struct orderly__wr *w, const void *p, size_t n)
+{
+    if (w->len + n <= w->cap)
+        memcpy(w->p + w->len, p, n);
+    else
+        w->overflow = 1;
+    w->len += n;
+}
+
+static inline void orderly__wr_str(struct orderly__wr *w, const char *s)
+{
+    size_t n = strlen(s);
+
+    orderly__wr_u64(w, n);
+    orderly__wr_bytes(w, s, n);
+}
+
+static inline uint64_t orderly__rd_u64(struct orderly__rd *r)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+
+    for (;;) {
+        uint8_t b;
+        if (r->pos >= r->len || shift > 63) {
+            r->bad = 1;
+            return 0;
+        }
+        b = r->p[r->pos++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if ((b & 0x80) == 0)
+            return v;
+        shift += 7;
+    }
+}
+
+static inline int64_t orderly__rd_i64(struct orderly__rd *r)
+{
+    uint64_t u = orderly__rd_u64(r);
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static inline uint32_t orderly__rd_u32(struct orderly__rd *r, uint32_t max)
+{
+    uint64_t v = orderly__rd_u64(r);
+
+    if (v > max) {
+        r->bad = 1;
+        return 0;
+    }
+    return (uint32_t)v;
+}
+
+static inline void orderly__rd_bytes(struct orderly__rd *r, void *p, size_t n)
+{
+    if (r->bad || r->len - r->pos < n) {
+        r->bad = 1;
+        memset(p, 0, n);
+        return;
+    }
+    memcpy(p, r->p + r->pos, n);
+    r->pos += n;
+}
+
 /* Reads a length-prefixed string into out (cap bytes incl. NUL). */
-void orderly__rd_str(struct orderly__rd *r, char *out, size_t cap);
+static inline void orderly__rd_str(struct orderly__rd *r, char *out, size_t cap)
+{
+    uint64_t n = orderly__rd_u64(r);
+
+    if (r->bad || n >= cap || r->len - r->pos < n) {
+        r->bad = 1;
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, r->p + r->pos, (size_t)n);
+    out[n] = '\0';
+    r->pos += (size_t)n;
+}
 
 #endif

@@ -58,20 +58,15 @@ void orderly__jw_close(struct orderly__jw *w)
     w->first = 0;
 }
 
-void orderly__jw_key(struct orderly__jw *w, const char *key)
+void orderly__jw_keyn(struct orderly__jw *w, const char *quoted, size_t n)
 {
-    size_t n = strlen(key);
-
-    if (!room(w, n + 4))
+    if (!room(w, n + 1))
         return;
     if (!w->first)
         (*w->buf)[w->len++] = ',';
     w->first = 0;
-    (*w->buf)[w->len++] = '"';
-    memcpy(*w->buf + w->len, key, n);
+    memcpy(*w->buf + w->len, quoted, n);
     w->len += n;
-    (*w->buf)[w->len++] = '"';
-    (*w->buf)[w->len++] = ':';
 }
 
 /* jansson's own encoding of a string it was not worth special-casing. */
@@ -94,35 +89,75 @@ static void str_by_jansson(struct orderly__jw *w, const char *s, size_t n)
     json_decref(v);
 }
 
-void orderly__jw_str(struct orderly__jw *w, const char *s)
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Non-zero when one of the 8 bytes in x needs more than copying: below
+ * 0x20, above 0x7e, '"' or '\\' (the usual zero-byte tricks, per byte). */
+static uint64_t special8(uint64_t x)
 {
-    size_t i, n = strlen(s), quote = 0;
+    uint64_t low = (x - ONES * 0x20) & ~x;
+    uint64_t high = (x + ONES * 0x01) | x;
+    uint64_t q = x ^ (ONES * 0x22), b = x ^ (ONES * 0x5c);
+
+    return (low | high | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
+}
+
+/* Writes the n printable ASCII bytes of s quoted, escaping '"' and '\\'. */
+static void str_escaped(struct orderly__jw *w, const char *s, size_t n)
+{
+    size_t i, extra = 0;
     char *o;
 
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c > 0x7e) {
-            str_by_jansson(w, s, n);
-            return;
-        }
-        quote += c == '"' || c == '\\';
-    }
-    if (!room(w, n + quote + 2))
+    for (i = 0; i < n; i++)
+        extra += s[i] == '"' || s[i] == '\\';
+    if (!room(w, n + extra + 2))
         return;
     o = *w->buf + w->len;
     *o++ = '"';
-    if (quote == 0) {
-        memcpy(o, s, n);
-        o += n;
-    } else {
-        for (i = 0; i < n; i++) {
-            if (s[i] == '"' || s[i] == '\\')
-                *o++ = '\\';
-            *o++ = s[i];
-        }
+    for (i = 0; i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\')
+            *o++ = '\\';
+        *o++ = s[i];
     }
     *o++ = '"';
     w->len = (size_t)(o - *w->buf);
+}
+
+void orderly__jw_str(struct orderly__jw *w, const char *s)
+{
+    size_t i = 0, n = strlen(s);
+    uint64_t x;
+    char *o;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (special8(x))
+            break;
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+            break;
+    }
+    if (i < n) {
+        for (; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20 || c > 0x7e) {
+                str_by_jansson(w, s, n);
+                return;
+            }
+        }
+        str_escaped(w, s, n);
+        return;
+    }
+    if (!room(w, n + 2))
+        return;
+    o = *w->buf + w->len;
+    o[0] = '"';
+    memcpy(o + 1, s, n);
+    o[n + 1] = '"';
+    w->len += n + 2;
 }
 
 void orderly__jw_int(struct orderly__jw *w, int64_t v)

@@ -31,8 +31,10 @@ void orderly__jw_start(struct orderly__jw *w, const orderly_allocator *alloc, ch
                        size_t *cap);
 void orderly__jw_open(struct orderly__jw *w);
 void orderly__jw_close(struct orderly__jw *w);
-/* Writes the key of the next member; key is a literal of plain ASCII. */
-void orderly__jw_key(struct orderly__jw *w, const char *key);
+/* Writes the key of the next member; key must be a string literal of
+ * plain ASCII, quoted here at compile time. */
+#define orderly__jw_key(w, key) orderly__jw_keyn((w), "\"" key "\":", sizeof(key) + 2)
+void orderly__jw_keyn(struct orderly__jw *w, const char *quoted, size_t n);
 void orderly__jw_str(struct orderly__jw *w, const char *s);
 void orderly__jw_int(struct orderly__jw *w, int64_t v);
 /* Ends the document (NUL-terminated) and returns 0 or w->bad. */

@@ -6,7 +6,7 @@
 #include "map.h"
 #include "orderly/errors.h"
 
-static uint64_t hash_key(const char *key)
+uint64_t orderly__map_hash(const char *key)
 {
     uint64_t h = XXH3_64bits(key, strlen(key));
     return h < 2 ? h + 2 : h;
@@ -70,13 +70,23 @@ static int grow(struct orderly__map *m)
 
 void *orderly__map_get(const struct orderly__map *m, const char *key)
 {
-    struct orderly__map_slot *s = find(m, key, hash_key(key));
+    return orderly__map_get_h(m, key, orderly__map_hash(key));
+}
+
+void *orderly__map_get_h(const struct orderly__map *m, const char *key, uint64_t h)
+{
+    struct orderly__map_slot *s = find(m, key, h);
     return s != NULL ? s->value : NULL;
 }
 
 int orderly__map_put(struct orderly__map *m, const char *key, void *value, void **old_out)
 {
-    uint64_t h = hash_key(key);
+    return orderly__map_put_h(m, key, orderly__map_hash(key), value, old_out);
+}
+
+int orderly__map_put_h(struct orderly__map *m, const char *key, uint64_t h, void *value,
+                       void **old_out)
+{
     struct orderly__map_slot *s = find(m, key, h);
     size_t i;
     int rc;
@@ -105,7 +115,7 @@ int orderly__map_put(struct orderly__map *m, const char *key, void *value, void 
 
 void *orderly__map_del(struct orderly__map *m, const char *key)
 {
-    struct orderly__map_slot *s = find(m, key, hash_key(key));
+    struct orderly__map_slot *s = find(m, key, orderly__map_hash(key));
     void *v;
 
     if (s == NULL)

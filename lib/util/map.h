@@ -23,11 +23,18 @@ struct orderly__map {
     size_t tombs;
 };
 
+/* The hash a key is stored under, for the _h forms: a caller that looks
+ * one key up several times hashes it once. */
+uint64_t orderly__map_hash(const char *key);
+
 void orderly__map_init(struct orderly__map *m, const orderly_allocator *alloc);
 void orderly__map_free(struct orderly__map *m);
 void *orderly__map_get(const struct orderly__map *m, const char *key);
+void *orderly__map_get_h(const struct orderly__map *m, const char *key, uint64_t h);
 /* Inserts or replaces; returns 0 or ORDERLY_ENOMEM. *old_out gets a replaced value. */
 int orderly__map_put(struct orderly__map *m, const char *key, void *value, void **old_out);
+int orderly__map_put_h(struct orderly__map *m, const char *key, uint64_t h, void *value,
+                       void **old_out);
 /* Removes and returns the value, or NULL. */
 void *orderly__map_del(struct orderly__map *m, const char *key);
 /* Visits live entries in slot order; stops when fn returns non-zero. */
