@@ -1,0 +1,515 @@
+/*
+ * The SQLite adapter against raw SQLite doing the same row writes.
+ *
+ * The engine runs a fixed lifecycle (create, then eleven commands) per
+ * order on a database file through liborderly-sqlite. A recording wrapper
+ * around the storage vtable notes every write the engine asks for (record
+ * insert or guarded update, queue push, idempotency mark) and every
+ * transaction boundary. Raw SQLite then replays exactly those writes, with
+ * the same payload sizes, in the same transactions, at the same
+ * synchronous level, on a fresh file with the same schema and indexes, so
+ * the ratio is the adapter's and the engine's overhead and nothing else.
+ * Raw does no reads: the engine's idempotency check and aggregate load
+ * count against it. The adapter also writes each queue's id counter once
+ * per transaction; raw replays that write too, since the adapter has to
+ * make it.
+ *
+ * Usage: bench_sqlite [orders]   (default 5000; FULL runs a tenth)
+ * Prints figures; asserts nothing (machines here are shared and noisy).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "orderly.h"
+#include "orderly/sys/memory.h"
+#include "orderly/sys/sqlite.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *detail)
+{
+    fprintf(stderr, "bench_sqlite: %s: %s\n", what, detail);
+    exit(1);
+}
+
+/* ---- the recording wrapper --------------------------------------------- */
+
+enum op { OP_BEGIN, OP_COMMIT, OP_ROLLBACK, OP_INSERT, OP_UPDATE, OP_PUSH, OP_IDEM };
+
+struct rec_op {
+    unsigned char op;
+    unsigned char queue;
+    uint32_t len;         /* payload or data bytes */
+    uint32_t key;         /* offset into keys (records, idempotency) */
+    uint64_t expected;    /* OP_UPDATE */
+};
+
+struct recorder {
+    orderly_storage base;  /* first: what the engine is given */
+    orderly_storage *inner;
+    struct rec_op *ops;
+    size_t n, cap;
+    char *keys;
+    size_t keys_len, keys_cap;
+};
+
+static void note(struct recorder *r, unsigned char op, int queue, size_t len, const char *key,
+                 uint64_t expected)
+{
+    struct rec_op *o;
+
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 1 << 16;
+        if ((r->ops = realloc(r->ops, r->cap * sizeof *r->ops)) == NULL)
+            die("recorder", "out of memory");
+    }
+    o = &r->ops[r->n++];
+    o->op = op;
+    o->queue = (unsigned char)queue;
+    o->len = (uint32_t)len;
+    o->expected = expected;
+    o->key = 0;
+    if (key != NULL) {
+        size_t kl = strlen(key) + 1;
+        while (r->keys_len + kl > r->keys_cap) {
+            r->keys_cap = r->keys_cap ? r->keys_cap * 2 : 1 << 20;
+            if ((r->keys = realloc(r->keys, r->keys_cap)) == NULL)
+                die("recorder", "out of memory");
+        }
+        memcpy(r->keys + r->keys_len, key, kl);
+        o->key = (uint32_t)r->keys_len;
+        r->keys_len += kl;
+    }
+}
+
+#define REC(s) ((struct recorder *)(void *)(s))
+
+static int w_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    int rc = REC(s)->inner->begin(REC(s)->inner, ctx, txn_out);
+
+    if (rc == 0)
+        note(REC(s), OP_BEGIN, 0, 0, NULL, 0);
+    return rc;
+}
+
+static int w_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
+{
+    int rc = REC(s)->inner->commit(REC(s)->inner, ctx, txn);
+
+    note(REC(s), rc == 0 ? OP_COMMIT : OP_ROLLBACK, 0, 0, NULL, 0);
+    return rc;
+}
+
+static void w_rollback(orderly_storage *s, orderly_ctx *ctx, void *txn)
+{
+    REC(s)->inner->rollback(REC(s)->inner, ctx, txn);
+    note(REC(s), OP_ROLLBACK, 0, 0, NULL, 0);
+}
+
+static int w_load(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                  orderly_buf *out, uint64_t *version_out)
+{
+    return REC(s)->inner->load(REC(s)->inner, ctx, txn, key, out, version_out);
+}
+
+static int w_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                  const uint8_t *data, size_t len, uint64_t expected)
+{
+    int rc = REC(s)->inner->save(REC(s)->inner, ctx, txn, key, data, len, expected);
+
+    if (rc == 0)
+        note(REC(s), expected == 0 ? OP_INSERT : OP_UPDATE, 0, len, key, expected);
+    return rc;
+}
+
+static int w_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *after, size_t max,
+                  orderly_record_cb cb, void *user_data)
+{
+    return REC(s)->inner->scan(REC(s)->inner, ctx, txn, after, max, cb, user_data);
+}
+
+static int w_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                  const orderly_queue_item *item, uint64_t *id_out)
+{
+    int rc = REC(s)->inner->queue_push(REC(s)->inner, ctx, txn, queue, item, id_out);
+
+    if (rc == 0)
+        note(REC(s), OP_PUSH, queue, item->payload_len, item->group, 0);
+    return rc;
+}
+
+static int w_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, orderly_time_ms now,
+                   size_t max, uint64_t token, orderly_time_ms lease_until, orderly_item_cb cb,
+                   void *user_data)
+{
+    return REC(s)->inner->queue_claim(REC(s)->inner, ctx, txn, queue, now, max, token, lease_until,
+                                      cb, user_data);
+}
+
+static int w_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
+                    uint64_t token, int state, orderly_time_ms due)
+{
+    return REC(s)->inner->queue_finish(REC(s)->inner, ctx, txn, queue, id, token, state, due);
+}
+
+static int w_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
+                   int state, orderly_time_ms due)
+{
+    return REC(s)->inner->queue_reset(REC(s)->inner, ctx, txn, queue, id, state, due);
+}
+
+static int w_get(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
+                 orderly_item_cb cb, void *user_data)
+{
+    return REC(s)->inner->queue_get(REC(s)->inner, ctx, txn, queue, id, cb, user_data);
+}
+
+static int w_qscan(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, int state,
+                   uint64_t after_id, size_t max, orderly_item_cb cb, void *user_data)
+{
+    return REC(s)->inner->queue_scan(REC(s)->inner, ctx, txn, queue, state, after_id, max, cb,
+                                     user_data);
+}
+
+static int w_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                   orderly_time_ms before, size_t max)
+{
+    return REC(s)->inner->queue_purge(REC(s)->inner, ctx, txn, queue, before, max);
+}
+
+static int w_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, orderly_time_ms now,
+                   orderly_queue_stats *out)
+{
+    return REC(s)->inner->queue_stats(REC(s)->inner, ctx, txn, queue, now, out);
+}
+
+static int w_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                      orderly_time_ms now, orderly_idem_record *out, orderly_buf *result)
+{
+    return REC(s)->inner->idem_get(REC(s)->inner, ctx, txn, key, now, out, result);
+}
+
+static int w_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
+                      orderly_time_ms now, const orderly_idem_record *rec)
+{
+    int rc = REC(s)->inner->idem_put(REC(s)->inner, ctx, txn, key, now, rec);
+
+    if (rc == 0)
+        note(REC(s), OP_IDEM, 0, rec->result_len, key, 0);
+    return rc;
+}
+
+static int w_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly_time_ms now,
+                        size_t max)
+{
+    return REC(s)->inner->idem_purge(REC(s)->inner, ctx, txn, now, max);
+}
+
+static void recorder_init(struct recorder *r, orderly_storage *inner)
+{
+    memset(r, 0, sizeof *r);
+    orderly_storage_init(&r->base, ORDERLY_STORAGE_VERSION);
+    r->inner = inner;
+    r->base.begin = w_begin;
+    r->base.commit = w_commit;
+    r->base.rollback = w_rollback;
+    r->base.load = w_load;
+    r->base.save = w_save;
+    r->base.scan = w_scan;
+    r->base.queue_push = w_push;
+    r->base.queue_claim = w_claim;
+    r->base.queue_finish = w_finish;
+    r->base.queue_reset = w_reset;
+    r->base.queue_get = w_get;
+    r->base.queue_scan = w_qscan;
+    r->base.queue_purge = w_purge;
+    r->base.queue_stats = w_stats;
+    r->base.idem_get = w_idem_get;
+    r->base.idem_put = w_idem_put;
+    r->base.idem_purge = w_idem_purge;
+}
+
+/* ---- the engine workload ------------------------------------------------- */
+
+struct step {
+    int machine, event;
+};
+
+static const struct step lifecycle[] = {
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE },
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE },
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PACKING },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PACKED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_SHIP },
+    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP },
+    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_DELIVER },
+    { ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE },
+};
+#define STEPS (sizeof lifecycle / sizeof lifecycle[0])
+
+static void check(orderly_engine *e, const char *what, int rc)
+{
+    if (rc < 0)
+        die(what, orderly_engine_errmsg(e));
+}
+
+static void one_order(orderly_engine *e, size_t i)
+{
+    orderly_line line = { 42, 7, 2, 1250 };
+    orderly_order_spec sp;
+    orderly_command c;
+    orderly_result r;
+    char id[32];
+    size_t k;
+
+    snprintf(id, sizeof id, "ord-%zu", i);
+    memset(&sp, 0, sizeof sp);
+    sp.order_id = id;
+    sp.currency = "EUR";
+    sp.payment_method = ORDERLY_PAY_CARD;
+    sp.lines = &line;
+    sp.n_lines = 1;
+    sp.now = 1000;
+    check(e, "create", orderly_engine_create_order(e, &sp, &r));
+    for (k = 0; k < STEPS; k++) {
+        memset(&c, 0, sizeof c);
+        c.order_id = id;
+        c.machine = lifecycle[k].machine;
+        c.event = lifecycle[k].event;
+        c.amount = k == 0 ? 2500 : 0;
+        c.now = 2000;
+        check(e, "apply", orderly_engine_apply(e, &c, &r));
+    }
+}
+
+/* Runs the workload through the engine; returns seconds. batch > 1 groups
+ * that many orders' events into one transaction. */
+static double run_engine(const char *path, int sync, size_t orders, size_t batch,
+                         struct recorder *rec)
+{
+    orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
+    orderly_ctx *ctx;
+    orderly_storage *s;
+    orderly_transport *t;
+    orderly_engine *e;
+    double t0, dt;
+    size_t i;
+
+    so.synchronous = sync;
+    if (orderly_ctx_new(&ctx, NULL) < 0)
+        die("ctx", "out of memory");
+    if (orderly_sqlite_storage_open(&s, path, &so, ctx) < 0)
+        die("open", orderly_ctx_errmsg(ctx));
+    if (orderly_memory_transport_new(&t, NULL) < 0)
+        die("transport", "out of memory");
+    orderly_memory_transport_keep(t, 0);
+    recorder_init(rec, s);
+    o.storage = &rec->base;
+    o.transport = t;
+    if (orderly_engine_open(&e, &o, ctx) < 0)
+        die("engine", orderly_ctx_errmsg(ctx));
+    t0 = now_s();
+    for (i = 0; i < orders; i++) {
+        if (batch > 1 && i % batch == 0)
+            check(e, "begin batch", orderly_engine_begin_batch(e));
+        one_order(e, i);
+        if (batch > 1 && (i % batch == batch - 1 || i == orders - 1))
+            check(e, "commit batch", orderly_engine_commit_batch(e));
+    }
+    dt = now_s() - t0;
+    orderly_engine_close(e);
+    orderly_sqlite_storage_close(s);
+    orderly_memory_transport_free(t);
+    orderly_ctx_free(ctx);
+    return dt;
+}
+
+/* ---- raw SQLite replay ----------------------------------------------------- */
+
+static void raw_ok(sqlite3 *db, int rc, const char *what)
+{
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+        die(what, sqlite3_errmsg(db));
+}
+
+static void step_reset(sqlite3 *db, sqlite3_stmt *st, const char *what)
+{
+    raw_ok(db, sqlite3_step(st), what);
+    sqlite3_reset(st);
+}
+
+/* Replays the recorded writes on a fresh file with the adapter's schema;
+ * returns seconds. */
+static double run_raw(const char *path, int sync, const struct recorder *rec)
+{
+    static const uint8_t blob[4096];
+    static const uint8_t fp[16];
+    orderly_storage *s;
+    sqlite3 *db;
+    sqlite3_stmt *ins, *upd, *push, *seq, *idem, *begin, *commit, *rollback;
+    uint64_t last[4] = { 0, 0, 0, 0 };
+    int dirty[4] = { 0, 0, 0, 0 }, q;
+    double t0, dt;
+    size_t i;
+
+    /* the schema (tables and indexes) comes from the adapter itself */
+    if (orderly_sqlite_storage_open(&s, path, NULL, NULL) < 0)
+        die("raw", "cannot create the schema");
+    orderly_sqlite_storage_close(s);
+    raw_ok(NULL, sqlite3_open(path, &db), "raw open");
+    raw_ok(db, sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), "raw wal");
+    raw_ok(db, sqlite3_exec(db, sync ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
+                            NULL, NULL, NULL), "raw sync");
+    raw_ok(db, sqlite3_prepare_v2(db, "INSERT INTO records (key, version, data) VALUES (?1, 1, ?2)",
+                                  -1, &ins, NULL), "prepare");
+    raw_ok(db, sqlite3_prepare_v2(db, "UPDATE records SET data = ?2, version = version + 1"
+                                      " WHERE key = ?1 AND version = ?3", -1, &upd, NULL), "prepare");
+    raw_ok(db, sqlite3_prepare_v2(db, "INSERT INTO items (queue, id, grp, kind, state, attempts,"
+                                      " created, due, lease_token, lease_until, payload)"
+                                      " VALUES (?1, ?2, ?3, 1, 0, 0, 1000, 1000, 0, 0, ?4)",
+                                  -1, &push, NULL), "prepare");
+    raw_ok(db, sqlite3_prepare_v2(db, "UPDATE queues SET last_id = ?2 WHERE queue = ?1", -1, &seq,
+                                  NULL), "prepare");
+    raw_ok(db, sqlite3_prepare_v2(db, "INSERT INTO idem (key, fingerprint, expires, result)"
+                                      " VALUES (?1, ?2, 999999999, ?3)", -1, &idem, NULL), "prepare");
+    raw_ok(db, sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL), "prepare");
+    raw_ok(db, sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL), "prepare");
+    raw_ok(db, sqlite3_prepare_v2(db, "ROLLBACK", -1, &rollback, NULL), "prepare");
+
+    t0 = now_s();
+    for (i = 0; i < rec->n; i++) {
+        const struct rec_op *o = &rec->ops[i];
+        const char *key = rec->keys + o->key;
+        switch (o->op) {
+        case OP_BEGIN:
+            step_reset(db, begin, "begin");
+            break;
+        case OP_COMMIT:
+            for (q = 1; q < 4; q++) {
+                if (!dirty[q])
+                    continue;
+                sqlite3_bind_int(seq, 1, q);
+                sqlite3_bind_int64(seq, 2, (sqlite3_int64)last[q]);
+                step_reset(db, seq, "queue ids");
+                dirty[q] = 0;
+            }
+            step_reset(db, commit, "commit");
+            break;
+        case OP_ROLLBACK:
+            step_reset(db, rollback, "rollback");
+            break;
+        case OP_INSERT:
+            sqlite3_bind_text(ins, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(ins, 2, blob, (int)o->len, SQLITE_STATIC);
+            step_reset(db, ins, "insert");
+            break;
+        case OP_UPDATE:
+            sqlite3_bind_text(upd, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(upd, 2, blob, (int)o->len, SQLITE_STATIC);
+            sqlite3_bind_int64(upd, 3, (sqlite3_int64)o->expected);
+            step_reset(db, upd, "update");
+            break;
+        case OP_PUSH:
+            sqlite3_bind_int(push, 1, o->queue);
+            sqlite3_bind_int64(push, 2, (sqlite3_int64)++last[o->queue]);
+            sqlite3_bind_text(push, 3, key, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(push, 4, blob, (int)o->len, SQLITE_STATIC);
+            step_reset(db, push, "push");
+            dirty[o->queue] = 1;
+            break;
+        case OP_IDEM:
+            sqlite3_bind_text(idem, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_blob(idem, 2, fp, 16, SQLITE_STATIC);
+            sqlite3_bind_blob(idem, 3, blob, (int)o->len, SQLITE_STATIC);
+            step_reset(db, idem, "idem");
+            break;
+        }
+    }
+    dt = now_s() - t0;
+    sqlite3_finalize(ins);
+    sqlite3_finalize(upd);
+    sqlite3_finalize(push);
+    sqlite3_finalize(seq);
+    sqlite3_finalize(idem);
+    sqlite3_finalize(begin);
+    sqlite3_finalize(commit);
+    sqlite3_finalize(rollback);
+    sqlite3_close(db);
+    return dt;
+}
+
+/* ---- driver ---------------------------------------------------------------- */
+
+static char dir[256];
+
+static void remove_files(const char *name)
+{
+    static const char *const suffix[] = { "", "-wal", "-shm" };
+    char p[320];
+    size_t i;
+
+    for (i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s%s", dir, name, suffix[i]);
+        unlink(p);
+    }
+}
+
+static void compare(const char *label, int sync, size_t orders, size_t batch)
+{
+    struct recorder rec;
+    char epath[320], rpath[320];
+    double te, tr, events = (double)orders * (double)(STEPS + 1);
+    size_t i, writes = 0, txns = 0;
+
+    snprintf(epath, sizeof epath, "%s/engine.db", dir);
+    snprintf(rpath, sizeof rpath, "%s/raw.db", dir);
+    te = run_engine(epath, sync, orders, batch, &rec);
+    tr = run_raw(rpath, sync, &rec);
+    for (i = 0; i < rec.n; i++) {
+        writes += rec.ops[i].op >= OP_INSERT;
+        txns += rec.ops[i].op == OP_COMMIT;
+    }
+    printf("%-34s engine %9.0f events/s   raw %9.0f events/s   ratio %5.1f%%\n", label,
+           events / te, events / tr, 100.0 * tr / te);
+    printf("%-34s (%zu events, %zu transactions, %.2f row writes per event)\n", "", (size_t)events,
+           txns, (double)writes / events);
+    free(rec.ops);
+    free(rec.keys);
+    remove_files("engine.db");
+    remove_files("raw.db");
+}
+
+int main(int argc, char **argv)
+{
+    size_t orders = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 5000;
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(dir, sizeof dir, "%s/orderly-bench-XXXXXX", tmp != NULL ? tmp : "/tmp");
+    if (mkdtemp(dir) == NULL)
+        die("mkdtemp", dir);
+    printf("orderly on SQLite %s (WAL) vs raw SQLite, same row writes and transactions\n",
+           sqlite3_libversion());
+    printf("one order = create + %zu commands = %zu events; SPEC target: ratio >= 80%%\n", STEPS,
+           STEPS + 1);
+    compare("NORMAL, 1 event per transaction", ORDERLY_SQLITE_SYNC_NORMAL, orders, 1);
+    compare("NORMAL, 8 orders per batch", ORDERLY_SQLITE_SYNC_NORMAL, orders, 8);
+    compare("FULL, 1 event per transaction", ORDERLY_SQLITE_SYNC_FULL, orders / 10 + 1, 1);
+    rmdir(dir);
+    return 0;
+}
