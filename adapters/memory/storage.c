@@ -48,6 +48,7 @@ struct queue {
     size_t live_from;        /* items before this index are DONE or DEAD */
     uint64_t next_id;
     struct orderly__map groups;
+    struct group *last_group;     /* the one get_group returned last */
 };
 
 struct idem {
@@ -140,6 +141,7 @@ static int txn_ok(struct txn *t, orderly_ctx *ctx)
 static struct op *add_op(struct txn *t, enum op_kind kind)
 {
     struct mem *m = t->store;
+    struct op *o;
 
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
@@ -149,9 +151,17 @@ static struct op *add_op(struct txn *t, enum op_kind kind)
         t->ops = ops;
         t->cap = cap;
     }
-    memset(&t->ops[t->n], 0, sizeof t->ops[t->n]);
-    t->ops[t->n].kind = kind;
-    return &t->ops[t->n++];
+    o = &t->ops[t->n++];
+    /* saved is written whole by remember(), the only reader of it */
+    o->kind = kind;
+    o->queue = 0;
+    o->hash = 0;
+    o->rec = NULL;
+    o->expected = 0;
+    o->item = NULL;
+    o->left = 0;
+    o->idem = NULL;
+    return o;
 }
 
 static void free_item(struct mem *m, struct item *it)
@@ -259,10 +269,13 @@ static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
 
 static struct group *get_group(struct mem *m, struct queue *q, const char *name)
 {
-    struct group *g = orderly__map_get(&q->groups, name);
+    struct group *g;
 
-    if (g != NULL)
-        return g;
+    /* an order's rows come in runs: its commands' pushes, claims, finishes */
+    if (q->last_group != NULL && strcmp(q->last_group->name, name) == 0)
+        return q->last_group;
+    if ((g = orderly__map_get(&q->groups, name)) != NULL)
+        return q->last_group = g;
     if ((g = mem_alloc(m, sizeof *g)) == NULL)
         return NULL;
     memset(g, 0, sizeof *g);
@@ -271,7 +284,7 @@ static struct group *get_group(struct mem *m, struct queue *q, const char *name)
         mem_free(m, g);
         return NULL;
     }
-    return g;
+    return q->last_group = g;
 }
 
 /* Makes room for extra more pending items in g. */

@@ -118,9 +118,6 @@ struct orderly_engine {
 
     char *json;               /* envelope scratch */
     size_t json_len, json_cap;
-    int64_t when_secs;        /* the second when[] was formatted for */
-    int when_ok;
-    char when[64];
 };
 
 /* Claims up to max due rows of queue into e->claimed; returns the count. */

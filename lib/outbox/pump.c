@@ -11,29 +11,61 @@
 #include "../util/jsonw.h"
 #include "record.h"
 
-/* RFC 3339 in UTC with milliseconds. Events of one command share their
- * time, so the date and clock part is formatted once per second seen. */
-static const char *rfc3339(orderly_engine *e, orderly_time_ms t)
+static char *digits(char *p, unsigned v, int n)
 {
-    time_t secs = (time_t)(t / 1000);
-    int ms = (int)(t % 1000);
-    struct tm tm;
-    char *p;
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p;
+}
 
-    if (t < 0 || !e->when_ok || e->when_secs != t / 1000) {
+/* RFC 3339 in UTC with milliseconds into out (64 bytes); returns its
+ * length. Years 0..9999 are formatted here from the civil calendar (days
+ * since the epoch to year, month, day); anything else as gmtime says. */
+static size_t rfc3339(char *out, orderly_time_ms t)
+{
+    int64_t days, rem, era, doe, yoe, doy, mp, y;
+    unsigned month, day;
+    time_t secs;
+    struct tm tm;
+
+    if (t < 0 || t > 253402300799999LL) {
+        secs = (time_t)(t / 1000);
         if (gmtime_r(&secs, &tm) == NULL)
             memset(&tm, 0, sizeof tm);
-        snprintf(e->when, sizeof e->when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-        e->when_secs = t / 1000;
-        e->when_ok = t >= 0; /* a negative remainder prints a sign: never patched */
-        return e->when;
+        return (size_t)snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                (int)(t % 1000));
     }
-    p = e->when + strlen(e->when) - 4;
-    p[0] = (char)('0' + ms / 100);
-    p[1] = (char)('0' + ms / 10 % 10);
-    p[2] = (char)('0' + ms % 10);
-    return e->when;
+    days = t / 86400000;
+    rem = t % 86400000;
+    /* eras of 400 years from 0000-03-01, so leap days fall at a year's end */
+    days += 719468;
+    era = days / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    y = yoe + era * 400 + (month <= 2);
+    digits(out, (unsigned)y, 4);
+    out[4] = '-';
+    digits(out + 5, month, 2);
+    out[7] = '-';
+    digits(out + 8, day, 2);
+    out[10] = 'T';
+    digits(out + 11, (unsigned)(rem / 3600000), 2);
+    out[13] = ':';
+    digits(out + 14, (unsigned)(rem / 60000 % 60), 2);
+    out[16] = ':';
+    digits(out + 17, (unsigned)(rem / 1000 % 60), 2);
+    out[19] = '.';
+    digits(out + 20, (unsigned)(rem % 1000), 3);
+    out[23] = 'Z';
+    out[24] = '\0';
+    return 24;
 }
 
 /* The traceparent of an event: the inbound one when there was one, else a
@@ -54,37 +86,52 @@ static void trace_of(char *out, const struct orderly__event_rec *r, const char *
     memcpy(out + 52, "-01", 4);
 }
 
+/* Writes name, one of the pinned identifiers of the const tables. */
+static void put_name(struct orderly__jw *w, const char *name)
+{
+    orderly__jw_plain(w, name, strlen(name));
+}
+
 static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
                         const struct orderly__event_rec *r, char *id_hex, char *trace)
 {
     const orderly_machine *m = NULL;
     struct orderly__jw w;
+    char when[64];
+    size_t when_len;
     int rc;
 
     orderly__hex(id_hex, r->id, 16);
     trace_of(trace, r, c->group);
+    when_len = rfc3339(when, r->time);
     if (orderly_machine_by_id(&m, r->machine) < 0)
         m = NULL;
     orderly__jw_start(&w, &e->alloc, &e->json, &e->json_cap);
     orderly__jw_open(&w);
     orderly__jw_key(&w, "specversion");
-    orderly__jw_str(&w, "1.0");
+    orderly__jw_plain(&w, "1.0", 3);
     orderly__jw_key(&w, "id");
-    orderly__jw_str(&w, id_hex);
+    orderly__jw_plain(&w, id_hex, 32);
     orderly__jw_key(&w, "source");
     orderly__jw_str(&w, e->source);
     orderly__jw_key(&w, "type");
-    orderly__jw_str(&w, orderly__event_type((int)c->kind));
+    put_name(&w, orderly__event_type((int)c->kind));
     orderly__jw_key(&w, "subject");
     orderly__jw_str(&w, c->group);
     orderly__jw_key(&w, "time");
-    orderly__jw_str(&w, rfc3339(e, r->time));
+    if (r->time < 0)
+        orderly__jw_str(&w, when); /* gmtime's view of the pre-epoch past */
+    else
+        orderly__jw_plain(&w, when, when_len);
     orderly__jw_key(&w, "datacontenttype");
-    orderly__jw_str(&w, "application/json");
+    orderly__jw_plain(&w, "application/json", 16);
     orderly__jw_key(&w, "schemaversion");
     orderly__jw_int(&w, ORDERLY_SCHEMA_VERSION);
     orderly__jw_key(&w, "traceparent");
-    orderly__jw_str(&w, trace);
+    if (r->trace[0] == '\0')
+        orderly__jw_plain(&w, trace, ORDERLY__TRACE_LEN);
+    else
+        orderly__jw_str(&w, trace);
     orderly__jw_key(&w, "data");
     orderly__jw_open(&w);
     orderly__jw_key(&w, "order_id");
@@ -94,20 +141,20 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
         const char *to = orderly_machine_state_name(m, r->to);
         const char *ev = orderly_machine_event_name(m, r->event);
         orderly__jw_key(&w, "machine");
-        orderly__jw_str(&w, orderly_machine_name(m));
+        put_name(&w, orderly_machine_name(m));
         orderly__jw_key(&w, "index");
         orderly__jw_int(&w, r->index);
         if (from != NULL) {
             orderly__jw_key(&w, "from");
-            orderly__jw_str(&w, from);
+            put_name(&w, from);
         }
         if (to != NULL) {
             orderly__jw_key(&w, "to");
-            orderly__jw_str(&w, to);
+            put_name(&w, to);
         }
         if (ev != NULL) {
             orderly__jw_key(&w, "event");
-            orderly__jw_str(&w, ev);
+            put_name(&w, ev);
         }
     }
     orderly__jw_key(&w, "amount");

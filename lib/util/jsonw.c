@@ -16,17 +16,11 @@ void orderly__jw_start(struct orderly__jw *w, const orderly_allocator *alloc, ch
     w->first = 1;
 }
 
-/* Room for n more bytes and a NUL; 0 when there is none. */
-static int room(struct orderly__jw *w, size_t n)
+int orderly__jw_grow(struct orderly__jw *w, size_t n)
 {
-    size_t cap;
+    size_t cap = *w->cap ? *w->cap : 512;
     char *p;
 
-    if (w->bad)
-        return 0;
-    if (w->len + n < *w->cap)
-        return 1;
-    cap = *w->cap ? *w->cap : 512;
     while (cap <= w->len + n)
         cap *= 2;
     if ((p = w->alloc->realloc(*w->buf, cap, w->alloc->user_data)) == NULL) {
@@ -36,37 +30,6 @@ static int room(struct orderly__jw *w, size_t n)
     *w->buf = p;
     *w->cap = cap;
     return 1;
-}
-
-static void put(struct orderly__jw *w, const char *s, size_t n)
-{
-    if (room(w, n)) {
-        memcpy(*w->buf + w->len, s, n);
-        w->len += n;
-    }
-}
-
-void orderly__jw_open(struct orderly__jw *w)
-{
-    put(w, "{", 1);
-    w->first = 1;
-}
-
-void orderly__jw_close(struct orderly__jw *w)
-{
-    put(w, "}", 1);
-    w->first = 0;
-}
-
-void orderly__jw_keyn(struct orderly__jw *w, const char *quoted, size_t n)
-{
-    if (!room(w, n + 1))
-        return;
-    if (!w->first)
-        (*w->buf)[w->len++] = ',';
-    w->first = 0;
-    memcpy(*w->buf + w->len, quoted, n);
-    w->len += n;
 }
 
 /* jansson's own encoding of a string it was not worth special-casing. */
@@ -82,7 +45,7 @@ static void str_by_jansson(struct orderly__jw *w, const char *s, size_t n)
     need = json_dumpb(v, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT);
     if (need == 0) {
         w->bad = ORDERLY_ENOMEM;
-    } else if (room(w, need)) {
+    } else if (orderly__jw_room(w, need)) {
         json_dumpb(v, *w->buf + w->len, need, JSON_ENCODE_ANY | JSON_COMPACT);
         w->len += need;
     }
@@ -111,7 +74,7 @@ static void str_escaped(struct orderly__jw *w, const char *s, size_t n)
 
     for (i = 0; i < n; i++)
         extra += s[i] == '"' || s[i] == '\\';
-    if (!room(w, n + extra + 2))
+    if (!orderly__jw_room(w, n + extra + 2))
         return;
     o = *w->buf + w->len;
     *o++ = '"';
@@ -128,7 +91,6 @@ void orderly__jw_str(struct orderly__jw *w, const char *s)
 {
     size_t i = 0, n = strlen(s);
     uint64_t x;
-    char *o;
 
     for (; i + 8 <= n; i += 8) {
         memcpy(&x, s + i, 8);
@@ -151,13 +113,7 @@ void orderly__jw_str(struct orderly__jw *w, const char *s)
         str_escaped(w, s, n);
         return;
     }
-    if (!room(w, n + 2))
-        return;
-    o = *w->buf + w->len;
-    o[0] = '"';
-    memcpy(o + 1, s, n);
-    o[n + 1] = '"';
-    w->len += n + 2;
+    orderly__jw_plain(w, s, n);
 }
 
 void orderly__jw_int(struct orderly__jw *w, int64_t v)
@@ -171,12 +127,12 @@ void orderly__jw_int(struct orderly__jw *w, int64_t v)
     } while (u != 0);
     if (v < 0)
         *--p = '-';
-    put(w, p, (size_t)(tmp + sizeof tmp - p));
+    orderly__jw_put(w, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 int orderly__jw_finish(struct orderly__jw *w)
 {
-    if (room(w, 0))
+    if (orderly__jw_room(w, 0))
         (*w->buf)[w->len] = '\0';
     return w->bad;
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "orderly/sys/alloc.h"
 
@@ -29,15 +30,70 @@ struct orderly__jw {
 /* Starts a document in *buf (capacity *cap, reallocated as needed). */
 void orderly__jw_start(struct orderly__jw *w, const orderly_allocator *alloc, char **buf,
                        size_t *cap);
-void orderly__jw_open(struct orderly__jw *w);
-void orderly__jw_close(struct orderly__jw *w);
-/* Writes the key of the next member; key must be a string literal of
- * plain ASCII, quoted here at compile time. */
-#define orderly__jw_key(w, key) orderly__jw_keyn((w), "\"" key "\":", sizeof(key) + 2)
-void orderly__jw_keyn(struct orderly__jw *w, const char *quoted, size_t n);
+/* Grows the buffer for n more bytes and a NUL; 0 when that failed. */
+int orderly__jw_grow(struct orderly__jw *w, size_t n);
+/* Writes s quoted and escaped as jansson would. */
 void orderly__jw_str(struct orderly__jw *w, const char *s);
 void orderly__jw_int(struct orderly__jw *w, int64_t v);
 /* Ends the document (NUL-terminated) and returns 0 or w->bad. */
 int orderly__jw_finish(struct orderly__jw *w);
+
+static inline int orderly__jw_room(struct orderly__jw *w, size_t n)
+{
+    if (w->bad)
+        return 0;
+    return w->len + n < *w->cap ? 1 : orderly__jw_grow(w, n);
+}
+
+static inline void orderly__jw_put(struct orderly__jw *w, const char *s, size_t n)
+{
+    if (orderly__jw_room(w, n)) {
+        memcpy(*w->buf + w->len, s, n);
+        w->len += n;
+    }
+}
+
+static inline void orderly__jw_open(struct orderly__jw *w)
+{
+    orderly__jw_put(w, "{", 1);
+    w->first = 1;
+}
+
+static inline void orderly__jw_close(struct orderly__jw *w)
+{
+    orderly__jw_put(w, "}", 1);
+    w->first = 0;
+}
+
+/* Writes the key of the next member; key must be a string literal of
+ * plain ASCII, quoted here at compile time. */
+#define orderly__jw_key(w, key) orderly__jw_keyn((w), "\"" key "\":", sizeof(key) + 2)
+
+static inline void orderly__jw_keyn(struct orderly__jw *w, const char *quoted, size_t n)
+{
+    if (!orderly__jw_room(w, n + 1))
+        return;
+    if (!w->first)
+        (*w->buf)[w->len++] = ',';
+    w->first = 0;
+    memcpy(*w->buf + w->len, quoted, n);
+    w->len += n;
+}
+
+/* Writes the n bytes of s quoted, unchecked: only for text that is
+ * printable ASCII without '"' or '\\' by construction (hex digits, the
+ * timestamps formatted here, the pinned names of the const tables). */
+static inline void orderly__jw_plain(struct orderly__jw *w, const char *s, size_t n)
+{
+    char *o;
+
+    if (!orderly__jw_room(w, n + 2))
+        return;
+    o = *w->buf + w->len;
+    o[0] = '"';
+    memcpy(o + 1, s, n);
+    o[n + 1] = '"';
+    w->len += n + 2;
+}
 
 #endif
