@@ -1056,11 +1056,12 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PUT)) < 0)
         return rc;
     h = orderly__map_hash(key);
-    if (own_idem(txn, key, h) != NULL || committed_idem(m, key, h, now) != NULL)
+    old = orderly__map_get_h(&m->idems, key, h);
+    if (own_idem(txn, key, h) != NULL || (old != NULL && old->expires > now))
         return orderly__fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
     if (held_elsewhere(m, txn, key, h))
         return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
-    if ((old = orderly__map_get_h(&m->idems, key, h)) != NULL) {
+    if (old != NULL) {
         /* expired mark: forget it so the new one can take its place */
         orderly__map_del(&m->idems, key);
         mem_free(m, old);

@@ -376,7 +376,7 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
     uint64_t version = 0;
     uint8_t rbuf[64];
     size_t len;
-    int rc, late = 0;
+    int rc, late = 0, warm;
 
     rc = orderly__vt_idem_get(e, txn, rq->idem_key, rq->now, &rec);
     if (rc == 0) {
@@ -396,6 +396,8 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
     if (rc != ORDERLY_ENOTFOUND)
         return rc;
 
+    warm = e->agg_warm;
+    e->agg_warm = 0; /* a is about to change */
     memset(s, 0, offsetof(struct orderly__stage, events));
     s->a = a;
     s->now = rq->now;
@@ -419,7 +421,10 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
             return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "no order '%s'", rq->order_id);
         if (rc < 0)
             return rc;
-        if ((rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
+        if (!(warm && version == e->agg_version && strcmp(e->agg_key, rq->order_id) == 0 &&
+              orderly_buf_len(&e->load_buf) == e->enc_len &&
+              memcmp(orderly_buf_data(&e->load_buf), e->enc, e->enc_len) == 0) &&
+            (rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
                                       orderly_buf_len(&e->load_buf))) < 0)
             return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
         if (orderly_machine_by_id(&m, c->machine) < 0)
@@ -458,6 +463,7 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
         return rc;
     if ((len = orderly__agg_encode(a, e->enc, sizeof e->enc)) == 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' outgrew its record", a->id);
+    e->enc_len = len;
     if ((rc = orderly__vt_save(e, txn, rq->order_id, e->enc, len, version)) < 0)
         return rc;
     memset(&rec, 0, sizeof rec);
@@ -526,6 +532,9 @@ static int run(orderly_engine *e, struct request *rq, orderly_result *out)
             break;
         }
         if ((rc = orderly__vt_commit(e, txn)) == 0) {
+            e->agg_warm = 1;
+            e->agg_version = res.version;
+            memcpy(e->agg_key, rq->order_id, strlen(rq->order_id) + 1);
             e->stats.applied++;
             e->stats.outbox_appended += res.outbox_rows;
             e->stats.effects_recorded += res.effects;

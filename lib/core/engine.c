@@ -348,6 +348,8 @@ static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a,
         return rc;
     rc = orderly__vt_load(e, txn, id, &e->load_buf, version);
     orderly__vt_rollback(e, txn);
+    if (a == &e->agg)
+        e->agg_warm = 0;
     if (rc == ORDERLY_ENOTFOUND)
         return orderly__fail(&e->ctx, rc, "no order '%s'", id);
     if (rc < 0)

@@ -108,6 +108,13 @@ struct orderly_engine {
     orderly_buf load_buf;
     orderly_buf idem_buf;
     struct orderly__agg agg;
+    /* agg holds the decoding of enc[0 .. enc_len), saved as agg_key at
+     * agg_version by the last command that committed, while agg_warm is
+     * set; a command on the same order then skips the decode */
+    int agg_warm;
+    uint64_t agg_version;
+    size_t enc_len;
+    char agg_key[ORDERLY_ID_MAX + 1];
     struct orderly__stage stage;
     uint8_t enc[ORDERLY__AGG_MAX_BYTES];
     uint64_t lease_seq;       /* fencing tokens handed out */
