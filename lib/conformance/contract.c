@@ -1198,20 +1198,20 @@ static void run_case(struct orderly__conf_tap *tap, const orderly_conformance_ta
 int orderly__conf_contract(struct orderly__conf_tap *tap, const orderly_conformance_target *t)
 {
     orderly_ctx *ctx = NULL;
-    orderly_buf *buf;
+    orderly_buf *buf = NULL;
     size_t i;
     int rc;
 
     if ((rc = orderly_ctx_new(&ctx, NULL)) < 0)
         return rc;
-    if ((buf = orderly__conf_buf_new()) == NULL) {
+    if ((rc = orderly_buf_new(&buf, NULL)) < 0) {
         orderly_ctx_free(ctx);
-        return ORDERLY_ENOMEM;
+        return rc;
     }
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (orderly__conf_wanted(tap, cases[i].name))
             run_case(tap, t, ctx, buf, &cases[i]);
-    orderly__conf_buf_free(buf);
+    orderly_buf_free(buf);
     orderly_ctx_free(ctx);
     return ORDERLY_OK;
 }

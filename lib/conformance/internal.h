@@ -33,12 +33,6 @@ void orderly__conf_report(struct orderly__conf_tap *tap, const char *name, int o
  * bytes, silently dropping what does not fit. */
 void orderly__conf_note(char *buf, const char *fmt, ...) ORDERLY__CONF_PRINTF(2, 3);
 
-/* An orderly_buf the suite owns: the public API has no constructor for one
- * (the core owns every buffer it hands to adapters), so the suite builds
- * it from the internal layout of the liborderly it ships with. */
-orderly_buf *orderly__conf_buf_new(void);
-void orderly__conf_buf_free(orderly_buf *b);
-
 /* The two parts; each reports its own tests. A negative return is a
  * harness error (ENOMEM), not a failure of the target. */
 int orderly__conf_contract(struct orderly__conf_tap *tap, const orderly_conformance_target *t);

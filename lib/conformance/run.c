@@ -1,51 +1,8 @@
 /* The suite's entry point and its TAP reporting. */
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "../core/buf.h"
 #include "internal.h"
-
-static void *std_malloc(size_t size, void *user_data)
-{
-    (void)user_data;
-    return malloc(size);
-}
-
-static void *std_realloc(void *ptr, size_t size, void *user_data)
-{
-    (void)user_data;
-    return realloc(ptr, size);
-}
-
-static void std_free(void *ptr, void *user_data)
-{
-    (void)user_data;
-    free(ptr);
-}
-
-static const orderly_allocator std_alloc = {
-    ORDERLY_ALLOCATOR_VERSION, NULL, std_malloc, std_realloc, std_free
-};
-
-orderly_buf *orderly__conf_buf_new(void)
-{
-    orderly_buf *b = malloc(sizeof *b);
-
-    if (b != NULL) {
-        memset(b, 0, sizeof *b);
-        b->alloc = &std_alloc;
-    }
-    return b;
-}
-
-void orderly__conf_buf_free(orderly_buf *b)
-{
-    if (b == NULL)
-        return;
-    free(b->data);
-    free(b);
-}
 
 void orderly__conf_note(char *buf, const char *fmt, ...)
 {
