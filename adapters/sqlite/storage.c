@@ -41,18 +41,18 @@ static const char *const sql_text[SQ_COUNT] = {
                 " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6, 0, 0, ?7)",
     /* Both arms walk items_state (READY by due, LEASED rows are few), so
      * the cost is the number of claimable rows, never the queue length. */
-    [SQ_CANDIDATES] = "SELECT id, state FROM items"
+    [SQ_CANDIDATES] = "SELECT id, state FROM items INDEXED BY items_state"
                       " WHERE queue = ?1 AND state = 0 AND due <= ?2 AND id > ?3"
                       " UNION ALL"
-                      " SELECT id, state FROM items"
+                      " SELECT id, state FROM items INDEXED BY items_state"
                       " WHERE queue = ?1 AND state = 1 AND lease_until <= ?2 AND id > ?3"
                       " ORDER BY 1 LIMIT ?4",
     /* A row when an older pending item of the same group is not leased
-     * under this claim's token; walks items_group from the group start. */
-    [SQ_BLOCKED] = "SELECT 1 FROM items AS c JOIN items AS p"
-                   " ON p.queue = c.queue AND p.grp = c.grp"
-                   " WHERE c.queue = ?1 AND c.id = ?2 AND c.grp <> '' AND p.id < ?2"
-                   " AND p.state IN (0, 1) AND NOT (p.state = 1 AND p.lease_token = ?3)"
+     * under this claim's token; walks items_group within the group only. */
+    [SQ_BLOCKED] = "SELECT 1 FROM items INDEXED BY items_group"
+                   " WHERE queue = ?1 AND grp = (SELECT grp FROM items WHERE queue = ?1 AND id = ?2)"
+                   " AND grp <> '' AND id < ?2"
+                   " AND state IN (0, 1) AND NOT (state = 1 AND lease_token = ?3)"
                    " LIMIT 1",
     [SQ_CLAIM] = "UPDATE items SET state = 1, lease_token = ?3, lease_until = ?4,"
                  " attempts = attempts + 1 WHERE queue = ?1 AND id = ?2",
@@ -67,7 +67,8 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_SCAN_ANY] = "SELECT id, grp, kind, state, attempts, payload, created, due, lease_token,"
                     " lease_until FROM items WHERE queue = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     [SQ_SCAN_STATE] = "SELECT id, grp, kind, state, attempts, payload, created, due, lease_token,"
-                      " lease_until FROM items WHERE queue = ?1 AND id > ?2 AND state = ?4"
+                      " lease_until FROM items INDEXED BY items_state"
+                      " WHERE queue = ?1 AND state = ?4 AND id > ?2"
                       " ORDER BY id LIMIT ?3",
     /* Oldest finish first, through items_state; the contract leaves the
      * choice among purgeable rows open, and this order needs no sort. */
@@ -77,9 +78,11 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_COUNT_STATES] = "SELECT state, count(*) FROM items WHERE queue = ?1 GROUP BY state",
     [SQ_COUNT_DUE] = "SELECT count(*) FROM items WHERE queue = ?1 AND state = 0 AND due <= ?2",
     [SQ_COUNT_LEASE_EXPIRED] =
-        "SELECT count(*) FROM items WHERE queue = ?1 AND state = 1 AND lease_until <= ?2",
+        "SELECT count(*) FROM items INDEXED BY items_state"
+        " WHERE queue = ?1 AND state = 1 AND lease_until <= ?2",
     [SQ_OLDEST_PENDING] =
-        "SELECT min(created) FROM items WHERE queue = ?1 AND state IN (0, 1)",
+        "SELECT min(created) FROM items INDEXED BY items_state"
+        " WHERE queue = ?1 AND state IN (0, 1)",
     [SQ_IDEM_GET] = "SELECT fingerprint, expires, result FROM idem WHERE key = ?1 AND expires > ?2",
     /* insert-if-absent where an expired mark counts as absent */
     [SQ_IDEM_PUT] = "INSERT INTO idem (key, fingerprint, expires, result) VALUES (?1, ?2, ?3, ?4)"
