@@ -162,7 +162,7 @@ static void add_deliver(struct workload *w, orderly_time_ms at, const char *orde
  */
 static void build_workload(struct workload *w)
 {
-    static const char *const c1 = "card-1", *const cod = "cod-1", *const c2 = "card-2";
+    const char *c1 = orders[0], *cod = orders[1], *c2 = orders[2];
     struct step *s;
     uint32_t i;
 
