@@ -48,11 +48,13 @@ static const char *const sql_text[SQ_COUNT] = {
                       " WHERE queue = ?1 AND state = 1 AND lease_until <= ?2 AND id > ?3"
                       " ORDER BY 1 LIMIT ?4",
     /* A row when an older pending item of the same group is not leased
-     * under this claim's token; walks items_group within the group only. */
-    [SQ_BLOCKED] = "SELECT 1 FROM items INDEXED BY items_group"
-                   " WHERE queue = ?1 AND grp = (SELECT grp FROM items WHERE queue = ?1 AND id = ?2)"
-                   " AND grp <> '' AND id < ?2"
-                   " AND state IN (0, 1) AND NOT (state = 1 AND lease_token = ?3)"
+     * under this claim's token. The item itself is looked up first so an
+     * ungrouped item ('') stops there: probing items_group with grp = ''
+     * would walk every ungrouped row of the queue (all the timers). */
+    [SQ_BLOCKED] = "SELECT 1 FROM items AS me, items AS g INDEXED BY items_group"
+                   " WHERE me.queue = ?1 AND me.id = ?2 AND me.grp <> ''"
+                   " AND g.queue = ?1 AND g.grp = me.grp AND g.id < ?2"
+                   " AND g.state IN (0, 1) AND NOT (g.state = 1 AND g.lease_token = ?3)"
                    " LIMIT 1",
     [SQ_CLAIM] = "UPDATE items SET state = 1, lease_token = ?3, lease_until = ?4,"
                  " attempts = attempts + 1 WHERE queue = ?1 AND id = ?2",
