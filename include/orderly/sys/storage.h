@@ -17,7 +17,11 @@
  *   transaction before commit() returns 0, and commit() returning 0 means
  *   durable at the level the host configured. A crash before that loses the
  *   whole transaction and nothing else.
- * - A failed method leaves the transaction usable only for rollback().
+ * - A failed method leaves the transaction usable only for rollback(),
+ *   except for the answers the core expects and carries on after, which
+ *   must leave it committable: ENOTFOUND from load, idem_get and
+ *   queue_get, and ECONFLICT from queue_finish (a fenced, stale
+ *   completion). The conformance suite checks this.
  *
  * Layout: version first; fields are only ever appended, and every layout
  * change bumps ORDERLY_STORAGE_VERSION. Attach-time checks reject a missing
