@@ -24,6 +24,17 @@ struct orderly__rd {
 
 static inline void orderly__wr_u64(struct orderly__wr *w, uint64_t v)
 {
+    if (w->len <= w->cap && w->cap - w->len >= 10) {
+        /* room for any varint: no check per byte */
+        uint8_t *p = w->p + w->len, *q = p;
+        while (v >= 0x80) {
+            *q++ = (uint8_t)(v | 0x80);
+            v >>= 7;
+        }
+        *q++ = (uint8_t)v;
+        w->len += (size_t)(q - p);
+        return;
+    }
     do {
         uint8_t b = (uint8_t)(v & 0x7f);
         v >>= 7;
@@ -64,6 +75,21 @@ static inline uint64_t orderly__rd_u64(struct orderly__rd *r)
     uint64_t v = 0;
     unsigned shift = 0;
 
+    if (r->pos <= r->len && r->len - r->pos >= 10) {
+        /* a whole varint's worth is there: no check per byte */
+        const uint8_t *p = r->p + r->pos;
+        size_t i;
+        for (i = 0; i < 10; i++, shift += 7) {
+            v |= (uint64_t)(p[i] & 0x7f) << shift;
+            if ((p[i] & 0x80) == 0) {
+                r->pos += i + 1;
+                return v;
+            }
+        }
+        r->pos += 10;
+        r->bad = 1;
+        return 0;
+    }
     for (;;) {
         uint8_t b;
         if (r->pos >= r->len || shift > 63) {
