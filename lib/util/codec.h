@@ -24,15 +24,8 @@ struct orderly__rd {
 
 static inline void orderly__wr_u64(struct orderly__wr *w, uint64_t v)
 {
-    if (w->len <= w->cap && w->cap - w->len >= 10) {
-        /* room for any varint: no check per byte */
-        uint8_t *p = w->p + w->len, *q = p;
-        while (v >= 0x80) {
-            *q++ = (uint8_t)(v | 0x80);
-            v >>= 7;
-        }
-        *q++ = (uint8_t)v;
-        w->len += (size_t)(q - p);
+    if (v < 0x80 && w->len < w->cap) {
+        w->p[w->len++] = (uint8_t)v; /* most fields: states, counts, flags */
         return;
     }
     do {
