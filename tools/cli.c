@@ -183,6 +183,17 @@ int cli_db_set_now(orderly_storage *s, orderly_time_ms now)
     return clock_io(s, &now, 1);
 }
 
+int cli_text_append(const char *data, size_t len, void *user_data)
+{
+    cli_text *t = user_data;
+
+    if (t->len + len >= sizeof t->data)
+        return ORDERLY_ENOMEM;
+    memcpy(t->data + t->len, data, len);
+    t->len += len;
+    return ORDERLY_OK;
+}
+
 orderly_time_ms cli_wall_ms(void)
 {
     struct timespec ts;

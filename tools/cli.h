@@ -55,6 +55,15 @@ orderly_time_ms cli_db_now(cli_db *db);
 /* Stores now as the database's clock (used by simulate). */
 int cli_db_set_now(orderly_storage *s, orderly_time_ms now);
 
+/* A small fixed buffer for an encoded envelope. */
+typedef struct cli_text {
+    char data[1024];
+    size_t len;
+} cli_text;
+
+/* An orderly_writer_cb appending to a cli_text (ENOMEM when full). */
+int cli_text_append(const char *data, size_t len, void *user_data);
+
 /* Wall clock in milliseconds since the epoch, and a monotonic one. */
 orderly_time_ms cli_wall_ms(void);
 double cli_mono_seconds(void);

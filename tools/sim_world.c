@@ -299,27 +299,12 @@ void sim_on_alert(const orderly_alert *a, void *user_data)
 
 /* ---- the payment provider's webhook ----------------------------------------------- */
 
-struct text {
-    char data[1024];
-    size_t len;
-};
-
-static int append(const char *data, size_t len, void *user_data)
-{
-    struct text *t = user_data;
-
-    if (t->len + len >= sizeof t->data)
-        return ORDERLY_ENOMEM;
-    memcpy(t->data + t->len, data, len);
-    t->len += len;
-    return ORDERLY_OK;
-}
 
 int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
 {
     orderly_envelope env;
     orderly_result res;
-    struct text body;
+    cli_text body;
     char id[48], data[96], when[32], header[160];
     int copies, rc = 0, i;
 
@@ -340,7 +325,7 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
     env.data = data;
     env.data_len = strlen(data);
     body.len = 0;
-    if ((rc = orderly_envelope_encode(&env, append, &body, NULL)) < 0)
+    if ((rc = orderly_envelope_encode(&env, cli_text_append, &body, NULL)) < 0)
         return rc;
     if ((rc = orderly_webhook_sign(header, sizeof header, psp_secret, sizeof psp_secret - 1,
                                    (const uint8_t *)body.data, body.len, s->now / 1000)) < 0)

@@ -224,27 +224,12 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
 }
 
 /* A carrier's status update arrives as a CloudEvents envelope. */
-struct text {
-    char data[1024];
-    size_t len;
-};
-
-static int append(const char *data, size_t len, void *user_data)
-{
-    struct text *t = user_data;
-
-    if (t->len + len >= sizeof t->data)
-        return ORDERLY_ENOMEM;
-    memcpy(t->data + t->len, data, len);
-    t->len += len;
-    return ORDERLY_OK;
-}
 
 static int carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
 {
     orderly_envelope env;
     orderly_result res;
-    struct text body;
+    cli_text body;
     char id[48], data[32];
     int rc = 0, i, copy, copies = sim_rand(s) < 0.04 ? 2 : 1;
 
@@ -260,7 +245,7 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
     env.data = data;
     env.data_len = strlen(data);
     body.len = 0;
-    if ((rc = orderly_envelope_encode(&env, append, &body, NULL)) < 0)
+    if ((rc = orderly_envelope_encode(&env, cli_text_append, &body, NULL)) < 0)
         return rc;
     for (copy = 0; copy < copies; copy++) {
         for (i = 0; i < RETRIES; i++) {
