@@ -123,7 +123,7 @@ static int enter(struct mem *m, orderly_ctx *ctx, int method)
 
     m->calls[method]++;
     m->calls[ORDERLY_METHOD_ANY]++;
-    if ((rc = orderly__faults_check(&m->faults, method, ORDERLY_ESTORAGE)) < 0)
+    if (m->faults.active && (rc = orderly__faults_check(&m->faults, method, ORDERLY_ESTORAGE)) < 0)
         return orderly__fail(ctx, rc, "injected fault in memory storage (method %d, call %llu)",
                              method, (unsigned long long)m->calls[ORDERLY_METHOD_ANY]);
     return ORDERLY_OK;

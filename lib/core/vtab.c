@@ -84,9 +84,12 @@ static int after(orderly_engine *e, int rc, const char *method)
     return rc;
 }
 
+/* orderly_ctx_clear, inline: it runs before every host call */
 static void before(orderly_engine *e)
 {
-    orderly_ctx_clear(&e->ctx);
+    e->ctx.code = ORDERLY_OK;
+    e->ctx.native = 0;
+    e->ctx.msg[0] = '\0';
 }
 
 int orderly__vt_begin(orderly_engine *e, void **txn)
