@@ -70,14 +70,14 @@ static int decode_result(orderly_result *r, const uint8_t *p, size_t len)
 
 static int valid_id(const char *id)
 {
-    size_t i, n;
+    size_t i;
 
-    if (id == NULL || (n = strlen(id)) == 0 || n > ORDERLY_ID_MAX)
+    if (id == NULL)
         return 0;
-    for (i = 0; i < n; i++)
-        if (id[i] <= ' ' || id[i] > '~')
+    for (i = 0; id[i] != '\0'; i++)
+        if (i == ORDERLY_ID_MAX || id[i] <= ' ' || id[i] > '~')
             return 0;
-    return 1;
+    return i > 0;
 }
 
 /* ---- building the aggregate of a new order ------------------------------ */
