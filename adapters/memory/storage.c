@@ -74,6 +74,7 @@ struct op {
     enum op_kind kind;
     int queue;
     uint64_t hash;           /* OP_SAVE, OP_IDEM: of the key */
+    uint64_t seen;           /* OP_SAVE, OP_IDEM: m->commits when checked against them */
     struct rec *rec;         /* OP_SAVE: new record; ->version = new version */
     uint64_t expected;       /* OP_SAVE */
     struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
@@ -119,6 +120,7 @@ struct mem {
     struct queue queues[4];
     struct txn *open;
     struct txn *spare;       /* a finished transaction kept for the next begin */
+    uint64_t commits;        /* successful commits: what committed records and marks last changed with */
     struct orderly__faults faults;
     uint64_t calls[ORDERLY_METHOD_COUNT];
     size_t record_bytes;
@@ -255,6 +257,7 @@ static struct op *add_op(struct txn *t, enum op_kind kind)
     o->item = NULL;
     o->left = 0;
     o->idem = NULL;
+    o->seen = 0;
     return o;
 }
 
@@ -456,13 +459,15 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
 
     for (i = 0; i < t->n && rc == ORDERLY_OK; i++) {
         struct op *o = &t->ops[i];
-        if (o->kind == OP_SAVE && first_save(t, i)) {
+        /* records and marks only change at commit (expired marks are only
+         * ever removed), so a check made since the last commit still holds */
+        if (o->kind == OP_SAVE && o->seen != m->commits && first_save(t, i)) {
             struct rec *cur = orderly__map_get_h(&m->records, o->rec->key, o->hash);
             uint64_t have = cur != NULL ? cur->version : 0;
             if (have != o->expected)
                 rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
                                    "record '%s' changed since it was read", o->rec->key);
-        } else if (o->kind == OP_IDEM) {
+        } else if (o->kind == OP_IDEM && o->seen != m->commits) {
             if (orderly__map_get_h(&m->idems, o->idem->key, o->hash) != NULL)
                 rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
                                    "idempotency key '%s' committed concurrently", o->idem->key);
@@ -542,6 +547,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
     for (i = 0; i < t->n; i++) {
         struct op *o = &t->ops[i];
         void *old = NULL;
+        size_t size;
         switch (o->kind) {
         case OP_SAVE:
             if (own_save(t, o->rec->key, o->hash) != o->rec) {
@@ -552,11 +558,13 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
                 free_rec(m, o->rec);
                 break;
             }
+            size = rec_size(o->rec);
             if (old != NULL) {
-                m->record_bytes -= rec_size(old);
-                free_rec(m, old);
+                /* same key: only the data length can differ */
+                m->record_bytes -= size - o->rec->len + ((struct rec *)old)->len;
+                pool_put(m, old, size - o->rec->len + ((struct rec *)old)->len);
             }
-            m->record_bytes += rec_size(o->rec);
+            m->record_bytes += size;
             break;
         case OP_PUSH:
             queue_insert(&m->queues[o->queue], o->item);
@@ -577,6 +585,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
     for (i = 1; i < 4; i++)
         if (purged[i])
             compact(m, &m->queues[i]);
+    m->commits++;
     unlink_txn(m, t);
     free_txn(m, t);
     return ORDERLY_OK;
@@ -682,6 +691,7 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
     }
     o->rec = r;
     o->hash = h;
+    o->seen = m->commits;
     o->expected = expected_version;
     return ORDERLY_OK;
 }
@@ -1189,6 +1199,7 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
     }
     o->idem = d;
     o->hash = h;
+    o->seen = m->commits;
     return ORDERLY_OK;
 }
 
