@@ -33,6 +33,7 @@ struct item {
     uint64_t id;
     char *group;             /* in the same allocation, after the payload */
     struct group *grp;       /* NULL until committed, and for "" */
+    struct item *prev, *next; /* the queue's pending list, while READY or LEASED */
     uint32_t kind, state, attempts;
     uint8_t *payload;
     size_t payload_len;
@@ -55,6 +56,8 @@ struct queue {
     struct item **items;     /* committed, id order */
     size_t n, cap;
     size_t live_from;        /* items before this index are DONE or DEAD */
+    struct item *head, *tail; /* READY and LEASED items in id order: what a claim
+                               * walks, however many finished items lie between */
     uint64_t next_id;
     struct orderly__map groups;
     struct group *last_group;     /* the one get_group returned last */
@@ -499,6 +502,37 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
     return rc;
 }
 
+static void pend_insert(struct queue *q, struct item *it)
+{
+    struct item *after = q->tail;
+
+    while (after != NULL && after->id > it->id)
+        after = after->prev;
+    it->prev = after;
+    it->next = after != NULL ? after->next : q->head;
+    if (it->next != NULL)
+        it->next->prev = it;
+    else
+        q->tail = it;
+    if (after != NULL)
+        after->next = it;
+    else
+        q->head = it;
+}
+
+static void pend_remove(struct queue *q, struct item *it)
+{
+    if (it->prev != NULL)
+        it->prev->next = it->next;
+    else
+        q->head = it->next;
+    if (it->next != NULL)
+        it->next->prev = it->prev;
+    else
+        q->tail = it->prev;
+    it->prev = it->next = NULL;
+}
+
 static void queue_insert(struct queue *q, struct item *it)
 {
     size_t i = q->n;
@@ -509,6 +543,7 @@ static void queue_insert(struct queue *q, struct item *it)
     }
     q->items[i] = it;
     q->n++;
+    pend_insert(q, it);
     if (it->grp != NULL)
         group_add(it->grp, it);
 }
@@ -876,16 +911,16 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     struct mem *m = MEM(s);
     struct queue *q;
     orderly_queue_item pub;
-    size_t i, n = 0;
+    struct item *it;
+    size_t n = 0;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_CLAIM)) < 0 ||
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
     q = &m->queues[queue];
-    for (i = q->live_from; i < q->n && n < max; i++) {
-        struct item *it = q->items[i];
-        if (it->purged || !claimable(it, now, token))
+    for (it = q->head; it != NULL && n < max; it = it->next) {
+        if (!claimable(it, now, token))
             continue;
         uint32_t from = it->state;
         if (remember(txn, queue, it) == NULL)
@@ -912,11 +947,15 @@ static void set_state(struct queue *q, struct item *it, int state, struct op *o)
     int was = is_pending(it->state);
 
     it->state = (uint32_t)state;
-    if (was && !is_pending(it->state) && it->grp != NULL) {
-        group_remove(it);
-        it->grp->held++;
-        o->left = 1;
+    if (was && !is_pending(it->state)) {
+        pend_remove(q, it);
+        if (it->grp != NULL) {
+            group_remove(it);
+            it->grp->held++;
+            o->left = 1;
+        }
     } else if (!was && is_pending(it->state)) {
+        pend_insert(q, it);
         if (it->grp != NULL) {
             group_add(it->grp, it);
             o->left = -1;
@@ -931,6 +970,7 @@ static void undo(struct mem *m, const struct op *o)
 {
     struct queue *q = &m->queues[o->queue];
     struct item *it = o->item;
+    int was = is_pending(it->state);
 
     it->state = o->saved.state;
     it->attempts = o->saved.attempts;
@@ -943,8 +983,12 @@ static void undo(struct mem *m, const struct op *o)
     } else if (o->left < 0) {
         group_remove(it);
     }
-    if (is_pending(it->state))
+    if (was && !is_pending(it->state)) {
+        pend_remove(q, it);
+    } else if (!was && is_pending(it->state)) {
+        pend_insert(q, it);
         revive(q, it);
+    }
 }
 
 static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
