@@ -209,12 +209,8 @@ int orderly_machine_step(orderly_transition *out, const orderly_machine *m, int 
     return ORDERLY_OK;
 }
 
-/* Everything orderly_machine_next does not answer inline: guarded rows,
- * rejections and invalid input. Out of line so the common case needs no
- * stack frame. */
-static int __attribute__((noinline)) next_slow(int *next_out, const orderly_machine *m, int state,
-                                               int event, const orderly_guard_input *in,
-                                               orderly_ctx *ctx)
+int orderly_machine_next(int *next_out, const orderly_machine *m, int state, int event,
+                         const orderly_guard_input *in, orderly_ctx *ctx)
 {
     const struct orderly__row *row;
     int rc = ORDERLY_OK;
@@ -223,41 +219,6 @@ static int __attribute__((noinline)) next_slow(int *next_out, const orderly_mach
         return orderly__fail(ctx, ORDERLY_EINVAL, "next_out is NULL");
     if ((row = lookup(m, state, event, in, ctx, &rc)) == NULL)
         return rc;
-    *next_out = row->to;
-    return ORDERLY_OK;
-}
-
-/* The first of row's guarded alternatives that holds for in. */
-static int __attribute__((noinline)) next_guarded(int *next_out, const orderly_machine *m,
-                                                  const struct orderly__row *row, int state,
-                                                  int event, const orderly_guard_input *in,
-                                                  orderly_ctx *ctx)
-{
-    const struct orderly__row *end = m->rows + m->n_rows;
-
-    if (in != NULL)
-        for (; row < end && row->from == state && row->event == event; row++)
-            if (orderly__guard_holds(row->guard, in)) {
-                *next_out = row->to;
-                return ORDERLY_OK;
-            }
-    return next_slow(next_out, m, state, event, in, ctx);
-}
-
-int orderly_machine_next(int *next_out, const orderly_machine *m, int state, int event,
-                         const orderly_guard_input *in, orderly_ctx *ctx)
-{
-    const struct orderly__row *row;
-    unsigned idx;
-
-    /* lookup()'s checks; an unguarded row is answered without a frame */
-    if (next_out == NULL || m == NULL || !valid_state(m, state) || !valid_event(m, event))
-        return next_slow(next_out, m, state, event, in, ctx);
-    if ((idx = m->index[state * m->n_events + event]) == 0)
-        return ctx == NULL ? ORDERLY_ETRANSITION : next_slow(next_out, m, state, event, in, ctx);
-    row = &m->rows[idx - 1];
-    if (row->guard != ORDERLY_GUARD_NONE)
-        return next_guarded(next_out, m, row, state, event, in, ctx);
     *next_out = row->to;
     return ORDERLY_OK;
 }
