@@ -11,13 +11,12 @@
 #include "../util/jsonw.h"
 #include "record.h"
 
-static char *digits(char *p, unsigned v, int n)
+static void digits(char *p, unsigned v, int n)
 {
     while (n-- > 0) {
         p[n] = (char)('0' + v % 10);
         v /= 10;
     }
-    return p;
 }
 
 /* RFC 3339 in UTC with milliseconds into out (64 bytes); returns its

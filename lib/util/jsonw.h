@@ -2,9 +2,10 @@
  * A JSON writer for the fixed-shape documents the core produces (the
  * CloudEvents envelope of an outbox row). It writes exactly the bytes
  * jansson's json_dumpb(JSON_COMPACT | JSON_PRESERVE_ORDER) would for the
- * same members in the same order, at a fraction of the cost: jansson's
- * dumper takes ~6 us per envelope here, which alone caps dispatch far below
- * the SPEC's 1,000,000 events/s. Printable ASCII strings are written
+ * same members in the same order, at a fraction of the cost: json_dumpb
+ * of a prebuilt 440-byte envelope takes ~4 us here, which alone caps
+ * dispatch near 250,000 events/s against the SPEC's 1,000,000. Printable
+ * ASCII strings are written
  * directly; any other string is handed to jansson, so jansson stays the
  * authority on escaping and UTF-8 validity. Decoding is always jansson's.
  * Internal.
