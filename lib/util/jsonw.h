@@ -5,10 +5,9 @@
  * same members in the same order, at a fraction of the cost: json_dumpb
  * of a prebuilt 440-byte envelope takes ~4 us here, which alone caps
  * dispatch near 250,000 events/s against the SPEC's 1,000,000. Printable
- * ASCII strings are written
- * directly; any other string is handed to jansson, so jansson stays the
- * authority on escaping and UTF-8 validity. Decoding is always jansson's.
- * Internal.
+ * ASCII strings are written directly; any other string is handed to
+ * jansson, so jansson stays the authority on escaping and UTF-8 validity.
+ * Decoding is always jansson's. Internal.
  */
 #ifndef ORDERLY_UTIL_JSONW_H
 #define ORDERLY_UTIL_JSONW_H
