@@ -7,6 +7,8 @@
 
 #include "orderly/sys/fault.h"
 
+#include <jansson.h>
+
 /* ---- orderly_buf_new ------------------------------------------------------- */
 
 START_TEST(buf_new_set_append_free)
@@ -296,6 +298,48 @@ START_TEST(list_outbox_states_and_paging)
 }
 END_TEST
 
+/* ---- the dispatched envelope is exactly what jansson writes ---------------------------- */
+
+START_TEST(dispatched_envelope_matches_jansson)
+{
+    static const char *const ids[] = { "plain-1", "q\"uote", "back\\slash", "sl/ash~{}&<>" };
+    size_t i, n;
+    fx f;
+
+    fx_init(&f);
+    f.o.source = "svc/orders \"eu\"";
+    fx_open(&f);
+    for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        create_ok(&f, ids[i], i % 2 ? ORDERLY_PAY_COD : ORDERLY_PAY_CARD, T0 + (orderly_time_ms)i);
+        if (i % 2 == 0)
+            authorize_ok(&f, ids[i], T0 + 1000);
+    }
+    pump_all(&f, T0 + 2000);
+    n = orderly_memory_transport_count(f.tr);
+    ck_assert_uint_ge(n, 6);
+    for (i = 0; i < n; i++) {
+        orderly_message m;
+        json_error_t err;
+        json_t *doc;
+        char *again;
+        size_t len;
+        ck_assert_int_eq(orderly_memory_transport_get(&m, f.tr, i), 0);
+        doc = json_loadb((const char *)m.data, m.len, 0, &err);
+        ck_assert_msg(doc != NULL, "message %zu is not JSON: %s", i, err.text);
+        len = json_dumpb(doc, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        again = malloc(len + 1);
+        ck_assert_ptr_nonnull(again);
+        ck_assert_uint_eq(json_dumpb(doc, again, len, JSON_COMPACT | JSON_PRESERVE_ORDER), len);
+        ck_assert_msg(len == m.len && memcmp(again, m.data, len) == 0,
+                      "message %zu differs from jansson's encoding:\n%.*s\n%.*s", i, (int)m.len,
+                      (const char *)m.data, (int)len, again);
+        free(again);
+        json_decref(doc);
+    }
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hostapi");
@@ -309,6 +353,7 @@ static Suite *suite(void)
     tcase_add_test(c, fault_wrapper_rejects_misuse);
     tcase_add_test(c, fault_wrapper_under_the_engine);
     tcase_add_test(c, list_outbox_states_and_paging);
+    tcase_add_test(c, dispatched_envelope_matches_jansson);
     suite_add_tcase(s, c);
     return s;
 }
