@@ -201,10 +201,8 @@ static int read_queue(orderly_engine *e, int get, uint64_t id, int state, size_t
         return ORDERLY_EINVAL;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    orderly_ctx_clear(&e->ctx);
-    rc = get ? e->storage->queue_get(e->storage, &e->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, id, relay, &rl)
-             : e->storage->queue_scan(e->storage, &e->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, state, id,
-                                      max, relay, &rl);
+    rc = get ? orderly__vt_get(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, relay, &rl)
+             : orderly__vt_scan(e, txn, ORDERLY_QUEUE_COMPENSATIONS, state, id, max, relay, &rl);
     orderly__vt_rollback(e, txn);
     return rc < 0 ? rc : ORDERLY_OK;
 }
@@ -229,9 +227,7 @@ int orderly_engine_replay_effect(orderly_engine *e, uint64_t id, orderly_time_ms
         return ORDERLY_EINVAL;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    orderly_ctx_clear(&e->ctx);
-    rc = e->storage->queue_reset(e->storage, &e->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, id,
-                                 ORDERLY_ITEM_READY, now);
+    rc = orderly__vt_reset(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, ORDERLY_ITEM_READY, now);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

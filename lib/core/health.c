@@ -5,8 +5,7 @@
 
 static int stats(orderly_engine *e, void *txn, int queue, orderly_time_ms now, orderly_queue_stats *out)
 {
-    orderly_ctx_clear(&e->ctx);
-    return e->storage->queue_stats(e->storage, &e->ctx, txn, queue, now, out);
+    return orderly__vt_stats(e, txn, queue, now, out);
 }
 
 int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_backlog,

@@ -74,6 +74,8 @@ struct orderly__claimed {
     uint32_t kind;
     uint32_t attempts;
     int outcome;              /* what finish will set */
+    uint8_t held;             /* claimed behind a failing event of its order: never tried */
+    uint8_t finished;         /* finish was accepted under our token */
     orderly_time_ms due;
     char group[ORDERLY_ID_MAX + 1];
     size_t len;
@@ -181,6 +183,22 @@ int orderly__vt_idem_get(orderly_engine *e, void *txn, const char *key, orderly_
                          orderly_idem_record *out);
 int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
                          const orderly_idem_record *rec);
+int orderly__vt_claim(orderly_engine *e, void *txn, int queue, orderly_time_ms now, size_t max,
+                      uint64_t token, orderly_time_ms lease_until, orderly_item_cb cb,
+                      void *user_data);
+/* ECONFLICT (a stale token) comes back with the error slot clear. */
+int orderly__vt_finish(orderly_engine *e, void *txn, int queue, uint64_t id, uint64_t token,
+                       int state, orderly_time_ms due);
+int orderly__vt_reset(orderly_engine *e, void *txn, int queue, uint64_t id, int state,
+                      orderly_time_ms due);
+int orderly__vt_get(orderly_engine *e, void *txn, int queue, uint64_t id, orderly_item_cb cb,
+                    void *user_data);
+int orderly__vt_scan(orderly_engine *e, void *txn, int queue, int state, uint64_t after_id,
+                     size_t max, orderly_item_cb cb, void *user_data);
+int orderly__vt_purge(orderly_engine *e, void *txn, int queue, orderly_time_ms before_time,
+                      size_t max);
+int orderly__vt_stats(orderly_engine *e, void *txn, int queue, orderly_time_ms now,
+                      orderly_queue_stats *out);
 int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
                         const uint8_t *data, size_t len, const orderly_header *headers,
                         size_t n_headers);

@@ -172,3 +172,69 @@ int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
         orderly__fail(&e->ctx, rc, "transport publish failed: %s", orderly_strerror(rc));
     return rc < 0 ? rc : ORDERLY_OK;
 }
+
+int orderly__vt_claim(orderly_engine *e, void *txn, int queue, orderly_time_ms now, size_t max,
+                      uint64_t token, orderly_time_ms lease_until, orderly_item_cb cb,
+                      void *user_data)
+{
+    before(e);
+    return after(e, e->storage->queue_claim(e->storage, &e->ctx, txn, queue, now, max, token,
+                                            lease_until, cb, user_data),
+                 "queue_claim");
+}
+
+int orderly__vt_finish(orderly_engine *e, void *txn, int queue, uint64_t id, uint64_t token,
+                       int state, orderly_time_ms due)
+{
+    int rc;
+
+    before(e);
+    rc = e->storage->queue_finish(e->storage, &e->ctx, txn, queue, id, token, state, due);
+    if (rc == ORDERLY_ECONFLICT) {
+        /* a fenced, stale completion: expected, and the transaction goes on */
+        before(e);
+        return rc;
+    }
+    return after(e, rc, "queue_finish");
+}
+
+int orderly__vt_reset(orderly_engine *e, void *txn, int queue, uint64_t id, int state,
+                      orderly_time_ms due)
+{
+    before(e);
+    return after(e, e->storage->queue_reset(e->storage, &e->ctx, txn, queue, id, state, due),
+                 "queue_reset");
+}
+
+int orderly__vt_get(orderly_engine *e, void *txn, int queue, uint64_t id, orderly_item_cb cb,
+                    void *user_data)
+{
+    before(e);
+    return after(e, e->storage->queue_get(e->storage, &e->ctx, txn, queue, id, cb, user_data),
+                 "queue_get");
+}
+
+int orderly__vt_scan(orderly_engine *e, void *txn, int queue, int state, uint64_t after_id,
+                     size_t max, orderly_item_cb cb, void *user_data)
+{
+    before(e);
+    return after(e, e->storage->queue_scan(e->storage, &e->ctx, txn, queue, state, after_id, max,
+                                           cb, user_data),
+                 "queue_scan");
+}
+
+int orderly__vt_purge(orderly_engine *e, void *txn, int queue, orderly_time_ms before_time,
+                      size_t max)
+{
+    before(e);
+    return after(e, e->storage->queue_purge(e->storage, &e->ctx, txn, queue, before_time, max),
+                 "queue_purge");
+}
+
+int orderly__vt_stats(orderly_engine *e, void *txn, int queue, orderly_time_ms now,
+                      orderly_queue_stats *out)
+{
+    before(e);
+    return after(e, e->storage->queue_stats(e->storage, &e->ctx, txn, queue, now, out),
+                 "queue_stats");
+}

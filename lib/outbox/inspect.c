@@ -47,9 +47,7 @@ int orderly_engine_list_outbox(orderly_engine *e, int state, uint64_t after_id, 
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "state %d is not an item state", state);
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    orderly_ctx_clear(&e->ctx);
-    rc = e->storage->queue_scan(e->storage, &e->ctx, txn, ORDERLY_QUEUE_OUTBOX, state, after_id,
-                                max, relay, &l);
+    rc = orderly__vt_scan(e, txn, ORDERLY_QUEUE_OUTBOX, state, after_id, max, relay, &l);
     orderly__vt_rollback(e, txn);
     return rc < 0 ? rc : ORDERLY_OK;
 }

@@ -238,6 +238,7 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
                 if (strcmp(e->claimed[j].group, c->group) == 0) {
                     e->claimed[j].outcome = ORDERLY_ITEM_READY;
                     e->claimed[j].due = c->due;
+                    e->claimed[j].held = 1;
                 }
             }
             continue;
@@ -265,8 +266,7 @@ int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, siz
         max = e->policy.batch_max;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    rc = e->storage->queue_purge(e->storage, &e->ctx, txn, ORDERLY_QUEUE_OUTBOX,
-                                 now - e->policy.retention, max);
+    rc = orderly__vt_purge(e, txn, ORDERLY_QUEUE_OUTBOX, now - e->policy.retention, max);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

@@ -28,6 +28,8 @@ static int take(const orderly_queue_item *it, void *ud)
     dst->kind = it->kind;
     dst->attempts = it->attempts;
     dst->outcome = ORDERLY_ITEM_DONE;
+    dst->held = 0;
+    dst->finished = 0;
     dst->due = c->now;
     if (it->state == ORDERLY_ITEM_LEASED)
         c->taken_over++;
@@ -50,9 +52,7 @@ int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max
     *token = (e->policy.seed << 32) ^ ++e->lease_seq ^ (uint64_t)now * 0x9E3779B97F4A7C15ULL;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    orderly_ctx_clear(&e->ctx);
-    rc = e->storage->queue_claim(e->storage, &e->ctx, txn, queue, now, max, *token,
-                                 now + e->policy.lease, take, &c);
+    rc = orderly__vt_claim(e, txn, queue, now, max, *token, now + e->policy.lease, take, &c);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;
@@ -61,6 +61,28 @@ int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max
         return rc;
     e->leases_expired += c.taken_over;
     return (int)c.n;
+}
+
+/*
+ * A row held back behind a failing event of its order was claimed only
+ * because claims take a group's prefix; it was never tried, so the claim
+ * must not spend its attempt budget, or one poison event would dead-letter
+ * the events queued behind it on their first real failure. Resetting it
+ * gives the attempt back. Only when the blocker's fenced finish went
+ * through in this transaction: then the group's lease is still ours.
+ */
+static int give_back(orderly_engine *e, void *txn, int queue, size_t i)
+{
+    struct orderly__claimed *c = &e->claimed[i];
+    size_t j = i;
+
+    while (j-- > 0) {
+        struct orderly__claimed *b = &e->claimed[j];
+        if (!b->held && strcmp(b->group, c->group) == 0)
+            return b->finished ? orderly__vt_reset(e, txn, queue, c->id, ORDERLY_ITEM_READY, c->due)
+                               : ORDERLY_OK;
+    }
+    return ORDERLY_OK;
 }
 
 int orderly__finish(orderly_engine *e, int queue, size_t n, uint64_t token)
@@ -75,8 +97,14 @@ int orderly__finish(orderly_engine *e, int queue, size_t n, uint64_t token)
         return rc;
     for (i = 0; i < n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
-        orderly_ctx_clear(&e->ctx);
-        rc = e->storage->queue_finish(e->storage, &e->ctx, txn, queue, c->id, token, c->outcome, c->due);
+        if (c->held) {
+            if ((rc = give_back(e, txn, queue, i)) < 0) {
+                orderly__vt_rollback(e, txn);
+                return rc;
+            }
+            continue;
+        }
+        rc = orderly__vt_finish(e, txn, queue, c->id, token, c->outcome, c->due);
         if (rc == ORDERLY_ECONFLICT) {
             /* our lease was taken over: the other worker owns the row now */
             e->stale_completions++;
@@ -88,6 +116,7 @@ int orderly__finish(orderly_engine *e, int queue, size_t n, uint64_t token)
             orderly__vt_rollback(e, txn);
             return rc;
         }
+        c->finished = 1;
     }
     return orderly__vt_commit(e, txn);
 }

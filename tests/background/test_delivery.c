@@ -300,6 +300,8 @@ END_TEST
 typedef struct poison {
     char id[33];     /* the event that never goes through */
     size_t refused;
+    char once[33];   /* an event refused once, then accepted ("" = none) */
+    size_t once_refused;
 } poison;
 
 static int refuse_one(hook_tr *h, const char *topic, const char *key, const uint8_t *data, size_t len)
@@ -318,6 +320,8 @@ static int refuse_one(hook_tr *h, const char *topic, const char *key, const uint
         p->refused++;
         return ORDERLY_ETRANSPORT;
     }
+    if (p->once[0] != '\0' && strcmp(id, p->once) == 0 && p->once_refused++ == 0)
+        return ORDERLY_ETRANSPORT;
     return 0;
 }
 
@@ -425,6 +429,84 @@ START_TEST(poison_parks_only_its_order)
 }
 END_TEST
 
+/*
+ * An event held back behind a poison one was never tried: once the poison
+ * is dead-lettered it has its whole attempt budget, so one transient failure
+ * of it is retried, not dead-lettered.
+ */
+START_TEST(held_back_event_keeps_its_attempts)
+{
+    static id_list want_p, got_p;
+    fx f;
+    hook_tr h;
+    poison ps;
+    alerts al;
+    orderly_time_ms t = T0 + 10;
+    size_t n;
+    int k;
+
+    memset(&ps, 0, sizeof ps);
+    memset(&al, 0, sizeof al);
+    {
+        fx ref;
+        fx_setup(&ref);
+        create_ok(&ref, "p", ORDERLY_PAY_CARD, T0);
+        authorize_ok(&ref, "p", T0 + 1);
+        pump_all(&ref, T0 + 10);
+        ids_of(ref.tr, "p", &want_p);
+        fx_free(&ref);
+    }
+    ck_assert_uint_ge(want_p.n, 3);
+    memcpy(ps.id, want_p.id[0], 33);
+    memcpy(ps.once, want_p.id[1], 33);
+    fx_init(&f);
+    hook_init(&h, f.tr, refuse_one, &ps);
+    f.o.transport = &h.base;
+    f.o.on_alert = record_alert;
+    f.o.alert_user_data = &al;
+    f.o.policy.outbox_max_attempts = 4;
+    fx_open(&f);
+    create_ok(&f, "p", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "p", T0 + 1);
+    for (k = 0; k < 40 && health(&f, t).outbox_pending > 0; k++, t += 2 * HOUR)
+        ck_assert_int_eq(orderly_engine_pump(f.e, t, 0, &n), 0);
+    ck_assert_uint_eq(ps.refused, 4);
+    ck_assert_uint_eq(ps.once_refused, 2);
+    ck_assert_uint_eq(al.n[ORDERLY_ALERT_DEAD_LETTER], 1);
+    ck_assert_uint_eq(health(&f, t).outbox_dead, 1);
+    ids_of(f.tr, "p", &got_p);
+    ck_assert_uint_eq(got_p.n, want_p.n - 1);
+    fx_free(&f);
+}
+END_TEST
+
+/* An ack transaction that fails after acking some rows rolls them all
+ * back; every row must stay claimable and be delivered later. */
+START_TEST(failed_ack_batch_is_redelivered)
+{
+    orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
+    orderly_time_ms t = T0 + 10;
+    size_t n;
+    int k;
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1);
+    p.method = ORDERLY_METHOD_QUEUE_FINISH;
+    p.fail_at = 2;
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, &p), 0);
+    ck_assert_int_eq(orderly_engine_pump(f.e, t, 0, &n), ORDERLY_ESTORAGE);
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, NULL), 0);
+    ck_assert_uint_ge(health(&f, t).outbox_pending, 1);
+    for (k = 0; k < 100 && health(&f, t).outbox_pending > 0; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_pump(f.e, t, 0, &n), 0);
+    ck_assert_uint_eq(health(&f, t).outbox_pending, 0);
+    ck_assert_uint_ge(health(&f, t).leases_expired_total, 1);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- retention ----------------------------------------------------------------------- */
 
 START_TEST(purge_after_retention_bounded)
@@ -516,6 +598,8 @@ static Suite *suite(void)
     suite_add_tcase(s, l);
     tcase_set_timeout(p, 30);
     tcase_add_test(p, poison_parks_only_its_order);
+    tcase_add_test(p, held_back_event_keeps_its_attempts);
+    tcase_add_test(p, failed_ack_batch_is_redelivered);
     suite_add_tcase(s, p);
     tcase_set_timeout(r, 30);
     tcase_add_test(r, purge_after_retention_bounded);
