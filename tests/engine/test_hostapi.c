@@ -223,6 +223,48 @@ START_TEST(fault_wrapper_under_the_engine)
 }
 END_TEST
 
+/* A purge of finished rows must not hide the pending rows after them. */
+static int count_item(const orderly_queue_item *it, void *ud)
+{
+    (void)it;
+    ++*(int *)ud;
+    return 0;
+}
+
+START_TEST(memory_purge_keeps_pending_claimable)
+{
+    orderly_queue_item it;
+    uint64_t id[2];
+    void *txn;
+    int seen = 0;
+    wfx x;
+
+    wfx_setup(&x);
+    memset(&it, 0, sizeof it);
+    it.group = "";
+    it.payload = (const uint8_t *)"p";
+    it.payload_len = 1;
+    it.created = it.due = T0;
+    ck_assert_int_eq(x.mem->begin(x.mem, x.ctx, &txn), 0);
+    ck_assert_int_eq(x.mem->queue_push(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, &it, &id[0]), 0);
+    ck_assert_int_eq(x.mem->queue_push(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, &it, &id[1]), 0);
+    ck_assert_int_eq(x.mem->commit(x.mem, x.ctx, txn), 0);
+    ck_assert_int_eq(x.mem->begin(x.mem, x.ctx, &txn), 0);
+    ck_assert_int_eq(x.mem->queue_claim(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 1, 5, T0 + 100,
+                                        count_item, &seen), 1);
+    ck_assert_int_eq(x.mem->queue_finish(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, id[0], 5,
+                                         ORDERLY_ITEM_DONE, T0), 0);
+    ck_assert_int_eq(x.mem->queue_purge(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 10), 1);
+    ck_assert_int_eq(x.mem->commit(x.mem, x.ctx, txn), 0);
+    ck_assert_int_eq(x.mem->begin(x.mem, x.ctx, &txn), 0);
+    ck_assert_int_eq(x.mem->queue_claim(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 10, 6, T0 + 100,
+                                        count_item, &seen), 1);
+    x.mem->rollback(x.mem, x.ctx, txn);
+    ck_assert_int_eq(seen, 2);
+    wfx_free(&x);
+}
+END_TEST
+
 /* ---- orderly_engine_list_outbox ------------------------------------------------ */
 
 typedef struct rows {
@@ -352,6 +394,7 @@ static Suite *suite(void)
     tcase_add_test(c, fault_wrapper_probability_is_seeded);
     tcase_add_test(c, fault_wrapper_rejects_misuse);
     tcase_add_test(c, fault_wrapper_under_the_engine);
+    tcase_add_test(c, memory_purge_keeps_pending_claimable);
     tcase_add_test(c, list_outbox_states_and_paging);
     tcase_add_test(c, dispatched_envelope_matches_jansson);
     suite_add_tcase(s, c);
