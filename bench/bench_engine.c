@@ -18,6 +18,7 @@
 
 #include "orderly.h"
 #include "orderly/sys/memory.h"
+#include "lifecycle.h"
 
 static double clock_s(clockid_t id)
 {
@@ -70,24 +71,6 @@ static void die(orderly_engine *e, const char *what, int rc)
     exit(1);
 }
 
-struct step {
-    int machine, event;
-};
-
-static const struct step lifecycle[] = {
-    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE },
-    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE },
-    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED },
-    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING },
-    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED },
-    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PACKING },
-    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PACKED },
-    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_SHIP },
-    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP },
-    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_DELIVER },
-    { ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE },
-};
-#define STEPS (sizeof lifecycle / sizeof lifecycle[0])
 
 struct latency {
     orderly_transport *t;

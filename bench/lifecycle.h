@@ -1,0 +1,30 @@
+/*
+ * The one order lifecycle every engine bench drives: create (done by the
+ * bench) then these commands, 12 events per order. Shared so the engine
+ * and SQLite benches measure the same workload.
+ */
+#ifndef ORDERLY_BENCH_LIFECYCLE_H
+#define ORDERLY_BENCH_LIFECYCLE_H
+
+#include "orderly.h"
+
+struct step {
+    int machine, event;
+};
+
+static const struct step lifecycle[] = {
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE },
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE },
+    { ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PACKING },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PACKED },
+    { ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_SHIP },
+    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP },
+    { ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_DELIVER },
+    { ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE },
+};
+#define STEPS (sizeof lifecycle / sizeof lifecycle[0])
+
+#endif
