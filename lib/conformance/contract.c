@@ -395,40 +395,44 @@ static void c_commit_durable(struct kase *k)
     rollback(k);
 }
 
-static void c_rollback_discards(struct kase *k)
+/* Opens a transaction and writes one record, queue row and mark in it. */
+static void write_one_of_each(struct kase *k)
 {
-    orderly_idem_record rec;
-    struct clist l;
-    uint64_t id, v;
+    uint64_t id;
 
     RC(k, begin(k), 0);
     RC(k, save(k, "rec/a", "one", 0), 0);
     RC(k, push(k, QO, "g", 1, "p", T0, T0, &id), 0);
     RC(k, idem_put(k, "key/a", T0, 1, T0 + 1000, "r"), 0);
-    rollback(k);
+}
+
+/* In a new transaction, left open: none of write_one_of_each is visible. */
+static void expect_none_of_them(struct kase *k)
+{
+    orderly_idem_record rec;
+    struct clist l;
+    uint64_t v;
+
     RC(k, begin(k), 0);
     RC(k, load(k, "rec/a", &v), ORDERLY_ENOTFOUND);
     RC(k, qscan(k, QO, -1, 0, 10, &l), 0);
     RC(k, idem_get(k, "key/a", T0, &rec), ORDERLY_ENOTFOUND);
+}
+
+static void c_rollback_discards(struct kase *k)
+{
+    write_one_of_each(k);
+    rollback(k);
+    expect_none_of_them(k);
     rollback(k);
 }
 
 static void c_crash_discards_open(struct kase *k)
 {
-    orderly_idem_record rec;
-    struct clist l;
-    uint64_t id, v;
-
-    RC(k, begin(k), 0);
-    RC(k, save(k, "rec/a", "one", 0), 0);
-    RC(k, push(k, QO, "g", 1, "p", T0, T0, &id), 0);
-    RC(k, idem_put(k, "key/a", T0, 1, T0 + 1000, "r"), 0);
+    write_one_of_each(k);
     RC(k, crash(k), 0);
     CHECK(k, k->s != NULL, "crash left no storage handle");
-    RC(k, begin(k), 0);
-    RC(k, load(k, "rec/a", &v), ORDERLY_ENOTFOUND);
-    RC(k, qscan(k, QO, -1, 0, 10, &l), 0);
-    RC(k, idem_get(k, "key/a", T0, &rec), ORDERLY_ENOTFOUND);
+    expect_none_of_them(k);
     /* nothing of the lost transaction may still hold its key */
     RC(k, save(k, "rec/a", "two", 0), 0);
     RC(k, idem_put(k, "key/a", T0, 2, T0 + 1000, "r2"), 0);
