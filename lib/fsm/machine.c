@@ -9,6 +9,14 @@
 #include "guard.h"
 #include "table.h"
 
+#if defined(__GNUC__)
+#  define ORDERLY__NOINLINE __attribute__((noinline))
+#  define ORDERLY__INLINE inline __attribute__((always_inline))
+#else
+#  define ORDERLY__NOINLINE
+#  define ORDERLY__INLINE inline
+#endif
+
 static const struct orderly_machine *const machines[ORDERLY_MACHINE_COUNT + 1] = {
     [ORDERLY_MACHINE_ORDER] = &orderly__order_machine,
     [ORDERLY_MACHINE_PAYMENT] = &orderly__payment_machine,
@@ -146,14 +154,29 @@ static int reject(const orderly_machine *m, int state, int event, int code, orde
 }
 
 /*
- * The row event takes from state, or NULL with *rc set. Kept small and
- * branch-light: this is the transition hot path.
+ * The first of the rows from row onwards for (state, event) whose guard
+ * holds, or NULL. row is the pair's first row; its alternatives follow it.
  */
+static ORDERLY__INLINE const struct orderly__row *first_holding(const orderly_machine *m,
+                                                const struct orderly__row *row, int state,
+                                                int event, const orderly_guard_input *in)
+{
+    const struct orderly__row *end = m->rows + m->n_rows;
+
+    if (in == NULL)
+        in = &zero_input;
+    for (; row < end && row->from == state && row->event == event; row++)
+        if (orderly__guard_holds(row->guard, in))
+            return row;
+    return NULL;
+}
+
+/* The row event takes from state, or NULL with *rc set. */
 static const struct orderly__row *lookup(const orderly_machine *m, int state, int event,
                                          const orderly_guard_input *in, orderly_ctx *ctx,
                                          int *rc)
 {
-    const struct orderly__row *row, *end;
+    const struct orderly__row *row;
     unsigned idx;
 
     if (m == NULL || !valid_state(m, state) || !valid_event(m, event)) {
@@ -169,14 +192,9 @@ static const struct orderly__row *lookup(const orderly_machine *m, int state, in
     row = &m->rows[idx - 1];
     if (row->guard == ORDERLY_GUARD_NONE)
         return row;
-    if (in == NULL)
-        in = &zero_input;
-    end = m->rows + m->n_rows;
-    for (; row < end && row->from == state && row->event == event; row++)
-        if (orderly__guard_holds(row->guard, in))
-            return row;
-    *rc = reject(m, state, event, ORDERLY_EGUARD, ctx);
-    return NULL;
+    if ((row = first_holding(m, row, state, event, in)) == NULL)
+        *rc = reject(m, state, event, ORDERLY_EGUARD, ctx);
+    return row;
 }
 
 static void copy_row(orderly_transition *out, const struct orderly__row *row)
@@ -209,8 +227,31 @@ int orderly_machine_step(orderly_transition *out, const orderly_machine *m, int 
     return ORDERLY_OK;
 }
 
-int orderly_machine_next(int *next_out, const orderly_machine *m, int state, int event,
-                         const orderly_guard_input *in, orderly_ctx *ctx)
+/*
+ * The slow paths of orderly_machine_next, out of line so that its fast path
+ * needs no stack frame. next_guarded evaluates a guarded pair's entry when
+ * there is no context to explain a refusal to; next_by_rows answers
+ * everything else through lookup(), reasons included.
+ */
+static ORDERLY__NOINLINE int next_guarded(int *next_out, const struct orderly__next *n,
+                                          const orderly_guard_input *in)
+{
+    if (in == NULL)
+        in = &zero_input;
+    if (orderly__guard_holds(n->guard, in)) {
+        *next_out = n->to;
+        return ORDERLY_OK;
+    }
+    if (n->alt_to != 0 && orderly__guard_holds(n->alt_guard, in)) {
+        *next_out = n->alt_to;
+        return ORDERLY_OK;
+    }
+    return ORDERLY_EGUARD;
+}
+
+static ORDERLY__NOINLINE int next_by_rows(int *next_out, const orderly_machine *m, int state,
+                                          int event, const orderly_guard_input *in,
+                                          orderly_ctx *ctx)
 {
     const struct orderly__row *row;
     int rc = ORDERLY_OK;
@@ -221,6 +262,34 @@ int orderly_machine_next(int *next_out, const orderly_machine *m, int state, int
         return rc;
     *next_out = row->to;
     return ORDERLY_OK;
+}
+
+int orderly_machine_next(int *next_out, const orderly_machine *m, int state, int event,
+                         const orderly_guard_input *in, orderly_ctx *ctx)
+{
+    const struct orderly__next *n;
+
+    /*
+     * The unsigned compares let state 0 and the reserved events through;
+     * their entries are empty and they fail the refusal test below, so
+     * next_by_rows reports them as invalid.
+     */
+    if (next_out == NULL || m == NULL || (unsigned)state >= (unsigned)m->n_states ||
+        (unsigned)event >= (unsigned)m->n_events)
+        return next_by_rows(next_out, m, state, event, in, ctx);
+    n = &m->next[((unsigned)state << ORDERLY__NEXT_SHIFT) | (unsigned)event];
+    if (n->guard != ORDERLY_GUARD_NONE) {
+        if (ctx == NULL)
+            return next_guarded(next_out, n, in);
+        return next_by_rows(next_out, m, state, event, in, ctx);
+    }
+    if (n->to != 0) {
+        *next_out = n->to;
+        return ORDERLY_OK;
+    }
+    if (ctx == NULL && state != 0 && event >= ORDERLY_EVENT_FIRST)
+        return ORDERLY_ETRANSITION;
+    return next_by_rows(next_out, m, state, event, in, ctx);
 }
 
 int orderly_machine_can(const orderly_machine *m, int state, int event,
@@ -360,8 +429,9 @@ static int check_row(const orderly_machine *m, int i, orderly_ctx *ctx)
     return ORDERLY_OK;
 }
 
-/* Rows of one (from, event) are contiguous, distinct in guard, and never mix
- * an unguarded row with others (it would shadow them). */
+/* Rows of one (from, event) are contiguous, at most two (the next-state
+ * table holds two), distinct in guard, and never mix an unguarded row with
+ * others (it would shadow them). */
 static int check_group(const orderly_machine *m, int first, orderly_ctx *ctx)
 {
     const struct orderly__row *a = &m->rows[first];
@@ -374,6 +444,9 @@ static int check_group(const orderly_machine *m, int first, orderly_ctx *ctx)
             return orderly__fail(ctx, ORDERLY_ECONFIG,
                                  "machine '%s': rows for ('%s', '%s') are not contiguous",
                                  m->name, m->states[a->from].name, m->events[a->event]);
+    if (n > 2)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': ('%s', '%s') has more than two rows",
+                             m->name, m->states[a->from].name, m->events[a->event]);
     for (i = first; i < first + n; i++) {
         if (n > 1 && m->rows[i].guard == ORDERLY_GUARD_NONE)
             return orderly__fail(ctx, ORDERLY_ECONFIG,
@@ -388,22 +461,43 @@ static int check_group(const orderly_machine *m, int first, orderly_ctx *ctx)
     return n;
 }
 
+/* Whether the next-state entry of a (from, event) pair agrees with its rows. */
+static int next_agrees(const orderly_machine *m, int s, int e, const struct orderly__row *first)
+{
+    const struct orderly__next *n = &m->next[(s << ORDERLY__NEXT_SHIFT) | e];
+    const struct orderly__row *alt = NULL;
+
+    if (first == NULL)
+        return n->to == 0 && n->guard == 0 && n->alt_to == 0 && n->alt_guard == 0;
+    if (first + 1 < m->rows + m->n_rows && first[1].from == s && first[1].event == e)
+        alt = first + 1;
+    return n->to == first->to && n->guard == first->guard &&
+           n->alt_to == (alt != NULL ? alt->to : 0) && n->alt_guard == (alt != NULL ? alt->guard : 0);
+}
+
 static int check_index(const orderly_machine *m, orderly_ctx *ctx)
 {
+    const struct orderly__row *first;
     int s, e, i, want;
 
     for (s = 0; s < m->n_states; s++) {
         for (e = 0; e < m->n_events; e++) {
             want = 0;
+            first = NULL;
             for (i = 0; i < m->n_rows; i++) {
                 if (m->rows[i].from == s && m->rows[i].event == e) {
                     want = i + 1;
+                    first = &m->rows[i];
                     break;
                 }
             }
             if (m->index[s * m->n_events + e] != want)
                 return orderly__fail(ctx, ORDERLY_ECONFIG,
                                      "machine '%s': lookup index disagrees with rows at (%d, %d)",
+                                     m->name, s, e);
+            if (!next_agrees(m, s, e, first))
+                return orderly__fail(ctx, ORDERLY_ECONFIG,
+                                     "machine '%s': next-state table disagrees with rows at (%d, %d)",
                                      m->name, s, e);
         }
     }
@@ -460,7 +554,7 @@ int orderly_machine_validate(const orderly_machine *m, orderly_ctx *ctx)
     if (m == NULL)
         return orderly__fail(ctx, ORDERLY_EINVAL, "machine is NULL");
     if (m->n_states < 2 || m->n_states > 255 || m->n_events <= ORDERLY_EVENT_FIRST ||
-        m->n_events > 255 || m->n_rows < 1 || m->n_rows > 254)
+        m->n_events > ORDERLY__NEXT_STRIDE || m->n_rows < 1 || m->n_rows > 254)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "machine '%s': table sizes out of range", m->name);
     if ((rc = check_names(m, ctx)) < 0)
         return rc;

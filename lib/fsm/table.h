@@ -2,10 +2,12 @@
  * Internal layout of a declared machine and the macros that build one.
  *
  * Each machine file lists its states, events and rows once, as X-macro
- * lists, and this header turns the lists into three const arrays: the rows,
- * a dense (state x event) index for O(1) lookup, and the name tables. The
- * index is data too, and orderly_machine_validate re-derives it from the
- * rows, so a list edited by hand cannot drift from its index.
+ * lists, and this header turns the lists into const arrays: the rows, a
+ * dense (state x event) index of the first row of each pair, a dense
+ * next-state table that answers unguarded pairs with one load (the
+ * transition hot path), and the name tables. Both dense tables are data
+ * too, and orderly_machine_validate re-derives them from the rows, so a
+ * list edited by hand cannot drift from them.
  */
 #ifndef ORDERLY_FSM_TABLE_H
 #define ORDERLY_FSM_TABLE_H
@@ -40,7 +42,26 @@ struct orderly_machine {
     const struct orderly__row *rows;
     int n_rows;
     const uint8_t *index;                     /* [n_states * n_events]: 1 + first row, 0 = none */
+    const struct orderly__next *next;         /* [n_states << ORDERLY__NEXT_SHIFT] */
 };
+
+/*
+ * The next-state table answers a transition without walking rows. An entry
+ * holds the target and guard of the pair's first row and of its guarded
+ * alternative (a pair has at most two rows); to == 0 means the pair has no
+ * row. Rows of the table are ORDERLY__NEXT_STRIDE entries wide so that the
+ * index is a shift, not a multiply: the lookup sits on the dependency chain
+ * from one state to the next.
+ */
+struct orderly__next {
+    uint8_t to;
+    uint8_t guard;
+    uint8_t alt_to;
+    uint8_t alt_guard;
+};
+
+#define ORDERLY__NEXT_SHIFT 5
+#define ORDERLY__NEXT_STRIDE (1 << ORDERLY__NEXT_SHIFT)
 
 /* Rank given to terminal states: later than every live state. */
 #define ORDERLY__RANK_TERMINAL 100
@@ -62,8 +83,8 @@ struct orderly_machine {
 /*
  * A machine file defines S(x) and E(x) (its state and event enum prefixes),
  * then STATES(X), EVENTS(X) and ROWS(T, A) lists, where T is the first row
- * for a (from, event) pair and A a guarded alternative right after it, and
- * finally invokes ORDERLY__DEFINE_MACHINE.
+ * for a (from, event) pair and A its one guarded alternative, right after
+ * it, and finally invokes ORDERLY__DEFINE_MACHINE.
  */
 #define ORDERLY__STATE(id, name, rank, timer) \
     [S(id)] = { name, rank, 0, ORDERLY_TIMER_##timer },
@@ -75,6 +96,10 @@ struct orderly_machine {
 #define ORDERLY__ROW_ID(from, ev, g, to, fx) ROW_##from##_##ev##_##g,
 #define ORDERLY__INDEX(from, ev, g, to, fx) \
     [S(from)][E(ev)] = 1 + ROW_##from##_##ev##_##g,
+#define ORDERLY__NEXT(from, ev, g, target, fx) \
+    [S(from)][E(ev)].to = S(target), [S(from)][E(ev)].guard = ORDERLY_GUARD_##g,
+#define ORDERLY__NEXT_ALT(from, ev, g, target, fx) \
+    [S(from)][E(ev)].alt_to = S(target), [S(from)][E(ev)].alt_guard = ORDERLY_GUARD_##g,
 #define ORDERLY__SKIP(from, ev, g, to, fx)
 
 #define ORDERLY__DEFINE_MACHINE(var, ID, NAME, INITIAL, LAST_STATE, LAST_EVENT)      \
@@ -93,9 +118,13 @@ struct orderly_machine {
     static const uint8_t row_index[N_STATES][N_EVENTS] = {                           \
         ROWS(ORDERLY__INDEX, ORDERLY__SKIP)                                          \
     };                                                                               \
+    _Static_assert(N_EVENTS <= ORDERLY__NEXT_STRIDE, NAME " has too many events");  \
+    static const struct orderly__next next_state[N_STATES][ORDERLY__NEXT_STRIDE] = { \
+        ROWS(ORDERLY__NEXT, ORDERLY__NEXT_ALT)                                       \
+    };                                                                               \
     const struct orderly_machine var = {                                             \
         ID, NAME, S(INITIAL), N_STATES, N_EVENTS, state_defs, event_names,           \
-        rows, N_ROWS, &row_index[0][0]                                               \
+        rows, N_ROWS, &row_index[0][0], &next_state[0][0]                            \
     }
 
 extern const struct orderly_machine orderly__order_machine;

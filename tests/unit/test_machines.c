@@ -651,13 +651,69 @@ START_TEST(every_other_pair_is_illegal)
 }
 END_TEST
 
+/*
+ * orderly_machine_next answers most pairs from its next-state table and
+ * without a context takes shortcuts for guarded pairs and refusals; step
+ * and can always walk the rows. For every id, valid or not, and inputs that
+ * satisfy or violate each guard, all of them must give the same answer.
+ */
+START_TEST(next_agrees_with_step_everywhere)
+{
+    static const char *const guards[] = { "within_deadline", "past_deadline", "capturable",
+                                          "refund_partial", "refund_full", "all_parts",
+                                          "some_parts" };
+    const machine_spec *ms = &specs[_i];
+    const orderly_machine *m = machine_named(ms->name);
+    const int slim = orderly_machine_state_limit(m), elim = orderly_machine_event_limit(m);
+    orderly_guard_input inputs[2 * 7 + 1];
+    orderly_ctx *ctx = new_ctx();
+    size_t n_in = 0, g, k;
+    int s, e, checked = 0;
+
+    for (g = 0; g < sizeof guards / sizeof guards[0]; g++) {
+        inputs[n_in++] = guard_input(guards[g], 1);
+        inputs[n_in++] = guard_input(guards[g], 0);
+    }
+    memset(&inputs[n_in++], 0, sizeof inputs[0]);
+    for (s = -1; s <= slim; s++) {
+        for (e = -1; e <= elim; e++) {
+            for (k = 0; k <= n_in; k++) {
+                const orderly_guard_input *in = k < n_in ? &inputs[k] : NULL;
+                orderly_transition t;
+                int plain = -7, with_ctx = -7;
+                int rc_step = orderly_machine_step(&t, m, s, e, in, NULL);
+                int rc_plain = orderly_machine_next(&plain, m, s, e, in, NULL);
+                int rc_ctx = orderly_machine_next(&with_ctx, m, s, e, in, ctx);
+
+                ck_assert_msg(rc_plain == rc_step && rc_ctx == rc_step,
+                              "%s: (%d, %d) input %zu: step %s, next %s, next+ctx %s", ms->name,
+                              s, e, k, orderly_error_name(rc_step), orderly_error_name(rc_plain),
+                              orderly_error_name(rc_ctx));
+                ck_assert_int_eq(orderly_machine_can(m, s, e, in, NULL), rc_step);
+                if (rc_step == ORDERLY_OK) {
+                    ck_assert_int_eq(plain, t.to);
+                    ck_assert_int_eq(with_ctx, t.to);
+                } else {
+                    ck_assert_int_eq(plain, -7);
+                    ck_assert_int_eq(with_ctx, -7);
+                    ck_assert_int_eq(orderly_ctx_errcode(ctx), rc_step);
+                }
+                checked++;
+            }
+        }
+    }
+    ck_assert_int_eq(checked, (slim + 2) * (elim + 2) * (int)(n_in + 1));
+    orderly_ctx_free(ctx);
+}
+END_TEST
+
 /* ---- guards ------------------------------------------------------------ */
 
 START_TEST(violated_guards_reject)
 {
     const machine_spec *ms = &specs[_i];
     size_t i;
-    int guarded = 0;
+    int guarded = 0, rc = 0;
 
     for (i = 0; i < ms->n_rows; i++) {
         const row_spec *r = &ms->rows[i];
@@ -668,6 +724,8 @@ START_TEST(violated_guards_reject)
         guarded++;
         in = guard_input(r->guard, 0);
         expect_rc(ms->name, r->from, r->event, &in, ORDERLY_EGUARD);
+        ck_assert_int_eq(step_named(&rc, ms->name, r->from, r->event, &in, NULL) == NULL, 1);
+        ck_assert_int_eq(rc, ORDERLY_EGUARD);
     }
     /* reservation, order, payment and fulfillment all have guarded rows */
     if (strcmp(ms->name, "shipment") != 0 && strcmp(ms->name, "return") != 0)
@@ -1695,6 +1753,7 @@ static Suite *machine_suite(void)
     add_per_machine(s, "listed_rows_are_hand_rows", listed_rows_are_hand_rows);
     add_per_machine(s, "every_other_pair_is_illegal", every_other_pair_is_illegal);
     add_per_machine(s, "violated_guards_reject", violated_guards_reject);
+    add_per_machine(s, "next_agrees_with_step_everywhere", next_agrees_with_step_everywhere);
     add(s, "guard_cod_window", guard_cod_window);
     add(s, "guard_capture", guard_capture);
     add(s, "guard_capture_reports_guard", guard_capture_reports_guard);
