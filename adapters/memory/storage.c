@@ -73,17 +73,40 @@ struct idem {
 
 enum op_kind { OP_SAVE, OP_PUSH, OP_IDEM, OP_PURGE, OP_UNDO };
 
+/* The item fields a claim, finish or reset changes, as an undo restores them. */
+struct saved {
+    uint32_t state, attempts;
+    orderly_time_ms due, lease_until;
+    uint64_t lease_token;
+};
+
+/* One entry of a transaction's log. add_op sets only the kind: whoever adds
+ * an op sets the fields its kind lists, and only those are read. */
 struct op {
     enum op_kind kind;
-    int queue;
-    uint64_t hash;           /* OP_SAVE, OP_IDEM: of the key */
-    uint64_t seen;           /* OP_SAVE, OP_IDEM: m->commits when checked against them */
-    struct rec *rec;         /* OP_SAVE: new record; ->version = new version */
-    uint64_t expected;       /* OP_SAVE */
-    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
-    struct item saved;       /* OP_UNDO: fields before a direct change */
+    int queue;               /* OP_PUSH, OP_PURGE, OP_UNDO */
     int left;                /* OP_UNDO: 1 left its group's pending list, -1 joined it */
+    uint64_t seen;           /* OP_SAVE, OP_IDEM: m->commits when checked against them */
+    struct orderly__map_pos pos; /* OP_SAVE, OP_IDEM: the key's place in records or idems */
+    struct rec *rec;         /* OP_SAVE: the key's latest save; ->version = new version */
+    uint64_t expected;       /* OP_SAVE: the version its first save expected committed */
+    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
+    struct saved saved;      /* OP_UNDO: fields before a direct change */
     struct idem *idem;       /* OP_IDEM */
+};
+
+/*
+ * A transaction's last lookup of a key in one map. The core loads an order
+ * then saves it, and reads an idempotency mark then writes it: the second
+ * call of each pair reuses the first one's hash and probe. The key is
+ * copied, since the caller's buffer may hold another key by then.
+ */
+#define RECENT_KEY_MAX 64        /* ORDERLY_ID_MAX: every key the core uses fits */
+
+struct recent {
+    struct orderly__map_pos pos;
+    size_t len;              /* of key; SIZE_MAX when none is kept */
+    char key[RECENT_KEY_MAX];
 };
 
 struct txn {
@@ -92,6 +115,7 @@ struct txn {
     int dead;
     struct op *ops;
     size_t n, cap;
+    struct recent record, mark; /* in m->records, in m->idems */
 };
 
 /*
@@ -251,17 +275,28 @@ static struct op *add_op(struct txn *t, enum op_kind kind)
         t->cap = cap;
     }
     o = &t->ops[t->n++];
-    /* saved is written whole by remember(), the only reader of it */
     o->kind = kind;
-    o->queue = 0;
-    o->hash = 0;
-    o->rec = NULL;
-    o->expected = 0;
-    o->item = NULL;
-    o->left = 0;
-    o->idem = NULL;
-    o->seen = 0;
     return o;
+}
+
+/* map's value for key (len bytes) and, in *pos, where it is. */
+static void *lookup(struct orderly__map *map, struct recent *r, const char *key, size_t len,
+                    struct orderly__map_pos *pos)
+{
+    void *v;
+
+    if (r->len == len && memcmp(r->key, key, len) == 0) {
+        v = orderly__map_find_at(map, key, &r->pos);
+    } else {
+        v = orderly__map_find(map, key, orderly__map_hash(key, len), &r->pos);
+        r->len = SIZE_MAX;
+        if (len <= RECENT_KEY_MAX) {
+            memcpy(r->key, key, len);
+            r->len = len;
+        }
+    }
+    *pos = r->pos;
+    return v;
 }
 
 static void free_item(struct mem *m, struct item *it)
@@ -288,6 +323,7 @@ static int m_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
     } else {
         memset(t, 0, sizeof *t);
     }
+    t->record.len = t->mark.len = SIZE_MAX;
     t->store = m;
     t->next = m->open;
     m->open = t;
@@ -347,13 +383,14 @@ static void free_txn(struct mem *m, struct txn *t)
     mem_free(m, t);
 }
 
-static struct rec *own_save(struct txn *t, const char *key, uint64_t h)
+/* The transaction's save of key (one op per key, however often saved). */
+static struct op *own_save(struct txn *t, const char *key, uint64_t h)
 {
     size_t i;
 
     for (i = t->n; i-- > 0;)
-        if (t->ops[i].kind == OP_SAVE && t->ops[i].hash == h && strcmp(t->ops[i].rec->key, key) == 0)
-            return t->ops[i].rec;
+        if (t->ops[i].kind == OP_SAVE && t->ops[i].pos.hash == h && strcmp(t->ops[i].rec->key, key) == 0)
+            return &t->ops[i];
     return NULL;
 }
 
@@ -362,7 +399,7 @@ static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
     size_t i;
 
     for (i = 0; i < t->n; i++)
-        if (t->ops[i].kind == OP_IDEM && t->ops[i].hash == h && strcmp(t->ops[i].idem->key, key) == 0)
+        if (t->ops[i].kind == OP_IDEM && t->ops[i].pos.hash == h && strcmp(t->ops[i].idem->key, key) == 0)
             return t->ops[i].idem;
     return NULL;
 }
@@ -440,19 +477,6 @@ static int is_pending(uint32_t state)
     return state == ORDERLY_ITEM_READY || state == ORDERLY_ITEM_LEASED;
 }
 
-/* 1 when op i is the transaction's first save of its key: the one whose
- * expected version must still match what is committed. */
-static int first_save(const struct txn *t, size_t i)
-{
-    size_t j;
-
-    for (j = 0; j < i; j++)
-        if (t->ops[j].kind == OP_SAVE && t->ops[j].hash == t->ops[i].hash &&
-            strcmp(t->ops[j].rec->key, t->ops[i].rec->key) == 0)
-            return 0;
-    return 1;
-}
-
 /* Everything that can fail at commit is reserved first, so applying the
  * buffered writes afterwards cannot fail half-way. */
 static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
@@ -464,14 +488,14 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
         struct op *o = &t->ops[i];
         /* records and marks only change at commit (expired marks are only
          * ever removed), so a check made since the last commit still holds */
-        if (o->kind == OP_SAVE && o->seen != m->commits && first_save(t, i)) {
-            struct rec *cur = orderly__map_get_h(&m->records, o->rec->key, o->hash);
+        if (o->kind == OP_SAVE && o->seen != m->commits) {
+            struct rec *cur = orderly__map_find_at(&m->records, o->rec->key, &o->pos);
             uint64_t have = cur != NULL ? cur->version : 0;
             if (have != o->expected)
                 rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
                                    "record '%s' changed since it was read", o->rec->key);
         } else if (o->kind == OP_IDEM && o->seen != m->commits) {
-            if (orderly__map_get_h(&m->idems, o->idem->key, o->hash) != NULL)
+            if (orderly__map_find_at(&m->idems, o->idem->key, &o->pos) != NULL)
                 rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
                                    "idempotency key '%s' committed concurrently", o->idem->key);
         } else if (o->kind == OP_PUSH) {
@@ -585,11 +609,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
         size_t size;
         switch (o->kind) {
         case OP_SAVE:
-            if (own_save(t, o->rec->key, o->hash) != o->rec) {
-                free_rec(m, o->rec);  /* superseded by a later save in this txn */
-                break;
-            }
-            if (orderly__map_put_h(&m->records, o->rec->key, o->hash, o->rec, &old) < 0) {
+            if (orderly__map_put_at(&m->records, o->rec->key, o->rec, &o->pos, &old) < 0) {
                 free_rec(m, o->rec);
                 break;
             }
@@ -605,7 +625,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             queue_insert(&m->queues[o->queue], o->item);
             break;
         case OP_IDEM:
-            if (orderly__map_put_h(&m->idems, o->idem->key, o->hash, o->idem, NULL) < 0)
+            if (orderly__map_put_at(&m->idems, o->idem->key, o->idem, &o->pos, NULL) < 0)
                 free_idem(m, o->idem);
             break;
         case OP_PURGE:
@@ -677,14 +697,18 @@ static int m_load(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
                   orderly_buf *out, uint64_t *version_out)
 {
     struct mem *m = MEM(s);
+    struct txn *t = txn;
+    struct orderly__map_pos pos;
     struct rec *r;
-    uint64_t h;
+    struct op *own;
     int rc;
 
-    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_LOAD)) < 0)
+    if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_LOAD)) < 0)
         return rc;
-    h = orderly__map_hash(key);
-    if ((r = own_save(txn, key, h)) == NULL && (r = orderly__map_get_h(&m->records, key, h)) == NULL)
+    r = lookup(&m->records, &t->record, key, strlen(key), &pos);
+    if ((own = own_save(t, key, pos.hash)) != NULL)
+        r = own->rec;
+    if (r == NULL)
         return no_record(ctx, key);
     if ((rc = orderly_buf_set(out, r->data, r->len)) < 0)
         return orderly__fail(ctx, rc, "out of memory");
@@ -696,17 +720,19 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
                   const uint8_t *data, size_t len, uint64_t expected_version)
 {
     struct mem *m = MEM(s);
+    struct txn *t = txn;
+    struct orderly__map_pos pos;
     struct rec *cur, *r;
     struct op *o;
-    uint64_t have, h;
+    uint64_t have;
     size_t klen = strlen(key) + 1;
     int rc;
 
-    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_SAVE)) < 0)
+    if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_SAVE)) < 0)
         return rc;
-    h = orderly__map_hash(key);
-    if ((cur = own_save(txn, key, h)) == NULL)
-        cur = orderly__map_get_h(&m->records, key, h);
+    cur = lookup(&m->records, &t->record, key, klen - 1, &pos);
+    if ((o = own_save(t, key, pos.hash)) != NULL)
+        cur = o->rec;
     have = cur != NULL ? cur->version : 0;
     if (have != expected_version)
         return orderly__fail(ctx, ORDERLY_ECONFLICT,
@@ -720,12 +746,18 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
         memcpy(r->data, data, len);
     r->key = (char *)r->data + len;
     memcpy(r->key, key, klen);
-    if ((o = add_op(txn, OP_SAVE)) == NULL) {
+    if (o != NULL) {
+        /* saved again: only the latest is written, checked as the first was */
+        free_rec(m, o->rec);
+        o->rec = r;
+        return ORDERLY_OK;
+    }
+    if ((o = add_op(t, OP_SAVE)) == NULL) {
         free_rec(m, r);
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     o->rec = r;
-    o->hash = h;
+    o->pos = pos;
     o->seen = m->commits;
     o->expected = expected_version;
     return ORDERLY_OK;
@@ -875,7 +907,12 @@ static struct op *remember(struct txn *t, int queue, struct item *it)
         return NULL;
     o->queue = queue;
     o->item = it;
-    o->saved = *it;
+    o->left = 0;
+    o->saved.state = it->state;
+    o->saved.attempts = it->attempts;
+    o->saved.due = it->due;
+    o->saved.lease_until = it->lease_until;
+    o->saved.lease_token = it->lease_token;
     return o;
 }
 
@@ -1173,26 +1210,24 @@ static int held_elsewhere(struct mem *m, struct txn *self, const char *key, uint
     return 0;
 }
 
-static struct idem *committed_idem(struct mem *m, const char *key, uint64_t h, orderly_time_ms now)
-{
-    struct idem *d = orderly__map_get_h(&m->idems, key, h);
-
-    return d != NULL && d->expires > now ? d : NULL;
-}
-
 static int m_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
                       orderly_time_ms now, orderly_idem_record *out, orderly_buf *result)
 {
     struct mem *m = MEM(s);
-    struct idem *d;
-    uint64_t h;
+    struct txn *t = txn;
+    struct orderly__map_pos pos;
+    struct idem *d, *own;
     int rc;
 
-    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_GET)) < 0)
+    if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_GET)) < 0)
         return rc;
-    h = orderly__map_hash(key);
-    if ((d = own_idem(txn, key, h)) == NULL && (d = committed_idem(m, key, h, now)) == NULL) {
-        if (held_elsewhere(m, txn, key, h))
+    d = lookup(&m->idems, &t->mark, key, strlen(key), &pos);
+    if (d != NULL && d->expires <= now)
+        d = NULL;
+    if ((own = own_idem(t, key, pos.hash)) != NULL)
+        d = own;
+    if (d == NULL) {
+        if (held_elsewhere(m, t, key, pos.hash))
             return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
         return ORDERLY_ENOTFOUND;
     }
@@ -1209,19 +1244,19 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
                       orderly_time_ms now, const orderly_idem_record *rec)
 {
     struct mem *m = MEM(s);
+    struct txn *t = txn;
+    struct orderly__map_pos pos;
     struct idem *d, *old;
     struct op *o;
     size_t klen = strlen(key) + 1;
-    uint64_t h;
     int rc;
 
-    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PUT)) < 0)
+    if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PUT)) < 0)
         return rc;
-    h = orderly__map_hash(key);
-    old = orderly__map_get_h(&m->idems, key, h);
-    if (own_idem(txn, key, h) != NULL || (old != NULL && old->expires > now))
+    old = lookup(&m->idems, &t->mark, key, klen - 1, &pos);
+    if (own_idem(t, key, pos.hash) != NULL || (old != NULL && old->expires > now))
         return orderly__fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
-    if (held_elsewhere(m, txn, key, h))
+    if (held_elsewhere(m, t, key, pos.hash))
         return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
     if (old != NULL) {
         /* expired mark: forget it so the new one can take its place */
@@ -1237,12 +1272,12 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
         memcpy(d->result, rec->result, rec->result_len);
     d->key = (char *)d->result + rec->result_len;
     memcpy(d->key, key, klen);
-    if ((o = add_op(txn, OP_IDEM)) == NULL) {
+    if ((o = add_op(t, OP_IDEM)) == NULL) {
         free_idem(m, d);
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     o->idem = d;
-    o->hash = h;
+    o->pos = pos;
     o->seen = m->commits;
     return ORDERLY_OK;
 }

@@ -6,9 +6,9 @@
 #include "map.h"
 #include "orderly/errors.h"
 
-uint64_t orderly__map_hash(const char *key)
+uint64_t orderly__map_hash(const char *key, size_t len)
 {
-    uint64_t h = XXH3_64bits(key, strlen(key));
+    uint64_t h = XXH3_64bits(key, len);
     return h < 2 ? h + 2 : h;
 }
 
@@ -24,28 +24,23 @@ void orderly__map_free(struct orderly__map *m)
         m->alloc->free(m->slots, m->alloc->user_data);
     m->slots = NULL;
     m->cap = m->used = m->tombs = 0;
+    m->gen++;
 }
 
-static struct orderly__map_slot *find(const struct orderly__map *m, const char *key, uint64_t h)
+/* The first free slot on h's probe path once there are no tombstones. */
+static size_t first_empty(const struct orderly__map *m, uint64_t h)
 {
-    size_t i, mask;
+    size_t i;
 
-    if (m->cap == 0)
-        return NULL;
-    mask = m->cap - 1;
-    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
-        struct orderly__map_slot *s = &m->slots[i];
-        if (s->hash == 0)
-            return NULL;
-        if (s->hash == h && strcmp(s->key, key) == 0)
-            return s;
-    }
+    for (i = (size_t)h & (m->cap - 1); m->slots[i].hash != 0; i = (i + 1) & (m->cap - 1))
+        ;
+    return i;
 }
 
 static int grow(struct orderly__map *m)
 {
     struct orderly__map_slot *old = m->slots, *slots;
-    size_t old_cap = m->cap, cap = m->cap ? m->cap * 2 : 16, i, j;
+    size_t old_cap = m->cap, cap = m->cap ? m->cap * 2 : 16, i;
 
     if (m->used * 2 < m->cap)
         cap = m->cap; /* mostly tombstones: rehash in place size */
@@ -53,79 +48,127 @@ static int grow(struct orderly__map *m)
     if (slots == NULL)
         return ORDERLY_ENOMEM;
     memset(slots, 0, cap * sizeof *slots);
-    for (i = 0; i < old_cap; i++) {
-        if (old[i].hash < 2)
-            continue;
-        for (j = (size_t)old[i].hash & (cap - 1); slots[j].hash != 0; j = (j + 1) & (cap - 1))
-            ;
-        slots[j] = old[i];
-    }
-    if (old != NULL)
-        m->alloc->free(old, m->alloc->user_data);
     m->slots = slots;
     m->cap = cap;
     m->tombs = 0;
+    m->gen++;
+    for (i = 0; i < old_cap; i++)
+        if (old[i].hash >= 2)
+            slots[first_empty(m, old[i].hash)] = old[i];
+    if (old != NULL)
+        m->alloc->free(old, m->alloc->user_data);
     return ORDERLY_OK;
+}
+
+void *orderly__map_find(const struct orderly__map *m, const char *key, uint64_t h,
+                        struct orderly__map_pos *pos)
+{
+    size_t i, mask, free_slot = SIZE_MAX;
+
+    pos->hash = h;
+    pos->gen = m->gen;
+    pos->slot = 0;
+    pos->found = 0;
+    if (m->cap == 0)
+        return NULL;
+    mask = m->cap - 1;
+    for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+        struct orderly__map_slot *s = &m->slots[i];
+        if (s->hash == 0) {
+            pos->slot = free_slot != SIZE_MAX ? free_slot : i;
+            return NULL;
+        }
+        if (s->hash == h && strcmp(s->key, key) == 0) {
+            pos->slot = i;
+            pos->found = 1;
+            return s->value;
+        }
+        if (s->hash == 1 && free_slot == SIZE_MAX)
+            free_slot = i;
+    }
+}
+
+void *orderly__map_find_at(const struct orderly__map *m, const char *key,
+                           struct orderly__map_pos *pos)
+{
+    if (pos->gen == m->gen && m->cap != 0) {
+        if (pos->found)
+            return m->slots[pos->slot].value;
+        /* no slot lost its key since, so one still free means key was not
+         * inserted: it would have gone there */
+        if (m->slots[pos->slot].hash < 2)
+            return NULL;
+    }
+    return orderly__map_find(m, key, pos->hash, pos);
 }
 
 void *orderly__map_get(const struct orderly__map *m, const char *key)
 {
-    return orderly__map_get_h(m, key, orderly__map_hash(key));
-}
+    struct orderly__map_pos pos;
 
-void *orderly__map_get_h(const struct orderly__map *m, const char *key, uint64_t h)
-{
-    struct orderly__map_slot *s = find(m, key, h);
-    return s != NULL ? s->value : NULL;
+    return orderly__map_find(m, key, orderly__map_hash(key, strlen(key)), &pos);
 }
 
 int orderly__map_put(struct orderly__map *m, const char *key, void *value, void **old_out)
 {
-    return orderly__map_put_h(m, key, orderly__map_hash(key), value, old_out);
+    struct orderly__map_pos pos;
+
+    orderly__map_find(m, key, orderly__map_hash(key, strlen(key)), &pos);
+    return orderly__map_put_at(m, key, value, &pos, old_out);
 }
 
-int orderly__map_put_h(struct orderly__map *m, const char *key, uint64_t h, void *value,
-                       void **old_out)
+int orderly__map_put_at(struct orderly__map *m, const char *key, void *value,
+                        const struct orderly__map_pos *pos, void **old_out)
 {
-    struct orderly__map_slot *s = find(m, key, h);
-    size_t i;
+    struct orderly__map_pos fresh;
+    struct orderly__map_slot *s;
     int rc;
 
     if (old_out != NULL)
         *old_out = NULL;
-    if (s != NULL) {
+    if (pos->gen != m->gen || m->cap == 0 || (!pos->found && m->slots[pos->slot].hash >= 2)) {
+        orderly__map_find(m, key, pos->hash, &fresh);
+        pos = &fresh;
+    }
+    if (pos->found) {
+        s = &m->slots[pos->slot];
         if (old_out != NULL)
             *old_out = s->value;
         s->key = key;
         s->value = value;
         return ORDERLY_OK;
     }
-    if ((m->used + m->tombs + 1) * 4 >= m->cap * 3 && (rc = grow(m)) < 0)
-        return rc;
-    for (i = (size_t)h & (m->cap - 1); m->slots[i].hash >= 2; i = (i + 1) & (m->cap - 1))
-        ;
-    if (m->slots[i].hash == 1)
+    if ((m->used + m->tombs + 1) * 4 >= m->cap * 3) {
+        if ((rc = grow(m)) < 0)
+            return rc;
+        s = &m->slots[first_empty(m, pos->hash)];
+    } else {
+        s = &m->slots[pos->slot];
+    }
+    if (s->hash == 1)
         m->tombs--;
-    m->slots[i].hash = h;
-    m->slots[i].key = key;
-    m->slots[i].value = value;
+    s->hash = pos->hash;
+    s->key = key;
+    s->value = value;
     m->used++;
     return ORDERLY_OK;
 }
 
 void *orderly__map_del(struct orderly__map *m, const char *key)
 {
-    struct orderly__map_slot *s = find(m, key, orderly__map_hash(key));
-    void *v;
+    struct orderly__map_pos pos;
+    struct orderly__map_slot *s;
+    void *v = orderly__map_find(m, key, orderly__map_hash(key, strlen(key)), &pos);
 
-    if (s == NULL)
+    if (!pos.found)
         return NULL;
-    v = s->value;
+    s = &m->slots[pos.slot];
     s->hash = 1;
     s->key = NULL;
     s->value = NULL;
     m->used--;
     m->tombs++;
+    m->gen++;
     return v;
 }
 

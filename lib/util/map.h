@@ -21,20 +21,37 @@ struct orderly__map {
     size_t cap;           /* power of two */
     size_t used;          /* live entries */
     size_t tombs;
+    uint64_t gen;         /* changes whenever a slot can lose its key: grow, delete */
 };
 
-/* The hash a key is stored under, for the _h forms: a caller that looks
- * one key up several times hashes it once. */
-uint64_t orderly__map_hash(const char *key);
+/* Where a lookup left a key: its slot, or the slot an insert of it would
+ * take. It stays true while the map's gen does (inserts of other keys only
+ * fill free slots), so a caller that looks a key up and writes it later
+ * hashes and probes once; the _at forms check that and probe again if not. */
+struct orderly__map_pos {
+    uint64_t hash;
+    uint64_t gen;
+    size_t slot;
+    int found;
+};
+
+/* The hash a key of len bytes is stored under. */
+uint64_t orderly__map_hash(const char *key, size_t len);
 
 void orderly__map_init(struct orderly__map *m, const orderly_allocator *alloc);
 void orderly__map_free(struct orderly__map *m);
 void *orderly__map_get(const struct orderly__map *m, const char *key);
-void *orderly__map_get_h(const struct orderly__map *m, const char *key, uint64_t h);
+/* Looks key up under hash h and fills *pos. */
+void *orderly__map_find(const struct orderly__map *m, const char *key, uint64_t h,
+                        struct orderly__map_pos *pos);
+/* orderly__map_find for the key *pos came from, refreshing *pos if stale. */
+void *orderly__map_find_at(const struct orderly__map *m, const char *key,
+                           struct orderly__map_pos *pos);
 /* Inserts or replaces; returns 0 or ORDERLY_ENOMEM. *old_out gets a replaced value. */
 int orderly__map_put(struct orderly__map *m, const char *key, void *value, void **old_out);
-int orderly__map_put_h(struct orderly__map *m, const char *key, uint64_t h, void *value,
-                       void **old_out);
+/* orderly__map_put for the key *pos came from. */
+int orderly__map_put_at(struct orderly__map *m, const char *key, void *value,
+                        const struct orderly__map_pos *pos, void **old_out);
 /* Removes and returns the value, or NULL. */
 void *orderly__map_del(struct orderly__map *m, const char *key);
 /* Visits live entries in slot order; stops when fn returns non-zero. */
