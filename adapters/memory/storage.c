@@ -43,13 +43,13 @@ struct item {
 };
 
 struct group {
-    char *name;
     struct item **pending;   /* READY or LEASED items of the group, id order */
     size_t n, cap;
     size_t adding;           /* pushes of the committing transaction */
     size_t held;             /* removed by open transactions, back if they roll back */
     uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
     size_t claimed;
+    char name[];
 };
 
 struct queue {
@@ -115,13 +115,15 @@ struct txn {
     int dead;
     struct op *ops;
     size_t n, cap;
+    unsigned kinds;          /* bit k: ops[0 .. n) hold one of kind k */
     struct recent record, mark; /* in m->records, in m->idems */
 };
 
 /*
- * Items, records and idempotency marks come from free lists per 32-byte
- * size class, carved from 64 KiB slabs: the heap's slow path for these
- * small, never-shrinking objects was a tenth of a command. Freed objects
+ * Items, records, idempotency marks and groups (with their pending lists,
+ * while small) come from free lists per 32-byte size class, carved from
+ * 64 KiB slabs: the heap's slow path for these small objects was a tenth
+ * of a command. Freed objects
  * are poisoned under AddressSanitizer, so a use after free in the reference
  * adapter is still caught. Slabs go back to the host when the store is
  * freed.
@@ -166,7 +168,23 @@ static void mem_free(struct mem *m, void *p)
         m->alloc.free(p, m->alloc.user_data);
 }
 
-static void *pool_get(struct mem *m, size_t n)
+/* Starts a new slab: pool_get's slow path, kept out of it so it inlines. */
+static int pool_grow(struct mem *m)
+{
+    struct pool *pl = &m->pool;
+    char *slab = mem_alloc(m, SLAB_BYTES);
+
+    if (slab == NULL)
+        return ORDERLY_ENOMEM;
+    memcpy(slab, &pl->slabs, sizeof pl->slabs);
+    pl->slabs = slab;
+    pl->cur = slab + SLAB_HEAD;
+    pl->left = SLAB_BYTES - SLAB_HEAD;
+    POISON(pl->cur, pl->left);
+    return ORDERLY_OK;
+}
+
+static inline void *pool_get(struct mem *m, size_t n)
 {
     struct pool *pl = &m->pool;
     size_t c = (n - 1) / CLASS_BYTES, size = (c + 1) * CLASS_BYTES;
@@ -179,16 +197,8 @@ static void *pool_get(struct mem *m, size_t n)
         memcpy(&pl->free[c], p, sizeof p);
         return p;
     }
-    if (pl->left < size) {
-        char *slab = mem_alloc(m, SLAB_BYTES);
-        if (slab == NULL)
-            return NULL;
-        memcpy(slab, &pl->slabs, sizeof pl->slabs);
-        pl->slabs = slab;
-        pl->cur = slab + SLAB_HEAD;
-        pl->left = SLAB_BYTES - SLAB_HEAD;
-        POISON(pl->cur, pl->left);
-    }
+    if (pl->left < size && pool_grow(m) < 0)
+        return NULL;
     p = pl->cur;
     pl->cur += size;
     pl->left -= size;
@@ -230,16 +240,6 @@ static void free_idem(struct mem *m, struct idem *d)
         pool_put(m, d, sizeof *d + d->len + strlen(d->key) + 1);
 }
 
-static char *mem_strdup(struct mem *m, const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = mem_alloc(m, n);
-
-    if (p != NULL)
-        memcpy(p, s, n);
-    return p;
-}
-
 static int enter(struct mem *m, orderly_ctx *ctx, int method)
 {
     int rc;
@@ -276,6 +276,7 @@ static struct op *add_op(struct txn *t, enum op_kind kind)
     }
     o = &t->ops[t->n++];
     o->kind = kind;
+    t->kinds |= 1u << kind;
     return o;
 }
 
@@ -318,6 +319,7 @@ static int m_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
         m->spare = NULL;
         t->dead = 0;
         t->n = 0;
+        t->kinds = 0;
     } else if ((t = mem_alloc(m, sizeof *t)) == NULL) {
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     } else {
@@ -371,6 +373,7 @@ static void discard(struct mem *m, struct txn *t)
         }
     }
     t->n = 0;
+    t->kinds = 0;
 }
 
 static void free_txn(struct mem *m, struct txn *t)
@@ -388,6 +391,8 @@ static struct op *own_save(struct txn *t, const char *key, uint64_t h)
 {
     size_t i;
 
+    if (!(t->kinds & 1u << OP_SAVE))
+        return NULL;
     for (i = t->n; i-- > 0;)
         if (t->ops[i].kind == OP_SAVE && t->ops[i].pos.hash == h && strcmp(t->ops[i].rec->key, key) == 0)
             return &t->ops[i];
@@ -398,6 +403,8 @@ static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
 {
     size_t i;
 
+    if (!(t->kinds & 1u << OP_IDEM))
+        return NULL;
     for (i = 0; i < t->n; i++)
         if (t->ops[i].kind == OP_IDEM && t->ops[i].pos.hash == h && strcmp(t->ops[i].idem->key, key) == 0)
             return t->ops[i].idem;
@@ -406,19 +413,22 @@ static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
 
 static struct group *get_group(struct mem *m, struct queue *q, const char *name)
 {
+    struct orderly__map_pos pos;
     struct group *g;
+    size_t len;
 
     /* an order's rows come in runs: its commands' pushes, claims, finishes */
     if (q->last_group != NULL && strcmp(q->last_group->name, name) == 0)
         return q->last_group;
-    if ((g = orderly__map_get(&q->groups, name)) != NULL)
+    len = strlen(name);
+    if ((g = orderly__map_find(&q->groups, name, orderly__map_hash(name, len), &pos)) != NULL)
         return q->last_group = g;
-    if ((g = mem_alloc(m, sizeof *g)) == NULL)
+    if ((g = pool_get(m, sizeof *g + len + 1)) == NULL)
         return NULL;
     memset(g, 0, sizeof *g);
-    if ((g->name = mem_strdup(m, name)) == NULL || orderly__map_put(&q->groups, g->name, g, NULL) < 0) {
-        mem_free(m, g->name);
-        mem_free(m, g);
+    memcpy(g->name, name, len + 1);
+    if (orderly__map_put_at(&q->groups, g->name, g, &pos, NULL) < 0) {
+        pool_put(m, g, sizeof *g + len + 1);
         return NULL;
     }
     return q->last_group = g;
@@ -435,9 +445,11 @@ static int group_reserve(struct mem *m, struct group *g, size_t extra)
     cap = g->cap ? g->cap : 4;
     while (cap < g->n + extra)
         cap *= 2;
-    p = m->alloc.realloc(g->pending, cap * sizeof *p, m->alloc.user_data);
-    if (p == NULL)
+    if ((p = pool_get(m, cap * sizeof *p)) == NULL)
         return ORDERLY_ENOMEM;
+    if (g->n > 0)
+        memcpy(p, g->pending, g->n * sizeof *p);
+    pool_put(m, g->pending, g->cap * sizeof *p);
     g->pending = p;
     g->cap = cap;
     return ORDERLY_OK;
@@ -520,9 +532,11 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
             o->item->grp = g;
         }
     }
-    for (i = 0; i < t->n; i++)
-        if (t->ops[i].kind == OP_PUSH && t->ops[i].item->grp != NULL)
-            t->ops[i].item->grp->adding = 0;
+    /* on success the commit clears adding as it inserts each push */
+    if (rc < 0)
+        for (i = 0; i < t->n; i++)
+            if (t->ops[i].kind == OP_PUSH && t->ops[i].item->grp != NULL)
+                t->ops[i].item->grp->adding = 0;
     return rc;
 }
 
@@ -594,7 +608,8 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
     struct mem *m = MEM(s);
     struct txn *t = txn;
     size_t i;
-    int rc, purged[4] = { 0, 0, 0, 0 };
+    unsigned purged = 0;        /* bit q: queue q had purges */
+    int rc;
 
     if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_COMMIT)) < 0 ||
         (rc = prepare_commit(m, t, ctx)) < 0) {
@@ -622,6 +637,8 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             m->record_bytes += size;
             break;
         case OP_PUSH:
+            if (o->item->grp != NULL)
+                o->item->grp->adding = 0;
             queue_insert(&m->queues[o->queue], o->item);
             break;
         case OP_IDEM:
@@ -629,7 +646,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
                 free_idem(m, o->idem);
             break;
         case OP_PURGE:
-            purged[o->queue] = 1;
+            purged |= 1u << o->queue;
             break;
         case OP_UNDO:
             if (o->left > 0 && o->item->grp != NULL)
@@ -637,8 +654,8 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             break;
         }
     }
-    for (i = 1; i < 4; i++)
-        if (purged[i])
+    for (i = 1; purged != 0 && i < 4; i++)
+        if (purged & 1u << i)
             compact(m, &m->queues[i]);
     m->commits++;
     unlink_txn(m, t);
@@ -849,18 +866,19 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
         pool_put(m, it, sizeof *it + item->payload_len + glen);
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
-    memset(it, 0, sizeof *it);
-    it->payload = (uint8_t *)(it + 1);
+    *it = (struct item){
+        .id = ++m->queues[queue].next_id,
+        .group = (char *)(it + 1) + item->payload_len,
+        .kind = item->kind,
+        .state = ORDERLY_ITEM_READY,
+        .payload = (uint8_t *)(it + 1),
+        .payload_len = item->payload_len,
+        .created = item->created,
+        .due = item->due,
+    };
     if (item->payload_len > 0)
         memcpy(it->payload, item->payload, item->payload_len);
-    it->group = (char *)it->payload + item->payload_len;
     memcpy(it->group, group, glen);
-    it->payload_len = item->payload_len;
-    it->id = ++m->queues[queue].next_id;
-    it->kind = item->kind;
-    it->state = ORDERLY_ITEM_READY;
-    it->created = item->created;
-    it->due = item->due;
     o->queue = queue;
     o->item = it;
     if (id_out != NULL)
@@ -1390,9 +1408,8 @@ static int free_group(const char *key, void *value, void *ud)
     struct group *g = value;
 
     (void)key;
-    mem_free(ud, g->pending);
-    mem_free(ud, g->name);
-    mem_free(ud, g);
+    pool_put(ud, g->pending, g->cap * sizeof *g->pending);
+    pool_put(ud, g, sizeof *g + strlen(g->name) + 1);
     return 0;
 }
 
