@@ -39,8 +39,8 @@
 
 #include "orderly.h"
 
-#define LIFECYCLES 2000000L
-#define ROUNDS 5
+#define LIFECYCLES 1000000L
+#define ROUNDS 15
 #define RATIO_TARGET 2.0
 
 /* ---- allocation counting ------------------------------------------------ */

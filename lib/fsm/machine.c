@@ -228,27 +228,11 @@ int orderly_machine_step(orderly_transition *out, const orderly_machine *m, int 
 }
 
 /*
- * The slow paths of orderly_machine_next, out of line so that its fast path
- * needs no stack frame. next_guarded evaluates a guarded pair's entry when
- * there is no context to explain a refusal to; next_by_rows answers
- * everything else through lookup(), reasons included.
+ * The slow path of orderly_machine_next, out of line so that its fast path
+ * needs no stack frame: argument errors and refusals that need a reason go
+ * through lookup(), which formats it. It takes orderly_machine_next's own
+ * arguments, so the fast path reaches it without moving a register.
  */
-static ORDERLY__NOINLINE int next_guarded(int *next_out, const struct orderly__next *n,
-                                          const orderly_guard_input *in)
-{
-    if (in == NULL)
-        in = &zero_input;
-    if (orderly__guard_holds(n->guard, in)) {
-        *next_out = n->to;
-        return ORDERLY_OK;
-    }
-    if (n->alt_to != 0 && orderly__guard_holds(n->alt_guard, in)) {
-        *next_out = n->alt_to;
-        return ORDERLY_OK;
-    }
-    return ORDERLY_EGUARD;
-}
-
 static ORDERLY__NOINLINE int next_by_rows(int *next_out, const orderly_machine *m, int state,
                                           int event, const orderly_guard_input *in,
                                           orderly_ctx *ctx)
@@ -279,8 +263,19 @@ int orderly_machine_next(int *next_out, const orderly_machine *m, int state, int
         return next_by_rows(next_out, m, state, event, in, ctx);
     n = &m->next[((unsigned)state << ORDERLY__NEXT_SHIFT) | (unsigned)event];
     if (n->guard != ORDERLY_GUARD_NONE) {
+        /* evaluated here: a second call would cost more than the guards */
+        if (in == NULL)
+            in = &zero_input;
+        if (orderly__guard_holds(n->guard, in)) {
+            *next_out = n->to;
+            return ORDERLY_OK;
+        }
+        if (n->alt_to != 0 && orderly__guard_holds(n->alt_guard, in)) {
+            *next_out = n->alt_to;
+            return ORDERLY_OK;
+        }
         if (ctx == NULL)
-            return next_guarded(next_out, n, in);
+            return ORDERLY_EGUARD;
         return next_by_rows(next_out, m, state, event, in, ctx);
     }
     if (n->to != 0) {
