@@ -5,6 +5,7 @@
  * Queue pushes are buffered the same way; claims, finishes and resets act
  * at once with an undo log, so two workers can never claim one item.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,17 +30,21 @@ struct rec {
     uint8_t data[];
 };
 
+/*
+ * Every row ever pushed stays until purged, so an item is kept small: its
+ * group is the one it was pushed into (the name lives there), and the
+ * payload follows the fields in the same allocation.
+ */
 struct item {
     uint64_t id;
-    char *group;             /* in the same allocation, after the payload */
-    struct group *grp;       /* NULL until committed, and for "" */
+    struct group *grp;       /* NULL for the ungrouped "" */
     struct item *prev, *next; /* the queue's pending list, while READY or LEASED */
-    uint32_t kind, state, attempts;
-    uint8_t *payload;
-    size_t payload_len;
     orderly_time_ms created, due, lease_until;
     uint64_t lease_token;
-    int purged;
+    uint32_t kind, attempts;
+    uint32_t payload_len;
+    uint8_t state, purged;
+    uint8_t payload[];
 };
 
 struct group {
@@ -64,10 +69,9 @@ struct queue {
 };
 
 struct idem {
-    char *key;
     uint8_t fingerprint[16];
     orderly_time_ms expires;
-    size_t len;
+    uint32_t len;            /* of the result; the key follows it */
     uint8_t result[];
 };
 
@@ -121,7 +125,7 @@ struct txn {
 
 /*
  * Items, records, idempotency marks and groups (with their pending lists,
- * while small) come from free lists per 32-byte size class, carved from
+ * while small) come from free lists per 16-byte size class, carved from
  * 64 KiB slabs: the heap's slow path for these small objects was a tenth
  * of a command. Freed objects
  * are poisoned under AddressSanitizer, so a use after free in the reference
@@ -130,8 +134,8 @@ struct txn {
  */
 #define SLAB_BYTES 65536
 #define SLAB_HEAD 32             /* the slab list link, keeping objects aligned */
-#define CLASS_BYTES 32
-#define CLASSES 16               /* objects up to 512 bytes; larger ones use the heap */
+#define CLASS_BYTES 16
+#define CLASSES 32               /* objects up to 512 bytes; larger ones use the heap */
 
 struct pool {
     void *free[CLASSES];
@@ -228,6 +232,36 @@ static size_t rec_size(const struct rec *r)
     return sizeof *r + r->len + strlen(r->key) + 1;
 }
 
+static const char *idem_key(const struct idem *d)
+{
+    return (const char *)d->result + d->len;
+}
+
+static size_t idem_size(const struct idem *d)
+{
+    return offsetof(struct idem, result) + d->len + strlen(idem_key(d)) + 1;
+}
+
+static size_t item_size(size_t payload_len)
+{
+    return offsetof(struct item, payload) + payload_len;
+}
+
+static const char *rec_key_of(const void *value)
+{
+    return ((const struct rec *)value)->key;
+}
+
+static const char *idem_key_of(const void *value)
+{
+    return idem_key(value);
+}
+
+static const char *group_key_of(const void *value)
+{
+    return ((const struct group *)value)->name;
+}
+
 static void free_rec(struct mem *m, struct rec *r)
 {
     if (r != NULL)
@@ -237,7 +271,7 @@ static void free_rec(struct mem *m, struct rec *r)
 static void free_idem(struct mem *m, struct idem *d)
 {
     if (d != NULL)
-        pool_put(m, d, sizeof *d + d->len + strlen(d->key) + 1);
+        pool_put(m, d, idem_size(d));
 }
 
 static int enter(struct mem *m, orderly_ctx *ctx, int method)
@@ -302,7 +336,7 @@ static void *lookup(struct orderly__map *map, struct recent *r, const char *key,
 
 static void free_item(struct mem *m, struct item *it)
 {
-    pool_put(m, it, sizeof *it + it->payload_len + strlen(it->group) + 1);
+    pool_put(m, it, item_size(it->payload_len));
 }
 
 /* ---- transactions ------------------------------------------------------ */
@@ -406,7 +440,8 @@ static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
     if (!(t->kinds & 1u << OP_IDEM))
         return NULL;
     for (i = 0; i < t->n; i++)
-        if (t->ops[i].kind == OP_IDEM && t->ops[i].pos.hash == h && strcmp(t->ops[i].idem->key, key) == 0)
+        if (t->ops[i].kind == OP_IDEM && t->ops[i].pos.hash == h &&
+            strcmp(idem_key(t->ops[i].idem), key) == 0)
             return t->ops[i].idem;
     return NULL;
 }
@@ -427,7 +462,7 @@ static struct group *get_group(struct mem *m, struct queue *q, const char *name)
         return NULL;
     memset(g, 0, sizeof *g);
     memcpy(g->name, name, len + 1);
-    if (orderly__map_put_at(&q->groups, g->name, g, &pos, NULL) < 0) {
+    if (orderly__map_put_at(&q->groups, g, &pos, NULL) < 0) {
         pool_put(m, g, sizeof *g + len + 1);
         return NULL;
     }
@@ -507,9 +542,9 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
                 rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
                                    "record '%s' changed since it was read", o->rec->key);
         } else if (o->kind == OP_IDEM && o->seen != m->commits) {
-            if (orderly__map_find_at(&m->idems, o->idem->key, &o->pos) != NULL)
+            if (orderly__map_find_at(&m->idems, idem_key(o->idem), &o->pos) != NULL)
                 rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
-                                   "idempotency key '%s' committed concurrently", o->idem->key);
+                                   "idempotency key '%s' committed concurrently", idem_key(o->idem));
         } else if (o->kind == OP_PUSH) {
             struct queue *q = &m->queues[o->queue];
             struct group *g;
@@ -524,12 +559,8 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
                 q->cap = cap;
             }
             pushes[o->queue]++;
-            if (o->item->group[0] == '\0')
-                continue;
-            if ((g = get_group(m, q, o->item->group)) == NULL ||
-                group_reserve(m, g, ++g->adding + g->held) < 0)
+            if ((g = o->item->grp) != NULL && group_reserve(m, g, ++g->adding + g->held) < 0)
                 rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
-            o->item->grp = g;
         }
     }
     /* on success the commit clears adding as it inserts each push */
@@ -624,7 +655,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
         size_t size;
         switch (o->kind) {
         case OP_SAVE:
-            if (orderly__map_put_at(&m->records, o->rec->key, o->rec, &o->pos, &old) < 0) {
+            if (orderly__map_put_at(&m->records, o->rec, &o->pos, &old) < 0) {
                 free_rec(m, o->rec);
                 break;
             }
@@ -642,7 +673,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             queue_insert(&m->queues[o->queue], o->item);
             break;
         case OP_IDEM:
-            if (orderly__map_put_at(&m->idems, o->idem->key, o->idem, &o->pos, NULL) < 0)
+            if (orderly__map_put_at(&m->idems, o->idem, &o->pos, NULL) < 0)
                 free_idem(m, o->idem);
             break;
         case OP_PURGE:
@@ -834,7 +865,7 @@ static int check_queue(int queue, orderly_ctx *ctx)
 static void to_public(const struct item *it, orderly_queue_item *out)
 {
     out->id = it->id;
-    out->group = it->group;
+    out->group = it->grp != NULL ? it->grp->name : "";
     out->kind = it->kind;
     out->state = it->state;
     out->attempts = it->attempts;
@@ -850,35 +881,38 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
                         const orderly_queue_item *item, uint64_t *id_out)
 {
     struct mem *m = MEM(s);
-    const char *group = item->group != NULL ? item->group : "";
+    struct group *g = NULL;
     struct item *it;
     struct op *o;
-    size_t glen;
     int rc;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_PUSH)) < 0 ||
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
-    glen = strlen(group) + 1;
-    if ((it = pool_get(m, sizeof *it + item->payload_len + glen)) == NULL)
+    if (item->payload_len > UINT32_MAX)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "payload of %zu bytes is too large",
+                             item->payload_len);
+    /* a group made for a push that rolls back stays, empty: harmless */
+    if (item->group != NULL && item->group[0] != '\0' &&
+        (g = get_group(m, &m->queues[queue], item->group)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    if ((it = pool_get(m, item_size(item->payload_len))) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = add_op(txn, OP_PUSH)) == NULL) {
-        pool_put(m, it, sizeof *it + item->payload_len + glen);
+        pool_put(m, it, item_size(item->payload_len));
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     *it = (struct item){
         .id = ++m->queues[queue].next_id,
-        .group = (char *)(it + 1) + item->payload_len,
+        .grp = g,
         .kind = item->kind,
         .state = ORDERLY_ITEM_READY,
-        .payload = (uint8_t *)(it + 1),
-        .payload_len = item->payload_len,
+        .payload_len = (uint32_t)item->payload_len,
         .created = item->created,
         .due = item->due,
     };
     if (item->payload_len > 0)
         memcpy(it->payload, item->payload, item->payload_len);
-    memcpy(it->group, group, glen);
     o->queue = queue;
     o->item = it;
     if (id_out != NULL)
@@ -948,10 +982,8 @@ static int claimable(const struct item *it, orderly_time_ms now, uint64_t token)
     } else if (it->state != ORDERLY_ITEM_LEASED || it->lease_until > now) {
         return 0;
     }
-    if (it->group[0] == '\0')
-        return 1;
     if (g == NULL)
-        return 0;
+        return 1;
     if (g->claim_token != token) {
         g->claim_token = token;
         g->claimed = 0;
@@ -1001,7 +1033,7 @@ static void set_state(struct queue *q, struct item *it, int state, struct op *o)
 {
     int was = is_pending(it->state);
 
-    it->state = (uint32_t)state;
+    it->state = (uint8_t)state;
     if (was && !is_pending(it->state)) {
         pend_remove(q, it);
         if (it->grp != NULL) {
@@ -1027,7 +1059,7 @@ static void undo(struct mem *m, const struct op *o)
     struct item *it = o->item;
     int was = is_pending(it->state);
 
-    it->state = o->saved.state;
+    it->state = (uint8_t)o->saved.state;
     it->attempts = o->saved.attempts;
     it->due = o->saved.due;
     it->lease_token = o->saved.lease_token;
@@ -1089,12 +1121,8 @@ static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     if ((it = find_item(&m->queues[queue], id)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
-    if (it->group[0] != '\0') {
-        if ((g = get_group(m, &m->queues[queue], it->group)) == NULL ||
-            group_reserve(m, g, 1 + g->held) < 0)
-            return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
-        it->grp = g;
-    }
+    if ((g = it->grp) != NULL && group_reserve(m, g, 1 + g->held) < 0)
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = remember(txn, queue, it)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     it->due = due;
@@ -1281,15 +1309,16 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
         orderly__map_del(&m->idems, key);
         free_idem(m, old);
     }
-    if ((d = pool_get(m, sizeof *d + rec->result_len + klen)) == NULL)
+    if (rec->result_len > UINT32_MAX)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "result of %zu bytes is too large", rec->result_len);
+    if ((d = pool_get(m, offsetof(struct idem, result) + rec->result_len + klen)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     memcpy(d->fingerprint, rec->fingerprint, sizeof d->fingerprint);
     d->expires = rec->expires;
-    d->len = rec->result_len;
+    d->len = (uint32_t)rec->result_len;
     if (rec->result_len > 0)
         memcpy(d->result, rec->result, rec->result_len);
-    d->key = (char *)d->result + rec->result_len;
-    memcpy(d->key, key, klen);
+    memcpy(d->result + rec->result_len, key, klen);
     if ((o = add_op(t, OP_IDEM)) == NULL) {
         free_idem(m, d);
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -1362,10 +1391,10 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
         return ORDERLY_ENOMEM;
     memset(m, 0, sizeof *m);
     m->alloc = a;
-    orderly__map_init(&m->records, &m->alloc);
-    orderly__map_init(&m->idems, &m->alloc);
+    orderly__map_init(&m->records, &m->alloc, rec_key_of);
+    orderly__map_init(&m->idems, &m->alloc, idem_key_of);
     for (i = 0; i < 4; i++)
-        orderly__map_init(&m->queues[i].groups, &m->alloc);
+        orderly__map_init(&m->queues[i].groups, &m->alloc, group_key_of);
     orderly_storage_init(&m->base, ORDERLY_STORAGE_VERSION);
     m->base.user_data = m;
     m->base.begin = m_begin;

@@ -12,10 +12,12 @@ uint64_t orderly__map_hash(const char *key, size_t len)
     return h < 2 ? h + 2 : h;
 }
 
-void orderly__map_init(struct orderly__map *m, const orderly_allocator *alloc)
+void orderly__map_init(struct orderly__map *m, const orderly_allocator *alloc,
+                       orderly__map_key_fn key_of)
 {
     memset(m, 0, sizeof *m);
     m->alloc = alloc;
+    m->key_of = key_of;
 }
 
 void orderly__map_free(struct orderly__map *m)
@@ -78,7 +80,7 @@ void *orderly__map_find(const struct orderly__map *m, const char *key, uint64_t 
             pos->slot = free_slot != SIZE_MAX ? free_slot : i;
             return NULL;
         }
-        if (s->hash == h && strcmp(s->key, key) == 0) {
+        if (s->hash == h && strcmp(m->key_of(s->value), key) == 0) {
             pos->slot = i;
             pos->found = 1;
             return s->value;
@@ -109,16 +111,17 @@ void *orderly__map_get(const struct orderly__map *m, const char *key)
     return orderly__map_find(m, key, orderly__map_hash(key, strlen(key)), &pos);
 }
 
-int orderly__map_put(struct orderly__map *m, const char *key, void *value, void **old_out)
+int orderly__map_put(struct orderly__map *m, void *value, void **old_out)
 {
     struct orderly__map_pos pos;
+    const char *key = m->key_of(value);
 
     orderly__map_find(m, key, orderly__map_hash(key, strlen(key)), &pos);
-    return orderly__map_put_at(m, key, value, &pos, old_out);
+    return orderly__map_put_at(m, value, &pos, old_out);
 }
 
-int orderly__map_put_at(struct orderly__map *m, const char *key, void *value,
-                        const struct orderly__map_pos *pos, void **old_out)
+int orderly__map_put_at(struct orderly__map *m, void *value, const struct orderly__map_pos *pos,
+                        void **old_out)
 {
     struct orderly__map_pos fresh;
     struct orderly__map_slot *s;
@@ -127,14 +130,13 @@ int orderly__map_put_at(struct orderly__map *m, const char *key, void *value,
     if (old_out != NULL)
         *old_out = NULL;
     if (pos->gen != m->gen || m->cap == 0 || (!pos->found && m->slots[pos->slot].hash >= 2)) {
-        orderly__map_find(m, key, pos->hash, &fresh);
+        orderly__map_find(m, m->key_of(value), pos->hash, &fresh);
         pos = &fresh;
     }
     if (pos->found) {
         s = &m->slots[pos->slot];
         if (old_out != NULL)
             *old_out = s->value;
-        s->key = key;
         s->value = value;
         return ORDERLY_OK;
     }
@@ -148,7 +150,6 @@ int orderly__map_put_at(struct orderly__map *m, const char *key, void *value,
     if (s->hash == 1)
         m->tombs--;
     s->hash = pos->hash;
-    s->key = key;
     s->value = value;
     m->used++;
     return ORDERLY_OK;
@@ -164,7 +165,6 @@ void *orderly__map_del(struct orderly__map *m, const char *key)
         return NULL;
     s = &m->slots[pos.slot];
     s->hash = 1;
-    s->key = NULL;
     s->value = NULL;
     m->used--;
     m->tombs++;
@@ -179,7 +179,8 @@ int orderly__map_each(const struct orderly__map *m, int (*fn)(const char *key, v
     int rc;
 
     for (i = 0; i < m->cap; i++)
-        if (m->slots[i].hash >= 2 && (rc = fn(m->slots[i].key, m->slots[i].value, ud)) != 0)
+        if (m->slots[i].hash >= 2 &&
+            (rc = fn(m->key_of(m->slots[i].value), m->slots[i].value, ud)) != 0)
             return rc;
     return 0;
 }

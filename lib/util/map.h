@@ -1,6 +1,8 @@
 /* A string-keyed open-addressing hash map (internal). Values are opaque
- * pointers owned by the caller; keys are borrowed from the values, so a
- * value must keep its key alive while it is in the map. */
+ * pointers owned by the caller, and each value holds its own key: the map
+ * asks key_of for it rather than storing a second pointer per slot, since
+ * a slot is touched on every lookup and the map of idempotency marks holds
+ * one slot per event ever applied. */
 #ifndef ORDERLY_UTIL_MAP_H
 #define ORDERLY_UTIL_MAP_H
 
@@ -11,12 +13,15 @@
 
 struct orderly__map_slot {
     uint64_t hash;        /* 0 = empty, 1 = deleted */
-    const char *key;
     void *value;
 };
 
+/* The key a value is stored under; it lives as long as the value. */
+typedef const char *(*orderly__map_key_fn)(const void *value);
+
 struct orderly__map {
     const orderly_allocator *alloc;
+    orderly__map_key_fn key_of;
     struct orderly__map_slot *slots;
     size_t cap;           /* power of two */
     size_t used;          /* live entries */
@@ -38,7 +43,8 @@ struct orderly__map_pos {
 /* The hash a key of len bytes is stored under. */
 uint64_t orderly__map_hash(const char *key, size_t len);
 
-void orderly__map_init(struct orderly__map *m, const orderly_allocator *alloc);
+void orderly__map_init(struct orderly__map *m, const orderly_allocator *alloc,
+                       orderly__map_key_fn key_of);
 void orderly__map_free(struct orderly__map *m);
 void *orderly__map_get(const struct orderly__map *m, const char *key);
 /* Looks key up under hash h and fills *pos. */
@@ -47,11 +53,12 @@ void *orderly__map_find(const struct orderly__map *m, const char *key, uint64_t 
 /* orderly__map_find for the key *pos came from, refreshing *pos if stale. */
 void *orderly__map_find_at(const struct orderly__map *m, const char *key,
                            struct orderly__map_pos *pos);
-/* Inserts or replaces; returns 0 or ORDERLY_ENOMEM. *old_out gets a replaced value. */
-int orderly__map_put(struct orderly__map *m, const char *key, void *value, void **old_out);
-/* orderly__map_put for the key *pos came from. */
-int orderly__map_put_at(struct orderly__map *m, const char *key, void *value,
-                        const struct orderly__map_pos *pos, void **old_out);
+/* Inserts value under its key, or replaces the value stored under it;
+ * returns 0 or ORDERLY_ENOMEM. *old_out gets a replaced value. */
+int orderly__map_put(struct orderly__map *m, void *value, void **old_out);
+/* orderly__map_put for a value whose key *pos came from. */
+int orderly__map_put_at(struct orderly__map *m, void *value, const struct orderly__map_pos *pos,
+                        void **old_out);
 /* Removes and returns the value, or NULL. */
 void *orderly__map_del(struct orderly__map *m, const char *key);
 /* Visits live entries in slot order; stops when fn returns non-zero. */
