@@ -221,40 +221,17 @@ static int push_row(orderly_engine *e, void *txn, int queue, const char *group, 
     return orderly__vt_push(e, txn, queue, &it, NULL);
 }
 
-/* "<order id>/<seq>", the natural key an event or operation id is derived
- * from; returns its length. out holds ORDERLY_ID_MAX + 12 bytes. */
-static size_t natural_key(char *out, const char *id, uint32_t seq)
-{
-    size_t n = strlen(id);
-    char digits[10];
-    size_t k = 0;
-
-    memcpy(out, id, n);
-    out[n++] = '/';
-    do {
-        digits[k++] = (char)('0' + seq % 10);
-        seq /= 10;
-    } while (seq != 0);
-    while (k > 0)
-        out[n++] = digits[--k];
-    out[n] = '\0';
-    return n;
-}
-
 static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__event_rec r;
     uint8_t buf[ORDERLY__RECORD_MAX];
-    char natural[ORDERLY_ID_MAX + 12];
-    size_t i, len, nlen;
+    size_t i, len;
     int rc;
 
     for (i = 0; i < s->n_events; i++) {
         const struct orderly__staged_event *ev = &s->events[i];
-        const char *type = orderly__event_type(ev->kind);
         memset(&r, 0, sizeof r);
-        nlen = natural_key(natural, s->a->id, s->a->event_seq++);
-        orderly__hash128(r.id, type, strlen(type), natural, nlen);
+        r.seq = s->a->event_seq++;
         r.machine = ev->machine;
         r.index = ev->index;
         r.from = ev->from;
@@ -276,18 +253,15 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__effect_rec r;
     uint8_t buf[ORDERLY__RECORD_MAX];
-    char natural[ORDERLY_ID_MAX + 12];
-    size_t i, len, nlen;
+    size_t i, len;
     uint32_t l;
     int rc;
 
     for (i = 0; i < s->n_effects; i++) {
         const struct orderly__staged_effect *ef = &s->effects[i];
-        const char *name = orderly_op_name(ef->op);
         memset(&r, 0, sizeof r);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
-        nlen = natural_key(natural, s->a->id, s->a->effect_seq++);
-        orderly__hash128(r.key, name, strlen(name), natural, nlen);
+        orderly__natural_id(r.key, orderly_op_name(ef->op), s->a->id, s->a->effect_seq++);
         r.op = ef->op;
         r.index = ef->index;
         r.lines = ef->lines;

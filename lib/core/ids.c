@@ -33,6 +33,24 @@ void orderly__hash128(uint8_t out[16], const void *a, size_t alen, const void *b
     memcpy(out, c.digest, 16);
 }
 
+void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id, uint32_t seq)
+{
+    char natural[ORDERLY_ID_MAX + 12], digits[10];
+    size_t n = strlen(order_id), k = 0;
+
+    if (n > ORDERLY_ID_MAX)
+        n = ORDERLY_ID_MAX;
+    memcpy(natural, order_id, n);
+    natural[n++] = '/';
+    do {
+        digits[k++] = (char)('0' + seq % 10);
+        seq /= 10;
+    } while (seq != 0);
+    while (k > 0)
+        natural[n++] = digits[--k];
+    orderly__hash128(out, kind, strlen(kind), natural, n);
+}
+
 void orderly__hex(char *out, const uint8_t *in, size_t n)
 {
     /* both digits of every byte value: one lookup per byte */

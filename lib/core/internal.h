@@ -164,6 +164,9 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int machine, 
 
 /* XXH3-128 of the parts, canonical (big-endian) bytes. */
 void orderly__hash128(uint8_t out[16], const void *a, size_t alen, const void *b, size_t blen);
+/* The id of the seq-th event or operation of an order, named kind:
+ * XXH3-128 of (kind, "<order id>/<seq>"), as orderly__hash128. */
+void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id, uint32_t seq);
 /* 32 lowercase hex digits of 16 bytes, NUL-terminated (33 bytes). */
 void orderly__hex(char *out, const uint8_t *in, size_t n);
 

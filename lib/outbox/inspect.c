@@ -18,7 +18,7 @@ static int relay(const orderly_queue_item *it, void *ud)
     orderly_outbox_view v;
     char id_hex[33];
 
-    if (orderly__event_rec_decode(&r, it->payload, it->payload_len) < 0)
+    if (orderly__event_rec_decode(&r, it->kind, it->group, it->payload, it->payload_len) < 0)
         return orderly__fail(&l->e->ctx, ORDERLY_ESTORAGE, "outbox row %llu is corrupt",
                              (unsigned long long)it->id);
     orderly__hex(id_hex, r.id, 16);

@@ -174,7 +174,7 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c)
     const char *topic;
     int rc;
 
-    if ((rc = orderly__event_rec_decode(&r, c->payload, c->len)) < 0)
+    if ((rc = orderly__event_rec_decode(&r, c->kind, c->group, c->payload, c->len)) < 0)
         return orderly__fail(&e->ctx, rc, "outbox row %llu is corrupt", (unsigned long long)c->id);
     if ((rc = encode_event(e, c, &r, id_hex, trace)) < 0)
         return orderly__fail(&e->ctx, rc, "out of memory encoding outbox row");

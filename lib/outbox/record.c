@@ -4,13 +4,14 @@
 #include "record.h"
 
 #define FORMAT 1
+#define EVENT_FORMAT 2               /* 1 held the id itself */
 
 size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap)
 {
     struct orderly__wr w = { buf, cap, 0, 0 };
 
-    orderly__wr_u64(&w, FORMAT);
-    orderly__wr_bytes(&w, r->id, 16);
+    orderly__wr_u64(&w, EVENT_FORMAT);
+    orderly__wr_u64(&w, r->seq);
     orderly__wr_u64(&w, r->machine);
     orderly__wr_u64(&w, r->index);
     orderly__wr_u64(&w, r->from);
@@ -22,14 +23,15 @@ size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *bu
     return w.overflow ? 0 : w.len;
 }
 
-int orderly__event_rec_decode(struct orderly__event_rec *r, const uint8_t *p, size_t len)
+int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const char *order_id,
+                              const uint8_t *p, size_t len)
 {
     struct orderly__rd rd = { p, len, 0, 0 };
 
     memset(r, 0, sizeof *r);
-    if (orderly__rd_u64(&rd) != FORMAT)
+    if (orderly__rd_u64(&rd) != EVENT_FORMAT)
         return ORDERLY_ESTORAGE;
-    orderly__rd_bytes(&rd, r->id, 16);
+    r->seq = orderly__rd_u32(&rd, UINT32_MAX);
     r->machine = (uint8_t)orderly__rd_u32(&rd, 255);
     r->index = (uint8_t)orderly__rd_u32(&rd, 255);
     r->from = (uint8_t)orderly__rd_u32(&rd, 255);
@@ -38,7 +40,10 @@ int orderly__event_rec_decode(struct orderly__event_rec *r, const uint8_t *p, si
     r->amount = orderly__rd_i64(&rd);
     r->time = orderly__rd_i64(&rd);
     orderly__rd_str(&rd, r->trace, sizeof r->trace);
-    return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
+    if (rd.bad || rd.pos != len)
+        return ORDERLY_ESTORAGE;
+    orderly__natural_id(r->id, orderly__event_type((int)kind), order_id, r->seq);
+    return ORDERLY_OK;
 }
 
 size_t orderly__timer_rec_encode(const struct orderly__timer_rec *r, uint8_t *buf, size_t cap)

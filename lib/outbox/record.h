@@ -10,8 +10,15 @@
 
 #define ORDERLY__RECORD_MAX 512
 
+/*
+ * An outbox event stores its sequence number within the order, not its id:
+ * the id is XXH3-128 of (type, "<order id>/<seq>"), a function of what the
+ * row holds, so it is derived where it is read (16 bytes less per row, and
+ * no hash on the command path). Decoding fills id.
+ */
 struct orderly__event_rec {
-    uint8_t id[16];              /* XXH3-128 of (type, order id / sequence) */
+    uint32_t seq;                /* the order's event_seq when it was staged */
+    uint8_t id[16];              /* derived on decode */
     uint8_t machine, index, from, to, event;
     int64_t amount;
     orderly_time_ms time;
@@ -37,7 +44,9 @@ struct orderly__effect_rec {
 };
 
 size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap);
-int orderly__event_rec_decode(struct orderly__event_rec *r, const uint8_t *p, size_t len);
+/* Decodes the payload of an outbox row of kind whose group is order_id. */
+int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const char *order_id,
+                              const uint8_t *p, size_t len);
 size_t orderly__timer_rec_encode(const struct orderly__timer_rec *r, uint8_t *buf, size_t cap);
 int orderly__timer_rec_decode(struct orderly__timer_rec *r, const uint8_t *p, size_t len);
 size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *buf, size_t cap);

@@ -326,8 +326,15 @@ START_TEST(list_outbox_states_and_paging)
         if (i > 0)
             ck_assert_uint_gt(all.v[i].id, all.v[i - 1].id);
     }
-    /* the id a row shows is the id consumers received */
+    /* the id a row shows is the id consumers received, derived from the
+     * row's type and "<order id>/<sequence>" as the envelope API pins it */
     ck_assert_str_eq(all.id[0], pending.id[0]);
+    for (i = 0; i < all.n; i++) {
+        char natural[32], want[ORDERLY_EVENT_ID_SIZE];
+        snprintf(natural, sizeof natural, "o1/%zu", i);
+        ck_assert_int_eq(orderly_event_derive_id(want, all.type[i], natural), 0);
+        ck_assert_str_eq(all.id[i], want);
+    }
     memset(&page, 0, sizeof page);
     ck_assert_int_eq(orderly_engine_list_outbox(f.e, -1, all.v[0].id, 1, collect, &page), 0);
     ck_assert_uint_eq(page.n, 1);
