@@ -3,14 +3,39 @@
 #include "../util/codec.h"
 #include "aggregate.h"
 
-static void put_part(struct orderly__wr *w, const struct orderly__part *p, orderly_time_ms base)
+/*
+ * The longest an encoding can be: every varint at its widest for its type
+ * (2 bytes for a uint8_t, 5 for a uint32_t, 10 otherwise). The encoder
+ * writes without bounds checks (it runs on every command) and refuses a
+ * buffer shorter than this instead.
+ */
+#define U8 2
+#define U32 5
+#define V ORDERLY__VARINT_MAX
+#define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 4 * V + 2 * U32 + U8)
+#define LINE_MAX (V + U32 + U32 + V + U8 + V)
+#define PART_MAX (3 * U8 + U32 + V + V)
+#define ENCODED_MAX (HEAD_MAX + ORDERLY_LINES_MAX * LINE_MAX + 3 * (U8 + ORDERLY_PARTS_MAX * PART_MAX))
+_Static_assert(ENCODED_MAX <= ORDERLY__AGG_MAX_BYTES, "an aggregate may not fit ORDERLY__AGG_MAX_BYTES");
+
+static uint8_t *put_part(uint8_t *w, const struct orderly__part *p, orderly_time_ms base)
 {
-    orderly__wr_u64(w, p->state);
-    orderly__wr_u64(w, p->fulfillment);
-    orderly__wr_u64(w, p->exchange);
-    orderly__wr_u64(w, p->warehouse);
-    orderly__wr_i64(w, p->amount);
-    orderly__wr_i64(w, p->since - base);
+    w = orderly__put_u64(w, p->state);
+    w = orderly__put_u64(w, p->fulfillment);
+    w = orderly__put_u64(w, p->exchange);
+    w = orderly__put_u64(w, p->warehouse);
+    w = orderly__put_i64(w, p->amount);
+    return orderly__put_i64(w, p->since - base);
+}
+
+static uint8_t *put_parts(uint8_t *w, const struct orderly__part *p, size_t n, orderly_time_ms base)
+{
+    size_t i;
+
+    w = orderly__put_u64(w, n);
+    for (i = 0; i < n; i++)
+        w = put_part(w, &p[i], base);
+    return w;
 }
 
 static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_time_ms base)
@@ -25,46 +50,44 @@ static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_tim
 
 size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t cap)
 {
-    struct orderly__wr w = { buf, cap, 0, 0 };
+    uint8_t *w = buf;
     size_t i;
 
-    orderly__wr_u64(&w, ORDERLY__AGG_FORMAT);
-    orderly__wr_bytes(&w, a->currency, 3);
-    orderly__wr_u64(&w, a->order_state);
-    orderly__wr_u64(&w, a->payment_state);
-    orderly__wr_u64(&w, a->method);
-    orderly__wr_u64(&w, (uint64_t)a->has_promotion | (uint64_t)a->settle_on_capture << 1);
-    orderly__wr_i64(&w, a->total);
-    orderly__wr_i64(&w, a->authorized);
-    orderly__wr_i64(&w, a->captured);
-    orderly__wr_i64(&w, a->refunded);
-    orderly__wr_i64(&w, a->loyalty_points);
-    orderly__wr_i64(&w, a->created);
-    orderly__wr_i64(&w, a->order_since - a->created);
-    orderly__wr_i64(&w, a->payment_since - a->created);
-    orderly__wr_i64(&w, a->authorized_at - a->created);
-    orderly__wr_u64(&w, a->event_seq);
-    orderly__wr_u64(&w, a->effect_seq);
-    orderly__wr_u64(&w, a->n_lines);
+    if (cap < ENCODED_MAX || a->n_lines > ORDERLY_LINES_MAX || a->n_ful > ORDERLY_PARTS_MAX ||
+        a->n_ship > ORDERLY_PARTS_MAX || a->n_ret > ORDERLY_PARTS_MAX)
+        return 0;
+    w = orderly__put_u64(w, ORDERLY__AGG_FORMAT);
+    memcpy(w, a->currency, 3);
+    w += 3;
+    w = orderly__put_u64(w, a->order_state);
+    w = orderly__put_u64(w, a->payment_state);
+    w = orderly__put_u64(w, a->method);
+    w = orderly__put_u64(w, (uint64_t)a->has_promotion | (uint64_t)a->settle_on_capture << 1);
+    w = orderly__put_i64(w, a->total);
+    w = orderly__put_i64(w, a->authorized);
+    w = orderly__put_i64(w, a->captured);
+    w = orderly__put_i64(w, a->refunded);
+    w = orderly__put_i64(w, a->loyalty_points);
+    w = orderly__put_i64(w, a->created);
+    w = orderly__put_i64(w, a->order_since - a->created);
+    w = orderly__put_i64(w, a->payment_since - a->created);
+    w = orderly__put_i64(w, a->authorized_at - a->created);
+    w = orderly__put_u64(w, a->event_seq);
+    w = orderly__put_u64(w, a->effect_seq);
+    w = orderly__put_u64(w, a->n_lines);
     for (i = 0; i < a->n_lines; i++) {
         const struct orderly__line *l = &a->lines[i];
-        orderly__wr_u64(&w, l->sku);
-        orderly__wr_u64(&w, l->warehouse);
-        orderly__wr_u64(&w, l->quantity);
-        orderly__wr_i64(&w, l->unit_price);
-        orderly__wr_u64(&w, l->state);
-        orderly__wr_i64(&w, l->since - a->created);
+        w = orderly__put_u64(w, l->sku);
+        w = orderly__put_u64(w, l->warehouse);
+        w = orderly__put_u64(w, l->quantity);
+        w = orderly__put_i64(w, l->unit_price);
+        w = orderly__put_u64(w, l->state);
+        w = orderly__put_i64(w, l->since - a->created);
     }
-    orderly__wr_u64(&w, a->n_ful);
-    for (i = 0; i < a->n_ful; i++)
-        put_part(&w, &a->ful[i], a->created);
-    orderly__wr_u64(&w, a->n_ship);
-    for (i = 0; i < a->n_ship; i++)
-        put_part(&w, &a->ship[i], a->created);
-    orderly__wr_u64(&w, a->n_ret);
-    for (i = 0; i < a->n_ret; i++)
-        put_part(&w, &a->ret[i], a->created);
-    return w.overflow ? 0 : w.len;
+    w = put_parts(w, a->ful, a->n_ful, a->created);
+    w = put_parts(w, a->ship, a->n_ship, a->created);
+    w = put_parts(w, a->ret, a->n_ret, a->created);
+    return (size_t)(w - buf);
 }
 
 int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len)

@@ -48,7 +48,8 @@ struct orderly__agg {
     struct orderly__part ret[ORDERLY_PARTS_MAX];
 };
 
-/* Encodes a into buf (cap bytes); returns the length, or 0 if it did not fit. */
+/* Encodes a into buf (cap bytes, at least ORDERLY__AGG_MAX_BYTES); returns
+ * the length, or 0 when cap is shorter or a holds more parts than allowed. */
 size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t cap);
 /* Decodes; ORDERLY_ESTORAGE for a corrupt or foreign record. */
 int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../fsm/guard.h"
+#include "../fsm/table.h"
 #include "internal.h"
 #include "orderly/fulfillment.h"
 #include "orderly/order.h"
@@ -17,13 +18,6 @@
 #include "orderly/reservation.h"
 #include "orderly/return.h"
 #include "orderly/shipment.h"
-
-static const orderly_machine *machine(int id)
-{
-    const orderly_machine *m = NULL;
-
-    return orderly_machine_by_id(&m, id) == 0 ? m : NULL;
-}
 
 /* Pointer to the state byte of part (machine, index), or NULL. */
 static uint8_t *state_of(struct orderly__agg *a, int m, uint32_t index, orderly_time_ms **since)
@@ -95,7 +89,7 @@ static int guard_timer(int m, int state, int event)
         return ORDERLY_TIMER_RESERVATION_TTL;
     if (m == ORDERLY_MACHINE_FULFILLMENT)
         return ORDERLY_TIMER_FULFILLMENT_SLA;
-    return orderly_machine_state_timer(machine(m), state);
+    return orderly__machines[m]->states[state].timer;
 }
 
 static void count_parts(const struct orderly__agg *a, int event, orderly_guard_input *in)
@@ -169,8 +163,8 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int m, uint32
 
     if (st == NULL)
         return ORDERLY_OK;
-    timer = orderly_machine_state_timer(machine(m), *st);
-    if (timer <= ORDERLY_TIMER_NONE || orderly_timer_target(&tm, &tev, timer) < 0)
+    timer = orderly__machines[m]->states[*st].timer;
+    if (timer == ORDERLY_TIMER_NONE || orderly_timer_target(&tm, &tev, timer) < 0)
         return ORDERLY_OK;
     if (s->n_timers >= ORDERLY__STAGE_TIMERS)
         return ORDERLY_EINVARIANT;
@@ -201,6 +195,9 @@ static int status_kind(int m)
     }
 }
 
+static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
+                int64_t amount, int *late_out, int cascaded);
+
 /* Fires a cascaded event: not applicable (no row) is fine, anything else
  * is the command's failure. */
 static int cascade(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
@@ -208,12 +205,8 @@ static int cascade(orderly_engine *e, struct orderly__stage *s, int m, uint32_t 
 {
     int late = 0, rc;
 
-    rc = orderly__fire(e, s, m, index, event, amount, &late);
-    if (rc == ORDERLY_ETRANSITION) {
-        orderly_ctx_clear(&e->ctx);
-        return ORDERLY_OK;
-    }
-    return rc;
+    rc = fire(e, s, m, index, event, amount, &late, 1);
+    return rc == ORDERLY_ETRANSITION ? ORDERLY_OK : rc;
 }
 
 static uint32_t lines_in(const struct orderly__agg *a, int state_a, int state_b, uint32_t warehouse,
@@ -230,7 +223,7 @@ static uint32_t lines_in(const struct orderly__agg *a, int state_a, int state_b,
 
 static int confirm_reservations(orderly_engine *e, struct orderly__stage *s)
 {
-    const orderly_machine *rm = machine(ORDERLY_MACHINE_RESERVATION);
+    const orderly_machine *rm = orderly__machines[ORDERLY_MACHINE_RESERVATION];
     struct orderly__agg *a = s->a;
     orderly_guard_input in;
     uint32_t i;
@@ -382,7 +375,7 @@ static int notify_order(orderly_engine *e, struct orderly__stage *s, int m, uint
 }
 
 static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, int m,
-                      uint32_t index, const orderly_transition *t, int64_t amount)
+                      uint32_t index, const struct orderly__row *t, int64_t amount)
 {
     struct orderly__agg *a = s->a;
     uint32_t wh;
@@ -502,21 +495,25 @@ static int move_money(struct orderly__stage *s, int event, int64_t amount)
     return ORDERLY_OK;
 }
 
-int orderly__fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
-                  int64_t amount, int *late_out)
+/* cascaded: a refusal for want of a row is not explained, since the
+ * caller drops it. */
+static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
+                int64_t amount, int *late_out, int cascaded)
 {
-    const orderly_machine *mm = machine(m);
+    const orderly_machine *mm = m >= 1 && m <= ORDERLY_MACHINE_COUNT ? orderly__machines[m] : NULL;
+    const struct orderly__row *t;
     struct orderly__agg *a = s->a;
-    orderly_transition t;
     orderly_guard_input in;
     orderly_time_ms *since;
     uint8_t *st;
-    int rc, k, timer;
+    int rc = ORDERLY_OK, k, timer;
 
     *late_out = 0;
     if (mm == NULL || (st = state_of(a, m, index, &since)) == NULL)
         return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no %s #%u", a->id,
                              mm != NULL ? orderly_machine_name(mm) : "part", index);
+    if (*st == 0 || *st >= mm->n_states || event < ORDERLY_EVENT_FIRST || event >= mm->n_events)
+        return orderly_machine_can(mm, *st, event, NULL, &e->ctx); /* says which is invalid */
     if (s->depth >= ORDERLY__CASCADE_DEPTH)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "cascade deeper than %d",
                              ORDERLY__CASCADE_DEPTH);
@@ -533,31 +530,38 @@ int orderly__fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t i
     in.refunded = a->refunded;
     if (m == ORDERLY_MACHINE_ORDER)
         count_parts(a, event, &in);
-    rc = orderly_machine_step(&t, mm, *st, event, &in, &e->ctx);
-    if (rc == ORDERLY_ETRANSITION && orderly_machine_is_late(mm, *st, event) == 1) {
-        orderly_ctx_clear(&e->ctx);
-        *late_out = 1;
-        return ORDERLY_OK;
+    if ((t = orderly__machine_row(mm, *st, event, &in, &rc)) == NULL) {
+        if (rc == ORDERLY_ETRANSITION && orderly_machine_is_late(mm, *st, event) == 1) {
+            *late_out = 1;
+            return ORDERLY_OK;
+        }
+        if (rc == ORDERLY_ETRANSITION && cascaded)
+            return rc;
+        return orderly_machine_can(mm, *st, event, &in, &e->ctx); /* the refusal's reason */
     }
-    if (rc < 0)
-        return rc;
     if (m == ORDERLY_MACHINE_PAYMENT && (rc = move_money(s, event, amount)) < 0)
         return orderly__fail(&e->ctx, rc, "payment %s of %lld does not match order '%s' total %lld",
                              orderly_machine_event_name(mm, event), (long long)amount, a->id,
                              (long long)a->total);
-    if (t.to != t.from) {
-        *st = (uint8_t)t.to;
+    if (t->to != t->from) {
+        *st = t->to;
         *since = s->now;
         if ((rc = orderly__schedule(e, s, m, index)) < 0)
             return rc;
     }
     s->depth++;
-    for (k = 0; k < t.n_effects && rc >= 0; k++)
-        rc = run_effect(e, s, t.effects[k], m, index, &t, amount);
+    for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
+        rc = run_effect(e, s, t->effects[k], m, index, t, amount);
     s->depth--;
     if (rc < 0)
         return rc;
     return orderly__check_invariants(e, a, 0);
+}
+
+int orderly__fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
+                  int64_t amount, int *late_out)
+{
+    return fire(e, s, m, index, event, amount, late_out, 0);
 }
 
 int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, int final)

@@ -17,7 +17,7 @@
 #  define ORDERLY__INLINE inline
 #endif
 
-static const struct orderly_machine *const machines[ORDERLY_MACHINE_COUNT + 1] = {
+const struct orderly_machine *const orderly__machines[ORDERLY_MACHINE_COUNT + 1] = {
     [ORDERLY_MACHINE_ORDER] = &orderly__order_machine,
     [ORDERLY_MACHINE_PAYMENT] = &orderly__payment_machine,
     [ORDERLY_MACHINE_RESERVATION] = &orderly__reservation_machine,
@@ -44,7 +44,7 @@ int orderly_machine_by_id(const orderly_machine **out, int id)
         return ORDERLY_EINVAL;
     if (id < 1 || id > ORDERLY_MACHINE_COUNT)
         return ORDERLY_ENOTFOUND;
-    *out = machines[id];
+    *out = orderly__machines[id];
     return ORDERLY_OK;
 }
 
@@ -55,8 +55,8 @@ int orderly_machine_by_name(const orderly_machine **out, const char *name)
     if (out == NULL || name == NULL)
         return ORDERLY_EINVAL;
     for (i = 1; i <= ORDERLY_MACHINE_COUNT; i++) {
-        if (strcmp(machines[i]->name, name) == 0) {
-            *out = machines[i];
+        if (strcmp(orderly__machines[i]->name, name) == 0) {
+            *out = orderly__machines[i];
             return ORDERLY_OK;
         }
     }
@@ -194,6 +194,24 @@ static const struct orderly__row *lookup(const orderly_machine *m, int state, in
         return row;
     if ((row = first_holding(m, row, state, event, in)) == NULL)
         *rc = reject(m, state, event, ORDERLY_EGUARD, ctx);
+    return row;
+}
+
+const struct orderly__row *orderly__machine_row(const orderly_machine *m, int state, int event,
+                                                const orderly_guard_input *in, int *rc)
+{
+    const struct orderly__row *row;
+    unsigned idx = m->index[state * m->n_events + event];
+
+    if (idx == 0) {
+        *rc = ORDERLY_ETRANSITION;
+        return NULL;
+    }
+    row = &m->rows[idx - 1];
+    if (row->guard == ORDERLY_GUARD_NONE)
+        return row;
+    if ((row = first_holding(m, row, state, event, in)) == NULL)
+        *rc = ORDERLY_EGUARD;
     return row;
 }
 

@@ -127,6 +127,18 @@ struct orderly__next {
         rows, N_ROWS, &row_index[0][0], &next_state[0][0]                            \
     }
 
+/*
+ * For the engine, which runs a machine on every command and cascade: the
+ * machine of an id (ORDERLY_MACHINE_ORDER .. ORDERLY_MACHINE_COUNT; no
+ * check), and the row event takes from state, or NULL with *rc set to
+ * ORDERLY_ETRANSITION (no row) or ORDERLY_EGUARD (no guard holds). No
+ * message is formatted; orderly_machine_can gives the reason when wanted.
+ * state and event must be valid for m.
+ */
+extern const struct orderly_machine *const orderly__machines[];
+const struct orderly__row *orderly__machine_row(const orderly_machine *m, int state, int event,
+                                                const orderly_guard_input *in, int *rc);
+
 extern const struct orderly_machine orderly__order_machine;
 extern const struct orderly_machine orderly__payment_machine;
 extern const struct orderly_machine orderly__reservation_machine;

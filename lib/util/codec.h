@@ -41,6 +41,29 @@ static inline void orderly__wr_u64(struct orderly__wr *w, uint64_t v)
     } while (v != 0);
 }
 
+/*
+ * Unchecked writes, for an encoder whose worst case is proven to fit its
+ * buffer (orderly__agg_encode): the same bytes as orderly__wr_u64 and
+ * orderly__wr_i64, without a bounds check per byte. Each returns the
+ * position after what it wrote; a varint takes at most 10 bytes.
+ */
+#define ORDERLY__VARINT_MAX 10
+
+static inline uint8_t *orderly__put_u64(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static inline uint8_t *orderly__put_i64(uint8_t *p, int64_t v)
+{
+    return orderly__put_u64(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
 static inline void orderly__wr_i64(struct orderly__wr *w, int64_t v)
 {
     orderly__wr_u64(w, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
