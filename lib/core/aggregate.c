@@ -5,9 +5,9 @@
 
 /*
  * The longest an encoding can be: every varint at its widest for its type
- * (2 bytes for a uint8_t, 5 for a uint32_t, 10 otherwise). The encoder
- * writes without bounds checks (it runs on every command) and refuses a
- * buffer shorter than this instead.
+ * (2 bytes for a uint8_t, 5 for a uint32_t, 10 otherwise). It fits
+ * ORDERLY__AGG_MAX_BYTES, so the encoder, which runs on every command,
+ * writes without bounds checks and refuses a buffer shorter than that.
  */
 #define U8 2
 #define U32 5
@@ -53,7 +53,7 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
     uint8_t *w = buf;
     size_t i;
 
-    if (cap < ENCODED_MAX || a->n_lines > ORDERLY_LINES_MAX || a->n_ful > ORDERLY_PARTS_MAX ||
+    if (cap < ORDERLY__AGG_MAX_BYTES || a->n_lines > ORDERLY_LINES_MAX || a->n_ful > ORDERLY_PARTS_MAX ||
         a->n_ship > ORDERLY_PARTS_MAX || a->n_ret > ORDERLY_PARTS_MAX)
         return 0;
     w = orderly__put_u64(w, ORDERLY__AGG_FORMAT);

@@ -26,7 +26,7 @@ struct request {
     const orderly_order_spec *spec;
     const orderly_command *cmd;
     const char *trace;
-    char key[48];                        /* derived key when none was given */
+    char key[32];                        /* derived key when none was given */
     const char *idem_key;
     uint8_t fingerprint[16];
     orderly_time_ms now;
@@ -334,8 +334,9 @@ static void fingerprint(struct request *rq)
     orderly__hash128(rq->fingerprint, rq->order_id, strlen(rq->order_id), buf,
                      w.len < w.cap ? w.len : w.cap);
     if (rq->idem_key == NULL) {
-        memcpy(rq->key, "derived:", 8);
-        orderly__hex(rq->key + 8, rq->fingerprint, 16);
+        /* short: every mark of every command without a key is kept for the TTL */
+        memcpy(rq->key, "d:", 2);
+        orderly__b64url16(rq->key + 2, rq->fingerprint);
         rq->idem_key = rq->key;
     }
 }

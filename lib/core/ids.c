@@ -51,6 +51,23 @@ void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id
     orderly__hash128(out, kind, strlen(kind), natural, n);
 }
 
+void orderly__b64url16(char *out, const uint8_t in[16])
+{
+    static const char digit[65] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i;
+
+    for (i = 0; i < 15; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *out++ = digit[v >> 18];
+        *out++ = digit[v >> 12 & 63];
+        *out++ = digit[v >> 6 & 63];
+        *out++ = digit[v & 63];
+    }
+    *out++ = digit[in[15] >> 2];
+    *out++ = digit[(in[15] & 3) << 4];
+    *out = '\0';
+}
+
 void orderly__hex(char *out, const uint8_t *in, size_t n)
 {
     /* both digits of every byte value: one lookup per byte */

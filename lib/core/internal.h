@@ -167,6 +167,9 @@ void orderly__hash128(uint8_t out[16], const void *a, size_t alen, const void *b
 /* The id of the seq-th event or operation of an order, named kind:
  * XXH3-128 of (kind, "<order id>/<seq>"), as orderly__hash128. */
 void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id, uint32_t seq);
+/* The 22 unpadded base64url digits (RFC 4648 section 5) of 16 bytes,
+ * NUL-terminated (23 bytes). */
+void orderly__b64url16(char *out, const uint8_t in[16]);
 /* 32 lowercase hex digits of 16 bytes, NUL-terminated (33 bytes). */
 void orderly__hex(char *out, const uint8_t *in, size_t n);
 
