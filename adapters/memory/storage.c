@@ -50,7 +50,7 @@ struct item {
 struct group {
     struct item **pending;   /* READY or LEASED items of the group, id order */
     size_t n, cap;
-    size_t adding;           /* pushes of the committing transaction */
+    size_t adding;           /* pushed by open transactions: room reserved in pending */
     size_t held;             /* removed by open transactions, back if they roll back */
     uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
     size_t claimed;
@@ -60,6 +60,7 @@ struct group {
 struct queue {
     struct item **items;     /* committed, id order */
     size_t n, cap;
+    size_t adding;           /* pushed by open transactions: room reserved in items */
     size_t live_from;        /* items before this index are DONE or DEAD */
     struct item *head, *tail; /* READY and LEASED items in id order: what a claim
                                * walks, however many finished items lie between */
@@ -120,6 +121,7 @@ struct txn {
     struct op *ops;
     size_t n, cap;
     unsigned kinds;          /* bit k: ops[0 .. n) hold one of kind k */
+    uint64_t first_seen;     /* m->commits at the first save or mark checked; UINT64_MAX: none */
     struct recent record, mark; /* in m->records, in m->idems */
 };
 
@@ -154,6 +156,8 @@ struct mem {
     struct txn *open;
     struct txn *spare;       /* a finished transaction kept for the next begin */
     uint64_t commits;        /* successful commits: what committed records and marks last changed with */
+    size_t records_adding;   /* saves by open transactions: room reserved in records */
+    size_t idems_adding;     /* marks by open transactions: room reserved in idems */
     struct orderly__faults faults;
     uint64_t calls[ORDERLY_METHOD_COUNT];
     size_t record_bytes;
@@ -360,6 +364,7 @@ static int m_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
         memset(t, 0, sizeof *t);
     }
     t->record.len = t->mark.len = SIZE_MAX;
+    t->first_seen = UINT64_MAX;
     t->store = m;
     t->next = m->open;
     m->open = t;
@@ -391,12 +396,17 @@ static void discard(struct mem *m, struct txn *t)
         switch (o->kind) {
         case OP_SAVE:
             free_rec(m, o->rec);
+            m->records_adding--;
             break;
         case OP_PUSH:
+            m->queues[o->queue].adding--;
+            if (o->item->grp != NULL)
+                o->item->grp->adding--;
             free_item(m, o->item);
             break;
         case OP_IDEM:
             free_idem(m, o->idem);
+            m->idems_adding--;
             break;
         case OP_UNDO:
             undo(m, o);
@@ -524,17 +534,22 @@ static int is_pending(uint32_t state)
     return state == ORDERLY_ITEM_READY || state == ORDERLY_ITEM_LEASED;
 }
 
-/* Everything that can fail at commit is reserved first, so applying the
- * buffered writes afterwards cannot fail half-way. */
+/*
+ * Room for every buffered write was reserved when it was made, so a commit
+ * cannot fail half-way; what is left is to see that no save or mark lost
+ * a race. Records and marks only change at commit (expired marks are only
+ * ever removed), so a check made since the last commit still holds, and
+ * when nothing committed since the first check there is nothing to do.
+ */
 static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
 {
-    size_t i, pushes[4] = { 0, 0, 0, 0 };
+    size_t i;
     int rc = ORDERLY_OK;
 
+    if (t->first_seen == UINT64_MAX || t->first_seen == m->commits)
+        return ORDERLY_OK;
     for (i = 0; i < t->n && rc == ORDERLY_OK; i++) {
         struct op *o = &t->ops[i];
-        /* records and marks only change at commit (expired marks are only
-         * ever removed), so a check made since the last commit still holds */
         if (o->kind == OP_SAVE && o->seen != m->commits) {
             struct rec *cur = orderly__map_find_at(&m->records, o->rec->key, &o->pos);
             uint64_t have = cur != NULL ? cur->version : 0;
@@ -545,30 +560,34 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
             if (orderly__map_find_at(&m->idems, idem_key(o->idem), &o->pos) != NULL)
                 rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
                                    "idempotency key '%s' committed concurrently", idem_key(o->idem));
-        } else if (o->kind == OP_PUSH) {
-            struct queue *q = &m->queues[o->queue];
-            struct group *g;
-            if (q->n + pushes[o->queue] >= q->cap) {
-                size_t cap = q->cap ? q->cap * 2 : 64;
-                struct item **p = m->alloc.realloc(q->items, cap * sizeof *p, m->alloc.user_data);
-                if (p == NULL) {
-                    rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
-                    break;
-                }
-                q->items = p;
-                q->cap = cap;
-            }
-            pushes[o->queue]++;
-            if ((g = o->item->grp) != NULL && group_reserve(m, g, ++g->adding + g->held) < 0)
-                rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
         }
     }
-    /* on success the commit clears adding as it inserts each push */
-    if (rc < 0)
-        for (i = 0; i < t->n; i++)
-            if (t->ops[i].kind == OP_PUSH && t->ops[i].item->grp != NULL)
-                t->ops[i].item->grp->adding = 0;
     return rc;
+}
+
+/* Room in the committed state for one more write of this kind by an open
+ * transaction; the caller counts it in the matching *_adding once the
+ * write is buffered. */
+static int reserve_push(struct mem *m, struct queue *q, struct group *g)
+{
+    if (q->n + q->adding >= q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        struct item **p = m->alloc.realloc(q->items, cap * sizeof *p, m->alloc.user_data);
+        if (p == NULL)
+            return ORDERLY_ENOMEM;
+        q->items = p;
+        q->cap = cap;
+    }
+    return g != NULL ? group_reserve(m, g, g->adding + g->held + 1) : ORDERLY_OK;
+}
+
+/* The transaction checks a save or mark now: the first such check dates
+ * them all for prepare_commit. */
+static void checked(struct mem *m, struct txn *t, struct op *o)
+{
+    if (t->first_seen == UINT64_MAX)
+        t->first_seen = m->commits;
+    o->seen = m->commits;
 }
 
 static void pend_insert(struct queue *q, struct item *it)
@@ -655,8 +674,9 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
         size_t size;
         switch (o->kind) {
         case OP_SAVE:
+            m->records_adding--;
             if (orderly__map_put_at(&m->records, o->rec, &o->pos, &old) < 0) {
-                free_rec(m, o->rec);
+                free_rec(m, o->rec); /* cannot happen: room was reserved */
                 break;
             }
             size = rec_size(o->rec);
@@ -668,13 +688,15 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             m->record_bytes += size;
             break;
         case OP_PUSH:
+            m->queues[o->queue].adding--;
             if (o->item->grp != NULL)
-                o->item->grp->adding = 0;
+                o->item->grp->adding--;
             queue_insert(&m->queues[o->queue], o->item);
             break;
         case OP_IDEM:
+            m->idems_adding--;
             if (orderly__map_put_at(&m->idems, o->idem, &o->pos, NULL) < 0)
-                free_idem(m, o->idem);
+                free_idem(m, o->idem); /* cannot happen: room was reserved */
             break;
         case OP_PURGE:
             purged |= 1u << o->queue;
@@ -786,7 +808,8 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
         return orderly__fail(ctx, ORDERLY_ECONFLICT,
                              "record '%s' is at version %llu, expected %llu", key,
                              (unsigned long long)have, (unsigned long long)expected_version);
-    if ((r = pool_get(m, sizeof *r + len + klen)) == NULL)
+    if ((o == NULL && orderly__map_reserve(&m->records, m->records_adding + 1) < 0) ||
+        (r = pool_get(m, sizeof *r + len + klen)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     r->version = expected_version + 1;
     r->len = len;
@@ -806,8 +829,9 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
     }
     o->rec = r;
     o->pos = pos;
-    o->seen = m->commits;
     o->expected = expected_version;
+    checked(m, t, o);
+    m->records_adding++;
     return ORDERLY_OK;
 }
 
@@ -893,10 +917,10 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
         return orderly__fail(ctx, ORDERLY_EINVAL, "payload of %zu bytes is too large",
                              item->payload_len);
     /* a group made for a push that rolls back stays, empty: harmless */
-    if (item->group != NULL && item->group[0] != '\0' &&
-        (g = get_group(m, &m->queues[queue], item->group)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
-    if ((it = pool_get(m, item_size(item->payload_len))) == NULL)
+    if ((item->group != NULL && item->group[0] != '\0' &&
+         (g = get_group(m, &m->queues[queue], item->group)) == NULL) ||
+        reserve_push(m, &m->queues[queue], g) < 0 ||
+        (it = pool_get(m, item_size(item->payload_len))) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = add_op(txn, OP_PUSH)) == NULL) {
         pool_put(m, it, item_size(item->payload_len));
@@ -913,6 +937,9 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
     };
     if (item->payload_len > 0)
         memcpy(it->payload, item->payload, item->payload_len);
+    m->queues[queue].adding++;
+    if (g != NULL)
+        g->adding++;
     o->queue = queue;
     o->item = it;
     if (id_out != NULL)
@@ -1121,7 +1148,7 @@ static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     if ((it = find_item(&m->queues[queue], id)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
-    if ((g = it->grp) != NULL && group_reserve(m, g, 1 + g->held) < 0)
+    if ((g = it->grp) != NULL && group_reserve(m, g, g->adding + g->held + 1) < 0)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = remember(txn, queue, it)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -1311,7 +1338,8 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
     }
     if (rec->result_len > UINT32_MAX)
         return orderly__fail(ctx, ORDERLY_EINVAL, "result of %zu bytes is too large", rec->result_len);
-    if ((d = pool_get(m, offsetof(struct idem, result) + rec->result_len + klen)) == NULL)
+    if (orderly__map_reserve(&m->idems, m->idems_adding + 1) < 0 ||
+        (d = pool_get(m, offsetof(struct idem, result) + rec->result_len + klen)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     memcpy(d->fingerprint, rec->fingerprint, sizeof d->fingerprint);
     d->expires = rec->expires;
@@ -1325,7 +1353,8 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
     }
     o->idem = d;
     o->pos = pos;
-    o->seen = m->commits;
+    checked(m, t, o);
+    m->idems_adding++;
     return ORDERLY_OK;
 }
 

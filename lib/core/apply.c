@@ -32,21 +32,25 @@ struct request {
     orderly_time_ms now;
 };
 
-static size_t encode_result(const orderly_result *r, uint8_t *buf, size_t cap)
-{
-    struct orderly__wr w = { buf, cap, 0, 0 };
+/* Every field at its widest: the result is written on every command, so
+ * without bounds checks. */
+#define RESULT_MAX (10 * ORDERLY__VARINT_MAX)
 
-    orderly__wr_u64(&w, RESULT_FORMAT);
-    orderly__wr_i64(&w, r->code);
-    orderly__wr_u64(&w, (uint64_t)r->machine);
-    orderly__wr_u64(&w, (uint64_t)r->event);
-    orderly__wr_u64(&w, (uint64_t)r->from);
-    orderly__wr_u64(&w, (uint64_t)r->to);
-    orderly__wr_u64(&w, (uint64_t)r->order_state);
-    orderly__wr_u64(&w, r->outbox_rows);
-    orderly__wr_u64(&w, r->effects);
-    orderly__wr_u64(&w, r->version);
-    return w.overflow ? 0 : w.len;
+static size_t encode_result(const orderly_result *r, uint8_t buf[RESULT_MAX])
+{
+    uint8_t *w = buf;
+
+    w = orderly__put_u64(w, RESULT_FORMAT);
+    w = orderly__put_i64(w, r->code);
+    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->machine);
+    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->event);
+    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->from);
+    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->to);
+    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->order_state);
+    w = orderly__put_u64(w, r->outbox_rows);
+    w = orderly__put_u64(w, r->effects);
+    w = orderly__put_u64(w, r->version);
+    return (size_t)(w - buf);
 }
 
 static int decode_result(orderly_result *r, const uint8_t *p, size_t len)
@@ -230,7 +234,6 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 
     for (i = 0; i < s->n_events; i++) {
         const struct orderly__staged_event *ev = &s->events[i];
-        memset(&r, 0, sizeof r);
         r.seq = s->a->event_seq++;
         r.machine = ev->machine;
         r.index = ev->index;
@@ -239,6 +242,7 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
         r.event = ev->event;
         r.amount = ev->amount;
         r.time = s->now;
+        r.trace[0] = '\0';
         if (s->trace != NULL)
             snprintf(r.trace, sizeof r.trace, "%s", s->trace);
         len = orderly__event_rec_encode(&r, buf, sizeof buf);
@@ -349,7 +353,7 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
     struct orderly__agg *a = &e->agg;
     orderly_idem_record rec;
     uint64_t version = 0;
-    uint8_t rbuf[64];
+    uint8_t rbuf[RESULT_MAX];
     size_t len;
     int rc, late = 0, warm;
 
@@ -445,7 +449,7 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
     memcpy(rec.fingerprint, rq->fingerprint, 16);
     rec.expires = rq->now + e->policy.idem_ttl;
     rec.result = rbuf;
-    rec.result_len = encode_result(res, rbuf, sizeof rbuf);
+    rec.result_len = encode_result(res, rbuf);
     rc = orderly__vt_idem_put(e, txn, rq->idem_key, rq->now, &rec);
     /* a concurrent request committed the same key first: retrying finds its result */
     return rc == ORDERLY_EEXISTS ? ORDERLY_ECONFLICT : rc;

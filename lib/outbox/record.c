@@ -6,21 +6,33 @@
 #define FORMAT 1
 #define EVENT_FORMAT 2               /* 1 held the id itself */
 
+/* The widest an event record can be (see orderly__agg_encode): an event
+ * is written on every command, without bounds checks. */
+#define U8 2
+#define U32 5
+#define V ORDERLY__VARINT_MAX
+#define EVENT_REC_MAX (U8 + U32 + 5 * U8 + V + V + U8 + ORDERLY__TRACE_LEN)
+_Static_assert(EVENT_REC_MAX <= ORDERLY__RECORD_MAX, "an event record may not fit");
+
 size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap)
 {
-    struct orderly__wr w = { buf, cap, 0, 0 };
+    size_t trace_len = strlen(r->trace);
+    uint8_t *w = buf;
 
-    orderly__wr_u64(&w, EVENT_FORMAT);
-    orderly__wr_u64(&w, r->seq);
-    orderly__wr_u64(&w, r->machine);
-    orderly__wr_u64(&w, r->index);
-    orderly__wr_u64(&w, r->from);
-    orderly__wr_u64(&w, r->to);
-    orderly__wr_u64(&w, r->event);
-    orderly__wr_i64(&w, r->amount);
-    orderly__wr_i64(&w, r->time);
-    orderly__wr_str(&w, r->trace);
-    return w.overflow ? 0 : w.len;
+    if (cap < ORDERLY__RECORD_MAX || trace_len > ORDERLY__TRACE_LEN)
+        return 0;
+    w = orderly__put_u64(w, EVENT_FORMAT);
+    w = orderly__put_u64(w, r->seq);
+    w = orderly__put_u64(w, r->machine);
+    w = orderly__put_u64(w, r->index);
+    w = orderly__put_u64(w, r->from);
+    w = orderly__put_u64(w, r->to);
+    w = orderly__put_u64(w, r->event);
+    w = orderly__put_i64(w, r->amount);
+    w = orderly__put_i64(w, r->time);
+    w = orderly__put_u64(w, trace_len);
+    memcpy(w, r->trace, trace_len);
+    return (size_t)(w + trace_len - buf);
 }
 
 int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const char *order_id,

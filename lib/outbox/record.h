@@ -43,6 +43,9 @@ struct orderly__effect_rec {
     uint32_t quantity[ORDERLY_LINES_MAX];
 };
 
+/* Encoders write into buf (cap >= ORDERLY__RECORD_MAX bytes) and return the
+ * length, or 0 for a shorter buffer or a field out of range. id is not
+ * written: decoding derives it. */
 size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap);
 /* Decodes the payload of an outbox row of kind whose group is order_id. */
 int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const char *order_id,

@@ -62,6 +62,17 @@ static int grow(struct orderly__map *m)
     return ORDERLY_OK;
 }
 
+int orderly__map_reserve(struct orderly__map *m, size_t n)
+{
+    int rc;
+
+    /* the condition under which orderly__map_put_at inserts without growing */
+    while ((m->used + m->tombs + n) * 4 >= m->cap * 3)
+        if ((rc = grow(m)) < 0)
+            return rc;
+    return ORDERLY_OK;
+}
+
 void *orderly__map_find(const struct orderly__map *m, const char *key, uint64_t h,
                         struct orderly__map_pos *pos)
 {

@@ -59,6 +59,8 @@ int orderly__map_put(struct orderly__map *m, void *value, void **old_out);
 /* orderly__map_put for a value whose key *pos came from. */
 int orderly__map_put_at(struct orderly__map *m, void *value, const struct orderly__map_pos *pos,
                         void **old_out);
+/* Makes room for n more inserts without growing; 0 or ORDERLY_ENOMEM. */
+int orderly__map_reserve(struct orderly__map *m, size_t n);
 /* Removes and returns the value, or NULL. */
 void *orderly__map_del(struct orderly__map *m, const char *key);
 /* Visits live entries in slot order; stops when fn returns non-zero. */
