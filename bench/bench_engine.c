@@ -5,7 +5,7 @@
  *   - bytes the store holds per order aggregate;
  *   - outbox dispatch rate to the in-memory transport;
  *   - commit-to-publish latency when the host pumps from on_work.
- * Usage: bench_engine [ORDERS [ROUNDS]] (defaults 100000 and 3).
+ * Usage: bench_engine [ORDERS [ROUNDS]] (defaults 100000 and 5).
  * Each figure is the best of ROUNDS rounds, each on a fresh store. Rates
  * are given twice: over wall time, and over the process's CPU time, which
  * is what "on one core" means when other work shares the machine; the time
@@ -26,7 +26,7 @@
 #include "orderly/sys/memory.h"
 #include "lifecycle.h"
 
-#define ROUNDS 3
+#define ROUNDS 5
 
 static double clock_s(clockid_t id)
 {
