@@ -234,11 +234,17 @@ typedef struct orderly_command {
     int event;                   /* an event id of that machine */
     uint32_t index;
     int64_t amount;
-    const char *idem_key;        /* event id or request key; NULL = derived */
+    const char *idem_key;        /* event id or request key; NULL = derived (see below) */
     orderly_time_ms now;
 } orderly_command;
 
 /*
+ * A command or spec without idem_key gets a key derived from its request:
+ * "d:" followed by the 22 unpadded base64url digits of the XXH3-128
+ * fingerprint of the order id and the command's fields (machine, event,
+ * index, amount; for a create, the spec). The same command repeated is then
+ * a duplicate, answered with the first result. Pinned like the fingerprint.
+ *
  * Applies one command through the idempotent transactional path. Returns 0
  * (applied, ignored as late, or a duplicate), or the rejection:
  * ENOTFOUND (no such order or part), ETRANSITION, EGUARD, EINVARIANT,
