@@ -39,7 +39,7 @@
 
 #include "orderly.h"
 
-#define LIFECYCLES 1000000L
+#define LIFECYCLES 1500000L
 #define ROUNDS 15
 #define RATIO_TARGET 2.0
 
