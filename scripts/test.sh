@@ -101,6 +101,18 @@ C
     # It must have run against the staged library, not one installed elsewhere.
     LD_LIBRARY_PATH=$libdir ldd "$scratch/consumer" | grep -qF "$libdir/liborderly.so.0" ||
         { echo "install: consumer did not resolve liborderly from $libdir" >&2; return 1; }
+
+    # The static archive links the same program with no liborderly.so at run time.
+    [ -f "$libdir/liborderly.a" ] || { echo "install: liborderly.a missing" >&2; return 1; }
+    libs=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --static --libs orderly)
+    # shellcheck disable=SC2086  # pkg-config output is a list of flags
+    cc -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags "$scratch/consumer.c" \
+        -o "$scratch/consumer-static" "$libdir/liborderly.a" $libs
+    if ldd "$scratch/consumer-static" | grep -qF liborderly.so; then
+        echo "install: the static consumer still needs liborderly.so" >&2
+        return 1
+    fi
+    "$scratch/consumer-static" | sed 's/^consumer:/consumer (static):/'
 }
 
 main() {
