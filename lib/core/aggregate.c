@@ -9,8 +9,8 @@
  * ORDERLY__AGG_MAX_BYTES, so the encoder, which runs on every command,
  * writes without bounds checks and refuses a buffer shorter than that.
  */
-#define U8 2
-#define U32 5
+#define U8 ORDERLY__VARINT_U8
+#define U32 ORDERLY__VARINT_U32
 #define V ORDERLY__VARINT_MAX
 #define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 4 * V + 2 * U32 + U8)
 #define LINE_MAX (V + U32 + U32 + V + U8 + V)

@@ -177,23 +177,14 @@ static const struct orderly__row *lookup(const orderly_machine *m, int state, in
                                          int *rc)
 {
     const struct orderly__row *row;
-    unsigned idx;
 
     if (m == NULL || !valid_state(m, state) || !valid_event(m, event)) {
         *rc = orderly__fail(ctx, ORDERLY_EINVAL, "state %d or event %d is not valid for machine '%s'",
                             state, event, m != NULL ? m->name : "(null)");
         return NULL;
     }
-    idx = m->index[state * m->n_events + event];
-    if (idx == 0) {
-        *rc = reject(m, state, event, ORDERLY_ETRANSITION, ctx);
-        return NULL;
-    }
-    row = &m->rows[idx - 1];
-    if (row->guard == ORDERLY_GUARD_NONE)
-        return row;
-    if ((row = first_holding(m, row, state, event, in)) == NULL)
-        *rc = reject(m, state, event, ORDERLY_EGUARD, ctx);
+    if ((row = orderly__machine_row(m, state, event, in, rc)) == NULL)
+        *rc = reject(m, state, event, *rc, ctx);
     return row;
 }
 

@@ -8,10 +8,8 @@
 
 /* The widest an event record can be (see orderly__agg_encode): an event
  * is written on every command, without bounds checks. */
-#define U8 2
-#define U32 5
-#define V ORDERLY__VARINT_MAX
-#define EVENT_REC_MAX (U8 + U32 + 5 * U8 + V + V + U8 + ORDERLY__TRACE_LEN)
+#define EVENT_REC_MAX (ORDERLY__VARINT_U8 + ORDERLY__VARINT_U32 + 5 * ORDERLY__VARINT_U8 + \
+                       2 * ORDERLY__VARINT_MAX + ORDERLY__VARINT_U8 + ORDERLY__TRACE_LEN)
 _Static_assert(EVENT_REC_MAX <= ORDERLY__RECORD_MAX, "an event record may not fit");
 
 size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap)

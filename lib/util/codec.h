@@ -48,6 +48,8 @@ static inline void orderly__wr_u64(struct orderly__wr *w, uint64_t v)
  * position after what it wrote; a varint takes at most 10 bytes.
  */
 #define ORDERLY__VARINT_MAX 10
+#define ORDERLY__VARINT_U8 2         /* the widest varint of a uint8_t */
+#define ORDERLY__VARINT_U32 5        /* and of a uint32_t */
 
 static inline uint8_t *orderly__put_u64(uint8_t *p, uint64_t v)
 {
