@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 {
     size_t orders = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 100000, i, k;
     int rounds = argc > 2 ? atoi(argv[2]) : ROUNDS;
-    struct round best, r;
+    struct round best, pump, r;
     struct latency lat;
     orderly_storage *s;
     orderly_transport *t;
@@ -243,20 +243,15 @@ int main(int argc, char **argv)
         return 2;
     }
     events = (double)orders * (double)(STEPS + 1);
-    memset(&best, 0, sizeof best);
-    for (round = 0; round < rounds; round++) {
+    /* the apply figures from the fastest apply, dispatch from the fastest dispatch */
+    run_round(&best, orders);
+    pump = best;
+    for (round = 1; round < rounds; round++) {
         run_round(&r, orders);
-        if (round == 0 || r.t_apply < best.t_apply) {
-            double t_pump = best.t_pump, c_pump = best.c_pump;
+        if (r.t_apply < best.t_apply)
             best = r;
-            if (round > 0 && t_pump < r.t_pump) {
-                best.t_pump = t_pump;
-                best.c_pump = c_pump;
-            }
-        } else if (r.t_pump < best.t_pump) {
-            best.t_pump = r.t_pump;
-            best.c_pump = r.c_pump;
-        }
+        if (r.t_pump < pump.t_pump)
+            pump = r;
     }
 
     printf("orderly engine, in-memory store, %zu orders x %zu events, best of %d rounds\n", orders,
@@ -268,11 +263,11 @@ int main(int argc, char **argv)
     printf("  bytes held per order     %10.1f bytes     (target <= 256; %zu records, %zu bytes)\n",
            (double)best.bytes / (double)best.records, best.records, best.bytes);
     printf("  outbox dispatch          %10.0f events/s  (target >= 1,000,000; %zu published)\n",
-           (double)best.published / best.t_pump, best.published);
+           (double)pump.published / pump.t_pump, pump.published);
     printf("  on CPU time: end to end  %10.0f events/s, dispatch %.0f events/s\n",
-           events / best.c_apply, (double)best.published / best.c_pump);
+           events / best.c_apply, (double)pump.published / pump.c_pump);
     printf("  core heap allocations    %10lu in %.0f commands, %lu in dispatch (buffers grow once)\n",
-           best.allocs_apply, events, best.allocs_pump);
+           best.allocs_apply, events, pump.allocs_pump);
 
     /* latency: the host pumps from on_work right after each commit */
     memset(&lat, 0, sizeof lat);

@@ -500,6 +500,13 @@ static int group_reserve(struct mem *m, struct group *g, size_t extra)
     return ORDERLY_OK;
 }
 
+/* Room for one more pending item in g, beside those open transactions
+ * may still add (adding) or give back (held). */
+static int group_reserve_one(struct mem *m, struct group *g)
+{
+    return group_reserve(m, g, g->adding + g->held + 1);
+}
+
 /* Inserts it into its group's pending list in id order. */
 static void group_add(struct group *g, struct item *it)
 {
@@ -578,7 +585,7 @@ static int reserve_push(struct mem *m, struct queue *q, struct group *g)
         q->items = p;
         q->cap = cap;
     }
-    return g != NULL ? group_reserve(m, g, g->adding + g->held + 1) : ORDERLY_OK;
+    return g != NULL ? group_reserve_one(m, g) : ORDERLY_OK;
 }
 
 /* The transaction checks a save or mark now: the first such check dates
@@ -1148,7 +1155,7 @@ static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     if ((it = find_item(&m->queues[queue], id)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
-    if ((g = it->grp) != NULL && group_reserve(m, g, g->adding + g->held + 1) < 0)
+    if ((g = it->grp) != NULL && group_reserve_one(m, g) < 0)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = remember(txn, queue, it)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");

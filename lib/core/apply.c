@@ -42,11 +42,11 @@ static size_t encode_result(const orderly_result *r, uint8_t buf[RESULT_MAX])
 
     w = orderly__put_u64(w, RESULT_FORMAT);
     w = orderly__put_i64(w, r->code);
-    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->machine);
-    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->event);
-    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->from);
-    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->to);
-    w = orderly__put_u64(w, (uint64_t)(uint32_t)r->order_state);
+    w = orderly__put_u64(w, (uint64_t)r->machine);
+    w = orderly__put_u64(w, (uint64_t)r->event);
+    w = orderly__put_u64(w, (uint64_t)r->from);
+    w = orderly__put_u64(w, (uint64_t)r->to);
+    w = orderly__put_u64(w, (uint64_t)r->order_state);
     w = orderly__put_u64(w, r->outbox_rows);
     w = orderly__put_u64(w, r->effects);
     w = orderly__put_u64(w, r->version);

@@ -51,30 +51,21 @@ void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id
     orderly__hash128(out, kind, strlen(kind), natural, n);
 }
 
-static const char b64url[65] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* Four digits of the three bytes at in. */
-static void b64url3(char *out, const uint8_t *in)
-{
-    uint32_t v = (uint32_t)in[0] << 16 | (uint32_t)in[1] << 8 | in[2];
-
-    out[0] = b64url[v >> 18];
-    out[1] = b64url[v >> 12 & 63];
-    out[2] = b64url[v >> 6 & 63];
-    out[3] = b64url[v & 63];
-}
-
 void orderly__b64url16(char *out, const uint8_t in[16])
 {
-    /* written out, not looped: every command without a key derives one */
-    b64url3(out, in);
-    b64url3(out + 4, in + 3);
-    b64url3(out + 8, in + 6);
-    b64url3(out + 12, in + 9);
-    b64url3(out + 16, in + 12);
-    out[20] = b64url[in[15] >> 2];
-    out[21] = b64url[(in[15] & 3) << 4];
-    out[22] = '\0';
+    static const char digit[65] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i;
+
+    for (i = 0; i < 15; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *out++ = digit[v >> 18];
+        *out++ = digit[v >> 12 & 63];
+        *out++ = digit[v >> 6 & 63];
+        *out++ = digit[v & 63];
+    }
+    *out++ = digit[in[15] >> 2];
+    *out++ = digit[(in[15] & 3) << 4];
+    *out = '\0';
 }
 
 void orderly__hex(char *out, const uint8_t *in, size_t n)

@@ -115,22 +115,6 @@ void *orderly__map_find_at(const struct orderly__map *m, const char *key,
     return orderly__map_find(m, key, pos->hash, pos);
 }
 
-void *orderly__map_get(const struct orderly__map *m, const char *key)
-{
-    struct orderly__map_pos pos;
-
-    return orderly__map_find(m, key, orderly__map_hash(key, strlen(key)), &pos);
-}
-
-int orderly__map_put(struct orderly__map *m, void *value, void **old_out)
-{
-    struct orderly__map_pos pos;
-    const char *key = m->key_of(value);
-
-    orderly__map_find(m, key, orderly__map_hash(key, strlen(key)), &pos);
-    return orderly__map_put_at(m, value, &pos, old_out);
-}
-
 int orderly__map_put_at(struct orderly__map *m, void *value, const struct orderly__map_pos *pos,
                         void **old_out)
 {

@@ -46,17 +46,15 @@ uint64_t orderly__map_hash(const char *key, size_t len);
 void orderly__map_init(struct orderly__map *m, const orderly_allocator *alloc,
                        orderly__map_key_fn key_of);
 void orderly__map_free(struct orderly__map *m);
-void *orderly__map_get(const struct orderly__map *m, const char *key);
 /* Looks key up under hash h and fills *pos. */
 void *orderly__map_find(const struct orderly__map *m, const char *key, uint64_t h,
                         struct orderly__map_pos *pos);
 /* orderly__map_find for the key *pos came from, refreshing *pos if stale. */
 void *orderly__map_find_at(const struct orderly__map *m, const char *key,
                            struct orderly__map_pos *pos);
-/* Inserts value under its key, or replaces the value stored under it;
- * returns 0 or ORDERLY_ENOMEM. *old_out gets a replaced value. */
-int orderly__map_put(struct orderly__map *m, void *value, void **old_out);
-/* orderly__map_put for a value whose key *pos came from. */
+/* Inserts value under the key *pos came from (its own key), or replaces
+ * the value stored there; 0 or ORDERLY_ENOMEM. *old_out gets a replaced
+ * value. */
 int orderly__map_put_at(struct orderly__map *m, void *value, const struct orderly__map_pos *pos,
                         void **old_out);
 /* Makes room for n more inserts without growing; 0 or ORDERLY_ENOMEM. */
