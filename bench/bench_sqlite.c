@@ -152,17 +152,18 @@ static int w_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
 }
 
 static int w_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, orderly_time_ms now,
-                   size_t max, uint64_t token, orderly_time_ms lease_until, orderly_item_cb cb,
-                   void *user_data)
+                   size_t max, uint32_t max_attempts, orderly_time_ms lease_until,
+                   uint64_t *token_out, orderly_item_cb cb, void *user_data)
 {
-    return REC(s)->inner->queue_claim(REC(s)->inner, ctx, txn, queue, now, max, token, lease_until,
-                                      cb, user_data);
+    return REC(s)->inner->queue_claim(REC(s)->inner, ctx, txn, queue, now, max, max_attempts,
+                                      lease_until, token_out, cb, user_data);
 }
 
 static int w_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
-                    uint64_t token, int state, orderly_time_ms due)
+                    uint64_t token, int state, orderly_time_ms due, uint32_t attempts)
 {
-    return REC(s)->inner->queue_finish(REC(s)->inner, ctx, txn, queue, id, token, state, due);
+    return REC(s)->inner->queue_finish(REC(s)->inner, ctx, txn, queue, id, token, state, due,
+                                       attempts);
 }
 
 static int w_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,

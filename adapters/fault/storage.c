@@ -92,22 +92,24 @@ static int f_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
 }
 
 static int f_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
-                         orderly_time_ms now, size_t max, uint64_t token,
-                         orderly_time_ms lease_until, orderly_item_cb cb, void *user_data)
+                         orderly_time_ms now, size_t max, uint32_t max_attempts,
+                         orderly_time_ms lease_until, uint64_t *token_out, orderly_item_cb cb,
+                         void *user_data)
 {
     struct wrap *w = WRAP(s);
     int rc = enter(w, ctx, ORDERLY_METHOD_QUEUE_CLAIM);
     return rc < 0 ? rc
-                  : IN(w)->queue_claim(IN(w), ctx, txn, queue, now, max, token, lease_until, cb,
-                                       user_data);
+                  : IN(w)->queue_claim(IN(w), ctx, txn, queue, now, max, max_attempts, lease_until,
+                                       token_out, cb, user_data);
 }
 
 static int f_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
-                          uint64_t token, int state, orderly_time_ms due)
+                          uint64_t token, int state, orderly_time_ms due, uint32_t attempts)
 {
     struct wrap *w = WRAP(s);
     int rc = enter(w, ctx, ORDERLY_METHOD_QUEUE_FINISH);
-    return rc < 0 ? rc : IN(w)->queue_finish(IN(w), ctx, txn, queue, id, token, state, due);
+    return rc < 0 ? rc
+                  : IN(w)->queue_finish(IN(w), ctx, txn, queue, id, token, state, due, attempts);
 }
 
 static int f_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,

@@ -161,6 +161,7 @@ struct mem {
     struct orderly__faults faults;
     uint64_t calls[ORDERLY_METHOD_COUNT];
     size_t record_bytes;
+    uint64_t last_token;     /* the last fencing token a claim issued */
 };
 
 #define MEM(s) ((struct mem *)(void *)(s))
@@ -1026,16 +1027,21 @@ static int claimable(const struct item *it, orderly_time_ms now, uint64_t token)
 }
 
 static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
-                         orderly_time_ms now, size_t max, uint64_t token,
-                         orderly_time_ms lease_until, orderly_item_cb cb, void *user_data)
+                         orderly_time_ms now, size_t max, uint32_t max_attempts,
+                         orderly_time_ms lease_until, uint64_t *token_out, orderly_item_cb cb,
+                         void *user_data)
 {
     struct mem *m = MEM(s);
+    /* issued only if something is claimed; the store's counter is shared
+     * by every engine on it, so no two claims ever hold the same token */
+    uint64_t token = m->last_token + 1;
     struct queue *q;
     orderly_queue_item pub;
     struct item *it;
     size_t n = 0;
     int rc;
 
+    *token_out = 0;
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_CLAIM)) < 0 ||
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
@@ -1046,10 +1052,13 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         uint32_t from = it->state;
         if (remember(txn, queue, it) == NULL)
             return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        m->last_token = token;
+        *token_out = token;
         it->state = ORDERLY_ITEM_LEASED;
         it->lease_token = token;
         it->lease_until = lease_until;
-        it->attempts++;
+        if (it->attempts < max_attempts)
+            it->attempts++;
         if (it->grp != NULL)
             it->grp->claimed++;
         n++;
@@ -1113,7 +1122,7 @@ static void undo(struct mem *m, const struct op *o)
 }
 
 static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
-                          uint64_t token, int state, orderly_time_ms due)
+                          uint64_t token, int state, orderly_time_ms due, uint32_t attempts)
 {
     struct mem *m = MEM(s);
     struct item *it;
@@ -1134,6 +1143,7 @@ static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int q
     if ((o = remember(txn, queue, it)) == NULL)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     it->due = due;
+    it->attempts = attempts;
     set_state(&m->queues[queue], it, state, o);
     return ORDERLY_OK;
 }

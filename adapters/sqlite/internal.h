@@ -15,7 +15,7 @@
 #define ORDERLY__SQLITE_APP_ID 0x4F52444C
 
 /* The schema version the migrations in schema.c end at. */
-#define ORDERLY__SQLITE_SCHEMA 1
+#define ORDERLY__SQLITE_SCHEMA 2
 
 #define ORDERLY__SQLITE_QUEUES 4 /* indexed by orderly_queue; slot 0 unused */
 
@@ -30,6 +30,7 @@ enum orderly__sqlite_stmt {
     SQ_SCAN_RECORDS,
     SQ_SEQ_GET,
     SQ_SEQ_SET,
+    SQ_TOKEN,
     SQ_PUSH,
     SQ_CANDIDATES,
     SQ_BLOCKED,

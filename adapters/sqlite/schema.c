@@ -16,7 +16,8 @@
  * Every table is WITHOUT ROWID: the keys are the natural ones, and the
  * rows are small. Queue items are keyed (queue, id) with ids from the
  * queues table, so ids start at 1 in each queue and are never reused,
- * even after a purge (timer ids become idempotency keys).
+ * even after a purge (timer ids become idempotency keys). Row 0 of that
+ * table is the last fencing token a claim issued.
  *
  * items_state serves claims (READY rows due by now, LEASED rows), purges
  * (DONE rows finished by a date) and stats; items_group serves the
@@ -57,6 +58,11 @@ static const char *const migrations[ORDERLY__SQLITE_SCHEMA] = {
     "  result BLOB NOT NULL"
     ") WITHOUT ROWID;"
     "CREATE INDEX idem_expires ON idem (expires);",
+    /* 1 -> 2: fencing tokens come from the store. Row 0 of queues counts
+     * them, starting above every positive token the engines of 0.1 drew,
+     * so no new claim can match a lease taken before the upgrade. */
+    "INSERT INTO queues (queue, last_id)"
+    " SELECT 0, coalesce(max(lease_token), 0) FROM items WHERE lease_token > 0;",
 };
 
 int orderly__sqlite_fail(orderly_ctx *ctx, int code, int64_t native, const char *fmt, ...)

@@ -36,6 +36,7 @@ static const char *const sql_text[SQ_COUNT] = {
         "SELECT key, data, version FROM records WHERE key > ?1 ORDER BY key LIMIT ?2",
     [SQ_SEQ_GET] = "SELECT last_id FROM queues WHERE queue = ?1",
     [SQ_SEQ_SET] = "UPDATE queues SET last_id = ?2 WHERE queue = ?1",
+    [SQ_TOKEN] = "UPDATE queues SET last_id = last_id + 1 WHERE queue = 0 RETURNING last_id",
     [SQ_PUSH] = "INSERT INTO items (queue, id, grp, kind, state, attempts, created, due,"
                 " lease_token, lease_until, payload)"
                 " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6, 0, 0, ?7)",
@@ -57,10 +58,11 @@ static const char *const sql_text[SQ_COUNT] = {
                    " AND g.state IN (0, 1) AND NOT (g.state = 1 AND g.lease_token = ?3)"
                    " LIMIT 1",
     [SQ_CLAIM] = "UPDATE items SET state = 1, lease_token = ?3, lease_until = ?4,"
-                 " attempts = attempts + 1 WHERE queue = ?1 AND id = ?2",
+                 " attempts = CASE WHEN attempts < ?5 THEN attempts + 1 ELSE attempts END"
+                 " WHERE queue = ?1 AND id = ?2",
     [SQ_GET] = "SELECT id, grp, kind, state, attempts, payload, created, due, lease_token,"
                " lease_until FROM items WHERE queue = ?1 AND id = ?2",
-    [SQ_FINISH] = "UPDATE items SET state = ?3, due = ?4"
+    [SQ_FINISH] = "UPDATE items SET state = ?3, due = ?4, attempts = ?6"
                   " WHERE queue = ?1 AND id = ?2 AND state = 1 AND lease_token = ?5",
     [SQ_LEASE_OF] = "SELECT state FROM items WHERE queue = ?1 AND id = ?2",
     [SQ_RESET] = "UPDATE items SET state = ?3, due = ?4,"
@@ -495,16 +497,35 @@ static int blocked(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, uint6
 #define CLAIM_ROUND_MIN 16
 #define CLAIM_ROUND_MAX 1024
 
+/* The next fencing token, counted in the database inside the claim's
+ * transaction, so every connection in every process draws a new one. */
+static int issue_token(struct orderly__sqlite *q, orderly_ctx *ctx, uint64_t *token)
+{
+    sqlite3_stmt *st = use(q, SQ_TOKEN);
+    int rc;
+
+    if ((rc = row(q, st, ctx, "issuing a fencing token")) < 0)
+        return rc;
+    if (rc == 0)
+        return orderly__sqlite_fail(ctx, ORDERLY_ESTORAGE, 0,
+                                    "the fencing token counter is missing from the queues table");
+    *token = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return ORDERLY_OK;
+}
+
 static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
-                         orderly_time_ms now, size_t max, uint64_t token,
-                         orderly_time_ms lease_until, orderly_item_cb cb, void *user_data)
+                         orderly_time_ms now, size_t max, uint32_t max_attempts,
+                         orderly_time_ms lease_until, uint64_t *token_out, orderly_item_cb cb,
+                         void *user_data)
 {
     struct orderly__sqlite *q = SQ(s);
     sqlite3_stmt *up = use(q, SQ_CLAIM);
-    uint64_t after = 0;
+    uint64_t after = 0, token = 0;
     size_t claimed = 0, i, n = 0, want;
     int rc;
 
+    *token_out = 0;
     if ((rc = enter(q, txn, queue, ctx)) < 0)
         return rc;
     while (claimed < max) {
@@ -515,17 +536,23 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         for (i = 0; i < n && claimed < max; i++) {
             struct orderly__sqlite_cand *c = &q->cand[i];
             after = c->id;
+            /* before the first claim the token is 0, which no lease holds:
+             * any older pending item of the group then blocks */
             if ((rc = blocked(q, ctx, queue, c->id, token)) < 0)
                 return rc;
             if (rc > 0)
                 continue;
+            if (token == 0 && (rc = issue_token(q, ctx, &token)) < 0)
+                return rc;
             sqlite3_bind_int(up, 1, queue);
             sqlite3_bind_int64(up, 2, (sqlite3_int64)c->id);
             sqlite3_bind_int64(up, 3, (sqlite3_int64)token);
             sqlite3_bind_int64(up, 4, lease_until);
+            sqlite3_bind_int64(up, 5, max_attempts);
             if ((rc = run(q, up, ctx, "queue claim")) < 0 ||
                 (rc = emit(q, ctx, queue, c->id, c->state, cb, user_data)) < 0)
                 return rc;
+            *token_out = token;
             claimed++;
         }
         if (n < want)
@@ -535,7 +562,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
 }
 
 static int s_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
-                          uint64_t token, int state, orderly_time_ms due)
+                          uint64_t token, int state, orderly_time_ms due, uint32_t attempts)
 {
     struct orderly__sqlite *q = SQ(s);
     sqlite3_stmt *st = use(q, SQ_FINISH);
@@ -551,6 +578,7 @@ static int s_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int q
     sqlite3_bind_int(st, 3, state);
     sqlite3_bind_int64(st, 4, due);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)token);
+    sqlite3_bind_int64(st, 6, attempts);
     if ((rc = run(q, st, ctx, "queue finish")) < 0)
         return rc;
     if (sqlite3_changes(q->db) > 0)

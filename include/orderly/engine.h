@@ -77,7 +77,8 @@ typedef void (*orderly_work_cb)(orderly_engine *engine, size_t n, void *user_dat
 typedef enum orderly_alert_kind {
     ORDERLY_ALERT_DEAD_LETTER = 1,        /* an outbox event exhausted its attempts */
     ORDERLY_ALERT_EFFECT_EXHAUSTED = 2,   /* a compensation exhausted its attempts */
-    ORDERLY_ALERT_STALE_COMPLETION = 3    /* a completion with a stale lease token */
+    ORDERLY_ALERT_STALE_COMPLETION = 3,   /* a completion with a stale lease token */
+    ORDERLY_ALERT_ROW_PARKED = 4          /* a queue row that cannot be decoded or encoded */
 } orderly_alert_kind;
 
 typedef struct orderly_alert {
@@ -90,9 +91,13 @@ typedef struct orderly_alert {
 
 typedef void (*orderly_alert_cb)(const orderly_alert *alert, void *user_data);
 
+/* The host's current time, in the timebase of the now arguments. */
+typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
+
 #define ORDERLY_ROLES_ALL 0x7Eu   /* bit (1 << machine id) for each of the six */
 
-#define ORDERLY_ENGINE_OPTIONS_VERSION 1
+/* Version 2 appended clock and clock_user_data. */
+#define ORDERLY_ENGINE_OPTIONS_VERSION 2
 
 typedef struct orderly_engine_options {
     unsigned int version;          /* ORDERLY_ENGINE_OPTIONS_VERSION; first, always */
@@ -107,6 +112,15 @@ typedef struct orderly_engine_options {
     void *work_user_data;
     orderly_alert_cb on_alert;     /* may be NULL */
     void *alert_user_data;
+    /* ---- version 2 ---- */
+    /* May be NULL. Read only by the dispatcher, between publishes, to stop
+     * before its lease lapses: with less than a quarter of policy.lease
+     * left, the rest of the batch goes back unpublished with its attempts
+     * untouched, so a slow broker never lets a second worker take over
+     * rows this one is still publishing. Without it the dispatcher cannot
+     * tell a slow publish; give one when publishing may outlast a lease. */
+    orderly_clock_cb clock;
+    void *clock_user_data;
 } orderly_engine_options;
 
 #define ORDERLY_POLICY_DEFAULTS                                                   \
@@ -117,7 +131,7 @@ typedef struct orderly_engine_options {
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
       { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },                         \
-      ORDERLY_POLICY_DEFAULTS, NULL, NULL, NULL, NULL }
+      ORDERLY_POLICY_DEFAULTS, NULL, NULL, NULL, NULL, NULL, NULL }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */

@@ -23,13 +23,24 @@ ORDERLY_BEGIN_DECLS
 
 /*
  * Claims up to max outbox events (0 = policy.batch_max) under a lease with
- * a fresh fencing token, publishes each as a CloudEvents envelope, and
- * acks them. A failed publish retries with exponential backoff and full
- * jitter (seeded by policy.seed); after policy.outbox_max_attempts the
- * event goes to "<topic>.dlq" and the alert callback fires. A retrying
- * event holds back the later events of its own order only. A completion
- * whose lease was taken over is rejected and counted. *published_out (may
- * be NULL) gets the number published. Returns 0 or a storage error.
+ * a fencing token the store issues, publishes each as a CloudEvents
+ * envelope, and acks them (in chunks that shrink while commits fail).
+ *
+ * A transient publish failure (ORDERLY_ETRANSPORT, ORDERLY_ETIMEOUT: the
+ * broker is away) costs no attempt: the batch goes back and is retried
+ * with exponential backoff and full jitter (seeded by policy.seed), for as
+ * long as the outage lasts; health shows the backlog, its age and the
+ * outage. Any other failure is the broker refusing this event: it counts,
+ * and once policy.outbox_max_attempts are spent the event is copied to
+ * "<topic>.dlq" and marked dead only when that copy was accepted, with an
+ * alert. A row that cannot be decoded or encoded is parked dead with an
+ * ORDERLY_ALERT_ROW_PARKED alert. A retrying or parked event holds back
+ * the later events of its own order in the batch only. A completion whose
+ * lease was taken over is rejected and counted.
+ *
+ * *published_out (may be NULL) gets the number published. Returns 0 or
+ * the storage error that stopped the step (what was published before it
+ * is still acknowledged when the store allows).
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_pump(orderly_engine *engine,
                                                         orderly_time_ms now, size_t max,
@@ -156,11 +167,16 @@ typedef struct orderly_health {
     uint64_t leases_expired_total;    /* re-claims of expired leases */
     uint64_t published_total;
     uint64_t redelivered_total;
-    int ready;                        /* 1 unless backlog and age both exceed the thresholds */
+    int ready;                        /* 0 when backlog and age exceed the thresholds, or
+                                       * the broker has been away longer than max_age_ms */
+    uint64_t rows_parked_total;       /* queue rows parked dead as undecodable, since open */
+    int64_t transport_outage_ms;      /* since the first of the current run of transient
+                                       * publish failures; 0 after a publish succeeded */
 } orderly_health;
 
 /* Not ready when the pending backlog exceeds max_backlog and the oldest
- * pending event is older than max_age_ms (defaults: 100 and 5 minutes). */
+ * pending event is older than max_age_ms (defaults: 100 and 5 minutes),
+ * or when publishing has failed transiently for longer than max_age_ms. */
 #define ORDERLY_HEALTH_MAX_BACKLOG 100
 #define ORDERLY_HEALTH_MAX_AGE_MS 300000
 

@@ -126,7 +126,8 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
         *done_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_COMPENSATIONS, now, max, &token)) < 0)
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_COMPENSATIONS, now, max, e->policy.effect_max_attempts,
+                            &token)) <= 0)
         return n;
     /* An executor may feed its answer back through the engine, whose commit
      * calls on_work, where a host may pump, which claims into the e->claimed
@@ -137,13 +138,23 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
     for (i = 0; i < (size_t)n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
         const struct orderly__executor *x;
-        if (orderly__effect_rec_decode(&r, c->payload, c->len) < 0) {
-            c->outcome = ORDERLY_ITEM_DEAD;
+        if (c->held)
+            continue;
+        if (c->bad || orderly__effect_rec_decode(&r, c->payload, c->len) < 0) {
+            orderly__park(e, ORDERLY_QUEUE_COMPENSATIONS, c, i, (size_t)n,
+                          "the operation cannot be decoded");
             continue;
         }
         view_of(&v, &r, key, c->id, c->attempts, ORDERLY_ITEM_LEASED);
         x = executor(e, r.op);
-        rc = x != NULL ? x->cb(&v, x->user_data) : publish_command(e, &v);
+        if (x != NULL) {
+            rc = x->cb(&v, x->user_data);
+        } else if ((rc = publish_command(e, &v)) < 0 && orderly_error_is_transient(rc)) {
+            /* the broker is away, not the operation at fault: it waits
+             * with its attempts untouched */
+            orderly__give_back(c, now + orderly__backoff(e, c->attempts));
+            continue;
+        }
         if (rc >= 0) {
             done++;
             continue;
@@ -160,7 +171,7 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
         }
     }
     e->on_work = on_work;
-    rc = orderly__finish(e, ORDERLY_QUEUE_COMPENSATIONS, (size_t)n, token);
+    rc = orderly__end_step(e, ORDERLY_QUEUE_COMPENSATIONS, (size_t)n, token, ORDERLY_OK);
     if (e->stats.outbox_appended > appended && on_work != NULL)
         on_work(e, (size_t)(e->stats.outbox_appended - appended), e->work_user_data);
     if (rc < 0)

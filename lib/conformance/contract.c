@@ -24,6 +24,12 @@ struct kase {
     orderly_buf *buf;
     void *txn;
     char note[ORDERLY__CONF_NOTE_MAX];
+    /* Tokens are the store's to issue: cases name each claim by a label
+     * and read the token it was issued here. */
+    struct {
+        uint64_t label, token;
+    } tok[64];
+    size_t n_tok;
 };
 
 /* A queue item copied out of a callback. */
@@ -41,6 +47,7 @@ struct clist {
     struct citem it[LIST_MAX];
     size_t n;
     int stop_code;          /* returned from the first callback when < 0 */
+    uint64_t token;         /* the claim's: 0 when it took nothing */
 };
 
 struct crec {
@@ -188,17 +195,66 @@ static int collect(const orderly_queue_item *it, void *ud)
     return 0;
 }
 
-static int claim(struct kase *k, int queue, orderly_time_ms now, size_t max, uint64_t token,
-                 orderly_time_ms lease_until, struct clist *l)
+/* The token the claim labelled label was issued; for a label no claim
+ * used, a token no store issues (a stale completion's). */
+static uint64_t tok(const struct kase *k, uint64_t label)
 {
-    memset(l, 0, sizeof *l);
-    return k->s->queue_claim(k->s, k->ctx, k->txn, queue, now, max, token, lease_until, collect, l);
+    size_t i;
+
+    for (i = k->n_tok; i-- > 0;)
+        if (k->tok[i].label == label)
+            return k->tok[i].token;
+    return UINT64_MAX - label;
 }
 
-static int finish(struct kase *k, int queue, uint64_t id, uint64_t token, int state,
+#define CLAIM_MAX_ATTEMPTS 1000  /* the cap, where a case does not test it */
+
+static int claim_capped(struct kase *k, int queue, orderly_time_ms now, size_t max,
+                        uint32_t max_attempts, uint64_t label, orderly_time_ms lease_until,
+                        struct clist *l)
+{
+    uint64_t token = 0;
+    int rc;
+
+    memset(l, 0, sizeof *l);
+    rc = k->s->queue_claim(k->s, k->ctx, k->txn, queue, now, max, max_attempts, lease_until,
+                           &token, collect, l);
+    if (rc > 0 && k->n_tok < sizeof k->tok / sizeof k->tok[0]) {
+        k->tok[k->n_tok].label = label;
+        k->tok[k->n_tok].token = token;
+        k->n_tok++;
+    }
+    l->token = token;
+    return rc;
+}
+
+static int claim(struct kase *k, int queue, orderly_time_ms now, size_t max, uint64_t label,
+                 orderly_time_ms lease_until, struct clist *l)
+{
+    return claim_capped(k, queue, now, max, CLAIM_MAX_ATTEMPTS, label, lease_until, l);
+}
+
+static int attempts_of(const orderly_queue_item *it, void *ud)
+{
+    *(uint32_t *)ud = it->attempts;
+    return 0;
+}
+
+/* Finishes under the token of the claim labelled label, setting attempts. */
+static int finish_n(struct kase *k, int queue, uint64_t id, uint64_t label, int state,
+                    orderly_time_ms due, uint32_t attempts)
+{
+    return k->s->queue_finish(k->s, k->ctx, k->txn, queue, id, tok(k, label), state, due, attempts);
+}
+
+/* As finish_n, keeping the attempts the item has. */
+static int finish(struct kase *k, int queue, uint64_t id, uint64_t label, int state,
                   orderly_time_ms due)
 {
-    return k->s->queue_finish(k->s, k->ctx, k->txn, queue, id, token, state, due);
+    uint32_t attempts = 0;
+
+    (void)k->s->queue_get(k->s, k->ctx, k->txn, queue, id, attempts_of, &attempts);
+    return finish_n(k, queue, id, label, state, due, attempts);
 }
 
 static int qreset(struct kase *k, int queue, uint64_t id, int state, orderly_time_ms due)
@@ -616,15 +672,15 @@ static void c_claim_due_and_lease(struct kase *k)
     CHECK(k, l.n == 2 && l.it[0].id == a && l.it[1].id == c,
           "claim at 150 must take the two due items in id order");
     CHECK(k, l.it[0].state == ORDERLY_ITEM_READY && l.it[0].attempts == 1 &&
-                 l.it[0].lease_token == 11 && l.it[0].lease_until == T0 + 1150,
+                 l.it[0].lease_token == tok(k, 11) && l.it[0].lease_until == T0 + 1150,
           "a claimed item is reported with state %u (want READY: where it came from), attempts "
-          "%u (want 1), token %llu (want 11), lease_until %lld", l.it[0].state, l.it[0].attempts,
+          "%u (want 1), token %llu (want the claim's), lease_until %lld", l.it[0].state, l.it[0].attempts,
           (unsigned long long)l.it[0].lease_token, (long long)(l.it[0].lease_until - T0));
     RC(k, commit(k), 0);
 
     RC(k, begin(k), 0);
     RC(k, get(k, QO, a, &it), 0);
-    CHECK(k, it.state == ORDERLY_ITEM_LEASED && it.lease_token == 11 &&
+    CHECK(k, it.state == ORDERLY_ITEM_LEASED && it.lease_token == tok(k, 11) &&
                  it.lease_until == T0 + 1150 && it.attempts == 1,
           "a claimed item must be LEASED with the claim's token and lease (state %u token %llu)",
           it.state, (unsigned long long)it.lease_token);
@@ -636,7 +692,7 @@ static void c_claim_due_and_lease(struct kase *k)
     RC(k, begin(k), 0);
     RC(k, claim(k, QO, T0 + 1150, 1, 13, T0 + 2150, &l), 1);
     CHECK(k, l.it[0].id == a && l.it[0].state == ORDERLY_ITEM_LEASED && l.it[0].attempts == 2 &&
-                 l.it[0].lease_token == 13,
+                 l.it[0].lease_token == tok(k, 13),
           "taking over an expired lease: got item %llu from state %u attempts %u; want item a "
           "from LEASED with attempts 2", (unsigned long long)l.it[0].id, l.it[0].state,
           l.it[0].attempts);
@@ -651,6 +707,85 @@ static void c_claim_due_and_lease(struct kase *k)
     RC(k, begin(k), 0);
     RC(k, claim(k, QO, T0 + 1000000, 10, 16, T0 + 1000100, &l), 1);
     CHECK(k, l.it[0].id == b, "DONE and DEAD items must never be claimed");
+    RC(k, commit(k), 0);
+}
+
+static void c_tokens_from_store(struct kase *k)
+{
+    orderly_storage *other = NULL;
+    uint64_t ids[4], first, second, third = 0, mine = 0;
+    void *txn = NULL;
+    struct clist l;
+    int rc;
+
+    PUSH_N(k, QO, "", 4, T0, ids);
+    RC(k, begin(k), 0);
+    RC(k, claim(k, QO, T0, 1, 1, T0 + 100, &l), 1);
+    first = l.token;
+    RC(k, claim(k, QO, T0, 1, 2, T0 + 100, &l), 1);
+    second = l.token;
+    CHECK(k, first != 0 && second > first,
+          "each claim must be issued a token above the last one (got %llu then %llu)",
+          (unsigned long long)first, (unsigned long long)second);
+    CHECK(k, l.it[0].lease_token == second, "a claimed item must carry the claim's token");
+    RC(k, claim(k, QO, T0 - 1, 10, 3, T0 + 100, &l), 0);
+    CHECK(k, l.token == 0, "a claim that takes nothing must report token 0 (got %llu)",
+          (unsigned long long)l.token);
+    RC(k, commit(k), 0);
+
+    /* a second handle on the same store: another engine, maybe another
+     * process; its claims must never be issued a token this one holds */
+    if ((rc = k->t->open(&other, k->t->user_data)) < 0 || other == NULL) {
+        CHECK(k, 0, "a second handle could not be opened (%d)", rc);
+        return;
+    }
+    if (other->begin(other, k->ctx, &txn) == 0) {
+        rc = other->queue_claim(other, k->ctx, txn, QO, T0, 1, 10, T0 + 100, &third, collect, &l);
+        CHECK(k, rc == 1, "the second handle's claim took %d items, want 1", rc);
+        CHECK(k, other->commit(other, k->ctx, txn) == 0, "the second handle's commit failed");
+    } else {
+        CHECK(k, 0, "the second handle could not begin");
+    }
+    if (other != k->s)
+        k->t->close(other, k->t->user_data);
+    CHECK(k, third > second, "a second handle was issued token %llu after this one's %llu",
+          (unsigned long long)third, (unsigned long long)second);
+
+    /* and after a crash the counter goes on from where it was */
+    RC(k, crash(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, claim(k, QO, T0, 1, 4, T0 + 100, &l), 1);
+    mine = l.token;
+    RC(k, commit(k), 0);
+    CHECK(k, mine > third, "after a crash a claim was issued token %llu, not above %llu",
+          (unsigned long long)mine, (unsigned long long)third);
+}
+
+static void c_attempts_capped(struct kase *k)
+{
+    struct citem it;
+    struct clist l;
+    uint64_t id;
+    int round;
+
+    RC(k, begin(k), 0);
+    RC(k, push(k, QC, "g", 1, "p", T0, T0, &id), 0);
+    RC(k, commit(k), 0);
+    /* every lease lapses; claims go on counting, but never past the cap */
+    for (round = 0; round < 4; round++) {
+        RC(k, begin(k), 0);
+        RC(k, claim_capped(k, QC, T0 + 10 * round, 1, 2, (uint64_t)round + 1,
+                           T0 + 10 * round + 5, &l), 1);
+        CHECK(k, l.it[0].attempts == (round == 0 ? 1u : 2u),
+              "claim %d reported attempts %u with a cap of 2", round + 1, l.it[0].attempts);
+        RC(k, commit(k), 0);
+    }
+    /* finish stores the attempts it is given: the core gives back untried ones */
+    RC(k, begin(k), 0);
+    RC(k, finish_n(k, QC, id, 4, ORDERLY_ITEM_READY, T0 + 100, 1), 0);
+    RC(k, get(k, QC, id, &it), 0);
+    CHECK(k, it.state == ORDERLY_ITEM_READY && it.attempts == 1 && it.due == T0 + 100,
+          "finish READY with attempts 1: got state %u attempts %u", it.state, it.attempts);
     RC(k, commit(k), 0);
 }
 
@@ -909,7 +1044,7 @@ static void c_callback_stop(struct kase *k)
     RC(k, k->s->scan(k->s, k->ctx, k->txn, "", 10, collect_rec, &rl), ORDERLY_ETIMEOUT);
     memset(&l, 0, sizeof l);
     l.stop_code = ORDERLY_ETIMEOUT;
-    RC(k, k->s->queue_claim(k->s, k->ctx, k->txn, QO, T0, 10, 1, T0 + 1, collect, &l),
+    RC(k, k->s->queue_claim(k->s, k->ctx, k->txn, QO, T0, 10, 10, T0 + 1, &l.token, collect, &l),
        ORDERLY_ETIMEOUT);
     rollback(k);
 }
@@ -1076,7 +1211,7 @@ static void c_rollback_queue_changes(struct kase *k)
     rollback(k);
     RC(k, begin(k), 0);
     RC(k, get(k, QO, ids[0], &it), 0);
-    CHECK(k, it.state == ORDERLY_ITEM_LEASED && it.lease_token == 2 && it.attempts == 1,
+    CHECK(k, it.state == ORDERLY_ITEM_LEASED && it.lease_token == tok(k, 2) && it.attempts == 1,
           "a rolled-back finish must leave the lease as it was");
     RC(k, get(k, QO, ids[1], &it), 0);
     CHECK(k, it.state == ORDERLY_ITEM_LEASED, "a rolled-back reset must leave the item as it was");
@@ -1161,6 +1296,9 @@ static const struct contract_case cases[] = {
     { "contract: ids are never reused after a purge", c_ids_never_reused },
     { "contract: claim takes due items and expired leases, reports the from-state", c_claim_due_and_lease },
     { "contract: claim keeps per-group order", c_claim_group_order },
+    { "contract: the store issues fencing tokens, unique across handles and crashes",
+      c_tokens_from_store },
+    { "contract: claims count attempts up to the cap; finish sets them", c_attempts_capped },
     { "contract: finish is fenced by the lease token", c_finish_fencing },
     { "contract: expected misses leave the transaction committable", c_expected_misses },
     { "contract: queue_reset overrides leases and restarts attempts", c_reset_override },

@@ -528,8 +528,8 @@ static int tap_claim(const orderly_queue_item *it, void *ud)
 }
 
 static int w_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, orderly_time_ms now,
-                   size_t max, uint64_t token, orderly_time_ms lease_until, orderly_item_cb cb,
-                   void *user_data)
+                   size_t max, uint32_t max_attempts, orderly_time_ms lease_until,
+                   uint64_t *token_out, orderly_item_cb cb, void *user_data)
 {
     struct run *r = RUN(s);
     struct claim_tap c = { r, cb, user_data };
@@ -539,18 +539,18 @@ static int w_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, o
         return rc;
     if (queue != ORDERLY_QUEUE_OUTBOX) {
         rc = r->inner->queue_claim(r->inner, ctx, ((struct wtxn *)txn)->inner, queue, now, max,
-                                   token, lease_until, cb, user_data);
+                                   max_attempts, lease_until, token_out, cb, user_data);
         return leave(r, ctx, rc);
     }
     r->n_batch = 0;
     r->batch_pos = 0;
-    rc = r->inner->queue_claim(r->inner, ctx, ((struct wtxn *)txn)->inner, queue, now, max, token,
-                               lease_until, tap_claim, &c);
+    rc = r->inner->queue_claim(r->inner, ctx, ((struct wtxn *)txn)->inner, queue, now, max,
+                               max_attempts, lease_until, token_out, tap_claim, &c);
     return leave(r, ctx, rc);
 }
 
 static int w_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
-                    uint64_t token, int state, orderly_time_ms due)
+                    uint64_t token, int state, orderly_time_ms due, uint32_t attempts)
 {
     struct run *r = RUN(s);
     int rc;
@@ -558,7 +558,7 @@ static int w_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, 
     if ((rc = gate(r, ctx, M_FINISH)) < 0)
         return rc;
     rc = r->inner->queue_finish(r->inner, ctx, ((struct wtxn *)txn)->inner, queue, id, token,
-                                state, due);
+                                state, due, attempts);
     return leave(r, ctx, rc);
 }
 

@@ -211,6 +211,12 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
     orderly__buf_init(&e->load_buf, &e->alloc);
     orderly__buf_init(&e->idem_buf, &e->alloc);
     e->rng = e->policy.seed;
+    for (i = 0; i < 4; i++)
+        e->batch[i] = e->policy.batch_max;
+    if (o->version >= 2) {
+        e->clock = o->clock;
+        e->clock_user_data = o->clock_user_data;
+    }
     e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
     if (e->claimed == NULL) {
         a.free(e, a.user_data);

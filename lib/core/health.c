@@ -43,11 +43,14 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
     out->leases_expired_total = e->leases_expired;
     out->published_total = e->published;
     out->redelivered_total = e->redelivered;
+    out->rows_parked_total = e->rows_parked;
+    out->transport_outage_ms = e->outage_since != 0 && now > e->outage_since ? now - e->outage_since : 0;
     if (max_backlog == 0)
         max_backlog = ORDERLY_HEALTH_MAX_BACKLOG;
     if (max_age_ms <= 0)
         max_age_ms = ORDERLY_HEALTH_MAX_AGE_MS;
-    out->ready = !(out->outbox_pending > max_backlog && out->outbox_oldest_age_ms > max_age_ms);
+    out->ready = !(out->outbox_pending > max_backlog && out->outbox_oldest_age_ms > max_age_ms) &&
+                 out->transport_outage_ms <= max_age_ms;
     return ORDERLY_OK;
 }
 
@@ -76,6 +79,8 @@ int orderly_engine_metrics(orderly_engine *e, orderly_time_ms now, orderly_metri
     cb("orderly_compensation_pending", (double)h.compensation_pending, user_data);
     cb("orderly_compensation_exhausted_total", (double)h.compensation_exhausted, user_data);
     cb("orderly_timers_due", (double)h.timers_due, user_data);
+    cb("orderly_rows_parked_total", (double)h.rows_parked_total, user_data);
+    cb("orderly_transport_outage_seconds", (double)h.transport_outage_ms / 1000.0, user_data);
     cb("orderly_ready", h.ready ? 1.0 : 0.0, user_data);
     return ORDERLY_OK;
 }

@@ -72,10 +72,10 @@ struct orderly__stage {
 struct orderly__claimed {
     uint64_t id;
     uint32_t kind;
-    uint32_t attempts;
+    uint32_t attempts;        /* as claimed; what finish will store */
     int outcome;              /* what finish will set */
-    uint8_t held;             /* claimed behind a failing event of its order: never tried */
-    uint8_t finished;         /* finish was accepted under our token */
+    uint8_t held;             /* given back untried: behind its order, or the step stopped */
+    uint8_t bad;              /* too large to be a row the core wrote: parked unread */
     orderly_time_ms due;
     char group[ORDERLY_ID_MAX + 1];
     size_t len;
@@ -119,20 +119,37 @@ struct orderly_engine {
     char agg_key[ORDERLY_ID_MAX + 1];
     struct orderly__stage stage;
     uint8_t enc[ORDERLY__AGG_MAX_BYTES];
-    uint64_t lease_seq;       /* fencing tokens handed out */
     struct orderly__claimed *claimed;  /* policy.batch_max rows */
+    size_t batch[4];          /* rows per claim of each queue: halved on failure, regrown */
     struct orderly__executor executors[ORDERLY__EXECUTORS];
     uint64_t rng;             /* backoff jitter */
-    uint64_t stale_completions, leases_expired, published, redelivered;
+    uint64_t stale_completions, leases_expired, published, redelivered, rows_parked;
+    orderly_clock_cb clock;   /* may be NULL */
+    void *clock_user_data;
+    uint32_t outage_streak;   /* transient publish failures since the last success */
+    orderly_time_ms outage_since; /* now of the first of them; 0 when none */
 
     char *json;               /* envelope scratch */
     size_t json_len, json_cap;
 };
 
-/* Claims up to max due rows of queue into e->claimed; returns the count. */
-int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max, uint64_t *token);
-/* Finishes the claimed rows with their outcome; stale ones are counted. */
-int orderly__finish(orderly_engine *e, int queue, size_t n, uint64_t token);
+/* Claims up to max due rows of queue into e->claimed (each row's attempts
+ * counted up to max_attempts); returns the count and the store's token. */
+int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                   uint32_t max_attempts, uint64_t *token);
+/* Ends a background step whose result so far is rc: finishes the claimed
+ * rows with their outcome, due and attempts, in chunks that shrink while
+ * commits fail (stale ones counted), and returns rc if it failed, else
+ * the finish's result. */
+int orderly__end_step(orderly_engine *e, int queue, size_t n, uint64_t token, int rc);
+/* Returns a claimed row untried: READY at due, its attempt given back. */
+void orderly__give_back(struct orderly__claimed *c, orderly_time_ms due);
+/* Gives back the rows after i (of n) of row i's group, due with row i. */
+void orderly__hold_group(orderly_engine *e, size_t i, size_t n);
+/* The one rule for a row that cannot be decoded or encoded: parked dead,
+ * counted, alerted; only its own order's later rows in the batch wait. */
+void orderly__park(orderly_engine *e, int queue, struct orderly__claimed *c, size_t i, size_t n,
+                   const char *why);
 /* Backoff with full jitter for a row that has been tried attempts times. */
 orderly_time_ms orderly__backoff(orderly_engine *e, uint32_t attempts);
 /* Raises an alert through the host callback, if any. */
@@ -189,12 +206,13 @@ int orderly__vt_idem_get(orderly_engine *e, void *txn, const char *key, orderly_
                          orderly_idem_record *out);
 int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
                          const orderly_idem_record *rec);
+/* *token gets the store-issued fencing token (0 when nothing was claimed). */
 int orderly__vt_claim(orderly_engine *e, void *txn, int queue, orderly_time_ms now, size_t max,
-                      uint64_t token, orderly_time_ms lease_until, orderly_item_cb cb,
-                      void *user_data);
+                      uint32_t max_attempts, orderly_time_ms lease_until, uint64_t *token,
+                      orderly_item_cb cb, void *user_data);
 /* ECONFLICT (a stale token) comes back with the error slot clear. */
 int orderly__vt_finish(orderly_engine *e, void *txn, int queue, uint64_t id, uint64_t token,
-                       int state, orderly_time_ms due);
+                       int state, orderly_time_ms due, uint32_t attempts);
 int orderly__vt_reset(orderly_engine *e, void *txn, int queue, uint64_t id, int state,
                       orderly_time_ms due);
 int orderly__vt_get(orderly_engine *e, void *txn, int queue, uint64_t id, orderly_item_cb cb,

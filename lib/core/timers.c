@@ -14,13 +14,14 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
     uint64_t token;
     char key[48];
     size_t i, fired = 0, rows = 0;
-    int n, rc;
+    int n, rc = ORDERLY_OK;
 
     if (fired_out != NULL)
         *fired_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, &token)) < 0)
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, e->policy.effect_max_attempts,
+                            &token)) <= 0)
         return n;
     /* A host may pump from inside on_work, and the pump claims into the
      * same e->claimed this loop walks: hold the notices until it is done. */
@@ -28,8 +29,10 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
     e->on_work = NULL;
     for (i = 0; i < (size_t)n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
-        if (orderly__timer_rec_decode(&r, c->payload, c->len) < 0) {
-            c->outcome = ORDERLY_ITEM_DEAD;
+        if (c->held)
+            continue;
+        if (c->bad || orderly__timer_rec_decode(&r, c->payload, c->len) < 0) {
+            orderly__park(e, ORDERLY_QUEUE_TIMERS, c, i, (size_t)n, "the timer cannot be decoded");
             continue;
         }
         memset(&cmd, 0, sizeof cmd);
@@ -41,18 +44,26 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         cmd.idem_key = key;
         cmd.now = now;
         rc = orderly_engine_apply(e, &cmd, &res);
-        if (rc == 0 && !res.late && !res.duplicate && res.from != res.to)
-            fired++;
-        if (rc == 0 && !res.duplicate)
-            rows += res.outbox_rows;
-        if (rc < 0 && orderly_error_is_transient(rc) && c->attempts < e->policy.effect_max_attempts) {
-            c->outcome = ORDERLY_ITEM_READY;
-            c->due = now + orderly__backoff(e, c->attempts);
+        if (rc == 0) {
+            if (!res.late && !res.duplicate && res.from != res.to)
+                fired++;
+            if (!res.duplicate)
+                rows += res.outbox_rows;
+            continue;
         }
-        /* anything else is final: a timer whose state was left does nothing */
+        if (orderly_error_is_transient(rc)) {
+            /* a deadline is never dropped for a storage hiccup: this timer
+             * and the rest of the batch go back, and the step reports it */
+            for (; i < (size_t)n; i++)
+                if (!e->claimed[i].held)
+                    orderly__give_back(&e->claimed[i], now);
+            break;
+        }
+        /* a rejection is final: a timer whose state was left does nothing */
+        rc = ORDERLY_OK;
     }
     e->on_work = on_work;
-    rc = orderly__finish(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token);
+    rc = orderly__end_step(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token, rc);
     /* the events committed whatever became of the acks: report them */
     if (rows > 0 && on_work != NULL)
         on_work(e, rows, e->work_user_data);

@@ -17,9 +17,11 @@ int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx)
 {
     if (s == NULL)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "no storage adapter given");
-    if (s->version == 0 || s->version > ORDERLY_STORAGE_VERSION)
-        return orderly__fail(ctx, ORDERLY_EVERSION, "storage version %u is not supported (1..%d)",
-                             s->version, ORDERLY_STORAGE_VERSION);
+    /* version 1 claims took the token from the core: its adapters cannot
+     * issue the store-wide tokens the fencing now relies on */
+    if (s->version < ORDERLY_STORAGE_VERSION_MIN || s->version > ORDERLY_STORAGE_VERSION)
+        return orderly__fail(ctx, ORDERLY_EVERSION, "storage version %u is not supported (%d..%d)",
+                             s->version, ORDERLY_STORAGE_VERSION_MIN, ORDERLY_STORAGE_VERSION);
     REQUIRE(s, begin, "storage");
     REQUIRE(s, commit, "storage");
     REQUIRE(s, rollback, "storage");
@@ -55,7 +57,7 @@ int orderly_storage_init(orderly_storage *s, unsigned int version)
 {
     if (s == NULL)
         return ORDERLY_EINVAL;
-    if (version == 0 || version > ORDERLY_STORAGE_VERSION)
+    if (version < ORDERLY_STORAGE_VERSION_MIN || version > ORDERLY_STORAGE_VERSION)
         return ORDERLY_EVERSION;
     memset(s, 0, sizeof *s);
     s->version = version;
@@ -174,22 +176,28 @@ int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
 }
 
 int orderly__vt_claim(orderly_engine *e, void *txn, int queue, orderly_time_ms now, size_t max,
-                      uint64_t token, orderly_time_ms lease_until, orderly_item_cb cb,
-                      void *user_data)
-{
-    before(e);
-    return after(e, e->storage->queue_claim(e->storage, &e->ctx, txn, queue, now, max, token,
-                                            lease_until, cb, user_data),
-                 "queue_claim");
-}
-
-int orderly__vt_finish(orderly_engine *e, void *txn, int queue, uint64_t id, uint64_t token,
-                       int state, orderly_time_ms due)
+                      uint32_t max_attempts, orderly_time_ms lease_until, uint64_t *token,
+                      orderly_item_cb cb, void *user_data)
 {
     int rc;
 
     before(e);
-    rc = e->storage->queue_finish(e->storage, &e->ctx, txn, queue, id, token, state, due);
+    *token = 0;
+    rc = e->storage->queue_claim(e->storage, &e->ctx, txn, queue, now, max, max_attempts,
+                                 lease_until, token, cb, user_data);
+    if (rc > 0 && *token == 0)
+        return orderly__fail(&e->ctx, ORDERLY_ESTORAGE,
+                             "queue_claim took %d item(s) without issuing a fencing token", rc);
+    return after(e, rc, "queue_claim");
+}
+
+int orderly__vt_finish(orderly_engine *e, void *txn, int queue, uint64_t id, uint64_t token,
+                       int state, orderly_time_ms due, uint32_t attempts)
+{
+    int rc;
+
+    before(e);
+    rc = e->storage->queue_finish(e->storage, &e->ctx, txn, queue, id, token, state, due, attempts);
     if (rc == ORDERLY_ECONFLICT) {
         /* a fenced, stale completion: expected, and the transaction goes on */
         before(e);

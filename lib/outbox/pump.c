@@ -162,11 +162,19 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_close(&w);
     rc = orderly__jw_finish(&w);
     e->json_len = w.len;
-    /* a string jansson refuses (not UTF-8) has always failed the row this way */
-    return rc != 0 ? ORDERLY_ENOMEM : ORDERLY_OK;
+    return rc; /* ENOMEM, or EINVAL for a string that is not UTF-8 */
 }
 
-static int publish_one(orderly_engine *e, struct orderly__claimed *c)
+/* What became of one claimed row. */
+enum sent {
+    SENT,        /* on its topic */
+    DEAD_LETTER, /* refused for good, and its copy is on <topic>.dlq */
+    RETRY,       /* refused for now: due again after its backoff */
+    AWAY,        /* the broker is away: this row and the rest of the batch wait */
+    PARKED       /* cannot be decoded or encoded */
+};
+
+static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent *out)
 {
     struct orderly__event_rec r;
     orderly_header h[3];
@@ -174,10 +182,17 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c)
     const char *topic;
     int rc;
 
-    if ((rc = orderly__event_rec_decode(&r, c->kind, c->group, c->payload, c->len)) < 0)
-        return orderly__fail(&e->ctx, rc, "outbox row %llu is corrupt", (unsigned long long)c->id);
-    if ((rc = encode_event(e, c, &r, id_hex, trace)) < 0)
-        return orderly__fail(&e->ctx, rc, "out of memory encoding outbox row");
+    if (c->bad || orderly__event_rec_decode(&r, c->kind, c->group, c->payload, c->len) < 0) {
+        *out = PARKED;
+        return ORDERLY_OK;
+    }
+    if ((rc = encode_event(e, c, &r, id_hex, trace)) == ORDERLY_ENOMEM)
+        return orderly__fail(&e->ctx, rc, "out of memory encoding outbox row %llu",
+                             (unsigned long long)c->id);
+    if (rc < 0) {
+        *out = PARKED;
+        return ORDERLY_OK;
+    }
     topic = e->topics[orderly__event_topic((int)c->kind)];
     h[0].name = "ce-id";
     h[0].value = id_hex;
@@ -185,72 +200,104 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c)
     h[1].value = orderly__event_type((int)c->kind);
     h[2].name = "traceparent";
     h[2].value = trace;
-    if (c->attempts > e->policy.outbox_max_attempts) {
-        /* its leases kept expiring: the attempt budget is spent all the same */
-        snprintf(dlq, sizeof dlq, "%s.dlq", topic);
-        (void)orderly__vt_publish(e, dlq, c->group, (const uint8_t *)e->json, e->json_len, h, 3);
-        c->outcome = ORDERLY_ITEM_DEAD;
-        orderly__alert(e, ORDERLY_ALERT_DEAD_LETTER, ORDERLY_QUEUE_OUTBOX, c->id, c->group,
-                       "outbox event dead-lettered after the attempt limit");
-        return ORDERLY_OK;
-    }
     rc = orderly__vt_publish(e, topic, c->group, (const uint8_t *)e->json, e->json_len, h, 3);
-    if (rc < 0 && c->attempts >= e->policy.outbox_max_attempts) {
-        snprintf(dlq, sizeof dlq, "%s.dlq", topic);
-        (void)orderly__vt_publish(e, dlq, c->group, (const uint8_t *)e->json, e->json_len, h, 3);
-        c->outcome = ORDERLY_ITEM_DEAD;
-        orderly__alert(e, ORDERLY_ALERT_DEAD_LETTER, ORDERLY_QUEUE_OUTBOX, c->id, c->group,
-                       "outbox event dead-lettered after the attempt limit");
+    if (rc == 0) {
+        *out = SENT;
         return ORDERLY_OK;
     }
-    if (rc < 0)
-        return rc;
-    e->published++;
-    if (c->attempts > 1)
-        e->redelivered++;
+    if (orderly_error_is_transient(rc)) {
+        /* not this event's fault: it keeps its attempts and waits */
+        *out = AWAY;
+        return ORDERLY_OK;
+    }
+    *out = RETRY;
+    if (c->attempts < e->policy.outbox_max_attempts)
+        return ORDERLY_OK;
+    /* dead only once the copy is accepted: until then it stays pending */
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    if (orderly__vt_publish(e, dlq, c->group, (const uint8_t *)e->json, e->json_len, h, 3) == 0)
+        *out = DEAD_LETTER;
     return ORDERLY_OK;
+}
+
+/* With a host clock: less than a quarter of the lease is left. */
+static int lease_lapsing(orderly_engine *e, orderly_time_ms now)
+{
+    return e->clock != NULL &&
+           e->clock(e->clock_user_data) >= now + e->policy.lease - e->policy.lease / 4;
+}
+
+/* Gives back every row from i on that was not tried, due at due. */
+static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_ms due)
+{
+    for (; i < n; i++)
+        if (!e->claimed[i].held)
+            orderly__give_back(&e->claimed[i], due);
 }
 
 int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size_t *published_out)
 {
     uint64_t token;
-    size_t i, j, published = 0;
-    int n, rc;
+    size_t i, published = 0;
+    enum sent sent;
+    int n, rc = ORDERLY_OK;
 
     if (published_out != NULL)
         *published_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, &token)) < 0)
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
+                            &token)) <= 0)
         return n;
     for (i = 0; i < (size_t)n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
-        if (c->outcome != ORDERLY_ITEM_DONE || c->due != now)
-            continue; /* held back behind a failed event of its order */
-        rc = publish_one(e, c);
-        if (rc == ORDERLY_ENOMEM || rc == ORDERLY_ESTORAGE)
-            return rc;
-        if (rc < 0) {
-            /* retry later; later events of the same order wait behind it */
+        if (c->held)
+            continue; /* behind a failed event of its order */
+        if (lease_lapsing(e, now)) {
+            give_back_rest(e, i, (size_t)n, now);
+            break;
+        }
+        if ((rc = publish_one(e, c, &sent)) < 0) {
+            give_back_rest(e, i, (size_t)n, now);
+            break;
+        }
+        switch (sent) {
+        case SENT:
+            published++;
+            e->published++;
+            if (c->attempts > 1)
+                e->redelivered++;
+            e->outage_streak = 0;
+            e->outage_since = 0;
+            break;
+        case DEAD_LETTER:
+            c->outcome = ORDERLY_ITEM_DEAD;
+            orderly__alert(e, ORDERLY_ALERT_DEAD_LETTER, ORDERLY_QUEUE_OUTBOX, c->id, c->group,
+                           "outbox event dead-lettered after the attempt limit");
+            break;
+        case RETRY:
+            /* later events of the same order wait behind it */
             c->outcome = ORDERLY_ITEM_READY;
             c->due = now + orderly__backoff(e, c->attempts);
-            for (j = i + 1; j < (size_t)n; j++) {
-                if (strcmp(e->claimed[j].group, c->group) == 0) {
-                    e->claimed[j].outcome = ORDERLY_ITEM_READY;
-                    e->claimed[j].due = c->due;
-                    e->claimed[j].held = 1;
-                }
-            }
-            continue;
+            orderly__hold_group(e, i, (size_t)n);
+            break;
+        case AWAY:
+            if (e->outage_streak++ == 0)
+                e->outage_since = now;
+            give_back_rest(e, i, (size_t)n, now + orderly__backoff(e, e->outage_streak));
+            i = (size_t)n;
+            break;
+        case PARKED:
+            orderly__park(e, ORDERLY_QUEUE_OUTBOX, c, i, (size_t)n,
+                          "the outbox event cannot be decoded or encoded");
+            break;
         }
-        if (c->outcome == ORDERLY_ITEM_DONE)
-            published++;
     }
-    if ((rc = orderly__finish(e, ORDERLY_QUEUE_OUTBOX, (size_t)n, token)) < 0)
-        return rc;
+    /* what was published is acknowledged even when the step stopped early */
+    rc = orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, (size_t)n, token, rc);
     if (published_out != NULL)
         *published_out = published;
-    return ORDERLY_OK;
+    return rc;
 }
 
 int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, size_t *purged_out)

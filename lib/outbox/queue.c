@@ -2,8 +2,16 @@
  * Claiming and finishing queue rows, shared by the outbox dispatcher, the
  * timers and the compensation runner. A claim is its own short
  * transaction, so the lease and the attempt count survive a crash of the
- * worker; finishing is another, fenced by the claim's token.
+ * worker; finishing is another, fenced by the token the store issued.
+ *
+ * Progress under a flaky store: each storage call may fail on its own, so
+ * a transaction of many calls fails more often than a short one. Claims
+ * take e->batch[queue] rows, halved after any storage failure of the step
+ * and doubled again after a clean one; acknowledgements commit in chunks
+ * that halve down to one row before the step gives up. Every chunk that
+ * commits is progress that no later failure takes back.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../../adapters/memory/fault.h"
@@ -20,91 +28,103 @@ static int take(const orderly_queue_item *it, void *ud)
 {
     struct claim_ctx *c = ud;
     struct orderly__claimed *dst = &c->e->claimed[c->n];
+    size_t glen = strlen(it->group);
 
-    if (it->payload_len > sizeof dst->payload || strlen(it->group) > ORDERLY_ID_MAX)
-        return orderly__fail(&c->e->ctx, ORDERLY_ESTORAGE, "queue row %llu is malformed",
-                             (unsigned long long)it->id);
+    /* a row this large was never pushed by the core: park it, unread */
+    dst->bad = it->payload_len > sizeof dst->payload || glen > ORDERLY_ID_MAX;
     dst->id = it->id;
     dst->kind = it->kind;
     dst->attempts = it->attempts;
     dst->outcome = ORDERLY_ITEM_DONE;
     dst->held = 0;
-    dst->finished = 0;
     dst->due = c->now;
     if (it->state == ORDERLY_ITEM_LEASED)
         c->taken_over++;
-    memcpy(dst->group, it->group, strlen(it->group) + 1);
-    memcpy(dst->payload, it->payload, it->payload_len);
-    dst->len = it->payload_len;
+    if (glen > ORDERLY_ID_MAX)
+        glen = ORDERLY_ID_MAX;
+    memcpy(dst->group, it->group, glen);
+    dst->group[glen] = '\0';
+    dst->len = dst->bad ? 0 : it->payload_len;
+    memcpy(dst->payload, it->payload, dst->len);
     c->n++;
     return ORDERLY_OK;
 }
 
-int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max, uint64_t *token)
+static void shrink(orderly_engine *e, int queue)
+{
+    if (e->batch[queue] > 1)
+        e->batch[queue] /= 2;
+}
+
+int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                   uint32_t max_attempts, uint64_t *token)
 {
     struct claim_ctx c = { e, 0, 0, now };
     void *txn;
     int rc;
 
-    if (max == 0 || max > e->policy.batch_max)
-        max = e->policy.batch_max;
-    /* tokens are unique per engine and spread by the seed across engines */
-    *token = (e->policy.seed << 32) ^ ++e->lease_seq ^ (uint64_t)now * 0x9E3779B97F4A7C15ULL;
+    if (max == 0 || max > e->batch[queue])
+        max = e->batch[queue];
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
-        return rc;
-    rc = orderly__vt_claim(e, txn, queue, now, max, *token, now + e->policy.lease, take, &c);
+        goto fail;
+    rc = orderly__vt_claim(e, txn, queue, now, max, max_attempts, now + e->policy.lease, token,
+                           take, &c);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
-        return rc;
+        goto fail;
     }
     if ((rc = orderly__vt_commit(e, txn)) < 0)
-        return rc;
+        goto fail;
     e->leases_expired += c.taken_over;
     return (int)c.n;
+fail:
+    shrink(e, queue);
+    return rc;
 }
 
-/*
- * A row held back behind a failing event of its order was claimed only
- * because claims take a group's prefix; it was never tried, so the claim
- * must not spend its attempt budget, or one poison event would dead-letter
- * the events queued behind it on their first real failure. Resetting it
- * gives the attempt back. Only when the blocker's fenced finish went
- * through in this transaction: then the group's lease is still ours.
- */
-static int give_back(orderly_engine *e, void *txn, int queue, size_t i)
+void orderly__give_back(struct orderly__claimed *c, orderly_time_ms due)
 {
-    struct orderly__claimed *c = &e->claimed[i];
-    size_t j = i;
-
-    while (j-- > 0) {
-        struct orderly__claimed *b = &e->claimed[j];
-        if (!b->held && strcmp(b->group, c->group) == 0)
-            return b->finished ? orderly__vt_reset(e, txn, queue, c->id, ORDERLY_ITEM_READY, c->due)
-                               : ORDERLY_OK;
-    }
-    return ORDERLY_OK;
+    c->outcome = ORDERLY_ITEM_READY;
+    c->due = due;
+    c->held = 1;
+    if (c->attempts > 0)
+        c->attempts--;
 }
 
-int orderly__finish(orderly_engine *e, int queue, size_t n, uint64_t token)
+void orderly__hold_group(orderly_engine *e, size_t i, size_t n)
+{
+    const struct orderly__claimed *c = &e->claimed[i];
+    size_t j;
+
+    for (j = i + 1; j < n; j++)
+        if (!e->claimed[j].held && strcmp(e->claimed[j].group, c->group) == 0)
+            orderly__give_back(&e->claimed[j], c->due);
+}
+
+void orderly__park(orderly_engine *e, int queue, struct orderly__claimed *c, size_t i, size_t n,
+                   const char *why)
+{
+    char msg[160];
+
+    c->outcome = ORDERLY_ITEM_DEAD;
+    e->rows_parked++;
+    orderly__hold_group(e, i, n);
+    snprintf(msg, sizeof msg, "queue row %llu parked dead: %s", (unsigned long long)c->id, why);
+    orderly__alert(e, ORDERLY_ALERT_ROW_PARKED, queue, c->id, c->group, msg);
+}
+
+/* Finishes rows [from, from + k) in one transaction. */
+static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uint64_t token)
 {
     void *txn;
     size_t i;
     int rc;
 
-    if (n == 0)
-        return ORDERLY_OK;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    for (i = 0; i < n; i++) {
+    for (i = from; i < from + k; i++) {
         struct orderly__claimed *c = &e->claimed[i];
-        if (c->held) {
-            if ((rc = give_back(e, txn, queue, i)) < 0) {
-                orderly__vt_rollback(e, txn);
-                return rc;
-            }
-            continue;
-        }
-        rc = orderly__vt_finish(e, txn, queue, c->id, token, c->outcome, c->due);
+        rc = orderly__vt_finish(e, txn, queue, c->id, token, c->outcome, c->due, c->attempts);
         if (rc == ORDERLY_ECONFLICT) {
             /* our lease was taken over: the other worker owns the row now */
             e->stale_completions++;
@@ -116,9 +136,44 @@ int orderly__finish(orderly_engine *e, int queue, size_t n, uint64_t token)
             orderly__vt_rollback(e, txn);
             return rc;
         }
-        c->finished = 1;
     }
     return orderly__vt_commit(e, txn);
+}
+
+static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
+{
+    size_t done = 0, chunk = e->batch[queue];
+    int rc, clean = 1;
+
+    while (done < n) {
+        size_t k = n - done < chunk ? n - done : chunk;
+        if ((rc = finish_chunk(e, queue, done, k, token)) == ORDERLY_OK) {
+            done += k;
+            continue;
+        }
+        clean = 0;
+        shrink(e, queue);
+        if (k == 1)
+            return rc; /* the rest stay leased and come back when the lease lapses */
+        chunk = k / 2;
+    }
+    if (clean && e->batch[queue] < e->policy.batch_max)
+        e->batch[queue] = e->batch[queue] * 2 < e->policy.batch_max ? e->batch[queue] * 2
+                                                                      : e->policy.batch_max;
+    return ORDERLY_OK;
+}
+
+int orderly__end_step(orderly_engine *e, int queue, size_t n, uint64_t token, int rc)
+{
+    orderly_ctx saved;
+
+    if (rc == ORDERLY_OK)
+        return finish(e, queue, n, token);
+    /* the step's own failure is what the host hears about */
+    saved = e->ctx;
+    if (finish(e, queue, n, token) == ORDERLY_OK)
+        e->ctx = saved;
+    return rc;
 }
 
 orderly_time_ms orderly__backoff(orderly_engine *e, uint32_t attempts)

@@ -318,7 +318,7 @@ static int refuse_one(hook_tr *h, const char *topic, const char *key, const uint
     msg_field(&m, "id", id, sizeof id);
     if (strcmp(id, p->id) == 0) {
         p->refused++;
-        return ORDERLY_ETRANSPORT;
+        return ORDERLY_EINVAL; /* the broker refuses this event: not an outage */
     }
     if (p->once[0] != '\0' && strcmp(id, p->once) == 0 && p->once_refused++ == 0)
         return ORDERLY_ETRANSPORT;
@@ -481,7 +481,36 @@ START_TEST(held_back_event_keeps_its_attempts)
 END_TEST
 
 /* An ack transaction that fails after acking some rows rolls them all
- * back; every row must stay claimable and be delivered later. */
+ * back; the dispatcher acks again in smaller chunks within the same step,
+ * so a passing failure neither fails the step nor redelivers anything. */
+START_TEST(failed_ack_chunk_is_retried_smaller)
+{
+    orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
+    orderly_time_ms t = T0 + 10;
+    size_t n, published;
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1);
+    p.method = ORDERLY_METHOD_QUEUE_FINISH;
+    p.fail_at = 2;
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, &p), 0);
+    ck_assert_int_eq(orderly_engine_pump(f.e, t, 0, &n), 0);
+    ck_assert_uint_ge(n, 2);
+    published = orderly_memory_transport_count(f.tr);
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, NULL), 0);
+    ck_assert_uint_eq(health(&f, t).outbox_pending, 0);
+    ck_assert_int_eq(orderly_engine_pump(f.e, t + DAY, 0, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_uint_eq(orderly_memory_transport_count(f.tr), published);
+    ck_assert_uint_eq(health(&f, t).leases_expired_total, 0);
+    fx_free(&f);
+}
+END_TEST
+
+/* When every ack fails, the step reports the storage error; the rows stay
+ * leased and are delivered again once the lease lapses. */
 START_TEST(failed_ack_batch_is_redelivered)
 {
     orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
@@ -494,7 +523,8 @@ START_TEST(failed_ack_batch_is_redelivered)
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1);
     p.method = ORDERLY_METHOD_QUEUE_FINISH;
-    p.fail_at = 2;
+    p.fail_at = 1;
+    p.persistent = 1;
     ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, &p), 0);
     ck_assert_int_eq(orderly_engine_pump(f.e, t, 0, &n), ORDERLY_ESTORAGE);
     ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, NULL), 0);
@@ -599,6 +629,7 @@ static Suite *suite(void)
     tcase_set_timeout(p, 30);
     tcase_add_test(p, poison_parks_only_its_order);
     tcase_add_test(p, held_back_event_keeps_its_attempts);
+    tcase_add_test(p, failed_ack_chunk_is_retried_smaller);
     tcase_add_test(p, failed_ack_batch_is_redelivered);
     suite_add_tcase(s, p);
     tcase_set_timeout(r, 30);

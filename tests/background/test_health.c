@@ -103,8 +103,9 @@ START_TEST(health_queue_figures)
     ck_assert_uint_eq(health(&f, T0 + f.o.policy.reservation_ttl).timers_due, 6);
     ck_assert_uint_eq(health(&f, T0 + f.o.policy.abandoned_after).timers_due, 9);
     ck_assert_uint_eq(health(&f, T0 + f.o.policy.fulfillment_sla).timers_due, 15);
-    /* a failed publish at the one allowed attempt: dead-lettered */
+    /* a refused publish at the one allowed attempt: dead-lettered */
     down.fail_at = 1;
+    down.code = ORDERLY_EINVAL;
     ck_assert_int_eq(orderly_memory_transport_set_faults(f.tr, &down), 0);
     ck_assert_int_eq(orderly_engine_pump(f.e, T0, 0, &n), 0);
     ck_assert_uint_eq(n, 2);
@@ -140,6 +141,8 @@ static const char *const stable_names[] = {
     "orderly_compensation_pending",
     "orderly_compensation_exhausted_total",
     "orderly_timers_due",
+    "orderly_rows_parked_total",
+    "orderly_transport_outage_seconds",
     "orderly_ready",
 };
 #define N_NAMES (sizeof stable_names / sizeof stable_names[0])

@@ -17,7 +17,7 @@
 struct store {
     orderly_storage *s;
     int (*finish)(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
-                  uint64_t token, int state, orderly_time_ms due);
+                  uint64_t token, int state, orderly_time_ms due, uint32_t attempts);
 };
 
 static struct store store;
@@ -31,10 +31,10 @@ static int lease_of(const orderly_queue_item *it, void *ud)
 
 /* Finishes under whatever lease the item holds now: no fencing. */
 static int unfenced_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue, uint64_t id,
-                           uint64_t token, int state, orderly_time_ms due)
+                           uint64_t token, int state, orderly_time_ms due, uint32_t attempts)
 {
     (void)s->queue_get(s, ctx, txn, queue, id, lease_of, &token);
-    return store.finish(s, ctx, txn, queue, id, token, state, due);
+    return store.finish(s, ctx, txn, queue, id, token, state, due, attempts);
 }
 
 static int b_open(orderly_storage **out, void *ud)

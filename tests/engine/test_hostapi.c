@@ -234,7 +234,7 @@ static int count_item(const orderly_queue_item *it, void *ud)
 START_TEST(memory_purge_keeps_pending_claimable)
 {
     orderly_queue_item it;
-    uint64_t id[2];
+    uint64_t id[2], token;
     void *txn;
     int seen = 0;
     wfx x;
@@ -250,15 +250,15 @@ START_TEST(memory_purge_keeps_pending_claimable)
     ck_assert_int_eq(x.mem->queue_push(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, &it, &id[1]), 0);
     ck_assert_int_eq(x.mem->commit(x.mem, x.ctx, txn), 0);
     ck_assert_int_eq(x.mem->begin(x.mem, x.ctx, &txn), 0);
-    ck_assert_int_eq(x.mem->queue_claim(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 1, 5, T0 + 100,
-                                        count_item, &seen), 1);
-    ck_assert_int_eq(x.mem->queue_finish(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, id[0], 5,
-                                         ORDERLY_ITEM_DONE, T0), 0);
+    ck_assert_int_eq(x.mem->queue_claim(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 1, 10,
+                                        T0 + 100, &token, count_item, &seen), 1);
+    ck_assert_int_eq(x.mem->queue_finish(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, id[0], token,
+                                         ORDERLY_ITEM_DONE, T0, 1), 0);
     ck_assert_int_eq(x.mem->queue_purge(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 10), 1);
     ck_assert_int_eq(x.mem->commit(x.mem, x.ctx, txn), 0);
     ck_assert_int_eq(x.mem->begin(x.mem, x.ctx, &txn), 0);
-    ck_assert_int_eq(x.mem->queue_claim(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 10, 6, T0 + 100,
-                                        count_item, &seen), 1);
+    ck_assert_int_eq(x.mem->queue_claim(x.mem, x.ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 10, 10,
+                                        T0 + 100, &token, count_item, &seen), 1);
     x.mem->rollback(x.mem, x.ctx, txn);
     ck_assert_int_eq(seen, 2);
     wfx_free(&x);

@@ -542,10 +542,12 @@ START_TEST(outbox_dead_letter)
     alerts_dead = 0;
     fx_open(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
-    /* each attempt's publish fails; the dead-letter copy after it goes through */
+    /* the broker refuses each attempt (a permanent code, not an outage);
+     * the dead-letter copy after the last one goes through */
     for (k = 0; k < 40 && alerts_dead == 0; k++, t += 2 * HOUR) {
         p.fail_at = 1;
         p.persistent = 0;
+        p.code = ORDERLY_EINVAL;
         ck_assert_int_eq(orderly_memory_transport_set_faults(f.tr, &p), 0);
         ck_assert_int_eq(orderly_engine_pump(f.e, t, 0, &n), 0);
     }

@@ -136,6 +136,7 @@ struct seen {
     char group[64][16];
     char payload[64][32];
     uint64_t token[64];
+    uint64_t issued;         /* the token the claim was issued, 0 when none */
 };
 
 static int see(const orderly_queue_item *it, void *ud)
@@ -165,13 +166,13 @@ static uint64_t push(orderly_storage *s, orderly_ctx *ctx, void *t, int queue, c
 }
 
 static int claim(orderly_storage *s, orderly_ctx *ctx, int queue, orderly_time_ms now, size_t max,
-                 uint64_t token, struct seen *out)
+                 struct seen *out)
 {
     void *t = begin(s, ctx);
     int n;
 
     memset(out, 0, sizeof *out);
-    n = s->queue_claim(s, ctx, t, queue, now, max, token, now + 1000, see, out);
+    n = s->queue_claim(s, ctx, t, queue, now, max, 10, now + 1000, &out->issued, see, out);
     ck_assert_msg(n >= 0, "claim: %d %s", n, orderly_ctx_errmsg(ctx));
     commit(s, ctx, t);
     return n;
@@ -222,10 +223,10 @@ START_TEST(test_create_and_reopen_persists)
     ck_assert_uint_eq(push(s, ctx, t, ORDERLY_QUEUE_OUTBOX, "order-1", "ev2", T0), 2);
     ck_assert_uint_eq(push(s, ctx, t, ORDERLY_QUEUE_TIMERS, "order-1", "tm1", T0), 1);
     commit(s, ctx, t);
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 10, 99, &seen), 2);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 10, &seen), 2);
     ck_assert_str_eq(seen.payload[0], "ev1");
     ck_assert_str_eq(seen.payload[1], "ev2");
-    ck_assert_int_eq(orderly_sqlite_schema_version(), 1);
+    ck_assert_int_eq(orderly_sqlite_schema_version(), 2);
     orderly_sqlite_storage_close(s);
     ck_assert_int_eq(raw_int(db_path("a.db"), "PRAGMA user_version"), orderly_sqlite_schema_version());
     ck_assert_int_eq(raw_int(db_path("a.db"), "PRAGMA application_id"), 0x4F52444C);
@@ -249,12 +250,44 @@ START_TEST(test_migrates_empty_file)
     o.create = 0;
     ck_assert_int_eq(orderly_sqlite_storage_open(&s, db_path("empty.db"), &o, ctx), 0);
     orderly_sqlite_storage_close(s);
-    ck_assert_int_eq(raw_int(db_path("empty.db"), "PRAGMA user_version"), 1);
+    ck_assert_int_eq(raw_int(db_path("empty.db"), "PRAGMA user_version"), 2);
     ck_assert_int_eq(raw_int(db_path("empty.db"), "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
     ck_assert_int_eq(raw_int(db_path("empty.db"),
                              "SELECT count(*) FROM sqlite_master WHERE name IN "
                              "('records','items','queues','idem','items_state','items_group')"),
                      6);
+    orderly_ctx_free(ctx);
+    remove_dir();
+}
+END_TEST
+
+/* A version 1 database (tokens drawn by the engines) is migrated so the
+ * store's counter starts above every lease taken before the upgrade. */
+START_TEST(test_migrates_v1_tokens_above_old_leases)
+{
+    orderly_ctx *ctx = new_ctx();
+    orderly_storage *s;
+    struct seen c;
+    void *t;
+
+    make_dir();
+    s = open_ok(db_path("m.db"), ctx);
+    t = begin(s, ctx);
+    push(s, ctx, t, ORDERLY_QUEUE_OUTBOX, "g", "old", T0);
+    push(s, ctx, t, ORDERLY_QUEUE_OUTBOX, "h", "new", T0);
+    commit(s, ctx, t);
+    orderly_sqlite_storage_close(s);
+    /* as 0.1 left it: no counter row, and a lease under a token it drew */
+    raw_exec(db_path("m.db"), "DELETE FROM queues WHERE queue = 0;"
+                              "UPDATE items SET state = 1, lease_token = 987654321,"
+                              " lease_until = 9000000000000, attempts = 1 WHERE id = 1;"
+                              "PRAGMA user_version = 1");
+    s = open_ok(db_path("m.db"), ctx);
+    ck_assert_int_eq(raw_int(db_path("m.db"), "PRAGMA user_version"), 2);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 10, &c), 1);
+    ck_assert_str_eq(c.payload[0], "new");
+    ck_assert_uint_gt(c.issued, 987654321);
+    orderly_sqlite_storage_close(s);
     orderly_ctx_free(ctx);
     remove_dir();
 }
@@ -425,25 +458,26 @@ START_TEST(test_claim_orders_each_group)
     push(s, ctx, t, ORDERLY_QUEUE_OUTBOX, "c", "c1", T0);      /* 6 */
     commit(s, ctx, t);
 
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 10, 11, &c), 4);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 10, &c), 4);
     ck_assert_str_eq(c.payload[0], "b1");
     ck_assert_str_eq(c.payload[1], "u1");
     ck_assert_str_eq(c.payload[2], "b2");
     ck_assert_str_eq(c.payload[3], "c1");
     ck_assert_uint_eq(c.state[0], ORDERLY_ITEM_READY);
     ck_assert_uint_eq(c.attempts[0], 1);
-    ck_assert_uint_eq(c.token[0], 11);
+    ck_assert_uint_gt(c.issued, 0);
+    ck_assert_uint_eq(c.token[0], c.issued);
 
     /* a2 stays behind a1 until a1 is claimed; both go in one call */
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 10, 10, 12, &c), 0);
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 50, 1, 13, &c), 1);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 10, 10, &c), 0);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 50, 1, &c), 1);
     ck_assert_str_eq(c.payload[0], "a1");
     /* a2 must wait while a1 is leased under another token */
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 50, 10, 14, &c), 0);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 50, 10, &c), 0);
 
     /* b1 (lease 11) expires at T0 + 1000: taken over, reported as LEASED, and
      * b2 behind it comes too since this call now holds b1 */
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 1000, 3, 15, &c), 3);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0 + 1000, 3, &c), 3);
     ck_assert_str_eq(c.payload[0], "b1");
     ck_assert_uint_eq(c.state[0], ORDERLY_ITEM_LEASED);
     ck_assert_uint_eq(c.attempts[0], 2);
@@ -461,6 +495,7 @@ START_TEST(test_finish_is_fenced)
     orderly_storage *s;
     orderly_queue_stats st;
     struct seen c, g;
+    uint64_t first, second;
     void *t;
 
     make_dir();
@@ -469,26 +504,29 @@ START_TEST(test_finish_is_fenced)
     push(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, "o", "x", T0);
     push(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, "", "y", T0);
     commit(s, ctx, t);
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_COMPENSATIONS, T0, 1, 100, &c), 1);
-    /* the lease lapses; another worker takes it over with token 200 */
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_COMPENSATIONS, T0 + 2000, 1, 200, &c), 1);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_COMPENSATIONS, T0, 1, &c), 1);
+    first = c.issued;
+    /* the lease lapses; another worker takes it over under a newer token */
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_COMPENSATIONS, T0 + 2000, 1, &c), 1);
     ck_assert_uint_eq(c.id[0], 1);
+    ck_assert_uint_gt(c.issued, first);
+    second = c.issued;
 
     t = begin(s, ctx);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, 100,
-                                     ORDERLY_ITEM_DONE, T0 + 2001), ORDERLY_ECONFLICT);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 9, 200,
-                                     ORDERLY_ITEM_DONE, T0 + 2001), ORDERLY_ENOTFOUND);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 2, 200,
-                                     ORDERLY_ITEM_DONE, T0 + 2001), ORDERLY_ECONFLICT);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, 200,
-                                     ORDERLY_ITEM_LEASED, T0 + 2001), ORDERLY_EINVAL);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, 200,
-                                     ORDERLY_ITEM_DONE, T0 + 2001), 0);
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, first,
+                                     ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ECONFLICT);
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 9, second,
+                                     ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 2, second,
+                                     ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ECONFLICT);
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, second,
+                                     ORDERLY_ITEM_LEASED, T0 + 2001, 2), ORDERLY_EINVAL);
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, second,
+                                     ORDERLY_ITEM_DONE, T0 + 2001, 2), 0);
     /* finished: the token no longer matches a lease */
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, 200,
-                                     ORDERLY_ITEM_DONE, T0 + 2001), ORDERLY_ECONFLICT);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, 9, 1, 200, ORDERLY_ITEM_DONE, 0), ORDERLY_EINVAL);
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, second,
+                                     ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ECONFLICT);
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, 9, 1, second, ORDERLY_ITEM_DONE, 0, 2), ORDERLY_EINVAL);
     memset(&g, 0, sizeof g);
     ck_assert_int_eq(s->queue_get(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, see, &g), 0);
     ck_assert_uint_eq(g.state[0], ORDERLY_ITEM_DONE);
@@ -543,11 +581,12 @@ START_TEST(test_purge_and_idempotency_expiry)
     for (i = 0; i < 5; i++)
         push(s, ctx, t, ORDERLY_QUEUE_OUTBOX, "", "e", T0);
     commit(s, ctx, t);
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 5, 1, &c), 5);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 5, &c), 5);
     t = begin(s, ctx);
     for (i = 0; i < 4; i++)
-        ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OUTBOX, (uint64_t)i + 1, 1,
-                                         i == 3 ? ORDERLY_ITEM_DEAD : ORDERLY_ITEM_DONE, T0 + i), 0);
+        ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OUTBOX, (uint64_t)i + 1, c.issued,
+                                         i == 3 ? ORDERLY_ITEM_DEAD : ORDERLY_ITEM_DONE, T0 + i, 1),
+                         0);
     ck_assert_int_eq(s->queue_purge(s, ctx, t, ORDERLY_QUEUE_OUTBOX, T0 + 1, 10), 2);
     ck_assert_int_eq(s->queue_purge(s, ctx, t, ORDERLY_QUEUE_OUTBOX, T0 + 100, 10), 1);
     ck_assert_int_eq(s->queue_purge(s, ctx, t, ORDERLY_QUEUE_OUTBOX, T0 + 100, 10), 0);
@@ -582,10 +621,31 @@ END_TEST
 
 /* ---- differential: the in-memory adapter is the oracle ---------------------- */
 
+/* The fencing tokens a store issued, in order: traces name a token by
+ * its place here, since stores count them differently (a rolled-back
+ * claim spends one in memory, not in SQLite). */
+struct tokens {
+    uint64_t v[2048];
+    size_t n;
+};
+
 struct trace {
     char text[4096];
     size_t len;
+    const struct tokens *tk;
+    int claiming;            /* items seen by a claim carry a token not listed yet */
 };
+
+/* The latest claim issued token (SQLite issues a rolled-back one again). */
+static unsigned token_ordinal(const struct tokens *tk, uint64_t token)
+{
+    size_t i;
+
+    for (i = tk != NULL ? tk->n : 0; i-- > 0;)
+        if (tk->v[i] == token)
+            return (unsigned)i + 1;
+    return 0;
+}
 
 static void tr_add(struct trace *t, const char *fmt, ...)
 {
@@ -605,10 +665,12 @@ static void tr_add(struct trace *t, const char *fmt, ...)
 
 static int tr_item(const orderly_queue_item *it, void *ud)
 {
-    tr_add(ud, "[%llu %s k%u s%u a%u %.*s c%lld d%lld t%llu u%lld]", (unsigned long long)it->id,
+    struct trace *t = ud;
+
+    tr_add(t, "[%llu %s k%u s%u a%u %.*s c%lld d%lld t%u u%lld]", (unsigned long long)it->id,
            it->group, it->kind, it->state, it->attempts, (int)it->payload_len,
            (const char *)it->payload, (long long)it->created, (long long)it->due,
-           (unsigned long long)it->lease_token, (long long)it->lease_until);
+           t->claiming ? 0 : token_ordinal(t->tk, it->lease_token), (long long)it->lease_until);
     return 0;
 }
 
@@ -652,7 +714,7 @@ static uint32_t rnd(uint32_t n)
  * out: the memory adapter's compaction can leave its claim cursor past a
  * pending item (test_purge_and_idempotency_expiry covers purge instead). */
 static void one_op(orderly_storage *s, orderly_ctx *ctx, orderly_buf *b, orderly_time_ms now,
-                   uint64_t token, struct trace *t)
+                   struct tokens *tk, struct trace *t)
 {
     static const char *groups[] = { "", "g1", "g2", "g3" };
     static const int finish_states[] = { ORDERLY_ITEM_READY, ORDERLY_ITEM_DONE, ORDERLY_ITEM_DEAD,
@@ -661,10 +723,12 @@ static void one_op(orderly_storage *s, orderly_ctx *ctx, orderly_buf *b, orderly
     orderly_queue_stats st;
     orderly_idem_record rec;
     char payload[16], key[8];
-    uint64_t id = 0, v = 0;
+    uint64_t id = 0, v = 0, token = 0;
     int queue = 1 + (int)rnd(2), op = (int)rnd(15), rc = 0, rollback = rnd(8) == 0;
+    uint32_t back;
     void *txn = begin(s, ctx);
 
+    t->tk = tk;
     switch (op) {
     case 0:
     case 1:
@@ -677,13 +741,20 @@ static void one_op(orderly_storage *s, orderly_ctx *ctx, orderly_buf *b, orderly
         break;
     case 3:
     case 4:
-        rc = s->queue_claim(s, ctx, txn, queue, now, 1 + rnd(4), token,
-                            now + 1 + (orderly_time_ms)rnd(10), tr_item, t);
-        tr_add(t, "claim %d", rc);
+        t->claiming = 1;
+        rc = s->queue_claim(s, ctx, txn, queue, now, 1 + rnd(4), 2 + rnd(3),
+                            now + 1 + (orderly_time_ms)rnd(10), &token, tr_item, t);
+        t->claiming = 0;
+        if (rc > 0 && tk->n < sizeof tk->v / sizeof tk->v[0])
+            tk->v[tk->n++] = token;
+        tr_add(t, "claim %d t%u", rc, token_ordinal(tk, token));
         break;
     case 5:
-        rc = s->queue_finish(s, ctx, txn, queue, 1 + rnd(30), token - rnd(6), finish_states[rnd(5)],
-                             now + (orderly_time_ms)rnd(5));
+        back = rnd(6);
+        if (tk->n > 0)
+            token = tk->v[tk->n - 1 - (back < tk->n ? back : tk->n - 1)];
+        rc = s->queue_finish(s, ctx, txn, queue, 1 + rnd(30), token, finish_states[rnd(5)],
+                             now + (orderly_time_ms)rnd(5), rnd(5));
         tr_add(t, "finish %d", rc);
         rollback = 0;
         break;
@@ -778,10 +849,13 @@ START_TEST(test_matches_memory_adapter)
     orderly_allocator a;
     orderly_buf b;
     struct trace tm, ts;
+    struct tokens km, ks;
     orderly_time_ms now = T0;
-    uint64_t seed = 0x5eed0000u + (unsigned)_i, token = 1000;
+    uint64_t seed = 0x5eed0000u + (unsigned)_i;
     int step;
 
+    memset(&km, 0, sizeof km);
+    memset(&ks, 0, sizeof ks);
     make_dir();
     orderly__alloc_default(&a);
     orderly__buf_init(&b, &a);
@@ -793,9 +867,9 @@ START_TEST(test_matches_memory_adapter)
         uint64_t before = rng_state;
         memset(&tm, 0, sizeof tm);
         memset(&ts, 0, sizeof ts);
-        one_op(mem, ctx, &b, now, token, &tm);
+        one_op(mem, ctx, &b, now, &km, &tm);
         rng_state = before;
-        one_op(sql, ctx, &b, now, token, &ts);
+        one_op(sql, ctx, &b, now, &ks, &ts);
         if (strcmp(tm.text, ts.text) != 0) {
             dump(mem, ctx, "memory");
             dump(sql, ctx, "sqlite");
@@ -803,7 +877,6 @@ START_TEST(test_matches_memory_adapter)
         ck_assert_msg(strcmp(tm.text, ts.text) == 0, "seed %llx step %d: memory %s; sqlite %s",
                       (unsigned long long)seed, step, tm.text, ts.text);
         now += (orderly_time_ms)rnd(3);
-        token += 1 + rnd(2);
     }
     orderly_memory_storage_free(mem);
     orderly_sqlite_storage_close(sql);
@@ -1094,6 +1167,7 @@ static Suite *sqlite_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_create_and_reopen_persists);
     tcase_add_test(tc, test_migrates_empty_file);
+    tcase_add_test(tc, test_migrates_v1_tokens_above_old_leases);
     tcase_add_test(tc, test_newer_schema_is_eversion);
     tcase_add_test(tc, test_garbage_and_foreign_files_are_estorage);
     tcase_add_test(tc, test_missing_file_and_bad_options);

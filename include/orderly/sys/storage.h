@@ -79,7 +79,7 @@ typedef struct orderly_queue_item {
     const char *group;         /* ordering group (an order id); "" = unordered */
     uint32_t kind;             /* core-defined type tag, opaque to storage */
     uint32_t state;            /* orderly_item_state */
-    uint32_t attempts;         /* incremented by every claim */
+    uint32_t attempts;         /* counted by claims, up to the queue's limit */
     const uint8_t *payload;
     size_t payload_len;
     orderly_time_ms created;
@@ -117,7 +117,11 @@ typedef struct orderly_idem_record {
 
 /* ---- the vtable ---------------------------------------------------------- */
 
-#define ORDERLY_STORAGE_VERSION 1
+/* Version 2 (orderly 0.2): queue_claim issues the fencing token and caps
+ * attempts; queue_finish sets attempts. Version 1 adapters are refused
+ * with ORDERLY_EVERSION: rebuild them against this header. */
+#define ORDERLY_STORAGE_VERSION 2
+#define ORDERLY_STORAGE_VERSION_MIN 2  /* the oldest layout the core accepts */
 
 typedef struct orderly_storage orderly_storage;
 
@@ -126,7 +130,7 @@ struct orderly_storage {
     unsigned int flags;        /* reserved, 0 */
     void *user_data;           /* host context (cgo.Handle, ffi handle, ...) */
 
-    /* ---- version 1 ---- */
+    /* ---- version 2 ---- */
 
     /* Must provide. Opens a transaction; *txn_out is opaque to the core. */
     int ORDERLY_CALLBACK(begin)(orderly_storage *s, orderly_ctx *ctx, void **txn_out);
@@ -161,22 +165,36 @@ struct orderly_storage {
     /* Must provide. Atomically claims up to max items in id order that are
      * READY with due <= now, or LEASED with lease_until <= now. An item of a
      * non-empty group is claimable only when every older READY or LEASED
-     * item of its group was claimed by this same call (per-group order). Each claimed item becomes LEASED
-     * with lease_token = token, lease_until, attempts + 1, and is passed to
-     * cb with those values and with state set to the state it was claimed
-     * from (READY, or LEASED when an expired lease was taken over, which
-     * the core counts). Returns the count claimed. */
+     * item of its group was claimed by this same call (per-group order).
+     *
+     * A claim that takes at least one item issues a fencing token and
+     * stores it in *token_out: a value greater than every token this store
+     * issued before, to any handle in any process (a counter kept in the
+     * store and incremented inside this transaction). Never derive it from
+     * a clock, a seed or a per-handle counter: two engines on one store
+     * must never hold the same token. A claim that takes nothing sets
+     * *token_out to 0 and should write nothing.
+     *
+     * Each claimed item becomes LEASED with lease_token = *token_out,
+     * lease_until, and attempts + 1, except that attempts never rises above
+     * max_attempts (an item already there keeps it). It is passed to cb with
+     * those values and with state set to the state it was claimed from
+     * (READY, or LEASED when an expired lease was taken over, which the core
+     * counts). Returns the count claimed. */
     int ORDERLY_CALLBACK(queue_claim)(orderly_storage *s, orderly_ctx *ctx, void *txn,
                                       int queue, orderly_time_ms now, size_t max,
-                                      uint64_t token, orderly_time_ms lease_until,
-                                      orderly_item_cb cb, void *user_data);
+                                      uint32_t max_attempts, orderly_time_ms lease_until,
+                                      uint64_t *token_out, orderly_item_cb cb,
+                                      void *user_data);
     /* Must provide. Ends a claim: only when the item is LEASED with
      * lease_token == token (else ECONFLICT: a stale completion; ENOTFOUND
      * for an unknown id). Sets state (READY to retry at due, DONE or DEAD
-     * finished at due). */
+     * finished at due) and attempts: the core gives back the attempt of an
+     * item it never tried (held behind its order, or returned unpublished
+     * when the broker was away), so the count stays what failed. */
     int ORDERLY_CALLBACK(queue_finish)(orderly_storage *s, orderly_ctx *ctx, void *txn,
                                        int queue, uint64_t id, uint64_t token, int state,
-                                       orderly_time_ms due);
+                                       orderly_time_ms due, uint32_t attempts);
     /* Must provide. Operator override: sets state and due regardless of any
      * lease, resetting attempts to 0 when state is READY. ENOTFOUND. */
     int ORDERLY_CALLBACK(queue_reset)(orderly_storage *s, orderly_ctx *ctx, void *txn,
@@ -221,7 +239,8 @@ struct orderly_storage {
     void ORDERLY_CALLBACK(destroy)(orderly_storage *s);
 };
 
-/* Zero-fills *s and sets version; ORDERLY_EVERSION for an unknown one. */
+/* Zero-fills *s and sets version; ORDERLY_EVERSION outside
+ * ORDERLY_STORAGE_VERSION_MIN..ORDERLY_STORAGE_VERSION. */
 ORDERLY_API int orderly_storage_init(orderly_storage *s, unsigned int version);
 
 ORDERLY_END_DECLS
