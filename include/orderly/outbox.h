@@ -73,7 +73,8 @@ typedef struct orderly_outbox_view {
     const char *order_id;
     const char *type;          /* CloudEvents type, e.g. "order.status_changed" */
     const char *topic;         /* the configured topic it goes to */
-    const char *event_id;      /* 32 hex digits: the id consumers dedupe by */
+    const char *event_id;      /* 32 hex digits: the id consumers dedupe by; "" for a
+                                * row that cannot be decoded (the dispatcher parks it) */
     int state;                 /* orderly_item_state: READY/LEASED pending, DONE published, DEAD */
     uint32_t attempts;         /* publish attempts so far */
     orderly_time_ms created;
@@ -85,7 +86,8 @@ typedef int (*orderly_outbox_cb)(const orderly_outbox_view *row, void *user_data
 /*
  * Calls cb for up to max outbox rows in state (-1 = all) with id > after_id,
  * in id order, from one read-only transaction. A negative return from cb
- * stops the walk and is returned. ESTORAGE for a row that does not decode.
+ * stops the walk and is returned. A row that does not decode is listed
+ * with an empty event_id.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_list_outbox(orderly_engine *engine, int state,
                                                                uint64_t after_id, size_t max,

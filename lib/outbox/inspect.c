@@ -18,10 +18,12 @@ static int relay(const orderly_queue_item *it, void *ud)
     orderly_outbox_view v;
     char id_hex[33];
 
+    /* a row that does not decode is listed, not a reason to stop: it is
+     * the one an operator is looking for */
     if (orderly__event_rec_decode(&r, it->kind, it->group, it->payload, it->payload_len) < 0)
-        return orderly__fail(&l->e->ctx, ORDERLY_ESTORAGE, "outbox row %llu is corrupt",
-                             (unsigned long long)it->id);
-    orderly__hex(id_hex, r.id, 16);
+        id_hex[0] = '\0';
+    else
+        orderly__hex(id_hex, r.id, 16);
     v.id = it->id;
     v.order_id = it->group;
     v.type = orderly__event_type((int)it->kind);

@@ -186,10 +186,10 @@ static void queue_rows(orderly_storage *st, int queue, rows *out)
 /* ---- alerts --------------------------------------------------------------------- */
 
 typedef struct alerts {
-    size_t n[4];              /* by orderly_alert_kind */
-    uint64_t last_item[4];
-    char last_group[4][ORDERLY_ID_MAX + 1];
-    char last_message[4][200];
+    size_t n[5];              /* by orderly_alert_kind */
+    uint64_t last_item[5];
+    char last_group[5][ORDERLY_ID_MAX + 1];
+    char last_message[5][200];
 } alerts;
 
 static void record_alert(const orderly_alert *a, void *ud)
@@ -197,7 +197,7 @@ static void record_alert(const orderly_alert *a, void *ud)
     alerts *al = ud;
 
     ck_assert_int_ge(a->kind, 1);
-    ck_assert_int_le(a->kind, 3);
+    ck_assert_int_le(a->kind, ORDERLY_ALERT_ROW_PARKED);
     ck_assert_ptr_nonnull(a->message);
     al->n[a->kind]++;
     al->last_item[a->kind] = a->item_id;
