@@ -382,6 +382,35 @@ START_TEST(tick_with_pump_in_on_work)
 }
 END_TEST
 
+/* More transient failures than effect_max_attempts never lose a deadline:
+ * a storage outage only delays the timer. */
+START_TEST(timer_outlives_a_long_storage_outage)
+{
+    fx f;
+    orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
+    orderly_time_ms t;
+    size_t n;
+    int k;
+
+    fx_init(&f);
+    f.o.policy.reservation_ttl = 3 * HOUR;
+    f.o.policy.abandoned_after = 2 * HOUR;
+    f.o.policy.effect_max_attempts = 2;
+    fx_open(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    p.method = ORDERLY_METHOD_SAVE;
+    p.fail_at = 1;
+    p.persistent = 1;
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, &p), 0);
+    for (k = 0, t = T0 + 2 * HOUR; k < 10; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_tick(f.e, t, 0, &n), ORDERLY_ESTORAGE);
+    ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, NULL), 0);
+    ck_assert_uint_eq(tick1(&f, t, 0), 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-timers");
@@ -403,6 +432,7 @@ static Suite *suite(void)
     tcase_set_timeout(r, 30);
     tcase_add_test(r, timer_refired_after_lost_ack_is_duplicate);
     tcase_add_test(r, timer_transient_failure_retried);
+    tcase_add_test(r, timer_outlives_a_long_storage_outage);
     tcase_add_test(r, tick_with_pump_in_on_work);
     suite_add_tcase(s, r);
     return s;
