@@ -84,12 +84,14 @@ struct sim_keyset {            /* open-addressing set of 128-bit ids */
 
 struct sim {
     /* options */
-    const char *db_path;
+    const char *db_path;       /* NULL with --storage memory */
     uint64_t n_orders, seed, days;
     double faults;
     int progress;
     /* plumbing */
-    orderly_storage *sqlite, *storage;  /* storage = fault wrapper around sqlite */
+    orderly_storage *sqlite;   /* the adapter under the faults: SQLite ... */
+    orderly_storage *memory;   /* ... or the in-memory one; the other is NULL */
+    orderly_storage *storage;  /* the fault wrapper around it, what the engine uses */
     orderly_transport *transport;
     orderly_engine *engine;
     int work;                  /* the engine asked for a pump */

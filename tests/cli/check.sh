@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The orderly tool end to end: simulate's report and invariants (and that
-# the same seed gives the same report), the inspection commands on the
-# database it leaves, usage errors (exit 2), unusable databases (exit 1),
-# and a writer killed with SIGKILL leaving a database `health` still reads.
+# the same seed gives the same report, on SQLite and in memory alike), the
+# inspection commands on the database it leaves, usage errors (exit 2),
+# unusable databases (exit 1), and a writer killed with SIGKILL leaving a
+# database `health` still reads.
 #
 # usage: check.sh PATH/TO/orderly
 set -u
@@ -75,6 +76,19 @@ else
     ok "another seed gives another report"
 fi
 
+# ---- the same run on the in-memory storage -----------------------------------------
+expect 0 "simulate --storage memory passes its invariants" -- \
+    "$cli" simulate --storage memory "${small[@]}" --seed 7 --faults 0.05
+has "storage in memory" "the report says where it ran"
+has "storage calls failed +[1-9]" "storage faults were injected in memory too"
+sed '1d; /^throughput/,/^$/d' "$work/out" >"$work/report_mem"
+if sed '1d' "$work/report1" | cmp -s - "$work/report_mem"; then
+    ok "SQLite and memory give the same report for the same seed"
+else
+    not_ok "SQLite and memory give the same report for the same seed"
+    sed '1d' "$work/report1" | diff - "$work/report_mem" | sed 's/^/# /' | head -20
+fi
+
 expect 2 "simulate refuses to overwrite an existing database" -- \
     "$cli" simulate --db "$work/a.db" "${small[@]}"
 has "already exists" "and says why"
@@ -113,6 +127,9 @@ expect 2 "simulate --orders 0" -- "$cli" simulate --orders 0 --db "$work/x.db"
 expect 2 "simulate --faults out of range" -- "$cli" simulate --faults 2 --db "$work/x.db"
 expect 2 "simulate --days missing value" -- "$cli" simulate --days
 expect 2 "simulate unknown option" -- "$cli" simulate --bogus
+expect 2 "simulate --storage unknown" -- "$cli" simulate --storage disk --db "$work/x.db"
+expect 2 "simulate --storage memory with --db" -- "$cli" simulate --storage memory --db "$work/x.db"
+has "keeps none" "says memory keeps no file"
 expect 2 "order without show" -- "$cli" order --db "$work/a.db"
 expect 2 "order show without id" -- "$cli" order show --db "$work/a.db"
 expect 2 "outbox unknown flag" -- "$cli" outbox --bogus --db "$work/a.db"
