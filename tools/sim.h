@@ -92,6 +92,7 @@ struct sim {
     orderly_storage *sqlite;   /* the adapter under the faults: SQLite ... */
     orderly_storage *memory;   /* ... or the in-memory one; the other is NULL */
     orderly_storage *storage;  /* the fault wrapper around it, what the engine uses */
+    orderly_policy policy;     /* as the engine was opened with, for the checks */
     orderly_transport *transport;
     orderly_engine *engine;
     int work;                  /* the engine asked for a pump */
@@ -106,6 +107,7 @@ struct sim {
     /* the outside world */
     struct sim_keyset executed;     /* compensation keys already carried out */
     struct sim_keyset published;    /* event ids consumers received */
+    struct sim_keyset seen_on;      /* (event id, topic) pairs received, dead-letter topics too */
     struct sim_keyset exhausted;    /* compensation ids alerted as exhausted */
     int discontinued_fixed;         /* the operator has fixed the failing restock */
     struct sim_counts c;

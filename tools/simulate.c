@@ -715,15 +715,19 @@ static int operator_replay(struct sim *s)
     return ORDERLY_OK;
 }
 
+/* Nothing left to publish or carry out, and no timer due before the
+ * longest retry backoff has passed: a timer waiting out a backoff still
+ * has to fire before the deadline checks can judge its part. */
 static int quiet_now(struct sim *s, int *quiet)
 {
-    orderly_health h;
+    orderly_health h, soon;
     int rc;
 
     *quiet = 0;
-    if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0)
+    if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0 ||
+        (rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon)) < 0)
         return is_transient(rc) ? ORDERLY_OK : rc;
-    *quiet = h.outbox_pending == 0 && h.compensation_pending == 0 && h.timers_due == 0;
+    *quiet = h.outbox_pending == 0 && h.compensation_pending == 0 && soon.timers_due == 0;
     return ORDERLY_OK;
 }
 
@@ -827,6 +831,7 @@ static int setup(struct sim *s)
     eo.work_user_data = s;
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
+    s->policy = eo.policy;
     if ((rc = orderly_engine_open(&s->engine, &eo, ctx)) < 0) {
         fprintf(stderr, "orderly simulate: cannot open the engine: %s\n", orderly_ctx_errmsg(ctx));
         orderly_ctx_free(ctx);
@@ -845,6 +850,7 @@ static void teardown(struct sim *s)
     orderly_memory_storage_free(s->memory);
     sim_keyset_free(&s->executed);
     sim_keyset_free(&s->published);
+    sim_keyset_free(&s->seen_on);
     sim_keyset_free(&s->exhausted);
     free(s->orders);
     free(s->heap);

@@ -50,7 +50,11 @@ has "^  ok   every order's state is explained" "invariant: states explained by e
 has "^  ok   every cancelled order's reservations are released" "invariant: reservations released"
 has "^  ok   captured <= authorized and refunded <= captured" "invariant: money"
 has "^  ok   every outbox row is delivered or dead-lettered" "invariant: outbox drained"
+has "^  ok   every delivered row reached its topic, every dead letter <topic>.dlq" "invariant: consumers saw every row where it went"
 has "^  ok   every compensation is done, or exhausted with an alert" "invariant: compensations settled"
+has "^  ok   no side effect is recorded twice for one cause" "invariant: no side effect twice"
+has "^  ok   no queue row has more attempts than its limit" "invariant: attempt limits hold"
+has "^  ok   every part waiting on a deadline has a timer to move it" "invariant: deadlines have timers"
 has "storage calls failed +[1-9]" "storage faults were injected"
 has "duplicates suppressed +[1-9]" "duplicates were suppressed"
 for state in completed cancelled; do
