@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -77,6 +78,7 @@ int cli_db_open(cli_db *db, const char *cmd, const char *path, int create, int f
     orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
     orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
     orderly_ctx *ctx = NULL;
+    struct stat sb;
     int rc;
 
     memset(db, 0, sizeof *db);
@@ -84,6 +86,12 @@ int cli_db_open(cli_db *db, const char *cmd, const char *path, int create, int f
     if (!create && access(path, F_OK) != 0) {
         fprintf(stderr, "orderly %s: no database at '%s' (run 'orderly simulate --db %s' to make one)\n",
                 cmd, path, path);
+        return CLI_EXIT_FAIL;
+    }
+    /* The adapter takes an empty file for a new database and writes its
+     * schema; a command that only opens databases must not make one. */
+    if (!create && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+        fprintf(stderr, "orderly %s: '%s' is empty, not an orderly database\n", cmd, path);
         return CLI_EXIT_FAIL;
     }
     so.create = create;
@@ -169,11 +177,16 @@ static int clock_io(orderly_storage *s, orderly_time_ms *t, int write)
     return rc;
 }
 
+int cli_db_clock(cli_db *db, orderly_time_ms *out)
+{
+    return clock_io(db->sqlite, out, 0);
+}
+
 orderly_time_ms cli_db_now(cli_db *db)
 {
     orderly_time_ms t;
 
-    if (clock_io(db->sqlite, &t, 0) == 0)
+    if (cli_db_clock(db, &t) == 0)
         return t;
     return cli_wall_ms();
 }

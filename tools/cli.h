@@ -50,6 +50,9 @@ typedef struct cli_db {
 int cli_db_open(cli_db *db, const char *cmd, const char *path, int create, int fast);
 void cli_db_close(cli_db *db);
 
+/* The simulated clock stored in the database into *out; ENOTFOUND when
+ * the database keeps none (it was not made by simulate). */
+int cli_db_clock(cli_db *db, orderly_time_ms *out);
 /* The simulated clock stored in the database, or the wall clock. */
 orderly_time_ms cli_db_now(cli_db *db);
 /* Stores now as the database's clock (used by simulate). */
@@ -76,5 +79,6 @@ int cmd_order(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_compensations(int argc, char **argv);
 int cmd_health(int argc, char **argv);
+int cmd_drain(int argc, char **argv);
 
 #endif

@@ -29,11 +29,12 @@ static void usage(FILE *f)
           "  machines                         list the declared state machines\n"
           "  graph MACHINE [--format FORMAT]  print a machine as dot, mermaid or json\n"
           "  version                          print the library version\n"
-          "  simulate [options]               run many order lifecycles on SQLite and check them\n"
+          "  simulate [options]               run many order lifecycles and check them\n"
           "  order show ID                    one order, its parts and compensations\n"
           "  outbox [--pending|--dead]        outbox rows\n"
           "  compensations list|replay ID     side effects and operator replay\n"
           "  health [--metrics]               backlog, dead letters, readiness\n"
+          "  drain [options]                  run the due background work after a crash\n"
           "\n"
           "Commands that read a database take --db FILE (default " CLI_DEFAULT_DB ").\n"
           "\n"
@@ -133,6 +134,8 @@ int main(int argc, char **argv)
         return cmd_compensations(argc - 1, argv + 1);
     if (strcmp(argv[1], "health") == 0)
         return cmd_health(argc - 1, argv + 1);
+    if (strcmp(argv[1], "drain") == 0)
+        return cmd_drain(argc - 1, argv + 1);
     if (strcmp(argv[1], "version") == 0) {
         puts(orderly_version_string());
         return 0;

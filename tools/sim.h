@@ -84,12 +84,15 @@ struct sim_keyset {            /* open-addressing set of 128-bit ids */
 
 struct sim {
     /* options */
-    const char *db_path;
+    const char *db_path;       /* NULL with --storage memory */
     uint64_t n_orders, seed, days;
     double faults;
     int progress;
     /* plumbing */
-    orderly_storage *sqlite, *storage;  /* storage = fault wrapper around sqlite */
+    orderly_storage *sqlite;   /* the adapter under the faults: SQLite ... */
+    orderly_storage *memory;   /* ... or the in-memory one; the other is NULL */
+    orderly_storage *storage;  /* the fault wrapper around it, what the engine uses */
+    orderly_policy policy;     /* as the engine was opened with, for the checks */
     orderly_transport *transport;
     orderly_engine *engine;
     int work;                  /* the engine asked for a pump */
@@ -104,6 +107,7 @@ struct sim {
     /* the outside world */
     struct sim_keyset executed;     /* compensation keys already carried out */
     struct sim_keyset published;    /* event ids consumers received */
+    struct sim_keyset seen_on;      /* (event id, topic) pairs received, dead-letter topics too */
     struct sim_keyset exhausted;    /* compensation ids alerted as exhausted */
     int discontinued_fixed;         /* the operator has fixed the failing restock */
     struct sim_counts c;

@@ -22,30 +22,33 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: orderly simulate [--db FILE] [--orders N] [--seed S] [--faults RATE]\n"
-          "                        [--days D] [--overwrite] [--quiet]\n"
+    fputs("usage: orderly simulate [--db FILE | --storage memory] [--orders N] [--seed S]\n"
+          "                        [--faults RATE] [--days D] [--overwrite] [--quiet]\n"
           "\n"
           "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
           "cancellations, declined payments, expiries, returns, exchanges, failed\n"
           "deliveries, duplicate and late events) through the engine, the outbox\n"
-          "dispatcher, the timers and the compensation queue on a SQLite database,\n"
-          "with a simulated clock. Storage calls, publishes and compensations fail\n"
-          "at RATE. Prints a report and checks the invariants; exits 1 if one fails.\n"
+          "dispatcher, the timers and the compensation queue on a SQLite database\n"
+          "(or the in-memory storage), with a simulated clock. Storage calls,\n"
+          "publishes and compensations fail at RATE. Prints a report and checks the\n"
+          "invariants; exits 1 if one fails.\n"
           "\n"
-          "  --db FILE      database to create (default " CLI_DEFAULT_DB ")\n"
-          "  --orders N     orders to simulate, 1..10000000 (default 2000)\n"
-          "  --seed S       seed of every random choice (default 1)\n"
-          "  --faults RATE  chance, 0..1, that a storage call, a publish or a\n"
-          "                 compensation fails (default 0.02)\n"
-          "  --days D       days over which orders arrive, 1..3650 (default 30)\n"
-          "  --overwrite    replace FILE if it exists (otherwise that is an error)\n"
-          "  --quiet        no progress line, even on a terminal\n",
+          "  --db FILE         SQLite database to create (default " CLI_DEFAULT_DB ")\n"
+          "  --storage KIND    sqlite (the default, in FILE) or memory (nothing is\n"
+          "                    written to disk; the same faults, report and checks)\n"
+          "  --orders N        orders to simulate, 1..10000000 (default 2000)\n"
+          "  --seed S          seed of every random choice (default 1)\n"
+          "  --faults RATE     chance, 0..0.5, that a storage call, a publish or a\n"
+          "                    compensation fails (default 0.02)\n"
+          "  --days D          days over which orders arrive, 1..3650 (default 30)\n"
+          "  --overwrite       replace FILE if it exists (otherwise that is an error)\n"
+          "  --quiet           no progress line, even on a terminal\n",
           f);
 }
 
 static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **argv)
 {
-    int i;
+    int i, memory = 0, db_given = 0;
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -67,6 +70,14 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
             if (*v == '\0')
                 return cli_usage_error("simulate", "--db needs a file name");
             s->db_path = v;
+            db_given = 1;
+        } else if (strcmp(a, "--storage") == 0) {
+            if (strcmp(v, "memory") == 0)
+                memory = 1;
+            else if (strcmp(v, "sqlite") == 0)
+                memory = 0;
+            else
+                return cli_usage_error("simulate", "--storage wants sqlite or memory, not '%s'", v);
         } else if (strcmp(a, "--orders") == 0) {
             if (cli_parse_u64(v, 1, 10000000, &s->n_orders) < 0)
                 return cli_usage_error("simulate", "--orders wants a number from 1 to 10000000, not '%s'", v);
@@ -84,6 +95,11 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
         }
         i++;
     }
+    if (memory && (db_given || *overwrite))
+        return cli_usage_error("simulate", "%s names a database file; --storage memory keeps none",
+                               db_given ? "--db" : "--overwrite");
+    if (memory)
+        s->db_path = NULL;
     return 0;
 }
 
@@ -629,6 +645,14 @@ static void show_progress(struct sim *s, double t0, double *last, int final)
     fflush(stderr);
 }
 
+/* Keeps the simulated clock in the database, so later commands (health,
+ * drain) work on the data's time; the in-memory storage ends with the run. */
+static void save_clock(struct sim *s)
+{
+    if (s->sqlite != NULL)
+        (void)cli_db_set_now(s->sqlite, s->now);
+}
+
 static int advance(struct sim *s, orderly_time_ms until, orderly_time_ms *next_tick,
                    orderly_time_ms *next_purge, orderly_time_ms *next_clock)
 {
@@ -646,7 +670,7 @@ static int advance(struct sim *s, orderly_time_ms until, orderly_time_ms *next_t
         }
         if (s->now >= *next_clock) {
             *next_clock += HOUR;
-            (void)cli_db_set_now(s->sqlite, s->now);
+            save_clock(s);
         }
     }
     return ORDERLY_OK;
@@ -691,15 +715,19 @@ static int operator_replay(struct sim *s)
     return ORDERLY_OK;
 }
 
+/* Nothing left to publish or carry out, and no timer due before the
+ * longest retry backoff has passed: a timer waiting out a backoff still
+ * has to fire before the deadline checks can judge its part. */
 static int quiet_now(struct sim *s, int *quiet)
 {
-    orderly_health h;
+    orderly_health h, soon;
     int rc;
 
     *quiet = 0;
-    if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0)
+    if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0 ||
+        (rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon)) < 0)
         return is_transient(rc) ? ORDERLY_OK : rc;
-    *quiet = h.outbox_pending == 0 && h.compensation_pending == 0 && h.timers_due == 0;
+    *quiet = h.outbox_pending == 0 && h.compensation_pending == 0 && soon.timers_due == 0;
     return ORDERLY_OK;
 }
 
@@ -746,40 +774,53 @@ static int run(struct sim *s)
             return rc;
     if (rc < 0)
         return rc;
-    (void)cli_db_set_now(s->sqlite, s->now);
+    save_clock(s);
     show_progress(s, t0, &last, 1);
     return sim_consume(s);
+}
+
+/* The storage under the fault wrapper: a new SQLite file, or memory. */
+static int open_base(struct sim *s, orderly_ctx *ctx)
+{
+    orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
+    int rc;
+
+    if (s->db_path == NULL)
+        return orderly_memory_storage_new(&s->memory, NULL);
+    /* the simulation's durability need is a kill, not a power cut */
+    so.synchronous = ORDERLY_SQLITE_SYNC_NORMAL;
+    if ((rc = orderly_sqlite_storage_open(&s->sqlite, s->db_path, &so, ctx)) < 0)
+        fprintf(stderr, "orderly simulate: cannot open '%s': %s\n", s->db_path, orderly_ctx_errmsg(ctx));
+    return rc;
 }
 
 static int setup(struct sim *s)
 {
     orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
     orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
-    orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
     orderly_ctx *ctx = NULL;
     int rc;
 
     if ((rc = orderly_ctx_new(&ctx, NULL)) < 0)
         return rc;
-    /* the simulation's durability need is a kill, not a power cut */
-    so.synchronous = ORDERLY_SQLITE_SYNC_NORMAL;
-    if ((rc = orderly_sqlite_storage_open(&s->sqlite, s->db_path, &so, ctx)) < 0) {
-        fprintf(stderr, "orderly simulate: cannot open '%s': %s\n", s->db_path, orderly_ctx_errmsg(ctx));
-        orderly_ctx_free(ctx);
-        return rc;
-    }
-    if ((rc = orderly_fault_storage_new(&s->storage, s->sqlite, NULL)) < 0 ||
+    if ((rc = open_base(s, ctx)) < 0 ||
+        (rc = orderly_fault_storage_new(&s->storage, s->sqlite != NULL ? s->sqlite : s->memory,
+                                        NULL)) < 0 ||
         (rc = orderly_memory_transport_new(&s->transport, NULL)) < 0) {
         orderly_ctx_free(ctx);
         return rc;
     }
     plan.probability = s->faults;
     plan.seed = s->seed * 3 + 1;
-    if ((rc = orderly_fault_storage_set_faults(s->storage, &plan)) < 0)
+    if ((rc = orderly_fault_storage_set_faults(s->storage, &plan)) < 0) {
+        orderly_ctx_free(ctx);
         return rc;
+    }
     plan.seed = s->seed * 3 + 2;
-    if ((rc = orderly_memory_transport_set_faults(s->transport, &plan)) < 0)
+    if ((rc = orderly_memory_transport_set_faults(s->transport, &plan)) < 0) {
+        orderly_ctx_free(ctx);
         return rc;
+    }
     eo.storage = s->storage;
     eo.transport = s->transport;
     eo.source = "orderly-simulate";
@@ -790,6 +831,7 @@ static int setup(struct sim *s)
     eo.work_user_data = s;
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
+    s->policy = eo.policy;
     if ((rc = orderly_engine_open(&s->engine, &eo, ctx)) < 0) {
         fprintf(stderr, "orderly simulate: cannot open the engine: %s\n", orderly_ctx_errmsg(ctx));
         orderly_ctx_free(ctx);
@@ -805,8 +847,10 @@ static void teardown(struct sim *s)
     orderly_memory_transport_free(s->transport);
     orderly_fault_storage_free(s->storage);
     orderly_sqlite_storage_close(s->sqlite);
+    orderly_memory_storage_free(s->memory);
     sim_keyset_free(&s->executed);
     sim_keyset_free(&s->published);
+    sim_keyset_free(&s->seen_on);
     sim_keyset_free(&s->exhausted);
     free(s->orders);
     free(s->heap);
@@ -841,7 +885,7 @@ int cmd_simulate(int argc, char **argv)
     s.days = 30;
     if ((rc = parse(&s, &overwrite, &quiet, argc, argv)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    if (access(s.db_path, F_OK) == 0) {
+    if (s.db_path != NULL && access(s.db_path, F_OK) == 0) {
         if (!overwrite)
             return cli_usage_error("simulate", "'%s' already exists; pass --overwrite to replace it",
                                    s.db_path);
@@ -852,9 +896,10 @@ int cmd_simulate(int argc, char **argv)
     }
     s.rng = s.seed;
     s.progress = !quiet && isatty(STDERR_FILENO);
-    printf("orderly simulate: %llu orders over %llu days, seed %llu, faults %.3g, database %s\n",
+    printf("orderly simulate: %llu orders over %llu days, seed %llu, faults %.3g, %s%s\n",
            (unsigned long long)s.n_orders, (unsigned long long)s.days, (unsigned long long)s.seed,
-           s.faults, s.db_path);
+           s.faults, s.db_path != NULL ? "database " : "storage in memory",
+           s.db_path != NULL ? s.db_path : "");
     fflush(stdout);
     t0 = cli_mono_seconds();
     if ((rc = setup(&s)) < 0 || (rc = run(&s)) < 0) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The orderly tool end to end: simulate's report and invariants (and that
-# the same seed gives the same report), the inspection commands on the
-# database it leaves, usage errors (exit 2), unusable databases (exit 1),
-# and a writer killed with SIGKILL leaving a database `health` still reads.
+# the same seed gives the same report, on SQLite and in memory alike), the
+# inspection commands on the database it leaves, usage errors (exit 2),
+# unusable databases (exit 1), drain resuming a simulation killed with
+# SIGKILL, and a writer killed with SIGKILL leaving a database `health`
+# still reads.
 #
 # usage: check.sh PATH/TO/orderly
 set -u
@@ -49,7 +51,11 @@ has "^  ok   every order's state is explained" "invariant: states explained by e
 has "^  ok   every cancelled order's reservations are released" "invariant: reservations released"
 has "^  ok   captured <= authorized and refunded <= captured" "invariant: money"
 has "^  ok   every outbox row is delivered or dead-lettered" "invariant: outbox drained"
+has "^  ok   every delivered row reached its topic, every dead letter <topic>.dlq" "invariant: consumers saw every row where it went"
 has "^  ok   every compensation is done, or exhausted with an alert" "invariant: compensations settled"
+has "^  ok   no side effect is recorded twice for one cause" "invariant: no side effect twice"
+has "^  ok   no queue row has more attempts than its limit" "invariant: attempt limits hold"
+has "^  ok   every part waiting on a deadline has a timer to move it" "invariant: deadlines have timers"
 has "storage calls failed +[1-9]" "storage faults were injected"
 has "duplicates suppressed +[1-9]" "duplicates were suppressed"
 for state in completed cancelled; do
@@ -73,6 +79,19 @@ if cmp -s "$work/report1" "$work/report3"; then
     not_ok "another seed gives another report"
 else
     ok "another seed gives another report"
+fi
+
+# ---- the same run on the in-memory storage -----------------------------------------
+expect 0 "simulate --storage memory passes its invariants" -- \
+    "$cli" simulate --storage memory "${small[@]}" --seed 7 --faults 0.05
+has "storage in memory" "the report says where it ran"
+has "storage calls failed +[1-9]" "storage faults were injected in memory too"
+sed '1d; /^throughput/,/^$/d' "$work/out" >"$work/report_mem"
+if sed '1d' "$work/report1" | cmp -s - "$work/report_mem"; then
+    ok "SQLite and memory give the same report for the same seed"
+else
+    not_ok "SQLite and memory give the same report for the same seed"
+    sed '1d' "$work/report1" | diff - "$work/report_mem" | sed 's/^/# /' | head -20
 fi
 
 expect 2 "simulate refuses to overwrite an existing database" -- \
@@ -113,6 +132,15 @@ expect 2 "simulate --orders 0" -- "$cli" simulate --orders 0 --db "$work/x.db"
 expect 2 "simulate --faults out of range" -- "$cli" simulate --faults 2 --db "$work/x.db"
 expect 2 "simulate --days missing value" -- "$cli" simulate --days
 expect 2 "simulate unknown option" -- "$cli" simulate --bogus
+expect 2 "simulate --storage unknown" -- "$cli" simulate --storage disk --db "$work/x.db"
+expect 2 "simulate --storage memory with --db" -- "$cli" simulate --storage memory --db "$work/x.db"
+has "keeps none" "says memory keeps no file"
+expect 2 "drain unknown option" -- "$cli" drain --bogus --db "$work/a.db"
+expect 2 "drain --storage (SQLite only)" -- "$cli" drain --storage memory --db "$work/a.db"
+expect 2 "drain --rounds 0" -- "$cli" drain --rounds 0 --db "$work/a.db"
+expect 2 "drain --now not a number" -- "$cli" drain --now soon --db "$work/a.db"
+expect 2 "drain --db missing value" -- "$cli" drain --db
+expect 2 "drain stray argument" -- "$cli" drain now --db "$work/a.db"
 expect 2 "order without show" -- "$cli" order --db "$work/a.db"
 expect 2 "order show without id" -- "$cli" order show --db "$work/a.db"
 expect 2 "outbox unknown flag" -- "$cli" outbox --bogus --db "$work/a.db"
@@ -123,7 +151,7 @@ expect 2 "graph without a machine" -- "$cli" graph
 [ ! -e "$work/x.db" ] && ok "a rejected simulate creates no file" || not_ok "a rejected simulate creates no file"
 
 # ---- help everywhere ------------------------------------------------------------------
-for sub in simulate order outbox compensations health machines graph; do
+for sub in simulate order outbox compensations health drain machines graph; do
     expect 0 "$sub --help" -- "$cli" "$sub" --help
     has "^usage: orderly $sub" "$sub --help shows its usage"
 done
@@ -134,6 +162,76 @@ has "no database at" "says it is missing"
 head -c 8192 /dev/urandom >"$work/junk.db"
 expect 1 "health on a file that is not a database" -- "$cli" health --db "$work/junk.db"
 has "cannot open" "says it cannot open it"
+expect 1 "drain on a missing database" -- "$cli" drain --db "$work/missing.db"
+has "no database at" "says it is missing"
+[ ! -e "$work/missing.db" ] && ok "drain creates no database" || not_ok "drain creates no database"
+expect 1 "drain on a file that is not a database" -- "$cli" drain --db "$work/junk.db"
+has "cannot open" "says it cannot open it"
+: >"$work/empty.db"
+expect 1 "drain on an empty file" -- "$cli" drain --db "$work/empty.db"
+has "is empty, not an orderly database" "says it is empty"
+[ ! -s "$work/empty.db" ] && ok "and leaves it empty" || not_ok "and leaves it empty"
+if command -v sqlite3 >/dev/null; then
+    sqlite3 "$work/other.db" "CREATE TABLE t (x); INSERT INTO t VALUES (1);"
+    cp "$work/other.db" "$work/other.orig"
+    expect 1 "drain on another application's SQLite database" -- "$cli" drain --db "$work/other.db"
+    has "not an orderly one" "says it is not orderly's"
+    cmp -s "$work/other.db" "$work/other.orig" && ok "and leaves it as it was" ||
+        not_ok "and leaves it as it was"
+else
+    ok "drain on another application's SQLite database # SKIP no sqlite3 shell"
+fi
+
+# ---- drain ----------------------------------------------------------------------------
+expect 0 "drain runs the compensation replayed above" -- "$cli" drain --db "$work/a.db"
+has "simulated clock" "at the database's own clock"
+has "^  compensations handed over +1$" "handing it over as a command"
+has "^result: converged; nothing is due" "and converges"
+expect 0 "drain again" -- "$cli" drain --db "$work/a.db"
+has "^result: nothing to do" "finds nothing due"
+
+# A simulation killed mid-run leaves rows leased by a dead process and
+# timers ahead of its clock; drain resumes from there.
+far=1777593600000   # 2026-05-01, past every deadline of a 30-day simulation
+rm -f "$work/d.db"*
+"$cli" simulate --db "$work/d.db" --orders 300 --faults 0.1 --quiet >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ $? -eq 137 ] || echo "# simulate finished before the kill"
+for f in "$work/d.db"*; do cp "$f" "$work/p.db${f#"$work/d.db"}"; done
+expect 0 "drain after a SIGKILL exits 0" -- "$cli" drain --db "$work/d.db"
+has "^result: (converged|nothing to do); nothing is due" "and leaves nothing due"
+"$cli" health --db "$work/d.db" >"$work/out" 2>&1
+has "^timers due +0$" "health after the drain: no timer due"
+has "^leases expired +0$" "health after the drain: no expired lease"
+expect 0 "a second drain" -- "$cli" drain --db "$work/d.db"
+has "^result: nothing to do" "has nothing to do"
+expect 0 "drain --now past every deadline and lease converges" -- "$cli" drain --db "$work/d.db" --now "$far"
+has "^result: converged; nothing is due" "says it converged"
+has "^  timers fired +[1-9]" "fired the timers"
+has "^  events published +[1-9]" "published events"
+has "^still due: outbox 0, timers 0, compensations 0" "leaves nothing due"
+"$cli" health --db "$work/d.db" >"$work/out" 2>&1
+has "^outbox pending +0$" "health then: no outbox row pending"
+has "^compensations pending +0$" "health then: no compensation pending"
+has "^timers due +0$" "health then: no timer due"
+expect 0 "drain again at that time" -- "$cli" drain --db "$work/d.db" --now "$far"
+has "^result: nothing to do" "has nothing to do"
+
+"$cli" drain --db "$work/p.db" --now "$far" --print >"$work/lines" 2>"$work/out"
+code=$?
+[ "$code" -eq 0 ] && ok "drain --print exits 0" || not_ok "drain --print exits 0 (exit $code)"
+has "^result: converged" "drain --print reports on stderr"
+total=$(wc -l <"$work/lines")
+json=$(grep -cE '^\{"topic":"[^"]+","key":"[^"]*","envelope":\{"specversion":"1\.0",.*\}\}$' "$work/lines")
+delivered=$(sed -nE 's/^  messages delivered to the sink +([0-9]+)$/\1/p' "$work/out")
+if [ "$total" -gt 0 ] && [ "$json" -eq "$total" ] && [ "$total" = "$delivered" ]; then
+    ok "drain --print writes one JSON line per delivered message"
+else
+    not_ok "drain --print writes one JSON line per delivered message ($json of $total lines, $delivered delivered)"
+fi
 
 # ---- SIGKILL mid-run -------------------------------------------------------------------
 for delay in 0.3 0.8 1.5; do
