@@ -18,7 +18,10 @@
 #define DAY (24 * HOUR)
 #define TICK (5 * MINUTE)
 #define SIM_EPOCH 1767225600000LL   /* 2026-01-01T00:00:00Z */
-#define RETRIES 40
+/* A host retries a transiently failed command until it goes through: each
+ * try fails only if one of its storage calls does, so at any fault rate
+ * below 1 it eventually succeeds; the bound only stops a broken store. */
+#define RETRIES 100000
 
 static void usage(FILE *f)
 {
