@@ -265,7 +265,7 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
         const struct orderly__staged_effect *ef = &s->effects[i];
         memset(&r, 0, sizeof r);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
-        orderly__natural_id(r.key, orderly_op_name(ef->op), s->a->id, s->a->effect_seq++);
+        memcpy(r.key, ef->key, sizeof r.key);
         r.op = ef->op;
         r.index = ef->index;
         r.lines = ef->lines;
