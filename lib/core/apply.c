@@ -447,7 +447,8 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
         return rc;
     memset(&rec, 0, sizeof rec);
     memcpy(rec.fingerprint, rq->fingerprint, 16);
-    rec.expires = rq->now + e->policy.idem_ttl;
+    /* saturating: a TTL of "forever" must not wrap into the past */
+    rec.expires = rq->now > INT64_MAX - e->policy.idem_ttl ? INT64_MAX : rq->now + e->policy.idem_ttl;
     rec.result = rbuf;
     rec.result_len = encode_result(res, rbuf);
     rc = orderly__vt_idem_put(e, txn, rq->idem_key, rq->now, &rec);

@@ -55,6 +55,22 @@ static uint8_t *state_of(struct orderly__agg *a, int m, uint32_t index, orderly_
     }
 }
 
+/* t + d for d > 0, saturating: a duration a host set to "never"
+ * (INT64_MAX) gives a deadline that never comes instead of one long past. */
+static orderly_time_ms later(orderly_time_ms t, int64_t d)
+{
+    return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+/* A COD order waits for its confirmation for cod_window: a deadline d that
+ * would end it sooner (its reservations' TTL, its abandonment) is
+ * stretched to the window, so a confirmation inside it finds the stock
+ * still held and the order still open. */
+static int64_t cod_floor(const struct orderly__agg *a, const orderly_policy *p, int64_t d)
+{
+    return a->method == ORDERLY_PAY_COD && d < p->cod_window ? p->cod_window : d;
+}
+
 orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly__agg *a, int timer,
                                   uint32_t index)
 {
@@ -62,18 +78,19 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
 
     switch (timer) {
     case ORDERLY_TIMER_RESERVATION_TTL:
-        return index < a->n_lines ? a->lines[index].since + p->reservation_ttl : 0;
+        return index < a->n_lines ? later(a->lines[index].since, cod_floor(a, p, p->reservation_ttl))
+                                  : 0;
     case ORDERLY_TIMER_COD_WINDOW:
-        return a->payment_since + p->cod_window;
+        return later(a->payment_since, p->cod_window);
     case ORDERLY_TIMER_AUTH_EXPIRY:
-        return a->authorized_at + p->auth_window;
+        return later(a->authorized_at, p->auth_window);
     case ORDERLY_TIMER_AUTO_COMPLETE:
-        return a->order_since + p->auto_complete_after;
+        return later(a->order_since, p->auto_complete_after);
     case ORDERLY_TIMER_FULFILLMENT_SLA:
         /* the SLA runs from the fulfillment's creation, whatever it did since */
-        return a->created + p->fulfillment_sla;
+        return later(a->created, p->fulfillment_sla);
     case ORDERLY_TIMER_ABANDONED:
-        return a->created + p->abandoned_after;
+        return later(a->created, cod_floor(a, p, p->abandoned_after));
     default:
         return 0;
     }

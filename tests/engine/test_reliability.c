@@ -569,6 +569,53 @@ START_TEST(outbox_dead_letter)
 }
 END_TEST
 
+/* A retry horizon past INT64_MAX saturates instead of wrapping to a small
+ * number that any idem_ttl would satisfy. */
+START_TEST(policy_retry_horizon_overflow_rejected)
+{
+    fx f;
+    orderly_engine *e = NULL;
+    orderly_ctx *ctx = NULL;
+
+    fx_init(&f);
+    ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
+    f.o.policy.backoff_base = f.o.policy.backoff_max = INT64_MAX / 2 + 1;
+    f.o.policy.lease = INT64_MAX / 2 + 1;
+    f.o.policy.outbox_max_attempts = f.o.policy.effect_max_attempts = 4;
+    ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
+    ck_assert_ptr_null(e);
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "idem_ttl"));
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "retry horizon"));
+    orderly_ctx_free(ctx);
+    fx_free(&f);
+}
+END_TEST
+
+/* Durations a host sets to "never" never come due: the deadlines and the
+ * idempotency expiry saturate instead of wrapping into the past. */
+START_TEST(policy_never_durations_never_fire)
+{
+    fx f;
+    orderly_result r;
+
+    fx_init(&f);
+    f.o.policy.reservation_ttl = INT64_MAX;
+    f.o.policy.abandoned_after = INT64_MAX;
+    f.o.policy.idem_ttl = INT64_MAX;
+    fx_open(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    (void)tick(&f, T0 + 365 * DAY);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(applyk(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL,
+                            T0 + 365 * DAY, "pay-1", &r), 0);
+    ck_assert_uint_eq(r.duplicate, 0);
+    ck_assert_int_eq(applyk(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL,
+                            T0 + 366 * DAY, "pay-1", &r), 0);
+    ck_assert_uint_eq(r.duplicate, 1);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-reliability");
@@ -577,6 +624,8 @@ static Suite *suite(void)
     TCase *m = tcase_create("money-and-order");
     TCase *p = tcase_create("protocol");
     TCase *o = tcase_create("outbox");
+    TCase *hz = tcase_create("policy-horizon-overflow");
+    TCase *nv = tcase_create("policy-never-durations");
 
     tcase_add_test(i, redelivery_every_event_once);
     tcase_add_test(i, idem_mismatch);
@@ -598,6 +647,10 @@ static Suite *suite(void)
     tcase_add_test(o, outbox_transport_faults_then_recover);
     tcase_add_test(o, outbox_dead_letter);
     suite_add_tcase(s, o);
+    tcase_add_test(hz, policy_retry_horizon_overflow_rejected);
+    suite_add_tcase(s, hz);
+    tcase_add_test(nv, policy_never_durations_never_fire);
+    suite_add_tcase(s, nv);
     return s;
 }
 

@@ -545,6 +545,54 @@ START_TEST(choreo_timer_state_left_noop)
 }
 END_TEST
 
+/* ---- a COD order keeps its window under the default policy ------------------ */
+
+/* The default reservation TTL (15 min) and abandonment (2 h) are far
+ * shorter than the COD window (24 h): a COD order's stock stays held and
+ * the order stays open until the window closes. */
+START_TEST(cod_confirmed_late_in_window_default_policy)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    (void)tick(&f, T0 + 23 * HOUR);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + 23 * HOUR);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CONFIRMED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CONFIRMED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_CONFIRMED);
+    pump_all(&f, T0 + 23 * HOUR);
+    ck_assert_uint_eq(count_type(&f, "c1", "inventory.stock.committed"), 1);
+    fx_free(&f);
+}
+END_TEST
+
+/* ... and no longer: when the window closes unconfirmed, the order is
+ * cancelled and its stock released, while a card order still loses its
+ * stock after the reservation TTL. */
+START_TEST(cod_released_when_window_closes_default_policy)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    (void)tick(&f, T0 + f.o.policy.cod_window - 1);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_uint_ge(tick(&f, T0 + f.o.policy.cod_window), 1);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CANCELLED);
+    ck_assert_int_ne(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_ne(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- compensation keys follow their cause ----------------------------------- */
 
 static void return_to_origin(fx *f, const char *id, uint32_t i, orderly_time_ms now)
@@ -796,6 +844,8 @@ static Suite *suite(void)
     TCase *once = tcase_create("cod-claim-once");
     TCase *key = tcase_create("effect-key-from-cause");
     TCase *card = tcase_create("card-rto-no-cod-claim");
+    TCase *held = tcase_create("cod-stock-held-for-window");
+    TCase *closed = tcase_create("cod-released-when-window-closes");
 
     tcase_add_test(c, choreo_order_created);
     tcase_add_test(c, choreo_payment_confirmed);
@@ -833,6 +883,10 @@ static Suite *suite(void)
     suite_add_tcase(s, key);
     tcase_add_test(card, card_return_to_origin_has_no_cod_claim);
     suite_add_tcase(s, card);
+    tcase_add_test(held, cod_confirmed_late_in_window_default_policy);
+    suite_add_tcase(s, held);
+    tcase_add_test(closed, cod_released_when_window_closes_default_policy);
+    suite_add_tcase(s, closed);
     return s;
 }
 
