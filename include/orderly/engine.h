@@ -15,7 +15,11 @@
  * compensation queue, write the idempotency mark, commit. A rejected input
  * returns its code and writes nothing. A duplicate returns the stored first
  * result with result.duplicate set. A late event (one that would regress a
- * status) is ignored, counted, and reported with result.late set.
+ * status) is ignored, counted, and reported with result.late set. Before
+ * answering late or refusing, the engine reads the idempotency mark again:
+ * a concurrent delivery of the same request may have committed the very
+ * state it just read, and then the answer is that delivery's result as a
+ * duplicate (or EINFLIGHT while it is still uncommitted), never late.
  */
 #ifndef ORDERLY_ENGINE_H
 #define ORDERLY_ENGINE_H
