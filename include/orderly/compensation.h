@@ -8,7 +8,10 @@
  * records exactly what it touches (which reservations, quantities,
  * amounts), so running it twice or late can never resurrect unrelated
  * state, and each carries a deterministic idempotency key for the
- * executor to pass on to the outside system.
+ * executor to pass on to the outside system. The key is derived from the
+ * operation's cause (the order, and the part or count that caused it; see
+ * doc/delivery.md), so a retried or replayed command records the same
+ * key, and one cause never has two operations.
  */
 #ifndef ORDERLY_COMPENSATION_H
 #define ORDERLY_COMPENSATION_H

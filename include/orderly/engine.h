@@ -15,7 +15,11 @@
  * compensation queue, write the idempotency mark, commit. A rejected input
  * returns its code and writes nothing. A duplicate returns the stored first
  * result with result.duplicate set. A late event (one that would regress a
- * status) is ignored, counted, and reported with result.late set.
+ * status) is ignored, counted, and reported with result.late set. Before
+ * answering late or refusing, the engine reads the idempotency mark again:
+ * a concurrent delivery of the same request may have committed the very
+ * state it just read, and then the answer is that delivery's result as a
+ * duplicate (or EINFLIGHT while it is still uncommitted), never late.
  */
 #ifndef ORDERLY_ENGINE_H
 #define ORDERLY_ENGINE_H
@@ -50,15 +54,30 @@ ORDERLY_API const char *orderly_topic_default_name(int topic);
 
 /* ---- policy and options ---------------------------------------------------- */
 
-/* Durations in milliseconds. Every one is required: zero or negative is a
- * configuration error at open. ORDERLY_ENGINE_OPTIONS_INIT fills defaults. */
+/*
+ * Durations in milliseconds. Every one is required: zero or negative is a
+ * configuration error at open. ORDERLY_ENGINE_OPTIONS_INIT fills defaults.
+ * A deadline (the first six) or idem_ttl of INT64_MAX means never: they
+ * saturate instead of wrapping into the past.
+ *
+ * Deadlines per payment method. A cash-on-delivery order waits for its
+ * confirmation for cod_window, so its reservations are held for
+ * max(reservation_ttl, cod_window) and it is abandoned no sooner than
+ * max(abandoned_after, cod_window): a confirmation inside the window finds
+ * the stock held and the order open (with the defaults, a COD order keeps
+ * its stock 24 h while a card order loses it after 15 min). Because the
+ * window wins, no setting of these three can contradict it, and open
+ * rejects none of them for it.
+ */
 typedef struct orderly_policy {
-    int64_t reservation_ttl;      /* stock held before payment; default 15 min */
+    int64_t reservation_ttl;      /* stock held before payment; default 15 min
+                                   * (a COD order's: at least cod_window) */
     int64_t cod_window;           /* COD confirmation window; default 24 h */
     int64_t auth_window;          /* card authorization validity; default 7 days */
     int64_t auto_complete_after;  /* shipped/delivered -> completed; default 7 days */
     int64_t fulfillment_sla;      /* pending -> shipped; default 24 h */
-    int64_t abandoned_after;      /* pending orders cleaned up; default 2 h */
+    int64_t abandoned_after;      /* pending orders cleaned up; default 2 h
+                                   * (a COD order: not before cod_window) */
     int64_t idem_ttl;             /* idempotency marks kept; default 7 days */
     int64_t backoff_base;         /* first retry delay; default 1 s */
     int64_t backoff_max;          /* cap on one retry delay; default 1 h */
@@ -140,9 +159,12 @@ ORDERLY_API int orderly_engine_options_init(orderly_engine_options *opts, unsign
 /*
  * Opens an engine. The options are checked first: storage and transport
  * present with every required method and a supported version, every topic
- * non-empty and distinct, every duration positive, the idempotency TTL at
- * least the longest retry horizon (a dedupe window that lapses before the
- * last retry would let duplicates through). Any violation is
+ * non-empty and distinct, every duration positive, backoff_max at least
+ * backoff_base, and the idempotency TTL at least the longest retry horizon
+ * (every backoff delay plus a lease per attempt, for the outbox and the
+ * compensations; a dedupe window that lapses before the last retry would
+ * let duplicates through). The horizon saturates at INT64_MAX, so huge
+ * durations cannot wrap it into a small number. Any violation is
  * ORDERLY_ECONFIG (or ORDERLY_EVERSION / ORDERLY_EINVAL) with the reason in
  * ctx, which may be NULL. The caller owns *out; release with
  * orderly_engine_close. The storage and transport destroy methods run when

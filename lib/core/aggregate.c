@@ -62,7 +62,8 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
     w = orderly__put_u64(w, a->order_state);
     w = orderly__put_u64(w, a->payment_state);
     w = orderly__put_u64(w, a->method);
-    w = orderly__put_u64(w, (uint64_t)a->has_promotion | (uint64_t)a->settle_on_capture << 1);
+    w = orderly__put_u64(w, (uint64_t)a->has_promotion | (uint64_t)a->settle_on_capture << 1 |
+                                (uint64_t)a->once_ops << 2);
     w = orderly__put_i64(w, a->total);
     w = orderly__put_i64(w, a->authorized);
     w = orderly__put_i64(w, a->captured);
@@ -106,9 +107,10 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     a->order_state = (uint8_t)orderly__rd_u32(&r, 255);
     a->payment_state = (uint8_t)orderly__rd_u32(&r, 255);
     a->method = (uint8_t)orderly__rd_u32(&r, ORDERLY_PAY_COD);
-    flags = orderly__rd_u32(&r, 3);
+    flags = orderly__rd_u32(&r, (ORDERLY__ONCE_OPS_ALL << 2) | 3);
     a->has_promotion = flags & 1;
     a->settle_on_capture = (flags >> 1) & 1;
+    a->once_ops = (uint8_t)(flags >> 2);
     a->total = orderly__rd_i64(&r);
     a->authorized = orderly__rd_i64(&r);
     a->captured = orderly__rd_i64(&r);

@@ -11,6 +11,16 @@
 #define ORDERLY__AGG_FORMAT 1
 #define ORDERLY__AGG_MAX_BYTES 2048   /* an encoded aggregate always fits */
 
+/* The operations an order records at most once, whichever part or path
+ * asks for them: bits of orderly__agg.once_ops, persisted and pinned. */
+enum {
+    ORDERLY__ONCE_VOID_AUTHORIZATION = 1,
+    ORDERLY__ONCE_REVERT_PROMOTION = 2,
+    ORDERLY__ONCE_RESTORE_LOYALTY = 4,
+    ORDERLY__ONCE_CANCEL_COD_CLAIM = 8,
+    ORDERLY__ONCE_OPS_ALL = 15
+};
+
 struct orderly__line {
     uint64_t sku;
     uint32_t warehouse;
@@ -37,6 +47,7 @@ struct orderly__agg {
     uint8_t method;
     uint8_t has_promotion;
     uint8_t settle_on_capture;     /* cancelled while a capture was in flight */
+    uint8_t once_ops;              /* ORDERLY__ONCE_* already recorded */
     uint8_t n_lines, n_ful, n_ship, n_ret;
     int64_t total, authorized, captured, refunded, loyalty_points;
     orderly_time_ms created, order_since, payment_since, authorized_at;

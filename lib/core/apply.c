@@ -265,7 +265,7 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
         const struct orderly__staged_effect *ef = &s->effects[i];
         memset(&r, 0, sizeof r);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
-        orderly__natural_id(r.key, orderly_op_name(ef->op), s->a->id, s->a->effect_seq++);
+        memcpy(r.key, ef->key, sizeof r.key);
         r.op = ef->op;
         r.index = ef->index;
         r.lines = ef->lines;
@@ -345,17 +345,14 @@ static void fingerprint(struct request *rq)
     }
 }
 
-/* One attempt inside txn. Returns 0 when written, 1 when answered without
- * writing (duplicate or late), or a negative code. */
-static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+/* The idempotency check: 1 when the request was answered from its mark
+ * (the stored first result, res->duplicate set), ENOTFOUND when it is new,
+ * or the code (EINFLIGHT: another open transaction holds the key;
+ * EIDEMMISMATCH: the key was used for a different request). */
+static int check_mark(orderly_engine *e, void *txn, const struct request *rq, orderly_result *res)
 {
-    struct orderly__stage *s = &e->stage;
-    struct orderly__agg *a = &e->agg;
     orderly_idem_record rec;
-    uint64_t version = 0;
-    uint8_t rbuf[RESULT_MAX];
-    size_t len;
-    int rc, late = 0, warm;
+    int rc;
 
     rc = orderly__vt_idem_get(e, txn, rq->idem_key, rq->now, &rec);
     if (rc == 0) {
@@ -372,8 +369,27 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
     }
     if (rc == ORDERLY_EINFLIGHT)
         e->stats.idem_busy++;
-    if (rc != ORDERLY_ENOTFOUND)
-        return rc;
+    return rc;
+}
+
+/* A refusal the order's state gave (as opposed to storage's). */
+static int is_rejection(int rc)
+{
+    return rc == ORDERLY_ETRANSITION || rc == ORDERLY_EGUARD || rc == ORDERLY_EINVARIANT ||
+           rc == ORDERLY_EINVAL || rc == ORDERLY_ENOTFOUND || rc == ORDERLY_EEXISTS;
+}
+
+/* Loads, transitions and writes a new request inside txn. Returns 0 when
+ * written, 1 when answered as late without writing, or a negative code. */
+static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+{
+    struct orderly__stage *s = &e->stage;
+    struct orderly__agg *a = &e->agg;
+    orderly_idem_record rec;
+    uint64_t version = 0;
+    uint8_t rbuf[RESULT_MAX];
+    size_t len;
+    int rc, late = 0, warm;
 
     warm = e->agg_warm;
     e->agg_warm = 0; /* a is about to change */
@@ -427,7 +443,6 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
             res->late = 1;
             res->order_state = a->order_state;
             res->version = version;
-            e->stats.late_ignored++;
             return 1;
         }
     }
@@ -447,12 +462,43 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
         return rc;
     memset(&rec, 0, sizeof rec);
     memcpy(rec.fingerprint, rq->fingerprint, 16);
-    rec.expires = rq->now + e->policy.idem_ttl;
+    /* saturating: a TTL of "forever" must not wrap into the past */
+    rec.expires = rq->now > INT64_MAX - e->policy.idem_ttl ? INT64_MAX : rq->now + e->policy.idem_ttl;
     rec.result = rbuf;
     rec.result_len = encode_result(res, rbuf);
     rc = orderly__vt_idem_put(e, txn, rq->idem_key, rq->now, &rec);
     /* a concurrent request committed the same key first: retrying finds its result */
     return rc == ORDERLY_EEXISTS ? ORDERLY_ECONFLICT : rc;
+}
+
+/* One attempt inside txn. Returns 0 when written, 1 when answered without
+ * writing (duplicate or late), or a negative code. */
+static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+{
+    orderly_result first;
+    orderly_ctx refusal;
+    int rc, again;
+
+    if ((rc = check_mark(e, txn, rq, res)) != ORDERLY_ENOTFOUND)
+        return rc;
+    rc = transition(e, txn, rq, res);
+    if (!(rc == 1 || is_rejection(rc)))
+        return rc;
+    /* The state said late or no, but it may be the state a concurrent
+     * delivery of this very request committed after the check above (a
+     * store whose reads see every commit); its mark, committed with it,
+     * tells, and then this is a duplicate with the first result. */
+    refusal = e->ctx;
+    memset(&first, 0, sizeof first);
+    if ((again = check_mark(e, txn, rq, &first)) != ORDERLY_ENOTFOUND) {
+        if (again == 1)
+            *res = first;
+        return again;
+    }
+    e->ctx = refusal;
+    if (rc == 1)
+        e->stats.late_ignored++;
+    return rc;
 }
 
 static void notify_work(orderly_engine *e, size_t rows)
@@ -524,8 +570,7 @@ static int run(orderly_engine *e, struct request *rq, orderly_result *out)
             break;
         e->stats.conflicts_retried++;
     }
-    if (rc == ORDERLY_ETRANSITION || rc == ORDERLY_EGUARD || rc == ORDERLY_EINVARIANT ||
-        rc == ORDERLY_EINVAL || rc == ORDERLY_ENOTFOUND || rc == ORDERLY_EEXISTS)
+    if (is_rejection(rc))
         e->stats.rejected++;
     res.code = rc;
     if (out != NULL)

@@ -7,6 +7,7 @@
  * has no row from its target's state does not apply and is skipped; every
  * other failure rejects the whole command.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../fsm/guard.h"
@@ -54,6 +55,22 @@ static uint8_t *state_of(struct orderly__agg *a, int m, uint32_t index, orderly_
     }
 }
 
+/* t + d for d > 0, saturating: a duration a host set to "never"
+ * (INT64_MAX) gives a deadline that never comes instead of one long past. */
+static orderly_time_ms later(orderly_time_ms t, int64_t d)
+{
+    return t > INT64_MAX - d ? INT64_MAX : t + d;
+}
+
+/* A COD order waits for its confirmation for cod_window: a deadline d that
+ * would end it sooner (its reservations' TTL, its abandonment) is
+ * stretched to the window, so a confirmation inside it finds the stock
+ * still held and the order still open. */
+static int64_t cod_floor(const struct orderly__agg *a, const orderly_policy *p, int64_t d)
+{
+    return a->method == ORDERLY_PAY_COD && d < p->cod_window ? p->cod_window : d;
+}
+
 orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly__agg *a, int timer,
                                   uint32_t index)
 {
@@ -61,18 +78,19 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
 
     switch (timer) {
     case ORDERLY_TIMER_RESERVATION_TTL:
-        return index < a->n_lines ? a->lines[index].since + p->reservation_ttl : 0;
+        return index < a->n_lines ? later(a->lines[index].since, cod_floor(a, p, p->reservation_ttl))
+                                  : 0;
     case ORDERLY_TIMER_COD_WINDOW:
-        return a->payment_since + p->cod_window;
+        return later(a->payment_since, p->cod_window);
     case ORDERLY_TIMER_AUTH_EXPIRY:
-        return a->authorized_at + p->auth_window;
+        return later(a->authorized_at, p->auth_window);
     case ORDERLY_TIMER_AUTO_COMPLETE:
-        return a->order_since + p->auto_complete_after;
+        return later(a->order_since, p->auto_complete_after);
     case ORDERLY_TIMER_FULFILLMENT_SLA:
         /* the SLA runs from the fulfillment's creation, whatever it did since */
-        return a->created + p->fulfillment_sla;
+        return later(a->created, p->fulfillment_sla);
     case ORDERLY_TIMER_ABANDONED:
-        return a->created + p->abandoned_after;
+        return later(a->created, cod_floor(a, p, p->abandoned_after));
     default:
         return 0;
     }
@@ -139,14 +157,71 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
     return ORDERLY_OK;
 }
 
-static int stage_effect(struct orderly__stage *s, int op, uint32_t index, uint32_t lines,
+/* The ORDERLY__ONCE_* bit of an operation an order records at most once, or 0. */
+static unsigned once_bit(int op)
+{
+    switch (op) {
+    case ORDERLY_OP_VOID_AUTHORIZATION:
+        return ORDERLY__ONCE_VOID_AUTHORIZATION;
+    case ORDERLY_OP_REVERT_PROMOTION:
+        return ORDERLY__ONCE_REVERT_PROMOTION;
+    case ORDERLY_OP_RESTORE_LOYALTY:
+        return ORDERLY__ONCE_RESTORE_LOYALTY;
+    case ORDERLY_OP_CANCEL_COD_CLAIM:
+        return ORDERLY__ONCE_CANCEL_COD_CLAIM;
+    default:
+        return 0;
+    }
+}
+
+/*
+ * Stages operation op, caused by part (m, index) of the order. Its key is
+ * XXH3-128 of the op name and "<order id>/<cause>", so one cause always
+ * gives one key, whichever command or retry records it (doc/delivery.md):
+ * - "order" for what an order does once, whoever asks (once_bit); the
+ *   aggregate remembers it, so a later command does not record it again;
+ * - "<machine>/<index>" for what one part does once: a shipment's
+ *   cancellation, the restock of a returned parcel or of a return;
+ * - "lines/<mask>" for a release: a line is released once, so the set of
+ *   lines names the release;
+ * - "op/<n>" for a capture or a refund, which a payment may do more than
+ *   once: n counts the order's operations and is saved with the aggregate,
+ *   so a command retried against the same version derives the same n.
+ * A second operation for a cause already staged by this command is
+ * dropped: the ledger never holds two for one cause.
+ */
+static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index, uint32_t lines,
                         int64_t amount)
 {
+    struct orderly__agg *a = s->a;
     struct orderly__staged_effect *ef;
+    const char *name = orderly_op_name(op);
+    unsigned once = once_bit(op);
+    char cause[ORDERLY_ID_MAX + 40];
+    size_t i;
+    int n;
 
+    if (a->once_ops & once)
+        return ORDERLY_OK;
     if (s->n_effects >= ORDERLY__STAGE_EFFECTS)
         return ORDERLY_EINVARIANT;
-    ef = &s->effects[s->n_effects++];
+    if (once)
+        n = snprintf(cause, sizeof cause, "%s/order", a->id);
+    else if (op == ORDERLY_OP_CANCEL_SHIPMENT || op == ORDERLY_OP_RESTOCK)
+        n = snprintf(cause, sizeof cause, "%s/%s/%u", a->id,
+                     orderly_machine_name(orderly__machines[m]), index);
+    else if (op == ORDERLY_OP_RELEASE_RESERVATIONS)
+        n = snprintf(cause, sizeof cause, "%s/lines/%u", a->id, lines);
+    else
+        n = snprintf(cause, sizeof cause, "%s/op/%u", a->id, a->effect_seq);
+    ef = &s->effects[s->n_effects];
+    orderly__hash128(ef->key, name, strlen(name), cause, (size_t)n);
+    for (i = 0; i < s->n_effects; i++)
+        if (memcmp(s->effects[i].key, ef->key, sizeof ef->key) == 0)
+            return ORDERLY_OK;
+    s->n_effects++;
+    a->once_ops = (uint8_t)(a->once_ops | once);
+    a->effect_seq++;
     ef->op = (uint8_t)op;
     ef->index = (uint8_t)index;
     ef->lines = lines;
@@ -254,7 +329,7 @@ static int release_lines(orderly_engine *e, struct orderly__stage *s, uint32_t m
         if ((mask >> i & 1u) &&
             (rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_RELEASE, 0)) < 0)
             return rc;
-    return stage_effect(s, ORDERLY_OP_RELEASE_RESERVATIONS, 0, mask, 0);
+    return stage_effect(s, ORDERLY_OP_RELEASE_RESERVATIONS, ORDERLY_MACHINE_RESERVATION, 0, mask, 0);
 }
 
 static int release_reservations(orderly_engine *e, struct orderly__stage *s)
@@ -427,36 +502,42 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         return stage_event(s, ORDERLY__EV_CAPTURE_REQUESTED, ORDERLY_MACHINE_PAYMENT, 0, 0, 0, 0,
                            a->authorized);
     case ORDERLY_EFFECT_CAPTURE_PAYMENT:
-        return stage_effect(s, ORDERLY_OP_CAPTURE, 0, 0, a->authorized - a->captured);
+        return stage_effect(s, ORDERLY_OP_CAPTURE, m, 0, 0, a->authorized - a->captured);
     case ORDERLY_EFFECT_VOID_AUTHORIZATION:
-        return stage_effect(s, ORDERLY_OP_VOID_AUTHORIZATION, 0, 0, a->authorized);
+        return stage_effect(s, ORDERLY_OP_VOID_AUTHORIZATION, m, 0, 0, a->authorized);
     case ORDERLY_EFFECT_SETTLE_PAYMENT:
         return settle_payment(e, s);
     case ORDERLY_EFFECT_REFUND_PAYMENT:
-        return stage_effect(s, ORDERLY_OP_REFUND, 0, 0, amount);
+        return stage_effect(s, ORDERLY_OP_REFUND, m, 0, 0, amount);
     case ORDERLY_EFFECT_CANCEL_FULFILLMENTS:
         return cancel_fulfillments(e, s);
     case ORDERLY_EFFECT_CANCEL_SHIPMENT:
-        return stage_effect(s, ORDERLY_OP_CANCEL_SHIPMENT, index, 0, 0);
+        return stage_effect(s, ORDERLY_OP_CANCEL_SHIPMENT, m, index, 0, 0);
     case ORDERLY_EFFECT_REVERT_PROMOTION:
-        return a->has_promotion ? stage_effect(s, ORDERLY_OP_REVERT_PROMOTION, 0, 0, 0) : ORDERLY_OK;
+        return a->has_promotion ? stage_effect(s, ORDERLY_OP_REVERT_PROMOTION, m, 0, 0, 0) : ORDERLY_OK;
     case ORDERLY_EFFECT_RESTORE_LOYALTY:
         return a->loyalty_points > 0
-                   ? stage_effect(s, ORDERLY_OP_RESTORE_LOYALTY, 0, 0, a->loyalty_points)
+                   ? stage_effect(s, ORDERLY_OP_RESTORE_LOYALTY, m, 0, 0, a->loyalty_points)
                    : ORDERLY_OK;
     case ORDERLY_EFFECT_RESTOCK:
         if (m == ORDERLY_MACHINE_SHIPMENT) {
             wh = a->ship[index].warehouse;
-            return stage_effect(s, ORDERLY_OP_RESTOCK, index,
+            return stage_effect(s, ORDERLY_OP_RESTOCK, m, index,
                                 lines_in(a, ORDERLY_RESERVATION_FULFILLED, ORDERLY_RESERVATION_FULFILLED,
                                          wh, 0), 0);
         }
-        return stage_effect(s, ORDERLY_OP_RESTOCK, index, (1u << a->n_lines) - 1u, a->ret[index].amount);
+        return stage_effect(s, ORDERLY_OP_RESTOCK, m, index, (1u << a->n_lines) - 1u,
+                            a->ret[index].amount);
     case ORDERLY_EFFECT_OPEN_REPLACEMENT:
         return stage_event(s, ORDERLY__EV_REPLACEMENT_REQUESTED, m, index, t->from, t->to, t->event,
                            a->ret[index].amount);
     case ORDERLY_EFFECT_CANCEL_COD_CLAIM:
-        return stage_effect(s, ORDERLY_OP_CANCEL_COD_CLAIM, 0, 0, a->total);
+        /* a claim is live only while a COD payment is confirmed and not yet
+         * collected (the payment's own cancel row has just left that state):
+         * a card order's returned parcel has none */
+        if (m != ORDERLY_MACHINE_PAYMENT && a->payment_state != ORDERLY_PAYMENT_COD_CONFIRMED)
+            return ORDERLY_OK;
+        return stage_effect(s, ORDERLY_OP_CANCEL_COD_CLAIM, m, 0, 0, a->total);
     case ORDERLY_EFFECT_CANCEL_ORDER:
         return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_CANCEL, 0);
     case ORDERLY_EFFECT_NOTIFY_ORDER:

@@ -55,19 +55,32 @@ int orderly_engine_options_init(orderly_engine_options *opts, unsigned int versi
     return ORDERLY_OK;
 }
 
+/* a + b for a, b >= 0, saturating at INT64_MAX. */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* n * d for d >= 0, saturating at INT64_MAX. */
+static int64_t sat_mul(uint32_t n, int64_t d)
+{
+    return n != 0 && d > INT64_MAX / n ? INT64_MAX : (int64_t)n * d;
+}
+
 /* The longest a retried item can stay in flight: every backoff delay at its
- * cap, plus a lease per attempt. Idempotency marks must outlive it. */
+ * cap, plus a lease per attempt. Idempotency marks must outlive it. The
+ * sum saturates, so durations a host set near INT64_MAX still compare. */
 static int64_t retry_horizon(const orderly_policy *p, uint32_t attempts)
 {
     int64_t total = 0, delay = p->backoff_base;
     uint32_t i;
 
-    for (i = 0; i < attempts; i++) {
-        total += (delay < p->backoff_max ? delay : p->backoff_max) + p->lease;
-        if (delay < p->backoff_max)
-            delay *= 2;
+    /* the delay doubles until it reaches the cap: at most 63 rounds */
+    for (i = 0; i < attempts && delay < p->backoff_max; i++) {
+        total = sat_add(total, sat_add(delay, p->lease));
+        delay = delay > INT64_MAX / 2 ? INT64_MAX : delay * 2;
     }
-    return total;
+    return sat_add(total, sat_mul(attempts - i, sat_add(p->backoff_max, p->lease)));
 }
 
 static int check_policy(const orderly_policy *p, orderly_ctx *ctx)

@@ -49,6 +49,7 @@ struct orderly__staged_effect {
     uint8_t op, index;
     uint32_t lines;           /* bit per order line the operation touches */
     int64_t amount;
+    uint8_t key[16];          /* idempotency key, derived from the operation's cause */
 };
 
 struct orderly__staged_timer {

@@ -263,6 +263,7 @@ typedef struct effect_rec {
     uint32_t n_lines;
     uint32_t attempts;
     int state;
+    char key[33];
 } effect_rec;
 
 typedef struct effect_list {
@@ -283,6 +284,7 @@ static int collect_cb(const orderly_effect_view *op, void *ud)
         r->n_lines = op->n_lines;
         r->attempts = op->attempts;
         r->state = op->state;
+        snprintf(r->key, sizeof r->key, "%s", op->key != NULL ? op->key : "");
     }
     return 0;
 }

@@ -571,6 +571,345 @@ START_TEST(outbox_dead_letter)
 }
 END_TEST
 
+/* A retry horizon past INT64_MAX saturates instead of wrapping to a small
+ * number that any idem_ttl would satisfy. */
+START_TEST(policy_retry_horizon_overflow_rejected)
+{
+    fx f;
+    orderly_engine *e = NULL;
+    orderly_ctx *ctx = NULL;
+
+    fx_init(&f);
+    ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
+    f.o.policy.backoff_base = f.o.policy.backoff_max = INT64_MAX / 2 + 1;
+    f.o.policy.lease = INT64_MAX / 2 + 1;
+    f.o.policy.outbox_max_attempts = f.o.policy.effect_max_attempts = 4;
+    ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
+    ck_assert_ptr_null(e);
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "idem_ttl"));
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "retry horizon"));
+    orderly_ctx_free(ctx);
+    fx_free(&f);
+}
+END_TEST
+
+/* Durations a host sets to "never" never come due: the deadlines and the
+ * idempotency expiry saturate instead of wrapping into the past. */
+START_TEST(policy_never_durations_never_fire)
+{
+    fx f;
+    orderly_result r;
+
+    fx_init(&f);
+    f.o.policy.reservation_ttl = INT64_MAX;
+    f.o.policy.abandoned_after = INT64_MAX;
+    f.o.policy.idem_ttl = INT64_MAX;
+    fx_open(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    (void)tick(&f, T0 + 365 * DAY);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(applyk(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL,
+                            T0 + 365 * DAY, "pay-1", &r), 0);
+    ck_assert_uint_eq(r.duplicate, 0);
+    ck_assert_int_eq(applyk(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL,
+                            T0 + 366 * DAY, "pay-1", &r), 0);
+    ck_assert_uint_eq(r.duplicate, 1);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- a concurrent duplicate that lands between check and load ------------- */
+
+/* A storage forwarding to another that, once armed, runs a hook the next
+ * time the engine loads a record: a second engine's delivery of the same
+ * request commits between this one's idempotency check and its load. */
+typedef struct racer {
+    orderly_storage base;          /* first: what the engine sees */
+    orderly_storage *in;
+    void (*hook)(void *);
+    void *hook_data;
+} racer;
+
+#define IN(s) (((racer *)(void *)(s))->in)
+
+static int r_begin(orderly_storage *s, orderly_ctx *c, void **t)
+{
+    return IN(s)->begin(IN(s), c, t);
+}
+static int r_commit(orderly_storage *s, orderly_ctx *c, void *t)
+{
+    return IN(s)->commit(IN(s), c, t);
+}
+static void r_rollback(orderly_storage *s, orderly_ctx *c, void *t)
+{
+    IN(s)->rollback(IN(s), c, t);
+}
+static int r_load(orderly_storage *s, orderly_ctx *c, void *t, const char *k, orderly_buf *o,
+                  uint64_t *v)
+{
+    racer *r = (racer *)(void *)s;
+    void (*hook)(void *) = r->hook;
+
+    r->hook = NULL;
+    if (hook != NULL)
+        hook(r->hook_data);
+    return IN(s)->load(IN(s), c, t, k, o, v);
+}
+static int r_save(orderly_storage *s, orderly_ctx *c, void *t, const char *k, const uint8_t *d,
+                  size_t n, uint64_t v)
+{
+    return IN(s)->save(IN(s), c, t, k, d, n, v);
+}
+static int r_scan(orderly_storage *s, orderly_ctx *c, void *t, const char *a, size_t m,
+                  orderly_record_cb cb, void *ud)
+{
+    return IN(s)->scan(IN(s), c, t, a, m, cb, ud);
+}
+static int r_push(orderly_storage *s, orderly_ctx *c, void *t, int q, const orderly_queue_item *it,
+                  uint64_t *id)
+{
+    return IN(s)->queue_push(IN(s), c, t, q, it, id);
+}
+static int r_claim(orderly_storage *s, orderly_ctx *c, void *t, int q, orderly_time_ms now, size_t m,
+                   uint64_t tok, orderly_time_ms until, orderly_item_cb cb, void *ud)
+{
+    return IN(s)->queue_claim(IN(s), c, t, q, now, m, tok, until, cb, ud);
+}
+static int r_finish(orderly_storage *s, orderly_ctx *c, void *t, int q, uint64_t id, uint64_t tok,
+                    int st, orderly_time_ms due)
+{
+    return IN(s)->queue_finish(IN(s), c, t, q, id, tok, st, due);
+}
+static int r_reset(orderly_storage *s, orderly_ctx *c, void *t, int q, uint64_t id, int st,
+                   orderly_time_ms due)
+{
+    return IN(s)->queue_reset(IN(s), c, t, q, id, st, due);
+}
+static int r_get(orderly_storage *s, orderly_ctx *c, void *t, int q, uint64_t id, orderly_item_cb cb,
+                 void *ud)
+{
+    return IN(s)->queue_get(IN(s), c, t, q, id, cb, ud);
+}
+static int r_qscan(orderly_storage *s, orderly_ctx *c, void *t, int q, int st, uint64_t after,
+                   size_t m, orderly_item_cb cb, void *ud)
+{
+    return IN(s)->queue_scan(IN(s), c, t, q, st, after, m, cb, ud);
+}
+static int r_purge(orderly_storage *s, orderly_ctx *c, void *t, int q, orderly_time_ms b, size_t m)
+{
+    return IN(s)->queue_purge(IN(s), c, t, q, b, m);
+}
+static int r_stats(orderly_storage *s, orderly_ctx *c, void *t, int q, orderly_time_ms now,
+                   orderly_queue_stats *o)
+{
+    return IN(s)->queue_stats(IN(s), c, t, q, now, o);
+}
+static int r_idem_get(orderly_storage *s, orderly_ctx *c, void *t, const char *k, orderly_time_ms now,
+                      orderly_idem_record *o, orderly_buf *b)
+{
+    return IN(s)->idem_get(IN(s), c, t, k, now, o, b);
+}
+static int r_idem_put(orderly_storage *s, orderly_ctx *c, void *t, const char *k, orderly_time_ms now,
+                      const orderly_idem_record *rec)
+{
+    return IN(s)->idem_put(IN(s), c, t, k, now, rec);
+}
+static int r_idem_purge(orderly_storage *s, orderly_ctx *c, void *t, orderly_time_ms now, size_t m)
+{
+    return IN(s)->idem_purge(IN(s), c, t, now, m);
+}
+
+static void racer_init(racer *r, orderly_storage *in)
+{
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(orderly_storage_init(&r->base, ORDERLY_STORAGE_VERSION), 0);
+    r->in = in;
+    r->base.begin = r_begin;
+    r->base.commit = r_commit;
+    r->base.rollback = r_rollback;
+    r->base.load = r_load;
+    r->base.save = r_save;
+    r->base.scan = r_scan;
+    r->base.queue_push = r_push;
+    r->base.queue_claim = r_claim;
+    r->base.queue_finish = r_finish;
+    r->base.queue_reset = r_reset;
+    r->base.queue_get = r_get;
+    r->base.queue_scan = r_qscan;
+    r->base.queue_purge = r_purge;
+    r->base.queue_stats = r_stats;
+    r->base.idem_get = r_idem_get;
+    r->base.idem_put = r_idem_put;
+    r->base.idem_purge = r_idem_purge;
+}
+
+/* Engine b on a racer over f's storage. */
+static orderly_engine *racing_engine(fx *f, racer *r, orderly_transport **tr)
+{
+    orderly_engine_options o = f->o;
+    orderly_engine *b = NULL;
+
+    racer_init(r, f->st);
+    ck_assert_int_eq(orderly_memory_transport_new(tr, NULL), 0);
+    o.storage = &r->base;
+    o.transport = *tr;
+    ck_assert_int_eq(orderly_engine_open(&b, &o, NULL), 0);
+    return b;
+}
+
+typedef struct winner {
+    fx *f;
+    const orderly_command *cmd;
+    const orderly_order_spec *spec;
+    orderly_result res;
+    int rc;
+} winner;
+
+static void win(void *ud)
+{
+    winner *w = ud;
+
+    w->rc = w->cmd != NULL ? orderly_engine_apply(w->f->e, w->cmd, &w->res)
+                           : orderly_engine_create_order(w->f->e, w->spec, &w->res);
+}
+
+/* The winner commits the authorization after the loser found no mark: the
+ * loser then loads an authorized payment, which alone would make its copy
+ * late. It is the same event, so it is a duplicate with the first result. */
+START_TEST(concurrent_duplicate_is_not_late)
+{
+    fx f;
+    racer r;
+    orderly_transport *tr = NULL;
+    orderly_engine *b;
+    orderly_command c;
+    orderly_result rb;
+    orderly_engine_stats st;
+    winner w;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    b = racing_engine(&f, &r, &tr);
+    memset(&c, 0, sizeof c);
+    c.order_id = "o1";
+    c.machine = ORDERLY_MACHINE_PAYMENT;
+    c.event = ORDERLY_PAYMENT_EV_AUTHORIZE;
+    c.amount = TOTAL;
+    c.idem_key = "pay-evt-1";
+    c.now = T0 + 1000;
+    memset(&w, 0, sizeof w);
+    w.f = &f;
+    w.cmd = &c;
+    r.hook = win;
+    r.hook_data = &w;
+    ck_assert_int_eq(orderly_engine_apply(b, &c, &rb), 0);
+    ck_assert_int_eq(w.rc, 0);
+    ck_assert_uint_eq(w.res.duplicate, 0);
+    ck_assert_uint_eq(rb.late, 0);
+    ck_assert_uint_eq(rb.duplicate, 1);
+    ck_assert_int_eq(rb.from, w.res.from);
+    ck_assert_int_eq(rb.to, ORDERLY_PAYMENT_AUTHORIZED);
+    ck_assert_uint_eq(rb.version, w.res.version);
+    ck_assert_uint_eq(rb.outbox_rows, w.res.outbox_rows);
+    orderly_engine_get_stats(b, &st);
+    ck_assert_uint_eq(st.late_ignored, 0);
+    ck_assert_uint_eq(st.duplicates, 1);
+    orderly_engine_close(b);
+    orderly_memory_transport_free(tr);
+    fx_free(&f);
+}
+END_TEST
+
+static void win_uncommitted(void *ud)
+{
+    winner *w = ud;
+
+    ck_assert_int_eq(orderly_engine_begin_batch(w->f->e), 0);
+    w->rc = orderly_engine_apply(w->f->e, w->cmd, &w->res);
+}
+
+/* The winner has written but not committed when the loser gets there: the
+ * loser is told the key is in flight, then gets the first result. */
+START_TEST(concurrent_duplicate_in_flight_then_duplicate)
+{
+    fx f;
+    racer r;
+    orderly_transport *tr = NULL;
+    orderly_engine *b;
+    orderly_command c;
+    orderly_result rb;
+    winner w;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    b = racing_engine(&f, &r, &tr);
+    memset(&c, 0, sizeof c);
+    c.order_id = "o1";
+    c.machine = ORDERLY_MACHINE_PAYMENT;
+    c.event = ORDERLY_PAYMENT_EV_AUTHORIZE;
+    c.amount = TOTAL;
+    c.idem_key = "pay-evt-1";
+    c.now = T0 + 1000;
+    memset(&w, 0, sizeof w);
+    w.f = &f;
+    w.cmd = &c;
+    r.hook = win_uncommitted;
+    r.hook_data = &w;
+    ck_assert_int_eq(orderly_engine_apply(b, &c, &rb), ORDERLY_EINFLIGHT);
+    ck_assert_int_eq(w.rc, 0);
+    ck_assert_uint_eq(rb.late, 0);
+    ck_assert_int_eq(orderly_engine_commit_batch(f.e), 0);
+    ck_assert_int_eq(orderly_engine_apply(b, &c, &rb), 0);
+    ck_assert_uint_eq(rb.duplicate, 1);
+    ck_assert_uint_eq(rb.late, 0);
+    ck_assert_uint_eq(rb.version, w.res.version);
+    orderly_engine_close(b);
+    orderly_memory_transport_free(tr);
+    fx_free(&f);
+}
+END_TEST
+
+/* The same for a create: the loser finds the order the winner made from
+ * its very request, which is a duplicate, not EEXISTS. */
+START_TEST(concurrent_duplicate_create_is_not_eexists)
+{
+    fx f;
+    racer r;
+    orderly_transport *tr = NULL;
+    orderly_engine *b;
+    orderly_order_spec sp;
+    orderly_result rb;
+    winner w;
+
+    fx_setup(&f);
+    b = racing_engine(&f, &r, &tr);
+    memset(&sp, 0, sizeof sp);
+    sp.order_id = "o1";
+    sp.currency = "EUR";
+    sp.payment_method = ORDERLY_PAY_CARD;
+    sp.lines = std_lines;
+    sp.n_lines = 2;
+    sp.idem_key = "checkout-1";
+    sp.now = T0;
+    memset(&w, 0, sizeof w);
+    w.f = &f;
+    w.spec = &sp;
+    r.hook = win;
+    r.hook_data = &w;
+    ck_assert_int_eq(orderly_engine_create_order(b, &sp, &rb), 0);
+    ck_assert_int_eq(w.rc, 0);
+    ck_assert_uint_eq(rb.duplicate, 1);
+    ck_assert_uint_eq(rb.version, w.res.version);
+    ck_assert_int_eq(rb.to, ORDERLY_ORDER_PENDING);
+    /* another request for the same id is still refused */
+    sp.idem_key = "checkout-2";
+    ck_assert_int_eq(orderly_engine_create_order(b, &sp, &rb), ORDERLY_EEXISTS);
+    orderly_engine_close(b);
+    orderly_memory_transport_free(tr);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-reliability");
@@ -579,6 +918,10 @@ static Suite *suite(void)
     TCase *m = tcase_create("money-and-order");
     TCase *p = tcase_create("protocol");
     TCase *o = tcase_create("outbox");
+    TCase *hz = tcase_create("policy-horizon-overflow");
+    TCase *nv = tcase_create("policy-never-durations");
+    TCase *cl = tcase_create("concurrent-duplicate-not-late");
+    TCase *cc = tcase_create("concurrent-duplicate-create");
 
     tcase_add_test(i, redelivery_every_event_once);
     tcase_add_test(i, idem_mismatch);
@@ -600,6 +943,15 @@ static Suite *suite(void)
     tcase_add_test(o, outbox_transport_faults_then_recover);
     tcase_add_test(o, outbox_dead_letter);
     suite_add_tcase(s, o);
+    tcase_add_test(hz, policy_retry_horizon_overflow_rejected);
+    suite_add_tcase(s, hz);
+    tcase_add_test(nv, policy_never_durations_never_fire);
+    suite_add_tcase(s, nv);
+    tcase_add_test(cl, concurrent_duplicate_is_not_late);
+    tcase_add_test(cl, concurrent_duplicate_in_flight_then_duplicate);
+    suite_add_tcase(s, cl);
+    tcase_add_test(cc, concurrent_duplicate_create_is_not_eexists);
+    suite_add_tcase(s, cc);
     return s;
 }
 

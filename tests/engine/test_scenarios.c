@@ -545,6 +545,161 @@ START_TEST(choreo_timer_state_left_noop)
 }
 END_TEST
 
+/* ---- a COD order keeps its window under the default policy ------------------ */
+
+/* The default reservation TTL (15 min) and abandonment (2 h) are far
+ * shorter than the COD window (24 h): a COD order's stock stays held and
+ * the order stays open until the window closes. */
+START_TEST(cod_confirmed_late_in_window_default_policy)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    (void)tick(&f, T0 + 23 * HOUR);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + 23 * HOUR);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CONFIRMED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CONFIRMED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_CONFIRMED);
+    pump_all(&f, T0 + 23 * HOUR);
+    ck_assert_uint_eq(count_type(&f, "c1", "inventory.stock.committed"), 1);
+    fx_free(&f);
+}
+END_TEST
+
+/* ... and no longer: when the window closes unconfirmed, the order is
+ * cancelled and its stock released, while a card order still loses its
+ * stock after the reservation TTL. */
+START_TEST(cod_released_when_window_closes_default_policy)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    (void)tick(&f, T0 + f.o.policy.cod_window - 1);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_uint_ge(tick(&f, T0 + f.o.policy.cod_window), 1);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CANCELLED);
+    ck_assert_int_ne(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
+    ck_assert_int_ne(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
+    fx_free(&f);
+}
+END_TEST
+
+/* ---- compensation keys follow their cause ----------------------------------- */
+
+static void return_to_origin(fx *f, const char *id, uint32_t i, orderly_time_ms now)
+{
+    APPLY_OK(f, id, ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, i, 0, now);
+    APPLY_OK(f, id, ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_FAIL_DELIVERY, i, 0, now + 1);
+    APPLY_OK(f, id, ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_RETURN_TO_ORIGIN, i, 0, now + 2);
+}
+
+/* A confirmed COD order shipped from both warehouses. */
+static void cod_shipped(fx *f, const char *id)
+{
+    create_ok(f, id, ORDERLY_PAY_COD, T0);
+    APPLY_OK(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + 1000);
+    ship_ful(f, id, 0, T0 + 2000);
+    ship_ful(f, id, 1, T0 + 3000);
+    ck_assert_int_eq(view(f, id).order_state, ORDERLY_ORDER_SHIPPED);
+}
+
+/* The key of the one cancel_cod_claim of order id (into key[33]). */
+static void cod_claim_key(fx *f, const char *id, char *key)
+{
+    effect_rec ef;
+
+    ck_assert_uint_eq(count_op(f, id, ORDERLY_OP_CANCEL_COD_CLAIM, &ef), 1);
+    ck_assert_uint_eq(strlen(ef.key), 32);
+    memcpy(key, ef.key, 33);
+}
+
+/* The returned shipment and the order it closes both ask to cancel the COD
+ * claim, and so does the second parcel coming back: one operation. */
+START_TEST(cod_claim_cancelled_once_on_return_to_origin)
+{
+    fx f;
+    effect_rec ef;
+
+    fx_setup(&f);
+    cod_shipped(&f, "c1");
+    return_to_origin(&f, "c1", 0, T0 + 4000);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CANCELLED);
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, &ef), 1);
+    ck_assert_int_eq(ef.amount, TOTAL);
+    return_to_origin(&f, "c1", 1, T0 + 5000);
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 1);
+    /* each parcel is its own cause: two restocks */
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_RESTOCK, NULL), 2);
+    fx_free(&f);
+}
+END_TEST
+
+/* The key names the cause (the order's COD claim), not the position of the
+ * operation in the order's history: the same on two fresh stores, the same
+ * whether a return to origin or a cancellation gave it up, and another
+ * order's claim has another key. */
+START_TEST(effect_key_is_derived_from_its_cause)
+{
+    char rto[33], rto_again[33], cancelled[33], other[33];
+    fx f;
+
+    fx_setup(&f);
+    cod_shipped(&f, "c1");
+    return_to_origin(&f, "c1", 0, T0 + 4000);
+    cod_claim_key(&f, "c1", rto);
+    fx_free(&f);
+
+    fx_setup(&f);
+    cod_shipped(&f, "c1");
+    return_to_origin(&f, "c1", 0, T0 + 4000);
+    cod_claim_key(&f, "c1", rto_again);
+    cod_shipped(&f, "c2");
+    return_to_origin(&f, "c2", 0, T0 + 4000);
+    cod_claim_key(&f, "c2", other);
+    fx_free(&f);
+
+    fx_setup(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + 1000);
+    ck_assert_int_eq(orderly_engine_cancel_order(f.e, "c1", NULL, T0 + 2000, NULL), 0);
+    cod_claim_key(&f, "c1", cancelled);
+    fx_free(&f);
+
+    ck_assert_str_eq(rto, rto_again);
+    ck_assert_str_eq(rto, cancelled);
+    ck_assert_str_ne(rto, other);
+}
+END_TEST
+
+/* A card order has no COD claim to cancel when its parcel comes back. */
+START_TEST(card_return_to_origin_has_no_cod_claim)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    capture_ok(&f, "o1", T0 + 2000);
+    ship_ful(&f, "o1", 0, T0 + 3000);
+    ship_ful(&f, "o1", 1, T0 + 4000);
+    return_to_origin(&f, "o1", 0, T0 + 5000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 0);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 1);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- seed bugs ------------------------------------------------------------ */
 
 static int restock_calls;
@@ -686,6 +841,11 @@ static Suite *suite(void)
     Suite *s = suite_create("engine-scenarios");
     TCase *c = tcase_create("choreography");
     TCase *b = tcase_create("seed-bugs");
+    TCase *once = tcase_create("cod-claim-once");
+    TCase *key = tcase_create("effect-key-from-cause");
+    TCase *card = tcase_create("card-rto-no-cod-claim");
+    TCase *held = tcase_create("cod-stock-held-for-window");
+    TCase *closed = tcase_create("cod-released-when-window-closes");
 
     tcase_add_test(c, choreo_order_created);
     tcase_add_test(c, choreo_payment_confirmed);
@@ -717,6 +877,16 @@ static Suite *suite(void)
     tcase_add_test(b, seed_picked_twice_P1_2024_06);
     tcase_add_test(b, seed_create_atomic_OR_P0_03);
     suite_add_tcase(s, b);
+    tcase_add_test(once, cod_claim_cancelled_once_on_return_to_origin);
+    suite_add_tcase(s, once);
+    tcase_add_test(key, effect_key_is_derived_from_its_cause);
+    suite_add_tcase(s, key);
+    tcase_add_test(card, card_return_to_origin_has_no_cod_claim);
+    suite_add_tcase(s, card);
+    tcase_add_test(held, cod_confirmed_late_in_window_default_policy);
+    suite_add_tcase(s, held);
+    tcase_add_test(closed, cod_released_when_window_closes_default_policy);
+    suite_add_tcase(s, closed);
     return s;
 }
 

@@ -1080,6 +1080,82 @@ START_TEST(test_engine_cycle_on_file)
 }
 END_TEST
 
+/* An engine whose storage waits busy_ms for another writer. */
+static void engine_open_busy(struct engine_fx *f, const char *path, int busy_ms)
+{
+    orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
+
+    so.busy_timeout_ms = busy_ms;
+    ck_assert_int_eq(orderly_sqlite_storage_open(&f->s, path, &so, NULL), 0);
+    ck_assert_int_eq(orderly_memory_transport_new(&f->t, NULL), 0);
+    o.storage = f->s;
+    o.transport = f->t;
+    ck_assert_int_eq(orderly_engine_open(&f->e, &o, NULL), 0);
+}
+
+/* Two engines, each with its own connection to one file, get the same
+ * event. While the winner's batch is open the loser is told to come back
+ * (its writer waits out the busy timeout); once the winner commits, the
+ * loser's delivery is a duplicate with the winner's result, never late. */
+START_TEST(test_concurrent_duplicate_is_a_duplicate)
+{
+    struct engine_fx a, b;
+    orderly_engine_stats st;
+    orderly_command c;
+    orderly_result ra, rb;
+    int rc;
+
+    make_dir();
+    engine_open_busy(&a, db_path("race.db"), 5000);
+    engine_open_busy(&b, db_path("race.db"), 50);
+    ck_assert_int_eq(create_order(a.e, "ord-1", T0), 0);
+    memset(&c, 0, sizeof c);
+    c.order_id = "ord-1";
+    c.machine = ORDERLY_MACHINE_PAYMENT;
+    c.event = ORDERLY_PAYMENT_EV_AUTHORIZE;
+    c.amount = 2500;
+    c.idem_key = "auth-1";
+    c.now = T0 + 1000;
+
+    ck_assert_int_eq(orderly_engine_begin_batch(a.e), 0);
+    ck_assert_int_eq(orderly_engine_apply(a.e, &c, &ra), 0);
+    ck_assert_uint_eq(ra.duplicate, 0);
+    rc = orderly_engine_apply(b.e, &c, &rb);
+    ck_assert_msg(rc == ORDERLY_ECONFLICT || rc == ORDERLY_EINFLIGHT, "loser got %d", rc);
+    ck_assert(orderly_error_is_transient(rc));
+    ck_assert_uint_eq(rb.late, 0);
+    ck_assert_int_eq(orderly_engine_commit_batch(a.e), 0);
+
+    c.now = T0 + 2000;
+    ck_assert_int_eq(orderly_engine_apply(b.e, &c, &rb), 0);
+    ck_assert_uint_eq(rb.duplicate, 1);
+    ck_assert_uint_eq(rb.late, 0);
+    ck_assert_int_eq(rb.from, ra.from);
+    ck_assert_int_eq(rb.to, ra.to);
+    ck_assert_int_eq(rb.order_state, ra.order_state);
+    ck_assert_uint_eq(rb.version, ra.version);
+    ck_assert_uint_eq(rb.outbox_rows, ra.outbox_rows);
+    orderly_engine_get_stats(b.e, &st);
+    ck_assert_uint_eq(st.late_ignored, 0);
+    ck_assert_uint_eq(st.duplicates, 1);
+
+    /* and the other way round, each engine deciding on its own connection */
+    c.event = ORDERLY_PAYMENT_EV_REQUEST_CAPTURE;
+    c.amount = 0;
+    c.idem_key = "capture-1";
+    ck_assert_int_eq(orderly_engine_apply(b.e, &c, &rb), 0);
+    ck_assert_uint_eq(rb.duplicate, 0);
+    ck_assert_int_eq(orderly_engine_apply(a.e, &c, &ra), 0);
+    ck_assert_uint_eq(ra.duplicate, 1);
+    ck_assert_uint_eq(ra.late, 0);
+    ck_assert_uint_eq(ra.version, rb.version);
+    engine_close(&b);
+    engine_close(&a);
+    remove_dir();
+}
+END_TEST
+
 /* ---- crash: a writer killed at arbitrary instants ------------------------------ */
 
 /* The child reports "C <id>" once create has committed and "A <id>" once
@@ -1198,6 +1274,11 @@ static Suite *sqlite_suite(void)
     tc = tcase_create("engine");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_engine_cycle_on_file);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("concurrent-duplicate");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_concurrent_duplicate_is_a_duplicate);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("crash");
