@@ -671,14 +671,14 @@ static int r_push(orderly_storage *s, orderly_ctx *c, void *t, int q, const orde
     return IN(s)->queue_push(IN(s), c, t, q, it, id);
 }
 static int r_claim(orderly_storage *s, orderly_ctx *c, void *t, int q, orderly_time_ms now, size_t m,
-                   uint64_t tok, orderly_time_ms until, orderly_item_cb cb, void *ud)
+                   uint32_t cap, orderly_time_ms until, uint64_t *tok, orderly_item_cb cb, void *ud)
 {
-    return IN(s)->queue_claim(IN(s), c, t, q, now, m, tok, until, cb, ud);
+    return IN(s)->queue_claim(IN(s), c, t, q, now, m, cap, until, tok, cb, ud);
 }
 static int r_finish(orderly_storage *s, orderly_ctx *c, void *t, int q, uint64_t id, uint64_t tok,
-                    int st, orderly_time_ms due)
+                    int st, orderly_time_ms due, uint32_t attempts)
 {
-    return IN(s)->queue_finish(IN(s), c, t, q, id, tok, st, due);
+    return IN(s)->queue_finish(IN(s), c, t, q, id, tok, st, due, attempts);
 }
 static int r_reset(orderly_storage *s, orderly_ctx *c, void *t, int q, uint64_t id, int st,
                    orderly_time_ms due)
