@@ -328,15 +328,17 @@ static int is_live(int state)
 }
 
 /* Operations one cause records at most once in the whole ledger: an
- * authorization is voided, a promotion reverted and points restored at
- * most once per order (each comes from a terminal transition), and a
- * carrier is asked to cancel a shipment once (doc/delivery.md). The others
+ * authorization is voided, a promotion reverted, points restored and a
+ * COD claim cancelled at most once per order (each comes from a terminal
+ * transition), and a carrier is asked to cancel a shipment once
+ * (doc/delivery.md). The others
  * may repeat for one order (a capture retried after it failed, a refund
  * per return), but never two of them live at once for one (order, index). */
 static int once_per_cause(int op)
 {
     return op == ORDERLY_OP_VOID_AUTHORIZATION || op == ORDERLY_OP_REVERT_PROMOTION ||
-           op == ORDERLY_OP_RESTORE_LOYALTY || op == ORDERLY_OP_CANCEL_SHIPMENT;
+           op == ORDERLY_OP_RESTORE_LOYALTY || op == ORDERLY_OP_CANCEL_SHIPMENT ||
+           op == ORDERLY_OP_CANCEL_COD_CLAIM;
 }
 
 /* Same cause together, live ones first within it. */
