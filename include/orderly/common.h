@@ -53,6 +53,13 @@ ORDERLY_BEGIN_DECLS
  */
 typedef int64_t orderly_time_ms;
 
+/* The instants orderly accepts, as now or as a timestamp: from the epoch
+ * to the last millisecond of year 9999. Anything else is ORDERLY_EINVAL. */
+#define ORDERLY_TIME_MAX 253402300799999LL
+/* The longest duration a policy may set (100 years of 366 days), so a
+ * deadline now + duration never overflows. Longer is ORDERLY_ECONFIG. */
+#define ORDERLY_DURATION_MAX 3162240000000LL
+
 /*
  * Receives a chunk of output from an exporter or encoder.
  *

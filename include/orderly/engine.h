@@ -55,10 +55,13 @@ ORDERLY_API const char *orderly_topic_default_name(int topic);
 /* ---- policy and options ---------------------------------------------------- */
 
 /*
- * Durations in milliseconds. Every one is required: zero or negative is a
- * configuration error at open. ORDERLY_ENGINE_OPTIONS_INIT fills defaults.
- * A deadline (the first six) or idem_ttl of INT64_MAX means never: they
- * saturate instead of wrapping into the past.
+ * Durations in milliseconds, each 1..ORDERLY_DURATION_MAX (100 years),
+ * except that a deadline (the first six) or idem_ttl of INT64_MAX means
+ * never: they saturate instead of wrapping into the past. Anything else is
+ * ORDERLY_ECONFIG at open, and so is a batch_max outside
+ * 1..ORDERLY_BATCH_MAX_LIMIT. ORDERLY_ENGINE_OPTIONS_INIT fills defaults.
+ * Every now an engine call takes must be 0..ORDERLY_TIME_MAX
+ * (ORDERLY_EINVAL otherwise), so nothing computed from them overflows.
  *
  * Deadlines per payment method. A cash-on-delivery order waits for its
  * confirmation for cod_window, so its reservations are held for
@@ -69,6 +72,8 @@ ORDERLY_API const char *orderly_topic_default_name(int topic);
  * window wins, no setting of these three can contradict it, and open
  * rejects none of them for it.
  */
+#define ORDERLY_BATCH_MAX_LIMIT 65536  /* policy.batch_max at most */
+
 typedef struct orderly_policy {
     int64_t reservation_ttl;      /* stock held before payment; default 15 min
                                    * (a COD order's: at least cod_window) */
@@ -115,7 +120,7 @@ typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 
 #define ORDERLY_ROLES_ALL 0x7Eu   /* bit (1 << machine id) for each of the six */
 
-/* Version 2 appended clock and clock_user_data. */
+/* Version 2 appended clock, clock_user_data and max_envelope_bytes. */
 #define ORDERLY_ENGINE_OPTIONS_VERSION 2
 
 typedef struct orderly_engine_options {
@@ -124,7 +129,8 @@ typedef struct orderly_engine_options {
     orderly_storage *storage;      /* required; host memory, must outlive the engine */
     orderly_transport *transport;  /* required; host memory, must outlive the engine */
     const orderly_allocator *alloc;/* NULL = C library; copied */
-    const char *source;            /* CloudEvents source; default "orderly" */
+    const char *source;            /* CloudEvents source; default "orderly"; UTF-8
+                                    * without control bytes, under 128 bytes (ECONFIG) */
     const char *topics[ORDERLY_TOPIC_COUNT + 1]; /* [topic id]; NULL = default name */
     orderly_policy policy;
     orderly_work_cb on_work;       /* may be NULL */
@@ -140,7 +146,15 @@ typedef struct orderly_engine_options {
      * tell a slow publish; give one when publishing may outlast a lease. */
     orderly_clock_cb clock;
     void *clock_user_data;
+    /* Largest envelope orderly_engine_handle_event parses; a longer one is
+     * refused with ORDERLY_EENVELOPE before parsing. 0 = the default,
+     * ORDERLY_ENVELOPE_MAX_DEFAULT; above ORDERLY_ENVELOPE_MAX_LIMIT is
+     * ORDERLY_ECONFIG. */
+    size_t max_envelope_bytes;
 } orderly_engine_options;
+
+#define ORDERLY_ENVELOPE_MAX_DEFAULT 65536
+#define ORDERLY_ENVELOPE_MAX_LIMIT (16u * 1024 * 1024)
 
 #define ORDERLY_POLICY_DEFAULTS                                                   \
     { 15 * 60000LL, 24 * 3600000LL, 7 * 86400000LL, 7 * 86400000LL,             \
@@ -150,7 +164,7 @@ typedef struct orderly_engine_options {
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
       { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },                         \
-      ORDERLY_POLICY_DEFAULTS, NULL, NULL, NULL, NULL, NULL, NULL }
+      ORDERLY_POLICY_DEFAULTS, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */

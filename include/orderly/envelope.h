@@ -22,7 +22,7 @@ ORDERLY_API int orderly_schema_version(void);
 
 /* An envelope's fields. Every pointer is borrowed; NULL means absent. */
 typedef struct orderly_envelope {
-    const char *id;              /* required on encode; decode derives one when absent */
+    const char *id;              /* required: CloudEvents makes it so (any non-empty string) */
     const char *source;          /* required */
     const char *type;            /* required, e.g. "payment.capture_succeeded" */
     const char *subject;         /* the order id */
@@ -48,9 +48,11 @@ typedef struct orderly_event orderly_event;
 
 /*
  * Parses bytes[0..len) into *out (caller owns; orderly_event_free).
- * EENVELOPE with the field named in ctx for malformed JSON, a missing or
- * mistyped required field, specversion other than 1.0, or a malformed
- * traceparent; EVERSION for a schemaversion newer than this library's.
+ * EENVELOPE with the field named in ctx for malformed JSON, a missing,
+ * empty or mistyped required field (specversion, id, source, type),
+ * specversion other than 1.0, a schemaversion that is not a positive
+ * integer (or a string of digits), or a malformed traceparent; EVERSION
+ * for a schemaversion newer than this library's.
  * alloc may be NULL.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_event_decode(orderly_event **out,
@@ -65,9 +67,10 @@ ORDERLY_API void orderly_event_free(orderly_event *ev);
 ORDERLY_API int orderly_event_fields(const orderly_event *ev, orderly_envelope *out);
 
 /*
- * The id derived when a producer gave none: XXH3-128 over (kind, 0x1f,
+ * An id derived from what an event is: XXH3-128 over (kind, 0x1f,
  * natural_key), written as 32 lowercase hex digits plus NUL into out
- * (ORDERLY_EVENT_ID_SIZE bytes). Pinned forever.
+ * (ORDERLY_EVENT_ID_SIZE bytes), for producers that have no id of their
+ * own to give. Pinned forever.
  */
 #define ORDERLY_EVENT_ID_SIZE 33
 ORDERLY_API int orderly_event_derive_id(char *out, const char *kind, const char *natural_key);

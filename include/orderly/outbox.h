@@ -121,7 +121,9 @@ typedef int (*orderly_executor_cb)(const orderly_effect_view *op, void *user_dat
 /*
  * Registers the executor for op (NULL removes it). Operations without an
  * executor are published to the commands topic as "orderly.command.<op>"
- * events instead, on the same retry path.
+ * events instead, on the same retry path. EINVAL for an op that is neither
+ * orderly's nor a host op (>= ORDERLY_OP_HOST); ECONFIG when 32 ops
+ * already have an executor.
  */
 ORDERLY_API int orderly_engine_set_executor(orderly_engine *engine, int op,
                                             orderly_executor_cb cb, void *user_data);

@@ -19,7 +19,9 @@ ORDERLY_BEGIN_DECLS
  * within tolerance_seconds of now; ORDERLY_ESIGHEADER for a malformed
  * header (no t, no v1, bad hex, unknown layout); ORDERLY_ESTALE for a
  * timestamp outside the tolerance; ORDERLY_ESIGNATURE when no v1 matches;
- * ORDERLY_EINVAL for bad arguments. ctx (may be NULL) gets the reason.
+ * ORDERLY_EINVAL naming the argument for a missing secret or header,
+ * a NULL payload with len > 0, a negative tolerance, or now outside
+ * 0..ORDERLY_TIME_MAX. ctx (may be NULL) gets the reason.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_webhook_verify(const uint8_t *secret,
                                                            size_t secret_len,
@@ -33,7 +35,8 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_webhook_verify(const uint8_t *secret
  * Computes the header value a provider would send for payload at
  * timestamp (unix seconds) into out (cap bytes, NUL-terminated; 128 bytes
  * suffice). For tests and for hosts that relay webhooks. EBUFSIZE when
- * cap is too small.
+ * cap is too small; EINVAL for a missing argument or a timestamp outside
+ * 0..ORDERLY_TIME_MAX / 1000.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_webhook_sign(char *out, size_t cap,
                                                          const uint8_t *secret, size_t secret_len,

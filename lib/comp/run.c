@@ -17,8 +17,11 @@ int orderly_engine_set_executor(orderly_engine *e, int op, orderly_executor_cb c
 {
     size_t i, free_slot = ORDERLY__EXECUTORS;
 
-    if (e == NULL || op <= 0 || (op < ORDERLY_OP_HOST && orderly_op_name(op) == NULL))
+    if (e == NULL)
         return ORDERLY_EINVAL;
+    if (op <= 0 || (op < ORDERLY_OP_HOST && orderly_op_name(op) == NULL))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "op %d is neither an orderly op nor a host op (>= %d)",
+                             op, ORDERLY_OP_HOST);
     for (i = 0; i < ORDERLY__EXECUTORS; i++) {
         if (e->executors[i].op == op) {
             free_slot = i;
@@ -28,7 +31,8 @@ int orderly_engine_set_executor(orderly_engine *e, int op, orderly_executor_cb c
             free_slot = i;
     }
     if (free_slot == ORDERLY__EXECUTORS)
-        return orderly__fail(&e->ctx, ORDERLY_ENOMEM, "no room for another executor");
+        return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "no room for another executor (at most %d ops)",
+                             ORDERLY__EXECUTORS);
     e->executors[free_slot].op = cb != NULL ? op : 0;
     e->executors[free_slot].cb = cb;
     e->executors[free_slot].user_data = user_data;

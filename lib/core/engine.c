@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "internal.h"
@@ -101,19 +102,25 @@ static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
         { "lease", offsetof(orderly_policy, lease) },
         { "retention", offsetof(orderly_policy, retention) },
     };
+    enum { MAY_BE_NEVER = 7 }; /* the deadlines and idem_ttl come first */
     int64_t horizon, h2;
     size_t i;
 
     for (i = 0; i < sizeof durations / sizeof durations[0]; i++) {
         int64_t v;
         memcpy(&v, (const char *)p + durations[i].offset, sizeof v);
-        if (v <= 0)
-            return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.%s must be positive (got %lld)",
-                                 durations[i].name, (long long)v);
+        if (v == INT64_MAX && i < MAY_BE_NEVER)
+            continue;
+        if (v <= 0 || v > ORDERLY_DURATION_MAX)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.%s must be 1..%lld ms%s (got %lld)",
+                                 durations[i].name, ORDERLY_DURATION_MAX,
+                                 i < MAY_BE_NEVER ? " or INT64_MAX for never" : "", (long long)v);
     }
-    if (p->outbox_max_attempts == 0 || p->effect_max_attempts == 0 || p->batch_max == 0)
-        return orderly__fail(ctx, ORDERLY_ECONFIG,
-                             "policy attempt limits and batch_max must be positive");
+    if (p->outbox_max_attempts == 0 || p->effect_max_attempts == 0)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "policy attempt limits must be positive");
+    if (p->batch_max == 0 || p->batch_max > ORDERLY_BATCH_MAX_LIMIT)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.batch_max must be 1..%d (got %u)",
+                             ORDERLY_BATCH_MAX_LIMIT, p->batch_max);
     if (p->backoff_max < p->backoff_base)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.backoff_max is below backoff_base");
     horizon = retry_horizon(p, p->outbox_max_attempts);
@@ -150,6 +157,37 @@ static int check_topics(orderly_engine *e, const orderly_engine_options *o, orde
                 return orderly__fail(ctx, ORDERLY_ECONFIG, "topics '%s' and '%s' share the name '%s'",
                                      default_topics[j], default_topics[i], t);
     }
+    return ORDERLY_OK;
+}
+
+/* Every envelope carries the source, so one that cannot be encoded would
+ * fail every publish: it is refused here. jansson, which decides what a
+ * JSON string may hold, refuses what is not UTF-8. */
+static int check_source(orderly_engine *e, const char *source, orderly_ctx *ctx)
+{
+    size_t i, n = strlen(source);
+    json_t *s;
+
+    if (n == 0)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "source is empty");
+    if (n >= sizeof e->source)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "source is longer than %zu bytes",
+                             sizeof e->source - 1);
+    for (i = 0; i < n; i++)
+        if ((unsigned char)source[i] < ' ' || source[i] == 0x7f)
+            return orderly__fail(ctx, ORDERLY_ECONFIG, "source has a control byte at %zu", i);
+    if ((s = json_string(source)) == NULL)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "source is not valid UTF-8");
+    json_decref(s);
+    memcpy(e->source, source, n + 1);
+    return ORDERLY_OK;
+}
+
+int orderly__check_now(orderly_engine *e, orderly_time_ms now)
+{
+    if (now < 0 || now > ORDERLY_TIME_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "now %lld is outside 0..%lld",
+                             (long long)now, ORDERLY_TIME_MAX);
     return ORDERLY_OK;
 }
 
@@ -210,10 +248,16 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
     e->storage = o->storage;
     e->transport = o->transport;
     e->roles = o->roles;
-    snprintf(e->source, sizeof e->source, "%s", o->source != NULL ? o->source : "orderly");
-    if (e->source[0] == '\0') {
+    if ((rc = check_source(e, o->source != NULL ? o->source : "orderly", ctx)) < 0) {
         a.free(e, a.user_data);
-        rc = orderly__fail(ctx, ORDERLY_ECONFIG, "source is empty");
+        goto fail;
+    }
+    e->max_envelope = o->version >= 2 && o->max_envelope_bytes != 0 ? o->max_envelope_bytes
+                                                                     : ORDERLY_ENVELOPE_MAX_DEFAULT;
+    if (e->max_envelope > ORDERLY_ENVELOPE_MAX_LIMIT) {
+        a.free(e, a.user_data);
+        rc = orderly__fail(ctx, ORDERLY_ECONFIG, "max_envelope_bytes %zu is over the limit of %u",
+                           o->max_envelope_bytes, ORDERLY_ENVELOPE_MAX_LIMIT);
         goto fail;
     }
     e->policy = o->policy;

@@ -12,7 +12,6 @@ struct orderly_event {
     orderly_allocator alloc;
     json_t *root;
     char *data;               /* data re-serialised, jansson-allocated */
-    char id[ORDERLY_EVENT_ID_SIZE];
     orderly_envelope view;
 };
 
@@ -139,8 +138,21 @@ static int get_str(json_t *root, const char *k, const char **out, int required, 
     return ORDERLY_OK;
 }
 
-int orderly_event_decode(orderly_event **out, const uint8_t *bytes, size_t len,
-                         const orderly_allocator *alloc, orderly_ctx *ctx)
+/* A schemaversion given as a string must be all digits ("1abc" is not 1). */
+static json_int_t string_version(const char *s)
+{
+    size_t i, n = strlen(s);
+
+    if (n == 0 || n > 9)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return (json_int_t)strtol(s, NULL, 10);
+}
+
+static int decode(orderly_event **out, const uint8_t *bytes, size_t len,
+                  const orderly_allocator *alloc, orderly_ctx *ctx, int data_text)
 {
     orderly_allocator a;
     orderly_event *ev;
@@ -172,7 +184,7 @@ int orderly_event_decode(orderly_event **out, const uint8_t *bytes, size_t len,
     }
     if ((rc = get_str(ev->root, "source", &ev->view.source, 1, ctx)) < 0 ||
         (rc = get_str(ev->root, "type", &ev->view.type, 1, ctx)) < 0 ||
-        (rc = get_str(ev->root, "id", &ev->view.id, 0, ctx)) < 0 ||
+        (rc = get_str(ev->root, "id", &ev->view.id, 1, ctx)) < 0 ||
         (rc = get_str(ev->root, "subject", &ev->view.subject, 0, ctx)) < 0 ||
         (rc = get_str(ev->root, "time", &ev->view.time, 0, ctx)) < 0 ||
         (rc = get_str(ev->root, "datacontenttype", &ev->view.datacontenttype, 0, ctx)) < 0 ||
@@ -188,7 +200,7 @@ int orderly_event_decode(orderly_event **out, const uint8_t *bytes, size_t len,
         if (json_is_integer(v))
             sv = json_integer_value(v);
         else if (json_is_string(v))
-            sv = (json_int_t)strtol(json_string_value(v), NULL, 10);
+            sv = string_version(json_string_value(v));
         else
             sv = 0;
         if (sv < 1) {
@@ -202,12 +214,7 @@ int orderly_event_decode(orderly_event **out, const uint8_t *bytes, size_t len,
         }
         ev->view.schemaversion = (int)sv;
     }
-    if (ev->view.id == NULL || ev->view.id[0] == '\0') {
-        orderly_event_derive_id(ev->id, ev->view.type,
-                                ev->view.subject != NULL ? ev->view.subject : "");
-        ev->view.id = ev->id;
-    }
-    if ((v = json_object_get(ev->root, "data")) != NULL && !json_is_null(v)) {
+    if (data_text && (v = json_object_get(ev->root, "data")) != NULL && !json_is_null(v)) {
         if ((ev->data = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)) == NULL) {
             rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
             goto fail;
@@ -220,6 +227,25 @@ int orderly_event_decode(orderly_event **out, const uint8_t *bytes, size_t len,
 fail:
     orderly_event_free(ev);
     return rc;
+}
+
+int orderly_event_decode(orderly_event **out, const uint8_t *bytes, size_t len,
+                         const orderly_allocator *alloc, orderly_ctx *ctx)
+{
+    return decode(out, bytes, len, alloc, ctx, 1);
+}
+
+int orderly__event_decode_lean(orderly_event **out, const uint8_t *bytes, size_t len,
+                               const orderly_allocator *alloc, orderly_ctx *ctx)
+{
+    return decode(out, bytes, len, alloc, ctx, 0);
+}
+
+json_t *orderly__event_data(const orderly_event *ev)
+{
+    json_t *v = json_object_get(ev->root, "data");
+
+    return v != NULL && !json_is_null(v) ? v : NULL;
 }
 
 void orderly_event_free(orderly_event *ev)

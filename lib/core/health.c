@@ -17,6 +17,8 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
 
     if (e == NULL || out == NULL)
         return ORDERLY_EINVAL;
+    if ((rc = orderly__check_now(e, now)) < 0)
+        return rc;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
     if ((rc = stats(e, txn, ORDERLY_QUEUE_OUTBOX, now, &ob)) < 0 ||

@@ -86,3 +86,15 @@ void orderly__hex(char *out, const uint8_t *in, size_t n)
         memcpy(out + 2 * i, pairs + 2 * in[i], 2);
     out[2 * n] = '\0';
 }
+
+int orderly__valid_id(const char *id)
+{
+    size_t i;
+
+    if (id == NULL)
+        return 0;
+    for (i = 0; id[i] != '\0'; i++)
+        if (i == ORDERLY_ID_MAX || id[i] <= ' ' || id[i] > '~')
+            return 0;
+    return i > 0;
+}

@@ -29,34 +29,25 @@ static int parse_type(orderly_engine *e, const char *type, int *machine, int *ev
     return ORDERLY_OK;
 }
 
-static int read_data(orderly_engine *e, const orderly_envelope *env, orderly_command *c)
+/* Reads data.index and data.amount from the envelope as parsed once. */
+static int read_data(orderly_engine *e, const orderly_event *ev, orderly_command *c)
 {
-    json_error_t err;
-    json_t *d, *v;
+    json_t *d = orderly__event_data(ev), *v;
 
-    if (env->data == NULL)
+    if (d == NULL)
         return ORDERLY_OK;
-    if ((d = json_loadb(env->data, env->data_len, JSON_DECODE_ANY, &err)) == NULL)
-        return orderly__fail(&e->ctx, ORDERLY_EENVELOPE, "envelope field 'data' is not JSON");
-    if (!json_is_object(d)) {
-        json_decref(d);
+    if (!json_is_object(d))
         return orderly__fail(&e->ctx, ORDERLY_EENVELOPE, "envelope field 'data' is not an object");
-    }
     if ((v = json_object_get(d, "index")) != NULL) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= ORDERLY_PARTS_MAX * 2) {
-            json_decref(d);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= ORDERLY_PARTS_MAX * 2)
             return orderly__fail(&e->ctx, ORDERLY_EENVELOPE, "envelope field 'data.index' is out of range");
-        }
         c->index = (uint32_t)json_integer_value(v);
     }
     if ((v = json_object_get(d, "amount")) != NULL) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0) {
-            json_decref(d);
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
             return orderly__fail(&e->ctx, ORDERLY_EENVELOPE, "envelope field 'data.amount' is not a non-negative integer");
-        }
         c->amount = (int64_t)json_integer_value(v);
     }
-    json_decref(d);
     return ORDERLY_OK;
 }
 
@@ -74,7 +65,13 @@ int orderly_engine_handle_event(orderly_engine *e, const uint8_t *bytes, size_t 
     orderly_ctx_clear(&e->ctx);
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    if ((rc = orderly_event_decode(&ev, bytes, len, &e->alloc, &e->ctx)) < 0)
+    /* refused before a byte is parsed: a parser's cost grows with its input */
+    if (len > e->max_envelope)
+        return orderly__fail(&e->ctx, ORDERLY_EENVELOPE,
+                             "envelope is %zu bytes, over the limit of %zu (max_envelope_bytes)",
+                             len, e->max_envelope);
+    if ((rc = orderly__check_now(e, now)) < 0 ||
+        (rc = orderly__event_decode_lean(&ev, bytes, len, &e->alloc, &e->ctx)) < 0)
         return rc;
     (void)orderly_event_fields(ev, &env);
     memset(&c, 0, sizeof c);
@@ -83,13 +80,19 @@ int orderly_engine_handle_event(orderly_engine *e, const uint8_t *bytes, size_t 
         rc = orderly__fail(&e->ctx, ORDERLY_EENVELOPE, "envelope field 'subject' (the order id) is missing");
         goto done;
     }
-    if ((rc = parse_type(e, env.type, &c.machine, &c.event)) < 0 || (rc = read_data(e, &env, &c)) < 0)
+    if (!orderly__valid_id(env.subject)) {
+        rc = orderly__fail(&e->ctx, ORDERLY_EENVELOPE,
+                           "envelope field 'subject' is not an order id (1..%d printable ASCII "
+                           "bytes, no blanks)", ORDERLY_ID_MAX);
+        goto done;
+    }
+    if ((rc = parse_type(e, env.type, &c.machine, &c.event)) < 0 || (rc = read_data(e, ev, &c)) < 0)
         goto done;
     c.order_id = env.subject;
-    if (strlen(env.id) <= ORDERLY_ID_MAX) {
+    if (orderly__valid_id(env.id)) {
         c.idem_key = env.id;
     } else {
-        /* long producer ids still dedupe: by their hash */
+        /* any CloudEvents id (long, blanks, UTF-8) still dedupes: by its hash */
         char hex[ORDERLY_EVENT_ID_SIZE];
         orderly_event_derive_id(hex, "orderly.long-id", env.id);
         snprintf(key, sizeof key, "h:%s", hex);

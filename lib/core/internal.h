@@ -98,6 +98,7 @@ struct orderly_engine {
     orderly_transport *transport;
     unsigned int roles;
     char source[128];
+    size_t max_envelope;      /* bytes handle_event parses at most */
     char topics[ORDERLY_TOPIC_COUNT + 1][128];
     orderly_policy policy;
     orderly_work_cb on_work;
@@ -190,6 +191,20 @@ void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id
 void orderly__b64url16(char *out, const uint8_t in[16]);
 /* 32 lowercase hex digits of 16 bytes, NUL-terminated (33 bytes). */
 void orderly__hex(char *out, const uint8_t *in, size_t n);
+/* 1 for 1..ORDERLY_ID_MAX printable ASCII bytes without blanks: an order
+ * id or an idempotency key as the storage keys them. */
+int orderly__valid_id(const char *id);
+/* 0, or ORDERLY_EINVAL with a message when now is outside
+ * 0..ORDERLY_TIME_MAX. */
+int orderly__check_now(orderly_engine *e, orderly_time_ms now);
+
+/* orderly_event_decode for the engine's own path: the data member is not
+ * re-serialised; orderly__event_data gives it parsed (borrowed, NULL when
+ * absent or null). */
+struct json_t;
+int orderly__event_decode_lean(orderly_event **out, const uint8_t *bytes, size_t len,
+                               const orderly_allocator *alloc, orderly_ctx *ctx);
+struct json_t *orderly__event_data(const orderly_event *ev);
 
 /* The one place host vtable methods are called from (vtab.c). */
 int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx);

@@ -28,7 +28,7 @@ int orderly_webhook_sign(char *out, size_t cap, const uint8_t *secret, size_t se
     int n;
 
     if (out == NULL || secret == NULL || secret_len == 0 || (payload == NULL && len > 0) ||
-        sodium_init() < 0)
+        timestamp < 0 || timestamp > ORDERLY_TIME_MAX / 1000 || sodium_init() < 0)
         return ORDERLY_EINVAL;
     snprintf(ts, sizeof ts, "%lld", (long long)timestamp);
     mac(h, secret, secret_len, ts, payload, len);
@@ -47,9 +47,18 @@ int orderly_webhook_verify(const uint8_t *secret, size_t secret_len, const char 
     long long t = 0;
     int n_sigs = 0, match = 0;
 
-    if (secret == NULL || secret_len == 0 || header == NULL || (payload == NULL && len > 0) ||
-        tolerance_seconds < 0)
-        return orderly__fail(ctx, ORDERLY_EINVAL, "secret, header and payload are required");
+    if (secret == NULL || secret_len == 0)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "the webhook secret is required");
+    if (header == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "the signature header is required");
+    if (payload == NULL && len > 0)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "payload is NULL but len is %zu", len);
+    if (tolerance_seconds < 0)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "tolerance_seconds %lld is negative",
+                             (long long)tolerance_seconds);
+    if (now < 0 || now > ORDERLY_TIME_MAX)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "now %lld is outside 0..%lld", (long long)now,
+                             ORDERLY_TIME_MAX);
     if (sodium_init() < 0)
         return orderly__fail(ctx, ORDERLY_ERROR, "libsodium failed to initialise");
     /* first pass: the timestamp, and the layout of every element */
@@ -78,6 +87,7 @@ int orderly_webhook_verify(const uint8_t *secret, size_t secret_len, const char 
     }
     if (ts[0] == '\0' || n_sigs == 0)
         return orderly__fail(ctx, ORDERLY_ESIGHEADER, "signature header needs 't' and at least one 'v1'");
+    /* both sides are >= 0, so neither difference can overflow */
     t = strtoll(ts, NULL, 10);
     if (now / 1000 - t > tolerance_seconds || t - now / 1000 > tolerance_seconds)
         return orderly__fail(ctx, ORDERLY_ESTALE, "webhook timestamp %lld is outside %lld s of now",

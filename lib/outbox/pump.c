@@ -309,7 +309,9 @@ int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, siz
         *purged_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if (max == 0)
+    if ((rc = orderly__check_now(e, now)) < 0)
+        return rc;
+    if (max == 0 || max > e->policy.batch_max)
         max = e->policy.batch_max;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;

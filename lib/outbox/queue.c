@@ -63,6 +63,8 @@ int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max
     void *txn;
     int rc;
 
+    if ((rc = orderly__check_now(e, now)) < 0)
+        return rc;
     if (max == 0 || max > e->batch[queue])
         max = e->batch[queue];
     if ((rc = orderly__vt_begin(e, &txn)) < 0)

@@ -327,11 +327,14 @@ START_TEST(envelope_decode)
     ck_assert_int_eq(orderly_event_decode(&ev, (const uint8_t *)notype, strlen(notype), NULL, ctx),
                      ORDERLY_EENVELOPE);
     ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "type"));
-    ck_assert_int_eq(orderly_event_decode(&ev, (const uint8_t *)noid, strlen(noid), NULL, ctx), 0);
-    (void)orderly_event_fields(ev, &env);
-    orderly_event_derive_id(want, "order.cancel", "o9");
-    ck_assert_str_eq(env.id, want);
-    orderly_event_free(ev);
+    /* CloudEvents makes id required: none is made up from (type, subject),
+     * which would merge two different events of one order */
+    ck_assert_int_eq(orderly_event_decode(&ev, (const uint8_t *)noid, strlen(noid), NULL, ctx),
+                     ORDERLY_EENVELOPE);
+    ck_assert_ptr_null(ev);
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "'id'"));
+    ck_assert_int_eq(orderly_event_derive_id(want, "order.cancel", "o9"), 0);
+    ck_assert_uint_eq(strlen(want), 32);
     ck_assert_int_eq(orderly_event_decode(&ev, (const uint8_t *)"nope", 4, NULL, ctx), ORDERLY_EENVELOPE);
     orderly_ctx_free(ctx);
 }
@@ -586,8 +589,8 @@ START_TEST(policy_retry_horizon_overflow_rejected)
     f.o.policy.outbox_max_attempts = f.o.policy.effect_max_attempts = 4;
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_null(e);
-    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "idem_ttl"));
-    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "retry horizon"));
+    /* durations past 100 years are refused by name, before any sum */
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "backoff_base"));
     orderly_ctx_free(ctx);
     fx_free(&f);
 }
