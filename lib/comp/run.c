@@ -5,12 +5,12 @@
  * raises an alert; operators list, inspect and replay.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "../core/internal.h"
+#include "../util/json.h"
 #include "../outbox/record.h"
 
 int orderly_engine_set_executor(orderly_engine *e, int op, orderly_executor_cb cb, void *user_data)
@@ -68,20 +68,15 @@ static void view_of(orderly_effect_view *v, const struct orderly__effect_rec *r,
     v->state = state;
 }
 
-/* Publishes an operation nobody executes in-process as a command event. */
-static int publish_command(orderly_engine *e, const orderly_effect_view *v)
+/* The command event's JSON text, allocated by jansson: call inside a
+ * scope of the engine's allocator. NULL when memory ran out. */
+static char *command_text(const orderly_engine *e, const orderly_effect_view *v, const char *type)
 {
     json_t *o = json_object(), *lines = json_array();
-    orderly_header h[2];
-    char type[64], *text;
+    char *text = NULL;
     uint32_t i;
-    int bad = o == NULL || lines == NULL, rc;
+    int bad = o == NULL || lines == NULL;
 
-    /* host ops all share the name "host": the code tells the consumer which */
-    if (v->op >= ORDERLY_OP_HOST)
-        snprintf(type, sizeof type, "orderly.command.host.%d", v->op);
-    else
-        snprintf(type, sizeof type, "orderly.command.%s", orderly_op_name(v->op));
     for (i = 0; i < v->n_lines && !bad; i++) {
         json_t *l = json_object();
         bad |= l == NULL;
@@ -101,18 +96,39 @@ static int publish_command(orderly_engine *e, const orderly_effect_view *v)
                                                      "code", v->op, "index", (int)v->index, "amount",
                                                      (json_int_t)v->amount, "lines", lines));
     json_decref(lines);
-    if (bad || (text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
-        json_decref(o);
-        return ORDERLY_ENOMEM;
-    }
+    if (!bad)
+        text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
+    return text;
+}
+
+/* Publishes an operation nobody executes in-process as a command event. */
+static int publish_command(orderly_engine *e, const orderly_effect_view *v)
+{
+    const orderly_allocator *previous;
+    orderly_header h[2];
+    char type[64], *text;
+    int rc;
+
+    /* host ops all share the name "host": the code tells the consumer which */
+    if (v->op >= ORDERLY_OP_HOST)
+        snprintf(type, sizeof type, "orderly.command.host.%d", v->op);
+    else
+        snprintf(type, sizeof type, "orderly.command.%s", orderly_op_name(v->op));
+    previous = orderly__json_enter(&e->alloc);
+    text = command_text(e, v, type);
+    orderly__json_leave(previous);
+    if (text == NULL)
+        return orderly__fail(&e->ctx, ORDERLY_ENOMEM, "out of memory encoding operation %llu",
+                             (unsigned long long)v->id);
     h[0].name = "ce-id";
     h[0].value = v->key;
     h[1].name = "ce-type";
     h[1].value = type;
+    /* the transport is the host's: it runs outside the allocator scope */
     rc = orderly__vt_publish(e, e->topics[ORDERLY_TOPIC_COMMANDS], v->order_id,
                              (const uint8_t *)text, strlen(text), h, 2);
-    free(text);
+    e->alloc.free(text, e->alloc.user_data);
     return rc;
 }
 

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <sodium.h>
 
 #include "internal.h"
@@ -160,13 +159,40 @@ static int check_topics(orderly_engine *e, const orderly_engine_options *o, orde
     return ORDERLY_OK;
 }
 
+/* 1 when s[0..n) is well-formed UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), as JSON strings must be. */
+static int utf8(const unsigned char *s, size_t n)
+{
+    size_t i = 0, k, len;
+    uint32_t c;
+
+    while (i < n) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        len = s[i] >= 0xf0 ? 4 : s[i] >= 0xe0 ? 3 : s[i] >= 0xc0 ? 2 : 0;
+        if (len == 0 || s[i] > 0xf4 || i + len > n)
+            return 0;
+        c = s[i] & (0x7fu >> len);
+        for (k = 1; k < len; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return 0;
+            c = c << 6 | (s[i + k] & 0x3fu);
+        }
+        if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+            c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 /* Every envelope carries the source, so one that cannot be encoded would
- * fail every publish: it is refused here. jansson, which decides what a
- * JSON string may hold, refuses what is not UTF-8. */
+ * fail every publish: it is refused here. */
 static int check_source(orderly_engine *e, const char *source, orderly_ctx *ctx)
 {
     size_t i, n = strlen(source);
-    json_t *s;
 
     if (n == 0)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "source is empty");
@@ -176,9 +202,8 @@ static int check_source(orderly_engine *e, const char *source, orderly_ctx *ctx)
     for (i = 0; i < n; i++)
         if ((unsigned char)source[i] < ' ' || source[i] == 0x7f)
             return orderly__fail(ctx, ORDERLY_ECONFIG, "source has a control byte at %zu", i);
-    if ((s = json_string(source)) == NULL)
+    if (!utf8((const unsigned char *)source, n))
         return orderly__fail(ctx, ORDERLY_ECONFIG, "source is not valid UTF-8");
-    json_decref(s);
     memcpy(e->source, source, n + 1);
     return ORDERLY_OK;
 }

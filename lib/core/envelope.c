@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "../util/json.h"
 #include "internal.h"
 #include "orderly/envelope.h"
 
@@ -66,8 +67,8 @@ static int relay(const char *buffer, size_t size, void *data)
     return r->rc < 0 ? -1 : 0;
 }
 
-int orderly_envelope_encode(const orderly_envelope *env, orderly_writer_cb write, void *user_data,
-                            orderly_ctx *ctx)
+static int encode(const orderly_envelope *env, orderly_writer_cb write, void *user_data,
+                  orderly_ctx *ctx)
 {
     struct relay r = { write, user_data, ORDERLY_OK };
     json_t *o, *data = NULL;
@@ -85,8 +86,11 @@ int orderly_envelope_encode(const orderly_envelope *env, orderly_writer_cb write
     if (env->traceparent != NULL && !valid_traceparent(env->traceparent))
         return orderly__fail(ctx, ORDERLY_EENVELOPE, "envelope field 'traceparent' is malformed");
     if (env->data != NULL &&
-        (data = json_loadb(env->data, env->data_len, JSON_DECODE_ANY, &err)) == NULL)
+        (data = json_loadb(env->data, env->data_len, JSON_DECODE_ANY, &err)) == NULL) {
+        if (json_error_code(&err) == json_error_out_of_memory)
+            return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
         return orderly__fail(ctx, ORDERLY_EENVELOPE, "envelope field 'data' is not JSON: %s", err.text);
+    }
     if ((o = json_object()) == NULL) {
         json_decref(data);
         return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -117,6 +121,16 @@ int orderly_envelope_encode(const orderly_envelope *env, orderly_writer_cb write
     if (rc != 0)
         return orderly__fail(ctx, ORDERLY_ENOMEM, "envelope encoding failed");
     return ORDERLY_OK;
+}
+
+int orderly_envelope_encode(const orderly_envelope *env, orderly_writer_cb write, void *user_data,
+                            orderly_ctx *ctx)
+{
+    const orderly_allocator *previous = orderly__json_enter(ctx != NULL ? &ctx->alloc : NULL);
+    int rc = encode(env, write, user_data, ctx);
+
+    orderly__json_leave(previous);
+    return rc;
 }
 
 /* Reads optional string member k; EENVELOPE when present but not a string. */
@@ -171,6 +185,10 @@ static int decode(orderly_event **out, const uint8_t *bytes, size_t len,
     memset(ev, 0, sizeof *ev);
     ev->alloc = a;
     ev->root = json_loadb((const char *)bytes, len, 0, &err);
+    if (ev->root == NULL && json_error_code(&err) == json_error_out_of_memory) {
+        rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory parsing the envelope");
+        goto fail;
+    }
     if (ev->root == NULL || !json_is_object(ev->root)) {
         rc = orderly__fail(ctx, ORDERLY_EENVELOPE, "envelope is not a JSON object: %s",
                            ev->root == NULL ? err.text : "top level is not an object");
@@ -229,16 +247,33 @@ fail:
     return rc;
 }
 
+/* Decodes under the event's own allocator: the jansson tree it keeps is
+ * freed by orderly_event_free under the same one. */
+static int decode_scoped(orderly_event **out, const uint8_t *bytes, size_t len,
+                         const orderly_allocator *alloc, orderly_ctx *ctx, int data_text)
+{
+    const orderly_allocator *previous;
+    orderly_allocator a;
+    int rc;
+
+    if ((rc = orderly__alloc_copy(&a, alloc)) < 0)
+        return orderly__fail(ctx, rc, "allocator rejected");
+    previous = orderly__json_enter(&a);
+    rc = decode(out, bytes, len, &a, ctx, data_text);
+    orderly__json_leave(previous);
+    return rc;
+}
+
 int orderly_event_decode(orderly_event **out, const uint8_t *bytes, size_t len,
                          const orderly_allocator *alloc, orderly_ctx *ctx)
 {
-    return decode(out, bytes, len, alloc, ctx, 1);
+    return decode_scoped(out, bytes, len, alloc, ctx, 1);
 }
 
 int orderly__event_decode_lean(orderly_event **out, const uint8_t *bytes, size_t len,
                                const orderly_allocator *alloc, orderly_ctx *ctx)
 {
-    return decode(out, bytes, len, alloc, ctx, 0);
+    return decode_scoped(out, bytes, len, alloc, ctx, 0);
 }
 
 json_t *orderly__event_data(const orderly_event *ev)
@@ -250,10 +285,14 @@ json_t *orderly__event_data(const orderly_event *ev)
 
 void orderly_event_free(orderly_event *ev)
 {
+    const orderly_allocator *previous;
+
     if (ev == NULL)
         return;
+    previous = orderly__json_enter(&ev->alloc);
     json_decref(ev->root);
-    free(ev->data);
+    orderly__json_free(ev->data);
+    orderly__json_leave(previous);
     ev->alloc.free(ev, ev->alloc.user_data);
 }
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "../core/ctx.h"
+#include "../util/json.h"
 #include "orderly/graph.h"
 #include "table.h"
 
@@ -206,9 +207,12 @@ int orderly_graph_export(const orderly_machine *m, int format, orderly_writer_cb
     case ORDERLY_GRAPH_MERMAID:
         export_mermaid(&o, m);
         break;
-    case ORDERLY_GRAPH_JSON:
+    case ORDERLY_GRAPH_JSON: {
+        const orderly_allocator *previous = orderly__json_enter(ctx != NULL ? &ctx->alloc : NULL);
         o.rc = export_json(&o, m);
+        orderly__json_leave(previous);
         break;
+    }
     default:
         return orderly__fail(ctx, ORDERLY_EINVAL, "unknown graph format %d", format);
     }

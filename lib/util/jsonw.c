@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 
+#include "json.h"
 #include "jsonw.h"
 #include "orderly/errors.h"
 
@@ -35,11 +36,14 @@ int orderly__jw_grow(struct orderly__jw *w, size_t n)
 /* jansson's own encoding of a string it was not worth special-casing. */
 static void str_by_jansson(struct orderly__jw *w, const char *s, size_t n)
 {
+    const orderly_allocator *previous = orderly__json_enter(w->alloc);
     json_t *v = json_stringn(s, n);
     size_t need;
 
     if (v == NULL) {
+        /* jansson refuses what is not UTF-8; a failed allocation says no too */
         w->bad = ORDERLY_EINVAL;
+        orderly__json_leave(previous);
         return;
     }
     need = json_dumpb(v, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -50,6 +54,7 @@ static void str_by_jansson(struct orderly__jw *w, const char *s, size_t n)
         w->len += need;
     }
     json_decref(v);
+    orderly__json_leave(previous);
 }
 
 #define ONES 0x0101010101010101ULL
