@@ -99,6 +99,10 @@ static char *command_text(const orderly_engine *e, const orderly_effect_view *v,
     if (!bad)
         text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
+    if (text != NULL && orderly__json_failed()) {
+        orderly__json_free(text);
+        text = NULL;
+    }
     return text;
 }
 

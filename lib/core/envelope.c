@@ -87,9 +87,13 @@ static int encode(const orderly_envelope *env, orderly_writer_cb write, void *us
         return orderly__fail(ctx, ORDERLY_EENVELOPE, "envelope field 'traceparent' is malformed");
     if (env->data != NULL &&
         (data = json_loadb(env->data, env->data_len, JSON_DECODE_ANY, &err)) == NULL) {
-        if (json_error_code(&err) == json_error_out_of_memory)
+        if (json_error_code(&err) == json_error_out_of_memory || orderly__json_failed())
             return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
         return orderly__fail(ctx, ORDERLY_EENVELOPE, "envelope field 'data' is not JSON: %s", err.text);
+    }
+    if (orderly__json_failed()) {
+        json_decref(data);
+        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     if ((o = json_object()) == NULL) {
         json_decref(data);
@@ -185,7 +189,9 @@ static int decode(orderly_event **out, const uint8_t *bytes, size_t len,
     memset(ev, 0, sizeof *ev);
     ev->alloc = a;
     ev->root = json_loadb((const char *)bytes, len, 0, &err);
-    if (ev->root == NULL && json_error_code(&err) == json_error_out_of_memory) {
+    /* jansson's lexer can drop a byte of a string when an allocation fails
+     * and still return a tree: any failed allocation discards the parse */
+    if (orderly__json_failed() || (ev->root == NULL && json_error_code(&err) == json_error_out_of_memory)) {
         rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory parsing the envelope");
         goto fail;
     }

@@ -17,6 +17,9 @@
  * leave; returns the one it replaces. a may be NULL (the fallback). */
 const orderly_allocator *orderly__json_enter(const orderly_allocator *a);
 void orderly__json_leave(const orderly_allocator *previous);
+/* 1 when an allocation failed since the scope was entered (jansson
+ * reports some of those as malformed input). */
+int orderly__json_failed(void);
 /* Frees memory jansson returned (json_dumps text) inside the same scope. */
 void orderly__json_free(void *p);
 

@@ -41,8 +41,8 @@ static void str_by_jansson(struct orderly__jw *w, const char *s, size_t n)
     size_t need;
 
     if (v == NULL) {
-        /* jansson refuses what is not UTF-8; a failed allocation says no too */
-        w->bad = ORDERLY_EINVAL;
+        /* jansson refuses what is not UTF-8, or memory ran out */
+        w->bad = orderly__json_failed() ? ORDERLY_ENOMEM : ORDERLY_EINVAL;
         orderly__json_leave(previous);
         return;
     }
