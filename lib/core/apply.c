@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "../fsm/table.h"
 #include "../outbox/record.h"
 #include "../util/codec.h"
 #include "internal.h"
@@ -409,7 +410,6 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
         res->to = a->order_state;
     } else {
         const orderly_command *c = rq->cmd;
-        const orderly_machine *m;
         uint8_t before = 0;
         orderly_part_view pv;
         if (rc == ORDERLY_ENOTFOUND)
@@ -422,8 +422,6 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
             (rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
                                       orderly_buf_len(&e->load_buf))) < 0)
             return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
-        if (orderly_machine_by_id(&m, c->machine) < 0)
-            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "machine %d is unknown", c->machine);
         res->machine = c->machine;
         res->event = c->event;
         if (c->machine == ORDERLY_MACHINE_RETURN && c->event == ORDERLY_EVENT_INIT) {
@@ -604,10 +602,61 @@ int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spe
     return run(e, &rq, out);
 }
 
+/* How many parts of machine m an order can have: an index at or past it
+ * names no part of any order. */
+static uint32_t index_limit(int m)
+{
+    switch (m) {
+    case ORDERLY_MACHINE_ORDER:
+    case ORDERLY_MACHINE_PAYMENT:
+        return 1;
+    case ORDERLY_MACHINE_RESERVATION:
+        return ORDERLY_LINES_MAX;
+    default:
+        return ORDERLY_PARTS_MAX;
+    }
+}
+
+/* Every field of a host's command, before anything computes with it: the
+ * machine id shifts the roles mask and indexes the tables, the event
+ * indexes a table's rows, and the index is narrowed to a byte when staged,
+ * so an out-of-range value must never reach them. */
+static int check_command(orderly_engine *e, const orderly_command *c)
+{
+    const orderly_machine *m;
+    uint32_t limit;
+
+    if (!valid_id(c->order_id))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (c->idem_key != NULL && !valid_id(c->idem_key))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (c->machine < 1 || c->machine > ORDERLY_MACHINE_COUNT)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "machine %d is not a machine id (1..%d)",
+                             c->machine, ORDERLY_MACHINE_COUNT);
+    m = orderly__machines[c->machine];
+    if (c->event < 1 || c->event >= orderly_machine_event_limit(m))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "event %d is not an event of machine '%s'",
+                             c->event, orderly_machine_name(m));
+    limit = index_limit(c->machine);
+    if (c->index >= limit)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                             "index %u is out of range for machine '%s' (0..%u)", c->index,
+                             orderly_machine_name(m), limit - 1);
+    if (c->amount < 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "amount is negative");
+    if (!(e->roles & (1u << c->machine)))
+        return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine '%s'",
+                             orderly_machine_name(m));
+    return ORDERLY_OK;
+}
+
 int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const char *trace,
                           orderly_result *out)
 {
     struct request rq;
+    int rc;
 
     if (e == NULL)
         return ORDERLY_EINVAL;
@@ -616,17 +665,8 @@ int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const c
         memset(out, 0, sizeof *out);
     if (cmd == NULL)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "command is NULL");
-    if (!valid_id(cmd->order_id))
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
-                             ORDERLY_ID_MAX);
-    if (cmd->idem_key != NULL && !valid_id(cmd->idem_key))
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
-                             ORDERLY_ID_MAX);
-    if (!(e->roles & (1u << cmd->machine)) || cmd->machine < 1 || cmd->machine > ORDERLY_MACHINE_COUNT)
-        return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine %d",
-                             cmd->machine);
-    if (cmd->amount < 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "amount is negative");
+    if ((rc = check_command(e, cmd)) < 0)
+        return rc;
     memset(&rq, 0, sizeof rq);
     rq.order_id = cmd->order_id;
     rq.cmd = cmd;
