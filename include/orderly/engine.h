@@ -232,12 +232,20 @@ typedef enum orderly_payment_method {
     ORDERLY_PAY_COD  = 2   /* cash on delivery, confirmed within a window */
 } orderly_payment_method;
 
+/*
+ * Bounds of an order line. A line's total is then at most 10^18 minor
+ * units, and the order's total is summed with an overflow check: a spec
+ * whose total would pass INT64_MAX is EINVAL, never a total that wrapped.
+ */
+#define ORDERLY_QUANTITY_MAX 1000000u             /* units per line */
+#define ORDERLY_UNIT_PRICE_MAX 1000000000000LL    /* minor units (10^12) */
+
 /* One order line, reserved in one warehouse. */
 typedef struct orderly_line {
     uint64_t sku;
     uint32_t warehouse;
-    uint32_t quantity;     /* > 0 */
-    int64_t unit_price;    /* minor units, >= 0 */
+    uint32_t quantity;     /* 1..ORDERLY_QUANTITY_MAX */
+    int64_t unit_price;    /* minor units, 0..ORDERLY_UNIT_PRICE_MAX */
 } orderly_line;
 
 #define ORDERLY_ID_MAX 64        /* order ids and idempotency keys, bytes without NUL */
@@ -265,7 +273,8 @@ typedef struct orderly_order_spec {
  * payment in `pending` (or `cod_pending` for COD), the deadlines scheduled,
  * and an order.status_changed event in the outbox, in one transaction.
  * EEXISTS when the order id is taken by a different request; EINVAL with
- * the field named for a bad spec.
+ * the field named for a bad spec (a line as "line 2 (lines[1]): ...", and
+ * a total that would pass INT64_MAX naming the line where it does).
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_create_order(orderly_engine *engine,
                                                                 const orderly_order_spec *spec,

@@ -25,6 +25,7 @@ struct request {
     const char *order_id;
     int create;                          /* 1: orderly_engine_create_order */
     const orderly_order_spec *spec;
+    int64_t total;                       /* of the spec, checked */
     const orderly_command *cmd;
     const char *trace;
     char key[32];                        /* derived key when none was given */
@@ -87,8 +88,13 @@ static int valid_id(const char *id)
 
 /* ---- building the aggregate of a new order ------------------------------ */
 
-static int check_spec(orderly_engine *e, const orderly_order_spec *sp)
+/* Checks a spec and computes its total into *total: lines are bounded and
+ * the sum is checked, so no total can wrap into a small number that could
+ * then be paid (a line of 2^20 x 2^44 plus one of 100 stored 100). Lines
+ * are named from 1, with their array index beside. */
+static int check_spec(orderly_engine *e, const orderly_order_spec *sp, int64_t *total)
 {
+    int64_t line_total;
     size_t i;
 
     if (!valid_id(sp->order_id))
@@ -106,16 +112,28 @@ static int check_spec(orderly_engine *e, const orderly_order_spec *sp)
                              ORDERLY_LINES_MAX);
     if (sp->loyalty_points < 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "loyalty_points is negative");
+    *total = 0;
     for (i = 0; i < sp->n_lines; i++) {
-        if (sp->lines[i].quantity == 0)
-            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu].quantity is 0", i);
-        if (sp->lines[i].unit_price < 0 || sp->lines[i].unit_price > INT64_MAX / 4 / 100000)
-            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu].unit_price out of range", i);
+        const orderly_line *l = &sp->lines[i];
+        if (l->quantity == 0 || l->quantity > ORDERLY_QUANTITY_MAX)
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                                 "line %zu (lines[%zu]): quantity %lu is not 1..%lu", i + 1, i,
+                                 (unsigned long)l->quantity, (unsigned long)ORDERLY_QUANTITY_MAX);
+        if (l->unit_price < 0 || l->unit_price > ORDERLY_UNIT_PRICE_MAX)
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                                 "line %zu (lines[%zu]): unit_price %lld is not 0..%lld", i + 1, i,
+                                 (long long)l->unit_price, (long long)ORDERLY_UNIT_PRICE_MAX);
+        if (__builtin_mul_overflow(l->unit_price, (int64_t)l->quantity, &line_total) ||
+            __builtin_add_overflow(*total, line_total, total))
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                                 "line %zu (lines[%zu]): the order total passes %lld", i + 1, i,
+                                 (long long)INT64_MAX);
     }
     return ORDERLY_OK;
 }
 
-static int build_order(orderly_engine *e, struct orderly__stage *s, const orderly_order_spec *sp)
+static int build_order(orderly_engine *e, struct orderly__stage *s, const orderly_order_spec *sp,
+                       int64_t total)
 {
     struct orderly__agg *a = s->a;
     size_t i, j;
@@ -131,6 +149,7 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
     a->order_state = ORDERLY_ORDER_PENDING;
     a->payment_state = sp->payment_method == ORDERLY_PAY_COD ? ORDERLY_PAYMENT_COD_PENDING
                                                              : ORDERLY_PAYMENT_PENDING;
+    a->total = total;
     a->n_lines = (uint8_t)sp->n_lines;
     for (i = 0; i < sp->n_lines; i++) {
         struct orderly__line *l = &a->lines[i];
@@ -140,7 +159,6 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
         l->unit_price = sp->lines[i].unit_price;
         l->state = ORDERLY_RESERVATION_ACTIVE;
         l->since = sp->now;
-        a->total += (int64_t)l->quantity * l->unit_price;
         for (j = 0; j < a->n_ful && a->ful[j].warehouse != l->warehouse; j++)
             ;
         if (j == a->n_ful) {
@@ -404,7 +422,7 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
             return orderly__fail(&e->ctx, ORDERLY_EEXISTS, "order '%s' already exists", rq->order_id);
         if (rc != ORDERLY_ENOTFOUND)
             return rc;
-        if ((rc = build_order(e, s, rq->spec)) < 0)
+        if ((rc = build_order(e, s, rq->spec, rq->total)) < 0)
             return rc;
         res->machine = ORDERLY_MACHINE_ORDER;
         res->to = a->order_state;
@@ -588,12 +606,12 @@ int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spe
         memset(out, 0, sizeof *out);
     if (spec == NULL)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "spec is NULL");
-    if ((rc = check_spec(e, spec)) < 0)
+    memset(&rq, 0, sizeof rq);
+    if ((rc = check_spec(e, spec, &rq.total)) < 0)
         return rc;
     if (spec->idem_key != NULL && !valid_id(spec->idem_key))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
-    memset(&rq, 0, sizeof rq);
     rq.order_id = spec->order_id;
     rq.create = 1;
     rq.spec = spec;

@@ -142,6 +142,104 @@ START_TEST(command_index_out_of_range)
 }
 END_TEST
 
+/* ---- order specs ------------------------------------------------------------------- */
+
+static int create_lines(fx *f, const char *id, const orderly_line *lines, size_t n)
+{
+    orderly_order_spec sp;
+    orderly_result r;
+
+    memset(&sp, 0, sizeof sp);
+    sp.order_id = id;
+    sp.currency = "EUR";
+    sp.payment_method = ORDERLY_PAY_CARD;
+    sp.lines = lines;
+    sp.n_lines = n;
+    sp.now = T0;
+    return orderly_engine_create_order(f->e, &sp, &r);
+}
+
+/* Expects the spec refused with EINVAL naming want, and nothing written. */
+static void expect_spec_refused(fx *f, const orderly_line *lines, size_t n, const char *want)
+{
+    untouched before = store_now(f);
+    orderly_order_view v;
+    int rc;
+
+    rc = create_lines(f, "big", lines, n);
+    ck_assert_msg(rc == ORDERLY_EINVAL, "create: %d %s", rc, orderly_engine_errmsg(f->e));
+    ck_assert_msg(strstr(orderly_engine_errmsg(f->e), want) != NULL, "message '%s' lacks '%s'",
+                  orderly_engine_errmsg(f->e), want);
+    assert_untouched(f, before);
+    ck_assert_int_eq(orderly_engine_get_order(f->e, "big", &v), ORDERLY_ENOTFOUND);
+}
+
+/* 2^20 x 2^44 is 2^64: the line wrapped to 0 and the order was stored
+ * with a total of 100, payable with 100. */
+START_TEST(create_total_wrapped_by_a_huge_line)
+{
+    const orderly_line lines[2] = {
+        { 1, 1, 1u << 20, (int64_t)1 << 44 },
+        { 2, 1, 1, 100 },
+    };
+    fx f;
+
+    fx_setup(&f);
+    expect_spec_refused(&f, lines, 2, "line 1 (lines[0]): quantity 1048576 is not 1..1000000");
+    fx_free(&f);
+}
+END_TEST
+
+/* Within the bounds of a line, the sum of lines is checked too: ten lines
+ * of 10^18 pass INT64_MAX at the tenth. */
+START_TEST(create_total_past_int64_max)
+{
+    orderly_line lines[10];
+    fx f;
+    size_t i;
+
+    for (i = 0; i < 10; i++) {
+        lines[i].sku = i + 1;
+        lines[i].warehouse = 1;
+        lines[i].quantity = ORDERLY_QUANTITY_MAX;
+        lines[i].unit_price = ORDERLY_UNIT_PRICE_MAX;
+    }
+    fx_setup(&f);
+    expect_spec_refused(&f, lines, 10, "line 10 (lines[9]): the order total passes");
+    /* nine of them, 9 x 10^18, still fit and are stored as they are */
+    ck_assert_int_eq(create_lines(&f, "nine", lines, 9), 0);
+    ck_assert_int_eq(view(&f, "nine").total, 9000000000000000000LL);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(create_line_bounds)
+{
+    orderly_line l = { 7, 1, ORDERLY_QUANTITY_MAX, ORDERLY_UNIT_PRICE_MAX };
+    const orderly_line ok2[2] = { { 7, 1, 1, 0 }, { 8, 2, 3, 5 } };
+    fx f;
+
+    fx_setup(&f);
+    ck_assert_uint_eq(ORDERLY_QUANTITY_MAX, 1000000u);
+    ck_assert_int_eq(ORDERLY_UNIT_PRICE_MAX, 1000000000000LL);
+    ck_assert_int_eq(create_lines(&f, "max", &l, 1), 0);
+    ck_assert_int_eq(view(&f, "max").total, 1000000000000000000LL);
+    ck_assert_int_eq(create_lines(&f, "small", ok2, 2), 0);
+    ck_assert_int_eq(view(&f, "small").total, 15);
+    l.quantity = ORDERLY_QUANTITY_MAX + 1;
+    expect_spec_refused(&f, &l, 1, "line 1 (lines[0]): quantity 1000001 is not 1..1000000");
+    l.quantity = 0;
+    expect_spec_refused(&f, &l, 1, "line 1 (lines[0]): quantity 0 is not");
+    l.quantity = 1;
+    l.unit_price = ORDERLY_UNIT_PRICE_MAX + 1;
+    expect_spec_refused(&f, &l, 1,
+                        "line 1 (lines[0]): unit_price 1000000000001 is not 0..1000000000000");
+    l.unit_price = -1;
+    expect_spec_refused(&f, &l, 1, "unit_price -1 is not");
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-input");
@@ -149,6 +247,9 @@ static Suite *suite(void)
     TCase *owned = tcase_create("command-machine-not-owned");
     TCase *event = tcase_create("command-event-out-of-range");
     TCase *index = tcase_create("command-index-out-of-range");
+    TCase *wrapped = tcase_create("create-total-wrapped");
+    TCase *past = tcase_create("create-total-past-int64-max");
+    TCase *bounds = tcase_create("create-line-bounds");
 
     tcase_add_test(machine, command_machine_out_of_range);
     suite_add_tcase(s, machine);
@@ -158,6 +259,12 @@ static Suite *suite(void)
     suite_add_tcase(s, event);
     tcase_add_test(index, command_index_out_of_range);
     suite_add_tcase(s, index);
+    tcase_add_test(wrapped, create_total_wrapped_by_a_huge_line);
+    suite_add_tcase(s, wrapped);
+    tcase_add_test(past, create_total_past_int64_max);
+    suite_add_tcase(s, past);
+    tcase_add_test(bounds, create_line_bounds);
+    suite_add_tcase(s, bounds);
     return s;
 }
 
