@@ -301,12 +301,20 @@ typedef struct orderly_command {
  * A command or spec without idem_key gets a key derived from its request:
  * "d:" followed by the 22 unpadded base64url digits of the XXH3-128
  * fingerprint of the order id and the command's fields (machine, event,
- * index, amount; for a create, the spec). The same command repeated is then
- * a duplicate, answered with the first result. Pinned like the fingerprint.
+ * index, amount; for a create, the spec; for opening a return, the return
+ * machine, the reserved init event, exchange as index, and amount). The
+ * same request repeated is then a duplicate, answered with the first
+ * result. Pinned like the fingerprint.
  *
  * Applies one command through the idempotent transactional path. Returns 0
  * (applied, ignored as late, or a duplicate), or the rejection:
- * ENOTFOUND (no such order or part), ETRANSITION, EGUARD, EINVARIANT,
+ * EINVAL (a field out of range, checked before anything else: a machine
+ * that is not 1..ORDERLY_MACHINE_COUNT, an event that is not one of the
+ * machine's, a reserved event (entry, exit, init), an event the engine
+ * feeds a machine from another part of the order (doc/machines.md), an
+ * index no order can have, a negative amount), ECONFIG (a machine this
+ * engine's roles do not include), ENOTFOUND (no such order or part),
+ * ETRANSITION, EGUARD, EINVARIANT,
  * EIDEMMISMATCH (key reused for a different command), EINFLIGHT (the same
  * key is being processed right now; retry later), ESTORAGE/ECONFLICT after
  * the bounded retries. Nothing is written on any failure.
@@ -328,9 +336,17 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_request_capture(orderly_engin
                                                                    orderly_result *out);
 
 /*
- * Opens a return (or, with exchange = 1, an exchange) for amount minor
- * units of a delivered order; result.to is the return's state and its index
- * is result.version's companion *index_out (may be NULL).
+ * Opens a return (or, with exchange nonzero, an exchange) of amount minor
+ * units on a delivered or partially refunded order. amount must be
+ * positive (else EINVAL) and at most what was delivered and not yet given
+ * back: the captured amount (a COD order's total) less what was refunded
+ * and what live returns and exchanges already claim (else EINVARIANT).
+ * *index_out (may be NULL) gets the new return's index, which its later
+ * commands name; result.machine is ORDERLY_MACHINE_RETURN, result.to its
+ * state (requested) and result.from 0, since it did not exist before. A
+ * duplicate gives the first request's index again. This is a request of
+ * its own, not a command: orderly_engine_apply takes no event that opens
+ * a part.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return(orderly_engine *engine,
                                                                uint32_t *index_out,

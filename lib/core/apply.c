@@ -19,14 +19,24 @@
 #include "orderly/fulfillment.h"
 #include "orderly/return.h"
 
-enum { RESULT_FORMAT = 1 };
+/* Format 2 appended the index of the part a request opened; format 1
+ * marks are still read (see decode_result). */
+enum { RESULT_FORMAT = 2 };
+
+/* What a request asks for. Opening a return is a request of its own: it
+ * creates a part instead of moving one, so it borrows no event and no
+ * field of a command. */
+enum request_kind { REQ_CREATE = 1, REQ_COMMAND = 2, REQ_OPEN_RETURN = 3 };
 
 struct request {
     const char *order_id;
-    int create;                          /* 1: orderly_engine_create_order */
-    const orderly_order_spec *spec;
+    int kind;                            /* enum request_kind */
+    const orderly_order_spec *spec;      /* REQ_CREATE */
     int64_t total;                       /* of the spec, checked */
-    const orderly_command *cmd;
+    const orderly_command *cmd;          /* REQ_COMMAND */
+    int64_t amount;                      /* REQ_OPEN_RETURN, > 0 */
+    int exchange;                        /* REQ_OPEN_RETURN, 0 or 1 */
+    uint32_t index;                      /* the return it opened, first result's too */
     const char *trace;
     char key[32];                        /* derived key when none was given */
     const char *idem_key;
@@ -36,9 +46,9 @@ struct request {
 
 /* Every field at its widest: the result is written on every command, so
  * without bounds checks. */
-#define RESULT_MAX (10 * ORDERLY__VARINT_MAX)
+#define RESULT_MAX (11 * ORDERLY__VARINT_MAX)
 
-static size_t encode_result(const orderly_result *r, uint8_t buf[RESULT_MAX])
+static size_t encode_result(const orderly_result *r, uint32_t index, uint8_t buf[RESULT_MAX])
 {
     uint8_t *w = buf;
 
@@ -52,15 +62,22 @@ static size_t encode_result(const orderly_result *r, uint8_t buf[RESULT_MAX])
     w = orderly__put_u64(w, r->outbox_rows);
     w = orderly__put_u64(w, r->effects);
     w = orderly__put_u64(w, r->version);
+    w = orderly__put_u64(w, index);
     return (size_t)(w - buf);
 }
 
-static int decode_result(orderly_result *r, const uint8_t *p, size_t len)
+/* Decodes a stored first result, and into *index the part it opened. A
+ * format 1 result has no index: a return opened then carried its index in
+ * result.from, so for kind REQ_OPEN_RETURN it is moved back from there. */
+static int decode_result(orderly_result *r, uint32_t *index, int kind, const uint8_t *p, size_t len)
 {
     struct orderly__rd rd = { p, len, 0, 0 };
+    uint64_t format;
 
     memset(r, 0, sizeof *r);
-    if (orderly__rd_u64(&rd) != RESULT_FORMAT)
+    *index = 0;
+    format = orderly__rd_u64(&rd);
+    if (format != 1 && format != RESULT_FORMAT)
         return ORDERLY_ESTORAGE;
     r->code = (int)orderly__rd_i64(&rd);
     r->machine = (int)orderly__rd_u32(&rd, 255);
@@ -71,6 +88,12 @@ static int decode_result(orderly_result *r, const uint8_t *p, size_t len)
     r->outbox_rows = orderly__rd_u32(&rd, UINT32_MAX);
     r->effects = orderly__rd_u32(&rd, UINT32_MAX);
     r->version = orderly__rd_u64(&rd);
+    if (format == RESULT_FORMAT) {
+        *index = orderly__rd_u32(&rd, ORDERLY_PARTS_MAX - 1);
+    } else if (kind == REQ_OPEN_RETURN) {
+        *index = (uint32_t)r->from;
+        r->from = 0;
+    }
     return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
 }
 
@@ -189,12 +212,37 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
     return ORDERLY_OK;
 }
 
-static int open_return(orderly_engine *e, struct orderly__stage *s, const orderly_command *c)
+/*
+ * What a new return or exchange may still claim: what was delivered and
+ * paid for (the captured amount; a COD order's total, since its cash is
+ * collected at the door) less what was refunded and what live returns
+ * claim. A return claims its amount until it is refunded (then it is in
+ * refunded); an exchange claims it for good, since it gives goods instead
+ * of money. Each step is bounded by what is left, so amounts stored before
+ * this bound existed cannot wrap it.
+ */
+static int64_t returnable(const struct orderly__agg *a)
+{
+    int64_t left = (a->method == ORDERLY_PAY_COD ? a->total : a->captured) - a->refunded;
+    int64_t claim;
+    uint32_t i;
+
+    for (i = 0; i < a->n_ret; i++) {
+        const struct orderly__part *r = &a->ret[i];
+        if (r->state == ORDERLY_RETURN_REJECTED || r->state == ORDERLY_RETURN_CANCELLED ||
+            (!r->exchange && r->state >= ORDERLY_RETURN_REFUNDED))
+            continue;
+        claim = r->amount < left ? r->amount : left;
+        left -= claim;
+    }
+    return left;
+}
+
+static int open_return(orderly_engine *e, struct orderly__stage *s, const struct request *rq)
 {
     struct orderly__agg *a = s->a;
     struct orderly__part *p;
-    int64_t open = 0;
-    uint32_t i;
+    int64_t left;
 
     if (a->order_state != ORDERLY_ORDER_DELIVERED && a->order_state != ORDERLY_ORDER_PARTIALLY_REFUNDED)
         return orderly__fail(&e->ctx, ORDERLY_ETRANSITION,
@@ -202,19 +250,16 @@ static int open_return(orderly_engine *e, struct orderly__stage *s, const orderl
     if (a->n_ret >= ORDERLY_PARTS_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' has %d returns already",
                              a->id, ORDERLY_PARTS_MAX);
-    for (i = 0; i < a->n_ret; i++)
-        if (a->ret[i].state != ORDERLY_RETURN_REJECTED && a->ret[i].state != ORDERLY_RETURN_CANCELLED &&
-            !a->ret[i].exchange && a->ret[i].state < ORDERLY_RETURN_REFUNDED)
-            open += a->ret[i].amount;
-    if (!c->index && c->amount > a->captured - a->refunded - open)
+    if (rq->amount > (left = returnable(a)))
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                             "return of %lld exceeds the %lld still refundable on order '%s'",
-                             (long long)c->amount, (long long)(a->captured - a->refunded - open), a->id);
+                             "%s of %lld exceeds the %lld delivered and not yet given back on order '%s'",
+                             rq->exchange ? "exchange" : "return", (long long)rq->amount,
+                             (long long)left, a->id);
     p = &a->ret[a->n_ret++];
     memset(p, 0, sizeof *p);
     p->state = ORDERLY_RETURN_REQUESTED;
-    p->exchange = c->index != 0;
-    p->amount = c->amount;
+    p->exchange = (uint8_t)rq->exchange;
+    p->amount = rq->amount;
     p->since = s->now;
     s->events[0].kind = ORDERLY__EV_RETURN_STATUS;
     s->events[0].machine = ORDERLY_MACHINE_RETURN;
@@ -336,7 +381,7 @@ static void fingerprint(struct request *rq)
     struct orderly__wr w = { buf, sizeof buf, 0, 0 };
     size_t i;
 
-    if (rq->create) {
+    if (rq->kind == REQ_CREATE) {
         const orderly_order_spec *sp = rq->spec;
         orderly__wr_str(&w, sp->currency != NULL ? sp->currency : "");
         orderly__wr_u64(&w, (uint64_t)sp->payment_method);
@@ -348,6 +393,14 @@ static void fingerprint(struct request *rq)
             orderly__wr_u64(&w, sp->lines[i].quantity);
             orderly__wr_i64(&w, sp->lines[i].unit_price);
         }
+    } else if (rq->kind == REQ_OPEN_RETURN) {
+        /* pinned: the bytes it had when it travelled as a command (return,
+         * the reserved init, exchange as index), so keys derived and marks
+         * stored before stay valid; no host command can carry init now */
+        orderly__wr_u64(&w, ORDERLY_MACHINE_RETURN);
+        orderly__wr_u64(&w, ORDERLY_EVENT_INIT);
+        orderly__wr_u64(&w, (uint64_t)rq->exchange);
+        orderly__wr_i64(&w, rq->amount);
     } else {
         orderly__wr_u64(&w, (uint64_t)rq->cmd->machine);
         orderly__wr_u64(&w, (uint64_t)rq->cmd->event);
@@ -365,10 +418,12 @@ static void fingerprint(struct request *rq)
 }
 
 /* The idempotency check: 1 when the request was answered from its mark
- * (the stored first result, res->duplicate set), ENOTFOUND when it is new,
- * or the code (EINFLIGHT: another open transaction holds the key;
- * EIDEMMISMATCH: the key was used for a different request). */
-static int check_mark(orderly_engine *e, void *txn, const struct request *rq, orderly_result *res)
+ * (the stored first result, res->duplicate set, *index the part it
+ * opened), ENOTFOUND when it is new, or the code (EINFLIGHT: another open
+ * transaction holds the key; EIDEMMISMATCH: the key was used for a
+ * different request). */
+static int check_mark(orderly_engine *e, void *txn, const struct request *rq, orderly_result *res,
+                      uint32_t *index)
 {
     orderly_idem_record rec;
     int rc;
@@ -380,7 +435,7 @@ static int check_mark(orderly_engine *e, void *txn, const struct request *rq, or
             return orderly__fail(&e->ctx, ORDERLY_EIDEMMISMATCH,
                                  "idempotency key '%s' was used for a different request", rq->idem_key);
         }
-        if ((rc = decode_result(res, rec.result, rec.result_len)) < 0)
+        if ((rc = decode_result(res, index, rq->kind, rec.result, rec.result_len)) < 0)
             return orderly__fail(&e->ctx, rc, "stored result for '%s' is corrupt", rq->idem_key);
         res->duplicate = 1;
         e->stats.duplicates++;
@@ -417,7 +472,7 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
     s->now = rq->now;
     s->trace = rq->trace;
     rc = orderly__vt_load(e, txn, rq->order_id, &e->load_buf, &version);
-    if (rq->create) {
+    if (rq->kind == REQ_CREATE) {
         if (rc == 0)
             return orderly__fail(&e->ctx, ORDERLY_EEXISTS, "order '%s' already exists", rq->order_id);
         if (rc != ORDERLY_ENOTFOUND)
@@ -427,9 +482,6 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
         res->machine = ORDERLY_MACHINE_ORDER;
         res->to = a->order_state;
     } else {
-        const orderly_command *c = rq->cmd;
-        uint8_t before = 0;
-        orderly_part_view pv;
         if (rc == ORDERLY_ENOTFOUND)
             return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "no order '%s'", rq->order_id);
         if (rc < 0)
@@ -440,14 +492,18 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
             (rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
                                       orderly_buf_len(&e->load_buf))) < 0)
             return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
-        res->machine = c->machine;
-        res->event = c->event;
-        if (c->machine == ORDERLY_MACHINE_RETURN && c->event == ORDERLY_EVENT_INIT) {
-            if ((rc = open_return(e, s, c)) < 0)
+        if (rq->kind == REQ_OPEN_RETURN) {
+            if ((rc = open_return(e, s, rq)) < 0)
                 return rc;
-            res->from = a->n_ret - 1;   /* the new return's index */
-            res->to = a->ret[a->n_ret - 1].state;
+            rq->index = (uint32_t)(a->n_ret - 1);
+            res->machine = ORDERLY_MACHINE_RETURN;
+            res->to = a->ret[rq->index].state;   /* from none: it did not exist */
         } else {
+            const orderly_command *c = rq->cmd;
+            uint8_t before = 0;
+            orderly_part_view pv;
+            res->machine = c->machine;
+            res->event = c->event;
             if (orderly__part_state(&pv, a, c->machine, c->index) == 0)
                 before = (uint8_t)pv.state;
             if ((rc = orderly__fire(e, s, c->machine, c->index, c->event, c->amount, &late)) < 0)
@@ -481,7 +537,7 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
     /* saturating: a TTL of "forever" must not wrap into the past */
     rec.expires = rq->now > INT64_MAX - e->policy.idem_ttl ? INT64_MAX : rq->now + e->policy.idem_ttl;
     rec.result = rbuf;
-    rec.result_len = encode_result(res, rbuf);
+    rec.result_len = encode_result(res, rq->index, rbuf);
     rc = orderly__vt_idem_put(e, txn, rq->idem_key, rq->now, &rec);
     /* a concurrent request committed the same key first: retrying finds its result */
     return rc == ORDERLY_EEXISTS ? ORDERLY_ECONFLICT : rc;
@@ -493,9 +549,10 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
 {
     orderly_result first;
     orderly_ctx refusal;
+    uint32_t index;
     int rc, again;
 
-    if ((rc = check_mark(e, txn, rq, res)) != ORDERLY_ENOTFOUND)
+    if ((rc = check_mark(e, txn, rq, res, &rq->index)) != ORDERLY_ENOTFOUND)
         return rc;
     rc = transition(e, txn, rq, res);
     if (!(rc == 1 || is_rejection(rc)))
@@ -506,9 +563,11 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
      * tells, and then this is a duplicate with the first result. */
     refusal = e->ctx;
     memset(&first, 0, sizeof first);
-    if ((again = check_mark(e, txn, rq, &first)) != ORDERLY_ENOTFOUND) {
-        if (again == 1)
+    if ((again = check_mark(e, txn, rq, &first, &index)) != ORDERLY_ENOTFOUND) {
+        if (again == 1) {
             *res = first;
+            rq->index = index;
+        }
         return again;
     }
     e->ctx = refusal;
@@ -613,7 +672,7 @@ int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spe
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
     rq.order_id = spec->order_id;
-    rq.create = 1;
+    rq.kind = REQ_CREATE;
     rq.spec = spec;
     rq.idem_key = spec->idem_key;
     rq.now = spec->now;
@@ -654,9 +713,19 @@ static int check_command(orderly_engine *e, const orderly_command *c)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "machine %d is not a machine id (1..%d)",
                              c->machine, ORDERLY_MACHINE_COUNT);
     m = orderly__machines[c->machine];
-    if (c->event < 1 || c->event >= orderly_machine_event_limit(m))
+    if (c->event < 1 || c->event >= m->n_events)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "event %d is not an event of machine '%s'",
                              c->event, orderly_machine_name(m));
+    /* reserved ones open parts or mark entry and exit inside the engine:
+     * init opened a return without its amount check */
+    if (c->event < ORDERLY_EVENT_FIRST)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                             "event '%s' of machine '%s' is reserved to the engine",
+                             m->events[c->event], orderly_machine_name(m));
+    if (m->fed[c->event])
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                             "event '%s' of machine '%s' is fed by the engine, not sent by hosts",
+                             m->events[c->event], orderly_machine_name(m));
     limit = index_limit(c->machine);
     if (c->index >= limit)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL,
@@ -687,6 +756,7 @@ int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const c
         return rc;
     memset(&rq, 0, sizeof rq);
     rq.order_id = cmd->order_id;
+    rq.kind = REQ_COMMAND;
     rq.cmd = cmd;
     rq.idem_key = cmd->idem_key;
     rq.now = cmd->now;
@@ -697,6 +767,42 @@ int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const c
 int orderly_engine_apply(orderly_engine *e, const orderly_command *cmd, orderly_result *out)
 {
     return orderly__apply_traced(e, cmd, NULL, out);
+}
+
+int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const char *order_id,
+                               int64_t amount, int exchange, const char *idem_key,
+                               orderly_time_ms now, orderly_result *out)
+{
+    struct request rq;
+    int rc;
+
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    orderly_ctx_clear(&e->ctx);
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (!valid_id(order_id))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (idem_key != NULL && !valid_id(idem_key))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (amount <= 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "return amount %lld is not positive",
+                             (long long)amount);
+    if (!(e->roles & (1u << ORDERLY_MACHINE_RETURN)))
+        return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine 'return'");
+    memset(&rq, 0, sizeof rq);
+    rq.order_id = order_id;
+    rq.kind = REQ_OPEN_RETURN;
+    rq.amount = amount;
+    rq.exchange = exchange != 0;
+    rq.idem_key = idem_key;
+    rq.now = now;
+    rc = run(e, &rq, out);
+    if (rc == 0 && index_out != NULL)
+        *index_out = rq.index;
+    return rc;
 }
 
 int orderly_engine_begin_batch(orderly_engine *e)

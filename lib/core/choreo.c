@@ -576,12 +576,13 @@ static int move_money(struct orderly__stage *s, int event, int64_t amount)
     return ORDERLY_OK;
 }
 
-/* cascaded: a refusal for want of a row is not explained, since the
- * caller drops it. */
+/* Fires event on part (m, index); m is a machine id and event one of its
+ * user events. cascaded: a refusal for want of a row is not explained,
+ * since the caller drops it. */
 static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,
                 int64_t amount, int *late_out, int cascaded)
 {
-    const orderly_machine *mm = m >= 1 && m <= ORDERLY_MACHINE_COUNT ? orderly__machines[m] : NULL;
+    const orderly_machine *mm = orderly__machines[m];
     const struct orderly__row *t;
     struct orderly__agg *a = s->a;
     orderly_guard_input in;
@@ -590,10 +591,12 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     int rc = ORDERLY_OK, k, timer;
 
     *late_out = 0;
-    if (mm == NULL || (st = state_of(a, m, index, &since)) == NULL)
+    if ((st = state_of(a, m, index, &since)) == NULL)
         return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no %s #%u", a->id,
-                             mm != NULL ? orderly_machine_name(mm) : "part", index);
-    if (*st == 0 || *st >= mm->n_states || event < ORDERLY_EVENT_FIRST || event >= mm->n_events)
+                             orderly_machine_name(mm), index);
+    /* m and event were checked with the command (or are the engine's own);
+     * a state byte comes from storage */
+    if (*st == 0 || *st >= mm->n_states)
         return orderly_machine_can(mm, *st, event, NULL, &e->ctx); /* says which is invalid */
     if (s->depth >= ORDERLY__CASCADE_DEPTH)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "cascade deeper than %d",

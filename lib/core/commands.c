@@ -1,4 +1,5 @@
-/* The host-command shorthands, each one orderly_engine_apply underneath. */
+/* The host-command shorthands, each one orderly_engine_apply underneath.
+ * Opening a return is not one: it is its own request (apply.c). */
 #include <string.h>
 
 #include "internal.h"
@@ -30,31 +31,4 @@ int orderly_engine_request_capture(orderly_engine *e, const char *order_id, cons
 {
     return simple(e, order_id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE,
                   idem_key, now, out);
-}
-
-int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const char *order_id,
-                               int64_t amount, int exchange, const char *idem_key,
-                               orderly_time_ms now, orderly_result *out)
-{
-    orderly_command c;
-    orderly_result r;
-    int rc;
-
-    if (amount <= 0)
-        return e != NULL ? orderly__fail(&e->ctx, ORDERLY_EINVAL, "return amount must be positive")
-                         : ORDERLY_EINVAL;
-    memset(&c, 0, sizeof c);
-    c.order_id = order_id;
-    c.machine = ORDERLY_MACHINE_RETURN;
-    c.event = ORDERLY_EVENT_INIT;   /* opening a part, not a transition of one */
-    c.index = exchange != 0;
-    c.amount = amount;
-    c.idem_key = idem_key;
-    c.now = now;
-    rc = orderly_engine_apply(e, &c, &r);
-    if (out != NULL)
-        *out = r;
-    if (rc == 0 && index_out != NULL)
-        *index_out = (uint32_t)r.from;
-    return rc;
 }

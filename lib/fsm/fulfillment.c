@@ -21,7 +21,7 @@
     F(CANCELLED, "cancelled")                        \
     F(FAILED,    "failed")
 
-#define EVENTS(X)                         \
+#define EVENTS(X, I)                      \
     X(START_PICKING, "start_picking")     \
     X(PICKED,        "picked")            \
     X(START_PACKING, "start_packing")     \

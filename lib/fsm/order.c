@@ -4,7 +4,9 @@
  * shipped or been cancelled; delivered only when every shipment has been
  * delivered; every way into `cancelled` shares one effect list so a
  * cancellation always releases stock, settles the payment, stops the
- * fulfillments and reverts promotion and loyalty.
+ * fulfillments and reverts promotion and loyalty. The events marked I are
+ * what the order's parts feed it (a payment confirmed, a fulfillment
+ * shipped); a host that could send them would confirm an unpaid order.
  */
 #include "orderly/order.h"
 #include "table.h"
@@ -26,20 +28,20 @@
     F(REFUNDED,           "refunded")                             \
     F(RETURNED_TO_ORIGIN, "returned_to_origin")
 
-#define EVENTS(X)                                        \
-    X(PAYMENT_CONFIRMED,     "payment_confirmed")        \
-    X(PAYMENT_FAILED,        "payment_failed")           \
+#define EVENTS(X, I)                                     \
+    I(PAYMENT_CONFIRMED,     "payment_confirmed")        \
+    I(PAYMENT_FAILED,        "payment_failed")           \
     X(CANCEL,                "cancel")                   \
-    X(RESERVATION_EXPIRED,   "reservation_expired")      \
+    I(RESERVATION_EXPIRED,   "reservation_expired")      \
     X(ABANDONED,             "abandoned")                \
-    X(FULFILLMENT_STARTED,   "fulfillment_started")      \
-    X(FULFILLMENT_SHIPPED,   "fulfillment_shipped")      \
-    X(FULFILLMENT_CANCELLED, "fulfillment_cancelled")    \
-    X(DELIVERED,             "delivered")                \
+    I(FULFILLMENT_STARTED,   "fulfillment_started")      \
+    I(FULFILLMENT_SHIPPED,   "fulfillment_shipped")      \
+    I(FULFILLMENT_CANCELLED, "fulfillment_cancelled")    \
+    I(DELIVERED,             "delivered")                \
     X(AUTO_COMPLETE,         "auto_complete")            \
     X(COMPLETE,              "complete")                 \
-    X(REFUNDED,              "refunded")                 \
-    X(RETURNED_TO_ORIGIN,    "returned_to_origin")
+    I(REFUNDED,              "refunded")                 \
+    I(RETURNED_TO_ORIGIN,    "returned_to_origin")
 
 #define CANCEL_FX FX(EMIT_ORDER_CANCELLED, RELEASE_RESERVATIONS, SETTLE_PAYMENT, \
                      CANCEL_FULFILLMENTS, REVERT_PROMOTION, RESTORE_LOYALTY)

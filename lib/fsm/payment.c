@@ -27,7 +27,7 @@
     X(COD_CONFIRMED,         "cod_confirmed",         3, NONE)        \
     F(COD_CANCELLED,         "cod_cancelled")
 
-#define EVENTS(X)                                     \
+#define EVENTS(X, I)                                  \
     X(AUTHORIZE,             "authorize")             \
     X(DECLINE,               "decline")               \
     X(REQUEST_CAPTURE,       "request_capture")       \

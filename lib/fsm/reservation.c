@@ -17,7 +17,7 @@
     F(RELEASED,  "released")                           \
     F(EXPIRED,   "expired")
 
-#define EVENTS(X)               \
+#define EVENTS(X, I)            \
     X(CONFIRM, "confirm")       \
     X(RELEASE, "release")       \
     X(EXPIRE,  "expire")        \

@@ -20,7 +20,7 @@
     F(COMPLETED, "completed")                \
     F(CANCELLED, "cancelled")
 
-#define EVENTS(X)                 \
+#define EVENTS(X, I)              \
     X(APPROVE,  "approve")        \
     X(REJECT,   "reject")         \
     X(RECEIVE,  "receive")        \

@@ -20,7 +20,7 @@
     X(DELIVERY_FAILED,    "delivery_failed",  3, NONE)         \
     F(RETURNED_TO_ORIGIN, "returned_to_origin")
 
-#define EVENTS(X)                                \
+#define EVENTS(X, I)                             \
     X(PICK_UP,          "pick_up")               \
     X(DELIVER,          "deliver")               \
     X(CANCEL,           "cancel")                \

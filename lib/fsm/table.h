@@ -39,6 +39,7 @@ struct orderly_machine {
     int n_events;                             /* one past the highest event id */
     const struct orderly__state_def *states;  /* [n_states]; [0] unused */
     const char *const *events;                /* [n_events]; reserved ids named too */
+    const uint8_t *fed;                       /* [n_events]: 1 = fed by the engine, no host's */
     const struct orderly__row *rows;
     int n_rows;
     const uint8_t *index;                     /* [n_states * n_events]: 1 + first row, 0 = none */
@@ -82,15 +83,20 @@ struct orderly__next {
 
 /*
  * A machine file defines S(x) and E(x) (its state and event enum prefixes),
- * then STATES(X), EVENTS(X) and ROWS(T, A) lists, where T is the first row
- * for a (from, event) pair and A its one guarded alternative, right after
- * it, and finally invokes ORDERLY__DEFINE_MACHINE.
+ * then STATES(X, F), EVENTS(X, I) and ROWS(T, A) lists, and finally invokes
+ * ORDERLY__DEFINE_MACHINE. In STATES, F marks a final state; in EVENTS, I
+ * marks an event the engine feeds to the machine from another part of the
+ * order (a payment's confirmation to its order), which a host may not send;
+ * in ROWS, T is the first row for a (from, event) pair and A its one
+ * guarded alternative, right after it.
  */
 #define ORDERLY__STATE(id, name, rank, timer) \
     [S(id)] = { name, rank, 0, ORDERLY_TIMER_##timer },
 #define ORDERLY__FINAL(id, name) \
     [S(id)] = { name, ORDERLY__RANK_TERMINAL, 1, ORDERLY_TIMER_NONE },
 #define ORDERLY__EVENT(id, name) [E(id)] = name,
+#define ORDERLY__FED(id, name) [E(id)] = 1,
+#define ORDERLY__HOST(id, name)
 #define ORDERLY__ROW(from, ev, g, to, fx) \
     { S(from), E(ev), ORDERLY_GUARD_##g, S(to), fx },
 #define ORDERLY__ROW_ID(from, ev, g, to, fx) ROW_##from##_##ev##_##g,
@@ -110,7 +116,10 @@ struct orderly__next {
     };                                                                               \
     static const char *const event_names[N_EVENTS] = {                               \
         [ORDERLY_EVENT_ENTRY] = "entry", [ORDERLY_EVENT_EXIT] = "exit",              \
-        [ORDERLY_EVENT_INIT] = "init", EVENTS(ORDERLY__EVENT)                        \
+        [ORDERLY_EVENT_INIT] = "init", EVENTS(ORDERLY__EVENT, ORDERLY__EVENT)        \
+    };                                                                               \
+    static const uint8_t event_fed[N_EVENTS] = {                                     \
+        [0] = 0, EVENTS(ORDERLY__HOST, ORDERLY__FED)                                 \
     };                                                                               \
     static const struct orderly__row rows[N_ROWS] = {                                \
         ROWS(ORDERLY__ROW, ORDERLY__ROW)                                             \
@@ -124,7 +133,7 @@ struct orderly__next {
     };                                                                               \
     const struct orderly_machine var = {                                             \
         ID, NAME, S(INITIAL), N_STATES, N_EVENTS, state_defs, event_names,           \
-        rows, N_ROWS, &row_index[0][0], &next_state[0][0]                            \
+        event_fed, rows, N_ROWS, &row_index[0][0], &next_state[0][0]                 \
     }
 
 /*

@@ -4,6 +4,7 @@
 #include <limits.h>
 
 #include "fixture.c"
+#include "../../lib/util/codec.h"
 
 /* What a rejected request must leave as it found: the committed records
  * and their bytes, and the storage calls (a request refused on its fields
@@ -240,6 +241,248 @@ START_TEST(create_line_bounds)
 }
 END_TEST
 
+/* ---- reserved and engine-fed events; opening returns ------------------------------- */
+
+/* apply(return, init) opened a return without the amount check. */
+START_TEST(reserved_events_refused)
+{
+    fx f;
+    int ev;
+
+    fx_setup(&f);
+    to_delivered(&f, "o1", T0);
+    for (ev = ORDERLY_EVENT_ENTRY; ev <= ORDERLY_EVENT_INIT; ev++) {
+        expect_einval(&f, ORDERLY_MACHINE_RETURN, ev, 0, "reserved", "of machine 'return' is reserved");
+        expect_einval(&f, ORDERLY_MACHINE_ORDER, ev, 0, "reserved", "of machine 'order' is reserved");
+    }
+    ck_assert_uint_eq(view(&f, "o1").n_returns, 0);
+    fx_free(&f);
+}
+END_TEST
+
+/* What a part feeds its order is not a host's to send: order
+ * payment_confirmed confirmed an unpaid order, and its fulfillments could
+ * then ship. Through an envelope too. */
+START_TEST(fed_events_refused)
+{
+    static const int fed[] = {
+        ORDERLY_ORDER_EV_PAYMENT_CONFIRMED, ORDERLY_ORDER_EV_PAYMENT_FAILED,
+        ORDERLY_ORDER_EV_RESERVATION_EXPIRED, ORDERLY_ORDER_EV_FULFILLMENT_STARTED,
+        ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED, ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED,
+        ORDERLY_ORDER_EV_DELIVERED, ORDERLY_ORDER_EV_REFUNDED, ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN,
+    };
+    fx f;
+    size_t i;
+    char *env;
+    orderly_result r;
+    untouched before;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    for (i = 0; i < sizeof fed / sizeof fed[0]; i++)
+        expect_einval(&f, ORDERLY_MACHINE_ORDER, fed[i], 0, "fed", "is fed by the engine");
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    env = make_env("evt-confirm-1", "order.payment_confirmed", "o1", NULL);
+    before = store_now(&f);
+    ck_assert_int_eq(handle(&f, env, T0 + 1000, &r), ORDERLY_EINVAL);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e),
+                                 "event 'payment_confirmed' of machine 'order' is fed by the engine"));
+    assert_untouched(&f, before);
+    free(env);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    /* what a host does send still goes through */
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, T0 + 2000);
+    fx_free(&f);
+}
+END_TEST
+
+static int open_ret(fx *f, uint32_t *idx, int64_t amount, int exchange, const char *key,
+                    orderly_result *r)
+{
+    return orderly_engine_open_return(f->e, idx, "o1", amount, exchange, key, T0 + HOUR, r);
+}
+
+/* Refused with code and nothing written. */
+static void expect_open_refused(fx *f, int64_t amount, int exchange, int code, const char *want)
+{
+    orderly_order_view v = view(f, "o1");
+    untouched before = store_now(f);
+    orderly_result r;
+    uint32_t idx = 99;
+    int rc;
+
+    rc = open_ret(f, &idx, amount, exchange, NULL, &r);
+    ck_assert_msg(rc == code, "open %lld/%d: %d %s", (long long)amount, exchange, rc,
+                  orderly_engine_errmsg(f->e));
+    ck_assert_msg(strstr(orderly_engine_errmsg(f->e), want) != NULL, "message '%s' lacks '%s'",
+                  orderly_engine_errmsg(f->e), want);
+    ck_assert_uint_eq(idx, 99);
+    if (code == ORDERLY_EINVAL)
+        assert_untouched(f, before);
+    ck_assert_uint_eq(view(f, "o1").version, v.version);
+    ck_assert_uint_eq(view(f, "o1").n_returns, v.n_returns);
+}
+
+/* Exchanges skipped the bound: INT64_MAX was accepted. */
+START_TEST(open_return_amount_bounds)
+{
+    fx f;
+    uint32_t idx;
+    orderly_result r;
+
+    fx_setup(&f);
+    to_delivered(&f, "o1", T0);
+    expect_open_refused(&f, 0, 0, ORDERLY_EINVAL, "return amount 0 is not positive");
+    expect_open_refused(&f, -5, 1, ORDERLY_EINVAL, "return amount -5 is not positive");
+    expect_open_refused(&f, INT64_MAX, 1, ORDERLY_EINVARIANT,
+                        "exchange of 9223372036854775807 exceeds the 2000 delivered");
+    expect_open_refused(&f, TOTAL + 1, 0, ORDERLY_EINVARIANT, "return of 2001 exceeds the 2000");
+    /* an exchange claims its amount for good: it gives goods, not money */
+    ck_assert_int_eq(open_ret(&f, &idx, 1500, 1, "x-1", &r), 0);
+    expect_open_refused(&f, 501, 1, ORDERLY_EINVARIANT, "exceeds the 500 delivered");
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, T0 + HOUR);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, T0 + HOUR);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, T0 + HOUR);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_EXCHANGE, idx, 0, T0 + HOUR);
+    expect_open_refused(&f, 501, 0, ORDERLY_EINVARIANT, "return of 501 exceeds the 500");
+    ck_assert_int_eq(open_ret(&f, &idx, 500, 0, "r-1", &r), 0);
+    expect_open_refused(&f, 1, 0, ORDERLY_EINVARIANT, "exceeds the 0 delivered");
+    fx_free(&f);
+}
+END_TEST
+
+/* A refunded return's amount is in refunded; a rejected one claims
+ * nothing. */
+START_TEST(open_return_counts_refunds_once)
+{
+    fx f;
+    uint32_t idx;
+    orderly_result r;
+
+    fx_setup(&f);
+    to_delivered(&f, "o1", T0);
+    ck_assert_int_eq(open_ret(&f, &idx, 800, 0, "r-1", &r), 0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, T0 + HOUR);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, T0 + HOUR);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, T0 + HOUR);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, idx, 0, T0 + HOUR);
+    ck_assert_int_eq(view(&f, "o1").refunded, 800);
+    ck_assert_int_eq(open_ret(&f, &idx, 700, 0, "r-2", &r), 0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REJECT, idx, 0, T0 + HOUR);
+    expect_open_refused(&f, 1201, 0, ORDERLY_EINVARIANT, "exceeds the 1200 delivered");
+    ck_assert_int_eq(open_ret(&f, &idx, 1200, 0, "r-3", &r), 0);
+    fx_free(&f);
+}
+END_TEST
+
+/* A COD order's cash is collected at the door: what was delivered is its
+ * total, whether or not the courier has handed the cash over yet. */
+START_TEST(open_return_cod_bounded_by_total)
+{
+    fx f;
+    uint32_t idx;
+    orderly_result r;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_COD, T0);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + 1000);
+    ship_ful(&f, "o1", 0, T0 + 2000);
+    ship_ful(&f, "o1", 1, T0 + 3000);
+    deliver_ship(&f, "o1", 0, T0 + 4000);
+    deliver_ship(&f, "o1", 1, T0 + 5000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_DELIVERED);
+    ck_assert_int_eq(view(&f, "o1").captured, 0);
+    expect_open_refused(&f, TOTAL + 1, 1, ORDERLY_EINVARIANT, "exchange of 2001 exceeds the 2000");
+    ck_assert_int_eq(open_ret(&f, &idx, TOTAL, 1, "x-1", &r), 0);
+    fx_free(&f);
+}
+END_TEST
+
+/* The new return's index comes through index_out, also for a duplicate;
+ * result.from is no longer borrowed for it. */
+START_TEST(open_return_reports_its_index)
+{
+    fx f;
+    uint32_t idx = 99;
+    orderly_result r;
+
+    fx_setup(&f);
+    to_delivered(&f, "o1", T0);
+    ck_assert_int_eq(open_ret(&f, &idx, 100, 0, "r-1", &r), 0);
+    ck_assert_uint_eq(idx, 0);
+    ck_assert_int_eq(open_ret(&f, &idx, 200, 1, "r-2", &r), 0);
+    ck_assert_uint_eq(idx, 1);
+    ck_assert_int_eq(r.machine, ORDERLY_MACHINE_RETURN);
+    ck_assert_int_eq(r.from, 0);
+    ck_assert_int_eq(r.to, ORDERLY_RETURN_REQUESTED);
+    ck_assert_uint_eq(r.duplicate, 0);
+    idx = 99;
+    ck_assert_int_eq(open_ret(&f, &idx, 200, 1, "r-2", &r), 0);
+    ck_assert_uint_eq(r.duplicate, 1);
+    ck_assert_uint_eq(idx, 1);
+    ck_assert_int_eq(r.from, 0);
+    ck_assert_int_eq(r.to, ORDERLY_RETURN_REQUESTED);
+    ck_assert_uint_eq(view(&f, "o1").n_returns, 2);
+    /* the same key for another return is a different request */
+    ck_assert_int_eq(open_ret(&f, &idx, 300, 1, "r-2", &r), ORDERLY_EIDEMMISMATCH);
+    fx_free(&f);
+}
+END_TEST
+
+/* A mark stored before results carried an index (format 1, the index in
+ * result.from) still answers a redelivery with the right index. */
+START_TEST(open_return_reads_format1_marks)
+{
+    fx f;
+    orderly_storage *st;
+    orderly_idem_record rec;
+    orderly_buf *rb;
+    orderly_result r;
+    uint8_t old[128], *w = old;
+    uint32_t idx = 99;
+    orderly_time_ms later;
+    void *txn;
+
+    fx_setup(&f);
+    st = f.st;
+    to_delivered(&f, "o1", T0);
+    ck_assert_int_eq(open_ret(&f, &idx, 100, 0, "r-1", &r), 0);
+    ck_assert_int_eq(open_ret(&f, &idx, 200, 0, "r-2", &r), 0);
+    ck_assert_uint_eq(idx, 1);
+    /* r-2's mark as the earlier version wrote it, once the current one lapsed */
+    ck_assert_int_eq(orderly_buf_new(&rb, NULL), 0);
+    ck_assert_int_eq(st->begin(st, NULL, &txn), 0);
+    ck_assert_int_eq(st->idem_get(st, NULL, txn, "r-2", T0 + HOUR, &rec, rb), 0);
+    st->rollback(st, NULL, txn);
+    w = orderly__put_u64(w, 1);
+    w = orderly__put_i64(w, 0);
+    w = orderly__put_u64(w, ORDERLY_MACHINE_RETURN);
+    w = orderly__put_u64(w, ORDERLY_EVENT_INIT);
+    w = orderly__put_u64(w, 1); /* from: the index */
+    w = orderly__put_u64(w, ORDERLY_RETURN_REQUESTED);
+    w = orderly__put_u64(w, ORDERLY_ORDER_DELIVERED);
+    w = orderly__put_u64(w, 1);
+    w = orderly__put_u64(w, 0);
+    w = orderly__put_u64(w, r.version);
+    later = rec.expires + 1;
+    rec.result = old;
+    rec.result_len = (size_t)(w - old);
+    rec.expires = later + DAY;
+    ck_assert_int_eq(st->begin(st, NULL, &txn), 0);
+    ck_assert_int_eq(st->idem_put(st, NULL, txn, "r-2", later, &rec), 0);
+    ck_assert_int_eq(st->commit(st, NULL, txn), 0);
+    orderly_buf_free(rb);
+    idx = 99;
+    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 200, 0, "r-2", later, &r), 0);
+    ck_assert_uint_eq(r.duplicate, 1);
+    ck_assert_uint_eq(idx, 1);
+    ck_assert_int_eq(r.from, 0);
+    ck_assert_int_eq(r.to, ORDERLY_RETURN_REQUESTED);
+    ck_assert_uint_eq(view(&f, "o1").n_returns, 2);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-input");
@@ -250,6 +493,11 @@ static Suite *suite(void)
     TCase *wrapped = tcase_create("create-total-wrapped");
     TCase *past = tcase_create("create-total-past-int64-max");
     TCase *bounds = tcase_create("create-line-bounds");
+    TCase *reserved = tcase_create("reserved-events-refused");
+    TCase *fed = tcase_create("engine-fed-events-refused");
+    TCase *rbounds = tcase_create("return-bounded-by-delivered");
+    TCase *cod = tcase_create("return-cod-bounded-by-total");
+    TCase *ridx = tcase_create("return-index-reported");
 
     tcase_add_test(machine, command_machine_out_of_range);
     suite_add_tcase(s, machine);
@@ -265,6 +513,18 @@ static Suite *suite(void)
     suite_add_tcase(s, past);
     tcase_add_test(bounds, create_line_bounds);
     suite_add_tcase(s, bounds);
+    tcase_add_test(reserved, reserved_events_refused);
+    suite_add_tcase(s, reserved);
+    tcase_add_test(fed, fed_events_refused);
+    suite_add_tcase(s, fed);
+    tcase_add_test(rbounds, open_return_amount_bounds);
+    tcase_add_test(rbounds, open_return_counts_refunds_once);
+    suite_add_tcase(s, rbounds);
+    tcase_add_test(cod, open_return_cod_bounded_by_total);
+    suite_add_tcase(s, cod);
+    tcase_add_test(ridx, open_return_reports_its_index);
+    tcase_add_test(ridx, open_return_reads_format1_marks);
+    suite_add_tcase(s, ridx);
     return s;
 }
 
