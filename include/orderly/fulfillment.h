@@ -1,5 +1,7 @@
 /*
  * orderly/fulfillment.h - the fulfillment machine: one per warehouse per order: pick, pack, ship.
+ * It starts on hold and is released to its warehouse when the order is
+ * confirmed (a card payment authorized, a COD order confirmed).
  *
  * State and event ids. Values are persisted and pinned forever; new ones
  * are only appended. Query the machine through orderly/machine.h with
@@ -21,7 +23,8 @@ typedef enum orderly_fulfillment_state {
     ORDERLY_FULFILLMENT_SHIPPED   = 6,
     ORDERLY_FULFILLMENT_COMPLETED = 7,
     ORDERLY_FULFILLMENT_CANCELLED = 8,
-    ORDERLY_FULFILLMENT_FAILED    = 9
+    ORDERLY_FULFILLMENT_FAILED    = 9,
+    ORDERLY_FULFILLMENT_ON_HOLD   = 10  /* initial: until the order is confirmed */
 } orderly_fulfillment_state;
 
 typedef enum orderly_fulfillment_event {
@@ -33,7 +36,8 @@ typedef enum orderly_fulfillment_event {
     ORDERLY_FULFILLMENT_EV_COMPLETE      = 9,
     ORDERLY_FULFILLMENT_EV_CANCEL        = 10,
     ORDERLY_FULFILLMENT_EV_FAIL          = 11,
-    ORDERLY_FULFILLMENT_EV_SLA_BREACH    = 12
+    ORDERLY_FULFILLMENT_EV_SLA_BREACH    = 12,
+    ORDERLY_FULFILLMENT_EV_RELEASE       = 13  /* fed by the order's confirmation */
 } orderly_fulfillment_event;
 
 ORDERLY_END_DECLS

@@ -104,7 +104,8 @@ typedef enum orderly_effect {
     ORDERLY_EFFECT_OPEN_REPLACEMENT     = 20, /* exchange: replacement order, no restock */
     ORDERLY_EFFECT_CANCEL_COD_CLAIM     = 21,
     ORDERLY_EFFECT_CANCEL_ORDER         = 22, /* cascade: cancel the owning order */
-    ORDERLY_EFFECT_NOTIFY_ORDER         = 23  /* feed this change to the owning order */
+    ORDERLY_EFFECT_NOTIFY_ORDER         = 23, /* feed this change to the owning order */
+    ORDERLY_EFFECT_RELEASE_FULFILLMENTS = 24  /* the order is confirmed: its warehouses may start */
 } orderly_effect;
 
 #define ORDERLY_EFFECT_MAX 6    /* effects per transition row, at most */

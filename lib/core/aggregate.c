@@ -12,7 +12,7 @@
 #define U8 ORDERLY__VARINT_U8
 #define U32 ORDERLY__VARINT_U32
 #define V ORDERLY__VARINT_MAX
-#define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 4 * V + 2 * U32 + U8)
+#define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 5 * V + 2 * U32 + U8)
 #define LINE_MAX (V + U32 + U32 + V + U8 + V)
 #define PART_MAX (3 * U8 + U32 + V + V)
 #define ENCODED_MAX (HEAD_MAX + ORDERLY_LINES_MAX * LINE_MAX + 3 * (U8 + ORDERLY_PARTS_MAX * PART_MAX))
@@ -73,6 +73,7 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
     w = orderly__put_i64(w, a->order_since - a->created);
     w = orderly__put_i64(w, a->payment_since - a->created);
     w = orderly__put_i64(w, a->authorized_at - a->created);
+    w = orderly__put_i64(w, a->released_at - a->created);
     w = orderly__put_u64(w, a->event_seq);
     w = orderly__put_u64(w, a->effect_seq);
     w = orderly__put_u64(w, a->n_lines);
@@ -94,6 +95,7 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
 int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len)
 {
     struct orderly__rd r = { p, len, 0, 0 };
+    uint64_t format;
     uint32_t flags;
     size_t i;
 
@@ -101,7 +103,8 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     if (strlen(id) > ORDERLY_ID_MAX)
         return ORDERLY_ESTORAGE;
     memcpy(a->id, id, strlen(id) + 1);
-    if (orderly__rd_u64(&r) != ORDERLY__AGG_FORMAT)
+    format = orderly__rd_u64(&r);
+    if (format != 1 && format != ORDERLY__AGG_FORMAT)
         return ORDERLY_ESTORAGE;
     orderly__rd_bytes(&r, a->currency, 3);
     a->order_state = (uint8_t)orderly__rd_u32(&r, 255);
@@ -120,6 +123,8 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     a->order_since = a->created + orderly__rd_i64(&r);
     a->payment_since = a->created + orderly__rd_i64(&r);
     a->authorized_at = a->created + orderly__rd_i64(&r);
+    /* format 1 released fulfillments at creation, and ran their SLA from it */
+    a->released_at = a->created + (format == 1 ? 0 : orderly__rd_i64(&r));
     a->event_seq = orderly__rd_u32(&r, UINT32_MAX);
     a->effect_seq = orderly__rd_u32(&r, UINT32_MAX);
     a->n_lines = (uint8_t)orderly__rd_u32(&r, ORDERLY_LINES_MAX);

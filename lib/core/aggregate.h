@@ -8,7 +8,7 @@
 
 #include "orderly/engine.h"
 
-#define ORDERLY__AGG_FORMAT 1
+#define ORDERLY__AGG_FORMAT 2       /* 2 appended released_at; 1 is still read */
 #define ORDERLY__AGG_MAX_BYTES 2048   /* an encoded aggregate always fits */
 
 /* The operations an order records at most once, whichever part or path
@@ -51,6 +51,7 @@ struct orderly__agg {
     uint8_t n_lines, n_ful, n_ship, n_ret;
     int64_t total, authorized, captured, refunded, loyalty_points;
     orderly_time_ms created, order_since, payment_since, authorized_at;
+    orderly_time_ms released_at;   /* fulfillments released (order confirmed): their SLA start */
     uint32_t event_seq;            /* outbox events produced so far */
     uint32_t effect_seq;           /* compensation operations recorded so far */
     struct orderly__line lines[ORDERLY_LINES_MAX];

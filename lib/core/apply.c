@@ -188,7 +188,8 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
             if (a->n_ful >= ORDERLY_PARTS_MAX)
                 return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines span more than %d warehouses",
                                      ORDERLY_PARTS_MAX);
-            a->ful[j].state = ORDERLY_FULFILLMENT_PENDING;
+            /* on hold until the order is confirmed: nothing is picked unpaid */
+            a->ful[j].state = (uint8_t)orderly__machines[ORDERLY_MACHINE_FULFILLMENT]->initial;
             a->ful[j].warehouse = l->warehouse;
             a->ful[j].since = sp->now;
             a->n_ful++;

@@ -87,8 +87,10 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
     case ORDERLY_TIMER_AUTO_COMPLETE:
         return later(a->order_since, p->auto_complete_after);
     case ORDERLY_TIMER_FULFILLMENT_SLA:
-        /* the SLA runs from the fulfillment's creation, whatever it did since */
-        return later(a->created, p->fulfillment_sla);
+        /* the SLA runs from the fulfillment's release to its warehouse (the
+         * order's confirmation), whatever it did since: an order paid at
+         * +23 h has its full SLA, not one hour of it */
+        return later(a->released_at, p->fulfillment_sla);
     case ORDERLY_TIMER_ABANDONED:
         return later(a->created, cod_floor(a, p, p->abandoned_after));
     default:
@@ -385,6 +387,21 @@ static int cancel_fulfillments(orderly_engine *e, struct orderly__stage *s)
     return ORDERLY_OK;
 }
 
+/* The order is confirmed: each fulfillment still on hold goes to its
+ * warehouse, and its SLA starts now. */
+static int release_fulfillments(orderly_engine *e, struct orderly__stage *s)
+{
+    struct orderly__agg *a = s->a;
+    uint32_t i;
+    int rc;
+
+    a->released_at = s->now;
+    for (i = 0; i < a->n_ful; i++)
+        if ((rc = cascade(e, s, ORDERLY_MACHINE_FULFILLMENT, i, ORDERLY_FULFILLMENT_EV_RELEASE, 0)) < 0)
+            return rc;
+    return ORDERLY_OK;
+}
+
 static int open_shipment(struct orderly__stage *s, uint32_t ful)
 {
     struct orderly__agg *a = s->a;
@@ -511,6 +528,8 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         return stage_effect(s, ORDERLY_OP_REFUND, m, 0, 0, amount);
     case ORDERLY_EFFECT_CANCEL_FULFILLMENTS:
         return cancel_fulfillments(e, s);
+    case ORDERLY_EFFECT_RELEASE_FULFILLMENTS:
+        return release_fulfillments(e, s);
     case ORDERLY_EFFECT_CANCEL_SHIPMENT:
         return stage_effect(s, ORDERLY_OP_CANCEL_SHIPMENT, m, index, 0, 0);
     case ORDERLY_EFFECT_REVERT_PROMOTION:

@@ -1,8 +1,12 @@
 /*
- * The fulfillment machine: one per warehouse per order. Every change is fed
- * to the order, which aggregates over all fulfillments. The SLA timer
- * applies `sla_breach` from any state before shipment; once shipped the
- * event has no row, so a late timer does nothing.
+ * The fulfillment machine: one per warehouse per order. It starts on hold:
+ * nothing may be picked for an order that is not confirmed (an unpaid card
+ * order), and the order's confirmation releases it to `pending`, where its
+ * SLA starts. A COD order is confirmed before its cash is collected at the
+ * door, so it ships on its confirmation too. Every change is fed to the
+ * order, which aggregates over all fulfillments. The SLA timer applies
+ * `sla_breach` from any state before shipment; once shipped the event has
+ * no row, so a late timer does nothing.
  */
 #include "orderly/fulfillment.h"
 #include "table.h"
@@ -11,12 +15,13 @@
 #define E(x) ORDERLY_FULFILLMENT_EV_##x
 
 #define STATES(X, F)                                 \
-    X(PENDING,   "pending",   1, FULFILLMENT_SLA)    \
-    X(PICKING,   "picking",   2, NONE)               \
-    X(PICKED,    "picked",    3, NONE)               \
-    X(PACKING,   "packing",   4, NONE)               \
-    X(PACKED,    "packed",    5, NONE)               \
-    X(SHIPPED,   "shipped",   6, NONE)               \
+    X(ON_HOLD,   "on_hold",   1, NONE)               \
+    X(PENDING,   "pending",   2, FULFILLMENT_SLA)    \
+    X(PICKING,   "picking",   3, NONE)               \
+    X(PICKED,    "picked",    4, NONE)               \
+    X(PACKING,   "packing",   5, NONE)               \
+    X(PACKED,    "packed",    6, NONE)               \
+    X(SHIPPED,   "shipped",   7, NONE)               \
     F(COMPLETED, "completed")                        \
     F(CANCELLED, "cancelled")                        \
     F(FAILED,    "failed")
@@ -30,12 +35,15 @@
     X(COMPLETE,      "complete")          \
     X(CANCEL,        "cancel")            \
     X(FAIL,          "fail")              \
-    X(SLA_BREACH,    "sla_breach")
+    X(SLA_BREACH,    "sla_breach")        \
+    I(RELEASE,       "release")
 
 #define CHANGED FX(EMIT_STATUS_CHANGED, NOTIFY_ORDER)
 #define BREACH FX(EMIT_SLA_BREACHED)
 
 #define ROWS(T, A)                                                          \
+    T(ON_HOLD, RELEASE,       NONE, PENDING, FX(EMIT_STATUS_CHANGED))       \
+    T(ON_HOLD, CANCEL,        NONE, CANCELLED, CHANGED)                     \
     T(PENDING, START_PICKING, NONE, PICKING, CHANGED)                       \
     T(PENDING, CANCEL,        NONE, CANCELLED, CHANGED)                     \
     T(PENDING, SLA_BREACH,    PAST_DEADLINE, PENDING, BREACH)               \
@@ -59,4 +67,4 @@
     T(SHIPPED, COMPLETE,      NONE, COMPLETED, CHANGED)
 
 ORDERLY__DEFINE_MACHINE(orderly__fulfillment_machine, ORDERLY_MACHINE_FULFILLMENT,
-                        "fulfillment", PENDING, FAILED, SLA_BREACH);
+                        "fulfillment", ON_HOLD, ON_HOLD, RELEASE);

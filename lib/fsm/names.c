@@ -40,6 +40,7 @@ static const char *const effect_names[] = {
     [ORDERLY_EFFECT_CANCEL_COD_CLAIM] = "cancel_cod_claim",
     [ORDERLY_EFFECT_CANCEL_ORDER] = "cancel_order",
     [ORDERLY_EFFECT_NOTIFY_ORDER] = "notify_order",
+    [ORDERLY_EFFECT_RELEASE_FULFILLMENTS] = "release_fulfillments",
 };
 
 struct timer_def {

@@ -48,7 +48,8 @@
 
 #define ROWS(T, A)                                                                    \
     T(PENDING,    PAYMENT_CONFIRMED,   NONE, CONFIRMED,                               \
-      FX(EMIT_STATUS_CHANGED, CONFIRM_RESERVATIONS, REQUEST_CAPTURE))                 \
+      FX(EMIT_STATUS_CHANGED, CONFIRM_RESERVATIONS, REQUEST_CAPTURE,                  \
+         RELEASE_FULFILLMENTS))                                                       \
     T(PENDING,    PAYMENT_FAILED,      NONE, FAILED,                                  \
       FX(EMIT_STATUS_CHANGED, RELEASE_RESERVATIONS, REVERT_PROMOTION, RESTORE_LOYALTY)) \
     T(PENDING,    CANCEL,              NONE, CANCELLED, CANCEL_FX)                    \

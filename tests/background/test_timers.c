@@ -159,7 +159,8 @@ START_TEST(fulfillment_sla_at_deadline)
     orderly_time_ms due;
 
     fx_setup(&f);
-    due = T0 + f.o.policy.fulfillment_sla;
+    /* the SLA runs from the order's confirmation */
+    due = T0 + 1000 + f.o.policy.fulfillment_sla;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
     ship_ful(&f, "o1", 0, T0 + HOUR);

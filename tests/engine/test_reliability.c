@@ -1,5 +1,6 @@
 /* Idempotency, faults, ordering, money, envelopes, webhooks, outbox. */
 #include "fixture.c"
+#include "../../lib/core/aggregate.h"
 
 /* Every command of a lifecycle, redelivered with its key, is a duplicate. */
 START_TEST(redelivery_every_event_once)
@@ -913,6 +914,51 @@ START_TEST(concurrent_duplicate_create_is_not_eexists)
 }
 END_TEST
 
+/* Aggregates keep when their fulfillments were released (format 2); one
+ * stored before (format 1) reads as released at its creation, the SLA
+ * start it had then. */
+START_TEST(aggregate_format1_still_read)
+{
+    static struct orderly__agg a, back;
+    static uint8_t b2[ORDERLY__AGG_MAX_BYTES], other[ORDERLY__AGG_MAX_BYTES], b1[ORDERLY__AGG_MAX_BYTES];
+    size_t len, len_other, k;
+
+    memset(&a, 0, sizeof a);
+    memcpy(a.currency, "EUR", 4);
+    a.order_state = ORDERLY_ORDER_CONFIRMED;
+    a.payment_state = ORDERLY_PAYMENT_AUTHORIZED;
+    a.created = a.order_since = a.payment_since = a.authorized_at = T0;
+    a.released_at = T0 + 23 * HOUR;
+    a.n_lines = 1;
+    a.lines[0].quantity = 2;
+    a.lines[0].since = T0;
+    len = orderly__agg_encode(&a, b2, sizeof b2);
+    ck_assert_uint_gt(len, 0);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", b2, len), 0);
+    ck_assert_int_eq(back.released_at, T0 + 23 * HOUR);
+    /* format 1 is format 2 without released_at: find its byte, the one
+     * that differs when only released_at does */
+    a.released_at = T0;
+    len = orderly__agg_encode(&a, b2, sizeof b2);
+    a.released_at = T0 + 1;
+    len_other = orderly__agg_encode(&a, other, sizeof other);
+    ck_assert_uint_eq(len, len_other);
+    for (k = 0; k < len && b2[k] == other[k]; k++)
+        ;
+    ck_assert_uint_lt(k, len);
+    ck_assert_uint_eq(b2[0], 2);
+    b1[0] = 1;
+    memcpy(b1 + 1, b2 + 1, k - 1);
+    memcpy(b1 + k, b2 + k + 1, len - k - 1);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", b1, len - 1), 0);
+    ck_assert_int_eq(back.released_at, T0);
+    ck_assert_int_eq(back.authorized_at, T0);
+    ck_assert_uint_eq(back.lines[0].quantity, 2);
+    b1[0] = 3;
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", b1, len - 1), ORDERLY_ESTORAGE);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-reliability");
@@ -925,6 +971,7 @@ static Suite *suite(void)
     TCase *nv = tcase_create("policy-never-durations");
     TCase *cl = tcase_create("concurrent-duplicate-not-late");
     TCase *cc = tcase_create("concurrent-duplicate-create");
+    TCase *af = tcase_create("aggregate-format1-still-read");
 
     tcase_add_test(i, redelivery_every_event_once);
     tcase_add_test(i, idem_mismatch);
@@ -955,6 +1002,8 @@ static Suite *suite(void)
     suite_add_tcase(s, cl);
     tcase_add_test(cc, concurrent_duplicate_create_is_not_eexists);
     suite_add_tcase(s, cc);
+    tcase_add_test(af, aggregate_format1_still_read);
+    suite_add_tcase(s, af);
     return s;
 }
 

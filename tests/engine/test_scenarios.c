@@ -24,8 +24,9 @@ START_TEST(choreo_order_created)
     ck_assert_uint_eq(v.n_fulfillments, 2); /* one per warehouse */
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
-    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PENDING);
-    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_PENDING);
+    /* on hold until the order is confirmed */
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_ON_HOLD);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_ON_HOLD);
     /* the deadlines exist: due once the TTL has passed */
     h = health(&f, T0 + f.o.policy.reservation_ttl + 1);
     ck_assert_uint_ge(h.timers_due, 1);
@@ -46,10 +47,14 @@ START_TEST(choreo_payment_confirmed)
     ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_AUTHORIZED);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_CONFIRMED);
+    /* released to their warehouses, which are told */
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PENDING);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_PENDING);
     pump_all(&f, T0 + 1000);
     ck_assert_uint_eq(count_type(&f, "o1", "inventory.stock.committed"), 1);
     ck_assert_uint_eq(count_type(&f, "o1", "payment.confirmed"), 1);
     ck_assert_uint_eq(count_type(&f, "o1", "orders.payment.capture_requested"), 1);
+    ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.status_changed"), 2);
     fx_free(&f);
 }
 END_TEST
@@ -477,21 +482,24 @@ START_TEST(choreo_cod_confirm_after_window_rejected)
 }
 END_TEST
 
+/* The SLA runs from the order's confirmation (here at +1 s). */
 START_TEST(choreo_fulfillment_sla_breached)
 {
     fx f;
+    orderly_time_ms due;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
+    due = T0 + 1000 + f.o.policy.fulfillment_sla;
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, 0, 0, T0 + 2000);
     pump_all(&f, T0 + 2000);
     ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 0);
-    (void)tick(&f, T0 + f.o.policy.fulfillment_sla - 1);
-    pump_all(&f, T0 + f.o.policy.fulfillment_sla - 1);
+    (void)tick(&f, due - 1);
+    pump_all(&f, due - 1);
     ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 0);
-    (void)tick(&f, T0 + f.o.policy.fulfillment_sla + 1);
-    pump_all(&f, T0 + f.o.policy.fulfillment_sla + 1);
+    (void)tick(&f, due);
+    pump_all(&f, due);
     /* one per late fulfillment, states untouched */
     ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 2);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PICKING);
@@ -836,6 +844,117 @@ START_TEST(seed_create_atomic_OR_P0_03)
 }
 END_TEST
 
+/* ---- fulfillment starts once the order is confirmed ------------------------- */
+
+/* Expects every warehouse step on fulfillment i of id refused with
+ * ETRANSITION naming on_hold, and the order unchanged. */
+static void expect_on_hold(fx *f, const char *id, uint32_t i)
+{
+    static const int steps[] = {
+        ORDERLY_FULFILLMENT_EV_START_PICKING, ORDERLY_FULFILLMENT_EV_PICKED,
+        ORDERLY_FULFILLMENT_EV_START_PACKING, ORDERLY_FULFILLMENT_EV_PACKED,
+        ORDERLY_FULFILLMENT_EV_SHIP,
+    };
+    uint64_t version = view(f, id).version;
+    orderly_result r;
+    size_t k;
+    int rc;
+
+    for (k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        rc = apply(f, id, ORDERLY_MACHINE_FULFILLMENT, steps[k], i, 0, T0 + 1000, &r);
+        ck_assert_msg(rc == ORDERLY_ETRANSITION, "step %d: %d %s", steps[k], rc,
+                      orderly_engine_errmsg(f->e));
+        ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f->e), "in state 'on_hold'"));
+    }
+    ck_assert_int_eq(part_state(f, id, ORDERLY_MACHINE_FULFILLMENT, i), ORDERLY_FULFILLMENT_ON_HOLD);
+    ck_assert_uint_eq(view(f, id).version, version);
+}
+
+/* A pending (unpaid) card order's fulfillments could be picked, packed and
+ * shipped. */
+START_TEST(unpaid_card_order_is_not_picked)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    expect_on_hold(&f, "o1", 0);
+    expect_on_hold(&f, "o1", 1);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    /* paid: released, and picked as before */
+    authorize_ok(&f, "o1", T0 + 2000);
+    ship_ful(&f, "o1", 0, T0 + 3000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PARTIALLY_SHIPPED);
+    fx_free(&f);
+}
+END_TEST
+
+/* A declined order never releases its fulfillments; a cancelled one
+ * cancels them where they wait. */
+START_TEST(unconfirmed_order_keeps_fulfillments_on_hold)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "d1", ORDERLY_PAY_CARD, T0);
+    APPLY_OK(&f, "d1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, T0 + 1000);
+    ck_assert_int_eq(view(&f, "d1").order_state, ORDERLY_ORDER_FAILED);
+    ck_assert_int_eq(part_state(&f, "d1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_ON_HOLD);
+    create_ok(&f, "c1", ORDERLY_PAY_CARD, T0);
+    ck_assert_int_eq(orderly_engine_cancel_order(f.e, "c1", NULL, T0 + 1000, NULL), 0);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_CANCELLED);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_CANCELLED);
+    fx_free(&f);
+}
+END_TEST
+
+/* Cash is collected at the door: a COD order ships on its confirmation,
+ * not on its payment. */
+START_TEST(cod_order_ships_once_confirmed)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
+    expect_on_hold(&f, "c1", 0);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + 2000);
+    ship_ful(&f, "c1", 0, T0 + 3000);
+    ship_ful(&f, "c1", 1, T0 + 4000);
+    deliver_ship(&f, "c1", 0, T0 + 5000);
+    deliver_ship(&f, "c1", 1, T0 + 6000);
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_DELIVERED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CONFIRMED);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, T0 + 7000);
+    ck_assert_int_eq(view(&f, "c1").captured, TOTAL);
+    fx_free(&f);
+}
+END_TEST
+
+/* The SLA ran from the order's creation: an order paid at +23 h breached
+ * at +24 h, an hour after its warehouses could start. */
+START_TEST(fulfillment_sla_from_confirmation)
+{
+    fx f;
+    orderly_time_ms paid = T0 + 23 * HOUR, due;
+
+    cod_policy(&f); /* stock held and the order kept open for 48 h */
+    due = paid + f.o.policy.fulfillment_sla;
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", paid);
+    (void)tick(&f, T0 + 24 * HOUR);
+    pump_all(&f, T0 + 24 * HOUR);
+    ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 0);
+    (void)tick(&f, due - 1);
+    pump_all(&f, due - 1);
+    ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 0);
+    (void)tick(&f, due);
+    pump_all(&f, due);
+    ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 2);
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_PENDING);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-scenarios");
@@ -846,6 +965,8 @@ static Suite *suite(void)
     TCase *card = tcase_create("card-rto-no-cod-claim");
     TCase *held = tcase_create("cod-stock-held-for-window");
     TCase *closed = tcase_create("cod-released-when-window-closes");
+    TCase *hold = tcase_create("fulfillment-waits-for-confirmation");
+    TCase *sla = tcase_create("fulfillment-sla-from-confirmation");
 
     tcase_add_test(c, choreo_order_created);
     tcase_add_test(c, choreo_payment_confirmed);
@@ -887,6 +1008,12 @@ static Suite *suite(void)
     suite_add_tcase(s, held);
     tcase_add_test(closed, cod_released_when_window_closes_default_policy);
     suite_add_tcase(s, closed);
+    tcase_add_test(hold, unpaid_card_order_is_not_picked);
+    tcase_add_test(hold, unconfirmed_order_keeps_fulfillments_on_hold);
+    tcase_add_test(hold, cod_order_ships_once_confirmed);
+    suite_add_tcase(s, hold);
+    tcase_add_test(sla, fulfillment_sla_from_confirmation);
+    suite_add_tcase(s, sla);
     return s;
 }
 

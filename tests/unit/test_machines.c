@@ -212,6 +212,7 @@ static const name_id fulfillment_states[] = {
     { "completed", ORDERLY_FULFILLMENT_COMPLETED },
     { "cancelled", ORDERLY_FULFILLMENT_CANCELLED },
     { "failed", ORDERLY_FULFILLMENT_FAILED },
+    { "on_hold", ORDERLY_FULFILLMENT_ON_HOLD },
 };
 
 static const name_id fulfillment_events[] = {
@@ -224,11 +225,14 @@ static const name_id fulfillment_events[] = {
     { "cancel", ORDERLY_FULFILLMENT_EV_CANCEL },
     { "fail", ORDERLY_FULFILLMENT_EV_FAIL },
     { "sla_breach", ORDERLY_FULFILLMENT_EV_SLA_BREACH },
+    { "release", ORDERLY_FULFILLMENT_EV_RELEASE },
 };
 
 static const char *const fulfillment_terminals[] = { "completed", "cancelled", "failed" };
 
 static const row_spec fulfillment_rows[] = {
+    { "on_hold", "release", "none", "pending" },
+    { "on_hold", "cancel", "none", "cancelled" },
     { "pending", "start_picking", "none", "picking" },
     { "pending", "cancel", "none", "cancelled" },
     { "pending", "sla_breach", "past_deadline", "pending" },
@@ -334,7 +338,7 @@ static const machine_spec specs[] = {
     SPEC("order", ORDERLY_MACHINE_ORDER, "pending", order),
     SPEC("payment", ORDERLY_MACHINE_PAYMENT, "pending", payment),
     SPEC("reservation", ORDERLY_MACHINE_RESERVATION, "active", reservation),
-    SPEC("fulfillment", ORDERLY_MACHINE_FULFILLMENT, "pending", fulfillment),
+    SPEC("fulfillment", ORDERLY_MACHINE_FULFILLMENT, "on_hold", fulfillment),
     SPEC("shipment", ORDERLY_MACHINE_SHIPMENT, "created", shipment),
     SPEC("return", ORDERLY_MACHINE_RETURN, "requested", return),
 };
@@ -1011,7 +1015,7 @@ START_TEST(effects_of_key_rows)
         "cancel_fulfillments", "revert_promotion", "restore_loyalty",
     };
     static const char *const confirm[] = {
-        "emit_status_changed", "confirm_reservations", "request_capture",
+        "emit_status_changed", "confirm_reservations", "request_capture", "release_fulfillments",
     };
     static const char *const capture[] = { "capture_payment" };
     static const char *const expired[] = { "void_authorization", "cancel_order" };
@@ -1123,6 +1127,7 @@ static const late_case late_cases[] = {
     { "fulfillment", "packed", "start_picking", 1 },
     { "fulfillment", "cancelled", "ship", 1 },
     { "fulfillment", "pending", "ship", 0 },   /* a forward jump, not a late event */
+    { "fulfillment", "on_hold", "start_picking", 0 }, /* before the order is confirmed */
     { "fulfillment", "pending", "complete", 0 },
     { "order", "shipped", "fulfillment_shipped", 1 },
     { "order", "processing", "fulfillment_started", 1 },
@@ -1722,7 +1727,9 @@ START_TEST(effect_names)
                      "release_reservations");
     ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_NOTIFY_ORDER), "notify_order");
     ck_assert_int_eq(ORDERLY_EFFECT_NOTIFY_ORDER, 23);
-    ck_assert_ptr_null(orderly_effect_name(24));
+    ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_RELEASE_FULFILLMENTS), "release_fulfillments");
+    ck_assert_int_eq(ORDERLY_EFFECT_RELEASE_FULFILLMENTS, 24);
+    ck_assert_ptr_null(orderly_effect_name(25));
     ck_assert_ptr_null(orderly_effect_name(-1));
 }
 END_TEST
