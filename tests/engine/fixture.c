@@ -261,6 +261,9 @@ typedef struct effect_rec {
     uint32_t index;
     int64_t amount;
     uint32_t n_lines;
+    uint64_t sku[16];         /* the first 16 lines the operation touches */
+    uint32_t warehouse[16];
+    uint32_t quantity[16];
     uint32_t attempts;
     int state;
     char key[33];
@@ -274,6 +277,7 @@ typedef struct effect_list {
 static int collect_cb(const orderly_effect_view *op, void *ud)
 {
     effect_list *l = ud;
+    uint32_t i;
     if (l->n < 64) {
         effect_rec *r = &l->r[l->n++];
         r->id = op->id;
@@ -282,6 +286,11 @@ static int collect_cb(const orderly_effect_view *op, void *ud)
         r->index = op->index;
         r->amount = op->amount;
         r->n_lines = op->n_lines;
+        for (i = 0; i < op->n_lines && i < 16; i++) {
+            r->sku[i] = op->sku[i];
+            r->warehouse[i] = op->warehouse[i];
+            r->quantity[i] = op->quantity[i];
+        }
         r->attempts = op->attempts;
         r->state = op->state;
         snprintf(r->key, sizeof r->key, "%s", op->key != NULL ? op->key : "");
