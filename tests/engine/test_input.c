@@ -313,6 +313,10 @@ START_TEST(fed_events_refused)
     for (i = 0; i < sizeof fed / sizeof fed[0]; i++)
         expect_einval(&f, ORDERLY_MACHINE_ORDER, fed[i], 0, "fed", "is fed by the engine");
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    /* nor may a host release a fulfillment of the unpaid order */
+    expect_einval(&f, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_RELEASE, 0, "fed",
+                  "event 'release' of machine 'fulfillment' is fed by the engine");
+    ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_ON_HOLD);
     env = make_env("evt-confirm-1", "order.payment_confirmed", "o1", NULL);
     before = store_now(&f);
     ck_assert_int_eq(handle(&f, env, T0 + 1000, &r), ORDERLY_EINVAL);
