@@ -264,7 +264,7 @@ typedef struct orderly_order_spec {
     uint32_t has_promotion;      /* 1: a promotion was applied (reverted on cancel) */
     int64_t loyalty_points;      /* points redeemed (restored on cancel), >= 0 */
     const char *idem_key;        /* request key; NULL = derived from the order id */
-    orderly_time_ms now;         /* ms since the epoch, >= 0 */
+    orderly_time_ms now;         /* 0..ORDERLY_TIME_MAX */
 } orderly_order_spec;
 
 /*
@@ -294,7 +294,7 @@ typedef struct orderly_command {
     uint32_t index;
     int64_t amount;
     const char *idem_key;        /* event id or request key; NULL = derived (see below) */
-    orderly_time_ms now;         /* ms since the epoch, >= 0 */
+    orderly_time_ms now;         /* 0..ORDERLY_TIME_MAX */
 } orderly_command;
 
 /*
@@ -312,7 +312,8 @@ typedef struct orderly_command {
  * that is not 1..ORDERLY_MACHINE_COUNT, an event that is not one of the
  * machine's, a reserved event (entry, exit, init), an event the engine
  * feeds a machine from another part of the order (doc/machines.md), an
- * index no order can have, a negative amount or now), ECONFIG (a machine this
+ * index no order can have, a negative amount, a now outside
+ * 0..ORDERLY_TIME_MAX), ECONFIG (a machine this
  * engine's roles do not include), ENOTFOUND (no such order or part),
  * ETRANSITION, EGUARD, EINVARIANT,
  * EIDEMMISMATCH (key reused for a different command), EINFLIGHT (the same

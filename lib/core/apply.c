@@ -97,10 +97,6 @@ static int decode_result(orderly_result *r, uint32_t *index, int kind, const uin
     return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
 }
 
-/* Times are stored as differences from the order's creation: with every
- * time at or after the epoch, no difference can overflow. */
-#define BEFORE_EPOCH "now %lld is before the epoch (milliseconds since 1970)"
-
 static int valid_id(const char *id)
 {
     size_t i;
@@ -123,6 +119,7 @@ static int check_spec(orderly_engine *e, const orderly_order_spec *sp, int64_t *
 {
     int64_t line_total;
     size_t i;
+    int rc;
 
     if (!valid_id(sp->order_id))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL,
@@ -139,8 +136,8 @@ static int check_spec(orderly_engine *e, const orderly_order_spec *sp, int64_t *
                              ORDERLY_LINES_MAX);
     if (sp->loyalty_points < 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "loyalty_points is negative");
-    if (sp->now < 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, BEFORE_EPOCH, (long long)sp->now);
+    if ((rc = orderly__check_now(e, sp->now)) < 0)
+        return rc;
     *total = 0;
     for (i = 0; i < sp->n_lines; i++) {
         const orderly_line *l = &sp->lines[i];
@@ -709,6 +706,7 @@ static int check_command(orderly_engine *e, const orderly_command *c)
 {
     const orderly_machine *m;
     uint32_t limit;
+    int rc;
 
     if (!valid_id(c->order_id))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
@@ -740,8 +738,9 @@ static int check_command(orderly_engine *e, const orderly_command *c)
                              orderly_machine_name(m), limit - 1);
     if (c->amount < 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "amount is negative");
-    if (c->now < 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, BEFORE_EPOCH, (long long)c->now);
+    /* times are stored as differences from the order's creation */
+    if ((rc = orderly__check_now(e, c->now)) < 0)
+        return rc;
     if (!(e->roles & (1u << c->machine)))
         return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine '%s'",
                              orderly_machine_name(m));
@@ -799,8 +798,8 @@ int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const cha
     if (amount <= 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "return amount %lld is not positive",
                              (long long)amount);
-    if (now < 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, BEFORE_EPOCH, (long long)now);
+    if ((rc = orderly__check_now(e, now)) < 0)
+        return rc;
     if (!(e->roles & (1u << ORDERLY_MACHINE_RETURN)))
         return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine 'return'");
     memset(&rq, 0, sizeof rq);

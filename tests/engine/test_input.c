@@ -143,33 +143,42 @@ START_TEST(command_index_out_of_range)
 }
 END_TEST
 
-/* Times are kept as differences from the order's creation; a time before
- * the epoch could make one overflow. */
-START_TEST(command_time_before_epoch)
+/* Times are kept as differences from the order's creation; an instant
+ * outside 0..ORDERLY_TIME_MAX could make one overflow (an order created at
+ * INT64_MIN stored its authorization time as 0 - INT64_MIN). */
+START_TEST(command_time_out_of_range)
 {
+    static const orderly_time_ms bad[] = { -1, INT64_MIN, ORDERLY_TIME_MAX + 1, INT64_MAX };
     fx f;
     orderly_result r;
     orderly_order_spec sp;
     untouched before;
+    uint32_t idx;
+    size_t i;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
-    before = store_now(&f);
-    ck_assert_int_eq(applyk(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL,
-                            -1, "past", &r),
-                     ORDERLY_EINVAL);
-    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "now -1 is before the epoch"));
     memset(&sp, 0, sizeof sp);
     sp.order_id = "o2";
     sp.currency = "EUR";
     sp.payment_method = ORDERLY_PAY_CARD;
     sp.lines = std_lines;
     sp.n_lines = 2;
-    sp.now = INT64_MIN;
-    ck_assert_int_eq(orderly_engine_create_order(f.e, &sp, &r), ORDERLY_EINVAL);
-    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "is before the epoch"));
+    before = store_now(&f);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(applyk(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0,
+                                TOTAL, bad[i], "when", &r),
+                         ORDERLY_EINVAL);
+        ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "is outside 0.."));
+        sp.now = bad[i];
+        ck_assert_int_eq(orderly_engine_create_order(f.e, &sp, &r), ORDERLY_EINVAL);
+        ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "is outside 0.."));
+        ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 100, 0, "when", bad[i], &r),
+                         ORDERLY_EINVAL);
+        ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "is outside 0.."));
+    }
     assert_untouched(&f, before);
-    key_still_free(&f, "past");
+    key_still_free(&f, "when");
     fx_free(&f);
 }
 END_TEST
@@ -525,7 +534,7 @@ static Suite *suite(void)
     TCase *owned = tcase_create("command-machine-not-owned");
     TCase *event = tcase_create("command-event-out-of-range");
     TCase *index = tcase_create("command-index-out-of-range");
-    TCase *epoch = tcase_create("command-time-before-epoch");
+    TCase *epoch = tcase_create("request-time-out-of-range");
     TCase *wrapped = tcase_create("create-total-wrapped");
     TCase *past = tcase_create("create-total-past-int64-max");
     TCase *bounds = tcase_create("create-line-bounds");
@@ -543,7 +552,7 @@ static Suite *suite(void)
     suite_add_tcase(s, event);
     tcase_add_test(index, command_index_out_of_range);
     suite_add_tcase(s, index);
-    tcase_add_test(epoch, command_time_before_epoch);
+    tcase_add_test(epoch, command_time_out_of_range);
     suite_add_tcase(s, epoch);
     tcase_add_test(wrapped, create_total_wrapped_by_a_huge_line);
     suite_add_tcase(s, wrapped);
