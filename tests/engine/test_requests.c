@@ -1,6 +1,6 @@
-/* Bad input from hosts: every field is checked before anything computes
- * with it, and a rejected request is answered with EINVAL and a message
- * and writes nothing. */
+/* Bad requests from hosts (commands, order specs, returns): every field is
+ * checked before anything computes with it, and a rejected request is
+ * answered with its code and a message and writes nothing. */
 #include <limits.h>
 
 #include "fixture.c"
@@ -529,7 +529,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-    Suite *s = suite_create("engine-input");
+    Suite *s = suite_create("engine-requests");
     TCase *machine = tcase_create("command-machine-out-of-range");
     TCase *owned = tcase_create("command-machine-not-owned");
     TCase *event = tcase_create("command-event-out-of-range");
