@@ -97,17 +97,6 @@ static int decode_result(orderly_result *r, uint32_t *index, int kind, const uin
     return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
 }
 
-static int valid_id(const char *id)
-{
-    size_t i;
-
-    if (id == NULL)
-        return 0;
-    for (i = 0; id[i] != '\0'; i++)
-        if (i == ORDERLY_ID_MAX || id[i] <= ' ' || id[i] > '~')
-            return 0;
-    return i > 0;
-}
 
 /* ---- building the aggregate of a new order ------------------------------ */
 
@@ -121,7 +110,7 @@ static int check_spec(orderly_engine *e, const orderly_order_spec *sp, int64_t *
     size_t i;
     int rc;
 
-    if (!valid_id(sp->order_id))
+    if (!orderly__valid_id(sp->order_id))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL,
                              "order_id must be 1..%d printable ASCII bytes", ORDERLY_ID_MAX);
     if (sp->currency == NULL || strlen(sp->currency) != 3 || sp->currency[0] < 'A' ||
@@ -473,6 +462,7 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
     e->agg_warm = 0; /* a is about to change */
     memset(s, 0, offsetof(struct orderly__stage, events));
     s->a = a;
+    s->ctx = &e->ctx;
     s->now = rq->now;
     s->trace = rq->trace;
     rc = orderly__vt_load(e, txn, rq->order_id, &e->load_buf, &version);
@@ -672,7 +662,7 @@ int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spe
     memset(&rq, 0, sizeof rq);
     if ((rc = check_spec(e, spec, &rq.total)) < 0)
         return rc;
-    if (spec->idem_key != NULL && !valid_id(spec->idem_key))
+    if (spec->idem_key != NULL && !orderly__valid_id(spec->idem_key))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
     rq.order_id = spec->order_id;
@@ -708,10 +698,10 @@ static int check_command(orderly_engine *e, const orderly_command *c)
     uint32_t limit;
     int rc;
 
-    if (!valid_id(c->order_id))
+    if (!orderly__valid_id(c->order_id))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
-    if (c->idem_key != NULL && !valid_id(c->idem_key))
+    if (c->idem_key != NULL && !orderly__valid_id(c->idem_key))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
     if (c->machine < 1 || c->machine > ORDERLY_MACHINE_COUNT)
@@ -789,10 +779,10 @@ int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const cha
     orderly_ctx_clear(&e->ctx);
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    if (!valid_id(order_id))
+    if (!orderly__valid_id(order_id))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
-    if (idem_key != NULL && !valid_id(idem_key))
+    if (idem_key != NULL && !orderly__valid_id(idem_key))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
     if (amount <= 0)

@@ -147,7 +147,9 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
     struct orderly__staged_event *ev;
 
     if (s->n_events >= ORDERLY__STAGE_EVENTS)
-        return ORDERLY_EINVARIANT;
+        return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
+                             "order '%s': one command would publish more than %d events",
+                             s->a->id, ORDERLY__STAGE_EVENTS);
     ev = &s->events[s->n_events++];
     ev->kind = (uint8_t)kind;
     ev->machine = (uint8_t)m;
@@ -206,7 +208,9 @@ static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index,
     if (a->once_ops & once)
         return ORDERLY_OK;
     if (s->n_effects >= ORDERLY__STAGE_EFFECTS)
-        return ORDERLY_EINVARIANT;
+        return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
+                             "order '%s': one command would record more than %d operations",
+                             s->a->id, ORDERLY__STAGE_EFFECTS);
     if (once)
         n = snprintf(cause, sizeof cause, "%s/order", a->id);
     else if (op == ORDERLY_OP_CANCEL_SHIPMENT || op == ORDERLY_OP_RESTOCK)
@@ -244,7 +248,9 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int m, uint32
     if (timer == ORDERLY_TIMER_NONE || orderly_timer_target(&tm, &tev, timer) < 0)
         return ORDERLY_OK;
     if (s->n_timers >= ORDERLY__STAGE_TIMERS)
-        return ORDERLY_EINVARIANT;
+        return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
+                             "order '%s': one command would schedule more than %d deadlines",
+                             s->a->id, ORDERLY__STAGE_TIMERS);
     t = &s->timers[s->n_timers++];
     t->timer = (uint8_t)timer;
     t->machine = (uint8_t)tm;
@@ -408,7 +414,8 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     struct orderly__part *p;
 
     if (a->n_ship >= ORDERLY_PARTS_MAX)
-        return ORDERLY_EINVARIANT;
+        return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "order '%s' already has %d shipments",
+                             a->id, ORDERLY_PARTS_MAX);
     p = &a->ship[a->n_ship++];
     memset(p, 0, sizeof *p);
     p->state = ORDERLY_SHIPMENT_CREATED;
@@ -575,7 +582,9 @@ static int move_money(struct orderly__stage *s, int event, int64_t amount)
     switch (event) {
     case ORDERLY_PAYMENT_EV_AUTHORIZE:
         if (amount != a->total)
-            return ORDERLY_EINVARIANT;
+            return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
+                                 "order '%s': authorized %lld is not the order total %lld", a->id,
+                                 (long long)amount, (long long)a->total);
         a->authorized = amount;
         a->authorized_at = s->now;
         break;

@@ -60,6 +60,7 @@ struct orderly__staged_timer {
 /* Everything one command produces before it is written. */
 struct orderly__stage {
     struct orderly__agg *a;
+    orderly_ctx *ctx;         /* where a refusal's words go */
     orderly_time_ms now;
     const char *trace;        /* inbound traceparent, or NULL */
     size_t n_events, n_effects, n_timers;

@@ -272,6 +272,22 @@ START_TEST(executor_table_full_is_econfig)
 }
 END_TEST
 
+/* A refusal inside the choreography says why (it used to be a bare code). */
+START_TEST(choreography_refusals_carry_a_message)
+{
+    orderly_result r;
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    ck_assert_int_eq(apply(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0,
+                           TOTAL - 1, T0 + 1, &r),
+                     ORDERLY_EINVARIANT);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "is not the order total"));
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-inputs");
@@ -285,6 +301,7 @@ static Suite *suite(void)
     tcase_add_test(o, durations_and_batch_bounded_at_open);
     tcase_add_test(o, source_that_cannot_be_encoded_is_econfig);
     tcase_add_test(o, executor_table_full_is_econfig);
+    tcase_add_test(o, choreography_refusals_carry_a_message);
     suite_add_tcase(s, o);
     tcase_add_test(e, envelope_over_the_limit_refused_unparsed);
     tcase_add_test(e, envelope_without_id_is_eenvelope);
