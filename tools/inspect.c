@@ -108,7 +108,7 @@ int cmd_order(int argc, char **argv)
     if (n_rest != 2 || strcmp(rest[0], "show") != 0)
         return cli_usage_error("order", "expected 'show ID'");
     id = rest[1];
-    if ((rc = cli_db_open(&db, "order", db_path, 0, 0)) != 0)
+    if ((rc = cli_db_open(&db, "order", db_path, 1)) != 0)
         return rc;
     rc = orderly_engine_get_order(db.engine, id, &v);
     if (rc == ORDERLY_ENOTFOUND) {
@@ -222,7 +222,7 @@ int cmd_outbox(int argc, char **argv)
         else
             return cli_usage_error("outbox", "unexpected argument '%s'", rest[i]);
     }
-    if ((rc = cli_db_open(&db, "outbox", db_path, 0, 0)) != 0)
+    if ((rc = cli_db_open(&db, "outbox", db_path, 1)) != 0)
         return rc;
     printf("%-8s %-6s %2s  %-24s %-13s %-34s %s\n", "id", "state", "at", "created", "order", "type",
            "topic event-id");
@@ -289,7 +289,7 @@ int cmd_compensations(int argc, char **argv)
             else
                 return cli_usage_error("compensations", "unexpected argument '%s'", rest[i]);
         }
-        if ((rc = cli_db_open(&db, "compensations", db_path, 0, 0)) != 0)
+        if ((rc = cli_db_open(&db, "compensations", db_path, 1)) != 0)
             return rc;
         printf("%-8s %-22s %-6s %3s  %-13s %10s  %s\n", "id", "operation", "state", "at", "order",
                "amount", "key");
@@ -307,7 +307,7 @@ int cmd_compensations(int argc, char **argv)
         uint64_t id;
         if (n_rest != 2 || cli_parse_u64(rest[1], 1, UINT64_MAX, &id) < 0)
             return cli_usage_error("compensations", "replay wants one operation id (a positive number)");
-        if ((rc = cli_db_open(&db, "compensations", db_path, 0, 0)) != 0)
+        if ((rc = cli_db_open(&db, "compensations", db_path, 0)) != 0)
             return rc;
         rc = orderly_engine_replay_effect(db.engine, id, cli_db_now(&db));
         if (rc == ORDERLY_ENOTFOUND)
@@ -365,7 +365,7 @@ int cmd_health(int argc, char **argv)
         else
             return cli_usage_error("health", "unexpected argument '%s'", rest[i]);
     }
-    if ((rc = cli_db_open(&db, "health", db_path, 0, 0)) != 0)
+    if ((rc = cli_db_open(&db, "health", db_path, 1)) != 0)
         return rc;
     now = cli_db_now(&db);
     if (metrics)

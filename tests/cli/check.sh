@@ -124,6 +124,67 @@ has "^ready +yes" "says ready"
 expect 0 "health --metrics" -- "$cli" health --metrics --db "$work/a.db"
 has "^orderly_outbox_pending [0-9]+" "prints stable metric names"
 
+# ---- inspection is read-only --------------------------------------------------------
+# The inspection commands never write: a zero-byte file stays empty, and a
+# database whose file is read-only is read with its bytes, mtime and WAL
+# untouched (the tests run as root, whom chmod does not stop, so the check
+# is that nothing was written at all).
+: >"$work/zero.db"
+for sub in "order show sim-000001" outbox "compensations list" health; do
+    # shellcheck disable=SC2086
+    expect 1 "$sub on an empty file fails" -- "$cli" $sub --db "$work/zero.db"
+    has "is empty, not an orderly database" "$sub says the file is empty"
+done
+if [ ! -s "$work/zero.db" ] && [ ! -e "$work/zero.db-wal" ]; then
+    ok "the empty file is left empty, with no WAL beside it"
+else
+    not_ok "the empty file is left empty, with no WAL beside it"
+fi
+cp "$work/a.db" "$work/ro.db"
+cp "$work/a.db" "$work/ro.orig"
+chmod 0444 "$work/ro.db"
+stamp=$(stat -c %Y.%y "$work/ro.db")
+for sub in "order show sim-000001" outbox "compensations list" health; do
+    # shellcheck disable=SC2086
+    expect 0 "$sub reads a read-only database" -- "$cli" $sub --db "$work/ro.db"
+done
+if cmp -s "$work/ro.db" "$work/ro.orig" && [ "$(stat -c %Y.%y "$work/ro.db")" = "$stamp" ] &&
+    [ ! -s "$work/ro.db-wal" ]; then
+    ok "inspection wrote nothing: same bytes, same mtime, no WAL frame"
+else
+    not_ok "inspection wrote nothing: same bytes, same mtime, no WAL frame"
+fi
+chmod 0644 "$work/ro.db"
+# an older schema is migrated by a read-write open only, never by a look
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version = 1"); c.close()' \
+    "$work/ro.db"
+expect 1 "health on an older schema refuses to migrate it" -- "$cli" health --db "$work/ro.db"
+has "open it read-write once" "and says how to migrate it"
+v=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' "$work/ro.db")
+[ "$v" = 1 ] && ok "and leaves its schema version as it was" ||
+    not_ok "and leaves its schema version as it was (now $v)"
+
+# A service holds a write transaction: health reads the last commit beside
+# it instead of queueing for the write lock until the busy timeout.
+rm -f "$work/held"
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+c.execute("INSERT INTO records (key, version, data) VALUES (?, 1, ?)", ("held", b"x"))
+open(sys.argv[2], "w").write("held\n")
+time.sleep(60)
+' "$work/a.db" "$work/held" &
+holder=$!
+for _ in $(seq 100); do [ -s "$work/held" ] && break; sleep 0.1; done
+expect 0 "health answers while another process holds a write transaction" -- \
+    timeout 30 "$cli" health --db "$work/a.db"
+has "^ready +yes" "and reports the last commit"
+expect 0 "order show answers beside the writer too" -- \
+    timeout 30 "$cli" order show sim-000001 --db "$work/a.db"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
 # ---- usage errors are exit 2 ------------------------------------------------------
 expect 2 "no command" -- "$cli"
 expect 2 "unknown command" -- "$cli" frobnicate
