@@ -259,8 +259,9 @@ static void comp_usage(FILE *f)
           "\n"
           "list     prints every recorded side effect (id, operation, state, attempts,\n"
           "         order, amount, idempotency key); --dead only the exhausted ones\n"
-          "replay   puts operation ID back in the queue with a fresh attempt budget;\n"
-          "         the host's executor runs it on its next pass\n"
+          "replay   puts parked (dead) operation ID back in the queue with a fresh\n"
+          "         attempt budget; the host's executor runs it on its next pass. An\n"
+          "         operation that is pending, leased or done is refused (exit 1)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
 }

@@ -149,7 +149,9 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_inspect_effect(orderly_engine
                                                                   orderly_effect_cb cb,
                                                                   void *user_data);
 
-/* Puts a parked (or any) operation back to run at now with a fresh attempt budget. */
+/* Puts a parked (DEAD) operation back to run at now with a fresh attempt
+ * budget. ENOTFOUND for an unknown id; EMISUSE for one that is pending,
+ * leased or done (replaying a done capture would capture twice). */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_replay_effect(orderly_engine *engine,
                                                                  uint64_t id,
                                                                  orderly_time_ms now);

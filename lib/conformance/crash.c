@@ -1662,11 +1662,134 @@ static void e_batch(struct run *r)
     ERC(r, orderly_engine_get_order(r->e, "batch-2", &v), ORDERLY_ENOTFOUND);
 }
 
+struct op_find {
+    int op;
+    uint64_t id;
+    int state;
+    uint32_t attempts;
+};
+
+static int find_op(const orderly_effect_view *v, void *ud)
+{
+    struct op_find *f = ud;
+
+    if (v->op == f->op && f->id == 0) {
+        f->id = v->id;
+        f->state = v->state;
+        f->attempts = v->attempts;
+    }
+    return 0;
+}
+
+static int effect_view_copy(const orderly_effect_view *v, void *ud)
+{
+    struct op_find *f = ud;
+
+    f->op = v->op;
+    f->state = v->state;
+    f->attempts = v->attempts;
+    return 0;
+}
+
+/* State and attempts of operation f->id, through the engine. */
+static int op_state(struct run *r, struct op_find *f)
+{
+    uint64_t id = f->id;
+    int rc;
+
+    f->id = 0;
+    f->op = -1;
+    rc = orderly_engine_inspect_effect(r->e, id, effect_view_copy, f);
+    f->id = id;
+    return rc;
+}
+
+static int claim_any(const orderly_queue_item *it, void *ud)
+{
+    *(uint64_t *)ud = it->id;
+    return 0;
+}
+
+/*
+ * An operator replays parked operations only: one still waiting, one
+ * leased by a worker or one already done is refused with EMISUSE and left
+ * as it was (a replayed capture that had succeeded would run again).
+ */
+static void e_replay(struct run *r)
+{
+    struct op_find promo = { ORDERLY_OP_REVERT_PROMOTION, 0, -1, 0 };
+    struct op_find release = { ORDERLY_OP_RELEASE_RESERVATIONS, 0, -1, 0 };
+    orderly_result res;
+    orderly_time_ms now = T0;
+    uint64_t token = 0, claimed = 0;
+    void *txn = NULL;
+    size_t n;
+    int i;
+
+    ERC(r, e_create(r, "replay-1", 1, now), 0);
+    ERC(r, orderly_engine_cancel_order(r->e, "replay-1", NULL, now, &res), 0);
+    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 64, find_op, &promo), 0);
+    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 64, find_op, &release), 0);
+    ECHECK(r, promo.id != 0 && release.id != 0,
+           "cancelling an order with a promotion recorded no revert or no release");
+
+    /* waiting to run */
+    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), ORDERLY_EMISUSE);
+    ECHECK(r, strstr(orderly_engine_errmsg(r->e), "only parked operations can be replayed") != NULL,
+           "the refusal says '%s'", orderly_engine_errmsg(r->e));
+
+    /* the release succeeds, the promotion revert exhausts its attempts */
+    for (i = 0; i < LOOP_MAX; i++, now += 2 * MIN) {
+        ERC(r, orderly_engine_run_effects(r->e, now, 0, &n), 0);
+        ERC(r, op_state(r, &promo), 0);
+        if (promo.state == ORDERLY_ITEM_DEAD)
+            break;
+    }
+    ECHECK(r, promo.state == ORDERLY_ITEM_DEAD, "the promotion revert never exhausted (state %d)",
+           promo.state);
+    ERC(r, op_state(r, &release), 0);
+    ECHECK(r, release.state == ORDERLY_ITEM_DONE, "the release ends in state %d, not DONE",
+           release.state);
+
+    /* done: replaying would run it again */
+    ERC(r, orderly_engine_replay_effect(r->e, release.id, now), ORDERLY_EMISUSE);
+    ECHECK(r, strstr(orderly_engine_errmsg(r->e), "is done") != NULL,
+           "the refusal of a done operation says '%s'", orderly_engine_errmsg(r->e));
+    ERC(r, op_state(r, &release), 0);
+    ECHECK(r, release.state == ORDERLY_ITEM_DONE, "a refused replay moved the release to state %d",
+           release.state);
+
+    /* parked: this is what replay is for */
+    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), 0);
+    ERC(r, op_state(r, &promo), 0);
+    ECHECK(r, promo.state == ORDERLY_ITEM_READY && promo.attempts == 0,
+           "the replayed revert is in state %d with %u attempts, not READY with 0", promo.state,
+           promo.attempts);
+
+    /* leased: a worker holds it right now */
+    ERC(r, r->inner->begin(r->inner, r->ctx, &txn), 0);
+    ERC(r, r->inner->queue_claim(r->inner, r->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, now, 1, 10,
+                                 now + HOUR, &token, claim_any, &claimed),
+        1);
+    ERC(r, r->inner->commit(r->inner, r->ctx, txn), 0);
+    ECHECK(r, claimed == promo.id, "claimed operation %llu, not the replayed %llu",
+           (unsigned long long)claimed, (unsigned long long)promo.id);
+    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), ORDERLY_EMISUSE);
+    ECHECK(r, strstr(orderly_engine_errmsg(r->e), "is leased") != NULL,
+           "the refusal of a leased operation says '%s'", orderly_engine_errmsg(r->e));
+    ERC(r, op_state(r, &promo), 0);
+    ECHECK(r, promo.state == ORDERLY_ITEM_LEASED, "a refused replay moved the revert to state %d",
+           promo.state);
+
+    ERC(r, orderly_engine_replay_effect(r->e, 999999, now), ORDERLY_ENOTFOUND);
+}
+
 static const struct {
     const char *name;
     void (*run)(struct run *r);
 } engine_cases[] = {
     { "engine: inside an open batch, reads see it and other steps are EMISUSE", e_batch },
+    { "engine: replay puts back parked operations only", e_replay },
 };
 
 int orderly__conf_engine(struct orderly__conf_tap *tap, const orderly_conformance_target *t)

@@ -114,9 +114,24 @@ expect 0 "outbox --dead" -- "$cli" outbox --dead --db "$work/a.db"
 expect 0 "compensations list" -- "$cli" compensations list --db "$work/a.db"
 has "release_reservations|refund|capture_retry" "lists operations"
 first=$(awk 'NR == 2 { print $1 }' "$work/out")
-expect 0 "compensations replay an existing operation" -- \
+# a drained run leaves every operation done: replaying one would run its
+# side effect a second time (a completed capture captured again)
+expect 1 "compensations replay of a done operation is refused" -- \
+    "$cli" compensations replay "$first" --db "$work/a.db"
+has "operation $first is done: only parked operations can be replayed" "and says why"
+"$cli" compensations list --db "$work/a.db" >"$work/out" 2>&1
+has "^$first +[a-z_]+ +done " "and leaves it done"
+# park it as an exhausted operation would be, then replay it
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE items SET state = 3 WHERE queue = 3 AND id = ?", (int(sys.argv[2]),)); c.commit(); c.close()' \
+    "$work/a.db" "$first"
+expect 0 "compensations replay of a parked operation" -- \
     "$cli" compensations replay "$first" --db "$work/a.db"
 has "queued again" "and confirms"
+"$cli" compensations list --db "$work/a.db" >"$work/out" 2>&1
+has "^$first +[a-z_]+ +ready +0 " "it is ready again with a fresh attempt budget"
+expect 1 "replaying it again while it waits is refused" -- \
+    "$cli" compensations replay "$first" --db "$work/a.db"
+has "is pending: only parked operations" "and says it is pending"
 expect 1 "compensations replay an unknown id" -- \
     "$cli" compensations replay 99999999 --db "$work/a.db"
 expect 0 "health on a drained database is ready" -- "$cli" health --db "$work/a.db"
