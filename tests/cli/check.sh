@@ -100,6 +100,67 @@ has "already exists" "and says why"
 expect 0 "simulate --overwrite replaces it" -- \
     "$cli" simulate --db "$work/a.db" "${small[@]}" --seed 7 --faults 0.05 --overwrite
 
+# --overwrite replaces an orderly database or an empty file, nothing else.
+# Every case lives in the scratch directory: a FIFO and a link stand in for
+# a device such as /dev/null, which no test may touch.
+mkdir "$work/ow"
+cp "$work/a.db" "$work/ow/orderly.db"
+mkfifo "$work/ow/fifo.db"
+mkdir "$work/ow/dir.db"
+printf 'not a database\n' >"$work/ow/text.db"
+cp "$work/ow/text.db" "$work/ow/text.orig"
+ln -s "$work/ow/orderly.db" "$work/ow/link.db"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE t (x)"); c.commit(); c.close()' \
+    "$work/ow/foreign.db"
+cp "$work/ow/foreign.db" "$work/ow/foreign.orig"
+cp "$work/ow/orderly.db" "$work/ow/orderly.orig"
+for f in fifo dir text link foreign; do
+    expect 1 "simulate --overwrite refuses $f.db" -- \
+        "$cli" simulate --db "$work/ow/$f.db" "${small[@]}" --overwrite
+    has "left as it is" "and says it leaves $f.db as it is"
+done
+[ -p "$work/ow/fifo.db" ] && ok "the FIFO is still a FIFO" || not_ok "the FIFO is still a FIFO"
+[ -d "$work/ow/dir.db" ] && ok "the directory is still a directory" || not_ok "the directory is still a directory"
+cmp -s "$work/ow/text.db" "$work/ow/text.orig" && ok "the text file is unchanged" ||
+    not_ok "the text file is unchanged"
+if [ -L "$work/ow/link.db" ] && cmp -s "$work/ow/orderly.db" "$work/ow/orderly.orig"; then
+    ok "the link and the database it points to are unchanged"
+else
+    not_ok "the link and the database it points to are unchanged"
+fi
+if cmp -s "$work/ow/foreign.db" "$work/ow/foreign.orig" && [ ! -e "$work/ow/foreign.db-wal" ]; then
+    ok "the other application's database is unchanged"
+else
+    not_ok "the other application's database is unchanged"
+fi
+ln -s "$work/ow/text.db" "$work/ow/orderly.db-wal"
+expect 1 "simulate --overwrite refuses a database whose -wal is a link" -- \
+    "$cli" simulate --db "$work/ow/orderly.db" "${small[@]}" --overwrite
+has "companion" "and names the companion file"
+rm "$work/ow/orderly.db-wal"
+rm -f "$work/ow/held"
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.execute("SELECT count(*) FROM records").fetchall()
+open(sys.argv[2], "w").write("open\n")
+time.sleep(60)
+' "$work/ow/orderly.db" "$work/ow/held" &
+holder=$!
+for _ in $(seq 100); do [ -s "$work/ow/held" ] && break; sleep 0.1; done
+expect 1 "simulate --overwrite refuses a database another process has open" -- \
+    "$cli" simulate --db "$work/ow/orderly.db" "${small[@]}" --overwrite
+has "open in another process" "and says it is in use"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+cmp -s "$work/ow/orderly.db" "$work/ow/orderly.orig" && ok "and leaves it as it was" ||
+    not_ok "and leaves it as it was"
+: >"$work/ow/empty.db"
+expect 0 "simulate --overwrite replaces an empty file" -- \
+    "$cli" simulate --db "$work/ow/empty.db" "${small[@]}" --overwrite
+expect 0 "simulate --overwrite replaces an orderly database nobody holds" -- \
+    "$cli" simulate --db "$work/ow/orderly.db" "${small[@]}" --overwrite
+
 # ---- inspection on the database simulate left -----------------------------------
 expect 0 "order show prints an order" -- "$cli" order show sim-000001 --db "$work/a.db"
 has "^  state +[a-z_]+" "with its state"
