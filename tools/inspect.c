@@ -108,6 +108,8 @@ int cmd_order(int argc, char **argv)
     if (n_rest != 2 || strcmp(rest[0], "show") != 0)
         return cli_usage_error("order", "expected 'show ID'");
     id = rest[1];
+    if (id[0] == '\0' || strlen(id) > orderly_id_max())
+        return cli_usage_error("order", "ID must be 1 to %zu bytes", orderly_id_max());
     if ((rc = cli_db_open(&db, "order", db_path, 1)) != 0)
         return rc;
     rc = orderly_engine_get_order(db.engine, id, &v);

@@ -68,6 +68,20 @@ static int cmd_machines(int argc, char **argv)
     return 0;
 }
 
+static int cmd_version(int argc, char **argv)
+{
+    if (argc > 1) {
+        if (is_help(argv[1])) {
+            puts("usage: orderly version\n\nPrints the version of liborderly the tool runs on.");
+            return 0;
+        }
+        fprintf(stderr, "orderly version: unexpected argument '%s'\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    puts(orderly_version_string());
+    return 0;
+}
+
 static int cmd_graph(int argc, char **argv)
 {
     const orderly_machine *m;
@@ -80,10 +94,12 @@ static int cmd_graph(int argc, char **argv)
                  "Prints MACHINE (order, payment, reservation, fulfillment, shipment,\n"
                  "return) generated from its declared table. Default format: mermaid.");
             return 0;
-        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-            format_name = argv[++i];
-        } else if (strncmp(argv[i], "--format=", 9) == 0) {
-            format_name = argv[i] + 9;
+        } else if (strcmp(argv[i], "--format") == 0 || strncmp(argv[i], "--format=", 9) == 0) {
+            format_name = argv[i][8] == '=' ? argv[i] + 9 : i + 1 < argc ? argv[++i] : "";
+            if (format_name[0] == '\0') {
+                fputs("orderly graph: --format needs a value (dot, mermaid, json)\n", stderr);
+                return EXIT_USAGE;
+            }
         } else if (argv[i][0] == '-' || name != NULL) {
             fprintf(stderr, "orderly graph: unexpected argument '%s'\n", argv[i]);
             return EXIT_USAGE;
@@ -136,10 +152,8 @@ int main(int argc, char **argv)
         return cmd_health(argc - 1, argv + 1);
     if (strcmp(argv[1], "drain") == 0)
         return cmd_drain(argc - 1, argv + 1);
-    if (strcmp(argv[1], "version") == 0) {
-        puts(orderly_version_string());
-        return 0;
-    }
+    if (strcmp(argv[1], "version") == 0)
+        return cmd_version(argc - 1, argv + 1);
     fprintf(stderr, "orderly: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -643,14 +643,18 @@ static int perform(struct sim *s, const struct sim_action *a)
 static void show_progress(struct sim *s, double t0, double *last, int final)
 {
     double t = cli_mono_seconds();
+    uint64_t day = (uint64_t)((s->now - s->start) / DAY) + 1;
 
     if (!s->progress || (!final && t - *last < 0.25))
         return;
     *last = t;
-    fprintf(stderr, "\r  day %3lld of %llu   orders %llu   commands %llu   published %llu   %.1f s%s",
-            (long long)((s->now - s->start) / DAY) + 1, (unsigned long long)s->days,
-            (unsigned long long)s->n_orders, (unsigned long long)s->c.commands,
-            (unsigned long long)s->c.published_distinct, t - t0, final ? "\n" : "");
+    /* orders arrive over the first D days; the run then goes on until every
+     * timer has fired, which is settling, not a day past the last */
+    fprintf(stderr, "\r  day %3llu of %llu%s   orders %llu   commands %llu   published %llu   %.1f s%s",
+            (unsigned long long)(day < s->days ? day : s->days), (unsigned long long)s->days,
+            day > s->days ? ", settling" : "", (unsigned long long)s->n_orders,
+            (unsigned long long)s->c.commands, (unsigned long long)s->c.published_distinct,
+            t - t0, final ? "\n" : "");
     fflush(stderr);
 }
 

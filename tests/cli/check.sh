@@ -81,6 +81,23 @@ else
     ok "another seed gives another report"
 fi
 
+# The progress line, shown on a terminal, counts the days orders arrive
+# over and then says it is settling, never "day 12 of 3".
+if script -qec true "$work/typescript" >/dev/null 2>&1; then
+    script -qec "$cli simulate --db $work/progress.db --orders 40 --days 2" "$work/typescript" \
+        >/dev/null 2>&1
+    days=$(tr '\r' '\n' <"$work/typescript" | sed -nE 's/.*  day +([0-9]+) of ([0-9]+).*/\1 \2/p')
+    if [ -n "$days" ] && echo "$days" | awk '$1 > $2 { bad = 1 } END { exit bad }'; then
+        ok "the progress line never counts past the last day"
+    else
+        not_ok "the progress line never counts past the last day ($(echo "$days" | tail -n 1))"
+    fi
+    grep -q "day   2 of 2, settling" "$work/typescript" && ok "and says when the run is settling" ||
+        not_ok "and says when the run is settling"
+else
+    ok "the progress line never counts past the last day # SKIP no terminal for script(1)"
+fi
+
 # ---- the same run on the in-memory storage -----------------------------------------
 expect 0 "simulate --storage memory passes its invariants" -- \
     "$cli" simulate --storage memory "${small[@]}" --seed 7 --faults 0.05
@@ -285,10 +302,16 @@ expect 2 "compensations without subcommand" -- "$cli" compensations --db "$work/
 expect 2 "compensations replay not a number" -- "$cli" compensations replay abc --db "$work/a.db"
 expect 2 "health unknown flag" -- "$cli" health --bogus --db "$work/a.db"
 expect 2 "graph without a machine" -- "$cli" graph
+expect 2 "graph --format without a value" -- "$cli" graph order --format
+has "--format needs a value" "says the option needs a value"
+expect 2 "version with an argument" -- "$cli" version extra
+has "unexpected argument 'extra'" "names the argument"
+expect 2 "order show with an empty id" -- "$cli" order show "" --db "$work/a.db"
+has "ID must be 1 to [0-9]+ bytes" "says what an id must be"
 [ ! -e "$work/x.db" ] && ok "a rejected simulate creates no file" || not_ok "a rejected simulate creates no file"
 
 # ---- help everywhere ------------------------------------------------------------------
-for sub in simulate order outbox compensations health drain machines graph; do
+for sub in simulate order outbox compensations health drain machines graph version; do
     expect 0 "$sub --help" -- "$cli" "$sub" --help
     has "^usage: orderly $sub" "$sub --help shows its usage"
 done
