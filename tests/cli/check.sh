@@ -41,6 +41,19 @@ has() {
     if grep -qE -- "$1" "$work/out"; then ok "$2"; else not_ok "$2 (no match for '$1')"; fi
 }
 
+# json_has DESCRIPTION PYTHON: the last output is one JSON document d for
+# which the Python statements (asserts) hold.
+json_has() {
+    if python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+$2" "$work/out" 2>"$work/pyerr"; then
+        ok "$1"
+    else
+        not_ok "$1"
+        sed 's/^/# /' "$work/pyerr" | tail -n 5
+    fi
+}
+
 small=(--orders 120 --days 3 --quiet)
 
 # ---- simulate ---------------------------------------------------------------
@@ -216,6 +229,65 @@ expect 0 "health on a drained database is ready" -- "$cli" health --db "$work/a.
 has "^ready +yes" "says ready"
 expect 0 "health --metrics" -- "$cli" health --metrics --db "$work/a.db"
 has "^orderly_outbox_pending [0-9]+" "prints stable metric names"
+
+# ---- --json: one documented shape per inspection command (doc/cli.md) ----------------
+expect 0 "machines --json" -- "$cli" machines --json
+json_has "machines --json lists the six machines" '
+assert [m["name"] for m in d["machines"]] == ["order", "payment", "reservation", "fulfillment", "shipment", "return"]
+for m in d["machines"]:
+    assert set(m) == {"name", "states", "events", "transitions", "initial"}, m
+    assert all(isinstance(m[k], int) and m[k] > 0 for k in ("states", "events", "transitions"))
+    assert isinstance(m["initial"], str) and m["initial"]'
+expect 0 "order show --json" -- "$cli" order show sim-000001 --json --db "$work/a.db"
+json_has "order show --json has the order, its parts and compensations" '
+assert set(d) == {"id", "state", "payment_state", "payment_method", "currency", "total", "authorized",
+                  "captured", "refunded", "version", "created", "created_ms", "reservations",
+                  "fulfillments", "shipments", "returns", "compensations"}, sorted(d)
+assert d["id"] == "sim-000001" and d["payment_method"] in ("card", "cod") and len(d["currency"]) == 3
+assert 0 <= d["refunded"] <= d["captured"] <= d["authorized"] and d["version"] >= 1
+assert d["created"].endswith("Z") and isinstance(d["created_ms"], int)
+r = d["reservations"][0]
+assert set(r) == {"index", "state", "sku", "quantity", "warehouse", "since", "since_ms"}, r
+assert r["index"] == 0 and r["quantity"] > 0
+for f in d["fulfillments"] + d["shipments"]:
+    assert set(f) == {"index", "state", "warehouse", "since", "since_ms"}, f
+for x in d["returns"]:
+    assert set(x) == {"index", "state", "amount", "since", "since_ms"}, x
+for c in d["compensations"]:
+    assert c["order"] == "sim-000001"'
+expect 0 "outbox --json" -- "$cli" outbox --json --db "$work/a.db"
+json_has "outbox --json lists every row in id order" '
+rows = d["rows"]
+assert d["count"] == len(rows) > 0
+assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+for r in rows:
+    assert set(r) == {"id", "state", "attempts", "created", "created_ms", "due_ms", "order", "type",
+                      "topic", "event_id"}, r
+    assert r["state"] in ("ready", "leased", "done", "dead")'
+expect 0 "outbox --pending --json" -- "$cli" outbox --pending --json --db "$work/a.db"
+json_has "outbox --pending --json after a drained run is empty" 'assert d == {"rows": [], "count": 0}, d'
+expect 0 "compensations list --json" -- "$cli" compensations list --json --db "$work/a.db"
+json_has "compensations list --json lists every operation with its lines" '
+ops = d["operations"]
+assert d["count"] == len(ops) > 0
+for o in ops:
+    assert set(o) == {"id", "operation", "state", "attempts", "order", "index", "amount", "key",
+                      "lines"}, o
+    assert len(o["key"]) == 32 and o["state"] in ("ready", "leased", "done", "dead")
+    for l in o["lines"]:
+        assert set(l) == {"sku", "warehouse", "quantity"}, l
+assert any(o["lines"] for o in ops if o["operation"] == "release_reservations")'
+expect 0 "compensations list --dead --json" -- "$cli" compensations list --dead --json --db "$work/a.db"
+json_has "compensations list --dead --json lists only parked ones" '
+assert all(o["state"] == "dead" for o in d["operations"]) and d["count"] == len(d["operations"])'
+expect 0 "health --json" -- "$cli" health --json --db "$work/a.db"
+json_has "health --json has the figures and the verdict" '
+assert set(d) == {"database", "now", "now_ms", "outbox_pending", "outbox_oldest_age_ms", "outbox_leased",
+                  "outbox_lease_expired", "outbox_dead", "compensation_pending",
+                  "compensation_exhausted", "timers_due", "ready"}, sorted(d)
+assert d["ready"] is True and d["outbox_pending"] == 0 and d["now"].endswith("Z")'
+expect 2 "health --json --metrics" -- "$cli" health --json --metrics --db "$work/a.db"
+expect 2 "compensations replay --json" -- "$cli" compensations replay 1 --json --db "$work/a.db"
 
 # ---- inspection is read-only --------------------------------------------------------
 # The inspection commands never write: a zero-byte file stays empty, and a
