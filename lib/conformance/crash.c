@@ -1724,7 +1724,7 @@ static void e_replay(struct run *r)
     uint64_t token = 0, claimed = 0;
     void *txn = NULL;
     size_t n;
-    int i;
+    int i, rc;
 
     ERC(r, e_create(r, "replay-1", 1, now), 0);
     ERC(r, orderly_engine_cancel_order(r->e, "replay-1", NULL, now, &res), 0);
@@ -1768,9 +1768,11 @@ static void e_replay(struct run *r)
 
     /* leased: a worker holds it right now */
     ERC(r, r->inner->begin(r->inner, r->ctx, &txn), 0);
-    ERC(r, r->inner->queue_claim(r->inner, r->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, now, 1, 10,
-                                 now + HOUR, &token, claim_any, &claimed),
-        1);
+    rc = r->inner->queue_claim(r->inner, r->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, now, 1, 10,
+                               now + HOUR, &token, claim_any, &claimed);
+    if (rc != 1)
+        r->inner->rollback(r->inner, r->ctx, txn);
+    ECHECK(r, rc == 1, "queue_claim of the replayed revert returned %d, expected 1", rc);
     ERC(r, r->inner->commit(r->inner, r->ctx, txn), 0);
     ECHECK(r, claimed == promo.id, "claimed operation %llu, not the replayed %llu",
            (unsigned long long)claimed, (unsigned long long)promo.id);
