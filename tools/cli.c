@@ -73,7 +73,7 @@ int cli_parse_rate(const char *s, double *out)
     return 0;
 }
 
-int cli_db_open(cli_db *db, const char *cmd, const char *path, int create, int fast)
+int cli_db_open(cli_db *db, const char *cmd, const char *path, int read_only)
 {
     orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
     orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
@@ -83,19 +83,19 @@ int cli_db_open(cli_db *db, const char *cmd, const char *path, int create, int f
 
     memset(db, 0, sizeof *db);
     db->path = path;
-    if (!create && access(path, F_OK) != 0) {
+    if (access(path, F_OK) != 0) {
         fprintf(stderr, "orderly %s: no database at '%s' (run 'orderly simulate --db %s' to make one)\n",
                 cmd, path, path);
         return CLI_EXIT_FAIL;
     }
-    /* The adapter takes an empty file for a new database and writes its
-     * schema; a command that only opens databases must not make one. */
-    if (!create && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
+    /* A read-write open takes an empty file for a new database and writes
+     * its schema; a command that only opens databases must not make one. */
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0) {
         fprintf(stderr, "orderly %s: '%s' is empty, not an orderly database\n", cmd, path);
         return CLI_EXIT_FAIL;
     }
-    so.create = create;
-    so.synchronous = fast ? ORDERLY_SQLITE_SYNC_NORMAL : ORDERLY_SQLITE_SYNC_FULL;
+    so.create = 0;
+    so.read_only = read_only;
     if (orderly_ctx_new(&ctx, NULL) < 0) {
         fprintf(stderr, "orderly %s: out of memory\n", cmd);
         return CLI_EXIT_FAIL;

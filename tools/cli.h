@@ -44,10 +44,11 @@ typedef struct cli_db {
     const char *path;
 } cli_db;
 
-/* Opens an existing database (create 0) or creates one (create 1), with
- * synchronous NORMAL when fast is 1. On failure prints the reason and
- * returns CLI_EXIT_FAIL; every handle in *db is then NULL. */
-int cli_db_open(cli_db *db, const char *cmd, const char *path, int create, int fast);
+/* Opens an existing orderly database; never creates one. With read_only
+ * (the inspection commands) nothing is written or migrated and reads never
+ * wait for a writer. On failure prints the reason and returns
+ * CLI_EXIT_FAIL; every handle in *db is then NULL. */
+int cli_db_open(cli_db *db, const char *cmd, const char *path, int read_only);
 void cli_db_close(cli_db *db);
 
 /* The simulated clock stored in the database into *out; ENOTFOUND when

@@ -271,7 +271,7 @@ int cmd_drain(int argc, char **argv)
     if ((rc = parse(argc, argv, &db_path, &now_given, &now, &max_rounds, &print)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     out = print ? stderr : stdout;
-    if ((rc = cli_db_open(&db, "drain", db_path, 0, 0)) != 0)
+    if ((rc = cli_db_open(&db, "drain", db_path, 0)) != 0)
         return rc;
     if (!now_given && cli_db_clock(&db, &now) == 0) {
         clock = "the database's simulated clock";

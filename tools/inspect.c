@@ -1,9 +1,13 @@
 /*
  * Looking into an existing database: one order with its parts and
- * compensations, the outbox, the compensation queue, and health.
+ * compensations, the outbox, the compensation queue, and health. Each
+ * inspection prints a table for people or, with --json, one JSON document
+ * for scripts (the shapes are documented in doc/cli.md).
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 
@@ -28,19 +32,30 @@ static const char *state_name(int machine, int state)
     return n;
 }
 
-/* Splits "--db FILE" out of argv; the remaining arguments land in rest. */
-static int common_flags(const char *cmd, int argc, char **argv, const char **db, char **rest,
-                        int *n_rest, int max_rest)
+static const char *op_name(int op)
+{
+    const char *n = orderly_op_name(op);
+
+    return n != NULL ? n : "?";
+}
+
+/* Splits "--db FILE" and "--json" out of argv; the remaining arguments
+ * land in rest. */
+static int common_flags(const char *cmd, int argc, char **argv, const char **db, int *json,
+                        char **rest, int *n_rest, int max_rest)
 {
     int i;
 
     *db = CLI_DEFAULT_DB;
+    *json = 0;
     *n_rest = 0;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0) {
             if (i + 1 >= argc || argv[i + 1][0] == '\0')
                 return cli_usage_error(cmd, "--db needs a file name");
             *db = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            *json = 1;
         } else if (*n_rest < max_rest) {
             rest[(*n_rest)++] = argv[i];
         } else {
@@ -50,12 +65,92 @@ static int common_flags(const char *cmd, int argc, char **argv, const char **db,
     return 0;
 }
 
+/* ---- JSON output ------------------------------------------------------------------ */
+
+/* Writes v compactly on stdout and releases it. -1 when v is NULL (jansson
+ * refused a value, such as text that is not UTF-8) or the write failed. */
+static int put_json(json_t *v)
+{
+    int rc = v != NULL && json_dumpf(v, stdout, JSON_COMPACT) == 0 ? 0 : -1;
+
+    json_decref(v);
+    return rc;
+}
+
+/* A list written element by element, so a long outbox never sits in memory
+ * as one document: open prints the head, each item its separator, close
+ * the tail with the count. */
+struct json_list {
+    uint64_t count;
+    int failed;
+};
+
+static void list_item(struct json_list *l, json_t *v)
+{
+    if (l->count > 0)
+        putchar(',');
+    if (put_json(v) < 0)
+        l->failed = 1;
+    l->count++;
+}
+
+static int list_close(struct json_list *l)
+{
+    printf("],\"count\":%llu}\n", (unsigned long long)l->count);
+    return l->failed ? -1 : 0;
+}
+
+/* Reports a list element jansson refused; returns ORDERLY_ERROR. */
+static int row_failed(const char *cmd, const char *what)
+{
+    fprintf(stderr, "orderly %s: %s cannot be written as JSON (text that is not UTF-8)\n", cmd,
+            what);
+    return ORDERLY_ERROR;
+}
+
+static json_t *time_json(json_t *obj, const char *name, orderly_time_ms t)
+{
+    char when[40], key[40];
+
+    if (obj == NULL)
+        return NULL;
+    cli_format_time(when, sizeof when, t);
+    snprintf(key, sizeof key, "%s_ms", name);
+    if (json_object_set_new(obj, name, json_string(when)) < 0 ||
+        json_object_set_new(obj, key, json_integer((json_int_t)t)) < 0) {
+        json_decref(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+static json_t *effect_json(const orderly_effect_view *op)
+{
+    json_t *lines = json_array();
+    uint32_t i;
+
+    for (i = 0; lines != NULL && i < op->n_lines; i++) {
+        if (json_array_append_new(lines, json_pack("{s:I,s:I,s:I}", "sku", (json_int_t)op->sku[i],
+                                                   "warehouse", (json_int_t)op->warehouse[i],
+                                                   "quantity", (json_int_t)op->quantity[i])) < 0) {
+            json_decref(lines);
+            return NULL;
+        }
+    }
+    return json_pack("{s:I,s:s,s:s,s:I,s:s,s:I,s:I,s:s,s:o*}", "id", (json_int_t)op->id,
+                     "operation", op_name(op->op), "state", item_state(op->state), "attempts",
+                     (json_int_t)op->attempts, "order", op->order_id, "index", (json_int_t)op->index,
+                     "amount", (json_int_t)op->amount, "key", op->key, "lines", lines);
+}
+
 /* ---- orderly order show ---------------------------------------------------------- */
 
 struct order_effects {
     const char *order_id;
     int n;
     uint64_t last;
+    json_t *json;       /* the order's "compensations" array, or NULL for text */
+    int failed;
 };
 
 static int print_effect_of(const orderly_effect_view *op, void *user_data)
@@ -65,41 +160,128 @@ static int print_effect_of(const orderly_effect_view *op, void *user_data)
     oe->last = op->id;
     if (strcmp(op->order_id, oe->order_id) != 0)
         return 0;
+    if (oe->json != NULL) {
+        if (json_array_append_new(oe->json, effect_json(op)) < 0)
+            oe->failed = 1;
+        return 0;
+    }
     if (oe->n++ == 0)
         printf("compensations:\n");
     printf("  %-6llu %-22s %-6s attempts %u  amount %lld  key %s\n", (unsigned long long)op->id,
-           orderly_op_name(op->op), item_state(op->state), op->attempts, (long long)op->amount, op->key);
+           op_name(op->op), item_state(op->state), op->attempts, (long long)op->amount, op->key);
     return 0;
 }
 
 static void order_usage(FILE *f)
 {
-    fputs("usage: orderly order show ID [--db FILE]\n"
+    fputs("usage: orderly order show ID [--json] [--db FILE]\n"
           "\n"
           "Prints the order's state, money, every part (reservations, fulfillments,\n"
           "shipments, returns) and the compensations recorded for it.\n"
+          "  --json      one JSON object instead (see doc/cli.md)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
 }
 
+static const int part_machines[4] = { ORDERLY_MACHINE_RESERVATION, ORDERLY_MACHINE_FULFILLMENT,
+                                      ORDERLY_MACHINE_SHIPMENT, ORDERLY_MACHINE_RETURN };
+static const char *const part_keys[4] = { "reservations", "fulfillments", "shipments", "returns" };
+
+static uint32_t part_count(const orderly_order_view *v, int k)
+{
+    return k == 0 ? v->n_lines : k == 1 ? v->n_fulfillments : k == 2 ? v->n_shipments : v->n_returns;
+}
+
+static json_t *part_json(const orderly_part_view *p, int machine)
+{
+    json_t *o = json_pack("{s:I,s:s}", "index", (json_int_t)p->index, "state",
+                          state_name(machine, p->state));
+
+    if (o != NULL && machine == ORDERLY_MACHINE_RESERVATION &&
+        (json_object_set_new(o, "sku", json_integer((json_int_t)p->sku)) < 0 ||
+         json_object_set_new(o, "quantity", json_integer((json_int_t)p->quantity)) < 0)) {
+        json_decref(o);
+        return NULL;
+    }
+    if (o != NULL && machine != ORDERLY_MACHINE_RETURN &&
+        json_object_set_new(o, "warehouse", json_integer((json_int_t)p->warehouse)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    if (o != NULL && machine == ORDERLY_MACHINE_RETURN &&
+        json_object_set_new(o, "amount", json_integer((json_int_t)p->amount)) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return time_json(o, "since", p->since);
+}
+
+static void print_part(const orderly_part_view *p, int machine)
+{
+    char when[40];
+
+    cli_format_time(when, sizeof when, p->since);
+    printf("  #%u %-20s since %s", p->index, state_name(machine, p->state), when);
+    if (machine == ORDERLY_MACHINE_RESERVATION)
+        printf("  sku %llu x%u warehouse %u", (unsigned long long)p->sku, p->quantity, p->warehouse);
+    else if (machine == ORDERLY_MACHINE_RETURN)
+        printf("  amount %lld", (long long)p->amount);
+    else
+        printf("  warehouse %u", p->warehouse);
+    putchar('\n');
+}
+
+static json_t *order_json(const char *id, const orderly_order_view *v)
+{
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "id", id, "state",
+                          state_name(ORDERLY_MACHINE_ORDER, v->order_state), "payment_state",
+                          state_name(ORDERLY_MACHINE_PAYMENT, v->payment_state), "payment_method",
+                          v->payment_method == ORDERLY_PAY_COD ? "cod" : "card", "currency",
+                          v->currency, "total", (json_int_t)v->total, "authorized",
+                          (json_int_t)v->authorized, "captured", (json_int_t)v->captured,
+                          "refunded", (json_int_t)v->refunded, "version", (json_int_t)v->version);
+
+    return time_json(o, "created", v->created);
+}
+
+static void print_order(const char *id, const orderly_order_view *v)
+{
+    char when[40];
+
+    cli_format_time(when, sizeof when, v->created);
+    printf("order %s\n", id);
+    printf("  state      %s\n", state_name(ORDERLY_MACHINE_ORDER, v->order_state));
+    printf("  payment    %s (%s)\n", state_name(ORDERLY_MACHINE_PAYMENT, v->payment_state),
+           v->payment_method == ORDERLY_PAY_COD ? "cash on delivery" : "card");
+    printf("  money      total %lld, authorized %lld, captured %lld, refunded %lld %s\n",
+           (long long)v->total, (long long)v->authorized, (long long)v->captured,
+           (long long)v->refunded, v->currency);
+    printf("  created    %s\n  version    %llu\n", when, (unsigned long long)v->version);
+}
+
+static const char *machine_name(int id)
+{
+    const orderly_machine *m;
+
+    return orderly_machine_by_id(&m, id) == 0 ? orderly_machine_name(m) : "?";
+}
+
 int cmd_order(int argc, char **argv)
 {
-    static const int machines[4] = { ORDERLY_MACHINE_RESERVATION, ORDERLY_MACHINE_FULFILLMENT,
-                                      ORDERLY_MACHINE_SHIPMENT, ORDERLY_MACHINE_RETURN };
     const char *db_path, *id;
     char *rest[2];
-    char when[40];
     orderly_order_view v;
     struct order_effects oe;
+    json_t *doc = NULL, *parts = NULL;
     uint64_t after;
     cli_db db;
-    int n_rest, rc, k;
+    int n_rest, rc, k, json, failed = 0;
 
     if (argc > 1 && cli_is_help(argv[1])) {
         order_usage(stdout);
         return CLI_EXIT_OK;
     }
-    if ((rc = common_flags("order", argc, argv, &db_path, rest, &n_rest, 2)) != 0)
+    if ((rc = common_flags("order", argc, argv, &db_path, &json, rest, &n_rest, 2)) != 0)
         return rc;
     if (n_rest >= 1 && cli_is_help(rest[n_rest - 1])) {
         order_usage(stdout);
@@ -108,7 +290,9 @@ int cmd_order(int argc, char **argv)
     if (n_rest != 2 || strcmp(rest[0], "show") != 0)
         return cli_usage_error("order", "expected 'show ID'");
     id = rest[1];
-    if ((rc = cli_db_open(&db, "order", db_path, 0, 0)) != 0)
+    if (id[0] == '\0' || strlen(id) > orderly_id_max())
+        return cli_usage_error("order", "ID must be 1 to %zu bytes", orderly_id_max());
+    if ((rc = cli_db_open(&db, "order", db_path, 1)) != 0)
         return rc;
     rc = orderly_engine_get_order(db.engine, id, &v);
     if (rc == ORDERLY_ENOTFOUND) {
@@ -121,56 +305,68 @@ int cmd_order(int argc, char **argv)
         cli_db_close(&db);
         return CLI_EXIT_FAIL;
     }
-    cli_format_time(when, sizeof when, v.created);
-    printf("order %s\n", id);
-    printf("  state      %s\n", state_name(ORDERLY_MACHINE_ORDER, v.order_state));
-    printf("  payment    %s (%s)\n", state_name(ORDERLY_MACHINE_PAYMENT, v.payment_state),
-           v.payment_method == ORDERLY_PAY_COD ? "cash on delivery" : "card");
-    printf("  money      total %lld, authorized %lld, captured %lld, refunded %lld %s\n",
-           (long long)v.total, (long long)v.authorized, (long long)v.captured, (long long)v.refunded,
-           v.currency);
-    printf("  created    %s\n  version    %llu\n", when, (unsigned long long)v.version);
-    for (k = 0; k < 4; k++) {
-        uint32_t n = machines[k] == ORDERLY_MACHINE_RESERVATION ? v.n_lines
-                   : machines[k] == ORDERLY_MACHINE_FULFILLMENT ? v.n_fulfillments
-                   : machines[k] == ORDERLY_MACHINE_SHIPMENT ? v.n_shipments : v.n_returns;
-        const orderly_machine *m;
-        uint32_t i;
-        if (n == 0 || orderly_machine_by_id(&m, machines[k]) < 0)
-            continue;
-        printf("%s:\n", orderly_machine_name(m));
-        for (i = 0; i < n; i++) {
+    if (json)
+        failed = (doc = order_json(id, &v)) == NULL;
+    else
+        print_order(id, &v);
+    for (k = 0; k < 4 && !failed; k++) {
+        uint32_t n = part_count(&v, k), i;
+        /* json_object_set_new takes parts even when it fails */
+        if (json && json_object_set_new(doc, part_keys[k], parts = json_array()) < 0)
+            failed = 1;
+        if (!json && n > 0)
+            printf("%s:\n", machine_name(part_machines[k]));
+        for (i = 0; i < n && !failed; i++) {
             orderly_part_view p;
-            if (orderly_engine_get_part(db.engine, id, machines[k], i, &p) < 0)
+            if (orderly_engine_get_part(db.engine, id, part_machines[k], i, &p) < 0)
                 continue;
-            cli_format_time(when, sizeof when, p.since);
-            printf("  #%u %-20s since %s", i, state_name(machines[k], p.state), when);
-            if (machines[k] == ORDERLY_MACHINE_RESERVATION)
-                printf("  sku %llu x%u warehouse %u", (unsigned long long)p.sku, p.quantity, p.warehouse);
-            else if (machines[k] == ORDERLY_MACHINE_RETURN)
-                printf("  amount %lld", (long long)p.amount);
-            else
-                printf("  warehouse %u", p.warehouse);
-            putchar('\n');
+            if (!json)
+                print_part(&p, part_machines[k]);
+            else if (json_array_append_new(parts, part_json(&p, part_machines[k])) < 0)
+                failed = 1;
         }
     }
+    memset(&oe, 0, sizeof oe);
     oe.order_id = id;
-    oe.n = 0;
-    oe.last = 0;
+    if (json && !failed && json_object_set_new(doc, "compensations", oe.json = json_array()) < 0)
+        failed = 1;
+    rc = 0;
     do {
         after = oe.last;
-        rc = orderly_engine_list_effects(db.engine, -1, after, 4096, print_effect_of, &oe);
-    } while (rc == 0 && oe.last != after);
+        if (!failed)
+            rc = orderly_engine_list_effects(db.engine, -1, after, 4096, print_effect_of, &oe);
+    } while (rc == 0 && !failed && oe.last != after);
+    if (rc < 0)
+        fprintf(stderr, "orderly order: %s\n", orderly_engine_errmsg(db.engine));
     cli_db_close(&db);
-    return CLI_EXIT_OK;
+    failed |= oe.failed;
+    if (json && !failed && rc == 0) {
+        failed = put_json(doc) < 0;
+        putchar('\n');
+    } else {
+        json_decref(doc);
+    }
+    if (failed)
+        fprintf(stderr, "orderly order: '%s' cannot be written as JSON\n", id);
+    return rc < 0 || failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
-
 /* ---- orderly outbox --------------------------------------------------------------- */
 
 struct outbox_print {
     int want;           /* 0 all, 1 pending, 2 dead */
     uint64_t shown, last;
+    struct json_list *json; /* NULL for text */
 };
+
+static json_t *row_json(const orderly_outbox_view *r)
+{
+    json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:I}", "id", (json_int_t)r->id, "state",
+                          item_state(r->state), "attempts", (json_int_t)r->attempts, "order",
+                          r->order_id, "type", r->type, "topic", r->topic, "event_id",
+                          r->event_id, "due_ms", (json_int_t)r->due);
+
+    return time_json(o, "created", r->created);
+}
 
 static int print_row(const orderly_outbox_view *r, void *user_data)
 {
@@ -181,34 +377,40 @@ static int print_row(const orderly_outbox_view *r, void *user_data)
     if ((op->want == 1 && r->state != ORDERLY_ITEM_READY && r->state != ORDERLY_ITEM_LEASED) ||
         (op->want == 2 && r->state != ORDERLY_ITEM_DEAD))
         return 0;
+    op->shown++;
+    if (op->json != NULL) {
+        list_item(op->json, row_json(r));
+        return 0;
+    }
     cli_format_time(when, sizeof when, r->created);
     printf("%-8llu %-6s %2u  %-24s %-13s %-34s %s %s\n", (unsigned long long)r->id,
            item_state(r->state), r->attempts, when, r->order_id, r->type, r->topic, r->event_id);
-    op->shown++;
     return 0;
 }
 
 static void outbox_usage(FILE *f)
 {
-    fputs("usage: orderly outbox [--pending | --dead] [--db FILE]\n"
+    fputs("usage: orderly outbox [--pending | --dead] [--json] [--db FILE]\n"
           "\n"
           "Lists outbox rows: id, state, attempts, created, order, type, topic, event id.\n"
           "  --pending   only rows not yet published (ready or leased)\n"
           "  --dead      only dead letters (publishing gave up after the attempt limit)\n"
+          "  --json      one JSON object instead (see doc/cli.md)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
 }
 
 int cmd_outbox(int argc, char **argv)
 {
-    struct outbox_print op = { 0, 0, 0 };
+    struct outbox_print op = { 0, 0, 0, NULL };
+    struct json_list jl = { 0, 0 };
     const char *db_path;
     char *rest[2];
     cli_db db;
-    int n_rest, rc, i;
+    int n_rest, rc, i, json;
     uint64_t before;
 
-    if ((rc = common_flags("outbox", argc, argv, &db_path, rest, &n_rest, 2)) != 0)
+    if ((rc = common_flags("outbox", argc, argv, &db_path, &json, rest, &n_rest, 2)) != 0)
         return rc;
     for (i = 0; i < n_rest; i++) {
         if (cli_is_help(rest[i])) {
@@ -222,10 +424,15 @@ int cmd_outbox(int argc, char **argv)
         else
             return cli_usage_error("outbox", "unexpected argument '%s'", rest[i]);
     }
-    if ((rc = cli_db_open(&db, "outbox", db_path, 0, 0)) != 0)
+    if ((rc = cli_db_open(&db, "outbox", db_path, 1)) != 0)
         return rc;
-    printf("%-8s %-6s %2s  %-24s %-13s %-34s %s\n", "id", "state", "at", "created", "order", "type",
-           "topic event-id");
+    if (json) {
+        op.json = &jl;
+        fputs("{\"rows\":[", stdout);
+    } else {
+        printf("%-8s %-6s %2s  %-24s %-13s %-34s %s\n", "id", "state", "at", "created", "order",
+               "type", "topic event-id");
+    }
     do {
         before = op.last;
         rc = orderly_engine_list_outbox(db.engine, op.want == 2 ? ORDERLY_ITEM_DEAD : -1, op.last,
@@ -233,7 +440,9 @@ int cmd_outbox(int argc, char **argv)
     } while (rc == 0 && op.last != before);
     if (rc < 0)
         fprintf(stderr, "orderly outbox: %s\n", orderly_engine_errmsg(db.engine));
-    else
+    else if (json && list_close(&jl) < 0)
+        rc = row_failed("outbox", "a row");
+    else if (!json)
         printf("(%llu rows)\n", (unsigned long long)op.shown);
     cli_db_close(&db);
     return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
@@ -241,38 +450,98 @@ int cmd_outbox(int argc, char **argv)
 
 /* ---- orderly compensations ----------------------------------------------------------- */
 
+struct effect_print {
+    uint64_t last;
+    struct json_list *json; /* NULL for text */
+};
+
 static int print_effect(const orderly_effect_view *op, void *user_data)
 {
-    uint64_t *last = user_data;
+    struct effect_print *ep = user_data;
 
-    *last = op->id;
+    ep->last = op->id;
+    if (ep->json != NULL) {
+        list_item(ep->json, effect_json(op));
+        return 0;
+    }
     printf("%-8llu %-22s %-6s %3u  %-13s %10lld  %s\n", (unsigned long long)op->id,
-           orderly_op_name(op->op), item_state(op->state), op->attempts, op->order_id,
+           op_name(op->op), item_state(op->state), op->attempts, op->order_id,
            (long long)op->amount, op->key);
     return 0;
 }
 
 static void comp_usage(FILE *f)
 {
-    fputs("usage: orderly compensations list [--dead] [--db FILE]\n"
+    fputs("usage: orderly compensations list [--dead] [--json] [--db FILE]\n"
           "       orderly compensations replay ID [--db FILE]\n"
           "\n"
           "list     prints every recorded side effect (id, operation, state, attempts,\n"
-          "         order, amount, idempotency key); --dead only the exhausted ones\n"
-          "replay   puts operation ID back in the queue with a fresh attempt budget;\n"
-          "         the host's executor runs it on its next pass\n"
+          "         order, amount, idempotency key); --dead only the exhausted ones;\n"
+          "         --json one JSON object instead (see doc/cli.md)\n"
+          "replay   puts parked (dead) operation ID back in the queue with a fresh\n"
+          "         attempt budget; the host's executor runs it on its next pass. An\n"
+          "         operation that is pending, leased or done is refused (exit 1)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
+}
+
+static int comp_list(const char *db_path, int dead, int json)
+{
+    struct json_list jl = { 0, 0 };
+    struct effect_print ep = { 0, NULL };
+    uint64_t before;
+    cli_db db;
+    int rc;
+
+    if ((rc = cli_db_open(&db, "compensations", db_path, 1)) != 0)
+        return rc;
+    if (json) {
+        ep.json = &jl;
+        fputs("{\"operations\":[", stdout);
+    } else {
+        printf("%-8s %-22s %-6s %3s  %-13s %10s  %s\n", "id", "operation", "state", "at", "order",
+               "amount", "key");
+    }
+    do {
+        before = ep.last;
+        rc = orderly_engine_list_effects(db.engine, dead ? ORDERLY_ITEM_DEAD : -1, ep.last, 4096,
+                                         print_effect, &ep);
+    } while (rc == 0 && ep.last != before);
+    if (rc < 0)
+        fprintf(stderr, "orderly compensations: %s\n", orderly_engine_errmsg(db.engine));
+    else if (json && list_close(&jl) < 0)
+        rc = row_failed("compensations", "an operation");
+    cli_db_close(&db);
+    return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int comp_replay(const char *db_path, uint64_t id)
+{
+    cli_db db;
+    int rc;
+
+    if ((rc = cli_db_open(&db, "compensations", db_path, 0)) != 0)
+        return rc;
+    rc = orderly_engine_replay_effect(db.engine, id, cli_db_now(&db));
+    if (rc == ORDERLY_ENOTFOUND)
+        fprintf(stderr, "orderly compensations: no operation %llu in %s\n", (unsigned long long)id,
+                db_path);
+    else if (rc < 0)
+        fprintf(stderr, "orderly compensations: %s\n", orderly_engine_errmsg(db.engine));
+    else
+        printf("operation %llu queued again with a fresh attempt budget\n", (unsigned long long)id);
+    cli_db_close(&db);
+    return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 int cmd_compensations(int argc, char **argv)
 {
     const char *db_path;
     char *rest[3];
-    cli_db db;
-    int n_rest, rc, i, dead = 0;
+    uint64_t id;
+    int n_rest, rc, i, json, dead = 0;
 
-    if ((rc = common_flags("compensations", argc, argv, &db_path, rest, &n_rest, 3)) != 0)
+    if ((rc = common_flags("compensations", argc, argv, &db_path, &json, rest, &n_rest, 3)) != 0)
         return rc;
     for (i = 0; i < n_rest; i++)
         if (cli_is_help(rest[i])) {
@@ -282,43 +551,20 @@ int cmd_compensations(int argc, char **argv)
     if (n_rest == 0)
         return cli_usage_error("compensations", "expected 'list' or 'replay ID'");
     if (strcmp(rest[0], "list") == 0) {
-        uint64_t last = 0, before;
         for (i = 1; i < n_rest; i++) {
             if (strcmp(rest[i], "--dead") == 0)
                 dead = 1;
             else
                 return cli_usage_error("compensations", "unexpected argument '%s'", rest[i]);
         }
-        if ((rc = cli_db_open(&db, "compensations", db_path, 0, 0)) != 0)
-            return rc;
-        printf("%-8s %-22s %-6s %3s  %-13s %10s  %s\n", "id", "operation", "state", "at", "order",
-               "amount", "key");
-        do {
-            before = last;
-            rc = orderly_engine_list_effects(db.engine, dead ? ORDERLY_ITEM_DEAD : -1, last, 4096,
-                                             print_effect, &last);
-        } while (rc == 0 && last != before);
-        if (rc < 0)
-            fprintf(stderr, "orderly compensations: %s\n", orderly_engine_errmsg(db.engine));
-        cli_db_close(&db);
-        return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+        return comp_list(db_path, dead, json);
     }
     if (strcmp(rest[0], "replay") == 0) {
-        uint64_t id;
+        if (json)
+            return cli_usage_error("compensations", "replay has no --json");
         if (n_rest != 2 || cli_parse_u64(rest[1], 1, UINT64_MAX, &id) < 0)
             return cli_usage_error("compensations", "replay wants one operation id (a positive number)");
-        if ((rc = cli_db_open(&db, "compensations", db_path, 0, 0)) != 0)
-            return rc;
-        rc = orderly_engine_replay_effect(db.engine, id, cli_db_now(&db));
-        if (rc == ORDERLY_ENOTFOUND)
-            fprintf(stderr, "orderly compensations: no operation %llu in %s\n", (unsigned long long)id,
-                    db_path);
-        else if (rc < 0)
-            fprintf(stderr, "orderly compensations: %s\n", orderly_engine_errmsg(db.engine));
-        else
-            printf("operation %llu queued again with a fresh attempt budget\n", (unsigned long long)id);
-        cli_db_close(&db);
-        return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+        return comp_replay(db_path, id);
     }
     return cli_usage_error("compensations", "unknown subcommand '%s'", rest[0]);
 }
@@ -333,15 +579,31 @@ static void print_metric(const char *name, double value, void *user_data)
 
 static void health_usage(FILE *f)
 {
-    fputs("usage: orderly health [--db FILE] [--metrics]\n"
+    fputs("usage: orderly health [--db FILE] [--metrics | --json]\n"
           "\n"
           "Prints the outbox backlog and its oldest age, leases, dead letters, the\n"
           "compensation backlog, timers due, and the readiness verdict (not ready when\n"
           "more than 100 events wait and the oldest is over 5 minutes old), measured\n"
           "on the database's own clock. Exits 1 when not ready.\n"
           "  --metrics   print the same figures as 'name value' lines instead\n"
+          "  --json      print them as one JSON object instead (see doc/cli.md)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
+}
+
+static json_t *health_json(const char *db_path, orderly_time_ms now, const orderly_health *h)
+{
+    json_t *o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "database", db_path,
+                          "outbox_pending", (json_int_t)h->outbox_pending,
+                          "outbox_oldest_age_ms", (json_int_t)h->outbox_oldest_age_ms,
+                          "outbox_leased", (json_int_t)h->outbox_leased,
+                          "outbox_lease_expired", (json_int_t)h->outbox_lease_expired,
+                          "outbox_dead", (json_int_t)h->outbox_dead,
+                          "compensation_pending", (json_int_t)h->compensation_pending,
+                          "compensation_exhausted", (json_int_t)h->compensation_exhausted,
+                          "timers_due", (json_int_t)h->timers_due, "ready", h->ready != 0);
+
+    return time_json(o, "now", now);
 }
 
 int cmd_health(int argc, char **argv)
@@ -351,9 +613,9 @@ int cmd_health(int argc, char **argv)
     orderly_health h;
     orderly_time_ms now;
     cli_db db;
-    int n_rest, rc, i, metrics = 0;
+    int n_rest, rc, i, json, metrics = 0;
 
-    if ((rc = common_flags("health", argc, argv, &db_path, rest, &n_rest, 2)) != 0)
+    if ((rc = common_flags("health", argc, argv, &db_path, &json, rest, &n_rest, 2)) != 0)
         return rc;
     for (i = 0; i < n_rest; i++) {
         if (cli_is_help(rest[i])) {
@@ -365,7 +627,9 @@ int cmd_health(int argc, char **argv)
         else
             return cli_usage_error("health", "unexpected argument '%s'", rest[i]);
     }
-    if ((rc = cli_db_open(&db, "health", db_path, 0, 0)) != 0)
+    if (metrics && json)
+        return cli_usage_error("health", "--metrics and --json exclude each other");
+    if ((rc = cli_db_open(&db, "health", db_path, 1)) != 0)
         return rc;
     now = cli_db_now(&db);
     if (metrics)
@@ -380,6 +644,14 @@ int cmd_health(int argc, char **argv)
     cli_db_close(&db);
     if (metrics)
         return CLI_EXIT_OK;
+    if (json) {
+        if (put_json(health_json(db_path, now, &h)) < 0) {
+            fprintf(stderr, "orderly health: the snapshot cannot be written as JSON\n");
+            return CLI_EXIT_FAIL;
+        }
+        putchar('\n');
+        return h.ready ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    }
     printf("database                 %s\n", db_path);
     printf("outbox pending           %llu\n", (unsigned long long)h.outbox_pending);
     printf("oldest pending age       %.1f s\n", (double)h.outbox_oldest_age_ms / 1000.0);

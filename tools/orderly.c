@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 #define EXIT_USAGE CLI_EXIT_USAGE
@@ -37,6 +39,8 @@ static void usage(FILE *f)
           "  drain [options]                  run the due background work after a crash\n"
           "\n"
           "Commands that read a database take --db FILE (default " CLI_DEFAULT_DB ").\n"
+          "machines, order show, outbox, compensations list and health take --json\n"
+          "for one JSON document on stdout instead of the table.\n"
           "\n"
           "Run 'orderly <command> --help' for a command's options.\n",
           f);
@@ -45,26 +49,72 @@ static void usage(FILE *f)
 static int cmd_machines(int argc, char **argv)
 {
     const orderly_machine *m;
-    int id;
+    json_t *list = NULL;
+    int id, json = 0;
 
     if (argc > 1) {
         if (is_help(argv[1])) {
-            puts("usage: orderly machines\n\nLists each machine with its states, events and rows.");
+            puts("usage: orderly machines [--json]\n\n"
+                 "Lists each machine with its states, events and rows.\n"
+                 "  --json   one JSON object instead (see doc/cli.md)");
             return 0;
         }
-        fprintf(stderr, "orderly machines: unexpected argument '%s'\n", argv[1]);
+        if (strcmp(argv[1], "--json") != 0 || argc > 2) {
+            fprintf(stderr, "orderly machines: unexpected argument '%s'\n",
+                    strcmp(argv[1], "--json") != 0 ? argv[1] : argv[2]);
+            return EXIT_USAGE;
+        }
+        if ((list = json_array()) == NULL)
+            return 1;
+        json = 1;
+    }
+    if (!json)
+        printf("%-12s %6s %6s %5s  %s\n", "machine", "states", "events", "rows", "initial");
+    for (id = 1; id <= orderly_machine_count(); id++) {
+        const char *name, *initial;
+        int states, events, rows;
+        if (orderly_machine_by_id(&m, id) < 0) {
+            json_decref(list);
+            return 1;
+        }
+        name = orderly_machine_name(m);
+        states = orderly_machine_state_limit(m) - 1;
+        events = orderly_machine_event_limit(m) - orderly_event_first();
+        rows = orderly_machine_transition_count(m);
+        initial = orderly_machine_state_name(m, orderly_machine_initial(m));
+        if (!json)
+            printf("%-12s %6d %6d %5d  %s\n", name, states, events, rows, initial);
+        else if (json_array_append_new(list, json_pack("{s:s,s:i,s:i,s:i,s:s}", "name", name,
+                                                       "states", states, "events", events,
+                                                       "transitions", rows, "initial",
+                                                       initial)) < 0) {
+            json_decref(list);
+            return 1;
+        }
+    }
+    if (json) {
+        json_t *doc = json_pack("{s:o}", "machines", list);
+        if (doc == NULL || json_dumpf(doc, stdout, JSON_COMPACT) < 0) {
+            json_decref(doc);
+            return 1;
+        }
+        json_decref(doc);
+        putchar('\n');
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    if (argc > 1) {
+        if (is_help(argv[1])) {
+            puts("usage: orderly version\n\nPrints the version of liborderly the tool runs on.");
+            return 0;
+        }
+        fprintf(stderr, "orderly version: unexpected argument '%s'\n", argv[1]);
         return EXIT_USAGE;
     }
-    printf("%-12s %6s %6s %5s  %s\n", "machine", "states", "events", "rows", "initial");
-    for (id = 1; id <= orderly_machine_count(); id++) {
-        if (orderly_machine_by_id(&m, id) < 0)
-            return 1;
-        printf("%-12s %6d %6d %5d  %s\n", orderly_machine_name(m),
-               orderly_machine_state_limit(m) - 1,
-               orderly_machine_event_limit(m) - orderly_event_first(),
-               orderly_machine_transition_count(m),
-               orderly_machine_state_name(m, orderly_machine_initial(m)));
-    }
+    puts(orderly_version_string());
     return 0;
 }
 
@@ -80,10 +130,12 @@ static int cmd_graph(int argc, char **argv)
                  "Prints MACHINE (order, payment, reservation, fulfillment, shipment,\n"
                  "return) generated from its declared table. Default format: mermaid.");
             return 0;
-        } else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc) {
-            format_name = argv[++i];
-        } else if (strncmp(argv[i], "--format=", 9) == 0) {
-            format_name = argv[i] + 9;
+        } else if (strcmp(argv[i], "--format") == 0 || strncmp(argv[i], "--format=", 9) == 0) {
+            format_name = argv[i][8] == '=' ? argv[i] + 9 : i + 1 < argc ? argv[++i] : "";
+            if (format_name[0] == '\0') {
+                fputs("orderly graph: --format needs a value (dot, mermaid, json)\n", stderr);
+                return EXIT_USAGE;
+            }
         } else if (argv[i][0] == '-' || name != NULL) {
             fprintf(stderr, "orderly graph: unexpected argument '%s'\n", argv[i]);
             return EXIT_USAGE;
@@ -136,10 +188,8 @@ int main(int argc, char **argv)
         return cmd_health(argc - 1, argv + 1);
     if (strcmp(argv[1], "drain") == 0)
         return cmd_drain(argc - 1, argv + 1);
-    if (strcmp(argv[1], "version") == 0) {
-        puts(orderly_version_string());
-        return 0;
-    }
+    if (strcmp(argv[1], "version") == 0)
+        return cmd_version(argc - 1, argv + 1);
     fprintf(stderr, "orderly: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -7,9 +7,12 @@
  * Everything is driven by one seeded generator and the simulated clock,
  * so the same flags give the same report (apart from the timing lines).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "sim.h"
 
@@ -44,7 +47,10 @@ static void usage(FILE *f)
           "  --faults RATE     chance, 0..0.5, that a storage call, a publish or a\n"
           "                    compensation fails (default 0.02)\n"
           "  --days D          days over which orders arrive, 1..3650 (default 30)\n"
-          "  --overwrite       replace FILE if it exists (otherwise that is an error)\n"
+          "  --overwrite       replace FILE if it exists (otherwise that is an error);\n"
+          "                    only an orderly database or an empty file that no\n"
+          "                    other process has open is replaced, never a link,\n"
+          "                    device, directory or another application's file\n"
           "  --quiet           no progress line, even on a terminal\n",
           f);
 }
@@ -637,14 +643,18 @@ static int perform(struct sim *s, const struct sim_action *a)
 static void show_progress(struct sim *s, double t0, double *last, int final)
 {
     double t = cli_mono_seconds();
+    uint64_t day = (uint64_t)((s->now - s->start) / DAY) + 1;
 
     if (!s->progress || (!final && t - *last < 0.25))
         return;
     *last = t;
-    fprintf(stderr, "\r  day %3lld of %llu   orders %llu   commands %llu   published %llu   %.1f s%s",
-            (long long)((s->now - s->start) / DAY) + 1, (unsigned long long)s->days,
-            (unsigned long long)s->n_orders, (unsigned long long)s->c.commands,
-            (unsigned long long)s->c.published_distinct, t - t0, final ? "\n" : "");
+    /* orders arrive over the first D days; the run then goes on until every
+     * timer has fired, which is settling, not a day past the last */
+    fprintf(stderr, "\r  day %3llu of %llu%s   orders %llu   commands %llu   published %llu   %.1f s%s",
+            (unsigned long long)(day < s->days ? day : s->days), (unsigned long long)s->days,
+            day > s->days ? ", settling" : "", (unsigned long long)s->n_orders,
+            (unsigned long long)s->c.commands, (unsigned long long)s->c.published_distinct,
+            t - t0, final ? "\n" : "");
     fflush(stderr);
 }
 
@@ -859,19 +869,167 @@ static void teardown(struct sim *s)
     free(s->heap);
 }
 
+/* ---- replacing an existing file ----------------------------------------------------- */
+
+/*
+ * --overwrite replaces only what simulate itself could have made: a regular
+ * file, not a link, device, FIFO or directory, that is empty or an orderly
+ * database, which no other process holds open. Anything else is refused
+ * and left as it is (run as root, "--db /dev/null --overwrite" once
+ * replaced the system's /dev/null with a database).
+ */
+
+/* SQLite's lock bytes on Unix (fixed by its file format): every connection
+ * to a WAL database holds a shared lock in this range for as long as it is
+ * open, so a write lock that would conflict means another process has it. */
+#define SQLITE_LOCK_BYTE 0x40000000L
+#define SQLITE_LOCK_SPAN 512
+
+static const char *kind_of(mode_t mode)
+{
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode) || S_ISBLK(mode))
+        return "a device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    return "not a regular file";
+}
+
+static int refuse(const char *path, const char *why)
+{
+    fprintf(stderr, "orderly simulate: '%s' %s; --overwrite replaces only an orderly database "
+                    "file (or an empty one), so it is left as it is\n", path, why);
+    return CLI_EXIT_FAIL;
+}
+
+/* 0 when path (a non-empty regular file) is an orderly database of any
+ * schema version, else prints why not and returns CLI_EXIT_FAIL. */
+static int check_orderly(const char *path, int fd)
+{
+    static const char magic[16] = "SQLite format 3";
+    orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
+    orderly_storage *st = NULL;
+    orderly_ctx *ctx = NULL;
+    char head[sizeof magic], why[ORDERLY_ERRMSG_MAX + 32];
+    int rc;
+
+    /* only an SQLite file is handed to SQLite, which could make -wal and
+     * -shm files beside it */
+    if (pread(fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
+        memcmp(head, magic, sizeof magic) != 0)
+        return refuse(path, "is not an SQLite database");
+    if (orderly_ctx_new(&ctx, NULL) < 0)
+        return refuse(path, "could not be checked (out of memory)");
+    so.read_only = 1;
+    rc = orderly_sqlite_storage_open(&st, path, &so, ctx);
+    orderly_sqlite_storage_close(st);
+    /* EVERSION: an orderly database of another schema version */
+    if (rc == 0 || rc == ORDERLY_EVERSION) {
+        orderly_ctx_free(ctx);
+        return 0;
+    }
+    snprintf(why, sizeof why, "is not an orderly database (%s)", orderly_ctx_errmsg(ctx));
+    orderly_ctx_free(ctx);
+    return refuse(path, why);
+}
+
+/* 0 when no other process has the database open; else prints who does. */
+static int check_unused(const char *path, int fd)
+{
+    struct flock fl;
+
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = SQLITE_LOCK_BYTE;
+    fl.l_len = SQLITE_LOCK_SPAN;
+    if (fcntl(fd, F_GETLK, &fl) != 0) {
+        fprintf(stderr, "orderly simulate: cannot check whether '%s' is in use: %s\n", path,
+                strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    if (fl.l_type != F_UNLCK) {
+        fprintf(stderr, "orderly simulate: '%s' is open in another process (pid %ld); not "
+                        "replacing a database in use\n", path, (long)fl.l_pid);
+        return CLI_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Removes path's -wal, -shm and -journal files, then path itself. */
 static int remove_db(const char *path)
 {
-    static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+    static const char *const suffix[] = { "-wal", "-shm", "-journal", "" };
     char name[4096];
     size_t i;
 
     for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
-        if ((size_t)snprintf(name, sizeof name, "%s%s", path, suffix[i]) >= sizeof name)
-            return -1;
-        if (unlink(name) != 0 && access(name, F_OK) == 0)
-            return -1;
+        snprintf(name, sizeof name, "%s%s", path, suffix[i]);
+        if (unlink(name) != 0 && errno != ENOENT) {
+            fprintf(stderr, "orderly simulate: cannot remove '%s': %s\n", name, strerror(errno));
+            return CLI_EXIT_FAIL;
+        }
     }
     return 0;
+}
+
+/*
+ * Makes way for a new database at path: nothing to do when nothing is
+ * there; a usage error without --overwrite; with it, the checks above,
+ * then the old database and its companion files go.
+ */
+static int make_way(const char *path, int overwrite)
+{
+    static const char *const suffix[] = { "-wal", "-shm", "-journal" };
+    struct stat sb, fsb;
+    char name[4096];
+    size_t i;
+    int fd, rc;
+
+    if (strlen(path) + sizeof "-journal" > sizeof name)
+        return cli_usage_error("simulate", "the --db path is too long");
+    if (lstat(path, &sb) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        fprintf(stderr, "orderly simulate: cannot look at '%s': %s\n", path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    if (!overwrite)
+        return cli_usage_error("simulate", "'%s' already exists; pass --overwrite to replace it",
+                               path);
+    if (!S_ISREG(sb.st_mode)) {
+        char why[64];
+        snprintf(why, sizeof why, "is %s", kind_of(sb.st_mode));
+        return refuse(path, why);
+    }
+    for (i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        snprintf(name, sizeof name, "%s%s", path, suffix[i]);
+        if (lstat(name, &fsb) == 0 && !S_ISREG(fsb.st_mode)) {
+            char why[4200];
+            snprintf(why, sizeof why, "has a companion '%s' that is %s", name,
+                     kind_of(fsb.st_mode));
+            return refuse(path, why);
+        }
+    }
+    /* the checks read the file that was looked at, not one swapped in since */
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
+        fprintf(stderr, "orderly simulate: cannot open '%s': %s\n", path, strerror(errno));
+        return CLI_EXIT_FAIL;
+    }
+    if (fstat(fd, &fsb) != 0 || fsb.st_dev != sb.st_dev || fsb.st_ino != sb.st_ino) {
+        close(fd);
+        return refuse(path, "changed while it was being checked");
+    }
+    rc = fsb.st_size == 0 ? 0 : check_orderly(path, fd);
+    if (rc == 0)
+        rc = check_unused(path, fd);
+    close(fd);
+    return rc != 0 ? rc : remove_db(path);
 }
 
 int cmd_simulate(int argc, char **argv)
@@ -888,15 +1046,8 @@ int cmd_simulate(int argc, char **argv)
     s.days = 30;
     if ((rc = parse(&s, &overwrite, &quiet, argc, argv)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    if (s.db_path != NULL && access(s.db_path, F_OK) == 0) {
-        if (!overwrite)
-            return cli_usage_error("simulate", "'%s' already exists; pass --overwrite to replace it",
-                                   s.db_path);
-        if (remove_db(s.db_path) < 0) {
-            fprintf(stderr, "orderly simulate: cannot remove '%s'\n", s.db_path);
-            return CLI_EXIT_FAIL;
-        }
-    }
+    if (s.db_path != NULL && (rc = make_way(s.db_path, overwrite)) != 0)
+        return rc;
     s.rng = s.seed;
     s.progress = !quiet && isatty(STDERR_FILENO);
     printf("orderly simulate: %llu orders over %llu days, seed %llu, faults %.3g, %s%s\n",

@@ -21,6 +21,7 @@
 
 enum orderly__sqlite_stmt {
     SQ_BEGIN,
+    SQ_BEGIN_READ,
     SQ_COMMIT,
     SQ_ROLLBACK,
     SQ_LOAD,
@@ -64,6 +65,7 @@ struct orderly__sqlite {
     sqlite3 *db;
     char *path;                    /* for messages */
     int busy_timeout_ms;
+    int read_only;                 /* opened for inspection: BEGIN DEFERRED, no writes */
     int in_txn;
     /* Queue id counters: read once per transaction (BEGIN IMMEDIATE holds
      * the write lock, so nobody else can push meanwhile) and written back
@@ -94,5 +96,12 @@ int orderly__sqlite_db_fail(sqlite3 *db, orderly_ctx *ctx, int rc, const char *w
  * foreign or corrupt file, EVERSION for a newer schema.
  */
 int orderly__sqlite_migrate(sqlite3 *db, const char *path, orderly_ctx *ctx);
+
+/*
+ * For a read-only open: checks that db is an orderly database at exactly
+ * ORDERLY__SQLITE_SCHEMA, writing nothing. ESTORAGE for an empty, foreign
+ * or corrupt file, EVERSION for an older or newer schema.
+ */
+int orderly__sqlite_check_current(sqlite3 *db, const char *path, orderly_ctx *ctx);
 
 #endif

@@ -167,6 +167,25 @@ static int use_wal(sqlite3 *db, orderly_ctx *ctx)
     return ORDERLY_OK;
 }
 
+int orderly__sqlite_check_current(sqlite3 *db, const char *path, orderly_ctx *ctx)
+{
+    struct identity id;
+    int rc;
+
+    if ((rc = read_identity(db, path, &id, ctx)) < 0)
+        return rc;
+    /* read_identity lets an empty file through, for migrate to fill */
+    if (id.app_id != ORDERLY__SQLITE_APP_ID)
+        return orderly__sqlite_fail(ctx, ORDERLY_ESTORAGE, 0,
+                                    "'%s' is empty, not an orderly database", path);
+    if (id.version < ORDERLY__SQLITE_SCHEMA)
+        return orderly__sqlite_fail(ctx, ORDERLY_EVERSION, 0,
+                                    "'%s' has schema version %lld, this library reads %d: open it "
+                                    "read-write once to migrate it",
+                                    path, (long long)id.version, ORDERLY__SQLITE_SCHEMA);
+    return ORDERLY_OK;
+}
+
 int orderly__sqlite_migrate(sqlite3 *db, const char *path, orderly_ctx *ctx)
 {
     struct identity id;

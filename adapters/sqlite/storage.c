@@ -13,6 +13,10 @@
  *
  * Statements are prepared once, at open, with SQLITE_PREPARE_PERSISTENT,
  * and reset after every use, so no call leaves one holding a read cursor.
+ *
+ * A storage opened read-only (for inspection) begins BEGIN DEFERRED
+ * instead: in WAL a reader takes a snapshot and never waits for the
+ * writer, so a probe answers while a long write transaction runs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 
 static const char *const sql_text[SQ_COUNT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_BEGIN_READ] = "BEGIN DEFERRED",
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
     [SQ_LOAD] = "SELECT data, version FROM records WHERE key = ?1",
@@ -160,6 +165,15 @@ static int txn_ok(struct orderly__sqlite *q, void *txn, orderly_ctx *ctx)
     return ORDERLY_OK;
 }
 
+/* Refuses a write on a storage opened read-only with a permanent code:
+ * SQLite's own refusal would surface as ESTORAGE, which hosts retry. */
+static int writable(struct orderly__sqlite *q, orderly_ctx *ctx)
+{
+    if (q->read_only)
+        return orderly__sqlite_fail(ctx, ORDERLY_EMISUSE, 0, "'%s' is open read-only", q->path);
+    return ORDERLY_OK;
+}
+
 static int queue_ok(int queue, orderly_ctx *ctx)
 {
     if (queue < ORDERLY_QUEUE_OUTBOX || queue > ORDERLY_QUEUE_COMPENSATIONS)
@@ -181,20 +195,21 @@ static int enter(struct orderly__sqlite *q, void *txn, int queue, orderly_ctx *c
 static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
 {
     struct orderly__sqlite *q = SQ(s);
+    sqlite3_stmt *st = use(q, q->read_only ? SQ_BEGIN_READ : SQ_BEGIN);
     int rc;
 
     if (q->in_txn)
         return orderly__sqlite_fail(ctx, ORDERLY_EMISUSE, 0,
                                     "a transaction is already open on this connection");
-    if ((rc = sqlite3_step(use(q, SQ_BEGIN))) != SQLITE_DONE) {
-        sqlite3_reset(use(q, SQ_BEGIN));
+    if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+        sqlite3_reset(st);
         if ((rc & 0xff) == SQLITE_BUSY)
             return orderly__sqlite_fail(ctx, ORDERLY_ECONFLICT, rc,
                                         "another writer held '%s' for more than %d ms", q->path,
                                         q->busy_timeout_ms);
         return orderly__sqlite_db_fail(q->db, ctx, rc, "begin");
     }
-    sqlite3_reset(use(q, SQ_BEGIN));
+    sqlite3_reset(st);
     memset(q->seq, 0, sizeof q->seq);
     q->in_txn = 1;
     *txn_out = q;
@@ -305,7 +320,7 @@ static int s_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
     sqlite3_stmt *st;
     int rc;
 
-    if ((rc = txn_ok(q, txn, ctx)) < 0)
+    if ((rc = txn_ok(q, txn, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
         return rc;
     if (expected_version == 0) {
         st = use(q, SQ_INSERT_RECORD);
@@ -383,7 +398,8 @@ static int s_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
     uint64_t id = 0;
     int rc;
 
-    if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = next_id(q, queue, ctx, &id)) < 0)
+    if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = writable(q, ctx)) < 0 ||
+        (rc = next_id(q, queue, ctx, &id)) < 0)
         return rc;
     sqlite3_bind_int(st, 1, queue);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)id);
@@ -526,7 +542,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     int rc;
 
     *token_out = 0;
-    if ((rc = enter(q, txn, queue, ctx)) < 0)
+    if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
         return rc;
     while (claimed < max) {
         want = (max - claimed) * 2;
@@ -568,7 +584,7 @@ static int s_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int q
     sqlite3_stmt *st = use(q, SQ_FINISH);
     int rc;
 
-    if ((rc = enter(q, txn, queue, ctx)) < 0)
+    if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
         return rc;
     if (state != ORDERLY_ITEM_READY && state != ORDERLY_ITEM_DONE && state != ORDERLY_ITEM_DEAD)
         return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0,
@@ -604,7 +620,7 @@ static int s_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     sqlite3_stmt *st = use(q, SQ_RESET);
     int rc;
 
-    if ((rc = enter(q, txn, queue, ctx)) < 0)
+    if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
         return rc;
     if (state < ORDERLY_ITEM_READY || state > ORDERLY_ITEM_DEAD)
         return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "unknown item state %d", state);
@@ -668,7 +684,7 @@ static int s_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     sqlite3_stmt *st = use(q, SQ_PURGE);
     int rc;
 
-    if ((rc = enter(q, txn, queue, ctx)) < 0)
+    if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
         return rc;
     sqlite3_bind_int(st, 1, queue);
     sqlite3_bind_int64(st, 2, before);
@@ -769,7 +785,7 @@ static int s_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
     sqlite3_stmt *st = use(q, SQ_IDEM_PUT);
     int rc;
 
-    if ((rc = txn_ok(q, txn, ctx)) < 0)
+    if ((rc = txn_ok(q, txn, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
         return rc;
     bind_text(st, 1, key);
     bind_blob(st, 2, rec->fingerprint, sizeof rec->fingerprint);
@@ -790,7 +806,7 @@ static int s_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
     sqlite3_stmt *st = use(q, SQ_IDEM_PURGE);
     int rc;
 
-    if ((rc = txn_ok(q, txn, ctx)) < 0)
+    if ((rc = txn_ok(q, txn, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
         return rc;
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, as_limit(max));
@@ -824,14 +840,15 @@ static int open_db(struct orderly__sqlite *q, const char *path, const orderly_sq
                    orderly_ctx *ctx)
 {
     struct stat sb;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, rc;
+    int create = o->create && !q->read_only, flags = SQLITE_OPEN_NOMUTEX, rc;
 
-    if (o->create)
+    flags |= q->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (create)
         flags |= SQLITE_OPEN_CREATE;
     rc = sqlite3_open_v2(path, &q->db, flags, NULL);
     if (rc == SQLITE_OK)
         return ORDERLY_OK;
-    if (!o->create && (rc & 0xff) == SQLITE_CANTOPEN && stat(path, &sb) != 0 && errno == ENOENT)
+    if (!create && (rc & 0xff) == SQLITE_CANTOPEN && stat(path, &sb) != 0 && errno == ENOENT)
         return orderly__sqlite_fail(ctx, ORDERLY_ENOTFOUND, rc, "no database at '%s'", path);
     return orderly__sqlite_db_fail(q->db, ctx, rc, "opening the database");
 }
@@ -871,11 +888,15 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
     }
     memcpy(q->path, path, plen);
     q->busy_timeout_ms = opts->busy_timeout_ms;
+    /* read_only came with options version 2; older hosts never set it */
+    q->read_only = opts->version >= 2 && opts->read_only;
     if ((rc = open_db(q, path, opts, ctx)) < 0)
         goto fail;
     sqlite3_extended_result_codes(q->db, 1);
     sqlite3_busy_timeout(q->db, opts->busy_timeout_ms);
-    if ((rc = orderly__sqlite_migrate(q->db, path, ctx)) < 0)
+    rc = q->read_only ? orderly__sqlite_check_current(q->db, path, ctx)
+                      : orderly__sqlite_migrate(q->db, path, ctx);
+    if (rc < 0)
         goto fail;
     rc = sqlite3_exec(q->db,
                       opts->synchronous == ORDERLY_SQLITE_SYNC_FULL ? "PRAGMA synchronous=FULL"

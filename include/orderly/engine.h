@@ -387,6 +387,15 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_handle_webhook(
  * a version conflict inside the batch rolls the whole batch back: the
  * failing call and orderly_engine_commit_batch return the code and the host
  * replays the batch. EMISUSE when a batch is already open.
+ *
+ * While the batch is open the engine holds that one transaction, on every
+ * adapter alike: orderly_engine_get_order, orderly_engine_get_part,
+ * orderly_engine_health and orderly_engine_metrics read through it (and so
+ * see the batch's own commands); every other call that needs storage (pump,
+ * tick, run_effects, purge, the list, inspect and replay calls) returns
+ * EMISUSE, "a batch is open", and leaves the batch as it was. Commit or roll
+ * back first: publishing before the batch commits could publish events that
+ * never happen.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_begin_batch(orderly_engine *engine);
 /* Commits the open batch; EMISUSE when none is open. */
@@ -413,7 +422,8 @@ typedef struct orderly_order_view {
     uint64_t version;
 } orderly_order_view;
 
-/* Reads an order's current state into *out. ENOTFOUND for an unknown id. */
+/* Reads an order's current state into *out (inside an open batch, as the
+ * batch sees it). ENOTFOUND for an unknown id. */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_order(orderly_engine *engine,
                                                              const char *order_id,
                                                              orderly_order_view *out);

@@ -7,6 +7,10 @@
  * on_work callback), so the happy path has no polling delay, and all three
  * on a timer as the fallback. Each step does a bounded amount of work.
  *
+ * Inside an open batch (orderly_engine_begin_batch) these steps return
+ * EMISUSE: the batch's events are not committed yet. Health and metrics
+ * read through the batch's transaction instead.
+ *
  * Guarantees: delivery is at-least-once with per-order ordering. An event
  * is published again only after a crash between publish and its ack, or
  * when its lease expired before the ack; both are counted
@@ -147,7 +151,9 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_inspect_effect(orderly_engine
                                                                   orderly_effect_cb cb,
                                                                   void *user_data);
 
-/* Puts a parked (or any) operation back to run at now with a fresh attempt budget. */
+/* Puts a parked (DEAD) operation back to run at now with a fresh attempt
+ * budget. ENOTFOUND for an unknown id; EMISUSE for one that is pending,
+ * leased or done (replaying a done capture would capture twice). */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_replay_effect(orderly_engine *engine,
                                                                  uint64_t id,
                                                                  orderly_time_ms now);
@@ -184,7 +190,10 @@ typedef struct orderly_health {
 #define ORDERLY_HEALTH_MAX_BACKLOG 100
 #define ORDERLY_HEALTH_MAX_AGE_MS 300000
 
-/* Fills *out as of now with the given thresholds (0 = defaults). */
+/* Fills *out as of now with the given thresholds (0 = defaults). Inside an
+ * open batch the queue figures are read in the batch's transaction: whether
+ * rows the batch itself appended count is the adapter's (SQLite counts
+ * them, the in-memory storage counts committed rows only). */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_health(orderly_engine *engine,
                                                           orderly_time_ms now,
                                                           uint64_t max_backlog,

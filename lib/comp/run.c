@@ -253,8 +253,22 @@ int orderly_engine_inspect_effect(orderly_engine *e, uint64_t id, orderly_effect
     return read_queue(e, 1, id, -1, 1, cb, user_data);
 }
 
+static int state_of(const orderly_queue_item *it, void *ud)
+{
+    *(uint32_t *)ud = it->state;
+    return 0;
+}
+
+/*
+ * Only a parked (DEAD) operation goes back: a done one would run its side
+ * effect again (a capture that succeeded, captured twice), a leased one
+ * would run beside the worker holding it, and a pending one is already
+ * queued. The state is read in the same transaction as the reset.
+ */
 int orderly_engine_replay_effect(orderly_engine *e, uint64_t id, orderly_time_ms now)
 {
+    static const char *const state_names[] = { "pending", "leased", "done" };
+    uint32_t state = ORDERLY_ITEM_DEAD;
     void *txn;
     int rc;
 
@@ -262,7 +276,17 @@ int orderly_engine_replay_effect(orderly_engine *e, uint64_t id, orderly_time_ms
         return ORDERLY_EINVAL;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    rc = orderly__vt_reset(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, ORDERLY_ITEM_READY, now);
+    rc = orderly__vt_get(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, state_of, &state);
+    if (rc == ORDERLY_ENOTFOUND)
+        rc = orderly__fail(&e->ctx, rc, "no operation %llu", (unsigned long long)id);
+    else if (rc == 0 && state != ORDERLY_ITEM_DEAD)
+        rc = orderly__fail(&e->ctx, ORDERLY_EMISUSE,
+                           "operation %llu is %s: only parked operations can be replayed",
+                           (unsigned long long)id,
+                           state < sizeof state_names / sizeof state_names[0] ? state_names[state]
+                                                                              : "in an unknown state");
+    if (rc == 0)
+        rc = orderly__vt_reset(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, ORDERLY_ITEM_READY, now);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

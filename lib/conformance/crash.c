@@ -1523,3 +1523,320 @@ out:
     free(w);
     return rc;
 }
+
+/* ---- engine cases: what an engine must find on any adapter ------------------------ */
+
+/*
+ * These hold the engine to one behaviour whatever the adapter: an adapter
+ * that opens a second transaction freely (memory) and one that cannot
+ * (SQLite, one connection) must answer the same. They run a real engine on
+ * the target through the same wrapper as the crash runs, never crashing.
+ */
+
+static void fail_at(struct run *r, int line, const char *fmt, ...) ORDERLY__CONF_PRINTF(3, 4);
+
+static void fail_at(struct run *r, int line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fail(r, "crash.c:%d: %s", line, msg);
+}
+
+#define ECHECK(r, cond, ...)                         \
+    do {                                             \
+        if (!(cond)) {                               \
+            fail_at((r), __LINE__, __VA_ARGS__);     \
+            return;                                  \
+        }                                            \
+    } while (0)
+
+/* expr must return want; names both and the engine's message. */
+#define ERC(r, expr, want)                                                                  \
+    do {                                                                                    \
+        int rc_ = (expr), want_ = (want);                                                   \
+        ECHECK((r), rc_ == want_, "%s returned %s (%s), expected %s", #expr,                \
+               orderly_error_name(rc_), (r)->e != NULL ? orderly_engine_errmsg((r)->e) : "", \
+               orderly_error_name(want_));                                                  \
+    } while (0)
+
+static int e_create(struct run *r, const char *order, uint32_t promo, orderly_time_ms now)
+{
+    orderly_order_spec spec;
+    orderly_result res;
+
+    memset(&spec, 0, sizeof spec);
+    spec.order_id = order;
+    spec.currency = "EUR";
+    spec.payment_method = ORDERLY_PAY_CARD;
+    spec.lines = lines;
+    spec.n_lines = 2;
+    spec.has_promotion = promo;
+    spec.loyalty_points = promo ? 300 : 0;
+    spec.now = now;
+    return orderly_engine_create_order(r->e, &spec, &res);
+}
+
+static int e_authorize(struct run *r, const char *order, orderly_time_ms now)
+{
+    orderly_command cmd;
+    orderly_result res;
+
+    memset(&cmd, 0, sizeof cmd);
+    cmd.order_id = order;
+    cmd.machine = ORDERLY_MACHINE_PAYMENT;
+    cmd.event = ORDERLY_PAYMENT_EV_AUTHORIZE;
+    cmd.amount = 2000;
+    cmd.now = now;
+    return orderly_engine_apply(r->e, &cmd, &res);
+}
+
+static int count_row(const orderly_outbox_view *v, void *ud)
+{
+    (void)v;
+    ++*(size_t *)ud;
+    return 0;
+}
+
+static int count_effect(const orderly_effect_view *v, void *ud)
+{
+    (void)v;
+    ++*(size_t *)ud;
+    return 0;
+}
+
+/*
+ * While a batch is open, order reads and health run inside it and see its
+ * commands; every step that needs a transaction of its own is refused with
+ * EMISUSE and leaves the batch intact.
+ */
+static void e_batch(struct run *r)
+{
+    orderly_order_view v;
+    orderly_part_view p;
+    orderly_health h;
+    size_t n = 0;
+    orderly_time_ms now = T0;
+
+    ERC(r, e_create(r, "batch-0", 0, now), 0);
+    ERC(r, orderly_engine_begin_batch(r->e), 0);
+    ERC(r, e_create(r, "batch-1", 0, now), 0);
+    ERC(r, orderly_engine_get_order(r->e, "batch-1", &v), 0);
+    ECHECK(r, v.version == 1 && v.order_state == ORDERLY_ORDER_PENDING,
+           "the batch's own order reads as version %llu in state %d",
+           (unsigned long long)v.version, v.order_state);
+    ERC(r, orderly_engine_get_order(r->e, "batch-0", &v), 0);
+    ERC(r, orderly_engine_get_part(r->e, "batch-1", ORDERLY_MACHINE_RESERVATION, 1, &p), 0);
+    ECHECK(r, p.quantity == lines[1].quantity, "reservation #1 of batch-1 holds %u, not %u",
+           p.quantity, lines[1].quantity);
+    /* a miss inside the batch leaves it committable */
+    ERC(r, orderly_engine_get_order(r->e, "batch-none", &v), ORDERLY_ENOTFOUND);
+    ERC(r, orderly_engine_health(r->e, now, 0, 0, &h), 0);
+    ECHECK(r, h.outbox_pending >= 1, "health inside the batch misses batch-0's committed event");
+    ERC(r, orderly_engine_pump(r->e, now, 0, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_tick(r->e, now, 0, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_run_effects(r->e, now, 0, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_purge(r->e, now, 0, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_list_outbox(r->e, -1, 0, 16, count_row, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 16, count_effect, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_replay_effect(r->e, 1, now), ORDERLY_EMISUSE);
+    /* none of that spoiled the batch */
+    ERC(r, e_authorize(r, "batch-1", now + 1), 0);
+    ERC(r, orderly_engine_get_order(r->e, "batch-1", &v), 0);
+    ECHECK(r, v.payment_state == ORDERLY_PAYMENT_AUTHORIZED,
+           "the batch's own authorization is not visible inside it (payment state %d)",
+           v.payment_state);
+    ERC(r, orderly_engine_commit_batch(r->e), 0);
+    ERC(r, orderly_engine_get_order(r->e, "batch-1", &v), 0);
+    ECHECK(r, v.payment_state == ORDERLY_PAYMENT_AUTHORIZED, "the committed batch lost its write");
+    ERC(r, orderly_engine_pump(r->e, now + 2, 0, &n), 0);
+
+    /* what a rolled-back batch wrote is gone, including for reads inside it */
+    ERC(r, orderly_engine_begin_batch(r->e), 0);
+    ERC(r, e_create(r, "batch-2", 0, now + 3), 0);
+    ERC(r, orderly_engine_get_order(r->e, "batch-2", &v), 0);
+    orderly_engine_rollback_batch(r->e);
+    ERC(r, orderly_engine_get_order(r->e, "batch-2", &v), ORDERLY_ENOTFOUND);
+}
+
+struct op_find {
+    int op;
+    uint64_t id;
+    int state;
+    uint32_t attempts;
+};
+
+static int find_op(const orderly_effect_view *v, void *ud)
+{
+    struct op_find *f = ud;
+
+    if (v->op == f->op && f->id == 0) {
+        f->id = v->id;
+        f->state = v->state;
+        f->attempts = v->attempts;
+    }
+    return 0;
+}
+
+static int effect_view_copy(const orderly_effect_view *v, void *ud)
+{
+    struct op_find *f = ud;
+
+    f->op = v->op;
+    f->state = v->state;
+    f->attempts = v->attempts;
+    return 0;
+}
+
+/* State and attempts of operation f->id, through the engine. */
+static int op_state(struct run *r, struct op_find *f)
+{
+    uint64_t id = f->id;
+    int rc;
+
+    f->id = 0;
+    f->op = -1;
+    rc = orderly_engine_inspect_effect(r->e, id, effect_view_copy, f);
+    f->id = id;
+    return rc;
+}
+
+static int claim_any(const orderly_queue_item *it, void *ud)
+{
+    *(uint64_t *)ud = it->id;
+    return 0;
+}
+
+/*
+ * An operator replays parked operations only: one still waiting, one
+ * leased by a worker or one already done is refused with EMISUSE and left
+ * as it was (a replayed capture that had succeeded would run again).
+ */
+static void e_replay(struct run *r)
+{
+    struct op_find promo = { ORDERLY_OP_REVERT_PROMOTION, 0, -1, 0 };
+    struct op_find release = { ORDERLY_OP_RELEASE_RESERVATIONS, 0, -1, 0 };
+    orderly_result res;
+    orderly_time_ms now = T0;
+    uint64_t token = 0, claimed = 0;
+    void *txn = NULL;
+    size_t n;
+    int i, rc;
+
+    ERC(r, e_create(r, "replay-1", 1, now), 0);
+    ERC(r, orderly_engine_cancel_order(r->e, "replay-1", NULL, now, &res), 0);
+    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 64, find_op, &promo), 0);
+    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 64, find_op, &release), 0);
+    ECHECK(r, promo.id != 0 && release.id != 0,
+           "cancelling an order with a promotion recorded no revert or no release");
+
+    /* waiting to run */
+    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), ORDERLY_EMISUSE);
+    ECHECK(r, strstr(orderly_engine_errmsg(r->e), "only parked operations can be replayed") != NULL,
+           "the refusal says '%s'", orderly_engine_errmsg(r->e));
+
+    /* the release succeeds, the promotion revert exhausts its attempts */
+    for (i = 0; i < LOOP_MAX; i++, now += 2 * MIN) {
+        ERC(r, orderly_engine_run_effects(r->e, now, 0, &n), 0);
+        ERC(r, op_state(r, &promo), 0);
+        if (promo.state == ORDERLY_ITEM_DEAD)
+            break;
+    }
+    ECHECK(r, promo.state == ORDERLY_ITEM_DEAD, "the promotion revert never exhausted (state %d)",
+           promo.state);
+    ERC(r, op_state(r, &release), 0);
+    ECHECK(r, release.state == ORDERLY_ITEM_DONE, "the release ends in state %d, not DONE",
+           release.state);
+
+    /* done: replaying would run it again */
+    ERC(r, orderly_engine_replay_effect(r->e, release.id, now), ORDERLY_EMISUSE);
+    ECHECK(r, strstr(orderly_engine_errmsg(r->e), "is done") != NULL,
+           "the refusal of a done operation says '%s'", orderly_engine_errmsg(r->e));
+    ERC(r, op_state(r, &release), 0);
+    ECHECK(r, release.state == ORDERLY_ITEM_DONE, "a refused replay moved the release to state %d",
+           release.state);
+
+    /* parked: this is what replay is for */
+    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), 0);
+    ERC(r, op_state(r, &promo), 0);
+    ECHECK(r, promo.state == ORDERLY_ITEM_READY && promo.attempts == 0,
+           "the replayed revert is in state %d with %u attempts, not READY with 0", promo.state,
+           promo.attempts);
+
+    /* leased: a worker holds it right now */
+    ERC(r, r->inner->begin(r->inner, r->ctx, &txn), 0);
+    rc = r->inner->queue_claim(r->inner, r->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, now, 1, 10,
+                               now + HOUR, &token, claim_any, &claimed);
+    if (rc != 1)
+        r->inner->rollback(r->inner, r->ctx, txn);
+    ECHECK(r, rc == 1, "queue_claim of the replayed revert returned %d, expected 1", rc);
+    ERC(r, r->inner->commit(r->inner, r->ctx, txn), 0);
+    ECHECK(r, claimed == promo.id, "claimed operation %llu, not the replayed %llu",
+           (unsigned long long)claimed, (unsigned long long)promo.id);
+    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), ORDERLY_EMISUSE);
+    ECHECK(r, strstr(orderly_engine_errmsg(r->e), "is leased") != NULL,
+           "the refusal of a leased operation says '%s'", orderly_engine_errmsg(r->e));
+    ERC(r, op_state(r, &promo), 0);
+    ECHECK(r, promo.state == ORDERLY_ITEM_LEASED, "a refused replay moved the revert to state %d",
+           promo.state);
+
+    ERC(r, orderly_engine_replay_effect(r->e, 999999, now), ORDERLY_ENOTFOUND);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(struct run *r);
+} engine_cases[] = {
+    { "engine: inside an open batch, reads see it and other steps are EMISUSE", e_batch },
+    { "engine: replay puts back parked operations only", e_replay },
+};
+
+int orderly__conf_engine(struct orderly__conf_tap *tap, const orderly_conformance_target *t)
+{
+    struct run *r;
+    orderly_ctx *ctx = NULL;
+    size_t i;
+    int rc = ORDERLY_OK;
+
+    if ((r = malloc(sizeof *r)) == NULL || orderly_ctx_new(&ctx, NULL) < 0) {
+        free(r);
+        return ORDERLY_ENOMEM;
+    }
+    for (i = 0; i < sizeof engine_cases / sizeof engine_cases[0] && rc == 0; i++) {
+        if (!orderly__conf_wanted(tap, engine_cases[i].name))
+            continue;
+        memset(r, 0, sizeof *r);
+        r->t = t;
+        r->ctx = ctx;
+        wrapper_init(r);
+        (void)orderly_transport_init(&r->tbase, ORDERLY_TRANSPORT_VERSION);
+        r->tbase.user_data = r;
+        r->tbase.publish = t_publish;
+        if ((rc = t->reset(t->user_data)) < 0) {
+            fail(r, "target reset failed: %s", orderly_error_name(rc));
+        } else if ((rc = t->open(&r->inner, t->user_data)) < 0 || r->inner == NULL) {
+            fail(r, "target open failed: %s", orderly_error_name(rc));
+        } else if ((rc = orderly_memory_transport_new(&r->mt, NULL)) < 0) {
+            t->close(r->inner, t->user_data);
+            break;
+        } else {
+            if (engine_open(r) == 0)
+                engine_cases[i].run(r);
+            orderly_engine_close(r->e);
+            r->e = NULL;
+            if (r->txns != NULL)
+                fail(r, "the engine left a transaction open");
+            t->close(r->inner, t->user_data);
+            orderly_memory_transport_free(r->mt);
+        }
+        rc = r->oom ? ORDERLY_ENOMEM : ORDERLY_OK;
+        orderly__conf_report(tap, engine_cases[i].name, r->note[0] == '\0', r->note);
+        run_free(r);
+    }
+    orderly_ctx_free(ctx);
+    free(r);
+    return rc;
+}

@@ -34,8 +34,11 @@ void orderly__conf_report(struct orderly__conf_tap *tap, const char *name, int o
 void orderly__conf_note(char *buf, const char *fmt, ...) ORDERLY__CONF_PRINTF(2, 3);
 
 /* The two parts; each reports its own tests. A negative return is a
- * harness error (ENOMEM), not a failure of the target. */
+ * harness error (ENOMEM), not a failure of the target. The contract part
+ * ends with a few engine cases (crash.c, for its wrapper): behaviour an
+ * engine must show on every adapter alike. */
 int orderly__conf_contract(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
+int orderly__conf_engine(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
 int orderly__conf_crash(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
 
 #endif

@@ -427,15 +427,25 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
     return ORDERLY_OK;
 }
 
+/*
+ * Reads an order in a transaction of its own or, while a batch is open,
+ * in the batch's: a connection holds one transaction at a time (SQLite),
+ * and a host reading between its batched commands expects to see them.
+ */
 static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a, uint64_t *version)
 {
-    void *txn;
+    void *txn = e->batch_txn;
     int rc;
 
-    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+    if (txn != NULL && e->batch_failed)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
+    if (txn == NULL && (rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_load(e, txn, id, &e->load_buf, version);
-    orderly__vt_rollback(e, txn);
+    if (txn != e->batch_txn)
+        orderly__vt_rollback(e, txn);
+    else if (rc < 0 && rc != ORDERLY_ENOTFOUND)
+        e->batch_failed = 1; /* the batch's transaction is now only fit for rollback */
     if (a == &e->agg)
         e->agg_warm = 0;
     if (rc == ORDERLY_ENOTFOUND)

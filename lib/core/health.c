@@ -19,15 +19,23 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
         return ORDERLY_EINVAL;
     if ((rc = orderly__check_now(e, now)) < 0)
         return rc;
-    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+    /* inside an open batch the snapshot is the batch's own transaction,
+     * the only one its connection can hold (as for orderly_engine_get_order) */
+    if ((txn = e->batch_txn) != NULL && e->batch_failed)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
+    if (txn == NULL && (rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    if ((rc = stats(e, txn, ORDERLY_QUEUE_OUTBOX, now, &ob)) < 0 ||
-        (rc = stats(e, txn, ORDERLY_QUEUE_TIMERS, now, &tm)) < 0 ||
-        (rc = stats(e, txn, ORDERLY_QUEUE_COMPENSATIONS, now, &cp)) < 0) {
+    rc = stats(e, txn, ORDERLY_QUEUE_OUTBOX, now, &ob);
+    if (rc == 0)
+        rc = stats(e, txn, ORDERLY_QUEUE_TIMERS, now, &tm);
+    if (rc == 0)
+        rc = stats(e, txn, ORDERLY_QUEUE_COMPENSATIONS, now, &cp);
+    if (txn != e->batch_txn)
         orderly__vt_rollback(e, txn);
+    else if (rc < 0)
+        e->batch_failed = 1;
+    if (rc < 0)
         return rc;
-    }
-    orderly__vt_rollback(e, txn);
     memset(out, 0, sizeof *out);
     out->outbox_pending = ob.ready + ob.leased + ob.lease_expired;
     out->outbox_oldest_age_ms = ob.oldest_pending != 0 ? now - ob.oldest_pending : 0;

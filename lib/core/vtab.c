@@ -97,6 +97,12 @@ static void before(orderly_engine *e)
 int orderly__vt_begin(orderly_engine *e, void **txn)
 {
     before(e);
+    /* One engine holds one transaction at a time on every adapter, as one
+     * SQLite connection must: while a batch is open only the calls that
+     * run inside it (commands, order reads, health) may touch storage. */
+    if (e->batch_txn != NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE,
+                             "a batch is open: commit or roll it back first");
     *txn = NULL;
     return after(e, e->storage->begin(e->storage, &e->ctx, txn), "begin");
 }

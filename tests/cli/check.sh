@@ -41,6 +41,19 @@ has() {
     if grep -qE -- "$1" "$work/out"; then ok "$2"; else not_ok "$2 (no match for '$1')"; fi
 }
 
+# json_has DESCRIPTION PYTHON: the last output is one JSON document d for
+# which the Python statements (asserts) hold.
+json_has() {
+    if python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+$2" "$work/out" 2>"$work/pyerr"; then
+        ok "$1"
+    else
+        not_ok "$1"
+        sed 's/^/# /' "$work/pyerr" | tail -n 5
+    fi
+}
+
 small=(--orders 120 --days 3 --quiet)
 
 # ---- simulate ---------------------------------------------------------------
@@ -81,6 +94,23 @@ else
     ok "another seed gives another report"
 fi
 
+# The progress line, shown on a terminal, counts the days orders arrive
+# over and then says it is settling, never "day 12 of 3".
+if script -qec true "$work/typescript" >/dev/null 2>&1; then
+    script -qec "$cli simulate --db $work/progress.db --orders 40 --days 2" "$work/typescript" \
+        >/dev/null 2>&1
+    days=$(tr '\r' '\n' <"$work/typescript" | sed -nE 's/.*  day +([0-9]+) of ([0-9]+).*/\1 \2/p')
+    if [ -n "$days" ] && echo "$days" | awk '$1 > $2 { bad = 1 } END { exit bad }'; then
+        ok "the progress line never counts past the last day"
+    else
+        not_ok "the progress line never counts past the last day ($(echo "$days" | tail -n 1))"
+    fi
+    grep -q "day   2 of 2, settling" "$work/typescript" && ok "and says when the run is settling" ||
+        not_ok "and says when the run is settling"
+else
+    ok "the progress line never counts past the last day # SKIP no terminal for script(1)"
+fi
+
 # ---- the same run on the in-memory storage -----------------------------------------
 expect 0 "simulate --storage memory passes its invariants" -- \
     "$cli" simulate --storage memory "${small[@]}" --seed 7 --faults 0.05
@@ -100,6 +130,67 @@ has "already exists" "and says why"
 expect 0 "simulate --overwrite replaces it" -- \
     "$cli" simulate --db "$work/a.db" "${small[@]}" --seed 7 --faults 0.05 --overwrite
 
+# --overwrite replaces an orderly database or an empty file, nothing else.
+# Every case lives in the scratch directory: a FIFO and a link stand in for
+# a device such as /dev/null, which no test may touch.
+mkdir "$work/ow"
+cp "$work/a.db" "$work/ow/orderly.db"
+mkfifo "$work/ow/fifo.db"
+mkdir "$work/ow/dir.db"
+printf 'not a database\n' >"$work/ow/text.db"
+cp "$work/ow/text.db" "$work/ow/text.orig"
+ln -s "$work/ow/orderly.db" "$work/ow/link.db"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("CREATE TABLE t (x)"); c.commit(); c.close()' \
+    "$work/ow/foreign.db"
+cp "$work/ow/foreign.db" "$work/ow/foreign.orig"
+cp "$work/ow/orderly.db" "$work/ow/orderly.orig"
+for f in fifo dir text link foreign; do
+    expect 1 "simulate --overwrite refuses $f.db" -- \
+        "$cli" simulate --db "$work/ow/$f.db" "${small[@]}" --overwrite
+    has "left as it is" "and says it leaves $f.db as it is"
+done
+[ -p "$work/ow/fifo.db" ] && ok "the FIFO is still a FIFO" || not_ok "the FIFO is still a FIFO"
+[ -d "$work/ow/dir.db" ] && ok "the directory is still a directory" || not_ok "the directory is still a directory"
+cmp -s "$work/ow/text.db" "$work/ow/text.orig" && ok "the text file is unchanged" ||
+    not_ok "the text file is unchanged"
+if [ -L "$work/ow/link.db" ] && cmp -s "$work/ow/orderly.db" "$work/ow/orderly.orig"; then
+    ok "the link and the database it points to are unchanged"
+else
+    not_ok "the link and the database it points to are unchanged"
+fi
+if cmp -s "$work/ow/foreign.db" "$work/ow/foreign.orig" && [ ! -e "$work/ow/foreign.db-wal" ]; then
+    ok "the other application's database is unchanged"
+else
+    not_ok "the other application's database is unchanged"
+fi
+ln -s "$work/ow/text.db" "$work/ow/orderly.db-wal"
+expect 1 "simulate --overwrite refuses a database whose -wal is a link" -- \
+    "$cli" simulate --db "$work/ow/orderly.db" "${small[@]}" --overwrite
+has "companion" "and names the companion file"
+rm "$work/ow/orderly.db-wal"
+rm -f "$work/ow/held"
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.execute("SELECT count(*) FROM records").fetchall()
+open(sys.argv[2], "w").write("open\n")
+time.sleep(60)
+' "$work/ow/orderly.db" "$work/ow/held" &
+holder=$!
+for _ in $(seq 100); do [ -s "$work/ow/held" ] && break; sleep 0.1; done
+expect 1 "simulate --overwrite refuses a database another process has open" -- \
+    "$cli" simulate --db "$work/ow/orderly.db" "${small[@]}" --overwrite
+has "open in another process" "and says it is in use"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+cmp -s "$work/ow/orderly.db" "$work/ow/orderly.orig" && ok "and leaves it as it was" ||
+    not_ok "and leaves it as it was"
+: >"$work/ow/empty.db"
+expect 0 "simulate --overwrite replaces an empty file" -- \
+    "$cli" simulate --db "$work/ow/empty.db" "${small[@]}" --overwrite
+expect 0 "simulate --overwrite replaces an orderly database nobody holds" -- \
+    "$cli" simulate --db "$work/ow/orderly.db" "${small[@]}" --overwrite
+
 # ---- inspection on the database simulate left -----------------------------------
 expect 0 "order show prints an order" -- "$cli" order show sim-000001 --db "$work/a.db"
 has "^  state +[a-z_]+" "with its state"
@@ -114,15 +205,150 @@ expect 0 "outbox --dead" -- "$cli" outbox --dead --db "$work/a.db"
 expect 0 "compensations list" -- "$cli" compensations list --db "$work/a.db"
 has "release_reservations|refund|capture_retry" "lists operations"
 first=$(awk 'NR == 2 { print $1 }' "$work/out")
-expect 0 "compensations replay an existing operation" -- \
+# a drained run leaves every operation done: replaying one would run its
+# side effect a second time (a completed capture captured again)
+expect 1 "compensations replay of a done operation is refused" -- \
+    "$cli" compensations replay "$first" --db "$work/a.db"
+has "operation $first is done: only parked operations can be replayed" "and says why"
+"$cli" compensations list --db "$work/a.db" >"$work/out" 2>&1
+has "^$first +[a-z_]+ +done " "and leaves it done"
+# park it as an exhausted operation would be, then replay it
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE items SET state = 3 WHERE queue = 3 AND id = ?", (int(sys.argv[2]),)); c.commit(); c.close()' \
+    "$work/a.db" "$first"
+expect 0 "compensations replay of a parked operation" -- \
     "$cli" compensations replay "$first" --db "$work/a.db"
 has "queued again" "and confirms"
+"$cli" compensations list --db "$work/a.db" >"$work/out" 2>&1
+has "^$first +[a-z_]+ +ready +0 " "it is ready again with a fresh attempt budget"
+expect 1 "replaying it again while it waits is refused" -- \
+    "$cli" compensations replay "$first" --db "$work/a.db"
+has "is pending: only parked operations" "and says it is pending"
 expect 1 "compensations replay an unknown id" -- \
     "$cli" compensations replay 99999999 --db "$work/a.db"
 expect 0 "health on a drained database is ready" -- "$cli" health --db "$work/a.db"
 has "^ready +yes" "says ready"
 expect 0 "health --metrics" -- "$cli" health --metrics --db "$work/a.db"
 has "^orderly_outbox_pending [0-9]+" "prints stable metric names"
+
+# ---- --json: one documented shape per inspection command (doc/cli.md) ----------------
+expect 0 "machines --json" -- "$cli" machines --json
+json_has "machines --json lists the six machines" '
+assert [m["name"] for m in d["machines"]] == ["order", "payment", "reservation", "fulfillment", "shipment", "return"]
+for m in d["machines"]:
+    assert set(m) == {"name", "states", "events", "transitions", "initial"}, m
+    assert all(isinstance(m[k], int) and m[k] > 0 for k in ("states", "events", "transitions"))
+    assert isinstance(m["initial"], str) and m["initial"]'
+expect 0 "order show --json" -- "$cli" order show sim-000001 --json --db "$work/a.db"
+json_has "order show --json has the order, its parts and compensations" '
+assert set(d) == {"id", "state", "payment_state", "payment_method", "currency", "total", "authorized",
+                  "captured", "refunded", "version", "created", "created_ms", "reservations",
+                  "fulfillments", "shipments", "returns", "compensations"}, sorted(d)
+assert d["id"] == "sim-000001" and d["payment_method"] in ("card", "cod") and len(d["currency"]) == 3
+assert 0 <= d["refunded"] <= d["captured"] <= d["authorized"] and d["version"] >= 1
+assert d["created"].endswith("Z") and isinstance(d["created_ms"], int)
+r = d["reservations"][0]
+assert set(r) == {"index", "state", "sku", "quantity", "warehouse", "since", "since_ms"}, r
+assert r["index"] == 0 and r["quantity"] > 0
+for f in d["fulfillments"] + d["shipments"]:
+    assert set(f) == {"index", "state", "warehouse", "since", "since_ms"}, f
+for x in d["returns"]:
+    assert set(x) == {"index", "state", "amount", "since", "since_ms"}, x
+for c in d["compensations"]:
+    assert c["order"] == "sim-000001"'
+expect 0 "outbox --json" -- "$cli" outbox --json --db "$work/a.db"
+json_has "outbox --json lists every row in id order" '
+rows = d["rows"]
+assert d["count"] == len(rows) > 0
+assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+for r in rows:
+    assert set(r) == {"id", "state", "attempts", "created", "created_ms", "due_ms", "order", "type",
+                      "topic", "event_id"}, r
+    assert r["state"] in ("ready", "leased", "done", "dead")'
+expect 0 "outbox --pending --json" -- "$cli" outbox --pending --json --db "$work/a.db"
+json_has "outbox --pending --json after a drained run is empty" 'assert d == {"rows": [], "count": 0}, d'
+expect 0 "compensations list --json" -- "$cli" compensations list --json --db "$work/a.db"
+json_has "compensations list --json lists every operation with its lines" '
+ops = d["operations"]
+assert d["count"] == len(ops) > 0
+for o in ops:
+    assert set(o) == {"id", "operation", "state", "attempts", "order", "index", "amount", "key",
+                      "lines"}, o
+    assert len(o["key"]) == 32 and o["state"] in ("ready", "leased", "done", "dead")
+    for l in o["lines"]:
+        assert set(l) == {"sku", "warehouse", "quantity"}, l
+assert any(o["lines"] for o in ops if o["operation"] == "release_reservations")'
+expect 0 "compensations list --dead --json" -- "$cli" compensations list --dead --json --db "$work/a.db"
+json_has "compensations list --dead --json lists only parked ones" '
+assert all(o["state"] == "dead" for o in d["operations"]) and d["count"] == len(d["operations"])'
+expect 0 "health --json" -- "$cli" health --json --db "$work/a.db"
+json_has "health --json has the figures and the verdict" '
+assert set(d) == {"database", "now", "now_ms", "outbox_pending", "outbox_oldest_age_ms", "outbox_leased",
+                  "outbox_lease_expired", "outbox_dead", "compensation_pending",
+                  "compensation_exhausted", "timers_due", "ready"}, sorted(d)
+assert d["ready"] is True and d["outbox_pending"] == 0 and d["now"].endswith("Z")'
+expect 2 "health --json --metrics" -- "$cli" health --json --metrics --db "$work/a.db"
+expect 2 "compensations replay --json" -- "$cli" compensations replay 1 --json --db "$work/a.db"
+
+# ---- inspection is read-only --------------------------------------------------------
+# The inspection commands never write: a zero-byte file stays empty, and a
+# database whose file is read-only is read with its bytes, mtime and WAL
+# untouched (the tests run as root, whom chmod does not stop, so the check
+# is that nothing was written at all).
+: >"$work/zero.db"
+for sub in "order show sim-000001" outbox "compensations list" health; do
+    # shellcheck disable=SC2086
+    expect 1 "$sub on an empty file fails" -- "$cli" $sub --db "$work/zero.db"
+    has "is empty, not an orderly database" "$sub says the file is empty"
+done
+if [ ! -s "$work/zero.db" ] && [ ! -e "$work/zero.db-wal" ]; then
+    ok "the empty file is left empty, with no WAL beside it"
+else
+    not_ok "the empty file is left empty, with no WAL beside it"
+fi
+cp "$work/a.db" "$work/ro.db"
+cp "$work/a.db" "$work/ro.orig"
+chmod 0444 "$work/ro.db"
+stamp=$(stat -c %Y.%y "$work/ro.db")
+for sub in "order show sim-000001" outbox "compensations list" health; do
+    # shellcheck disable=SC2086
+    expect 0 "$sub reads a read-only database" -- "$cli" $sub --db "$work/ro.db"
+done
+if cmp -s "$work/ro.db" "$work/ro.orig" && [ "$(stat -c %Y.%y "$work/ro.db")" = "$stamp" ] &&
+    [ ! -s "$work/ro.db-wal" ]; then
+    ok "inspection wrote nothing: same bytes, same mtime, no WAL frame"
+else
+    not_ok "inspection wrote nothing: same bytes, same mtime, no WAL frame"
+fi
+chmod 0644 "$work/ro.db"
+# an older schema is migrated by a read-write open only, never by a look
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version = 1"); c.close()' \
+    "$work/ro.db"
+expect 1 "health on an older schema refuses to migrate it" -- "$cli" health --db "$work/ro.db"
+has "open it read-write once" "and says how to migrate it"
+v=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' "$work/ro.db")
+[ "$v" = 1 ] && ok "and leaves its schema version as it was" ||
+    not_ok "and leaves its schema version as it was (now $v)"
+
+# A service holds a write transaction: health reads the last commit beside
+# it instead of queueing for the write lock until the busy timeout.
+rm -f "$work/held"
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+c.execute("INSERT INTO records (key, version, data) VALUES (?, 1, ?)", ("held", b"x"))
+open(sys.argv[2], "w").write("held\n")
+time.sleep(60)
+' "$work/a.db" "$work/held" &
+holder=$!
+for _ in $(seq 100); do [ -s "$work/held" ] && break; sleep 0.1; done
+expect 0 "health answers while another process holds a write transaction" -- \
+    timeout 30 "$cli" health --db "$work/a.db"
+has "^ready +yes" "and reports the last commit"
+expect 0 "order show answers beside the writer too" -- \
+    timeout 30 "$cli" order show sim-000001 --db "$work/a.db"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 
 # ---- usage errors are exit 2 ------------------------------------------------------
 expect 2 "no command" -- "$cli"
@@ -148,10 +374,16 @@ expect 2 "compensations without subcommand" -- "$cli" compensations --db "$work/
 expect 2 "compensations replay not a number" -- "$cli" compensations replay abc --db "$work/a.db"
 expect 2 "health unknown flag" -- "$cli" health --bogus --db "$work/a.db"
 expect 2 "graph without a machine" -- "$cli" graph
+expect 2 "graph --format without a value" -- "$cli" graph order --format
+has "--format needs a value" "says the option needs a value"
+expect 2 "version with an argument" -- "$cli" version extra
+has "unexpected argument 'extra'" "names the argument"
+expect 2 "order show with an empty id" -- "$cli" order show "" --db "$work/a.db"
+has "ID must be 1 to [0-9]+ bytes" "says what an id must be"
 [ ! -e "$work/x.db" ] && ok "a rejected simulate creates no file" || not_ok "a rejected simulate creates no file"
 
 # ---- help everywhere ------------------------------------------------------------------
-for sub in simulate order outbox compensations health drain machines graph; do
+for sub in simulate order outbox compensations health drain machines graph version; do
     expect 0 "$sub --help" -- "$cli" "$sub" --help
     has "^usage: orderly $sub" "$sub --help shows its usage"
 done

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -358,7 +359,7 @@ START_TEST(test_missing_file_and_bad_options)
     o.synchronous = 7;
     ck_assert_int_eq(orderly_sqlite_storage_open(&s, db_path("none.db"), &o, ctx), ORDERLY_EINVAL);
     o.synchronous = ORDERLY_SQLITE_SYNC_NORMAL;
-    o.version = 2;
+    o.version = ORDERLY_SQLITE_OPTIONS_VERSION + 1;
     ck_assert_int_eq(orderly_sqlite_storage_open(&s, db_path("none.db"), &o, ctx), ORDERLY_EVERSION);
     ck_assert_int_eq(orderly_sqlite_storage_open(NULL, db_path("none.db"), NULL, ctx), ORDERLY_EINVAL);
     ck_assert_int_eq(orderly_sqlite_storage_open(&s, NULL, NULL, NULL), ORDERLY_EINVAL);
@@ -1234,6 +1235,195 @@ START_TEST(test_killed_writer_loses_nothing_committed)
 }
 END_TEST
 
+/* ---- read-only inspection ---------------------------------------------------- */
+
+/* What a file looks like on disk, to prove an open wrote nothing. */
+struct file_state {
+    int exists;
+    off_t size;
+    struct timespec mtime;
+    char bytes[1 << 16];
+};
+
+static void file_state(const char *path, struct file_state *out)
+{
+    struct stat sb;
+    FILE *f;
+
+    memset(out, 0, sizeof *out);
+    if (stat(path, &sb) != 0) {
+        ck_assert_int_eq(errno, ENOENT);
+        return;
+    }
+    out->exists = 1;
+    out->size = sb.st_size;
+    out->mtime = sb.st_mtim;
+    ck_assert_int_le(sb.st_size, (off_t)sizeof out->bytes);
+    ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+    ck_assert_uint_eq(fread(out->bytes, 1, sizeof out->bytes, f), (size_t)sb.st_size);
+    fclose(f);
+}
+
+static void assert_unchanged(const struct file_state *before, const char *path)
+{
+    static struct file_state now;
+
+    file_state(path, &now);
+    ck_assert_int_eq(now.exists, before->exists);
+    ck_assert_int_eq(now.size, before->size);
+    ck_assert_int_eq(now.mtime.tv_sec, before->mtime.tv_sec);
+    ck_assert_int_eq(now.mtime.tv_nsec, before->mtime.tv_nsec);
+    ck_assert(memcmp(now.bytes, before->bytes, (size_t)now.size) == 0);
+}
+
+/* Size of path, -1 when absent. */
+static off_t size_of(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 ? sb.st_size : -1;
+}
+
+static int open_read_only(orderly_storage **out, const char *path, int busy_ms, orderly_ctx *ctx)
+{
+    orderly_sqlite_options o = ORDERLY_SQLITE_OPTIONS_INIT;
+
+    o.read_only = 1;
+    o.busy_timeout_ms = busy_ms;
+    return orderly_sqlite_storage_open(out, path, &o, ctx);
+}
+
+/* Inspection never turns a file into a database: a missing, empty,
+ * foreign or older file is refused and left exactly as it was. */
+START_TEST(test_read_only_refuses_and_touches_nothing)
+{
+    static struct file_state before;
+    orderly_ctx *ctx = new_ctx();
+    orderly_storage *s = NULL;
+    char wal[400];
+    int fd;
+
+    make_dir();
+    ck_assert_int_eq(open_read_only(&s, db_path("none.db"), 5000, ctx), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(access(db_path("none.db"), F_OK), -1);
+
+    fd = open(db_path("empty.db"), O_CREAT | O_WRONLY, 0600);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    file_state(db_path("empty.db"), &before);
+    ck_assert_int_eq(open_read_only(&s, db_path("empty.db"), 5000, ctx), ORDERLY_ESTORAGE);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "is empty, not an orderly database"));
+    assert_unchanged(&before, db_path("empty.db"));
+    snprintf(wal, sizeof wal, "%s-wal", db_path("empty.db"));
+    ck_assert_int_eq(size_of(wal), -1);
+
+    raw_exec(db_path("other.db"), "CREATE TABLE customers (id INTEGER PRIMARY KEY)");
+    file_state(db_path("other.db"), &before);
+    ck_assert_int_eq(open_read_only(&s, db_path("other.db"), 5000, ctx), ORDERLY_ESTORAGE);
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "not an orderly one"));
+    assert_unchanged(&before, db_path("other.db"));
+
+    /* an older schema is migrated only by a read-write open */
+    s = open_ok(db_path("old.db"), ctx);
+    orderly_sqlite_storage_close(s);
+    raw_exec(db_path("old.db"), "PRAGMA user_version = 1");
+    file_state(db_path("old.db"), &before);
+    ck_assert_int_eq(open_read_only(&s, db_path("old.db"), 5000, ctx), ORDERLY_EVERSION);
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "open it read-write once"));
+    assert_unchanged(&before, db_path("old.db"));
+    ck_assert_int_eq(raw_int(db_path("old.db"), "PRAGMA user_version"), 1);
+    orderly_ctx_free(ctx);
+    remove_dir();
+}
+END_TEST
+
+/* A database made read-only on disk is read through a read-only storage
+ * without a byte written: the file keeps its size, bytes and mtime, the
+ * WAL gets no frame, and writes are refused as misuse (tests run as root,
+ * whom chmod does not stop, so SQLITE_OPEN_READONLY must). */
+START_TEST(test_read_only_reads_without_writing)
+{
+    static struct file_state before;
+    struct engine_fx f;
+    orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_ctx *ctx = new_ctx();
+    orderly_order_view v;
+    orderly_health h;
+    size_t n = 0;
+    char wal[400];
+
+    make_dir();
+    engine_open(&f, db_path("ro.db"), ORDERLY_SQLITE_SYNC_FULL);
+    ck_assert_int_eq(create_order(f.e, "ord-ro", T0), 0);
+    engine_close(&f);
+    ck_assert_int_eq(chmod(db_path("ro.db"), 0444), 0);
+    snprintf(wal, sizeof wal, "%s-wal", db_path("ro.db"));
+    ck_assert_int_eq(size_of(wal), -1);
+    file_state(db_path("ro.db"), &before);
+
+    ck_assert_int_eq(open_read_only(&f.s, db_path("ro.db"), 5000, ctx), 0);
+    ck_assert_int_eq(orderly_memory_transport_new(&f.t, NULL), 0);
+    eo.storage = f.s;
+    eo.transport = f.t;
+    ck_assert_int_eq(orderly_engine_open(&f.e, &eo, NULL), 0);
+    ck_assert_int_eq(orderly_engine_get_order(f.e, "ord-ro", &v), 0);
+    ck_assert_uint_eq(v.version, 1);
+    ck_assert_int_eq(orderly_engine_health(f.e, T0, 0, 0, &h), 0);
+    ck_assert_uint_ge(h.outbox_pending, 1);
+    ck_assert_int_eq(authorize(f.e, "ord-ro", T0 + 1), ORDERLY_EMISUSE);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "is open read-only"));
+    ck_assert_int_eq(orderly_engine_pump(f.e, T0 + 2, 0, &n), ORDERLY_EMISUSE);
+    engine_close(&f);
+
+    assert_unchanged(&before, db_path("ro.db"));
+    ck_assert_int_le(size_of(wal), 0);
+    ck_assert_int_eq(chmod(db_path("ro.db"), 0600), 0);
+    ck_assert_int_eq(raw_int(db_path("ro.db"), "SELECT count(*) FROM records"), 1);
+    orderly_ctx_free(ctx);
+    remove_dir();
+}
+END_TEST
+
+/* A probe is not a writer: while another connection holds a write
+ * transaction, health and order reads on a read-only storage answer at
+ * once from the last commit, long before their generous busy timeout. */
+START_TEST(test_read_only_does_not_wait_for_a_writer)
+{
+    struct engine_fx w, r;
+    orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_ctx *ctx = new_ctx();
+    orderly_order_view v;
+    orderly_health h;
+    void *t;
+    double t0;
+
+    make_dir();
+    engine_open(&w, db_path("busy.db"), ORDERLY_SQLITE_SYNC_NORMAL);
+    ck_assert_int_eq(create_order(w.e, "ord-1", T0), 0);
+    ck_assert_int_eq(open_read_only(&r.s, db_path("busy.db"), 20000, ctx), 0);
+    ck_assert_int_eq(orderly_memory_transport_new(&r.t, NULL), 0);
+    eo.storage = r.s;
+    eo.transport = r.t;
+    ck_assert_int_eq(orderly_engine_open(&r.e, &eo, NULL), 0);
+
+    /* the writer's connection takes the write lock and keeps it */
+    t = begin(w.s, ctx);
+    ck_assert_int_eq(w.s->save(w.s, ctx, t, "ord-2", (const uint8_t *)"x", 1, 0), 0);
+    t0 = mono_ms();
+    ck_assert_int_eq(orderly_engine_health(r.e, T0, 0, 0, &h), 0);
+    ck_assert_int_eq(orderly_engine_get_order(r.e, "ord-1", &v), 0);
+    ck_assert_int_eq(orderly_engine_get_order(r.e, "ord-2", &v), ORDERLY_ENOTFOUND);
+    ck_assert_double_lt(mono_ms() - t0, 20000.0);
+    w.s->rollback(w.s, ctx, t);
+
+    engine_close(&r);
+    engine_close(&w);
+    orderly_ctx_free(ctx);
+    remove_dir();
+}
+END_TEST
+
 static Suite *sqlite_suite(void)
 {
     Suite *s = suite_create("sqlite");
@@ -1274,6 +1464,13 @@ static Suite *sqlite_suite(void)
     tc = tcase_create("engine");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_engine_cycle_on_file);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("read-only");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_read_only_refuses_and_touches_nothing);
+    tcase_add_test(tc, test_read_only_reads_without_writing);
+    tcase_add_test(tc, test_read_only_does_not_wait_for_a_writer);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("concurrent-duplicate");

@@ -17,6 +17,10 @@
  * (one engine). Open one per thread or process on the same file: writers
  * queue on the busy timeout, and a wait that outlasts it fails with
  * ORDERLY_ECONFLICT so the engine retries.
+ *
+ * Inspection: with read_only set the file is opened SQLITE_OPEN_READONLY
+ * and never created, migrated or written; each transaction is a deferred
+ * read snapshot (BEGIN DEFERRED), so it never waits for a writer.
  */
 #ifndef ORDERLY_SYS_SQLITE_H
 #define ORDERLY_SYS_SQLITE_H
@@ -25,7 +29,8 @@
 
 ORDERLY_BEGIN_DECLS
 
-#define ORDERLY_SQLITE_OPTIONS_VERSION 1
+/* Version 2 added read_only. */
+#define ORDERLY_SQLITE_OPTIONS_VERSION 2
 
 typedef enum orderly_sqlite_sync {
     ORDERLY_SQLITE_SYNC_FULL   = 0, /* fsync on every commit */
@@ -37,19 +42,31 @@ typedef struct orderly_sqlite_options {
     int create;              /* 1: create the file when missing; 0: ENOTFOUND */
     int busy_timeout_ms;     /* how long a writer waits for another; > 0 */
     int synchronous;         /* orderly_sqlite_sync */
+    /* ---- version 2 ---- */
+    /* 1: open for inspection only (create is then ignored). The file must
+     * be an orderly database at this library's schema version: an empty
+     * or foreign file is ESTORAGE, an older schema EVERSION (open it
+     * read-write once to migrate it). Transactions are read snapshots that
+     * never wait for a writer; every write method fails with EMISUSE.
+     * SQLite may still create the -wal and -shm files beside a WAL
+     * database (its shared read index); the database itself is never
+     * written. */
+    int read_only;
 } orderly_sqlite_options;
 
-#define ORDERLY_SQLITE_OPTIONS_INIT { ORDERLY_SQLITE_OPTIONS_VERSION, 1, 5000, 0 }
+#define ORDERLY_SQLITE_OPTIONS_INIT { ORDERLY_SQLITE_OPTIONS_VERSION, 1, 5000, 0, 0 }
 
 /* The schema version this library creates and migrates to. */
 ORDERLY_API int orderly_sqlite_schema_version(void);
 
 /*
  * Opens (or, with opts->create, creates) the database at path and migrates
- * its schema. opts may be NULL for the defaults. Errors, with the detail in
- * ctx (may be NULL): ENOTFOUND for a missing file when create is 0,
+ * its schema (with opts->read_only: opens it as it is; see above). opts may
+ * be NULL for the defaults. Errors, with the detail in ctx (may be NULL):
+ * ENOTFOUND for a missing file when create is 0 or read_only is 1,
  * ESTORAGE for a file that is not an orderly database or is corrupt,
- * EVERSION for a schema newer than this library, EINVAL for bad options.
+ * EVERSION for a schema newer than this library (or, read-only, older),
+ * EINVAL for bad options.
  * The caller owns *out and frees it with orderly_sqlite_storage_close after
  * every engine using it has closed (its destroy slot is NULL).
  */
