@@ -38,6 +38,13 @@ static uint8_t *put_parts(uint8_t *w, const struct orderly__part *p, size_t n, o
     return w;
 }
 
+/* Times are stored as deltas from creation; both are bounded so no sum or
+ * difference of them overflows, whatever a corrupt record holds. */
+static orderly_time_ms read_delta(struct orderly__rd *r)
+{
+    return orderly__rd_i64_in(r, -ORDERLY_TIME_MAX, ORDERLY_TIME_MAX);
+}
+
 static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_time_ms base)
 {
     p->state = (uint8_t)orderly__rd_u32(r, 255);
@@ -45,7 +52,7 @@ static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_tim
     p->exchange = (uint8_t)orderly__rd_u32(r, 1);
     p->warehouse = orderly__rd_u32(r, UINT32_MAX);
     p->amount = orderly__rd_i64(r);
-    p->since = base + orderly__rd_i64(r);
+    p->since = base + read_delta(r);
 }
 
 size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t cap)
@@ -119,12 +126,12 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     a->captured = orderly__rd_i64(&r);
     a->refunded = orderly__rd_i64(&r);
     a->loyalty_points = orderly__rd_i64(&r);
-    a->created = orderly__rd_i64(&r);
-    a->order_since = a->created + orderly__rd_i64(&r);
-    a->payment_since = a->created + orderly__rd_i64(&r);
-    a->authorized_at = a->created + orderly__rd_i64(&r);
+    a->created = orderly__rd_i64_in(&r, 0, ORDERLY_TIME_MAX);
+    a->order_since = a->created + read_delta(&r);
+    a->payment_since = a->created + read_delta(&r);
+    a->authorized_at = a->created + read_delta(&r);
     /* format 1 released fulfillments at creation, and ran their SLA from it */
-    a->released_at = a->created + (format == 1 ? 0 : orderly__rd_i64(&r));
+    a->released_at = a->created + (format == 1 ? 0 : read_delta(&r));
     a->event_seq = orderly__rd_u32(&r, UINT32_MAX);
     a->effect_seq = orderly__rd_u32(&r, UINT32_MAX);
     a->n_lines = (uint8_t)orderly__rd_u32(&r, ORDERLY_LINES_MAX);
@@ -132,10 +139,11 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
         struct orderly__line *l = &a->lines[i];
         l->sku = orderly__rd_u64(&r);
         l->warehouse = orderly__rd_u32(&r, UINT32_MAX);
-        l->quantity = orderly__rd_u32(&r, UINT32_MAX);
-        l->unit_price = orderly__rd_i64(&r);
+        /* bounded as create_order bounds them, so quantity x price fits */
+        l->quantity = orderly__rd_u32(&r, ORDERLY_QUANTITY_MAX);
+        l->unit_price = orderly__rd_i64_in(&r, 0, ORDERLY_UNIT_PRICE_MAX);
         l->state = (uint8_t)orderly__rd_u32(&r, 255);
-        l->since = a->created + orderly__rd_i64(&r);
+        l->since = a->created + read_delta(&r);
     }
     a->n_ful = (uint8_t)orderly__rd_u32(&r, ORDERLY_PARTS_MAX);
     for (i = 0; i < a->n_ful; i++)

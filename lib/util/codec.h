@@ -128,6 +128,19 @@ static inline int64_t orderly__rd_i64(struct orderly__rd *r)
     return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
+/* A signed field that must lie in min..max (a time, a delta, a price):
+ * anything else marks the record malformed and reads as 0. */
+static inline int64_t orderly__rd_i64_in(struct orderly__rd *r, int64_t min, int64_t max)
+{
+    int64_t v = orderly__rd_i64(r);
+
+    if (v < min || v > max) {
+        r->bad = 1;
+        return 0;
+    }
+    return v;
+}
+
 static inline uint32_t orderly__rd_u32(struct orderly__rd *r, uint32_t max)
 {
     uint64_t v = orderly__rd_u64(r);

@@ -127,6 +127,46 @@ START_TEST(aggregate_encoder_refuses_a_short_buffer)
 }
 END_TEST
 
+/* A stored record is input too: times and line amounts out of range are
+ * a malformed record, never an overflow (found by fuzz/fuzz_aggregate). */
+START_TEST(aggregate_decoder_bounds_times_and_prices)
+{
+    struct orderly__agg a, back;
+    uint8_t buf[ORDERLY__AGG_MAX_BYTES];
+    size_t len;
+
+    memset(&a, 0, sizeof a);
+    memcpy(a.currency, "EUR", 3);
+    a.created = ORDERLY_TIME_MAX;
+    a.order_since = ORDERLY_TIME_MAX;
+    a.n_lines = 1;
+    a.lines[0].quantity = ORDERLY_QUANTITY_MAX;
+    a.lines[0].unit_price = ORDERLY_UNIT_PRICE_MAX;
+    a.lines[0].since = ORDERLY_TIME_MAX;
+    len = orderly__agg_encode(&a, buf, sizeof buf);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), 0);
+    a.lines[0].unit_price = ORDERLY_UNIT_PRICE_MAX + 1;
+    len = orderly__agg_encode(&a, buf, sizeof buf);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), ORDERLY_ESTORAGE);
+    a.lines[0].unit_price = 1;
+    a.lines[0].quantity = ORDERLY_QUANTITY_MAX + 1;
+    len = orderly__agg_encode(&a, buf, sizeof buf);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), ORDERLY_ESTORAGE);
+    a.lines[0].quantity = 1;
+    a.created = -1;
+    a.order_since = -1;
+    a.lines[0].since = -1;
+    len = orderly__agg_encode(&a, buf, sizeof buf);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), ORDERLY_ESTORAGE);
+    /* a delta that would carry created past INT64_MAX */
+    a.created = ORDERLY_TIME_MAX;
+    a.order_since = ORDERLY_TIME_MAX;
+    a.lines[0].since = INT64_MIN + ORDERLY_TIME_MAX; /* stored as since - created */
+    len = orderly__agg_encode(&a, buf, sizeof buf);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), ORDERLY_ESTORAGE);
+}
+END_TEST
+
 static Suite *ids_suite(void)
 {
     Suite *s = suite_create("ids");
@@ -137,6 +177,7 @@ static Suite *ids_suite(void)
     tcase_add_test(tc, natural_id_is_the_pinned_derivation);
     tcase_add_test(tc, varint_writers_agree);
     tcase_add_test(tc, aggregate_encoder_refuses_a_short_buffer);
+    tcase_add_test(tc, aggregate_decoder_bounds_times_and_prices);
     suite_add_tcase(s, tc);
     return s;
 }
