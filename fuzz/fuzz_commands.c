@@ -101,7 +101,7 @@ static int64_t pick_amount(reader *r, int64_t total)
     case 0: return 0;
     case 1: return total;
     case 2: return total / 2;
-    case 3: return total + 1;
+    case 3: return total < INT64_MAX ? total + 1 : total;
     case 4: return total - 1;
     case 5: return 1;
     case 6: return -(int64_t)u16(r);
@@ -146,7 +146,6 @@ static void background_rc(state *s, const char *what, int rc)
                 orderly_engine_errmsg(s->w.f.e));
 }
 
-/* After a command on slot: refused, late and duplicate answers write nothing. */
 /* ORDERLY_FUZZ_TRACE=1 prints every step (to replay one input by hand). */
 static int tracing = -1;
 
@@ -169,18 +168,23 @@ static void trace(const char *fmt, ...)
     va_end(ap);
 }
 
+/* After a command on slot: refused, late and duplicate answers write nothing. */
 static void check_answer(state *s, size_t slot, uint64_t before, int rc, const orderly_result *res,
                          const char *what)
 {
-    uint64_t after = fz_version(&s->w, slot);
+    uint64_t after;
 
-    trace("t+%llds %s %s%s: %s%s%s -> %s/%d->%d order %d v%llu\n",
-          (long long)((s->now - FZ_T0) / FZ_SECOND), what, slot_id(slot),
-          s->faulted ? " (faulted)" : "", rc < 0 ? orderly_error_name(rc) : "ok",
-          rc == 0 && res->late ? " late" : "", rc == 0 && res->duplicate ? " duplicate" : "",
-          rc < 0 ? orderly_engine_errmsg(s->w.f.e) : "", res->from, res->to, res->order_state,
-          (unsigned long long)after);
-
+    if (rc < 0)
+        trace("t+%llds %s %s%s: %s (%s)\n", (long long)((s->now - FZ_T0) / FZ_SECOND), what,
+              slot_id(slot), s->faulted ? " faulted" : "", orderly_error_name(rc),
+              orderly_engine_errmsg(s->w.f.e));
+    else
+        trace("t+%llds %s %s%s: ok%s%s, %d -> %d, order state %d, version %llu\n",
+              (long long)((s->now - FZ_T0) / FZ_SECOND), what, slot_id(slot),
+              s->faulted ? " faulted" : "", res->late ? " late" : "",
+              res->duplicate ? " duplicate" : "", res->from, res->to, res->order_state,
+              (unsigned long long)res->version);
+    after = fz_version(&s->w, slot);
     if ((rc < 0 || res->late || res->duplicate) && after != before)
         fz_fail("%s on '%s' answered %s%s%s but the order moved from version %llu to %llu", what,
                 slot_id(slot), rc < 0 ? orderly_error_name(rc) : "ok",
@@ -348,7 +352,7 @@ static void op_background(state *s, reader *r)
     }
     disarm(s);
     trace("t+%llds %s%s max %zu: %s, %zu done\n", (long long)((s->now - FZ_T0) / FZ_SECOND), what,
-          s->faulted ? " (faulted)" : "", max, orderly_error_name(rc), n);
+          s->faulted ? " faulted" : "", max, orderly_error_name(rc), n);
     background_rc(s, what, rc);
     background_rc(s, "health", orderly_engine_health(s->w.f.e, s->now, 0, 0, &h));
 }
