@@ -16,6 +16,8 @@ PACKAGES=(
     graphviz
     libsqlite3-dev
     python3
+    clang            # fuzz/: libFuzzer targets (scripts/test.sh)
+    libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)
 )
 
 installed() {

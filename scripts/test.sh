@@ -6,7 +6,11 @@
 #                    and UndefinedBehaviorSanitizer (halting on the first report);
 #   4. installs build/ into a scratch directory, checks headers, library and
 #      orderly.pc landed, and compiles and runs a program against that tree
-#      through pkg-config.
+#      through pkg-config;
+#   5. build-fuzz/ : builds the libFuzzer targets (fuzz/) with clang and runs
+#                    each for 10 s under ASan and UBSan (fuzz/run.sh). Without
+#                    clang the step is skipped, except under CI=true, where it
+#                    fails.
 # This is the README's test command and what CI runs (.ci/run).
 set -euo pipefail
 
@@ -115,11 +119,32 @@ C
     "$scratch/consumer-static" | sed 's/^consumer:/consumer (static):/'
 }
 
+test_fuzz() {
+    step "build-fuzz/: each libFuzzer target for 10 s under ASan and UBSan"
+    # clang with its libFuzzer and sanitizer runtimes (clang, libclang-rt-dev)
+    local probe=$scratch/fuzz-probe
+    if ! command -v clang >/dev/null 2>&1 ||
+        ! printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' |
+            clang -x c -fsanitize=fuzzer,address,undefined - -o "$probe" >/dev/null 2>&1; then
+        if [ "${CI:-}" = true ]; then
+            echo "fuzz: clang with libFuzzer is missing (scripts/setup.sh installs clang and libclang-rt-dev)" >&2
+            return 1
+        fi
+        echo "fuzz: skipped: clang with libFuzzer is not installed (scripts/setup.sh installs it)"
+        return 0
+    fi
+    CC=clang configure build-fuzz -Dfuzz=true -Dtests=false -Dbench=false -Dtools=false \
+        -Dsqlite=disabled -Db_sanitize=none
+    ninja -C build-fuzz
+    bash fuzz/run.sh build-fuzz 10
+}
+
 main() {
     setup
     test_default
     test_sanitizers
     test_install
+    test_fuzz
     echo
     echo "test.sh: all tests passed"
 }
