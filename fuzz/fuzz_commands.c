@@ -20,15 +20,6 @@
 #include "harness.h"
 #include "orderly/compensation.h"
 
-/*
- * Known bug, not fixed yet (fuzz/crashes/commands/total-overflow):
- * orderly_engine_create_order accepts any quantity, so quantity x
- * unit_price overflows int64 in build_order (lib/core/apply.c). Until
- * validate_spec refuses such orders, quantities stay at most 100000, where
- * four lines at the largest unit price still fit. Set to 0 with the fix.
- */
-#define KNOWN_BUG_TOTAL_OVERFLOW 1
-
 #define STEPS_MAX 256
 #define SLOTS 4
 
@@ -214,13 +205,11 @@ static void op_create(state *s, reader *r)
             lines[i].quantity = 1 + q % 5;
             lines[i].unit_price = u16(r) % 2000;
         } else {
-            /* the edges of what the API takes: any quantity, the largest
-             * unit price (validate_spec: INT64_MAX / 4 / 100000), below 0 */
+            /* the edges of what the API takes: any quantity (over
+             * ORDERLY_QUANTITY_MAX is refused), the largest unit price,
+             * below 0 */
             lines[i].quantity = (uint32_t)u16(r) << 16 | u16(r);
-#if KNOWN_BUG_TOTAL_OVERFLOW
-            lines[i].quantity %= 100001;
-#endif
-            lines[i].unit_price = q & 1 ? INT64_MAX / 4 / 100000 - u8(r) : -(int64_t)u8(r);
+            lines[i].unit_price = q & 1 ? ORDERLY_UNIT_PRICE_MAX - u8(r) : -(int64_t)u8(r);
         }
     }
     memset(&res, 0, sizeof res);
