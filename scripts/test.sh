@@ -103,7 +103,11 @@ C
         -o "$scratch/consumer" $libs
     LD_LIBRARY_PATH=$libdir "$scratch/consumer"
     # It must have run against the staged library, not one installed elsewhere.
-    LD_LIBRARY_PATH=$libdir ldd "$scratch/consumer" | grep -qF "$libdir/liborderly.so.0" ||
+    # (ldd's output is kept first: grep -q stops reading at its match, and
+    # with pipefail the SIGPIPE that ldd may then get would fail the check.)
+    local deps
+    deps=$(LD_LIBRARY_PATH=$libdir ldd "$scratch/consumer")
+    grep -qF "$libdir/liborderly.so.0" <<<"$deps" ||
         { echo "install: consumer did not resolve liborderly from $libdir" >&2; return 1; }
 
     # The static archive links the same program with no liborderly.so at run time.
@@ -112,7 +116,8 @@ C
     # shellcheck disable=SC2086  # pkg-config output is a list of flags
     cc -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags "$scratch/consumer.c" \
         -o "$scratch/consumer-static" "$libdir/liborderly.a" $libs
-    if ldd "$scratch/consumer-static" | grep -qF liborderly.so; then
+    deps=$(ldd "$scratch/consumer-static")
+    if grep -qF liborderly.so <<<"$deps"; then
         echo "install: the static consumer still needs liborderly.so" >&2
         return 1
     fi
