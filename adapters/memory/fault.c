@@ -2,15 +2,6 @@
 
 #include "fault.h"
 
-double orderly__rand01(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
-}
-
 void orderly__faults_set(struct orderly__faults *f, const orderly_fault_plan *plan)
 {
     uint64_t injected = f->injected;

@@ -2,6 +2,7 @@
 #ifndef ORDERLY_MEMORY_FAULT_H
 #define ORDERLY_MEMORY_FAULT_H
 
+#include "../../lib/util/rand.h"
 #include "orderly/sys/memory.h"
 
 struct orderly__faults {
@@ -15,7 +16,5 @@ struct orderly__faults {
 void orderly__faults_set(struct orderly__faults *f, const orderly_fault_plan *plan);
 /* 0, or the code to inject for this call of method. */
 int orderly__faults_check(struct orderly__faults *f, int method, int default_code);
-/* A deterministic uniform double in [0, 1) from *state (splitmix64). */
-double orderly__rand01(uint64_t *state);
 
 #endif

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../adapters/memory/fault.h"
 #include "../core/internal.h"
+#include "../util/rand.h"
 
 struct claim_ctx {
     orderly_engine *e;
