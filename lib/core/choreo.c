@@ -114,27 +114,26 @@ static int guard_timer(int m, int state, int event)
 
 static void count_parts(const struct orderly__agg *a, int event, orderly_guard_input *in)
 {
+    const orderly_machine *fm = &orderly__fulfillment_machine;
     uint32_t i, total = 0, done = 0;
 
     /* a warehouse that cancelled after another shipped no longer counts */
     if (event == ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED ||
         event == ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED) {
         for (i = 0; i < a->n_ful; i++) {
-            uint8_t st = a->ful[i].state;
-            if (st == ORDERLY_FULFILLMENT_CANCELLED || st == ORDERLY_FULFILLMENT_FAILED)
+            unsigned at = ORDERLY__ATTRS(fm, a->ful[i].state);
+            if (at & ORDERLY__ST_DROPPED)
                 continue;
             total++;
-            if (st == ORDERLY_FULFILLMENT_SHIPPED || st == ORDERLY_FULFILLMENT_COMPLETED)
+            if (at & ORDERLY__ST_SHIPPED)
                 done++;
         }
     } else if (event == ORDERLY_ORDER_EV_DELIVERED) {
-        for (i = 0; i < a->n_ful; i++) {
-            uint8_t st = a->ful[i].state;
-            if (st != ORDERLY_FULFILLMENT_CANCELLED && st != ORDERLY_FULFILLMENT_FAILED)
+        for (i = 0; i < a->n_ful; i++)
+            if (!(ORDERLY__ATTRS(fm, a->ful[i].state) & ORDERLY__ST_DROPPED))
                 total++;
-        }
         for (i = 0; i < a->n_ship; i++)
-            if (a->ship[i].state == ORDERLY_SHIPMENT_DELIVERED)
+            if (ORDERLY__ATTRS(&orderly__shipment_machine, a->ship[i].state) & ORDERLY__ST_DELIVERED)
                 done++;
     }
     in->parts_total = total;
@@ -292,13 +291,15 @@ static int cascade(orderly_engine *e, struct orderly__stage *s, int m, uint32_t 
     return rc == ORDERLY_ETRANSITION ? ORDERLY_OK : rc;
 }
 
-static uint32_t lines_in(const struct orderly__agg *a, int state_a, int state_b, uint32_t warehouse,
+/* The lines whose reservation state has one of attrs, in warehouse or in
+ * any. */
+static uint32_t lines_in(const struct orderly__agg *a, unsigned attrs, uint32_t warehouse,
                          int any_warehouse)
 {
     uint32_t i, mask = 0;
 
     for (i = 0; i < a->n_lines; i++)
-        if ((a->lines[i].state == state_a || a->lines[i].state == state_b) &&
+        if ((ORDERLY__ATTRS(&orderly__reservation_machine, a->lines[i].state) & attrs) &&
             (any_warehouse || a->lines[i].warehouse == warehouse))
             mask |= 1u << i;
     return mask;
@@ -343,7 +344,7 @@ static int release_lines(orderly_engine *e, struct orderly__stage *s, uint32_t m
 static int release_reservations(orderly_engine *e, struct orderly__stage *s)
 {
     return release_lines(e, s,
-                         lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, 0, 1));
+                         lines_in(s->a, ORDERLY__ST_HELD, 0, 1));
 }
 
 /* A warehouse that will not ship after another did (the order lives on):
@@ -351,7 +352,7 @@ static int release_reservations(orderly_engine *e, struct orderly__stage *s)
 static int release_warehouse(orderly_engine *e, struct orderly__stage *s, uint32_t wh)
 {
     return release_lines(e, s,
-                         lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, wh, 0));
+                         lines_in(s->a, ORDERLY__ST_HELD, wh, 0));
 }
 
 static int settle_payment(orderly_engine *e, struct orderly__stage *s)
@@ -512,7 +513,7 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         uint32_t i, mask;
         int rc;
         wh = a->ful[index].warehouse;
-        mask = lines_in(a, ORDERLY_RESERVATION_CONFIRMED, ORDERLY_RESERVATION_CONFIRMED, wh, 0);
+        mask = lines_in(a, ORDERLY__ST_HELD, wh, 0); /* FULFILL has a row from confirmed only */
         for (i = 0; i < a->n_lines; i++)
             if ((mask >> i & 1u) &&
                 (rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_FULFILL, 0)) < 0)
@@ -549,8 +550,7 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         if (m == ORDERLY_MACHINE_SHIPMENT) {
             wh = a->ship[index].warehouse;
             return stage_effect(s, ORDERLY_OP_RESTOCK, m, index,
-                                lines_in(a, ORDERLY_RESERVATION_FULFILLED, ORDERLY_RESERVATION_FULFILLED,
-                                         wh, 0), 0);
+                                lines_in(a, ORDERLY__ST_SHIPPED, wh, 0), 0);
         }
         return stage_effect(s, ORDERLY_OP_RESTOCK, m, index, (1u << a->n_lines) - 1u,
                             a->ret[index].amount);
@@ -696,10 +696,10 @@ int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, i
         if (a->lines[i].quantity == 0)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': line %u reserves nothing",
                                  a->id, i);
-    if (final && (a->order_state == ORDERLY_ORDER_CANCELLED || a->order_state == ORDERLY_ORDER_FAILED))
+    if (final && (ORDERLY__ATTRS(&orderly__order_machine, a->order_state) &
+                  ORDERLY__ST_CLOSED_UNDELIVERED))
         for (i = 0; i < a->n_lines; i++)
-            if (a->lines[i].state == ORDERLY_RESERVATION_ACTIVE ||
-                a->lines[i].state == ORDERLY_RESERVATION_CONFIRMED)
+            if (ORDERLY__ATTRS(&orderly__reservation_machine, a->lines[i].state) & ORDERLY__ST_HELD)
                 return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                      "order '%s' is closed but reservation %u is still held", a->id, i);
     return ORDERLY_OK;
