@@ -15,7 +15,7 @@
 #define STATES(X, F)                                                  \
     X(PENDING,               "pending",               1, NONE, 0) \
     X(AUTHORIZED,            "authorized",            2, AUTH_EXPIRY, 0) \
-    X(CAPTURE_REQUESTED,     "capture_requested",     3, NONE, 0) \
+    X(CAPTURE_REQUESTED,     "capture_requested",     3, NONE, ORDERLY__ST_CAPTURING) \
     X(CAPTURED,              "captured",              5, NONE, 0) \
     X(CAPTURE_FAILED,        "capture_failed",        4, AUTH_EXPIRY, 0) \
     X(AUTHORIZATION_EXPIRED, "authorization_expired", 7, NONE, 0) \

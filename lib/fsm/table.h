@@ -21,7 +21,7 @@ struct orderly__state_def {
     uint8_t rank;      /* lifecycle position; larger is later */
     uint8_t terminal;
     uint8_t timer;     /* orderly_timer scheduled on entry */
-    uint8_t attrs;     /* ORDERLY__ST_* bits: what the state means to the rest of the order */
+    uint16_t attrs;    /* ORDERLY__ST_* bits: what the state means to the rest of the order */
 };
 
 /*
@@ -38,7 +38,8 @@ enum {
     ORDERLY__ST_WITHDRAWN = 1 << 4,  /* return: claims nothing (rejected or cancelled) */
     ORDERLY__ST_GIVEN_BACK = 1 << 5, /* return: its amount was refunded */
     ORDERLY__ST_RETURNABLE = 1 << 6, /* order: delivered, a return may be opened */
-    ORDERLY__ST_CLOSED_UNDELIVERED = 1 << 7 /* order: ended before delivery; nothing may stay held */
+    ORDERLY__ST_CLOSED_UNDELIVERED = 1 << 7, /* order: ended before delivery; nothing may stay held */
+    ORDERLY__ST_CAPTURING = 1 << 8   /* payment: a capture is in flight; a refund must wait for it */
 };
 
 /* The declared attributes of state of machine m; none for an id outside
