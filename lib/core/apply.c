@@ -222,8 +222,8 @@ static int64_t returnable(const struct orderly__agg *a)
 
     for (i = 0; i < a->n_ret; i++) {
         const struct orderly__part *r = &a->ret[i];
-        if (r->state == ORDERLY_RETURN_REJECTED || r->state == ORDERLY_RETURN_CANCELLED ||
-            (!r->exchange && r->state >= ORDERLY_RETURN_REFUNDED))
+        unsigned at = ORDERLY__ATTRS(&orderly__return_machine, r->state);
+        if ((at & ORDERLY__ST_WITHDRAWN) || (!r->exchange && (at & ORDERLY__ST_GIVEN_BACK)))
             continue;
         claim = r->amount < left ? r->amount : left;
         left -= claim;
@@ -237,7 +237,7 @@ static int open_return(orderly_engine *e, struct orderly__stage *s, const struct
     struct orderly__part *p;
     int64_t left;
 
-    if (a->order_state != ORDERLY_ORDER_DELIVERED && a->order_state != ORDERLY_ORDER_PARTIALLY_REFUNDED)
+    if (!(ORDERLY__ATTRS(&orderly__order_machine, a->order_state) & ORDERLY__ST_RETURNABLE))
         return orderly__fail(&e->ctx, ORDERLY_ETRANSITION,
                              "order '%s' is not delivered: a return cannot be opened", a->id);
     if (a->n_ret >= ORDERLY_PARTS_MAX)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../fsm/guard.h"
+#include "../fsm/reactions.h"
 #include "../fsm/table.h"
 #include "internal.h"
 #include "orderly/fulfillment.h"
@@ -114,27 +115,26 @@ static int guard_timer(int m, int state, int event)
 
 static void count_parts(const struct orderly__agg *a, int event, orderly_guard_input *in)
 {
+    const orderly_machine *fm = &orderly__fulfillment_machine;
     uint32_t i, total = 0, done = 0;
 
     /* a warehouse that cancelled after another shipped no longer counts */
     if (event == ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED ||
         event == ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED) {
         for (i = 0; i < a->n_ful; i++) {
-            uint8_t st = a->ful[i].state;
-            if (st == ORDERLY_FULFILLMENT_CANCELLED || st == ORDERLY_FULFILLMENT_FAILED)
+            unsigned at = ORDERLY__ATTRS(fm, a->ful[i].state);
+            if (at & ORDERLY__ST_DROPPED)
                 continue;
             total++;
-            if (st == ORDERLY_FULFILLMENT_SHIPPED || st == ORDERLY_FULFILLMENT_COMPLETED)
+            if (at & ORDERLY__ST_SHIPPED)
                 done++;
         }
     } else if (event == ORDERLY_ORDER_EV_DELIVERED) {
-        for (i = 0; i < a->n_ful; i++) {
-            uint8_t st = a->ful[i].state;
-            if (st != ORDERLY_FULFILLMENT_CANCELLED && st != ORDERLY_FULFILLMENT_FAILED)
+        for (i = 0; i < a->n_ful; i++)
+            if (!(ORDERLY__ATTRS(fm, a->ful[i].state) & ORDERLY__ST_DROPPED))
                 total++;
-        }
         for (i = 0; i < a->n_ship; i++)
-            if (a->ship[i].state == ORDERLY_SHIPMENT_DELIVERED)
+            if (ORDERLY__ATTRS(&orderly__shipment_machine, a->ship[i].state) & ORDERLY__ST_DELIVERED)
                 done++;
     }
     in->parts_total = total;
@@ -292,13 +292,15 @@ static int cascade(orderly_engine *e, struct orderly__stage *s, int m, uint32_t 
     return rc == ORDERLY_ETRANSITION ? ORDERLY_OK : rc;
 }
 
-static uint32_t lines_in(const struct orderly__agg *a, int state_a, int state_b, uint32_t warehouse,
+/* The lines whose reservation state has one of attrs, in warehouse or in
+ * any. */
+static uint32_t lines_in(const struct orderly__agg *a, unsigned attrs, uint32_t warehouse,
                          int any_warehouse)
 {
     uint32_t i, mask = 0;
 
     for (i = 0; i < a->n_lines; i++)
-        if ((a->lines[i].state == state_a || a->lines[i].state == state_b) &&
+        if ((ORDERLY__ATTRS(&orderly__reservation_machine, a->lines[i].state) & attrs) &&
             (any_warehouse || a->lines[i].warehouse == warehouse))
             mask |= 1u << i;
     return mask;
@@ -326,88 +328,6 @@ static int confirm_reservations(orderly_engine *e, struct orderly__stage *s)
     return stage_event(s, ORDERLY__EV_STOCK_COMMITTED, ORDERLY_MACHINE_ORDER, 0, 0, 0, 0, a->total);
 }
 
-static int release_lines(orderly_engine *e, struct orderly__stage *s, uint32_t mask)
-{
-    uint32_t i;
-    int rc;
-
-    if (mask == 0)
-        return ORDERLY_OK;
-    for (i = 0; i < s->a->n_lines; i++)
-        if ((mask >> i & 1u) &&
-            (rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_RELEASE, 0)) < 0)
-            return rc;
-    return stage_effect(s, ORDERLY_OP_RELEASE_RESERVATIONS, ORDERLY_MACHINE_RESERVATION, 0, mask, 0);
-}
-
-static int release_reservations(orderly_engine *e, struct orderly__stage *s)
-{
-    return release_lines(e, s,
-                         lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, 0, 1));
-}
-
-/* A warehouse that will not ship after another did (the order lives on):
- * its stock must not stay held. A cancelled order released everything. */
-static int release_warehouse(orderly_engine *e, struct orderly__stage *s, uint32_t wh)
-{
-    return release_lines(e, s,
-                         lines_in(s->a, ORDERLY_RESERVATION_ACTIVE, ORDERLY_RESERVATION_CONFIRMED, wh, 0));
-}
-
-static int settle_payment(orderly_engine *e, struct orderly__stage *s)
-{
-    struct orderly__agg *a = s->a;
-
-    switch (a->payment_state) {
-    case ORDERLY_PAYMENT_AUTHORIZED:
-    case ORDERLY_PAYMENT_CAPTURE_FAILED:
-    case ORDERLY_PAYMENT_AUTHORIZATION_EXPIRED:
-        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_VOID, 0);
-    case ORDERLY_PAYMENT_CAPTURED:
-    case ORDERLY_PAYMENT_PARTIALLY_REFUNDED:
-        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_REFUND,
-                       a->captured - a->refunded);
-    case ORDERLY_PAYMENT_CAPTURE_REQUESTED:
-        a->settle_on_capture = 1;  /* refunded as soon as the capture lands */
-        return ORDERLY_OK;
-    case ORDERLY_PAYMENT_COD_PENDING:
-    case ORDERLY_PAYMENT_COD_CONFIRMED:
-        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_COD_CANCEL, 0);
-    default:
-        return ORDERLY_OK;
-    }
-}
-
-static int cancel_fulfillments(orderly_engine *e, struct orderly__stage *s)
-{
-    struct orderly__agg *a = s->a;
-    uint32_t i;
-    int rc;
-
-    for (i = 0; i < a->n_ful; i++)
-        if ((rc = cascade(e, s, ORDERLY_MACHINE_FULFILLMENT, i, ORDERLY_FULFILLMENT_EV_CANCEL, 0)) < 0)
-            return rc;
-    for (i = 0; i < a->n_ship; i++)
-        if ((rc = cascade(e, s, ORDERLY_MACHINE_SHIPMENT, i, ORDERLY_SHIPMENT_EV_CANCEL, 0)) < 0)
-            return rc;
-    return ORDERLY_OK;
-}
-
-/* The order is confirmed: each fulfillment still on hold goes to its
- * warehouse, and its SLA starts now. */
-static int release_fulfillments(orderly_engine *e, struct orderly__stage *s)
-{
-    struct orderly__agg *a = s->a;
-    uint32_t i;
-    int rc;
-
-    a->released_at = s->now;
-    for (i = 0; i < a->n_ful; i++)
-        if ((rc = cascade(e, s, ORDERLY_MACHINE_FULFILLMENT, i, ORDERLY_FULFILLMENT_EV_RELEASE, 0)) < 0)
-            return rc;
-    return ORDERLY_OK;
-}
-
 static int open_shipment(struct orderly__stage *s, uint32_t ful)
 {
     struct orderly__agg *a = s->a;
@@ -425,52 +345,100 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     return ORDERLY_OK;
 }
 
-/* NOTIFY_ORDER: the order (and whatever sits between) reacts to a part's
- * new state. */
-static int notify_order(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index,
-                        int64_t amount)
+/* How many instances of machine m the order has. */
+static uint32_t count_of(const struct orderly__agg *a, int m)
 {
-    struct orderly__agg *a = s->a;
-    int rc;
-
     switch (m) {
     case ORDERLY_MACHINE_RESERVATION:
-        return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_RESERVATION_EXPIRED, 0);
+        return a->n_lines;
     case ORDERLY_MACHINE_FULFILLMENT:
-        switch (a->ful[index].state) {
-        case ORDERLY_FULFILLMENT_PICKING:
-            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_STARTED, 0);
-        case ORDERLY_FULFILLMENT_SHIPPED:
-            if ((rc = open_shipment(s, index)) < 0)
-                return rc;
-            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED, 0);
-        case ORDERLY_FULFILLMENT_CANCELLED:
-        case ORDERLY_FULFILLMENT_FAILED:
-            if ((rc = cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED,
-                              0)) < 0)
-                return rc;
-            return release_warehouse(e, s, a->ful[index].warehouse);
-        default:
-            return ORDERLY_OK;
-        }
+        return a->n_ful;
     case ORDERLY_MACHINE_SHIPMENT:
-        if (a->ship[index].state == ORDERLY_SHIPMENT_DELIVERED) {
-            if ((rc = cascade(e, s, ORDERLY_MACHINE_FULFILLMENT, a->ship[index].fulfillment,
-                              ORDERLY_FULFILLMENT_EV_COMPLETE, 0)) < 0)
-                return rc;
-            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_DELIVERED, 0);
-        }
-        return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, 0);
+        return a->n_ship;
     case ORDERLY_MACHINE_RETURN:
-        if ((rc = cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_REFUNDED,
-                          a->ret[index].amount)) < 0)
-            return rc;
-        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_REFUND,
-                       a->ret[index].amount);
+        return a->n_ret;
     default:
-        (void)amount;
+        return 1;
+    }
+}
+
+static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t index)
+{
+    switch (kind) {
+    case ORDERLY__AMT_PART:
+        return a->ret[index].amount;
+    case ORDERLY__AMT_OUTSTANDING:
+        return a->captured - a->refunded;
+    default:
+        return 0;
+    }
+}
+
+/* Runs reaction r of part (m, index) of the order. */
+static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r,
+                        uint32_t index)
+{
+    struct orderly__agg *a = s->a;
+    int64_t amount = reaction_amount(a, r->amount, index);
+    uint32_t i, mask;
+    orderly_time_ms *since;
+    const uint8_t *st;
+    int rc;
+
+    if (r->when == ORDERLY__WHEN_DEFER) {
+        st = state_of(a, r->target, 0, &since);
+        if (st != NULL && (ORDERLY__ATTRS(orderly__machines[r->target], *st) & ORDERLY__ST_CAPTURING))
+            a->settle_on_capture = 1;
         return ORDERLY_OK;
     }
+    if (r->when == ORDERLY__WHEN_DEFERRED) {
+        if (!a->settle_on_capture)
+            return ORDERLY_OK;
+        a->settle_on_capture = 0;
+    }
+    switch (r->select) {
+    case ORDERLY__SEL_OWNER:
+        return cascade(e, s, r->target, 0, r->event, amount);
+    case ORDERLY__SEL_PARENT:
+        return cascade(e, s, r->target, a->ship[index].fulfillment, r->event, amount);
+    case ORDERLY__SEL_EVERY:
+        for (i = 0; i < count_of(a, r->target); i++)
+            if ((rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
+                return rc;
+        return ORDERLY_OK;
+    case ORDERLY__SEL_NEW:
+        return open_shipment(s, index);
+    case ORDERLY__SEL_HELD:
+    case ORDERLY__SEL_HELD_HERE:
+        mask = r->select == ORDERLY__SEL_HELD ? lines_in(a, ORDERLY__ST_HELD, 0, 1)
+                                              : lines_in(a, ORDERLY__ST_HELD, a->ful[index].warehouse, 0);
+        if (mask == 0)
+            return ORDERLY_OK;
+        for (i = 0; i < a->n_lines; i++)
+            if ((mask >> i & 1u) && (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
+                return rc;
+        return r->op ? stage_effect(s, r->op, r->target, 0, mask, 0) : ORDERLY_OK;
+    default:
+        return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "reaction selector %d", r->select);
+    }
+}
+
+/* The choreography: the reactions that effect on a row into state `to` of
+ * part (m, index) triggers, in table order. */
+static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int effect,
+                 int to)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < orderly__n_reactions; i++) {
+        const struct orderly__reaction *r = &orderly__reactions[i];
+        if (r->source != m || r->effect != effect || r->target == 0 || (r->state != 0 && r->state != to))
+            continue;
+        if ((rc = run_reaction(e, s, r, index)) < 0)
+            return rc;
+    }
+    return ORDERLY_OK;
 }
 
 static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, int m,
@@ -484,41 +452,18 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         return stage_event(s, status_kind(m), m, index, t->from, t->to, t->event, amount);
     case ORDERLY_EFFECT_EMIT_ORDER_CANCELLED:
         return stage_event(s, ORDERLY__EV_ORDER_CANCELLED, m, index, t->from, t->to, t->event, 0);
-    case ORDERLY_EFFECT_EMIT_PAYMENT_CONFIRMED: {
-        int rc = stage_event(s, ORDERLY__EV_PAYMENT_CONFIRMED, m, 0, t->from, t->to, t->event,
-                             a->authorized);
-        return rc < 0 ? rc : cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_PAYMENT_CONFIRMED, 0);
-    }
-    case ORDERLY_EFFECT_EMIT_PAYMENT_FAILED: {
-        int rc = stage_event(s, ORDERLY__EV_PAYMENT_FAILED, m, 0, t->from, t->to, t->event, 0);
-        return rc < 0 ? rc : cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_PAYMENT_FAILED, 0);
-    }
-    case ORDERLY_EFFECT_EMIT_PAYMENT_CAPTURED: {
-        int rc = stage_event(s, ORDERLY__EV_PAYMENT_CAPTURED, m, 0, t->from, t->to, t->event,
-                             a->captured);
-        if (rc < 0 || !a->settle_on_capture)
-            return rc;
-        a->settle_on_capture = 0;
-        return cascade(e, s, ORDERLY_MACHINE_PAYMENT, 0, ORDERLY_PAYMENT_EV_REFUND,
-                       a->captured - a->refunded);
-    }
+    case ORDERLY_EFFECT_EMIT_PAYMENT_CONFIRMED:
+        return stage_event(s, ORDERLY__EV_PAYMENT_CONFIRMED, m, 0, t->from, t->to, t->event,
+                           a->authorized);
+    case ORDERLY_EFFECT_EMIT_PAYMENT_FAILED:
+        return stage_event(s, ORDERLY__EV_PAYMENT_FAILED, m, 0, t->from, t->to, t->event, 0);
+    case ORDERLY_EFFECT_EMIT_PAYMENT_CAPTURED:
+        return stage_event(s, ORDERLY__EV_PAYMENT_CAPTURED, m, 0, t->from, t->to, t->event,
+                           a->captured);
     case ORDERLY_EFFECT_EMIT_SLA_BREACHED:
         return stage_event(s, ORDERLY__EV_SLA_BREACHED, m, index, t->from, t->to, t->event, 0);
     case ORDERLY_EFFECT_CONFIRM_RESERVATIONS:
         return confirm_reservations(e, s);
-    case ORDERLY_EFFECT_RELEASE_RESERVATIONS:
-        return release_reservations(e, s);
-    case ORDERLY_EFFECT_FULFILL_RESERVATIONS: {
-        uint32_t i, mask;
-        int rc;
-        wh = a->ful[index].warehouse;
-        mask = lines_in(a, ORDERLY_RESERVATION_CONFIRMED, ORDERLY_RESERVATION_CONFIRMED, wh, 0);
-        for (i = 0; i < a->n_lines; i++)
-            if ((mask >> i & 1u) &&
-                (rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_FULFILL, 0)) < 0)
-                return rc;
-        return ORDERLY_OK;
-    }
     case ORDERLY_EFFECT_REQUEST_CAPTURE:
         if (a->method != ORDERLY_PAY_CARD || a->order_state != ORDERLY_ORDER_CONFIRMED ||
             a->payment_state != ORDERLY_PAYMENT_AUTHORIZED)
@@ -529,14 +474,12 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         return stage_effect(s, ORDERLY_OP_CAPTURE, m, 0, 0, a->authorized - a->captured);
     case ORDERLY_EFFECT_VOID_AUTHORIZATION:
         return stage_effect(s, ORDERLY_OP_VOID_AUTHORIZATION, m, 0, 0, a->authorized);
-    case ORDERLY_EFFECT_SETTLE_PAYMENT:
-        return settle_payment(e, s);
     case ORDERLY_EFFECT_REFUND_PAYMENT:
         return stage_effect(s, ORDERLY_OP_REFUND, m, 0, 0, amount);
-    case ORDERLY_EFFECT_CANCEL_FULFILLMENTS:
-        return cancel_fulfillments(e, s);
     case ORDERLY_EFFECT_RELEASE_FULFILLMENTS:
-        return release_fulfillments(e, s);
+        /* the SLA of every fulfillment the reactions release starts now */
+        a->released_at = s->now;
+        return ORDERLY_OK;
     case ORDERLY_EFFECT_CANCEL_SHIPMENT:
         return stage_effect(s, ORDERLY_OP_CANCEL_SHIPMENT, m, index, 0, 0);
     case ORDERLY_EFFECT_REVERT_PROMOTION:
@@ -549,8 +492,7 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         if (m == ORDERLY_MACHINE_SHIPMENT) {
             wh = a->ship[index].warehouse;
             return stage_effect(s, ORDERLY_OP_RESTOCK, m, index,
-                                lines_in(a, ORDERLY_RESERVATION_FULFILLED, ORDERLY_RESERVATION_FULFILLED,
-                                         wh, 0), 0);
+                                lines_in(a, ORDERLY__ST_SHIPPED, wh, 0), 0);
         }
         return stage_effect(s, ORDERLY_OP_RESTOCK, m, index, (1u << a->n_lines) - 1u,
                             a->ret[index].amount);
@@ -564,11 +506,7 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         if (m != ORDERLY_MACHINE_PAYMENT && a->payment_state != ORDERLY_PAYMENT_COD_CONFIRMED)
             return ORDERLY_OK;
         return stage_effect(s, ORDERLY_OP_CANCEL_COD_CLAIM, m, 0, 0, a->total);
-    case ORDERLY_EFFECT_CANCEL_ORDER:
-        return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_CANCEL, 0);
-    case ORDERLY_EFFECT_NOTIFY_ORDER:
-        return notify_order(e, s, m, index, amount);
-    default:
+    default: /* the effect's work is its reactions */
         return ORDERLY_OK;
     }
 }
@@ -663,7 +601,8 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     }
     s->depth++;
     for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
-        rc = run_effect(e, s, t->effects[k], m, index, t, amount);
+        if ((rc = run_effect(e, s, t->effects[k], m, index, t, amount)) >= 0)
+            rc = react(e, s, m, index, t->effects[k], t->to);
     s->depth--;
     if (rc < 0)
         return rc;
@@ -696,10 +635,10 @@ int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, i
         if (a->lines[i].quantity == 0)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': line %u reserves nothing",
                                  a->id, i);
-    if (final && (a->order_state == ORDERLY_ORDER_CANCELLED || a->order_state == ORDERLY_ORDER_FAILED))
+    if (final && (ORDERLY__ATTRS(&orderly__order_machine, a->order_state) &
+                  ORDERLY__ST_CLOSED_UNDELIVERED))
         for (i = 0; i < a->n_lines; i++)
-            if (a->lines[i].state == ORDERLY_RESERVATION_ACTIVE ||
-                a->lines[i].state == ORDERLY_RESERVATION_CONFIRMED)
+            if (ORDERLY__ATTRS(&orderly__reservation_machine, a->lines[i].state) & ORDERLY__ST_HELD)
                 return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                      "order '%s' is closed but reservation %u is still held", a->id, i);
     return ORDERLY_OK;

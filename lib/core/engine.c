@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "../fsm/reactions.h"
 #include "internal.h"
 
 static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
@@ -269,6 +270,10 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
             a.free(e, a.user_data);
             goto fail;
         }
+    }
+    if ((rc = orderly__choreography_validate(ctx)) < 0) {
+        a.free(e, a.user_data);
+        goto fail;
     }
     e->storage = o->storage;
     e->transport = o->transport;

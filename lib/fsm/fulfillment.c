@@ -15,16 +15,16 @@
 #define E(x) ORDERLY_FULFILLMENT_EV_##x
 
 #define STATES(X, F)                                 \
-    X(ON_HOLD,   "on_hold",   1, NONE)               \
-    X(PENDING,   "pending",   2, FULFILLMENT_SLA)    \
-    X(PICKING,   "picking",   3, NONE)               \
-    X(PICKED,    "picked",    4, NONE)               \
-    X(PACKING,   "packing",   5, NONE)               \
-    X(PACKED,    "packed",    6, NONE)               \
-    X(SHIPPED,   "shipped",   7, NONE)               \
-    F(COMPLETED, "completed")                        \
-    F(CANCELLED, "cancelled")                        \
-    F(FAILED,    "failed")
+    X(ON_HOLD,   "on_hold",   1, NONE, 0) \
+    X(PENDING,   "pending",   2, FULFILLMENT_SLA, 0) \
+    X(PICKING,   "picking",   3, NONE, 0) \
+    X(PICKED,    "picked",    4, NONE, 0) \
+    X(PACKING,   "packing",   5, NONE, 0) \
+    X(PACKED,    "packed",    6, NONE, 0) \
+    X(SHIPPED,   "shipped",   7, NONE, ORDERLY__ST_SHIPPED) \
+    F(COMPLETED, "completed", ORDERLY__ST_SHIPPED) \
+    F(CANCELLED, "cancelled", ORDERLY__ST_DROPPED) \
+    F(FAILED,    "failed", ORDERLY__ST_DROPPED)
 
 #define EVENTS(X, I)                      \
     X(START_PICKING, "start_picking")     \

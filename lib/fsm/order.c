@@ -15,18 +15,18 @@
 #define E(x) ORDERLY_ORDER_EV_##x
 
 #define STATES(X, F)                                              \
-    X(PENDING,            "pending",            1, ABANDONED)     \
-    X(CONFIRMED,          "confirmed",          2, NONE)          \
-    X(PROCESSING,         "processing",         3, NONE)          \
-    X(PARTIALLY_SHIPPED,  "partially_shipped",  4, NONE)          \
-    X(SHIPPED,            "shipped",            5, AUTO_COMPLETE) \
-    X(DELIVERED,          "delivered",          6, AUTO_COMPLETE) \
-    F(COMPLETED,          "completed")                            \
-    F(CANCELLED,          "cancelled")                            \
-    F(FAILED,             "failed")                               \
-    X(PARTIALLY_REFUNDED, "partially_refunded", 7, AUTO_COMPLETE) \
-    F(REFUNDED,           "refunded")                             \
-    F(RETURNED_TO_ORIGIN, "returned_to_origin")
+    X(PENDING,            "pending",            1, ABANDONED, 0) \
+    X(CONFIRMED,          "confirmed",          2, NONE, 0) \
+    X(PROCESSING,         "processing",         3, NONE, 0) \
+    X(PARTIALLY_SHIPPED,  "partially_shipped",  4, NONE, 0) \
+    X(SHIPPED,            "shipped",            5, AUTO_COMPLETE, 0) \
+    X(DELIVERED,          "delivered",          6, AUTO_COMPLETE, ORDERLY__ST_RETURNABLE) \
+    F(COMPLETED,          "completed", 0) \
+    F(CANCELLED,          "cancelled", ORDERLY__ST_CLOSED_UNDELIVERED) \
+    F(FAILED,             "failed", ORDERLY__ST_CLOSED_UNDELIVERED) \
+    X(PARTIALLY_REFUNDED, "partially_refunded", 7, AUTO_COMPLETE, ORDERLY__ST_RETURNABLE) \
+    F(REFUNDED,           "refunded", 0) \
+    F(RETURNED_TO_ORIGIN, "returned_to_origin", 0)
 
 #define EVENTS(X, I)                                     \
     I(PAYMENT_CONFIRMED,     "payment_confirmed")        \

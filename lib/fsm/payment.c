@@ -13,19 +13,19 @@
 #define E(x) ORDERLY_PAYMENT_EV_##x
 
 #define STATES(X, F)                                                  \
-    X(PENDING,               "pending",               1, NONE)        \
-    X(AUTHORIZED,            "authorized",            2, AUTH_EXPIRY) \
-    X(CAPTURE_REQUESTED,     "capture_requested",     3, NONE)        \
-    X(CAPTURED,              "captured",              5, NONE)        \
-    X(CAPTURE_FAILED,        "capture_failed",        4, AUTH_EXPIRY) \
-    X(AUTHORIZATION_EXPIRED, "authorization_expired", 7, NONE)        \
-    F(VOIDED,                "voided")                                \
-    X(PARTIALLY_REFUNDED,    "partially_refunded",    6, NONE)        \
-    F(REFUNDED,              "refunded")                              \
-    F(FAILED,                "failed")                                \
-    X(COD_PENDING,           "cod_pending",           2, COD_WINDOW)  \
-    X(COD_CONFIRMED,         "cod_confirmed",         3, NONE)        \
-    F(COD_CANCELLED,         "cod_cancelled")
+    X(PENDING,               "pending",               1, NONE, 0) \
+    X(AUTHORIZED,            "authorized",            2, AUTH_EXPIRY, 0) \
+    X(CAPTURE_REQUESTED,     "capture_requested",     3, NONE, ORDERLY__ST_CAPTURING) \
+    X(CAPTURED,              "captured",              5, NONE, 0) \
+    X(CAPTURE_FAILED,        "capture_failed",        4, AUTH_EXPIRY, 0) \
+    X(AUTHORIZATION_EXPIRED, "authorization_expired", 7, NONE, 0) \
+    F(VOIDED,                "voided", 0) \
+    X(PARTIALLY_REFUNDED,    "partially_refunded",    6, NONE, 0) \
+    F(REFUNDED,              "refunded", 0) \
+    F(FAILED,                "failed", 0) \
+    X(COD_PENDING,           "cod_pending",           2, COD_WINDOW, 0) \
+    X(COD_CONFIRMED,         "cod_confirmed",         3, NONE, 0) \
+    F(COD_CANCELLED,         "cod_cancelled", 0)
 
 #define EVENTS(X, I)                                  \
     X(AUTHORIZE,             "authorize")             \

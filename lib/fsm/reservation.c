@@ -11,11 +11,11 @@
 #define E(x) ORDERLY_RESERVATION_EV_##x
 
 #define STATES(X, F)                                   \
-    X(ACTIVE,    "active",    1, RESERVATION_TTL)      \
-    X(CONFIRMED, "confirmed", 2, NONE)                 \
-    F(FULFILLED, "fulfilled")                          \
-    F(RELEASED,  "released")                           \
-    F(EXPIRED,   "expired")
+    X(ACTIVE,    "active",    1, RESERVATION_TTL, ORDERLY__ST_HELD) \
+    X(CONFIRMED, "confirmed", 2, NONE, ORDERLY__ST_HELD) \
+    F(FULFILLED, "fulfilled", ORDERLY__ST_SHIPPED) \
+    F(RELEASED,  "released", 0) \
+    F(EXPIRED,   "expired", 0)
 
 #define EVENTS(X, I)            \
     X(CONFIRM, "confirm")       \

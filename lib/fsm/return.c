@@ -11,14 +11,14 @@
 #define E(x) ORDERLY_RETURN_EV_##x
 
 #define STATES(X, F)                         \
-    X(REQUESTED, "requested", 1, NONE)       \
-    X(APPROVED,  "approved",  2, NONE)       \
-    F(REJECTED,  "rejected")                 \
-    X(RECEIVED,  "received",  3, NONE)       \
-    X(INSPECTED, "inspected", 4, NONE)       \
-    X(REFUNDED,  "refunded",  5, NONE)       \
-    F(COMPLETED, "completed")                \
-    F(CANCELLED, "cancelled")
+    X(REQUESTED, "requested", 1, NONE, 0) \
+    X(APPROVED,  "approved",  2, NONE, 0) \
+    F(REJECTED,  "rejected", ORDERLY__ST_WITHDRAWN) \
+    X(RECEIVED,  "received",  3, NONE, 0) \
+    X(INSPECTED, "inspected", 4, NONE, 0) \
+    X(REFUNDED,  "refunded",  5, NONE, ORDERLY__ST_GIVEN_BACK) \
+    F(COMPLETED, "completed", ORDERLY__ST_GIVEN_BACK) \
+    F(CANCELLED, "cancelled", ORDERLY__ST_WITHDRAWN)
 
 #define EVENTS(X, I)              \
     X(APPROVE,  "approve")        \

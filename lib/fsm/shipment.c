@@ -12,13 +12,13 @@
 #define E(x) ORDERLY_SHIPMENT_EV_##x
 
 #define STATES(X, F)                                           \
-    X(CREATED,            "created",          1, NONE)         \
-    X(IN_TRANSIT,         "in_transit",       2, NONE)         \
-    F(DELIVERED,          "delivered")                         \
-    F(CANCELLED,          "cancelled")                         \
-    F(LOST,               "lost")                              \
-    X(DELIVERY_FAILED,    "delivery_failed",  3, NONE)         \
-    F(RETURNED_TO_ORIGIN, "returned_to_origin")
+    X(CREATED,            "created",          1, NONE, 0) \
+    X(IN_TRANSIT,         "in_transit",       2, NONE, 0) \
+    F(DELIVERED,          "delivered", ORDERLY__ST_DELIVERED) \
+    F(CANCELLED,          "cancelled", 0) \
+    F(LOST,               "lost", 0) \
+    X(DELIVERY_FAILED,    "delivery_failed",  3, NONE, 0) \
+    F(RETURNED_TO_ORIGIN, "returned_to_origin", 0)
 
 #define EVENTS(X, I)                             \
     X(PICK_UP,          "pick_up")               \

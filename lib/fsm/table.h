@@ -21,7 +21,30 @@ struct orderly__state_def {
     uint8_t rank;      /* lifecycle position; larger is later */
     uint8_t terminal;
     uint8_t timer;     /* orderly_timer scheduled on entry */
+    uint16_t attrs;    /* ORDERLY__ST_* bits: what the state means to the rest of the order */
 };
+
+/*
+ * Declared meanings of a state, so that the choreography and the engine
+ * ask "does this part count as shipped?" instead of comparing state ids: a
+ * state added to a machine means nothing to the others until its line
+ * says so.
+ */
+enum {
+    ORDERLY__ST_HELD = 1 << 0,       /* reservation: its stock is held (released on cancel) */
+    ORDERLY__ST_DROPPED = 1 << 1,    /* fulfillment: will not ship; no longer one of the order's parts */
+    ORDERLY__ST_SHIPPED = 1 << 2,    /* fulfillment: counts as shipped; reservation: stock left the warehouse */
+    ORDERLY__ST_DELIVERED = 1 << 3,  /* shipment: counts as delivered */
+    ORDERLY__ST_WITHDRAWN = 1 << 4,  /* return: claims nothing (rejected or cancelled) */
+    ORDERLY__ST_GIVEN_BACK = 1 << 5, /* return: its amount was refunded */
+    ORDERLY__ST_RETURNABLE = 1 << 6, /* order: delivered, a return may be opened */
+    ORDERLY__ST_CLOSED_UNDELIVERED = 1 << 7, /* order: ended before delivery; nothing may stay held */
+    ORDERLY__ST_CAPTURING = 1 << 8   /* payment: a capture is in flight; a refund must wait for it */
+};
+
+/* The declared attributes of state of machine m; none for an id outside
+ * the machine (a state byte read back from storage is not checked). */
+#define ORDERLY__ATTRS(m, state) orderly__state_attrs((m), (state))
 
 struct orderly__row {
     uint8_t from;
@@ -87,13 +110,14 @@ struct orderly__next {
  * ORDERLY__DEFINE_MACHINE. In STATES, F marks a final state; in EVENTS, I
  * marks an event the engine feeds to the machine from another part of the
  * order (a payment's confirmation to its order), which a host may not send;
+ * a state's last column is its ORDERLY__ST_* attributes (0 for none);
  * in ROWS, T is the first row for a (from, event) pair and A its one
  * guarded alternative, right after it.
  */
-#define ORDERLY__STATE(id, name, rank, timer) \
-    [S(id)] = { name, rank, 0, ORDERLY_TIMER_##timer },
-#define ORDERLY__FINAL(id, name) \
-    [S(id)] = { name, ORDERLY__RANK_TERMINAL, 1, ORDERLY_TIMER_NONE },
+#define ORDERLY__STATE(id, name, rank, timer, attrs) \
+    [S(id)] = { name, rank, 0, ORDERLY_TIMER_##timer, attrs },
+#define ORDERLY__FINAL(id, name, attrs) \
+    [S(id)] = { name, ORDERLY__RANK_TERMINAL, 1, ORDERLY_TIMER_NONE, attrs },
 #define ORDERLY__EVENT(id, name) [E(id)] = name,
 #define ORDERLY__FED(id, name) [E(id)] = 1,
 #define ORDERLY__HOST(id, name)
@@ -147,6 +171,11 @@ struct orderly__next {
 extern const struct orderly_machine *const orderly__machines[];
 const struct orderly__row *orderly__machine_row(const orderly_machine *m, int state, int event,
                                                 const orderly_guard_input *in, int *rc);
+
+static inline unsigned orderly__state_attrs(const struct orderly_machine *m, int state)
+{
+    return state > 0 && state < m->n_states ? m->states[state].attrs : 0u;
+}
 
 extern const struct orderly_machine orderly__order_machine;
 extern const struct orderly_machine orderly__payment_machine;

@@ -1,0 +1,273 @@
+/*
+ * The reaction table: the choreography between the six machines, as data.
+ * Rows with the same trigger run in table order. A row whose target has no
+ * transition for the event from its current state does nothing, so
+ * alternatives that depend on the target's state (void an authorization,
+ * refund a capture, cancel a COD claim) stand side by side. Rows with
+ * target 0 declare that a state needs no reaction, and say why.
+ */
+#include <string.h>
+
+#include "../core/ctx.h"
+#include "orderly/compensation.h"
+#include "orderly/fulfillment.h"
+#include "orderly/order.h"
+#include "orderly/payment.h"
+#include "orderly/reservation.h"
+#include "orderly/return.h"
+#include "orderly/shipment.h"
+#include "reactions.h"
+#include "table.h"
+
+#define M(x) ORDERLY_MACHINE_##x
+#define FX_(x) ORDERLY_EFFECT_##x
+
+/* ON(source, effect, state, target, select, event, amount, when, op, why) */
+#define ON(src, fx, st, tgt, sel, ev, amt, when, op, why)                                  \
+    { M(src), FX_(fx), st, M(tgt), ORDERLY__SEL_##sel, ev, ORDERLY__AMT_##amt,             \
+      ORDERLY__WHEN_##when, op, why }
+/* NONE(source, state, why): the state needs no reaction. */
+#define NONE(src, st, why) { M(src), FX_(NONE), st, 0, ORDERLY__SEL_NONE, 0, 0, 0, 0, why }
+
+const struct orderly__reaction orderly__reactions[] = {
+    /* the payment decides the order */
+    ON(PAYMENT, EMIT_PAYMENT_CONFIRMED, 0, ORDER, OWNER, ORDERLY_ORDER_EV_PAYMENT_CONFIRMED, NONE,
+       ALWAYS, 0, "an authorized or COD-confirmed payment confirms the order"),
+    ON(PAYMENT, EMIT_PAYMENT_FAILED, 0, ORDER, OWNER, ORDERLY_ORDER_EV_PAYMENT_FAILED, NONE, ALWAYS,
+       0, "a declined payment or failed capture fails a pending order"),
+    ON(PAYMENT, EMIT_PAYMENT_CAPTURED, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING,
+       DEFERRED, 0, "a capture that landed after the order was cancelled is refunded"),
+    ON(PAYMENT, CANCEL_ORDER, 0, ORDER, OWNER, ORDERLY_ORDER_EV_CANCEL, NONE, ALWAYS, 0,
+       "an expired authorization or COD window cancels the order"),
+
+    /* the order settles its parts */
+    ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_VOID, NONE, ALWAYS, 0,
+       "an authorized payment is voided"),
+    ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING, ALWAYS, 0,
+       "a captured payment is refunded what it still holds"),
+    ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_COD_CANCEL, NONE, ALWAYS, 0,
+       "a cash-on-delivery payment is cancelled"),
+    ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING, DEFER, 0,
+       "a capture in flight is refunded when it lands"),
+    ON(ORDER, RELEASE_RESERVATIONS, 0, RESERVATION, HELD, ORDERLY_RESERVATION_EV_RELEASE, NONE,
+       ALWAYS, ORDERLY_OP_RELEASE_RESERVATIONS, "every held line is released"),
+    ON(ORDER, CANCEL_FULFILLMENTS, 0, FULFILLMENT, EVERY, ORDERLY_FULFILLMENT_EV_CANCEL, NONE,
+       ALWAYS, 0, "every fulfillment is cancelled"),
+    ON(ORDER, CANCEL_FULFILLMENTS, 0, SHIPMENT, EVERY, ORDERLY_SHIPMENT_EV_CANCEL, NONE, ALWAYS, 0,
+       "every shipment is cancelled"),
+    ON(ORDER, RELEASE_FULFILLMENTS, 0, FULFILLMENT, EVERY, ORDERLY_FULFILLMENT_EV_RELEASE, NONE,
+       ALWAYS, 0, "a confirmed order's warehouses may start"),
+
+    /* reservations */
+    ON(RESERVATION, NOTIFY_ORDER, ORDERLY_RESERVATION_EXPIRED, ORDER, OWNER,
+       ORDERLY_ORDER_EV_RESERVATION_EXPIRED, NONE, ALWAYS, 0,
+       "stock held past its TTL cancels a pending order"),
+    NONE(RESERVATION, ORDERLY_RESERVATION_FULFILLED, "the fulfillment's shipment deducted it"),
+    NONE(RESERVATION, ORDERLY_RESERVATION_RELEASED, "released by the order or its warehouse"),
+
+    /* fulfillments */
+    ON(FULFILLMENT, FULFILL_RESERVATIONS, 0, RESERVATION, HELD_HERE,
+       ORDERLY_RESERVATION_EV_FULFILL, NONE, ALWAYS, 0,
+       "a shipped warehouse deducts its confirmed lines"),
+    ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_PICKING, ORDER, OWNER,
+       ORDERLY_ORDER_EV_FULFILLMENT_STARTED, NONE, ALWAYS, 0, "the first picking starts processing"),
+    ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_SHIPPED, SHIPMENT, NEW, ORDERLY_EVENT_INIT,
+       NONE, ALWAYS, 0, "a shipped fulfillment opens its shipment"),
+    ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_SHIPPED, ORDER, OWNER,
+       ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED, NONE, ALWAYS, 0,
+       "the order is shipped when all its live parts are, partially before"),
+    ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_CANCELLED, ORDER, OWNER,
+       ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED, NONE, ALWAYS, 0,
+       "a cancelled warehouse cancels an unshipped order, or counts out"),
+    ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_CANCELLED, RESERVATION, HELD_HERE,
+       ORDERLY_RESERVATION_EV_RELEASE, NONE, ALWAYS, ORDERLY_OP_RELEASE_RESERVATIONS,
+       "its warehouse's stock is released"),
+    ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_FAILED, ORDER, OWNER,
+       ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED, NONE, ALWAYS, 0,
+       "a failed warehouse counts as a cancelled one"),
+    ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_FAILED, RESERVATION, HELD_HERE,
+       ORDERLY_RESERVATION_EV_RELEASE, NONE, ALWAYS, ORDERLY_OP_RELEASE_RESERVATIONS,
+       "its warehouse's stock is released"),
+    NONE(FULFILLMENT, ORDERLY_FULFILLMENT_COMPLETED, "completed by its shipment's delivery"),
+
+    /* shipments */
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_DELIVERED, FULFILLMENT, PARENT,
+       ORDERLY_FULFILLMENT_EV_COMPLETE, NONE, ALWAYS, 0, "a delivery completes its fulfillment"),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_DELIVERED, ORDER, OWNER, ORDERLY_ORDER_EV_DELIVERED,
+       NONE, ALWAYS, 0, "the order is delivered when all its live parts are"),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, ORDER, OWNER,
+       ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, NONE, ALWAYS, 0,
+       "an undeliverable parcel closes a shipped order"),
+    NONE(SHIPMENT, ORDERLY_SHIPMENT_CANCELLED, "cancelled by its order; the carrier is told once"),
+    NONE(SHIPMENT, ORDERLY_SHIPMENT_LOST, "the host's claim with the carrier; the order auto-completes"),
+
+    /* returns */
+    ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, ORDER, OWNER, ORDERLY_ORDER_EV_REFUNDED, PART,
+       ALWAYS, 0, "the order counts the refund, partial or full"),
+    ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
+       PART, ALWAYS, 0, "the payment refunds the return's amount"),
+    NONE(RETURN, ORDERLY_RETURN_REJECTED, "nothing was given back"),
+    NONE(RETURN, ORDERLY_RETURN_CANCELLED, "nothing was given back"),
+    NONE(RETURN, ORDERLY_RETURN_COMPLETED, "restocked, or the exchange's replacement was requested"),
+};
+
+const size_t orderly__n_reactions = sizeof orderly__reactions / sizeof orderly__reactions[0];
+
+/* Rows per machine the cycle check can hold; the largest machine has 30. */
+#define ROWS_MAX 64
+#define NODE(m, i) ((m) * ROWS_MAX + (i))
+
+static const struct orderly_machine *machine(int id)
+{
+    return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_RETURN ? orderly__machines[id] : NULL;
+}
+
+static int check_row(const struct orderly__reaction *r, size_t i, orderly_ctx *ctx)
+{
+    const struct orderly_machine *src = machine(r->source), *tgt;
+
+    if (src == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT, "reaction %zu: no source machine %d", i,
+                             r->source);
+    if (r->state != 0 && (r->state >= src->n_states || src->states[r->state].name == NULL))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT, "reaction %zu: %s has no state %d", i,
+                             src->name, r->state);
+    if (r->target == 0) {
+        if (r->state == 0)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "reaction %zu: a declared none must name a %s state", i, src->name);
+        return ORDERLY_OK;
+    }
+    if ((tgt = machine(r->target)) == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT, "reaction %zu: no target machine %d", i,
+                             r->target);
+    if (r->effect == ORDERLY_EFFECT_NONE)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT, "reaction %zu (%s to %s): no triggering effect",
+                             i, src->name, tgt->name);
+    if (r->select == ORDERLY__SEL_NEW) {
+        /* the one part the engine opens itself, in its initial state */
+        if (r->event != ORDERLY_EVENT_INIT || r->target != ORDERLY_MACHINE_SHIPMENT)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "reaction %zu: only a shipment is opened by a reaction, with 'init'", i);
+        return ORDERLY_OK;
+    }
+    if (r->event < orderly_event_first() || r->event >= tgt->n_events || tgt->events[r->event] == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): %s has no event %d", i, src->name, tgt->name,
+                             tgt->name, r->event);
+    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_HELD_HERE ||
+        ((r->select == ORDERLY__SEL_HELD || r->select == ORDERLY__SEL_HELD_HERE) &&
+         r->target != ORDERLY_MACHINE_RESERVATION))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): selector %d does not fit the target", i,
+                             src->name, tgt->name, r->select);
+    return ORDERLY_OK;
+}
+
+/* Every terminal state of a part has a reaction or a declared none: a
+ * new terminal state must say what it means to the order. */
+static int check_coverage(const struct orderly__reaction *r, size_t n, orderly_ctx *ctx)
+{
+    int m, st;
+    size_t i;
+
+    for (m = ORDERLY_MACHINE_RESERVATION; m <= ORDERLY_MACHINE_RETURN; m++) {
+        const struct orderly_machine *pm = orderly__machines[m];
+        for (st = 1; st < pm->n_states; st++) {
+            if (pm->states[st].name == NULL || !pm->states[st].terminal)
+                continue;
+            for (i = 0; i < n && !(r[i].source == m && r[i].state == st); i++)
+                ;
+            if (i == n)
+                return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                     "%s state '%s' is terminal but has no reaction and no declared none",
+                                     pm->name, pm->states[st].name);
+        }
+    }
+    return ORDERLY_OK;
+}
+
+struct walk {
+    const struct orderly__reaction *r;
+    size_t n;
+    uint8_t color[(ORDERLY_MACHINE_RETURN + 1) * ROWS_MAX]; /* 0 new, 1 on the path, 2 done */
+    orderly_ctx *ctx;
+};
+
+/* A row that takes a part from a live state into a terminal one runs once
+ * per part, so a cycle through it ends. */
+static int ends(const struct orderly_machine *m, const struct orderly__row *row)
+{
+    return m->states[row->to].terminal && !m->states[row->from].terminal;
+}
+
+static int visit(struct walk *w, int m, int i)
+{
+    const struct orderly_machine *mm = orderly__machines[m];
+    const struct orderly__row *row = &mm->rows[i];
+    size_t k, j;
+    int rc, t;
+
+    if (ends(mm, row))
+        return ORDERLY_OK;
+    if (w->color[NODE(m, i)] == 1)
+        return orderly__fail(w->ctx, ORDERLY_EINVARIANT,
+                             "reactions: a cycle through %s '%s' --%s--> '%s' can run unbounded "
+                             "(no step of it enters a terminal state)",
+                             mm->name, mm->states[row->from].name, mm->events[row->event],
+                             mm->states[row->to].name);
+    if (w->color[NODE(m, i)] == 2)
+        return ORDERLY_OK;
+    w->color[NODE(m, i)] = 1;
+    for (k = 0; k < ORDERLY_EFFECT_MAX && row->effects[k] != ORDERLY_EFFECT_NONE; k++)
+        for (j = 0; j < w->n; j++) {
+            const struct orderly__reaction *r = &w->r[j];
+            if (r->source != m || r->effect != row->effects[k] || r->target == 0 ||
+                (r->state != 0 && r->state != row->to))
+                continue;
+            for (t = 0; t < orderly__machines[r->target]->n_rows; t++)
+                if (orderly__machines[r->target]->rows[t].event == r->event &&
+                    r->select != ORDERLY__SEL_NEW && (rc = visit(w, r->target, t)) < 0)
+                    return rc;
+        }
+    w->color[NODE(m, i)] = 2;
+    return ORDERLY_OK;
+}
+
+static int check_cycles(const struct orderly__reaction *r, size_t n, orderly_ctx *ctx)
+{
+    struct walk w;
+    int m, i, rc;
+
+    memset(&w, 0, sizeof w);
+    w.r = r;
+    w.n = n;
+    w.ctx = ctx;
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++) {
+        if (orderly__machines[m]->n_rows > ROWS_MAX)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT, "%s has more than %d rows",
+                                 orderly__machines[m]->name, ROWS_MAX);
+        for (i = 0; i < orderly__machines[m]->n_rows; i++)
+            if ((rc = visit(&w, m, i)) < 0)
+                return rc;
+    }
+    return ORDERLY_OK;
+}
+
+int orderly__reactions_validate(const struct orderly__reaction *r, size_t n, orderly_ctx *ctx)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < n; i++)
+        if ((rc = check_row(&r[i], i, ctx)) < 0)
+            return rc;
+    if ((rc = check_coverage(r, n, ctx)) < 0)
+        return rc;
+    return check_cycles(r, n, ctx);
+}
+
+int orderly__choreography_validate(orderly_ctx *ctx)
+{
+    return orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
+}

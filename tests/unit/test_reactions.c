@@ -1,0 +1,140 @@
+/*
+ * The reaction table (lib/fsm/reactions.c): the engine's own table passes
+ * its validation, and deliberately broken copies of it are rejected with
+ * a message that names the fault.
+ */
+#include <string.h>
+
+#include "core/ctx.h"
+#include "fsm/reactions.h"
+#include "fsm/table.h"
+#include "orderly/fulfillment.h"
+#include "orderly/order.h"
+#include "orderly/reservation.h"
+#include "orderly/shipment.h"
+#include "unit_main.h"
+
+#define CAP 128
+
+static struct orderly__reaction table[CAP];
+static size_t n;
+static orderly_ctx ctx;
+
+static void copy_table(void)
+{
+    ck_assert_uint_le(orderly__n_reactions, CAP - 1);
+    memcpy(table, orderly__reactions, orderly__n_reactions * sizeof table[0]);
+    n = orderly__n_reactions;
+    memset(&ctx, 0, sizeof ctx);
+}
+
+static void assert_rejected(const char *needle)
+{
+    ck_assert_int_eq(orderly__reactions_validate(table, n, &ctx), ORDERLY_EINVARIANT);
+    ck_assert_msg(strstr(ctx.msg, needle) != NULL, "message '%s' lacks '%s'", ctx.msg, needle);
+}
+
+/* index of the first row from source into state, or fails */
+static size_t find(int source, int state)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (table[i].source == source && table[i].state == state)
+            return i;
+    ck_abort_msg("no reaction from machine %d state %d", source, state);
+    return 0;
+}
+
+START_TEST(the_engines_table_is_valid)
+{
+    copy_table();
+    ck_assert_int_eq(orderly__choreography_validate(&ctx), ORDERLY_OK);
+    ck_assert_int_eq(orderly__reactions_validate(table, n, &ctx), ORDERLY_OK);
+}
+END_TEST
+
+START_TEST(a_target_event_the_target_machine_lacks_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_DELIVERED);
+    table[i].target = ORDERLY_MACHINE_ORDER;
+    table[i].select = ORDERLY__SEL_OWNER;
+    table[i].event = 31; /* the order has no event 31 */
+    assert_rejected("order has no event 31");
+}
+END_TEST
+
+START_TEST(a_reaction_cycle_that_never_ends_a_part_is_rejected)
+{
+    copy_table();
+    /* a shipment's every status change fails its delivery again: in
+     * transit <-> delivery failed, neither terminal */
+    table[n++] = (struct orderly__reaction){
+        ORDERLY_MACHINE_SHIPMENT, ORDERLY_EFFECT_EMIT_STATUS_CHANGED, 0, ORDERLY_MACHINE_SHIPMENT,
+        ORDERLY__SEL_EVERY, ORDERLY_SHIPMENT_EV_FAIL_DELIVERY, ORDERLY__AMT_NONE,
+        ORDERLY__WHEN_ALWAYS, 0, "broken on purpose"};
+    assert_rejected("can run unbounded");
+}
+END_TEST
+
+START_TEST(a_cycle_through_a_terminal_state_is_accepted)
+{
+    copy_table();
+    /* the order's cancel cancels fulfillments, whose cancellation feeds
+     * the order again: bounded, since each enters a terminal state once.
+     * The engine's table has this cycle; it must validate. */
+    find(ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_CANCELLED);
+    ck_assert_int_eq(orderly__reactions_validate(table, n, &ctx), ORDERLY_OK);
+}
+END_TEST
+
+START_TEST(a_terminal_part_state_without_a_reaction_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_LOST); /* a declared none */
+    memmove(&table[i], &table[i + 1], (n - i - 1) * sizeof table[0]);
+    n--;
+    assert_rejected("shipment state 'lost' is terminal but has no reaction");
+}
+END_TEST
+
+START_TEST(a_declared_none_without_a_state_is_rejected)
+{
+    copy_table();
+    table[n++] = (struct orderly__reaction){ ORDERLY_MACHINE_RETURN, ORDERLY_EFFECT_NONE, 0, 0,
+                                             ORDERLY__SEL_NONE, 0, 0, 0, 0, "broken" };
+    assert_rejected("a declared none must name a return state");
+}
+END_TEST
+
+START_TEST(a_reservation_selector_on_another_machine_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find(ORDERLY_MACHINE_RESERVATION, ORDERLY_RESERVATION_EXPIRED);
+    table[i].select = ORDERLY__SEL_HELD;
+    assert_rejected("does not fit the target");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("reactions");
+    TCase *tc = unit_tcase("validate");
+
+    tcase_add_test(tc, the_engines_table_is_valid);
+    tcase_add_test(tc, a_target_event_the_target_machine_lacks_is_rejected);
+    tcase_add_test(tc, a_reaction_cycle_that_never_ends_a_part_is_rejected);
+    tcase_add_test(tc, a_cycle_through_a_terminal_state_is_accepted);
+    tcase_add_test(tc, a_terminal_part_state_without_a_reaction_is_rejected);
+    tcase_add_test(tc, a_declared_none_without_a_state_is_rejected);
+    tcase_add_test(tc, a_reservation_selector_on_another_machine_is_rejected);
+    suite_add_tcase(s, tc);
+    return unit_run((Suite *[]){ s, NULL });
+}
