@@ -601,7 +601,7 @@ static int run(orderly_engine *e, struct request *rq, orderly_result *out)
             e->stats.rejected++;
         }
         if (out != NULL)
-            *out = res;
+            orderly__out_put(out, &res, sizeof res);
         if (rc > 0)
             rc = ORDERLY_OK;
         if (out != NULL && rc < 0)
@@ -643,7 +643,7 @@ static int run(orderly_engine *e, struct request *rq, orderly_result *out)
         e->stats.rejected++;
     res.code = rc;
     if (out != NULL)
-        *out = res;
+        orderly__out_put(out, &res, sizeof res);
     return rc;
 }
 
@@ -655,8 +655,8 @@ int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spe
     if (e == NULL)
         return ORDERLY_EINVAL;
     orderly_ctx_clear(&e->ctx);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     if (spec == NULL)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "spec is NULL");
     memset(&rq, 0, sizeof rq);
@@ -746,8 +746,8 @@ int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const c
     if (e == NULL)
         return ORDERLY_EINVAL;
     orderly_ctx_clear(&e->ctx);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     if (cmd == NULL)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "command is NULL");
     if ((rc = check_command(e, cmd)) < 0)
@@ -777,8 +777,8 @@ int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const cha
     if (e == NULL)
         return ORDERLY_EINVAL;
     orderly_ctx_clear(&e->ctx);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     if (!orderly__valid_id(order_id))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
