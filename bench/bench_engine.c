@@ -129,7 +129,7 @@ static void create(orderly_engine *e, const char *id, orderly_time_ms now)
 {
     orderly_line line = { 42, 7, 2, 1250 };
     orderly_order_spec sp;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     int rc;
 
     memset(&sp, 0, sizeof sp);
@@ -146,7 +146,7 @@ static void create(orderly_engine *e, const char *id, orderly_time_ms now)
 static void step(orderly_engine *e, const char *id, size_t k, orderly_time_ms now)
 {
     orderly_command c;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     int rc;
 
     memset(&c, 0, sizeof c);

@@ -257,7 +257,7 @@ static void one_order(orderly_engine *e, size_t i)
     orderly_line line = { 42, 7, 2, 1250 };
     orderly_order_spec sp;
     orderly_command c;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     char id[32];
     size_t k;
 

@@ -75,10 +75,10 @@ static void drive(const char *id, const uint8_t *data, size_t size)
 {
     static fz_engine f;
     orderly_ctx *ctx = NULL;
-    orderly_order_view v;
-    orderly_part_view p;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_part_view p = ORDERLY_PART_VIEW_INIT;
     orderly_command c;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     size_t n;
     void *txn;
     int m, rc;

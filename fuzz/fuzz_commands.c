@@ -47,7 +47,7 @@ typedef struct last_cmd {
     char key[16];
     orderly_command cmd;
     orderly_time_ms at;        /* when it was applied */
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
 } last_cmd;
 
 typedef struct state {
@@ -191,7 +191,7 @@ static void op_create(state *s, reader *r)
     uint8_t b = u8(r);
     size_t slot = b % SLOTS, n = 1 + (size_t)(u8(r) % 4), i;
     orderly_line lines[4];
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     char kb[16];
     const char *key = pick_key(s, u8(r), kb, sizeof kb);
     uint64_t before = fz_version(&s->w, slot);
@@ -223,7 +223,7 @@ static void op_create(state *s, reader *r)
 /* Applies cmd and checks its answer; remembers an applied command. */
 static void apply(state *s, size_t slot, orderly_command *c, const char *what)
 {
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     uint64_t before = fz_version(&s->w, slot);
     int rc;
 
@@ -277,7 +277,7 @@ static void op_host(state *s, reader *r)
 {
     uint8_t b = u8(r);
     size_t slot = (b >> 2) % SLOTS;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     char kb[16];
     const char *key = pick_key(s, u8(r), kb, sizeof kb);
     uint64_t before = fz_version(&s->w, slot);
@@ -317,7 +317,7 @@ static void op_background(state *s, reader *r)
     uint8_t b = u8(r);
     size_t max = (size_t)(b >> 2) % 8, n = 0;
     const char *what;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     int rc;
 
     arm(s);
@@ -364,7 +364,7 @@ static void op_time(state *s, reader *r)
  * idempotency mark lives (policy default: 7 days). */
 static void op_redeliver(state *s)
 {
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     size_t slot;
     int rc;
 

@@ -24,7 +24,7 @@ static void apply_ok(fz_world *w, const char *id, int machine, int event, uint32
                      int64_t amount, orderly_time_ms now)
 {
     orderly_command c;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     int rc;
 
     memset(&c, 0, sizeof c);
@@ -42,7 +42,7 @@ static void apply_ok(fz_world *w, const char *id, int machine, int event, uint32
  * (cash on delivery), o-ship (paid, first fulfillment picking). */
 static void setup(fz_world *w, orderly_time_ms now)
 {
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
 
     if (fz_create(w, 0, "o-card", ORDERLY_PAY_CARD, lines_a, 2, 1, 50, NULL, now, &res) < 0 ||
         fz_create(w, 1, "o-paid", ORDERLY_PAY_CARD, lines_a, 2, 0, 0, NULL, now, &res) < 0 ||
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static fz_world w;
     orderly_time_ms now = FZ_T0;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     size_t start = 0, n;
     int i, rc;
 

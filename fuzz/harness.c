@@ -102,7 +102,7 @@ int fz_create(fz_world *w, size_t slot, const char *id, int method, const orderl
 
 uint64_t fz_version(fz_world *w, size_t slot)
 {
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     if (slot >= FZ_ORDERS_MAX || !w->orders[slot].live)
         return 0;
@@ -172,7 +172,7 @@ static void check_order(fz_world *w, fz_order *o)
         { ORDERLY_MACHINE_SHIPMENT, "shipment" },
         { ORDERLY_MACHINE_RETURN, "return" },
     };
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     size_t k;
     uint32_t i;
     int closed;
@@ -227,7 +227,7 @@ static void check_order(fz_world *w, fz_order *o)
         if (n > (m == ORDERLY_MACHINE_RESERVATION ? ORDERLY_LINES_MAX : ORDERLY_PARTS_MAX))
             fz_fail("order '%s': %u %ss", o->id, n, parts[k].name);
         for (i = 0; i < n; i++) {
-            orderly_part_view p;
+            orderly_part_view p = ORDERLY_PART_VIEW_INIT;
             int prev = i < o->n_parts[m] ? o->part_state[m][i] : 0;
             if (orderly_engine_get_part(w->f.e, o->id, m, i, &p) < 0)
                 fz_fail("get_part '%s' %s #%u: %s", o->id, parts[k].name, i,

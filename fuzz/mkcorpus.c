@@ -276,7 +276,7 @@ static void run(fz_world *w, const char *id, int m, int ev, uint32_t index, int6
                 orderly_time_ms now)
 {
     orderly_command c;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
 
     memset(&c, 0, sizeof c);
     c.order_id = id;
@@ -297,7 +297,7 @@ static void aggregates(void)
     static const orderly_line two[2] = { { 101, 1, 2, 500 }, { 202, 2, 1, 1000 } };
     static const orderly_line one[1] = { { 303, 1, 3, 250 } };
     orderly_time_ms now = FZ_T0;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     uint32_t ri;
 
     memset(&w, 0, sizeof w);

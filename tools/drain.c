@@ -261,7 +261,7 @@ int cmd_drain(int argc, char **argv)
     uint64_t max_rounds = DEFAULT_ROUNDS, dead_before, exhausted_before;
     struct drained t;
     struct due d;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     orderly_ctx *ctx = NULL;
     cli_db db;
     FILE *out;

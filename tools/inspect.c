@@ -270,7 +270,7 @@ int cmd_order(int argc, char **argv)
 {
     const char *db_path, *id;
     char *rest[2];
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     struct order_effects oe;
     json_t *doc = NULL, *parts = NULL;
     uint64_t after;
@@ -317,7 +317,7 @@ int cmd_order(int argc, char **argv)
         if (!json && n > 0)
             printf("%s:\n", machine_name(part_machines[k]));
         for (i = 0; i < n && !failed; i++) {
-            orderly_part_view p;
+            orderly_part_view p = ORDERLY_PART_VIEW_INIT;
             if (orderly_engine_get_part(db.engine, id, part_machines[k], i, &p) < 0)
                 continue;
             if (!json)
@@ -610,7 +610,7 @@ int cmd_health(int argc, char **argv)
 {
     const char *db_path;
     char *rest[2];
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     orderly_time_ms now;
     cli_db db;
     int n_rest, rc, i, json, metrics = 0;

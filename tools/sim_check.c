@@ -496,7 +496,7 @@ static int probe(struct sim *s, const char *order_id, int machine, int event, ui
                  int *outcome)
 {
     orderly_command c;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     int rc;
 
     memset(&c, 0, sizeof c);
@@ -566,7 +566,7 @@ static int check_deadlines(struct deadlines *d, const char *order_id, const orde
 {
     static const int machines[4] = { ORDERLY_MACHINE_RESERVATION, ORDERLY_MACHINE_FULFILLMENT,
                                       ORDERLY_MACHINE_SHIPMENT, ORDERLY_MACHINE_RETURN };
-    orderly_part_view p;
+    orderly_part_view p = ORDERLY_PART_VIEW_INIT;
     uint32_t i, n;
     int k, rc;
 
@@ -642,8 +642,8 @@ int sim_report(struct sim *s, double wall, FILE *out)
     struct outbox_tally ot;
     struct effect_tally et;
     struct deadlines dl;
-    orderly_engine_stats st;
-    orderly_health h;
+    orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     const orderly_machine *om, *rm;
     uint64_t by_state[32], i, live_timers = 0;
     int rc, failures = 0, st_id;
@@ -676,7 +676,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
     dl.waiting = 0;
     for (i = 0; i < s->created; i++) {
         struct sim_order *o = &s->orders[i];
-        orderly_order_view v;
+        orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
         uint32_t k;
         if ((rc = orderly_engine_get_order(s->engine, o->id, &v)) < 0) {
             note(&explained, "%s cannot be read (%s)", o->id, orderly_error_name(rc));
@@ -701,7 +701,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
             continue;
         released.checked++;
         for (k = 0; k < v.n_lines; k++) {
-            orderly_part_view p;
+            orderly_part_view p = ORDERLY_PART_VIEW_INIT;
             if (orderly_engine_get_part(s->engine, o->id, ORDERLY_MACHINE_RESERVATION, k, &p) < 0) {
                 note(&released, "%s line %u cannot be read", o->id, k);
                 break;

@@ -303,7 +303,7 @@ void sim_on_alert(const orderly_alert *a, void *user_data)
 int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
 {
     orderly_envelope env;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     cli_text body;
     char id[48], data[96], when[32], header[160];
     int copies, rc = 0, i;

@@ -218,7 +218,7 @@ static int apply_key(struct sim *s, struct sim_order *o, int machine, int event,
 static int command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
                    int64_t amount, orderly_result *res)
 {
-    orderly_result dup;
+    orderly_result dup = ORDERLY_RESULT_INIT;
     char key[48];
     int rc;
 
@@ -253,7 +253,7 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
 static int carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
 {
     orderly_envelope env;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     cli_text body;
     char id[48], data[32];
     int rc = 0, i, copy, copies = sim_rand(s) < 0.04 ? 2 : 1;
@@ -339,7 +339,7 @@ static int create(struct sim *s, struct sim_order *o)
 {
     orderly_order_spec spec;
     orderly_line lines[SIM_LINES_MAX];
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     int rc = 0, i;
 
     for (i = 0; i < o->n_lines; i++) {
@@ -415,7 +415,7 @@ static const int ful_events[5] = {
 static int progress(struct sim *s, struct sim_order *o, const orderly_order_view *v,
                     orderly_time_ms *delay)
 {
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     uint32_t cand[2 * SIM_FUL_MAX], n = 0, pick, i;
     int rc, all_others_shipped = 1;
 
@@ -478,7 +478,7 @@ static const int return_events[4] = {
 static int after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
                           orderly_time_ms *delay)
 {
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     int rc, exchange = o->scenario == SC_EXCHANGE;
 
     *delay = HOUR + (orderly_time_ms)sim_below(s, (uint32_t)(2 * DAY));
@@ -541,8 +541,8 @@ static int after_delivery(struct sim *s, struct sim_order *o, const orderly_orde
 
 static int step(struct sim *s, struct sim_order *o)
 {
-    orderly_order_view v;
-    orderly_result res;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_result res = ORDERLY_RESULT_INIT;
     orderly_time_ms delay = MINUTE + (orderly_time_ms)sim_below(s, (uint32_t)(20 * MINUTE));
     int rc;
 
@@ -733,7 +733,7 @@ static int operator_replay(struct sim *s)
  * has to fire before the deadline checks can judge its part. */
 static int quiet_now(struct sim *s, int *quiet)
 {
-    orderly_health h, soon;
+    orderly_health h = ORDERLY_HEALTH_INIT, soon = ORDERLY_HEALTH_INIT;
     int rc;
 
     *quiet = 0;
@@ -810,6 +810,7 @@ static int open_base(struct sim *s, orderly_ctx *ctx)
 static int setup(struct sim *s)
 {
     orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_policy pol = ORDERLY_POLICY_INIT;
     orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
     orderly_ctx *ctx = NULL;
     int rc;
@@ -837,14 +838,15 @@ static int setup(struct sim *s)
     eo.storage = s->storage;
     eo.transport = s->transport;
     eo.source = "orderly-simulate";
-    eo.policy.reservation_ttl = 36 * HOUR;
-    eo.policy.abandoned_after = 48 * HOUR;
-    eo.policy.seed = s->seed;
+    pol.reservation_ttl = 36 * HOUR;
+    pol.abandoned_after = 48 * HOUR;
+    pol.seed = s->seed;
+    eo.policy = &pol;
     eo.on_work = on_work;
     eo.work_user_data = s;
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
-    s->policy = eo.policy;
+    s->policy = pol;
     if ((rc = orderly_engine_open(&s->engine, &eo, ctx)) < 0) {
         fprintf(stderr, "orderly simulate: cannot open the engine: %s\n", orderly_ctx_errmsg(ctx));
         orderly_ctx_free(ctx);

@@ -74,7 +74,11 @@ ORDERLY_API const char *orderly_topic_default_name(int topic);
  */
 #define ORDERLY_BATCH_MAX_LIMIT 65536  /* policy.batch_max at most */
 
+/* Version 1 is the 0.2 layout. Fields are only appended, each behind a bump. */
+#define ORDERLY_POLICY_VERSION 1
+
 typedef struct orderly_policy {
+    unsigned int version;         /* ORDERLY_POLICY_VERSION; first, always */
     int64_t reservation_ttl;      /* stock held before payment; default 15 min
                                    * (a COD order's: at least cod_window) */
     int64_t cod_window;           /* COD confirmation window; default 24 h */
@@ -93,7 +97,19 @@ typedef struct orderly_policy {
     uint32_t effect_max_attempts; /* compensation attempts per operation; default 8 */
     uint32_t batch_max;           /* items per pump/tick batch; default 256 */
     uint64_t seed;                /* jitter seed; default 1 */
+    /* ---- later versions append here ---- */
 } orderly_policy;
+
+#define ORDERLY_POLICY_INIT                                                       \
+    { ORDERLY_POLICY_VERSION, 15 * 60000LL, 24 * 3600000LL, 7 * 86400000LL,     \
+      7 * 86400000LL, 24 * 3600000LL, 2 * 3600000LL, 7 * 86400000LL, 1000,      \
+      3600000LL, 30000, 30 * 86400000LL, 8, 10, 8, 256, 1 }
+/* The former name of ORDERLY_POLICY_INIT. */
+#define ORDERLY_POLICY_DEFAULTS ORDERLY_POLICY_INIT
+
+/* Fills *policy with the defaults of ORDERLY_POLICY_INIT for hosts that
+ * cannot use the macro. ORDERLY_EVERSION for an unknown version. */
+ORDERLY_API int orderly_policy_init(orderly_policy *policy, unsigned int version);
 
 /* Called after a commit that appended n outbox rows: pump now. */
 typedef void (*orderly_work_cb)(orderly_engine *engine, size_t n, void *user_data);
@@ -120,7 +136,11 @@ typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 
 #define ORDERLY_ROLES_ALL 0x7Eu   /* bit (1 << machine id) for each of the six */
 
-/* Version 2 appended clock, clock_user_data and max_envelope_bytes. */
+/*
+ * Version 2 is the 0.2 layout: the policy and the topic names moved behind
+ * pointers (so that each can grow on its own), and clock, clock_user_data
+ * and max_envelope_bytes were added. Later versions only append.
+ */
 #define ORDERLY_ENGINE_OPTIONS_VERSION 2
 
 typedef struct orderly_engine_options {
@@ -131,13 +151,19 @@ typedef struct orderly_engine_options {
     const orderly_allocator *alloc;/* NULL = C library; copied */
     const char *source;            /* CloudEvents source; default "orderly"; UTF-8
                                     * without control bytes, under 128 bytes (ECONFIG) */
-    const char *topics[ORDERLY_TOPIC_COUNT + 1]; /* [topic id]; NULL = default name */
-    orderly_policy policy;
+    /* NULL = ORDERLY_POLICY_INIT. Otherwise read (as far as its version
+     * covers) and copied at open: it need not outlive the call. */
+    const orderly_policy *policy;
+    /* Topic names indexed by topic id: topics[i] for i < n_topics, [0]
+     * unused. NULL (or n_topics 0) = every default name; a NULL entry, or an
+     * id at or past n_topics, = that topic's default name. Copied at open.
+     * n_topics above ORDERLY_TOPIC_COUNT + 1 is ORDERLY_ECONFIG. */
+    const char *const *topics;
+    size_t n_topics;
     orderly_work_cb on_work;       /* may be NULL */
     void *work_user_data;
     orderly_alert_cb on_alert;     /* may be NULL */
     void *alert_user_data;
-    /* ---- version 2 ---- */
     /* May be NULL. Read only by the dispatcher, between publishes, to stop
      * before its lease lapses: with less than a quarter of policy.lease
      * left, the rest of the batch goes back unpublished with its attempts
@@ -151,20 +177,15 @@ typedef struct orderly_engine_options {
      * ORDERLY_ENVELOPE_MAX_DEFAULT; above ORDERLY_ENVELOPE_MAX_LIMIT is
      * ORDERLY_ECONFIG. */
     size_t max_envelope_bytes;
+    /* ---- later versions append here, behind a version bump ---- */
 } orderly_engine_options;
 
 #define ORDERLY_ENVELOPE_MAX_DEFAULT 65536
 #define ORDERLY_ENVELOPE_MAX_LIMIT (16u * 1024 * 1024)
 
-#define ORDERLY_POLICY_DEFAULTS                                                   \
-    { 15 * 60000LL, 24 * 3600000LL, 7 * 86400000LL, 7 * 86400000LL,             \
-      24 * 3600000LL, 2 * 3600000LL, 7 * 86400000LL, 1000, 3600000LL, 30000,    \
-      30 * 86400000LL, 8, 10, 8, 256, 1 }
-
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
-      { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },                         \
-      ORDERLY_POLICY_DEFAULTS, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */
@@ -211,7 +232,20 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_topic_id(int *out,
 
 /* ---- results --------------------------------------------------------------- */
 
+/*
+ * Result and view structs the caller allocates (orderly_result,
+ * orderly_order_view, orderly_part_view, orderly_health,
+ * orderly_engine_stats) start with size, which the caller sets to
+ * sizeof the struct it was built with; the *_INIT macros do. The library
+ * fills the fields that fit in size and zeroes the rest of it, so a struct
+ * can gain fields at its end without breaking a caller built against an
+ * older header. A size below the 0.2 layout is ORDERLY_EINVAL, with
+ * nothing filled. Structs the library hands to a callback
+ * (orderly_outbox_view, orderly_effect_view) start with size as well, set
+ * by the library: fields at or past it were not filled.
+ */
 typedef struct orderly_result {
+    size_t size;         /* sizeof(orderly_result); ORDERLY_RESULT_INIT sets it */
     int code;            /* 0, or the code the first processing returned */
     int machine;         /* the machine addressed */
     int event;
@@ -223,7 +257,10 @@ typedef struct orderly_result {
     uint32_t outbox_rows;/* events appended by this command */
     uint32_t effects;    /* compensation-queue operations recorded */
     uint64_t version;    /* aggregate version after */
+    /* ---- later versions append here ---- */
 } orderly_result;
+
+#define ORDERLY_RESULT_INIT { sizeof(orderly_result), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* ---- commands ------------------------------------------------------------- */
 
@@ -406,6 +443,7 @@ ORDERLY_API void orderly_engine_rollback_batch(orderly_engine *engine);
 /* ---- reading ---------------------------------------------------------------- */
 
 typedef struct orderly_order_view {
+    size_t size;           /* sizeof(orderly_order_view); ORDERLY_ORDER_VIEW_INIT sets it */
     int order_state;
     int payment_state;
     int payment_method;
@@ -420,7 +458,11 @@ typedef struct orderly_order_view {
     uint32_t n_returns;
     orderly_time_ms created;
     uint64_t version;
+    /* ---- later versions append here ---- */
 } orderly_order_view;
+
+#define ORDERLY_ORDER_VIEW_INIT                                                   \
+    { sizeof(orderly_order_view), 0, 0, 0, { 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Reads an order's current state into *out (inside an open batch, as the
  * batch sees it). ENOTFOUND for an unknown id. */
@@ -429,6 +471,7 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_order(orderly_engine *eng
                                                              orderly_order_view *out);
 
 typedef struct orderly_part_view {
+    size_t size;           /* sizeof(orderly_part_view); ORDERLY_PART_VIEW_INIT sets it */
     int machine;
     uint32_t index;
     int state;
@@ -437,7 +480,10 @@ typedef struct orderly_part_view {
     uint32_t quantity;     /* reservations */
     int64_t amount;        /* returns */
     orderly_time_ms since; /* when the part entered its state */
+    /* ---- later versions append here ---- */
 } orderly_part_view;
+
+#define ORDERLY_PART_VIEW_INIT { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Reads one part (a reservation, fulfillment, shipment or return) of an
  * order. ENOTFOUND when the order or the index does not exist. */
@@ -447,6 +493,7 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_part(orderly_engine *engi
                                                             orderly_part_view *out);
 
 typedef struct orderly_engine_stats {
+    size_t size;                 /* sizeof(orderly_engine_stats); ORDERLY_ENGINE_STATS_INIT */
     uint64_t applied;            /* commands that changed state */
     uint64_t rejected;           /* ETRANSITION, EGUARD, EINVARIANT, ... */
     uint64_t duplicates;         /* redeliveries answered from the idempotency store */
@@ -456,11 +503,15 @@ typedef struct orderly_engine_stats {
     uint64_t conflicts_retried;  /* version conflicts retried */
     uint64_t outbox_appended;
     uint64_t effects_recorded;
+    /* ---- later versions append here ---- */
 } orderly_engine_stats;
 
-/* Counters since open (not persisted). */
-ORDERLY_API void orderly_engine_get_stats(const orderly_engine *engine,
-                                          orderly_engine_stats *out);
+#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/* Counters since open (not persisted). ORDERLY_EINVAL (nothing filled) for
+ * a NULL engine or out, or an out->size below the 0.2 layout. */
+ORDERLY_API int orderly_engine_get_stats(const orderly_engine *engine,
+                                         orderly_engine_stats *out);
 
 ORDERLY_END_DECLS
 

@@ -73,6 +73,8 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_tick(orderly_engine *engine,
 /* One outbox row, as an operator sees it. Pointers are borrowed for the
  * duration of the callback. */
 typedef struct orderly_outbox_view {
+    size_t size;               /* sizeof the library's orderly_outbox_view: fields at or
+                                * past it were not filled (see orderly_result) */
     uint64_t id;               /* queue id, increasing in commit order */
     const char *order_id;
     const char *type;          /* CloudEvents type, e.g. "order.status_changed" */
@@ -103,6 +105,8 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_list_outbox(orderly_engine *e
 /* One recorded operation, as an executor or an operator sees it. Pointers
  * are borrowed for the duration of the callback. */
 typedef struct orderly_effect_view {
+    size_t size;               /* sizeof the library's orderly_effect_view: fields at or
+                                * past it were not filled (see orderly_result) */
     uint64_t id;               /* queue id: what list/replay take */
     int op;                    /* orderly_op */
     const char *order_id;
@@ -161,6 +165,7 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_replay_effect(orderly_engine 
 /* ---- health ------------------------------------------------------------------ */
 
 typedef struct orderly_health {
+    size_t size;                      /* sizeof(orderly_health); ORDERLY_HEALTH_INIT sets it */
     uint64_t outbox_pending;          /* ready + leased */
     int64_t outbox_oldest_age_ms;     /* age of the oldest pending event, 0 if none */
     uint64_t outbox_leased;
@@ -182,7 +187,11 @@ typedef struct orderly_health {
     uint64_t rows_parked_total;       /* queue rows parked dead as undecodable, since open */
     int64_t transport_outage_ms;      /* since the first of the current run of transient
                                        * publish failures; 0 after a publish succeeded */
+    /* ---- later versions append here ---- */
 } orderly_health;
+
+#define ORDERLY_HEALTH_INIT                                                       \
+    { sizeof(orderly_health), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Not ready when the pending backlog exceeds max_backlog and the oldest
  * pending event is older than max_age_ms (defaults: 100 and 5 minutes),

@@ -53,6 +53,7 @@ static void view_of(orderly_effect_view *v, const struct orderly__effect_rec *r,
                     uint64_t id, uint32_t attempts, int state)
 {
     memset(v, 0, sizeof *v);
+    v->size = sizeof *v;
     orderly__hex(key, r->key, 16);
     v->id = id;
     v->op = r->op;

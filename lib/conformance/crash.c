@@ -776,17 +776,19 @@ static int exec_promo(const orderly_effect_view *op, void *ud)
 static int engine_open(struct run *r)
 {
     orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_policy pol = ORDERLY_POLICY_INIT;
     int op, rc;
 
     o.storage = &r->base;
     o.transport = &r->tbase;
     o.on_alert = on_alert;
     o.alert_user_data = r;
-    o.policy.lease = LEASE;
-    o.policy.backoff_base = SEC;
-    o.policy.backoff_max = MIN;
-    o.policy.effect_max_attempts = 4;
-    o.policy.batch_max = 8;
+    pol.lease = LEASE;
+    pol.backoff_base = SEC;
+    pol.backoff_max = MIN;
+    pol.effect_max_attempts = 4;
+    pol.batch_max = 8;
+    o.policy = &pol;
     if ((rc = orderly_engine_open(&r->e, &o, r->ctx)) < 0) {
         fail(r, "orderly_engine_open: %s %s", orderly_error_name(rc), orderly_ctx_errmsg(r->ctx));
         return rc;
@@ -1014,7 +1016,7 @@ static int purge_step(struct run *r, const struct step *s)
 
 static int run_step(struct run *r, const struct step *s)
 {
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     orderly_order_spec spec;
     orderly_command cmd;
     uint32_t idx;
@@ -1249,6 +1251,7 @@ static void check_orders(struct run *r, const struct expect *x, orderly_order_vi
 
     for (i = 0; i < N_ORDERS; i++) {
         orderly_order_view *v = &out[i];
+        v->size = sizeof *v;
         if ((rc = orderly_engine_get_order(r->e, orders[i], v)) < 0) {
             fail(r, "get_order(%s): %s", orders[i], orderly_error_name(rc));
             continue;
@@ -1566,7 +1569,7 @@ static void fail_at(struct run *r, int line, const char *fmt, ...)
 static int e_create(struct run *r, const char *order, uint32_t promo, orderly_time_ms now)
 {
     orderly_order_spec spec;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
 
     memset(&spec, 0, sizeof spec);
     spec.order_id = order;
@@ -1583,7 +1586,7 @@ static int e_create(struct run *r, const char *order, uint32_t promo, orderly_ti
 static int e_authorize(struct run *r, const char *order, orderly_time_ms now)
 {
     orderly_command cmd;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
 
     memset(&cmd, 0, sizeof cmd);
     cmd.order_id = order;
@@ -1615,9 +1618,9 @@ static int count_effect(const orderly_effect_view *v, void *ud)
  */
 static void e_batch(struct run *r)
 {
-    orderly_order_view v;
-    orderly_part_view p;
-    orderly_health h;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_part_view p = ORDERLY_PART_VIEW_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     size_t n = 0;
     orderly_time_ms now = T0;
 
@@ -1719,7 +1722,7 @@ static void e_replay(struct run *r)
 {
     struct op_find promo = { ORDERLY_OP_REVERT_PROMOTION, 0, -1, 0 };
     struct op_find release = { ORDERLY_OP_RELEASE_RESERVATIONS, 0, -1, 0 };
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     orderly_time_ms now = T0;
     uint64_t token = 0, claimed = 0;
     void *txn = NULL;

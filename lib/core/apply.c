@@ -446,71 +446,83 @@ static int is_rejection(int rc)
            rc == ORDERLY_EINVAL || rc == ORDERLY_ENOTFOUND || rc == ORDERLY_EEXISTS;
 }
 
-/* Loads, transitions and writes a new request inside txn. Returns 0 when
- * written, 1 when answered as late without writing, or a negative code. */
-static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+/* How one attempt inside a transaction ended. */
+enum outcome {
+    WRITTEN = 0,    /* state, outbox, queues and the mark written: commit */
+    ANSWERED = 1,   /* a duplicate or a late event: nothing written */
+};
+
+/* Load: the request's order, or for a create the proof there is none.
+ * The aggregate in e->agg is reused when it is the one last committed. */
+static int load_order(orderly_engine *e, void *txn, const struct request *rq, uint64_t *version)
 {
-    struct orderly__stage *s = &e->stage;
     struct orderly__agg *a = &e->agg;
-    orderly_idem_record rec;
-    uint64_t version = 0;
-    uint8_t rbuf[RESULT_MAX];
-    size_t len;
-    int rc, late = 0, warm;
+    int rc, warm;
 
     warm = e->agg_warm;
     e->agg_warm = 0; /* a is about to change */
+    rc = orderly__vt_load(e, txn, rq->order_id, &e->load_buf, version);
+    if (rq->kind == REQ_CREATE) {
+        if (rc == 0)
+            return orderly__fail(&e->ctx, ORDERLY_EEXISTS, "order '%s' already exists", rq->order_id);
+        return rc == ORDERLY_ENOTFOUND ? ORDERLY_OK : rc;
+    }
+    if (rc == ORDERLY_ENOTFOUND)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "no order '%s'", rq->order_id);
+    if (rc < 0)
+        return rc;
+    if (!(warm && *version == e->agg_version && strcmp(e->agg_key, rq->order_id) == 0 &&
+          orderly_buf_len(&e->load_buf) == e->enc_len &&
+          memcmp(orderly_buf_data(&e->load_buf), e->enc, e->enc_len) == 0) &&
+        (rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
+                                  orderly_buf_len(&e->load_buf))) < 0)
+        return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
+    return ORDERLY_OK;
+}
+
+/* Stage: the transition and everything it cascades to, in e->stage, and
+ * the invariants. ANSWERED when the event is late (nothing to write). */
+static int stage_request(orderly_engine *e, struct request *rq, uint64_t version,
+                         orderly_result *res)
+{
+    struct orderly__stage *s = &e->stage;
+    struct orderly__agg *a = &e->agg;
+    int rc, late = 0;
+
     memset(s, 0, offsetof(struct orderly__stage, events));
     s->a = a;
     s->ctx = &e->ctx;
     s->now = rq->now;
     s->trace = rq->trace;
-    rc = orderly__vt_load(e, txn, rq->order_id, &e->load_buf, &version);
     if (rq->kind == REQ_CREATE) {
-        if (rc == 0)
-            return orderly__fail(&e->ctx, ORDERLY_EEXISTS, "order '%s' already exists", rq->order_id);
-        if (rc != ORDERLY_ENOTFOUND)
-            return rc;
         if ((rc = build_order(e, s, rq->spec, rq->total)) < 0)
             return rc;
         res->machine = ORDERLY_MACHINE_ORDER;
         res->to = a->order_state;
-    } else {
-        if (rc == ORDERLY_ENOTFOUND)
-            return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "no order '%s'", rq->order_id);
-        if (rc < 0)
+    } else if (rq->kind == REQ_OPEN_RETURN) {
+        if ((rc = open_return(e, s, rq)) < 0)
             return rc;
-        if (!(warm && version == e->agg_version && strcmp(e->agg_key, rq->order_id) == 0 &&
-              orderly_buf_len(&e->load_buf) == e->enc_len &&
-              memcmp(orderly_buf_data(&e->load_buf), e->enc, e->enc_len) == 0) &&
-            (rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
-                                      orderly_buf_len(&e->load_buf))) < 0)
-            return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
-        if (rq->kind == REQ_OPEN_RETURN) {
-            if ((rc = open_return(e, s, rq)) < 0)
-                return rc;
-            rq->index = (uint32_t)(a->n_ret - 1);
-            res->machine = ORDERLY_MACHINE_RETURN;
-            res->to = a->ret[rq->index].state;   /* from none: it did not exist */
-        } else {
-            const orderly_command *c = rq->cmd;
-            uint8_t before = 0;
-            orderly_part_view pv;
-            res->machine = c->machine;
-            res->event = c->event;
-            if (orderly__part_state(&pv, a, c->machine, c->index) == 0)
-                before = (uint8_t)pv.state;
-            if ((rc = orderly__fire(e, s, c->machine, c->index, c->event, c->amount, &late)) < 0)
-                return rc;
-            res->from = before;
-            res->to = orderly__part_state(&pv, a, c->machine, c->index) == 0 ? pv.state : before;
-        }
-        if (late) {
-            res->late = 1;
-            res->order_state = a->order_state;
-            res->version = version;
-            return 1;
-        }
+        rq->index = (uint32_t)(a->n_ret - 1);
+        res->machine = ORDERLY_MACHINE_RETURN;
+        res->to = a->ret[rq->index].state;   /* from none: it did not exist */
+    } else {
+        const orderly_command *c = rq->cmd;
+        uint8_t before = 0;
+        orderly_part_view pv;
+        res->machine = c->machine;
+        res->event = c->event;
+        if (orderly__part_state(&pv, a, c->machine, c->index) == 0)
+            before = (uint8_t)pv.state;
+        if ((rc = orderly__fire(e, s, c->machine, c->index, c->event, c->amount, &late)) < 0)
+            return rc;
+        res->from = before;
+        res->to = orderly__part_state(&pv, a, c->machine, c->index) == 0 ? pv.state : before;
+    }
+    if (late) {
+        res->late = 1;
+        res->order_state = a->order_state;
+        res->version = version;
+        return ANSWERED;
     }
     if ((rc = orderly__check_invariants(e, a, 1)) < 0)
         return rc;
@@ -518,14 +530,36 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
     res->outbox_rows = (uint32_t)s->n_events;
     res->effects = (uint32_t)s->n_effects;
     res->version = version + 1;
+    return WRITTEN;
+}
+
+/* Write: the staged events, operations and timers, then the order with a
+ * version check. */
+static int write_staged(orderly_engine *e, void *txn, const struct request *rq, uint64_t version)
+{
+    struct orderly__stage *s = &e->stage;
+    struct orderly__agg *a = &e->agg;
+    size_t len;
+    int rc;
+
     if ((rc = write_events(e, txn, s)) < 0 || (rc = write_effects(e, txn, s)) < 0 ||
         (rc = write_timers(e, txn, s)) < 0)
         return rc;
     if ((len = orderly__agg_encode(a, e->enc, sizeof e->enc)) == 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' outgrew its record", a->id);
     e->enc_len = len;
-    if ((rc = orderly__vt_save(e, txn, rq->order_id, e->enc, len, version)) < 0)
-        return rc;
+    return orderly__vt_save(e, txn, rq->order_id, e->enc, len, version);
+}
+
+/* Mark: the idempotency record holding the result, in the same
+ * transaction. */
+static int mark_request(orderly_engine *e, void *txn, const struct request *rq,
+                        const orderly_result *res)
+{
+    orderly_idem_record rec;
+    uint8_t rbuf[RESULT_MAX];
+    int rc;
+
     memset(&rec, 0, sizeof rec);
     memcpy(rec.fingerprint, rq->fingerprint, 16);
     /* saturating: a TTL of "forever" must not wrap into the past */
@@ -537,24 +571,32 @@ static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_
     return rc == ORDERLY_EEXISTS ? ORDERLY_ECONFLICT : rc;
 }
 
-/* One attempt inside txn. Returns 0 when written, 1 when answered without
- * writing (duplicate or late), or a negative code. */
-static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+/* Load, stage, write, mark a new request inside txn: WRITTEN, ANSWERED
+ * (late, nothing written) or a negative code. */
+static int transition(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+{
+    uint64_t version = 0;
+    int rc;
+
+    if ((rc = load_order(e, txn, rq, &version)) < 0 ||
+        (rc = stage_request(e, rq, version, res)) != WRITTEN ||
+        (rc = write_staged(e, txn, rq, version)) < 0)
+        return rc;
+    return mark_request(e, txn, rq, res);
+}
+
+/* A refusal the state gave may be the state a concurrent delivery of this
+ * very request committed after the first check (a store whose reads see
+ * every commit); its mark, committed with it, tells, and then this is a
+ * duplicate with the first result: ANSWERED. ENOTFOUND when there is no
+ * such mark and the refusal stands. */
+static int recheck_mark(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
 {
     orderly_result first;
     orderly_ctx refusal;
     uint32_t index;
-    int rc, again;
+    int again;
 
-    if ((rc = check_mark(e, txn, rq, res, &rq->index)) != ORDERLY_ENOTFOUND)
-        return rc;
-    rc = transition(e, txn, rq, res);
-    if (!(rc == 1 || is_rejection(rc)))
-        return rc;
-    /* The state said late or no, but it may be the state a concurrent
-     * delivery of this very request committed after the check above (a
-     * store whose reads see every commit); its mark, committed with it,
-     * tells, and then this is a duplicate with the first result. */
     refusal = e->ctx;
     memset(&first, 0, sizeof first);
     if ((again = check_mark(e, txn, rq, &first, &index)) != ORDERLY_ENOTFOUND) {
@@ -562,10 +604,26 @@ static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_res
             *res = first;
             rq->index = index;
         }
-        return again;
+        return again == 1 ? ANSWERED : again;
     }
     e->ctx = refusal;
-    if (rc == 1)
+    return ORDERLY_ENOTFOUND;
+}
+
+/* One attempt inside txn: check idempotency, then load, stage, write and
+ * mark. WRITTEN, ANSWERED (duplicate or late) or a negative code. */
+static int attempt(orderly_engine *e, void *txn, struct request *rq, orderly_result *res)
+{
+    int rc, again;
+
+    if ((rc = check_mark(e, txn, rq, res, &rq->index)) != ORDERLY_ENOTFOUND)
+        return rc == 1 ? ANSWERED : rc;
+    rc = transition(e, txn, rq, res);
+    if (!(rc == ANSWERED || is_rejection(rc)))
+        return rc;
+    if ((again = recheck_mark(e, txn, rq, res)) != ORDERLY_ENOTFOUND)
+        return again;
+    if (rc == ANSWERED)
         e->stats.late_ignored++;
     return rc;
 }
@@ -576,74 +634,80 @@ static void notify_work(orderly_engine *e, size_t rows)
         e->on_work(e, rows, e->work_user_data);
 }
 
-static int run(orderly_engine *e, struct request *rq, orderly_result *out)
+/* The one place a finished request is counted: rc is its final code, res
+ * its result when WRITTEN (and committed, or staged in the open batch). */
+static void count(orderly_engine *e, int rc, const orderly_result *res)
 {
-    orderly_result res;
+    if (rc == WRITTEN) {
+        e->stats.applied++;
+        e->stats.outbox_appended += res->outbox_rows;
+        e->stats.effects_recorded += res->effects;
+    } else if (is_rejection(rc)) {
+        e->stats.rejected++;
+    }
+}
+
+/* Inside the open batch: one attempt in its transaction. */
+static int run_batched(orderly_engine *e, struct request *rq, orderly_result *res)
+{
+    int rc;
+
+    rc = attempt(e, e->batch_txn, rq, res);
+    if (rc == WRITTEN)
+        e->batch_rows += res->outbox_rows;
+    else if (rc < 0 && orderly_error_is_transient(rc))
+        e->batch_failed = 1; /* a write may have happened: only the whole batch can be undone */
+    count(e, rc, res);
+    return rc;
+}
+
+/* On its own: attempts in transactions of their own, retried on a version
+ * conflict. */
+static int run_alone(orderly_engine *e, struct request *rq, orderly_result *res)
+{
     uint32_t tries;
     void *txn;
     int rc = ORDERLY_OK;
 
-    fingerprint(rq);
-    if (e->batch_txn != NULL) {
-        if (e->batch_failed)
-            return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
-        memset(&res, 0, sizeof res);
-        rc = attempt(e, e->batch_txn, rq, &res);
-        if (rc == 0) {
-            e->stats.applied++;
-            e->stats.outbox_appended += res.outbox_rows;
-            e->stats.effects_recorded += res.effects;
-            e->batch_rows += res.outbox_rows;
-        } else if (rc < 0 && orderly_error_is_transient(rc)) {
-            /* a write may have happened: only the whole batch can be undone */
-            e->batch_failed = 1;
-        } else if (rc < 0) {
-            e->stats.rejected++;
-        }
-        if (out != NULL)
-            *out = res;
-        if (rc > 0)
-            rc = ORDERLY_OK;
-        if (out != NULL && rc < 0)
-            out->code = rc;
-        return rc;
-    }
     for (tries = 0; tries <= e->policy.max_conflict_retries; tries++) {
-        memset(&res, 0, sizeof res);
+        memset(res, 0, sizeof *res);
         if ((rc = orderly__vt_begin(e, &txn)) < 0)
             break;
-        rc = attempt(e, txn, rq, &res);
-        if (rc != 0) {
+        if ((rc = attempt(e, txn, rq, res)) != WRITTEN) {
             orderly__vt_rollback(e, txn);
-            if (rc > 0) {
-                rc = ORDERLY_OK;
+            if (rc != ORDERLY_ECONFLICT)
                 break;
-            }
-            if (rc == ORDERLY_ECONFLICT) {
-                e->stats.conflicts_retried++;
-                continue;
-            }
-            break;
-        }
-        if ((rc = orderly__vt_commit(e, txn)) == 0) {
+        } else if ((rc = orderly__vt_commit(e, txn)) == 0) {
             e->agg_warm = 1;
-            e->agg_version = res.version;
+            e->agg_version = res->version;
             memcpy(e->agg_key, rq->order_id, strlen(rq->order_id) + 1);
-            e->stats.applied++;
-            e->stats.outbox_appended += res.outbox_rows;
-            e->stats.effects_recorded += res.effects;
-            notify_work(e, res.outbox_rows);
+            break;
+        } else if (rc != ORDERLY_ECONFLICT) {
             break;
         }
-        if (rc != ORDERLY_ECONFLICT)
-            break;
         e->stats.conflicts_retried++;
     }
-    if (is_rejection(rc))
-        e->stats.rejected++;
+    count(e, rc, res);
+    if (rc == WRITTEN)
+        notify_work(e, res->outbox_rows);
+    return rc;
+}
+
+static int run(orderly_engine *e, struct request *rq, orderly_result *out)
+{
+    orderly_result res;
+    int rc;
+
+    fingerprint(rq);
+    if (e->batch_txn != NULL && e->batch_failed)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
+    memset(&res, 0, sizeof res);
+    rc = e->batch_txn != NULL ? run_batched(e, rq, &res) : run_alone(e, rq, &res);
+    if (rc == ANSWERED)
+        rc = ORDERLY_OK;
     res.code = rc;
     if (out != NULL)
-        *out = res;
+        orderly__out_put(out, &res, sizeof res);
     return rc;
 }
 
@@ -655,8 +719,8 @@ int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spe
     if (e == NULL)
         return ORDERLY_EINVAL;
     orderly_ctx_clear(&e->ctx);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     if (spec == NULL)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "spec is NULL");
     memset(&rq, 0, sizeof rq);
@@ -746,8 +810,8 @@ int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const c
     if (e == NULL)
         return ORDERLY_EINVAL;
     orderly_ctx_clear(&e->ctx);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     if (cmd == NULL)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "command is NULL");
     if ((rc = check_command(e, cmd)) < 0)
@@ -777,8 +841,8 @@ int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const cha
     if (e == NULL)
         return ORDERLY_EINVAL;
     orderly_ctx_clear(&e->ctx);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     if (!orderly__valid_id(order_id))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);

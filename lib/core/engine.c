@@ -19,6 +19,7 @@ static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
 };
 
 static const orderly_engine_options defaults = ORDERLY_ENGINE_OPTIONS_INIT;
+static const orderly_policy default_policy = ORDERLY_POLICY_INIT;
 
 int orderly_topic_count(void)
 {
@@ -53,6 +54,17 @@ int orderly_engine_options_init(orderly_engine_options *opts, unsigned int versi
         return ORDERLY_EVERSION;
     *opts = defaults;
     opts->version = version;
+    return ORDERLY_OK;
+}
+
+int orderly_policy_init(orderly_policy *policy, unsigned int version)
+{
+    if (policy == NULL)
+        return ORDERLY_EINVAL;
+    if (version == 0 || version > ORDERLY_POLICY_VERSION)
+        return ORDERLY_EVERSION;
+    *policy = default_policy;
+    policy->version = version;
     return ORDERLY_OK;
 }
 
@@ -137,10 +149,15 @@ static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
 
 static int check_topics(orderly_engine *e, const orderly_engine_options *o, orderly_ctx *ctx)
 {
+    size_t n_topics = o->topics != NULL ? o->n_topics : 0;
     int i, j;
 
+    if (n_topics > ORDERLY_TOPIC_COUNT + 1)
+        return orderly__fail(ctx, ORDERLY_ECONFIG, "n_topics %zu is over %d", n_topics,
+                             ORDERLY_TOPIC_COUNT + 1);
     for (i = 1; i <= ORDERLY_TOPIC_COUNT; i++) {
-        const char *t = o->topics[i] != NULL ? o->topics[i] : default_topics[i];
+        const char *t = (size_t)i < n_topics && o->topics[i] != NULL ? o->topics[i]
+                                                                      : default_topics[i];
         size_t n = strlen(t), k;
         if (n == 0)
             return orderly__fail(ctx, ORDERLY_ECONFIG, "topic '%s' is empty", default_topics[i]);
@@ -247,7 +264,13 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
                            o->roles);
         goto fail;
     }
-    if ((rc = check_policy(&o->policy, ctx)) < 0)
+    if (o->policy != NULL &&
+        (o->policy->version == 0 || o->policy->version > ORDERLY_POLICY_VERSION)) {
+        rc = orderly__fail(ctx, ORDERLY_EVERSION, "policy version %u is not supported",
+                           o->policy->version);
+        goto fail;
+    }
+    if ((rc = check_policy(o->policy != NULL ? o->policy : &default_policy, ctx)) < 0)
         goto fail;
     if ((rc = orderly__alloc_copy(&a, o->alloc)) < 0) {
         orderly__fail(ctx, rc, "allocator rejected");
@@ -290,7 +313,7 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
                            o->max_envelope_bytes, ORDERLY_ENVELOPE_MAX_LIMIT);
         goto fail;
     }
-    e->policy = o->policy;
+    e->policy = o->policy != NULL ? *o->policy : default_policy;
     e->on_work = o->on_work;
     e->work_user_data = o->work_user_data;
     e->on_alert = o->on_alert;
@@ -375,14 +398,16 @@ int orderly_engine_topic_id(int *out, const orderly_engine *e, const char *name)
     return ORDERLY_ECONFIG;
 }
 
-void orderly_engine_get_stats(const orderly_engine *e, orderly_engine_stats *out)
+int orderly_engine_get_stats(const orderly_engine *e, orderly_engine_stats *out)
 {
-    if (out == NULL)
-        return;
-    if (e == NULL)
-        memset(out, 0, sizeof *out);
-    else
-        *out = e->stats;
+    int rc;
+
+    if (e == NULL || out == NULL)
+        return ORDERLY_EINVAL;
+    if ((rc = orderly__out_check(NULL, out, sizeof *out, "orderly_engine_stats")) < 0)
+        return rc;
+    orderly__out_put(out, &e->stats, sizeof e->stats);
+    return ORDERLY_OK;
 }
 
 int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int m, uint32_t index)
@@ -464,46 +489,54 @@ static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a,
 
 int orderly_engine_get_order(orderly_engine *e, const char *order_id, orderly_order_view *out)
 {
+    orderly_order_view v;
     uint64_t version = 0;
     int rc;
 
     if (e == NULL || order_id == NULL || out == NULL)
         return ORDERLY_EINVAL;
+    if ((rc = orderly__out_check(&e->ctx, out, sizeof *out, "orderly_order_view")) < 0)
+        return rc;
     if (strlen(order_id) > ORDERLY_ID_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
     if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
         return rc;
-    memset(out, 0, sizeof *out);
-    out->order_state = e->agg.order_state;
-    out->payment_state = e->agg.payment_state;
-    out->payment_method = e->agg.method;
-    memcpy(out->currency, e->agg.currency, 3);
-    out->total = e->agg.total;
-    out->authorized = e->agg.authorized;
-    out->captured = e->agg.captured;
-    out->refunded = e->agg.refunded;
-    out->n_lines = e->agg.n_lines;
-    out->n_fulfillments = e->agg.n_ful;
-    out->n_shipments = e->agg.n_ship;
-    out->n_returns = e->agg.n_ret;
-    out->created = e->agg.created;
-    out->version = version;
+    memset(&v, 0, sizeof v);
+    v.order_state = e->agg.order_state;
+    v.payment_state = e->agg.payment_state;
+    v.payment_method = e->agg.method;
+    memcpy(v.currency, e->agg.currency, 3);
+    v.total = e->agg.total;
+    v.authorized = e->agg.authorized;
+    v.captured = e->agg.captured;
+    v.refunded = e->agg.refunded;
+    v.n_lines = e->agg.n_lines;
+    v.n_fulfillments = e->agg.n_ful;
+    v.n_shipments = e->agg.n_ship;
+    v.n_returns = e->agg.n_ret;
+    v.created = e->agg.created;
+    v.version = version;
+    orderly__out_put(out, &v, sizeof v);
     return ORDERLY_OK;
 }
 
 int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine, uint32_t index,
                             orderly_part_view *out)
 {
+    orderly_part_view v;
     uint64_t version = 0;
     int rc;
 
     if (e == NULL || order_id == NULL || out == NULL)
         return ORDERLY_EINVAL;
+    if ((rc = orderly__out_check(&e->ctx, out, sizeof *out, "orderly_part_view")) < 0)
+        return rc;
     if (strlen(order_id) > ORDERLY_ID_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
     if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
         return rc;
-    if ((rc = orderly__part_state(out, &e->agg, machine, index)) < 0)
+    if ((rc = orderly__part_state(&v, &e->agg, machine, index)) < 0)
         return orderly__fail(&e->ctx, rc, "order '%s' has no part %d #%u", order_id, machine, index);
+    orderly__out_put(out, &v, sizeof v);
     return ORDERLY_OK;
 }

@@ -12,11 +12,14 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
                           int64_t max_age_ms, orderly_health *out)
 {
     orderly_queue_stats ob, tm, cp;
+    orderly_health h;
     void *txn;
     int rc;
 
     if (e == NULL || out == NULL)
         return ORDERLY_EINVAL;
+    if ((rc = orderly__out_check(&e->ctx, out, sizeof *out, "orderly_health")) < 0)
+        return rc;
     if ((rc = orderly__check_now(e, now)) < 0)
         return rc;
     /* inside an open batch the snapshot is the batch's own transaction,
@@ -36,37 +39,38 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
         e->batch_failed = 1;
     if (rc < 0)
         return rc;
-    memset(out, 0, sizeof *out);
-    out->outbox_pending = ob.ready + ob.leased + ob.lease_expired;
-    out->outbox_oldest_age_ms = ob.oldest_pending != 0 ? now - ob.oldest_pending : 0;
-    out->outbox_leased = ob.leased;
-    out->outbox_lease_expired = ob.lease_expired;
-    out->outbox_dead = ob.dead;
-    out->compensation_pending = cp.ready + cp.leased + cp.lease_expired;
-    out->compensation_exhausted = cp.dead;
-    out->timers_due = tm.due;
-    out->late_ignored = e->stats.late_ignored;
-    out->duplicates_suppressed = e->stats.duplicates;
-    out->idem_busy = e->stats.idem_busy;
-    out->idem_mismatch = e->stats.idem_mismatch;
-    out->stale_completions = e->stale_completions;
-    out->leases_expired_total = e->leases_expired;
-    out->published_total = e->published;
-    out->redelivered_total = e->redelivered;
-    out->rows_parked_total = e->rows_parked;
-    out->transport_outage_ms = e->outage_since != 0 && now > e->outage_since ? now - e->outage_since : 0;
+    memset(&h, 0, sizeof h);
+    h.outbox_pending = ob.ready + ob.leased + ob.lease_expired;
+    h.outbox_oldest_age_ms = ob.oldest_pending != 0 ? now - ob.oldest_pending : 0;
+    h.outbox_leased = ob.leased;
+    h.outbox_lease_expired = ob.lease_expired;
+    h.outbox_dead = ob.dead;
+    h.compensation_pending = cp.ready + cp.leased + cp.lease_expired;
+    h.compensation_exhausted = cp.dead;
+    h.timers_due = tm.due;
+    h.late_ignored = e->stats.late_ignored;
+    h.duplicates_suppressed = e->stats.duplicates;
+    h.idem_busy = e->stats.idem_busy;
+    h.idem_mismatch = e->stats.idem_mismatch;
+    h.stale_completions = e->stale_completions;
+    h.leases_expired_total = e->leases_expired;
+    h.published_total = e->published;
+    h.redelivered_total = e->redelivered;
+    h.rows_parked_total = e->rows_parked;
+    h.transport_outage_ms = e->outage_since != 0 && now > e->outage_since ? now - e->outage_since : 0;
     if (max_backlog == 0)
         max_backlog = ORDERLY_HEALTH_MAX_BACKLOG;
     if (max_age_ms <= 0)
         max_age_ms = ORDERLY_HEALTH_MAX_AGE_MS;
-    out->ready = !(out->outbox_pending > max_backlog && out->outbox_oldest_age_ms > max_age_ms) &&
-                 out->transport_outage_ms <= max_age_ms;
+    h.ready = !(h.outbox_pending > max_backlog && h.outbox_oldest_age_ms > max_age_ms) &&
+              h.transport_outage_ms <= max_age_ms;
+    orderly__out_put(out, &h, sizeof h);
     return ORDERLY_OK;
 }
 
 int orderly_engine_metrics(orderly_engine *e, orderly_time_ms now, orderly_metric_cb cb, void *user_data)
 {
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     int rc;
 
     if (cb == NULL)

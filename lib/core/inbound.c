@@ -63,8 +63,8 @@ int orderly_engine_handle_event(orderly_engine *e, const uint8_t *bytes, size_t 
     if (e == NULL)
         return ORDERLY_EINVAL;
     orderly_ctx_clear(&e->ctx);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     /* refused before a byte is parsed: a parser's cost grows with its input */
     if (len > e->max_envelope)
         return orderly__fail(&e->ctx, ORDERLY_EENVELOPE,
@@ -112,8 +112,8 @@ int orderly_engine_handle_webhook(orderly_engine *e, const uint8_t *secret, size
 
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
     orderly_ctx_clear(&e->ctx);
     if ((rc = orderly_webhook_verify(secret, secret_len, signature_header, payload, len,
                                      tolerance_seconds, now, &e->ctx)) < 0)

@@ -165,6 +165,16 @@ int orderly__fire(orderly_engine *e, struct orderly__stage *s, int machine, uint
                   int event, int64_t amount, int *late_out);
 
 /* Reads part (machine, index) of a into *out; ENOTFOUND when absent. */
+/* Caller-sized out structs (orderly_result and the views; engine.h):
+ * out_check is ORDERLY_EINVAL (message in ctx, which may be NULL) when the
+ * size the caller set is below min, the 0.2 layout; out_put copies the
+ * fields of full (full_size bytes, size first) that fit in the caller's
+ * size, zeroes the caller's bytes past full_size, and keeps its size. */
+int orderly__out_check(orderly_ctx *ctx, const void *out, size_t min, const char *type);
+void orderly__out_put(void *out, const void *full, size_t full_size);
+/* out_check for an orderly_result, then every field but size zeroed. */
+int orderly__result_reset(orderly_ctx *ctx, orderly_result *out);
+
 int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int machine,
                         uint32_t index);
 

@@ -9,7 +9,7 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
 {
     struct orderly__timer_rec r;
     orderly_command cmd;
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     orderly_work_cb on_work;
     uint64_t token;
     char key[48];

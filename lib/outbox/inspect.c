@@ -24,6 +24,7 @@ static int relay(const orderly_queue_item *it, void *ud)
         id_hex[0] = '\0';
     else
         orderly__hex(id_hex, r.id, 16);
+    v.size = sizeof v;
     v.id = it->id;
     v.order_id = it->group;
     v.type = orderly__event_type((int)it->kind);

@@ -30,7 +30,7 @@ START_TEST(broker_outage_dead_letters_nothing)
     hook_tr h;
     int down = 1;
     orderly_time_ms t = T0 + 10;
-    orderly_health hl;
+    orderly_health hl = ORDERLY_HEALTH_INIT;
     rows rs;
     size_t i, n;
 
@@ -108,7 +108,7 @@ START_TEST(dead_only_once_the_copy_is_accepted)
     f.o.transport = &h.base;
     f.o.on_alert = record_alert;
     f.o.alert_user_data = &al;
-    f.o.policy.outbox_max_attempts = 3;
+    f.policy.outbox_max_attempts = 3;
     fx_open(&f);
     create_ok(&f, "p", ORDERLY_PAY_CARD, T0);
     for (i = 0; i < 30; i++, t += 2 * HOUR)
@@ -171,7 +171,7 @@ START_TEST(slow_broker_multiplies_nothing)
     hook_tr h;
     slow s = { T0 + 10, 15 };
     orderly_engine *more[2];
-    orderly_health hl;
+    orderly_health hl = ORDERLY_HEALTH_INIT;
     id_list got, once;
     size_t i, n, round;
     char id[8];
@@ -181,7 +181,7 @@ START_TEST(slow_broker_multiplies_nothing)
     f.o.transport = &h.base;
     f.o.clock = read_clock;
     f.o.clock_user_data = &s;
-    f.o.policy.lease = 40;
+    f.policy.lease = 40;
     fx_open(&f);
     for (i = 0; i < 6; i++) {
         snprintf(id, sizeof id, "o%zu", i);
@@ -309,7 +309,7 @@ static uint32_t pick(uint32_t n)
 static void random_action(fx *f, orderly_time_ms now, unsigned n_orders)
 {
     char id[16];
-    orderly_result res;
+    orderly_result res = ORDERLY_RESULT_INIT;
     size_t n;
     uint32_t o = pick(n_orders);
     int rc;
@@ -373,14 +373,14 @@ START_TEST(flaky_store_reaches_a_fixed_point)
     orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
     orderly_time_ms now = T0;
     uint32_t exec_fail;
-    orderly_health hl;
+    orderly_health hl = ORDERLY_HEALTH_INIT;
     rows rs;
     size_t i, n, rounds;
     int q, op;
 
     prng = 0x9e3779b97f4a7c15ULL * (uint64_t)(unsigned)(_i + 1);
     fx_init(&f);
-    f.o.policy.effect_max_attempts = 4;
+    f.policy.effect_max_attempts = 4;
     fx_open(&f);
     exec_fail = pick(50);
     for (op = 1; op < ORDERLY_OP_HOST; op++)
@@ -413,8 +413,8 @@ START_TEST(flaky_store_reaches_a_fixed_point)
                   (unsigned long long)hl.outbox_pending, (unsigned long long)hl.compensation_pending,
                   (unsigned long long)hl.timers_due);
     for (q = ORDERLY_QUEUE_OUTBOX; q <= ORDERLY_QUEUE_COMPENSATIONS; q++) {
-        uint32_t limit = q == ORDERLY_QUEUE_OUTBOX ? f.o.policy.outbox_max_attempts
-                                                   : f.o.policy.effect_max_attempts;
+        uint32_t limit = q == ORDERLY_QUEUE_OUTBOX ? f.policy.outbox_max_attempts
+                                                   : f.policy.effect_max_attempts;
         queue_rows(f.st, q, &rs);
         for (i = 0; i < rs.n; i++) {
             ck_assert_msg(rs.r[i].attempts <= limit, "queue %d row %llu: %u attempts, limit %u", q,

@@ -134,7 +134,7 @@ START_TEST(crash_mid_batch_lease_expiry)
     hook_tr h;
     crash_plan plan;
     orderly_engine *b = NULL;
-    orderly_health hb;
+    orderly_health hb = ORDERLY_HEALTH_INIT;
     orderly_time_ms t = T0 + 10, lease;
     size_t i, batch, n, before, copies = 0;
     rows rs;
@@ -147,7 +147,7 @@ START_TEST(crash_mid_batch_lease_expiry)
     hook_init(&h, f.tr, die_after, &plan);
     f.o.transport = &h.base;
     fx_open(&f);
-    lease = f.o.policy.lease;
+    lease = f.policy.lease;
     busy_script(&f, T0);
     batch = (size_t)health(&f, t).outbox_pending;
     ck_assert_uint_gt(batch, plan.accept + 2);
@@ -239,7 +239,7 @@ START_TEST(stale_completion_fenced)
     alerts al;
     orderly_transport *tb = NULL;
     orderly_engine_options ob;
-    orderly_health ha, hb;
+    orderly_health ha = ORDERLY_HEALTH_INIT, hb = ORDERLY_HEALTH_INIT;
     orderly_time_ms t = T0 + 10;
     size_t i, batch, n;
     rows before, after;
@@ -257,7 +257,7 @@ START_TEST(stale_completion_fenced)
     ob.transport = tb;
     ob.on_alert = NULL;
     ck_assert_int_eq(orderly_engine_open(&tk.b, &ob, NULL), 0);
-    tk.at = t + f.o.policy.lease;
+    tk.at = t + f.policy.lease;
     busy_script(&f, T0);
     batch = (size_t)health(&f, t).outbox_pending;
 
@@ -349,7 +349,7 @@ START_TEST(poison_parks_only_its_order)
     f.o.transport = &h.base;
     f.o.on_alert = record_alert;
     f.o.alert_user_data = &al;
-    f.o.policy.outbox_max_attempts = 4;
+    f.policy.outbox_max_attempts = 4;
     fx_open(&f);
 
     create_ok(&f, "p", ORDERLY_PAY_CARD, T0);
@@ -391,7 +391,7 @@ START_TEST(poison_parks_only_its_order)
     }
     ids_of(f.tr, "q", &got_q);
     ck_assert_uint_gt(got_q.n, q_before);
-    ck_assert_uint_eq(ps.refused, f.o.policy.outbox_max_attempts);
+    ck_assert_uint_eq(ps.refused, f.policy.outbox_max_attempts);
     ck_assert_uint_eq(al.n[ORDERLY_ALERT_DEAD_LETTER], 1);
     ck_assert_str_eq(al.last_group[ORDERLY_ALERT_DEAD_LETTER], "p");
     ck_assert_uint_eq(count_topic(f.tr, "orderly.order.dlq"), 1);
@@ -464,7 +464,7 @@ START_TEST(held_back_event_keeps_its_attempts)
     f.o.transport = &h.base;
     f.o.on_alert = record_alert;
     f.o.alert_user_data = &al;
-    f.o.policy.outbox_max_attempts = 4;
+    f.policy.outbox_max_attempts = 4;
     fx_open(&f);
     create_ok(&f, "p", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "p", T0 + 1);
@@ -549,7 +549,7 @@ START_TEST(purge_after_retention_bounded)
     int k;
 
     fx_setup(&f);
-    ret = f.o.policy.retention;
+    ret = f.policy.retention;
     ck_assert_int_eq(ret, 30 * DAY);
     busy_script(&f, T0);
     batch = (size_t)health(&f, t1).outbox_pending;

@@ -80,7 +80,7 @@ START_TEST(executor_retry_respects_backoff)
         r = effect_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS);
         ck_assert_uint_eq(r.state, ORDERLY_ITEM_READY);
         ck_assert_uint_eq(r.attempts, (uint32_t)k);
-        cap = f.o.policy.backoff_base << (k - 1);
+        cap = f.policy.backoff_base << (k - 1);
         ck_assert_int_ge(r.due, t);
         ck_assert_int_le(r.due, t + cap);
         if (r.due > t) {
@@ -118,9 +118,9 @@ START_TEST(backoff_capped)
     memset(&fl, 0, sizeof fl);
     fl.fails_left = 1000;
     fx_init(&f);
-    f.o.policy.backoff_base = 1000;
-    f.o.policy.backoff_max = 4000;
-    f.o.policy.effect_max_attempts = 12;
+    f.policy.backoff_base = 1000;
+    f.policy.backoff_max = 4000;
+    f.policy.effect_max_attempts = 12;
     fx_open(&f);
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RELEASE_RESERVATIONS, flaky_exec, &fl), 0);
     declined(&f, "o1", T0);
@@ -176,7 +176,7 @@ START_TEST(exhaustion_parks_alerts_and_replays)
     alerts al;
     effect_list dead;
     seen_op s;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     orderly_time_ms t = T0 + 2000;
     size_t done, i;
     int k;
@@ -185,7 +185,7 @@ START_TEST(exhaustion_parks_alerts_and_replays)
     memset(&al, 0, sizeof al);
     fl.fails_left = 1000;
     fx_init(&f);
-    f.o.policy.effect_max_attempts = 3;
+    f.policy.effect_max_attempts = 3;
     f.o.on_alert = record_alert;
     f.o.alert_user_data = &al;
     fx_open(&f);
@@ -322,7 +322,7 @@ START_TEST(restock_exhausted_then_replayed_P0_2024_01)
     fx f;
     flaky fl;
     alerts al;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     effect_rec ef;
     uint32_t idx = 0;
     orderly_time_ms t = T0 + HOUR;
@@ -333,7 +333,7 @@ START_TEST(restock_exhausted_then_replayed_P0_2024_01)
     memset(&al, 0, sizeof al);
     fl.fails_left = 1000;
     fx_init(&f);
-    f.o.policy.effect_max_attempts = 2;
+    f.policy.effect_max_attempts = 2;
     f.o.on_alert = record_alert;
     f.o.alert_user_data = &al;
     fx_open(&f);
@@ -523,7 +523,7 @@ static void pump_inside(orderly_engine *e, size_t n, void *ud)
 static int capture_and_report(const orderly_effect_view *v, void *ud)
 {
     orderly_command c;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     char key[64];
 
     (void)ud;
@@ -541,7 +541,7 @@ static int capture_and_report(const orderly_effect_view *v, void *ud)
 START_TEST(executor_applies_with_pump_in_on_work)
 {
     fx f;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     effect_list done_l;
     size_t done, before;
 

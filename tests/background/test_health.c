@@ -18,7 +18,7 @@ static void create_n(fx *f, size_t n, orderly_time_ms t)
 
 static int ready(fx *f, orderly_time_ms now, uint64_t max_backlog, int64_t max_age)
 {
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
 
     ck_assert_int_eq(orderly_engine_health(f->e, now, max_backlog, max_age, &h), 0);
     return h.ready;
@@ -29,7 +29,7 @@ static int ready(fx *f, orderly_time_ms now, uint64_t max_backlog, int64_t max_a
 START_TEST(readiness_default_thresholds)
 {
     fx f;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     orderly_time_ms old = T0 + ORDERLY_HEALTH_MAX_AGE_MS;
     size_t n;
 
@@ -87,12 +87,12 @@ END_TEST
 START_TEST(health_queue_figures)
 {
     fx f;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     orderly_fault_plan down = ORDERLY_FAULT_PLAN_INIT;
     size_t n;
 
     fx_init(&f);
-    f.o.policy.outbox_max_attempts = 1;
+    f.policy.outbox_max_attempts = 1;
     fx_open(&f);
     create_n(&f, 3, T0);
     h = health(&f, T0);
@@ -101,9 +101,9 @@ START_TEST(health_queue_figures)
     ck_assert_uint_eq(h.outbox_dead, 0);
     /* six reservation TTLs and three abandoned timers; no fulfillment SLA
      * runs before its order is confirmed */
-    ck_assert_uint_eq(health(&f, T0 + f.o.policy.reservation_ttl).timers_due, 6);
-    ck_assert_uint_eq(health(&f, T0 + f.o.policy.abandoned_after).timers_due, 9);
-    ck_assert_uint_eq(health(&f, T0 + f.o.policy.fulfillment_sla).timers_due, 9);
+    ck_assert_uint_eq(health(&f, T0 + f.policy.reservation_ttl).timers_due, 6);
+    ck_assert_uint_eq(health(&f, T0 + f.policy.abandoned_after).timers_due, 9);
+    ck_assert_uint_eq(health(&f, T0 + f.policy.fulfillment_sla).timers_due, 9);
     /* a refused publish at the one allowed attempt: dead-lettered */
     down.fail_at = 1;
     down.code = ORDERLY_EINVAL;
@@ -184,8 +184,8 @@ START_TEST(metrics_every_name_once)
 {
     fx f;
     metric_seen m;
-    orderly_health h;
-    orderly_result r;
+    orderly_health h = ORDERLY_HEALTH_INIT;
+    orderly_result r = ORDERLY_RESULT_INIT;
     orderly_time_ms now = T0 + 10 * MIN;
     size_t i;
 
@@ -233,7 +233,7 @@ START_TEST(metrics_storage_failure)
 {
     fx f;
     metric_seen m;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
 
     fx_setup(&f);

@@ -26,7 +26,7 @@ START_TEST(reservation_ttl_at_deadline)
     orderly_time_ms due;
 
     fx_setup(&f);
-    due = T0 + f.o.policy.reservation_ttl;
+    due = T0 + f.policy.reservation_ttl;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     create_ok(&f, "paid", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "paid", T0 + MIN);
@@ -58,12 +58,12 @@ START_TEST(cod_window_at_deadline)
     orderly_time_ms due;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 48 * HOUR;
-    f.o.policy.abandoned_after = 48 * HOUR;
-    f.o.policy.fulfillment_sla = 72 * HOUR;
+    f.policy.reservation_ttl = 48 * HOUR;
+    f.policy.abandoned_after = 48 * HOUR;
+    f.policy.fulfillment_sla = 72 * HOUR;
     fx_open(&f);
-    due = T0 + f.o.policy.cod_window;
-    ck_assert_int_eq(f.o.policy.cod_window, 24 * HOUR);
+    due = T0 + f.policy.cod_window;
+    ck_assert_int_eq(f.policy.cod_window, 24 * HOUR);
     create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
     create_ok(&f, "c2", ORDERLY_PAY_COD, T0);
     APPLY_OK(&f, "c2", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, T0 + HOUR);
@@ -89,7 +89,7 @@ START_TEST(auth_expiry_at_deadline)
     effect_rec ef;
 
     fx_setup(&f);
-    due = ta + f.o.policy.auth_window;
+    due = ta + f.policy.auth_window;
     create_ok(&f, "a1", ORDERLY_PAY_CARD, T0);
     create_ok(&f, "a2", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "a1", ta);
@@ -121,7 +121,7 @@ START_TEST(auto_complete_at_deadline)
     orderly_time_ms ts = T0 + HOUR, due;
 
     fx_init(&f);
-    f.o.policy.auto_complete_after = 5 * DAY;
+    f.policy.auto_complete_after = 5 * DAY;
     fx_open(&f);
     due = ts + 5 * DAY;
     create_ok(&f, "s1", ORDERLY_PAY_CARD, T0);
@@ -160,7 +160,7 @@ START_TEST(fulfillment_sla_at_deadline)
 
     fx_setup(&f);
     /* the SLA runs from the order's confirmation */
-    due = T0 + 1000 + f.o.policy.fulfillment_sla;
+    due = T0 + 1000 + f.policy.fulfillment_sla;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
     ship_ful(&f, "o1", 0, T0 + HOUR);
@@ -187,8 +187,8 @@ START_TEST(abandoned_at_deadline)
     orderly_time_ms due;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 3 * HOUR;
-    f.o.policy.abandoned_after = 2 * HOUR;
+    f.policy.reservation_ttl = 3 * HOUR;
+    f.policy.abandoned_after = 2 * HOUR;
     fx_open(&f);
     due = T0 + 2 * HOUR;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -220,9 +220,9 @@ START_TEST(tick_paginated)
     size_t i, fired;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 3 * HOUR;
-    f.o.policy.abandoned_after = 2 * HOUR;
-    f.o.policy.batch_max = 4;
+    f.policy.reservation_ttl = 3 * HOUR;
+    f.policy.abandoned_after = 2 * HOUR;
+    f.policy.batch_max = 4;
     fx_open(&f);
     due = T0 + 2 * HOUR;
     for (i = 0; i < 7; i++) {
@@ -264,13 +264,13 @@ START_TEST(timer_refired_after_lost_ack_is_duplicate)
 {
     fx f;
     orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
-    orderly_engine_stats s1, s2;
+    orderly_engine_stats s1 = ORDERLY_ENGINE_STATS_INIT, s2 = ORDERLY_ENGINE_STATS_INIT;
     orderly_time_ms due;
     size_t fired;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 3 * HOUR;
-    f.o.policy.abandoned_after = 2 * HOUR;
+    f.policy.reservation_ttl = 3 * HOUR;
+    f.policy.abandoned_after = 2 * HOUR;
     fx_open(&f);
     due = T0 + 2 * HOUR;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -281,14 +281,14 @@ START_TEST(timer_refired_after_lost_ack_is_duplicate)
     ck_assert_int_eq(orderly_memory_storage_set_faults(f.st, NULL), 0);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
     orderly_engine_get_stats(f.e, &s1);
-    ck_assert_uint_eq(tick1(&f, due + f.o.policy.lease - 1, 0), 0);
+    ck_assert_uint_eq(tick1(&f, due + f.policy.lease - 1, 0), 0);
     orderly_engine_get_stats(f.e, &s2);
     ck_assert_uint_eq(s2.duplicates, s1.duplicates);
-    ck_assert_uint_eq(tick1(&f, due + f.o.policy.lease, 0), 0);
+    ck_assert_uint_eq(tick1(&f, due + f.policy.lease, 0), 0);
     orderly_engine_get_stats(f.e, &s2);
     ck_assert_uint_eq(s2.duplicates, s1.duplicates + 1);
     ck_assert_uint_eq(s2.applied, s1.applied);
-    ck_assert_uint_eq(health(&f, due + f.o.policy.lease).leases_expired_total, 1);
+    ck_assert_uint_eq(health(&f, due + f.policy.lease).leases_expired_total, 1);
     ck_assert_uint_eq(cancelled_events(&f, "o1", due + HOUR), 1);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
     fx_free(&f);
@@ -306,8 +306,8 @@ START_TEST(timer_transient_failure_retried)
     size_t i, ready = 0, n = 99;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 3 * HOUR;
-    f.o.policy.abandoned_after = 2 * HOUR;
+    f.policy.reservation_ttl = 3 * HOUR;
+    f.policy.abandoned_after = 2 * HOUR;
     fx_open(&f);
     due = T0 + 2 * HOUR;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -351,13 +351,13 @@ static void pump_inside(orderly_engine *e, size_t n, void *ud)
 START_TEST(tick_with_pump_in_on_work)
 {
     fx f;
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     size_t pumped = 0, i;
     char id[16];
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 3 * HOUR;
-    f.o.policy.abandoned_after = 2 * HOUR;
+    f.policy.reservation_ttl = 3 * HOUR;
+    f.policy.abandoned_after = 2 * HOUR;
     f.o.on_work = pump_inside;
     f.o.work_user_data = &pumped;
     fx_open(&f);
@@ -377,8 +377,8 @@ START_TEST(tick_with_pump_in_on_work)
     ck_assert_uint_eq(h.outbox_pending, 0);
     ck_assert_uint_gt(pumped, 3);
     /* nothing left leased to be fired again after the lease */
-    ck_assert_uint_eq(tick1(&f, T0 + 2 * HOUR + f.o.policy.lease, 0), 0);
-    ck_assert_uint_eq(health(&f, T0 + 2 * HOUR + f.o.policy.lease).leases_expired_total, 0);
+    ck_assert_uint_eq(tick1(&f, T0 + 2 * HOUR + f.policy.lease, 0), 0);
+    ck_assert_uint_eq(health(&f, T0 + 2 * HOUR + f.policy.lease).leases_expired_total, 0);
     fx_free(&f);
 }
 END_TEST
@@ -394,9 +394,9 @@ START_TEST(timer_outlives_a_long_storage_outage)
     int k;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 3 * HOUR;
-    f.o.policy.abandoned_after = 2 * HOUR;
-    f.o.policy.effect_max_attempts = 2;
+    f.policy.reservation_ttl = 3 * HOUR;
+    f.policy.abandoned_after = 2 * HOUR;
+    f.policy.effect_max_attempts = 2;
     fx_open(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     p.method = ORDERLY_METHOD_SAVE;

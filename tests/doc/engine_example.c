@@ -22,8 +22,8 @@ int main(void)
     orderly_transport *transport = NULL;
     orderly_engine *engine = NULL;
     const orderly_machine *order_m, *payment_m;
-    orderly_order_view view;
-    orderly_result res;
+    orderly_order_view view = ORDERLY_ORDER_VIEW_INIT;
+    orderly_result res = ORDERLY_RESULT_INIT;
     orderly_message msg;
     orderly_time_ms now = 1700000000000; /* time comes in; the engine reads no clock */
     size_t i;

@@ -42,6 +42,8 @@ typedef struct fx {
     orderly_transport *tr;
     orderly_engine *e;
     orderly_engine_options o;
+    orderly_policy policy;                      /* o.policy points here */
+    const char *topics[ORDERLY_TOPIC_COUNT + 1]; /* o.topics points here */
     unsigned keyseq;
     logged_cmd log[MAX_LOG];
     size_t n_log;
@@ -50,6 +52,7 @@ typedef struct fx {
 static void fx_init(fx *f)
 {
     orderly_engine_options init = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_policy policy = ORDERLY_POLICY_INIT;
 
     memset(f, 0, sizeof *f);
     ck_assert_int_eq(orderly_memory_storage_new(&f->st, NULL), 0);
@@ -57,6 +60,10 @@ static void fx_init(fx *f)
     f->o = init;
     f->o.storage = f->st;
     f->o.transport = f->tr;
+    f->policy = policy;
+    f->o.policy = &f->policy;
+    f->o.topics = f->topics;
+    f->o.n_topics = ORDERLY_TOPIC_COUNT + 1;
 }
 
 static void fx_open(fx *f)
@@ -90,7 +97,7 @@ static int applyk(fx *f, const char *order, int machine, int event, uint32_t ind
 {
     orderly_command c;
     char buf[48];
-    orderly_result tmp;
+    orderly_result tmp = ORDERLY_RESULT_INIT;
     int rc;
 
     if (key == NULL) {
@@ -127,7 +134,7 @@ static int apply(fx *f, const char *order, int machine, int event, uint32_t inde
 
 #define APPLY_OK(f, o, m, ev, i, amt, now)                                                  \
     do {                                                                                    \
-        orderly_result r_;                                                                  \
+        orderly_result r_ = ORDERLY_RESULT_INIT;                                                                  \
         int rc_ = apply((f), (o), (m), (ev), (i), (amt), (now), &r_);                      \
         ck_assert_msg(rc_ == 0, "apply %d/%d #%u: %d %s", (m), (ev), (unsigned)(i), rc_,   \
                       orderly_engine_errmsg((f)->e));                                      \
@@ -143,7 +150,7 @@ static int create_ex(fx *f, const char *id, int method, uint32_t promo, int64_t 
                      orderly_time_ms now, orderly_result *res)
 {
     orderly_order_spec s;
-    orderly_result tmp;
+    orderly_result tmp = ORDERLY_RESULT_INIT;
 
     memset(&s, 0, sizeof s);
     s.order_id = id;
@@ -165,7 +172,7 @@ static void create_ok(fx *f, const char *id, int method, orderly_time_ms now)
 
 static orderly_order_view view(fx *f, const char *id)
 {
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     int rc = orderly_engine_get_order(f->e, id, &v);
     ck_assert_msg(rc == 0, "get_order %s: %d", id, rc);
     return v;
@@ -173,7 +180,7 @@ static orderly_order_view view(fx *f, const char *id)
 
 static int part_state(fx *f, const char *id, int m, uint32_t i)
 {
-    orderly_part_view p;
+    orderly_part_view p = ORDERLY_PART_VIEW_INIT;
     int rc = orderly_engine_get_part(f->e, id, m, i, &p);
     ck_assert_msg(rc == 0, "get_part %s %d #%u: %d", id, m, i, rc);
     return p.state;
@@ -181,7 +188,7 @@ static int part_state(fx *f, const char *id, int m, uint32_t i)
 
 static orderly_health health(fx *f, orderly_time_ms now)
 {
-    orderly_health h;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     ck_assert_int_eq(orderly_engine_health(f->e, now, 0, 0, &h), 0);
     return h;
 }

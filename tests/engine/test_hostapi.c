@@ -197,7 +197,7 @@ START_TEST(fault_wrapper_under_the_engine)
     fx f;
 
     for (call = 1; call <= 12; call++) {
-        orderly_order_view v;
+        orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
         int rc;
         fx_init(&f);
         ck_assert_int_eq(orderly_fault_storage_new(&w, f.st, NULL), 0);
@@ -389,6 +389,74 @@ START_TEST(dispatched_envelope_matches_jansson)
 }
 END_TEST
 
+/* Caller-sized structs: a size below the 0.2 layout is EINVAL with nothing
+ * filled; a larger one (a newer header) gets the known fields and zeroes. */
+START_TEST(out_struct_size_checked_and_grown)
+{
+    fx f;
+    orderly_order_view small = ORDERLY_ORDER_VIEW_INIT;
+    orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
+    orderly_result r;
+    struct {
+        orderly_order_view v;
+        uint64_t later;
+    } big;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    small.size = sizeof small - 1;
+    small.total = -7;
+    ck_assert_int_eq(orderly_engine_get_order(f.e, "o1", &small), ORDERLY_EINVAL);
+    ck_assert_int_eq(small.total, -7);
+    memset(&big, 0xA5, sizeof big);
+    big.v.size = sizeof big;
+    ck_assert_int_eq(orderly_engine_get_order(f.e, "o1", &big.v), 0);
+    ck_assert_uint_eq(big.v.size, sizeof big);
+    ck_assert_int_eq(big.v.total, TOTAL);
+    ck_assert_uint_eq(big.later, 0);
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(orderly_engine_cancel_order(f.e, "o1", NULL, T0 + 1, &r), ORDERLY_EINVAL);
+    st.size = 0;
+    ck_assert_int_eq(orderly_engine_get_stats(f.e, &st), ORDERLY_EINVAL);
+    st.size = sizeof st;
+    ck_assert_int_eq(orderly_engine_get_stats(f.e, &st), 0);
+    ck_assert_uint_eq(st.applied, 1);
+    h.size = 4;
+    ck_assert_int_eq(orderly_engine_health(f.e, T0, 0, 0, &h), ORDERLY_EINVAL);
+    fx_free(&f);
+}
+END_TEST
+
+/* The policy and the topic names sit behind pointers: a policy with an
+ * unknown version is EVERSION, too many topic names ECONFIG. */
+START_TEST(options_policy_and_topics_behind_pointers)
+{
+    orderly_policy p;
+    fx f;
+    orderly_ctx *ctx = NULL;
+    orderly_engine *e = NULL;
+
+    ck_assert_int_eq(orderly_policy_init(&p, ORDERLY_POLICY_VERSION + 1), ORDERLY_EVERSION);
+    ck_assert_int_eq(orderly_policy_init(&p, ORDERLY_POLICY_VERSION), 0);
+    ck_assert_int_eq(p.lease, 30000);
+    fx_init(&f);
+    ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
+    f.policy.version = ORDERLY_POLICY_VERSION + 1;
+    ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_EVERSION);
+    f.policy.version = ORDERLY_POLICY_VERSION;
+    f.o.n_topics = ORDERLY_TOPIC_COUNT + 2;
+    ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
+    f.o.topics = NULL;
+    f.o.policy = NULL;
+    ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), 0);
+    ck_assert_str_eq(orderly_engine_topic(e, ORDERLY_TOPIC_ORDER), "orderly.order");
+    orderly_engine_close(e);
+    orderly_ctx_free(ctx);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("hostapi");
@@ -404,6 +472,8 @@ static Suite *suite(void)
     tcase_add_test(c, memory_purge_keeps_pending_claimable);
     tcase_add_test(c, list_outbox_states_and_paging);
     tcase_add_test(c, dispatched_envelope_matches_jansson);
+    tcase_add_test(c, out_struct_size_checked_and_grown);
+    tcase_add_test(c, options_policy_and_topics_behind_pointers);
     suite_add_tcase(s, c);
     return s;
 }

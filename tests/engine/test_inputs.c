@@ -20,8 +20,8 @@ static int handle_made(fx *f, const char *id, const char *type, const char *subj
 START_TEST(now_outside_the_range_is_einval)
 {
     static const orderly_time_ms bad[] = { -1, INT64_MIN, ORDERLY_TIME_MAX + 1, INT64_MAX };
-    orderly_health h;
-    orderly_result r;
+    orderly_health h = ORDERLY_HEALTH_INIT;
+    orderly_result r = ORDERLY_RESULT_INIT;
     size_t i, n;
     fx f;
 
@@ -60,24 +60,24 @@ START_TEST(durations_and_batch_bounded_at_open)
 
     ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
     fx_init(&f);
-    f.o.policy.lease = ORDERLY_DURATION_MAX + 1;
+    f.policy.lease = ORDERLY_DURATION_MAX + 1;
     ck_assert_int_eq(open_with(&f, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "policy.lease"));
     /* a huge idem_ttl used to pass the horizon check and wrap expiry into the past */
-    f.o.policy.lease = 30000;
-    f.o.policy.idem_ttl = INT64_MAX - 1;
+    f.policy.lease = 30000;
+    f.policy.idem_ttl = INT64_MAX - 1;
     ck_assert_int_eq(open_with(&f, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "idem_ttl"));
-    f.o.policy.idem_ttl = INT64_MAX; /* never */
+    f.policy.idem_ttl = INT64_MAX; /* never */
     ck_assert_int_eq(open_with(&f, ctx), 0);
-    f.o.policy.retention = INT64_MAX; /* only deadlines and idem_ttl may say never */
+    f.policy.retention = INT64_MAX; /* only deadlines and idem_ttl may say never */
     ck_assert_int_eq(open_with(&f, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "retention"));
-    f.o.policy.retention = DAY;
-    f.o.policy.batch_max = UINT32_MAX;
+    f.policy.retention = DAY;
+    f.policy.batch_max = UINT32_MAX;
     ck_assert_int_eq(open_with(&f, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "batch_max"));
-    f.o.policy.batch_max = ORDERLY_BATCH_MAX_LIMIT;
+    f.policy.batch_max = ORDERLY_BATCH_MAX_LIMIT;
     ck_assert_int_eq(open_with(&f, ctx), 0);
     f.o.max_envelope_bytes = ORDERLY_ENVELOPE_MAX_LIMIT + 1;
     ck_assert_int_eq(open_with(&f, ctx), ORDERLY_ECONFIG);
@@ -113,7 +113,7 @@ END_TEST
 
 START_TEST(envelope_over_the_limit_refused_unparsed)
 {
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     char *big;
     size_t len = 200000, i;
     fx f;
@@ -139,7 +139,7 @@ START_TEST(envelope_without_id_is_eenvelope)
 {
     const char *noid = "{\"specversion\":\"1.0\",\"source\":\"s\",\"type\":\"order.cancel\","
                        "\"subject\":\"o1\"}";
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     fx f;
 
     fx_setup(&f);
@@ -156,7 +156,7 @@ END_TEST
 START_TEST(envelope_ids_with_blanks_and_utf8_dedupe)
 {
     static const char *const ids[] = { "evt 42", "\xc3\xa9v\xc3\xa9nement-1" };
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     size_t i;
     fx f;
 
@@ -179,7 +179,7 @@ START_TEST(envelope_bad_subject_names_the_field)
 {
     static const char *const subjects[] = { "has space", "\xc3\xa9t\xc3\xa9",
         "0123456789012345678901234567890123456789012345678901234567890123456789" };
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     size_t i;
     fx f;
 
@@ -275,7 +275,7 @@ END_TEST
 /* A refusal inside the choreography says why (it used to be a bare code). */
 START_TEST(choreography_refusals_carry_a_message)
 {
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     fx f;
 
     fx_setup(&f);

@@ -81,7 +81,7 @@ static void failing_init(failing *f, long fail_at)
 /* The order's version, read with the allocator's failures paused. */
 static uint64_t version_of(fx *f, failing *a, const char *id)
 {
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     int rc;
 
     a->paused = 1;
@@ -106,8 +106,8 @@ static int count_row(const orderly_outbox_view *v, void *ud)
 static int scenario(long fail_at)
 {
     orderly_order_spec spec;
-    orderly_result r;
-    orderly_health h;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     failing a;
     uint64_t before;
     size_t n, rows = 0;

@@ -15,7 +15,7 @@ static const orderly_line lines4[N_LINES] = {
 static void create4(fx *f, const char *id)
 {
     orderly_order_spec sp;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     int rc;
 
     memset(&sp, 0, sizeof sp);
@@ -53,7 +53,7 @@ static void expect_lines(const effect_rec *ef, const uint64_t *want, uint32_t n)
 START_TEST(envelope_id_is_the_idempotency_key)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     char *a, *a_again, *b;
 
     fx_setup(&f);
@@ -115,7 +115,7 @@ START_TEST(release_after_expiry_skips_the_expired_line)
 
     fx_setup(&f);
     create4(&f, "o1");
-    ck_assert_uint_ge(tick(&f, T0 + f.o.policy.reservation_ttl), 1);
+    ck_assert_uint_ge(tick(&f, T0 + f.policy.reservation_ttl), 1);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
     for (i = 0; i < N_LINES; i++) {
         st = part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, i);
@@ -138,7 +138,7 @@ START_TEST(cancel_after_partial_refund_refunds_the_rest)
 {
     fx f;
     effect_rec ef;
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -164,7 +164,7 @@ START_TEST(capture_landing_after_cancel_is_refunded)
 {
     fx f;
     effect_rec ef;
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);

@@ -6,12 +6,12 @@
 START_TEST(redelivery_every_event_once)
 {
     fx f;
-    orderly_engine_stats s1, s2;
-    orderly_health h1, h2;
-    orderly_order_view v1;
+    orderly_engine_stats s1 = ORDERLY_ENGINE_STATS_INIT, s2 = ORDERLY_ENGINE_STATS_INIT;
+    orderly_health h1 = ORDERLY_HEALTH_INIT, h2 = ORDERLY_HEALTH_INIT;
+    orderly_order_view v1 = ORDERLY_ORDER_VIEW_INIT;
     size_t i, n, msgs;
     uint32_t idx = 0;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_setup(&f);
     to_delivered(&f, "o1", T0);
@@ -63,8 +63,8 @@ END_TEST
 START_TEST(idem_mismatch)
 {
     fx f;
-    orderly_result r;
-    orderly_order_view v;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -92,8 +92,8 @@ START_TEST(idem_concurrent_inflight)
     orderly_engine *b = NULL;
     orderly_engine_options o2;
     orderly_command c;
-    orderly_result ra, rb;
-    orderly_engine_stats s;
+    orderly_result ra = ORDERLY_RESULT_INIT, rb = ORDERLY_RESULT_INIT;
+    orderly_engine_stats s = ORDERLY_ENGINE_STATS_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -134,16 +134,16 @@ START_TEST(idem_ttl_below_retry_horizon)
 
     fx_init(&f);
     ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
-    f.o.policy.idem_ttl = 1000;
+    f.policy.idem_ttl = 1000;
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_null(e);
-    f.o.policy.idem_ttl = 0;
+    f.policy.idem_ttl = 0;
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
-    f.o.policy.idem_ttl = 7 * DAY;
-    f.o.policy.reservation_ttl = 0;
+    f.policy.idem_ttl = 7 * DAY;
+    f.policy.reservation_ttl = 0;
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
     orderly_ctx_free(ctx);
-    f.o.policy.reservation_ttl = 15 * MIN;
+    f.policy.reservation_ttl = 15 * MIN;
     fx_open(&f);
     fx_free(&f);
 }
@@ -160,8 +160,8 @@ START_TEST(storage_fault_every_call_create)
 
     fx_setup(&f);
     for (n = 1; n < 200 && !done; n++) {
-        orderly_order_view v;
-        orderly_health h;
+        orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+        orderly_health h = ORDERLY_HEALTH_INIT;
         snprintf(id, sizeof id, "o%llu", (unsigned long long)n);
         p.method = ORDERLY_METHOD_ANY;
         p.fail_at = n;
@@ -199,9 +199,9 @@ START_TEST(storage_fault_every_call_authorize)
 
     fx_setup(&f);
     for (n = 1; n < 300 && !done; n++) {
-        orderly_order_view before, after;
-        orderly_health h0, h1;
-        orderly_result r;
+        orderly_order_view before = ORDERLY_ORDER_VIEW_INIT, after = ORDERLY_ORDER_VIEW_INIT;
+        orderly_health h0 = ORDERLY_HEALTH_INIT, h1 = ORDERLY_HEALTH_INIT;
+        orderly_result r = ORDERLY_RESULT_INIT;
         snprintf(id, sizeof id, "o%llu", (unsigned long long)n);
         create_ok(&f, id, ORDERLY_PAY_CARD, T0);
         before = view(&f, id);
@@ -237,9 +237,9 @@ END_TEST
 START_TEST(late_event_counted)
 {
     fx f;
-    orderly_result r;
-    orderly_engine_stats s1, s2;
-    orderly_order_view v;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_engine_stats s1 = ORDERLY_ENGINE_STATS_INIT, s2 = ORDERLY_ENGINE_STATS_INIT;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -266,9 +266,9 @@ END_TEST
 START_TEST(money_invariants)
 {
     fx f;
-    orderly_result r;
-    orderly_order_view v;
-    orderly_engine_stats s1, s2;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_engine_stats s1 = ORDERLY_ENGINE_STATS_INIT, s2 = ORDERLY_ENGINE_STATS_INIT;
     int rc;
 
     fx_setup(&f);
@@ -419,8 +419,8 @@ START_TEST(webhook_handle_once)
     char hdr[256];
     int64_t ts = T0 / 1000 + 10;
     orderly_time_ms now = ts * 1000;
-    orderly_result r1, r2;
-    orderly_order_view v;
+    orderly_result r1 = ORDERLY_RESULT_INIT, r2 = ORDERLY_RESULT_INIT;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -541,7 +541,7 @@ START_TEST(outbox_dead_letter)
     int k;
 
     fx_init(&f);
-    f.o.policy.outbox_max_attempts = 3;
+    f.policy.outbox_max_attempts = 3;
     f.o.on_alert = on_alert;
     alerts_dead = 0;
     fx_open(&f);
@@ -585,9 +585,9 @@ START_TEST(policy_retry_horizon_overflow_rejected)
 
     fx_init(&f);
     ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
-    f.o.policy.backoff_base = f.o.policy.backoff_max = INT64_MAX / 2 + 1;
-    f.o.policy.lease = INT64_MAX / 2 + 1;
-    f.o.policy.outbox_max_attempts = f.o.policy.effect_max_attempts = 4;
+    f.policy.backoff_base = f.policy.backoff_max = INT64_MAX / 2 + 1;
+    f.policy.lease = INT64_MAX / 2 + 1;
+    f.policy.outbox_max_attempts = f.policy.effect_max_attempts = 4;
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_null(e);
     /* durations past 100 years are refused by name, before any sum */
@@ -602,12 +602,12 @@ END_TEST
 START_TEST(policy_never_durations_never_fire)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = INT64_MAX;
-    f.o.policy.abandoned_after = INT64_MAX;
-    f.o.policy.idem_ttl = INT64_MAX;
+    f.policy.reservation_ttl = INT64_MAX;
+    f.policy.abandoned_after = INT64_MAX;
+    f.policy.idem_ttl = INT64_MAX;
     fx_open(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     (void)tick(&f, T0 + 365 * DAY);
@@ -787,8 +787,8 @@ START_TEST(concurrent_duplicate_is_not_late)
     orderly_transport *tr = NULL;
     orderly_engine *b;
     orderly_command c;
-    orderly_result rb;
-    orderly_engine_stats st;
+    orderly_result rb = ORDERLY_RESULT_INIT;
+    orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
     winner w;
 
     fx_setup(&f);
@@ -802,6 +802,7 @@ START_TEST(concurrent_duplicate_is_not_late)
     c.idem_key = "pay-evt-1";
     c.now = T0 + 1000;
     memset(&w, 0, sizeof w);
+    w.res.size = sizeof w.res;
     w.f = &f;
     w.cmd = &c;
     r.hook = win;
@@ -841,7 +842,7 @@ START_TEST(concurrent_duplicate_in_flight_then_duplicate)
     orderly_transport *tr = NULL;
     orderly_engine *b;
     orderly_command c;
-    orderly_result rb;
+    orderly_result rb = ORDERLY_RESULT_INIT;
     winner w;
 
     fx_setup(&f);
@@ -855,6 +856,7 @@ START_TEST(concurrent_duplicate_in_flight_then_duplicate)
     c.idem_key = "pay-evt-1";
     c.now = T0 + 1000;
     memset(&w, 0, sizeof w);
+    w.res.size = sizeof w.res;
     w.f = &f;
     w.cmd = &c;
     r.hook = win_uncommitted;
@@ -882,7 +884,7 @@ START_TEST(concurrent_duplicate_create_is_not_eexists)
     orderly_transport *tr = NULL;
     orderly_engine *b;
     orderly_order_spec sp;
-    orderly_result rb;
+    orderly_result rb = ORDERLY_RESULT_INIT;
     winner w;
 
     fx_setup(&f);
@@ -896,6 +898,7 @@ START_TEST(concurrent_duplicate_create_is_not_eexists)
     sp.idem_key = "checkout-1";
     sp.now = T0;
     memset(&w, 0, sizeof w);
+    w.res.size = sizeof w.res;
     w.f = &f;
     w.spec = &sp;
     r.hook = win;

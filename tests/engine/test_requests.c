@@ -38,7 +38,7 @@ static void expect_einval(fx *f, int machine, int event, uint32_t index, const c
                           const char *want)
 {
     untouched before = store_now(f);
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     int rc;
 
     rc = applyk(f, "o1", machine, event, index, 0, T0 + 1000, key, &r);
@@ -53,7 +53,7 @@ static void expect_einval(fx *f, int machine, int event, uint32_t index, const c
  * still take it. */
 static void key_still_free(fx *f, const char *key)
 {
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     int rc;
 
     rc = applyk(f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL, T0 + 1000,
@@ -86,7 +86,7 @@ END_TEST
 START_TEST(command_machine_not_owned)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_init(&f);
     f.o.roles = 1u << ORDERLY_MACHINE_ORDER;
@@ -123,7 +123,7 @@ END_TEST
 START_TEST(command_index_out_of_range)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -150,7 +150,7 @@ START_TEST(command_time_out_of_range)
 {
     static const orderly_time_ms bad[] = { -1, INT64_MIN, ORDERLY_TIME_MAX + 1, INT64_MAX };
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     orderly_order_spec sp;
     untouched before;
     uint32_t idx;
@@ -188,7 +188,7 @@ END_TEST
 static int create_lines(fx *f, const char *id, const orderly_line *lines, size_t n)
 {
     orderly_order_spec sp;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     memset(&sp, 0, sizeof sp);
     sp.order_id = id;
@@ -204,7 +204,7 @@ static int create_lines(fx *f, const char *id, const orderly_line *lines, size_t
 static void expect_spec_refused(fx *f, const orderly_line *lines, size_t n, const char *want)
 {
     untouched before = store_now(f);
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     int rc;
 
     rc = create_lines(f, "big", lines, n);
@@ -314,7 +314,7 @@ START_TEST(fed_events_refused)
     fx f;
     size_t i;
     char *env;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     untouched before;
 
     fx_setup(&f);
@@ -351,7 +351,7 @@ static void expect_open_refused(fx *f, int64_t amount, int exchange, int code, c
 {
     orderly_order_view v = view(f, "o1");
     untouched before = store_now(f);
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     uint32_t idx = 99;
     int rc;
 
@@ -372,7 +372,7 @@ START_TEST(open_return_amount_bounds)
 {
     fx f;
     uint32_t idx;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_setup(&f);
     to_delivered(&f, "o1", T0);
@@ -401,7 +401,7 @@ START_TEST(open_return_counts_refunds_once)
 {
     fx f;
     uint32_t idx;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_setup(&f);
     to_delivered(&f, "o1", T0);
@@ -425,7 +425,7 @@ START_TEST(open_return_cod_bounded_by_total)
 {
     fx f;
     uint32_t idx;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_COD, T0);
@@ -448,7 +448,7 @@ START_TEST(open_return_reports_its_index)
 {
     fx f;
     uint32_t idx = 99;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     fx_setup(&f);
     to_delivered(&f, "o1", T0);
@@ -481,7 +481,7 @@ START_TEST(open_return_reads_format1_marks)
     orderly_storage *st;
     orderly_idem_record rec;
     orderly_buf *rb;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     uint8_t old[128], *w = old;
     uint32_t idx = 99;
     orderly_time_ms later;

@@ -6,9 +6,9 @@
 START_TEST(choreo_order_created)
 {
     fx f;
-    orderly_result r;
-    orderly_health h;
-    orderly_order_view v;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     ck_assert_int_eq(create_ex(&f, "o1", ORDERLY_PAY_CARD, 0, 0, T0, &r), 0);
@@ -28,7 +28,7 @@ START_TEST(choreo_order_created)
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 0), ORDERLY_FULFILLMENT_ON_HOLD);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, 1), ORDERLY_FULFILLMENT_ON_HOLD);
     /* the deadlines exist: due once the TTL has passed */
-    h = health(&f, T0 + f.o.policy.reservation_ttl + 1);
+    h = health(&f, T0 + f.policy.reservation_ttl + 1);
     ck_assert_uint_ge(h.timers_due, 1);
     pump_all(&f, T0);
     ck_assert_uint_eq(count_type(&f, "o1", "order.status_changed"), 1);
@@ -66,7 +66,7 @@ START_TEST(choreo_payment_after_ttl_all_or_nothing)
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
-    authorize_ok(&f, "o1", T0 + f.o.policy.reservation_ttl + 1);
+    authorize_ok(&f, "o1", T0 + f.policy.reservation_ttl + 1);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
     ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_VOIDED);
     ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_CONFIRMED);
@@ -75,7 +75,7 @@ START_TEST(choreo_payment_after_ttl_all_or_nothing)
     ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, &ef), 1);
     ck_assert_int_eq(ef.amount, TOTAL);
-    pump_all(&f, T0 + f.o.policy.reservation_ttl + 1);
+    pump_all(&f, T0 + f.policy.reservation_ttl + 1);
     ck_assert_uint_eq(count_type(&f, "o1", "inventory.stock.committed"), 0);
     /* a cancelled order must not ask the provider to capture */
     ck_assert_uint_eq(count_type(&f, "o1", "orders.payment.capture_requested"), 0);
@@ -104,7 +104,7 @@ END_TEST
 START_TEST(choreo_capture_stored_amount)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     effect_rec ef;
 
     fx_setup(&f);
@@ -124,12 +124,12 @@ END_TEST
 START_TEST(choreo_capture_after_auth_window)
 {
     fx f;
-    orderly_result r;
-    orderly_order_view v;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     orderly_time_ms t;
 
     fx_setup(&f);
-    t = T0 + 1000 + f.o.policy.auth_window + 1;
+    t = T0 + 1000 + f.policy.auth_window + 1;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
     ck_assert_int_eq(orderly_engine_request_capture(f.e, "o1", "cap-late", t, &r), 0);
@@ -153,9 +153,9 @@ START_TEST(choreo_reservation_expired)
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
-    ck_assert_uint_eq(tick(&f, T0 + f.o.policy.reservation_ttl - 1), 0);
+    ck_assert_uint_eq(tick(&f, T0 + f.policy.reservation_ttl - 1), 0);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
-    ck_assert_uint_ge(tick(&f, T0 + f.o.policy.reservation_ttl + 1), 1);
+    ck_assert_uint_ge(tick(&f, T0 + f.policy.reservation_ttl + 1), 1);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
     s0 = part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0);
     s1 = part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1);
@@ -216,7 +216,7 @@ END_TEST
 START_TEST(choreo_fulfillment_cancelled)
 {
     fx f;
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -260,7 +260,7 @@ END_TEST
 START_TEST(choreo_shipment_cancel_once_P1_2024_02)
 {
     fx f;
-    orderly_result r1, r2;
+    orderly_result r1 = ORDERLY_RESULT_INIT, r2 = ORDERLY_RESULT_INIT;
     char *env;
 
     fx_setup(&f);
@@ -283,8 +283,8 @@ END_TEST
 START_TEST(choreo_order_cancelled_redelivered_P1_2024_02)
 {
     fx f;
-    orderly_result r1, r2;
-    orderly_health h1, h2;
+    orderly_result r1 = ORDERLY_RESULT_INIT, r2 = ORDERLY_RESULT_INIT;
+    orderly_health h1 = ORDERLY_HEALTH_INIT, h2 = ORDERLY_HEALTH_INIT;
     char *env;
 
     fx_setup(&f);
@@ -310,7 +310,7 @@ END_TEST
 START_TEST(choreo_promotion_loyalty_reversal)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     effect_rec ef;
 
     fx_setup(&f);
@@ -345,10 +345,10 @@ END_TEST
 START_TEST(choreo_return_refund_restock)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     uint32_t idx = 99;
     effect_rec ef;
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     orderly_time_ms t = T0 + HOUR;
 
     fx_setup(&f);
@@ -378,7 +378,7 @@ END_TEST
 START_TEST(choreo_return_exchange)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     uint32_t idx = 99;
     orderly_time_ms t = T0 + HOUR;
 
@@ -406,7 +406,7 @@ START_TEST(choreo_auto_complete_P1_2024_03)
     orderly_time_ms ts = T0 + 4000;
 
     fx_init(&f);
-    f.o.policy.auto_complete_after = 5 * DAY;
+    f.policy.auto_complete_after = 5 * DAY;
     fx_open(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
@@ -425,8 +425,8 @@ END_TEST
 static void cod_policy(fx *f)
 {
     fx_init(f);
-    f->o.policy.reservation_ttl = 48 * HOUR;
-    f->o.policy.abandoned_after = 48 * HOUR;
+    f->policy.reservation_ttl = 48 * HOUR;
+    f->policy.abandoned_after = 48 * HOUR;
     fx_open(f);
 }
 
@@ -471,7 +471,7 @@ END_TEST
 START_TEST(choreo_cod_confirm_after_window_rejected)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     cod_policy(&f);
     create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
@@ -491,7 +491,7 @@ START_TEST(choreo_fulfillment_sla_breached)
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
-    due = T0 + 1000 + f.o.policy.fulfillment_sla;
+    due = T0 + 1000 + f.policy.fulfillment_sla;
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, 0, 0, T0 + 2000);
     pump_all(&f, T0 + 2000);
     ck_assert_uint_eq(count_type(&f, "o1", "fulfillment.sla_breached"), 0);
@@ -514,8 +514,8 @@ START_TEST(choreo_abandoned_cleanup)
     fx f;
 
     fx_init(&f);
-    f.o.policy.reservation_ttl = 3 * HOUR;
-    f.o.policy.abandoned_after = 2 * HOUR;
+    f.policy.reservation_ttl = 3 * HOUR;
+    f.policy.abandoned_after = 2 * HOUR;
     fx_open(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     (void)tick(&f, T0 + 2 * HOUR - 1);
@@ -536,14 +536,14 @@ END_TEST
 START_TEST(choreo_timer_state_left_noop)
 {
     fx f;
-    orderly_order_view before, after;
+    orderly_order_view before = ORDERLY_ORDER_VIEW_INIT, after = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
     before = view(&f, "o1");
-    (void)tick(&f, T0 + f.o.policy.reservation_ttl + 1);
-    (void)tick(&f, T0 + f.o.policy.abandoned_after + 1);
+    (void)tick(&f, T0 + f.policy.reservation_ttl + 1);
+    (void)tick(&f, T0 + f.policy.abandoned_after + 1);
     after = view(&f, "o1");
     ck_assert_int_eq(after.order_state, ORDERLY_ORDER_CONFIRMED);
     ck_assert_uint_eq(after.version, before.version);
@@ -589,10 +589,10 @@ START_TEST(cod_released_when_window_closes_default_policy)
     fx_setup(&f);
     create_ok(&f, "c1", ORDERLY_PAY_COD, T0);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
-    (void)tick(&f, T0 + f.o.policy.cod_window - 1);
+    (void)tick(&f, T0 + f.policy.cod_window - 1);
     ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_PENDING);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
-    ck_assert_uint_ge(tick(&f, T0 + f.o.policy.cod_window), 1);
+    ck_assert_uint_ge(tick(&f, T0 + f.policy.cod_window), 1);
     ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_CANCELLED);
     ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CANCELLED);
     ck_assert_int_ne(part_state(&f, "c1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
@@ -723,7 +723,7 @@ static int flaky_restock(const orderly_effect_view *op, void *ud)
 START_TEST(seed_restock_retry_P0_2024_01)
 {
     fx f;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     uint32_t idx = 0;
     effect_rec ef;
     orderly_time_ms t = T0 + HOUR;
@@ -765,15 +765,15 @@ START_TEST(seed_topic_config_P1_2024_04)
 
     fx_init(&f);
     ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
-    f.o.topics[ORDERLY_TOPIC_INVENTORY] = "";
+    f.topics[ORDERLY_TOPIC_INVENTORY] = "";
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_null(e);
     ck_assert_msg(strstr(orderly_ctx_errmsg(ctx), "inventory") != NULL, "message: %s",
                   orderly_ctx_errmsg(ctx));
     /* duplicate names are rejected too */
-    f.o.topics[ORDERLY_TOPIC_INVENTORY] = "orderly.order";
+    f.topics[ORDERLY_TOPIC_INVENTORY] = "orderly.order";
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
-    f.o.topics[ORDERLY_TOPIC_INVENTORY] = NULL;
+    f.topics[ORDERLY_TOPIC_INVENTORY] = NULL;
     orderly_ctx_free(ctx);
     fx_open(&f);
     ck_assert_int_eq(orderly_engine_topic_id(&id, f.e, ""), ORDERLY_ECONFIG);
@@ -788,9 +788,9 @@ END_TEST
 START_TEST(seed_picked_twice_P1_2024_06)
 {
     fx f;
-    orderly_result r1, r2;
-    orderly_order_view v1;
-    orderly_health h1;
+    orderly_result r1 = ORDERLY_RESULT_INIT, r2 = ORDERLY_RESULT_INIT;
+    orderly_order_view v1 = ORDERLY_ORDER_VIEW_INIT;
+    orderly_health h1 = ORDERLY_HEALTH_INIT;
     char *env;
 
     fx_setup(&f);
@@ -818,8 +818,8 @@ START_TEST(seed_create_atomic_OR_P0_03)
 {
     fx f;
     orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
-    orderly_order_view v;
-    orderly_health h;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
 
     fx_setup(&f);
     p.method = ORDERLY_METHOD_COMMIT;
@@ -836,7 +836,7 @@ START_TEST(seed_create_atomic_OR_P0_03)
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0 + 10);
     ck_assert_uint_eq(health(&f, T0 + 10).outbox_pending, 1);
     /* and never paid, its stock comes back */
-    (void)tick(&f, T0 + 10 + f.o.policy.reservation_ttl + 1);
+    (void)tick(&f, T0 + 10 + f.policy.reservation_ttl + 1);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
     ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
     ck_assert_int_ne(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_ACTIVE);
@@ -856,7 +856,7 @@ static void expect_on_hold(fx *f, const char *id, uint32_t i)
         ORDERLY_FULFILLMENT_EV_SHIP,
     };
     uint64_t version = view(f, id).version;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
     size_t k;
     int rc;
 
@@ -938,7 +938,7 @@ START_TEST(fulfillment_sla_from_confirmation)
     orderly_time_ms paid = T0 + 23 * HOUR, due;
 
     cod_policy(&f); /* stock held and the order kept open for 48 h */
-    due = paid + f.o.policy.fulfillment_sla;
+    due = paid + f.policy.fulfillment_sla;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", paid);
     (void)tick(&f, T0 + 24 * HOUR);

@@ -1010,7 +1010,7 @@ static int create_order(orderly_engine *e, const char *id, orderly_time_ms now)
 {
     orderly_line line = { 42, 7, 2, 1250 };
     orderly_order_spec sp;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     memset(&sp, 0, sizeof sp);
     sp.order_id = id;
@@ -1025,7 +1025,7 @@ static int create_order(orderly_engine *e, const char *id, orderly_time_ms now)
 static int authorize(orderly_engine *e, const char *id, orderly_time_ms now)
 {
     orderly_command c;
-    orderly_result r;
+    orderly_result r = ORDERLY_RESULT_INIT;
 
     memset(&c, 0, sizeof c);
     c.order_id = id;
@@ -1039,8 +1039,8 @@ static int authorize(orderly_engine *e, const char *id, orderly_time_ms now)
 START_TEST(test_engine_cycle_on_file)
 {
     struct engine_fx f;
-    orderly_order_view v;
-    orderly_result r;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_result r = ORDERLY_RESULT_INIT;
     orderly_command c;
     size_t published = 0;
 
@@ -1102,9 +1102,9 @@ static void engine_open_busy(struct engine_fx *f, const char *path, int busy_ms)
 START_TEST(test_concurrent_duplicate_is_a_duplicate)
 {
     struct engine_fx a, b;
-    orderly_engine_stats st;
+    orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
     orderly_command c;
-    orderly_result ra, rb;
+    orderly_result ra = ORDERLY_RESULT_INIT, rb = ORDERLY_RESULT_INIT;
     int rc;
 
     make_dir();
@@ -1187,7 +1187,7 @@ START_TEST(test_killed_writer_loses_nothing_committed)
 {
     static char reported[1 << 20];
     struct engine_fx f;
-    orderly_order_view v;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     const char *path;
     int run, total_checked = 0;
 
@@ -1348,8 +1348,8 @@ START_TEST(test_read_only_reads_without_writing)
     struct engine_fx f;
     orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
     orderly_ctx *ctx = new_ctx();
-    orderly_order_view v;
-    orderly_health h;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     size_t n = 0;
     char wal[400];
 
@@ -1393,8 +1393,8 @@ START_TEST(test_read_only_does_not_wait_for_a_writer)
     struct engine_fx w, r;
     orderly_engine_options eo = ORDERLY_ENGINE_OPTIONS_INIT;
     orderly_ctx *ctx = new_ctx();
-    orderly_order_view v;
-    orderly_health h;
+    orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
+    orderly_health h = ORDERLY_HEALTH_INIT;
     void *t;
     double t0;
 
