@@ -47,7 +47,7 @@ typedef struct last_cmd {
     char key[16];
     orderly_command cmd;
     orderly_time_ms at;        /* when it was applied */
-    orderly_result res = ORDERLY_RESULT_INIT;
+    orderly_result res;        /* copied whole from an initialised result */
 } last_cmd;
 
 typedef struct state {
