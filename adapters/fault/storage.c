@@ -7,7 +7,7 @@
 
 #include "orderly/sys/fault.h"
 
-#include "../../lib/core/internal.h"
+#include "../../lib/engine/internal.h"
 #include "../memory/fault.h"
 
 struct wrap {

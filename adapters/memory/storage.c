@@ -18,8 +18,8 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#include "../../lib/core/ctx.h"
-#include "../../lib/util/map.h"
+#include "../../lib/base/ctx.h"
+#include "../../lib/base/map.h"
 #include "fault.h"
 #include "orderly/sys/memory.h"
 

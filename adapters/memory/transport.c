@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "../../lib/core/ctx.h"
+#include "../../lib/base/ctx.h"
 #include "fault.h"
 #include "orderly/sys/memory.h"
 

@@ -1,7 +1,7 @@
 /* The health snapshot and the metrics with stable names. */
 #include <string.h>
 
-#include "internal.h"
+#include "../engine/internal.h"
 
 static int stats(orderly_engine *e, void *txn, int queue, orderly_time_ms now, orderly_queue_stats *out)
 {

@@ -5,8 +5,8 @@
 
 #include <jansson.h>
 
-#include "../util/json.h"
-#include "internal.h"
+#include "../base/json.h"
+#include "../engine/internal.h"
 #include "orderly/envelope.h"
 
 struct orderly_event {

@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/internal.h"
-#include "../util/rand.h"
+#include "../engine/internal.h"
+#include "../base/rand.h"
 
 struct claim_ctx {
     orderly_engine *e;

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/internal.h"
-#include "../util/jsonw.h"
-#include "record.h"
+#include "../engine/internal.h"
+#include "../base/jsonw.h"
+#include "../wire/record.h"
 
 static void digits(char *p, unsigned v, int n)
 {

@@ -6,7 +6,7 @@
 #ifndef ORDERLY_OUTBOX_RECORD_H
 #define ORDERLY_OUTBOX_RECORD_H
 
-#include "../core/internal.h"
+#include "../engine/internal.h"
 
 #define ORDERLY__RECORD_MAX 512
 

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../outbox/record.h"
-#include "internal.h"
+#include "../wire/record.h"
+#include "../engine/internal.h"
 
 int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size_t *fired_out)
 {

@@ -3,8 +3,8 @@
 #define ORDERLY_CORE_INTERNAL_H
 
 #include "aggregate.h"
-#include "buf.h"
-#include "ctx.h"
+#include "../base/buf.h"
+#include "../base/ctx.h"
 #include "orderly/compensation.h"
 #include "orderly/engine.h"
 #include "orderly/envelope.h"

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "../util/codec.h"
+#include "../base/codec.h"
 #include "record.h"
 
 #define FORMAT 1

@@ -4,7 +4,7 @@
 
 #include <sodium.h>
 
-#include "ctx.h"
+#include "../base/ctx.h"
 #include "orderly/webhook.h"
 
 static void mac(uint8_t out[crypto_auth_hmacsha256_BYTES], const uint8_t *secret, size_t secret_len,

@@ -3,7 +3,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "internal.h"
+#include "../engine/internal.h"
 
 void orderly__hash128(uint8_t out[16], const void *a, size_t alen, const void *b, size_t blen)
 {

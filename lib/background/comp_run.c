@@ -9,9 +9,9 @@
 
 #include <jansson.h>
 
-#include "../core/internal.h"
-#include "../util/json.h"
-#include "../outbox/record.h"
+#include "../engine/internal.h"
+#include "../base/json.h"
+#include "../wire/record.h"
 
 int orderly_engine_set_executor(orderly_engine *e, int op, orderly_executor_cb cb, void *user_data)
 {

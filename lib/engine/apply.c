@@ -10,8 +10,8 @@
 #include <sodium.h>
 
 #include "../fsm/table.h"
-#include "../outbox/record.h"
-#include "../util/codec.h"
+#include "../wire/record.h"
+#include "../base/codec.h"
 #include "internal.h"
 #include "orderly/order.h"
 #include "orderly/payment.h"

@@ -1,5 +1,5 @@
 /* Outbound event types and the topic each goes to; persisted, pinned. */
-#include "internal.h"
+#include "../engine/internal.h"
 
 static const struct {
     const char *type;

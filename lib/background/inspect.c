@@ -2,8 +2,8 @@
  * Read-only views of the outbox for operators: what is pending, what was
  * published, what was dead-lettered, with the event id consumers see.
  */
-#include "../core/internal.h"
-#include "record.h"
+#include "../engine/internal.h"
+#include "../wire/record.h"
 
 struct lister {
     orderly_engine *e;

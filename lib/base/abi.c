@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "internal.h"
+#include "../engine/internal.h"
 #include "orderly/envelope.h"
 #include "orderly/outbox.h"
 
