@@ -3,7 +3,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../engine/internal.h"
+#include "abi.h"
+#include "ctx.h"
 #include "orderly/envelope.h"
 #include "orderly/outbox.h"
 

@@ -1,6 +1,6 @@
 /* The core-owned growable buffer behind orderly_buf (internal layout). */
-#ifndef ORDERLY_CORE_BUF_H
-#define ORDERLY_CORE_BUF_H
+#ifndef ORDERLY_BASE_BUF_H
+#define ORDERLY_BASE_BUF_H
 
 #include "orderly/sys/storage.h"
 

@@ -1,8 +1,8 @@
 /* Bounded varint writer and reader for the compact binary formats
  * (aggregates, outbox and compensation payloads). Internal; inline because
  * every field of every record goes through them. */
-#ifndef ORDERLY_UTIL_CODEC_H
-#define ORDERLY_UTIL_CODEC_H
+#ifndef ORDERLY_BASE_CODEC_H
+#define ORDERLY_BASE_CODEC_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* The error context's layout and the internal helpers that fill it. */
-#ifndef ORDERLY_CORE_CTX_H
-#define ORDERLY_CORE_CTX_H
+#ifndef ORDERLY_BASE_CTX_H
+#define ORDERLY_BASE_CTX_H
 
 #include "orderly/errors.h"
 

@@ -3,7 +3,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "../engine/internal.h"
+#include "ids.h"
+#include "orderly/engine.h"
 
 void orderly__hash128(uint8_t out[16], const void *a, size_t alen, const void *b, size_t blen)
 {

@@ -8,8 +8,8 @@
  * orderly's calls. Every jansson object orderly makes is made and freed
  * inside one such scope, under the same allocator. Internal.
  */
-#ifndef ORDERLY_UTIL_JSON_H
-#define ORDERLY_UTIL_JSON_H
+#ifndef ORDERLY_BASE_JSON_H
+#define ORDERLY_BASE_JSON_H
 
 #include "orderly/sys/alloc.h"
 

@@ -9,8 +9,8 @@
  * jansson, so jansson stays the authority on escaping and UTF-8 validity.
  * Decoding is always jansson's. Internal.
  */
-#ifndef ORDERLY_UTIL_JSONW_H
-#define ORDERLY_UTIL_JSONW_H
+#ifndef ORDERLY_BASE_JSONW_H
+#define ORDERLY_BASE_JSONW_H
 
 #include <stddef.h>
 #include <stdint.h>

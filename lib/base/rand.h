@@ -3,8 +3,8 @@
  * backoff jitter, and the fault plans of the test adapters, replay the
  * same draws from the same seed. Internal.
  */
-#ifndef ORDERLY_UTIL_RAND_H
-#define ORDERLY_UTIL_RAND_H
+#ifndef ORDERLY_BASE_RAND_H
+#define ORDERLY_BASE_RAND_H
 
 #include <stdint.h>
 

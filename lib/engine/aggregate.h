@@ -3,8 +3,8 @@
  * fulfillments, shipments and returns, stored as one versioned record in a
  * compact binary form (format byte first, varints after).
  */
-#ifndef ORDERLY_CORE_AGGREGATE_H
-#define ORDERLY_CORE_AGGREGATE_H
+#ifndef ORDERLY_ENGINE_AGGREGATE_H
+#define ORDERLY_ENGINE_AGGREGATE_H
 
 #include "orderly/engine.h"
 

@@ -1,10 +1,14 @@
 /* The engine's layout and the helpers its files share (internal). */
-#ifndef ORDERLY_CORE_INTERNAL_H
-#define ORDERLY_CORE_INTERNAL_H
+#ifndef ORDERLY_ENGINE_INTERNAL_H
+#define ORDERLY_ENGINE_INTERNAL_H
 
 #include "aggregate.h"
+#include "../base/abi.h"
 #include "../base/buf.h"
 #include "../base/ctx.h"
+#include "../base/ids.h"
+#include "../wire/envelope.h"
+#include "../wire/events.h"
 #include "orderly/compensation.h"
 #include "orderly/engine.h"
 #include "orderly/envelope.h"
@@ -14,31 +18,6 @@
 #define ORDERLY__STAGE_EFFECTS 48
 #define ORDERLY__STAGE_TIMERS 48
 #define ORDERLY__CASCADE_DEPTH 8
-#define ORDERLY__TRACE_LEN 55     /* W3C traceparent: 00-<32>-<16>-<2> */
-
-/* Outbox event kinds; values are persisted and pinned. */
-enum orderly__event_kind {
-    ORDERLY__EV_ORDER_STATUS = 1,
-    ORDERLY__EV_ORDER_CANCELLED = 2,
-    ORDERLY__EV_PAYMENT_STATUS = 3,
-    ORDERLY__EV_PAYMENT_CONFIRMED = 4,
-    ORDERLY__EV_PAYMENT_FAILED = 5,
-    ORDERLY__EV_PAYMENT_CAPTURED = 6,
-    ORDERLY__EV_CAPTURE_REQUESTED = 7,
-    ORDERLY__EV_STOCK_COMMITTED = 8,
-    ORDERLY__EV_RESERVATION_STATUS = 9,
-    ORDERLY__EV_FULFILLMENT_STATUS = 10,
-    ORDERLY__EV_SLA_BREACHED = 11,
-    ORDERLY__EV_SHIPMENT_STATUS = 12,
-    ORDERLY__EV_RETURN_STATUS = 13,
-    ORDERLY__EV_REPLACEMENT_REQUESTED = 14,
-    ORDERLY__EV_COMMAND = 15,
-    ORDERLY__EV_KIND_LIMIT
-};
-
-/* Type string and topic of an event kind. */
-const char *orderly__event_type(int kind);
-int orderly__event_topic(int kind);
 
 struct orderly__staged_event {
     uint8_t kind, machine, index, from, to, event;
@@ -165,16 +144,6 @@ int orderly__fire(orderly_engine *e, struct orderly__stage *s, int machine, uint
                   int event, int64_t amount, int *late_out);
 
 /* Reads part (machine, index) of a into *out; ENOTFOUND when absent. */
-/* Caller-sized out structs (orderly_result and the views; engine.h):
- * out_check is ORDERLY_EINVAL (message in ctx, which may be NULL) when the
- * size the caller set is below min, the 0.2 layout; out_put copies the
- * fields of full (full_size bytes, size first) that fit in the caller's
- * size, zeroes the caller's bytes past full_size, and keeps its size. */
-int orderly__out_check(orderly_ctx *ctx, const void *out, size_t min, const char *type);
-void orderly__out_put(void *out, const void *full, size_t full_size);
-/* out_check for an orderly_result, then every field but size zeroed. */
-int orderly__result_reset(orderly_ctx *ctx, orderly_result *out);
-
 int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int machine,
                         uint32_t index);
 
@@ -192,30 +161,9 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
 /* Stages the deadline the state just entered by (machine, index) needs. */
 int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int machine, uint32_t index);
 
-/* XXH3-128 of the parts, canonical (big-endian) bytes. */
-void orderly__hash128(uint8_t out[16], const void *a, size_t alen, const void *b, size_t blen);
-/* The id of the seq-th event or operation of an order, named kind:
- * XXH3-128 of (kind, "<order id>/<seq>"), as orderly__hash128. */
-void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id, uint32_t seq);
-/* The 22 unpadded base64url digits (RFC 4648 section 5) of 16 bytes,
- * NUL-terminated (23 bytes). */
-void orderly__b64url16(char *out, const uint8_t in[16]);
-/* 32 lowercase hex digits of 16 bytes, NUL-terminated (33 bytes). */
-void orderly__hex(char *out, const uint8_t *in, size_t n);
-/* 1 for 1..ORDERLY_ID_MAX printable ASCII bytes without blanks: an order
- * id or an idempotency key as the storage keys them. */
-int orderly__valid_id(const char *id);
 /* 0, or ORDERLY_EINVAL with a message when now is outside
  * 0..ORDERLY_TIME_MAX. */
 int orderly__check_now(orderly_engine *e, orderly_time_ms now);
-
-/* orderly_event_decode for the engine's own path: the data member is not
- * re-serialised; orderly__event_data gives it parsed (borrowed, NULL when
- * absent or null). */
-struct json_t;
-int orderly__event_decode_lean(orderly_event **out, const uint8_t *bytes, size_t len,
-                               const orderly_allocator *alloc, orderly_ctx *ctx);
-struct json_t *orderly__event_data(const orderly_event *ev);
 
 /* The one place host vtable methods are called from (vtab.c). */
 int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx);

@@ -6,7 +6,10 @@
 #include <jansson.h>
 
 #include "../base/json.h"
-#include "../engine/internal.h"
+#include "../base/ctx.h"
+#include "../base/ids.h"
+#include "envelope.h"
+#include "events.h"
 #include "orderly/envelope.h"
 
 struct orderly_event {

@@ -1,5 +1,6 @@
 /* Outbound event types and the topic each goes to; persisted, pinned. */
-#include "../engine/internal.h"
+#include "events.h"
+#include "orderly/outbox.h"
 
 static const struct {
     const char *type;

@@ -3,10 +3,12 @@
  * CloudEvents envelope only when published), a timer and a compensation
  * operation. Format byte first; persisted, so changes append fields.
  */
-#ifndef ORDERLY_OUTBOX_RECORD_H
-#define ORDERLY_OUTBOX_RECORD_H
+#ifndef ORDERLY_WIRE_RECORD_H
+#define ORDERLY_WIRE_RECORD_H
 
-#include "../engine/internal.h"
+#include "../base/ids.h"
+#include "events.h"
+#include "orderly/engine.h"
 
 #define ORDERLY__RECORD_MAX 512
 
