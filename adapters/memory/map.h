@@ -3,8 +3,8 @@
  * asks key_of for it rather than storing a second pointer per slot, since
  * a slot is touched on every lookup and the map of idempotency marks holds
  * one slot per event ever applied. */
-#ifndef ORDERLY_BASE_MAP_H
-#define ORDERLY_BASE_MAP_H
+#ifndef ORDERLY_MEMORY_MAP_H
+#define ORDERLY_MEMORY_MAP_H
 
 #include <stddef.h>
 #include <stdint.h>
