@@ -1,5 +1,5 @@
 /* Idempotency, faults, ordering, money, envelopes, webhooks, outbox. */
-#include "fixture.c"
+#include "fixture.h"
 #include "../../lib/engine/aggregate.h"
 
 /* Every command of a lifecycle, redelivered with its key, is a duplicate. */

@@ -3,7 +3,7 @@
  * answered with its code and a message and writes nothing. */
 #include <limits.h>
 
-#include "fixture.c"
+#include "fixture.h"
 #include "../../lib/base/codec.h"
 
 /* What a rejected request must leave as it found: the committed records
