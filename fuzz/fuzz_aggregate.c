@@ -1,5 +1,5 @@
 /*
- * The order aggregate decoder (lib/core/aggregate.h) on arbitrary bytes, as
+ * The order aggregate decoder (lib/engine/aggregate.h) on arbitrary bytes, as
  * a broken or hostile store could hand them back: whatever decodes must
  * encode again and decode from that to the same aggregate. Then the same
  * bytes are stored as an order's record in the in-memory store and the
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/aggregate.h"
+#include "engine/aggregate.h"
 #include "harness.h"
 #include "orderly/payment.h"
 

@@ -1,5 +1,5 @@
 /*
- * The queue record decoders (lib/outbox/record.h: outbox events, timers,
+ * The queue record decoders (lib/wire/record.h: outbox events, timers,
  * compensation operations) on arbitrary payloads, as a broken or hostile
  * store could hand them back. Whatever decodes must encode again and decode
  * from that to the same record.
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outbox/record.h"
+#include "wire/record.h"
 
 static void broken(const char *what)
 {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/aggregate.h"
+#include "engine/aggregate.h"
 #include "harness.h"
 #include "orderly/fulfillment.h"
 #include "orderly/order.h"
@@ -21,7 +21,7 @@
 #include "orderly/return.h"
 #include "orderly/shipment.h"
 #include "orderly/webhook.h"
-#include "outbox/record.h"
+#include "wire/record.h"
 
 static const char *root;
 

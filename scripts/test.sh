@@ -5,7 +5,7 @@
 #   3. build-asan/ : the suite again under AddressSanitizer (leaks included)
 #                    and UndefinedBehaviorSanitizer (halting on the first report);
 #   4. installs build/ into a scratch directory, checks headers, library and
-#      orderly.pc landed, and compiles and runs a program against that tree
+#      orderly.pc landed (and the conformance suite's header, archive and .pc), and compiles and runs a program against that tree
 #      through pkg-config;
 #   5. build-fuzz/ : builds the libFuzzer targets (fuzz/) with clang and runs
 #                    each for 10 s under ASan and UBSan (fuzz/run.sh). Without
@@ -122,6 +122,36 @@ C
         return 1
     fi
     "$scratch/consumer-static" | sed 's/^consumer:/consumer (static):/'
+
+    # The conformance suite for adapter authors: header, archive and .pc, and
+    # a program linked through orderly-conformance.pc.
+    [ -n "$(find "$dest" -path '*/include/orderly/sys/conformance.h' -print -quit)" ] ||
+        { echo "install: header orderly/sys/conformance.h missing" >&2; return 1; }
+    [ -f "$libdir/liborderly-conformance.a" ] ||
+        { echo "install: liborderly-conformance.a missing" >&2; return 1; }
+    [ -f "$pcdir/orderly-conformance.pc" ] ||
+        { echo "install: orderly-conformance.pc missing" >&2; return 1; }
+    cat >"$scratch/conformance.c" <<'C'
+#include <stdio.h>
+
+#include <orderly/sys/conformance.h>
+
+int main(void)
+{
+    /* volatile: the reference must survive to the link */
+    int (*volatile run)(const orderly_conformance_target *, const orderly_conformance_options *,
+                        FILE *) = orderly_conformance_run;
+
+    printf("conformance: liborderly-conformance links from the staged install\n");
+    return run == NULL;
+}
+C
+    cflags=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --cflags orderly-conformance)
+    libs=$(PKG_CONFIG_PATH=$pcdir PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --libs orderly-conformance)
+    # shellcheck disable=SC2086  # pkg-config output is a list of flags
+    cc -std=c11 -Wall -Wextra -Wpedantic -Werror $cflags "$scratch/conformance.c" \
+        -o "$scratch/conformance" $libs
+    LD_LIBRARY_PATH=$libdir "$scratch/conformance"
 }
 
 test_fuzz() {

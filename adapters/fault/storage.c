@@ -7,7 +7,7 @@
 
 #include "orderly/sys/fault.h"
 
-#include "../../lib/core/internal.h"
+#include "../memory/support.h"
 #include "../memory/fault.h"
 
 struct wrap {
@@ -28,7 +28,7 @@ static int enter(struct wrap *w, orderly_ctx *ctx, int method)
     w->calls[method]++;
     w->calls[ORDERLY_METHOD_ANY]++;
     if ((rc = orderly__faults_check(&w->faults, method, ORDERLY_ESTORAGE)) < 0)
-        return orderly__fail(ctx, rc, "injected fault (method %d, call %llu)", method,
+        return orderly__mem_fail(ctx, rc, "injected fault (method %d, call %llu)", method,
                              (unsigned long long)w->calls[ORDERLY_METHOD_ANY]);
     return ORDERLY_OK;
 }
@@ -194,7 +194,7 @@ int orderly_fault_storage_new(orderly_storage **out, orderly_storage *inner,
     *out = NULL;
     if (inner == NULL)
         return ORDERLY_EINVAL;
-    if ((rc = orderly__alloc_copy(&a, alloc)) < 0)
+    if ((rc = orderly__mem_alloc_copy(&a, alloc)) < 0)
         return rc;
     if ((w = a.malloc(sizeof *w, a.user_data)) == NULL)
         return ORDERLY_ENOMEM;

@@ -27,7 +27,7 @@ int orderly__faults_check(struct orderly__faults *f, int method, int default_cod
     if (f->plan.fail_at != 0 &&
         (f->matched == f->plan.fail_at || (f->plan.persistent && f->matched > f->plan.fail_at)))
         fail = 1;
-    if (f->plan.probability > 0.0 && orderly__rand01(&f->rng) < f->plan.probability)
+    if (f->plan.probability > 0.0 && orderly__mem_rand01(&f->rng) < f->plan.probability)
         fail = 1;
     if (!fail)
         return 0;

@@ -2,7 +2,7 @@
 #ifndef ORDERLY_MEMORY_FAULT_H
 #define ORDERLY_MEMORY_FAULT_H
 
-#include "../../lib/util/rand.h"
+#include "support.h"
 #include "orderly/sys/memory.h"
 
 struct orderly__faults {

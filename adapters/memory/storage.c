@@ -18,9 +18,9 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-#include "../../lib/core/ctx.h"
-#include "../../lib/util/map.h"
 #include "fault.h"
+#include "map.h"
+#include "support.h"
 #include "orderly/sys/memory.h"
 
 struct rec {
@@ -286,7 +286,7 @@ static int enter(struct mem *m, orderly_ctx *ctx, int method)
     m->calls[method]++;
     m->calls[ORDERLY_METHOD_ANY]++;
     if (m->faults.active && (rc = orderly__faults_check(&m->faults, method, ORDERLY_ESTORAGE)) < 0)
-        return orderly__fail(ctx, rc, "injected fault in memory storage (method %d, call %llu)",
+        return orderly__mem_fail(ctx, rc, "injected fault in memory storage (method %d, call %llu)",
                              method, (unsigned long long)m->calls[ORDERLY_METHOD_ANY]);
     return ORDERLY_OK;
 }
@@ -294,9 +294,9 @@ static int enter(struct mem *m, orderly_ctx *ctx, int method)
 static int txn_ok(struct txn *t, orderly_ctx *ctx)
 {
     if (t == NULL)
-        return orderly__fail(ctx, ORDERLY_EMISUSE, "no transaction");
+        return orderly__mem_fail(ctx, ORDERLY_EMISUSE, "no transaction");
     if (t->dead)
-        return orderly__fail(ctx, ORDERLY_ESTORAGE, "transaction lost in a simulated crash");
+        return orderly__mem_fail(ctx, ORDERLY_ESTORAGE, "transaction lost in a simulated crash");
     return ORDERLY_OK;
 }
 
@@ -360,7 +360,7 @@ static int m_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
         t->n = 0;
         t->kinds = 0;
     } else if ((t = mem_alloc(m, sizeof *t)) == NULL) {
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     } else {
         memset(t, 0, sizeof *t);
     }
@@ -562,11 +562,11 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
             struct rec *cur = orderly__map_find_at(&m->records, o->rec->key, &o->pos);
             uint64_t have = cur != NULL ? cur->version : 0;
             if (have != o->expected)
-                rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
+                rc = orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
                                    "record '%s' changed since it was read", o->rec->key);
         } else if (o->kind == OP_IDEM && o->seen != m->commits) {
             if (orderly__map_find_at(&m->idems, idem_key(o->idem), &o->pos) != NULL)
-                rc = orderly__fail(ctx, ORDERLY_ECONFLICT,
+                rc = orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
                                    "idempotency key '%s' committed concurrently", idem_key(o->idem));
         }
     }
@@ -789,7 +789,7 @@ static int m_load(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
     if (r == NULL)
         return no_record(ctx, key);
     if ((rc = orderly_buf_set(out, r->data, r->len)) < 0)
-        return orderly__fail(ctx, rc, "out of memory");
+        return orderly__mem_fail(ctx, rc, "out of memory");
     *version_out = r->version;
     return ORDERLY_OK;
 }
@@ -813,12 +813,12 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
         cur = o->rec;
     have = cur != NULL ? cur->version : 0;
     if (have != expected_version)
-        return orderly__fail(ctx, ORDERLY_ECONFLICT,
+        return orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
                              "record '%s' is at version %llu, expected %llu", key,
                              (unsigned long long)have, (unsigned long long)expected_version);
     if ((o == NULL && orderly__map_reserve(&m->records, m->records_adding + 1) < 0) ||
         (r = pool_get(m, sizeof *r + len + klen)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     r->version = expected_version + 1;
     r->len = len;
     if (len > 0)
@@ -833,7 +833,7 @@ static int m_save(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *k
     }
     if ((o = add_op(t, OP_SAVE)) == NULL) {
         free_rec(m, r);
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     o->rec = r;
     o->pos = pos;
@@ -890,7 +890,7 @@ static int m_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *a
 static int check_queue(int queue, orderly_ctx *ctx)
 {
     if (queue < ORDERLY_QUEUE_OUTBOX || queue > ORDERLY_QUEUE_COMPENSATIONS)
-        return orderly__fail(ctx, ORDERLY_EINVAL, "unknown queue %d", queue);
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "unknown queue %d", queue);
     return ORDERLY_OK;
 }
 
@@ -922,17 +922,17 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
     if (item->payload_len > UINT32_MAX)
-        return orderly__fail(ctx, ORDERLY_EINVAL, "payload of %zu bytes is too large",
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "payload of %zu bytes is too large",
                              item->payload_len);
     /* a group made for a push that rolls back stays, empty: harmless */
     if ((item->group != NULL && item->group[0] != '\0' &&
          (g = get_group(m, &m->queues[queue], item->group)) == NULL) ||
         reserve_push(m, &m->queues[queue], g) < 0 ||
         (it = pool_get(m, item_size(item->payload_len))) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = add_op(txn, OP_PUSH)) == NULL) {
         pool_put(m, it, item_size(item->payload_len));
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     *it = (struct item){
         .id = ++m->queues[queue].next_id,
@@ -1051,7 +1051,7 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
             continue;
         uint32_t from = it->state;
         if (remember(txn, queue, it) == NULL)
-            return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+            return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
         m->last_token = token;
         *token_out = token;
         it->state = ORDERLY_ITEM_LEASED;
@@ -1133,15 +1133,15 @@ static int m_queue_finish(orderly_storage *s, orderly_ctx *ctx, void *txn, int q
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
     if (state != ORDERLY_ITEM_READY && state != ORDERLY_ITEM_DONE && state != ORDERLY_ITEM_DEAD)
-        return orderly__fail(ctx, ORDERLY_EINVAL, "finish state %d is not READY, DONE or DEAD", state);
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "finish state %d is not READY, DONE or DEAD", state);
     if ((it = find_item(&m->queues[queue], id)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
+        return orderly__mem_fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
     if (it->state != ORDERLY_ITEM_LEASED || it->lease_token != token)
-        return orderly__fail(ctx, ORDERLY_ECONFLICT, "item %llu: stale lease token %llu",
+        return orderly__mem_fail(ctx, ORDERLY_ECONFLICT, "item %llu: stale lease token %llu",
                              (unsigned long long)id, (unsigned long long)token);
     if ((o = remember(txn, queue, it)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     it->due = due;
     it->attempts = attempts;
     set_state(&m->queues[queue], it, state, o);
@@ -1161,14 +1161,14 @@ static int m_queue_reset(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
     if (state < ORDERLY_ITEM_READY || state > ORDERLY_ITEM_DEAD)
-        return orderly__fail(ctx, ORDERLY_EINVAL, "unknown item state %d", state);
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "unknown item state %d", state);
     if ((it = find_item(&m->queues[queue], id)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
+        return orderly__mem_fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
     if ((g = it->grp) != NULL && group_reserve_one(m, g) < 0)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = remember(txn, queue, it)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     it->due = due;
     if (state == ORDERLY_ITEM_READY)
         it->attempts = 0;
@@ -1188,7 +1188,7 @@ static int m_queue_get(orderly_storage *s, orderly_ctx *ctx, void *txn, int queu
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
     if ((it = find_item(&m->queues[queue], id)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
+        return orderly__mem_fail(ctx, ORDERLY_ENOTFOUND, "no item %llu in queue %d",
                              (unsigned long long)id, queue);
     to_public(it, &pub);
     return (rc = cb(&pub, user_data)) < 0 ? rc : ORDERLY_OK;
@@ -1237,7 +1237,7 @@ static int m_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         if (it->purged || it->state != ORDERLY_ITEM_DONE || it->due > before)
             continue;
         if ((o = add_op(txn, OP_PURGE)) == NULL)
-            return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+            return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
         o->queue = queue;
         o->item = it;
         it->purged = 1;
@@ -1318,11 +1318,11 @@ static int m_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
         d = own;
     if (d == NULL) {
         if (held_elsewhere(m, t, key, pos.hash))
-            return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
+            return orderly__mem_fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
         return ORDERLY_ENOTFOUND;
     }
     if ((rc = orderly_buf_set(result, d->result, d->len)) < 0)
-        return orderly__fail(ctx, rc, "out of memory");
+        return orderly__mem_fail(ctx, rc, "out of memory");
     memcpy(out->fingerprint, d->fingerprint, sizeof out->fingerprint);
     out->expires = d->expires;
     out->result = orderly_buf_data(result);
@@ -1345,19 +1345,19 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
         return rc;
     old = lookup(&m->idems, &t->mark, key, klen - 1, &pos);
     if (own_idem(t, key, pos.hash) != NULL || (old != NULL && old->expires > now))
-        return orderly__fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
+        return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
     if (held_elsewhere(m, t, key, pos.hash))
-        return orderly__fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
+        return orderly__mem_fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
     if (old != NULL) {
         /* expired mark: forget it so the new one can take its place */
         orderly__map_del(&m->idems, key);
         free_idem(m, old);
     }
     if (rec->result_len > UINT32_MAX)
-        return orderly__fail(ctx, ORDERLY_EINVAL, "result of %zu bytes is too large", rec->result_len);
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "result of %zu bytes is too large", rec->result_len);
     if (orderly__map_reserve(&m->idems, m->idems_adding + 1) < 0 ||
         (d = pool_get(m, offsetof(struct idem, result) + rec->result_len + klen)) == NULL)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     memcpy(d->fingerprint, rec->fingerprint, sizeof d->fingerprint);
     d->expires = rec->expires;
     d->len = (uint32_t)rec->result_len;
@@ -1366,7 +1366,7 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
     memcpy(d->result + rec->result_len, key, klen);
     if ((o = add_op(t, OP_IDEM)) == NULL) {
         free_idem(m, d);
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     o->idem = d;
     o->pos = pos;
@@ -1431,7 +1431,7 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     if (out == NULL)
         return ORDERLY_EINVAL;
     *out = NULL;
-    if ((rc = orderly__alloc_copy(&a, alloc)) < 0)
+    if ((rc = orderly__mem_alloc_copy(&a, alloc)) < 0)
         return rc;
     if ((m = a.malloc(sizeof *m, a.user_data)) == NULL)
         return ORDERLY_ENOMEM;

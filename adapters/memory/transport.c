@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "../../lib/core/ctx.h"
 #include "fault.h"
+#include "support.h"
 #include "orderly/sys/memory.h"
 
 struct msg {
@@ -77,7 +77,7 @@ static int enqueue(struct mtrans *t, size_t idx)
     p = &t->queue[t->qn++];
     p->msg = idx;
     p->hold = t->plan.max_delay > 0
-                  ? (uint32_t)(orderly__rand01(&t->rng) * (double)(t->plan.max_delay + 1))
+                  ? (uint32_t)(orderly__mem_rand01(&t->rng) * (double)(t->plan.max_delay + 1))
                   : 0;
     return ORDERLY_OK;
 }
@@ -93,13 +93,13 @@ static int mt_publish(orderly_transport *base, orderly_ctx *ctx, const char *top
     (void)headers;
     (void)n_headers;
     if ((rc = orderly__faults_check(&t->faults, ORDERLY_METHOD_ANY, ORDERLY_ETRANSPORT)) < 0)
-        return orderly__fail(ctx, rc, "injected fault in memory transport");
+        return orderly__mem_fail(ctx, rc, "injected fault in memory transport");
     if (!t->keep) {
         t->published++;
         return ORDERLY_OK;
     }
     if (grow(t, (void **)&t->msgs, &t->cap, t->n + 1, sizeof *t->msgs) < 0)
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     m = &t->msgs[t->n];
     m->topic = dup_bytes(t, topic, strlen(topic));
     m->key = dup_bytes(t, key, strlen(key));
@@ -108,7 +108,7 @@ static int mt_publish(orderly_transport *base, orderly_ctx *ctx, const char *top
         t->alloc.free(m->topic, t->alloc.user_data);
         t->alloc.free(m->key, t->alloc.user_data);
         t->alloc.free(m->data, t->alloc.user_data);
-        return orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
     m->len = len;
     m->seq = t->published++;
@@ -125,7 +125,7 @@ int orderly_memory_transport_new(orderly_transport **out, const orderly_allocato
     if (out == NULL)
         return ORDERLY_EINVAL;
     *out = NULL;
-    if ((rc = orderly__alloc_copy(&a, alloc)) < 0)
+    if ((rc = orderly__mem_alloc_copy(&a, alloc)) < 0)
         return rc;
     if ((t = a.malloc(sizeof *t, a.user_data)) == NULL)
         return ORDERLY_ENOMEM;
@@ -234,7 +234,7 @@ int orderly_memory_transport_deliver(orderly_transport *base, size_t max, orderl
         return ORDERLY_EINVAL;
     count = t->qn;
     for (i = 0; i + 1 < count; i++) {
-        if (t->plan.reorder > 0 && orderly__rand01(&t->rng) < t->plan.reorder) {
+        if (t->plan.reorder > 0 && orderly__mem_rand01(&t->rng) < t->plan.reorder) {
             struct pending tmp = t->queue[i];
             t->queue[i] = t->queue[i + 1];
             t->queue[i + 1] = tmp;
@@ -256,7 +256,7 @@ int orderly_memory_transport_deliver(orderly_transport *base, size_t max, orderl
             t->qn = j + count - i - 1;
             return rc;
         }
-        if (t->plan.duplicate > 0 && orderly__rand01(&t->rng) < t->plan.duplicate) {
+        if (t->plan.duplicate > 0 && orderly__mem_rand01(&t->rng) < t->plan.duplicate) {
             p.hold = 0;
             t->queue[j++] = p;
         }

@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "../core/ctx.h"
-#include "../util/json.h"
+#include "../base/ctx.h"
+#include "../base/json.h"
 #include "orderly/graph.h"
 #include "table.h"
 

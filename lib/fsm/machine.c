@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "../core/ctx.h"
+#include "../base/ctx.h"
 #include "guard.h"
 #include "table.h"
 

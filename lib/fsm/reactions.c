@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "../core/ctx.h"
+#include "../base/ctx.h"
 #include "orderly/compensation.h"
 #include "orderly/fulfillment.h"
 #include "orderly/order.h"

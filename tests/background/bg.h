@@ -8,7 +8,12 @@
 #ifndef ORDERLY_TESTS_BG_H
 #define ORDERLY_TESTS_BG_H
 
-#include "../engine/fixture.c"
+/* Each suite uses some of these static helpers. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Wunused-function"
+#endif
+
+#include "../engine/fixture.h"
 
 /* ---- a transport with a hook --------------------------------------------- */
 

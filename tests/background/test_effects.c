@@ -5,7 +5,7 @@
  */
 #include "bg.h"
 
-#include "outbox/record.h"
+#include "wire/record.h"
 
 /* An executor that fails while fails_left > 0, recording each call. */
 typedef struct flaky {

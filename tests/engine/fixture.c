@@ -1,55 +1,7 @@
-/* Shared fixture for the engine suites; #included by each test_*.c. */
-#if defined(__GNUC__)
-#pragma GCC diagnostic ignored "-Wunused-function"
-#endif
-#include <check.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+/* The engine suites' shared fixture: see fixture.h. */
+#include "fixture.h"
 
-#include "orderly/compensation.h"
-#include "orderly/engine.h"
-#include "orderly/envelope.h"
-#include "orderly/fulfillment.h"
-#include "orderly/order.h"
-#include "orderly/outbox.h"
-#include "orderly/payment.h"
-#include "orderly/reservation.h"
-#include "orderly/return.h"
-#include "orderly/shipment.h"
-#include "orderly/sys/memory.h"
-#include "orderly/webhook.h"
-
-#define T0 1700000000000LL
-#define MIN 60000LL
-#define HOUR 3600000LL
-#define DAY 86400000LL
-#define TOTAL 2000 /* 2 x 500 + 1 x 1000 */
-
-#define MAX_LOG 128
-
-typedef struct logged_cmd {
-    char order[32];
-    int machine, event;
-    uint32_t index;
-    int64_t amount;
-    char key[48];
-    orderly_time_ms now;
-} logged_cmd;
-
-typedef struct fx {
-    orderly_storage *st;
-    orderly_transport *tr;
-    orderly_engine *e;
-    orderly_engine_options o;
-    orderly_policy policy;                      /* o.policy points here */
-    const char *topics[ORDERLY_TOPIC_COUNT + 1]; /* o.topics points here */
-    unsigned keyseq;
-    logged_cmd log[MAX_LOG];
-    size_t n_log;
-} fx;
-
-static void fx_init(fx *f)
+void fx_init(fx *f)
 {
     orderly_engine_options init = ORDERLY_ENGINE_OPTIONS_INIT;
     orderly_policy policy = ORDERLY_POLICY_INIT;
@@ -66,7 +18,7 @@ static void fx_init(fx *f)
     f->o.n_topics = ORDERLY_TOPIC_COUNT + 1;
 }
 
-static void fx_open(fx *f)
+void fx_open(fx *f)
 {
     orderly_ctx *ctx = NULL;
     int rc;
@@ -77,13 +29,13 @@ static void fx_open(fx *f)
     orderly_ctx_free(ctx);
 }
 
-static void fx_setup(fx *f)
+void fx_setup(fx *f)
 {
     fx_init(f);
     fx_open(f);
 }
 
-static void fx_free(fx *f)
+void fx_free(fx *f)
 {
     orderly_engine_close(f->e);
     f->e = NULL;
@@ -91,9 +43,8 @@ static void fx_free(fx *f)
     orderly_memory_transport_free(f->tr);
 }
 
-/* Applies one command; key NULL = a fresh unique key. Logs it for replay. */
-static int applyk(fx *f, const char *order, int machine, int event, uint32_t index,
-                  int64_t amount, orderly_time_ms now, const char *key, orderly_result *res)
+int applyk(fx *f, const char *order, int machine, int event, uint32_t index,
+           int64_t amount, orderly_time_ms now, const char *key, orderly_result *res)
 {
     orderly_command c;
     char buf[48];
@@ -126,28 +77,19 @@ static int applyk(fx *f, const char *order, int machine, int event, uint32_t ind
     return rc;
 }
 
-static int apply(fx *f, const char *order, int machine, int event, uint32_t index, int64_t amount,
-                 orderly_time_ms now, orderly_result *res)
+int apply(fx *f, const char *order, int machine, int event, uint32_t index, int64_t amount,
+          orderly_time_ms now, orderly_result *res)
 {
     return applyk(f, order, machine, event, index, amount, now, NULL, res);
 }
 
-#define APPLY_OK(f, o, m, ev, i, amt, now)                                                  \
-    do {                                                                                    \
-        orderly_result r_ = ORDERLY_RESULT_INIT;                                                                  \
-        int rc_ = apply((f), (o), (m), (ev), (i), (amt), (now), &r_);                      \
-        ck_assert_msg(rc_ == 0, "apply %d/%d #%u: %d %s", (m), (ev), (unsigned)(i), rc_,   \
-                      orderly_engine_errmsg((f)->e));                                      \
-        ck_assert_uint_eq(r_.late, 0);                                                      \
-    } while (0)
-
-static const orderly_line std_lines[2] = {
+const orderly_line std_lines[2] = {
     { 101, 1, 2, 500 },
     { 202, 2, 1, 1000 },
 };
 
-static int create_ex(fx *f, const char *id, int method, uint32_t promo, int64_t points,
-                     orderly_time_ms now, orderly_result *res)
+int create_ex(fx *f, const char *id, int method, uint32_t promo, int64_t points,
+              orderly_time_ms now, orderly_result *res)
 {
     orderly_order_spec s;
     orderly_result tmp = ORDERLY_RESULT_INIT;
@@ -164,13 +106,13 @@ static int create_ex(fx *f, const char *id, int method, uint32_t promo, int64_t 
     return orderly_engine_create_order(f->e, &s, res != NULL ? res : &tmp);
 }
 
-static void create_ok(fx *f, const char *id, int method, orderly_time_ms now)
+void create_ok(fx *f, const char *id, int method, orderly_time_ms now)
 {
     int rc = create_ex(f, id, method, 0, 0, now, NULL);
     ck_assert_msg(rc == 0, "create %s: %d %s", id, rc, orderly_engine_errmsg(f->e));
 }
 
-static orderly_order_view view(fx *f, const char *id)
+orderly_order_view view(fx *f, const char *id)
 {
     orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     int rc = orderly_engine_get_order(f->e, id, &v);
@@ -178,7 +120,7 @@ static orderly_order_view view(fx *f, const char *id)
     return v;
 }
 
-static int part_state(fx *f, const char *id, int m, uint32_t i)
+int part_state(fx *f, const char *id, int m, uint32_t i)
 {
     orderly_part_view p = ORDERLY_PART_VIEW_INIT;
     int rc = orderly_engine_get_part(f->e, id, m, i, &p);
@@ -186,14 +128,14 @@ static int part_state(fx *f, const char *id, int m, uint32_t i)
     return p.state;
 }
 
-static orderly_health health(fx *f, orderly_time_ms now)
+orderly_health health(fx *f, orderly_time_ms now)
 {
     orderly_health h = ORDERLY_HEALTH_INIT;
     ck_assert_int_eq(orderly_engine_health(f->e, now, 0, 0, &h), 0);
     return h;
 }
 
-static size_t tick(fx *f, orderly_time_ms now)
+size_t tick(fx *f, orderly_time_ms now)
 {
     size_t fired = 0, total = 0;
     int i;
@@ -207,8 +149,7 @@ static size_t tick(fx *f, orderly_time_ms now)
     return total;
 }
 
-/* Pumps until nothing is pending at now (bounded). */
-static void pump_all(fx *f, orderly_time_ms now)
+void pump_all(fx *f, orderly_time_ms now)
 {
     size_t n;
     int i;
@@ -220,8 +161,7 @@ static void pump_all(fx *f, orderly_time_ms now)
     }
 }
 
-/* The message's type field (copied into out). */
-static void msg_type(const orderly_message *m, char *out, size_t cap)
+void msg_type(const orderly_message *m, char *out, size_t cap)
 {
     char *buf = malloc(m->len + 1);
     const char *p, *q;
@@ -241,8 +181,7 @@ static void msg_type(const orderly_message *m, char *out, size_t cap)
     free(buf);
 }
 
-/* Messages of a type published for order (NULL = any order). */
-static size_t count_type(fx *f, const char *order, const char *type)
+size_t count_type(fx *f, const char *order, const char *type)
 {
     size_t i, n = 0, total = orderly_memory_transport_count(f->tr);
     orderly_message m;
@@ -259,29 +198,7 @@ static size_t count_type(fx *f, const char *order, const char *type)
     return n;
 }
 
-/* ---- effects ---- */
-
-typedef struct effect_rec {
-    uint64_t id;
-    int op;
-    char order[32];
-    uint32_t index;
-    int64_t amount;
-    uint32_t n_lines;
-    uint64_t sku[16];         /* the first 16 lines the operation touches */
-    uint32_t warehouse[16];
-    uint32_t quantity[16];
-    uint32_t attempts;
-    int state;
-    char key[33];
-} effect_rec;
-
-typedef struct effect_list {
-    effect_rec r[64];
-    size_t n;
-} effect_list;
-
-static int collect_cb(const orderly_effect_view *op, void *ud)
+int collect_cb(const orderly_effect_view *op, void *ud)
 {
     effect_list *l = ud;
     uint32_t i;
@@ -305,14 +222,13 @@ static int collect_cb(const orderly_effect_view *op, void *ud)
     return 0;
 }
 
-static void effects(fx *f, effect_list *l)
+void effects(fx *f, effect_list *l)
 {
     memset(l, 0, sizeof *l);
     ck_assert_int_eq(orderly_engine_list_effects(f->e, -1, 0, 64, collect_cb, l), 0);
 }
 
-/* Count of effects op for order; *last gets the last one. */
-static size_t count_op(fx *f, const char *order, int op, effect_rec *last)
+size_t count_op(fx *f, const char *order, int op, effect_rec *last)
 {
     effect_list l;
     size_t i, n = 0;
@@ -327,20 +243,18 @@ static size_t count_op(fx *f, const char *order, int op, effect_rec *last)
     return n;
 }
 
-/* ---- lifecycles ---- */
-
-static void authorize_ok(fx *f, const char *id, orderly_time_ms now)
+void authorize_ok(fx *f, const char *id, orderly_time_ms now)
 {
     APPLY_OK(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, TOTAL, now);
 }
 
-static void capture_ok(fx *f, const char *id, orderly_time_ms now)
+void capture_ok(fx *f, const char *id, orderly_time_ms now)
 {
     APPLY_OK(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, now);
     APPLY_OK(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED, 0, 0, now);
 }
 
-static void ship_ful(fx *f, const char *id, uint32_t i, orderly_time_ms now)
+void ship_ful(fx *f, const char *id, uint32_t i, orderly_time_ms now)
 {
     APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, i, 0, now);
     APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, i, 0, now);
@@ -349,14 +263,13 @@ static void ship_ful(fx *f, const char *id, uint32_t i, orderly_time_ms now)
     APPLY_OK(f, id, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_SHIP, i, 0, now);
 }
 
-static void deliver_ship(fx *f, const char *id, uint32_t i, orderly_time_ms now)
+void deliver_ship(fx *f, const char *id, uint32_t i, orderly_time_ms now)
 {
     APPLY_OK(f, id, ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, i, 0, now);
     APPLY_OK(f, id, ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_DELIVER, i, 0, now);
 }
 
-/* Card order paid, captured, both fulfillments shipped and delivered. */
-static void to_delivered(fx *f, const char *id, orderly_time_ms now)
+void to_delivered(fx *f, const char *id, orderly_time_ms now)
 {
     create_ok(f, id, ORDERLY_PAY_CARD, now);
     authorize_ok(f, id, now + 1000);
@@ -391,7 +304,7 @@ static int sbuf_write(const char *data, size_t len, void *ud)
     return 0;
 }
 
-static char *make_env(const char *id, const char *type, const char *subject, const char *data)
+char *make_env(const char *id, const char *type, const char *subject, const char *data)
 {
     orderly_envelope env;
     sbuf b = { NULL, 0, 0 };
@@ -412,12 +325,12 @@ static char *make_env(const char *id, const char *type, const char *subject, con
     return b.p;
 }
 
-static int handle(fx *f, const char *env, orderly_time_ms now, orderly_result *res)
+int handle(fx *f, const char *env, orderly_time_ms now, orderly_result *res)
 {
     return orderly_engine_handle_event(f->e, (const uint8_t *)env, strlen(env), now, res);
 }
 
-static int run_suite(Suite *s)
+int run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);
     int failed;

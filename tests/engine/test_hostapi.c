@@ -3,7 +3,7 @@
  * fault wrapper in front of a storage, free-standing buffers, and the
  * operator's view of the outbox.
  */
-#include "fixture.c"
+#include "fixture.h"
 
 #include "orderly/sys/fault.h"
 

@@ -2,7 +2,7 @@
  * Bad input at the engine's edges: every one refused with its own code and
  * a message naming what is wrong, nothing written, nothing overflowing.
  */
-#include "fixture.c"
+#include "fixture.h"
 
 /* Handles a made envelope and frees it. */
 static int handle_made(fx *f, const char *id, const char *type, const char *subject,

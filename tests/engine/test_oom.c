@@ -6,7 +6,7 @@
  * every allocation it made through the hook (jansson's included) has been
  * given back.
  */
-#include "fixture.c"
+#include "fixture.h"
 
 typedef struct failing {
     orderly_allocator base;

@@ -1,6 +1,6 @@
 /* Behaviours mutation testing showed no test held in place: each case here
  * fails when the behaviour it names is broken. */
-#include "fixture.c"
+#include "fixture.h"
 
 /* Four lines over three warehouses: two in warehouse 1, one in 2, one in 3. */
 #define N_LINES 4

@@ -1,6 +1,6 @@
 /* Idempotency, faults, ordering, money, envelopes, webhooks, outbox. */
-#include "fixture.c"
-#include "../../lib/core/aggregate.h"
+#include "fixture.h"
+#include "../../lib/engine/aggregate.h"
 
 /* Every command of a lifecycle, redelivered with its key, is a duplicate. */
 START_TEST(redelivery_every_event_once)

@@ -3,8 +3,8 @@
  * answered with its code and a message and writes nothing. */
 #include <limits.h>
 
-#include "fixture.c"
-#include "../../lib/util/codec.h"
+#include "fixture.h"
+#include "../../lib/base/codec.h"
 
 /* What a rejected request must leave as it found: the committed records
  * and their bytes, and the storage calls (a request refused on its fields

@@ -1,5 +1,5 @@
 /* Choreography rows and the seed bugs of the lifecycle review. */
-#include "fixture.c"
+#include "fixture.h"
 
 /* ---- choreography ------------------------------------------------------ */
 

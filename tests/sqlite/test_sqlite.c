@@ -19,8 +19,8 @@
 
 #include <sqlite3.h>
 
-#include "core/buf.h"
-#include "core/ctx.h"
+#include "base/buf.h"
+#include "base/ctx.h"
 #include "orderly/engine.h"
 #include "orderly/outbox.h"
 #include "orderly/payment.h"

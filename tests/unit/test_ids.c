@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "../../lib/core/internal.h"
-#include "../../lib/util/codec.h"
+#include "../../lib/engine/internal.h"
+#include "../../lib/base/codec.h"
 #include "orderly/envelope.h"
 #include "unit_main.h"
 

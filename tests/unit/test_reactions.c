@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "core/ctx.h"
+#include "base/ctx.h"
 #include "fsm/reactions.h"
 #include "fsm/table.h"
 #include "orderly/fulfillment.h"

@@ -1,0 +1,326 @@
+/*
+ * The outbox dispatcher and the retention cleaner. Rows are claimed under
+ * a lease (attempts counted at claim time), published as CloudEvents
+ * envelopes, and acked under the claim's fencing token.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../engine/internal.h"
+#include "../base/jsonw.h"
+#include "../wire/record.h"
+
+static void digits(char *p, unsigned v, int n)
+{
+    while (n-- > 0) {
+        p[n] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* RFC 3339 in UTC with milliseconds into out (64 bytes); returns its
+ * length. Years 0..9999 are formatted here from the civil calendar (days
+ * since the epoch to year, month, day); anything else as gmtime says. */
+static size_t rfc3339(char *out, orderly_time_ms t)
+{
+    int64_t days, rem, era, doe, yoe, doy, mp, y;
+    unsigned month, day;
+    time_t secs;
+    struct tm tm;
+
+    if (t < 0 || t > 253402300799999LL) {
+        secs = (time_t)(t / 1000);
+        if (gmtime_r(&secs, &tm) == NULL)
+            memset(&tm, 0, sizeof tm);
+        return (size_t)snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                                (int)(t % 1000));
+    }
+    days = t / 86400000;
+    rem = t % 86400000;
+    /* eras of 400 years from 0000-03-01, so leap days fall at a year's end */
+    days += 719468;
+    era = days / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+    day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+    month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+    y = yoe + era * 400 + (month <= 2);
+    digits(out, (unsigned)y, 4);
+    out[4] = '-';
+    digits(out + 5, month, 2);
+    out[7] = '-';
+    digits(out + 8, day, 2);
+    out[10] = 'T';
+    digits(out + 11, (unsigned)(rem / 3600000), 2);
+    out[13] = ':';
+    digits(out + 14, (unsigned)(rem / 60000 % 60), 2);
+    out[16] = ':';
+    digits(out + 17, (unsigned)(rem / 1000 % 60), 2);
+    out[19] = '.';
+    digits(out + 20, (unsigned)(rem % 1000), 3);
+    out[23] = 'Z';
+    out[24] = '\0';
+    return 24;
+}
+
+/* The traceparent of an event: the inbound one when there was one, else a
+ * trace rooted at the order (so all of an order's events share a trace). */
+static void trace_of(char *out, const struct orderly__event_rec *r, const char *order_id)
+{
+    uint8_t h[16];
+
+    if (r->trace[0] != '\0') {
+        memcpy(out, r->trace, ORDERLY__TRACE_LEN + 1);
+        return;
+    }
+    orderly__hash128(h, "orderly.trace", 13, order_id, strlen(order_id));
+    memcpy(out, "00-", 3);
+    orderly__hex(out + 3, h, 16);
+    out[35] = '-';
+    orderly__hex(out + 36, r->id, 8);
+    memcpy(out + 52, "-01", 4);
+}
+
+/* Writes name, one of the pinned identifiers of the const tables. */
+static void put_name(struct orderly__jw *w, const char *name)
+{
+    orderly__jw_plain(w, name, strlen(name));
+}
+
+static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
+                        const struct orderly__event_rec *r, char *id_hex, char *trace)
+{
+    const orderly_machine *m = NULL;
+    struct orderly__jw w;
+    char when[64];
+    size_t when_len;
+    int rc;
+
+    orderly__hex(id_hex, r->id, 16);
+    trace_of(trace, r, c->group);
+    when_len = rfc3339(when, r->time);
+    if (orderly_machine_by_id(&m, r->machine) < 0)
+        m = NULL;
+    orderly__jw_start(&w, &e->alloc, &e->json, &e->json_cap);
+    orderly__jw_open(&w);
+    orderly__jw_key(&w, "specversion");
+    orderly__jw_plain(&w, "1.0", 3);
+    orderly__jw_key(&w, "id");
+    orderly__jw_plain(&w, id_hex, 32);
+    orderly__jw_key(&w, "source");
+    orderly__jw_str(&w, e->source);
+    orderly__jw_key(&w, "type");
+    put_name(&w, orderly__event_type((int)c->kind));
+    orderly__jw_key(&w, "subject");
+    orderly__jw_str(&w, c->group);
+    orderly__jw_key(&w, "time");
+    if (r->time < 0)
+        orderly__jw_str(&w, when); /* gmtime's view of the pre-epoch past */
+    else
+        orderly__jw_plain(&w, when, when_len);
+    orderly__jw_key(&w, "datacontenttype");
+    orderly__jw_plain(&w, "application/json", 16);
+    orderly__jw_key(&w, "schemaversion");
+    orderly__jw_int(&w, ORDERLY_SCHEMA_VERSION);
+    orderly__jw_key(&w, "traceparent");
+    if (r->trace[0] == '\0')
+        orderly__jw_plain(&w, trace, ORDERLY__TRACE_LEN);
+    else
+        orderly__jw_str(&w, trace);
+    orderly__jw_key(&w, "data");
+    orderly__jw_open(&w);
+    orderly__jw_key(&w, "order_id");
+    orderly__jw_str(&w, c->group);
+    if (m != NULL) {
+        const char *from = orderly_machine_state_name(m, r->from);
+        const char *to = orderly_machine_state_name(m, r->to);
+        const char *ev = orderly_machine_event_name(m, r->event);
+        orderly__jw_key(&w, "machine");
+        put_name(&w, orderly_machine_name(m));
+        orderly__jw_key(&w, "index");
+        orderly__jw_int(&w, r->index);
+        if (from != NULL) {
+            orderly__jw_key(&w, "from");
+            put_name(&w, from);
+        }
+        if (to != NULL) {
+            orderly__jw_key(&w, "to");
+            put_name(&w, to);
+        }
+        if (ev != NULL) {
+            orderly__jw_key(&w, "event");
+            put_name(&w, ev);
+        }
+    }
+    orderly__jw_key(&w, "amount");
+    orderly__jw_int(&w, r->amount);
+    orderly__jw_close(&w);
+    orderly__jw_close(&w);
+    rc = orderly__jw_finish(&w);
+    e->json_len = w.len;
+    return rc; /* ENOMEM, or EINVAL for a string that is not UTF-8 */
+}
+
+/* What became of one claimed row. */
+enum sent {
+    SENT,        /* on its topic */
+    DEAD_LETTER, /* refused for good, and its copy is on <topic>.dlq */
+    RETRY,       /* refused for now: due again after its backoff */
+    AWAY,        /* the broker is away: this row and the rest of the batch wait */
+    PARKED       /* cannot be decoded or encoded */
+};
+
+static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent *out)
+{
+    struct orderly__event_rec r;
+    orderly_header h[3];
+    char id_hex[33], trace[ORDERLY__TRACE_LEN + 1], dlq[160];
+    const char *topic;
+    int rc;
+
+    if (c->bad || orderly__event_rec_decode(&r, c->kind, c->group, c->payload, c->len) < 0) {
+        *out = PARKED;
+        return ORDERLY_OK;
+    }
+    if ((rc = encode_event(e, c, &r, id_hex, trace)) == ORDERLY_ENOMEM)
+        return orderly__fail(&e->ctx, rc, "out of memory encoding outbox row %llu",
+                             (unsigned long long)c->id);
+    if (rc < 0) {
+        *out = PARKED;
+        return ORDERLY_OK;
+    }
+    topic = e->topics[orderly__event_topic((int)c->kind)];
+    h[0].name = "ce-id";
+    h[0].value = id_hex;
+    h[1].name = "ce-type";
+    h[1].value = orderly__event_type((int)c->kind);
+    h[2].name = "traceparent";
+    h[2].value = trace;
+    rc = orderly__vt_publish(e, topic, c->group, (const uint8_t *)e->json, e->json_len, h, 3);
+    if (rc == 0) {
+        *out = SENT;
+        return ORDERLY_OK;
+    }
+    if (orderly_error_is_transient(rc)) {
+        /* not this event's fault: it keeps its attempts and waits */
+        *out = AWAY;
+        return ORDERLY_OK;
+    }
+    *out = RETRY;
+    if (c->attempts < e->policy.outbox_max_attempts)
+        return ORDERLY_OK;
+    /* dead only once the copy is accepted: until then it stays pending */
+    snprintf(dlq, sizeof dlq, "%s.dlq", topic);
+    if (orderly__vt_publish(e, dlq, c->group, (const uint8_t *)e->json, e->json_len, h, 3) == 0)
+        *out = DEAD_LETTER;
+    return ORDERLY_OK;
+}
+
+/* With a host clock: less than a quarter of the lease is left. */
+static int lease_lapsing(orderly_engine *e, orderly_time_ms now)
+{
+    return e->clock != NULL &&
+           e->clock(e->clock_user_data) >= now + e->policy.lease - e->policy.lease / 4;
+}
+
+/* Gives back every row from i on that was not tried, due at due. */
+static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_ms due)
+{
+    for (; i < n; i++)
+        if (!e->claimed[i].held)
+            orderly__give_back(&e->claimed[i], due);
+}
+
+int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size_t *published_out)
+{
+    uint64_t token;
+    size_t i, published = 0;
+    enum sent sent;
+    int n, rc = ORDERLY_OK;
+
+    if (published_out != NULL)
+        *published_out = 0;
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
+                            &token)) <= 0)
+        return n;
+    for (i = 0; i < (size_t)n; i++) {
+        struct orderly__claimed *c = &e->claimed[i];
+        if (c->held)
+            continue; /* behind a failed event of its order */
+        if (lease_lapsing(e, now)) {
+            give_back_rest(e, i, (size_t)n, now);
+            break;
+        }
+        if ((rc = publish_one(e, c, &sent)) < 0) {
+            give_back_rest(e, i, (size_t)n, now);
+            break;
+        }
+        switch (sent) {
+        case SENT:
+            published++;
+            e->published++;
+            if (c->attempts > 1)
+                e->redelivered++;
+            e->outage_streak = 0;
+            e->outage_since = 0;
+            break;
+        case DEAD_LETTER:
+            c->outcome = ORDERLY_ITEM_DEAD;
+            orderly__alert(e, ORDERLY_ALERT_DEAD_LETTER, ORDERLY_QUEUE_OUTBOX, c->id, c->group,
+                           "outbox event dead-lettered after the attempt limit");
+            break;
+        case RETRY:
+            /* later events of the same order wait behind it */
+            c->outcome = ORDERLY_ITEM_READY;
+            c->due = now + orderly__backoff(e, c->attempts);
+            orderly__hold_group(e, i, (size_t)n);
+            break;
+        case AWAY:
+            if (e->outage_streak++ == 0)
+                e->outage_since = now;
+            give_back_rest(e, i, (size_t)n, now + orderly__backoff(e, e->outage_streak));
+            i = (size_t)n;
+            break;
+        case PARKED:
+            orderly__park(e, ORDERLY_QUEUE_OUTBOX, c, i, (size_t)n,
+                          "the outbox event cannot be decoded or encoded");
+            break;
+        }
+    }
+    /* what was published is acknowledged even when the step stopped early */
+    rc = orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, (size_t)n, token, rc);
+    if (published_out != NULL)
+        *published_out = published;
+    return rc;
+}
+
+int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, size_t *purged_out)
+{
+    void *txn;
+    int rc;
+
+    if (purged_out != NULL)
+        *purged_out = 0;
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if ((rc = orderly__check_now(e, now)) < 0)
+        return rc;
+    if (max == 0 || max > e->policy.batch_max)
+        max = e->policy.batch_max;
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    rc = orderly__vt_purge(e, txn, ORDERLY_QUEUE_OUTBOX, now - e->policy.retention, max);
+    if (rc < 0) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    if (purged_out != NULL)
+        *purged_out = (size_t)rc;
+    return orderly__vt_commit(e, txn);
+}

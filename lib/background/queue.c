@@ -1,0 +1,207 @@
+/*
+ * Claiming and finishing queue rows, shared by the outbox dispatcher, the
+ * timers and the compensation runner. A claim is its own short
+ * transaction, so the lease and the attempt count survive a crash of the
+ * worker; finishing is another, fenced by the token the store issued.
+ *
+ * Progress under a flaky store: each storage call may fail on its own, so
+ * a transaction of many calls fails more often than a short one. Claims
+ * take e->batch[queue] rows, halved after any storage failure of the step
+ * and doubled again after a clean one; acknowledgements commit in chunks
+ * that halve down to one row before the step gives up. Every chunk that
+ * commits is progress that no later failure takes back.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../engine/internal.h"
+#include "../base/rand.h"
+
+struct claim_ctx {
+    orderly_engine *e;
+    size_t n;
+    size_t taken_over;     /* claimed from an expired lease */
+    orderly_time_ms now;
+};
+
+static int take(const orderly_queue_item *it, void *ud)
+{
+    struct claim_ctx *c = ud;
+    struct orderly__claimed *dst = &c->e->claimed[c->n];
+    size_t glen = strlen(it->group);
+
+    /* a row this large was never pushed by the core: park it, unread */
+    dst->bad = it->payload_len > sizeof dst->payload || glen > ORDERLY_ID_MAX;
+    dst->id = it->id;
+    dst->kind = it->kind;
+    dst->attempts = it->attempts;
+    dst->outcome = ORDERLY_ITEM_DONE;
+    dst->held = 0;
+    dst->due = c->now;
+    if (it->state == ORDERLY_ITEM_LEASED)
+        c->taken_over++;
+    if (glen > ORDERLY_ID_MAX)
+        glen = ORDERLY_ID_MAX;
+    memcpy(dst->group, it->group, glen);
+    dst->group[glen] = '\0';
+    dst->len = dst->bad ? 0 : it->payload_len;
+    memcpy(dst->payload, it->payload, dst->len);
+    c->n++;
+    return ORDERLY_OK;
+}
+
+static void shrink(orderly_engine *e, int queue)
+{
+    if (e->batch[queue] > 1)
+        e->batch[queue] /= 2;
+}
+
+int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                   uint32_t max_attempts, uint64_t *token)
+{
+    struct claim_ctx c = { e, 0, 0, now };
+    void *txn;
+    int rc;
+
+    if ((rc = orderly__check_now(e, now)) < 0)
+        return rc;
+    if (max == 0 || max > e->batch[queue])
+        max = e->batch[queue];
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        goto fail;
+    rc = orderly__vt_claim(e, txn, queue, now, max, max_attempts, now + e->policy.lease, token,
+                           take, &c);
+    if (rc < 0) {
+        orderly__vt_rollback(e, txn);
+        goto fail;
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0)
+        goto fail;
+    e->leases_expired += c.taken_over;
+    return (int)c.n;
+fail:
+    shrink(e, queue);
+    return rc;
+}
+
+void orderly__give_back(struct orderly__claimed *c, orderly_time_ms due)
+{
+    c->outcome = ORDERLY_ITEM_READY;
+    c->due = due;
+    c->held = 1;
+    if (c->attempts > 0)
+        c->attempts--;
+}
+
+void orderly__hold_group(orderly_engine *e, size_t i, size_t n)
+{
+    const struct orderly__claimed *c = &e->claimed[i];
+    size_t j;
+
+    for (j = i + 1; j < n; j++)
+        if (!e->claimed[j].held && strcmp(e->claimed[j].group, c->group) == 0)
+            orderly__give_back(&e->claimed[j], c->due);
+}
+
+void orderly__park(orderly_engine *e, int queue, struct orderly__claimed *c, size_t i, size_t n,
+                   const char *why)
+{
+    char msg[160];
+
+    c->outcome = ORDERLY_ITEM_DEAD;
+    e->rows_parked++;
+    orderly__hold_group(e, i, n);
+    snprintf(msg, sizeof msg, "queue row %llu parked dead: %s", (unsigned long long)c->id, why);
+    orderly__alert(e, ORDERLY_ALERT_ROW_PARKED, queue, c->id, c->group, msg);
+}
+
+/* Finishes rows [from, from + k) in one transaction. */
+static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uint64_t token)
+{
+    void *txn;
+    size_t i;
+    int rc;
+
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    for (i = from; i < from + k; i++) {
+        struct orderly__claimed *c = &e->claimed[i];
+        rc = orderly__vt_finish(e, txn, queue, c->id, token, c->outcome, c->due, c->attempts);
+        if (rc == ORDERLY_ECONFLICT) {
+            /* our lease was taken over: the other worker owns the row now */
+            e->stale_completions++;
+            orderly__alert(e, ORDERLY_ALERT_STALE_COMPLETION, queue, c->id, c->group,
+                           "completion rejected: the lease was taken over");
+            continue;
+        }
+        if (rc < 0) {
+            orderly__vt_rollback(e, txn);
+            return rc;
+        }
+    }
+    return orderly__vt_commit(e, txn);
+}
+
+static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
+{
+    size_t done = 0, chunk = e->batch[queue];
+    int rc, clean = 1;
+
+    while (done < n) {
+        size_t k = n - done < chunk ? n - done : chunk;
+        if ((rc = finish_chunk(e, queue, done, k, token)) == ORDERLY_OK) {
+            done += k;
+            continue;
+        }
+        clean = 0;
+        shrink(e, queue);
+        if (k == 1)
+            return rc; /* the rest stay leased and come back when the lease lapses */
+        chunk = k / 2;
+    }
+    if (clean && e->batch[queue] < e->policy.batch_max)
+        e->batch[queue] = e->batch[queue] * 2 < e->policy.batch_max ? e->batch[queue] * 2
+                                                                      : e->policy.batch_max;
+    return ORDERLY_OK;
+}
+
+int orderly__end_step(orderly_engine *e, int queue, size_t n, uint64_t token, int rc)
+{
+    orderly_ctx saved;
+
+    if (rc == ORDERLY_OK)
+        return finish(e, queue, n, token);
+    /* the step's own failure is what the host hears about */
+    saved = e->ctx;
+    if (finish(e, queue, n, token) == ORDERLY_OK)
+        e->ctx = saved;
+    return rc;
+}
+
+orderly_time_ms orderly__backoff(orderly_engine *e, uint32_t attempts)
+{
+    int64_t cap = e->policy.backoff_base;
+    uint32_t i;
+
+    for (i = 1; i < attempts && cap < e->policy.backoff_max; i++)
+        cap *= 2;
+    if (cap > e->policy.backoff_max)
+        cap = e->policy.backoff_max;
+    /* full jitter: uniform in [0, cap], deterministic from the seed */
+    return (orderly_time_ms)(orderly__rand01(&e->rng) * (double)(cap + 1));
+}
+
+void orderly__alert(orderly_engine *e, int kind, int queue, uint64_t id, const char *group,
+                    const char *message)
+{
+    orderly_alert a;
+
+    if (e->on_alert == NULL)
+        return;
+    a.kind = kind;
+    a.queue = queue;
+    a.item_id = id;
+    a.group = group;
+    a.message = message;
+    e->on_alert(&a, e->alert_user_data);
+}

@@ -1,0 +1,75 @@
+/* Timers: due deadlines fired through the same idempotent path as events. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../wire/record.h"
+#include "../engine/internal.h"
+
+int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size_t *fired_out)
+{
+    struct orderly__timer_rec r;
+    orderly_command cmd;
+    orderly_result res = ORDERLY_RESULT_INIT;
+    orderly_work_cb on_work;
+    uint64_t token;
+    char key[48];
+    size_t i, fired = 0, rows = 0;
+    int n, rc = ORDERLY_OK;
+
+    if (fired_out != NULL)
+        *fired_out = 0;
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, e->policy.effect_max_attempts,
+                            &token)) <= 0)
+        return n;
+    /* A host may pump from inside on_work, and the pump claims into the
+     * same e->claimed this loop walks: hold the notices until it is done. */
+    on_work = e->on_work;
+    e->on_work = NULL;
+    for (i = 0; i < (size_t)n; i++) {
+        struct orderly__claimed *c = &e->claimed[i];
+        if (c->held)
+            continue;
+        if (c->bad || orderly__timer_rec_decode(&r, c->payload, c->len) < 0) {
+            orderly__park(e, ORDERLY_QUEUE_TIMERS, c, i, (size_t)n, "the timer cannot be decoded");
+            continue;
+        }
+        memset(&cmd, 0, sizeof cmd);
+        snprintf(key, sizeof key, "timer:%llu", (unsigned long long)c->id);
+        cmd.order_id = r.order_id;
+        cmd.machine = r.machine;
+        cmd.event = r.event;
+        cmd.index = r.index;
+        cmd.idem_key = key;
+        cmd.now = now;
+        rc = orderly_engine_apply(e, &cmd, &res);
+        if (rc == 0) {
+            if (!res.late && !res.duplicate && res.from != res.to)
+                fired++;
+            if (!res.duplicate)
+                rows += res.outbox_rows;
+            continue;
+        }
+        if (orderly_error_is_transient(rc)) {
+            /* a deadline is never dropped for a storage hiccup: this timer
+             * and the rest of the batch go back, and the step reports it */
+            for (; i < (size_t)n; i++)
+                if (!e->claimed[i].held)
+                    orderly__give_back(&e->claimed[i], now);
+            break;
+        }
+        /* a rejection is final: a timer whose state was left does nothing */
+        rc = ORDERLY_OK;
+    }
+    e->on_work = on_work;
+    rc = orderly__end_step(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token, rc);
+    /* the events committed whatever became of the acks: report them */
+    if (rows > 0 && on_work != NULL)
+        on_work(e, rows, e->work_user_data);
+    if (rc < 0)
+        return rc;
+    if (fired_out != NULL)
+        *fired_out = fired;
+    return ORDERLY_OK;
+}

@@ -1,0 +1,160 @@
+#include <string.h>
+
+#include "../base/codec.h"
+#include "aggregate.h"
+
+/*
+ * The longest an encoding can be: every varint at its widest for its type
+ * (2 bytes for a uint8_t, 5 for a uint32_t, 10 otherwise). It fits
+ * ORDERLY__AGG_MAX_BYTES, so the encoder, which runs on every command,
+ * writes without bounds checks and refuses a buffer shorter than that.
+ */
+#define U8 ORDERLY__VARINT_U8
+#define U32 ORDERLY__VARINT_U32
+#define V ORDERLY__VARINT_MAX
+#define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 5 * V + 2 * U32 + U8)
+#define LINE_MAX (V + U32 + U32 + V + U8 + V)
+#define PART_MAX (3 * U8 + U32 + V + V)
+#define ENCODED_MAX (HEAD_MAX + ORDERLY_LINES_MAX * LINE_MAX + 3 * (U8 + ORDERLY_PARTS_MAX * PART_MAX))
+_Static_assert(ENCODED_MAX <= ORDERLY__AGG_MAX_BYTES, "an aggregate may not fit ORDERLY__AGG_MAX_BYTES");
+
+static uint8_t *put_part(uint8_t *w, const struct orderly__part *p, orderly_time_ms base)
+{
+    w = orderly__put_u64(w, p->state);
+    w = orderly__put_u64(w, p->fulfillment);
+    w = orderly__put_u64(w, p->exchange);
+    w = orderly__put_u64(w, p->warehouse);
+    w = orderly__put_i64(w, p->amount);
+    return orderly__put_i64(w, p->since - base);
+}
+
+static uint8_t *put_parts(uint8_t *w, const struct orderly__part *p, size_t n, orderly_time_ms base)
+{
+    size_t i;
+
+    w = orderly__put_u64(w, n);
+    for (i = 0; i < n; i++)
+        w = put_part(w, &p[i], base);
+    return w;
+}
+
+/* Times are stored as deltas from creation; both are bounded so no sum or
+ * difference of them overflows, whatever a corrupt record holds. */
+static orderly_time_ms read_delta(struct orderly__rd *r)
+{
+    return orderly__rd_i64_in(r, -ORDERLY_TIME_MAX, ORDERLY_TIME_MAX);
+}
+
+static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_time_ms base)
+{
+    p->state = (uint8_t)orderly__rd_u32(r, 255);
+    p->fulfillment = (uint8_t)orderly__rd_u32(r, ORDERLY_PARTS_MAX - 1);
+    p->exchange = (uint8_t)orderly__rd_u32(r, 1);
+    p->warehouse = orderly__rd_u32(r, UINT32_MAX);
+    p->amount = orderly__rd_i64(r);
+    p->since = base + read_delta(r);
+}
+
+size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t cap)
+{
+    uint8_t *w = buf;
+    size_t i;
+
+    if (cap < ORDERLY__AGG_MAX_BYTES || a->n_lines > ORDERLY_LINES_MAX || a->n_ful > ORDERLY_PARTS_MAX ||
+        a->n_ship > ORDERLY_PARTS_MAX || a->n_ret > ORDERLY_PARTS_MAX)
+        return 0;
+    w = orderly__put_u64(w, ORDERLY__AGG_FORMAT);
+    memcpy(w, a->currency, 3);
+    w += 3;
+    w = orderly__put_u64(w, a->order_state);
+    w = orderly__put_u64(w, a->payment_state);
+    w = orderly__put_u64(w, a->method);
+    w = orderly__put_u64(w, (uint64_t)a->has_promotion | (uint64_t)a->settle_on_capture << 1 |
+                                (uint64_t)a->once_ops << 2);
+    w = orderly__put_i64(w, a->total);
+    w = orderly__put_i64(w, a->authorized);
+    w = orderly__put_i64(w, a->captured);
+    w = orderly__put_i64(w, a->refunded);
+    w = orderly__put_i64(w, a->loyalty_points);
+    w = orderly__put_i64(w, a->created);
+    w = orderly__put_i64(w, a->order_since - a->created);
+    w = orderly__put_i64(w, a->payment_since - a->created);
+    w = orderly__put_i64(w, a->authorized_at - a->created);
+    w = orderly__put_i64(w, a->released_at - a->created);
+    w = orderly__put_u64(w, a->event_seq);
+    w = orderly__put_u64(w, a->effect_seq);
+    w = orderly__put_u64(w, a->n_lines);
+    for (i = 0; i < a->n_lines; i++) {
+        const struct orderly__line *l = &a->lines[i];
+        w = orderly__put_u64(w, l->sku);
+        w = orderly__put_u64(w, l->warehouse);
+        w = orderly__put_u64(w, l->quantity);
+        w = orderly__put_i64(w, l->unit_price);
+        w = orderly__put_u64(w, l->state);
+        w = orderly__put_i64(w, l->since - a->created);
+    }
+    w = put_parts(w, a->ful, a->n_ful, a->created);
+    w = put_parts(w, a->ship, a->n_ship, a->created);
+    w = put_parts(w, a->ret, a->n_ret, a->created);
+    return (size_t)(w - buf);
+}
+
+int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len)
+{
+    struct orderly__rd r = { p, len, 0, 0 };
+    uint64_t format;
+    uint32_t flags;
+    size_t i;
+
+    memset(a, 0, sizeof *a);
+    if (strlen(id) > ORDERLY_ID_MAX)
+        return ORDERLY_ESTORAGE;
+    memcpy(a->id, id, strlen(id) + 1);
+    format = orderly__rd_u64(&r);
+    if (format != 1 && format != ORDERLY__AGG_FORMAT)
+        return ORDERLY_ESTORAGE;
+    orderly__rd_bytes(&r, a->currency, 3);
+    a->order_state = (uint8_t)orderly__rd_u32(&r, 255);
+    a->payment_state = (uint8_t)orderly__rd_u32(&r, 255);
+    a->method = (uint8_t)orderly__rd_u32(&r, ORDERLY_PAY_COD);
+    flags = orderly__rd_u32(&r, (ORDERLY__ONCE_OPS_ALL << 2) | 3);
+    a->has_promotion = flags & 1;
+    a->settle_on_capture = (flags >> 1) & 1;
+    a->once_ops = (uint8_t)(flags >> 2);
+    a->total = orderly__rd_i64(&r);
+    a->authorized = orderly__rd_i64(&r);
+    a->captured = orderly__rd_i64(&r);
+    a->refunded = orderly__rd_i64(&r);
+    a->loyalty_points = orderly__rd_i64(&r);
+    a->created = orderly__rd_i64_in(&r, 0, ORDERLY_TIME_MAX);
+    a->order_since = a->created + read_delta(&r);
+    a->payment_since = a->created + read_delta(&r);
+    a->authorized_at = a->created + read_delta(&r);
+    /* format 1 released fulfillments at creation, and ran their SLA from it */
+    a->released_at = a->created + (format == 1 ? 0 : read_delta(&r));
+    a->event_seq = orderly__rd_u32(&r, UINT32_MAX);
+    a->effect_seq = orderly__rd_u32(&r, UINT32_MAX);
+    a->n_lines = (uint8_t)orderly__rd_u32(&r, ORDERLY_LINES_MAX);
+    for (i = 0; i < a->n_lines; i++) {
+        struct orderly__line *l = &a->lines[i];
+        l->sku = orderly__rd_u64(&r);
+        l->warehouse = orderly__rd_u32(&r, UINT32_MAX);
+        /* bounded as create_order bounds them, so quantity x price fits */
+        l->quantity = orderly__rd_u32(&r, ORDERLY_QUANTITY_MAX);
+        l->unit_price = orderly__rd_i64_in(&r, 0, ORDERLY_UNIT_PRICE_MAX);
+        l->state = (uint8_t)orderly__rd_u32(&r, 255);
+        l->since = a->created + read_delta(&r);
+    }
+    a->n_ful = (uint8_t)orderly__rd_u32(&r, ORDERLY_PARTS_MAX);
+    for (i = 0; i < a->n_ful; i++)
+        get_part(&r, &a->ful[i], a->created);
+    a->n_ship = (uint8_t)orderly__rd_u32(&r, ORDERLY_PARTS_MAX);
+    for (i = 0; i < a->n_ship; i++)
+        get_part(&r, &a->ship[i], a->created);
+    a->n_ret = (uint8_t)orderly__rd_u32(&r, ORDERLY_PARTS_MAX);
+    for (i = 0; i < a->n_ret; i++)
+        get_part(&r, &a->ret[i], a->created);
+    if (r.bad || r.pos != len)
+        return ORDERLY_ESTORAGE;
+    return ORDERLY_OK;
+}

@@ -1,0 +1,205 @@
+/* The engine's layout and the helpers its files share (internal). */
+#ifndef ORDERLY_ENGINE_INTERNAL_H
+#define ORDERLY_ENGINE_INTERNAL_H
+
+#include "aggregate.h"
+#include "../base/abi.h"
+#include "../base/buf.h"
+#include "../base/ctx.h"
+#include "../base/ids.h"
+#include "../wire/envelope.h"
+#include "../wire/events.h"
+#include "orderly/compensation.h"
+#include "orderly/engine.h"
+#include "orderly/envelope.h"
+#include "orderly/outbox.h"
+
+#define ORDERLY__STAGE_EVENTS 96
+#define ORDERLY__STAGE_EFFECTS 48
+#define ORDERLY__STAGE_TIMERS 48
+#define ORDERLY__CASCADE_DEPTH 8
+
+struct orderly__staged_event {
+    uint8_t kind, machine, index, from, to, event;
+    int64_t amount;
+};
+
+struct orderly__staged_effect {
+    uint8_t op, index;
+    uint32_t lines;           /* bit per order line the operation touches */
+    int64_t amount;
+    uint8_t key[16];          /* idempotency key, derived from the operation's cause */
+};
+
+struct orderly__staged_timer {
+    uint8_t timer, machine, index, event;
+    orderly_time_ms due;
+};
+
+/* Everything one command produces before it is written. */
+struct orderly__stage {
+    struct orderly__agg *a;
+    orderly_ctx *ctx;         /* where a refusal's words go */
+    orderly_time_ms now;
+    const char *trace;        /* inbound traceparent, or NULL */
+    size_t n_events, n_effects, n_timers;
+    struct orderly__staged_event events[ORDERLY__STAGE_EVENTS];
+    struct orderly__staged_effect effects[ORDERLY__STAGE_EFFECTS];
+    struct orderly__staged_timer timers[ORDERLY__STAGE_TIMERS];
+    int depth;
+};
+
+/* A queue row copied out of a claim, so it outlives the claim's callback. */
+struct orderly__claimed {
+    uint64_t id;
+    uint32_t kind;
+    uint32_t attempts;        /* as claimed; what finish will store */
+    int outcome;              /* what finish will set */
+    uint8_t held;             /* given back untried: behind its order, or the step stopped */
+    uint8_t bad;              /* too large to be a row the core wrote: parked unread */
+    orderly_time_ms due;
+    char group[ORDERLY_ID_MAX + 1];
+    size_t len;
+    uint8_t payload[512];
+};
+
+struct orderly__executor {
+    int op;
+    orderly_executor_cb cb;
+    void *user_data;
+};
+
+#define ORDERLY__EXECUTORS 32
+
+struct orderly_engine {
+    orderly_allocator alloc;
+    orderly_ctx ctx;
+    orderly_storage *storage;
+    orderly_transport *transport;
+    unsigned int roles;
+    char source[128];
+    size_t max_envelope;      /* bytes handle_event parses at most */
+    char topics[ORDERLY_TOPIC_COUNT + 1][128];
+    orderly_policy policy;
+    orderly_work_cb on_work;
+    void *work_user_data;
+    orderly_alert_cb on_alert;
+    void *alert_user_data;
+    orderly_engine_stats stats;
+    void *batch_txn;          /* open batch, or NULL */
+    int batch_failed;         /* a write failed inside the batch: it must roll back */
+    size_t batch_rows;
+    orderly_buf load_buf;
+    orderly_buf idem_buf;
+    struct orderly__agg agg;
+    /* agg holds the decoding of enc[0 .. enc_len), saved as agg_key at
+     * agg_version by the last command that committed, while agg_warm is
+     * set; a command on the same order then skips the decode */
+    int agg_warm;
+    uint64_t agg_version;
+    size_t enc_len;
+    char agg_key[ORDERLY_ID_MAX + 1];
+    struct orderly__stage stage;
+    uint8_t enc[ORDERLY__AGG_MAX_BYTES];
+    struct orderly__claimed *claimed;  /* policy.batch_max rows */
+    size_t batch[4];          /* rows per claim of each queue: halved on failure, regrown */
+    struct orderly__executor executors[ORDERLY__EXECUTORS];
+    uint64_t rng;             /* backoff jitter */
+    uint64_t stale_completions, leases_expired, published, redelivered, rows_parked;
+    orderly_clock_cb clock;   /* may be NULL */
+    void *clock_user_data;
+    uint32_t outage_streak;   /* transient publish failures since the last success */
+    orderly_time_ms outage_since; /* now of the first of them; 0 when none */
+
+    char *json;               /* envelope scratch */
+    size_t json_len, json_cap;
+};
+
+/* Claims up to max due rows of queue into e->claimed (each row's attempts
+ * counted up to max_attempts); returns the count and the store's token. */
+int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                   uint32_t max_attempts, uint64_t *token);
+/* Ends a background step whose result so far is rc: finishes the claimed
+ * rows with their outcome, due and attempts, in chunks that shrink while
+ * commits fail (stale ones counted), and returns rc if it failed, else
+ * the finish's result. */
+int orderly__end_step(orderly_engine *e, int queue, size_t n, uint64_t token, int rc);
+/* Returns a claimed row untried: READY at due, its attempt given back. */
+void orderly__give_back(struct orderly__claimed *c, orderly_time_ms due);
+/* Gives back the rows after i (of n) of row i's group, due with row i. */
+void orderly__hold_group(orderly_engine *e, size_t i, size_t n);
+/* The one rule for a row that cannot be decoded or encoded: parked dead,
+ * counted, alerted; only its own order's later rows in the batch wait. */
+void orderly__park(orderly_engine *e, int queue, struct orderly__claimed *c, size_t i, size_t n,
+                   const char *why);
+/* Backoff with full jitter for a row that has been tried attempts times. */
+orderly_time_ms orderly__backoff(orderly_engine *e, uint32_t attempts);
+/* Raises an alert through the host callback, if any. */
+void orderly__alert(orderly_engine *e, int kind, int queue, uint64_t id, const char *group,
+                    const char *message);
+
+/* Applies event to part (machine, index) of s->a and everything it
+ * cascades to. *late_out is set when the top-level event is ignored as late. */
+int orderly__fire(orderly_engine *e, struct orderly__stage *s, int machine, uint32_t index,
+                  int event, int64_t amount, int *late_out);
+
+/* Reads part (machine, index) of a into *out; ENOTFOUND when absent. */
+int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int machine,
+                        uint32_t index);
+
+/* orderly_engine_apply with an inbound traceparent carried to produced events. */
+int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const char *trace,
+                          orderly_result *out);
+
+/* The money and stock invariants of a; ORDERLY_EINVARIANT naming the broken one. */
+int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, int final);
+
+/* Deadline of timer for part (machine, index) of a under e's policy. */
+orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly__agg *a,
+                                  int timer, uint32_t index);
+
+/* Stages the deadline the state just entered by (machine, index) needs. */
+int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int machine, uint32_t index);
+
+/* 0, or ORDERLY_EINVAL with a message when now is outside
+ * 0..ORDERLY_TIME_MAX. */
+int orderly__check_now(orderly_engine *e, orderly_time_ms now);
+
+/* The one place host vtable methods are called from (vtab.c). */
+int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx);
+int orderly__vt_check_transport(const orderly_transport *t, orderly_ctx *ctx);
+int orderly__vt_begin(orderly_engine *e, void **txn);
+int orderly__vt_commit(orderly_engine *e, void *txn);
+void orderly__vt_rollback(orderly_engine *e, void *txn);
+int orderly__vt_load(orderly_engine *e, void *txn, const char *key, orderly_buf *out,
+                     uint64_t *version);
+int orderly__vt_save(orderly_engine *e, void *txn, const char *key, const uint8_t *data,
+                     size_t len, uint64_t expected);
+int orderly__vt_push(orderly_engine *e, void *txn, int queue, const orderly_queue_item *item,
+                     uint64_t *id_out);
+int orderly__vt_idem_get(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
+                         orderly_idem_record *out);
+int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
+                         const orderly_idem_record *rec);
+/* *token gets the store-issued fencing token (0 when nothing was claimed). */
+int orderly__vt_claim(orderly_engine *e, void *txn, int queue, orderly_time_ms now, size_t max,
+                      uint32_t max_attempts, orderly_time_ms lease_until, uint64_t *token,
+                      orderly_item_cb cb, void *user_data);
+/* ECONFLICT (a stale token) comes back with the error slot clear. */
+int orderly__vt_finish(orderly_engine *e, void *txn, int queue, uint64_t id, uint64_t token,
+                       int state, orderly_time_ms due, uint32_t attempts);
+int orderly__vt_reset(orderly_engine *e, void *txn, int queue, uint64_t id, int state,
+                      orderly_time_ms due);
+int orderly__vt_get(orderly_engine *e, void *txn, int queue, uint64_t id, orderly_item_cb cb,
+                    void *user_data);
+int orderly__vt_scan(orderly_engine *e, void *txn, int queue, int state, uint64_t after_id,
+                     size_t max, orderly_item_cb cb, void *user_data);
+int orderly__vt_purge(orderly_engine *e, void *txn, int queue, orderly_time_ms before_time,
+                      size_t max);
+int orderly__vt_stats(orderly_engine *e, void *txn, int queue, orderly_time_ms now,
+                      orderly_queue_stats *out);
+int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
+                        const uint8_t *data, size_t len, const orderly_header *headers,
+                        size_t n_headers);
+
+#endif

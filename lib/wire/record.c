@@ -1,0 +1,129 @@
+#include <string.h>
+
+#include "../base/codec.h"
+#include "record.h"
+
+#define FORMAT 1
+#define EVENT_FORMAT 2               /* 1 held the id itself */
+
+/* The widest an event record can be (see orderly__agg_encode): an event
+ * is written on every command, without bounds checks. */
+#define EVENT_REC_MAX (ORDERLY__VARINT_U8 + ORDERLY__VARINT_U32 + 5 * ORDERLY__VARINT_U8 + \
+                       2 * ORDERLY__VARINT_MAX + ORDERLY__VARINT_U8 + ORDERLY__TRACE_LEN)
+_Static_assert(EVENT_REC_MAX <= ORDERLY__RECORD_MAX, "an event record may not fit");
+
+size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap)
+{
+    size_t trace_len = strlen(r->trace);
+    uint8_t *w = buf;
+
+    if (cap < ORDERLY__RECORD_MAX || trace_len > ORDERLY__TRACE_LEN)
+        return 0;
+    w = orderly__put_u64(w, EVENT_FORMAT);
+    w = orderly__put_u64(w, r->seq);
+    w = orderly__put_u64(w, r->machine);
+    w = orderly__put_u64(w, r->index);
+    w = orderly__put_u64(w, r->from);
+    w = orderly__put_u64(w, r->to);
+    w = orderly__put_u64(w, r->event);
+    w = orderly__put_i64(w, r->amount);
+    w = orderly__put_i64(w, r->time);
+    w = orderly__put_u64(w, trace_len);
+    memcpy(w, r->trace, trace_len);
+    return (size_t)(w + trace_len - buf);
+}
+
+int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const char *order_id,
+                              const uint8_t *p, size_t len)
+{
+    struct orderly__rd rd = { p, len, 0, 0 };
+
+    memset(r, 0, sizeof *r);
+    if (orderly__rd_u64(&rd) != EVENT_FORMAT)
+        return ORDERLY_ESTORAGE;
+    r->seq = orderly__rd_u32(&rd, UINT32_MAX);
+    r->machine = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->index = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->from = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->to = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->event = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->amount = orderly__rd_i64(&rd);
+    r->time = orderly__rd_i64(&rd);
+    orderly__rd_str(&rd, r->trace, sizeof r->trace);
+    if (rd.bad || rd.pos != len)
+        return ORDERLY_ESTORAGE;
+    orderly__natural_id(r->id, orderly__event_type((int)kind), order_id, r->seq);
+    return ORDERLY_OK;
+}
+
+size_t orderly__timer_rec_encode(const struct orderly__timer_rec *r, uint8_t *buf, size_t cap)
+{
+    struct orderly__wr w = { buf, cap, 0, 0 };
+
+    orderly__wr_u64(&w, FORMAT);
+    orderly__wr_str(&w, r->order_id);
+    orderly__wr_u64(&w, r->timer);
+    orderly__wr_u64(&w, r->machine);
+    orderly__wr_u64(&w, r->index);
+    orderly__wr_u64(&w, r->event);
+    return w.overflow ? 0 : w.len;
+}
+
+int orderly__timer_rec_decode(struct orderly__timer_rec *r, const uint8_t *p, size_t len)
+{
+    struct orderly__rd rd = { p, len, 0, 0 };
+
+    memset(r, 0, sizeof *r);
+    if (orderly__rd_u64(&rd) != FORMAT)
+        return ORDERLY_ESTORAGE;
+    orderly__rd_str(&rd, r->order_id, sizeof r->order_id);
+    r->timer = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->machine = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->index = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->event = (uint8_t)orderly__rd_u32(&rd, 255);
+    return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
+}
+
+size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *buf, size_t cap)
+{
+    struct orderly__wr w = { buf, cap, 0, 0 };
+    size_t i;
+
+    orderly__wr_u64(&w, FORMAT);
+    orderly__wr_str(&w, r->order_id);
+    orderly__wr_bytes(&w, r->key, 16);
+    orderly__wr_u64(&w, r->op);
+    orderly__wr_u64(&w, r->index);
+    orderly__wr_u64(&w, r->lines);
+    orderly__wr_i64(&w, r->amount);
+    orderly__wr_u64(&w, r->n_lines);
+    for (i = 0; i < r->n_lines; i++) {
+        orderly__wr_u64(&w, r->sku[i]);
+        orderly__wr_u64(&w, r->warehouse[i]);
+        orderly__wr_u64(&w, r->quantity[i]);
+    }
+    return w.overflow ? 0 : w.len;
+}
+
+int orderly__effect_rec_decode(struct orderly__effect_rec *r, const uint8_t *p, size_t len)
+{
+    struct orderly__rd rd = { p, len, 0, 0 };
+    size_t i;
+
+    memset(r, 0, sizeof *r);
+    if (orderly__rd_u64(&rd) != FORMAT)
+        return ORDERLY_ESTORAGE;
+    orderly__rd_str(&rd, r->order_id, sizeof r->order_id);
+    orderly__rd_bytes(&rd, r->key, 16);
+    r->op = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->index = (uint8_t)orderly__rd_u32(&rd, 255);
+    r->lines = orderly__rd_u32(&rd, UINT32_MAX);
+    r->amount = orderly__rd_i64(&rd);
+    r->n_lines = (uint8_t)orderly__rd_u32(&rd, ORDERLY_LINES_MAX);
+    for (i = 0; i < r->n_lines; i++) {
+        r->sku[i] = orderly__rd_u64(&rd);
+        r->warehouse[i] = orderly__rd_u32(&rd, UINT32_MAX);
+        r->quantity[i] = orderly__rd_u32(&rd, UINT32_MAX);
+    }
+    return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
+}

@@ -1,0 +1,60 @@
+/*
+ * The binary payloads of queue rows: an outbox event (encoded to a
+ * CloudEvents envelope only when published), a timer and a compensation
+ * operation. Format byte first; persisted, so changes append fields.
+ */
+#ifndef ORDERLY_WIRE_RECORD_H
+#define ORDERLY_WIRE_RECORD_H
+
+#include "../base/ids.h"
+#include "events.h"
+#include "orderly/engine.h"
+
+#define ORDERLY__RECORD_MAX 512
+
+/*
+ * An outbox event stores its sequence number within the order, not its id:
+ * the id is XXH3-128 of (type, "<order id>/<seq>"), a function of what the
+ * row holds, so it is derived where it is read (16 bytes less per row, and
+ * no hash on the command path). Decoding fills id.
+ */
+struct orderly__event_rec {
+    uint32_t seq;                /* the order's event_seq when it was staged */
+    uint8_t id[16];              /* derived on decode */
+    uint8_t machine, index, from, to, event;
+    int64_t amount;
+    orderly_time_ms time;
+    char trace[ORDERLY__TRACE_LEN + 1]; /* traceparent, "" when none came in */
+};
+
+struct orderly__timer_rec {
+    char order_id[ORDERLY_ID_MAX + 1];
+    uint8_t timer, machine, index, event;
+};
+
+struct orderly__effect_rec {
+    char order_id[ORDERLY_ID_MAX + 1];
+    uint8_t key[16];             /* the operation's idempotency key */
+    uint8_t op, index;
+    uint32_t lines;
+    int64_t amount;
+    /* what the operation touches, copied so replay never re-reads state */
+    uint8_t n_lines;
+    uint64_t sku[ORDERLY_LINES_MAX];
+    uint32_t warehouse[ORDERLY_LINES_MAX];
+    uint32_t quantity[ORDERLY_LINES_MAX];
+};
+
+/* Encoders write into buf (cap >= ORDERLY__RECORD_MAX bytes) and return the
+ * length, or 0 for a shorter buffer or a field out of range. id is not
+ * written: decoding derives it. */
+size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap);
+/* Decodes the payload of an outbox row of kind whose group is order_id. */
+int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const char *order_id,
+                              const uint8_t *p, size_t len);
+size_t orderly__timer_rec_encode(const struct orderly__timer_rec *r, uint8_t *buf, size_t cap);
+int orderly__timer_rec_decode(struct orderly__timer_rec *r, const uint8_t *p, size_t len);
+size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *buf, size_t cap);
+int orderly__effect_rec_decode(struct orderly__effect_rec *r, const uint8_t *p, size_t len);
+
+#endif
