@@ -75,7 +75,7 @@ START_TEST(a_reaction_cycle_that_never_ends_a_part_is_rejected)
     table[n++] = (struct orderly__reaction){
         ORDERLY_MACHINE_SHIPMENT, ORDERLY_EFFECT_EMIT_STATUS_CHANGED, 0, ORDERLY_MACHINE_SHIPMENT,
         ORDERLY__SEL_EVERY, ORDERLY_SHIPMENT_EV_FAIL_DELIVERY, ORDERLY__AMT_NONE,
-        ORDERLY__WHEN_ALWAYS, 0, "broken on purpose"};
+        ORDERLY__WHEN_ALWAYS, 0, "broken on purpose", 0, 0, 0, 0, 0};
     assert_rejected("can run unbounded");
 }
 END_TEST
@@ -107,7 +107,8 @@ START_TEST(a_declared_none_without_a_state_is_rejected)
 {
     copy_table();
     table[n++] = (struct orderly__reaction){ ORDERLY_MACHINE_RETURN, ORDERLY_EFFECT_NONE, 0, 0,
-                                             ORDERLY__SEL_NONE, 0, 0, 0, 0, "broken" };
+                                             ORDERLY__SEL_NONE, 0, 0, 0, 0, "broken",
+                                             0, 0, 0, 0, 0 };
     assert_rejected("a declared none must name a return state");
 }
 END_TEST
