@@ -108,7 +108,7 @@ typedef enum orderly_effect {
     ORDERLY_EFFECT_RELEASE_FULFILLMENTS = 24  /* the order is confirmed: its warehouses may start */
 } orderly_effect;
 
-#define ORDERLY_EFFECT_MAX 6    /* effects per transition row, at most */
+#define ORDERLY_EFFECT_MAX 6    /* effects per row in this version; no public struct depends on it */
 
 /*
  * Timers: entering a state may schedule one deadline; when it passes the
@@ -125,14 +125,19 @@ typedef enum orderly_timer {
     ORDERLY_TIMER_ABANDONED       = 6
 } orderly_timer;
 
-/* One transition row, copied out of a table. */
+/*
+ * One transition row, described. Its effect list is not copied: effects
+ * points at the machine's static table (valid for the life of the
+ * process, like the machine handle), so a row may gain effects without
+ * this struct changing layout. Read effects[0 .. n_effects-1] only.
+ */
 typedef struct orderly_transition {
     uint16_t from;
     uint16_t event;
     uint16_t to;
     uint16_t guard;                        /* orderly_guard */
-    uint16_t effects[ORDERLY_EFFECT_MAX];  /* orderly_effect, 0-terminated when short */
     uint16_t n_effects;
+    const uint8_t *effects;                /* [n_effects] orderly_effect, in the row's order */
 } orderly_transition;
 
 /* ---- finding machines ------------------------------------------------- */

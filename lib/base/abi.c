@@ -90,7 +90,7 @@ PIN(orderly_order_spec, 72);
 PIN(orderly_command, 48);
 PIN(orderly_envelope, 80);
 PIN(orderly_guard_input, 56);
-PIN(orderly_transition, 22); /* still sized by ORDERLY_EFFECT_MAX: see doc/api-stability.md */
+PIN(orderly_transition, 24); /* effects point at the table: ORDERLY_EFFECT_MAX is not in it */
 PIN(orderly_queue_item, 80);
 PIN(orderly_queue_stats, 56);
 PIN(orderly_idem_record, 40);

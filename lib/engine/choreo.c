@@ -99,46 +99,65 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
     }
 }
 
-/* The timer whose deadline guards event of machine m, for the guard input. */
-static int guard_timer(int m, int state, int event)
+/* How many instances of machine m the order has. */
+static uint32_t count_of(const struct orderly__agg *a, int m)
 {
-    if (m == ORDERLY_MACHINE_PAYMENT &&
-        (event == ORDERLY_PAYMENT_EV_REQUEST_CAPTURE || event == ORDERLY_PAYMENT_EV_RETRY_CAPTURE ||
-         event == ORDERLY_PAYMENT_EV_AUTHORIZATION_EXPIRED))
-        return ORDERLY_TIMER_AUTH_EXPIRY;
-    if (m == ORDERLY_MACHINE_RESERVATION)
-        return ORDERLY_TIMER_RESERVATION_TTL;
-    if (m == ORDERLY_MACHINE_FULFILLMENT)
-        return ORDERLY_TIMER_FULFILLMENT_SLA;
-    return orderly__machines[m]->states[state].timer;
+    switch (m) {
+    case ORDERLY_MACHINE_RESERVATION:
+        return a->n_lines;
+    case ORDERLY_MACHINE_FULFILLMENT:
+        return a->n_ful;
+    case ORDERLY_MACHINE_SHIPMENT:
+        return a->n_ship;
+    case ORDERLY_MACHINE_RETURN:
+        return a->n_ret;
+    default:
+        return 1;
+    }
 }
 
-static void count_parts(const struct orderly__agg *a, int event, orderly_guard_input *in)
+/* The state of instance i of machine m (i < count_of(a, m)). */
+static int state_at(struct orderly__agg *a, int m, uint32_t i)
 {
-    const orderly_machine *fm = &orderly__fulfillment_machine;
-    uint32_t i, total = 0, done = 0;
+    orderly_time_ms *since;
+    const uint8_t *st = state_of(a, m, i, &since);
 
-    /* a warehouse that cancelled after another shipped no longer counts */
-    if (event == ORDERLY_ORDER_EV_FULFILLMENT_SHIPPED ||
-        event == ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED) {
-        for (i = 0; i < a->n_ful; i++) {
-            unsigned at = ORDERLY__ATTRS(fm, a->ful[i].state);
-            if (at & ORDERLY__ST_DROPPED)
-                continue;
-            total++;
-            if (at & ORDERLY__ST_SHIPPED)
-                done++;
-        }
-    } else if (event == ORDERLY_ORDER_EV_DELIVERED) {
-        for (i = 0; i < a->n_ful; i++)
-            if (!(ORDERLY__ATTRS(fm, a->ful[i].state) & ORDERLY__ST_DROPPED))
-                total++;
-        for (i = 0; i < a->n_ship; i++)
-            if (ORDERLY__ATTRS(&orderly__shipment_machine, a->ship[i].state) & ORDERLY__ST_DELIVERED)
-                done++;
+    return st != NULL ? *st : 0;
+}
+
+/* The instances of machine m whose state has one of attrs, or lacks all
+ * of them when `without`. */
+static uint32_t count_in(struct orderly__agg *a, int m, unsigned attrs, int without)
+{
+    uint32_t i, n = 0;
+
+    for (i = 0; i < count_of(a, m); i++)
+        if (((ORDERLY__ATTRS(orderly__machines[m], state_at(a, m, i)) & attrs) != 0) != (without != 0))
+            n++;
+    return n;
+}
+
+/* What the guards of event of part (m, index), now in state, see: the
+ * declared inputs of the event (lib/fsm/reactions.c). */
+static void guard_input(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index,
+                        int state, int event, int64_t amount, orderly_guard_input *in)
+{
+    const struct orderly__event_input *x = &orderly__event_inputs[m][event];
+    struct orderly__agg *a = s->a;
+    int timer = x->timer != ORDERLY_TIMER_NONE ? x->timer : orderly__machines[m]->states[state].timer;
+
+    memset(in, 0, sizeof *in);
+    in->now = s->now;
+    in->deadline = orderly__deadline(e, a, timer, index);
+    in->amount = x->amount == ORDERLY__IN_UNCAPTURED ? a->authorized - a->captured : amount;
+    in->authorized = a->authorized;
+    in->captured = a->captured;
+    in->refunded = a->refunded;
+    if (x->parts_of != 0) {
+        /* a warehouse that cancelled after another shipped no longer counts */
+        in->parts_total = count_in(a, x->parts_of, x->parts_out, 1);
+        in->parts_done = count_in(a, x->done_of, x->done_attrs, 0);
     }
-    in->parts_total = total;
-    in->parts_done = done;
 }
 
 static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index, int from, int to,
@@ -306,28 +325,6 @@ static uint32_t lines_in(const struct orderly__agg *a, unsigned attrs, uint32_t 
     return mask;
 }
 
-static int confirm_reservations(orderly_engine *e, struct orderly__stage *s)
-{
-    const orderly_machine *rm = orderly__machines[ORDERLY_MACHINE_RESERVATION];
-    struct orderly__agg *a = s->a;
-    orderly_guard_input in;
-    uint32_t i;
-    int rc;
-
-    /* all or nothing: check every line before touching any */
-    for (i = 0; i < a->n_lines; i++) {
-        memset(&in, 0, sizeof in);
-        in.now = s->now;
-        in.deadline = orderly__deadline(e, a, ORDERLY_TIMER_RESERVATION_TTL, i);
-        if (orderly_machine_can(rm, a->lines[i].state, ORDERLY_RESERVATION_EV_CONFIRM, &in, NULL) < 0)
-            return cascade(e, s, ORDERLY_MACHINE_ORDER, 0, ORDERLY_ORDER_EV_CANCEL, 0);
-    }
-    for (i = 0; i < a->n_lines; i++)
-        if ((rc = cascade(e, s, ORDERLY_MACHINE_RESERVATION, i, ORDERLY_RESERVATION_EV_CONFIRM, 0)) < 0)
-            return rc;
-    return stage_event(s, ORDERLY__EV_STOCK_COMMITTED, ORDERLY_MACHINE_ORDER, 0, 0, 0, 0, a->total);
-}
-
 static int open_shipment(struct orderly__stage *s, uint32_t ful)
 {
     struct orderly__agg *a = s->a;
@@ -345,23 +342,6 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     return ORDERLY_OK;
 }
 
-/* How many instances of machine m the order has. */
-static uint32_t count_of(const struct orderly__agg *a, int m)
-{
-    switch (m) {
-    case ORDERLY_MACHINE_RESERVATION:
-        return a->n_lines;
-    case ORDERLY_MACHINE_FULFILLMENT:
-        return a->n_ful;
-    case ORDERLY_MACHINE_SHIPMENT:
-        return a->n_ship;
-    case ORDERLY_MACHINE_RETURN:
-        return a->n_ret;
-    default:
-        return 1;
-    }
-}
-
 static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t index)
 {
     switch (kind) {
@@ -369,33 +349,67 @@ static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t 
         return a->ret[index].amount;
     case ORDERLY__AMT_OUTSTANDING:
         return a->captured - a->refunded;
+    case ORDERLY__AMT_TOTAL:
+        return a->total;
+    case ORDERLY__AMT_AUTHORIZED:
+        return a->authorized;
     default:
         return 0;
     }
 }
 
-/* Runs reaction r of part (m, index) of the order. */
-static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r,
-                        uint32_t index)
+/* The outbox kind and machine of each ORDERLY__SIG_*. */
+static const struct {
+    uint8_t kind, machine;
+} signals[ORDERLY__SIG_COUNT] = {
+    [ORDERLY__SIG_STOCK_COMMITTED] = { ORDERLY__EV_STOCK_COMMITTED, ORDERLY_MACHINE_ORDER },
+    [ORDERLY__SIG_CAPTURE_REQUESTED] = { ORDERLY__EV_CAPTURE_REQUESTED, ORDERLY_MACHINE_PAYMENT },
+};
+
+/* Whether every instance of machine m can take event now. */
+static int all_can(orderly_engine *e, struct orderly__stage *s, int m, int event)
+{
+    const orderly_machine *mm = orderly__machines[m];
+    orderly_guard_input in;
+    uint32_t i;
+    int st;
+
+    for (i = 0; i < count_of(s->a, m); i++) {
+        st = state_at(s->a, m, i);
+        if (st <= 0 || st >= mm->n_states)
+            return 0;
+        guard_input(e, s, m, i, st, event, 0, &in);
+        if (orderly_machine_can(mm, st, event, &in, NULL) < 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether reaction r's declared condition holds. */
+static int holds(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r)
+{
+    switch (r->cond) {
+    case ORDERLY__IF_ALL_CAN:
+        return all_can(e, s, r->cond_machine, r->cond_arg);
+    case ORDERLY__IF_NOT_ALL_CAN:
+        return !all_can(e, s, r->cond_machine, r->cond_arg);
+    case ORDERLY__IF_IN:
+        return (ORDERLY__ATTRS(orderly__machines[r->cond_machine], state_at(s->a, r->cond_machine, 0)) &
+                r->cond_arg) != 0;
+    default:
+        return 1;
+    }
+}
+
+/* The work of reaction r: its event on the selected instances, and the
+ * operation recorded for them. */
+static int run_selected(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r,
+                        int m, uint32_t index, int64_t amount)
 {
     struct orderly__agg *a = s->a;
-    int64_t amount = reaction_amount(a, r->amount, index);
     uint32_t i, mask;
-    orderly_time_ms *since;
-    const uint8_t *st;
     int rc;
 
-    if (r->when == ORDERLY__WHEN_DEFER) {
-        st = state_of(a, r->target, 0, &since);
-        if (st != NULL && (ORDERLY__ATTRS(orderly__machines[r->target], *st) & ORDERLY__ST_CAPTURING))
-            a->settle_on_capture = 1;
-        return ORDERLY_OK;
-    }
-    if (r->when == ORDERLY__WHEN_DEFERRED) {
-        if (!a->settle_on_capture)
-            return ORDERLY_OK;
-        a->settle_on_capture = 0;
-    }
     switch (r->select) {
     case ORDERLY__SEL_OWNER:
         return cascade(e, s, r->target, 0, r->event, amount);
@@ -418,9 +432,40 @@ static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struc
             if ((mask >> i & 1u) && (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
                 return rc;
         return r->op ? stage_effect(s, r->op, r->target, 0, mask, 0) : ORDERLY_OK;
+    case ORDERLY__SEL_ONLY:
+        return r->op ? stage_effect(s, r->op, m, 0, 0, amount) : ORDERLY_OK;
     default:
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "reaction selector %d", r->select);
     }
+}
+
+/* Runs reaction r of part (m, index) of the order, which a row took into
+ * state `to`. */
+static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r,
+                        int m, uint32_t index, int to)
+{
+    struct orderly__agg *a = s->a;
+    int64_t amount = reaction_amount(a, r->amount, index);
+    int rc;
+
+    if (r->when == ORDERLY__WHEN_DEFER) {
+        if (ORDERLY__ATTRS(orderly__machines[r->target], state_at(a, r->target, 0)) & ORDERLY__ST_CAPTURING)
+            a->settle_on_capture = 1;
+        return ORDERLY_OK;
+    }
+    if (r->when == ORDERLY__WHEN_DEFERRED) {
+        if (!a->settle_on_capture)
+            return ORDERLY_OK;
+        a->settle_on_capture = 0;
+    }
+    if (r->when == ORDERLY__WHEN_STAYED && state_at(a, m, index) != to)
+        return ORDERLY_OK;
+    if (!holds(e, s, r))
+        return ORDERLY_OK;
+    if ((rc = run_selected(e, s, r, m, index, amount)) < 0 || r->emit == ORDERLY__SIG_NONE)
+        return rc;
+    return stage_event(s, signals[r->emit].kind, signals[r->emit].machine, 0, 0, 0, 0,
+                       reaction_amount(a, r->emit_amount, index));
 }
 
 /* The choreography: the reactions that effect on a row into state `to` of
@@ -435,13 +480,13 @@ static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t in
         const struct orderly__reaction *r = &orderly__reactions[i];
         if (r->source != m || r->effect != effect || r->target == 0 || (r->state != 0 && r->state != to))
             continue;
-        if ((rc = run_reaction(e, s, r, index)) < 0)
+        if ((rc = run_reaction(e, s, r, m, index, to)) < 0)
             return rc;
     }
     return ORDERLY_OK;
 }
 
-static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, int m,
+static int run_effect(struct orderly__stage *s, int effect, int m,
                       uint32_t index, const struct orderly__row *t, int64_t amount)
 {
     struct orderly__agg *a = s->a;
@@ -462,14 +507,6 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
                            a->captured);
     case ORDERLY_EFFECT_EMIT_SLA_BREACHED:
         return stage_event(s, ORDERLY__EV_SLA_BREACHED, m, index, t->from, t->to, t->event, 0);
-    case ORDERLY_EFFECT_CONFIRM_RESERVATIONS:
-        return confirm_reservations(e, s);
-    case ORDERLY_EFFECT_REQUEST_CAPTURE:
-        if (a->method != ORDERLY_PAY_CARD || a->order_state != ORDERLY_ORDER_CONFIRMED ||
-            a->payment_state != ORDERLY_PAYMENT_AUTHORIZED)
-            return ORDERLY_OK; /* COD, or the confirmation was undone by a cascade */
-        return stage_event(s, ORDERLY__EV_CAPTURE_REQUESTED, ORDERLY_MACHINE_PAYMENT, 0, 0, 0, 0,
-                           a->authorized);
     case ORDERLY_EFFECT_CAPTURE_PAYMENT:
         return stage_effect(s, ORDERLY_OP_CAPTURE, m, 0, 0, a->authorized - a->captured);
     case ORDERLY_EFFECT_VOID_AUTHORIZATION:
@@ -499,26 +536,20 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
     case ORDERLY_EFFECT_OPEN_REPLACEMENT:
         return stage_event(s, ORDERLY__EV_REPLACEMENT_REQUESTED, m, index, t->from, t->to, t->event,
                            a->ret[index].amount);
-    case ORDERLY_EFFECT_CANCEL_COD_CLAIM:
-        /* a claim is live only while a COD payment is confirmed and not yet
-         * collected (the payment's own cancel row has just left that state):
-         * a card order's returned parcel has none */
-        if (m != ORDERLY_MACHINE_PAYMENT && a->payment_state != ORDERLY_PAYMENT_COD_CONFIRMED)
-            return ORDERLY_OK;
-        return stage_effect(s, ORDERLY_OP_CANCEL_COD_CLAIM, m, 0, 0, a->total);
     default: /* the effect's work is its reactions */
         return ORDERLY_OK;
     }
 }
 
-/* Money moves with the payment's transitions; the stored amounts are
- * authoritative, never an event's. */
-static int move_money(struct orderly__stage *s, int event, int64_t amount)
+/* Money moves with the payment's transitions, as their events declare
+ * (lib/fsm/reactions.c); the stored amounts are authoritative, never an
+ * event's. */
+static int move_money(struct orderly__stage *s, int money, int64_t amount)
 {
     struct orderly__agg *a = s->a;
 
-    switch (event) {
-    case ORDERLY_PAYMENT_EV_AUTHORIZE:
+    switch (money) {
+    case ORDERLY__MONEY_AUTHORIZE:
         if (amount != a->total)
             return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
                                  "order '%s': authorized %lld is not the order total %lld", a->id,
@@ -526,14 +557,14 @@ static int move_money(struct orderly__stage *s, int event, int64_t amount)
         a->authorized = amount;
         a->authorized_at = s->now;
         break;
-    case ORDERLY_PAYMENT_EV_CAPTURE_SUCCEEDED:
+    case ORDERLY__MONEY_CAPTURE:
         a->captured = a->authorized;
         break;
-    case ORDERLY_PAYMENT_EV_COD_COLLECTED:
+    case ORDERLY__MONEY_COLLECT:
         a->authorized = a->total;
         a->captured = a->total;
         break;
-    case ORDERLY_PAYMENT_EV_REFUND:
+    case ORDERLY__MONEY_REFUND:
         a->refunded += amount;
         break;
     default:
@@ -554,7 +585,7 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     orderly_guard_input in;
     orderly_time_ms *since;
     uint8_t *st;
-    int rc = ORDERLY_OK, k, timer;
+    int rc = ORDERLY_OK, k;
 
     *late_out = 0;
     if ((st = state_of(a, m, index, &since)) == NULL)
@@ -567,19 +598,7 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     if (s->depth >= ORDERLY__CASCADE_DEPTH)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "cascade deeper than %d",
                              ORDERLY__CASCADE_DEPTH);
-    memset(&in, 0, sizeof in);
-    in.now = s->now;
-    timer = guard_timer(m, *st, event);
-    in.deadline = orderly__deadline(e, a, timer > 0 ? timer : ORDERLY_TIMER_NONE, index);
-    in.amount = m == ORDERLY_MACHINE_PAYMENT && (event == ORDERLY_PAYMENT_EV_REQUEST_CAPTURE ||
-                                                 event == ORDERLY_PAYMENT_EV_RETRY_CAPTURE)
-                    ? a->authorized - a->captured
-                    : amount;
-    in.authorized = a->authorized;
-    in.captured = a->captured;
-    in.refunded = a->refunded;
-    if (m == ORDERLY_MACHINE_ORDER)
-        count_parts(a, event, &in);
+    guard_input(e, s, m, index, *st, event, amount, &in);
     if ((t = orderly__machine_row(mm, *st, event, &in, &rc)) == NULL) {
         if (rc == ORDERLY_ETRANSITION && orderly_machine_is_late(mm, *st, event) == 1) {
             *late_out = 1;
@@ -589,7 +608,7 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
             return rc;
         return orderly_machine_can(mm, *st, event, &in, &e->ctx); /* the refusal's reason */
     }
-    if (m == ORDERLY_MACHINE_PAYMENT && (rc = move_money(s, event, amount)) < 0)
+    if ((rc = move_money(s, orderly__event_inputs[m][event].money, amount)) < 0)
         return orderly__fail(&e->ctx, rc, "payment %s of %lld does not match order '%s' total %lld",
                              orderly_machine_event_name(mm, event), (long long)amount, a->id,
                              (long long)a->total);
@@ -601,7 +620,7 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     }
     s->depth++;
     for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
-        if ((rc = run_effect(e, s, t->effects[k], m, index, t, amount)) >= 0)
+        if ((rc = run_effect(s, t->effects[k], m, index, t, amount)) >= 0)
             rc = react(e, s, m, index, t->effects[k], t->to);
     s->depth--;
     if (rc < 0)

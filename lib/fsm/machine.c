@@ -214,12 +214,10 @@ static void copy_row(orderly_transition *out, const struct orderly__row *row)
     out->event = row->event;
     out->to = row->to;
     out->guard = row->guard;
-    out->n_effects = 0;
-    for (i = 0; i < ORDERLY_EFFECT_MAX; i++) {
-        out->effects[i] = row->effects[i];
-        if (row->effects[i] != ORDERLY_EFFECT_NONE)
-            out->n_effects++;
-    }
+    out->effects = row->effects;
+    for (i = 0; i < ORDERLY_EFFECT_MAX && row->effects[i] != ORDERLY_EFFECT_NONE; i++)
+        ;
+    out->n_effects = (uint16_t)i;
 }
 
 int orderly_machine_step(orderly_transition *out, const orderly_machine *m, int state, int event,

@@ -14,7 +14,7 @@
 
 #define STATES(X, F)                                                  \
     X(PENDING,               "pending",               1, NONE, 0) \
-    X(AUTHORIZED,            "authorized",            2, AUTH_EXPIRY, 0) \
+    X(AUTHORIZED,            "authorized",            2, AUTH_EXPIRY, ORDERLY__ST_UNCAPTURED) \
     X(CAPTURE_REQUESTED,     "capture_requested",     3, NONE, ORDERLY__ST_CAPTURING) \
     X(CAPTURED,              "captured",              5, NONE, 0) \
     X(CAPTURE_FAILED,        "capture_failed",        4, AUTH_EXPIRY, 0) \
@@ -24,7 +24,7 @@
     F(REFUNDED,              "refunded", 0) \
     F(FAILED,                "failed", 0) \
     X(COD_PENDING,           "cod_pending",           2, COD_WINDOW, 0) \
-    X(COD_CONFIRMED,         "cod_confirmed",         3, NONE, 0) \
+    X(COD_CONFIRMED,         "cod_confirmed",         3, NONE, ORDERLY__ST_COD_CLAIM) \
     F(COD_CANCELLED,         "cod_cancelled", 0)
 
 #define EVENTS(X, I)                                  \

@@ -25,9 +25,15 @@
 /* ON(source, effect, state, target, select, event, amount, when, op, why) */
 #define ON(src, fx, st, tgt, sel, ev, amt, when, op, why)                                  \
     { M(src), FX_(fx), st, M(tgt), ORDERLY__SEL_##sel, ev, ORDERLY__AMT_##amt,             \
-      ORDERLY__WHEN_##when, op, why }
+      ORDERLY__WHEN_##when, op, why, 0, 0, 0, 0, 0 }
+/* ON_IF(..., why, cond, cond_machine, cond_arg, emit, emit_amount): a row
+ * with a declared condition and/or a signal. */
+#define ON_IF(src, fx, st, tgt, sel, ev, amt, when, op, why, cond, cm, carg, sig, samt)   \
+    { M(src), FX_(fx), st, M(tgt), ORDERLY__SEL_##sel, ev, ORDERLY__AMT_##amt,             \
+      ORDERLY__WHEN_##when, op, why, ORDERLY__IF_##cond, cm, carg, ORDERLY__SIG_##sig,      \
+      ORDERLY__AMT_##samt }
 /* NONE(source, state, why): the state needs no reaction. */
-#define NONE(src, st, why) { M(src), FX_(NONE), st, 0, ORDERLY__SEL_NONE, 0, 0, 0, 0, why }
+#define NONE(src, st, why) { M(src), FX_(NONE), st, 0, ORDERLY__SEL_NONE, 0, 0, 0, 0, why, 0, 0, 0, 0, 0 }
 
 const struct orderly__reaction orderly__reactions[] = {
     /* the payment decides the order */
@@ -37,8 +43,21 @@ const struct orderly__reaction orderly__reactions[] = {
        0, "a declined payment or failed capture fails a pending order"),
     ON(PAYMENT, EMIT_PAYMENT_CAPTURED, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING,
        DEFERRED, 0, "a capture that landed after the order was cancelled is refunded"),
+    ON(PAYMENT, CANCEL_COD_CLAIM, 0, PAYMENT, ONLY, 0, TOTAL, ALWAYS, ORDERLY_OP_CANCEL_COD_CLAIM,
+       "a cancelled COD payment cancels its claim with the carrier"),
     ON(PAYMENT, CANCEL_ORDER, 0, ORDER, OWNER, ORDERLY_ORDER_EV_CANCEL, NONE, ALWAYS, 0,
        "an expired authorization or COD window cancels the order"),
+
+    /* the order's confirmation: all its stock or none of it */
+    ON_IF(ORDER, CONFIRM_RESERVATIONS, 0, ORDER, OWNER, ORDERLY_ORDER_EV_CANCEL, NONE, ALWAYS, 0,
+          "a line that can no longer be confirmed cancels the order", NOT_ALL_CAN,
+          M(RESERVATION), ORDERLY_RESERVATION_EV_CONFIRM, NONE, NONE),
+    ON_IF(ORDER, CONFIRM_RESERVATIONS, 0, RESERVATION, EVERY, ORDERLY_RESERVATION_EV_CONFIRM, NONE,
+          ALWAYS, 0, "every line is confirmed when every line can be; the stock is committed",
+          ALL_CAN, M(RESERVATION), ORDERLY_RESERVATION_EV_CONFIRM, STOCK_COMMITTED, TOTAL),
+    ON_IF(ORDER, REQUEST_CAPTURE, 0, PAYMENT, ONLY, 0, NONE, STAYED, 0,
+          "a confirmed card order asks the host to capture what was authorized", IN, M(PAYMENT),
+          ORDERLY__ST_UNCAPTURED, CAPTURE_REQUESTED, AUTHORIZED),
 
     /* the order settles its parts */
     ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_VOID, NONE, ALWAYS, 0,
@@ -98,6 +117,9 @@ const struct orderly__reaction orderly__reactions[] = {
     ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, ORDER, OWNER,
        ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, NONE, ALWAYS, 0,
        "an undeliverable parcel closes a shipped order"),
+    ON_IF(SHIPMENT, CANCEL_COD_CLAIM, 0, PAYMENT, ONLY, 0, TOTAL, ALWAYS,
+          ORDERLY_OP_CANCEL_COD_CLAIM, "a parcel back at origin cancels a live COD claim", IN,
+          M(PAYMENT), ORDERLY__ST_COD_CLAIM, NONE, NONE),
     NONE(SHIPMENT, ORDERLY_SHIPMENT_CANCELLED, "cancelled by its order; the carrier is told once"),
     NONE(SHIPMENT, ORDERLY_SHIPMENT_LOST, "the host's claim with the carrier; the order auto-completes"),
 
@@ -113,6 +135,34 @@ const struct orderly__reaction orderly__reactions[] = {
 
 const size_t orderly__n_reactions = sizeof orderly__reactions / sizeof orderly__reactions[0];
 
+#define IN(m, ev) [M(m)][ORDERLY_##m##_EV_##ev]
+#define T_(x) ORDERLY_TIMER_##x
+#define ATTR(x) ORDERLY__ST_##x
+
+/* What the guards of an event see, and the money it moves. */
+const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] = {
+    /* the order counts its parts: live fulfillments, shipped or delivered */
+    IN(ORDER, FULFILLMENT_SHIPPED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
+                                       .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
+    IN(ORDER, FULFILLMENT_CANCELLED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
+                                         .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
+    IN(ORDER, DELIVERED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
+                             .done_of = M(SHIPMENT), .done_attrs = ATTR(DELIVERED) },
+    /* the payment: an authorization's age bounds its capture */
+    IN(PAYMENT, AUTHORIZE) = { .money = ORDERLY__MONEY_AUTHORIZE },
+    IN(PAYMENT, REQUEST_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
+    IN(PAYMENT, RETRY_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
+    IN(PAYMENT, AUTHORIZATION_EXPIRED) = { .timer = T_(AUTH_EXPIRY) },
+    IN(PAYMENT, CAPTURE_SUCCEEDED) = { .money = ORDERLY__MONEY_CAPTURE },
+    IN(PAYMENT, COD_COLLECTED) = { .money = ORDERLY__MONEY_COLLECT },
+    IN(PAYMENT, REFUND) = { .money = ORDERLY__MONEY_REFUND },
+    /* a line's TTL, a warehouse's SLA (which runs from its release, in
+     * every state it passes through) */
+    IN(RESERVATION, CONFIRM) = { .timer = T_(RESERVATION_TTL) },
+    IN(RESERVATION, EXPIRE) = { .timer = T_(RESERVATION_TTL) },
+    IN(FULFILLMENT, SLA_BREACH) = { .timer = T_(FULFILLMENT_SLA) },
+};
+
 /* Rows per machine the cycle check can hold; the largest machine has 30. */
 #define ROWS_MAX 64
 #define NODE(m, i) ((m) * ROWS_MAX + (i))
@@ -122,9 +172,56 @@ static const struct orderly_machine *machine(int id)
     return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_RETURN ? orderly__machines[id] : NULL;
 }
 
+/* Some state of m carries one of attrs. */
+static int has_attrs(const struct orderly_machine *m, unsigned attrs)
+{
+    int st;
+
+    for (st = 1; st < m->n_states; st++)
+        if (m->states[st].attrs & attrs)
+            return 1;
+    return 0;
+}
+
+static int user_event(const struct orderly_machine *m, int event)
+{
+    return event >= orderly_event_first() && event < m->n_events && m->events[event] != NULL;
+}
+
+/* The declared condition, the signal, the amounts and the operation. */
+static int check_extras(const struct orderly__reaction *r, size_t i,
+                        const struct orderly_machine *src, const struct orderly_machine *tgt,
+                        orderly_ctx *ctx)
+{
+    const struct orderly_machine *cm;
+
+    if (r->when > ORDERLY__WHEN_STAYED || r->amount > ORDERLY__AMT_AUTHORIZED ||
+        r->emit_amount > ORDERLY__AMT_AUTHORIZED || r->emit >= ORDERLY__SIG_COUNT ||
+        (r->op != 0 && orderly_op_name(r->op) == NULL))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): unknown when, amount, signal or operation", i,
+                             src->name, tgt->name);
+    if (r->cond == ORDERLY__IF_ALWAYS)
+        return ORDERLY_OK;
+    if (r->cond >= ORDERLY__IF_COUNT || (cm = machine(r->cond_machine)) == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): unknown condition %d on machine %d", i,
+                             src->name, tgt->name, r->cond, r->cond_machine);
+    if (r->cond == ORDERLY__IF_IN && (r->cond_arg == 0 || !has_attrs(cm, r->cond_arg)))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): no %s state has the attributes %#x its "
+                             "condition asks for", i, src->name, tgt->name, cm->name, r->cond_arg);
+    if (r->cond != ORDERLY__IF_IN && !user_event(cm, r->cond_arg))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): its condition asks about %s event %d, "
+                             "which it lacks", i, src->name, tgt->name, cm->name, r->cond_arg);
+    return ORDERLY_OK;
+}
+
 static int check_row(const struct orderly__reaction *r, size_t i, orderly_ctx *ctx)
 {
     const struct orderly_machine *src = machine(r->source), *tgt;
+    int rc;
 
     if (src == NULL)
         return orderly__fail(ctx, ORDERLY_EINVARIANT, "reaction %zu: no source machine %d", i,
@@ -151,11 +248,21 @@ static int check_row(const struct orderly__reaction *r, size_t i, orderly_ctx *c
                                  "reaction %zu: only a shipment is opened by a reaction, with 'init'", i);
         return ORDERLY_OK;
     }
+    if ((rc = check_extras(r, i, src, tgt, ctx)) < 0)
+        return rc;
+    if (r->select == ORDERLY__SEL_ONLY) {
+        if (r->event != 0 || (r->op == 0 && r->emit == ORDERLY__SIG_NONE))
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "reaction %zu (%s to %s): a row with no event must record an "
+                                 "operation or emit a signal, and fire nothing", i, src->name,
+                                 tgt->name);
+        return ORDERLY_OK;
+    }
     if (r->event < orderly_event_first() || r->event >= tgt->n_events || tgt->events[r->event] == NULL)
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): %s has no event %d", i, src->name, tgt->name,
                              tgt->name, r->event);
-    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_HELD_HERE ||
+    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_ONLY ||
         ((r->select == ORDERLY__SEL_HELD || r->select == ORDERLY__SEL_HELD_HERE) &&
          r->target != ORDERLY_MACHINE_RESERVATION))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
@@ -267,7 +374,82 @@ int orderly__reactions_validate(const struct orderly__reaction *r, size_t n, ord
     return check_cycles(r, n, ctx);
 }
 
+static int check_input(const struct orderly_machine *m, int ev, const struct orderly__event_input *x,
+                       orderly_ctx *ctx)
+{
+    static const struct orderly__event_input none;
+
+    if (memcmp(x, &none, sizeof none) == 0)
+        return ORDERLY_OK;
+    if (!user_event(m, ev))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT, "event inputs: %s has no event %d", m->name, ev);
+    if (orderly_timer_name(x->timer) == NULL || x->amount > ORDERLY__IN_UNCAPTURED ||
+        x->money >= ORDERLY__MONEY_COUNT)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "event inputs: %s '%s' has an unknown timer, amount or money kind",
+                             m->name, m->events[ev]);
+    if (x->money != ORDERLY__MONEY_NONE && m->id != ORDERLY_MACHINE_PAYMENT)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "event inputs: %s '%s' moves money, which only payment events do",
+                             m->name, m->events[ev]);
+    if ((x->parts_of != 0 || x->done_of != 0) &&
+        (m->id != ORDERLY_MACHINE_ORDER || x->parts_of < ORDERLY_MACHINE_RESERVATION ||
+         machine(x->parts_of) == NULL || x->done_of < ORDERLY_MACHINE_RESERVATION ||
+         machine(x->done_of) == NULL))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "event inputs: %s '%s' counts parts, which only the order does, of "
+                             "its part machines", m->name, m->events[ev]);
+    return ORDERLY_OK;
+}
+
+/* A guarded row's guard has what it compares. */
+static int check_guard_inputs(const struct orderly_machine *m, const orderly__machine_inputs in,
+                              orderly_ctx *ctx)
+{
+    int i;
+
+    for (i = 0; i < m->n_rows; i++) {
+        const struct orderly__row *row = &m->rows[i];
+        const struct orderly__event_input *x = &in[row->event];
+        int g = row->guard;
+        if ((g == ORDERLY_GUARD_WITHIN_DEADLINE || g == ORDERLY_GUARD_PAST_DEADLINE ||
+             g == ORDERLY_GUARD_CAPTURABLE) &&
+            x->timer == ORDERLY_TIMER_NONE && m->states[row->from].timer == ORDERLY_TIMER_NONE)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "%s '%s' --%s--> is guarded by '%s' but has no deadline: neither "
+                                 "the event nor the state declares a timer",
+                                 m->name, m->states[row->from].name, m->events[row->event],
+                                 orderly_guard_name(g));
+        if ((g == ORDERLY_GUARD_ALL_PARTS || g == ORDERLY_GUARD_SOME_PARTS) && x->parts_of == 0)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "%s '%s' --%s--> is guarded by '%s' but the event counts no parts",
+                                 m->name, m->states[row->from].name, m->events[row->event],
+                                 orderly_guard_name(g));
+    }
+    return ORDERLY_OK;
+}
+
+int orderly__inputs_validate(const orderly__machine_inputs *in, orderly_ctx *ctx)
+{
+    int m, ev, rc;
+
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++) {
+        const struct orderly_machine *mm = orderly__machines[m];
+        if (mm->n_events > ORDERLY__INPUT_EVENTS)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT, "%s has more than %d events", mm->name,
+                                 ORDERLY__INPUT_EVENTS);
+        for (ev = 0; ev < ORDERLY__INPUT_EVENTS; ev++)
+            if ((rc = check_input(mm, ev, &in[m][ev], ctx)) < 0)
+                return rc;
+        if ((rc = check_guard_inputs(mm, in[m], ctx)) < 0)
+            return rc;
+    }
+    return ORDERLY_OK;
+}
+
 int orderly__choreography_validate(orderly_ctx *ctx)
 {
-    return orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
+    int rc = orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
+
+    return rc < 0 ? rc : orderly__inputs_validate(orderly__event_inputs, ctx);
 }

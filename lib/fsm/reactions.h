@@ -20,14 +20,17 @@ enum {
     ORDERLY__SEL_EVERY,         /* every instance, in index order */
     ORDERLY__SEL_NEW,           /* a new instance for the source part (event is ORDERLY_EVENT_INIT) */
     ORDERLY__SEL_HELD,          /* every line whose stock is held */
-    ORDERLY__SEL_HELD_HERE      /* every held line of the source fulfillment's warehouse */
+    ORDERLY__SEL_HELD_HERE,     /* every held line of the source fulfillment's warehouse */
+    ORDERLY__SEL_ONLY           /* no event (0): the row only records its op or emits its signal */
 };
 
 /* The amount a reaction's event carries. */
 enum {
     ORDERLY__AMT_NONE = 0,
     ORDERLY__AMT_PART,          /* the source part's amount (a return's) */
-    ORDERLY__AMT_OUTSTANDING    /* captured less refunded */
+    ORDERLY__AMT_OUTSTANDING,   /* captured less refunded */
+    ORDERLY__AMT_TOTAL,         /* the order's total */
+    ORDERLY__AMT_AUTHORIZED     /* the authorized amount */
 };
 
 /* When a reaction fires. A target with no row for the event from its
@@ -36,7 +39,31 @@ enum {
 enum {
     ORDERLY__WHEN_ALWAYS = 0,
     ORDERLY__WHEN_DEFER,        /* the target's capture is in flight: remember, fire with the capture */
-    ORDERLY__WHEN_DEFERRED      /* only if an earlier reaction deferred; clears it */
+    ORDERLY__WHEN_DEFERRED,     /* only if an earlier reaction deferred; clears it */
+    ORDERLY__WHEN_STAYED        /* only if the source part is still in the row's new state
+                                 * (no earlier reaction of the row moved it on) */
+};
+
+/*
+ * The declared aggregate conditions a reaction may require, over machine
+ * `cond_machine` (the row's cond_arg is an event or state attributes).
+ * Evaluated once, when the row's turn comes, before any of its work.
+ */
+enum {
+    ORDERLY__IF_ALWAYS = 0,
+    ORDERLY__IF_ALL_CAN,        /* every instance can take event cond_arg now (guards included) */
+    ORDERLY__IF_NOT_ALL_CAN,    /* some instance cannot */
+    ORDERLY__IF_IN,             /* the owner instance's state has one of the attributes cond_arg */
+    ORDERLY__IF_COUNT
+};
+
+/* The outbox signals a reaction may emit after its work; choreo.c names
+ * their outbox kinds. */
+enum {
+    ORDERLY__SIG_NONE = 0,
+    ORDERLY__SIG_STOCK_COMMITTED,   /* inventory.stock.committed, for the order */
+    ORDERLY__SIG_CAPTURE_REQUESTED, /* orders.payment.capture_requested: the host sends request_capture */
+    ORDERLY__SIG_COUNT
 };
 
 struct orderly__reaction {
@@ -48,9 +75,52 @@ struct orderly__reaction {
     uint8_t event;              /* the target's event */
     uint8_t amount;             /* ORDERLY__AMT_* */
     uint8_t when;               /* ORDERLY__WHEN_* */
-    uint8_t op;                 /* ORDERLY_OP_* staged for the selected lines when any, or 0 */
+    uint8_t op;                 /* ORDERLY_OP_* staged for the selected lines when any (or,
+                                 * for SEL_ONLY, with amount), or 0 */
     const char *why;            /* one line for the choreography page */
+    /* appended, so rows written without them mean "always, nothing emitted" */
+    uint8_t cond;               /* ORDERLY__IF_* */
+    uint8_t cond_machine;       /* ORDERLY_MACHINE_* the condition looks at */
+    uint16_t cond_arg;          /* its event, or ORDERLY__ST_* attributes */
+    uint8_t emit;               /* ORDERLY__SIG_* staged after the row's work, or 0 */
+    uint8_t emit_amount;        /* ORDERLY__AMT_* the signal carries */
 };
+
+/*
+ * What a machine's event sees and does besides its rows, declared per
+ * (machine, event): the deadline its guards compare with, the amount its
+ * guards weigh, the parts ALL_PARTS / SOME_PARTS count, and the money the
+ * payment's stored amounts move by. An all-zero entry means: the state's
+ * own timer, the event's amount, no parts, no money.
+ */
+enum {
+    ORDERLY__IN_EVENT = 0,      /* the amount the event carries */
+    ORDERLY__IN_UNCAPTURED      /* authorized less captured: what a capture takes */
+};
+
+enum {
+    ORDERLY__MONEY_NONE = 0,
+    ORDERLY__MONEY_AUTHORIZE,   /* authorized = amount, which must be the total; authorized_at = now */
+    ORDERLY__MONEY_CAPTURE,     /* captured = authorized */
+    ORDERLY__MONEY_COLLECT,     /* authorized = captured = total (cash on delivery) */
+    ORDERLY__MONEY_REFUND,      /* refunded += amount */
+    ORDERLY__MONEY_COUNT
+};
+
+struct orderly__event_input {
+    uint8_t timer;              /* orderly_timer whose deadline the guards see; 0: the state's */
+    uint8_t amount;             /* ORDERLY__IN_* */
+    uint8_t parts_of;           /* ORDERLY_MACHINE_* whose instances are the parts, or 0 */
+    uint8_t done_of;            /* ORDERLY_MACHINE_* whose instances count as done */
+    uint16_t parts_out;         /* ORDERLY__ST_* of a part that no longer counts */
+    uint16_t done_attrs;        /* ORDERLY__ST_* of a done instance */
+    uint8_t money;              /* ORDERLY__MONEY_* (payment events only) */
+};
+
+#define ORDERLY__INPUT_EVENTS 32 /* event ids per machine the table holds (ORDERLY__NEXT_STRIDE) */
+typedef struct orderly__event_input orderly__machine_inputs[ORDERLY__INPUT_EVENTS];
+
+extern const orderly__machine_inputs orderly__event_inputs[];
 
 extern const struct orderly__reaction orderly__reactions[];
 extern const size_t orderly__n_reactions;
@@ -64,7 +134,17 @@ extern const size_t orderly__n_reactions;
  */
 int orderly__reactions_validate(const struct orderly__reaction *r, size_t n, orderly_ctx *ctx);
 
-/* orderly__reactions_validate of the engine's own table. */
+/*
+ * Checks an event-input table ([machine][event], machines 1..6): every
+ * entry names an event of its machine and known kinds; money moves only
+ * with payment events and parts are counted only for order events; every
+ * row guarded by a deadline has one (the event's declared timer or its
+ * state's) and every row guarded by ALL_PARTS / SOME_PARTS has parts to
+ * count. Returns 0, or ORDERLY_EINVARIANT with a message.
+ */
+int orderly__inputs_validate(const orderly__machine_inputs *in, orderly_ctx *ctx);
+
+/* Both validations of the engine's own tables. */
 int orderly__choreography_validate(orderly_ctx *ctx);
 
 #endif

@@ -39,7 +39,9 @@ enum {
     ORDERLY__ST_GIVEN_BACK = 1 << 5, /* return: its amount was refunded */
     ORDERLY__ST_RETURNABLE = 1 << 6, /* order: delivered, a return may be opened */
     ORDERLY__ST_CLOSED_UNDELIVERED = 1 << 7, /* order: ended before delivery; nothing may stay held */
-    ORDERLY__ST_CAPTURING = 1 << 8   /* payment: a capture is in flight; a refund must wait for it */
+    ORDERLY__ST_CAPTURING = 1 << 8,  /* payment: a capture is in flight; a refund must wait for it */
+    ORDERLY__ST_UNCAPTURED = 1 << 9, /* payment: authorized, no capture asked for yet */
+    ORDERLY__ST_COD_CLAIM = 1 << 10  /* payment: a cash-on-delivery claim with the carrier is live */
 };
 
 /* The declared attributes of state of machine m; none for an id outside

@@ -10,6 +10,7 @@
 #include "fsm/table.h"
 #include "orderly/fulfillment.h"
 #include "orderly/order.h"
+#include "orderly/payment.h"
 #include "orderly/reservation.h"
 #include "orderly/shipment.h"
 #include "unit_main.h"
@@ -75,7 +76,7 @@ START_TEST(a_reaction_cycle_that_never_ends_a_part_is_rejected)
     table[n++] = (struct orderly__reaction){
         ORDERLY_MACHINE_SHIPMENT, ORDERLY_EFFECT_EMIT_STATUS_CHANGED, 0, ORDERLY_MACHINE_SHIPMENT,
         ORDERLY__SEL_EVERY, ORDERLY_SHIPMENT_EV_FAIL_DELIVERY, ORDERLY__AMT_NONE,
-        ORDERLY__WHEN_ALWAYS, 0, "broken on purpose"};
+        ORDERLY__WHEN_ALWAYS, 0, "broken on purpose", 0, 0, 0, 0, 0};
     assert_rejected("can run unbounded");
 }
 END_TEST
@@ -107,7 +108,8 @@ START_TEST(a_declared_none_without_a_state_is_rejected)
 {
     copy_table();
     table[n++] = (struct orderly__reaction){ ORDERLY_MACHINE_RETURN, ORDERLY_EFFECT_NONE, 0, 0,
-                                             ORDERLY__SEL_NONE, 0, 0, 0, 0, "broken" };
+                                             ORDERLY__SEL_NONE, 0, 0, 0, 0, "broken",
+                                             0, 0, 0, 0, 0 };
     assert_rejected("a declared none must name a return state");
 }
 END_TEST
@@ -123,6 +125,142 @@ START_TEST(a_reservation_selector_on_another_machine_is_rejected)
 }
 END_TEST
 
+/* the first row whose trigger is effect from source, or fails */
+static size_t find_fx(int source, int effect)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (table[i].source == source && table[i].effect == effect)
+            return i;
+    ck_abort_msg("no reaction from machine %d on effect %d", source, effect);
+    return 0;
+}
+
+START_TEST(a_condition_on_an_event_its_machine_lacks_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find_fx(ORDERLY_MACHINE_ORDER, ORDERLY_EFFECT_CONFIRM_RESERVATIONS);
+    ck_assert_int_eq(table[i].cond, ORDERLY__IF_NOT_ALL_CAN);
+    table[i].cond_arg = 30; /* the reservation has no event 30 */
+    assert_rejected("asks about reservation event 30");
+}
+END_TEST
+
+START_TEST(a_condition_on_attributes_no_state_has_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find_fx(ORDERLY_MACHINE_ORDER, ORDERLY_EFFECT_REQUEST_CAPTURE);
+    table[i].cond_arg = ORDERLY__ST_HELD; /* a reservation's attribute, no payment state's */
+    assert_rejected("no payment state has the attributes");
+}
+END_TEST
+
+START_TEST(an_unknown_condition_or_signal_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find_fx(ORDERLY_MACHINE_ORDER, ORDERLY_EFFECT_REQUEST_CAPTURE);
+    table[i].cond = ORDERLY__IF_COUNT;
+    assert_rejected("unknown condition");
+    copy_table();
+    table[i].emit = ORDERLY__SIG_COUNT;
+    assert_rejected("unknown when, amount, signal or operation");
+}
+END_TEST
+
+START_TEST(a_row_with_no_event_that_does_nothing_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find_fx(ORDERLY_MACHINE_ORDER, ORDERLY_EFFECT_REQUEST_CAPTURE);
+    table[i].emit = ORDERLY__SIG_NONE; /* neither records nor emits */
+    assert_rejected("must record an operation or emit a signal");
+    copy_table();
+    table[i].event = ORDERLY_PAYMENT_EV_VOID; /* and would fire nothing */
+    assert_rejected("must record an operation or emit a signal");
+}
+END_TEST
+
+START_TEST(the_hidden_confirmation_cascade_is_seen_by_the_cycle_check)
+{
+    size_t i;
+
+    copy_table();
+    /* the confirmation's cancel is a row now: make it re-confirm the order
+     * instead (pending -> confirmed is not terminal, so the cascade can
+     * loop through confirm_reservations forever) */
+    i = find_fx(ORDERLY_MACHINE_ORDER, ORDERLY_EFFECT_CONFIRM_RESERVATIONS);
+    table[i].event = ORDERLY_ORDER_EV_PAYMENT_CONFIRMED;
+    assert_rejected("can run unbounded");
+}
+END_TEST
+
+static orderly__machine_inputs inputs[ORDERLY_MACHINE_RETURN + 1];
+
+static void copy_inputs(void)
+{
+    memcpy(inputs, orderly__event_inputs, sizeof inputs);
+    memset(&ctx, 0, sizeof ctx);
+}
+
+static void assert_inputs_rejected(const char *needle)
+{
+    ck_assert_int_eq(orderly__inputs_validate((const orderly__machine_inputs *)inputs, &ctx), ORDERLY_EINVARIANT);
+    ck_assert_msg(strstr(ctx.msg, needle) != NULL, "message '%s' lacks '%s'", ctx.msg, needle);
+}
+
+START_TEST(the_engines_event_inputs_are_valid)
+{
+    copy_inputs();
+    ck_assert_int_eq(orderly__inputs_validate((const orderly__machine_inputs *)inputs, &ctx), ORDERLY_OK);
+}
+END_TEST
+
+START_TEST(a_deadline_guard_without_a_deadline_is_rejected)
+{
+    copy_inputs();
+    /* picking has no timer of its own: the SLA is the event's */
+    memset(&inputs[ORDERLY_MACHINE_FULFILLMENT][ORDERLY_FULFILLMENT_EV_SLA_BREACH], 0,
+           sizeof inputs[0][0]);
+    assert_inputs_rejected("is guarded by 'past_deadline' but has no deadline");
+}
+END_TEST
+
+START_TEST(a_parts_guard_without_parts_is_rejected)
+{
+    copy_inputs();
+    memset(&inputs[ORDERLY_MACHINE_ORDER][ORDERLY_ORDER_EV_DELIVERED], 0, sizeof inputs[0][0]);
+    assert_inputs_rejected("the event counts no parts");
+}
+END_TEST
+
+START_TEST(money_outside_the_payment_is_rejected)
+{
+    copy_inputs();
+    inputs[ORDERLY_MACHINE_ORDER][ORDERLY_ORDER_EV_CANCEL].money = ORDERLY__MONEY_REFUND;
+    assert_inputs_rejected("moves money, which only payment events do");
+}
+END_TEST
+
+START_TEST(parts_outside_the_order_or_an_unknown_event_are_rejected)
+{
+    copy_inputs();
+    inputs[ORDERLY_MACHINE_PAYMENT][ORDERLY_PAYMENT_EV_VOID].parts_of = ORDERLY_MACHINE_SHIPMENT;
+    inputs[ORDERLY_MACHINE_PAYMENT][ORDERLY_PAYMENT_EV_VOID].done_of = ORDERLY_MACHINE_SHIPMENT;
+    assert_inputs_rejected("counts parts, which only the order does");
+    copy_inputs();
+    inputs[ORDERLY_MACHINE_SHIPMENT][31].timer = ORDERLY_TIMER_ABANDONED;
+    assert_inputs_rejected("shipment has no event 31");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("reactions");
@@ -135,6 +273,16 @@ int main(void)
     tcase_add_test(tc, a_terminal_part_state_without_a_reaction_is_rejected);
     tcase_add_test(tc, a_declared_none_without_a_state_is_rejected);
     tcase_add_test(tc, a_reservation_selector_on_another_machine_is_rejected);
+    tcase_add_test(tc, a_condition_on_an_event_its_machine_lacks_is_rejected);
+    tcase_add_test(tc, a_condition_on_attributes_no_state_has_is_rejected);
+    tcase_add_test(tc, an_unknown_condition_or_signal_is_rejected);
+    tcase_add_test(tc, a_row_with_no_event_that_does_nothing_is_rejected);
+    tcase_add_test(tc, the_hidden_confirmation_cascade_is_seen_by_the_cycle_check);
+    tcase_add_test(tc, the_engines_event_inputs_are_valid);
+    tcase_add_test(tc, a_deadline_guard_without_a_deadline_is_rejected);
+    tcase_add_test(tc, a_parts_guard_without_parts_is_rejected);
+    tcase_add_test(tc, money_outside_the_payment_is_rejected);
+    tcase_add_test(tc, parts_outside_the_order_or_an_unknown_event_are_rejected);
     suite_add_tcase(s, tc);
     return unit_run((Suite *[]){ s, NULL });
 }
