@@ -39,6 +39,18 @@ typedef enum orderly_op {
  * ones, NULL for unknown values below ORDERLY_OP_HOST. */
 ORDERLY_API const char *orderly_op_name(int op);
 
+/*
+ * The attempt limit op declares (lib/comp/ops.c): 24 for the ops that owe
+ * stock or money (release_reservations, refund, restock), 12 for
+ * revert_promotion and restore_loyalty_points, 8 for those whose window
+ * closes by itself (void_authorization, capture_retry, cancel_shipment,
+ * cancel_cod_claim); 0 for host ops and unknown values, which have none.
+ * An operation is parked once it has been tried min(declared limit,
+ * policy.effect_max_attempts) times, or policy.effect_max_attempts times
+ * when it declares none: the policy is the cap over every op.
+ */
+ORDERLY_API uint32_t orderly_op_default_attempts(int op);
+
 ORDERLY_END_DECLS
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * orderly/graph.h - a machine exported as DOT, Mermaid or JSON.
+ * orderly/graph.h - a machine, or the choreography between all six,
+ * exported as DOT, Mermaid or JSON.
  *
  * Generated from the same tables the engine runs, so a diagram cannot
  * disagree with behaviour. The core touches no files: output goes to a
@@ -41,6 +42,28 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_graph_export_buf(char *buf, size_t c
                                                              size_t *len_out,
                                                              const orderly_machine *m,
                                                              int format, orderly_ctx *ctx);
+
+/*
+ * The choreography view: the six machines and the declared reactions
+ * between them (a part's effect or new state firing an event on another
+ * machine of the same order), from the table the engine interprets.
+ * DOT and Mermaid draw one node per machine and one edge per reaction,
+ * labelled "effect (new state): event" with the instances it reaches
+ * when not the one owner; JSON lists every machine's states with their
+ * declared attributes and every reaction row with all its columns,
+ * including the rows that declare a state as needing no reaction
+ * ("target": null). Same contract as orderly_graph_export.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_graph_export_choreography(int format,
+                                                                      orderly_writer_cb write,
+                                                                      void *user_data,
+                                                                      orderly_ctx *ctx);
+
+/* The choreography view into a caller buffer; as orderly_graph_export_buf. */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_graph_export_choreography_buf(char *buf, size_t cap,
+                                                                          size_t *len_out,
+                                                                          int format,
+                                                                          orderly_ctx *ctx);
 
 ORDERLY_END_DECLS
 

@@ -1,3 +1,5 @@
+#include <stdint.h>
+
 #include "orderly/compensation.h"
 
 static const char *const names[] = {
@@ -11,6 +13,38 @@ static const char *const names[] = {
     [ORDERLY_OP_CANCEL_SHIPMENT] = "cancel_shipment",
     [ORDERLY_OP_CANCEL_COD_CLAIM] = "cancel_cod_claim",
 };
+
+/*
+ * Declared attempt limits. The policy's effect_max_attempts (default 8) caps
+ * them all, so at the default policy only a limit below 8 changes anything;
+ * a host that raises the cap lets the ops that owe something keep trying
+ * longer than those whose window closes by itself.
+ */
+static const uint32_t attempts[] = {
+    /* stock held for nobody, money owed to the customer: worth a long retry */
+    [ORDERLY_OP_RELEASE_RESERVATIONS] = 24,
+    [ORDERLY_OP_REFUND] = 24,
+    [ORDERLY_OP_RESTOCK] = 24,
+    /* bookkeeping the customer sees, but no money or stock */
+    [ORDERLY_OP_REVERT_PROMOTION] = 12,
+    [ORDERLY_OP_RESTORE_LOYALTY] = 12,
+    /* the window closes by itself: an authorization lapses (void, capture),
+     * a carrier collects the parcel, a COD claim is settled at the door */
+    [ORDERLY_OP_VOID_AUTHORIZATION] = 8,
+    [ORDERLY_OP_CAPTURE] = 8,
+    [ORDERLY_OP_CANCEL_SHIPMENT] = 8,
+    [ORDERLY_OP_CANCEL_COD_CLAIM] = 8,
+};
+
+_Static_assert(sizeof attempts / sizeof attempts[0] == sizeof names / sizeof names[0],
+               "every op declares its attempt limit");
+
+uint32_t orderly_op_default_attempts(int op)
+{
+    if (op <= 0 || op >= (int)(sizeof attempts / sizeof attempts[0]))
+        return 0;
+    return attempts[op];
+}
 
 const char *orderly_op_name(int op)
 {

@@ -49,6 +49,15 @@ static const struct orderly__executor *executor(const orderly_engine *e, int op)
     return NULL;
 }
 
+/* The attempts after which op is parked: its declared limit under the
+ * policy's cap (orderly_op_default_attempts). */
+static uint32_t attempt_limit(const orderly_engine *e, int op)
+{
+    uint32_t declared = orderly_op_default_attempts(op), cap = e->policy.effect_max_attempts;
+
+    return declared != 0 && declared < cap ? declared : cap;
+}
+
 static void view_of(orderly_effect_view *v, const struct orderly__effect_rec *r, char *key,
                     uint64_t id, uint32_t attempts, int state)
 {
@@ -184,7 +193,7 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
             done++;
             continue;
         }
-        if (c->attempts >= e->policy.effect_max_attempts) {
+        if (c->attempts >= attempt_limit(e, r.op)) {
             c->outcome = ORDERLY_ITEM_DEAD;
             snprintf(msg, sizeof msg, "%s for order %s exhausted %u attempts (last: %s)",
                      orderly_op_name(r.op), r.order_id, c->attempts, orderly_strerror(rc));

@@ -10,7 +10,9 @@
 
 #include "../base/ctx.h"
 #include "../base/json.h"
+#include "orderly/compensation.h"
 #include "orderly/graph.h"
+#include "reactions.h"
 #include "table.h"
 
 struct out {
@@ -161,9 +163,9 @@ static int json_writer(const char *buffer, size_t size, void *data)
     return o->rc < 0 ? -1 : 0;
 }
 
-static int export_json(struct out *o, const orderly_machine *m)
+/* Dumps root (NULL: out of memory while building it) and frees it. */
+static int export_json(struct out *o, json_t *root)
 {
-    json_t *root = machine_json(m);
     int rc;
 
     if (root == NULL)
@@ -176,6 +178,193 @@ static int export_json(struct out *o, const orderly_machine *m)
         return ORDERLY_ENOMEM;
     emit(o, "\n");
     return o->rc;
+}
+
+/* ---- the choreography: six machines and the reactions between them ---- */
+
+/* Names of the reaction columns, indexed by their ORDERLY__SEL_, _AMT_ and
+ * _WHEN_ values; the JSON export and doc/choreography.md use them. */
+static const char *const select_names[] = {
+    [ORDERLY__SEL_NONE] = "none",       [ORDERLY__SEL_OWNER] = "owner",
+    [ORDERLY__SEL_PARENT] = "parent",   [ORDERLY__SEL_EVERY] = "every",
+    [ORDERLY__SEL_NEW] = "new",         [ORDERLY__SEL_HELD] = "held",
+    [ORDERLY__SEL_HELD_HERE] = "held_here",
+};
+static const char *const amount_names[] = {
+    [ORDERLY__AMT_NONE] = "none",
+    [ORDERLY__AMT_PART] = "part",
+    [ORDERLY__AMT_OUTSTANDING] = "outstanding",
+};
+static const char *const when_names[] = {
+    [ORDERLY__WHEN_ALWAYS] = "always",
+    [ORDERLY__WHEN_DEFER] = "defer",
+    [ORDERLY__WHEN_DEFERRED] = "deferred",
+};
+
+/* ORDERLY__ST_* bits in bit order. */
+static const char *const attr_names[] = {
+    "held", "dropped", "shipped", "delivered", "withdrawn", "given_back", "returnable",
+    "closed_undelivered", "capturing",
+};
+
+/* A column value's name; the reaction table is validated at engine open,
+ * so "?" only shows a table that an engine would refuse. */
+static const char *column(const char *const *names, size_t n, unsigned v)
+{
+    return v < n && names[v] != NULL ? names[v] : "?";
+}
+#define COLUMN(names, v) column(names, sizeof names / sizeof names[0], (v))
+
+static const orderly_machine *machine_of(int id)
+{
+    return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_RETURN ? orderly__machines[id] : NULL;
+}
+
+static const char *event_of(const struct orderly__reaction *r)
+{
+    const orderly_machine *t = machine_of(r->target);
+
+    return t != NULL && r->event < t->n_events && t->events[r->event] != NULL ? t->events[r->event] : "?";
+}
+
+/* The reaction rows that reach another machine; declared nones are not
+ * edges (the JSON lists them). */
+static int is_edge(const struct orderly__reaction *r)
+{
+    return r->target != 0 && machine_of(r->source) != NULL && machine_of(r->target) != NULL;
+}
+
+/* "trigger: event", the trigger being the effect, with the source's new
+ * state when the reaction names one; then the instances reached when not
+ * the one owner or parent, and the timing when not at once. */
+static void reaction_label(char *buf, size_t cap, const struct orderly__reaction *r)
+{
+    const orderly_machine *s = machine_of(r->source);
+    int one = r->select == ORDERLY__SEL_OWNER || r->select == ORDERLY__SEL_PARENT;
+    int now = r->when == ORDERLY__WHEN_ALWAYS;
+
+    if (r->state != 0)
+        snprintf(buf, cap, "%s (%s): %s%s%s%s%s", orderly_effect_name(r->effect),
+                 s->states[r->state].name, event_of(r), one ? "" : " ",
+                 one ? "" : COLUMN(select_names, r->select), now ? "" : ", ",
+                 now ? "" : COLUMN(when_names, r->when));
+    else
+        snprintf(buf, cap, "%s: %s%s%s%s%s", orderly_effect_name(r->effect), event_of(r),
+                 one ? "" : " ", one ? "" : COLUMN(select_names, r->select), now ? "" : ", ",
+                 now ? "" : COLUMN(when_names, r->when));
+}
+
+static void choreography_dot(struct out *o)
+{
+    char l[160];
+    size_t i;
+    int m;
+
+    emit(o, "digraph choreography {\n");
+    emit(o, "    rankdir=LR;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
+    emit(o, "    edge [fontname=\"Helvetica\", fontsize=10];\n");
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++)
+        emit(o, "    %s;\n", orderly__machines[m]->name);
+    for (i = 0; i < orderly__n_reactions; i++) {
+        const struct orderly__reaction *r = &orderly__reactions[i];
+        if (!is_edge(r))
+            continue;
+        reaction_label(l, sizeof l, r);
+        emit(o, "    %s -> %s [label=\"%s\"];\n", machine_of(r->source)->name,
+             machine_of(r->target)->name, l);
+    }
+    emit(o, "}\n");
+}
+
+static void choreography_mermaid(struct out *o)
+{
+    char l[160];
+    size_t i;
+
+    /* labels are quoted: they hold parentheses and colons */
+    emit(o, "flowchart LR\n");
+    for (i = 0; i < orderly__n_reactions; i++) {
+        const struct orderly__reaction *r = &orderly__reactions[i];
+        if (!is_edge(r))
+            continue;
+        reaction_label(l, sizeof l, r);
+        emit(o, "    %s -->|\"%s\"| %s\n", machine_of(r->source)->name, l,
+             machine_of(r->target)->name);
+    }
+}
+
+static json_t *attrs_json(unsigned attrs)
+{
+    json_t *a = json_array();
+    size_t b;
+
+    for (b = 0; b < sizeof attr_names / sizeof attr_names[0] && a != NULL; b++)
+        if ((attrs & (1u << b)) && json_array_append_new(a, json_string(attr_names[b])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *choreography_json(void)
+{
+    json_t *root = json_object(), *machines = json_array(), *reactions = json_array();
+    size_t i;
+    int m, st, bad = root == NULL || machines == NULL || reactions == NULL;
+
+    bad |= json_add(root, "view", json_string("choreography"));
+    bad |= json_add(root, "machines", machines);
+    bad |= json_add(root, "reactions", reactions);
+    if (bad) {
+        json_decref(root);
+        return NULL;
+    }
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN && !bad; m++) {
+        const orderly_machine *mm = orderly__machines[m];
+        json_t *j = json_object(), *states = json_array();
+        bad |= j == NULL || states == NULL;
+        bad |= json_add(j, "machine", json_string(mm->name));
+        bad |= json_add(j, "id", json_integer(mm->id));
+        bad |= json_add(j, "states", states);
+        for (st = 1; st < mm->n_states && !bad; st++) {
+            json_t *s = json_object();
+            bad |= s == NULL;
+            bad |= json_add(s, "name", json_string(mm->states[st].name));
+            bad |= json_add(s, "terminal", json_boolean(mm->states[st].terminal));
+            bad |= json_add(s, "attributes", attrs_json(mm->states[st].attrs));
+            bad |= json_array_append_new(states, s);
+        }
+        bad |= json_array_append_new(machines, j);
+    }
+    for (i = 0; i < orderly__n_reactions && !bad; i++) {
+        const struct orderly__reaction *r = &orderly__reactions[i];
+        const orderly_machine *src = machine_of(r->source);
+        json_t *j = json_object();
+        bad |= j == NULL || src == NULL;
+        if (bad)
+            break;
+        bad |= json_add(j, "source", json_string(src->name));
+        bad |= json_add(j, "state", r->state != 0 ? json_string(src->states[r->state].name) : json_null());
+        if (r->target == 0) {
+            bad |= json_add(j, "target", json_null());
+        } else {
+            bad |= json_add(j, "effect", json_string(orderly_effect_name(r->effect)));
+            bad |= json_add(j, "target", json_string(machine_of(r->target) != NULL
+                                                         ? machine_of(r->target)->name : "?"));
+            bad |= json_add(j, "select", json_string(COLUMN(select_names, r->select)));
+            bad |= json_add(j, "event", json_string(event_of(r)));
+            bad |= json_add(j, "amount", json_string(COLUMN(amount_names, r->amount)));
+            bad |= json_add(j, "when", json_string(COLUMN(when_names, r->when)));
+            bad |= json_add(j, "op", r->op != 0 ? json_string(orderly_op_name(r->op)) : json_null());
+        }
+        bad |= json_add(j, "why", json_string(r->why));
+        bad |= json_array_append_new(reactions, j);
+    }
+    if (bad) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
 }
 
 int orderly_graph_format_by_name(int *out, const char *name)
@@ -193,33 +382,55 @@ int orderly_graph_format_by_name(int *out, const char *name)
     return ORDERLY_OK;
 }
 
-int orderly_graph_export(const orderly_machine *m, int format, orderly_writer_cb write,
-                         void *user_data, orderly_ctx *ctx)
+/* Streams one view: machine m, or the choreography when m is NULL. */
+static int export_view(const orderly_machine *m, int format, orderly_writer_cb write,
+                       void *user_data, orderly_ctx *ctx)
 {
     struct out o = { write, user_data, ORDERLY_OK };
+    const orderly_allocator *previous;
 
-    if (m == NULL || write == NULL)
-        return orderly__fail(ctx, ORDERLY_EINVAL, "machine and writer are required");
+    if (write == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "a writer is required");
     switch (format) {
     case ORDERLY_GRAPH_DOT:
-        export_dot(&o, m);
+        if (m != NULL)
+            export_dot(&o, m);
+        else
+            choreography_dot(&o);
         break;
     case ORDERLY_GRAPH_MERMAID:
-        export_mermaid(&o, m);
+        if (m != NULL)
+            export_mermaid(&o, m);
+        else
+            choreography_mermaid(&o);
         break;
-    case ORDERLY_GRAPH_JSON: {
-        const orderly_allocator *previous = orderly__json_enter(ctx != NULL ? &ctx->alloc : NULL);
-        o.rc = export_json(&o, m);
+    case ORDERLY_GRAPH_JSON:
+        previous = orderly__json_enter(ctx != NULL ? &ctx->alloc : NULL);
+        o.rc = export_json(&o, m != NULL ? machine_json(m) : choreography_json());
         orderly__json_leave(previous);
         break;
-    }
     default:
         return orderly__fail(ctx, ORDERLY_EINVAL, "unknown graph format %d", format);
     }
     if (o.rc < 0)
-        return orderly__fail(ctx, o.rc, "export of machine '%s' stopped: %s", m->name,
+        return orderly__fail(ctx, o.rc, "export of %s '%s' stopped: %s",
+                             m != NULL ? "machine" : "view", m != NULL ? m->name : "choreography",
                              orderly_strerror(o.rc));
     return ORDERLY_OK;
+}
+
+int orderly_graph_export(const orderly_machine *m, int format, orderly_writer_cb write,
+                         void *user_data, orderly_ctx *ctx)
+{
+    if (m == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "machine and writer are required");
+    return export_view(m, format, write, user_data, ctx);
+}
+
+int orderly_graph_export_choreography(int format, orderly_writer_cb write, void *user_data,
+                                      orderly_ctx *ctx)
+{
+    return export_view(NULL, format, write, user_data, ctx);
 }
 
 struct buf {
@@ -238,15 +449,15 @@ static int buf_write(const char *data, size_t len, void *user_data)
     return ORDERLY_OK;
 }
 
-int orderly_graph_export_buf(char *buf, size_t cap, size_t *len_out, const orderly_machine *m,
-                             int format, orderly_ctx *ctx)
+static int view_buf(char *buf, size_t cap, size_t *len_out, const orderly_machine *m,
+                    int format, orderly_ctx *ctx)
 {
     struct buf b = { buf, cap, 0 };
     int rc;
 
     if (len_out == NULL || (buf == NULL && cap > 0))
         return orderly__fail(ctx, ORDERLY_EINVAL, "len_out is required, and buf when cap > 0");
-    if ((rc = orderly_graph_export(m, format, buf_write, &b, ctx)) < 0)
+    if ((rc = export_view(m, format, buf_write, &b, ctx)) < 0)
         return rc;
     *len_out = b.len;
     if (b.len >= cap)
@@ -254,4 +465,18 @@ int orderly_graph_export_buf(char *buf, size_t cap, size_t *len_out, const order
                              b.len + 1, cap);
     buf[b.len] = '\0';
     return ORDERLY_OK;
+}
+
+int orderly_graph_export_buf(char *buf, size_t cap, size_t *len_out, const orderly_machine *m,
+                             int format, orderly_ctx *ctx)
+{
+    if (m == NULL)
+        return orderly__fail(ctx, ORDERLY_EINVAL, "a machine is required");
+    return view_buf(buf, cap, len_out, m, format, ctx);
+}
+
+int orderly_graph_export_choreography_buf(char *buf, size_t cap, size_t *len_out, int format,
+                                          orderly_ctx *ctx)
+{
+    return view_buf(buf, cap, len_out, NULL, format, ctx);
 }

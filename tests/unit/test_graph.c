@@ -1,13 +1,17 @@
 /*
  * Graph export: every machine in every format, through the writer callback
  * and through the caller-buffer form, checked against the rows the query
- * API lists (the rows themselves are checked by test_machines.c).
+ * API lists (the rows themselves are checked by test_machines.c); and the
+ * choreography view, checked against the reaction table it draws.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "fsm/reactions.h"
+#include "fsm/table.h"
+#include "orderly/compensation.h"
 #include "orderly/graph.h"
 #include "orderly/machine.h"
 #include "unit_main.h"
@@ -435,6 +439,169 @@ START_TEST(format_by_name)
 }
 END_TEST
 
+/* ---- the choreography view ------------------------------------------------------- */
+
+static char *export_choreography(int format, size_t *len_out)
+{
+    sink s;
+
+    memset(&s, 0, sizeof s);
+    ck_assert_int_eq(orderly_graph_export_choreography(format, sink_write, &s, NULL), ORDERLY_OK);
+    ck_assert_ptr_nonnull(s.data);
+    ck_assert_int_eq(s.data[s.len - 1], '\n');
+    *len_out = s.len;
+    return s.data;
+}
+
+static size_t edges(void)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < orderly__n_reactions; i++)
+        n += orderly__reactions[i].target != 0;
+    return n;
+}
+
+/* Every reaction that reaches another machine is one edge, from its
+ * source to its target, and the event it sends is on that edge. */
+START_TEST(choreography_text_has_every_reaction)
+{
+    static const struct { int format; const char *arrow; } views[] = {
+        { ORDERLY_GRAPH_DOT, " -> " },
+        { ORDERLY_GRAPH_MERMAID, " -->|" },
+    };
+    size_t v, i, len;
+
+    for (v = 0; v < COUNT_OF(views); v++) {
+        char *out = export_choreography(views[v].format, &len);
+        ck_assert_uint_eq(count_of(out, views[v].arrow), edges());
+        for (i = 0; i < orderly__n_reactions; i++) {
+            const struct orderly__reaction *r = &orderly__reactions[i];
+            const orderly_machine *src = orderly__machines[r->source], *tgt;
+            char head[160], *at;
+            if (r->target == 0)
+                continue;
+            tgt = orderly__machines[r->target];
+            if (views[v].format == ORDERLY_GRAPH_DOT)
+                snprintf(head, sizeof head, "    %s -> %s [label=\"%s", src->name, tgt->name,
+                         orderly_effect_name(r->effect));
+            else
+                snprintf(head, sizeof head, "    %s -->|\"%s", src->name,
+                         orderly_effect_name(r->effect));
+            at = strstr(out, head);
+            ck_assert_msg(at != NULL, "reaction %zu: no edge starting '%s'", i, head);
+            ck_assert_ptr_nonnull(strstr(at, tgt->events[r->event]));
+        }
+        free(out);
+    }
+}
+END_TEST
+
+static const char *jstr_or_null(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    ck_assert_msg(v != NULL, "no key '%s'", key);
+    return json_is_null(v) ? NULL : json_string_value(v);
+}
+
+/* The JSON lists every reaction row in table order, declared nones
+ * included, and every machine's states with their declared attributes. */
+START_TEST(choreography_json_matches_table)
+{
+    json_error_t err;
+    json_t *root, *rows, *machines, *states;
+    size_t i, len;
+    char *out = export_choreography(ORDERLY_GRAPH_JSON, &len);
+    int m;
+
+    root = json_loads(out, 0, &err);
+    ck_assert_msg(root != NULL, "json: %s", err.text);
+    ck_assert_str_eq(jstr_or_null(root, "view"), "choreography");
+    rows = json_object_get(root, "reactions");
+    ck_assert_uint_eq(json_array_size(rows), orderly__n_reactions);
+    for (i = 0; i < orderly__n_reactions; i++) {
+        const struct orderly__reaction *r = &orderly__reactions[i];
+        const orderly_machine *src = orderly__machines[r->source];
+        json_t *j = json_array_get(rows, i);
+        ck_assert_str_eq(jstr_or_null(j, "source"), src->name);
+        ck_assert_str_eq(jstr_or_null(j, "why"), r->why);
+        if (r->state != 0)
+            ck_assert_str_eq(jstr_or_null(j, "state"), src->states[r->state].name);
+        else
+            ck_assert_ptr_null(jstr_or_null(j, "state"));
+        if (r->target == 0) {
+            ck_assert_ptr_null(jstr_or_null(j, "target"));
+            continue;
+        }
+        ck_assert_str_eq(jstr_or_null(j, "target"), orderly__machines[r->target]->name);
+        ck_assert_str_eq(jstr_or_null(j, "event"), orderly__machines[r->target]->events[r->event]);
+        ck_assert_str_eq(jstr_or_null(j, "effect"), orderly_effect_name(r->effect));
+        if (r->op != 0)
+            ck_assert_str_eq(jstr_or_null(j, "op"), orderly_op_name(r->op));
+    }
+    machines = json_object_get(root, "machines");
+    ck_assert_uint_eq(json_array_size(machines), ORDERLY_MACHINE_COUNT);
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++) {
+        json_t *j = json_array_get(machines, (size_t)m - 1);
+        ck_assert_str_eq(jstr_or_null(j, "machine"), orderly__machines[m]->name);
+        states = json_object_get(j, "states");
+        ck_assert_uint_eq(json_array_size(states), (size_t)orderly__machines[m]->n_states - 1);
+    }
+    /* a reservation's active stock is held; a delivered shipment counts as delivered */
+    states = json_object_get(json_array_get(machines, ORDERLY_MACHINE_RESERVATION - 1), "states");
+    ck_assert_str_eq(json_string_value(json_array_get(
+                         json_object_get(json_array_get(states, 0), "attributes"), 0)),
+                     "held");
+    ck_assert_ptr_nonnull(strstr(out, "\"delivered\""));
+    json_decref(root);
+    free(out);
+}
+END_TEST
+
+/* The buffer form agrees with the stream, sizes exactly, and a writer's
+ * failure stops the export with its code. */
+START_TEST(choreography_buf_and_failures)
+{
+    size_t f, len, need = 0, got = 0;
+
+    for (f = 0; f < COUNT_OF(formats); f++) {
+        char *cb = export_choreography(formats[f], &len), *buf;
+        orderly_ctx *ctx = NULL;
+        sink s;
+
+        ck_assert_int_eq(orderly_graph_export_choreography_buf(NULL, 0, &need, formats[f], NULL),
+                         ORDERLY_EBUFSIZE);
+        ck_assert_uint_eq(need, len);
+        buf = malloc(need + 1);
+        ck_assert_ptr_nonnull(buf);
+        ck_assert_int_eq(orderly_graph_export_choreography_buf(buf, need + 1, &got, formats[f],
+                                                               NULL),
+                         ORDERLY_OK);
+        ck_assert_uint_eq(got, len);
+        ck_assert_str_eq(buf, cb);
+
+        memset(&s, 0, sizeof s);
+        s.fail_at = 2;
+        s.fail_code = ORDERLY_EUSER;
+        ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), ORDERLY_OK);
+        ck_assert_int_eq(orderly_graph_export_choreography(formats[f], sink_write, &s, ctx),
+                         ORDERLY_EUSER);
+        ck_assert_int_eq(s.after_fail, 0);
+        ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "choreography"));
+        orderly_ctx_free(ctx);
+        free(s.data);
+        free(buf);
+        free(cb);
+    }
+    ck_assert_int_eq(orderly_graph_export_choreography(0, sink_write, NULL, NULL), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_graph_export_choreography(ORDERLY_GRAPH_DOT, NULL, NULL, NULL),
+                     ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_graph_export_choreography_buf(NULL, 0, NULL, ORDERLY_GRAPH_DOT, NULL),
+                     ORDERLY_EINVAL);
+}
+END_TEST
+
 /* ---- suite ------------------------------------------------------------------------- */
 
 static void add(Suite *s, const char *name, const TTest *test)
@@ -466,6 +633,9 @@ static Suite *graph_suite(void)
     add_per_machine(s, "writer_failure_on_last_chunk", writer_failure_on_last_chunk);
     add(s, "bad_format_and_arguments", bad_format_and_arguments);
     add(s, "format_by_name", format_by_name);
+    add(s, "choreography_text_has_every_reaction", choreography_text_has_every_reaction);
+    add(s, "choreography_json_matches_table", choreography_json_matches_table);
+    add(s, "choreography_buf_and_failures", choreography_buf_and_failures);
     return s;
 }
 
