@@ -188,17 +188,25 @@ static const char *const select_names[] = {
     [ORDERLY__SEL_NONE] = "none",       [ORDERLY__SEL_OWNER] = "owner",
     [ORDERLY__SEL_PARENT] = "parent",   [ORDERLY__SEL_EVERY] = "every",
     [ORDERLY__SEL_NEW] = "new",         [ORDERLY__SEL_HELD] = "held",
-    [ORDERLY__SEL_HELD_HERE] = "held_here",
+    [ORDERLY__SEL_HELD_HERE] = "held_here", [ORDERLY__SEL_ONLY] = "only",
 };
 static const char *const amount_names[] = {
     [ORDERLY__AMT_NONE] = "none",
     [ORDERLY__AMT_PART] = "part",
     [ORDERLY__AMT_OUTSTANDING] = "outstanding",
+    [ORDERLY__AMT_TOTAL] = "total",
+    [ORDERLY__AMT_AUTHORIZED] = "authorized",
+};
+static const char *const signal_names[] = {
+    [ORDERLY__SIG_NONE] = "none",
+    [ORDERLY__SIG_STOCK_COMMITTED] = "stock_committed",
+    [ORDERLY__SIG_CAPTURE_REQUESTED] = "capture_requested",
 };
 static const char *const when_names[] = {
     [ORDERLY__WHEN_ALWAYS] = "always",
     [ORDERLY__WHEN_DEFER] = "defer",
     [ORDERLY__WHEN_DEFERRED] = "deferred",
+    [ORDERLY__WHEN_STAYED] = "stayed",
 };
 
 /* ORDERLY__ST_* bits in bit order. */
@@ -220,9 +228,14 @@ static const orderly_machine *machine_of(int id)
     return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_RETURN ? orderly__machines[id] : NULL;
 }
 
+/* The target's event; a row that fires none says what it does instead:
+ * the operation it records, else the signal it emits. */
 static const char *event_of(const struct orderly__reaction *r)
 {
     const orderly_machine *t = machine_of(r->target);
+
+    if (r->select == ORDERLY__SEL_ONLY)
+        return r->op != 0 ? orderly_op_name(r->op) : COLUMN(signal_names, r->emit);
 
     return t != NULL && r->event < t->n_events && t->events[r->event] != NULL ? t->events[r->event] : "?";
 }
@@ -352,7 +365,10 @@ static json_t *choreography_json(void)
             bad |= json_add(j, "target", json_string(machine_of(r->target) != NULL
                                                          ? machine_of(r->target)->name : "?"));
             bad |= json_add(j, "select", json_string(COLUMN(select_names, r->select)));
-            bad |= json_add(j, "event", json_string(event_of(r)));
+            bad |= json_add(j, "event", r->select == ORDERLY__SEL_ONLY ? json_null()
+                                                                       : json_string(event_of(r)));
+            bad |= json_add(j, "emit", r->emit != 0 ? json_string(COLUMN(signal_names, r->emit))
+                                                    : json_null());
             bad |= json_add(j, "amount", json_string(COLUMN(amount_names, r->amount)));
             bad |= json_add(j, "when", json_string(COLUMN(when_names, r->when)));
             bad |= json_add(j, "op", r->op != 0 ? json_string(orderly_op_name(r->op)) : json_null());

@@ -490,7 +490,10 @@ START_TEST(choreography_text_has_every_reaction)
                          orderly_effect_name(r->effect));
             at = strstr(out, head);
             ck_assert_msg(at != NULL, "reaction %zu: no edge starting '%s'", i, head);
-            ck_assert_ptr_nonnull(strstr(at, tgt->events[r->event]));
+            if (r->select == ORDERLY__SEL_ONLY)
+                ck_assert_ptr_nonnull(strstr(at, r->op != 0 ? orderly_op_name(r->op) : "_"));
+            else
+                ck_assert_ptr_nonnull(strstr(at, tgt->events[r->event]));
         }
         free(out);
     }
@@ -535,7 +538,10 @@ START_TEST(choreography_json_matches_table)
             continue;
         }
         ck_assert_str_eq(jstr_or_null(j, "target"), orderly__machines[r->target]->name);
-        ck_assert_str_eq(jstr_or_null(j, "event"), orderly__machines[r->target]->events[r->event]);
+        if (r->select == ORDERLY__SEL_ONLY)
+            ck_assert_ptr_null(jstr_or_null(j, "event"));
+        else
+            ck_assert_str_eq(jstr_or_null(j, "event"), orderly__machines[r->target]->events[r->event]);
         ck_assert_str_eq(jstr_or_null(j, "effect"), orderly_effect_name(r->effect));
         if (r->op != 0)
             ck_assert_str_eq(jstr_or_null(j, "op"), orderly_op_name(r->op));
