@@ -119,6 +119,7 @@ typedef struct orderly_effect_view {
     const uint32_t *quantity;
     uint32_t attempts;         /* including this one */
     int state;                 /* orderly_item_state */
+    uint32_t max_attempts;     /* attempts after which it is parked (0.2) */
 } orderly_effect_view;
 
 /* Runs one operation against the outside world. Return 0 when done, a
@@ -135,6 +136,15 @@ typedef int (*orderly_executor_cb)(const orderly_effect_view *op, void *user_dat
  */
 ORDERLY_API int orderly_engine_set_executor(orderly_engine *engine, int op,
                                             orderly_executor_cb cb, void *user_data);
+
+/*
+ * Sets the attempts after which op is parked, over its declared limit
+ * (orderly_op_default_attempts); n = 0 goes back to the declared one.
+ * EINVAL for an op that is not orderly's (host ops have the policy's
+ * cap); ECONFIG when n is above policy.effect_max_attempts, the cap the
+ * storage counts attempts to: raise the policy instead.
+ */
+ORDERLY_API int orderly_engine_set_op_attempts(orderly_engine *engine, int op, uint32_t n);
 
 /* Runs up to max due operations (0 = policy.batch_max). */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_run_effects(orderly_engine *engine,

@@ -49,17 +49,37 @@ static const struct orderly__executor *executor(const orderly_engine *e, int op)
     return NULL;
 }
 
-/* The attempts after which op is parked: its declared limit under the
- * policy's cap (orderly_op_default_attempts). */
+/* The attempts after which op is parked: the host's limit for it, else
+ * its declared one, under the policy's cap (orderly_op_default_attempts). */
 static uint32_t attempt_limit(const orderly_engine *e, int op)
 {
-    uint32_t declared = orderly_op_default_attempts(op), cap = e->policy.effect_max_attempts;
+    uint32_t limit = orderly_op_default_attempts(op), cap = e->policy.effect_max_attempts;
 
-    return declared != 0 && declared < cap ? declared : cap;
+    if (op > 0 && op < (int)(sizeof e->op_attempts / sizeof e->op_attempts[0]) &&
+        e->op_attempts[op] != 0)
+        limit = e->op_attempts[op];
+    return limit != 0 && limit < cap ? limit : cap;
 }
 
-static void view_of(orderly_effect_view *v, const struct orderly__effect_rec *r, char *key,
-                    uint64_t id, uint32_t attempts, int state)
+int orderly_engine_set_op_attempts(orderly_engine *e, int op, uint32_t n)
+{
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    if (op <= 0 || op >= (int)(sizeof e->op_attempts / sizeof e->op_attempts[0]) ||
+        orderly_op_name(op) == NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                             "op %d is not an orderly op: host ops are limited by the policy", op);
+    if (n > e->policy.effect_max_attempts)
+        return orderly__fail(&e->ctx, ORDERLY_ECONFIG,
+                             "%u attempts for %s is above policy.effect_max_attempts (%u)", n,
+                             orderly_op_name(op), e->policy.effect_max_attempts);
+    e->op_attempts[op] = n;
+    return ORDERLY_OK;
+}
+
+static void view_of(const orderly_engine *e, orderly_effect_view *v,
+                    const struct orderly__effect_rec *r, char *key, uint64_t id, uint32_t attempts,
+                    int state)
 {
     memset(v, 0, sizeof *v);
     v->size = sizeof *v;
@@ -76,6 +96,7 @@ static void view_of(orderly_effect_view *v, const struct orderly__effect_rec *r,
     v->quantity = r->quantity;
     v->attempts = attempts;
     v->state = state;
+    v->max_attempts = attempt_limit(e, r->op);
 }
 
 /* The command event's JSON text, allocated by jansson: call inside a
@@ -179,7 +200,7 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
                           "the operation cannot be decoded");
             continue;
         }
-        view_of(&v, &r, key, c->id, c->attempts, ORDERLY_ITEM_LEASED);
+        view_of(e, &v, &r, key, c->id, c->attempts, ORDERLY_ITEM_LEASED);
         x = executor(e, r.op);
         if (x != NULL) {
             rc = x->cb(&v, x->user_data);
@@ -231,7 +252,7 @@ static int relay(const orderly_queue_item *it, void *ud)
     if (orderly__effect_rec_decode(&r, it->payload, it->payload_len) < 0)
         return orderly__fail(&rl->e->ctx, ORDERLY_ESTORAGE, "compensation %llu is corrupt",
                              (unsigned long long)it->id);
-    view_of(&v, &r, key, it->id, it->attempts, (int)it->state);
+    view_of(rl->e, &v, &r, key, it->id, it->attempts, (int)it->state);
     return rl->cb(&v, rl->user_data);
 }
 

@@ -67,7 +67,7 @@ PIN(orderly_part_view, 56);
 PIN(orderly_engine_stats, 80);
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
-PIN(orderly_effect_view, 96);
+PIN(orderly_effect_view, 104);
 PIN_AT(orderly_result, size, 0);
 PIN_AT(orderly_order_view, size, 0);
 PIN_AT(orderly_part_view, size, 0);

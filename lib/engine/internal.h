@@ -104,6 +104,7 @@ struct orderly_engine {
     struct orderly__claimed *claimed;  /* policy.batch_max rows */
     size_t batch[4];          /* rows per claim of each queue: halved on failure, regrown */
     struct orderly__executor executors[ORDERLY__EXECUTORS];
+    uint32_t op_attempts[ORDERLY_OP_CANCEL_COD_CLAIM + 1]; /* host's limit per op; 0 = declared */
     uint64_t rng;             /* backoff jitter */
     uint64_t stale_completions, leases_expired, published, redelivered, rows_parked;
     orderly_clock_cb clock;   /* may be NULL */

@@ -422,6 +422,59 @@ START_TEST(declared_limit_per_op_under_the_cap)
 }
 END_TEST
 
+/* A host sets one op's limit: release_reservations parks after 2 attempts
+ * while the void of the same cancelled order keeps going; bad calls are
+ * refused with a message, and 0 goes back to the declared limit. */
+START_TEST(host_sets_one_ops_limit)
+{
+    fx f;
+    flaky voids, releases;
+    alerts al;
+    effect_rec ef;
+    orderly_time_ms t = T0 + HOUR;
+    size_t done;
+    int k;
+
+    memset(&voids, 0, sizeof voids);
+    memset(&releases, 0, sizeof releases);
+    memset(&al, 0, sizeof al);
+    voids.fails_left = releases.fails_left = 1000;
+    fx_init(&f);
+    f.policy.backoff_base = 1000;
+    f.policy.backoff_max = 4000;
+    f.o.on_alert = record_alert;
+    f.o.alert_user_data = &al;
+    fx_open(&f);
+    ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, 0, 2), ORDERLY_EINVAL);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "not an orderly op"));
+    ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, 42, 2), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_HOST, 2), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_REFUND, 9), ORDERLY_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "effect_max_attempts"));
+    ck_assert_int_eq(orderly_engine_set_op_attempts(NULL, ORDERLY_OP_REFUND, 2), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_VOID_AUTHORIZATION, 3), 0);
+    ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_VOID_AUTHORIZATION, 0), 0);
+    ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_RELEASE_RESERVATIONS, 2), 0);
+    ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_VOID_AUTHORIZATION, flaky_exec, &voids), 0);
+    ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RELEASE_RESERVATIONS, flaky_exec, &releases), 0);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, T0 + 2000);
+    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] == 0; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    ck_assert_int_eq(releases.calls, 2);
+    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_EFFECT_EXHAUSTED], "release_reservations"));
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, &ef), 1);
+    ck_assert_int_eq(ef.state, ORDERLY_ITEM_READY);
+    /* the void keeps its declared 8 (the default cap): the reset to 0 held */
+    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] == 1; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    ck_assert_int_eq(voids.calls, 8);
+    ck_assert_int_eq(releases.calls, 2);
+    fx_free(&f);
+}
+END_TEST
+
 /* Without an executor an operation travels as a command event on the
  * commands topic, on the same retry path. */
 START_TEST(no_executor_publishes_command)
@@ -649,6 +702,7 @@ static Suite *suite(void)
     tcase_set_timeout(o, 30);
     tcase_add_test(o, exhaustion_parks_alerts_and_replays);
     tcase_add_test(o, declared_limit_per_op_under_the_cap);
+    tcase_add_test(o, host_sets_one_ops_limit);
     tcase_add_test(o, list_by_state_and_pages);
     tcase_add_test(o, restock_exhausted_then_replayed_P0_2024_01);
     suite_add_tcase(s, o);
