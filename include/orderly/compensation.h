@@ -40,7 +40,7 @@ typedef enum orderly_op {
 ORDERLY_API const char *orderly_op_name(int op);
 
 /*
- * The attempt limit op declares (lib/comp/ops.c): 24 for the ops that owe
+ * The attempt limit op declares (lib/background/comp_ops.c): 24 for the ops that owe
  * stock or money (release_reservations, refund, restock), 12 for
  * revert_promotion and restore_loyalty_points, 8 for those whose window
  * closes by itself (void_authorization, capture_retry, cancel_shipment,

@@ -1,6 +1,6 @@
 /*
  * The choreography between machines, declared: what one part's effect or
- * new state makes another machine of the same order do. lib/core/choreo.c
+ * new state makes another machine of the same order do. lib/engine/choreo.c
  * interprets the rows; orderly__reactions_validate checks them when an
  * engine opens, as the machines are checked.
  */
