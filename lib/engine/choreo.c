@@ -470,15 +470,47 @@ static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struc
 
 /* The choreography: the reactions that effect on a row into state `to` of
  * part (m, index) triggers, in table order. */
+int orderly__index_reactions(orderly_engine *e, orderly_ctx *ctx)
+{
+    size_t i, n = 0;
+    int m, fx;
+
+    if (orderly__n_reactions > ORDERLY__REACTIONS_MAX)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT, "%zu reaction rows: the index holds %d",
+                             orderly__n_reactions, ORDERLY__REACTIONS_MAX);
+    for (i = 0; i < orderly__n_reactions; i++)
+        if (orderly__reactions[i].effect >= ORDERLY__EFFECT_SLOTS ||
+            orderly__reactions[i].source > ORDERLY_MACHINE_COUNT)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT, "reaction row %zu: effect %u or machine "
+                                 "%u is past the index", i, orderly__reactions[i].effect,
+                                 orderly__reactions[i].source);
+    for (m = 0; m <= ORDERLY_MACHINE_COUNT; m++) {
+        for (fx = 0; fx < ORDERLY__EFFECT_SLOTS; fx++) {
+            e->react_first[m][fx] = (uint8_t)n;
+            for (i = 0; i < orderly__n_reactions; i++) {
+                const struct orderly__reaction *r = &orderly__reactions[i];
+                if (r->source == m && r->effect == fx && r->target != 0)
+                    e->react_rows[n++] = (uint8_t)i;
+            }
+            e->react_n[m][fx] = (uint8_t)(n - e->react_first[m][fx]);
+        }
+    }
+    return ORDERLY_OK;
+}
+
 static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int effect,
                  int to)
 {
-    size_t i;
+    size_t i, first, n;
     int rc;
 
-    for (i = 0; i < orderly__n_reactions; i++) {
-        const struct orderly__reaction *r = &orderly__reactions[i];
-        if (r->source != m || r->effect != effect || r->target == 0 || (r->state != 0 && r->state != to))
+    if (m < 0 || m > ORDERLY_MACHINE_COUNT || effect < 0 || effect >= ORDERLY__EFFECT_SLOTS)
+        return ORDERLY_OK;
+    first = e->react_first[m][effect];
+    n = e->react_n[m][effect];
+    for (i = first; i < first + n; i++) {
+        const struct orderly__reaction *r = &orderly__reactions[e->react_rows[i]];
+        if (r->state != 0 && r->state != to)
             continue;
         if ((rc = run_reaction(e, s, r, m, index, to)) < 0)
             return rc;

@@ -323,6 +323,10 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
     e->rng = e->policy.seed;
     for (i = 0; i < 4; i++)
         e->batch[i] = e->policy.batch_max;
+    if ((rc = orderly__index_reactions(e, ctx)) < 0) {
+        a.free(e, a.user_data);
+        goto fail;
+    }
     if (o->version >= 2) {
         e->clock = o->clock;
         e->clock_user_data = o->clock_user_data;

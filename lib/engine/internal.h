@@ -71,6 +71,13 @@ struct orderly__executor {
 
 #define ORDERLY__EXECUTORS 32
 
+#define ORDERLY__EFFECT_SLOTS 32   /* effect ids are below this */
+#define ORDERLY__REACTIONS_MAX 255  /* reaction rows the engine indexes */
+
+/* Builds e's index of the reaction table; EINVARIANT when the table
+ * outgrew the index. */
+int orderly__index_reactions(orderly_engine *e, orderly_ctx *ctx);
+
 struct orderly_engine {
     orderly_allocator alloc;
     orderly_ctx ctx;
@@ -103,6 +110,11 @@ struct orderly_engine {
     uint8_t enc[ORDERLY__AGG_MAX_BYTES];
     struct orderly__claimed *claimed;  /* policy.batch_max rows */
     size_t batch[4];          /* rows per claim of each queue: halved on failure, regrown */
+    /* The reaction rows of each (machine, effect) in table order, indexed
+     * at open so a transition reads only its own rows, not the table. */
+    uint8_t react_first[ORDERLY_MACHINE_COUNT + 1][ORDERLY__EFFECT_SLOTS];
+    uint8_t react_n[ORDERLY_MACHINE_COUNT + 1][ORDERLY__EFFECT_SLOTS];
+    uint8_t react_rows[ORDERLY__REACTIONS_MAX];
     struct orderly__executor executors[ORDERLY__EXECUTORS];
     uint32_t op_attempts[ORDERLY_OP_CANCEL_COD_CLAIM + 1]; /* host's limit per op; 0 = declared */
     uint64_t rng;             /* backoff jitter */
