@@ -110,7 +110,7 @@ static void drive(const char *id, const uint8_t *data, size_t size)
     (void)orderly_engine_cancel_order(f.e, id, NULL, c.now, &res);
     if ((rc = orderly_engine_pump(f.e, c.now, 0, &n)) < 0 ||
         (rc = orderly_engine_tick(f.e, c.now + 30 * FZ_DAY, 0, &n)) < 0 ||
-        (rc = orderly_engine_run_effects(f.e, c.now + 30 * FZ_DAY, 0, &n)) < 0 ||
+        (rc = orderly_engine_run_operations(f.e, c.now + 30 * FZ_DAY, 0, &n)) < 0 ||
         (rc = orderly_engine_pump(f.e, c.now + 30 * FZ_DAY, 0, &n)) < 0)
         fz_fail("a background step failed on the in-memory store: %s", orderly_error_name(rc));
     fz_close(&f);

@@ -1,7 +1,7 @@
 /*
  * Random commands: the input is a program of engine calls on the in-memory
  * store (create, apply with machine/event/index/amount from the input,
- * cancel, capture, open_return, pump, tick, run_effects, purge, time
+ * cancel, capture, open_return, pump, tick, run_operations, purge, time
  * advances, redeliveries, one-shot storage and publish faults, failing
  * executors). After every step the money and stock invariants are checked
  * through the public API (harness.c) and the step's own promises too:
@@ -331,8 +331,8 @@ static void op_background(state *s, reader *r)
         rc = orderly_engine_tick(s->w.f.e, s->now, max, &n);
         break;
     case 2:
-        what = "run_effects";
-        rc = orderly_engine_run_effects(s->w.f.e, s->now, max, &n);
+        what = "run_operations";
+        rc = orderly_engine_run_operations(s->w.f.e, s->now, max, &n);
         break;
     default:
         what = "purge";

@@ -1,10 +1,10 @@
 /*
  * The queue record decoders (lib/wire/record.h: outbox events, timers,
- * compensation operations) on arbitrary payloads, as a broken or hostile
+ * operations) on arbitrary payloads, as a broken or hostile
  * store could hand them back. Whatever decodes must encode again and decode
  * from that to the same record.
  *
- * Input layout: [which: 0 event, 1 timer, 2 effect (mod 3)], then for an
+ * Input layout: [which: 0 event, 1 timer, 2 operation (mod 3)], then for an
  * event [kind][group length][group], then the payload.
  */
 #include <stdio.h>
@@ -66,26 +66,26 @@ static void timer(const uint8_t *data, size_t size)
         broken("a timer changed");
 }
 
-static void effect(const uint8_t *data, size_t size)
+static void operation(const uint8_t *data, size_t size)
 {
-    struct orderly__effect_rec a, b;
+    struct orderly__operation_rec a, b;
     uint8_t buf[ORDERLY__RECORD_MAX];
     size_t len, i;
 
-    if (orderly__effect_rec_decode(&a, data, size) < 0)
+    if (orderly__operation_rec_decode(&a, data, size) < 0)
         return;
-    if ((len = orderly__effect_rec_encode(&a, buf, sizeof buf)) == 0)
-        broken("a decoded effect does not encode");
-    if (orderly__effect_rec_decode(&b, buf, len) < 0)
-        broken("a re-encoded effect does not decode");
+    if ((len = orderly__operation_rec_encode(&a, buf, sizeof buf)) == 0)
+        broken("a decoded operation does not encode");
+    if (orderly__operation_rec_decode(&b, buf, len) < 0)
+        broken("a re-encoded operation does not decode");
     if (strcmp(a.order_id, b.order_id) != 0 || memcmp(a.key, b.key, sizeof a.key) != 0 ||
         a.op != b.op || a.index != b.index || a.lines != b.lines || a.amount != b.amount ||
         a.n_lines != b.n_lines)
-        broken("an effect changed");
+        broken("an operation changed");
     for (i = 0; i < a.n_lines; i++)
         if (a.sku[i] != b.sku[i] || a.warehouse[i] != b.warehouse[i] ||
             a.quantity[i] != b.quantity[i])
-            broken("an effect's lines changed");
+            broken("an operation's lines changed");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -97,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (data[0] % 3) {
     case 0: event(data + 1, size - 1); break;
     case 1: timer(data + 1, size - 1); break;
-    default: effect(data + 1, size - 1); break;
+    default: operation(data + 1, size - 1); break;
     }
     return 0;
 }

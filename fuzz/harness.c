@@ -24,7 +24,7 @@ void fz_fail(const char *fmt, ...)
     abort();
 }
 
-static int run_executor(const orderly_effect_view *op, void *user_data)
+static int run_executor(const orderly_operation_view *op, void *user_data)
 {
     const fz_engine *f = user_data;
 

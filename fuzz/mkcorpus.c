@@ -231,7 +231,7 @@ static void save_aggregate(fz_engine *f, const char *id, const char *name)
 }
 
 /* Every queue row as a fuzz_records input: [which][kind][group length][group]
- * payload for events, [which] payload for timers and effects. */
+ * payload for events, [which] payload for timers and operations. */
 static int save_row(const orderly_queue_item *it, void *user_data)
 {
     const int *queue = user_data;
@@ -254,7 +254,7 @@ static int save_row(const orderly_queue_item *it, void *user_data)
     memcpy(out + n, it->payload, it->payload_len);
     n += it->payload_len;
     snprintf(name, sizeof name, "%s-%02d",
-             *queue == ORDERLY_QUEUE_OUTBOX ? "event" : *queue == ORDERLY_QUEUE_TIMERS ? "timer" : "effect",
+             *queue == ORDERLY_QUEUE_OUTBOX ? "event" : *queue == ORDERLY_QUEUE_TIMERS ? "timer" : "operation",
              ++seq);
     write_file("records", name, out, n);
     return 0;
@@ -334,10 +334,10 @@ static void aggregates(void)
     save_aggregate(&w.f, "agg-cancel", "cancelled");
     fz_check(&w);
 
-    /* the queue rows all that left behind: events, timers, compensations */
+    /* the queue rows all that left behind: events, timers, operations */
     save_rows(&w.f, ORDERLY_QUEUE_OUTBOX, 3);
     save_rows(&w.f, ORDERLY_QUEUE_TIMERS, 2);
-    save_rows(&w.f, ORDERLY_QUEUE_COMPENSATIONS, 3);
+    save_rows(&w.f, ORDERLY_QUEUE_OPERATIONS, 3);
     fz_close(&w.f);
 }
 

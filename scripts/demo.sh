@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The first command to run (the main job): installs what is missing, builds
 # orderly into build/, and runs `orderly simulate` - a few thousand order
-# lifecycles through the engine, dispatcher, timers and compensations on a
+# lifecycles through the engine, dispatcher, timers and operations on a
 # SQLite database with injected faults - then prints its report and checks
 # the invariants. Extra arguments go to simulate (see doc/cli.md).
 set -euo pipefail

@@ -78,7 +78,7 @@ void cli_format_time(char *out, size_t cap, orderly_time_ms t);
 int cmd_simulate(int argc, char **argv);
 int cmd_order(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
-int cmd_compensations(int argc, char **argv);
+int cmd_operations(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 

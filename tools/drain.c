@@ -1,11 +1,11 @@
 /*
  * orderly drain: the background steps a host runs from its loop (fire due
- * timers, run due compensations, publish due outbox events), run against
+ * timers, run due operations, publish due outbox events), run against
  * an existing database round after round until nothing is due. It is how
  * an operator resumes after a crash.
  *
  * The tool has no broker: events go to the in-memory transport, a sink
- * drain counts (and prints with --print), and compensations, with no
+ * drain counts (and prints with --print), and operations, with no
  * executor registered here, go out as command events on the commands
  * topic, as they would from any host without executors.
  */
@@ -24,12 +24,12 @@ static void usage(FILE *f)
     fputs("usage: orderly drain [--db FILE] [--now MS] [--rounds N] [--print]\n"
           "\n"
           "Resumes the background work of an existing SQLite database (it never\n"
-          "creates one): fires due timers, runs due compensations and publishes due\n"
+          "creates one): fires due timers, runs due operations and publishes due\n"
           "outbox events, round after round, until nothing is due or N rounds have\n"
           "run. Prints what it did; exits 0 when nothing is left due, 1 otherwise.\n"
           "\n"
           "There is no broker here: events are delivered to an in-memory sink and\n"
-          "counted, and compensations, with no executor in this tool, are handed\n"
+          "counted, and operations, with no executor in this tool, are handed\n"
           "over as command events on the commands topic; both are then marked done.\n"
           "A host with a real broker and executors runs the same loop itself (or\n"
           "forwards what --print writes).\n"
@@ -49,18 +49,18 @@ static void usage(FILE *f)
  * expired lease), and the ones that wait for a later now, of which some
  * are held under a lease. */
 struct due {
-    uint64_t outbox, timers, effects, later[3], leased;
+    uint64_t outbox, timers, operations, later[3], leased;
 };
 
 static uint64_t due_total(const struct due *d)
 {
-    return d->outbox + d->timers + d->effects;
+    return d->outbox + d->timers + d->operations;
 }
 
 static int due_at(orderly_storage *s, orderly_ctx *ctx, orderly_time_ms now, struct due *d)
 {
     static const int queues[3] = { ORDERLY_QUEUE_OUTBOX, ORDERLY_QUEUE_TIMERS,
-                                   ORDERLY_QUEUE_COMPENSATIONS };
+                                   ORDERLY_QUEUE_OPERATIONS };
     orderly_queue_stats qs[3];
     void *txn = NULL;
     int i, rc;
@@ -78,7 +78,7 @@ static int due_at(orderly_storage *s, orderly_ctx *ctx, orderly_time_ms now, str
     s->rollback(s, ctx, txn);
     d->outbox = qs[0].due + qs[0].lease_expired;
     d->timers = qs[1].due + qs[1].lease_expired;
-    d->effects = qs[2].due + qs[2].lease_expired;
+    d->operations = qs[2].due + qs[2].lease_expired;
     return ORDERLY_OK;
 }
 
@@ -102,7 +102,7 @@ static int lease_end(const orderly_queue_item *it, void *user_data)
 static int leases_until(orderly_storage *s, orderly_ctx *ctx, orderly_time_ms *until)
 {
     static const int queues[3] = { ORDERLY_QUEUE_OUTBOX, ORDERLY_QUEUE_TIMERS,
-                                   ORDERLY_QUEUE_COMPENSATIONS };
+                                   ORDERLY_QUEUE_OPERATIONS };
     struct lease_scan l;
     void *txn = NULL;
     int i, rc = 0;
@@ -123,7 +123,7 @@ static int leases_until(orderly_storage *s, orderly_ctx *ctx, orderly_time_ms *u
 }
 
 struct drained {
-    uint64_t rounds, fired, effects, published, messages, retried;
+    uint64_t rounds, fired, operations, published, messages, retried;
 };
 
 /* Empties the sink: each message printed as one JSON line with --print. */
@@ -191,10 +191,10 @@ static int drain(cli_db *db, orderly_ctx *ctx, orderly_time_ms now, uint64_t max
         retried = t->retried;
         fired = done = published = 0;
         failed = step_failed(db, "tick", orderly_engine_tick(db->engine, now, 0, &fired), t) ||
-                 step_failed(db, "run_effects", orderly_engine_run_effects(db->engine, now, 0, &done), t) ||
+                 step_failed(db, "run_operations", orderly_engine_run_operations(db->engine, now, 0, &done), t) ||
                  step_failed(db, "pump", orderly_engine_pump(db->engine, now, 0, &published), t);
         t->fired += fired;
-        t->effects += done;
+        t->operations += done;
         t->published += published;
         if ((rc = deliver(db, print, t)) < 0)
             return rc;
@@ -288,11 +288,11 @@ int cmd_drain(int argc, char **argv)
         return CLI_EXIT_FAIL;
     }
     dead_before = h.outbox_dead;
-    exhausted_before = h.compensation_exhausted;
+    exhausted_before = h.operations_exhausted;
     cli_format_time(when, sizeof when, now);
     fprintf(out, "orderly drain: %s at %s (%s)\n", db_path, when, clock);
-    fprintf(out, "due: outbox %llu, timers %llu, compensations %llu\n", (unsigned long long)d.outbox,
-            (unsigned long long)d.timers, (unsigned long long)d.effects);
+    fprintf(out, "due: outbox %llu, timers %llu, operations %llu\n", (unsigned long long)d.outbox,
+            (unsigned long long)d.timers, (unsigned long long)d.operations);
     converged = drain(&db, ctx, now, max_rounds, print, &t, &d);
     if (converged >= 0 && (orderly_engine_health(db.engine, now, 0, 0, &h) < 0 ||
                            (d.leased > 0 && leases_until(db.sqlite, ctx, &lease_end_at) < 0)))
@@ -306,16 +306,16 @@ int cmd_drain(int argc, char **argv)
     if (t.rounds > 0) {
         row(out, "rounds", t.rounds);
         row(out, "timers fired", t.fired);
-        row(out, "compensations handed over", t.effects);
+        row(out, "operations handed over", t.operations);
         row(out, "events published", t.published);
         row(out, "dead letters", h.outbox_dead - dead_before);
-        row(out, "compensations exhausted", h.compensation_exhausted - exhausted_before);
+        row(out, "operations exhausted", h.operations_exhausted - exhausted_before);
         row(out, "messages delivered to the sink", t.messages);
         row(out, "transient failures retried", t.retried);
-        fprintf(out, "still due: outbox %llu, timers %llu, compensations %llu\n",
-                (unsigned long long)d.outbox, (unsigned long long)d.timers, (unsigned long long)d.effects);
+        fprintf(out, "still due: outbox %llu, timers %llu, operations %llu\n",
+                (unsigned long long)d.outbox, (unsigned long long)d.timers, (unsigned long long)d.operations);
     }
-    fprintf(out, "not due yet: outbox %llu, timers %llu, compensations %llu\n",
+    fprintf(out, "not due yet: outbox %llu, timers %llu, operations %llu\n",
             (unsigned long long)d.later[0], (unsigned long long)d.later[1], (unsigned long long)d.later[2]);
     if (d.leased > 0) {
         cli_format_time(when, sizeof when, lease_end_at);

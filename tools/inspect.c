@@ -1,6 +1,6 @@
 /*
  * Looking into an existing database: one order with its parts and
- * compensations, the outbox, the compensation queue, and health. Each
+ * operations, the outbox, the operation queue, and health. Each
  * inspection prints a table for people or, with --json, one JSON document
  * for scripts (the shapes are documented in doc/cli.md).
  */
@@ -124,7 +124,7 @@ static json_t *time_json(json_t *obj, const char *name, orderly_time_ms t)
     return obj;
 }
 
-static json_t *effect_json(const orderly_effect_view *op)
+static json_t *operation_json(const orderly_operation_view *op)
 {
     json_t *lines = json_array();
     uint32_t i;
@@ -145,28 +145,28 @@ static json_t *effect_json(const orderly_effect_view *op)
 
 /* ---- orderly order show ---------------------------------------------------------- */
 
-struct order_effects {
+struct order_operations {
     const char *order_id;
     int n;
     uint64_t last;
-    json_t *json;       /* the order's "compensations" array, or NULL for text */
+    json_t *json;       /* the order's "operations" array, or NULL for text */
     int failed;
 };
 
-static int print_effect_of(const orderly_effect_view *op, void *user_data)
+static int print_operation_of(const orderly_operation_view *op, void *user_data)
 {
-    struct order_effects *oe = user_data;
+    struct order_operations *oe = user_data;
 
     oe->last = op->id;
     if (strcmp(op->order_id, oe->order_id) != 0)
         return 0;
     if (oe->json != NULL) {
-        if (json_array_append_new(oe->json, effect_json(op)) < 0)
+        if (json_array_append_new(oe->json, operation_json(op)) < 0)
             oe->failed = 1;
         return 0;
     }
     if (oe->n++ == 0)
-        printf("compensations:\n");
+        printf("operations:\n");
     printf("  %-6llu %-22s %-6s attempts %u  amount %lld  key %s\n", (unsigned long long)op->id,
            op_name(op->op), item_state(op->state), op->attempts, (long long)op->amount, op->key);
     return 0;
@@ -177,7 +177,7 @@ static void order_usage(FILE *f)
     fputs("usage: orderly order show ID [--json] [--db FILE]\n"
           "\n"
           "Prints the order's state, money, every part (reservations, fulfillments,\n"
-          "shipments, returns) and the compensations recorded for it.\n"
+          "shipments, returns) and the operations recorded for it.\n"
           "  --json      one JSON object instead (see doc/cli.md)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
@@ -271,7 +271,7 @@ int cmd_order(int argc, char **argv)
     const char *db_path, *id;
     char *rest[2];
     orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
-    struct order_effects oe;
+    struct order_operations oe;
     json_t *doc = NULL, *parts = NULL;
     uint64_t after;
     cli_db db;
@@ -328,13 +328,13 @@ int cmd_order(int argc, char **argv)
     }
     memset(&oe, 0, sizeof oe);
     oe.order_id = id;
-    if (json && !failed && json_object_set_new(doc, "compensations", oe.json = json_array()) < 0)
+    if (json && !failed && json_object_set_new(doc, "operations", oe.json = json_array()) < 0)
         failed = 1;
     rc = 0;
     do {
         after = oe.last;
         if (!failed)
-            rc = orderly_engine_list_effects(db.engine, -1, after, 4096, print_effect_of, &oe);
+            rc = orderly_engine_list_operations(db.engine, -1, after, 4096, print_operation_of, &oe);
     } while (rc == 0 && !failed && oe.last != after);
     if (rc < 0)
         fprintf(stderr, "orderly order: %s\n", orderly_engine_errmsg(db.engine));
@@ -448,20 +448,20 @@ int cmd_outbox(int argc, char **argv)
     return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
-/* ---- orderly compensations ----------------------------------------------------------- */
+/* ---- orderly operations ----------------------------------------------------------- */
 
-struct effect_print {
+struct operation_print {
     uint64_t last;
     struct json_list *json; /* NULL for text */
 };
 
-static int print_effect(const orderly_effect_view *op, void *user_data)
+static int print_operation(const orderly_operation_view *op, void *user_data)
 {
-    struct effect_print *ep = user_data;
+    struct operation_print *ep = user_data;
 
     ep->last = op->id;
     if (ep->json != NULL) {
-        list_item(ep->json, effect_json(op));
+        list_item(ep->json, operation_json(op));
         return 0;
     }
     printf("%-8llu %-22s %-6s %3u  %-13s %10lld  %s\n", (unsigned long long)op->id,
@@ -472,10 +472,10 @@ static int print_effect(const orderly_effect_view *op, void *user_data)
 
 static void comp_usage(FILE *f)
 {
-    fputs("usage: orderly compensations list [--dead] [--json] [--db FILE]\n"
-          "       orderly compensations replay ID [--db FILE]\n"
+    fputs("usage: orderly operations list [--dead] [--json] [--db FILE]\n"
+          "       orderly operations replay ID [--db FILE]\n"
           "\n"
-          "list     prints every recorded side effect (id, operation, state, attempts,\n"
+          "list     prints every recorded operation (id, op, state, attempts,\n"
           "         order, amount, idempotency key); --dead only the exhausted ones;\n"
           "         --json one JSON object instead (see doc/cli.md)\n"
           "replay   puts parked (dead) operation ID back in the queue with a fresh\n"
@@ -488,12 +488,12 @@ static void comp_usage(FILE *f)
 static int comp_list(const char *db_path, int dead, int json)
 {
     struct json_list jl = { 0, 0 };
-    struct effect_print ep = { 0, NULL };
+    struct operation_print ep = { 0, NULL };
     uint64_t before;
     cli_db db;
     int rc;
 
-    if ((rc = cli_db_open(&db, "compensations", db_path, 1)) != 0)
+    if ((rc = cli_db_open(&db, "operations", db_path, 1)) != 0)
         return rc;
     if (json) {
         ep.json = &jl;
@@ -504,13 +504,13 @@ static int comp_list(const char *db_path, int dead, int json)
     }
     do {
         before = ep.last;
-        rc = orderly_engine_list_effects(db.engine, dead ? ORDERLY_ITEM_DEAD : -1, ep.last, 4096,
-                                         print_effect, &ep);
+        rc = orderly_engine_list_operations(db.engine, dead ? ORDERLY_ITEM_DEAD : -1, ep.last, 4096,
+                                         print_operation, &ep);
     } while (rc == 0 && ep.last != before);
     if (rc < 0)
-        fprintf(stderr, "orderly compensations: %s\n", orderly_engine_errmsg(db.engine));
+        fprintf(stderr, "orderly operations: %s\n", orderly_engine_errmsg(db.engine));
     else if (json && list_close(&jl) < 0)
-        rc = row_failed("compensations", "an operation");
+        rc = row_failed("operations", "an operation");
     cli_db_close(&db);
     return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
@@ -520,28 +520,28 @@ static int comp_replay(const char *db_path, uint64_t id)
     cli_db db;
     int rc;
 
-    if ((rc = cli_db_open(&db, "compensations", db_path, 0)) != 0)
+    if ((rc = cli_db_open(&db, "operations", db_path, 0)) != 0)
         return rc;
-    rc = orderly_engine_replay_effect(db.engine, id, cli_db_now(&db));
+    rc = orderly_engine_replay_operation(db.engine, id, cli_db_now(&db));
     if (rc == ORDERLY_ENOTFOUND)
-        fprintf(stderr, "orderly compensations: no operation %llu in %s\n", (unsigned long long)id,
+        fprintf(stderr, "orderly operations: no operation %llu in %s\n", (unsigned long long)id,
                 db_path);
     else if (rc < 0)
-        fprintf(stderr, "orderly compensations: %s\n", orderly_engine_errmsg(db.engine));
+        fprintf(stderr, "orderly operations: %s\n", orderly_engine_errmsg(db.engine));
     else
         printf("operation %llu queued again with a fresh attempt budget\n", (unsigned long long)id);
     cli_db_close(&db);
     return rc < 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
-int cmd_compensations(int argc, char **argv)
+int cmd_operations(int argc, char **argv)
 {
     const char *db_path;
     char *rest[3];
     uint64_t id;
     int n_rest, rc, i, json, dead = 0;
 
-    if ((rc = common_flags("compensations", argc, argv, &db_path, &json, rest, &n_rest, 3)) != 0)
+    if ((rc = common_flags("operations", argc, argv, &db_path, &json, rest, &n_rest, 3)) != 0)
         return rc;
     for (i = 0; i < n_rest; i++)
         if (cli_is_help(rest[i])) {
@@ -549,24 +549,24 @@ int cmd_compensations(int argc, char **argv)
             return CLI_EXIT_OK;
         }
     if (n_rest == 0)
-        return cli_usage_error("compensations", "expected 'list' or 'replay ID'");
+        return cli_usage_error("operations", "expected 'list' or 'replay ID'");
     if (strcmp(rest[0], "list") == 0) {
         for (i = 1; i < n_rest; i++) {
             if (strcmp(rest[i], "--dead") == 0)
                 dead = 1;
             else
-                return cli_usage_error("compensations", "unexpected argument '%s'", rest[i]);
+                return cli_usage_error("operations", "unexpected argument '%s'", rest[i]);
         }
         return comp_list(db_path, dead, json);
     }
     if (strcmp(rest[0], "replay") == 0) {
         if (json)
-            return cli_usage_error("compensations", "replay has no --json");
+            return cli_usage_error("operations", "replay has no --json");
         if (n_rest != 2 || cli_parse_u64(rest[1], 1, UINT64_MAX, &id) < 0)
-            return cli_usage_error("compensations", "replay wants one operation id (a positive number)");
+            return cli_usage_error("operations", "replay wants one operation id (a positive number)");
         return comp_replay(db_path, id);
     }
-    return cli_usage_error("compensations", "unknown subcommand '%s'", rest[0]);
+    return cli_usage_error("operations", "unknown subcommand '%s'", rest[0]);
 }
 
 /* ---- orderly health ---------------------------------------------------------------- */
@@ -582,7 +582,7 @@ static void health_usage(FILE *f)
     fputs("usage: orderly health [--db FILE] [--metrics | --json]\n"
           "\n"
           "Prints the outbox backlog and its oldest age, leases, dead letters, the\n"
-          "compensation backlog, timers due, and the readiness verdict (not ready when\n"
+          "operation backlog, timers due, and the readiness verdict (not ready when\n"
           "more than 100 events wait and the oldest is over 5 minutes old), measured\n"
           "on the database's own clock. Exits 1 when not ready.\n"
           "  --metrics   print the same figures as 'name value' lines instead\n"
@@ -599,8 +599,8 @@ static json_t *health_json(const char *db_path, orderly_time_ms now, const order
                           "outbox_leased", (json_int_t)h->outbox_leased,
                           "outbox_lease_expired", (json_int_t)h->outbox_lease_expired,
                           "outbox_dead", (json_int_t)h->outbox_dead,
-                          "compensation_pending", (json_int_t)h->compensation_pending,
-                          "compensation_exhausted", (json_int_t)h->compensation_exhausted,
+                          "operations_pending", (json_int_t)h->operations_pending,
+                          "operations_exhausted", (json_int_t)h->operations_exhausted,
                           "timers_due", (json_int_t)h->timers_due, "ready", h->ready != 0);
 
     return time_json(o, "now", now);
@@ -658,8 +658,8 @@ int cmd_health(int argc, char **argv)
     printf("leases in flight         %llu\n", (unsigned long long)h.outbox_leased);
     printf("leases expired           %llu\n", (unsigned long long)h.outbox_lease_expired);
     printf("dead letters             %llu\n", (unsigned long long)h.outbox_dead);
-    printf("compensations pending    %llu\n", (unsigned long long)h.compensation_pending);
-    printf("compensations exhausted  %llu\n", (unsigned long long)h.compensation_exhausted);
+    printf("operations pending       %llu\n", (unsigned long long)h.operations_pending);
+    printf("operations exhausted     %llu\n", (unsigned long long)h.operations_exhausted);
     printf("timers due               %llu\n", (unsigned long long)h.timers_due);
     printf("ready                    %s\n", h.ready ? "yes" : "no");
     return h.ready ? CLI_EXIT_OK : CLI_EXIT_FAIL;

@@ -33,14 +33,14 @@ static void usage(FILE *f)
           "  graph choreography [--format F]  the reactions between the machines\n"
           "  version                          print the library version\n"
           "  simulate [options]               run many order lifecycles and check them\n"
-          "  order show ID                    one order, its parts and compensations\n"
+          "  order show ID                    one order, its parts and operations\n"
           "  outbox [--pending|--dead]        outbox rows\n"
-          "  compensations list|replay ID     side effects and operator replay\n"
+          "  operations list|replay ID        queued operations and operator replay\n"
           "  health [--metrics]               backlog, dead letters, readiness\n"
           "  drain [options]                  run the due background work after a crash\n"
           "\n"
           "Commands that read a database take --db FILE (default " CLI_DEFAULT_DB ").\n"
-          "machines, order show, outbox, compensations list and health take --json\n"
+          "machines, order show, outbox, operations list and health take --json\n"
           "for one JSON document on stdout instead of the table.\n"
           "\n"
           "Run 'orderly <command> --help' for a command's options.\n",
@@ -187,8 +187,8 @@ int main(int argc, char **argv)
         return cmd_order(argc - 1, argv + 1);
     if (strcmp(argv[1], "outbox") == 0)
         return cmd_outbox(argc - 1, argv + 1);
-    if (strcmp(argv[1], "compensations") == 0)
-        return cmd_compensations(argc - 1, argv + 1);
+    if (strcmp(argv[1], "operations") == 0)
+        return cmd_operations(argc - 1, argv + 1);
     if (strcmp(argv[1], "health") == 0)
         return cmd_health(argc - 1, argv + 1);
     if (strcmp(argv[1], "drain") == 0)

@@ -3,7 +3,7 @@
  *
  * simulate.c drives scripted customers, warehouses and carriers through
  * the engine on a simulated clock; sim_world.c is the outside world the
- * compensations act on (payment provider, inventory) and the inbound
+ * operations act on (payment provider, inventory) and the inbound
  * webhooks it sends back; sim_check.c consumes what was published and
  * checks the invariants at the end.
  */
@@ -44,7 +44,7 @@ struct sim_order {
     uint64_t sku[SIM_LINES_MAX];
     uint32_t warehouse[SIM_LINES_MAX];
     int64_t total;
-    /* the outside world's view, from executed compensations */
+    /* the outside world's view, from executed operations */
     int64_t psp_captured, psp_refunded, psp_voided;
     uint32_t released_lines;   /* bit per line released by the inventory */
     uint32_t psp_msgs;         /* numbers webhook event ids */
@@ -71,7 +71,7 @@ struct sim_counts {
     uint64_t commands, applied, duplicates_sent, duplicates_answered, late_sent, late_answered;
     uint64_t rejected, gave_up, retries, webhooks, envelopes;
     uint64_t storage_faults, transport_faults, executor_faults;
-    uint64_t effects_run, effects_exhausted_alerts, effects_replayed, dead_letter_alerts;
+    uint64_t operations_run, operations_exhausted_alerts, operations_replayed, dead_letter_alerts;
     uint64_t stale_alerts, purged, ticks_fired;
     uint64_t published_msgs, published_distinct, dlq_msgs, redelivered_copies;
 };
@@ -105,10 +105,10 @@ struct sim {
     size_t heap_n, heap_cap;
     uint64_t heap_seq;
     /* the outside world */
-    struct sim_keyset executed;     /* compensation keys already carried out */
+    struct sim_keyset executed;     /* operation keys already carried out */
     struct sim_keyset published;    /* event ids consumers received */
     struct sim_keyset seen_on;      /* (event id, topic) pairs received, dead-letter topics too */
-    struct sim_keyset exhausted;    /* compensation ids alerted as exhausted */
+    struct sim_keyset exhausted;    /* operation ids alerted as exhausted */
     int discontinued_fixed;         /* the operator has fixed the failing restock */
     struct sim_counts c;
     char failure[256];              /* the first harness failure, if any */

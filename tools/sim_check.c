@@ -2,7 +2,7 @@
  * What a simulation proves: every published event is consumed as a
  * downstream service would (deduplicated by id, order events replayed
  * against the order machine), and at the end the invariants are checked
- * against the engine's state, the outbox, the compensation queue and the
+ * against the engine's state, the outbox, the operation queue and the
  * outside world's ledger.
  */
 #include <jansson.h>
@@ -228,7 +228,7 @@ static int tally_outbox(const orderly_outbox_view *row, void *user_data)
 }
 
 /* One ledger entry, kept for the duplicate checks. */
-struct effect_row {
+struct operation_row {
     char order_id[ORDERLY_ID_MAX + 1];
     char key[33];
     uint64_t id;
@@ -243,12 +243,12 @@ struct released_line {
     uint32_t warehouse;
 };
 
-struct effect_tally {
+struct operation_tally {
     struct sim *s;
     uint64_t total, done, dead, unalerted, pending, last_id;
     uint64_t by_op[ORDERLY_OP_CANCEL_COD_CLAIM + 1];
     char example[160];
-    struct effect_row *rows;
+    struct operation_row *rows;
     size_t n_rows, cap_rows;
     struct released_line *lines;
     size_t n_lines, cap_lines;
@@ -269,10 +269,10 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
     return ORDERLY_OK;
 }
 
-static int tally_effect(const orderly_effect_view *op, void *user_data)
+static int tally_operation(const orderly_operation_view *op, void *user_data)
 {
-    struct effect_tally *t = user_data;
-    struct effect_row *r;
+    struct operation_tally *t = user_data;
+    struct operation_row *r;
     uint8_t id[16];
     uint32_t k;
 
@@ -344,7 +344,7 @@ static int once_per_cause(int op)
 /* Same cause together, live ones first within it. */
 static int by_cause(const void *pa, const void *pb)
 {
-    const struct effect_row *a = pa, *b = pb;
+    const struct operation_row *a = pa, *b = pb;
     int c = strcmp(a->order_id, b->order_id);
 
     if (c != 0)
@@ -360,7 +360,7 @@ static int by_cause(const void *pa, const void *pb)
 
 static int by_key(const void *pa, const void *pb)
 {
-    const struct effect_row *a = pa, *b = pb;
+    const struct operation_row *a = pa, *b = pb;
 
     return strcmp(a->key, b->key);
 }
@@ -379,7 +379,7 @@ static int by_line(const void *pa, const void *pb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static void check_duplicates(struct effect_tally *t, struct check *c)
+static void check_duplicates(struct operation_tally *t, struct check *c)
 {
     size_t i;
 
@@ -387,7 +387,7 @@ static void check_duplicates(struct effect_tally *t, struct check *c)
     if (t->n_rows > 1)
         qsort(t->rows, t->n_rows, sizeof *t->rows, by_cause);
     for (i = 1; i < t->n_rows; i++) {
-        const struct effect_row *a = &t->rows[i - 1], *b = &t->rows[i];
+        const struct operation_row *a = &t->rows[i - 1], *b = &t->rows[i];
         if (strcmp(a->order_id, b->order_id) != 0 || a->op != b->op || a->index != b->index)
             continue;
         if (once_per_cause(a->op) || (is_live(a->state) && is_live(b->state)))
@@ -440,8 +440,8 @@ static int scan_item(const orderly_queue_item *it, void *user_data)
 }
 
 /* Every row of the three queues against its attempt limit: the outbox's
- * policy.outbox_max_attempts, the timers' and compensations'
- * policy.effect_max_attempts. *live_timers gets the timers still to fire. */
+ * policy.outbox_max_attempts, the timers' and operations'
+ * policy.operation_max_attempts. *live_timers gets the timers still to fire. */
 static int check_attempts(struct sim *s, struct check *c, uint64_t *live_timers)
 {
     static const struct {
@@ -450,7 +450,7 @@ static int check_attempts(struct sim *s, struct check *c, uint64_t *live_timers)
     } queues[3] = {
         { ORDERLY_QUEUE_OUTBOX, "outbox" },
         { ORDERLY_QUEUE_TIMERS, "timer" },
-        { ORDERLY_QUEUE_COMPENSATIONS, "compensation" },
+        { ORDERLY_QUEUE_OPERATIONS, "operation" },
     };
     orderly_storage *st = s->storage;
     orderly_ctx *ctx = NULL;
@@ -469,7 +469,7 @@ static int check_attempts(struct sim *s, struct check *c, uint64_t *live_timers)
         q.c = c;
         q.queue = queues[i].name;
         q.limit = queues[i].queue == ORDERLY_QUEUE_OUTBOX ? s->policy.outbox_max_attempts
-                                                          : s->policy.effect_max_attempts;
+                                                          : s->policy.operation_max_attempts;
         q.last = 0;
         q.live = 0;
         do
@@ -603,7 +603,7 @@ static void line(FILE *out, const char *label, uint64_t v)
 }
 
 /* The end-of-run checks that need more than one pass over the orders. */
-static int check_ledgers(struct sim *s, struct outbox_tally *ot, struct effect_tally *et,
+static int check_ledgers(struct sim *s, struct outbox_tally *ot, struct operation_tally *et,
                          struct check *attempts, struct check *once, struct check *comp,
                          uint64_t *live_timers)
 {
@@ -617,7 +617,7 @@ static int check_ledgers(struct sim *s, struct outbox_tally *ot, struct effect_t
     } while (ot->rows != before);
     do {
         before = et->total;
-        if ((rc = orderly_engine_list_effects(s->engine, -1, et->last_id, SCAN_PAGE, tally_effect, et)) < 0)
+        if ((rc = orderly_engine_list_operations(s->engine, -1, et->last_id, SCAN_PAGE, tally_operation, et)) < 0)
             return rc;
     } while (et->total != before);
     comp->checked = et->total;
@@ -634,13 +634,13 @@ int sim_report(struct sim *s, double wall, FILE *out)
     struct check money = { "captured <= authorized and refunded <= captured, in the engine and at the provider", 0, 0, "" };
     struct check outbox = { "every outbox row is delivered or dead-lettered", 0, 0, "" };
     struct check seen = { "every delivered row reached its topic, every dead letter <topic>.dlq", 0, 0, "" };
-    struct check comp = { "every compensation is done, or exhausted with an alert", 0, 0, "" };
-    struct check once = { "no side effect is recorded twice for one cause", 0, 0, "" };
+    struct check comp = { "every operation is done, or exhausted with an alert", 0, 0, "" };
+    struct check once = { "no operation is recorded twice for one cause", 0, 0, "" };
     struct check attempts = { "no queue row has more attempts than its limit", 0, 0, "" };
     struct check deadline = { "every part waiting on a deadline has a timer to move it", 0, 0, "" };
     struct check harness = { "duplicates answered once, events decodable", 0, 0, "" };
     struct outbox_tally ot;
-    struct effect_tally et;
+    struct operation_tally et;
     struct deadlines dl;
     orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
     orderly_health h = ORDERLY_HEALTH_INIT;
@@ -760,17 +760,17 @@ int sim_report(struct sim *s, double wall, FILE *out)
     line(out, "rows still held", ot.rows);
     line(out, "stale completions rejected", h.stale_completions);
     line(out, "expired leases taken over", h.leases_expired_total);
-    fputs("\ncompensations\n", out);
+    fputs("\noperations\n", out);
     for (st_id = ORDERLY_OP_RELEASE_RESERVATIONS; st_id <= ORDERLY_OP_CANCEL_COD_CLAIM; st_id++)
         if (et.by_op[st_id])
             line(out, orderly_op_name(st_id), et.by_op[st_id]);
-    line(out, "carried out", s->c.effects_run);
-    line(out, "exhausted and alerted", s->c.effects_exhausted_alerts);
-    line(out, "replayed by the operator", s->c.effects_replayed);
+    line(out, "carried out", s->c.operations_run);
+    line(out, "exhausted and alerted", s->c.operations_exhausted_alerts);
+    line(out, "replayed by the operator", s->c.operations_replayed);
     line(out, "still parked", et.dead);
     fputs("\nfaults injected\n", out);
     line(out, "storage calls failed", orderly_fault_storage_faults(s->storage));
-    line(out, "compensation calls failed", s->c.executor_faults);
+    line(out, "operation calls failed", s->c.executor_faults);
     fputs("\nthroughput (timing varies run to run)\n", out);
     fprintf(out, "  %-34s %10.2f\n", "wall seconds", wall);
     fprintf(out, "  %-34s %10.0f\n", "commands per second", wall > 0 ? (double)s->c.commands / wall : 0.0);

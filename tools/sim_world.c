@@ -1,6 +1,6 @@
 /*
  * The world outside the engine during a simulation: the payment provider
- * and the inventory service, which carry out compensations (each exactly
+ * and the inventory service, which carry out operations (each exactly
  * once per idempotency key, failing now and then like real services), and
  * the signed webhooks the provider sends back. Also the scheduler.
  */
@@ -214,7 +214,7 @@ static int line_of(const struct sim_order *o, uint64_t sku, uint32_t warehouse)
     return -1;
 }
 
-static int execute(const orderly_effect_view *op, void *user_data)
+static int execute(const orderly_operation_view *op, void *user_data)
 {
     struct sim *s = user_data;
     struct sim_order *o = sim_order_of(s, op->order_id);
@@ -223,7 +223,7 @@ static int execute(const orderly_effect_view *op, void *user_data)
     int line;
 
     if (o == NULL || sim_hex16(key, op->key) < 0) {
-        sim_fail(s, "compensation %llu names order '%s' the simulation never made",
+        sim_fail(s, "operation %llu names order '%s' the simulation never made",
                  (unsigned long long)op->id, op->order_id);
         return ORDERLY_EINVAL;
     }
@@ -240,7 +240,7 @@ static int execute(const orderly_effect_view *op, void *user_data)
         return ORDERLY_OK;
     if (sim_keyset_add(&s->executed, key) < 0)
         return ORDERLY_ENOMEM;
-    s->c.effects_run++;
+    s->c.operations_run++;
     switch (op->op) {
     case ORDERLY_OP_CAPTURE:
         o->psp_captured += op->amount;
@@ -284,8 +284,8 @@ void sim_on_alert(const orderly_alert *a, void *user_data)
     case ORDERLY_ALERT_DEAD_LETTER:
         s->c.dead_letter_alerts++;
         break;
-    case ORDERLY_ALERT_EFFECT_EXHAUSTED:
-        s->c.effects_exhausted_alerts++;
+    case ORDERLY_ALERT_OPERATION_EXHAUSTED:
+        s->c.operations_exhausted_alerts++;
         if (sim_keyset_add(&s->exhausted, id) < 0)
             sim_fail(s, "out of memory recording an alert");
         break;

@@ -1,6 +1,6 @@
 /*
  * orderly simulate - the main job: many realistic order lifecycles through
- * the real engine, dispatcher, timers and compensations on the SQLite
+ * the real engine, dispatcher, timers and operations on the SQLite
  * store, with a simulated clock, injected faults, duplicates and late
  * events; then a report and the invariant checks.
  *
@@ -34,9 +34,9 @@ static void usage(FILE *f)
           "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
           "cancellations, declined payments, expiries, returns, exchanges, failed\n"
           "deliveries, duplicate and late events) through the engine, the outbox\n"
-          "dispatcher, the timers and the compensation queue on a SQLite database\n"
+          "dispatcher, the timers and the operation queue on a SQLite database\n"
           "(or the in-memory storage), with a simulated clock. Storage calls,\n"
-          "publishes and compensations fail at RATE. Prints a report and checks the\n"
+          "publishes and operations fail at RATE. Prints a report and checks the\n"
           "invariants; exits 1 if one fails.\n"
           "\n"
           "  --db FILE         SQLite database to create (default " CLI_DEFAULT_DB ")\n"
@@ -45,7 +45,7 @@ static void usage(FILE *f)
           "  --orders N        orders to simulate, 1..10000000 (default 2000)\n"
           "  --seed S          seed of every random choice (default 1)\n"
           "  --faults RATE     chance, 0..0.5, that a storage call, a publish or a\n"
-          "                    compensation fails (default 0.02)\n"
+          "                    operation fails (default 0.02)\n"
           "  --days D          days over which orders arrive, 1..3650 (default 30)\n"
           "  --overwrite       replace FILE if it exists (otherwise that is an error);\n"
           "                    only an orderly database or an empty file that no\n"
@@ -163,7 +163,7 @@ static int background(struct sim *s)
             break;
     }
     for (i = 0; i < 32; i++) {
-        rc = orderly_engine_run_effects(s->engine, s->now, 0, &n);
+        rc = orderly_engine_run_operations(s->engine, s->now, 0, &n);
         if (rc < 0 && !is_transient(rc))
             return rc;
         if (rc == 0 && n == 0)
@@ -694,7 +694,7 @@ struct dead_list {
     size_t n;
 };
 
-static int collect_dead(const orderly_effect_view *op, void *user_data)
+static int collect_dead(const orderly_operation_view *op, void *user_data)
 {
     struct dead_list *d = user_data;
 
@@ -703,7 +703,7 @@ static int collect_dead(const orderly_effect_view *op, void *user_data)
     return 0;
 }
 
-/* The operator's turn: fix what made compensations exhaust, replay them. */
+/* The operator's turn: fix what made operations exhaust, replay them. */
 static int operator_replay(struct sim *s)
 {
     struct dead_list d;
@@ -713,16 +713,16 @@ static int operator_replay(struct sim *s)
     s->discontinued_fixed = 1;
     do {
         d.n = 0;
-        if ((rc = orderly_engine_list_effects(s->engine, ORDERLY_ITEM_DEAD, 0, 256, collect_dead, &d)) < 0)
+        if ((rc = orderly_engine_list_operations(s->engine, ORDERLY_ITEM_DEAD, 0, 256, collect_dead, &d)) < 0)
             return is_transient(rc) ? ORDERLY_OK : rc;
         for (i = 0; i < d.n; i++) {
             int tries = 0;
-            while (is_transient(rc = orderly_engine_replay_effect(s->engine, d.ids[i], s->now)) &&
+            while (is_transient(rc = orderly_engine_replay_operation(s->engine, d.ids[i], s->now)) &&
                    ++tries < RETRIES)
                 ;
             if (rc < 0)
                 return rc;
-            s->c.effects_replayed++;
+            s->c.operations_replayed++;
         }
     } while (d.n == 256);
     return ORDERLY_OK;
@@ -740,7 +740,7 @@ static int quiet_now(struct sim *s, int *quiet)
     if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0 ||
         (rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon)) < 0)
         return is_transient(rc) ? ORDERLY_OK : rc;
-    *quiet = h.outbox_pending == 0 && h.compensation_pending == 0 && soon.timers_due == 0;
+    *quiet = h.outbox_pending == 0 && h.operations_pending == 0 && soon.timers_due == 0;
     return ORDERLY_OK;
 }
 

@@ -889,7 +889,7 @@ static int m_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *a
 
 static int check_queue(int queue, orderly_ctx *ctx)
 {
-    if (queue < ORDERLY_QUEUE_OUTBOX || queue > ORDERLY_QUEUE_COMPENSATIONS)
+    if (queue < ORDERLY_QUEUE_OUTBOX || queue > ORDERLY_QUEUE_OPERATIONS)
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "unknown queue %d", queue);
     return ORDERLY_OK;
 }

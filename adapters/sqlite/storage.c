@@ -176,7 +176,7 @@ static int writable(struct orderly__sqlite *q, orderly_ctx *ctx)
 
 static int queue_ok(int queue, orderly_ctx *ctx)
 {
-    if (queue < ORDERLY_QUEUE_OUTBOX || queue > ORDERLY_QUEUE_COMPENSATIONS)
+    if (queue < ORDERLY_QUEUE_OUTBOX || queue > ORDERLY_QUEUE_OPERATIONS)
         return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "unknown queue %d", queue);
     return ORDERLY_OK;
 }

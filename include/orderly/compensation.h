@@ -1,10 +1,10 @@
 /*
- * orderly/compensation.h - side effects and their one retry path.
+ * orderly/compensation.h - operations and their one retry path.
  *
  * Every call to the outside a transition asks for (capture, void, refund,
  * release stock, restock, revert a promotion, restore loyalty points,
  * cancel a shipment or a COD claim) is recorded as a typed operation in the
- * compensation queue, in the same transaction as the state change. Each
+ * operation queue, in the same transaction as the state change. Each
  * records exactly what it touches (which reservations, quantities,
  * amounts), so running it twice or late can never resurrect unrelated
  * state, and each carries a deterministic idempotency key for the
@@ -46,7 +46,7 @@ ORDERLY_API const char *orderly_op_name(int op);
  * closes by itself (void_authorization, capture_retry, cancel_shipment,
  * cancel_cod_claim); 0 for host ops and unknown values, which have none.
  * An operation is parked once it has been tried min(declared limit,
- * policy.effect_max_attempts) times, or policy.effect_max_attempts times
+ * policy.operation_max_attempts) times, or policy.operation_max_attempts times
  * when it declares none: the policy is the cap over every op.
  */
 ORDERLY_API uint32_t orderly_op_default_attempts(int op);

@@ -11,8 +11,8 @@
  * order aggregate, apply the transition and everything it cascades to
  * (reservations, payment, fulfillments, shipments, returns), check the
  * money and stock invariants, save with a version check (retried on
- * conflict), append produced events to the outbox and side effects to the
- * compensation queue, write the idempotency mark, commit. A rejected input
+ * conflict), append produced events to the outbox and operations to the
+ * operation queue, write the idempotency mark, commit. A rejected input
  * returns its code and writes nothing. A duplicate returns the stored first
  * result with result.duplicate set. A late event (one that would regress a
  * status) is ignored, counted, and reported with result.late set. Before
@@ -44,7 +44,7 @@ typedef enum orderly_topic {
     ORDERLY_TOPIC_FULFILLMENT = 4,
     ORDERLY_TOPIC_SHIPMENT    = 5,
     ORDERLY_TOPIC_RETURN      = 6,
-    ORDERLY_TOPIC_COMMANDS    = 7  /* side effects with no registered executor */
+    ORDERLY_TOPIC_COMMANDS    = 7  /* operations with no registered executor */
 } orderly_topic;
 #define ORDERLY_TOPIC_COUNT 7
 ORDERLY_API int orderly_topic_count(void);
@@ -94,7 +94,7 @@ typedef struct orderly_policy {
     int64_t retention;            /* published outbox rows kept; default 30 days */
     uint32_t max_conflict_retries; /* version conflicts retried per command; default 8 */
     uint32_t outbox_max_attempts; /* then dead-lettered; default 10 */
-    uint32_t effect_max_attempts; /* compensation attempts per operation; default 8 */
+    uint32_t operation_max_attempts; /* attempts per operation; default 8 */
     uint32_t batch_max;           /* items per pump/tick batch; default 256 */
     uint64_t seed;                /* jitter seed; default 1 */
     /* ---- later versions append here ---- */
@@ -116,7 +116,7 @@ typedef void (*orderly_work_cb)(orderly_engine *engine, size_t n, void *user_dat
 
 typedef enum orderly_alert_kind {
     ORDERLY_ALERT_DEAD_LETTER = 1,        /* an outbox event exhausted its attempts */
-    ORDERLY_ALERT_EFFECT_EXHAUSTED = 2,   /* a compensation exhausted its attempts */
+    ORDERLY_ALERT_OPERATION_EXHAUSTED = 2,   /* an operation exhausted its attempts */
     ORDERLY_ALERT_STALE_COMPLETION = 3,   /* a completion with a stale lease token */
     ORDERLY_ALERT_ROW_PARKED = 4          /* a queue row that cannot be decoded or encoded */
 } orderly_alert_kind;
@@ -197,7 +197,7 @@ ORDERLY_API int orderly_engine_options_init(orderly_engine_options *opts, unsign
  * non-empty and distinct, every duration positive, backoff_max at least
  * backoff_base, and the idempotency TTL at least the longest retry horizon
  * (every backoff delay plus a lease per attempt, for the outbox and the
- * compensations; a dedupe window that lapses before the last retry would
+ * operations; a dedupe window that lapses before the last retry would
  * let duplicates through). The horizon saturates at INT64_MAX, so huge
  * durations cannot wrap it into a small number. Any violation is
  * ORDERLY_ECONFIG (or ORDERLY_EVERSION / ORDERLY_EINVAL) with the reason in
@@ -241,7 +241,7 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_topic_id(int *out,
  * can gain fields at its end without breaking a caller built against an
  * older header. A size below the 0.2 layout is ORDERLY_EINVAL, with
  * nothing filled. Structs the library hands to a callback
- * (orderly_outbox_view, orderly_effect_view) start with size as well, set
+ * (orderly_outbox_view, orderly_operation_view) start with size as well, set
  * by the library: fields at or past it were not filled.
  */
 typedef struct orderly_result {
@@ -255,7 +255,7 @@ typedef struct orderly_result {
     uint32_t late;       /* 1: ignored as an out-of-order event */
     uint32_t duplicate;  /* 1: a redelivery; this is the stored first result */
     uint32_t outbox_rows;/* events appended by this command */
-    uint32_t effects;    /* compensation-queue operations recorded */
+    uint32_t operations; /* operations recorded in the queue */
     uint64_t version;    /* aggregate version after */
     /* ---- later versions append here ---- */
 } orderly_result;
@@ -429,7 +429,7 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_handle_webhook(
  * adapter alike: orderly_engine_get_order, orderly_engine_get_part,
  * orderly_engine_health and orderly_engine_metrics read through it (and so
  * see the batch's own commands); every other call that needs storage (pump,
- * tick, run_effects, purge, the list, inspect and replay calls) returns
+ * tick, run_operations, purge, the list, inspect and replay calls) returns
  * EMISUSE, "a batch is open", and leaves the batch as it was. Commit or roll
  * back first: publishing before the batch commits could publish events that
  * never happen.
@@ -502,7 +502,7 @@ typedef struct orderly_engine_stats {
     uint64_t idem_mismatch;      /* EIDEMMISMATCH answers */
     uint64_t conflicts_retried;  /* version conflicts retried */
     uint64_t outbox_appended;
-    uint64_t effects_recorded;
+    uint64_t operations_recorded;
     /* ---- later versions append here ---- */
 } orderly_engine_stats;
 

@@ -77,7 +77,7 @@ typedef struct orderly_guard_input {
 
 /*
  * Effects: what a transition produces. EMIT_* effects become outbox events;
- * the others are actions the engine runs (or records as compensations when
+ * the others are actions the engine runs (or records as operations when
  * they fail). Values are pinned.
  */
 typedef enum orderly_effect {

@@ -1,6 +1,6 @@
 /*
  * orderly/outbox.h - background work the host drives: the outbox
- * dispatcher, timers, compensations, and the health of all three.
+ * dispatcher, timers, operations, and the health of all three.
  *
  * orderly starts no threads. The host calls these step functions from its
  * own loop: orderly_engine_pump right after the engine reports work (the
@@ -100,12 +100,12 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_list_outbox(orderly_engine *e
                                                                orderly_outbox_cb cb,
                                                                void *user_data);
 
-/* ---- compensations ----------------------------------------------------------- */
+/* ---- operations ----------------------------------------------------------- */
 
 /* One recorded operation, as an executor or an operator sees it. Pointers
  * are borrowed for the duration of the callback. */
-typedef struct orderly_effect_view {
-    size_t size;               /* sizeof the library's orderly_effect_view: fields at or
+typedef struct orderly_operation_view {
+    size_t size;               /* sizeof the library's orderly_operation_view: fields at or
                                 * past it were not filled (see orderly_result) */
     uint64_t id;               /* queue id: what list/replay take */
     int op;                    /* orderly_op */
@@ -120,12 +120,12 @@ typedef struct orderly_effect_view {
     uint32_t attempts;         /* including this one */
     int state;                 /* orderly_item_state */
     uint32_t max_attempts;     /* attempts after which it is parked (0.2) */
-} orderly_effect_view;
+} orderly_operation_view;
 
 /* Runs one operation against the outside world. Return 0 when done, a
  * negative code to retry later (after exhaustion the operation is parked
  * and the alert callback fires). */
-typedef int (*orderly_executor_cb)(const orderly_effect_view *op, void *user_data);
+typedef int (*orderly_executor_cb)(const orderly_operation_view *op, void *user_data);
 
 /*
  * Registers the executor for op (NULL removes it). Operations without an
@@ -141,34 +141,34 @@ ORDERLY_API int orderly_engine_set_executor(orderly_engine *engine, int op,
  * Sets the attempts after which op is parked, over its declared limit
  * (orderly_op_default_attempts); n = 0 goes back to the declared one.
  * EINVAL for an op that is not orderly's (host ops have the policy's
- * cap); ECONFIG when n is above policy.effect_max_attempts, the cap the
+ * cap); ECONFIG when n is above policy.operation_max_attempts, the cap the
  * storage counts attempts to: raise the policy instead.
  */
 ORDERLY_API int orderly_engine_set_op_attempts(orderly_engine *engine, int op, uint32_t n);
 
 /* Runs up to max due operations (0 = policy.batch_max). */
-ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_run_effects(orderly_engine *engine,
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_run_operations(orderly_engine *engine,
                                                                orderly_time_ms now, size_t max,
                                                                size_t *done_out);
 
-typedef int (*orderly_effect_cb)(const orderly_effect_view *op, void *user_data);
+typedef int (*orderly_operation_cb)(const orderly_operation_view *op, void *user_data);
 
 /* Lists operations in state (-1 = all) with id > after_id, up to max. */
-ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_list_effects(orderly_engine *engine,
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_list_operations(orderly_engine *engine,
                                                                 int state, uint64_t after_id,
-                                                                size_t max, orderly_effect_cb cb,
+                                                                size_t max, orderly_operation_cb cb,
                                                                 void *user_data);
 
 /* Calls cb with operation id; ENOTFOUND when absent. */
-ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_inspect_effect(orderly_engine *engine,
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_inspect_operation(orderly_engine *engine,
                                                                   uint64_t id,
-                                                                  orderly_effect_cb cb,
+                                                                  orderly_operation_cb cb,
                                                                   void *user_data);
 
 /* Puts a parked (DEAD) operation back to run at now with a fresh attempt
  * budget. ENOTFOUND for an unknown id; EMISUSE for one that is pending,
  * leased or done (replaying a done capture would capture twice). */
-ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_replay_effect(orderly_engine *engine,
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_replay_operation(orderly_engine *engine,
                                                                  uint64_t id,
                                                                  orderly_time_ms now);
 
@@ -181,8 +181,8 @@ typedef struct orderly_health {
     uint64_t outbox_leased;
     uint64_t outbox_lease_expired;
     uint64_t outbox_dead;
-    uint64_t compensation_pending;
-    uint64_t compensation_exhausted;  /* parked after the attempt limit */
+    uint64_t operations_pending;
+    uint64_t operations_exhausted;  /* parked after the attempt limit */
     uint64_t timers_due;
     uint64_t late_ignored;            /* since the engine opened */
     uint64_t duplicates_suppressed;

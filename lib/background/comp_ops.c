@@ -15,7 +15,7 @@ static const char *const names[] = {
 };
 
 /*
- * Declared attempt limits. The policy's effect_max_attempts (default 8) caps
+ * Declared attempt limits. The policy's operation_max_attempts (default 8) caps
  * them all, so at the default policy only a limit below 8 changes anything;
  * a host that raises the cap lets the ops that owe something keep trying
  * longer than those whose window closes by itself.

@@ -1,5 +1,5 @@
 /*
- * The compensation queue: every side effect runs from here, first attempt
+ * The operation queue: every operation runs from here, first attempt
  * and retries alike, through the host's executor or, without one, as a
  * command event on the commands topic. Exhaustion parks the operation and
  * raises an alert; operators list, inspect and replay.
@@ -53,7 +53,7 @@ static const struct orderly__executor *executor(const orderly_engine *e, int op)
  * its declared one, under the policy's cap (orderly_op_default_attempts). */
 static uint32_t attempt_limit(const orderly_engine *e, int op)
 {
-    uint32_t limit = orderly_op_default_attempts(op), cap = e->policy.effect_max_attempts;
+    uint32_t limit = orderly_op_default_attempts(op), cap = e->policy.operation_max_attempts;
 
     if (op > 0 && op < (int)(sizeof e->op_attempts / sizeof e->op_attempts[0]) &&
         e->op_attempts[op] != 0)
@@ -69,16 +69,16 @@ int orderly_engine_set_op_attempts(orderly_engine *e, int op, uint32_t n)
         orderly_op_name(op) == NULL)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL,
                              "op %d is not an orderly op: host ops are limited by the policy", op);
-    if (n > e->policy.effect_max_attempts)
+    if (n > e->policy.operation_max_attempts)
         return orderly__fail(&e->ctx, ORDERLY_ECONFIG,
-                             "%u attempts for %s is above policy.effect_max_attempts (%u)", n,
-                             orderly_op_name(op), e->policy.effect_max_attempts);
+                             "%u attempts for %s is above policy.operation_max_attempts (%u)", n,
+                             orderly_op_name(op), e->policy.operation_max_attempts);
     e->op_attempts[op] = n;
     return ORDERLY_OK;
 }
 
-static void view_of(const orderly_engine *e, orderly_effect_view *v,
-                    const struct orderly__effect_rec *r, char *key, uint64_t id, uint32_t attempts,
+static void view_of(const orderly_engine *e, orderly_operation_view *v,
+                    const struct orderly__operation_rec *r, char *key, uint64_t id, uint32_t attempts,
                     int state)
 {
     memset(v, 0, sizeof *v);
@@ -101,7 +101,7 @@ static void view_of(const orderly_engine *e, orderly_effect_view *v,
 
 /* The command event's JSON text, allocated by jansson: call inside a
  * scope of the engine's allocator. NULL when memory ran out. */
-static char *command_text(const orderly_engine *e, const orderly_effect_view *v, const char *type)
+static char *command_text(const orderly_engine *e, const orderly_operation_view *v, const char *type)
 {
     json_t *o = json_object(), *lines = json_array();
     char *text = NULL;
@@ -138,7 +138,7 @@ static char *command_text(const orderly_engine *e, const orderly_effect_view *v,
 }
 
 /* Publishes an operation nobody executes in-process as a command event. */
-static int publish_command(orderly_engine *e, const orderly_effect_view *v)
+static int publish_command(orderly_engine *e, const orderly_operation_view *v)
 {
     const orderly_allocator *previous;
     orderly_header h[2];
@@ -167,10 +167,10 @@ static int publish_command(orderly_engine *e, const orderly_effect_view *v)
     return rc;
 }
 
-int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t max, size_t *done_out)
+int orderly_engine_run_operations(orderly_engine *e, orderly_time_ms now, size_t max, size_t *done_out)
 {
-    struct orderly__effect_rec r;
-    orderly_effect_view v;
+    struct orderly__operation_rec r;
+    orderly_operation_view v;
     char key[33], msg[160];
     orderly_work_cb on_work;
     uint64_t token, appended;
@@ -181,7 +181,7 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
         *done_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_COMPENSATIONS, now, max, e->policy.effect_max_attempts,
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_OPERATIONS, now, max, e->policy.operation_max_attempts,
                             &token)) <= 0)
         return n;
     /* An executor may feed its answer back through the engine, whose commit
@@ -195,8 +195,8 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
         const struct orderly__executor *x;
         if (c->held)
             continue;
-        if (c->bad || orderly__effect_rec_decode(&r, c->payload, c->len) < 0) {
-            orderly__park(e, ORDERLY_QUEUE_COMPENSATIONS, c, i, (size_t)n,
+        if (c->bad || orderly__operation_rec_decode(&r, c->payload, c->len) < 0) {
+            orderly__park(e, ORDERLY_QUEUE_OPERATIONS, c, i, (size_t)n,
                           "the operation cannot be decoded");
             continue;
         }
@@ -218,7 +218,7 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
             c->outcome = ORDERLY_ITEM_DEAD;
             snprintf(msg, sizeof msg, "%s for order %s exhausted %u attempts (last: %s)",
                      orderly_op_name(r.op), r.order_id, c->attempts, orderly_strerror(rc));
-            orderly__alert(e, ORDERLY_ALERT_EFFECT_EXHAUSTED, ORDERLY_QUEUE_COMPENSATIONS, c->id,
+            orderly__alert(e, ORDERLY_ALERT_OPERATION_EXHAUSTED, ORDERLY_QUEUE_OPERATIONS, c->id,
                            r.order_id, msg);
         } else {
             c->outcome = ORDERLY_ITEM_READY;
@@ -226,7 +226,7 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
         }
     }
     e->on_work = on_work;
-    rc = orderly__end_step(e, ORDERLY_QUEUE_COMPENSATIONS, (size_t)n, token, ORDERLY_OK);
+    rc = orderly__end_step(e, ORDERLY_QUEUE_OPERATIONS, (size_t)n, token, ORDERLY_OK);
     if (e->stats.outbox_appended > appended && on_work != NULL)
         on_work(e, (size_t)(e->stats.outbox_appended - appended), e->work_user_data);
     if (rc < 0)
@@ -238,26 +238,26 @@ int orderly_engine_run_effects(orderly_engine *e, orderly_time_ms now, size_t ma
 
 struct relay {
     orderly_engine *e;
-    orderly_effect_cb cb;
+    orderly_operation_cb cb;
     void *user_data;
 };
 
 static int relay(const orderly_queue_item *it, void *ud)
 {
     struct relay *rl = ud;
-    struct orderly__effect_rec r;
-    orderly_effect_view v;
+    struct orderly__operation_rec r;
+    orderly_operation_view v;
     char key[33];
 
-    if (orderly__effect_rec_decode(&r, it->payload, it->payload_len) < 0)
-        return orderly__fail(&rl->e->ctx, ORDERLY_ESTORAGE, "compensation %llu is corrupt",
+    if (orderly__operation_rec_decode(&r, it->payload, it->payload_len) < 0)
+        return orderly__fail(&rl->e->ctx, ORDERLY_ESTORAGE, "operation %llu is corrupt",
                              (unsigned long long)it->id);
     view_of(rl->e, &v, &r, key, it->id, it->attempts, (int)it->state);
     return rl->cb(&v, rl->user_data);
 }
 
 static int read_queue(orderly_engine *e, int get, uint64_t id, int state, size_t max,
-                      orderly_effect_cb cb, void *user_data)
+                      orderly_operation_cb cb, void *user_data)
 {
     struct relay rl = { e, cb, user_data };
     void *txn;
@@ -267,19 +267,19 @@ static int read_queue(orderly_engine *e, int get, uint64_t id, int state, size_t
         return ORDERLY_EINVAL;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    rc = get ? orderly__vt_get(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, relay, &rl)
-             : orderly__vt_scan(e, txn, ORDERLY_QUEUE_COMPENSATIONS, state, id, max, relay, &rl);
+    rc = get ? orderly__vt_get(e, txn, ORDERLY_QUEUE_OPERATIONS, id, relay, &rl)
+             : orderly__vt_scan(e, txn, ORDERLY_QUEUE_OPERATIONS, state, id, max, relay, &rl);
     orderly__vt_rollback(e, txn);
     return rc < 0 ? rc : ORDERLY_OK;
 }
 
-int orderly_engine_list_effects(orderly_engine *e, int state, uint64_t after_id, size_t max,
-                                orderly_effect_cb cb, void *user_data)
+int orderly_engine_list_operations(orderly_engine *e, int state, uint64_t after_id, size_t max,
+                                orderly_operation_cb cb, void *user_data)
 {
     return read_queue(e, 0, after_id, state, max, cb, user_data);
 }
 
-int orderly_engine_inspect_effect(orderly_engine *e, uint64_t id, orderly_effect_cb cb, void *user_data)
+int orderly_engine_inspect_operation(orderly_engine *e, uint64_t id, orderly_operation_cb cb, void *user_data)
 {
     return read_queue(e, 1, id, -1, 1, cb, user_data);
 }
@@ -291,12 +291,12 @@ static int state_of(const orderly_queue_item *it, void *ud)
 }
 
 /*
- * Only a parked (DEAD) operation goes back: a done one would run its side
- * effect again (a capture that succeeded, captured twice), a leased one
+ * Only a parked (DEAD) operation goes back: a done one would run it
+ * again (a capture that succeeded, captured twice), a leased one
  * would run beside the worker holding it, and a pending one is already
  * queued. The state is read in the same transaction as the reset.
  */
-int orderly_engine_replay_effect(orderly_engine *e, uint64_t id, orderly_time_ms now)
+int orderly_engine_replay_operation(orderly_engine *e, uint64_t id, orderly_time_ms now)
 {
     static const char *const state_names[] = { "pending", "leased", "done" };
     uint32_t state = ORDERLY_ITEM_DEAD;
@@ -307,7 +307,7 @@ int orderly_engine_replay_effect(orderly_engine *e, uint64_t id, orderly_time_ms
         return ORDERLY_EINVAL;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    rc = orderly__vt_get(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, state_of, &state);
+    rc = orderly__vt_get(e, txn, ORDERLY_QUEUE_OPERATIONS, id, state_of, &state);
     if (rc == ORDERLY_ENOTFOUND)
         rc = orderly__fail(&e->ctx, rc, "no operation %llu", (unsigned long long)id);
     else if (rc == 0 && state != ORDERLY_ITEM_DEAD)
@@ -317,7 +317,7 @@ int orderly_engine_replay_effect(orderly_engine *e, uint64_t id, orderly_time_ms
                            state < sizeof state_names / sizeof state_names[0] ? state_names[state]
                                                                               : "in an unknown state");
     if (rc == 0)
-        rc = orderly__vt_reset(e, txn, ORDERLY_QUEUE_COMPENSATIONS, id, ORDERLY_ITEM_READY, now);
+        rc = orderly__vt_reset(e, txn, ORDERLY_QUEUE_OPERATIONS, id, ORDERLY_ITEM_READY, now);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

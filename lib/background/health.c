@@ -32,7 +32,7 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
     if (rc == 0)
         rc = stats(e, txn, ORDERLY_QUEUE_TIMERS, now, &tm);
     if (rc == 0)
-        rc = stats(e, txn, ORDERLY_QUEUE_COMPENSATIONS, now, &cp);
+        rc = stats(e, txn, ORDERLY_QUEUE_OPERATIONS, now, &cp);
     if (txn != e->batch_txn)
         orderly__vt_rollback(e, txn);
     else if (rc < 0)
@@ -45,8 +45,8 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
     h.outbox_leased = ob.leased;
     h.outbox_lease_expired = ob.lease_expired;
     h.outbox_dead = ob.dead;
-    h.compensation_pending = cp.ready + cp.leased + cp.lease_expired;
-    h.compensation_exhausted = cp.dead;
+    h.operations_pending = cp.ready + cp.leased + cp.lease_expired;
+    h.operations_exhausted = cp.dead;
     h.timers_due = tm.due;
     h.late_ignored = e->stats.late_ignored;
     h.duplicates_suppressed = e->stats.duplicates;
@@ -90,8 +90,8 @@ int orderly_engine_metrics(orderly_engine *e, orderly_time_ms now, orderly_metri
     cb("orderly_late_events_ignored_total", (double)h.late_ignored, user_data);
     cb("orderly_idempotency_busy_total", (double)h.idem_busy, user_data);
     cb("orderly_idempotency_mismatch_total", (double)h.idem_mismatch, user_data);
-    cb("orderly_compensation_pending", (double)h.compensation_pending, user_data);
-    cb("orderly_compensation_exhausted_total", (double)h.compensation_exhausted, user_data);
+    cb("orderly_operations_pending", (double)h.operations_pending, user_data);
+    cb("orderly_operations_exhausted_total", (double)h.operations_exhausted, user_data);
     cb("orderly_timers_due", (double)h.timers_due, user_data);
     cb("orderly_rows_parked_total", (double)h.rows_parked_total, user_data);
     cb("orderly_transport_outage_seconds", (double)h.transport_outage_ms / 1000.0, user_data);

@@ -1,6 +1,6 @@
 /*
  * Claiming and finishing queue rows, shared by the outbox dispatcher, the
- * timers and the compensation runner. A claim is its own short
+ * timers and the operation runner. A claim is its own short
  * transaction, so the lease and the attempt count survive a crash of the
  * worker; finishing is another, fenced by the token the store issued.
  *

@@ -20,7 +20,7 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         *fired_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, e->policy.effect_max_attempts,
+    if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, e->policy.operation_max_attempts,
                             &token)) <= 0)
         return n;
     /* A host may pump from inside on_work, and the pump claims into the

@@ -67,14 +67,14 @@ PIN(orderly_part_view, 56);
 PIN(orderly_engine_stats, 80);
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
-PIN(orderly_effect_view, 104);
+PIN(orderly_operation_view, 104);
 PIN_AT(orderly_result, size, 0);
 PIN_AT(orderly_order_view, size, 0);
 PIN_AT(orderly_part_view, size, 0);
 PIN_AT(orderly_engine_stats, size, 0);
 PIN_AT(orderly_health, size, 0);
 PIN_AT(orderly_outbox_view, size, 0);
-PIN_AT(orderly_effect_view, size, 0);
+PIN_AT(orderly_operation_view, size, 0);
 
 /* vtables: storage version 2, transport version 1, allocator (unversioned) */
 PIN(orderly_storage, 160);

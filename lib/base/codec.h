@@ -1,5 +1,5 @@
 /* Bounded varint writer and reader for the compact binary formats
- * (aggregates, outbox and compensation payloads). Internal; inline because
+ * (aggregates, outbox and operation payloads). Internal; inline because
  * every field of every record goes through them. */
 #ifndef ORDERLY_BASE_CODEC_H
 #define ORDERLY_BASE_CODEC_H

@@ -13,7 +13,7 @@
 #define T0 1000000LL
 #define QO ORDERLY_QUEUE_OUTBOX
 #define QT ORDERLY_QUEUE_TIMERS
-#define QC ORDERLY_QUEUE_COMPENSATIONS
+#define QC ORDERLY_QUEUE_OPERATIONS
 #define LIST_MAX 16
 #define FIELD_MAX 64
 
@@ -1273,7 +1273,7 @@ static void c_queues_independent(struct kase *k)
     RC(k, claim(k, QT, T0, 10, 2, T0 + 100, &l), 1);
     CHECK(k, l.it[0].id == t && l.it[0].kind == 2, "timers claim took another queue's item");
     RC(k, claim(k, QC, T0, 10, 3, T0 + 100, &l), 1);
-    CHECK(k, l.it[0].id == c && l.it[0].kind == 3, "compensations claim took another queue's item");
+    CHECK(k, l.it[0].id == c && l.it[0].kind == 3, "operations claim took another queue's item");
     RC(k, commit(k), 0);
 }
 

@@ -66,7 +66,7 @@ static int grow(void *arrp, size_t *cap, size_t n, size_t size)
 /* ---- the workload ------------------------------------------------------------- */
 
 enum step_kind {
-    ST_CREATE, ST_CMD, ST_CANCEL, ST_RETURN, ST_PUMP, ST_TICK, ST_EFFECTS, ST_REPLAY,
+    ST_CREATE, ST_CMD, ST_CANCEL, ST_RETURN, ST_PUMP, ST_TICK, ST_OPERATIONS, ST_REPLAY,
     ST_SETTLE, ST_PURGE
 };
 
@@ -186,7 +186,7 @@ static void build_workload(struct workload *w)
     add(w, ST_PUMP, 3 * MIN, "pump");
     s = add(w, ST_CANCEL, 4 * MIN, "card-2 cancel");
     s->order = c2;
-    add(w, ST_EFFECTS, 4 * MIN, "run effects");
+    add(w, ST_OPERATIONS, 4 * MIN, "run operations");
     add(w, ST_PUMP, 4 * MIN, "pump");
     for (i = 0; i < 2; i++) {
         add_deliver(w, 5 * MIN, c1, i);
@@ -201,11 +201,11 @@ static void build_workload(struct workload *w)
     add_cmd(w, 6 * MIN, c1, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, 0, 0, "return inspect");
     add_cmd(w, 6 * MIN, c1, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, 0, 500, "return refund");
     add_cmd(w, 6 * MIN, c1, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, 0, 0, "return complete");
-    add(w, ST_EFFECTS, 6 * MIN, "run effects");
+    add(w, ST_OPERATIONS, 6 * MIN, "run operations");
     add(w, ST_PUMP, 6 * MIN, "pump");
     add(w, ST_TICK, 7 * MIN, "tick");
     add(w, ST_REPLAY, 8 * MIN, "exhaust, fix and replay the promotion revert");
-    add(w, ST_SETTLE, 40 * DAY, "settle: ticks, effects and pumps until idle");
+    add(w, ST_SETTLE, 40 * DAY, "settle: ticks, operations and pumps until idle");
     add(w, ST_PURGE, 80 * DAY, "purge published events after the retention");
 }
 
@@ -748,7 +748,7 @@ static void on_alert(const orderly_alert *a, void *ud)
     r->n_alerts++;
 }
 
-static int exec_ok(const orderly_effect_view *op, void *ud)
+static int exec_ok(const orderly_operation_view *op, void *ud)
 {
     (void)op;
     (void)ud;
@@ -756,7 +756,7 @@ static int exec_ok(const orderly_effect_view *op, void *ud)
 }
 
 /* The warehouse is unreachable twice, then takes the stock back. */
-static int exec_restock(const orderly_effect_view *op, void *ud)
+static int exec_restock(const orderly_operation_view *op, void *ud)
 {
     struct run *r = ud;
 
@@ -765,7 +765,7 @@ static int exec_restock(const orderly_effect_view *op, void *ud)
 }
 
 /* Fails until an operator fixes the promotion service. */
-static int exec_promo(const orderly_effect_view *op, void *ud)
+static int exec_promo(const orderly_operation_view *op, void *ud)
 {
     struct run *r = ud;
 
@@ -786,7 +786,7 @@ static int engine_open(struct run *r)
     pol.lease = LEASE;
     pol.backoff_base = SEC;
     pol.backoff_max = MIN;
-    pol.effect_max_attempts = 4;
+    pol.operation_max_attempts = 4;
     pol.batch_max = 8;
     o.policy = &pol;
     if ((rc = orderly_engine_open(&r->e, &o, r->ctx)) < 0) {
@@ -852,11 +852,11 @@ static int idle(struct run *r, orderly_time_ms now, char *why, size_t cap)
 
     if ((rc = inner_stats(r, ORDERLY_QUEUE_OUTBOX, now, &o)) < 0 ||
         (rc = inner_stats(r, ORDERLY_QUEUE_TIMERS, now, &t)) < 0 ||
-        (rc = inner_stats(r, ORDERLY_QUEUE_COMPENSATIONS, now, &c)) < 0)
+        (rc = inner_stats(r, ORDERLY_QUEUE_OPERATIONS, now, &c)) < 0)
         return rc;
     if (why != NULL)
         snprintf(why, cap, "outbox ready %llu leased %llu expired %llu; timers due %llu leased "
-                 "%llu expired %llu; compensations ready %llu leased %llu expired %llu",
+                 "%llu expired %llu; operations ready %llu leased %llu expired %llu",
                  (unsigned long long)o.ready, (unsigned long long)o.leased,
                  (unsigned long long)o.lease_expired, (unsigned long long)t.due,
                  (unsigned long long)t.leased, (unsigned long long)t.lease_expired,
@@ -889,13 +889,13 @@ static int check_comp(const orderly_queue_item *it, void *ud)
 
     if (it->state != ORDERLY_ITEM_DONE && it->state != ORDERLY_ITEM_DEAD) {
         c->not_finished++;
-        fail(c->r, "compensation %llu (op %u) ends in state %u, neither DONE nor DEAD",
+        fail(c->r, "operation %llu (op %u) ends in state %u, neither DONE nor DEAD",
              (unsigned long long)it->id, it->kind, it->state);
     }
     if (it->state == ORDERLY_ITEM_DEAD &&
-        !alerted(c->r, ORDERLY_ALERT_EFFECT_EXHAUSTED, it->id)) {
+        !alerted(c->r, ORDERLY_ALERT_OPERATION_EXHAUSTED, it->id)) {
         c->dead_without_alert++;
-        fail(c->r, "compensation %llu (op %u) is DEAD and no exhaustion alert was raised",
+        fail(c->r, "operation %llu (op %u) is DEAD and no exhaustion alert was raised",
              (unsigned long long)it->id, it->kind);
     }
     if (it->kind == ORDERLY_OP_REVERT_PROMOTION && it->state == ORDERLY_ITEM_DONE)
@@ -910,7 +910,7 @@ struct find_promo {
     int state;
 };
 
-static int find_dead_promo(const orderly_effect_view *v, void *ud)
+static int find_dead_promo(const orderly_operation_view *v, void *ud)
 {
     struct find_promo *f = ud;
 
@@ -919,7 +919,7 @@ static int find_dead_promo(const orderly_effect_view *v, void *ud)
     return 0;
 }
 
-static int effect_state(const orderly_effect_view *v, void *ud)
+static int operation_state(const orderly_operation_view *v, void *ud)
 {
     ((struct find_promo *)ud)->state = v->state;
     return 0;
@@ -959,10 +959,10 @@ static int replay_step(struct run *r, const struct step *s)
     for (i = 0; i < LOOP_MAX && !r->promo_replayed; i++) {
         orderly_time_ms now = now_at(r, s->at + i * 2 * MIN);
         if (r->promo_id == 0) {
-            if ((rc = orderly_engine_run_effects(r->e, now, 0, &done)) < 0)
+            if ((rc = orderly_engine_run_operations(r->e, now, 0, &done)) < 0)
                 return rc;
             f.id = 0;
-            if ((rc = orderly_engine_list_effects(r->e, ORDERLY_ITEM_DEAD, 0, 64,
+            if ((rc = orderly_engine_list_operations(r->e, ORDERLY_ITEM_DEAD, 0, 64,
                                                   find_dead_promo, &f)) < 0)
                 return rc;
             if (f.id == 0)
@@ -971,10 +971,10 @@ static int replay_step(struct run *r, const struct step *s)
             r->promo_fixed = 1;
         }
         f.state = -1;
-        if ((rc = orderly_engine_inspect_effect(r->e, r->promo_id, effect_state, &f)) < 0)
+        if ((rc = orderly_engine_inspect_operation(r->e, r->promo_id, operation_state, &f)) < 0)
             return rc;
         if (f.state == ORDERLY_ITEM_DEAD &&
-            (rc = orderly_engine_replay_effect(r->e, r->promo_id, now)) < 0)
+            (rc = orderly_engine_replay_operation(r->e, r->promo_id, now)) < 0)
             return rc;
         r->promo_replayed = 1;
     }
@@ -992,7 +992,7 @@ static int settle_step(struct run *r, const struct step *s)
     for (i = 0; i < LOOP_MAX; i++) {
         orderly_time_ms now = now_at(r, s->at + i * HOUR);
         if ((rc = tick_all(r, now)) < 0 ||
-            (rc = orderly_engine_run_effects(r->e, now, 0, &done)) < 0 ||
+            (rc = orderly_engine_run_operations(r->e, now, 0, &done)) < 0 ||
             (rc = pump_all(r, now)) < 0)
             return rc;
         if (r->down)
@@ -1054,8 +1054,8 @@ static int run_step(struct run *r, const struct step *s)
         return pump_all(r, now_at(r, s->at));
     case ST_TICK:
         return tick_all(r, now_at(r, s->at));
-    case ST_EFFECTS:
-        return orderly_engine_run_effects(r->e, now_at(r, s->at), 0, &n);
+    case ST_OPERATIONS:
+        return orderly_engine_run_operations(r->e, now_at(r, s->at), 0, &n);
     case ST_REPLAY:
         return replay_step(r, s);
     case ST_SETTLE:
@@ -1201,13 +1201,13 @@ static void check_outbox(struct run *r, const struct expect *x, struct expect *g
 
 static void check_queues(struct run *r)
 {
-    static const char *const qn[] = { "", "outbox", "timers", "compensations" };
+    static const char *const qn[] = { "", "outbox", "timers", "operations" };
     struct comp_scan c = { r, 0, 0, 0 };
     orderly_queue_stats st;
     void *txn = NULL;
     int q, rc;
 
-    for (q = ORDERLY_QUEUE_OUTBOX; q <= ORDERLY_QUEUE_COMPENSATIONS; q++) {
+    for (q = ORDERLY_QUEUE_OUTBOX; q <= ORDERLY_QUEUE_OPERATIONS; q++) {
         if ((rc = inner_stats(r, q, r->last, &st)) < 0) {
             fail(r, "queue_stats(%s): %s", qn[q], orderly_error_name(rc));
             return;
@@ -1224,19 +1224,19 @@ static void check_queues(struct run *r)
                  (unsigned long long)st.done);
         if (q == ORDERLY_QUEUE_TIMERS && st.due > 0)
             fail(r, "timers: %llu due timers never fired", (unsigned long long)st.due);
-        if (q == ORDERLY_QUEUE_COMPENSATIONS && st.ready > 0)
-            fail(r, "compensations: %llu operations never finished", (unsigned long long)st.ready);
+        if (q == ORDERLY_QUEUE_OPERATIONS && st.ready > 0)
+            fail(r, "operations: %llu operations never finished", (unsigned long long)st.ready);
     }
     if ((rc = r->inner->begin(r->inner, r->ctx, &txn)) < 0) {
         fail(r, "begin: %s", orderly_error_name(rc));
         return;
     }
-    rc = r->inner->queue_scan(r->inner, r->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, -1, 0, 4096,
+    rc = r->inner->queue_scan(r->inner, r->ctx, txn, ORDERLY_QUEUE_OPERATIONS, -1, 0, 4096,
                               check_comp, &c);
     r->inner->rollback(r->inner, r->ctx, txn);
     if (rc < 0)
-        fail(r, "queue_scan(compensations): %s", orderly_error_name(rc));
-    if (!alerted(r, ORDERLY_ALERT_EFFECT_EXHAUSTED, r->promo_id))
+        fail(r, "queue_scan(operations): %s", orderly_error_name(rc));
+    if (!alerted(r, ORDERLY_ALERT_OPERATION_EXHAUSTED, r->promo_id))
         fail(r, "the promotion revert was replayed without an exhaustion alert");
     if (!c.promo_done)
         fail(r, "the replayed promotion revert never completed");
@@ -1604,7 +1604,7 @@ static int count_row(const orderly_outbox_view *v, void *ud)
     return 0;
 }
 
-static int count_effect(const orderly_effect_view *v, void *ud)
+static int count_operation(const orderly_operation_view *v, void *ud)
 {
     (void)v;
     ++*(size_t *)ud;
@@ -1641,11 +1641,11 @@ static void e_batch(struct run *r)
     ECHECK(r, h.outbox_pending >= 1, "health inside the batch misses batch-0's committed event");
     ERC(r, orderly_engine_pump(r->e, now, 0, &n), ORDERLY_EMISUSE);
     ERC(r, orderly_engine_tick(r->e, now, 0, &n), ORDERLY_EMISUSE);
-    ERC(r, orderly_engine_run_effects(r->e, now, 0, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_run_operations(r->e, now, 0, &n), ORDERLY_EMISUSE);
     ERC(r, orderly_engine_purge(r->e, now, 0, &n), ORDERLY_EMISUSE);
     ERC(r, orderly_engine_list_outbox(r->e, -1, 0, 16, count_row, &n), ORDERLY_EMISUSE);
-    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 16, count_effect, &n), ORDERLY_EMISUSE);
-    ERC(r, orderly_engine_replay_effect(r->e, 1, now), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_list_operations(r->e, -1, 0, 16, count_operation, &n), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_replay_operation(r->e, 1, now), ORDERLY_EMISUSE);
     /* none of that spoiled the batch */
     ERC(r, e_authorize(r, "batch-1", now + 1), 0);
     ERC(r, orderly_engine_get_order(r->e, "batch-1", &v), 0);
@@ -1672,7 +1672,7 @@ struct op_find {
     uint32_t attempts;
 };
 
-static int find_op(const orderly_effect_view *v, void *ud)
+static int find_op(const orderly_operation_view *v, void *ud)
 {
     struct op_find *f = ud;
 
@@ -1684,7 +1684,7 @@ static int find_op(const orderly_effect_view *v, void *ud)
     return 0;
 }
 
-static int effect_view_copy(const orderly_effect_view *v, void *ud)
+static int operation_view_copy(const orderly_operation_view *v, void *ud)
 {
     struct op_find *f = ud;
 
@@ -1702,7 +1702,7 @@ static int op_state(struct run *r, struct op_find *f)
 
     f->id = 0;
     f->op = -1;
-    rc = orderly_engine_inspect_effect(r->e, id, effect_view_copy, f);
+    rc = orderly_engine_inspect_operation(r->e, id, operation_view_copy, f);
     f->id = id;
     return rc;
 }
@@ -1731,19 +1731,19 @@ static void e_replay(struct run *r)
 
     ERC(r, e_create(r, "replay-1", 1, now), 0);
     ERC(r, orderly_engine_cancel_order(r->e, "replay-1", NULL, now, &res), 0);
-    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 64, find_op, &promo), 0);
-    ERC(r, orderly_engine_list_effects(r->e, -1, 0, 64, find_op, &release), 0);
+    ERC(r, orderly_engine_list_operations(r->e, -1, 0, 64, find_op, &promo), 0);
+    ERC(r, orderly_engine_list_operations(r->e, -1, 0, 64, find_op, &release), 0);
     ECHECK(r, promo.id != 0 && release.id != 0,
            "cancelling an order with a promotion recorded no revert or no release");
 
     /* waiting to run */
-    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_replay_operation(r->e, promo.id, now), ORDERLY_EMISUSE);
     ECHECK(r, strstr(orderly_engine_errmsg(r->e), "only parked operations can be replayed") != NULL,
            "the refusal says '%s'", orderly_engine_errmsg(r->e));
 
     /* the release succeeds, the promotion revert exhausts its attempts */
     for (i = 0; i < LOOP_MAX; i++, now += 2 * MIN) {
-        ERC(r, orderly_engine_run_effects(r->e, now, 0, &n), 0);
+        ERC(r, orderly_engine_run_operations(r->e, now, 0, &n), 0);
         ERC(r, op_state(r, &promo), 0);
         if (promo.state == ORDERLY_ITEM_DEAD)
             break;
@@ -1755,7 +1755,7 @@ static void e_replay(struct run *r)
            release.state);
 
     /* done: replaying would run it again */
-    ERC(r, orderly_engine_replay_effect(r->e, release.id, now), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_replay_operation(r->e, release.id, now), ORDERLY_EMISUSE);
     ECHECK(r, strstr(orderly_engine_errmsg(r->e), "is done") != NULL,
            "the refusal of a done operation says '%s'", orderly_engine_errmsg(r->e));
     ERC(r, op_state(r, &release), 0);
@@ -1763,7 +1763,7 @@ static void e_replay(struct run *r)
            release.state);
 
     /* parked: this is what replay is for */
-    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), 0);
+    ERC(r, orderly_engine_replay_operation(r->e, promo.id, now), 0);
     ERC(r, op_state(r, &promo), 0);
     ECHECK(r, promo.state == ORDERLY_ITEM_READY && promo.attempts == 0,
            "the replayed revert is in state %d with %u attempts, not READY with 0", promo.state,
@@ -1771,7 +1771,7 @@ static void e_replay(struct run *r)
 
     /* leased: a worker holds it right now */
     ERC(r, r->inner->begin(r->inner, r->ctx, &txn), 0);
-    rc = r->inner->queue_claim(r->inner, r->ctx, txn, ORDERLY_QUEUE_COMPENSATIONS, now, 1, 10,
+    rc = r->inner->queue_claim(r->inner, r->ctx, txn, ORDERLY_QUEUE_OPERATIONS, now, 1, 10,
                                now + HOUR, &token, claim_any, &claimed);
     if (rc != 1)
         r->inner->rollback(r->inner, r->ctx, txn);
@@ -1779,14 +1779,14 @@ static void e_replay(struct run *r)
     ERC(r, r->inner->commit(r->inner, r->ctx, txn), 0);
     ECHECK(r, claimed == promo.id, "claimed operation %llu, not the replayed %llu",
            (unsigned long long)claimed, (unsigned long long)promo.id);
-    ERC(r, orderly_engine_replay_effect(r->e, promo.id, now), ORDERLY_EMISUSE);
+    ERC(r, orderly_engine_replay_operation(r->e, promo.id, now), ORDERLY_EMISUSE);
     ECHECK(r, strstr(orderly_engine_errmsg(r->e), "is leased") != NULL,
            "the refusal of a leased operation says '%s'", orderly_engine_errmsg(r->e));
     ERC(r, op_state(r, &promo), 0);
     ECHECK(r, promo.state == ORDERLY_ITEM_LEASED, "a refused replay moved the revert to state %d",
            promo.state);
 
-    ERC(r, orderly_engine_replay_effect(r->e, 999999, now), ORDERLY_ENOTFOUND);
+    ERC(r, orderly_engine_replay_operation(r->e, 999999, now), ORDERLY_ENOTFOUND);
 }
 
 static const struct {

@@ -1,7 +1,7 @@
 /*
  * The one path every command, event, webhook and timer takes: idempotency
  * check, load, transition and cascade, invariants, versioned save, outbox
- * and compensation rows, idempotency mark, commit. All writes come after
+ * and operation rows, idempotency mark, commit. All writes come after
  * every check, so a rejected command writes nothing, in a batch too.
  */
 #include <stdio.h>
@@ -60,7 +60,7 @@ static size_t encode_result(const orderly_result *r, uint32_t index, uint8_t buf
     w = orderly__put_u64(w, (uint64_t)r->to);
     w = orderly__put_u64(w, (uint64_t)r->order_state);
     w = orderly__put_u64(w, r->outbox_rows);
-    w = orderly__put_u64(w, r->effects);
+    w = orderly__put_u64(w, r->operations);
     w = orderly__put_u64(w, r->version);
     w = orderly__put_u64(w, index);
     return (size_t)(w - buf);
@@ -86,7 +86,7 @@ static int decode_result(orderly_result *r, uint32_t *index, int kind, const uin
     r->to = (int)orderly__rd_u32(&rd, 255);
     r->order_state = (int)orderly__rd_u32(&rd, 255);
     r->outbox_rows = orderly__rd_u32(&rd, UINT32_MAX);
-    r->effects = orderly__rd_u32(&rd, UINT32_MAX);
+    r->operations = orderly__rd_u32(&rd, UINT32_MAX);
     r->version = orderly__rd_u64(&rd);
     if (format == RESULT_FORMAT) {
         *index = orderly__rd_u32(&rd, ORDERLY_PARTS_MAX - 1);
@@ -310,9 +310,9 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
     return ORDERLY_OK;
 }
 
-static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
+static int write_operations(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
-    struct orderly__effect_rec r;
+    struct orderly__operation_rec r;
     uint8_t buf[ORDERLY__RECORD_MAX];
     size_t i, len;
     uint32_t l;
@@ -335,8 +335,8 @@ static int write_effects(orderly_engine *e, void *txn, struct orderly__stage *s)
             r.quantity[r.n_lines] = s->a->lines[l].quantity;
             r.n_lines++;
         }
-        len = orderly__effect_rec_encode(&r, buf, sizeof buf);
-        if ((rc = push_row(e, txn, ORDERLY_QUEUE_COMPENSATIONS, "", ef->op, buf, len, s->now,
+        len = orderly__operation_rec_encode(&r, buf, sizeof buf);
+        if ((rc = push_row(e, txn, ORDERLY_QUEUE_OPERATIONS, "", ef->op, buf, len, s->now,
                            s->now)) < 0)
             return rc;
     }
@@ -528,7 +528,7 @@ static int stage_request(orderly_engine *e, struct request *rq, uint64_t version
         return rc;
     res->order_state = a->order_state;
     res->outbox_rows = (uint32_t)s->n_events;
-    res->effects = (uint32_t)s->n_effects;
+    res->operations = (uint32_t)s->n_effects;
     res->version = version + 1;
     return WRITTEN;
 }
@@ -542,7 +542,7 @@ static int write_staged(orderly_engine *e, void *txn, const struct request *rq, 
     size_t len;
     int rc;
 
-    if ((rc = write_events(e, txn, s)) < 0 || (rc = write_effects(e, txn, s)) < 0 ||
+    if ((rc = write_events(e, txn, s)) < 0 || (rc = write_operations(e, txn, s)) < 0 ||
         (rc = write_timers(e, txn, s)) < 0)
         return rc;
     if ((len = orderly__agg_encode(a, e->enc, sizeof e->enc)) == 0)
@@ -641,7 +641,7 @@ static void count(orderly_engine *e, int rc, const orderly_result *res)
     if (rc == WRITTEN) {
         e->stats.applied++;
         e->stats.outbox_appended += res->outbox_rows;
-        e->stats.effects_recorded += res->effects;
+        e->stats.operations_recorded += res->operations;
     } else if (is_rejection(rc)) {
         e->stats.rejected++;
     }

@@ -128,7 +128,7 @@ static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
                                  durations[i].name, ORDERLY_DURATION_MAX,
                                  i < MAY_BE_NEVER ? " or INT64_MAX for never" : "", (long long)v);
     }
-    if (p->outbox_max_attempts == 0 || p->effect_max_attempts == 0)
+    if (p->outbox_max_attempts == 0 || p->operation_max_attempts == 0)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "policy attempt limits must be positive");
     if (p->batch_max == 0 || p->batch_max > ORDERLY_BATCH_MAX_LIMIT)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.batch_max must be 1..%d (got %u)",
@@ -136,7 +136,7 @@ static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
     if (p->backoff_max < p->backoff_base)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.backoff_max is below backoff_base");
     horizon = retry_horizon(p, p->outbox_max_attempts);
-    h2 = retry_horizon(p, p->effect_max_attempts);
+    h2 = retry_horizon(p, p->operation_max_attempts);
     if (h2 > horizon)
         horizon = h2;
     if (p->idem_ttl < horizon)

@@ -2,7 +2,7 @@
  * The return machine. A refund is fed to the order, which refunds the
  * payment by the return's amount. Completing a refunded return restocks; an exchange
  * completes without restock and opens the replacement order. A failed
- * restock is a compensation like any other failed effect: one retry path.
+ * restock is an operation like any other: one retry path.
  */
 #include "orderly/return.h"
 #include "table.h"

@@ -84,7 +84,7 @@ int orderly__timer_rec_decode(struct orderly__timer_rec *r, const uint8_t *p, si
     return rd.bad || rd.pos != len ? ORDERLY_ESTORAGE : ORDERLY_OK;
 }
 
-size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *buf, size_t cap)
+size_t orderly__operation_rec_encode(const struct orderly__operation_rec *r, uint8_t *buf, size_t cap)
 {
     struct orderly__wr w = { buf, cap, 0, 0 };
     size_t i;
@@ -105,7 +105,7 @@ size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *
     return w.overflow ? 0 : w.len;
 }
 
-int orderly__effect_rec_decode(struct orderly__effect_rec *r, const uint8_t *p, size_t len)
+int orderly__operation_rec_decode(struct orderly__operation_rec *r, const uint8_t *p, size_t len)
 {
     struct orderly__rd rd = { p, len, 0, 0 };
     size_t i;

@@ -1,6 +1,6 @@
 /*
  * The binary payloads of queue rows: an outbox event (encoded to a
- * CloudEvents envelope only when published), a timer and a compensation
+ * CloudEvents envelope only when published), a timer and an operation
  * operation. Format byte first; persisted, so changes append fields.
  */
 #ifndef ORDERLY_WIRE_RECORD_H
@@ -32,7 +32,7 @@ struct orderly__timer_rec {
     uint8_t timer, machine, index, event;
 };
 
-struct orderly__effect_rec {
+struct orderly__operation_rec {
     char order_id[ORDERLY_ID_MAX + 1];
     uint8_t key[16];             /* the operation's idempotency key */
     uint8_t op, index;
@@ -54,7 +54,7 @@ int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const
                               const uint8_t *p, size_t len);
 size_t orderly__timer_rec_encode(const struct orderly__timer_rec *r, uint8_t *buf, size_t cap);
 int orderly__timer_rec_decode(struct orderly__timer_rec *r, const uint8_t *p, size_t len);
-size_t orderly__effect_rec_encode(const struct orderly__effect_rec *r, uint8_t *buf, size_t cap);
-int orderly__effect_rec_decode(struct orderly__effect_rec *r, const uint8_t *p, size_t len);
+size_t orderly__operation_rec_encode(const struct orderly__operation_rec *r, uint8_t *buf, size_t cap);
+int orderly__operation_rec_decode(struct orderly__operation_rec *r, const uint8_t *p, size_t len);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Background work converges: whatever fails (a flaky store, a broker that
  * is away or slow, a dead-letter topic that refuses, an undecodable row),
- * the outbox, the timers and the compensation queue reach a fixed point
+ * the outbox, the timers and the operation queue reach a fixed point
  * with nothing lost, no attempt count above its limit and no row stuck.
  */
 #include "bg.h"
@@ -275,13 +275,13 @@ START_TEST(bad_rows_are_parked_and_the_rest_flows)
     ck_assert_uint_eq(orderly_memory_transport_count(f.tr), published);
 
     push_garbage(f.st, ORDERLY_QUEUE_TIMERS, "bad", 1);
-    push_garbage(f.st, ORDERLY_QUEUE_COMPENSATIONS, "bad", 1);
+    push_garbage(f.st, ORDERLY_QUEUE_OPERATIONS, "bad", 1);
     ck_assert_int_eq(orderly_engine_tick(f.e, t, 0, &n), 0);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &n), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &n), 0);
     ck_assert_uint_eq(al.n[ORDERLY_ALERT_ROW_PARKED], 3);
     ck_assert_str_eq(al.last_group[ORDERLY_ALERT_ROW_PARKED], "bad");
     ck_assert_uint_eq(health(&f, t).rows_parked_total, 3);
-    for (i = ORDERLY_QUEUE_OUTBOX; i <= ORDERLY_QUEUE_COMPENSATIONS; i++) {
+    for (i = ORDERLY_QUEUE_OUTBOX; i <= ORDERLY_QUEUE_OPERATIONS; i++) {
         queue_rows(f.st, (int)i, &rs);
         for (n = 0, dead = 0; n < rs.n; n++)
             if (strcmp(rs.r[n].group, "bad") == 0 && rs.r[n].state == ORDERLY_ITEM_DEAD)
@@ -341,7 +341,7 @@ static void random_action(fx *f, orderly_time_ms now, unsigned n_orders)
         rc = orderly_engine_tick(f->e, now, 0, &n);
         break;
     case 7:
-        rc = orderly_engine_run_effects(f->e, now, 0, &n);
+        rc = orderly_engine_run_operations(f->e, now, 0, &n);
         break;
     default:
         rc = applyk(f, id, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, now, NULL,
@@ -355,7 +355,7 @@ static void random_action(fx *f, orderly_time_ms now, unsigned n_orders)
                   "unexpected %s: %s", orderly_error_name(rc), orderly_engine_errmsg(f->e));
 }
 
-static int flaky_executor(const orderly_effect_view *op, void *ud)
+static int flaky_executor(const orderly_operation_view *op, void *ud)
 {
     (void)op;
     return pick(100) < *(uint32_t *)ud ? ORDERLY_ETIMEOUT : 0;
@@ -380,7 +380,7 @@ START_TEST(flaky_store_reaches_a_fixed_point)
 
     prng = 0x9e3779b97f4a7c15ULL * (uint64_t)(unsigned)(_i + 1);
     fx_init(&f);
-    f.policy.effect_max_attempts = 4;
+    f.policy.operation_max_attempts = 4;
     fx_open(&f);
     exec_fail = pick(50);
     for (op = 1; op < ORDERLY_OP_HOST; op++)
@@ -402,19 +402,19 @@ START_TEST(flaky_store_reaches_a_fixed_point)
     /* the host loop, with the faults gone: a bounded number of rounds */
     for (rounds = 0; rounds < 500; rounds++) {
         ck_assert_int_eq(orderly_engine_tick(f.e, now, 0, &n), 0);
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, now, 0, &n), 0);
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, now, 0, &n), 0);
         ck_assert_int_eq(orderly_engine_pump(f.e, now, 0, &n), 0);
         hl = health(&f, now);
-        if (hl.outbox_pending == 0 && hl.compensation_pending == 0 && hl.timers_due == 0)
+        if (hl.outbox_pending == 0 && hl.operations_pending == 0 && hl.timers_due == 0)
             break;
         now += 10 * MIN;
     }
-    ck_assert_msg(rounds < 500, "no fixed point: outbox %llu, compensations %llu, timers due %llu",
-                  (unsigned long long)hl.outbox_pending, (unsigned long long)hl.compensation_pending,
+    ck_assert_msg(rounds < 500, "no fixed point: outbox %llu, operations %llu, timers due %llu",
+                  (unsigned long long)hl.outbox_pending, (unsigned long long)hl.operations_pending,
                   (unsigned long long)hl.timers_due);
-    for (q = ORDERLY_QUEUE_OUTBOX; q <= ORDERLY_QUEUE_COMPENSATIONS; q++) {
+    for (q = ORDERLY_QUEUE_OUTBOX; q <= ORDERLY_QUEUE_OPERATIONS; q++) {
         uint32_t limit = q == ORDERLY_QUEUE_OUTBOX ? f.policy.outbox_max_attempts
-                                                   : f.policy.effect_max_attempts;
+                                                   : f.policy.operation_max_attempts;
         queue_rows(f.st, q, &rs);
         for (i = 0; i < rs.n; i++) {
             ck_assert_msg(rs.r[i].attempts <= limit, "queue %d row %llu: %u attempts, limit %u", q,

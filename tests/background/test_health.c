@@ -114,11 +114,11 @@ START_TEST(health_queue_figures)
     ck_assert_uint_eq(h.outbox_pending, 0);
     ck_assert_uint_eq(h.outbox_dead, 1);
     ck_assert_uint_eq(h.published_total, 2);
-    /* compensations: a decline records a release */
+    /* operations: a decline records a release */
     APPLY_OK(&f, "o0", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, T0 + 1);
     h = health(&f, T0 + 1);
-    ck_assert_uint_ge(h.compensation_pending, 1);
-    ck_assert_uint_eq(h.compensation_exhausted, 0);
+    ck_assert_uint_ge(h.operations_pending, 1);
+    ck_assert_uint_eq(h.operations_exhausted, 0);
     fx_free(&f);
 }
 END_TEST
@@ -139,8 +139,8 @@ static const char *const stable_names[] = {
     "orderly_late_events_ignored_total",
     "orderly_idempotency_busy_total",
     "orderly_idempotency_mismatch_total",
-    "orderly_compensation_pending",
-    "orderly_compensation_exhausted_total",
+    "orderly_operations_pending",
+    "orderly_operations_exhausted_total",
     "orderly_timers_due",
     "orderly_rows_parked_total",
     "orderly_transport_outage_seconds",
@@ -206,8 +206,8 @@ START_TEST(metrics_every_name_once)
     ck_assert_double_eq(metric(&m, "orderly_outbox_oldest_pending_age_seconds"), 600.0);
     ck_assert_double_eq(metric(&m, "orderly_inbox_duplicates_total"), (double)h.duplicates_suppressed);
     ck_assert_double_ge(metric(&m, "orderly_inbox_duplicates_total"), 1.0);
-    ck_assert_double_eq(metric(&m, "orderly_compensation_pending"), (double)h.compensation_pending);
-    ck_assert_double_ge(metric(&m, "orderly_compensation_pending"), 1.0);
+    ck_assert_double_eq(metric(&m, "orderly_operations_pending"), (double)h.operations_pending);
+    ck_assert_double_ge(metric(&m, "orderly_operations_pending"), 1.0);
     ck_assert_double_eq(metric(&m, "orderly_timers_due"), (double)h.timers_due);
     ck_assert_double_eq(metric(&m, "orderly_outbox_dead_total"), 0.0);
 

@@ -86,7 +86,7 @@ START_TEST(auth_expiry_at_deadline)
 {
     fx f;
     orderly_time_ms ta = T0 + MIN, due;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     due = ta + f.policy.auth_window;
@@ -383,7 +383,7 @@ START_TEST(tick_with_pump_in_on_work)
 }
 END_TEST
 
-/* More transient failures than effect_max_attempts never lose a deadline:
+/* More transient failures than operation_max_attempts never lose a deadline:
  * a storage outage only delays the timer. */
 START_TEST(timer_outlives_a_long_storage_outage)
 {
@@ -396,7 +396,7 @@ START_TEST(timer_outlives_a_long_storage_outage)
     fx_init(&f);
     f.policy.reservation_ttl = 3 * HOUR;
     f.policy.abandoned_after = 2 * HOUR;
-    f.policy.effect_max_attempts = 2;
+    f.policy.operation_max_attempts = 2;
     fx_open(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     p.method = ORDERLY_METHOD_SAVE;

@@ -65,8 +65,8 @@ has "^  ok   every cancelled order's reservations are released" "invariant: rese
 has "^  ok   captured <= authorized and refunded <= captured" "invariant: money"
 has "^  ok   every outbox row is delivered or dead-lettered" "invariant: outbox drained"
 has "^  ok   every delivered row reached its topic, every dead letter <topic>.dlq" "invariant: consumers saw every row where it went"
-has "^  ok   every compensation is done, or exhausted with an alert" "invariant: compensations settled"
-has "^  ok   no side effect is recorded twice for one cause" "invariant: no side effect twice"
+has "^  ok   every operation is done, or exhausted with an alert" "invariant: operations settled"
+has "^  ok   no operation is recorded twice for one cause" "invariant: no operation twice"
 has "^  ok   no queue row has more attempts than its limit" "invariant: attempt limits hold"
 has "^  ok   every part waiting on a deadline has a timer to move it" "invariant: deadlines have timers"
 has "storage calls failed +[1-9]" "storage faults were injected"
@@ -202,29 +202,29 @@ has "order.status_changed" "with their types"
 expect 0 "outbox --pending after a drained run" -- "$cli" outbox --pending --db "$work/a.db"
 has "^\(0 rows\)" "has nothing pending"
 expect 0 "outbox --dead" -- "$cli" outbox --dead --db "$work/a.db"
-expect 0 "compensations list" -- "$cli" compensations list --db "$work/a.db"
+expect 0 "operations list" -- "$cli" operations list --db "$work/a.db"
 has "release_reservations|refund|capture_retry" "lists operations"
 first=$(awk 'NR == 2 { print $1 }' "$work/out")
 # a drained run leaves every operation done: replaying one would run its
-# side effect a second time (a completed capture captured again)
-expect 1 "compensations replay of a done operation is refused" -- \
-    "$cli" compensations replay "$first" --db "$work/a.db"
+# operation a second time (a completed capture captured again)
+expect 1 "operations replay of a done operation is refused" -- \
+    "$cli" operations replay "$first" --db "$work/a.db"
 has "operation $first is done: only parked operations can be replayed" "and says why"
-"$cli" compensations list --db "$work/a.db" >"$work/out" 2>&1
+"$cli" operations list --db "$work/a.db" >"$work/out" 2>&1
 has "^$first +[a-z_]+ +done " "and leaves it done"
 # park it as an exhausted operation would be, then replay it
 python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("UPDATE items SET state = 3 WHERE queue = 3 AND id = ?", (int(sys.argv[2]),)); c.commit(); c.close()' \
     "$work/a.db" "$first"
-expect 0 "compensations replay of a parked operation" -- \
-    "$cli" compensations replay "$first" --db "$work/a.db"
+expect 0 "operations replay of a parked operation" -- \
+    "$cli" operations replay "$first" --db "$work/a.db"
 has "queued again" "and confirms"
-"$cli" compensations list --db "$work/a.db" >"$work/out" 2>&1
+"$cli" operations list --db "$work/a.db" >"$work/out" 2>&1
 has "^$first +[a-z_]+ +ready +0 " "it is ready again with a fresh attempt budget"
 expect 1 "replaying it again while it waits is refused" -- \
-    "$cli" compensations replay "$first" --db "$work/a.db"
+    "$cli" operations replay "$first" --db "$work/a.db"
 has "is pending: only parked operations" "and says it is pending"
-expect 1 "compensations replay an unknown id" -- \
-    "$cli" compensations replay 99999999 --db "$work/a.db"
+expect 1 "operations replay an unknown id" -- \
+    "$cli" operations replay 99999999 --db "$work/a.db"
 expect 0 "health on a drained database is ready" -- "$cli" health --db "$work/a.db"
 has "^ready +yes" "says ready"
 expect 0 "health --metrics" -- "$cli" health --metrics --db "$work/a.db"
@@ -239,10 +239,10 @@ for m in d["machines"]:
     assert all(isinstance(m[k], int) and m[k] > 0 for k in ("states", "events", "transitions"))
     assert isinstance(m["initial"], str) and m["initial"]'
 expect 0 "order show --json" -- "$cli" order show sim-000001 --json --db "$work/a.db"
-json_has "order show --json has the order, its parts and compensations" '
+json_has "order show --json has the order, its parts and operations" '
 assert set(d) == {"id", "state", "payment_state", "payment_method", "currency", "total", "authorized",
                   "captured", "refunded", "version", "created", "created_ms", "reservations",
-                  "fulfillments", "shipments", "returns", "compensations"}, sorted(d)
+                  "fulfillments", "shipments", "returns", "operations"}, sorted(d)
 assert d["id"] == "sim-000001" and d["payment_method"] in ("card", "cod") and len(d["currency"]) == 3
 assert 0 <= d["refunded"] <= d["captured"] <= d["authorized"] and d["version"] >= 1
 assert d["created"].endswith("Z") and isinstance(d["created_ms"], int)
@@ -253,7 +253,7 @@ for f in d["fulfillments"] + d["shipments"]:
     assert set(f) == {"index", "state", "warehouse", "since", "since_ms"}, f
 for x in d["returns"]:
     assert set(x) == {"index", "state", "amount", "since", "since_ms"}, x
-for c in d["compensations"]:
+for c in d["operations"]:
     assert c["order"] == "sim-000001"'
 expect 0 "outbox --json" -- "$cli" outbox --json --db "$work/a.db"
 json_has "outbox --json lists every row in id order" '
@@ -266,8 +266,8 @@ for r in rows:
     assert r["state"] in ("ready", "leased", "done", "dead")'
 expect 0 "outbox --pending --json" -- "$cli" outbox --pending --json --db "$work/a.db"
 json_has "outbox --pending --json after a drained run is empty" 'assert d == {"rows": [], "count": 0}, d'
-expect 0 "compensations list --json" -- "$cli" compensations list --json --db "$work/a.db"
-json_has "compensations list --json lists every operation with its lines" '
+expect 0 "operations list --json" -- "$cli" operations list --json --db "$work/a.db"
+json_has "operations list --json lists every operation with its lines" '
 ops = d["operations"]
 assert d["count"] == len(ops) > 0
 for o in ops:
@@ -277,17 +277,17 @@ for o in ops:
     for l in o["lines"]:
         assert set(l) == {"sku", "warehouse", "quantity"}, l
 assert any(o["lines"] for o in ops if o["operation"] == "release_reservations")'
-expect 0 "compensations list --dead --json" -- "$cli" compensations list --dead --json --db "$work/a.db"
-json_has "compensations list --dead --json lists only parked ones" '
+expect 0 "operations list --dead --json" -- "$cli" operations list --dead --json --db "$work/a.db"
+json_has "operations list --dead --json lists only parked ones" '
 assert all(o["state"] == "dead" for o in d["operations"]) and d["count"] == len(d["operations"])'
 expect 0 "health --json" -- "$cli" health --json --db "$work/a.db"
 json_has "health --json has the figures and the verdict" '
 assert set(d) == {"database", "now", "now_ms", "outbox_pending", "outbox_oldest_age_ms", "outbox_leased",
-                  "outbox_lease_expired", "outbox_dead", "compensation_pending",
-                  "compensation_exhausted", "timers_due", "ready"}, sorted(d)
+                  "outbox_lease_expired", "outbox_dead", "operations_pending",
+                  "operations_exhausted", "timers_due", "ready"}, sorted(d)
 assert d["ready"] is True and d["outbox_pending"] == 0 and d["now"].endswith("Z")'
 expect 2 "health --json --metrics" -- "$cli" health --json --metrics --db "$work/a.db"
-expect 2 "compensations replay --json" -- "$cli" compensations replay 1 --json --db "$work/a.db"
+expect 2 "operations replay --json" -- "$cli" operations replay 1 --json --db "$work/a.db"
 
 # ---- inspection is read-only --------------------------------------------------------
 # The inspection commands never write: a zero-byte file stays empty, and a
@@ -295,7 +295,7 @@ expect 2 "compensations replay --json" -- "$cli" compensations replay 1 --json -
 # untouched (the tests run as root, whom chmod does not stop, so the check
 # is that nothing was written at all).
 : >"$work/zero.db"
-for sub in "order show sim-000001" outbox "compensations list" health; do
+for sub in "order show sim-000001" outbox "operations list" health; do
     # shellcheck disable=SC2086
     expect 1 "$sub on an empty file fails" -- "$cli" $sub --db "$work/zero.db"
     has "is empty, not an orderly database" "$sub says the file is empty"
@@ -309,7 +309,7 @@ cp "$work/a.db" "$work/ro.db"
 cp "$work/a.db" "$work/ro.orig"
 chmod 0444 "$work/ro.db"
 stamp=$(stat -c %Y.%y "$work/ro.db")
-for sub in "order show sim-000001" outbox "compensations list" health; do
+for sub in "order show sim-000001" outbox "operations list" health; do
     # shellcheck disable=SC2086
     expect 0 "$sub reads a read-only database" -- "$cli" $sub --db "$work/ro.db"
 done
@@ -370,8 +370,8 @@ expect 2 "drain stray argument" -- "$cli" drain now --db "$work/a.db"
 expect 2 "order without show" -- "$cli" order --db "$work/a.db"
 expect 2 "order show without id" -- "$cli" order show --db "$work/a.db"
 expect 2 "outbox unknown flag" -- "$cli" outbox --bogus --db "$work/a.db"
-expect 2 "compensations without subcommand" -- "$cli" compensations --db "$work/a.db"
-expect 2 "compensations replay not a number" -- "$cli" compensations replay abc --db "$work/a.db"
+expect 2 "operations without subcommand" -- "$cli" operations --db "$work/a.db"
+expect 2 "operations replay not a number" -- "$cli" operations replay abc --db "$work/a.db"
 expect 2 "health unknown flag" -- "$cli" health --bogus --db "$work/a.db"
 expect 2 "graph without a machine" -- "$cli" graph
 expect 2 "graph --format without a value" -- "$cli" graph order --format
@@ -383,7 +383,7 @@ has "ID must be 1 to [0-9]+ bytes" "says what an id must be"
 [ ! -e "$work/x.db" ] && ok "a rejected simulate creates no file" || not_ok "a rejected simulate creates no file"
 
 # ---- help everywhere ------------------------------------------------------------------
-for sub in simulate order outbox compensations health drain machines graph version; do
+for sub in simulate order outbox operations health drain machines graph version; do
     expect 0 "$sub --help" -- "$cli" "$sub" --help
     has "^usage: orderly $sub" "$sub --help shows its usage"
 done
@@ -415,9 +415,9 @@ else
 fi
 
 # ---- drain ----------------------------------------------------------------------------
-expect 0 "drain runs the compensation replayed above" -- "$cli" drain --db "$work/a.db"
+expect 0 "drain runs the operation replayed above" -- "$cli" drain --db "$work/a.db"
 has "simulated clock" "at the database's own clock"
-has "^  compensations handed over +1$" "handing it over as a command"
+has "^  operations handed over +1$" "handing it over as a command"
 has "^result: converged; nothing is due" "and converges"
 expect 0 "drain again" -- "$cli" drain --db "$work/a.db"
 has "^result: nothing to do" "finds nothing due"
@@ -444,10 +444,10 @@ expect 0 "drain --now past every deadline and lease converges" -- "$cli" drain -
 has "^result: converged; nothing is due" "says it converged"
 has "^  timers fired +[1-9]" "fired the timers"
 has "^  events published +[1-9]" "published events"
-has "^still due: outbox 0, timers 0, compensations 0" "leaves nothing due"
+has "^still due: outbox 0, timers 0, operations 0" "leaves nothing due"
 "$cli" health --db "$work/d.db" >"$work/out" 2>&1
 has "^outbox pending +0$" "health then: no outbox row pending"
-has "^compensations pending +0$" "health then: no compensation pending"
+has "^operations pending +0$" "health then: no operation pending"
 has "^timers due +0$" "health then: no timer due"
 expect 0 "drain again at that time" -- "$cli" drain --db "$work/d.db" --now "$far"
 has "^result: nothing to do" "has nothing to do"

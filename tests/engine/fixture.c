@@ -198,12 +198,12 @@ size_t count_type(fx *f, const char *order, const char *type)
     return n;
 }
 
-int collect_cb(const orderly_effect_view *op, void *ud)
+int collect_cb(const orderly_operation_view *op, void *ud)
 {
-    effect_list *l = ud;
+    operation_list *l = ud;
     uint32_t i;
     if (l->n < 64) {
-        effect_rec *r = &l->r[l->n++];
+        operation_rec *r = &l->r[l->n++];
         r->id = op->id;
         r->op = op->op;
         snprintf(r->order, sizeof r->order, "%s", op->order_id != NULL ? op->order_id : "");
@@ -222,18 +222,18 @@ int collect_cb(const orderly_effect_view *op, void *ud)
     return 0;
 }
 
-void effects(fx *f, effect_list *l)
+void operations(fx *f, operation_list *l)
 {
     memset(l, 0, sizeof *l);
-    ck_assert_int_eq(orderly_engine_list_effects(f->e, -1, 0, 64, collect_cb, l), 0);
+    ck_assert_int_eq(orderly_engine_list_operations(f->e, -1, 0, 64, collect_cb, l), 0);
 }
 
-size_t count_op(fx *f, const char *order, int op, effect_rec *last)
+size_t count_op(fx *f, const char *order, int op, operation_rec *last)
 {
-    effect_list l;
+    operation_list l;
     size_t i, n = 0;
 
-    effects(f, &l);
+    operations(f, &l);
     for (i = 0; i < l.n; i++)
         if (l.r[i].op == op && (order == NULL || strcmp(l.r[i].order, order) == 0)) {
             n++;

@@ -99,9 +99,9 @@ void msg_type(const orderly_message *m, char *out, size_t cap);
 /* Messages of a type published for order (NULL = any order). */
 size_t count_type(fx *f, const char *order, const char *type);
 
-/* ---- effects ---- */
+/* ---- operations ---- */
 
-typedef struct effect_rec {
+typedef struct operation_rec {
     uint64_t id;
     int op;
     char order[32];
@@ -114,20 +114,20 @@ typedef struct effect_rec {
     uint32_t attempts;
     int state;
     char key[33];
-} effect_rec;
+} operation_rec;
 
-typedef struct effect_list {
-    effect_rec r[64];
+typedef struct operation_list {
+    operation_rec r[64];
     size_t n;
-} effect_list;
+} operation_list;
 
-/* orderly_engine_effects callback: appends each operation to the effect_list ud. */
-int collect_cb(const orderly_effect_view *op, void *ud);
+/* orderly_engine_list_operations callback: appends each operation to the operation_list ud. */
+int collect_cb(const orderly_operation_view *op, void *ud);
 
-void effects(fx *f, effect_list *l);
+void operations(fx *f, operation_list *l);
 
-/* Count of effects op for order; *last gets the last one. */
-size_t count_op(fx *f, const char *order, int op, effect_rec *last);
+/* Count of operations op for order; *last gets the last one. */
+size_t count_op(fx *f, const char *order, int op, operation_rec *last);
 
 /* ---- lifecycles ---- */
 

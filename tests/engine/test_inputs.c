@@ -31,7 +31,7 @@ START_TEST(now_outside_the_range_is_einval)
         ck_assert_int_eq(orderly_engine_pump(f.e, bad[i], 0, &n), ORDERLY_EINVAL);
         ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "now"));
         ck_assert_int_eq(orderly_engine_tick(f.e, bad[i], 0, &n), ORDERLY_EINVAL);
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, bad[i], 0, &n), ORDERLY_EINVAL);
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, bad[i], 0, &n), ORDERLY_EINVAL);
         ck_assert_int_eq(orderly_engine_purge(f.e, bad[i], 0, &n), ORDERLY_EINVAL);
         ck_assert_int_eq(orderly_engine_health(f.e, bad[i], 0, 0, &h), ORDERLY_EINVAL);
         ck_assert_int_eq(handle_made(&f, "e1", "order.cancel", "o1", bad[i], &r), ORDERLY_EINVAL);
@@ -246,7 +246,7 @@ END_TEST
 
 /* ---- executors ------------------------------------------------------------------------ */
 
-static int noop_executor(const orderly_effect_view *op, void *ud)
+static int noop_executor(const orderly_operation_view *op, void *ud)
 {
     (void)op;
     (void)ud;

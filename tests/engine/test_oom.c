@@ -163,7 +163,7 @@ static int scenario(long fail_at)
         ck_assert_uint_eq(version_of(&f, &a, "o1"), before);
         goto out;
     }
-    STEP(orderly_engine_run_effects(f.e, T0 + 4, 0, &n));
+    STEP(orderly_engine_run_operations(f.e, T0 + 4, 0, &n));
     STEP(orderly_engine_tick(f.e, T0 + DAY, 0, &n));
     STEP(orderly_engine_pump(f.e, T0 + DAY, 0, &n));
     STEP(orderly_engine_list_outbox(f.e, -1, 0, 100, count_row, &rows));

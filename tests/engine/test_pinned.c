@@ -31,7 +31,7 @@ static void create4(fx *f, const char *id)
 
 /* The lines an operation lists are exactly want (skus, in line order),
  * each with its warehouse and quantity. */
-static void expect_lines(const effect_rec *ef, const uint64_t *want, uint32_t n)
+static void expect_lines(const operation_rec *ef, const uint64_t *want, uint32_t n)
 {
     uint32_t i, k;
 
@@ -85,7 +85,7 @@ START_TEST(release_after_partial_ship_lists_held_lines)
 {
     static const uint64_t wh3[] = { 303 };
     fx f;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     create4(&f, "o1");
@@ -108,7 +108,7 @@ END_TEST
 START_TEST(release_after_expiry_skips_the_expired_line)
 {
     fx f;
-    effect_rec ef;
+    operation_rec ef;
     uint64_t held[N_LINES];
     uint32_t i, n = 0, expired = 0;
     int st;
@@ -137,7 +137,7 @@ END_TEST
 START_TEST(cancel_after_partial_refund_refunds_the_rest)
 {
     fx f;
-    effect_rec ef;
+    operation_rec ef;
     orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
@@ -163,7 +163,7 @@ END_TEST
 START_TEST(capture_landing_after_cancel_is_refunded)
 {
     fx f;
-    effect_rec ef;
+    operation_rec ef;
     orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
 
     fx_setup(&f);
@@ -192,7 +192,7 @@ START_TEST(return_to_origin_restocks_its_warehouse_lines)
     static const uint64_t wh1[] = { 101, 102 };
     static const uint64_t wh2[] = { 202 };
     fx f;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     create4(&f, "o1");

@@ -48,10 +48,10 @@ START_TEST(redelivery_every_event_once)
     ck_assert_uint_eq(orderly_memory_transport_count(f.tr), msgs);
     orderly_engine_get_stats(f.e, &s2);
     ck_assert_uint_eq(s2.outbox_appended, s1.outbox_appended);
-    ck_assert_uint_eq(s2.effects_recorded, s1.effects_recorded);
+    ck_assert_uint_eq(s2.operations_recorded, s1.operations_recorded);
     ck_assert_uint_eq(s2.duplicates, s1.duplicates + n);
     h2 = health(&f, T0 + HOUR);
-    ck_assert_uint_eq(h2.compensation_pending, h1.compensation_pending);
+    ck_assert_uint_eq(h2.operations_pending, h1.operations_pending);
     ck_assert_uint_eq(view(&f, "o1").version, v1.version);
     /* the create request itself too */
     ck_assert_int_eq(create_ex(&f, "o1", ORDERLY_PAY_CARD, 0, 0, T0, &r), 0);
@@ -174,7 +174,7 @@ START_TEST(storage_fault_every_call_create)
             ck_assert_int_eq(orderly_engine_get_order(f.e, id, &v), ORDERLY_ENOTFOUND);
             h = health(&f, T0);
             ck_assert_uint_eq(h.outbox_pending, 0);
-            ck_assert_uint_eq(h.compensation_pending, 0);
+            ck_assert_uint_eq(h.operations_pending, 0);
         } else {
             ck_assert_int_eq(view(&f, id).order_state, ORDERLY_ORDER_PENDING);
             ck_assert_uint_eq(health(&f, T0).outbox_pending, 1);
@@ -221,7 +221,7 @@ START_TEST(storage_fault_every_call_authorize)
             ck_assert_uint_eq(after.version, before.version);
             ck_assert_int_eq(after.authorized, 0);
             ck_assert_uint_eq(h1.outbox_pending, h0.outbox_pending);
-            ck_assert_uint_eq(h1.compensation_pending, h0.compensation_pending);
+            ck_assert_uint_eq(h1.operations_pending, h0.operations_pending);
             ck_assert_int_eq(part_state(&f, id, ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_ACTIVE);
         } else {
             ck_assert_int_eq(after.order_state, ORDERLY_ORDER_CONFIRMED);
@@ -287,7 +287,7 @@ START_TEST(money_invariants)
     ck_assert_uint_eq(view(&f, "o1").version, v.version);
     ck_assert_int_eq(view(&f, "o1").refunded, 0);
     ck_assert_uint_eq(s2.outbox_appended, s1.outbox_appended);
-    ck_assert_uint_eq(s2.effects_recorded, s1.effects_recorded);
+    ck_assert_uint_eq(s2.operations_recorded, s1.operations_recorded);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 0);
     /* a return larger than what was paid is refused too */
     {
@@ -587,7 +587,7 @@ START_TEST(policy_retry_horizon_overflow_rejected)
     ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
     f.policy.backoff_base = f.policy.backoff_max = INT64_MAX / 2 + 1;
     f.policy.lease = INT64_MAX / 2 + 1;
-    f.policy.outbox_max_attempts = f.policy.effect_max_attempts = 4;
+    f.policy.outbox_max_attempts = f.policy.operation_max_attempts = 4;
     ck_assert_int_eq(orderly_engine_open(&e, &f.o, ctx), ORDERLY_ECONFIG);
     ck_assert_ptr_null(e);
     /* durations past 100 years are refused by name, before any sum */

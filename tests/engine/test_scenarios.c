@@ -62,7 +62,7 @@ END_TEST
 START_TEST(choreo_payment_after_ttl_all_or_nothing)
 {
     fx f;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -86,7 +86,7 @@ END_TEST
 START_TEST(choreo_payment_declined)
 {
     fx f;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -105,7 +105,7 @@ START_TEST(choreo_capture_stored_amount)
 {
     fx f;
     orderly_result r = ORDERLY_RESULT_INIT;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
@@ -299,7 +299,7 @@ START_TEST(choreo_order_cancelled_redelivered_P1_2024_02)
     ck_assert_int_eq(r2.order_state, ORDERLY_ORDER_CANCELLED);
     h2 = health(&f, T0 + 2000);
     ck_assert_uint_eq(h1.outbox_pending, h2.outbox_pending);
-    ck_assert_uint_eq(h1.compensation_pending, h2.compensation_pending);
+    ck_assert_uint_eq(h1.operations_pending, h2.operations_pending);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, NULL), 1);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
     free(env);
@@ -311,7 +311,7 @@ START_TEST(choreo_promotion_loyalty_reversal)
 {
     fx f;
     orderly_result r = ORDERLY_RESULT_INIT;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     ck_assert_int_eq(create_ex(&f, "o1", ORDERLY_PAY_CARD, 1, 500, T0, NULL), 0);
@@ -347,7 +347,7 @@ START_TEST(choreo_return_refund_restock)
     fx f;
     orderly_result r = ORDERLY_RESULT_INIT;
     uint32_t idx = 99;
-    effect_rec ef;
+    operation_rec ef;
     orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     orderly_time_ms t = T0 + HOUR;
 
@@ -601,7 +601,7 @@ START_TEST(cod_released_when_window_closes_default_policy)
 }
 END_TEST
 
-/* ---- compensation keys follow their cause ----------------------------------- */
+/* ---- operation keys follow their cause ----------------------------------- */
 
 static void return_to_origin(fx *f, const char *id, uint32_t i, orderly_time_ms now)
 {
@@ -623,7 +623,7 @@ static void cod_shipped(fx *f, const char *id)
 /* The key of the one cancel_cod_claim of order id (into key[33]). */
 static void cod_claim_key(fx *f, const char *id, char *key)
 {
-    effect_rec ef;
+    operation_rec ef;
 
     ck_assert_uint_eq(count_op(f, id, ORDERLY_OP_CANCEL_COD_CLAIM, &ef), 1);
     ck_assert_uint_eq(strlen(ef.key), 32);
@@ -635,7 +635,7 @@ static void cod_claim_key(fx *f, const char *id, char *key)
 START_TEST(cod_claim_cancelled_once_on_return_to_origin)
 {
     fx f;
-    effect_rec ef;
+    operation_rec ef;
 
     fx_setup(&f);
     cod_shipped(&f, "c1");
@@ -656,7 +656,7 @@ END_TEST
  * operation in the order's history: the same on two fresh stores, the same
  * whether a return to origin or a cancellation gave it up, and another
  * order's claim has another key. */
-START_TEST(effect_key_is_derived_from_its_cause)
+START_TEST(operation_key_is_derived_from_its_cause)
 {
     char rto[33], rto_again[33], cancelled[33], other[33];
     fx f;
@@ -712,7 +712,7 @@ END_TEST
 
 static int restock_calls;
 
-static int flaky_restock(const orderly_effect_view *op, void *ud)
+static int flaky_restock(const orderly_operation_view *op, void *ud)
 {
     (void)ud;
     ck_assert_int_eq(op->op, ORDERLY_OP_RESTOCK);
@@ -725,7 +725,7 @@ START_TEST(seed_restock_retry_P0_2024_01)
     fx f;
     orderly_result r = ORDERLY_RESULT_INIT;
     uint32_t idx = 0;
-    effect_rec ef;
+    operation_rec ef;
     orderly_time_ms t = T0 + HOUR;
     size_t done;
     int i;
@@ -741,16 +741,16 @@ START_TEST(seed_restock_retry_P0_2024_01)
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, idx, 0, t);
     for (i = 0; i < 10 && restock_calls < 3; i++) {
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t + (orderly_time_ms)i * 2 * HOUR, 0, &done), 0);
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t + (orderly_time_ms)i * 2 * HOUR, 0, &done), 0);
     }
     ck_assert_int_eq(restock_calls, 3);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
     ck_assert_int_eq(ef.state, ORDERLY_ITEM_DONE);
     ck_assert_uint_eq(ef.attempts, 3);
     /* converged: more runs never call it again */
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, t + 30 * DAY, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, t + 30 * DAY, 0, &done), 0);
     ck_assert_int_eq(restock_calls, 3);
-    ck_assert_uint_eq(health(&f, t + 30 * DAY).compensation_exhausted, 0);
+    ck_assert_uint_eq(health(&f, t + 30 * DAY).operations_exhausted, 0);
     fx_free(&f);
 }
 END_TEST
@@ -831,7 +831,7 @@ START_TEST(seed_create_atomic_OR_P0_03)
     h = health(&f, T0 + 30 * DAY);
     ck_assert_uint_eq(h.outbox_pending, 0);
     ck_assert_uint_eq(h.timers_due, 0);
-    ck_assert_uint_eq(h.compensation_pending, 0);
+    ck_assert_uint_eq(h.operations_pending, 0);
     /* the retry succeeds in full */
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0 + 10);
     ck_assert_uint_eq(health(&f, T0 + 10).outbox_pending, 1);
@@ -961,7 +961,7 @@ static Suite *suite(void)
     TCase *c = tcase_create("choreography");
     TCase *b = tcase_create("seed-bugs");
     TCase *once = tcase_create("cod-claim-once");
-    TCase *key = tcase_create("effect-key-from-cause");
+    TCase *key = tcase_create("operation-key-from-cause");
     TCase *card = tcase_create("card-rto-no-cod-claim");
     TCase *held = tcase_create("cod-stock-held-for-window");
     TCase *closed = tcase_create("cod-released-when-window-closes");
@@ -1000,7 +1000,7 @@ static Suite *suite(void)
     suite_add_tcase(s, b);
     tcase_add_test(once, cod_claim_cancelled_once_on_return_to_origin);
     suite_add_tcase(s, once);
-    tcase_add_test(key, effect_key_is_derived_from_its_cause);
+    tcase_add_test(key, operation_key_is_derived_from_its_cause);
     suite_add_tcase(s, key);
     tcase_add_test(card, card_return_to_origin_has_no_cod_claim);
     suite_add_tcase(s, card);

@@ -502,56 +502,56 @@ START_TEST(test_finish_is_fenced)
     make_dir();
     s = open_ok(db_path("f.db"), ctx);
     t = begin(s, ctx);
-    push(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, "o", "x", T0);
-    push(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, "", "y", T0);
+    push(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, "o", "x", T0);
+    push(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, "", "y", T0);
     commit(s, ctx, t);
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_COMPENSATIONS, T0, 1, &c), 1);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OPERATIONS, T0, 1, &c), 1);
     first = c.issued;
     /* the lease lapses; another worker takes it over under a newer token */
-    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_COMPENSATIONS, T0 + 2000, 1, &c), 1);
+    ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OPERATIONS, T0 + 2000, 1, &c), 1);
     ck_assert_uint_eq(c.id[0], 1);
     ck_assert_uint_gt(c.issued, first);
     second = c.issued;
 
     t = begin(s, ctx);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, first,
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 1, first,
                                      ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ECONFLICT);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 9, second,
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 9, second,
                                      ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ENOTFOUND);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 2, second,
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 2, second,
                                      ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ECONFLICT);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, second,
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 1, second,
                                      ORDERLY_ITEM_LEASED, T0 + 2001, 2), ORDERLY_EINVAL);
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, second,
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 1, second,
                                      ORDERLY_ITEM_DONE, T0 + 2001, 2), 0);
     /* finished: the token no longer matches a lease */
-    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, second,
+    ck_assert_int_eq(s->queue_finish(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 1, second,
                                      ORDERLY_ITEM_DONE, T0 + 2001, 2), ORDERLY_ECONFLICT);
     ck_assert_int_eq(s->queue_finish(s, ctx, t, 9, 1, second, ORDERLY_ITEM_DONE, 0, 2), ORDERLY_EINVAL);
     memset(&g, 0, sizeof g);
-    ck_assert_int_eq(s->queue_get(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, see, &g), 0);
+    ck_assert_int_eq(s->queue_get(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 1, see, &g), 0);
     ck_assert_uint_eq(g.state[0], ORDERLY_ITEM_DONE);
     ck_assert_uint_eq(g.attempts[0], 2);
-    ck_assert_int_eq(s->queue_get(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 5, see, &g), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(s->queue_get(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 5, see, &g), ORDERLY_ENOTFOUND);
 
     /* operator reset: READY again with attempts cleared, any lease ignored */
-    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, ORDERLY_ITEM_READY,
+    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 1, ORDERLY_ITEM_READY,
                                     T0 + 3000), 0);
-    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 2, ORDERLY_ITEM_DEAD,
+    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 2, ORDERLY_ITEM_DEAD,
                                     T0 + 3000), 0);
-    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 3, ORDERLY_ITEM_DEAD,
+    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 3, ORDERLY_ITEM_DEAD,
                                     T0), ORDERLY_ENOTFOUND);
-    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, 1, 4, T0), ORDERLY_EINVAL);
+    ck_assert_int_eq(s->queue_reset(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, 1, 4, T0), ORDERLY_EINVAL);
     memset(&g, 0, sizeof g);
-    ck_assert_int_eq(s->queue_scan(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, -1, 0, 10, see, &g), 2);
+    ck_assert_int_eq(s->queue_scan(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, -1, 0, 10, see, &g), 2);
     ck_assert_uint_eq(g.state[0], ORDERLY_ITEM_READY);
     ck_assert_uint_eq(g.attempts[0], 0);
     ck_assert_uint_eq(g.state[1], ORDERLY_ITEM_DEAD);
     memset(&g, 0, sizeof g);
-    ck_assert_int_eq(s->queue_scan(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, ORDERLY_ITEM_DEAD, 0, 10,
+    ck_assert_int_eq(s->queue_scan(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, ORDERLY_ITEM_DEAD, 0, 10,
                                    see, &g), 1);
     ck_assert_uint_eq(g.id[0], 2);
-    ck_assert_int_eq(s->queue_stats(s, ctx, t, ORDERLY_QUEUE_COMPENSATIONS, T0 + 2500, &st), 0);
+    ck_assert_int_eq(s->queue_stats(s, ctx, t, ORDERLY_QUEUE_OPERATIONS, T0 + 2500, &st), 0);
     ck_assert_uint_eq(st.ready, 1);
     ck_assert_uint_eq(st.due, 0);
     ck_assert_uint_eq(st.dead, 1);

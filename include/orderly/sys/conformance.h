@@ -17,14 +17,14 @@
  *   what a rollback and a crash discard);
  * - crash: a realistic workload (card and COD orders over two warehouses,
  *   capture, shipping, a cancellation, a return with a flaky restock, a
- *   compensation that exhausts and is replayed by an operator, outbox
+ *   operation that exhausts and is replayed by an operator, outbox
  *   purges) run through a real engine, crashed once at every storage call
  *   in turn, both before the call reaches the adapter and after it
  *   returned. After each crash the store is recovered with target->crash,
  *   a fresh engine is opened on it and the workload continues with the same
  *   idempotency keys. Every run is then checked: no committed event lost,
  *   each order's events published in outbox order (a duplicate only ever
- *   repeats an event id), no lease left behind, every compensation done or
+ *   repeats an event id), no lease left behind, every operation done or
  *   exhausted with an alert, money invariants, and the same final state and
  *   events as a crash-free run.
  *

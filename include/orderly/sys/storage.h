@@ -2,7 +2,7 @@
  * orderly/sys/storage.h - the storage vtable a host supplies.
  *
  * orderly keeps three kinds of state: versioned records (one per order
- * aggregate), queues (the outbox, timers and compensations) and
+ * aggregate), queues (the outbox, timers and operations) and
  * idempotency marks. All writes happen inside a transaction the core opens
  * with begin() and ends with commit() or rollback(); an adapter maps that to
  * its own transaction (SQLite BEGIN IMMEDIATE, PostgreSQL BEGIN, ...).
@@ -63,7 +63,7 @@ ORDERLY_API size_t orderly_buf_len(const orderly_buf *buf);
 typedef enum orderly_queue {
     ORDERLY_QUEUE_OUTBOX        = 1, /* events to publish, ordered per group */
     ORDERLY_QUEUE_TIMERS        = 2, /* deadlines to fire */
-    ORDERLY_QUEUE_COMPENSATIONS = 3  /* side effects and their retries */
+    ORDERLY_QUEUE_OPERATIONS = 3  /* operations and their retries */
 } orderly_queue;
 
 typedef enum orderly_item_state {

@@ -1,6 +1,6 @@
 /*
- * The compensation queue: one retry path with backoff for every side
- * effect, exhaustion parked with an alert, list / inspect / replay for
+ * The operation queue: one retry path with backoff for every
+ * operation, exhaustion parked with an alert, list / inspect / replay for
  * operators, and the commands topic for operations nobody executes.
  */
 #include "bg.h"
@@ -16,7 +16,7 @@ typedef struct flaky {
     char order[ORDERLY_ID_MAX + 1];
 } flaky;
 
-static int flaky_exec(const orderly_effect_view *v, void *ud)
+static int flaky_exec(const orderly_operation_view *v, void *ud)
 {
     flaky *fl = ud;
 
@@ -33,15 +33,15 @@ static int flaky_exec(const orderly_effect_view *v, void *ud)
     return 0;
 }
 
-/* The compensation row of op (the last one when several). */
-static row effect_row(fx *f, int op)
+/* The operation row of op (the last one when several). */
+static row operation_row(fx *f, int op)
 {
     rows rs;
     row r;
     size_t i, n = 0;
 
     memset(&r, 0, sizeof r);
-    queue_rows(f->st, ORDERLY_QUEUE_COMPENSATIONS, &rs);
+    queue_rows(f->st, ORDERLY_QUEUE_OPERATIONS, &rs);
     for (i = 0; i < rs.n; i++)
         if (rs.r[i].kind == (uint32_t)op) {
             r = rs.r[i];
@@ -74,33 +74,33 @@ START_TEST(executor_retry_respects_backoff)
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RELEASE_RESERVATIONS, flaky_exec, &fl), 0);
     declined(&f, "o1", T0);
     for (k = 1; k <= 2; k++) {
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
         ck_assert_int_eq(fl.calls, k);
         ck_assert_uint_eq(done, 0);
-        r = effect_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS);
+        r = operation_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS);
         ck_assert_uint_eq(r.state, ORDERLY_ITEM_READY);
         ck_assert_uint_eq(r.attempts, (uint32_t)k);
         cap = f.policy.backoff_base << (k - 1);
         ck_assert_int_ge(r.due, t);
         ck_assert_int_le(r.due, t + cap);
         if (r.due > t) {
-            ck_assert_int_eq(orderly_engine_run_effects(f.e, r.due - 1, 0, &done), 0);
+            ck_assert_int_eq(orderly_engine_run_operations(f.e, r.due - 1, 0, &done), 0);
             ck_assert_int_eq(fl.calls, k);
         }
         t = r.due;
     }
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_uint_eq(done, 1);
     ck_assert_int_eq(fl.calls, 3);
     ck_assert_uint_eq(fl.attempts[0], 1);
     ck_assert_uint_eq(fl.attempts[2], 3);
     ck_assert_str_eq(fl.order, "o1");
-    r = effect_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS);
+    r = operation_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS);
     ck_assert_uint_eq(r.state, ORDERLY_ITEM_DONE);
     ck_assert_uint_eq(r.attempts, 3);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, t + 30 * DAY, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, t + 30 * DAY, 0, &done), 0);
     ck_assert_int_eq(fl.calls, 3);
-    ck_assert_uint_eq(health(&f, t).compensation_exhausted, 0);
+    ck_assert_uint_eq(health(&f, t).operations_exhausted, 0);
     fx_free(&f);
 }
 END_TEST
@@ -120,14 +120,14 @@ START_TEST(backoff_capped)
     fx_init(&f);
     f.policy.backoff_base = 1000;
     f.policy.backoff_max = 4000;
-    f.policy.effect_max_attempts = 12;
+    f.policy.operation_max_attempts = 12;
     fx_open(&f);
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RELEASE_RESERVATIONS, flaky_exec, &fl), 0);
     declined(&f, "o1", T0);
     for (k = 1; k < 12; k++) {
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
         ck_assert_int_eq(fl.calls, k);
-        r = effect_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS);
+        r = operation_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS);
         ck_assert_int_le(r.due - t, 4000);
         t = r.due;
     }
@@ -146,7 +146,7 @@ typedef struct seen_op {
     uint32_t warehouse[ORDERLY_LINES_MAX], quantity[ORDERLY_LINES_MAX];
 } seen_op;
 
-static int copy_op(const orderly_effect_view *v, void *ud)
+static int copy_op(const orderly_operation_view *v, void *ud)
 {
     seen_op *s = ud;
     uint32_t i;
@@ -174,7 +174,7 @@ START_TEST(exhaustion_parks_alerts_and_replays)
     fx f;
     flaky fl;
     alerts al;
-    effect_list dead;
+    operation_list dead;
     seen_op s;
     orderly_health h = ORDERLY_HEALTH_INIT;
     orderly_time_ms t = T0 + 2000;
@@ -185,30 +185,30 @@ START_TEST(exhaustion_parks_alerts_and_replays)
     memset(&al, 0, sizeof al);
     fl.fails_left = 1000;
     fx_init(&f);
-    f.policy.effect_max_attempts = 3;
+    f.policy.operation_max_attempts = 3;
     f.o.on_alert = record_alert;
     f.o.alert_user_data = &al;
     fx_open(&f);
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RELEASE_RESERVATIONS, flaky_exec, &fl), 0);
     declined(&f, "o1", T0);
     declined(&f, "o2", T0);
-    for (k = 0; k < 10 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] < 2; k++, t += HOUR)
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    for (k = 0; k < 10 && al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED] < 2; k++, t += HOUR)
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_int_eq(k, 3);
     ck_assert_int_eq(fl.calls, 6);
-    ck_assert_uint_eq(al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED], 2);
-    ck_assert_str_eq(al.last_group[ORDERLY_ALERT_EFFECT_EXHAUSTED], "o2");
-    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_EFFECT_EXHAUSTED], "release_reservations"));
+    ck_assert_uint_eq(al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED], 2);
+    ck_assert_str_eq(al.last_group[ORDERLY_ALERT_OPERATION_EXHAUSTED], "o2");
+    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_OPERATION_EXHAUSTED], "release_reservations"));
     h = health(&f, t);
-    ck_assert_uint_eq(h.compensation_exhausted, 2);
-    ck_assert_uint_eq(h.compensation_pending, 0);
+    ck_assert_uint_eq(h.operations_exhausted, 2);
+    ck_assert_uint_eq(h.operations_pending, 0);
     /* parked: no more attempts, however long we wait */
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, t + 30 * DAY, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, t + 30 * DAY, 0, &done), 0);
     ck_assert_int_eq(fl.calls, 6);
 
     /* the operator's view */
     memset(&dead, 0, sizeof dead);
-    ck_assert_int_eq(orderly_engine_list_effects(f.e, ORDERLY_ITEM_DEAD, 0, 64, collect_cb, &dead), 0);
+    ck_assert_int_eq(orderly_engine_list_operations(f.e, ORDERLY_ITEM_DEAD, 0, 64, collect_cb, &dead), 0);
     ck_assert_uint_eq(dead.n, 2);
     for (i = 0; i < dead.n; i++) {
         ck_assert_int_eq(dead.r[i].op, ORDERLY_OP_RELEASE_RESERVATIONS);
@@ -216,7 +216,7 @@ START_TEST(exhaustion_parks_alerts_and_replays)
         ck_assert_uint_eq(dead.r[i].attempts, 3);
     }
     ck_assert_str_eq(dead.r[0].order, "o1");
-    ck_assert_int_eq(orderly_engine_inspect_effect(f.e, dead.r[0].id, copy_op, &s), 0);
+    ck_assert_int_eq(orderly_engine_inspect_operation(f.e, dead.r[0].id, copy_op, &s), 0);
     ck_assert_uint_eq(s.id, dead.r[0].id);
     ck_assert_int_eq(s.op, ORDERLY_OP_RELEASE_RESERVATIONS);
     ck_assert_str_eq(s.order, "o1");
@@ -234,29 +234,29 @@ START_TEST(exhaustion_parks_alerts_and_replays)
     {
         /* each operation has its own key */
         seen_op s2;
-        ck_assert_int_eq(orderly_engine_inspect_effect(f.e, dead.r[1].id, copy_op, &s2), 0);
+        ck_assert_int_eq(orderly_engine_inspect_operation(f.e, dead.r[1].id, copy_op, &s2), 0);
         ck_assert_str_ne(s2.key, s.key);
         ck_assert_str_eq(s2.order, "o2");
     }
-    ck_assert_int_eq(orderly_engine_inspect_effect(f.e, 999999, copy_op, &s), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_engine_inspect_operation(f.e, 999999, copy_op, &s), ORDERLY_ENOTFOUND);
 
     /* replay one: it runs again with a fresh budget, with the same record */
     fl.fails_left = 0;
-    ck_assert_int_eq(orderly_engine_replay_effect(f.e, dead.r[0].id, t + DAY), 0);
-    ck_assert_uint_eq(health(&f, t + DAY).compensation_exhausted, 1);
-    ck_assert_uint_eq(health(&f, t + DAY).compensation_pending, 1);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, t + DAY, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_replay_operation(f.e, dead.r[0].id, t + DAY), 0);
+    ck_assert_uint_eq(health(&f, t + DAY).operations_exhausted, 1);
+    ck_assert_uint_eq(health(&f, t + DAY).operations_pending, 1);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, t + DAY, 0, &done), 0);
     ck_assert_uint_eq(done, 1);
     ck_assert_int_eq(fl.calls, 7);
     ck_assert_uint_eq(fl.attempts[6], 1);
     ck_assert_str_eq(fl.order, "o1");
-    ck_assert_int_eq(orderly_engine_inspect_effect(f.e, dead.r[0].id, copy_op, &s), 0);
+    ck_assert_int_eq(orderly_engine_inspect_operation(f.e, dead.r[0].id, copy_op, &s), 0);
     ck_assert_int_eq(s.state, ORDERLY_ITEM_DONE);
     h = health(&f, t + DAY);
-    ck_assert_uint_eq(h.compensation_exhausted, 1);
-    ck_assert_uint_eq(h.compensation_pending, 0);
-    ck_assert_uint_eq(al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED], 2);
-    ck_assert_int_eq(orderly_engine_replay_effect(f.e, 999999, t + DAY), ORDERLY_ENOTFOUND);
+    ck_assert_uint_eq(h.operations_exhausted, 1);
+    ck_assert_uint_eq(h.operations_pending, 0);
+    ck_assert_uint_eq(al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED], 2);
+    ck_assert_int_eq(orderly_engine_replay_operation(f.e, 999999, t + DAY), ORDERLY_ENOTFOUND);
     fx_free(&f);
 }
 END_TEST
@@ -265,7 +265,7 @@ START_TEST(list_by_state_and_pages)
 {
     fx f;
     flaky fl;
-    effect_list all, page, ready, done_l;
+    operation_list all, page, ready, done_l;
     uint64_t after = 0;
     size_t i, total = 0, done;
     char id[16];
@@ -277,14 +277,14 @@ START_TEST(list_by_state_and_pages)
         snprintf(id, sizeof id, "o%zu", i);
         declined(&f, id, T0);
     }
-    effects(&f, &all);
+    operations(&f, &all);
     ck_assert_uint_ge(all.n, 5);
     for (i = 1; i < all.n; i++)
         ck_assert_uint_gt(all.r[i].id, all.r[i - 1].id);
     /* pages of two, resumed from the last id seen, cover the list once */
     for (;;) {
         memset(&page, 0, sizeof page);
-        ck_assert_int_eq(orderly_engine_list_effects(f.e, -1, after, 2, collect_cb, &page), 0);
+        ck_assert_int_eq(orderly_engine_list_operations(f.e, -1, after, 2, collect_cb, &page), 0);
         ck_assert_uint_le(page.n, 2);
         if (page.n == 0)
             break;
@@ -299,18 +299,18 @@ START_TEST(list_by_state_and_pages)
 
     /* run the releases only: the list splits by state */
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RELEASE_RESERVATIONS, flaky_exec, &fl), 0);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0 + HOUR, 3, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, T0 + HOUR, 3, &done), 0);
     memset(&ready, 0, sizeof ready);
     memset(&done_l, 0, sizeof done_l);
-    ck_assert_int_eq(orderly_engine_list_effects(f.e, ORDERLY_ITEM_READY, 0, 64, collect_cb, &ready), 0);
-    ck_assert_int_eq(orderly_engine_list_effects(f.e, ORDERLY_ITEM_DONE, 0, 64, collect_cb, &done_l), 0);
+    ck_assert_int_eq(orderly_engine_list_operations(f.e, ORDERLY_ITEM_READY, 0, 64, collect_cb, &ready), 0);
+    ck_assert_int_eq(orderly_engine_list_operations(f.e, ORDERLY_ITEM_DONE, 0, 64, collect_cb, &done_l), 0);
     ck_assert_uint_eq(done_l.n, 3);
     ck_assert_uint_eq(ready.n + done_l.n, all.n);
     for (i = 0; i < done_l.n; i++)
         ck_assert_int_eq(done_l.r[i].state, ORDERLY_ITEM_DONE);
     for (i = 0; i < ready.n; i++)
         ck_assert_int_eq(ready.r[i].state, ORDERLY_ITEM_READY);
-    ck_assert_int_eq(orderly_engine_list_effects(f.e, -1, 0, 10, NULL, NULL), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_engine_list_operations(f.e, -1, 0, 10, NULL, NULL), ORDERLY_EINVAL);
     fx_free(&f);
 }
 END_TEST
@@ -323,7 +323,7 @@ START_TEST(restock_exhausted_then_replayed_P0_2024_01)
     flaky fl;
     alerts al;
     orderly_result r = ORDERLY_RESULT_INIT;
-    effect_rec ef;
+    operation_rec ef;
     uint32_t idx = 0;
     orderly_time_ms t = T0 + HOUR;
     size_t done;
@@ -333,7 +333,7 @@ START_TEST(restock_exhausted_then_replayed_P0_2024_01)
     memset(&al, 0, sizeof al);
     fl.fails_left = 1000;
     fx_init(&f);
-    f.policy.effect_max_attempts = 2;
+    f.policy.operation_max_attempts = 2;
     f.o.on_alert = record_alert;
     f.o.alert_user_data = &al;
     fx_open(&f);
@@ -346,25 +346,25 @@ START_TEST(restock_exhausted_then_replayed_P0_2024_01)
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, idx, 0, t);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RETURN, idx), ORDERLY_RETURN_COMPLETED);
-    for (k = 0; k < 10 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] == 0; k++, t += HOUR)
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    for (k = 0; k < 10 && al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED] == 0; k++, t += HOUR)
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_int_eq(fl.calls, 2);
     ck_assert_int_eq(fl.op, ORDERLY_OP_RESTOCK);
-    ck_assert_uint_eq(al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED], 1);
-    ck_assert_str_eq(al.last_group[ORDERLY_ALERT_EFFECT_EXHAUSTED], "o1");
-    ck_assert_uint_eq(health(&f, t).compensation_exhausted, 1);
+    ck_assert_uint_eq(al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED], 1);
+    ck_assert_str_eq(al.last_group[ORDERLY_ALERT_OPERATION_EXHAUSTED], "o1");
+    ck_assert_uint_eq(health(&f, t).operations_exhausted, 1);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
     ck_assert_int_eq(ef.state, ORDERLY_ITEM_DEAD);
-    ck_assert_uint_eq(al.last_item[ORDERLY_ALERT_EFFECT_EXHAUSTED], ef.id);
+    ck_assert_uint_eq(al.last_item[ORDERLY_ALERT_OPERATION_EXHAUSTED], ef.id);
     /* the restock records what goes back: the returned order's lines */
     ck_assert_uint_ge(ef.n_lines, 1);
     fl.fails_left = 0;
-    ck_assert_int_eq(orderly_engine_replay_effect(f.e, ef.id, t), 0);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_replay_operation(f.e, ef.id, t), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_int_eq(fl.calls, 3);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
     ck_assert_int_eq(ef.state, ORDERLY_ITEM_DONE);
-    ck_assert_uint_eq(health(&f, t).compensation_exhausted, 0);
+    ck_assert_uint_eq(health(&f, t).operations_exhausted, 0);
     fx_free(&f);
 }
 END_TEST
@@ -378,7 +378,7 @@ START_TEST(declared_limit_per_op_under_the_cap)
     fx f;
     flaky voids, releases;
     alerts al;
-    effect_rec ef;
+    operation_rec ef;
     orderly_time_ms t = T0 + HOUR;
     size_t done;
     int k;
@@ -392,7 +392,7 @@ START_TEST(declared_limit_per_op_under_the_cap)
     memset(&al, 0, sizeof al);
     voids.fails_left = releases.fails_left = 1000;
     fx_init(&f);
-    f.policy.effect_max_attempts = 20;
+    f.policy.operation_max_attempts = 20;
     f.policy.backoff_base = 1000;
     f.policy.backoff_max = 4000;
     f.o.on_alert = record_alert;
@@ -403,21 +403,21 @@ START_TEST(declared_limit_per_op_under_the_cap)
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, T0 + 2000);
-    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] == 0; k++, t += MIN)
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED] == 0; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_int_eq(voids.calls, 8);
-    ck_assert_uint_eq(al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED], 1);
-    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_EFFECT_EXHAUSTED], "void_authorization"));
+    ck_assert_uint_eq(al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED], 1);
+    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_OPERATION_EXHAUSTED], "void_authorization"));
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, &ef), 1);
     ck_assert_int_eq(ef.state, ORDERLY_ITEM_DEAD);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, &ef), 1);
     ck_assert_int_eq(ef.state, ORDERLY_ITEM_READY);
     /* the release goes on to the policy's cap, not its own 24 */
-    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] == 1; k++, t += MIN)
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED] == 1; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_int_eq(releases.calls, 20);
     ck_assert_int_eq(voids.calls, 8);
-    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_EFFECT_EXHAUSTED], "release_reservations"));
+    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_OPERATION_EXHAUSTED], "release_reservations"));
     fx_free(&f);
 }
 END_TEST
@@ -430,7 +430,7 @@ START_TEST(host_sets_one_ops_limit)
     fx f;
     flaky voids, releases;
     alerts al;
-    effect_rec ef;
+    operation_rec ef;
     orderly_time_ms t = T0 + HOUR;
     size_t done;
     int k;
@@ -450,7 +450,7 @@ START_TEST(host_sets_one_ops_limit)
     ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, 42, 2), ORDERLY_EINVAL);
     ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_HOST, 2), ORDERLY_EINVAL);
     ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_REFUND, 9), ORDERLY_ECONFIG);
-    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "effect_max_attempts"));
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "operation_max_attempts"));
     ck_assert_int_eq(orderly_engine_set_op_attempts(NULL, ORDERLY_OP_REFUND, 2), ORDERLY_EINVAL);
     ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_VOID_AUTHORIZATION, 3), 0);
     ck_assert_int_eq(orderly_engine_set_op_attempts(f.e, ORDERLY_OP_VOID_AUTHORIZATION, 0), 0);
@@ -460,15 +460,15 @@ START_TEST(host_sets_one_ops_limit)
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     authorize_ok(&f, "o1", T0 + 1000);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, T0 + 2000);
-    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] == 0; k++, t += MIN)
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED] == 0; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_int_eq(releases.calls, 2);
-    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_EFFECT_EXHAUSTED], "release_reservations"));
+    ck_assert_ptr_nonnull(strstr(al.last_message[ORDERLY_ALERT_OPERATION_EXHAUSTED], "release_reservations"));
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_VOID_AUTHORIZATION, &ef), 1);
     ck_assert_int_eq(ef.state, ORDERLY_ITEM_READY);
     /* the void keeps its declared 8 (the default cap): the reset to 0 held */
-    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_EFFECT_EXHAUSTED] == 1; k++, t += MIN)
-        ck_assert_int_eq(orderly_engine_run_effects(f.e, t, 0, &done), 0);
+    for (k = 0; k < 40 && al.n[ORDERLY_ALERT_OPERATION_EXHAUSTED] == 1; k++, t += MIN)
+        ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);
     ck_assert_int_eq(voids.calls, 8);
     ck_assert_int_eq(releases.calls, 2);
     fx_free(&f);
@@ -482,7 +482,7 @@ START_TEST(no_executor_publishes_command)
     fx f;
     orderly_fault_plan down = ORDERLY_FAULT_PLAN_INIT;
     orderly_message m;
-    effect_rec ef;
+    operation_rec ef;
     seen_op s;
     char type[96], id[40], subject[40];
     size_t done, before;
@@ -490,19 +490,19 @@ START_TEST(no_executor_publishes_command)
     fx_setup(&f);
     declined(&f, "o1", T0);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RELEASE_RESERVATIONS, &ef), 1);
-    ck_assert_int_eq(orderly_engine_inspect_effect(f.e, ef.id, copy_op, &s), 0);
+    ck_assert_int_eq(orderly_engine_inspect_operation(f.e, ef.id, copy_op, &s), 0);
     pump_all(&f, T0 + 2000);
     before = orderly_memory_transport_count(f.tr);
     down.fail_at = 1;
     down.persistent = 1;
     ck_assert_int_eq(orderly_memory_transport_set_faults(f.tr, &down), 0);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0 + 2000, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, T0 + 2000, 0, &done), 0);
     ck_assert_uint_eq(done, 0);
-    ck_assert_uint_eq(effect_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS).state, ORDERLY_ITEM_READY);
+    ck_assert_uint_eq(operation_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS).state, ORDERLY_ITEM_READY);
     ck_assert_int_eq(orderly_memory_transport_set_faults(f.tr, NULL), 0);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0 + HOUR, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, T0 + HOUR, 0, &done), 0);
     ck_assert_uint_ge(done, 1);
-    ck_assert_uint_eq(effect_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS).state, ORDERLY_ITEM_DONE);
+    ck_assert_uint_eq(operation_row(&f, ORDERLY_OP_RELEASE_RESERVATIONS).state, ORDERLY_ITEM_DONE);
     ck_assert_uint_eq(count_topic(f.tr, orderly_topic_default_name(ORDERLY_TOPIC_COMMANDS)),
                       orderly_memory_transport_count(f.tr) - before);
     ck_assert_int_eq(orderly_memory_transport_get(&m, f.tr, before), 0);
@@ -533,7 +533,7 @@ END_TEST
  * one it is published as a command that names its code. */
 static void push_host_op(fx *f, int op, const char *order)
 {
-    struct orderly__effect_rec r;
+    struct orderly__operation_rec r;
     orderly_queue_item it;
     uint8_t buf[ORDERLY__RECORD_MAX];
     uint64_t id = 0;
@@ -548,12 +548,12 @@ static void push_host_op(fx *f, int op, const char *order)
     it.group = "";
     it.kind = (uint32_t)op;
     it.payload = buf;
-    it.payload_len = orderly__effect_rec_encode(&r, buf, sizeof buf);
+    it.payload_len = orderly__operation_rec_encode(&r, buf, sizeof buf);
     it.created = T0;
     it.due = T0;
     ck_assert_uint_gt(it.payload_len, 0);
     ck_assert_int_eq(f->st->begin(f->st, NULL, &txn), 0);
-    ck_assert_int_eq(f->st->queue_push(f->st, NULL, txn, ORDERLY_QUEUE_COMPENSATIONS, &it, &id), 0);
+    ck_assert_int_eq(f->st->queue_push(f->st, NULL, txn, ORDERLY_QUEUE_OPERATIONS, &it, &id), 0);
     ck_assert_int_eq(f->st->commit(f->st, NULL, txn), 0);
 }
 
@@ -574,7 +574,7 @@ START_TEST(host_defined_op)
     ck_assert_int_eq(orderly_engine_set_executor(f.e, 0, flaky_exec, &fl), ORDERLY_EINVAL);
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_HOST + 5, flaky_exec, &fl), 0);
     push_host_op(&f, ORDERLY_OP_HOST + 5, "h1");
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, T0, 0, &done), 0);
     ck_assert_uint_eq(done, 1);
     ck_assert_int_eq(fl.calls, 1);
     ck_assert_int_eq(fl.op, ORDERLY_OP_HOST + 5);
@@ -584,7 +584,7 @@ START_TEST(host_defined_op)
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_HOST + 5, NULL, NULL), 0);
     push_host_op(&f, ORDERLY_OP_HOST + 5, "h2");
     before = orderly_memory_transport_count(f.tr);
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, T0, 0, &done), 0);
     ck_assert_uint_eq(done, 1);
     ck_assert_int_eq(fl.calls, 1);
     ck_assert_uint_eq(orderly_memory_transport_count(f.tr), before + 1);
@@ -626,7 +626,7 @@ static void pump_inside(orderly_engine *e, size_t n, void *ud)
     lb.pumped += published;
 }
 
-static int capture_and_report(const orderly_effect_view *v, void *ud)
+static int capture_and_report(const orderly_operation_view *v, void *ud)
 {
     orderly_command c;
     orderly_result r = ORDERLY_RESULT_INIT;
@@ -648,7 +648,7 @@ START_TEST(executor_applies_with_pump_in_on_work)
 {
     fx f;
     orderly_health h = ORDERLY_HEALTH_INIT;
-    effect_list done_l;
+    operation_list done_l;
     size_t done, before;
 
     memset(&lb, 0, sizeof lb);
@@ -664,12 +664,12 @@ START_TEST(executor_applies_with_pump_in_on_work)
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, T0 + 2);
     APPLY_OK(&f, "o2", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, T0 + 2);
     before = lb.pumped;
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0 + HOUR, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, T0 + HOUR, 0, &done), 0);
     ck_assert_int_eq(lb.calls, 2);
     ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_CAPTURED);
     ck_assert_int_eq(view(&f, "o2").payment_state, ORDERLY_PAYMENT_CAPTURED);
     memset(&done_l, 0, sizeof done_l);
-    ck_assert_int_eq(orderly_engine_list_effects(f.e, ORDERLY_ITEM_DONE, 0, 64, collect_cb, &done_l), 0);
+    ck_assert_int_eq(orderly_engine_list_operations(f.e, ORDERLY_ITEM_DONE, 0, 64, collect_cb, &done_l), 0);
     ck_assert_uint_eq(count_op(&f, NULL, ORDERLY_OP_CAPTURE, NULL), 2);
     h = health(&f, T0 + HOUR);
     ck_assert_uint_eq(h.stale_completions, 0);
@@ -681,7 +681,7 @@ START_TEST(executor_applies_with_pump_in_on_work)
             caps += done_l.r[i].op == ORDERLY_OP_CAPTURE;
         ck_assert_uint_eq(caps, 2);
     }
-    ck_assert_int_eq(orderly_engine_run_effects(f.e, T0 + DAY, 0, &done), 0);
+    ck_assert_int_eq(orderly_engine_run_operations(f.e, T0 + DAY, 0, &done), 0);
     ck_assert_int_eq(lb.calls, 2);
     fx_free(&f);
 }
@@ -689,7 +689,7 @@ END_TEST
 
 static Suite *suite(void)
 {
-    Suite *s = suite_create("background-effects");
+    Suite *s = suite_create("background-operations");
     TCase *r = tcase_create("retry");
     TCase *o = tcase_create("operators");
     TCase *c = tcase_create("commands");
