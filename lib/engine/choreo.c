@@ -1,9 +1,10 @@
 /*
  * The choreography: what a transition of one machine means for the rest of
- * the order. Each row's effects are interpreted here, in table order:
- * EMIT_* stage outbox events, action effects stage compensation-queue
- * operations, and cascades fire events on the other machines of the same
- * aggregate, all inside the command's transaction. A cascaded event that
+ * the order. Each row's effects are interpreted here, in table order, as
+ * lib/fsm/reactions.c declares them: what an effect does itself (an
+ * outbox event or a compensation-queue operation, keyed as its operation
+ * declares) and the reactions it triggers on the other machines of the
+ * same aggregate, all inside the command's transaction. A cascaded event that
  * has no row from its target's state does not apply and is skipped; every
  * other failure rejects the whole command.
  */
@@ -180,38 +181,14 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
     return ORDERLY_OK;
 }
 
-/* The ORDERLY__ONCE_* bit of an operation an order records at most once, or 0. */
-static unsigned once_bit(int op)
-{
-    switch (op) {
-    case ORDERLY_OP_VOID_AUTHORIZATION:
-        return ORDERLY__ONCE_VOID_AUTHORIZATION;
-    case ORDERLY_OP_REVERT_PROMOTION:
-        return ORDERLY__ONCE_REVERT_PROMOTION;
-    case ORDERLY_OP_RESTORE_LOYALTY:
-        return ORDERLY__ONCE_RESTORE_LOYALTY;
-    case ORDERLY_OP_CANCEL_COD_CLAIM:
-        return ORDERLY__ONCE_CANCEL_COD_CLAIM;
-    default:
-        return 0;
-    }
-}
-
 /*
  * Stages operation op, caused by part (m, index) of the order. Its key is
- * XXH3-128 of the op name and "<order id>/<cause>", so one cause always
- * gives one key, whichever command or retry records it (doc/delivery.md):
- * - "order" for what an order does once, whoever asks (once_bit); the
- *   aggregate remembers it, so a later command does not record it again;
- * - "<machine>/<index>" for what one part does once: a shipment's
- *   cancellation, the restock of a returned parcel or of a return;
- * - "lines/<mask>" for a release: a line is released once, so the set of
- *   lines names the release;
- * - "op/<n>" for a capture or a refund, which a payment may do more than
- *   once: n counts the order's operations and is saved with the aggregate,
- *   so a command retried against the same version derives the same n.
- * A second operation for a cause already staged by this command is
- * dropped: the ledger never holds two for one cause.
+ * XXH3-128 of the op name and "<order id>/<cause>", the cause named as the
+ * operation's declared key scope says (lib/fsm/reactions.c,
+ * doc/delivery.md); a once-per-order operation the aggregate already
+ * remembers is not recorded again. A second operation for a cause already
+ * staged by this command is dropped: the ledger never holds two for one
+ * cause.
  */
 static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index, uint32_t lines,
                         int64_t amount)
@@ -219,7 +196,8 @@ static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index,
     struct orderly__agg *a = s->a;
     struct orderly__staged_effect *ef;
     const char *name = orderly_op_name(op);
-    unsigned once = once_bit(op);
+    const struct orderly__op_decl *d = &orderly__op_decls[op];
+    unsigned once = d->once;
     char cause[ORDERLY_ID_MAX + 40];
     size_t i;
     int n;
@@ -230,15 +208,21 @@ static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index,
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
                              "order '%s': one command would record more than %d operations",
                              s->a->id, ORDERLY__STAGE_EFFECTS);
-    if (once)
+    switch (d->key) {
+    case ORDERLY__KEY_ORDER:
         n = snprintf(cause, sizeof cause, "%s/order", a->id);
-    else if (op == ORDERLY_OP_CANCEL_SHIPMENT || op == ORDERLY_OP_RESTOCK)
+        break;
+    case ORDERLY__KEY_PART:
         n = snprintf(cause, sizeof cause, "%s/%s/%u", a->id,
                      orderly_machine_name(orderly__machines[m]), index);
-    else if (op == ORDERLY_OP_RELEASE_RESERVATIONS)
+        break;
+    case ORDERLY__KEY_LINES:
         n = snprintf(cause, sizeof cause, "%s/lines/%u", a->id, lines);
-    else
+        break;
+    default:
         n = snprintf(cause, sizeof cause, "%s/op/%u", a->id, a->effect_seq);
+        break;
+    }
     ef = &s->effects[s->n_effects];
     orderly__hash128(ef->key, name, strlen(name), cause, (size_t)n);
     for (i = 0; i < s->n_effects; i++)
@@ -342,9 +326,17 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     return ORDERLY_OK;
 }
 
-static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t index)
+static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t index, int64_t event)
 {
     switch (kind) {
+    case ORDERLY__AMT_EVENT:
+        return event;
+    case ORDERLY__AMT_CAPTURED:
+        return a->captured;
+    case ORDERLY__AMT_UNCAPTURED:
+        return a->authorized - a->captured;
+    case ORDERLY__AMT_LOYALTY:
+        return a->loyalty_points;
     case ORDERLY__AMT_PART:
         return a->ret[index].amount;
     case ORDERLY__AMT_OUTSTANDING:
@@ -385,17 +377,22 @@ static int all_can(orderly_engine *e, struct orderly__stage *s, int m, int event
     return 1;
 }
 
-/* Whether reaction r's declared condition holds. */
-static int holds(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r)
+/* Whether declared condition cond (over machine cm, with arg) holds for
+ * a row whose amount is `amount`. */
+static int holds(orderly_engine *e, struct orderly__stage *s, int cond, int cm, unsigned arg,
+                 int64_t amount)
 {
-    switch (r->cond) {
+    switch (cond) {
     case ORDERLY__IF_ALL_CAN:
-        return all_can(e, s, r->cond_machine, r->cond_arg);
+        return all_can(e, s, cm, (int)arg);
     case ORDERLY__IF_NOT_ALL_CAN:
-        return !all_can(e, s, r->cond_machine, r->cond_arg);
+        return !all_can(e, s, cm, (int)arg);
     case ORDERLY__IF_IN:
-        return (ORDERLY__ATTRS(orderly__machines[r->cond_machine], state_at(s->a, r->cond_machine, 0)) &
-                r->cond_arg) != 0;
+        return (ORDERLY__ATTRS(orderly__machines[cm], state_at(s->a, cm, 0)) & arg) != 0;
+    case ORDERLY__IF_PROMOTION:
+        return s->a->has_promotion != 0;
+    case ORDERLY__IF_AMOUNT:
+        return amount > 0;
     default:
         return 1;
     }
@@ -445,11 +442,12 @@ static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struc
                         int m, uint32_t index, int to)
 {
     struct orderly__agg *a = s->a;
-    int64_t amount = reaction_amount(a, r->amount, index);
+    int64_t amount = reaction_amount(a, r->amount, index, 0);
     int rc;
 
     if (r->when == ORDERLY__WHEN_DEFER) {
-        if (ORDERLY__ATTRS(orderly__machines[r->target], state_at(a, r->target, 0)) & ORDERLY__ST_CAPTURING)
+        /* remembered when its condition holds; fired by a DEFERRED row */
+        if (holds(e, s, r->cond, r->cond_machine, r->cond_arg, amount))
             a->settle_on_capture = 1;
         return ORDERLY_OK;
     }
@@ -460,12 +458,12 @@ static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struc
     }
     if (r->when == ORDERLY__WHEN_STAYED && state_at(a, m, index) != to)
         return ORDERLY_OK;
-    if (!holds(e, s, r))
+    if (!holds(e, s, r->cond, r->cond_machine, r->cond_arg, amount))
         return ORDERLY_OK;
     if ((rc = run_selected(e, s, r, m, index, amount)) < 0 || r->emit == ORDERLY__SIG_NONE)
         return rc;
     return stage_event(s, signals[r->emit].kind, signals[r->emit].machine, 0, 0, 0, 0,
-                       reaction_amount(a, r->emit_amount, index));
+                       reaction_amount(a, r->emit_amount, index, 0));
 }
 
 /* The choreography: the reactions that effect on a row into state `to` of
@@ -518,56 +516,54 @@ static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t in
     return ORDERLY_OK;
 }
 
-static int run_effect(struct orderly__stage *s, int effect, int m,
+/* The outbox kind of each ORDERLY__OUT_*; 0: the machine's status kind. */
+static const uint8_t published[ORDERLY__OUT_COUNT] = {
+    [ORDERLY__OUT_ORDER_CANCELLED] = ORDERLY__EV_ORDER_CANCELLED,
+    [ORDERLY__OUT_PAYMENT_CONFIRMED] = ORDERLY__EV_PAYMENT_CONFIRMED,
+    [ORDERLY__OUT_PAYMENT_FAILED] = ORDERLY__EV_PAYMENT_FAILED,
+    [ORDERLY__OUT_PAYMENT_CAPTURED] = ORDERLY__EV_PAYMENT_CAPTURED,
+    [ORDERLY__OUT_SLA_BREACHED] = ORDERLY__EV_SLA_BREACHED,
+    [ORDERLY__OUT_REPLACEMENT_REQUESTED] = ORDERLY__EV_REPLACEMENT_REQUESTED,
+};
+
+/* The lines an operation names, as its effect declares. */
+static uint32_t effect_lines(const struct orderly__agg *a, int lines, uint32_t index)
+{
+    switch (lines) {
+    case ORDERLY__LINES_ALL:
+        return (1u << a->n_lines) - 1u;
+    case ORDERLY__LINES_SHIPPED_HERE:
+        return lines_in(a, ORDERLY__ST_SHIPPED, a->ship[index].warehouse, 0);
+    default:
+        return 0;
+    }
+}
+
+/* What effect of a row of part (m, index) does itself, as declared in
+ * orderly__effect_decls (lib/fsm/reactions.c). */
+static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, int m,
                       uint32_t index, const struct orderly__row *t, int64_t amount)
 {
-    struct orderly__agg *a = s->a;
-    uint32_t wh;
+    const struct orderly__effect_decl *d;
+    int64_t v;
 
-    switch (effect) {
-    case ORDERLY_EFFECT_EMIT_STATUS_CHANGED:
-        return stage_event(s, status_kind(m), m, index, t->from, t->to, t->event, amount);
-    case ORDERLY_EFFECT_EMIT_ORDER_CANCELLED:
-        return stage_event(s, ORDERLY__EV_ORDER_CANCELLED, m, index, t->from, t->to, t->event, 0);
-    case ORDERLY_EFFECT_EMIT_PAYMENT_CONFIRMED:
-        return stage_event(s, ORDERLY__EV_PAYMENT_CONFIRMED, m, 0, t->from, t->to, t->event,
-                           a->authorized);
-    case ORDERLY_EFFECT_EMIT_PAYMENT_FAILED:
-        return stage_event(s, ORDERLY__EV_PAYMENT_FAILED, m, 0, t->from, t->to, t->event, 0);
-    case ORDERLY_EFFECT_EMIT_PAYMENT_CAPTURED:
-        return stage_event(s, ORDERLY__EV_PAYMENT_CAPTURED, m, 0, t->from, t->to, t->event,
-                           a->captured);
-    case ORDERLY_EFFECT_EMIT_SLA_BREACHED:
-        return stage_event(s, ORDERLY__EV_SLA_BREACHED, m, index, t->from, t->to, t->event, 0);
-    case ORDERLY_EFFECT_CAPTURE_PAYMENT:
-        return stage_effect(s, ORDERLY_OP_CAPTURE, m, 0, 0, a->authorized - a->captured);
-    case ORDERLY_EFFECT_VOID_AUTHORIZATION:
-        return stage_effect(s, ORDERLY_OP_VOID_AUTHORIZATION, m, 0, 0, a->authorized);
-    case ORDERLY_EFFECT_REFUND_PAYMENT:
-        return stage_effect(s, ORDERLY_OP_REFUND, m, 0, 0, amount);
-    case ORDERLY_EFFECT_RELEASE_FULFILLMENTS:
-        /* the SLA of every fulfillment the reactions release starts now */
-        a->released_at = s->now;
+    if (effect >= ORDERLY__EFFECT_IDS)
         return ORDERLY_OK;
-    case ORDERLY_EFFECT_CANCEL_SHIPMENT:
-        return stage_effect(s, ORDERLY_OP_CANCEL_SHIPMENT, m, index, 0, 0);
-    case ORDERLY_EFFECT_REVERT_PROMOTION:
-        return a->has_promotion ? stage_effect(s, ORDERLY_OP_REVERT_PROMOTION, m, 0, 0, 0) : ORDERLY_OK;
-    case ORDERLY_EFFECT_RESTORE_LOYALTY:
-        return a->loyalty_points > 0
-                   ? stage_effect(s, ORDERLY_OP_RESTORE_LOYALTY, m, 0, 0, a->loyalty_points)
-                   : ORDERLY_OK;
-    case ORDERLY_EFFECT_RESTOCK:
-        if (m == ORDERLY_MACHINE_SHIPMENT) {
-            wh = a->ship[index].warehouse;
-            return stage_effect(s, ORDERLY_OP_RESTOCK, m, index,
-                                lines_in(a, ORDERLY__ST_SHIPPED, wh, 0), 0);
-        }
-        return stage_effect(s, ORDERLY_OP_RESTOCK, m, index, (1u << a->n_lines) - 1u,
-                            a->ret[index].amount);
-    case ORDERLY_EFFECT_OPEN_REPLACEMENT:
-        return stage_event(s, ORDERLY__EV_REPLACEMENT_REQUESTED, m, index, t->from, t->to, t->event,
-                           a->ret[index].amount);
+    d = &orderly__effect_decls[m][effect];
+    switch (d->does) {
+    case ORDERLY__DO_PUBLISH:
+    case ORDERLY__DO_RECORD:
+        v = reaction_amount(s->a, d->amount, index, amount);
+        if (!holds(e, s, d->cond, 0, 0, v))
+            return ORDERLY_OK;
+        if (d->does == ORDERLY__DO_RECORD)
+            return stage_effect(s, d->what, m, index, effect_lines(s->a, d->lines, index), v);
+        return stage_event(s, published[d->what] ? published[d->what] : status_kind(m), m, index,
+                           t->from, t->to, t->event, v);
+    case ORDERLY__DO_START_SLA:
+        /* the SLA of every fulfillment the reactions release starts now */
+        s->a->released_at = s->now;
+        return ORDERLY_OK;
     default: /* the effect's work is its reactions */
         return ORDERLY_OK;
     }
@@ -652,7 +648,7 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     }
     s->depth++;
     for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
-        if ((rc = run_effect(s, t->effects[k], m, index, t, amount)) >= 0)
+        if ((rc = run_effect(e, s, t->effects[k], m, index, t, amount)) >= 0)
             rc = react(e, s, m, index, t->effects[k], t->to);
     s->depth--;
     if (rc < 0)

@@ -66,8 +66,9 @@ const struct orderly__reaction orderly__reactions[] = {
        "a captured payment is refunded what it still holds"),
     ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_COD_CANCEL, NONE, ALWAYS, 0,
        "a cash-on-delivery payment is cancelled"),
-    ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING, DEFER, 0,
-       "a capture in flight is refunded when it lands"),
+    ON_IF(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING, DEFER, 0,
+          "a capture in flight is refunded when it lands", IN, M(PAYMENT), ORDERLY__ST_CAPTURING,
+          NONE, NONE),
     ON(ORDER, RELEASE_RESERVATIONS, 0, RESERVATION, HELD, ORDERLY_RESERVATION_EV_RELEASE, NONE,
        ALWAYS, ORDERLY_OP_RELEASE_RESERVATIONS, "every held line is released"),
     ON(ORDER, CANCEL_FULFILLMENTS, 0, FULFILLMENT, EVERY, ORDERLY_FULFILLMENT_EV_CANCEL, NONE,
@@ -134,6 +135,76 @@ const struct orderly__reaction orderly__reactions[] = {
 };
 
 const size_t orderly__n_reactions = sizeof orderly__reactions / sizeof orderly__reactions[0];
+
+/* DO(machine, effect) = what the effect does itself; REACT: nothing but
+ * its reactions; PUBLISH(event, amount); RECORD(op, amount, lines, if). */
+#define DO(m, fx) [M(m)][FX_(fx)]
+#define REACT { ORDERLY__DO_REACT, 0, 0, 0, 0 }
+#define PUBLISH(out, amt) { ORDERLY__DO_PUBLISH, ORDERLY__OUT_##out, ORDERLY__AMT_##amt, 0, 0 }
+#define RECORD(op, amt, lines, cond)                                                       \
+    { ORDERLY__DO_RECORD, ORDERLY_OP_##op, ORDERLY__AMT_##amt, ORDERLY__LINES_##lines,     \
+      ORDERLY__IF_##cond }
+
+const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1] = {
+    DO(ORDER, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
+    DO(ORDER, EMIT_ORDER_CANCELLED) = PUBLISH(ORDER_CANCELLED, NONE),
+    DO(ORDER, CONFIRM_RESERVATIONS) = REACT,
+    DO(ORDER, RELEASE_RESERVATIONS) = REACT,
+    DO(ORDER, REQUEST_CAPTURE) = REACT,
+    DO(ORDER, SETTLE_PAYMENT) = REACT,
+    DO(ORDER, CANCEL_FULFILLMENTS) = REACT,
+    DO(ORDER, RELEASE_FULFILLMENTS) = { ORDERLY__DO_START_SLA, 0, 0, 0, 0 },
+    DO(ORDER, REVERT_PROMOTION) = RECORD(REVERT_PROMOTION, NONE, NONE, PROMOTION),
+    DO(ORDER, RESTORE_LOYALTY) = RECORD(RESTORE_LOYALTY, LOYALTY, NONE, AMOUNT),
+
+    DO(PAYMENT, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
+    DO(PAYMENT, EMIT_PAYMENT_CONFIRMED) = PUBLISH(PAYMENT_CONFIRMED, AUTHORIZED),
+    DO(PAYMENT, EMIT_PAYMENT_FAILED) = PUBLISH(PAYMENT_FAILED, NONE),
+    DO(PAYMENT, EMIT_PAYMENT_CAPTURED) = PUBLISH(PAYMENT_CAPTURED, CAPTURED),
+    DO(PAYMENT, CAPTURE_PAYMENT) = RECORD(CAPTURE, UNCAPTURED, NONE, ALWAYS),
+    DO(PAYMENT, VOID_AUTHORIZATION) = RECORD(VOID_AUTHORIZATION, AUTHORIZED, NONE, ALWAYS),
+    DO(PAYMENT, REFUND_PAYMENT) = RECORD(REFUND, EVENT, NONE, ALWAYS),
+    DO(PAYMENT, CANCEL_COD_CLAIM) = REACT,
+    DO(PAYMENT, CANCEL_ORDER) = REACT,
+
+    DO(RESERVATION, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
+    DO(RESERVATION, NOTIFY_ORDER) = REACT,
+
+    DO(FULFILLMENT, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
+    DO(FULFILLMENT, EMIT_SLA_BREACHED) = PUBLISH(SLA_BREACHED, NONE),
+    DO(FULFILLMENT, FULFILL_RESERVATIONS) = REACT,
+    DO(FULFILLMENT, NOTIFY_ORDER) = REACT,
+
+    DO(SHIPMENT, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
+    DO(SHIPMENT, CANCEL_SHIPMENT) = RECORD(CANCEL_SHIPMENT, NONE, NONE, ALWAYS),
+    DO(SHIPMENT, CANCEL_COD_CLAIM) = REACT,
+    DO(SHIPMENT, NOTIFY_ORDER) = REACT,
+    /* a returned parcel puts back what left its warehouse */
+    DO(SHIPMENT, RESTOCK) = RECORD(RESTOCK, NONE, SHIPPED_HERE, ALWAYS),
+
+    DO(RETURN, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
+    DO(RETURN, NOTIFY_ORDER) = REACT,
+    /* a return restocks the order's lines, for its amount */
+    DO(RETURN, RESTOCK) = RECORD(RESTOCK, PART, ALL, ALWAYS),
+    DO(RETURN, OPEN_REPLACEMENT) = PUBLISH(REPLACEMENT_REQUESTED, PART),
+};
+
+#define OP(x) [ORDERLY_OP_##x]
+#define KEY(x) ORDERLY__KEY_##x
+
+/* How each built-in operation's key names its cause. The once bits are
+ * persisted in the aggregate: pinned. */
+const struct orderly__op_decl orderly__op_decls[ORDERLY__OP_IDS] = {
+    OP(RELEASE_RESERVATIONS) = { KEY(LINES), 0 },
+    OP(VOID_AUTHORIZATION) = { KEY(ORDER), 1 },
+    OP(REFUND) = { KEY(COUNT), 0 },
+    OP(CAPTURE) = { KEY(COUNT), 0 },
+    OP(RESTOCK) = { KEY(PART), 0 },
+    OP(REVERT_PROMOTION) = { KEY(ORDER), 2 },
+    OP(RESTORE_LOYALTY) = { KEY(ORDER), 4 },
+    OP(CANCEL_SHIPMENT) = { KEY(PART), 0 },
+    OP(CANCEL_COD_CLAIM) = { KEY(ORDER), 8 },
+};
 
 #define IN(m, ev) [M(m)][ORDERLY_##m##_EV_##ev]
 #define T_(x) ORDERLY_TIMER_##x
@@ -447,9 +518,109 @@ int orderly__inputs_validate(const orderly__machine_inputs *in, orderly_ctx *ctx
     return ORDERLY_OK;
 }
 
+/* A built-in operation with a declared key. */
+static int keyed_op(const struct orderly__op_decl *ops, int op)
+{
+    return op > 0 && op < ORDERLY__OP_IDS && orderly_op_name(op) != NULL &&
+           ops[op].key != ORDERLY__KEY_UNDECLARED;
+}
+
+/* One declared (machine, effect) entry. */
+static int check_decl(const struct orderly__effect_decl *d, const struct orderly_machine *m, int fx,
+                      const struct orderly__op_decl *ops, orderly_ctx *ctx)
+{
+    const char *fxn = orderly_effect_name(fx) ? orderly_effect_name(fx) : "?";
+    int bare = d->what == 0 && d->amount == 0 && d->lines == 0 && d->cond == 0;
+
+    if (d->does >= ORDERLY__DO_COUNT || d->amount >= ORDERLY__AMT_COUNT ||
+        d->lines >= ORDERLY__LINES_COUNT ||
+        (d->cond != ORDERLY__IF_ALWAYS && d->cond != ORDERLY__IF_PROMOTION &&
+         d->cond != ORDERLY__IF_AMOUNT))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "effect %s of %s: unknown kind, amount, lines or condition", fxn, m->name);
+    if ((d->does == ORDERLY__DO_REACT || d->does == ORDERLY__DO_START_SLA) && !bare)
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "effect %s of %s: does nothing itself, so carries nothing", fxn, m->name);
+    if (d->does == ORDERLY__DO_PUBLISH &&
+        (d->what == ORDERLY__OUT_NONE || d->what >= ORDERLY__OUT_COUNT || d->lines != 0))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "effect %s of %s: publishes unknown event %d", fxn, m->name, d->what);
+    if (d->does == ORDERLY__DO_RECORD && !keyed_op(ops, d->what))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "effect %s of %s: records operation %d, which is unknown or has no "
+                             "declared key", fxn, m->name, d->what);
+    if ((d->amount == ORDERLY__AMT_PART && m->id != ORDERLY_MACHINE_RETURN) ||
+        (d->lines == ORDERLY__LINES_SHIPPED_HERE && m->id != ORDERLY_MACHINE_SHIPMENT))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "effect %s of %s: its amount or lines belong to another machine's part",
+                             fxn, m->name);
+    return ORDERLY_OK;
+}
+
+/* The operations' keys: known scopes; distinct single once bits, only for
+ * once-per-order operations. */
+static int check_ops(const struct orderly__op_decl *ops, orderly_ctx *ctx)
+{
+    unsigned seen = 0;
+    int op;
+
+    for (op = 0; op < ORDERLY__OP_IDS; op++) {
+        const struct orderly__op_decl *o = &ops[op];
+        const char *name = orderly_op_name(op) ? orderly_op_name(op) : "?";
+        if (o->key == ORDERLY__KEY_UNDECLARED && o->once == 0)
+            continue;
+        if (op == 0 || orderly_op_name(op) == NULL || o->key > ORDERLY__KEY_COUNT)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "operation %d: unknown operation or key scope %d", op, o->key);
+        if ((o->key == ORDERLY__KEY_ORDER) != (o->once != 0) || (o->once & (o->once - 1u)) != 0 ||
+            (seen & o->once) != 0)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "operation %s: a once-per-order operation needs its own single "
+                                 "once bit, and only it has one", name);
+        seen |= o->once;
+    }
+    return ORDERLY_OK;
+}
+
+int orderly__effects_validate(const orderly__effect_decls_of *fx, const struct orderly__op_decl *ops,
+                              const struct orderly__reaction *r, size_t n, orderly_ctx *ctx)
+{
+    const struct orderly_machine *m;
+    size_t i;
+    int id, j, k, e, rc;
+
+    if ((rc = check_ops(ops, ctx)) < 0)
+        return rc;
+    for (id = ORDERLY_MACHINE_ORDER; id <= ORDERLY_MACHINE_RETURN; id++) {
+        m = machine(id);
+        for (e = 0; e < ORDERLY__EFFECT_IDS; e++)
+            if (fx[id][e].does != ORDERLY__DO_UNDECLARED &&
+                (rc = check_decl(&fx[id][e], m, e, ops, ctx)) < 0)
+                return rc;
+        for (j = 0; j < m->n_rows; j++)
+            for (k = 0; k < ORDERLY_EFFECT_MAX && m->rows[j].effects[k] != ORDERLY_EFFECT_NONE; k++) {
+                e = m->rows[j].effects[k];
+                if (e >= ORDERLY__EFFECT_IDS || fx[id][e].does == ORDERLY__DO_UNDECLARED)
+                    return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                         "%s row %d: effect %s is not declared for %s", m->name, j,
+                                         orderly_effect_name(e) ? orderly_effect_name(e) : "?",
+                                         m->name);
+            }
+    }
+    for (i = 0; i < n; i++)
+        if (r[i].op != 0 && !keyed_op(ops, r[i].op))
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "reaction %zu: records operation %d, which has no declared key", i,
+                                 r[i].op);
+    return ORDERLY_OK;
+}
+
 int orderly__choreography_validate(orderly_ctx *ctx)
 {
     int rc = orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
 
-    return rc < 0 ? rc : orderly__inputs_validate(orderly__event_inputs, ctx);
+    if (rc >= 0)
+        rc = orderly__inputs_validate(orderly__event_inputs, ctx);
+    return rc < 0 ? rc : orderly__effects_validate(orderly__effect_decls, orderly__op_decls,
+                                                   orderly__reactions, orderly__n_reactions, ctx);
 }

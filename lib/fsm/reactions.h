@@ -30,7 +30,13 @@ enum {
     ORDERLY__AMT_PART,          /* the source part's amount (a return's) */
     ORDERLY__AMT_OUTSTANDING,   /* captured less refunded */
     ORDERLY__AMT_TOTAL,         /* the order's total */
-    ORDERLY__AMT_AUTHORIZED     /* the authorized amount */
+    ORDERLY__AMT_AUTHORIZED,    /* the authorized amount */
+    /* the amounts below serve effect declarations only */
+    ORDERLY__AMT_EVENT,         /* the amount the row's event carried */
+    ORDERLY__AMT_CAPTURED,      /* the captured amount */
+    ORDERLY__AMT_UNCAPTURED,    /* authorized less captured */
+    ORDERLY__AMT_LOYALTY,       /* the loyalty points the order spent */
+    ORDERLY__AMT_COUNT
 };
 
 /* When a reaction fires. A target with no row for the event from its
@@ -54,6 +60,8 @@ enum {
     ORDERLY__IF_ALL_CAN,        /* every instance can take event cond_arg now (guards included) */
     ORDERLY__IF_NOT_ALL_CAN,    /* some instance cannot */
     ORDERLY__IF_IN,             /* the owner instance's state has one of the attributes cond_arg */
+    ORDERLY__IF_PROMOTION,      /* the order carries a promotion (no machine, no arg) */
+    ORDERLY__IF_AMOUNT,         /* the row's amount is positive (no machine, no arg) */
     ORDERLY__IF_COUNT
 };
 
@@ -85,6 +93,88 @@ struct orderly__reaction {
     uint8_t emit;               /* ORDERLY__SIG_* staged after the row's work, or 0 */
     uint8_t emit_amount;        /* ORDERLY__AMT_* the signal carries */
 };
+
+/*
+ * What each effect of a machine row does itself, besides the reactions it
+ * triggers: declared per (effect, source machine), so that choreo.c only
+ * interprets. An effect a machine row names must be declared for that
+ * machine (ORDERLY__DO_UNDECLARED is the zero of an entry nobody wrote).
+ */
+enum {
+    ORDERLY__DO_UNDECLARED = 0,
+    ORDERLY__DO_REACT,          /* nothing of its own: its work is its reactions */
+    ORDERLY__DO_PUBLISH,        /* stages outbox event `what` (ORDERLY__OUT_*) for the part */
+    ORDERLY__DO_RECORD,         /* stages operation `what` (ORDERLY_OP_*) */
+    ORDERLY__DO_START_SLA,      /* the fulfillments' SLA clock starts now */
+    ORDERLY__DO_COUNT
+};
+
+/* The outbox events an effect publishes; choreo.c names their kinds. */
+enum {
+    ORDERLY__OUT_NONE = 0,
+    ORDERLY__OUT_STATUS_CHANGED,    /* <machine>.status_changed */
+    ORDERLY__OUT_ORDER_CANCELLED,
+    ORDERLY__OUT_PAYMENT_CONFIRMED,
+    ORDERLY__OUT_PAYMENT_FAILED,
+    ORDERLY__OUT_PAYMENT_CAPTURED,
+    ORDERLY__OUT_SLA_BREACHED,
+    ORDERLY__OUT_REPLACEMENT_REQUESTED,
+    ORDERLY__OUT_COUNT
+};
+
+/* The lines an operation names. */
+enum {
+    ORDERLY__LINES_NONE = 0,
+    ORDERLY__LINES_ALL,           /* every line of the order */
+    ORDERLY__LINES_SHIPPED_HERE,  /* the lines shipped from the source shipment's warehouse */
+    ORDERLY__LINES_COUNT
+};
+
+struct orderly__effect_decl {
+    uint8_t does;               /* ORDERLY__DO_* */
+    uint8_t what;               /* ORDERLY__OUT_* or ORDERLY_OP_* */
+    uint8_t amount;             /* ORDERLY__AMT_* the event or operation carries */
+    uint8_t lines;              /* ORDERLY__LINES_* an operation names */
+    uint8_t cond;               /* ORDERLY__IF_PROMOTION / _AMOUNT, or ALWAYS */
+};
+
+#define ORDERLY__EFFECT_IDS 32  /* effect ids the declaration table holds */
+typedef struct orderly__effect_decl orderly__effect_decls_of[ORDERLY__EFFECT_IDS];
+
+/* [machine][effect], machines 1..6 */
+extern const orderly__effect_decls_of orderly__effect_decls[];
+
+/*
+ * How an operation's idempotency key names its cause (doc/delivery.md):
+ * one cause always gives one key, whichever command or retry records it.
+ */
+enum {
+    ORDERLY__KEY_UNDECLARED = 0,
+    ORDERLY__KEY_ORDER,         /* once per order, whoever asks: "order"; the aggregate
+                                 * remembers it in its `once` bit */
+    ORDERLY__KEY_PART,          /* once per part: "<machine>/<index>" */
+    ORDERLY__KEY_LINES,         /* a line goes once: "lines/<mask>" */
+    ORDERLY__KEY_COUNT          /* may repeat: "op/<n>", n the order's operation count */
+};
+
+struct orderly__op_decl {
+    uint8_t key;                /* ORDERLY__KEY_* */
+    uint8_t once;               /* KEY_ORDER: its bit of the aggregate's once_ops (persisted, pinned) */
+};
+
+#define ORDERLY__OP_IDS 16      /* built-in operation ids the table holds */
+extern const struct orderly__op_decl orderly__op_decls[ORDERLY__OP_IDS];
+
+/*
+ * Checks the effect and operation declarations: every effect any row of
+ * machine m names is declared for m, with a known kind, event or
+ * operation, amount, line set and condition that fit its source; every
+ * built-in operation an effect or reaction records has a key scope, and
+ * the once-per-order bits are distinct single bits. Returns 0, or
+ * ORDERLY_EINVARIANT with a message.
+ */
+int orderly__effects_validate(const orderly__effect_decls_of *fx, const struct orderly__op_decl *ops,
+                              const struct orderly__reaction *r, size_t n, orderly_ctx *ctx);
 
 /*
  * What a machine's event sees and does besides its rows, declared per
@@ -144,7 +234,7 @@ int orderly__reactions_validate(const struct orderly__reaction *r, size_t n, ord
  */
 int orderly__inputs_validate(const orderly__machine_inputs *in, orderly_ctx *ctx);
 
-/* Both validations of the engine's own tables. */
+/* All validations of the engine's own tables. */
 int orderly__choreography_validate(orderly_ctx *ctx);
 
 #endif

@@ -8,6 +8,7 @@
 #include "base/ctx.h"
 #include "fsm/reactions.h"
 #include "fsm/table.h"
+#include "orderly/compensation.h"
 #include "orderly/fulfillment.h"
 #include "orderly/order.h"
 #include "orderly/payment.h"
@@ -202,6 +203,118 @@ START_TEST(the_hidden_confirmation_cascade_is_seen_by_the_cycle_check)
 }
 END_TEST
 
+static orderly__effect_decls_of fx[ORDERLY_MACHINE_RETURN + 1];
+static struct orderly__op_decl ops[ORDERLY__OP_IDS];
+
+static void copy_effects(void)
+{
+    copy_table();
+    memcpy(fx, orderly__effect_decls, sizeof fx);
+    memcpy(ops, orderly__op_decls, sizeof ops);
+}
+
+static void assert_effects_rejected(const char *needle)
+{
+    ck_assert_int_eq(orderly__effects_validate((const orderly__effect_decls_of *)fx, ops, table, n, &ctx),
+                     ORDERLY_EINVARIANT);
+    ck_assert_msg(strstr(ctx.msg, needle) != NULL, "message '%s' lacks '%s'", ctx.msg, needle);
+}
+
+START_TEST(the_engines_effect_declarations_are_valid)
+{
+    copy_effects();
+    ck_assert_int_eq(orderly__effects_validate((const orderly__effect_decls_of *)fx, ops, table, n, &ctx),
+                     ORDERLY_OK);
+}
+END_TEST
+START_TEST(an_effect_a_row_names_but_nobody_declared_is_rejected)
+{
+    copy_effects();
+    /* the return's rows restock; the declaration is gone */
+    memset(&fx[ORDERLY_MACHINE_RETURN][ORDERLY_EFFECT_RESTOCK], 0, sizeof fx[0][0]);
+    assert_effects_rejected("effect restock is not declared for return");
+}
+END_TEST
+START_TEST(an_unknown_event_operation_or_condition_is_rejected)
+{
+    copy_effects();
+    fx[ORDERLY_MACHINE_ORDER][ORDERLY_EFFECT_EMIT_ORDER_CANCELLED].what = ORDERLY__OUT_COUNT;
+    assert_effects_rejected("publishes unknown event");
+    copy_effects();
+    fx[ORDERLY_MACHINE_PAYMENT][ORDERLY_EFFECT_CAPTURE_PAYMENT].what = 99;
+    assert_effects_rejected("unknown or has no declared key");
+    copy_effects();
+    fx[ORDERLY_MACHINE_ORDER][ORDERLY_EFFECT_REVERT_PROMOTION].cond = ORDERLY__IF_ALL_CAN;
+    assert_effects_rejected("unknown kind, amount, lines or condition");
+    copy_effects();
+    fx[ORDERLY_MACHINE_ORDER][ORDERLY_EFFECT_RESTORE_LOYALTY].amount = ORDERLY__AMT_COUNT;
+    assert_effects_rejected("unknown kind, amount, lines or condition");
+}
+END_TEST
+START_TEST(an_amount_or_lines_of_another_machines_part_are_rejected)
+{
+    copy_effects();
+    /* a shipment has no return amount */
+    fx[ORDERLY_MACHINE_SHIPMENT][ORDERLY_EFFECT_RESTOCK].amount = ORDERLY__AMT_PART;
+    assert_effects_rejected("belong to another machine's part");
+    copy_effects();
+    fx[ORDERLY_MACHINE_RETURN][ORDERLY_EFFECT_RESTOCK].lines = ORDERLY__LINES_SHIPPED_HERE;
+    assert_effects_rejected("belong to another machine's part");
+}
+END_TEST
+START_TEST(an_effect_that_reacts_only_carries_nothing)
+{
+    copy_effects();
+    fx[ORDERLY_MACHINE_ORDER][ORDERLY_EFFECT_SETTLE_PAYMENT].amount = ORDERLY__AMT_TOTAL;
+    assert_effects_rejected("carries nothing");
+}
+END_TEST
+START_TEST(an_operation_without_a_key_scope_is_rejected)
+{
+    copy_effects();
+    /* recorded by a reaction row, not by an effect */
+    ops[ORDERLY_OP_RELEASE_RESERVATIONS].key = ORDERLY__KEY_UNDECLARED;
+    assert_effects_rejected("has no declared key");
+    copy_effects();
+    ops[ORDERLY_OP_CANCEL_SHIPMENT].key = ORDERLY__KEY_UNDECLARED;
+    assert_effects_rejected("has no declared key");
+}
+END_TEST
+START_TEST(once_bits_must_be_single_distinct_and_only_once_per_order)
+{
+    copy_effects();
+    ops[ORDERLY_OP_RESTORE_LOYALTY].once = ops[ORDERLY_OP_REVERT_PROMOTION].once;
+    assert_effects_rejected("its own single once bit");
+    copy_effects();
+    ops[ORDERLY_OP_CANCEL_COD_CLAIM].once = 3;
+    assert_effects_rejected("its own single once bit");
+    copy_effects();
+    ops[ORDERLY_OP_REFUND].once = 16; /* a refund may repeat */
+    assert_effects_rejected("its own single once bit");
+    copy_effects();
+    ops[ORDERLY_OP_VOID_AUTHORIZATION].once = 0;
+    assert_effects_rejected("its own single once bit");
+}
+END_TEST
+START_TEST(the_persisted_once_bits_are_pinned)
+{
+    ck_assert_uint_eq(orderly__op_decls[ORDERLY_OP_VOID_AUTHORIZATION].once, 1);
+    ck_assert_uint_eq(orderly__op_decls[ORDERLY_OP_REVERT_PROMOTION].once, 2);
+    ck_assert_uint_eq(orderly__op_decls[ORDERLY_OP_RESTORE_LOYALTY].once, 4);
+    ck_assert_uint_eq(orderly__op_decls[ORDERLY_OP_CANCEL_COD_CLAIM].once, 8);
+}
+END_TEST
+START_TEST(an_effect_only_condition_on_a_reaction_is_rejected)
+{
+    size_t i;
+
+    copy_table();
+    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_DELIVERED);
+    table[i].cond = ORDERLY__IF_PROMOTION;
+    assert_rejected("unknown condition");
+}
+END_TEST
+
 static orderly__machine_inputs inputs[ORDERLY_MACHINE_RETURN + 1];
 
 static void copy_inputs(void)
@@ -283,6 +396,15 @@ int main(void)
     tcase_add_test(tc, a_parts_guard_without_parts_is_rejected);
     tcase_add_test(tc, money_outside_the_payment_is_rejected);
     tcase_add_test(tc, parts_outside_the_order_or_an_unknown_event_are_rejected);
+    tcase_add_test(tc, the_engines_effect_declarations_are_valid);
+    tcase_add_test(tc, an_effect_a_row_names_but_nobody_declared_is_rejected);
+    tcase_add_test(tc, an_unknown_event_operation_or_condition_is_rejected);
+    tcase_add_test(tc, an_amount_or_lines_of_another_machines_part_are_rejected);
+    tcase_add_test(tc, an_effect_that_reacts_only_carries_nothing);
+    tcase_add_test(tc, an_operation_without_a_key_scope_is_rejected);
+    tcase_add_test(tc, once_bits_must_be_single_distinct_and_only_once_per_order);
+    tcase_add_test(tc, the_persisted_once_bits_are_pinned);
+    tcase_add_test(tc, an_effect_only_condition_on_a_reaction_is_rejected);
     suite_add_tcase(s, tc);
     return unit_run((Suite *[]){ s, NULL });
 }
