@@ -49,7 +49,7 @@ static void round_trip(const char *id, const uint8_t *data, size_t size, struct 
         a->loyalty_points != b.loyalty_points || a->created != b.created ||
         a->order_since != b.order_since || a->payment_since != b.payment_since ||
         a->authorized_at != b.authorized_at || a->event_seq != b.event_seq ||
-        a->effect_seq != b.effect_seq)
+        a->op_seq != b.op_seq)
         broken("the head changed");
     for (i = 0; i < a->n_lines; i++) {
         const struct orderly__line *x = &a->lines[i], *y = &b.lines[i];

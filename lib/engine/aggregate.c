@@ -82,7 +82,7 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
     w = orderly__put_i64(w, a->authorized_at - a->created);
     w = orderly__put_i64(w, a->released_at - a->created);
     w = orderly__put_u64(w, a->event_seq);
-    w = orderly__put_u64(w, a->effect_seq);
+    w = orderly__put_u64(w, a->op_seq);
     w = orderly__put_u64(w, a->n_lines);
     for (i = 0; i < a->n_lines; i++) {
         const struct orderly__line *l = &a->lines[i];
@@ -133,7 +133,7 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     /* format 1 released fulfillments at creation, and ran their SLA from it */
     a->released_at = a->created + (format == 1 ? 0 : read_delta(&r));
     a->event_seq = orderly__rd_u32(&r, UINT32_MAX);
-    a->effect_seq = orderly__rd_u32(&r, UINT32_MAX);
+    a->op_seq = orderly__rd_u32(&r, UINT32_MAX);
     a->n_lines = (uint8_t)orderly__rd_u32(&r, ORDERLY_LINES_MAX);
     for (i = 0; i < a->n_lines; i++) {
         struct orderly__line *l = &a->lines[i];

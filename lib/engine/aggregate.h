@@ -53,7 +53,7 @@ struct orderly__agg {
     orderly_time_ms created, order_since, payment_since, authorized_at;
     orderly_time_ms released_at;   /* fulfillments released (order confirmed): their SLA start */
     uint32_t event_seq;            /* outbox events produced so far */
-    uint32_t effect_seq;           /* operations recorded so far */
+    uint32_t op_seq;           /* operations recorded so far */
     struct orderly__line lines[ORDERLY_LINES_MAX];
     struct orderly__part ful[ORDERLY_PARTS_MAX];
     struct orderly__part ship[ORDERLY_PARTS_MAX];

@@ -318,8 +318,8 @@ static int write_operations(orderly_engine *e, void *txn, struct orderly__stage 
     uint32_t l;
     int rc;
 
-    for (i = 0; i < s->n_effects; i++) {
-        const struct orderly__staged_effect *ef = &s->effects[i];
+    for (i = 0; i < s->n_ops; i++) {
+        const struct orderly__staged_op *ef = &s->ops[i];
         memset(&r, 0, sizeof r);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
         memcpy(r.key, ef->key, sizeof r.key);
@@ -528,7 +528,7 @@ static int stage_request(orderly_engine *e, struct request *rq, uint64_t version
         return rc;
     res->order_state = a->order_state;
     res->outbox_rows = (uint32_t)s->n_events;
-    res->operations = (uint32_t)s->n_effects;
+    res->operations = (uint32_t)s->n_ops;
     res->version = version + 1;
     return WRITTEN;
 }

@@ -2,7 +2,7 @@
  * The choreography: what a transition of one machine means for the rest of
  * the order. Each row's effects are interpreted here, in table order, as
  * lib/fsm/reactions.c declares them: what an effect does itself (an
- * outbox event or a compensation-queue operation, keyed as its operation
+ * outbox event or an operation for the operations queue, keyed as it
  * declares) and the reactions it triggers on the other machines of the
  * same aggregate, all inside the command's transaction. A cascaded event that
  * has no row from its target's state does not apply and is skipped; every
@@ -190,11 +190,11 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
  * staged by this command is dropped: the ledger never holds two for one
  * cause.
  */
-static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index, uint32_t lines,
+static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uint32_t lines,
                         int64_t amount)
 {
     struct orderly__agg *a = s->a;
-    struct orderly__staged_effect *ef;
+    struct orderly__staged_op *ef;
     const char *name = orderly_op_name(op);
     const struct orderly__op_decl *d = &orderly__op_decls[op];
     unsigned once = d->once;
@@ -204,10 +204,10 @@ static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index,
 
     if (a->once_ops & once)
         return ORDERLY_OK;
-    if (s->n_effects >= ORDERLY__STAGE_EFFECTS)
+    if (s->n_ops >= ORDERLY__STAGE_OPS)
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
                              "order '%s': one command would record more than %d operations",
-                             s->a->id, ORDERLY__STAGE_EFFECTS);
+                             s->a->id, ORDERLY__STAGE_OPS);
     switch (d->key) {
     case ORDERLY__KEY_ORDER:
         n = snprintf(cause, sizeof cause, "%s/order", a->id);
@@ -220,17 +220,17 @@ static int stage_effect(struct orderly__stage *s, int op, int m, uint32_t index,
         n = snprintf(cause, sizeof cause, "%s/lines/%u", a->id, lines);
         break;
     default:
-        n = snprintf(cause, sizeof cause, "%s/op/%u", a->id, a->effect_seq);
+        n = snprintf(cause, sizeof cause, "%s/op/%u", a->id, a->op_seq);
         break;
     }
-    ef = &s->effects[s->n_effects];
+    ef = &s->ops[s->n_ops];
     orderly__hash128(ef->key, name, strlen(name), cause, (size_t)n);
-    for (i = 0; i < s->n_effects; i++)
-        if (memcmp(s->effects[i].key, ef->key, sizeof ef->key) == 0)
+    for (i = 0; i < s->n_ops; i++)
+        if (memcmp(s->ops[i].key, ef->key, sizeof ef->key) == 0)
             return ORDERLY_OK;
-    s->n_effects++;
+    s->n_ops++;
     a->once_ops = (uint8_t)(a->once_ops | once);
-    a->effect_seq++;
+    a->op_seq++;
     ef->op = (uint8_t)op;
     ef->index = (uint8_t)index;
     ef->lines = lines;
@@ -428,9 +428,9 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
         for (i = 0; i < a->n_lines; i++)
             if ((mask >> i & 1u) && (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
                 return rc;
-        return r->op ? stage_effect(s, r->op, r->target, 0, mask, 0) : ORDERLY_OK;
+        return r->op ? stage_op(s, r->op, r->target, 0, mask, 0) : ORDERLY_OK;
     case ORDERLY__SEL_ONLY:
-        return r->op ? stage_effect(s, r->op, m, 0, 0, amount) : ORDERLY_OK;
+        return r->op ? stage_op(s, r->op, m, 0, 0, amount) : ORDERLY_OK;
     default:
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "reaction selector %d", r->select);
     }
@@ -557,7 +557,7 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         if (!holds(e, s, d->cond, 0, 0, v))
             return ORDERLY_OK;
         if (d->does == ORDERLY__DO_RECORD)
-            return stage_effect(s, d->what, m, index, effect_lines(s->a, d->lines, index), v);
+            return stage_op(s, d->what, m, index, effect_lines(s->a, d->lines, index), v);
         return stage_event(s, published[d->what] ? published[d->what] : status_kind(m), m, index,
                            t->from, t->to, t->event, v);
     case ORDERLY__DO_START_SLA:

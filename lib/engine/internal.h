@@ -15,7 +15,7 @@
 #include "orderly/outbox.h"
 
 #define ORDERLY__STAGE_EVENTS 96
-#define ORDERLY__STAGE_EFFECTS 48
+#define ORDERLY__STAGE_OPS 48
 #define ORDERLY__STAGE_TIMERS 48
 #define ORDERLY__CASCADE_DEPTH 8
 
@@ -24,7 +24,7 @@ struct orderly__staged_event {
     int64_t amount;
 };
 
-struct orderly__staged_effect {
+struct orderly__staged_op {
     uint8_t op, index;
     uint32_t lines;           /* bit per order line the operation touches */
     int64_t amount;
@@ -42,9 +42,9 @@ struct orderly__stage {
     orderly_ctx *ctx;         /* where a refusal's words go */
     orderly_time_ms now;
     const char *trace;        /* inbound traceparent, or NULL */
-    size_t n_events, n_effects, n_timers;
+    size_t n_events, n_ops, n_timers;
     struct orderly__staged_event events[ORDERLY__STAGE_EVENTS];
-    struct orderly__staged_effect effects[ORDERLY__STAGE_EFFECTS];
+    struct orderly__staged_op ops[ORDERLY__STAGE_OPS];
     struct orderly__staged_timer timers[ORDERLY__STAGE_TIMERS];
     int depth;
 };
