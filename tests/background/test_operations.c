@@ -317,7 +317,7 @@ END_TEST
 
 /* P0-2024-01: a return's failed restock takes the one path: retried,
  * parked with an alert when exhausted, replayed by an operator. */
-START_TEST(restock_exhausted_then_replayed_P0_2024_01)
+START_TEST(restock_exhausted_then_replayed)
 {
     fx f;
     flaky fl;
@@ -704,7 +704,7 @@ static Suite *suite(void)
     tcase_add_test(o, declared_limit_per_op_under_the_cap);
     tcase_add_test(o, host_sets_one_ops_limit);
     tcase_add_test(o, list_by_state_and_pages);
-    tcase_add_test(o, restock_exhausted_then_replayed_P0_2024_01);
+    tcase_add_test(o, restock_exhausted_then_replayed);
     suite_add_tcase(s, o);
     tcase_set_timeout(c, 30);
     tcase_add_test(c, no_executor_publishes_command);

@@ -167,7 +167,7 @@ START_TEST(choreo_reservation_expired)
 END_TEST
 
 /* FUL-P0-01: the order aggregates over every fulfillment. */
-START_TEST(choreo_fulfillment_aggregate_FUL_P0_01)
+START_TEST(order_shipped_only_when_every_fulfillment_shipped)
 {
     fx f;
 
@@ -257,7 +257,7 @@ START_TEST(choreo_shipment_delivered)
 END_TEST
 
 /* P1-2024-02: a cancellation delivered twice cancels the shipment once. */
-START_TEST(choreo_shipment_cancel_once_P1_2024_02)
+START_TEST(shipment_cancel_asked_once)
 {
     fx f;
     orderly_result r1 = ORDERLY_RESULT_INIT, r2 = ORDERLY_RESULT_INIT;
@@ -280,7 +280,8 @@ START_TEST(choreo_shipment_cancel_once_P1_2024_02)
 }
 END_TEST
 
-START_TEST(choreo_order_cancelled_redelivered_P1_2024_02)
+/* P1-2024-02: order.cancelled redelivered asks the carrier once. */
+START_TEST(order_cancelled_redelivered_cancels_shipments_once)
 {
     fx f;
     orderly_result r1 = ORDERLY_RESULT_INIT, r2 = ORDERLY_RESULT_INIT;
@@ -400,7 +401,7 @@ START_TEST(choreo_return_exchange)
 END_TEST
 
 /* P1-2024-03: shipped and never delivered -> completed after N days. */
-START_TEST(choreo_auto_complete_P1_2024_03)
+START_TEST(shipped_order_auto_completes_after_n_days)
 {
     fx f;
     orderly_time_ms ts = T0 + 4000;
@@ -720,7 +721,7 @@ static int flaky_restock(const orderly_operation_view *op, void *ud)
 }
 
 /* P0-2024-01: a failed restock is retried on one path until it converges. */
-START_TEST(seed_restock_retry_P0_2024_01)
+START_TEST(failed_restock_converges_on_one_retry_path)
 {
     fx f;
     orderly_result r = ORDERLY_RESULT_INIT;
@@ -756,7 +757,7 @@ START_TEST(seed_restock_retry_P0_2024_01)
 END_TEST
 
 /* P1-2024-04: a misconfigured topic fails at setup, not silently. */
-START_TEST(seed_topic_config_P1_2024_04)
+START_TEST(misconfigured_topic_fails_at_setup)
 {
     fx f;
     orderly_ctx *ctx = NULL;
@@ -785,7 +786,7 @@ START_TEST(seed_topic_config_P1_2024_04)
 END_TEST
 
 /* P1-2024-06: the same picklist event twice is processed once. */
-START_TEST(seed_picked_twice_P1_2024_06)
+START_TEST(picklist_redelivery_changes_fulfillment_once)
 {
     fx f;
     orderly_result r1 = ORDERLY_RESULT_INIT, r2 = ORDERLY_RESULT_INIT;
@@ -814,7 +815,7 @@ START_TEST(seed_picked_twice_P1_2024_06)
 END_TEST
 
 /* OR-P0-03: the order, its reservations and its outbox row commit together. */
-START_TEST(seed_create_atomic_OR_P0_03)
+START_TEST(order_reservations_and_outbox_commit_together)
 {
     fx f;
     orderly_fault_plan p = ORDERLY_FAULT_PLAN_INIT;
@@ -975,17 +976,17 @@ static Suite *suite(void)
     tcase_add_test(c, choreo_capture_stored_amount);
     tcase_add_test(c, choreo_capture_after_auth_window);
     tcase_add_test(c, choreo_reservation_expired);
-    tcase_add_test(c, choreo_fulfillment_aggregate_FUL_P0_01);
+    tcase_add_test(c, order_shipped_only_when_every_fulfillment_shipped);
     tcase_add_test(c, choreo_fulfillment_cancelled);
     tcase_add_test(c, choreo_partial_ship_then_cancel);
     tcase_add_test(c, choreo_shipment_delivered);
-    tcase_add_test(c, choreo_shipment_cancel_once_P1_2024_02);
-    tcase_add_test(c, choreo_order_cancelled_redelivered_P1_2024_02);
+    tcase_add_test(c, shipment_cancel_asked_once);
+    tcase_add_test(c, order_cancelled_redelivered_cancels_shipments_once);
     tcase_add_test(c, choreo_promotion_loyalty_reversal);
     tcase_add_test(c, choreo_payment_failed_reverts_promotion);
     tcase_add_test(c, choreo_return_refund_restock);
     tcase_add_test(c, choreo_return_exchange);
-    tcase_add_test(c, choreo_auto_complete_P1_2024_03);
+    tcase_add_test(c, shipped_order_auto_completes_after_n_days);
     tcase_add_test(c, choreo_cod_window_elapsed);
     tcase_add_test(c, choreo_cod_confirmed_in_window);
     tcase_add_test(c, choreo_cod_confirm_after_window_rejected);
@@ -993,10 +994,10 @@ static Suite *suite(void)
     tcase_add_test(c, choreo_abandoned_cleanup);
     tcase_add_test(c, choreo_timer_state_left_noop);
     suite_add_tcase(s, c);
-    tcase_add_test(b, seed_restock_retry_P0_2024_01);
-    tcase_add_test(b, seed_topic_config_P1_2024_04);
-    tcase_add_test(b, seed_picked_twice_P1_2024_06);
-    tcase_add_test(b, seed_create_atomic_OR_P0_03);
+    tcase_add_test(b, failed_restock_converges_on_one_retry_path);
+    tcase_add_test(b, misconfigured_topic_fails_at_setup);
+    tcase_add_test(b, picklist_redelivery_changes_fulfillment_once);
+    tcase_add_test(b, order_reservations_and_outbox_commit_together);
     suite_add_tcase(s, b);
     tcase_add_test(once, cod_claim_cancelled_once_on_return_to_origin);
     suite_add_tcase(s, once);
