@@ -777,6 +777,25 @@ static void win(void *ud)
                            : orderly_engine_create_order(w->f->e, w->spec, &w->res);
 }
 
+/* The payment provider's authorization, delivered to engine b while the
+ * winner (hook, run by the racing storage) delivers the same event first. */
+static void race_authorization(fx *f, racer *r, orderly_command *c, winner *w, void (*hook)(void *))
+{
+    memset(c, 0, sizeof *c);
+    c->order_id = "o1";
+    c->machine = ORDERLY_MACHINE_PAYMENT;
+    c->event = ORDERLY_PAYMENT_EV_AUTHORIZE;
+    c->amount = TOTAL;
+    c->idem_key = "pay-evt-1";
+    c->now = T0 + 1000;
+    memset(w, 0, sizeof *w);
+    w->res.size = sizeof w->res;
+    w->f = f;
+    w->cmd = c;
+    r->hook = hook;
+    r->hook_data = w;
+}
+
 /* The winner commits the authorization after the loser found no mark: the
  * loser then loads an authorized payment, which alone would make its copy
  * late. It is the same event, so it is a duplicate with the first result. */
@@ -794,19 +813,7 @@ START_TEST(concurrent_duplicate_is_not_late)
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     b = racing_engine(&f, &r, &tr);
-    memset(&c, 0, sizeof c);
-    c.order_id = "o1";
-    c.machine = ORDERLY_MACHINE_PAYMENT;
-    c.event = ORDERLY_PAYMENT_EV_AUTHORIZE;
-    c.amount = TOTAL;
-    c.idem_key = "pay-evt-1";
-    c.now = T0 + 1000;
-    memset(&w, 0, sizeof w);
-    w.res.size = sizeof w.res;
-    w.f = &f;
-    w.cmd = &c;
-    r.hook = win;
-    r.hook_data = &w;
+    race_authorization(&f, &r, &c, &w, win);
     ck_assert_int_eq(orderly_engine_apply(b, &c, &rb), 0);
     ck_assert_int_eq(w.rc, 0);
     ck_assert_uint_eq(w.res.duplicate, 0);
@@ -848,19 +855,7 @@ START_TEST(concurrent_duplicate_in_flight_then_duplicate)
     fx_setup(&f);
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     b = racing_engine(&f, &r, &tr);
-    memset(&c, 0, sizeof c);
-    c.order_id = "o1";
-    c.machine = ORDERLY_MACHINE_PAYMENT;
-    c.event = ORDERLY_PAYMENT_EV_AUTHORIZE;
-    c.amount = TOTAL;
-    c.idem_key = "pay-evt-1";
-    c.now = T0 + 1000;
-    memset(&w, 0, sizeof w);
-    w.res.size = sizeof w.res;
-    w.f = &f;
-    w.cmd = &c;
-    r.hook = win_uncommitted;
-    r.hook_data = &w;
+    race_authorization(&f, &r, &c, &w, win_uncommitted);
     ck_assert_int_eq(orderly_engine_apply(b, &c, &rb), ORDERLY_EINFLIGHT);
     ck_assert_int_eq(w.rc, 0);
     ck_assert_uint_eq(rb.late, 0);
