@@ -102,7 +102,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     uint64_t after = 0, token = 0;
     size_t claimed = 0, want;
     PGresult *res;
-    int64_t window;
+    int64_t window, picked;
     int n, i, rc;
 
     *token_out = 0;
@@ -123,10 +123,11 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         orderly__pg_int(&p, (int64_t)after);
         if ((rc = orderly__pg_exec(q, PG_CLAIM, &p, ctx, "queue claim", &res)) < 0)
             return rc;
-        /* claimed rows (mark 0) in id order, then the window's summary */
+        /* claimed rows (mark 0) in id order, then the round's summary */
         n = PQntuples(res) - 1;
         after = (uint64_t)orderly__pg_get_int(res, n, 1);
         window = orderly__pg_get_int(res, n, 5);
+        picked = orderly__pg_get_int(res, n, 10);
         for (i = 0; i < n; i++) {
             read_item(res, i, 1, &it);
             token = it.lease_token;
@@ -138,7 +139,10 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
             }
         }
         PQclear(res);
-        if (window < (int64_t)want)
+        /* more can be found only past a full window, or past a full pick
+         * some of whose rows were held elsewhere */
+        if (window == 0 ||
+            (window < (int64_t)want && picked < as_limit(max - (claimed - (size_t)n))))
             break;
     }
     return (int)claimed;

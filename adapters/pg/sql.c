@@ -28,31 +28,45 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                   " ELSE nextval('@.ids_3') END, $2, $3, 0, 0, $4, $5, 0, 0, $6) RETURNING id",
                   "itiiib" },
     /*
-     * One round of a claim, in one statement. cand locks up to $3 claimable
-     * rows past $8 in id order, skipping rows another transaction holds.
-     * A row of a group is taken only when every older pending row of its
-     * group is in cand or leased under this claim's token ($7, 0 before the
-     * first round): a row held elsewhere is never in cand, so its younger
-     * siblings wait. ok keeps the first $4 of those; the token is drawn
-     * from the sequence only when ok is not empty. The last row reports
-     * the window (its largest id and size) so the caller knows whether
-     * another round can find more.
+     * One round of a claim, in one statement. cand reads up to $3
+     * claimable rows past $8 in id order; pick keeps the first $4 whose
+     * group has no older pending row outside cand (or leased under this
+     * claim's token $7, 0 before the first round); lck locks those, skipping
+     * rows another transaction holds and re-checking each against its
+     * latest committed version, so only rows this claim takes are locked.
+     * ok drops a locked row whose older group sibling was skipped: a row
+     * held elsewhere keeps its group's younger rows waiting, across every
+     * instance. The token is drawn from the sequence only when ok is not
+     * empty. The last row reports where the next round starts and the
+     * sizes of cand and pick, so the caller knows whether one can find more.
      * $1 queue, $2 now, $3 window, $4 max, $5 lease_until,
      * $6 max_attempts, $7 token so far, $8 after id.
      */
     [PG_CLAIM] = { "WITH cand AS MATERIALIZED ("
-                   "  SELECT id, grp, state FROM @.items"
+                   "  SELECT id, grp FROM @.items"
                    "  WHERE queue = $1 AND id > $8"
                    "    AND ((state = 0 AND due <= $2) OR (state = 1 AND lease_until <= $2))"
-                   "  ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED),"
-                   " ok AS MATERIALIZED ("
-                   "  SELECT c.id, c.state FROM cand c"
+                   "  ORDER BY id LIMIT $3),"
+                   " pick AS MATERIALIZED ("
+                   "  SELECT c.id FROM cand c"
                    "  WHERE c.grp = '' OR NOT EXISTS ("
                    "    SELECT 1 FROM @.items g"
                    "    WHERE g.queue = $1 AND g.grp = c.grp AND g.id < c.id AND g.state IN (0, 1)"
                    "      AND NOT (g.state = 1 AND $7 > 0 AND g.lease_token = $7)"
                    "      AND NOT EXISTS (SELECT 1 FROM cand o WHERE o.id = g.id))"
                    "  ORDER BY c.id LIMIT $4),"
+                   " lck AS MATERIALIZED ("
+                   "  SELECT i.id, i.grp, i.state FROM @.items i"
+                   "  WHERE i.queue = $1 AND i.id IN (SELECT id FROM pick)"
+                   "    AND ((i.state = 0 AND i.due <= $2) OR (i.state = 1 AND i.lease_until <= $2))"
+                   "  ORDER BY i.id FOR UPDATE SKIP LOCKED),"
+                   " ok AS MATERIALIZED ("
+                   "  SELECT l.id, l.state FROM lck l"
+                   "  WHERE l.grp = '' OR NOT EXISTS ("
+                   "    SELECT 1 FROM @.items g"
+                   "    WHERE g.queue = $1 AND g.grp = l.grp AND g.id < l.id AND g.state IN (0, 1)"
+                   "      AND NOT (g.state = 1 AND $7 > 0 AND g.lease_token = $7)"
+                   "      AND NOT EXISTS (SELECT 1 FROM lck o WHERE o.id = g.id))),"
                    " tok AS MATERIALIZED ("
                    "  SELECT CASE WHEN $7 > 0 THEN $7 ELSE nextval('@.tokens') END AS t"
                    "  WHERE EXISTS (SELECT 1 FROM ok)),"
@@ -65,8 +79,10 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                    "    i.due, i.lease_token, i.lease_until)"
                    " SELECT 0::bigint AS mark, * FROM up"
                    " UNION ALL"
-                   " SELECT 1, coalesce(max(id), 0), '', 0, 0, count(*), ''::bytea, 0, 0, 0, 0"
-                   " FROM cand"
+                   " SELECT 1, CASE WHEN (SELECT count(*) FROM pick) = $4"
+                   "   THEN (SELECT max(id) FROM pick) ELSE (SELECT coalesce(max(id), 0) FROM cand)"
+                   "   END, '', 0, 0, (SELECT count(*) FROM cand), ''::bytea, 0, 0, 0,"
+                   "   (SELECT count(*) FROM pick)"
                    " ORDER BY 1, 2",
                    "iiiiiiii" },
     [PG_GET] = { "SELECT id, grp, kind, state, attempts, payload, created, due, lease_token,"
