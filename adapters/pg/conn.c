@@ -70,15 +70,27 @@ int orderly__pg_fail(orderly_ctx *ctx, int code, const char *fmt, ...)
     return orderly_ctx_set_error(ctx, code, 0, msg);
 }
 
-/* The first line of a libpq message, without its newline. */
-static void first_line(char *out, size_t cap, const char *msg)
+/* A libpq message on one line: its lines joined by "; ", runs of blanks
+ * folded (a lost connection can carry the server's last FATAL ahead of
+ * libpq's own words). */
+static void one_line(char *out, size_t cap, const char *msg)
 {
-    size_t n = msg != NULL ? strcspn(msg, "\n") : 0;
+    size_t n = 0;
+    int gap = 0;
 
-    if (n >= cap)
-        n = cap - 1;
-    if (n > 0)
-        memcpy(out, msg, n);
+    for (; msg != NULL && *msg != '\0' && n + 3 < cap; msg++) {
+        if (*msg == '\n' || *msg == ' ' || *msg == '\t') {
+            gap = gap || *msg == '\n' ? 2 : 1;
+            continue;
+        }
+        if (gap && n > 0) {
+            if (gap == 2)
+                out[n++] = ';';
+            out[n++] = ' ';
+        }
+        gap = 0;
+        out[n++] = *msg;
+    }
     out[n] = '\0';
 }
 
@@ -103,7 +115,7 @@ int orderly__pg_result_fail(struct orderly__pg *q, PGresult *res, orderly_ctx *c
     const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     int code = code_of(state);
 
-    first_line(msg, sizeof msg,
+    one_line(msg, sizeof msg,
                res != NULL && PQresultErrorMessage(res)[0] != '\0' ? PQresultErrorMessage(res)
                                                                   : PQerrorMessage(q->conn));
     if (res != NULL)

@@ -107,7 +107,12 @@ ORDERLY_API struct pg_conn *orderly_pg_storage_conn(const orderly_storage *s);
  * The socket to poll for readability while the storage is idle: it turns
  * readable when another instance (or this one) commits queue items. -1
  * when the connection is down. The descriptor changes after a reconnect:
- * ask again after every wakeup.
+ * ask again after every wakeup. A transaction may read notifications off
+ * the socket while it runs, so call orderly_pg_notify_drain first and
+ * poll only when it returned 0:
+ *
+ *     while (orderly_pg_notify_drain(s, ctx) == 0)
+ *         poll(&(struct pollfd){ orderly_pg_notify_fd(s), POLLIN, 0 }, 1, period_ms);
  */
 ORDERLY_API int orderly_pg_notify_fd(orderly_storage *s);
 
