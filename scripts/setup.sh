@@ -15,6 +15,8 @@ PACKAGES=(
     check
     graphviz
     libsqlite3-dev
+    libpq-dev        # liborderly-pg (adapters/pg)
+    postgresql       # throwaway servers for the PostgreSQL tests (scripts/test-pg.sh)
     python3
     clang            # fuzz/: libFuzzer targets (scripts/test.sh)
     libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)

@@ -8,8 +8,10 @@
 #       passed or not (and on a signal). Exits with CMD's status. When
 #       ORDERLY_TEST_PG is already set, CMD runs against that server instead.
 #   scripts/test-pg.sh            (no arguments: the stage scripts/test.sh runs)
-#       runs the PostgreSQL suites of build/ on one cluster, then checks
-#       that nothing of the cluster was left behind.
+#       runs the adapter's suite of build/ against one shared cluster given
+#       through ORDERLY_TEST_PG (the build/ and build-asan/ runs already
+#       started a cluster per test), then checks that nothing of the
+#       cluster was left behind.
 #
 # The server runs as an unprivileged user: as root, as `nobody` (PostgreSQL
 # refuses to run as root); otherwise as the caller. It never touches the
@@ -110,8 +112,8 @@ stage() {
     local root before after
     root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
     before=$(ls -d "${TMPDIR:-/tmp}"/orderly-pg.* 2>/dev/null | sort || true)
-    echo "test-pg: the PostgreSQL suites of build/ on one throwaway cluster"
-    ORDERLY_TEST_PG= bash "$0" run meson test -C "$root/build" --suite pg --print-errorlogs
+    echo "test-pg: the adapter's suite of build/ on one shared throwaway cluster"
+    ORDERLY_TEST_PG= bash "$0" run meson test -C "$root/build" --print-errorlogs pg
     after=$(ls -d "${TMPDIR:-/tmp}"/orderly-pg.* 2>/dev/null | sort || true)
     if [ "$before" != "$after" ]; then
         echo "test-pg: a cluster folder was left behind: $after" >&2

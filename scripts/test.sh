@@ -178,6 +178,7 @@ main() {
     setup
     test_default
     test_sanitizers
+    bash scripts/test-pg.sh
     test_install
     test_fuzz
     echo
