@@ -208,29 +208,54 @@ int orderly__pg_expand(const struct orderly__pg *q, const char *tmpl, char *out,
     return ORDERLY_OK;
 }
 
-/* The statements outlive no session: prepared again after each connect. */
-static int prepare_all(struct orderly__pg *q, orderly_ctx *ctx)
+/* Appends text to out (cap bytes, used *n); EINVAL when it does not fit. */
+static int append(char *out, size_t cap, size_t *n, const char *text)
 {
-    static const Oid oid_of[] = { ['i'] = 20, ['t'] = 25, ['b'] = 17 };
-    char sql[4096];
-    Oid types[ORDERLY__PG_PARAMS_MAX];
-    char name[24];
-    PGresult *res;
-    int i, j, n;
+    size_t len = strlen(text);
 
-    for (i = 0; i < PG_COUNT; i++) {
-        const struct orderly__pg_sql *s = &orderly__pg_sql[i];
-        n = (int)strlen(s->types);
-        for (j = 0; j < n; j++)
-            types[j] = oid_of[(unsigned char)s->types[j]];
-        if (orderly__pg_expand(q, s->text, sql, sizeof sql) < 0)
-            return orderly__pg_fail(ctx, ORDERLY_EINVAL, "statement %d does not fit", i);
-        res = PQprepare(q->conn, name_of((enum orderly__pg_stmt)i, name), sql, n, types);
-        if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-            return orderly__pg_result_fail(q, res, ctx, "preparing statements");
-        PQclear(res);
-    }
+    if (*n + len + 1 > cap)
+        return ORDERLY_EINVAL;
+    memcpy(out + *n, text, len + 1);
+    *n += len;
     return ORDERLY_OK;
+}
+
+/* Builds the whole session setup as one multi-statement string, so a
+ * (re)connect costs one round trip: the settings, one PREPARE per
+ * statement (the statements outlive no session) and the LISTEN. */
+static int session_sql(struct orderly__pg *q, char *out, size_t cap)
+{
+    static const char *const type_of[] = { ['i'] = "bigint", ['t'] = "text", ['b'] = "bytea" };
+    char head[160], body[4096];
+    size_t n = 0;
+    int i, j, rc = ORDERLY_OK;
+
+    out[0] = '\0';
+    if (q->statement_timeout_ms > 0) {
+        snprintf(head, sizeof head, "SET statement_timeout = %d;", q->statement_timeout_ms);
+        rc = append(out, cap, &n, head);
+    }
+    for (i = 0; i < PG_COUNT && rc == ORDERLY_OK; i++) {
+        const struct orderly__pg_sql *s = &orderly__pg_sql[i];
+        snprintf(head, sizeof head, "PREPARE orderly__pg_%d (", i);
+        rc = append(out, cap, &n, head);
+        for (j = 0; s->types[j] != '\0' && rc == ORDERLY_OK; j++) {
+            rc = append(out, cap, &n, j > 0 ? ", " : "");
+            if (rc == ORDERLY_OK)
+                rc = append(out, cap, &n, type_of[(unsigned char)s->types[j]]);
+        }
+        if (rc == ORDERLY_OK)
+            rc = append(out, cap, &n, ") AS ");
+        if (rc == ORDERLY_OK && (rc = orderly__pg_expand(q, s->text, body, sizeof body)) == 0)
+            rc = append(out, cap, &n, body);
+        if (rc == ORDERLY_OK)
+            rc = append(out, cap, &n, ";");
+    }
+    if (rc == ORDERLY_OK && q->listen) {
+        snprintf(head, sizeof head, "LISTEN %s;", q->channel);
+        rc = append(out, cap, &n, head);
+    }
+    return rc;
 }
 
 /* Notices (such as "schema already exists") are not errors: keep them
@@ -248,21 +273,18 @@ void orderly__pg_quiet(struct orderly__pg *q)
 
 int orderly__pg_session(struct orderly__pg *q, orderly_ctx *ctx)
 {
-    char sql[160];
+    static const size_t cap = 32768;
+    char *sql = malloc(cap);
     int rc;
 
-    snprintf(sql, sizeof sql, "SET statement_timeout = %d", q->statement_timeout_ms);
-    if (q->statement_timeout_ms > 0 && (rc = orderly__pg_simple(q, sql, ctx, "session")) < 0)
-        return rc;
-    if ((rc = prepare_all(q, ctx)) < 0)
-        return rc;
-    q->prepared = 1;
-    if (q->listen) {
-        snprintf(sql, sizeof sql, "LISTEN %s", q->channel);
-        if ((rc = orderly__pg_simple(q, sql, ctx, "listening for commits")) < 0)
-            return rc;
-    }
-    return ORDERLY_OK;
+    if (sql == NULL)
+        return orderly__pg_fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    if ((rc = session_sql(q, sql, cap)) < 0)
+        rc = orderly__pg_fail(ctx, ORDERLY_EINVAL, "the session setup does not fit");
+    else if ((rc = orderly__pg_simple(q, sql, ctx, "preparing the session")) == 0)
+        q->prepared = 1;
+    free(sql);
+    return rc;
 }
 
 int orderly__pg_reconnect(struct orderly__pg *q, orderly_ctx *ctx)

@@ -44,7 +44,7 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
      */
     [PG_CLAIM] = { "WITH cand AS MATERIALIZED ("
                    "  SELECT id, grp FROM @.items"
-                   "  WHERE queue = $1 AND id > $8"
+                   "  WHERE queue = $1 AND id > $8 AND state IN (0, 1)"
                    "    AND ((state = 0 AND due <= $2) OR (state = 1 AND lease_until <= $2))"
                    "  ORDER BY id LIMIT $3),"
                    " pick AS MATERIALIZED ("
