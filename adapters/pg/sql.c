@@ -104,11 +104,12 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                         " lease_token, lease_until FROM @.items"
                         " WHERE queue = $1 AND id > $2 AND state = $4 ORDER BY id LIMIT $3",
                         "iiii" },
-    /* Oldest finish first; rows another purge holds are skipped, and no
-     * claim ever wants a DONE row, so a purge never blocks a claim. */
+    /* Oldest finish first, bounded. No claim ever wants a DONE row, so a
+     * purge never blocks a claim; two purges at once wait on each other's
+     * rows rather than skip them, so a count below max means done. */
     [PG_PURGE] = { "DELETE FROM @.items WHERE queue = $1 AND id IN ("
                    " SELECT id FROM @.items WHERE queue = $1 AND state = 2 AND due <= $2"
-                   " ORDER BY due LIMIT $3 FOR UPDATE SKIP LOCKED)",
+                   " ORDER BY due LIMIT $3)",
                    "iii" },
     [PG_STATS] = { "SELECT count(*) FILTER (WHERE state = 0),"
                    " count(*) FILTER (WHERE state = 0 AND due <= $2),"
@@ -141,7 +142,6 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                       " SELECT (SELECT ok FROM l), (SELECT count(*) FROM ins)",
                       "tbibi" },
     [PG_IDEM_PURGE] = { "DELETE FROM @.idem WHERE key IN ("
-                        " SELECT key FROM @.idem WHERE expires <= $1 ORDER BY expires LIMIT $2"
-                        " FOR UPDATE SKIP LOCKED)",
+                        " SELECT key FROM @.idem WHERE expires <= $1 ORDER BY expires LIMIT $2)",
                         "ii" },
 };
