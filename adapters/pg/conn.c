@@ -111,9 +111,13 @@ static int code_of(const char *state)
 int orderly__pg_result_fail(struct orderly__pg *q, PGresult *res, orderly_ctx *ctx,
                             const char *what)
 {
-    char msg[ORDERLY_ERRMSG_MAX];
-    const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    int code = code_of(state);
+    char msg[ORDERLY_ERRMSG_MAX], state[8] = "";
+    const char *field = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    int code = code_of(field);
+
+    /* the field lives in res, which is cleared below */
+    if (field != NULL)
+        snprintf(state, sizeof state, "%s", field);
 
     one_line(msg, sizeof msg,
                res != NULL && PQresultErrorMessage(res)[0] != '\0' ? PQresultErrorMessage(res)
@@ -125,8 +129,8 @@ int orderly__pg_result_fail(struct orderly__pg *q, PGresult *res, orderly_ctx *c
         q->prepared = 0;
         return orderly__pg_fail(ctx, ORDERLY_ESTORAGE, "%s: connection lost: %s", what, msg);
     }
-    return orderly__pg_fail(ctx, code, "%s: %s%s%s", what, msg, state != NULL ? " SQLSTATE " : "",
-                            state != NULL ? state : "");
+    return orderly__pg_fail(ctx, code, "%s: %s%s%s", what, msg, state[0] != '\0' ? " SQLSTATE " : "",
+                            state);
 }
 
 /* Prefixed: a host's own prepared statements on a wrapped connection
