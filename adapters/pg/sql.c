@@ -39,6 +39,8 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
      * instance. The token is drawn from the sequence only when ok is not
      * empty. The last row reports where the next round starts and the
      * sizes of cand and pick, so the caller knows whether one can find more.
+     * NOT IN over a CTE is a hashed lookup, so the checks stay linear in
+     * the window.
      * $1 queue, $2 now, $3 window, $4 max, $5 lease_until,
      * $6 max_attempts, $7 token so far, $8 after id.
      */
@@ -53,7 +55,7 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                    "    SELECT 1 FROM @.items g"
                    "    WHERE g.queue = $1 AND g.grp = c.grp AND g.id < c.id AND g.state IN (0, 1)"
                    "      AND NOT (g.state = 1 AND $7 > 0 AND g.lease_token = $7)"
-                   "      AND NOT EXISTS (SELECT 1 FROM cand o WHERE o.id = g.id))"
+                   "      AND g.id NOT IN (SELECT id FROM cand))"
                    "  ORDER BY c.id LIMIT $4),"
                    " lck AS MATERIALIZED ("
                    "  SELECT i.id, i.grp, i.state FROM @.items i"
@@ -66,7 +68,7 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                    "    SELECT 1 FROM @.items g"
                    "    WHERE g.queue = $1 AND g.grp = l.grp AND g.id < l.id AND g.state IN (0, 1)"
                    "      AND NOT (g.state = 1 AND $7 > 0 AND g.lease_token = $7)"
-                   "      AND NOT EXISTS (SELECT 1 FROM lck o WHERE o.id = g.id))),"
+                   "      AND g.id NOT IN (SELECT id FROM lck))),"
                    " tok AS MATERIALIZED ("
                    "  SELECT CASE WHEN $7 > 0 THEN $7 ELSE nextval('@.tokens') END AS t"
                    "  WHERE EXISTS (SELECT 1 FROM ok)),"
