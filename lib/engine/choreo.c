@@ -191,7 +191,7 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
  * cause.
  */
 static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uint32_t lines,
-                        int64_t amount)
+                    int return_units, int64_t amount)
 {
     struct orderly__agg *a = s->a;
     struct orderly__staged_op *ef;
@@ -233,8 +233,13 @@ static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uin
     a->op_seq++;
     ef->op = (uint8_t)op;
     ef->index = (uint8_t)index;
+    ef->return_units = (uint8_t)(return_units != 0);
     ef->lines = lines;
     ef->amount = amount;
+    if (d->counts == ORDERLY__COUNTS_RESTOCKED)
+        for (i = 0; i < a->n_lines; i++)
+            if (lines >> i & 1u)
+                a->lines[i].restocked += return_units ? a->ret[index].qty[i] : a->lines[i].quantity;
     return ORDERLY_OK;
 }
 
@@ -309,10 +314,14 @@ static uint32_t lines_in(const struct orderly__agg *a, unsigned attrs, uint32_t 
     return mask;
 }
 
+/* A shipment carries the lines its warehouse deducted that no shipment
+ * carries yet, whole (lines deducted after it opens join it in
+ * count_units). */
 static int open_shipment(struct orderly__stage *s, uint32_t ful)
 {
     struct orderly__agg *a = s->a;
     struct orderly__part *p;
+    uint32_t i;
 
     if (a->n_ship >= ORDERLY_PARTS_MAX)
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "order '%s' already has %d shipments",
@@ -323,6 +332,14 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     p->fulfillment = (uint8_t)ful;
     p->warehouse = a->ful[ful].warehouse;
     p->since = s->now;
+    for (i = 0; i < a->n_lines; i++) {
+        struct orderly__line *l = &a->lines[i];
+        if (l->warehouse == p->warehouse && l->shipped == 0 &&
+            (ORDERLY__ATTRS(&orderly__reservation_machine, l->state) & ORDERLY__ST_SHIPPED)) {
+            l->shipped = l->quantity;
+            l->shipment = (uint8_t)(a->n_ship - 1);
+        }
+    }
     return ORDERLY_OK;
 }
 
@@ -428,9 +445,9 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
         for (i = 0; i < a->n_lines; i++)
             if ((mask >> i & 1u) && (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
                 return rc;
-        return r->op ? stage_op(s, r->op, r->target, 0, mask, 0) : ORDERLY_OK;
+        return r->op ? stage_op(s, r->op, r->target, 0, mask, 0, 0) : ORDERLY_OK;
     case ORDERLY__SEL_ONLY:
-        return r->op ? stage_op(s, r->op, m, 0, 0, amount) : ORDERLY_OK;
+        return r->op ? stage_op(s, r->op, m, 0, 0, 0, amount) : ORDERLY_OK;
     default:
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "reaction selector %d", r->select);
     }
@@ -526,6 +543,17 @@ static const uint8_t published[ORDERLY__OUT_COUNT] = {
     [ORDERLY__OUT_REPLACEMENT_REQUESTED] = ORDERLY__EV_REPLACEMENT_REQUESTED,
 };
 
+/* The lines shipment `index` carries. */
+static uint32_t shipped_in(const struct orderly__agg *a, uint32_t index)
+{
+    uint32_t i, mask = 0;
+
+    for (i = 0; i < a->n_lines; i++)
+        if (a->lines[i].shipped > 0 && a->lines[i].shipment == index)
+            mask |= 1u << i;
+    return mask;
+}
+
 /* The lines an operation names, as its effect declares. */
 static uint32_t effect_lines(const struct orderly__agg *a, int lines, uint32_t index)
 {
@@ -533,7 +561,9 @@ static uint32_t effect_lines(const struct orderly__agg *a, int lines, uint32_t i
     case ORDERLY__LINES_ALL:
         return (1u << a->n_lines) - 1u;
     case ORDERLY__LINES_SHIPPED_HERE:
-        return lines_in(a, ORDERLY__ST_SHIPPED, a->ship[index].warehouse, 0);
+        return shipped_in(a, index);
+    case ORDERLY__LINES_RETURNED:
+        return a->ret[index].lines;
     default:
         return 0;
     }
@@ -556,8 +586,12 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         v = reaction_amount(s->a, d->amount, index, amount);
         if (!holds(e, s, d->cond, 0, 0, v))
             return ORDERLY_OK;
-        if (d->does == ORDERLY__DO_RECORD)
-            return stage_op(s, d->what, m, index, effect_lines(s->a, d->lines, index), v);
+        if (d->does == ORDERLY__DO_RECORD) {
+            uint32_t lines = effect_lines(s->a, d->lines, index);
+            if (d->lines == ORDERLY__LINES_RETURNED && lines == 0)
+                return ORDERLY_OK;
+            return stage_op(s, d->what, m, index, lines, d->lines == ORDERLY__LINES_RETURNED, v);
+        }
         return stage_event(s, published[d->what] ? published[d->what] : status_kind(m), m, index,
                            t->from, t->to, t->event, v);
     case ORDERLY__DO_START_SLA:
@@ -594,11 +628,61 @@ static int move_money(struct orderly__stage *s, int money, int64_t amount)
         break;
     case ORDERLY__MONEY_REFUND:
         a->refunded += amount;
+        /* what no line can take breaks refunded <= captured, and is refused there */
+        orderly__agg_spread_refund(a, amount, s->refunding_return != 0
+                                                  ? &a->ret[s->refunding_return - 1]
+                                                  : NULL);
         break;
     default:
         break;
     }
     return ORDERLY_OK;
+}
+
+/* The units of the lines a shipment carries or a return names move with
+ * the part's state, as the states' attributes declare: a shipment's lines
+ * count delivered, lost or back at origin when it ends so; a return's
+ * units count returned while its state says they are back with the
+ * merchant (a rejection after inspection sends them back out). */
+static void count_units(struct orderly__agg *a, int m, uint32_t index, int from, int to)
+{
+    const orderly_machine *mm = orderly__machines[m];
+    unsigned was = ORDERLY__ATTRS(mm, from), is = ORDERLY__ATTRS(mm, to);
+    uint32_t i;
+
+    if (m == ORDERLY_MACHINE_RESERVATION && ((is & ~was) & ORDERLY__ST_SHIPPED)) {
+        /* deducted: it left in its warehouse's newest shipment, opened
+         * by the same shipping, before or after this */
+        struct orderly__line *l = &a->lines[index];
+        for (i = a->n_ship; i > 0 && l->shipped == 0; i--)
+            if (a->ship[i - 1].warehouse == l->warehouse) {
+                l->shipped = l->quantity;
+                l->shipment = (uint8_t)(i - 1);
+            }
+    } else if (m == ORDERLY_MACHINE_SHIPMENT) {
+        for (i = 0; i < a->n_lines; i++) {
+            struct orderly__line *l = &a->lines[i];
+            if (l->shipped == 0 || l->shipment != index)
+                continue;
+            if ((is & ~was) & ORDERLY__ST_DELIVERED)
+                l->delivered += l->shipped;
+            if ((is & ~was) & ORDERLY__ST_LOST)
+                l->lost += l->shipped;
+            if ((is & ~was) & ORDERLY__ST_BACK)
+                l->back += l->shipped;
+        }
+    } else if (m == ORDERLY_MACHINE_RETURN && ((was ^ is) & ORDERLY__ST_RECEIVED)) {
+        const struct orderly__part *r = &a->ret[index];
+        for (i = 0; i < a->n_lines; i++) {
+            if (!(r->lines >> i & 1u))
+                continue;
+            if (is & ORDERLY__ST_RECEIVED)
+                a->lines[i].returned += r->qty[i];
+            else
+                a->lines[i].returned -= r->qty[i] < a->lines[i].returned ? r->qty[i]
+                                                                        : a->lines[i].returned;
+        }
+    }
 }
 
 /* Fires event on part (m, index); m is a machine id and event one of its
@@ -612,6 +696,7 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     struct orderly__agg *a = s->a;
     orderly_guard_input in;
     orderly_time_ms *since;
+    uint32_t refunding;
     uint8_t *st;
     int rc = ORDERLY_OK, k;
 
@@ -643,13 +728,18 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     if (t->to != t->from) {
         *st = t->to;
         *since = s->now;
+        count_units(a, m, index, t->from, t->to);
         if ((rc = orderly__schedule(e, s, m, index)) < 0)
             return rc;
     }
     s->depth++;
+    refunding = s->refunding_return;
+    if (m == ORDERLY_MACHINE_RETURN)
+        s->refunding_return = index + 1;
     for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
         if ((rc = run_effect(e, s, t->effects[k], m, index, t, amount)) >= 0)
             rc = react(e, s, m, index, t->effects[k], t->to);
+    s->refunding_return = refunding;
     s->depth--;
     if (rc < 0)
         return rc;
@@ -660,33 +750,4 @@ int orderly__fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t i
                   int64_t amount, int *late_out)
 {
     return fire(e, s, m, index, event, amount, late_out, 0);
-}
-
-int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, int final)
-{
-    uint32_t i;
-
-    if (a->authorized < 0 || a->captured < 0 || a->refunded < 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': negative amount", a->id);
-    if (a->captured > a->authorized)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                             "order '%s': captured %lld exceeds authorized %lld", a->id,
-                             (long long)a->captured, (long long)a->authorized);
-    if (a->refunded > a->captured)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                             "order '%s': refunded %lld exceeds captured %lld", a->id,
-                             (long long)a->refunded, (long long)a->captured);
-    if (a->payment_state == ORDERLY_PAYMENT_VOIDED && a->captured != 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': capture after void", a->id);
-    for (i = 0; i < a->n_lines; i++)
-        if (a->lines[i].quantity == 0)
-            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': line %u reserves nothing",
-                                 a->id, i);
-    if (final && (ORDERLY__ATTRS(&orderly__order_machine, a->order_state) &
-                  ORDERLY__ST_CLOSED_UNDELIVERED))
-        for (i = 0; i < a->n_lines; i++)
-            if (ORDERLY__ATTRS(&orderly__reservation_machine, a->lines[i].state) & ORDERLY__ST_HELD)
-                return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                                     "order '%s' is closed but reservation %u is still held", a->id, i);
-    return ORDERLY_OK;
 }

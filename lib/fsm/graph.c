@@ -212,7 +212,8 @@ static const char *const when_names[] = {
 /* ORDERLY__ST_* bits in bit order. */
 static const char *const attr_names[] = {
     "held", "dropped", "shipped", "delivered", "withdrawn", "given_back", "returnable",
-    "closed_undelivered", "capturing",
+    "closed_undelivered", "capturing", "uncaptured", "cod_claim", "lost", "back_at_origin",
+    "received",
 };
 
 /* A column value's name; the reaction table is validated at engine open,

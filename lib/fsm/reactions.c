@@ -184,8 +184,8 @@ const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1]
 
     DO(RETURN, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
     DO(RETURN, NOTIFY_ORDER) = REACT,
-    /* a return restocks the order's lines, for its amount */
-    DO(RETURN, RESTOCK) = RECORD(RESTOCK, PART, ALL, ALWAYS),
+    /* a return restocks the units it names, and only those */
+    DO(RETURN, RESTOCK) = RECORD(RESTOCK, PART, RETURNED, ALWAYS),
     DO(RETURN, OPEN_REPLACEMENT) = PUBLISH(REPLACEMENT_REQUESTED, PART),
 };
 
@@ -199,7 +199,7 @@ const struct orderly__op_decl orderly__op_decls[ORDERLY__OP_IDS] = {
     OP(VOID_AUTHORIZATION) = { KEY(ORDER), 1 },
     OP(REFUND) = { KEY(COUNT), 0 },
     OP(CAPTURE) = { KEY(COUNT), 0 },
-    OP(RESTOCK) = { KEY(PART), 0 },
+    OP(RESTOCK) = { KEY(PART), 0, ORDERLY__COUNTS_RESTOCKED },
     OP(REVERT_PROMOTION) = { KEY(ORDER), 2 },
     OP(RESTORE_LOYALTY) = { KEY(ORDER), 4 },
     OP(CANCEL_SHIPMENT) = { KEY(PART), 0 },
@@ -550,7 +550,8 @@ static int check_decl(const struct orderly__effect_decl *d, const struct orderly
                              "effect %s of %s: records operation %d, which is unknown or has no "
                              "declared key", fxn, m->name, d->what);
     if ((d->amount == ORDERLY__AMT_PART && m->id != ORDERLY_MACHINE_RETURN) ||
-        (d->lines == ORDERLY__LINES_SHIPPED_HERE && m->id != ORDERLY_MACHINE_SHIPMENT))
+        (d->lines == ORDERLY__LINES_SHIPPED_HERE && m->id != ORDERLY_MACHINE_SHIPMENT) ||
+        (d->lines == ORDERLY__LINES_RETURNED && m->id != ORDERLY_MACHINE_RETURN))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "effect %s of %s: its amount or lines belong to another machine's part",
                              fxn, m->name);
@@ -567,11 +568,13 @@ static int check_ops(const struct orderly__op_decl *ops, orderly_ctx *ctx)
     for (op = 0; op < ORDERLY__OP_IDS; op++) {
         const struct orderly__op_decl *o = &ops[op];
         const char *name = orderly_op_name(op) ? orderly_op_name(op) : "?";
-        if (o->key == ORDERLY__KEY_UNDECLARED && o->once == 0)
+        if (o->key == ORDERLY__KEY_UNDECLARED && o->once == 0 && o->counts == 0)
             continue;
-        if (op == 0 || orderly_op_name(op) == NULL || o->key > ORDERLY__KEY_COUNT)
+        if (op == 0 || orderly_op_name(op) == NULL || o->key > ORDERLY__KEY_COUNT ||
+            o->counts >= ORDERLY__COUNTS_COUNT)
             return orderly__fail(ctx, ORDERLY_EINVARIANT,
-                                 "operation %d: unknown operation or key scope %d", op, o->key);
+                                 "operation %d: unknown operation, key scope %d or count %d", op,
+                                 o->key, o->counts);
         if ((o->key == ORDERLY__KEY_ORDER) != (o->once != 0) || (o->once & (o->once - 1u)) != 0 ||
             (seen & o->once) != 0)
             return orderly__fail(ctx, ORDERLY_EINVARIANT,

@@ -126,7 +126,9 @@ enum {
 enum {
     ORDERLY__LINES_NONE = 0,
     ORDERLY__LINES_ALL,           /* every line of the order */
-    ORDERLY__LINES_SHIPPED_HERE,  /* the lines shipped from the source shipment's warehouse */
+    ORDERLY__LINES_SHIPPED_HERE,  /* the lines the source shipment carries */
+    ORDERLY__LINES_RETURNED,      /* the lines the source return names, for its units; an
+                                   * operation naming none is not recorded */
     ORDERLY__LINES_COUNT
 };
 
@@ -157,9 +159,17 @@ enum {
     ORDERLY__KEY_COUNT          /* may repeat: "op/<n>", n the order's operation count */
 };
 
+/* What an operation's recording does to the units of the lines it names. */
+enum {
+    ORDERLY__COUNTS_NOTHING = 0,
+    ORDERLY__COUNTS_RESTOCKED,  /* they are counted restocked (line.restocked) */
+    ORDERLY__COUNTS_COUNT
+};
+
 struct orderly__op_decl {
     uint8_t key;                /* ORDERLY__KEY_* */
     uint8_t once;               /* KEY_ORDER: its bit of the aggregate's once_ops (persisted, pinned) */
+    uint8_t counts;             /* ORDERLY__COUNTS_* */
 };
 
 #define ORDERLY__OP_IDS 16      /* built-in operation ids the table holds */

@@ -16,9 +16,9 @@
     X(IN_TRANSIT,         "in_transit",       2, NONE, 0) \
     F(DELIVERED,          "delivered", ORDERLY__ST_DELIVERED) \
     F(CANCELLED,          "cancelled", 0) \
-    F(LOST,               "lost", 0) \
+    F(LOST,               "lost", ORDERLY__ST_LOST) \
     X(DELIVERY_FAILED,    "delivery_failed",  3, NONE, 0) \
-    F(RETURNED_TO_ORIGIN, "returned_to_origin", 0)
+    F(RETURNED_TO_ORIGIN, "returned_to_origin", ORDERLY__ST_BACK)
 
 #define EVENTS(X, I)                             \
     X(PICK_UP,          "pick_up")               \
