@@ -153,7 +153,7 @@ static void guard_input(orderly_engine *e, struct orderly__stage *s, int m, uint
     in->amount = x->amount == ORDERLY__IN_UNCAPTURED ? a->authorized - a->captured : amount;
     in->authorized = a->authorized;
     in->captured = a->captured;
-    in->refunded = a->refunded;
+    in->refunded = x->amount == ORDERLY__IN_COUNTED ? a->refunded - amount : a->refunded;
     if (x->parts_of != 0) {
         /* a warehouse that cancelled after another shipped no longer counts */
         in->parts_total = count_in(a, x->parts_of, x->parts_out, 1);
@@ -456,10 +456,10 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
 /* Runs reaction r of part (m, index) of the order, which a row took into
  * state `to`. */
 static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r,
-                        int m, uint32_t index, int to)
+                        int m, uint32_t index, int to, int64_t event_amount)
 {
     struct orderly__agg *a = s->a;
-    int64_t amount = reaction_amount(a, r->amount, index, 0);
+    int64_t amount = reaction_amount(a, r->amount, index, event_amount);
     int rc;
 
     if (r->when == ORDERLY__WHEN_DEFER) {
@@ -514,7 +514,7 @@ int orderly__index_reactions(orderly_engine *e, orderly_ctx *ctx)
 }
 
 static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int effect,
-                 int to)
+                 int to, int64_t event_amount)
 {
     size_t i, first, n;
     int rc;
@@ -527,7 +527,7 @@ static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t in
         const struct orderly__reaction *r = &orderly__reactions[e->react_rows[i]];
         if (r->state != 0 && r->state != to)
             continue;
-        if ((rc = run_reaction(e, s, r, m, index, to)) < 0)
+        if ((rc = run_reaction(e, s, r, m, index, to, event_amount)) < 0)
             return rc;
     }
     return ORDERLY_OK;
@@ -738,7 +738,7 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
         s->refunding_return = index + 1;
     for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
         if ((rc = run_effect(e, s, t->effects[k], m, index, t, amount)) >= 0)
-            rc = react(e, s, m, index, t->effects[k], t->to);
+            rc = react(e, s, m, index, t->effects[k], t->to, amount);
     s->refunding_return = refunding;
     s->depth--;
     if (rc < 0)

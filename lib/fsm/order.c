@@ -46,6 +46,9 @@
 #define CANCEL_FX FX(EMIT_ORDER_CANCELLED, RELEASE_RESERVATIONS, SETTLE_PAYMENT, \
                      CANCEL_FULFILLMENTS, REVERT_PROMOTION, RESTORE_LOYALTY)
 
+/* a refund that gives back everything undoes the order's discounts too */
+#define EMPTIED_FX FX(EMIT_STATUS_CHANGED, REVERT_PROMOTION, RESTORE_LOYALTY)
+
 #define ROWS(T, A)                                                                    \
     T(PENDING,    PAYMENT_CONFIRMED,   NONE, CONFIRMED,                               \
       FX(EMIT_STATUS_CHANGED, CONFIRM_RESERVATIONS, REQUEST_CAPTURE,                  \
@@ -80,9 +83,9 @@
       FX(EMIT_STATUS_CHANGED))                                                        \
     T(DELIVERED,  REFUNDED,            REFUND_PARTIAL, PARTIALLY_REFUNDED,            \
       FX(EMIT_STATUS_CHANGED))                                                        \
-    A(DELIVERED,  REFUNDED,            REFUND_FULL, REFUNDED, FX(EMIT_STATUS_CHANGED)) \
+    A(DELIVERED,  REFUNDED,            REFUND_FULL, REFUNDED, EMPTIED_FX)             \
     T(PARTIALLY_REFUNDED, REFUNDED,    REFUND_PARTIAL, PARTIALLY_REFUNDED, FX0)       \
-    A(PARTIALLY_REFUNDED, REFUNDED,    REFUND_FULL, REFUNDED, FX(EMIT_STATUS_CHANGED)) \
+    A(PARTIALLY_REFUNDED, REFUNDED,    REFUND_FULL, REFUNDED, EMPTIED_FX)             \
     T(PARTIALLY_REFUNDED, COMPLETE,    NONE, COMPLETED, FX(EMIT_STATUS_CHANGED))      \
     T(PARTIALLY_REFUNDED, AUTO_COMPLETE, PAST_DEADLINE, COMPLETED,                    \
       FX(EMIT_STATUS_CHANGED))

@@ -47,6 +47,8 @@ const struct orderly__reaction orderly__reactions[] = {
        "a cancelled COD payment cancels its claim with the carrier"),
     ON(PAYMENT, CANCEL_ORDER, 0, ORDER, OWNER, ORDERLY_ORDER_EV_CANCEL, NONE, ALWAYS, 0,
        "an expired authorization or COD window cancels the order"),
+    ON(PAYMENT, REFUND_PAYMENT, 0, ORDER, OWNER, ORDERLY_ORDER_EV_REFUNDED, EVENT, ALWAYS, 0,
+       "every refund, a return's or the host's, moves a delivered order: partially or fully refunded"),
 
     /* the order's confirmation: all its stock or none of it */
     ON_IF(ORDER, CONFIRM_RESERVATIONS, 0, ORDER, OWNER, ORDERLY_ORDER_EV_CANCEL, NONE, ALWAYS, 0,
@@ -125,8 +127,6 @@ const struct orderly__reaction orderly__reactions[] = {
     NONE(SHIPMENT, ORDERLY_SHIPMENT_LOST, "the host's claim with the carrier; the order auto-completes"),
 
     /* returns */
-    ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, ORDER, OWNER, ORDERLY_ORDER_EV_REFUNDED, PART,
-       ALWAYS, 0, "the order counts the refund, partial or full"),
     ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
        PART, ALWAYS, 0, "the payment refunds the return's amount"),
     NONE(RETURN, ORDERLY_RETURN_REJECTED, "nothing was given back"),
@@ -227,6 +227,8 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
     IN(PAYMENT, CAPTURE_SUCCEEDED) = { .money = ORDERLY__MONEY_CAPTURE },
     IN(PAYMENT, COD_COLLECTED) = { .money = ORDERLY__MONEY_COLLECT },
     IN(PAYMENT, REFUND) = { .money = ORDERLY__MONEY_REFUND },
+    /* the order hears of a refund the payment already counted */
+    IN(ORDER, REFUNDED) = { .amount = ORDERLY__IN_COUNTED },
     /* a line's TTL, a warehouse's SLA (which runs from its release, in
      * every state it passes through) */
     IN(RESERVATION, CONFIRM) = { .timer = T_(RESERVATION_TTL) },
@@ -266,7 +268,8 @@ static int check_extras(const struct orderly__reaction *r, size_t i,
 {
     const struct orderly_machine *cm;
 
-    if (r->when > ORDERLY__WHEN_STAYED || r->amount > ORDERLY__AMT_AUTHORIZED ||
+    if (r->when > ORDERLY__WHEN_STAYED ||
+        (r->amount > ORDERLY__AMT_AUTHORIZED && r->amount != ORDERLY__AMT_EVENT) ||
         r->emit_amount > ORDERLY__AMT_AUTHORIZED || r->emit >= ORDERLY__SIG_COUNT ||
         (r->op != 0 && orderly_op_name(r->op) == NULL))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
@@ -454,7 +457,7 @@ static int check_input(const struct orderly_machine *m, int ev, const struct ord
         return ORDERLY_OK;
     if (!user_event(m, ev))
         return orderly__fail(ctx, ORDERLY_EINVARIANT, "event inputs: %s has no event %d", m->name, ev);
-    if (orderly_timer_name(x->timer) == NULL || x->amount > ORDERLY__IN_UNCAPTURED ||
+    if (orderly_timer_name(x->timer) == NULL || x->amount > ORDERLY__IN_COUNTED ||
         x->money >= ORDERLY__MONEY_COUNT)
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "event inputs: %s '%s' has an unknown timer, amount or money kind",

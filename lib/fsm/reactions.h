@@ -31,7 +31,7 @@ enum {
     ORDERLY__AMT_OUTSTANDING,   /* captured less refunded */
     ORDERLY__AMT_TOTAL,         /* the order's total */
     ORDERLY__AMT_AUTHORIZED,    /* the authorized amount */
-    /* the amounts below serve effect declarations only */
+    /* the amounts below serve effect declarations only, but for EVENT */
     ORDERLY__AMT_EVENT,         /* the amount the row's event carried */
     ORDERLY__AMT_CAPTURED,      /* the captured amount */
     ORDERLY__AMT_UNCAPTURED,    /* authorized less captured */
@@ -195,7 +195,9 @@ int orderly__effects_validate(const orderly__effect_decls_of *fx, const struct o
  */
 enum {
     ORDERLY__IN_EVENT = 0,      /* the amount the event carries */
-    ORDERLY__IN_UNCAPTURED      /* authorized less captured: what a capture takes */
+    ORDERLY__IN_UNCAPTURED,     /* authorized less captured: what a capture takes */
+    ORDERLY__IN_COUNTED         /* the event's amount, already counted in refunded: the
+                                 * guards see refunded less it */
 };
 
 enum {
