@@ -108,21 +108,18 @@ static void get_counters(struct orderly__rd *r, struct orderly__line *l)
         l->refunded = orderly__rd_i64_in(r, 0, INT64_MAX);
 }
 
-int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount,
-                                   const struct orderly__part *r)
+int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount, const uint32_t *first)
 {
     int64_t room, take;
     uint32_t i;
     int pass;
 
-    for (pass = r != NULL ? 0 : 1; pass < 2 && amount > 0; pass++) {
+    for (pass = first != NULL ? 0 : 1; pass < 2 && amount > 0; pass++) {
         for (i = 0; i < a->n_lines && amount > 0; i++) {
             struct orderly__line *l = &a->lines[i];
-            if (pass == 0 && !(r->lines >> i & 1u))
-                continue;
             room = l->unit_price * (int64_t)l->quantity - l->refunded;
-            if (pass == 0 && room > l->unit_price * (int64_t)r->qty[i])
-                room = l->unit_price * (int64_t)r->qty[i];
+            if (pass == 0 && room > l->unit_price * (int64_t)first[i])
+                room = l->unit_price * (int64_t)first[i];
             take = room < amount ? room : amount;
             if (take <= 0)
                 continue;

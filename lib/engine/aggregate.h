@@ -76,12 +76,11 @@ struct orderly__agg {
     struct orderly__part ret[ORDERLY_PARTS_MAX];
 };
 
-/* Gives amount of refund to a's lines: first to the lines return r names
- * (r may be NULL), each up to what it was bought for less what it got,
- * then to every line in order. Returns what no line could take (0 unless
- * the order refunds more than it is worth). */
-int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount,
-                                   const struct orderly__part *r);
+/* Gives amount of refund to a's lines: first to the units first[i] names
+ * of each line i (first may be NULL), then to every line in order, each
+ * up to what it was bought for less what it got. Returns what no line
+ * could take (0 unless the order refunds more than it is worth). */
+int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount, const uint32_t *first);
 
 /* Encodes a into buf (cap bytes, at least ORDERLY__AGG_MAX_BYTES); returns
  * the length, or 0 when cap is shorter or a holds more parts than allowed. */

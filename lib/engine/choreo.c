@@ -343,6 +343,21 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     return ORDERLY_OK;
 }
 
+/* What the units that will not reach the customer cost (never shipped, or
+ * back from a cancelled shipment), less what their lines got back. */
+static int64_t remainder_value(const struct orderly__agg *a)
+{
+    int64_t sum = 0, v;
+    uint32_t i;
+
+    for (i = 0; i < a->n_lines; i++) {
+        const struct orderly__line *l = &a->lines[i];
+        v = l->unit_price * (int64_t)(l->quantity - l->shipped + l->back) - l->refunded;
+        sum += v > 0 ? v : 0;
+    }
+    return sum;
+}
+
 static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t index, int64_t event)
 {
     switch (kind) {
@@ -362,6 +377,8 @@ static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t 
         return a->total;
     case ORDERLY__AMT_AUTHORIZED:
         return a->authorized;
+    case ORDERLY__AMT_REMAINDER:
+        return remainder_value(a);
     default:
         return 0;
     }
@@ -436,6 +453,12 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
         return ORDERLY_OK;
     case ORDERLY__SEL_NEW:
         return open_shipment(s, index);
+    case ORDERLY__SEL_BOOKED:
+        for (i = 0; i < a->n_ship; i++)
+            if ((ORDERLY__ATTRS(&orderly__shipment_machine, a->ship[i].state) & ORDERLY__ST_BOOKED) &&
+                (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
+                return rc;
+        return ORDERLY_OK;
     case ORDERLY__SEL_HELD:
     case ORDERLY__SEL_HELD_HERE:
         mask = r->select == ORDERLY__SEL_HELD ? lines_in(a, ORDERLY__ST_HELD, 0, 1)
@@ -460,6 +483,8 @@ static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struc
 {
     struct orderly__agg *a = s->a;
     int64_t amount = reaction_amount(a, r->amount, index, event_amount);
+    uint32_t at;
+    uint8_t kind;
     int rc;
 
     if (r->when == ORDERLY__WHEN_DEFER) {
@@ -477,7 +502,14 @@ static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struc
         return ORDERLY_OK;
     if (!holds(e, s, r->cond, r->cond_machine, r->cond_arg, amount))
         return ORDERLY_OK;
-    if ((rc = run_selected(e, s, r, m, index, amount)) < 0 || r->emit == ORDERLY__SIG_NONE)
+    kind = s->refund_kind;
+    at = s->refund_index;
+    s->refund_kind = r->amount;
+    s->refund_index = index;
+    rc = run_selected(e, s, r, m, index, amount);
+    s->refund_kind = kind;
+    s->refund_index = at;
+    if (rc < 0 || r->emit == ORDERLY__SIG_NONE)
         return rc;
     return stage_event(s, signals[r->emit].kind, signals[r->emit].machine, 0, 0, 0, 0,
                        reaction_amount(a, r->emit_amount, index, 0));
@@ -606,9 +638,32 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
 /* Money moves with the payment's transitions, as their events declare
  * (lib/fsm/reactions.c); the stored amounts are authoritative, never an
  * event's. */
+/* The units a refund goes to first, as the reaction refunding declared
+ * (into first[]), or NULL. A return's own units; or the cancelled ones:
+ * what never shipped and what came back undelivered, less what their
+ * lines were refunded before. */
+static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t first[ORDERLY_LINES_MAX])
+{
+    const struct orderly__agg *a = s->a;
+    uint32_t i;
+
+    if (s->refund_kind == ORDERLY__AMT_PART && s->refund_index < a->n_ret) {
+        for (i = 0; i < a->n_lines; i++)
+            first[i] = a->ret[s->refund_index].lines >> i & 1u ? a->ret[s->refund_index].qty[i] : 0;
+        return first;
+    }
+    if (s->refund_kind == ORDERLY__AMT_REMAINDER) {
+        for (i = 0; i < a->n_lines; i++)
+            first[i] = a->lines[i].quantity - a->lines[i].shipped + a->lines[i].back;
+        return first;
+    }
+    return NULL;
+}
+
 static int move_money(struct orderly__stage *s, int money, int64_t amount)
 {
     struct orderly__agg *a = s->a;
+    uint32_t first[ORDERLY_LINES_MAX];
 
     switch (money) {
     case ORDERLY__MONEY_AUTHORIZE:
@@ -629,9 +684,7 @@ static int move_money(struct orderly__stage *s, int money, int64_t amount)
     case ORDERLY__MONEY_REFUND:
         a->refunded += amount;
         /* what no line can take breaks refunded <= captured, and is refused there */
-        orderly__agg_spread_refund(a, amount, s->refunding_return != 0
-                                                  ? &a->ret[s->refunding_return - 1]
-                                                  : NULL);
+        orderly__agg_spread_refund(a, amount, refund_first(s, first));
         break;
     default:
         break;
@@ -696,7 +749,6 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     struct orderly__agg *a = s->a;
     orderly_guard_input in;
     orderly_time_ms *since;
-    uint32_t refunding;
     uint8_t *st;
     int rc = ORDERLY_OK, k;
 
@@ -733,13 +785,9 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
             return rc;
     }
     s->depth++;
-    refunding = s->refunding_return;
-    if (m == ORDERLY_MACHINE_RETURN)
-        s->refunding_return = index + 1;
     for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
         if ((rc = run_effect(e, s, t->effects[k], m, index, t, amount)) >= 0)
             rc = react(e, s, m, index, t->effects[k], t->to, amount);
-    s->refunding_return = refunding;
     s->depth--;
     if (rc < 0)
         return rc;

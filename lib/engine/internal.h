@@ -44,9 +44,11 @@ struct orderly__stage {
     orderly_time_ms now;
     const char *trace;        /* inbound traceparent, or NULL */
     size_t n_events, n_ops, n_timers;
-    /* 1 + the return whose refund is moving money, or 0: its lines get the
-     * refund first */
-    uint32_t refunding_return;
+    /* Whose refund is moving money, as the reaction refunding declares it
+     * (ORDERLY__AMT_PART: return refund_index's; ORDERLY__AMT_REMAINDER:
+     * the cancelled units'; else nobody's): those lines get it first. */
+    uint8_t refund_kind;
+    uint32_t refund_index;
     struct orderly__staged_event events[ORDERLY__STAGE_EVENTS];
     struct orderly__staged_op ops[ORDERLY__STAGE_OPS];
     struct orderly__staged_timer timers[ORDERLY__STAGE_TIMERS];

@@ -72,6 +72,8 @@
     T(PARTIALLY_SHIPPED, FULFILLMENT_CANCELLED, ALL_PARTS, SHIPPED,                   \
       FX(EMIT_STATUS_CHANGED))                                                        \
     A(PARTIALLY_SHIPPED, FULFILLMENT_CANCELLED, SOME_PARTS, PARTIALLY_SHIPPED, FX0)   \
+    T(PARTIALLY_SHIPPED, CANCEL,       NONE, SHIPPED,                                 \
+      FX(EMIT_STATUS_CHANGED, CANCEL_REMAINDER))                                      \
     T(SHIPPED,    DELIVERED,           ALL_PARTS, DELIVERED, FX(EMIT_STATUS_CHANGED)) \
     A(SHIPPED,    DELIVERED,           SOME_PARTS, SHIPPED, FX0)                      \
     T(SHIPPED,    AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \

@@ -80,6 +80,14 @@ const struct orderly__reaction orderly__reactions[] = {
     ON(ORDER, RELEASE_FULFILLMENTS, 0, FULFILLMENT, EVERY, ORDERLY_FULFILLMENT_EV_RELEASE, NONE,
        ALWAYS, 0, "a confirmed order's warehouses may start"),
 
+    /* a partly shipped order cancelled: only what has not left */
+    ON(ORDER, CANCEL_REMAINDER, 0, FULFILLMENT, EVERY, ORDERLY_FULFILLMENT_EV_CANCEL, NONE, ALWAYS,
+       0, "every fulfillment that has not shipped is cancelled, its stock released"),
+    ON(ORDER, CANCEL_REMAINDER, 0, SHIPMENT, BOOKED, ORDERLY_SHIPMENT_EV_CANCEL, NONE, ALWAYS, 0,
+       "every parcel not yet picked up is cancelled with its carrier, once, and restocked"),
+    ON_IF(ORDER, CANCEL_REMAINDER, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, REMAINDER, ALWAYS, 0,
+          "a captured payment is refunded what the cancelled units cost", AMOUNT, 0, 0, NONE, NONE),
+
     /* reservations */
     ON(RESERVATION, NOTIFY_ORDER, ORDERLY_RESERVATION_EXPIRED, ORDER, OWNER,
        ORDERLY_ORDER_EV_RESERVATION_EXPIRED, NONE, ALWAYS, 0,
@@ -154,6 +162,7 @@ const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1]
     DO(ORDER, SETTLE_PAYMENT) = REACT,
     DO(ORDER, CANCEL_FULFILLMENTS) = REACT,
     DO(ORDER, RELEASE_FULFILLMENTS) = { ORDERLY__DO_START_SLA, 0, 0, 0, 0 },
+    DO(ORDER, CANCEL_REMAINDER) = REACT,
     DO(ORDER, REVERT_PROMOTION) = RECORD(REVERT_PROMOTION, NONE, NONE, PROMOTION),
     DO(ORDER, RESTORE_LOYALTY) = RECORD(RESTORE_LOYALTY, LOYALTY, NONE, AMOUNT),
 
@@ -217,8 +226,9 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
                                        .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
     IN(ORDER, FULFILLMENT_CANCELLED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
                                          .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
+    /* a parcel cancelled before pick-up (a partial cancellation) is done too */
     IN(ORDER, DELIVERED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
-                             .done_of = M(SHIPMENT), .done_attrs = ATTR(DELIVERED) },
+                             .done_of = M(SHIPMENT), .done_attrs = ATTR(DELIVERED) | ATTR(BACK) },
     /* the payment: an authorization's age bounds its capture */
     IN(PAYMENT, AUTHORIZE) = { .money = ORDERLY__MONEY_AUTHORIZE },
     IN(PAYMENT, REQUEST_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
@@ -269,14 +279,21 @@ static int check_extras(const struct orderly__reaction *r, size_t i,
     const struct orderly_machine *cm;
 
     if (r->when > ORDERLY__WHEN_STAYED ||
-        (r->amount > ORDERLY__AMT_AUTHORIZED && r->amount != ORDERLY__AMT_EVENT) ||
-        r->emit_amount > ORDERLY__AMT_AUTHORIZED || r->emit >= ORDERLY__SIG_COUNT ||
+        (r->amount > ORDERLY__AMT_REMAINDER && r->amount != ORDERLY__AMT_EVENT) ||
+        r->emit_amount > ORDERLY__AMT_REMAINDER || r->emit >= ORDERLY__SIG_COUNT ||
         (r->op != 0 && orderly_op_name(r->op) == NULL))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): unknown when, amount, signal or operation", i,
                              src->name, tgt->name);
     if (r->cond == ORDERLY__IF_ALWAYS)
         return ORDERLY_OK;
+    if (r->cond == ORDERLY__IF_PROMOTION || r->cond == ORDERLY__IF_AMOUNT) {
+        if (r->cond_machine != 0 || r->cond_arg != 0)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "reaction %zu (%s to %s): condition %d looks at no machine", i,
+                                 src->name, tgt->name, r->cond);
+        return ORDERLY_OK;
+    }
     if (r->cond >= ORDERLY__IF_COUNT || (cm = machine(r->cond_machine)) == NULL)
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): unknown condition %d on machine %d", i,
@@ -336,9 +353,10 @@ static int check_row(const struct orderly__reaction *r, size_t i, orderly_ctx *c
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): %s has no event %d", i, src->name, tgt->name,
                              tgt->name, r->event);
-    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_ONLY ||
+    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_BOOKED ||
         ((r->select == ORDERLY__SEL_HELD || r->select == ORDERLY__SEL_HELD_HERE) &&
-         r->target != ORDERLY_MACHINE_RESERVATION))
+         r->target != ORDERLY_MACHINE_RESERVATION) ||
+        (r->select == ORDERLY__SEL_BOOKED && r->target != ORDERLY_MACHINE_SHIPMENT))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): selector %d does not fit the target", i,
                              src->name, tgt->name, r->select);

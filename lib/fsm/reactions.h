@@ -21,7 +21,8 @@ enum {
     ORDERLY__SEL_NEW,           /* a new instance for the source part (event is ORDERLY_EVENT_INIT) */
     ORDERLY__SEL_HELD,          /* every line whose stock is held */
     ORDERLY__SEL_HELD_HERE,     /* every held line of the source fulfillment's warehouse */
-    ORDERLY__SEL_ONLY           /* no event (0): the row only records its op or emits its signal */
+    ORDERLY__SEL_ONLY,          /* no event (0): the row only records its op or emits its signal */
+    ORDERLY__SEL_BOOKED         /* every shipment booked with its carrier and not yet picked up */
 };
 
 /* The amount a reaction's event carries. */
@@ -31,6 +32,9 @@ enum {
     ORDERLY__AMT_OUTSTANDING,   /* captured less refunded */
     ORDERLY__AMT_TOTAL,         /* the order's total */
     ORDERLY__AMT_AUTHORIZED,    /* the authorized amount */
+    ORDERLY__AMT_REMAINDER,     /* what the units that will not reach the customer (never
+                                 * shipped, or their shipment cancelled) cost, less what
+                                 * their lines were refunded */
     /* the amounts below serve effect declarations only, but for EVENT */
     ORDERLY__AMT_EVENT,         /* the amount the row's event carried */
     ORDERLY__AMT_CAPTURED,      /* the captured amount */

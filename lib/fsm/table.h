@@ -44,7 +44,8 @@ enum {
     ORDERLY__ST_COD_CLAIM = 1 << 10, /* payment: a cash-on-delivery claim with the carrier is live */
     ORDERLY__ST_LOST = 1 << 11,      /* shipment: its units are lost in transit */
     ORDERLY__ST_BACK = 1 << 12,      /* shipment: its units came back to origin undelivered */
-    ORDERLY__ST_RECEIVED = 1 << 13   /* return: its units are back with the merchant */
+    ORDERLY__ST_RECEIVED = 1 << 13,  /* return: its units are back with the merchant */
+    ORDERLY__ST_BOOKED = 1 << 14     /* shipment: booked with its carrier, not yet picked up */
 };
 
 /* The declared attributes of state of machine m; none for an id outside

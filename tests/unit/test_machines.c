@@ -97,6 +97,7 @@ static const row_spec order_rows[] = {
     { "partially_shipped", "fulfillment_shipped", "some_parts", "partially_shipped" },
     { "partially_shipped", "fulfillment_cancelled", "all_parts", "shipped" },
     { "partially_shipped", "fulfillment_cancelled", "some_parts", "partially_shipped" },
+    { "partially_shipped", "cancel", "none", "shipped" },
     { "shipped", "delivered", "all_parts", "delivered" },
     { "shipped", "delivered", "some_parts", "shipped" },
     { "shipped", "auto_complete", "past_deadline", "completed" },
@@ -1019,6 +1020,8 @@ START_TEST(effects_of_key_rows)
     };
     static const char *const capture[] = { "capture_payment" };
     static const char *const expired[] = { "void_authorization", "cancel_order" };
+    /* a parcel still at the dock goes back into stock */
+    static const char *const booked_cancel[] = { "cancel_shipment", "restock" };
     static const char *const carrier_cancel[] = { "cancel_shipment" };
     static const char *const ship[] = {
         "emit_status_changed", "notify_order", "fulfill_reservations",
@@ -1038,8 +1041,8 @@ START_TEST(effects_of_key_rows)
                    COUNT_OF(expired));
     expect_effects("payment", "capture_failed", "authorization_expired", "past_deadline", expired,
                    COUNT_OF(expired));
-    expect_effects("shipment", "created", "cancel", "none", carrier_cancel,
-                   COUNT_OF(carrier_cancel));
+    expect_effects("shipment", "created", "cancel", "none", booked_cancel,
+                   COUNT_OF(booked_cancel));
     expect_effects("shipment", "in_transit", "cancel", "none", carrier_cancel,
                    COUNT_OF(carrier_cancel));
     expect_effects("shipment", "delivery_failed", "return_to_origin", "none", rto,
@@ -1730,7 +1733,9 @@ START_TEST(effect_names)
     ck_assert_int_eq(ORDERLY_EFFECT_NOTIFY_ORDER, 23);
     ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_RELEASE_FULFILLMENTS), "release_fulfillments");
     ck_assert_int_eq(ORDERLY_EFFECT_RELEASE_FULFILLMENTS, 24);
-    ck_assert_ptr_null(orderly_effect_name(25));
+    ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_CANCEL_REMAINDER), "cancel_remainder");
+    ck_assert_int_eq(ORDERLY_EFFECT_CANCEL_REMAINDER, 25);
+    ck_assert_ptr_null(orderly_effect_name(26));
     ck_assert_ptr_null(orderly_effect_name(-1));
 }
 END_TEST

@@ -304,14 +304,18 @@ START_TEST(the_persisted_once_bits_are_pinned)
     ck_assert_uint_eq(orderly__op_decls[ORDERLY_OP_CANCEL_COD_CLAIM].once, 8);
 }
 END_TEST
-START_TEST(an_effect_only_condition_on_a_reaction_is_rejected)
+/* The promotion and amount conditions look at the order itself, not at
+ * a machine: one that names a machine is a mistake. */
+START_TEST(a_machine_less_condition_naming_a_machine_is_rejected)
 {
     size_t i;
 
     copy_table();
     i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_DELIVERED);
-    table[i].cond = ORDERLY__IF_PROMOTION;
-    assert_rejected("unknown condition");
+    table[i].cond = ORDERLY__IF_AMOUNT;
+    ck_assert_int_eq(orderly__reactions_validate(table, n, &ctx), ORDERLY_OK);
+    table[i].cond_machine = ORDERLY_MACHINE_PAYMENT;
+    assert_rejected("looks at no machine");
 }
 END_TEST
 
@@ -404,7 +408,7 @@ int main(void)
     tcase_add_test(tc, an_operation_without_a_key_scope_is_rejected);
     tcase_add_test(tc, once_bits_must_be_single_distinct_and_only_once_per_order);
     tcase_add_test(tc, the_persisted_once_bits_are_pinned);
-    tcase_add_test(tc, an_effect_only_condition_on_a_reaction_is_rejected);
+    tcase_add_test(tc, a_machine_less_condition_naming_a_machine_is_rejected);
     suite_add_tcase(s, tc);
     return unit_run((Suite *[]){ s, NULL });
 }
