@@ -358,6 +358,22 @@ static int64_t remainder_value(const struct orderly__agg *a)
     return sum;
 }
 
+/* What shipment `ship`'s units cost, less what their lines got back. */
+static int64_t carried_value(const struct orderly__agg *a, uint32_t ship)
+{
+    int64_t sum = 0, v;
+    uint32_t i;
+
+    for (i = 0; i < a->n_lines; i++) {
+        const struct orderly__line *l = &a->lines[i];
+        if (l->shipped == 0 || l->shipment != ship)
+            continue;
+        v = l->unit_price * (int64_t)l->shipped - l->refunded;
+        sum += v > 0 ? v : 0;
+    }
+    return sum;
+}
+
 static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t index, int64_t event)
 {
     switch (kind) {
@@ -379,6 +395,8 @@ static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t 
         return a->authorized;
     case ORDERLY__AMT_REMAINDER:
         return remainder_value(a);
+    case ORDERLY__AMT_CARRIED:
+        return carried_value(a, index);
     default:
         return 0;
     }
@@ -650,6 +668,13 @@ static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t fir
     if (s->refund_kind == ORDERLY__AMT_PART && s->refund_index < a->n_ret) {
         for (i = 0; i < a->n_lines; i++)
             first[i] = a->ret[s->refund_index].lines >> i & 1u ? a->ret[s->refund_index].qty[i] : 0;
+        return first;
+    }
+    if (s->refund_kind == ORDERLY__AMT_CARRIED) {
+        for (i = 0; i < a->n_lines; i++)
+            first[i] = a->lines[i].shipped > 0 && a->lines[i].shipment == s->refund_index
+                           ? a->lines[i].shipped
+                           : 0;
         return first;
     }
     if (s->refund_kind == ORDERLY__AMT_REMAINDER) {

@@ -199,6 +199,7 @@ static const char *const amount_names[] = {
     [ORDERLY__AMT_AUTHORIZED] = "authorized",
     [ORDERLY__AMT_EVENT] = "event",
     [ORDERLY__AMT_REMAINDER] = "remainder",
+    [ORDERLY__AMT_CARRIED] = "carried",
 };
 static const char *const signal_names[] = {
     [ORDERLY__SIG_NONE] = "none",

@@ -78,8 +78,9 @@
     A(SHIPPED,    DELIVERED,           SOME_PARTS, SHIPPED, FX0)                      \
     T(SHIPPED,    AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \
       FX(EMIT_STATUS_CHANGED))                                                        \
-    T(SHIPPED,    RETURNED_TO_ORIGIN,  NONE, RETURNED_TO_ORIGIN,                      \
+    T(SHIPPED,    RETURNED_TO_ORIGIN,  ALL_PARTS, RETURNED_TO_ORIGIN,                 \
       FX(EMIT_STATUS_CHANGED, SETTLE_PAYMENT, REVERT_PROMOTION, RESTORE_LOYALTY))     \
+    A(SHIPPED,    RETURNED_TO_ORIGIN,  SOME_PARTS, SHIPPED, FX0)                      \
     T(DELIVERED,  COMPLETE,            NONE, COMPLETED, FX(EMIT_STATUS_CHANGED))      \
     T(DELIVERED,  AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \
       FX(EMIT_STATUS_CHANGED))                                                        \

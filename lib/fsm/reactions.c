@@ -125,12 +125,15 @@ const struct orderly__reaction orderly__reactions[] = {
        ORDERLY_FULFILLMENT_EV_COMPLETE, NONE, ALWAYS, 0, "a delivery completes its fulfillment"),
     ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_DELIVERED, ORDER, OWNER, ORDERLY_ORDER_EV_DELIVERED,
        NONE, ALWAYS, 0, "the order is delivered when all its live parts are"),
+    ON_IF(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, PAYMENT, OWNER,
+          ORDERLY_PAYMENT_EV_REFUND, CARRIED, ALWAYS, 0,
+          "a parcel back at origin refunds what its own units cost", AMOUNT, 0, 0, NONE, NONE),
     ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, ORDER, OWNER,
        ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, NONE, ALWAYS, 0,
-       "an undeliverable parcel closes a shipped order"),
-    ON_IF(SHIPMENT, CANCEL_COD_CLAIM, 0, PAYMENT, ONLY, 0, TOTAL, ALWAYS,
-          ORDERLY_OP_CANCEL_COD_CLAIM, "a parcel back at origin cancels a live COD claim", IN,
-          M(PAYMENT), ORDERLY__ST_COD_CLAIM, NONE, NONE),
+       "the order is returned to origin when all its live parcels are"),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, ORDER, OWNER,
+       ORDERLY_ORDER_EV_DELIVERED, NONE, ALWAYS, 0,
+       "else delivered, once every other parcel has ended"),
     NONE(SHIPMENT, ORDERLY_SHIPMENT_CANCELLED, "cancelled by its order; the carrier is told once"),
     NONE(SHIPMENT, ORDERLY_SHIPMENT_LOST, "the host's claim with the carrier; the order auto-completes"),
 
@@ -186,7 +189,6 @@ const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1]
 
     DO(SHIPMENT, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
     DO(SHIPMENT, CANCEL_SHIPMENT) = RECORD(CANCEL_SHIPMENT, NONE, NONE, ALWAYS),
-    DO(SHIPMENT, CANCEL_COD_CLAIM) = REACT,
     DO(SHIPMENT, NOTIFY_ORDER) = REACT,
     /* a returned parcel puts back what left its warehouse */
     DO(SHIPMENT, RESTOCK) = RECORD(RESTOCK, NONE, SHIPPED_HERE, ALWAYS),
@@ -229,6 +231,9 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
     /* a parcel cancelled before pick-up (a partial cancellation) is done too */
     IN(ORDER, DELIVERED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
                              .done_of = M(SHIPMENT), .done_attrs = ATTR(DELIVERED) | ATTR(BACK) },
+    /* returned to origin only when every live parcel came back */
+    IN(ORDER, RETURNED_TO_ORIGIN) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
+                                      .done_of = M(SHIPMENT), .done_attrs = ATTR(BACK) },
     /* the payment: an authorization's age bounds its capture */
     IN(PAYMENT, AUTHORIZE) = { .money = ORDERLY__MONEY_AUTHORIZE },
     IN(PAYMENT, REQUEST_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
@@ -285,6 +290,11 @@ static int check_extras(const struct orderly__reaction *r, size_t i,
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): unknown when, amount, signal or operation", i,
                              src->name, tgt->name);
+    if ((r->amount == ORDERLY__AMT_CARRIED && src->id != ORDERLY_MACHINE_SHIPMENT) ||
+        (r->amount == ORDERLY__AMT_PART && src->id != ORDERLY_MACHINE_RETURN))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): its amount belongs to another machine's part",
+                             i, src->name, tgt->name);
     if (r->cond == ORDERLY__IF_ALWAYS)
         return ORDERLY_OK;
     if (r->cond == ORDERLY__IF_PROMOTION || r->cond == ORDERLY__IF_AMOUNT) {

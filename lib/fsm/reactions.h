@@ -32,6 +32,8 @@ enum {
     ORDERLY__AMT_OUTSTANDING,   /* captured less refunded */
     ORDERLY__AMT_TOTAL,         /* the order's total */
     ORDERLY__AMT_AUTHORIZED,    /* the authorized amount */
+    ORDERLY__AMT_CARRIED,       /* what the source shipment's units cost, less what their
+                                 * lines were refunded */
     ORDERLY__AMT_REMAINDER,     /* what the units that will not reach the customer (never
                                  * shipped, or their shipment cancelled) cost, less what
                                  * their lines were refunded */

@@ -345,6 +345,77 @@ START_TEST(lost_and_returned_parcels_count_their_lines)
 }
 END_TEST
 
+static void back_to_origin(fx *f, uint32_t i, orderly_time_ms t)
+{
+    APPLY_OK(f, "o1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, i, 0, t);
+    APPLY_OK(f, "o1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_FAIL_DELIVERY, i, 0, t);
+    APPLY_OK(f, "o1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_RETURN_TO_ORIGIN, i, 0, t);
+}
+
+static void shipped_both(fx *f)
+{
+    create_ok(f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(f, "o1", T0 + 1000);
+    capture_ok(f, "o1", T0 + 2000);
+    ship_ful(f, "o1", 0, T0 + 3000);
+    ship_ful(f, "o1", 1, T0 + 4000);
+}
+
+/* Issue 14: one parcel delivered and the other back at origin made the
+ * order returned_to_origin with the full 2000 refunded. Now only the
+ * returned parcel's 1000 is refunded and the order is delivered. */
+START_TEST(parcel_back_at_origin_refunds_only_its_lines)
+{
+    fx f;
+
+    fx_setup(&f);
+    shipped_both(&f);
+    deliver_ship(&f, "o1", 0, T0 + 5000);
+    back_to_origin(&f, 1, T0 + 6000);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    ck_assert_int_eq(line_view(&f, "o1", 1).refunded, 1000);
+    ck_assert_int_eq(line_view(&f, "o1", 0).refunded, 0);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_DELIVERED);
+    ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_PARTIALLY_REFUNDED);
+    fx_free(&f);
+}
+END_TEST
+
+/* The same, the other way round: the parcel comes back first, then the
+ * other is delivered. */
+START_TEST(parcel_back_first_then_delivery)
+{
+    fx f;
+
+    fx_setup(&f);
+    shipped_both(&f);
+    back_to_origin(&f, 0, T0 + 5000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    ck_assert_int_eq(line_view(&f, "o1", 0).refunded, 1000);
+    deliver_ship(&f, "o1", 1, T0 + 6000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_DELIVERED);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    fx_free(&f);
+}
+END_TEST
+
+/* Every parcel back: the order is returned to origin, everything refunded. */
+START_TEST(every_parcel_back_returns_the_order)
+{
+    fx f;
+
+    fx_setup(&f);
+    shipped_both(&f);
+    back_to_origin(&f, 0, T0 + 5000);
+    back_to_origin(&f, 1, T0 + 6000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
+    ck_assert_int_eq(view(&f, "o1").refunded, TOTAL);
+    ck_assert_int_eq(view(&f, "o1").payment_state, ORDERLY_PAYMENT_REFUNDED);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- the invariants, on aggregates no command should ever produce ---- */
 
 static struct orderly__agg agg;
@@ -586,6 +657,7 @@ static Suite *suite(void)
     TCase *ret = tcase_create("returns-name-lines");
     TCase *money = tcase_create("refunds-per-line");
     TCase *inv = tcase_create("invariants");
+    TCase *rto = tcase_create("back-at-origin-per-parcel");
 
     tcase_add_test(units, delivered_lines_count_their_units);
     tcase_add_test(units, new_order_reserves_every_unit);
@@ -604,6 +676,10 @@ static Suite *suite(void)
     tcase_add_test(money, refund_goes_to_the_returned_line);
     tcase_add_test(money, payment_refund_is_shared_over_lines);
     suite_add_tcase(s, money);
+    tcase_add_test(rto, parcel_back_at_origin_refunds_only_its_lines);
+    tcase_add_test(rto, parcel_back_first_then_delivery);
+    tcase_add_test(rto, every_parcel_back_returns_the_order);
+    suite_add_tcase(s, rto);
     tcase_add_test(inv, invariants_hold_for_a_good_order);
     tcase_add_test(inv, invariant_shipped_within_ordered);
     tcase_add_test(inv, invariant_landed_within_shipped);

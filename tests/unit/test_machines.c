@@ -101,7 +101,8 @@ static const row_spec order_rows[] = {
     { "shipped", "delivered", "all_parts", "delivered" },
     { "shipped", "delivered", "some_parts", "shipped" },
     { "shipped", "auto_complete", "past_deadline", "completed" },
-    { "shipped", "returned_to_origin", "none", "returned_to_origin" },
+    { "shipped", "returned_to_origin", "all_parts", "returned_to_origin" },
+    { "shipped", "returned_to_origin", "some_parts", "shipped" },
     { "delivered", "complete", "none", "completed" },
     { "delivered", "auto_complete", "past_deadline", "completed" },
     { "delivered", "refunded", "refund_partial", "partially_refunded" },
@@ -1028,7 +1029,7 @@ START_TEST(effects_of_key_rows)
     };
     static const char *const exchange[] = { "emit_status_changed", "open_replacement" };
     static const char *const rto[] = {
-        "emit_status_changed", "restock", "cancel_cod_claim", "notify_order",
+        "emit_status_changed", "restock", "notify_order",
     };
 
     expect_effects("order", "pending", "cancel", "none", cancel, COUNT_OF(cancel));
