@@ -135,7 +135,14 @@ const struct orderly__reaction orderly__reactions[] = {
        ORDERLY_ORDER_EV_DELIVERED, NONE, ALWAYS, 0,
        "else delivered, once every other parcel has ended"),
     NONE(SHIPMENT, ORDERLY_SHIPMENT_CANCELLED, "cancelled by its order; the carrier is told once"),
-    NONE(SHIPMENT, ORDERLY_SHIPMENT_LOST, "the host's claim with the carrier; the order auto-completes"),
+    ON_IF(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
+          CARRIED, ALWAYS, 0, "a lost parcel refunds what its own units cost", AMOUNT, 0, 0, NONE,
+          NONE),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, ORDER, OWNER,
+       ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, NONE, ALWAYS, 0,
+       "nothing reached the customer when every live parcel is lost or back"),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, ORDER, OWNER, ORDERLY_ORDER_EV_DELIVERED, NONE,
+       ALWAYS, 0, "else delivered, once every other parcel has ended"),
 
     /* returns */
     ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
@@ -228,12 +235,14 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
                                        .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
     IN(ORDER, FULFILLMENT_CANCELLED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
                                          .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
-    /* a parcel cancelled before pick-up (a partial cancellation) is done too */
+    /* a parcel cancelled before pick-up (a partial cancellation), back at
+     * origin or lost has ended too: refunded, it no longer holds the order */
     IN(ORDER, DELIVERED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
-                             .done_of = M(SHIPMENT), .done_attrs = ATTR(DELIVERED) | ATTR(BACK) },
-    /* returned to origin only when every live parcel came back */
+                             .done_of = M(SHIPMENT),
+                             .done_attrs = ATTR(DELIVERED) | ATTR(BACK) | ATTR(LOST) },
+    /* returned to origin only when no live parcel reached the customer */
     IN(ORDER, RETURNED_TO_ORIGIN) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
-                                      .done_of = M(SHIPMENT), .done_attrs = ATTR(BACK) },
+                                      .done_of = M(SHIPMENT), .done_attrs = ATTR(BACK) | ATTR(LOST) },
     /* the payment: an authorization's age bounds its capture */
     IN(PAYMENT, AUTHORIZE) = { .money = ORDERLY__MONEY_AUTHORIZE },
     IN(PAYMENT, REQUEST_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },

@@ -416,6 +416,48 @@ START_TEST(every_parcel_back_returns_the_order)
 }
 END_TEST
 
+static void lose(fx *f, uint32_t i, orderly_time_ms t)
+{
+    APPLY_OK(f, "o1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, i, 0, t);
+    APPLY_OK(f, "o1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_LOSE, i, 0, t);
+}
+
+/* Issue 14: a lost parcel had no follow-up (no refund; the order
+ * auto-completed). Now its units are refunded and the order delivered
+ * with the rest. */
+START_TEST(lost_parcel_refunds_its_lines)
+{
+    fx f;
+
+    fx_setup(&f);
+    shipped_both(&f);
+    lose(&f, 0, T0 + 5000);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    ck_assert_int_eq(line_view(&f, "o1", 0).refunded, 1000);
+    ck_assert_uint_eq(line_view(&f, "o1", 0).lost, 2);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, NULL), 0);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    deliver_ship(&f, "o1", 1, T0 + 6000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_DELIVERED);
+    fx_free(&f);
+}
+END_TEST
+
+/* Nothing reached the customer: the order closes fully refunded. */
+START_TEST(every_parcel_lost_closes_the_order_refunded)
+{
+    fx f;
+
+    fx_setup(&f);
+    shipped_both(&f);
+    lose(&f, 0, T0 + 5000);
+    lose(&f, 1, T0 + 6000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
+    ck_assert_int_eq(view(&f, "o1").refunded, TOTAL);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- the invariants, on aggregates no command should ever produce ---- */
 
 static struct orderly__agg agg;
@@ -679,6 +721,8 @@ static Suite *suite(void)
     tcase_add_test(rto, parcel_back_at_origin_refunds_only_its_lines);
     tcase_add_test(rto, parcel_back_first_then_delivery);
     tcase_add_test(rto, every_parcel_back_returns_the_order);
+    tcase_add_test(rto, lost_parcel_refunds_its_lines);
+    tcase_add_test(rto, every_parcel_lost_closes_the_order_refunded);
     suite_add_tcase(s, rto);
     tcase_add_test(inv, invariants_hold_for_a_good_order);
     tcase_add_test(inv, invariant_shipped_within_ordered);

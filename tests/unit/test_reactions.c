@@ -98,10 +98,10 @@ START_TEST(a_terminal_part_state_without_a_reaction_is_rejected)
     size_t i;
 
     copy_table();
-    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_LOST); /* a declared none */
+    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_CANCELLED); /* a declared none */
     memmove(&table[i], &table[i + 1], (n - i - 1) * sizeof table[0]);
     n--;
-    assert_rejected("shipment state 'lost' is terminal but has no reaction");
+    assert_rejected("shipment state 'cancelled' is terminal but has no reaction");
 }
 END_TEST
 
