@@ -343,16 +343,33 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     return ORDERLY_OK;
 }
 
-/* What the units that will not reach the customer cost (never shipped, or
- * back from a cancelled shipment), less what their lines got back. */
+/* The units of line i that will not reach the customer: all of them when
+ * its warehouse dropped it unshipped, else those back at origin (or from
+ * a cancelled parcel) or lost. */
+static uint32_t undelivered_units(const struct orderly__agg *a, uint32_t i)
+{
+    const struct orderly__line *l = &a->lines[i];
+    uint32_t f;
+
+    if (l->shipped == 0) {
+        for (f = 0; f < a->n_ful; f++)
+            if (a->ful[f].warehouse == l->warehouse &&
+                (ORDERLY__ATTRS(&orderly__fulfillment_machine, a->ful[f].state) & ORDERLY__ST_DROPPED))
+                return l->quantity;
+        return 0;
+    }
+    return l->back + l->lost;
+}
+
+/* What the units that will not reach the customer cost, less what their
+ * lines got back. */
 static int64_t remainder_value(const struct orderly__agg *a)
 {
     int64_t sum = 0, v;
     uint32_t i;
 
     for (i = 0; i < a->n_lines; i++) {
-        const struct orderly__line *l = &a->lines[i];
-        v = l->unit_price * (int64_t)(l->quantity - l->shipped + l->back) - l->refunded;
+        v = a->lines[i].unit_price * (int64_t)undelivered_units(a, i) - a->lines[i].refunded;
         sum += v > 0 ? v : 0;
     }
     return sum;
@@ -679,7 +696,7 @@ static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t fir
     }
     if (s->refund_kind == ORDERLY__AMT_REMAINDER) {
         for (i = 0; i < a->n_lines; i++)
-            first[i] = a->lines[i].quantity - a->lines[i].shipped + a->lines[i].back;
+            first[i] = undelivered_units(a, i);
         return first;
     }
     return NULL;

@@ -34,9 +34,10 @@ enum {
     ORDERLY__AMT_AUTHORIZED,    /* the authorized amount */
     ORDERLY__AMT_CARRIED,       /* what the source shipment's units cost, less what their
                                  * lines were refunded */
-    ORDERLY__AMT_REMAINDER,     /* what the units that will not reach the customer (never
-                                 * shipped, or their shipment cancelled) cost, less what
-                                 * their lines were refunded */
+    ORDERLY__AMT_REMAINDER,     /* what the units that will not reach the customer (their
+                                 * warehouse dropped them unshipped; back at origin or from a
+                                 * cancelled parcel; lost) cost, less what their lines were
+                                 * refunded */
     /* the amounts below serve effect declarations only, but for EVENT */
     ORDERLY__AMT_EVENT,         /* the amount the row's event carried */
     ORDERLY__AMT_CAPTURED,      /* the captured amount */

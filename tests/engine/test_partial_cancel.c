@@ -102,12 +102,59 @@ START_TEST(booked_parcel_cancelled_once)
     /* another cancellation: nothing is left to cancel */
     rc = orderly_engine_cancel_order(f.e, "o1", "cancel-2", T0 + 5000, &r);
     ck_assert(rc == ORDERLY_ETRANSITION || (rc == 0 && r.late == 1));
+    /* one refund for the stopped warehouse, one for the cancelled parcel */
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_CANCEL_SHIPMENT, NULL), 1);
-    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 2);
     ck_assert_int_eq(view(&f, "o1").refunded, 1300);
     /* what did leave arrives, and the order is delivered */
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_DELIVER, 0, 0, T0 + 6000);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_DELIVERED);
+    fx_free(&f);
+}
+END_TEST
+
+/* Cancelled before the capture: the capture takes the whole
+ * authorization, and what the cancelled units cost is refunded as it
+ * lands. */
+START_TEST(remainder_cancelled_before_capture_refunded_at_capture)
+{
+    fx f;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    operation_rec ef;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    ship_ful(&f, "o1", 0, T0 + 3000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, 0, 0, T0 + 3000);
+    ck_assert_int_eq(orderly_engine_cancel_order(f.e, "o1", "cancel-1", T0 + 4000, &r), 0);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 0);
+    capture_ok(&f, "o1", T0 + 5000);
+    ck_assert_int_eq(view(&f, "o1").captured, TOTAL);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, &ef), 1);
+    ck_assert_int_eq(ef.amount, 1000);
+    ck_assert_int_eq(line_view(&f, "o1", 1).refunded, 1000);
+    fx_free(&f);
+}
+END_TEST
+
+/* A warehouse that fails after another shipped: its lines are refunded. */
+START_TEST(failed_warehouse_refunds_its_lines)
+{
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "o1", T0 + 1000);
+    capture_ok(&f, "o1", T0 + 2000);
+    ship_ful(&f, "o1", 0, T0 + 3000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_START_PICKING, 1, 0,
+             T0 + 3000);
+    APPLY_OK(&f, "o1", ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_FAIL, 1, 0, T0 + 3000);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    ck_assert_int_eq(line_view(&f, "o1", 1).refunded, 1000);
     fx_free(&f);
 }
 END_TEST
@@ -141,6 +188,8 @@ static Suite *suite(void)
     tcase_add_test(rem, cancel_stops_the_unshipped_remainder);
     tcase_add_test(rem, booked_parcel_cancelled_once);
     tcase_add_test(rem, shipped_order_cannot_be_cancelled);
+    tcase_add_test(rem, remainder_cancelled_before_capture_refunded_at_capture);
+    tcase_add_test(rem, failed_warehouse_refunds_its_lines);
     suite_add_tcase(s, rem);
     return s;
 }
