@@ -673,10 +673,9 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
 /* Money moves with the payment's transitions, as their events declare
  * (lib/fsm/reactions.c); the stored amounts are authoritative, never an
  * event's. */
-/* The units a refund goes to first, as the reaction refunding declared
- * (into first[]), or NULL. A return's own units; or the cancelled ones:
- * what never shipped and what came back undelivered, less what their
- * lines were refunded before. */
+/* The units a refund goes to first, as the amount of the reaction
+ * refunding declares (into first[]), or NULL: a return's own units, a
+ * parcel's, or those that will not reach the customer. */
 static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t first[ORDERLY_LINES_MAX])
 {
     const struct orderly__agg *a = s->a;
