@@ -105,7 +105,8 @@ static void get_counters(struct orderly__rd *r, struct orderly__line *l)
     if (has & HAS_RESTOCKED)
         l->restocked = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
     if (has & HAS_REFUNDED)
-        l->refunded = orderly__rd_i64_in(r, 0, INT64_MAX);
+        /* at most what a line can cost, so sums over the lines are bounded */
+        l->refunded = orderly__rd_i64_in(r, 0, ORDERLY_UNIT_PRICE_MAX * (int64_t)ORDERLY_QUANTITY_MAX);
 }
 
 int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount, const uint32_t *first)

@@ -270,9 +270,12 @@ static int name_lines(orderly_engine *e, const struct orderly__agg *a, const ord
                                  (unsigned long long)left, a->id);
         p->lines |= 1u << rl->line;
         p->qty[rl->line] = rl->quantity;
-        value += l->unit_price * (int64_t)rl->quantity;
+        if (__builtin_add_overflow(value, l->unit_price * (int64_t)rl->quantity, &value))
+            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                 "the returned lines of order '%s' are worth more than %lld", a->id,
+                                 (long long)INT64_MAX);
     }
-    /* value is at most the order's total, which fits */
+    /* adjustment is bounded by value, yet value + adjustment may pass INT64_MAX */
     if (sp->adjustment < -value || sp->adjustment > value ||
         __builtin_add_overflow(value, sp->adjustment, &p->amount))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL,

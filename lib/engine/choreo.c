@@ -370,7 +370,10 @@ static int64_t remainder_value(const struct orderly__agg *a)
 
     for (i = 0; i < a->n_lines; i++) {
         v = a->lines[i].unit_price * (int64_t)undelivered_units(a, i) - a->lines[i].refunded;
-        sum += v > 0 ? v : 0;
+        /* a record read back may hold more than an order can cost: saturate,
+         * and the refund's guard refuses it */
+        if (v > 0 && __builtin_add_overflow(sum, v, &sum))
+            return INT64_MAX;
     }
     return sum;
 }
@@ -386,7 +389,8 @@ static int64_t carried_value(const struct orderly__agg *a, uint32_t ship)
         if (l->shipped == 0 || l->shipment != ship)
             continue;
         v = l->unit_price * (int64_t)l->shipped - l->refunded;
-        sum += v > 0 ? v : 0;
+        if (v > 0 && __builtin_add_overflow(sum, v, &sum))
+            return INT64_MAX;
     }
     return sum;
 }

@@ -110,7 +110,10 @@ int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, i
     for (i = 0; i < a->n_lines; i++) {
         if ((rc = check_line(e, a, i)) < 0)
             return rc;
-        spread += a->lines[i].refunded;
+        if (__builtin_add_overflow(spread, a->lines[i].refunded, &spread))
+            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                 "order '%s': its lines' refunds pass %lld", a->id,
+                                 (long long)INT64_MAX);
     }
     if (spread != a->refunded)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
