@@ -374,6 +374,10 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_request_capture(orderly_engin
                                                                    orderly_result *out);
 
 /*
+ * Deprecated shorthand kept for 0.1 hosts: a return that names no lines,
+ * only money (a goodwill refund). It restocks nothing, since it says
+ * nothing came back; orderly_engine_open_return_lines names what did.
+ *
  * Opens a return (or, with exchange nonzero, an exchange) of amount minor
  * units on a delivered or partially refunded order. amount must be
  * positive (else EINVAL) and at most what was delivered and not yet given
@@ -393,6 +397,51 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return(orderly_engine *e
                                                                const char *idem_key,
                                                                orderly_time_ms now,
                                                                orderly_result *out);
+
+/* One line a return takes back: the order line (0-based, as created)
+ * and how many of its units. */
+typedef struct orderly_return_line {
+    uint32_t line;
+    uint32_t quantity;     /* 1..what was delivered and no other live return claims */
+} orderly_return_line;
+
+/* Version 1 is the 0.2 layout; fields are only appended, behind a bump. */
+#define ORDERLY_RETURN_SPEC_VERSION 1
+
+typedef struct orderly_return_spec {
+    unsigned int version;          /* ORDERLY_RETURN_SPEC_VERSION; first, always */
+    const char *order_id;
+    const orderly_return_line *lines; /* borrowed for the call; each line at most once */
+    size_t n_lines;                /* 1..ORDERLY_LINES_MAX */
+    /* Added to the lines' value to give the amount refunded: negative for
+     * a restocking fee kept, positive for what the host refunds besides
+     * (its shipping charge). |adjustment| is at most the lines' value, so
+     * the amount is 0..twice their value, and like every return it is
+     * bounded by what the order can still give back (EINVARIANT). */
+    int64_t adjustment;
+    int exchange;                  /* nonzero: an exchange, refunding and restocking nothing */
+    const char *idem_key;          /* NULL = derived from the request */
+    orderly_time_ms now;           /* 0..ORDERLY_TIME_MAX */
+} orderly_return_spec;
+
+#define ORDERLY_RETURN_SPEC_INIT { ORDERLY_RETURN_SPEC_VERSION, NULL, NULL, 0, 0, 0, NULL, 0 }
+
+/*
+ * Opens a return (or an exchange) of the units spec names, on a delivered
+ * or partially refunded order, as orderly_engine_open_return does; its
+ * amount is the units' value plus spec->adjustment. Each unit counts as
+ * returned once the return is received; completing a refunded return
+ * restocks exactly its units (an exchange restocks none), so two partial
+ * returns never put back more than was delivered. EINVAL for a bad spec
+ * (a line the order cannot have, a zero quantity, a line named twice, an
+ * adjustment past the lines' value, an unknown version); EINVARIANT when a
+ * line's units exceed what was delivered less what live returns claim,
+ * or the amount what the order can still give back. *index_out as for
+ * orderly_engine_open_return.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return_lines(
+    orderly_engine *engine, uint32_t *index_out, const orderly_return_spec *spec,
+    orderly_result *out);
 
 /*
  * Handles a CloudEvents JSON envelope received from another service. Its
@@ -480,10 +529,26 @@ typedef struct orderly_part_view {
     uint32_t quantity;     /* reservations */
     int64_t amount;        /* returns */
     orderly_time_ms since; /* when the part entered its state */
+    /* Reservations (the order's lines): where the line's units are. Each
+     * is bounded by the one before: shipped <= quantity; delivered + lost
+     * + back_at_origin <= shipped; returned <= delivered; restocked <=
+     * returned + back_at_origin. A return's quantity is its units, over
+     * the lines bit `lines` names. */
+    uint32_t reserved;     /* held in the warehouse: quantity while the stock is held */
+    uint32_t shipped;
+    uint32_t delivered;
+    uint32_t lost;
+    uint32_t back_at_origin;
+    uint32_t returned;     /* received back by returns not rejected */
+    uint32_t restocked;
+    uint32_t shipment;     /* the shipment carrying the line, when shipped */
+    int64_t refunded;      /* the line's share of the order's refunds */
+    uint32_t lines;        /* returns: bit per order line it names */
     /* ---- later versions append here ---- */
 } orderly_part_view;
 
-#define ORDERLY_PART_VIEW_INIT { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0 }
+#define ORDERLY_PART_VIEW_INIT                                                    \
+    { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Reads one part (a reservation, fulfillment, shipment or return) of an
  * order. ENOTFOUND when the order or the index does not exist. */

@@ -63,7 +63,7 @@ PIN_AT(orderly_policy, version, 0);
 /* caller-sized out structs, 0.2 layout (size first) */
 PIN(orderly_result, 56);
 PIN(orderly_order_view, 88);
-PIN(orderly_part_view, 56);
+PIN(orderly_part_view, 104); /* 0.2 with the line units appended (56 before; unreleased) */
 PIN(orderly_engine_stats, 80);
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
@@ -88,6 +88,10 @@ PIN(orderly_alert, 32);
 PIN(orderly_line, 24);
 PIN(orderly_order_spec, 72);
 PIN(orderly_command, 48);
+/* return spec version 1 (0.2) */
+PIN(orderly_return_line, 8);
+PIN(orderly_return_spec, 64);
+PIN_AT(orderly_return_spec, version, 0);
 PIN(orderly_envelope, 80);
 PIN(orderly_guard_input, 56);
 PIN(orderly_transition, 24); /* effects point at the table: ORDERLY_EFFECT_MAX is not in it */

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "../fsm/reactions.h"
+#include "../fsm/table.h"
 #include "internal.h"
 
 static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
@@ -414,9 +415,25 @@ int orderly_engine_get_stats(const orderly_engine *e, orderly_engine_stats *out)
     return ORDERLY_OK;
 }
 
+static void line_units(orderly_part_view *out, const struct orderly__line *l)
+{
+    out->reserved = ORDERLY__ATTRS(&orderly__reservation_machine, l->state) & ORDERLY__ST_HELD
+                        ? l->quantity
+                        : 0;
+    out->shipped = l->shipped;
+    out->delivered = l->delivered;
+    out->lost = l->lost;
+    out->back_at_origin = l->back;
+    out->returned = l->returned;
+    out->restocked = l->restocked;
+    out->shipment = l->shipment;
+    out->refunded = l->refunded;
+}
+
 int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int m, uint32_t index)
 {
     const struct orderly__part *p = NULL;
+    uint32_t i;
 
     memset(out, 0, sizeof *out);
     out->machine = m;
@@ -439,6 +456,7 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
         out->quantity = a->lines[index].quantity;
         out->amount = a->lines[index].unit_price * (int64_t)a->lines[index].quantity;
         out->since = a->lines[index].since;
+        line_units(out, &a->lines[index]);
         return ORDERLY_OK;
     case ORDERLY_MACHINE_FULFILLMENT:
         p = index < a->n_ful ? &a->ful[index] : NULL;
@@ -458,6 +476,11 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
     out->warehouse = p->warehouse;
     out->amount = p->amount;
     out->since = p->since;
+    if (m == ORDERLY_MACHINE_RETURN) {
+        out->lines = p->lines;
+        for (i = 0; i < a->n_lines; i++)
+            out->quantity += p->lines >> i & 1u ? p->qty[i] : 0;
+    }
     return ORDERLY_OK;
 }
 

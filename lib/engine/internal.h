@@ -26,6 +26,7 @@ struct orderly__staged_event {
 
 struct orderly__staged_op {
     uint8_t op, index;
+    uint8_t return_units;     /* 1: each line for the units return `index` names, not its quantity */
     uint32_t lines;           /* bit per order line the operation touches */
     int64_t amount;
     uint8_t key[16];          /* idempotency key, derived from the operation's cause */
@@ -43,6 +44,11 @@ struct orderly__stage {
     orderly_time_ms now;
     const char *trace;        /* inbound traceparent, or NULL */
     size_t n_events, n_ops, n_timers;
+    /* Whose refund is moving money, as the reaction refunding declares it
+     * (ORDERLY__AMT_PART: return refund_index's; ORDERLY__AMT_REMAINDER:
+     * the cancelled units'; else nobody's): those lines get it first. */
+    uint8_t refund_kind;
+    uint32_t refund_index;
     struct orderly__staged_event events[ORDERLY__STAGE_EVENTS];
     struct orderly__staged_op ops[ORDERLY__STAGE_OPS];
     struct orderly__staged_timer timers[ORDERLY__STAGE_TIMERS];

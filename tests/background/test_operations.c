@@ -339,7 +339,7 @@ START_TEST(restock_exhausted_then_replayed)
     fx_open(&f);
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RESTOCK, flaky_exec, &fl), 0);
     to_delivered(&f, "o1", T0);
-    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 0, "ret-1", t, &r), 0);
+    ck_assert_int_eq(open_return_units(&f, &idx, "o1", 0, 1, 0, "ret-1", t, &r), 0);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, t);
@@ -356,8 +356,9 @@ START_TEST(restock_exhausted_then_replayed)
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
     ck_assert_int_eq(ef.state, ORDERLY_ITEM_DEAD);
     ck_assert_uint_eq(al.last_item[ORDERLY_ALERT_OPERATION_EXHAUSTED], ef.id);
-    /* the restock records what goes back: the returned order's lines */
-    ck_assert_uint_ge(ef.n_lines, 1);
+    /* the restock records what goes back: the returned unit */
+    ck_assert_uint_eq(ef.n_lines, 1);
+    ck_assert_uint_eq(ef.quantity[0], 1);
     fl.fails_left = 0;
     ck_assert_int_eq(orderly_engine_replay_operation(f.e, ef.id, t), 0);
     ck_assert_int_eq(orderly_engine_run_operations(f.e, t, 0, &done), 0);

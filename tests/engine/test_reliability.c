@@ -936,10 +936,22 @@ START_TEST(aggregate_format1_still_read)
     ck_assert_int_eq(back.released_at, T0 + 23 * HOUR);
     /* format 1 is format 2 without released_at: find its byte, the one
      * that differs when only released_at does */
+    /* format 2 is format 3 without the line's counters (one byte, 0,
+     * before the three empty part lists) */
     a.released_at = T0;
     len = orderly__agg_encode(&a, b2, sizeof b2);
+    ck_assert_uint_eq(b2[0], 3);
+    ck_assert_uint_eq(b2[len - 4], 0);
+    memmove(b2 + len - 4, b2 + len - 3, 3);
+    b2[0] = 2;
+    len--;
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", b2, len), 0);
+    ck_assert_uint_eq(back.lines[0].quantity, 2);
     a.released_at = T0 + 1;
     len_other = orderly__agg_encode(&a, other, sizeof other);
+    memmove(other + len_other - 4, other + len_other - 3, 3);
+    other[0] = 2;
+    len_other--;
     ck_assert_uint_eq(len, len_other);
     for (k = 0; k < len && b2[k] == other[k]; k++)
         ;
@@ -952,7 +964,7 @@ START_TEST(aggregate_format1_still_read)
     ck_assert_int_eq(back.released_at, T0);
     ck_assert_int_eq(back.authorized_at, T0);
     ck_assert_uint_eq(back.lines[0].quantity, 2);
-    b1[0] = 3;
+    b1[0] = 4;
     ck_assert_int_eq(orderly__agg_decode(&back, "o1", b1, len - 1), ORDERLY_ESTORAGE);
 }
 END_TEST

@@ -354,7 +354,7 @@ START_TEST(choreo_return_refund_restock)
 
     fx_setup(&f);
     to_delivered(&f, "o1", T0);
-    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 0, "ret-1", t, &r), 0);
+    ck_assert_int_eq(open_return_units(&f, &idx, "o1", 0, 1, 0, "ret-1", t, &r), 0);
     ck_assert_uint_eq(idx, 0);
     ck_assert_int_eq(r.to, ORDERLY_RETURN_REQUESTED);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
@@ -371,7 +371,10 @@ START_TEST(choreo_return_refund_restock)
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, idx, 0, t);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RETURN, idx), ORDERLY_RETURN_COMPLETED);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
-    ck_assert_uint_ge(ef.n_lines, 1);
+    /* the one unit that came back, not the order */
+    ck_assert_uint_eq(ef.n_lines, 1);
+    ck_assert_uint_eq(ef.sku[0], 101);
+    ck_assert_uint_eq(ef.quantity[0], 1);
     fx_free(&f);
 }
 END_TEST
@@ -641,12 +644,15 @@ START_TEST(cod_claim_cancelled_once_on_return_to_origin)
     fx_setup(&f);
     cod_shipped(&f, "c1");
     return_to_origin(&f, "c1", 0, T0 + 4000);
+    /* the other parcel is still out: the order, and its claim, wait for it */
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CONFIRMED);
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 0);
+    return_to_origin(&f, "c1", 1, T0 + 5000);
     ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
     ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CANCELLED);
     ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, &ef), 1);
     ck_assert_int_eq(ef.amount, TOTAL);
-    return_to_origin(&f, "c1", 1, T0 + 5000);
-    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 1);
     /* each parcel is its own cause: two restocks */
     ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_RESTOCK, NULL), 2);
     fx_free(&f);
@@ -665,15 +671,18 @@ START_TEST(operation_key_is_derived_from_its_cause)
     fx_setup(&f);
     cod_shipped(&f, "c1");
     return_to_origin(&f, "c1", 0, T0 + 4000);
+    return_to_origin(&f, "c1", 1, T0 + 4000);
     cod_claim_key(&f, "c1", rto);
     fx_free(&f);
 
     fx_setup(&f);
     cod_shipped(&f, "c1");
     return_to_origin(&f, "c1", 0, T0 + 4000);
+    return_to_origin(&f, "c1", 1, T0 + 4000);
     cod_claim_key(&f, "c1", rto_again);
     cod_shipped(&f, "c2");
     return_to_origin(&f, "c2", 0, T0 + 4000);
+    return_to_origin(&f, "c2", 1, T0 + 4000);
     cod_claim_key(&f, "c2", other);
     fx_free(&f);
 
@@ -702,9 +711,15 @@ START_TEST(card_return_to_origin_has_no_cod_claim)
     ship_ful(&f, "o1", 0, T0 + 3000);
     ship_ful(&f, "o1", 1, T0 + 4000);
     return_to_origin(&f, "o1", 0, T0 + 5000);
+    /* the parcel's own units are refunded; the order waits for the other */
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 1);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    return_to_origin(&f, "o1", 1, T0 + 6000);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 0);
-    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 2);
+    ck_assert_int_eq(view(&f, "o1").refunded, TOTAL);
     fx_free(&f);
 }
 END_TEST
@@ -735,7 +750,7 @@ START_TEST(failed_restock_converges_on_one_retry_path)
     restock_calls = 0;
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RESTOCK, flaky_restock, NULL), 0);
     to_delivered(&f, "o1", T0);
-    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 0, "ret-1", t, &r), 0);
+    ck_assert_int_eq(open_return_units(&f, &idx, "o1", 0, 1, 0, "ret-1", t, &r), 0);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, t);

@@ -97,10 +97,12 @@ static const row_spec order_rows[] = {
     { "partially_shipped", "fulfillment_shipped", "some_parts", "partially_shipped" },
     { "partially_shipped", "fulfillment_cancelled", "all_parts", "shipped" },
     { "partially_shipped", "fulfillment_cancelled", "some_parts", "partially_shipped" },
+    { "partially_shipped", "cancel", "none", "shipped" },
     { "shipped", "delivered", "all_parts", "delivered" },
     { "shipped", "delivered", "some_parts", "shipped" },
     { "shipped", "auto_complete", "past_deadline", "completed" },
-    { "shipped", "returned_to_origin", "none", "returned_to_origin" },
+    { "shipped", "returned_to_origin", "all_parts", "returned_to_origin" },
+    { "shipped", "returned_to_origin", "some_parts", "shipped" },
     { "delivered", "complete", "none", "completed" },
     { "delivered", "auto_complete", "past_deadline", "completed" },
     { "delivered", "refunded", "refund_partial", "partially_refunded" },
@@ -159,6 +161,7 @@ static const row_spec payment_rows[] = {
     { "authorized", "void", "none", "voided" },
     { "capture_requested", "capture_succeeded", "none", "captured" },
     { "capture_requested", "capture_failed", "none", "capture_failed" },
+    { "capture_requested", "authorization_expired", "past_deadline", "authorization_expired" },
     { "capture_failed", "retry_capture", "capturable", "capture_requested" },
     { "capture_failed", "retry_capture", "past_deadline", "authorization_expired" },
     { "capture_failed", "authorization_expired", "past_deadline", "authorization_expired" },
@@ -1018,13 +1021,15 @@ START_TEST(effects_of_key_rows)
     };
     static const char *const capture[] = { "capture_payment" };
     static const char *const expired[] = { "void_authorization", "cancel_order" };
+    /* a parcel still at the dock goes back into stock */
+    static const char *const booked_cancel[] = { "cancel_shipment", "restock" };
     static const char *const carrier_cancel[] = { "cancel_shipment" };
     static const char *const ship[] = {
         "emit_status_changed", "notify_order", "fulfill_reservations",
     };
     static const char *const exchange[] = { "emit_status_changed", "open_replacement" };
     static const char *const rto[] = {
-        "emit_status_changed", "restock", "cancel_cod_claim", "notify_order",
+        "emit_status_changed", "restock", "notify_order",
     };
 
     expect_effects("order", "pending", "cancel", "none", cancel, COUNT_OF(cancel));
@@ -1037,8 +1042,8 @@ START_TEST(effects_of_key_rows)
                    COUNT_OF(expired));
     expect_effects("payment", "capture_failed", "authorization_expired", "past_deadline", expired,
                    COUNT_OF(expired));
-    expect_effects("shipment", "created", "cancel", "none", carrier_cancel,
-                   COUNT_OF(carrier_cancel));
+    expect_effects("shipment", "created", "cancel", "none", booked_cancel,
+                   COUNT_OF(booked_cancel));
     expect_effects("shipment", "in_transit", "cancel", "none", carrier_cancel,
                    COUNT_OF(carrier_cancel));
     expect_effects("shipment", "delivery_failed", "return_to_origin", "none", rto,
@@ -1611,6 +1616,7 @@ static const timer_case timer_cases[] = {
     { "order", "delivered", "auto_complete" },
     { "order", "partially_refunded", "auto_complete" },
     { "payment", "authorized", "auth_expiry" },
+    { "payment", "capture_requested", "auth_expiry" },
     { "payment", "capture_failed", "auth_expiry" },
     { "payment", "cod_pending", "cod_window" },
     { "reservation", "active", "reservation_ttl" },
@@ -1728,7 +1734,9 @@ START_TEST(effect_names)
     ck_assert_int_eq(ORDERLY_EFFECT_NOTIFY_ORDER, 23);
     ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_RELEASE_FULFILLMENTS), "release_fulfillments");
     ck_assert_int_eq(ORDERLY_EFFECT_RELEASE_FULFILLMENTS, 24);
-    ck_assert_ptr_null(orderly_effect_name(25));
+    ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_CANCEL_REMAINDER), "cancel_remainder");
+    ck_assert_int_eq(ORDERLY_EFFECT_CANCEL_REMAINDER, 25);
+    ck_assert_ptr_null(orderly_effect_name(26));
     ck_assert_ptr_null(orderly_effect_name(-1));
 }
 END_TEST

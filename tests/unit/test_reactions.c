@@ -98,10 +98,10 @@ START_TEST(a_terminal_part_state_without_a_reaction_is_rejected)
     size_t i;
 
     copy_table();
-    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_LOST); /* a declared none */
+    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_CANCELLED); /* a declared none */
     memmove(&table[i], &table[i + 1], (n - i - 1) * sizeof table[0]);
     n--;
-    assert_rejected("shipment state 'lost' is terminal but has no reaction");
+    assert_rejected("shipment state 'cancelled' is terminal but has no reaction");
 }
 END_TEST
 
@@ -304,14 +304,18 @@ START_TEST(the_persisted_once_bits_are_pinned)
     ck_assert_uint_eq(orderly__op_decls[ORDERLY_OP_CANCEL_COD_CLAIM].once, 8);
 }
 END_TEST
-START_TEST(an_effect_only_condition_on_a_reaction_is_rejected)
+/* The promotion and amount conditions look at the order itself, not at
+ * a machine: one that names a machine is a mistake. */
+START_TEST(a_machine_less_condition_naming_a_machine_is_rejected)
 {
     size_t i;
 
     copy_table();
     i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_DELIVERED);
-    table[i].cond = ORDERLY__IF_PROMOTION;
-    assert_rejected("unknown condition");
+    table[i].cond = ORDERLY__IF_AMOUNT;
+    ck_assert_int_eq(orderly__reactions_validate(table, n, &ctx), ORDERLY_OK);
+    table[i].cond_machine = ORDERLY_MACHINE_PAYMENT;
+    assert_rejected("looks at no machine");
 }
 END_TEST
 
@@ -403,6 +407,6 @@ int main(void)
     orderly_test_case(s, an_operation_without_a_key_scope_is_rejected, UNIT_TIMEOUT);
     orderly_test_case(s, once_bits_must_be_single_distinct_and_only_once_per_order, UNIT_TIMEOUT);
     orderly_test_case(s, the_persisted_once_bits_are_pinned, UNIT_TIMEOUT);
-    orderly_test_case(s, an_effect_only_condition_on_a_reaction_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_machine_less_condition_naming_a_machine_is_rejected, UNIT_TIMEOUT);
     return unit_run((Suite *[]){ s, NULL });
 }
