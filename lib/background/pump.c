@@ -91,6 +91,40 @@ static void put_name(struct orderly__jw *w, const char *name)
     orderly__jw_plain(w, name, strlen(name));
 }
 
+/* data.lines: each line the event concerns, as the row's snapshot holds
+ * it (doc/events.md). */
+static void put_lines(struct orderly__jw *w, const struct orderly__event_rec *r)
+{
+    char num[24];
+    size_t i;
+    int n;
+
+    orderly__jw_key(w, "lines");
+    orderly__jw_put(w, "[", 1);
+    for (i = 0; i < r->n_lines; i++) {
+        const struct orderly__event_line *l = &r->lines[i];
+        if (i > 0)
+            orderly__jw_put(w, ",", 1);
+        orderly__jw_open(w);
+        orderly__jw_key(w, "line");
+        orderly__jw_int(w, l->line);
+        orderly__jw_key(w, "sku");
+        /* a SKU is unsigned 64-bit: written whole, beyond int64 */
+        n = snprintf(num, sizeof num, "%llu", (unsigned long long)l->sku);
+        orderly__jw_put(w, num, (size_t)n);
+        orderly__jw_key(w, "warehouse");
+        orderly__jw_int(w, l->warehouse);
+        orderly__jw_key(w, "quantity");
+        orderly__jw_int(w, l->quantity);
+        orderly__jw_key(w, "unit_price");
+        orderly__jw_int(w, l->unit_price);
+        orderly__jw_key(w, "amount");
+        orderly__jw_int(w, l->unit_price * (int64_t)l->quantity);
+        orderly__jw_close(w);
+    }
+    orderly__jw_put(w, "]", 1);
+}
+
 static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
                         const struct orderly__event_rec *r, char *id_hex, char *trace)
 {
@@ -158,6 +192,12 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     }
     orderly__jw_key(&w, "amount");
     orderly__jw_int(&w, r->amount);
+    if (r->currency[0] != '\0') {
+        orderly__jw_key(&w, "currency");
+        orderly__jw_str(&w, r->currency);
+    }
+    if (orderly__event_lines_of((int)c->kind) != ORDERLY__EVL_NONE)
+        put_lines(&w, r);
     orderly__jw_close(&w);
     orderly__jw_close(&w);
     rc = orderly__jw_finish(&w);

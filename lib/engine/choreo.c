@@ -178,6 +178,30 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
     ev->to = (uint8_t)to;
     ev->event = (uint8_t)event;
     ev->amount = amount;
+    ev->lines = 0;
+    return ORDERLY_OK;
+}
+
+/* A reservation's move publishes its line; the lines one command moves
+ * the same way (a cancellation's releases, a payment's confirmations)
+ * share one event, so a warehouse acts on them together. */
+static int stage_reservation(struct orderly__stage *s, uint32_t line, const struct orderly__row *t)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < s->n_events; i++) {
+        struct orderly__staged_event *ev = &s->events[i];
+        if (ev->kind == ORDERLY__EV_RESERVATION_STATUS && ev->from == t->from && ev->to == t->to &&
+            ev->event == t->event) {
+            ev->lines |= 1u << line;
+            return ORDERLY_OK;
+        }
+    }
+    if ((rc = stage_event(s, ORDERLY__EV_RESERVATION_STATUS, ORDERLY_MACHINE_RESERVATION, line,
+                          t->from, t->to, t->event, 0)) < 0)
+        return rc;
+    s->events[s->n_events - 1].lines = 1u << line;
     return ORDERLY_OK;
 }
 
@@ -235,6 +259,9 @@ static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uin
     ef->index = (uint8_t)index;
     ef->lines = lines;
     ef->amount = amount;
+    /* money that moves back (a void, a refund) is announced with its amount */
+    if (orderly__event_of_op(op) != 0)
+        return stage_event(s, orderly__event_of_op(op), m, index, 0, 0, 0, amount);
     return ORDERLY_OK;
 }
 
@@ -558,8 +585,10 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
             return ORDERLY_OK;
         if (d->does == ORDERLY__DO_RECORD)
             return stage_op(s, d->what, m, index, effect_lines(s->a, d->lines, index), v);
-        return stage_event(s, published[d->what] ? published[d->what] : status_kind(m), m, index,
-                           t->from, t->to, t->event, v);
+        return stage_event(s, orderly__event_refine(published[d->what] ? published[d->what]
+                                                                         : status_kind(m),
+                                                    m, t->to),
+                           m, index, t->from, t->to, t->event, v);
     case ORDERLY__DO_START_SLA:
         /* the SLA of every fulfillment the reactions release starts now */
         s->a->released_at = s->now;
@@ -644,6 +673,8 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
         *st = t->to;
         *since = s->now;
         if ((rc = orderly__schedule(e, s, m, index)) < 0)
+            return rc;
+        if (m == ORDERLY_MACHINE_RESERVATION && (rc = stage_reservation(s, index, t)) < 0)
             return rc;
     }
     s->depth++;

@@ -9,6 +9,7 @@
 #include "../base/ids.h"
 #include "../wire/envelope.h"
 #include "../wire/events.h"
+#include "../wire/record.h"
 #include "orderly/compensation.h"
 #include "orderly/engine.h"
 #include "orderly/envelope.h"
@@ -22,6 +23,7 @@
 struct orderly__staged_event {
     uint8_t kind, machine, index, from, to, event;
     int64_t amount;
+    uint32_t lines;           /* bit per line, for ORDERLY__EVL_STAGED kinds */
 };
 
 struct orderly__staged_op {
@@ -60,7 +62,7 @@ struct orderly__claimed {
     orderly_time_ms due;
     char group[ORDERLY_ID_MAX + 1];
     size_t len;
-    uint8_t payload[512];
+    uint8_t payload[ORDERLY__RECORD_MAX];
 };
 
 struct orderly__executor {
