@@ -159,7 +159,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "datacontenttype");
     orderly__jw_plain(&w, "application/json", 16);
     orderly__jw_key(&w, "schemaversion");
-    orderly__jw_int(&w, ORDERLY_SCHEMA_VERSION);
+    orderly__jw_int(&w, r->schema); /* a row staged before lines were carried stays 1 */
     orderly__jw_key(&w, "traceparent");
     if (r->trace[0] == '\0')
         orderly__jw_plain(&w, trace, ORDERLY__TRACE_LEN);

@@ -44,6 +44,10 @@ int orderly__event_topic(int kind);
 int orderly__event_lines_of(int kind);
 /* Whether events of kind carry the order's currency (money events). */
 int orderly__event_has_currency(int kind);
+/* The machine an event of kind reports on (its data.machine). */
+int orderly__event_machine(int kind);
+/* One line on who consumes events of kind and what they act on. */
+const char *orderly__event_consumer(int kind);
 /* The kind a published event takes when its part enters state to of
  * machine: a capture failure is not a decline. */
 int orderly__event_refine(int kind, int machine, int to);

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "../base/codec.h"
+#include "orderly/envelope.h"
 #include "record.h"
 
 #define FORMAT 1
@@ -17,6 +18,7 @@
                        2 * ORDERLY__VARINT_MAX + ORDERLY__VARINT_U8 + ORDERLY__TRACE_LEN + \
                        1 + 3 + ORDERLY__VARINT_U8 + ORDERLY_LINES_MAX * EVENT_LINE_MAX)
 _Static_assert(EVENT_REC_MAX <= ORDERLY__RECORD_MAX, "an event record may not fit");
+_Static_assert(ORDERLY_SCHEMA_VERSION == 2, "a new schemaversion needs its own event row format");
 _Static_assert(ORDERLY_QUANTITY_MAX < (1u << 21), "a quantity outgrew its three varint bytes");
 _Static_assert(ORDERLY_UNIT_PRICE_MAX < (1LL << 48), "a unit price outgrew its seven varint bytes");
 
@@ -78,6 +80,7 @@ int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const
     r->amount = orderly__rd_i64(&rd);
     r->time = orderly__rd_i64(&rd);
     orderly__rd_str(&rd, r->trace, sizeof r->trace);
+    r->schema = format == EVENT_FORMAT ? 2 : 1;
     if (format == EVENT_FORMAT) {
         orderly__rd_str(&rd, r->currency, sizeof r->currency);
         r->n_lines = (uint8_t)orderly__rd_u32(&rd, ORDERLY_LINES_MAX);

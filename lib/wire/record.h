@@ -44,6 +44,7 @@ struct orderly__event_rec {
     char currency[4];            /* ISO 4217, "" for events that carry no money */
     uint8_t n_lines;
     struct orderly__event_line lines[ORDERLY_LINES_MAX];
+    uint8_t schema;              /* set on decode: the schemaversion its payload follows */
 };
 
 struct orderly__timer_rec {
