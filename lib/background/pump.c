@@ -125,8 +125,8 @@ static void put_lines(struct orderly__jw *w, const struct orderly__event_rec *r)
     orderly__jw_put(w, "]", 1);
 }
 
-static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
-                        const struct orderly__event_rec *r, char *id_hex, char *trace)
+int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
+                          const struct orderly__event_rec *r, char *id_hex, char *trace)
 {
     const orderly_machine *m = NULL;
     struct orderly__jw w;
@@ -135,7 +135,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     int rc;
 
     orderly__hex(id_hex, r->id, 16);
-    trace_of(trace, r, c->group);
+    trace_of(trace, r, group);
     when_len = rfc3339(when, r->time);
     if (orderly_machine_by_id(&m, r->machine) < 0)
         m = NULL;
@@ -148,9 +148,9 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "source");
     orderly__jw_str(&w, e->source);
     orderly__jw_key(&w, "type");
-    put_name(&w, orderly__event_type((int)c->kind));
+    put_name(&w, orderly__event_type((int)kind));
     orderly__jw_key(&w, "subject");
-    orderly__jw_str(&w, c->group);
+    orderly__jw_str(&w, group);
     orderly__jw_key(&w, "time");
     if (r->time < 0)
         orderly__jw_str(&w, when); /* gmtime's view of the pre-epoch past */
@@ -168,7 +168,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "data");
     orderly__jw_open(&w);
     orderly__jw_key(&w, "order_id");
-    orderly__jw_str(&w, c->group);
+    orderly__jw_str(&w, group);
     if (m != NULL) {
         const char *from = orderly_machine_state_name(m, r->from);
         const char *to = orderly_machine_state_name(m, r->to);
@@ -196,7 +196,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
         orderly__jw_key(&w, "currency");
         orderly__jw_str(&w, r->currency);
     }
-    if (orderly__event_lines_of((int)c->kind) != ORDERLY__EVL_NONE)
+    if (orderly__event_lines_of((int)kind) != ORDERLY__EVL_NONE)
         put_lines(&w, r);
     orderly__jw_close(&w);
     orderly__jw_close(&w);
@@ -226,7 +226,7 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
         *out = PARKED;
         return ORDERLY_OK;
     }
-    if ((rc = encode_event(e, c, &r, id_hex, trace)) == ORDERLY_ENOMEM)
+    if ((rc = orderly__encode_event(e, c->kind, c->group, &r, id_hex, trace)) == ORDERLY_ENOMEM)
         return orderly__fail(&e->ctx, rc, "out of memory encoding outbox row %llu",
                              (unsigned long long)c->id);
     if (rc < 0) {

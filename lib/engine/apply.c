@@ -357,7 +357,8 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                  "order '%s': an event's payload does not encode", s->a->id);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
-                           s->now)) < 0)
+                           s->now)) < 0 ||
+            (rc = orderly__history_append(e, txn, s->a->id, r.seq, ev->kind, buf, len, s->now)) < 0)
             return rc;
     }
     return ORDERLY_OK;
