@@ -5,6 +5,7 @@
  */
 #include "fixture.h"
 #include "orderly/sys/fault.h"
+#include "../../lib/engine/internal.h"
 
 #define MAX_SEEN 256
 
@@ -288,6 +289,52 @@ START_TEST(half_a_history_pair_is_refused_at_open)
 }
 END_TEST
 
+/* An order keeps its first ORDERLY_HISTORY_MAX events: later ones are
+ * published but not kept, so a never-closing order's history is bounded. */
+START_TEST(history_stops_at_its_cap)
+{
+    fx f;
+    seen h;
+    void *txn = NULL;
+    uint64_t calls;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    ck_assert_int_eq(f.st->begin(f.st, orderly_engine_ctx(f.e), &txn), 0);
+    calls = orderly_memory_storage_calls(f.st, ORDERLY_METHOD_HISTORY_APPEND);
+    ck_assert_int_eq(orderly__history_append(f.e, txn, "o1", ORDERLY_HISTORY_MAX - 1,
+                                             ORDERLY__EV_ORDER_STATUS, NULL, 0, T0),
+                     0);
+    ck_assert_uint_eq(orderly_memory_storage_calls(f.st, ORDERLY_METHOD_HISTORY_APPEND), calls + 1);
+    ck_assert_int_eq(orderly__history_append(f.e, txn, "o1", ORDERLY_HISTORY_MAX,
+                                             ORDERLY__EV_ORDER_STATUS, NULL, 0, T0),
+                     0);
+    ck_assert_uint_eq(orderly_memory_storage_calls(f.st, ORDERLY_METHOD_HISTORY_APPEND), calls + 1);
+    f.st->rollback(f.st, orderly_engine_ctx(f.e), txn);
+    ck_assert_int_eq(history(&f, "o1", 0, 0, &h), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(corrupt_entry_is_estorage)
+{
+    fx f;
+    seen h;
+    void *txn = NULL;
+    orderly_history_item it = { "o1", 1, ORDERLY__EV_ORDER_STATUS, (const uint8_t *)"junk", 4, T0 };
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    ck_assert_int_eq(f.st->begin(f.st, orderly_engine_ctx(f.e), &txn), 0);
+    ck_assert_int_eq(f.st->history_append(f.st, orderly_engine_ctx(f.e), txn, &it), 0);
+    ck_assert_int_eq(f.st->commit(f.st, orderly_engine_ctx(f.e), txn), 0);
+    ck_assert_int_eq(history(&f, "o1", 0, 0, &h), ORDERLY_ESTORAGE);
+    ck_assert_uint_eq(h.n, 1);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "corrupt"));
+    fx_free(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("history");
@@ -300,6 +347,7 @@ int main(void)
     suite_add_tcase(s, c);
     c = tcase_create("kept as long as the order");
     tcase_add_test(c, history_outlives_the_outbox_retention);
+    tcase_add_test(c, history_stops_at_its_cap);
     suite_add_tcase(s, c);
     c = tcase_create("written in the command's transaction");
     tcase_add_test(c, rejected_command_adds_no_history);
@@ -309,6 +357,7 @@ int main(void)
     suite_add_tcase(s, c);
     c = tcase_create("refusals");
     tcase_add_test(c, unknown_order_and_bad_arguments_are_refused);
+    tcase_add_test(c, corrupt_entry_is_estorage);
     tcase_add_test(c, version_2_storage_attaches_and_has_no_history);
     tcase_add_test(c, half_a_history_pair_is_refused_at_open);
     suite_add_tcase(s, c);
