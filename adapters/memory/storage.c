@@ -54,6 +54,7 @@ struct group {
     size_t held;             /* removed by open transactions, back if they roll back */
     uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
     size_t claimed;
+    uint32_t history_max;    /* a history's: the highest seq open transactions appended */
     char name[];
 };
 
@@ -156,6 +157,7 @@ struct mem {
     /* order histories: a group per order whose pending list holds every
      * committed entry in seq order (an item with id = seq), never purged */
     struct orderly__map history;
+    struct group *last_history;   /* the one history_group returned last */
     struct txn *open;
     struct txn *spare;       /* a finished transaction kept for the next begin */
     uint64_t commits;        /* successful commits: what committed records and marks last changed with */
@@ -1478,9 +1480,13 @@ static struct group *history_group(struct mem *m, const char *name, int create)
     size_t len = strlen(name);
     struct group *g;
 
-    if ((g = orderly__map_find(&m->history, name, orderly__map_hash(name, len), &pos)) != NULL ||
-        !create)
-        return g;
+    /* an order's events come in runs: one command appends several */
+    if (m->last_history != NULL && strcmp(m->last_history->name, name) == 0)
+        return m->last_history;
+    if ((g = orderly__map_find(&m->history, name, orderly__map_hash(name, len), &pos)) != NULL)
+        return m->last_history = g;
+    if (!create)
+        return NULL;
     if ((g = pool_get(m, sizeof *g + len + 1)) == NULL)
         return NULL;
     memset(g, 0, sizeof *g);
@@ -1489,7 +1495,7 @@ static struct group *history_group(struct mem *m, const char *name, int create)
         pool_put(m, g, sizeof *g + len + 1);
         return NULL;
     }
-    return g;
+    return m->last_history = g;
 }
 
 static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
@@ -1517,7 +1523,9 @@ static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
     if (history_find(g, item->seq, NULL) != NULL)
         return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
                                  item->seq, item->group);
-    for (i = 0; (t->kinds & 1u << OP_HISTORY) && i < t->n; i++)
+    /* open transactions append in seq order: only a seq at or below the
+     * highest one pending can repeat one of theirs */
+    for (i = 0; g->adding > 0 && item->seq <= g->history_max && i < t->n; i++)
         if (t->ops[i].kind == OP_HISTORY && t->ops[i].item->grp == g &&
             t->ops[i].item->id == item->seq)
             return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
@@ -1539,7 +1547,8 @@ static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
     };
     if (item->payload_len > 0)
         memcpy(it->payload, item->payload, item->payload_len);
-    g->adding++;
+    if (g->adding++ == 0 || item->seq > g->history_max)
+        g->history_max = item->seq;
     o->item = it;
     return ORDERLY_OK;
 }

@@ -95,9 +95,9 @@ static void put_name(struct orderly__jw *w, const char *name)
  * it (doc/events.md). */
 static void put_lines(struct orderly__jw *w, const struct orderly__event_rec *r)
 {
-    char num[24];
+    char num[24], *d;
+    uint64_t u;
     size_t i;
-    int n;
 
     orderly__jw_key(w, "lines");
     orderly__jw_put(w, "[", 1);
@@ -110,8 +110,13 @@ static void put_lines(struct orderly__jw *w, const struct orderly__event_rec *r)
         orderly__jw_int(w, l->line);
         orderly__jw_key(w, "sku");
         /* a SKU is unsigned 64-bit: written whole, beyond int64 */
-        n = snprintf(num, sizeof num, "%llu", (unsigned long long)l->sku);
-        orderly__jw_put(w, num, (size_t)n);
+        d = num + sizeof num;
+        u = l->sku;
+        do {
+            *--d = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        orderly__jw_put(w, d, (size_t)(num + sizeof num - d));
         orderly__jw_key(w, "warehouse");
         orderly__jw_int(w, l->warehouse);
         orderly__jw_key(w, "quantity");
