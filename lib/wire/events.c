@@ -48,7 +48,7 @@ static const struct {
     [ORDERLY__EV_REPLACEMENT_REQUESTED] = { "order.replacement_requested", ORDERLY_TOPIC_ORDER,
         L(ALL), 1, M(RETURN), "storefront: open the exchange's replacement order for these lines" },
     [ORDERLY__EV_COMMAND] = { "orderly.command", ORDERLY_TOPIC_COMMANDS, L(NONE), 0, M(ORDER),
-        "the host: a command it sent itself" },
+        "the host: orderly.command.<op>, an operation no in-process executor runs" },
     [ORDERLY__EV_CAPTURE_FAILED] = { "payment.capture_failed", ORDERLY_TOPIC_PAYMENT, L(NONE), 1,
         M(PAYMENT), "payment service, operations: the capture failed and will be retried or voided" },
     [ORDERLY__EV_PAYMENT_VOIDED] = { "payment.voided", ORDERLY_TOPIC_PAYMENT, L(NONE), 1, M(PAYMENT),

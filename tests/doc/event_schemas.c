@@ -17,6 +17,7 @@
 #include "orderly/engine.h"
 #include "orderly/envelope.h"
 #include "orderly/machine.h"
+#include "orderly/outbox.h"
 
 static json_t *str_type(void)
 {
@@ -59,6 +60,48 @@ static json_t *line_schema(void)
                      "warehouse", "quantity", "unit_price", "amount", "properties", p);
 }
 
+/* orderly.command.<op>: an operation no in-process executor runs, published
+ * for the host to carry out (lib/background/comp_run.c). */
+static json_t *command_schema(void)
+{
+    json_t *line = json_pack("{s:s,s:[s,s,s],s:{s:o,s:o,s:o}}", "type", "object", "required",
+                             "sku", "warehouse", "quantity", "properties", "sku", int_min(0),
+                             "warehouse", int_min(0), "quantity", int_min(1));
+    json_t *data = json_pack(
+        "{s:s,s:[s,s,s,s,s],s:{s:o,s:o,s:o,s:o,s:{s:s,s:o}}}", "type", "object", "required", "op",
+        "code", "index", "amount", "lines", "properties", "op", str_type(), "code", int_min(1),
+        "index", int_min(0), "amount", json_pack("{s:s,s:s}", "type", "integer", "description",
+                                                 "minor units, or points"),
+        "lines", "type", "array", "items", line);
+    json_t *props = json_object(), *s = json_object();
+    char id[96];
+
+    snprintf(id, sizeof id, "urn:orderly:event:orderly.command:%d", ORDERLY_SCHEMA_VERSION);
+    json_object_set_new(props, "specversion", json_pack("{s:s}", "const", "1.0"));
+    json_object_set_new(props, "id", json_pack("{s:s,s:s,s:s}", "type", "string", "pattern",
+                                               "^[0-9a-f]{32}$", "description",
+                                               "the operation's idempotency key"));
+    json_object_set_new(props, "source", str_type());
+    json_object_set_new(props, "type", json_pack("{s:s,s:s}", "type", "string", "pattern",
+                                                 "^orderly[.]command[.]"));
+    json_object_set_new(props, "subject", str_type());
+    json_object_set_new(props, "schemaversion", json_pack("{s:i}", "const", ORDERLY_SCHEMA_VERSION));
+    json_object_set_new(props, "datacontenttype", json_pack("{s:s}", "const", "application/json"));
+    json_object_set_new(props, "data", data);
+    json_object_set_new(s, "$schema", json_string("https://json-schema.org/draft/2020-12/schema"));
+    json_object_set_new(s, "$id", json_string(id));
+    json_object_set_new(s, "title", json_string("orderly.command.<operation>"));
+    json_object_set_new(s, "description", json_string(orderly__event_consumer(ORDERLY__EV_COMMAND)));
+    json_object_set_new(s, "x-orderly-topic",
+                        json_string(orderly_topic_default_name(ORDERLY_TOPIC_COMMANDS)));
+    json_object_set_new(s, "type", json_string("object"));
+    json_object_set_new(s, "required", json_pack("[s,s,s,s,s,s,s,s]", "specversion", "id", "source",
+                                                 "type", "subject", "schemaversion",
+                                                 "datacontenttype", "data"));
+    json_object_set_new(s, "properties", props);
+    return s;
+}
+
 static json_t *schema(int kind)
 {
     const char *type = orderly__event_type(kind);
@@ -66,6 +109,8 @@ static json_t *schema(int kind)
     json_t *s, *props, *data, *dprops, *req;
     char id[160];
 
+    if (kind == ORDERLY__EV_COMMAND)
+        return command_schema();
     if (orderly_machine_by_id(&m, orderly__event_machine(kind)) < 0)
         return NULL;
     snprintf(id, sizeof id, "urn:orderly:event:%s:%d", type, ORDERLY_SCHEMA_VERSION);
@@ -144,6 +189,12 @@ static int table(void)
         const orderly_machine *m = NULL;
         if (orderly_machine_by_id(&m, orderly__event_machine(k)) < 0)
             return 1;
+        if (k == ORDERLY__EV_COMMAND) {
+            printf("| [`orderly.command.<op>`](events/orderly.command.schema.json) | `%s` | "
+                   "(operation) | the operation's | no | %s |\n",
+                   orderly_topic_default_name(orderly__event_topic(k)), orderly__event_consumer(k));
+            continue;
+        }
         printf("| [`%s`](events/%s.schema.json) | `%s` | %s | %s | %s | %s |\n",
                orderly__event_type(k), orderly__event_type(k),
                orderly_topic_default_name(orderly__event_topic(k)), orderly_machine_name(m),
