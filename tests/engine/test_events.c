@@ -410,27 +410,29 @@ START_TEST(published_events_say_schemaversion_2)
 }
 END_TEST
 
+/* One TCase per behaviour, named for it. */
+static void add(Suite *s, const char *name, const TTest *test)
+{
+    TCase *c = tcase_create(name);
+
+    tcase_add_test(c, test);
+    suite_add_tcase(s, c);
+}
+
+#define ADD(s, fn) add((s), #fn, fn)
+
 int main(void)
 {
     Suite *s = suite_create("events");
-    TCase *c;
 
-    c = tcase_create("stock");
-    tcase_add_test(c, stock_committed_lists_every_line_sku_and_quantity);
-    tcase_add_test(c, reservation_moves_of_one_command_publish_one_event_with_their_lines);
-    tcase_add_test(c, fulfillment_and_shipment_events_carry_their_warehouse_lines);
-    suite_add_tcase(s, c);
-    c = tcase_create("money");
-    tcase_add_test(c, capture_failure_is_not_published_as_a_decline);
-    tcase_add_test(c, void_is_published_with_the_authorized_amount);
-    tcase_add_test(c, refund_is_published_with_its_amount);
-    suite_add_tcase(s, c);
-    c = tcase_create("schemas");
-    tcase_add_test(c, every_emitted_payload_satisfies_its_schema);
-    suite_add_tcase(s, c);
-    c = tcase_create("schemaversion");
-    tcase_add_test(c, handle_event_takes_schemaversion_1_and_2);
-    tcase_add_test(c, published_events_say_schemaversion_2);
-    suite_add_tcase(s, c);
+    ADD(s, stock_committed_lists_every_line_sku_and_quantity);
+    ADD(s, reservation_moves_of_one_command_publish_one_event_with_their_lines);
+    ADD(s, fulfillment_and_shipment_events_carry_their_warehouse_lines);
+    ADD(s, capture_failure_is_not_published_as_a_decline);
+    ADD(s, void_is_published_with_the_authorized_amount);
+    ADD(s, refund_is_published_with_its_amount);
+    ADD(s, every_emitted_payload_satisfies_its_schema);
+    ADD(s, handle_event_takes_schemaversion_1_and_2);
+    ADD(s, published_events_say_schemaversion_2);
     return run_suite(s);
 }

@@ -335,31 +335,33 @@ START_TEST(corrupt_entry_is_estorage)
 }
 END_TEST
 
+/* One TCase per behaviour, named for it. */
+static void add(Suite *s, const char *name, const TTest *test)
+{
+    TCase *c = tcase_create(name);
+
+    tcase_add_test(c, test);
+    suite_add_tcase(s, c);
+}
+
+#define ADD(s, fn) add((s), #fn, fn)
+
 int main(void)
 {
     Suite *s = suite_create("history");
-    TCase *c;
 
-    c = tcase_create("lists events in order");
-    tcase_add_test(c, history_lists_every_event_in_order_as_published);
-    tcase_add_test(c, history_pages_from_a_seq_up_to_max);
-    tcase_add_test(c, callback_stop_is_returned);
-    suite_add_tcase(s, c);
-    c = tcase_create("kept as long as the order");
-    tcase_add_test(c, history_outlives_the_outbox_retention);
-    tcase_add_test(c, history_stops_at_its_cap);
-    suite_add_tcase(s, c);
-    c = tcase_create("written in the command's transaction");
-    tcase_add_test(c, rejected_command_adds_no_history);
-    tcase_add_test(c, failed_commit_leaves_no_history);
-    tcase_add_test(c, history_fault_fails_the_command);
-    tcase_add_test(c, batch_sees_its_own_history);
-    suite_add_tcase(s, c);
-    c = tcase_create("refusals");
-    tcase_add_test(c, unknown_order_and_bad_arguments_are_refused);
-    tcase_add_test(c, corrupt_entry_is_estorage);
-    tcase_add_test(c, version_2_storage_attaches_and_has_no_history);
-    tcase_add_test(c, half_a_history_pair_is_refused_at_open);
-    suite_add_tcase(s, c);
+    ADD(s, history_lists_every_event_in_order_as_published);
+    ADD(s, history_pages_from_a_seq_up_to_max);
+    ADD(s, callback_stop_is_returned);
+    ADD(s, history_outlives_the_outbox_retention);
+    ADD(s, history_stops_at_its_cap);
+    ADD(s, rejected_command_adds_no_history);
+    ADD(s, failed_commit_leaves_no_history);
+    ADD(s, history_fault_fails_the_command);
+    ADD(s, batch_sees_its_own_history);
+    ADD(s, unknown_order_and_bad_arguments_are_refused);
+    ADD(s, corrupt_entry_is_estorage);
+    ADD(s, version_2_storage_attaches_and_has_no_history);
+    ADD(s, half_a_history_pair_is_refused_at_open);
     return run_suite(s);
 }
