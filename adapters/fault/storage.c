@@ -177,6 +177,22 @@ static int f_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
     return rc < 0 ? rc : IN(w)->idem_purge(IN(w), ctx, txn, now, max);
 }
 
+static int f_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                            const orderly_history_item *item)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_HISTORY_APPEND);
+    return rc < 0 ? rc : IN(w)->history_append(IN(w), ctx, txn, item);
+}
+
+static int f_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                          uint32_t from_seq, size_t max, orderly_history_cb cb, void *user_data)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_HISTORY_SCAN);
+    return rc < 0 ? rc : IN(w)->history_scan(IN(w), ctx, txn, group, from_seq, max, cb, user_data);
+}
+
 static int is_wrap(const orderly_storage *s)
 {
     return s != NULL && s->begin == f_begin;
@@ -219,6 +235,12 @@ int orderly_fault_storage_new(orderly_storage **out, orderly_storage *inner,
     w->base.idem_get = f_idem_get;
     w->base.idem_put = f_idem_put;
     w->base.idem_purge = f_idem_purge;
+    /* history only when the inner storage keeps it: an engine on a wrapped
+     * version 2 adapter sees none, as it would on the adapter itself */
+    if (inner->version >= 3 && inner->history_append != NULL && inner->history_scan != NULL) {
+        w->base.history_append = f_history_append;
+        w->base.history_scan = f_history_scan;
+    }
     *out = &w->base;
     return ORDERLY_OK;
 }

@@ -100,6 +100,10 @@ static const char *const sql_text[SQ_COUNT] = {
                     " WHERE idem.expires <= ?5",
     [SQ_IDEM_PURGE] = "DELETE FROM idem WHERE key IN"
                       " (SELECT key FROM idem WHERE expires <= ?1 ORDER BY expires LIMIT ?2)",
+    [SQ_HISTORY_APPEND] = "INSERT OR IGNORE INTO history (grp, seq, kind, created, payload)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SQ_HISTORY_SCAN] = "SELECT seq, kind, created, payload FROM history"
+                        " WHERE grp = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
 };
 
 /* A zero-length blob must still be bound through a non-NULL pointer, or
@@ -815,6 +819,67 @@ static int s_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
     return sqlite3_changes(q->db);
 }
 
+/* ---- order history ----------------------------------------------------- */
+
+static int s_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                            const orderly_history_item *item)
+{
+    struct orderly__sqlite *q = SQ(s);
+    sqlite3_stmt *st = use(q, SQ_HISTORY_APPEND);
+    int rc;
+
+    if ((rc = txn_ok(q, txn, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
+        return rc;
+    if (item == NULL || item->group == NULL || item->group[0] == '\0' ||
+        (item->payload == NULL && item->payload_len > 0))
+        return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "a history item needs a group");
+    bind_text(st, 1, item->group);
+    sqlite3_bind_int64(st, 2, item->seq);
+    sqlite3_bind_int64(st, 3, item->kind);
+    sqlite3_bind_int64(st, 4, item->created);
+    bind_blob(st, 5, item->payload, item->payload_len);
+    if ((rc = run(q, st, ctx, "history append")) < 0)
+        return rc;
+    if (sqlite3_changes(q->db) == 0)
+        return orderly__sqlite_fail(ctx, ORDERLY_EEXISTS, 0, "history entry %u of '%s' exists",
+                                    item->seq, item->group);
+    return ORDERLY_OK;
+}
+
+static int s_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                          uint32_t from_seq, size_t max, orderly_history_cb cb, void *user_data)
+{
+    struct orderly__sqlite *q = SQ(s);
+    sqlite3_stmt *st = use(q, SQ_HISTORY_SCAN);
+    orderly_history_item it;
+    int n = 0, rc;
+
+    if ((rc = txn_ok(q, txn, ctx)) < 0)
+        return rc;
+    if (group == NULL || cb == NULL)
+        return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "group and callback are required");
+    bind_text(st, 1, group);
+    sqlite3_bind_int64(st, 2, from_seq);
+    sqlite3_bind_int64(st, 3, as_limit(max));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        it.group = group;
+        it.seq = (uint32_t)sqlite3_column_int64(st, 0);
+        it.kind = (uint32_t)sqlite3_column_int64(st, 1);
+        it.created = sqlite3_column_int64(st, 2);
+        it.payload = sqlite3_column_blob(st, 3);
+        it.payload_len = (size_t)sqlite3_column_bytes(st, 3);
+        if ((rc = cb(&it, user_data)) < 0) {
+            sqlite3_reset(st);
+            return rc;
+        }
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        n = orderly__sqlite_db_fail(q->db, ctx, rc, "history scan");
+    sqlite3_reset(st);
+    return n;
+}
+
 /* ---- lifecycle --------------------------------------------------------- */
 
 int orderly_sqlite_schema_version(void)
@@ -927,6 +992,8 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
     q->base.idem_get = s_idem_get;
     q->base.idem_put = s_idem_put;
     q->base.idem_purge = s_idem_purge;
+    q->base.history_append = s_history_append;
+    q->base.history_scan = s_history_scan;
     *out = &q->base;
     return ORDERLY_OK;
 fail:

@@ -557,6 +557,56 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_part(orderly_engine *engi
                                                             uint32_t index,
                                                             orderly_part_view *out);
 
+/* ---- history ------------------------------------------------------------------ */
+
+/*
+ * Events kept in an order's history. Every event of an order is published;
+ * the first ORDERLY_HISTORY_MAX are also kept, so a very long-lived order
+ * (a subscription that never closes) cannot grow its history without
+ * bound. A history that stops short of the order's event count was capped.
+ */
+#define ORDERLY_HISTORY_MAX 4096u
+
+/* One event of an order's history, as it was published. Pointers are
+ * borrowed for the duration of the callback. */
+typedef struct orderly_history_entry {
+    size_t size;               /* sizeof the library's orderly_history_entry: fields at or
+                                * past it were not filled (see orderly_result) */
+    uint32_t seq;              /* the event's number within its order, from 0, gapless */
+    const char *order_id;
+    const char *type;          /* CloudEvents type, e.g. "inventory.stock.committed" */
+    const char *event_id;      /* 32 hex digits: the id consumers saw */
+    orderly_time_ms time;      /* when the command that produced it committed */
+    const char *machine;       /* whose part moved: "order", "payment", ... */
+    uint32_t index;            /* which part */
+    const char *from, *to, *event; /* state and event names; NULL when not a transition */
+    int64_t amount;            /* minor units */
+    const char *currency;      /* "" for events that carry no money */
+    uint32_t n_lines;          /* lines it carried (doc/events.md) */
+    const char *json;          /* the CloudEvents envelope, as published (json_len bytes, no NUL) */
+    size_t json_len;
+    /* ---- later versions append here ---- */
+} orderly_history_entry;
+
+typedef int (*orderly_history_entry_cb)(const orderly_history_entry *entry, void *user_data);
+
+/*
+ * Calls cb for up to max (0 = all) events of order_id with seq >= from_seq,
+ * in the order they were produced, from one read-only transaction (inside
+ * an open batch, as the batch sees it). History is written in the
+ * command's own transaction and kept as long as the order, independent of
+ * the outbox's retention. Returns the count, or: ENOTFOUND for an unknown
+ * order; ENOTSUPPORTED when the storage keeps no history (a version 2
+ * adapter, or one without history_append/history_scan); ESTORAGE for an
+ * entry that does not decode. A negative return from cb stops the walk
+ * and is returned.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_order_history(orderly_engine *engine,
+                                                                 const char *order_id,
+                                                                 uint32_t from_seq, size_t max,
+                                                                 orderly_history_entry_cb cb,
+                                                                 void *user_data);
+
 typedef struct orderly_engine_stats {
     size_t size;                 /* sizeof(orderly_engine_stats); ORDERLY_ENGINE_STATS_INIT */
     uint64_t applied;            /* commands that changed state */

@@ -91,8 +91,47 @@ static void put_name(struct orderly__jw *w, const char *name)
     orderly__jw_plain(w, name, strlen(name));
 }
 
-static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
-                        const struct orderly__event_rec *r, char *id_hex, char *trace)
+/* data.lines: each line the event concerns, as the row's snapshot holds
+ * it (doc/events.md). */
+static void put_lines(struct orderly__jw *w, const struct orderly__event_rec *r)
+{
+    char num[24], *d;
+    uint64_t u;
+    size_t i;
+
+    orderly__jw_key(w, "lines");
+    orderly__jw_put(w, "[", 1);
+    for (i = 0; i < r->n_lines; i++) {
+        const struct orderly__event_line *l = &r->lines[i];
+        if (i > 0)
+            orderly__jw_put(w, ",", 1);
+        orderly__jw_open(w);
+        orderly__jw_key(w, "line");
+        orderly__jw_int(w, l->line);
+        orderly__jw_key(w, "sku");
+        /* a SKU is unsigned 64-bit: written whole, beyond int64 */
+        d = num + sizeof num;
+        u = l->sku;
+        do {
+            *--d = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        orderly__jw_put(w, d, (size_t)(num + sizeof num - d));
+        orderly__jw_key(w, "warehouse");
+        orderly__jw_int(w, l->warehouse);
+        orderly__jw_key(w, "quantity");
+        orderly__jw_int(w, l->quantity);
+        orderly__jw_key(w, "unit_price");
+        orderly__jw_int(w, l->unit_price);
+        orderly__jw_key(w, "amount");
+        orderly__jw_int(w, l->unit_price * (int64_t)l->quantity);
+        orderly__jw_close(w);
+    }
+    orderly__jw_put(w, "]", 1);
+}
+
+int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
+                          const struct orderly__event_rec *r, char *id_hex, char *trace)
 {
     const orderly_machine *m = NULL;
     struct orderly__jw w;
@@ -101,7 +140,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     int rc;
 
     orderly__hex(id_hex, r->id, 16);
-    trace_of(trace, r, c->group);
+    trace_of(trace, r, group);
     when_len = rfc3339(when, r->time);
     if (orderly_machine_by_id(&m, r->machine) < 0)
         m = NULL;
@@ -114,9 +153,9 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "source");
     orderly__jw_str(&w, e->source);
     orderly__jw_key(&w, "type");
-    put_name(&w, orderly__event_type((int)c->kind));
+    put_name(&w, orderly__event_type((int)kind));
     orderly__jw_key(&w, "subject");
-    orderly__jw_str(&w, c->group);
+    orderly__jw_str(&w, group);
     orderly__jw_key(&w, "time");
     if (r->time < 0)
         orderly__jw_str(&w, when); /* gmtime's view of the pre-epoch past */
@@ -125,7 +164,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "datacontenttype");
     orderly__jw_plain(&w, "application/json", 16);
     orderly__jw_key(&w, "schemaversion");
-    orderly__jw_int(&w, ORDERLY_SCHEMA_VERSION);
+    orderly__jw_int(&w, r->schema); /* a row staged before lines were carried stays 1 */
     orderly__jw_key(&w, "traceparent");
     if (r->trace[0] == '\0')
         orderly__jw_plain(&w, trace, ORDERLY__TRACE_LEN);
@@ -134,7 +173,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "data");
     orderly__jw_open(&w);
     orderly__jw_key(&w, "order_id");
-    orderly__jw_str(&w, c->group);
+    orderly__jw_str(&w, group);
     if (m != NULL) {
         const char *from = orderly_machine_state_name(m, r->from);
         const char *to = orderly_machine_state_name(m, r->to);
@@ -158,6 +197,12 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     }
     orderly__jw_key(&w, "amount");
     orderly__jw_int(&w, r->amount);
+    if (r->currency[0] != '\0') {
+        orderly__jw_key(&w, "currency");
+        orderly__jw_str(&w, r->currency);
+    }
+    if (orderly__event_lines_of((int)kind) != ORDERLY__EVL_NONE)
+        put_lines(&w, r);
     orderly__jw_close(&w);
     orderly__jw_close(&w);
     rc = orderly__jw_finish(&w);
@@ -186,7 +231,7 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
         *out = PARKED;
         return ORDERLY_OK;
     }
-    if ((rc = encode_event(e, c, &r, id_hex, trace)) == ORDERLY_ENOMEM)
+    if ((rc = orderly__encode_event(e, c->kind, c->group, &r, id_hex, trace)) == ORDERLY_ENOMEM)
         return orderly__fail(&e->ctx, rc, "out of memory encoding outbox row %llu",
                              (unsigned long long)c->id);
     if (rc < 0) {

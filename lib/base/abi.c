@@ -68,6 +68,7 @@ PIN(orderly_engine_stats, 80);
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
 PIN(orderly_operation_view, 104);
+PIN(orderly_history_entry, 128);
 PIN_AT(orderly_result, size, 0);
 PIN_AT(orderly_order_view, size, 0);
 PIN_AT(orderly_part_view, size, 0);
@@ -75,9 +76,12 @@ PIN_AT(orderly_engine_stats, size, 0);
 PIN_AT(orderly_health, size, 0);
 PIN_AT(orderly_outbox_view, size, 0);
 PIN_AT(orderly_operation_view, size, 0);
+PIN_AT(orderly_history_entry, size, 0);
 
-/* vtables: storage version 2, transport version 1, allocator (unversioned) */
-PIN(orderly_storage, 160);
+/* vtables: storage version 3 (version 2's 160 bytes plus the two history
+ * slots), transport version 1, allocator (unversioned) */
+PIN(orderly_storage, 176);
+PIN_AT(orderly_storage, history_append, 160);
 PIN(orderly_transport, 32);
 PIN(orderly_allocator, 40);
 PIN_AT(orderly_storage, version, 0);
@@ -96,6 +100,7 @@ PIN(orderly_envelope, 80);
 PIN(orderly_guard_input, 56);
 PIN(orderly_transition, 24); /* effects point at the table: ORDERLY_EFFECT_MAX is not in it */
 PIN(orderly_queue_item, 80);
+PIN(orderly_history_item, 40);
 PIN(orderly_queue_stats, 56);
 PIN(orderly_idem_record, 40);
 PIN(orderly_header, 16);

@@ -1284,6 +1284,114 @@ struct contract_case {
     void (*run)(struct kase *k);
 };
 
+/* ---- order history (storage version 3, optional) ----------------------- */
+
+struct hlist {
+    uint32_t seq[LIST_MAX], kind[LIST_MAX];
+    char payload[LIST_MAX][FIELD_MAX];
+    orderly_time_ms created[LIST_MAX];
+    size_t n;
+    int stop_code;
+};
+
+static int has_history(const struct kase *k)
+{
+    return k->s->version >= 3 && k->s->history_append != NULL && k->s->history_scan != NULL;
+}
+
+static int happend(struct kase *k, const char *group, uint32_t seq, uint32_t kind,
+                   const char *payload)
+{
+    orderly_history_item it;
+
+    it.group = group;
+    it.seq = seq;
+    it.kind = kind;
+    it.payload = (const uint8_t *)payload;
+    it.payload_len = strlen(payload);
+    it.created = T0 + seq;
+    return k->s->history_append(k->s, k->ctx, k->txn, &it);
+}
+
+static int hcollect(const orderly_history_item *it, void *ud)
+{
+    struct hlist *l = ud;
+
+    if (l->stop_code < 0)
+        return l->stop_code;
+    if (l->n == LIST_MAX)
+        return 0;
+    l->seq[l->n] = it->seq;
+    l->kind[l->n] = it->kind;
+    l->created[l->n] = it->created;
+    snprintf(l->payload[l->n], FIELD_MAX, "%.*s",
+             (int)(it->payload_len < FIELD_MAX ? it->payload_len : FIELD_MAX - 1),
+             (const char *)it->payload);
+    l->n++;
+    return 0;
+}
+
+static int hscan(struct kase *k, const char *group, uint32_t from, size_t max, struct hlist *l)
+{
+    memset(l, 0, sizeof *l);
+    return k->s->history_scan(k->s, k->ctx, k->txn, group, from, max, hcollect, l);
+}
+
+/* An adapter without history passes: the slots are optional. */
+static void c_history_order(struct kase *k)
+{
+    struct hlist l;
+
+    if (!has_history(k))
+        return;
+    RC(k, begin(k), 0);
+    RC(k, happend(k, "o1", 0, 1, "a"), 0);
+    RC(k, happend(k, "o2", 0, 3, "x"), 0);
+    RC(k, happend(k, "o1", 1, 2, "b"), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 2);
+    CHECK(k, l.seq[1] == 1, "a transaction must read its own history appends");
+    RC(k, happend(k, "o1", 2, 1, "c"), 0);
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 3);
+    CHECK(k, l.seq[0] == 0 && l.seq[1] == 1 && l.seq[2] == 2, "history is listed in seq order");
+    CHECK(k, l.kind[1] == 2 && strcmp(l.payload[1], "b") == 0 && l.created[1] == T0 + 1,
+          "history item 1 came back as kind %u, \"%s\", created %lld", l.kind[1], l.payload[1],
+          (long long)l.created[1]);
+    RC(k, hscan(k, "o1", 1, 1, &l), 1);
+    CHECK(k, l.seq[0] == 1, "scan from seq 1, max 1, gave seq %u", l.seq[0]);
+    RC(k, hscan(k, "o1", 3, 10, &l), 0);
+    RC(k, hscan(k, "o2", 0, 10, &l), 1);
+    RC(k, hscan(k, "o3", 0, 10, &l), 0);
+    memset(&l, 0, sizeof l);
+    l.stop_code = ORDERLY_EUSER;
+    RC(k, k->s->history_scan(k->s, k->ctx, k->txn, "o1", 0, 10, hcollect, &l), ORDERLY_EUSER);
+    rollback(k);
+    RC(k, begin(k), 0);
+    RC(k, happend(k, "o1", 1, 2, "again"), ORDERLY_EEXISTS);
+    rollback(k);
+}
+
+static void c_history_discarded(struct kase *k)
+{
+    struct hlist l;
+
+    if (!has_history(k))
+        return;
+    RC(k, begin(k), 0);
+    RC(k, happend(k, "o1", 0, 1, "a"), 0);
+    rollback(k);
+    RC(k, begin(k), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 0);
+    RC(k, happend(k, "o1", 0, 1, "a"), 0);
+    RC(k, crash(k), 0);
+    CHECK(k, k->s != NULL, "crash left no storage handle");
+    RC(k, begin(k), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 0);
+    RC(k, happend(k, "o1", 0, 1, "kept"), 0);
+    RC(k, commit(k), 0);
+}
+
 static const struct contract_case cases[] = {
     { "contract: vtable version and required methods", c_vtable },
     { "contract: a commit survives a crash", c_commit_durable },
@@ -1311,6 +1419,8 @@ static const struct contract_case cases[] = {
     { "contract: a finish undone by rollback or crash leaves the lease to expire",
       c_undone_finish_claimable },
     { "contract: the three queues are independent", c_queues_independent },
+    { "contract: history lists an order's items in seq order, once each", c_history_order },
+    { "contract: rollback and crash discard history appends", c_history_discarded },
 };
 
 static void run_case(struct orderly__conf_tap *tap, const orderly_conformance_target *t,

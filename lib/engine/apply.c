@@ -339,6 +339,56 @@ static int push_row(orderly_engine *e, void *txn, int queue, const char *group, 
     return orderly__vt_push(e, txn, queue, &it, NULL);
 }
 
+/* The lines an event of ev's kind carries (lib/wire/events.c), as a bit
+ * per line of a. */
+static uint32_t event_lines(const struct orderly__agg *a, const struct orderly__staged_event *ev)
+{
+    const struct orderly__part *p = NULL;
+    uint32_t mask = 0, l;
+
+    switch (orderly__event_lines_of(ev->kind)) {
+    case ORDERLY__EVL_ALL:
+        return a->n_lines >= 32 ? UINT32_MAX : (1u << a->n_lines) - 1u;
+    case ORDERLY__EVL_STAGED:
+        return ev->lines;
+    case ORDERLY__EVL_WAREHOUSE:
+        if (ev->machine == ORDERLY_MACHINE_FULFILLMENT && ev->index < a->n_ful)
+            p = &a->ful[ev->index];
+        else if (ev->machine == ORDERLY_MACHINE_SHIPMENT && ev->index < a->n_ship)
+            p = &a->ship[ev->index];
+        for (l = 0; p != NULL && l < a->n_lines; l++)
+            if (a->lines[l].warehouse == p->warehouse)
+                mask |= 1u << l;
+        return mask;
+    default:
+        return 0;
+    }
+}
+
+/* Copies what ev's consumer needs from a into r: the payload is a
+ * snapshot of the order as this command leaves it (lib/wire/record.h). */
+static void snapshot(struct orderly__event_rec *r, const struct orderly__agg *a,
+                     const struct orderly__staged_event *ev)
+{
+    uint32_t mask = event_lines(a, ev), l;
+
+    r->currency[0] = '\0';
+    if (orderly__event_has_currency(ev->kind))
+        memcpy(r->currency, a->currency, sizeof r->currency);
+    r->n_lines = 0;
+    for (l = 0; l < a->n_lines; l++) {
+        struct orderly__event_line *o;
+        if (!(mask & (1u << l)))
+            continue;
+        o = &r->lines[r->n_lines++];
+        o->line = (uint8_t)l;
+        o->sku = a->lines[l].sku;
+        o->warehouse = a->lines[l].warehouse;
+        o->quantity = a->lines[l].quantity;
+        o->unit_price = a->lines[l].unit_price;
+    }
+}
+
 static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__event_rec r;
@@ -348,6 +398,7 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 
     for (i = 0; i < s->n_events; i++) {
         const struct orderly__staged_event *ev = &s->events[i];
+        snapshot(&r, s->a, ev);
         r.seq = s->a->event_seq++;
         r.machine = ev->machine;
         r.index = ev->index;
@@ -359,9 +410,12 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
         r.trace[0] = '\0';
         if (s->trace != NULL)
             snprintf(r.trace, sizeof r.trace, "%s", s->trace);
-        len = orderly__event_rec_encode(&r, buf, sizeof buf);
+        if ((len = orderly__event_rec_encode(&r, buf, sizeof buf)) == 0)
+            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                 "order '%s': an event's payload does not encode", s->a->id);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
-                           s->now)) < 0)
+                           s->now)) < 0 ||
+            (rc = orderly__history_append(e, txn, s->a->id, r.seq, ev->kind, buf, len, s->now)) < 0)
             return rc;
     }
     return ORDERLY_OK;

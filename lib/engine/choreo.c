@@ -178,6 +178,30 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
     ev->to = (uint8_t)to;
     ev->event = (uint8_t)event;
     ev->amount = amount;
+    ev->lines = 0;
+    return ORDERLY_OK;
+}
+
+/* A reservation's move publishes its line; the lines one command moves
+ * the same way (a cancellation's releases, a payment's confirmations)
+ * share one event, so a warehouse acts on them together. */
+static int stage_reservation(struct orderly__stage *s, uint32_t line, const struct orderly__row *t)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < s->n_events; i++) {
+        struct orderly__staged_event *ev = &s->events[i];
+        if (ev->kind == ORDERLY__EV_RESERVATION_STATUS && ev->from == t->from && ev->to == t->to &&
+            ev->event == t->event) {
+            ev->lines |= 1u << line;
+            return ORDERLY_OK;
+        }
+    }
+    if ((rc = stage_event(s, ORDERLY__EV_RESERVATION_STATUS, ORDERLY_MACHINE_RESERVATION, line,
+                          t->from, t->to, t->event, 0)) < 0)
+        return rc;
+    s->events[s->n_events - 1].lines = 1u << line;
     return ORDERLY_OK;
 }
 
@@ -240,6 +264,9 @@ static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uin
         for (i = 0; i < a->n_lines; i++)
             if (lines >> i & 1u)
                 a->lines[i].restocked += return_units ? a->ret[index].qty[i] : a->lines[i].quantity;
+    /* money that moves back (a void, a refund) is announced with its amount */
+    if (orderly__event_of_op(op) != 0)
+        return stage_event(s, orderly__event_of_op(op), m, index, 0, 0, 0, amount);
     return ORDERLY_OK;
 }
 
@@ -663,8 +690,10 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
                 return ORDERLY_OK;
             return stage_op(s, d->what, m, index, lines, d->lines == ORDERLY__LINES_RETURNED, v);
         }
-        return stage_event(s, published[d->what] ? published[d->what] : status_kind(m), m, index,
-                           t->from, t->to, t->event, v);
+        return stage_event(s, orderly__event_refine(published[d->what] ? published[d->what]
+                                                                         : status_kind(m),
+                                                    m, t->to),
+                           m, index, t->from, t->to, t->event, v);
     case ORDERLY__DO_START_SLA:
         /* the SLA of every fulfillment the reactions release starts now */
         s->a->released_at = s->now;
@@ -827,6 +856,8 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
         *since = s->now;
         count_units(a, m, index, t->from, t->to);
         if ((rc = orderly__schedule(e, s, m, index)) < 0)
+            return rc;
+        if (m == ORDERLY_MACHINE_RESERVATION && (rc = stage_reservation(s, index, t)) < 0)
             return rc;
     }
     s->depth++;

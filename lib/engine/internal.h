@@ -9,6 +9,7 @@
 #include "../base/ids.h"
 #include "../wire/envelope.h"
 #include "../wire/events.h"
+#include "../wire/record.h"
 #include "orderly/compensation.h"
 #include "orderly/engine.h"
 #include "orderly/envelope.h"
@@ -22,6 +23,7 @@
 struct orderly__staged_event {
     uint8_t kind, machine, index, from, to, event;
     int64_t amount;
+    uint32_t lines;           /* bit per line, for ORDERLY__EVL_STAGED kinds */
 };
 
 struct orderly__staged_op {
@@ -66,7 +68,7 @@ struct orderly__claimed {
     orderly_time_ms due;
     char group[ORDERLY_ID_MAX + 1];
     size_t len;
-    uint8_t payload[512];
+    uint8_t payload[ORDERLY__RECORD_MAX];
 };
 
 struct orderly__executor {
@@ -217,6 +219,21 @@ int orderly__vt_purge(orderly_engine *e, void *txn, int queue, orderly_time_ms b
                       size_t max);
 int orderly__vt_stats(orderly_engine *e, void *txn, int queue, orderly_time_ms now,
                       orderly_queue_stats *out);
+/* Whether the storage keeps order history (version 3 with its methods). */
+int orderly__vt_has_history(const orderly_engine *e);
+int orderly__vt_history_append(orderly_engine *e, void *txn, const orderly_history_item *item);
+int orderly__vt_history_scan(orderly_engine *e, void *txn, const char *group, uint32_t from_seq,
+                             size_t max, orderly_history_cb cb, void *user_data);
+/* Appends event seq (kind, its row payload) to order_id's history inside
+ * txn, when the storage keeps history and seq is below ORDERLY_HISTORY_MAX. */
+int orderly__history_append(orderly_engine *e, void *txn, const char *order_id, uint32_t seq,
+                            uint32_t kind, const uint8_t *payload, size_t len, orderly_time_ms now);
+/* The CloudEvents envelope of event row r of kind for order group into
+ * e->json (e->json_len bytes); id_hex gets its id (33 bytes), trace its
+ * traceparent (ORDERLY__TRACE_LEN + 1). ENOMEM, or EINVAL for text that
+ * is not UTF-8. */
+int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
+                          const struct orderly__event_rec *r, char *id_hex, char *trace);
 int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
                         const uint8_t *data, size_t len, const orderly_header *headers,
                         size_t n_headers);

@@ -39,7 +39,16 @@ int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx)
     REQUIRE(s, idem_get, "storage");
     REQUIRE(s, idem_put, "storage");
     REQUIRE(s, idem_purge, "storage");
+    if (s->version >= 3 && (s->history_append == NULL) != (s->history_scan == NULL))
+        return orderly__fail(ctx, ORDERLY_EINVAL, "storage method '%s' is missing: the history "
+                             "methods come as a pair", s->history_append == NULL ? "history_append"
+                                                                                : "history_scan");
     return ORDERLY_OK;
+}
+
+int orderly__vt_has_history(const orderly_engine *e)
+{
+    return e->storage->version >= 3 && e->storage->history_append != NULL;
 }
 
 int orderly__vt_check_transport(const orderly_transport *t, orderly_ctx *ctx)
@@ -251,4 +260,19 @@ int orderly__vt_stats(orderly_engine *e, void *txn, int queue, orderly_time_ms n
     before(e);
     return after(e, e->storage->queue_stats(e->storage, &e->ctx, txn, queue, now, out),
                  "queue_stats");
+}
+
+int orderly__vt_history_append(orderly_engine *e, void *txn, const orderly_history_item *item)
+{
+    before(e);
+    return after(e, e->storage->history_append(e->storage, &e->ctx, txn, item), "history_append");
+}
+
+int orderly__vt_history_scan(orderly_engine *e, void *txn, const char *group, uint32_t from_seq,
+                             size_t max, orderly_history_cb cb, void *user_data)
+{
+    before(e);
+    return after(e, e->storage->history_scan(e->storage, &e->ctx, txn, group, from_seq, max, cb,
+                                             user_data),
+                 "history_scan");
 }

@@ -305,7 +305,7 @@ START_TEST(envelope_decode)
 {
     const char *good = "{\"specversion\":\"1.0\",\"id\":\"e1\",\"source\":\"s\",\"type\":\"payment.authorize\","
                        "\"subject\":\"o1\",\"schemaversion\":1,\"x-extra\":{\"a\":[1,2]},\"data\":{\"amount\":5}}";
-    const char *v2 = "{\"specversion\":\"1.0\",\"id\":\"e1\",\"source\":\"s\",\"type\":\"a.b\",\"schemaversion\":2}";
+    const char *v2 = "{\"specversion\":\"1.0\",\"id\":\"e1\",\"source\":\"s\",\"type\":\"a.b\",\"schemaversion\":3}";
     const char *notype = "{\"specversion\":\"1.0\",\"id\":\"e1\",\"source\":\"s\"}";
     const char *noid = "{\"specversion\":\"1.0\",\"source\":\"s\",\"type\":\"order.cancel\",\"subject\":\"o9\"}";
     orderly_event *ev = NULL;

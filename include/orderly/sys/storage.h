@@ -115,12 +115,34 @@ typedef struct orderly_idem_record {
     size_t result_len;
 } orderly_idem_record;
 
+/* ---- order history (version 3) ------------------------------------------ */
+
+/* One event of an order's history: the outbox row's payload as the
+ * command staged it, kept apart from the outbox (whose rows are purged
+ * after their retention) for as long as the order. Pointers are borrowed
+ * for the duration of a call. */
+typedef struct orderly_history_item {
+    const char *group;         /* the order id */
+    uint32_t seq;              /* the event's number within its order, from 0 */
+    uint32_t kind;             /* core-defined type tag, opaque to storage */
+    const uint8_t *payload;
+    size_t payload_len;
+    orderly_time_ms created;   /* when the command that staged it committed */
+} orderly_history_item;
+
+/* Receives history items from history_scan; return 0 to continue or a
+ * negative code to stop (that code is then returned by the method). */
+typedef int (*orderly_history_cb)(const orderly_history_item *item, void *user_data);
+
 /* ---- the vtable ---------------------------------------------------------- */
 
 /* Version 2 (orderly 0.2): queue_claim issues the fencing token and caps
  * attempts; queue_finish sets attempts. Version 1 adapters are refused
- * with ORDERLY_EVERSION: rebuild them against this header. */
-#define ORDERLY_STORAGE_VERSION 2
+ * with ORDERLY_EVERSION: rebuild them against this header.
+ * Version 3 appends the optional order history (history_append,
+ * history_scan); version 2 adapters still attach, and an engine on one
+ * answers orderly_engine_order_history with ORDERLY_ENOTSUPPORTED. */
+#define ORDERLY_STORAGE_VERSION 3
 #define ORDERLY_STORAGE_VERSION_MIN 2  /* the oldest layout the core accepts */
 
 typedef struct orderly_storage orderly_storage;
@@ -237,6 +259,23 @@ struct orderly_storage {
     /* May provide; if NULL nothing is called. Runs once when the engine
      * that holds this storage closes (including a failed open). */
     void ORDERLY_CALLBACK(destroy)(orderly_storage *s);
+
+    /* ---- version 3 ---- */
+
+    /* May provide (both or neither); if NULL the core keeps no history
+     * and orderly_engine_order_history is ORDERLY_ENOTSUPPORTED. Appends
+     * item to the history of item->group inside txn, the transaction of
+     * the command that staged it (so it commits or rolls back with the
+     * order). (group, seq) is unique: EEXISTS when it is already there.
+     * History is never purged with the outbox: it lives as long as its
+     * order's record. */
+    int ORDERLY_CALLBACK(history_append)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                         const orderly_history_item *item);
+    /* Calls cb for up to max items of group with seq >= from_seq, in seq
+     * order; returns the count. */
+    int ORDERLY_CALLBACK(history_scan)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                       const char *group, uint32_t from_seq, size_t max,
+                                       orderly_history_cb cb, void *user_data);
 };
 
 /* Zero-fills *s and sets version; ORDERLY_EVERSION outside
