@@ -163,3 +163,15 @@ func (g goTransport) attachTransport() (attached, error) {
 		}
 	}}, nil
 }
+
+// CStorage wraps s in a C orderly_storage vtable, for C code that takes
+// one (the conformance package, a C host linked into the same program).
+// free releases the vtable; do not call it once an engine took the
+// vtable, since the engine's close releases it through destroy.
+func CStorage(s Storage) (vtable unsafe.Pointer, free func(), err error) {
+	a, err := goStorage{s}.attachStorage()
+	if err != nil {
+		return nil, nil, err
+	}
+	return unsafe.Pointer(a.storage), a.orphan, nil
+}
