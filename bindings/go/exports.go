@@ -52,7 +52,9 @@ func goStorageLoad(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, key *C.ch
 	if err != nil {
 		return b.fail(ctx, err)
 	}
-	*version = C.uint64_t(v)
+	if version != nil {
+		*version = C.uint64_t(v)
+	}
 	return bufSet(out, data)
 }
 
@@ -79,7 +81,9 @@ func goStorageQueuePush(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, q C.
 	if err != nil {
 		return b.fail(ctx, err)
 	}
-	*id = C.uint64_t(v)
+	if id != nil {
+		*id = C.uint64_t(v)
+	}
 	return 0
 }
 
@@ -89,7 +93,9 @@ func goStorageQueueClaim(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, q C
 	defer b.recover(ctx, &rc)
 	tok, n, err := b.s.QueueClaim(txnOf(txn), Queue(q), fromMS(C.orderly_time_ms(now)), int(max),
 		uint32(maxAttempts), fromMS(C.orderly_time_ms(leaseUntil)), itemCallback(cb, ud))
-	*token = C.uint64_t(tok)
+	if token != nil {
+		*token = C.uint64_t(tok)
+	}
 	return count(&b.adapterBridge, ctx, n, err)
 }
 
@@ -191,8 +197,10 @@ func goStorageIdemPurge(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, now 
 
 //export goStorageDestroy
 func goStorageDestroy(h C.uintptr_t) {
-	storageOf(h).destroyed = true
+	b := storageOf(h)
+	b.destroyed = true
 	cgo.Handle(h).Delete()
+	closeAdapter(b.s)
 }
 
 //export goTransportPublish
@@ -210,8 +218,20 @@ func goTransportPublish(h C.uintptr_t, ctx *C.orderly_ctx, topic, key *C.char, d
 
 //export goTransportDestroy
 func goTransportDestroy(h C.uintptr_t) {
-	cgo.Handle(h).Value().(*transportBridge).destroyed = true
+	b := cgo.Handle(h).Value().(*transportBridge)
+	b.destroyed = true
 	cgo.Handle(h).Delete()
+	closeAdapter(b.t)
+}
+
+// closeAdapter calls an adapter's Close method, if it has one, when the
+// engine lets go of it; a panic there is dropped rather than unwinding
+// through C (Close has nowhere to report it).
+func closeAdapter(a interface{}) {
+	if c, ok := a.(interface{ Close() error }); ok {
+		defer func() { _ = recover() }()
+		_ = c.Close()
+	}
 }
 
 func callbacksOf(h C.uintptr_t) *callbacks { return cgo.Handle(h).Value().(*callbacks) }

@@ -68,7 +68,8 @@ type Txn interface{}
 // expects; any other error reaches the core as CodeUser and comes back
 // from the engine call unchanged, wrapped in an *Error. A panic is
 // recovered and reported the same way. Slices passed in are borrowed for
-// the call. The callbacks passed to Scan, QueueClaim, QueueGet and
+// the call. If the value also has a Close() error method, the engine
+// calls it once when it closes (or fails to open). The callbacks passed to Scan, QueueClaim, QueueGet and
 // QueueScan return an error to stop: return that error unchanged.
 type Storage interface {
 	Begin() (Txn, error)
@@ -100,7 +101,8 @@ type Header struct {
 // GoTransport. Publish returning nil means the broker accepted the
 // message. Return NewError(CodeTransport, ...) or CodeTimeout when the
 // broker is away (the core retries without counting an attempt); any other
-// error counts an attempt. data and headers are borrowed for the call.
+// error counts an attempt. data and headers are borrowed for the call. A
+// Close() error method, if present, is called once when the engine closes.
 type Transport interface {
 	Publish(topic, key string, data []byte, headers []Header) error
 }
