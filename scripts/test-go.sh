@@ -45,6 +45,8 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 export PKG_CONFIG_SYSROOT_DIR=$dest
 export LD_LIBRARY_PATH=$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export CGO_ENABLED=1
+# No VCS stamping: a CI checkout owned by another user makes git refuse.
+export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"
 
 cd bindings/go
 gofmt=$("$go" env GOROOT)/bin/gofmt
