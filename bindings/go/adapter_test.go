@@ -147,7 +147,7 @@ func TestCloseTwiceAndUseAfterClose(t *testing.T) {
 	if _, err := e.Pump(at(1), 0); err != orderly.ErrClosed {
 		t.Fatalf("Pump after close: %v", err)
 	}
-	if e.Topic(orderly.TopicOrder) != "" || e.Error() != orderly.ErrClosed {
+	if e.Topic(orderly.TopicOrder) != "" || e.LastError() != orderly.ErrClosed {
 		t.Fatal("Topic or Error after close")
 	}
 }

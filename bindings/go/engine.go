@@ -759,8 +759,8 @@ func (e *Engine) TopicID(name string) (Topic, error) {
 	return Topic(t), err
 }
 
-// Error is the engine's last failure, as an *Error (nil when none).
-func (e *Engine) Error() error {
+// LastError is the engine's last failure, as an *Error (nil when none).
+func (e *Engine) LastError() error {
 	if e.enter() != nil {
 		return ErrClosed
 	}
@@ -771,4 +771,5 @@ func (e *Engine) Error() error {
 	return nil
 }
 
+// String names the engine for logs.
 func (e *Engine) String() string { return fmt.Sprintf("orderly.Engine(%p)", e) }

@@ -342,7 +342,7 @@ func TestOptionsAndTopics(t *testing.T) {
 	if _, err := e.Apply(orderly.Command{OrderID: "ord-1", Event: orderly.ShipmentEvPickUp, Now: at(1)}); !errors.Is(err, orderly.ErrConfig) {
 		t.Fatalf("a machine outside the roles: %v", err)
 	}
-	if err := e.Error(); !errors.Is(err, orderly.ErrConfig) {
-		t.Fatalf("Error() = %v", err)
+	if err := e.LastError(); !errors.Is(err, orderly.ErrConfig) {
+		t.Fatalf("LastError() = %v", err)
 	}
 }
