@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"orderly.dev/go/orderly"
 	"orderly.dev/go/orderly/memstore"
@@ -248,4 +249,36 @@ func TestTwoGoroutinesNeverShareACall(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("%d of 2000 concurrent calls refused", refused)
+}
+
+func TestAlertAndClockReachGo(t *testing.T) {
+	var alerts []orderly.Alert
+	clockCalls := 0
+	p := orderly.DefaultPolicy()
+	p.OutboxMaxAttempts = 1
+	refuse := orderly.TransportFunc(func(topic, _ string, _ []byte, _ []orderly.Header) error {
+		if strings.HasSuffix(topic, ".dlq") {
+			return nil
+		}
+		return errors.New("schema rejected")
+	})
+	e := open(t, orderly.Options{Policy: &p, Transport: orderly.GoTransport(refuse),
+		OnAlert: func(a orderly.Alert) { alerts = append(alerts, a) },
+		Clock:   func() time.Time { clockCalls++; return at(1) }})
+	if _, err := e.CreateOrder(spec("ord-1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Pump(at(1), 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) == 0 || alerts[0].Kind != orderly.AlertDeadLetter || alerts[0].Group != "ord-1" ||
+		alerts[0].Queue != orderly.QueueOutbox {
+		t.Fatalf("alerts %+v", alerts)
+	}
+	if clockCalls == 0 {
+		t.Fatal("the dispatcher never read the Go clock")
+	}
+	if rows, _ := e.ListOutbox(orderly.ItemDead, 0, 10); len(rows) == 0 {
+		t.Fatal("no dead row")
+	}
 }

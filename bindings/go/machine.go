@@ -146,13 +146,19 @@ func (m Machine[S, E]) Can(s S, e E) bool {
 // Allowed lists the events with at least one row from s (guards not
 // evaluated), in id order; nil for a state that is not this machine's.
 func (m Machine[S, E]) Allowed(s S) []E {
-	var ids [64]C.int
 	var n C.size_t
-	if C.orderly_machine_allowed(&ids[0], C.size_t(len(ids)), &n, m.ptr(), C.int(s)) < 0 {
+	if C.orderly_machine_allowed(nil, 0, &n, m.ptr(), C.int(s)) < 0 {
 		return nil
 	}
 	out := make([]E, 0, int(n))
-	for _, id := range ids[:int(n)] {
+	if n == 0 {
+		return out
+	}
+	ids := make([]C.int, int(n))
+	if C.orderly_machine_allowed(&ids[0], n, &n, m.ptr(), C.int(s)) < 0 {
+		return nil
+	}
+	for _, id := range ids {
 		out = append(out, E(id))
 	}
 	return out
