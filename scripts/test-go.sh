@@ -41,9 +41,10 @@ pc=$(find "$dest" -name orderly.pc -print -quit)
 lib=$(find "$dest" -name 'liborderly.so.0.*' -type f -print -quit)
 [ -n "$pc" ] && [ -n "$lib" ] || { echo "test-go: the staged install lacks orderly.pc or liborderly" >&2; exit 1; }
 # The .pc files name the final prefix; the sysroot maps them into the stage.
-export PKG_CONFIG_PATH=$(dirname "$pc")
-export PKG_CONFIG_SYSROOT_DIR=$dest
-export LD_LIBRARY_PATH=$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+PKG_CONFIG_PATH=$(dirname "$pc")
+PKG_CONFIG_SYSROOT_DIR=$dest
+LD_LIBRARY_PATH=$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR LD_LIBRARY_PATH
 export CGO_ENABLED=1
 # No VCS stamping: a CI checkout owned by another user makes git refuse.
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"
