@@ -20,6 +20,13 @@ PACKAGES=(
     libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)
 )
 
+# Go for bindings/go (scripts/test-go.sh): a toolchain already on PATH or
+# in /usr/local/go is used as it is; else Debian 12's golang-go (1.19,
+# new enough: the binding needs 1.18 for generics and 1.17 for cgo.Handle).
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+    PACKAGES+=(golang-go)
+fi
+
 installed() {
     dpkg -s "$1" 2>/dev/null | grep -q "^Status: install ok installed$"
 }
