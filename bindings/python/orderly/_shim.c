@@ -1,0 +1,49 @@
+/*
+ * C side of the Python binding, compiled into orderly._native next to the
+ * cffi glue. The shims take scalars and strings straight from Python, so a
+ * command crosses into C as one call with no struct built in Python; each
+ * wraps exactly one orderly entry point and adds no behaviour.
+ */
+#include <stdio.h>
+
+#include <orderly.h>
+#include <orderly/sys/conformance.h>
+#include <orderly/sys/memory.h>
+#include <orderly/sys/sqlite.h>
+
+int pyorderly_apply(orderly_engine *engine, const char *order_id, int machine, int event,
+                    uint32_t index, int64_t amount, const char *idem_key, orderly_time_ms now,
+                    orderly_result *out)
+{
+    orderly_command cmd;
+
+    cmd.order_id = order_id;
+    cmd.machine = machine;
+    cmd.event = event;
+    cmd.index = index;
+    cmd.amount = amount;
+    cmd.idem_key = idem_key;
+    cmd.now = now;
+    out->size = sizeof *out;
+    return orderly_engine_apply(engine, &cmd, out);
+}
+
+int pyorderly_create_order(orderly_engine *engine, const char *order_id, const char *currency,
+                           int payment_method, const orderly_line *lines, size_t n_lines,
+                           uint32_t has_promotion, int64_t loyalty_points, const char *idem_key,
+                           orderly_time_ms now, orderly_result *out)
+{
+    orderly_order_spec spec;
+
+    spec.order_id = order_id;
+    spec.currency = currency;
+    spec.payment_method = payment_method;
+    spec.lines = lines;
+    spec.n_lines = n_lines;
+    spec.has_promotion = has_promotion;
+    spec.loyalty_points = loyalty_points;
+    spec.idem_key = idem_key;
+    spec.now = now;
+    out->size = sizeof *out;
+    return orderly_engine_create_order(engine, &spec, out);
+}
