@@ -29,7 +29,7 @@ _check_version(_lib.orderly_version_number(), _lib.ORDERLY_VERSION_NUMBER,
 from . import conformance  # noqa: E402
 from ._adapters import (IdemRecord, MemoryStorage, MemoryTransport, QueueItem,  # noqa: E402
                         QueueStats, SQLiteStorage, Storage, Transport, schema_version)
-from ._engine import Engine, policy_defaults  # noqa: E402
+from ._engine import Engine, policy_defaults, webhook_signature  # noqa: E402
 from ._errors import (BufferTooSmall, ConfigError, Conflict, EnvelopeError, Error,  # noqa: E402
                       ERROR_CLASSES, Exists, GuardError, IdempotencyMismatch, InFlight,
                       InvalidArgument, InvariantError, IterationOver, MisuseError, NoMemory,
@@ -73,5 +73,5 @@ __all__ = [
     "Timer", "Topic", "Transient", "Transition", "TransitionError", "Transport",
     "TransportError", "UserError", "VersionError", "choreography", "conformance",
     "error_class", "machine", "machines", "policy_defaults", "schema_version", "version",
-    "version_info",
+    "version_info", "webhook_signature",
 ]

@@ -488,7 +488,14 @@ class Engine:
     def topic_id(self, name: str) -> "_tables.Topic":
         """The topic a configured name stands for; ConfigError when none."""
         out = ffi.new("int *")
-        self._call(lib.orderly_engine_topic_id, out, text(name, "name"))
+        raw = text(name, "name")
+        e = self._enter()
+        try:
+            rc = lib.orderly_engine_topic_id(out, e, raw)
+            if rc < 0:
+                raise self._fail(rc)
+        finally:
+            self._lock.release()
         return _tables.Topic(out[0])
 
     # ---- background work --------------------------------------------------------
@@ -659,3 +666,16 @@ def pyo_operation_row(v: Any, user_data: Any) -> int:
 @ffi.def_extern()
 def pyo_metric(name: Any, value: float, user_data: Any) -> None:
     ffi.from_handle(user_data)[ffi.string(name).decode()] = value
+
+
+def webhook_signature(payload: bytes, *, secret: bytes, timestamp: TimeLike = None) -> str:
+    """The signature header a payment provider would send for payload at
+    timestamp (for tests, and for hosts that relay webhooks)."""
+    raw = data(payload, "payload")
+    key = data(secret, "secret")
+    seconds = to_ms(timestamp, "timestamp") // 1000
+    buf = ffi.new("char[]", 256)
+    rc = lib.orderly_webhook_sign(buf, 256, key, len(key), raw, len(raw), seconds)
+    if rc != 0:
+        raise make_error(rc)
+    return ffi.string(buf).decode()
