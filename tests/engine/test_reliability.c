@@ -957,6 +957,27 @@ START_TEST(aggregate_format1_still_read)
 }
 END_TEST
 
+/* A batch buffers more marks and records than a fresh in-memory store
+ * holds: reserving room for them must grow its tables (it once rehashed
+ * the empty table in place forever). */
+START_TEST(batch_larger_than_the_store_commits)
+{
+    fx f;
+    char id[16];
+    int i;
+
+    fx_setup(&f);
+    ck_assert_int_eq(orderly_engine_begin_batch(f.e), 0);
+    for (i = 0; i < 64; i++) {
+        snprintf(id, sizeof id, "b%d", i);
+        create_ok(&f, id, ORDERLY_PAY_CARD, T0);
+    }
+    ck_assert_int_eq(orderly_engine_commit_batch(f.e), 0);
+    ck_assert_int_eq(view(&f, "b63").order_state, ORDERLY_ORDER_PENDING);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-reliability");
@@ -970,6 +991,7 @@ static Suite *suite(void)
     TCase *cl = tcase_create("concurrent-duplicate-not-late");
     TCase *cc = tcase_create("concurrent-duplicate-create");
     TCase *af = tcase_create("aggregate-format1-still-read");
+    TCase *bl = tcase_create("batch-larger-than-the-store");
 
     tcase_add_test(i, redelivery_every_event_once);
     tcase_add_test(i, idem_mismatch);
@@ -1002,6 +1024,8 @@ static Suite *suite(void)
     suite_add_tcase(s, cc);
     tcase_add_test(af, aggregate_format1_still_read);
     suite_add_tcase(s, af);
+    tcase_add_test(bl, batch_larger_than_the_store_commits);
+    suite_add_tcase(s, bl);
     return s;
 }
 

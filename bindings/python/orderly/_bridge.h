@@ -9,6 +9,11 @@ int pyorderly_create_order(orderly_engine *engine, const char *order_id, const c
                            int payment_method, const orderly_line *lines, size_t n_lines,
                            uint32_t has_promotion, int64_t loyalty_points, const char *idem_key,
                            orderly_time_ms now, orderly_result *out);
+int pyorderly_next(const orderly_machine *m, int state, int event);
+int pyorderly_next_guarded(const orderly_machine *m, int state, int event, orderly_time_ms now,
+                           orderly_time_ms deadline, int64_t amount, int64_t authorized,
+                           int64_t captured, int64_t refunded, uint32_t parts_total,
+                           uint32_t parts_done);
 
 extern "Python" int pyo_s_begin(orderly_storage *, orderly_ctx *, void **);
 extern "Python" int pyo_s_commit(orderly_storage *, orderly_ctx *, void *);

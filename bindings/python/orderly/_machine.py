@@ -14,6 +14,7 @@ EventLike = Union[int, str, enum.IntEnum]
 _FORMATS = {"dot": 1, "mermaid": 2, "json": 3}
 _GUARD_FIELDS = ("now", "deadline", "amount", "authorized", "captured", "refunded",
                  "parts_total", "parts_done")
+_GUARD_ZERO = dict.fromkeys(_GUARD_FIELDS, 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,14 +117,29 @@ class Machine:
         """The state event leads to from state. Guard inputs (now, deadline,
         amount, authorized, captured, refunded, parts_total, parts_done) are
         keyword arguments. Raises TransitionError or GuardError."""
-        s = self._sid(state)
-        e = self._eid(event)
-        gi = _guard_input(guard) if guard else ffi.NULL
-        out = ffi.new("int *")
-        rc = lib.orderly_machine_next(out, self._m, s, e, gi, ffi.NULL)
-        if rc != 0:
-            raise self._fail(rc, s, e, gi)
-        return self._states[out[0]]  # type: ignore[return-value]
+        try:
+            s = self._state_ids[state]
+            e = self._event_ids[event]
+        except (KeyError, TypeError):
+            s = self._sid(state)
+            e = self._eid(event)
+        if guard:
+            g = dict(_GUARD_ZERO)
+            g.update(guard)
+            if len(g) != len(_GUARD_ZERO):
+                _guard_input(guard)  # raises naming the unknown input
+            try:
+                r = lib.pyorderly_next_guarded(self._m, s, e, g["now"], g["deadline"],
+                                               g["amount"], g["authorized"], g["captured"],
+                                               g["refunded"], g["parts_total"], g["parts_done"])
+            except (TypeError, OverflowError):
+                _guard_input(guard)  # raises naming the bad input
+                raise
+        else:
+            r = lib.pyorderly_next(self._m, s, e)
+        if r < 0:
+            raise self._fail(r, s, e, _guard_input(guard))
+        return self._states[r]  # type: ignore[return-value]
 
     def step(self, state: StateLike, event: EventLike, **guard: int) -> Transition:
         """The whole transition row event takes from state (see next())."""
@@ -226,11 +242,18 @@ def choreography(format: str = "dot") -> str:
                    lib.orderly_graph_export_choreography_buf(buf, cap, n, fmt, ctx))
 
 
-_CACHE: Dict[int, Machine] = {}
+_CACHE: Dict[object, Machine] = {}
 
 
-def machine(key: Union[str, int, "_tables.MachineId"]) -> Machine:
+def machine(key: Union[str, int, "_tables.MachineId", Machine]) -> Machine:
     """The machine named key ("order", ...) or with id key (MachineId.ORDER, 1)."""
+    try:
+        if key.__class__ is not bool:
+            return _CACHE[key]
+    except (KeyError, TypeError):
+        pass
+    if isinstance(key, Machine):
+        return key
     if isinstance(key, bool) or not isinstance(key, (str, int)):
         raise TypeError("machine: expected a name (str) or an id (int), got %s"
                         % type(key).__name__)
@@ -244,7 +267,9 @@ def machine(key: Union[str, int, "_tables.MachineId"]) -> Machine:
     mid = lib.orderly_machine_get_id(p[0])
     m = _CACHE.get(mid)
     if m is None:
-        m = _CACHE[mid] = Machine(p[0])
+        m = Machine(p[0])
+        _CACHE[mid] = m
+        _CACHE[m.name] = m
     return m
 
 

@@ -47,3 +47,34 @@ int pyorderly_create_order(orderly_engine *engine, const char *order_id, const c
     out->size = sizeof *out;
     return orderly_engine_create_order(engine, &spec, out);
 }
+
+/* The next state, or the negative code: the transition hot path, with no
+ * out parameter for Python to allocate. */
+int pyorderly_next(const orderly_machine *m, int state, int event)
+{
+    int next;
+    int rc = orderly_machine_next(&next, m, state, event, NULL, NULL);
+
+    return rc < 0 ? rc : next;
+}
+
+/* As pyorderly_next, with the guard inputs as scalars. */
+int pyorderly_next_guarded(const orderly_machine *m, int state, int event, orderly_time_ms now,
+                           orderly_time_ms deadline, int64_t amount, int64_t authorized,
+                           int64_t captured, int64_t refunded, uint32_t parts_total,
+                           uint32_t parts_done)
+{
+    orderly_guard_input in;
+    int next, rc;
+
+    in.now = now;
+    in.deadline = deadline;
+    in.amount = amount;
+    in.authorized = authorized;
+    in.captured = captured;
+    in.refunded = refunded;
+    in.parts_total = parts_total;
+    in.parts_done = parts_done;
+    rc = orderly_machine_next(&next, m, state, event, &in, NULL);
+    return rc < 0 ? rc : next;
+}
