@@ -4,11 +4,11 @@
  */
 int pyorderly_apply(orderly_engine *engine, const char *order_id, int machine, int event,
                     uint32_t index, int64_t amount, const char *idem_key, orderly_time_ms now,
-                    orderly_result *out);
+                    int64_t *out);
 int pyorderly_create_order(orderly_engine *engine, const char *order_id, const char *currency,
                            int payment_method, const orderly_line *lines, size_t n_lines,
                            uint32_t has_promotion, int64_t loyalty_points, const char *idem_key,
-                           orderly_time_ms now, orderly_result *out);
+                           orderly_time_ms now, int64_t *out);
 int pyorderly_next(const orderly_machine *m, int state, int event);
 int pyorderly_next_guarded(const orderly_machine *m, int state, int event, orderly_time_ms now,
                            orderly_time_ms deadline, int64_t amount, int64_t authorized,

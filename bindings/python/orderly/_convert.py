@@ -5,7 +5,7 @@ field, so a mistake is reported at the call instead of as an engine code.
 """
 import datetime
 import time
-from typing import Optional, Union
+from typing import Dict, Optional, Union
 
 from ._native import lib
 
@@ -64,8 +64,18 @@ def duration_ms(value: DurationLike, field: str) -> int:
     return ms
 
 
+# ids already checked, to their bytes: an order's id comes back with each of
+# its commands. Bounded: emptied when full.
+_IDS: Dict[str, bytes] = {}
+_IDS_MAX = 4096
+
+
 def ident(value: object, field: str, optional: bool = False) -> Optional[bytes]:
     """An order id or idempotency key: str of 1..ID_MAX printable ASCII bytes."""
+    if type(value) is str:
+        raw = _IDS.get(value)  # type: ignore[arg-type]
+        if raw is not None:
+            return raw
     if value is None and optional:
         return None
     if type(value) is not str:
@@ -78,6 +88,9 @@ def ident(value: object, field: str, optional: bool = False) -> Optional[bytes]:
         raise ValueError("%s: must be 1..%d bytes, got %d" % (field, ID_MAX, len(raw)))
     if not raw.isascii() or not value.isprintable():
         raise ValueError("%s: must be printable ASCII" % field)
+    if len(_IDS) >= _IDS_MAX:
+        _IDS.clear()
+    _IDS[value] = raw
     return raw
 
 

@@ -48,42 +48,33 @@ def _machine_id(value: MachineLike) -> int:
     return _machine(value).id if not type(value) is int or not 1 <= value <= 6 else value
 
 
-# per machine id: states by id and events by id (None where no member)
-def _table(members: Iterable[Any]) -> List[Any]:
-    members = list(members)
-    out: List[Any] = [None] * (max(int(m) for m in members) + 1)
-    for m in members:
-        out[m] = m
-    return out
+# per machine id: its MachineId, and its states and events by id
+_TABLES: Dict[int, Any] = {}
+for _m in _tables.MachineId:
+    _st, _ev = _tables.BY_MACHINE[_m.name.lower()]
+    _TABLES[int(_m)] = (_m, {int(x): x for x in _st}, {int(x): x for x in _ev})
+_ORDER_STATES = _TABLES[1][1]
+_NO_TABLE = (None, {}, {})
+_new = object.__new__
+_set = object.__setattr__
 
 
-_STATES: List[List[Any]] = [[]]
-_EVENTS: List[List[Any]] = [[]]
-for _mid in range(1, 7):
-    _st, _ev = _tables.BY_MACHINE[_tables.MachineId(_mid).name.lower()]
-    _STATES.append(_table(_st))
-    _EVENTS.append(_table(_ev))
-_MACHINES = [None] + list(_tables.MachineId)
-_ORDER_STATES = _STATES[1]
-
-
-def _member(table: List[Any], i: int) -> Any:
-    return table[i] if 0 < i < len(table) else None
+def _build(m: int, event: int, frm: int, to: int, order_state: int, late: int, dup: int,
+           rows: int, ops: int, version: int, index: Optional[int] = None) -> Result:
+    machine, states, events = _TABLES.get(m, _NO_TABLE)
+    o = _new(Result)
+    _set(o, "__dict__", {
+        "machine": machine if machine is not None else m, "event": events.get(event),
+        "from_state": states.get(frm), "to_state": states.get(to),
+        "order_state": _ORDER_STATES.get(order_state), "late": late != 0,
+        "duplicate": dup != 0, "outbox_rows": rows, "operations": ops, "version": version,
+        "index": index})
+    return o
 
 
 def _result(r: Any, index: Optional[int] = None) -> Result:
-    m = r.machine
-    states = _STATES[m] if 0 < m < 7 else []
-    o = object.__new__(Result)
-    o.__dict__.update(
-        machine=_MACHINES[m] if 0 < m < 7 else m,
-        event=_member(_EVENTS[m], r.event) if 0 < m < 7 else r.event,
-        from_state=_member(states, getattr(r, "from")),
-        to_state=_member(states, r.to),
-        order_state=_member(_ORDER_STATES, r.order_state),
-        late=bool(r.late), duplicate=bool(r.duplicate), outbox_rows=r.outbox_rows,
-        operations=r.operations, version=r.version, index=index)
-    return o
+    return _build(r.machine, r.event, getattr(r, "from"), r.to, r.order_state, r.late,
+                  r.duplicate, r.outbox_rows, r.operations, r.version, index)
 
 
 def _line(value: LineLike, i: int) -> Line:
@@ -134,6 +125,9 @@ class Engine:
         self._on_alert = on_alert
         self._clock = clock
         self._batch = False
+        # apply's result buffer: the shim fills it after the C call returned
+        # (after any callback inside it), so a nested apply cannot clobber it
+        self._out = ffi.new("int64_t[10]")
 
         opts = ffi.new("orderly_engine_options *")
         lib.orderly_engine_options_init(opts, lib.ORDERLY_ENGINE_OPTIONS_VERSION)
@@ -320,10 +314,10 @@ class Engine:
             arr[i].unit_price = integer(ln.unit_price, "lines[%d].unit_price" % i, 0,
                                         lib.ORDERLY_UNIT_PRICE_MAX)
         points = integer(loyalty_points, "loyalty_points", 0, 2**63 - 1)
-        out = ffi.new("orderly_result *")
+        out = ffi.new("int64_t[10]")
         self._call(lib.pyorderly_create_order, oid, currency.encode(), _PAYMENT[payment], arr,
                    n, 1 if has_promotion else 0, points, key or ffi.NULL, to_ms(now), out)
-        return _result(out)
+        return _build(*ffi.unpack(out, 10))
 
     def apply(self, order_id: str, machine: MachineLike, event: Any, *, index: int = 0,
               amount: int = 0, idem_key: Optional[str] = None, now: TimeLike = None) -> Result:
@@ -340,7 +334,7 @@ class Engine:
             amount = integer(amount, "amount", 0, 2**63 - 1)
         key = ident(idem_key, "idem_key", optional=True) if idem_key is not None else ffi.NULL
         ms = to_ms(now) if now is not None else to_ms(None)
-        out = ffi.new("orderly_result *")
+        out = self._out
         e = self._enter()
         try:
             rc = lib.pyorderly_apply(e, oid, m.id, ev, index, amount, key, ms, out)
@@ -348,9 +342,10 @@ class Engine:
                 self._raise_pending()
             if rc < 0:
                 raise self._fail(rc)
+            # read before the lock goes: the buffer is this engine's
+            return _build(*ffi.unpack(out, 10))
         finally:
             self._lock.release()
-        return _result(out)
 
     def cancel_order(self, order_id: str, *, idem_key: Optional[str] = None,
                      now: TimeLike = None) -> Result:

@@ -11,11 +11,31 @@
 #include <orderly/sys/memory.h>
 #include <orderly/sys/sqlite.h>
 
+/* The result's fields after code, in declaration order, as Python reads
+ * them with one ffi.unpack. */
+#define PYORDERLY_RESULT_FIELDS 10
+
+static void unpack(const orderly_result *r, int64_t *out)
+{
+    out[0] = r->machine;
+    out[1] = r->event;
+    out[2] = r->from;
+    out[3] = r->to;
+    out[4] = r->order_state;
+    out[5] = r->late;
+    out[6] = r->duplicate;
+    out[7] = r->outbox_rows;
+    out[8] = r->operations;
+    out[9] = (int64_t)r->version;
+}
+
 int pyorderly_apply(orderly_engine *engine, const char *order_id, int machine, int event,
                     uint32_t index, int64_t amount, const char *idem_key, orderly_time_ms now,
-                    orderly_result *out)
+                    int64_t *out)
 {
+    orderly_result res = ORDERLY_RESULT_INIT;
     orderly_command cmd;
+    int rc;
 
     cmd.order_id = order_id;
     cmd.machine = machine;
@@ -24,16 +44,19 @@ int pyorderly_apply(orderly_engine *engine, const char *order_id, int machine, i
     cmd.amount = amount;
     cmd.idem_key = idem_key;
     cmd.now = now;
-    out->size = sizeof *out;
-    return orderly_engine_apply(engine, &cmd, out);
+    rc = orderly_engine_apply(engine, &cmd, &res);
+    unpack(&res, out);
+    return rc;
 }
 
 int pyorderly_create_order(orderly_engine *engine, const char *order_id, const char *currency,
                            int payment_method, const orderly_line *lines, size_t n_lines,
                            uint32_t has_promotion, int64_t loyalty_points, const char *idem_key,
-                           orderly_time_ms now, orderly_result *out)
+                           orderly_time_ms now, int64_t *out)
 {
+    orderly_result res = ORDERLY_RESULT_INIT;
     orderly_order_spec spec;
+    int rc;
 
     spec.order_id = order_id;
     spec.currency = currency;
@@ -44,8 +67,9 @@ int pyorderly_create_order(orderly_engine *engine, const char *order_id, const c
     spec.loyalty_points = loyalty_points;
     spec.idem_key = idem_key;
     spec.now = now;
-    out->size = sizeof *out;
-    return orderly_engine_create_order(engine, &spec, out);
+    rc = orderly_engine_create_order(engine, &spec, &res);
+    unpack(&res, out);
+    return rc;
 }
 
 /* The next state, or the negative code: the transition hot path, with no
