@@ -281,6 +281,9 @@ def test_options_policy_roles_topics_clock():
     with pytest.raises(TypeError, match="colour"):
         orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport(), colour=1)
     assert orderly.policy_defaults()["reservation_ttl"] == 15 * 60_000
+    with orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport(),
+                        auto_complete_after=None) as e:  # never
+        create(e)
 
 
 def test_now_accepts_aware_datetimes(engine):
