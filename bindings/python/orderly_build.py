@@ -49,6 +49,9 @@ def _strip_comments(text):
 
 cflags = _pkg_config("--cflags")
 libs = _pkg_config("--libs")
+# The library directories as run paths too, so a library installed outside
+# the loader's search path (a prefix, a staged install) is found at import.
+rpaths = ["-Wl,-rpath," + flag[2:] for flag in _pkg_config("--libs-only-L")]
 
 ffibuilder = FFI()
 ffibuilder.cdef(_strip_comments(_read("_decl.h")) + "\n" + _strip_comments(_read("_bridge.h")))
@@ -56,7 +59,7 @@ ffibuilder.set_source(
     "orderly._native",
     _read("_shim.c"),
     extra_compile_args=[f for f in cflags] + ["-std=c11", "-Wno-unused-parameter"],
-    extra_link_args=libs,
+    extra_link_args=libs + rpaths,
 )
 
 if __name__ == "__main__":
