@@ -11,6 +11,7 @@ are allowed. The GIL is released while C runs, so engines on other threads
 import contextlib
 import datetime
 import threading
+import weakref
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
                     Sequence, Union)
 
@@ -77,6 +78,33 @@ def _result(r: Any, index: Optional[int] = None) -> Result:
                   r.duplicate, r.outbox_rows, r.operations, r.version, index)
 
 
+class _Callbacks:
+    """What the engine's C callbacks reach through their user_data. It holds
+    the Engine only weakly: the C engine keeps this alive until it closes,
+    and a strong reference back would make a forgotten engine a cycle that
+    the collector frees without ever closing it."""
+
+    def __init__(self, engine: Any, on_work: Any, on_alert: Any, clock: Any,
+                 errors: List[BaseException]) -> None:
+        self.engine = engine
+        self.on_work = on_work
+        self.on_alert = on_alert
+        self.clock = clock
+        self.errors = errors
+        self.executors: Dict[int, Any] = {}
+
+
+def _closer(adapters: List[_CAdapter], keep: Any) -> Callable[[Any], None]:
+    """The engine's destructor, run by close() or by the garbage collector:
+    it holds the adapters (and the callbacks' handle) alive until the
+    engine is closed, then releases them to their own close()."""
+    def close(p: Any, _keep: Any = keep) -> None:
+        lib.orderly_engine_close(p)
+        for a in adapters:
+            a._users -= 1
+    return close
+
+
 def _line(value: LineLike, i: int) -> Line:
     if isinstance(value, Line):
         return value
@@ -119,11 +147,8 @@ class Engine:
         self._lock = threading.RLock()
         self._errors: List[BaseException] = []
         self._keep: List[Any] = []
-        self._executors: Dict[int, Any] = {}
         self._adapters: List[_CAdapter] = []
-        self._on_work = on_work
-        self._on_alert = on_alert
-        self._clock = clock
+        self._cb = _Callbacks(weakref.ref(self), on_work, on_alert, clock, self._errors)
         self._batch = False
         # apply's result buffer: the shim fills it after the C call returned
         # (after any callback inside it), so a nested apply cannot clobber it
@@ -166,7 +191,7 @@ class Engine:
             opts.topics = arr
             opts.n_topics = lib.ORDERLY_TOPIC_COUNT + 1
             names.append(arr)
-        self._handle = ffi.new_handle(self)
+        self._handle = ffi.new_handle(self._cb)
         if on_work is not None:
             opts.on_work = lib.pyo_on_work
             opts.work_user_data = self._handle
@@ -191,8 +216,7 @@ class Engine:
             lib.orderly_ctx_free(cp[0])
         for a in self._adapters:
             a._users += 1
-        keep = (self._keep, self._handle)
-        self._engine = ffi.gc(out[0], lambda p, _keep=keep: lib.orderly_engine_close(p))
+        self._engine = ffi.gc(out[0], _closer(self._adapters, (self._keep, self._handle)))
 
     def _adapter(self, obj: Any, field: str, bridge: Any) -> Any:
         if isinstance(obj, _CAdapter):
@@ -263,9 +287,6 @@ class Engine:
         try:
             self._engine = None
             ffi.release(e)
-            for a in self._adapters:
-                a._users -= 1
-            self._adapters = []
         finally:
             self._lock.release()
         self._raise_pending()
@@ -556,13 +577,13 @@ class Engine:
         opid = integer(int(op), "op", 1, 2**31 - 1)
         if executor is None:
             self._call(lib.orderly_engine_set_executor, opid, ffi.NULL, ffi.NULL)
-            self._executors.pop(opid, None)
+            self._cb.executors.pop(opid, None)
             return
         if not callable(executor):
             raise TypeError("executor: expected a callable, got %s" % type(executor).__name__)
-        h = ffi.new_handle((self, executor))
+        h = ffi.new_handle((self._cb, executor))
         self._call(lib.orderly_engine_set_executor, opid, lib.pyo_executor, h)
-        self._executors[opid] = h
+        self._cb.executors[opid] = h
 
     def set_op_attempts(self, op: int, n: int) -> None:
         """Sets the attempts after which op is parked (0 = its declared limit)."""
@@ -604,43 +625,46 @@ def _operation(v: Any) -> Operation:
 
 @ffi.def_extern()
 def pyo_on_work(e: Any, n: int, user_data: Any) -> None:
-    engine: Engine = ffi.from_handle(user_data)
+    cb: _Callbacks = ffi.from_handle(user_data)
+    engine = cb.engine()
+    if engine is None:
+        return  # being collected: nobody is left to do the work
     try:
-        engine._on_work(engine, n)  # type: ignore[misc]
+        cb.on_work(engine, n)  # type: ignore[misc]
     except BaseException as exc:
-        engine._errors.append(exc)
+        cb.errors.append(exc)
 
 
 @ffi.def_extern()
 def pyo_on_alert(a: Any, user_data: Any) -> None:
-    engine: Engine = ffi.from_handle(user_data)
+    cb: _Callbacks = ffi.from_handle(user_data)
     try:
-        engine._on_alert(Alert(AlertKind(a.kind), Queue(a.queue), a.item_id,  # type: ignore
-                               _str(a.group), _str(a.message)))
+        cb.on_alert(Alert(AlertKind(a.kind), Queue(a.queue), a.item_id,  # type: ignore
+                          _str(a.group), _str(a.message)))
     except BaseException as exc:
-        engine._errors.append(exc)
+        cb.errors.append(exc)
 
 
 @ffi.def_extern(error=0)
 def pyo_clock(user_data: Any) -> int:
-    engine: Engine = ffi.from_handle(user_data)
+    cb: _Callbacks = ffi.from_handle(user_data)
     try:
-        return to_ms(engine._clock(), "clock()")  # type: ignore[misc]
+        return to_ms(cb.clock(), "clock()")  # type: ignore[misc]
     except BaseException as exc:
-        engine._errors.append(exc)
+        cb.errors.append(exc)
         return 0
 
 
 @ffi.def_extern(error=lib.ORDERLY_EUSER)
 def pyo_executor(v: Any, user_data: Any) -> int:
-    engine, fn = ffi.from_handle(user_data)
+    cb, fn = ffi.from_handle(user_data)
     try:
         fn(_operation(v))
         return 0
     except Error as exc:
         return exc.code
     except BaseException as exc:
-        engine._errors.append(exc)
+        cb.errors.append(exc)
         return lib.ORDERLY_EUSER
 
 

@@ -2,6 +2,7 @@
 import datetime
 import gc
 import json
+import weakref
 
 import pytest
 
@@ -310,11 +311,15 @@ def test_close_is_idempotent_and_use_after_close_raises():
         orderly.Engine(storage, orderly.MemoryTransport())
 
 
-def test_a_forgotten_engine_is_collected_safely():
-    e = orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport())
+def test_a_forgotten_engine_is_collected_and_closed():
+    storage = orderly.MemoryStorage()
+    e = orderly.Engine(storage, orderly.MemoryTransport(), on_work=lambda e, n: None)
     create(e)
+    ref = weakref.ref(e)
     del e
     gc.collect()
+    assert ref() is None
+    storage.close()  # no engine uses it any more
 
 
 def test_sqlite_storage_persists_across_engines(tmp_path):
