@@ -13,7 +13,7 @@ import datetime
 import threading
 import weakref
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
-                    Sequence, Union)
+                    Sequence, Tuple, Union)
 
 from . import _tables
 from ._adapters import StorageBridge, TransportBridge, _CAdapter, _str
@@ -55,7 +55,7 @@ for _m in _tables.MachineId:
     _st, _ev = _tables.BY_MACHINE[_m.name.lower()]
     _TABLES[int(_m)] = (_m, {int(x): x for x in _st}, {int(x): x for x in _ev})
 _ORDER_STATES = _TABLES[1][1]
-_NO_TABLE = (None, {}, {})
+_NO_TABLE: Tuple[Any, Dict[int, Any], Dict[int, Any]] = (None, {}, {})
 _new = object.__new__
 _set = object.__setattr__
 
@@ -92,6 +92,18 @@ class _Callbacks:
         self.clock = clock
         self.errors = errors
         self.executors: Dict[int, Any] = {}
+
+
+def _topic_id(topic: Union[int, str], field: str) -> int:
+    """A topic given as orderly.Topic, its id or its name ("order")."""
+    if isinstance(topic, str):
+        try:
+            return int(_tables.Topic[topic.upper()])
+        except KeyError:
+            raise ValueError("%s: unknown topic %r" % (field, topic)) from None
+    if isinstance(topic, int) and 1 <= topic <= lib.ORDERLY_TOPIC_COUNT:
+        return int(topic)
+    raise ValueError("%s: unknown topic %r" % (field, topic))
 
 
 def _closer(adapters: List[_CAdapter], keep: Any) -> Callable[[Any], None]:
@@ -182,11 +194,9 @@ class Engine:
         names: List[Any] = []
         if topics:
             arr = ffi.new("const char *[]", lib.ORDERLY_TOPIC_COUNT + 1)
-            for key, name in topics.items():
-                tid = _tables.Topic[key.upper()] if isinstance(key, str) else int(key)
-                if not 1 <= tid <= lib.ORDERLY_TOPIC_COUNT:
-                    raise ValueError("topics: unknown topic %r" % (key,))
-                names.append(ffi.new("char[]", text(name, "topics[%r]" % (key,))))
+            for topic, name in topics.items():
+                tid = _topic_id(topic, "topics")
+                names.append(ffi.new("char[]", text(name, "topics[%r]" % (topic,))))
                 arr[tid] = names[-1]
             opts.topics = arr
             opts.n_topics = lib.ORDERLY_TOPIC_COUNT + 1
@@ -491,7 +501,7 @@ class Engine:
 
     def topic(self, topic: Union[int, str]) -> str:
         """The configured name of a topic (orderly.Topic or its name)."""
-        tid = _tables.Topic[topic.upper()] if isinstance(topic, str) else int(topic)
+        tid = _topic_id(topic, "topic")
         e = self._enter()
         try:
             p = lib.orderly_engine_topic(e, tid)

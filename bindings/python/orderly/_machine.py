@@ -2,7 +2,7 @@
 export them. Machines are static data in the library: safe from any thread."""
 import dataclasses
 import enum
-from typing import Dict, List, Optional, Tuple, Type, Union
+from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
 from . import _tables
 from ._errors import ctx_error, make_error
@@ -184,7 +184,7 @@ class Machine:
         """The timer entering state schedules (Timer.NONE when none)."""
         return _tables.Timer(lib.orderly_machine_state_timer(self._m, self._sid(state)))
 
-    def _row(self, t: object) -> Transition:
+    def _row(self, t: Any) -> Transition:
         return Transition(self._states[getattr(t, "from")], self.Event(t.event),  # type: ignore
                           self._states[t.to], _tables.Guard(t.guard),  # type: ignore
                           tuple(_tables.Effect(t.effects[k]) for k in range(t.n_effects)))

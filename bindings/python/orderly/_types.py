@@ -5,7 +5,6 @@ import enum
 from typing import Optional, Tuple
 
 from . import _tables
-from ._convert import from_ms
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,12 +22,13 @@ class Result:
     """What one engine command did.
 
     ``from_state``/``to_state`` are states of ``machine`` (equal when the
-    event was late); ``duplicate`` is set when this is the stored first
-    result of a redelivery.
+    event was late; ``from_state`` is None for a part the command created,
+    and ``event`` None for a create); ``duplicate`` is set when this is the
+    stored first result of a redelivery.
     """
 
     machine: "_tables.MachineId"
-    event: enum.IntEnum
+    event: Optional[enum.IntEnum]
     from_state: Optional[enum.IntEnum]
     to_state: enum.IntEnum
     order_state: "_tables.OrderState"

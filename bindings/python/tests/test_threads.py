@@ -7,7 +7,7 @@ import time
 import pytest
 
 import orderly
-from conftest import T0, ListTransport, create
+from conftest import ListTransport, create
 from orderly.examples.dict_storage import DictStorage
 
 

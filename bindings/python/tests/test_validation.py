@@ -75,3 +75,11 @@ def test_adapters_are_checked(engine):
         orderly.Engine(object(), orderly.MemoryTransport())
     with pytest.raises(TypeError, match="transport"):
         orderly.Engine(orderly.MemoryStorage(), orderly.MemoryStorage())
+
+
+def test_topics(engine):
+    with pytest.raises(ValueError, match="topics"):
+        orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport(),
+                       topics={"basket": "x"})
+    with pytest.raises(ValueError, match="topic"):
+        engine.topic(99)

@@ -224,7 +224,7 @@ class DictStorage:
                    max: int) -> List[QueueItem]:
         self._check(t)
         q = self._queue(queue)
-        out = []
+        out: List[QueueItem] = []
         for id in sorted(q):
             it = q[id]
             if id <= after_id or not self._live(queue, it) or (state >= 0 and it.state != state):
