@@ -16,6 +16,8 @@ PACKAGES=(
     graphviz
     libsqlite3-dev
     python3
+    python3-venv     # bindings/python: the test venv (scripts/test-python.sh)
+    python3-dev      # bindings/python: headers cffi compiles the extension with
     clang            # fuzz/: libFuzzer targets (scripts/test.sh)
     libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)
 )

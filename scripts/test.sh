@@ -182,6 +182,7 @@ main() {
     test_sanitizers
     test_install
     bash scripts/test-go.sh
+    bash scripts/test-python.sh
     test_fuzz
     echo
     echo "test.sh: all tests passed"
