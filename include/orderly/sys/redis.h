@@ -33,6 +33,10 @@
  * failure at any point means a redelivery, never a loss. For the transport
  * the engine's outbox retries with backoff.
  *
+ * Signals: a write to a connection Redis closed raises SIGPIPE, which ends
+ * a process by default; a host ignores it (signal(SIGPIPE, SIG_IGN)) and
+ * then sees ETRANSPORT instead.
+ *
  * Threads: a transport or consumer is one connection; use it from one
  * thread at a time.
  *
