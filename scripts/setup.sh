@@ -18,6 +18,8 @@ PACKAGES=(
     python3
     clang            # fuzz/: libFuzzer targets (scripts/test.sh)
     libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)
+    libhiredis-dev   # liborderly-redis (adapters/redis)
+    redis-server     # scripts/test-redis.sh and the redis suites start their own
 )
 
 installed() {

@@ -179,6 +179,7 @@ main() {
     test_default
     test_sanitizers
     test_install
+    bash scripts/test-redis.sh
     test_fuzz
     echo
     echo "test.sh: all tests passed"
