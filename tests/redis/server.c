@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +45,9 @@ static int spawn(redis_server *s)
         /* a test that fails half-way must not leave its server running */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         snprintf(log, sizeof log, "%s/redis.log", s->dir);
-        execlp(bin, bin, "--port", "0", "--unixsocket", s->sock, "--unixsocketperm", "700",
+        char port[16];
+        snprintf(port, sizeof port, "%d", s->port);
+        execlp(bin, bin, "--bind", "127.0.0.1", "--port", port, "--unixsocket", s->sock, "--unixsocketperm", "700",
                "--dir", s->dir, "--save", "", "--appendonly", s->persist ? "yes" : "no",
                "--appendfsync", "always", "--daemonize", "no", "--logfile", log, (char *)NULL);
         _exit(127);
@@ -61,7 +66,7 @@ static int spawn(redis_server *s)
     return -1;
 }
 
-int server_start(redis_server *s, int persist)
+static int prepare(redis_server *s, int persist)
 {
     const char *tmp = getenv("TMPDIR");
 
@@ -74,6 +79,39 @@ int server_start(redis_server *s, int persist)
     snprintf(s->sock, sizeof s->sock, "%s/redis.sock", s->dir);
     snprintf(s->url, sizeof s->url, "unix:%s", s->sock);
     s->persist = persist;
+    return 0;
+}
+
+int server_start(redis_server *s, int persist)
+{
+    return prepare(s, persist) == 0 ? spawn(s) : -1;
+}
+
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+int server_start_tcp(redis_server *s)
+{
+    int port = free_port();
+
+    if (port <= 0 || prepare(s, 0) != 0)
+        return -1;
+    s->port = port;
+    snprintf(s->url, sizeof s->url, "redis://127.0.0.1:%d", port);
     return spawn(s);
 }
 

@@ -10,11 +10,16 @@ typedef struct redis_server {
     char sock[96];
     char url[112];
     int persist;     /* 1: append-only file fsynced on every write */
+    int port;        /* > 0: also listen on 127.0.0.1:port, and url names it */
     pid_t pid;
 } redis_server;
 
 /* Creates the directory and starts the server; 0 when it answers PING. */
 int server_start(redis_server *s, int persist);
+
+/* server_start, listening on a free loopback port as well (the url is
+ * then redis://127.0.0.1:PORT). */
+int server_start_tcp(redis_server *s);
 
 /* Starts it again on the same socket and directory (its data, when
  * persist is set, survives). */
