@@ -45,8 +45,8 @@ static int rt_publish(orderly_transport *base, orderly_ctx *ctx, const char *top
                       const orderly_header *headers, size_t n_headers)
 {
     struct rtrans *t = RT(base);
-    const char *argv[9];
-    size_t lens[9];
+    const char *argv[10];
+    size_t lens[10];
     char maxlen[24];
     char *meta;
     redisReply *r;
