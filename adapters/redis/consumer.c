@@ -73,6 +73,20 @@ static int check_options(const orderly_redis_consumer_options *o)
     return ORDERLY_OK;
 }
 
+int orderly_redis_consumer_options_init(orderly_redis_consumer_options *opts,
+                                        unsigned int version)
+{
+    orderly_redis_consumer_options init = ORDERLY_REDIS_CONSUMER_OPTIONS_INIT;
+
+    if (opts == NULL)
+        return ORDERLY_EINVAL;
+    if (version == 0 || version > ORDERLY_REDIS_CONSUMER_OPTIONS_VERSION)
+        return ORDERLY_EVERSION;
+    *opts = init;
+    opts->version = version;
+    return ORDERLY_OK;
+}
+
 int orderly_redis_consumer_new(orderly_redis_consumer **out,
                                const orderly_redis_consumer_options *o)
 {
@@ -233,7 +247,7 @@ static int ack(orderly_redis_consumer *c, size_t t, const char *id, orderly_ctx 
 
 /* Hands one entry to the handler and acknowledges it when accepted. */
 static int deliver(orderly_redis_consumer *c, size_t t, const struct entry *e,
-                   uint32_t deliveries, orderly_redis_handler handler, void *user_data,
+                   uint32_t deliveries, orderly_redis_message_cb handler, void *user_data,
                    orderly_ctx *ctx)
 {
     orderly_redis_message m;
@@ -344,7 +358,7 @@ static int deliveries_of(orderly_redis_consumer *c, size_t t, const char *id, ui
 }
 
 /* Takes over entries idle past the threshold on topic t; *n counts them. */
-static int reclaim(orderly_redis_consumer *c, size_t t, orderly_redis_handler handler,
+static int reclaim(orderly_redis_consumer *c, size_t t, orderly_redis_message_cb handler,
                    void *user_data, size_t *n, orderly_ctx *ctx)
 {
     char idle[24], count[16];
@@ -379,7 +393,7 @@ static int reclaim(orderly_redis_consumer *c, size_t t, orderly_redis_handler ha
     return rc;
 }
 
-static int read_new(orderly_redis_consumer *c, int block_ms, orderly_redis_handler handler,
+static int read_new(orderly_redis_consumer *c, int block_ms, orderly_redis_message_cb handler,
                     void *user_data, size_t *n, orderly_ctx *ctx)
 {
     const char *argv[10 + 2 * TOPICS_MAX];
@@ -432,7 +446,7 @@ static int read_new(orderly_redis_consumer *c, int block_ms, orderly_redis_handl
 }
 
 int orderly_redis_consumer_poll(orderly_redis_consumer *c, int block_ms,
-                                orderly_redis_handler handler, void *user_data,
+                                orderly_redis_message_cb handler, void *user_data,
                                 orderly_ctx *ctx)
 {
     size_t i, n = 0;

@@ -80,6 +80,19 @@ static int rt_publish(orderly_transport *base, orderly_ctx *ctx, const char *top
     return ORDERLY_OK;
 }
 
+int orderly_redis_options_init(orderly_redis_options *opts, unsigned int version)
+{
+    orderly_redis_options init = ORDERLY_REDIS_OPTIONS_INIT;
+
+    if (opts == NULL)
+        return ORDERLY_EINVAL;
+    if (version == 0 || version > ORDERLY_REDIS_OPTIONS_VERSION)
+        return ORDERLY_EVERSION;
+    *opts = init;
+    opts->version = version;
+    return ORDERLY_OK;
+}
+
 int orderly_redis_transport_new(orderly_transport **out, const orderly_redis_options *opts)
 {
     struct rtrans *t;

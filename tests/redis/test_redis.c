@@ -135,6 +135,13 @@ START_TEST(options_are_checked)
     o.version = 99;
     ck_assert_int_eq(orderly_redis_transport_new(&t, &o), ORDERLY_EVERSION);
     ck_assert_int_eq(orderly_redis_transport_new(&t, NULL), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_redis_options_init(&o, 0), ORDERLY_EVERSION);
+    ck_assert_int_eq(orderly_redis_options_init(NULL, 1), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_redis_options_init(&o, ORDERLY_REDIS_OPTIONS_VERSION), 0);
+    ck_assert_int_eq(o.timeout_ms, 2000);
+    ck_assert_int_eq(orderly_redis_consumer_options_init(&co, 99), ORDERLY_EVERSION);
+    ck_assert_int_eq(orderly_redis_consumer_options_init(&co, ORDERLY_REDIS_CONSUMER_OPTIONS_VERSION), 0);
+    ck_assert_uint_eq(co.batch, 64);
 
     co.url = "unix:/nowhere";
     co.group = "g";

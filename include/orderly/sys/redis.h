@@ -63,6 +63,10 @@ typedef struct orderly_redis_options {
 
 #define ORDERLY_REDIS_OPTIONS_INIT { ORDERLY_REDIS_OPTIONS_VERSION, NULL, 2000, 0 }
 
+/* Fills *opts with ORDERLY_REDIS_OPTIONS_INIT for hosts that cannot use the
+ * macro. EVERSION for an unknown version, EINVAL for NULL. */
+ORDERLY_API int orderly_redis_options_init(orderly_redis_options *opts, unsigned int version);
+
 /*
  * Creates a transport for opts->url. It connects on its first publish, so
  * a host can start while Redis is still down. EINVAL for a missing or
@@ -93,7 +97,7 @@ typedef struct orderly_redis_message {
 } orderly_redis_message;
 
 /* Returns 0 to acknowledge the entry; anything else leaves it pending. */
-typedef int (*orderly_redis_handler)(const orderly_redis_message *msg, void *user_data);
+typedef int (*orderly_redis_message_cb)(const orderly_redis_message *msg, void *user_data);
 
 /* Called once an entry was moved to its topic's .dlq stream. */
 typedef void (*orderly_redis_dead_cb)(const orderly_redis_message *msg, void *user_data);
@@ -109,7 +113,8 @@ typedef struct orderly_redis_consumer_options {
     const char *const *topics;  /* required; the streams read, 1..16; copied */
     size_t n_topics;
     /* Take over entries pending at least this long (ms); 0 takes every
-     * pending entry at once, < 0 never takes any over. */
+     * pending entry at once, < 0 never takes any over (this consumer's
+     * refused entries then wait for another consumer to take them). */
     int64_t claim_idle_ms;
     /* Deliveries an entry may have; the next one moves it to the DLQ
      * instead. 0 = never dead-letter. */
@@ -122,6 +127,11 @@ typedef struct orderly_redis_consumer_options {
 #define ORDERLY_REDIS_CONSUMER_OPTIONS_INIT                                          \
     { ORDERLY_REDIS_CONSUMER_OPTIONS_VERSION, NULL, 2000, NULL, NULL, NULL, 0, 30000, \
       5, 64, NULL, NULL }
+
+/* Fills *opts with ORDERLY_REDIS_CONSUMER_OPTIONS_INIT for hosts that
+ * cannot use the macro. EVERSION for an unknown version, EINVAL for NULL. */
+ORDERLY_API int orderly_redis_consumer_options_init(orderly_redis_consumer_options *opts,
+                                                    unsigned int version);
 
 typedef struct orderly_redis_consumer orderly_redis_consumer;
 
@@ -158,11 +168,13 @@ ORDERLY_API void orderly_redis_consumer_free(orderly_redis_consumer *c);
  * goes to handler; those it accepts are acknowledged. Returns the number of
  * entries handled (accepted, refused or dead-lettered), or ETRANSPORT /
  * ETIMEOUT with the detail in ctx (may be NULL); entries handled before a
- * failure stay handled, and an accepted entry whose XACK failed is simply
- * delivered again. EINVAL for NULL arguments or a negative block_ms.
+ * failure stay handled, entries read but not handled yet stay pending (and
+ * are taken over after claim_idle_ms), and an accepted entry whose XACK
+ * failed is simply delivered again. EINVAL for NULL arguments or a negative block_ms.
  */
-ORDERLY_API int orderly_redis_consumer_poll(orderly_redis_consumer *c, int block_ms,
-                                            orderly_redis_handler handler, void *user_data,
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_redis_consumer_poll(orderly_redis_consumer *c,
+                                                                int block_ms,
+                                            orderly_redis_message_cb handler, void *user_data,
                                             orderly_ctx *ctx);
 
 /*
@@ -172,7 +184,7 @@ ORDERLY_API int orderly_redis_consumer_poll(orderly_redis_consumer *c, int block
  * Any refusal leaves it pending for a retry after claim_idle_ms and, past
  * max_deliveries, the DLQ. engine is borrowed.
  */
-ORDERLY_API int orderly_redis_consumer_poll_engine(orderly_redis_consumer *c,
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_redis_consumer_poll_engine(orderly_redis_consumer *c,
                                                    orderly_engine *engine, int block_ms,
                                                    orderly_time_ms now, orderly_ctx *ctx);
 
