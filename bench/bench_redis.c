@@ -12,7 +12,9 @@
  *    orders in flight). One consumer process reads the order topic through
  *    XREADGROUP (BLOCK) and notes when each order's first event arrives.
  *    Latency = arrival minus the moment create_order was called, on the
- *    shared monotonic clock: commit, XADD, wake-up and read.
+ *    shared monotonic clock: commit, XADD, wake-up and read. Then again
+ *    with a SQLite file per publisher (synchronous FULL, so the commit's
+ *    fsync is in the figure), when the SQLite adapter is built.
  *
  * Usage: bench_redis [orders]  (default 20000). Redis: $ORDERLY_REDIS_URL,
  * else a redis-server of its own on a free 127.0.0.1 port.
@@ -32,6 +34,9 @@
 #include "orderly.h"
 #include "orderly/sys/memory.h"
 #include "orderly/sys/redis.h"
+#ifdef BENCH_SQLITE
+#include "orderly/sys/sqlite.h"
+#endif
 #include "server.h"
 
 static double now_s(void)
@@ -83,21 +88,21 @@ static void bench_publish(const char *url, long n, int procs)
 {
     char stream[64];
     double t0, dt;
+    pid_t pubs[8];
     int p;
 
     snprintf(stream, sizeof stream, "bench.publish.%d.%ld", procs, (long)getpid());
     t0 = now_s();
     for (p = 0; p < procs; p++) {
-        pid_t pid = fork();
-        if (pid < 0)
+        if ((pubs[p] = fork()) < 0)
             die("fork", ORDERLY_ERROR);
-        if (pid == 0) {
+        if (pubs[p] == 0) {
             publish_n(url, stream, n / procs);
             _exit(0);
         }
     }
     for (p = 0; p < procs; p++)
-        wait(NULL);
+        waitpid(pubs[p], NULL, 0);
     dt = now_s() - t0;
     printf("publish   %d publisher%s  %7ld XADDs  %6.3f s  %9.0f msgs/s\n", procs,
            procs > 1 ? "s" : " ", n / procs * procs, dt, (double)(n / procs * procs) / dt);
@@ -119,7 +124,47 @@ static void on_work(orderly_engine *e, size_t n, void *ud)
         die("pump", orderly_engine_errcode(e));
 }
 
-static void create_orders(const char *url, const char *const *topics, long from, long to)
+/* In-memory storage, or with sqlite_dir a SQLite file per publisher
+ * (synchronous FULL: one fsync per commit, the adapter's default). */
+static const char *sqlite_dir;
+
+static orderly_storage *storage_for(int procs, long first)
+{
+    orderly_storage *st = NULL;
+    int rc;
+
+#ifdef BENCH_SQLITE
+    if (sqlite_dir != NULL) {
+        char path[256];
+        /* a file per run and publisher: a reused one would answer the
+         * same order ids as duplicates, publishing nothing */
+        snprintf(path, sizeof path, "%s/run%d-publisher-%ld.db", sqlite_dir, procs, first);
+        if ((rc = orderly_sqlite_storage_open(&st, path, NULL, NULL)) < 0)
+            die("sqlite", rc);
+        return st;
+    }
+#else
+    (void)procs;
+    (void)first;
+#endif
+    if ((rc = orderly_memory_storage_new(&st, NULL)) < 0)
+        die("storage", rc);
+    return st;
+}
+
+static void storage_free(orderly_storage *st)
+{
+#ifdef BENCH_SQLITE
+    if (sqlite_dir != NULL) {
+        orderly_sqlite_storage_close(st);
+        return;
+    }
+#endif
+    orderly_memory_storage_free(st);
+}
+
+static void create_orders(const char *url, const char *const *topics, int procs, long from,
+                          long to)
 {
     static const orderly_line lines[1] = { { 101, 1, 1, 500 } };
     orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
@@ -132,8 +177,7 @@ static void create_orders(const char *url, const char *const *topics, long from,
     long i;
     int rc;
 
-    if ((rc = orderly_memory_storage_new(&st, NULL)) < 0)
-        die("storage", rc);
+    st = storage_for(procs, from);
     o.storage = st;
     o.transport = t;
     o.topics = topics;
@@ -159,7 +203,7 @@ static void create_orders(const char *url, const char *const *topics, long from,
             sched_yield();
     }
     orderly_engine_close(e);
-    orderly_memory_storage_free(st);
+    storage_free(st);
     orderly_redis_transport_free(t);
 }
 
@@ -197,7 +241,7 @@ static void bench_latency(const char *url, long n, int procs)
     orderly_redis_consumer *c;
     struct counter cnt = { 0, n };
     double *lat, t0, dt;
-    pid_t consumer;
+    pid_t consumer, pubs[8];
     int p, i, rc, status;
 
     for (i = 1; i <= ORDERLY_TOPIC_COUNT; i++) {
@@ -227,13 +271,14 @@ static void bench_latency(const char *url, long n, int procs)
     }
     t0 = now_s();
     for (p = 0; p < procs; p++) {
-        if (fork() == 0) {
-            create_orders(url, topics, n * p / procs, n * (p + 1) / procs);
+        if ((pubs[p] = fork()) == 0) {
+            create_orders(url, topics, procs, n * p / procs, n * (p + 1) / procs);
             _exit(0);
         }
     }
+    /* these children only: wait() could reap the consumer instead */
     for (p = 0; p < procs; p++)
-        wait(NULL);
+        waitpid(pubs[p], NULL, 0);
     dt = now_s() - t0;
     waitpid(consumer, &status, 0);
     orderly_redis_consumer_free(c);
@@ -242,9 +287,10 @@ static void bench_latency(const char *url, long n, int procs)
     for (i = 0; i < n; i++)
         lat[i] = (arrive_at[i] - commit_at[i]) * 1e3;
     qsort(lat, (size_t)n, sizeof *lat, cmp_double);
-    printf("latency   %d publisher%s  %7ld orders  %9.0f orders/s  commit-to-consume "
+    printf("latency   %d publisher%s  %7ld orders  %-6s %9.0f orders/s  commit-to-consume "
            "p50 %.3f ms  p99 %.3f ms  max %.3f ms\n",
-           procs, procs > 1 ? "s" : " ", n, (double)n / dt, lat[n / 2],
+           procs, procs > 1 ? "s" : " ", n, sqlite_dir != NULL ? "sqlite" : "memory",
+           (double)n / dt, lat[n / 2],
            lat[(size_t)((double)n * 0.99)], lat[n - 1]);
     free(lat);
 }
@@ -279,6 +325,21 @@ int main(int argc, char **argv)
     bench_publish(url, n, 4);
     bench_latency(url, n / 4, 1);
     bench_latency(url, n / 4, 4);
+#ifdef BENCH_SQLITE
+    {
+        char dir[] = "/tmp/orderly-bench-XXXXXX";
+        char cmd[64];
+        if (mkdtemp(dir) == NULL)
+            die("mkdtemp", ORDERLY_ERROR);
+        sqlite_dir = dir;
+        bench_latency(url, n / 20, 1);
+        bench_latency(url, n / 20, 4);
+        sqlite_dir = NULL;
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench_redis: could not remove %s\n", dir);
+    }
+#endif
     munmap(mem, 2 * (size_t)n * sizeof(double));
     if (own)
         server_stop(&srv);
