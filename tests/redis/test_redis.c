@@ -682,6 +682,58 @@ START_TEST(stalled_redis_is_etimeout_then_recovers)
 }
 END_TEST
 
+/* Replicas in one group split a stream: every entry goes to exactly one. */
+static int count_into(const orderly_redis_message *m, void *ud)
+{
+    int *seen = ud;
+    long i = strtol((const char *)m->data, NULL, 10);
+
+    ck_assert(i >= 0 && i < 6);
+    seen[i]++;
+    return 0;
+}
+
+START_TEST(replicas_split_the_stream)
+{
+    const char *url = suite_redis_url();
+    orderly_redis_consumer_options o = ORDERLY_REDIS_CONSUMER_OPTIONS_INIT;
+    orderly_redis_consumer *a = NULL, *b = NULL;
+    orderly_transport *t = transport_on(url, 0);
+    const char *topics[1];
+    int seen_a[6] = { 0 }, seen_b[6] = { 0 };
+    char body[4];
+    names n;
+    int i;
+
+    names_init(&n, "replicas");
+    topics[0] = n.inbound;
+    o.url = url;
+    o.group = GROUP;
+    o.topics = topics;
+    o.n_topics = 1;
+    o.batch = 2;
+    o.consumer = "a";
+    ck_assert_int_eq(orderly_redis_consumer_new(&a, &o), 0);
+    o.consumer = "b";
+    ck_assert_int_eq(orderly_redis_consumer_new(&b, &o), 0);
+    ck_assert_int_eq(orderly_redis_consumer_poll(a, 0, count_into, seen_a, NULL), 0);
+    for (i = 0; i < 6; i++) {
+        snprintf(body, sizeof body, "%d", i);
+        ck_assert_int_eq(t->publish(t, NULL, n.inbound, "k", (const uint8_t *)body, strlen(body), NULL, 0), 0);
+    }
+    ck_assert_int_eq(orderly_redis_consumer_poll(a, 0, count_into, seen_a, NULL), 2);
+    ck_assert_int_eq(orderly_redis_consumer_poll(b, 0, count_into, seen_b, NULL), 2);
+    ck_assert_int_eq(orderly_redis_consumer_poll(a, 0, count_into, seen_a, NULL), 2);
+    ck_assert_int_eq(orderly_redis_consumer_poll(b, 0, count_into, seen_b, NULL), 0);
+    for (i = 0; i < 6; i++)
+        ck_assert_int_eq(seen_a[i] + seen_b[i], 1);
+    ck_assert_int_eq(raw_pending(url, n.inbound, GROUP), 0);
+    orderly_redis_consumer_free(a);
+    orderly_redis_consumer_free(b);
+    orderly_redis_transport_free(t);
+}
+END_TEST
+
 static Suite *redis_suite(void)
 {
     Suite *s = suite_create("redis");
@@ -704,6 +756,7 @@ static Suite *redis_suite(void)
         { "error_reply", error_reply_is_etransport },
         { "several_topics", several_topics_in_one_step },
         { "stalled_redis", stalled_redis_is_etimeout_then_recovers },
+        { "replicas", replicas_split_the_stream },
     };
     size_t i;
 
