@@ -431,19 +431,12 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-convergence");
-    TCase *b = tcase_create("broker");
-    TCase *r = tcase_create("bad-rows");
-    TCase *p = tcase_create("flaky-store");
 
-    tcase_add_test(b, broker_outage_dead_letters_nothing);
-    tcase_add_test(b, dead_only_once_the_copy_is_accepted);
-    tcase_add_test(b, slow_broker_multiplies_nothing);
-    suite_add_tcase(s, b);
-    tcase_add_test(r, bad_rows_are_parked_and_the_rest_flows);
-    suite_add_tcase(s, r);
-    tcase_set_timeout(p, 60);
-    tcase_add_loop_test(p, flaky_store_reaches_a_fixed_point, 0, 24);
-    suite_add_tcase(s, p);
+    orderly_test_case(s, broker_outage_dead_letters_nothing, 0);
+    orderly_test_case(s, dead_only_once_the_copy_is_accepted, 0);
+    orderly_test_case(s, slow_broker_multiplies_nothing, 0);
+    orderly_test_case(s, bad_rows_are_parked_and_the_rest_flows, 0);
+    orderly_test_loop(s, flaky_store_reaches_a_fixed_point, 0, 24, 60);
     return s;
 }
 

@@ -690,26 +690,17 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-operations");
-    TCase *r = tcase_create("retry");
-    TCase *o = tcase_create("operators");
-    TCase *c = tcase_create("commands");
 
-    tcase_set_timeout(r, 30);
-    tcase_add_test(r, executor_retry_respects_backoff);
-    tcase_add_test(r, backoff_capped);
-    tcase_add_test(r, executor_applies_with_pump_in_on_work);
-    suite_add_tcase(s, r);
-    tcase_set_timeout(o, 30);
-    tcase_add_test(o, exhaustion_parks_alerts_and_replays);
-    tcase_add_test(o, declared_limit_per_op_under_the_cap);
-    tcase_add_test(o, host_sets_one_ops_limit);
-    tcase_add_test(o, list_by_state_and_pages);
-    tcase_add_test(o, restock_exhausted_then_replayed);
-    suite_add_tcase(s, o);
-    tcase_set_timeout(c, 30);
-    tcase_add_test(c, no_executor_publishes_command);
-    tcase_add_test(c, host_defined_op);
-    suite_add_tcase(s, c);
+    orderly_test_case(s, executor_retry_respects_backoff, 30);
+    orderly_test_case(s, backoff_capped, 30);
+    orderly_test_case(s, executor_applies_with_pump_in_on_work, 30);
+    orderly_test_case(s, exhaustion_parks_alerts_and_replays, 30);
+    orderly_test_case(s, declared_limit_per_op_under_the_cap, 30);
+    orderly_test_case(s, host_sets_one_ops_limit, 30);
+    orderly_test_case(s, list_by_state_and_pages, 30);
+    orderly_test_case(s, restock_exhausted_then_replayed, 30);
+    orderly_test_case(s, no_executor_publishes_command, 30);
+    orderly_test_case(s, host_defined_op, 30);
     return s;
 }
 

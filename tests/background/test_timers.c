@@ -415,27 +415,18 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-timers");
-    TCase *k = tcase_create("kinds");
-    TCase *b = tcase_create("batches");
-    TCase *r = tcase_create("reliability");
 
-    tcase_set_timeout(k, 30);
-    tcase_add_test(k, reservation_ttl_at_deadline);
-    tcase_add_test(k, cod_window_at_deadline);
-    tcase_add_test(k, auth_expiry_at_deadline);
-    tcase_add_test(k, auto_complete_at_deadline);
-    tcase_add_test(k, fulfillment_sla_at_deadline);
-    tcase_add_test(k, abandoned_at_deadline);
-    suite_add_tcase(s, k);
-    tcase_set_timeout(b, 30);
-    tcase_add_test(b, tick_paginated);
-    suite_add_tcase(s, b);
-    tcase_set_timeout(r, 30);
-    tcase_add_test(r, timer_refired_after_lost_ack_is_duplicate);
-    tcase_add_test(r, timer_transient_failure_retried);
-    tcase_add_test(r, timer_outlives_a_long_storage_outage);
-    tcase_add_test(r, tick_with_pump_in_on_work);
-    suite_add_tcase(s, r);
+    orderly_test_case(s, reservation_ttl_at_deadline, 30);
+    orderly_test_case(s, cod_window_at_deadline, 30);
+    orderly_test_case(s, auth_expiry_at_deadline, 30);
+    orderly_test_case(s, auto_complete_at_deadline, 30);
+    orderly_test_case(s, fulfillment_sla_at_deadline, 30);
+    orderly_test_case(s, abandoned_at_deadline, 30);
+    orderly_test_case(s, tick_paginated, 30);
+    orderly_test_case(s, timer_refired_after_lost_ack_is_duplicate, 30);
+    orderly_test_case(s, timer_transient_failure_retried, 30);
+    orderly_test_case(s, timer_outlives_a_long_storage_outage, 30);
+    orderly_test_case(s, tick_with_pump_in_on_work, 30);
     return s;
 }
 

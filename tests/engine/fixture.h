@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check_case.h"
+
 #include "orderly/compensation.h"
 #include "orderly/engine.h"
 #include "orderly/envelope.h"

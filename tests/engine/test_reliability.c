@@ -960,48 +960,27 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-reliability");
-    TCase *i = tcase_create("idempotency");
-    TCase *fl = tcase_create("faults");
-    TCase *m = tcase_create("money-and-order");
-    TCase *p = tcase_create("protocol");
-    TCase *o = tcase_create("outbox");
-    TCase *hz = tcase_create("policy-horizon-overflow");
-    TCase *nv = tcase_create("policy-never-durations");
-    TCase *cl = tcase_create("concurrent-duplicate-not-late");
-    TCase *cc = tcase_create("concurrent-duplicate-create");
-    TCase *af = tcase_create("aggregate-format1-still-read");
 
-    tcase_add_test(i, redelivery_every_event_once);
-    tcase_add_test(i, idem_mismatch);
-    tcase_add_test(i, idem_concurrent_inflight);
-    tcase_add_test(i, idem_ttl_below_retry_horizon);
-    suite_add_tcase(s, i);
-    tcase_set_timeout(fl, 60);
-    tcase_add_test(fl, storage_fault_every_call_create);
-    tcase_add_test(fl, storage_fault_every_call_authorize);
-    suite_add_tcase(s, fl);
-    tcase_add_test(m, late_event_counted);
-    tcase_add_test(m, money_invariants);
-    suite_add_tcase(s, m);
-    tcase_add_test(p, envelope_decode);
-    tcase_add_test(p, envelope_round_trip);
-    tcase_add_test(p, webhook_verify);
-    tcase_add_test(p, webhook_handle_once);
-    suite_add_tcase(s, p);
-    tcase_add_test(o, outbox_transport_faults_then_recover);
-    tcase_add_test(o, outbox_dead_letter);
-    suite_add_tcase(s, o);
-    tcase_add_test(hz, policy_retry_horizon_overflow_rejected);
-    suite_add_tcase(s, hz);
-    tcase_add_test(nv, policy_never_durations_never_fire);
-    suite_add_tcase(s, nv);
-    tcase_add_test(cl, concurrent_duplicate_is_not_late);
-    tcase_add_test(cl, concurrent_duplicate_in_flight_then_duplicate);
-    suite_add_tcase(s, cl);
-    tcase_add_test(cc, concurrent_duplicate_create_is_not_eexists);
-    suite_add_tcase(s, cc);
-    tcase_add_test(af, aggregate_format1_still_read);
-    suite_add_tcase(s, af);
+    orderly_test_case(s, redelivery_every_event_once, 0);
+    orderly_test_case(s, idem_mismatch, 0);
+    orderly_test_case(s, idem_concurrent_inflight, 0);
+    orderly_test_case(s, idem_ttl_below_retry_horizon, 0);
+    orderly_test_case(s, storage_fault_every_call_create, 60);
+    orderly_test_case(s, storage_fault_every_call_authorize, 60);
+    orderly_test_case(s, late_event_counted, 0);
+    orderly_test_case(s, money_invariants, 0);
+    orderly_test_case(s, envelope_decode, 0);
+    orderly_test_case(s, envelope_round_trip, 0);
+    orderly_test_case(s, webhook_verify, 0);
+    orderly_test_case(s, webhook_handle_once, 0);
+    orderly_test_case(s, outbox_transport_faults_then_recover, 0);
+    orderly_test_case(s, outbox_dead_letter, 0);
+    orderly_test_case(s, policy_retry_horizon_overflow_rejected, 0);
+    orderly_test_case(s, policy_never_durations_never_fire, 0);
+    orderly_test_case(s, concurrent_duplicate_is_not_late, 0);
+    orderly_test_case(s, concurrent_duplicate_in_flight_then_duplicate, 0);
+    orderly_test_case(s, concurrent_duplicate_create_is_not_eexists, 0);
+    orderly_test_case(s, aggregate_format1_still_read, 0);
     return s;
 }
 

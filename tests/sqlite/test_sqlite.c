@@ -5,6 +5,8 @@
  * engine running on it, and a writer killed at arbitrary instants.
  */
 #include <check.h>
+
+#include "../check_case.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -1427,61 +1429,33 @@ END_TEST
 static Suite *sqlite_suite(void)
 {
     Suite *s = suite_create("sqlite");
-    TCase *tc;
 
-    tc = tcase_create("open");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_create_and_reopen_persists);
-    tcase_add_test(tc, test_migrates_empty_file);
-    tcase_add_test(tc, test_migrates_v1_tokens_above_old_leases);
-    tcase_add_test(tc, test_newer_schema_is_eversion);
-    tcase_add_test(tc, test_garbage_and_foreign_files_are_estorage);
-    tcase_add_test(tc, test_missing_file_and_bad_options);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_create_and_reopen_persists, 30);
+    orderly_test_case(s, test_migrates_empty_file, 30);
+    orderly_test_case(s, test_migrates_v1_tokens_above_old_leases, 30);
+    orderly_test_case(s, test_newer_schema_is_eversion, 30);
+    orderly_test_case(s, test_garbage_and_foreign_files_are_estorage, 30);
+    orderly_test_case(s, test_missing_file_and_bad_options, 30);
 
-    tc = tcase_create("records");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_cas_scan_and_rollback);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_cas_scan_and_rollback, 30);
 
-    tc = tcase_create("queues");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_claim_orders_each_group);
-    tcase_add_test(tc, test_finish_is_fenced);
-    tcase_add_test(tc, test_purge_and_idempotency_expiry);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_claim_orders_each_group, 30);
+    orderly_test_case(s, test_finish_is_fenced, 30);
+    orderly_test_case(s, test_purge_and_idempotency_expiry, 30);
 
-    tc = tcase_create("oracle");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_matches_memory_adapter, 0, 6);
-    suite_add_tcase(s, tc);
+    orderly_test_loop(s, test_matches_memory_adapter, 0, 6, 60);
 
-    tc = tcase_create("concurrency");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_second_writer_waits_then_conflicts);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_second_writer_waits_then_conflicts, 30);
 
-    tc = tcase_create("engine");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_engine_cycle_on_file);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_engine_cycle_on_file, 30);
 
-    tc = tcase_create("read-only");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_read_only_refuses_and_touches_nothing);
-    tcase_add_test(tc, test_read_only_reads_without_writing);
-    tcase_add_test(tc, test_read_only_does_not_wait_for_a_writer);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_read_only_refuses_and_touches_nothing, 60);
+    orderly_test_case(s, test_read_only_reads_without_writing, 60);
+    orderly_test_case(s, test_read_only_does_not_wait_for_a_writer, 60);
 
-    tc = tcase_create("concurrent-duplicate");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_concurrent_duplicate_is_a_duplicate);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_concurrent_duplicate_is_a_duplicate, 30);
 
-    tc = tcase_create("crash");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_killed_writer_loses_nothing_committed);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_killed_writer_loses_nothing_committed, 60);
     return s;
 }
 

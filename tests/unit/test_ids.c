@@ -170,15 +170,13 @@ END_TEST
 static Suite *ids_suite(void)
 {
     Suite *s = suite_create("ids");
-    TCase *tc = unit_tcase("encodings");
 
-    tcase_add_test(tc, b64url16_vectors);
-    tcase_add_test(tc, hex_vector);
-    tcase_add_test(tc, natural_id_is_the_pinned_derivation);
-    tcase_add_test(tc, varint_writers_agree);
-    tcase_add_test(tc, aggregate_encoder_refuses_a_short_buffer);
-    tcase_add_test(tc, aggregate_decoder_bounds_times_and_prices);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, b64url16_vectors, UNIT_TIMEOUT);
+    orderly_test_case(s, hex_vector, UNIT_TIMEOUT);
+    orderly_test_case(s, natural_id_is_the_pinned_derivation, UNIT_TIMEOUT);
+    orderly_test_case(s, varint_writers_agree, UNIT_TIMEOUT);
+    orderly_test_case(s, aggregate_encoder_refuses_a_short_buffer, UNIT_TIMEOUT);
+    orderly_test_case(s, aggregate_decoder_bounds_times_and_prices, UNIT_TIMEOUT);
     return s;
 }
 
