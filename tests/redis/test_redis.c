@@ -737,35 +737,23 @@ END_TEST
 static Suite *redis_suite(void)
 {
     Suite *s = suite_create("redis");
-    struct {
-        const char *name;
-        const TTest *test;
-    } cases[] = {
-        { "options", options_are_checked },
-        { "entry_shape", entries_have_dapr_shape },
-        { "maxlen", maxlen_trims_the_stream },
-        { "unreachable", unreachable_redis_is_etransport },
-        { "outbox_publish", outbox_is_published_to_topic_streams },
-        { "round_trip", consumed_event_is_committed_and_acked },
-        { "takeover", abandoned_entry_is_taken_over },
-        { "dead_letter", poison_entry_goes_to_dlq_after_n_deliveries },
-        { "ack_after_commit", no_ack_before_the_engine_commits },
-        { "redis_crash", redis_crash_mid_run_loses_nothing },
-        { "dapr_entry", dapr_written_entry_is_consumed },
-        { "lost_group", lost_group_is_recreated },
-        { "error_reply", error_reply_is_etransport },
-        { "several_topics", several_topics_in_one_step },
-        { "stalled_redis", stalled_redis_is_etimeout_then_recovers },
-        { "replicas", replicas_split_the_stream },
-    };
-    size_t i;
 
-    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].test);
-        tcase_set_timeout(tc, 60);
-        suite_add_tcase(s, tc);
-    }
+    orderly_test_case(s, options_are_checked, 60);
+    orderly_test_case(s, entries_have_dapr_shape, 60);
+    orderly_test_case(s, maxlen_trims_the_stream, 60);
+    orderly_test_case(s, unreachable_redis_is_etransport, 60);
+    orderly_test_case(s, outbox_is_published_to_topic_streams, 60);
+    orderly_test_case(s, consumed_event_is_committed_and_acked, 60);
+    orderly_test_case(s, abandoned_entry_is_taken_over, 60);
+    orderly_test_case(s, poison_entry_goes_to_dlq_after_n_deliveries, 60);
+    orderly_test_case(s, no_ack_before_the_engine_commits, 60);
+    orderly_test_case(s, redis_crash_mid_run_loses_nothing, 60);
+    orderly_test_case(s, dapr_written_entry_is_consumed, 60);
+    orderly_test_case(s, lost_group_is_recreated, 60);
+    orderly_test_case(s, error_reply_is_etransport, 60);
+    orderly_test_case(s, several_topics_in_one_step, 60);
+    orderly_test_case(s, stalled_redis_is_etimeout_then_recovers, 60);
+    orderly_test_case(s, replicas_split_the_stream, 60);
     return s;
 }
 

@@ -309,21 +309,11 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("redis-review");
-    TCase *tc;
 
     signal(SIGPIPE, SIG_IGN);
     (void)suite_redis_url();
-    tc = tcase_create("shipping_cancel_redelivered");
-    tcase_add_test(tc, cancellation_redelivered_to_shipping_cancels_once);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("picklist_redelivered");
-    tcase_add_test(tc, picklist_event_redelivered_changes_fulfillment_once);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("restock_retry_path");
-    tcase_add_test(tc, restock_failure_converges_on_one_retry_path);
-    tcase_set_timeout(tc, 60);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, cancellation_redelivered_to_shipping_cancels_once, 60);
+    orderly_test_case(s, picklist_event_redelivered_changes_fulfillment_once, 60);
+    orderly_test_case(s, restock_failure_converges_on_one_retry_path, 60);
     return run_suite(s);
 }
