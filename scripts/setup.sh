@@ -20,6 +20,8 @@ PACKAGES=(
     python3-dev      # bindings/python: headers cffi compiles the extension with
     clang            # fuzz/: libFuzzer targets (scripts/test.sh)
     libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)
+    libhiredis-dev   # liborderly-redis (adapters/redis)
+    redis-server     # scripts/test-redis.sh and the redis suites start their own
 )
 
 # Go for bindings/go (scripts/test-go.sh): a toolchain already on PATH or

@@ -183,6 +183,7 @@ main() {
     test_install
     bash scripts/test-go.sh
     bash scripts/test-python.sh
+    bash scripts/test-redis.sh
     test_fuzz
     echo
     echo "test.sh: all tests passed"
