@@ -503,10 +503,20 @@ typedef struct orderly_engine_stats {
     uint64_t conflicts_retried;  /* version conflicts retried */
     uint64_t outbox_appended;
     uint64_t operations_recorded;
+    /* ---- 0.3: the storage transactions the engine opened and ended, every
+     * entry point included (commands, pump, tick, operations, reads), so a
+     * host sees what its workload costs the store. Every successful begin
+     * ends in exactly one commit or rollback; read_begins counts the begins
+     * opened read-only (ORDERLY_STORAGE_VERSION 3's begin_read), which are
+     * included in txn_begins. */
+    uint64_t txn_begins;
+    uint64_t txn_commits;
+    uint64_t txn_rollbacks;
+    uint64_t txn_read_begins;
     /* ---- later versions append here ---- */
 } orderly_engine_stats;
 
-#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Counters since open (not persisted). ORDERLY_EINVAL (nothing filled) for
  * a NULL engine or out, or an out->size below the 0.2 layout. */

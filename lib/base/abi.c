@@ -64,7 +64,7 @@ PIN_AT(orderly_policy, version, 0);
 PIN(orderly_result, 56);
 PIN(orderly_order_view, 88);
 PIN(orderly_part_view, 56);
-PIN(orderly_engine_stats, 80);
+PIN(orderly_engine_stats, 112); /* 0.3 appended the transaction counts */
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
 PIN(orderly_operation_view, 104);

@@ -408,7 +408,9 @@ int orderly_engine_get_stats(const orderly_engine *e, orderly_engine_stats *out)
 
     if (e == NULL || out == NULL)
         return ORDERLY_EINVAL;
-    if ((rc = orderly__out_check(NULL, out, sizeof *out, "orderly_engine_stats")) < 0)
+    /* the 0.2 layout ends where the transaction counts begin */
+    if ((rc = orderly__out_check(NULL, out, offsetof(orderly_engine_stats, txn_begins),
+                                 "orderly_engine_stats")) < 0)
         return rc;
     orderly__out_put(out, &e->stats, sizeof e->stats);
     return ORDERLY_OK;

@@ -96,6 +96,8 @@ static void before(orderly_engine *e)
 
 int orderly__vt_begin(orderly_engine *e, void **txn)
 {
+    int rc;
+
     before(e);
     /* One engine holds one transaction at a time on every adapter, as one
      * SQLite connection must: while a batch is open only the calls that
@@ -104,17 +106,22 @@ int orderly__vt_begin(orderly_engine *e, void **txn)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE,
                              "a batch is open: commit or roll it back first");
     *txn = NULL;
-    return after(e, e->storage->begin(e->storage, &e->ctx, txn), "begin");
+    rc = e->storage->begin(e->storage, &e->ctx, txn);
+    if (rc >= 0)
+        e->stats.txn_begins++;
+    return after(e, rc, "begin");
 }
 
 int orderly__vt_commit(orderly_engine *e, void *txn)
 {
     before(e);
+    e->stats.txn_commits++;
     return after(e, e->storage->commit(e->storage, &e->ctx, txn), "commit");
 }
 
 void orderly__vt_rollback(orderly_engine *e, void *txn)
 {
+    e->stats.txn_rollbacks++;
     e->storage->rollback(e->storage, &e->ctx, txn);
 }
 
