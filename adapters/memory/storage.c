@@ -1246,6 +1246,30 @@ static int m_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     return (int)n;
 }
 
+/* Walks the pending list only: finished rows are never claimable. */
+static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct mem *m = MEM(s);
+    const struct item *it;
+    orderly_time_ms best = 0;
+    int rc, found = 0;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    for (it = m->queues[queue].head; it != NULL; it = it->next) {
+        orderly_time_ms t = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        if (!found || t < best)
+            best = t;
+        found = 1;
+    }
+    if (!found)
+        return orderly__mem_fail(ctx, ORDERLY_ENOTFOUND, "queue %d holds nothing pending", queue);
+    *due_out = best;
+    return ORDERLY_OK;
+}
+
 static int m_queue_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                          orderly_time_ms now, orderly_queue_stats *out)
 {
@@ -1457,6 +1481,7 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     m->base.queue_scan = m_queue_scan;
     m->base.queue_purge = m_queue_purge;
     m->base.queue_stats = m_queue_stats;
+    m->base.queue_next_due = m_queue_next_due;
     m->base.idem_get = m_idem_get;
     m->base.idem_put = m_idem_put;
     m->base.idem_purge = m_idem_purge;

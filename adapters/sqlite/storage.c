@@ -15,8 +15,9 @@
  * and reset after every use, so no call leaves one holding a read cursor.
  *
  * A storage opened read-only (for inspection) begins BEGIN DEFERRED
- * instead: in WAL a reader takes a snapshot and never waits for the
- * writer, so a probe answers while a long write transaction runs.
+ * instead, and so does begin_read (storage version 3) on any storage: in
+ * WAL a reader takes a snapshot and never waits for the writer, so a
+ * probe answers while a long write transaction runs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,18 +46,15 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_PUSH] = "INSERT INTO items (queue, id, grp, kind, state, attempts, created, due,"
                 " lease_token, lease_until, payload)"
                 " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6, 0, 0, ?7)",
-    /* Both arms walk items_state (READY by due, LEASED rows are few), so
-     * the cost is the number of claimable rows, never the queue length. */
-    [SQ_CANDIDATES] = "SELECT id, state FROM items INDEXED BY items_state"
-                      " WHERE queue = ?1 AND state = 0 AND due <= ?2 AND id > ?3"
-                      " UNION ALL"
-                      " SELECT id, state FROM items INDEXED BY items_state"
-                      " WHERE queue = ?1 AND state = 1 AND lease_until <= ?2 AND id > ?3"
-                      " ORDER BY 1 LIMIT ?4",
-    /* A row when an older pending item of the same group is not leased
-     * under this claim's token. The item itself is looked up first so an
-     * ungrouped item ('') stops there: probing items_group with grp = ''
-     * would walk every ungrouped row of the queue (all the timers). */
+    /* Walks items_pending (pending rows only, in id order, covering the
+     * due columns) and stops at the limit: no temporary B-tree for the
+     * ORDER BY, and finished rows are never visited. The cost is the
+     * pending rows up to the last one taken, not-yet-due ones included
+     * (future timers); the engine claims only when something is due. */
+    [SQ_CANDIDATES] = "SELECT id, state FROM items INDEXED BY items_pending"
+                      " WHERE queue = ?1 AND state < 2 AND id > ?3"
+                      " AND CASE state WHEN 0 THEN due ELSE lease_until END <= ?2"
+                      " ORDER BY id LIMIT ?4",
     [SQ_BLOCKED] = "SELECT 1 FROM items AS me, items AS g INDEXED BY items_group"
                    " WHERE me.queue = ?1 AND me.id = ?2 AND me.grp <> ''"
                    " AND g.queue = ?1 AND g.grp = me.grp AND g.id < ?2"
@@ -92,6 +90,10 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_OLDEST_PENDING] =
         "SELECT min(created) FROM items INDEXED BY items_state"
         " WHERE queue = ?1 AND state IN (0, 1)",
+    [SQ_NEXT_DUE] = "SELECT (SELECT min(due) FROM items INDEXED BY items_state"
+                    " WHERE queue = ?1 AND state = 0),"
+                    " (SELECT min(lease_until) FROM items INDEXED BY items_state"
+                    " WHERE queue = ?1 AND state = 1)",
     [SQ_IDEM_GET] = "SELECT fingerprint, expires, result FROM idem WHERE key = ?1 AND expires > ?2",
     /* insert-if-absent where an expired mark counts as absent */
     [SQ_IDEM_PUT] = "INSERT INTO idem (key, fingerprint, expires, result) VALUES (?1, ?2, ?3, ?4)"
@@ -192,10 +194,12 @@ static int enter(struct orderly__sqlite *q, void *txn, int queue, orderly_ctx *c
 
 /* ---- transactions ------------------------------------------------------ */
 
-static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+/* BEGIN IMMEDIATE takes the write lock up front, so a writer never fails
+ * halfway on a lock upgrade; BEGIN DEFERRED takes no lock until the first
+ * read, and only a shared one: the reads of version 3's begin_read. */
+static int open_txn(struct orderly__sqlite *q, orderly_ctx *ctx, int read, void **txn_out)
 {
-    struct orderly__sqlite *q = SQ(s);
-    sqlite3_stmt *st = use(q, q->read_only ? SQ_BEGIN_READ : SQ_BEGIN);
+    sqlite3_stmt *st = use(q, read || q->read_only ? SQ_BEGIN_READ : SQ_BEGIN);
     int rc;
 
     if (q->in_txn)
@@ -214,6 +218,16 @@ static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
     q->in_txn = 1;
     *txn_out = q;
     return ORDERLY_OK;
+}
+
+static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    return open_txn(SQ(s), ctx, 0, txn_out);
+}
+
+static int s_begin_read(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    return open_txn(SQ(s), ctx, 1, txn_out);
 }
 
 static void end_txn(struct orderly__sqlite *q)
@@ -694,6 +708,37 @@ static int s_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     return sqlite3_changes(q->db);
 }
 
+static int s_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct orderly__sqlite *q = SQ(s);
+    sqlite3_stmt *st = use(q, SQ_NEXT_DUE);
+    int rc, i, found = 0;
+    orderly_time_ms best = 0;
+
+    if ((rc = enter(q, txn, queue, ctx)) < 0)
+        return rc;
+    sqlite3_bind_int(st, 1, queue);
+    if ((rc = row(q, st, ctx, "queue next due")) < 0)
+        return rc;
+    for (i = 0; rc > 0 && i < 2; i++) {
+        orderly_time_ms t;
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+            continue;
+        t = sqlite3_column_int64(st, i);
+        if (!found || t < best)
+            best = t;
+        found = 1;
+    }
+    if (rc > 0)
+        sqlite3_reset(st);
+    if (!found)
+        return orderly__sqlite_fail(ctx, ORDERLY_ENOTFOUND, 0, "queue %d holds nothing pending",
+                                    queue);
+    *due_out = best;
+    return ORDERLY_OK;
+}
+
 /* Runs a one-row count query bound to (queue, now). */
 static int count(struct orderly__sqlite *q, orderly_ctx *ctx, enum orderly__sqlite_stmt which,
                  int queue, orderly_time_ms now, uint64_t *out)
@@ -927,6 +972,8 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
     q->base.idem_get = s_idem_get;
     q->base.idem_put = s_idem_put;
     q->base.idem_purge = s_idem_purge;
+    q->base.begin_read = s_begin_read;
+    q->base.queue_next_due = s_queue_next_due;
     *out = &q->base;
     return ORDERLY_OK;
 fail:

@@ -56,32 +56,78 @@ static void shrink(orderly_engine *e, int queue)
         e->batch[queue] /= 2;
 }
 
+/* Reads the queue's earliest claimable instant in a read transaction.
+ * Called only when the floor is unknown and the adapter can tell. */
+static int look(orderly_engine *e, int queue)
+{
+    orderly_time_ms due;
+    void *txn;
+    int rc;
+
+    if ((rc = orderly__vt_begin_read(e, &txn)) < 0)
+        return rc;
+    if ((rc = orderly__vt_next_due(e, txn, queue, &due)) < 0) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    orderly__vt_rollback(e, txn);
+    e->due_floor[queue] = due;
+    return ORDERLY_OK;
+}
+
 int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
                    uint32_t max_attempts, uint64_t *token)
 {
     struct claim_ctx c = { e, 0, 0, now };
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
     void *txn;
     int rc;
 
     if ((rc = orderly__check_now(e, now)) < 0)
         return rc;
+    if (e->batch_txn != NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "a batch is open: commit or roll it back first");
+    /* nothing this engine knows of is due: no storage call at all */
+    if (e->due_floor[queue] > now)
+        return 0;
+    if (e->due_floor[queue] == ORDERLY__DUE_UNKNOWN && orderly__vt_can_tell_due(e)) {
+        if ((rc = look(e, queue)) < 0)
+            goto fail;
+        if (e->due_floor[queue] > now)
+            return 0;
+    }
     if (max == 0 || max > e->batch[queue])
         max = e->batch[queue];
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         goto fail;
     rc = orderly__vt_claim(e, txn, queue, now, max, max_attempts, now + e->policy.lease, token,
                            take, &c);
+    /* a claim that took nothing learns when to come back instead */
+    if (rc == 0 && orderly__vt_can_tell_due(e))
+        rc = orderly__vt_next_due(e, txn, queue, &due);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         goto fail;
     }
     if ((rc = orderly__vt_commit(e, txn)) < 0)
         goto fail;
+    if (c.n == 0 && due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[queue] = due;
     e->leases_expired += c.taken_over;
     return (int)c.n;
 fail:
     shrink(e, queue);
     return rc;
+}
+
+void orderly_engine_wake(orderly_engine *e)
+{
+    int q;
+
+    if (e == NULL)
+        return;
+    for (q = 0; q < 4; q++)
+        e->due_floor[q] = ORDERLY__DUE_UNKNOWN;
 }
 
 void orderly__give_back(struct orderly__claimed *c, orderly_time_ms due)
@@ -115,9 +161,13 @@ void orderly__park(orderly_engine *e, int queue, struct orderly__claimed *c, siz
     orderly__alert(e, ORDERLY_ALERT_ROW_PARKED, queue, c->id, c->group, msg);
 }
 
-/* Finishes rows [from, from + k) in one transaction. */
-static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uint64_t token)
+/* Finishes rows [from, from + k) in one transaction; the last chunk of a
+ * step also reads when the queue is next due, so the following steps
+ * skip storage until then. */
+static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uint64_t token,
+                        int last)
 {
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
     void *txn;
     size_t i;
     int rc;
@@ -139,7 +189,16 @@ static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uin
             return rc;
         }
     }
-    return orderly__vt_commit(e, txn);
+    if (last && orderly__vt_can_tell_due(e) &&
+        (rc = orderly__vt_next_due(e, txn, queue, &due)) < 0) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0)
+        return rc;
+    if (due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[queue] = due;
+    return ORDERLY_OK;
 }
 
 static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
@@ -149,7 +208,7 @@ static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
 
     while (done < n) {
         size_t k = n - done < chunk ? n - done : chunk;
-        if ((rc = finish_chunk(e, queue, done, k, token)) == ORDERLY_OK) {
+        if ((rc = finish_chunk(e, queue, done, k, token, done + k == n)) == ORDERLY_OK) {
             done += k;
             continue;
         }

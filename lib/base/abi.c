@@ -76,8 +76,8 @@ PIN_AT(orderly_health, size, 0);
 PIN_AT(orderly_outbox_view, size, 0);
 PIN_AT(orderly_operation_view, size, 0);
 
-/* vtables: storage version 2, transport version 1, allocator (unversioned) */
-PIN(orderly_storage, 160);
+/* vtables: storage version 3, transport version 1, allocator (unversioned) */
+PIN(orderly_storage, 176);
 PIN(orderly_transport, 32);
 PIN(orderly_allocator, 40);
 PIN_AT(orderly_storage, version, 0);

@@ -331,6 +331,8 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
         e->clock = o->clock;
         e->clock_user_data = o->clock_user_data;
     }
+    for (i = 0; i < 4; i++)
+        e->due_floor[i] = ORDERLY__DUE_UNKNOWN;
     e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
     if (e->claimed == NULL) {
         a.free(e, a.user_data);
@@ -475,7 +477,7 @@ static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a,
 
     if (txn != NULL && e->batch_failed)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
-    if (txn == NULL && (rc = orderly__vt_begin(e, &txn)) < 0)
+    if (txn == NULL && (rc = orderly__vt_begin_read(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_load(e, txn, id, &e->load_buf, version);
     if (txn != e->batch_txn)

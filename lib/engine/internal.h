@@ -126,7 +126,23 @@ struct orderly_engine {
 
     char *json;               /* envelope scratch */
     size_t json_len, json_cap;
+
+    /* The earliest instant each queue may hold a claimable row, as far as
+     * this engine knows: read from the store (queue_next_due) when a step
+     * ends, lowered by every row this engine pushes or sets READY.
+     * ORDERLY__DUE_UNKNOWN makes the next step look at the store. */
+    orderly_time_ms due_floor[4];
 };
+
+#define ORDERLY__DUE_UNKNOWN INT64_MIN
+#define ORDERLY__DUE_NONE INT64_MAX
+
+/* A row of queue may be claimable from due on: lowers the floor. */
+static inline void orderly__due_lower(orderly_engine *e, int queue, orderly_time_ms due)
+{
+    if (queue > 0 && queue < 4 && due < e->due_floor[queue])
+        e->due_floor[queue] = due;
+}
 
 /* Claims up to max due rows of queue into e->claimed (each row's attempts
  * counted up to max_attempts); returns the count and the store's token. */
@@ -182,6 +198,14 @@ int orderly__check_now(orderly_engine *e, orderly_time_ms now);
 int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx);
 int orderly__vt_check_transport(const orderly_transport *t, orderly_ctx *ctx);
 int orderly__vt_begin(orderly_engine *e, void **txn);
+/* A transaction that only reads: begin_read when the adapter has it, else
+ * begin. */
+int orderly__vt_begin_read(orderly_engine *e, void **txn);
+/* 1 when the adapter answers queue_next_due. */
+int orderly__vt_can_tell_due(const orderly_engine *e);
+/* *due: the queue's earliest claimable instant, ORDERLY__DUE_NONE when it
+ * holds nothing pending. Only when orderly__vt_can_tell_due. */
+int orderly__vt_next_due(orderly_engine *e, void *txn, int queue, orderly_time_ms *due);
 int orderly__vt_commit(orderly_engine *e, void *txn);
 void orderly__vt_rollback(orderly_engine *e, void *txn);
 int orderly__vt_load(orderly_engine *e, void *txn, const char *key, orderly_buf *out,

@@ -119,8 +119,11 @@ typedef struct orderly_idem_record {
 
 /* Version 2 (orderly 0.2): queue_claim issues the fencing token and caps
  * attempts; queue_finish sets attempts. Version 1 adapters are refused
- * with ORDERLY_EVERSION: rebuild them against this header. */
-#define ORDERLY_STORAGE_VERSION 2
+ * with ORDERLY_EVERSION: rebuild them against this header.
+ * Version 3 (orderly 0.3) appends optional slots (begin_read,
+ * queue_next_due); a version 2 adapter, or a version 3 one that leaves
+ * them NULL, keeps working as before. */
+#define ORDERLY_STORAGE_VERSION 3
 #define ORDERLY_STORAGE_VERSION_MIN 2  /* the oldest layout the core accepts */
 
 typedef struct orderly_storage orderly_storage;
@@ -237,6 +240,24 @@ struct orderly_storage {
     /* May provide; if NULL nothing is called. Runs once when the engine
      * that holds this storage closes (including a failed open). */
     void ORDERLY_CALLBACK(destroy)(orderly_storage *s);
+    /* ---- version 3 ---- */
+
+    /* May provide; if NULL the core calls begin instead. Opens a
+     * transaction in which the core only reads (load, scan, queue_get,
+     * queue_scan, queue_stats, idem_get, queue_next_due), ended with
+     * commit or rollback like any other. It must not take the store's
+     * write lock (SQLite: BEGIN DEFERRED), so reads never wait for or
+     * block a writer; it must see one committed state throughout. */
+    int ORDERLY_CALLBACK(begin_read)(orderly_storage *s, orderly_ctx *ctx, void **txn_out);
+    /* May provide; if NULL the core claims whenever asked. Stores in
+     * *due_out the earliest instant at which queue has a claimable item:
+     * the least due of its READY items and lease_until of its LEASED ones,
+     * due or not. ENOTFOUND (*due_out untouched) when it has none; the
+     * transaction stays usable after that answer. The core uses it to
+     * skip storage entirely in pump, tick and run_operations until that
+     * instant (see doc/delivery.md for the cross-process caveat). */
+    int ORDERLY_CALLBACK(queue_next_due)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                         int queue, orderly_time_ms *due_out);
 };
 
 /* Zero-fills *s and sets version; ORDERLY_EVERSION outside
