@@ -139,9 +139,10 @@ typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 /*
  * Version 2 is the 0.2 layout: the policy and the topic names moved behind
  * pointers (so that each can grow on its own), and clock, clock_user_data
- * and max_envelope_bytes were added. Later versions only append.
+ * and max_envelope_bytes were added. Version 3 (0.3) appends flags.
+ * Later versions only append.
  */
-#define ORDERLY_ENGINE_OPTIONS_VERSION 2
+#define ORDERLY_ENGINE_OPTIONS_VERSION 3
 
 typedef struct orderly_engine_options {
     unsigned int version;          /* ORDERLY_ENGINE_OPTIONS_VERSION; first, always */
@@ -177,15 +178,32 @@ typedef struct orderly_engine_options {
      * ORDERLY_ENVELOPE_MAX_DEFAULT; above ORDERLY_ENVELOPE_MAX_LIMIT is
      * ORDERLY_ECONFIG. */
     size_t max_envelope_bytes;
+    /* ---- version 3 ---- */
+    /* ORDERLY_ENGINE_* bits; 0 = none. */
+    unsigned int flags;
     /* ---- later versions append here, behind a version bump ---- */
 } orderly_engine_options;
+
+/*
+ * Hand-off: a command's own transaction also claims the outbox rows it
+ * appended (and any others due), under a lease, so the next
+ * orderly_engine_pump publishes them without a claim transaction and
+ * needs one transaction only for the acknowledgement. For a host that
+ * pumps right after each command (on_work): one storage transaction less
+ * per command. Until that pump the rows show as leased (health's
+ * outbox_leased), and only this engine can publish them before the lease
+ * lapses; orderly_engine_close gives back the rows it never published. A
+ * pump publishes every handed row, whatever its max. Commands inside a
+ * batch hand nothing off.
+ */
+#define ORDERLY_ENGINE_HAND_OFF 0x1u
 
 #define ORDERLY_ENVELOPE_MAX_DEFAULT 65536
 #define ORDERLY_ENVELOPE_MAX_LIMIT (16u * 1024 * 1024)
 
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */

@@ -235,6 +235,23 @@ static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_m
             orderly__give_back(&e->claimed[i], due);
 }
 
+/* The rows a command's transaction claimed for this pump (hand-off),
+ * moved into e->claimed as if claimed now. Returns their count. */
+static int take_handed(orderly_engine *e, orderly_time_ms now, uint64_t *token)
+{
+    size_t i, n = e->n_handed;
+
+    if (n == 0 || orderly__check_now(e, now) < 0 || e->batch_txn != NULL)
+        return 0;
+    memcpy(e->claimed, e->handed, n * sizeof *e->claimed);
+    for (i = 0; i < n; i++)
+        e->claimed[i].due = now;
+    *token = e->handed_token;
+    e->leases_expired += e->handed_taken_over;
+    e->n_handed = 0;
+    return (int)n;
+}
+
 int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size_t *published_out)
 {
     uint64_t token;
@@ -246,7 +263,8 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
         *published_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
+    if ((n = take_handed(e, now, &token)) == 0 &&
+        (n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
                             &token)) <= 0)
         return n;
     for (i = 0; i < (size_t)n; i++) {

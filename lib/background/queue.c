@@ -19,6 +19,7 @@
 
 struct claim_ctx {
     orderly_engine *e;
+    struct orderly__claimed *rows; /* e->claimed, or e->handed for a hand-off */
     size_t n;
     size_t taken_over;     /* claimed from an expired lease */
     orderly_time_ms now;
@@ -27,7 +28,7 @@ struct claim_ctx {
 static int take(const orderly_queue_item *it, void *ud)
 {
     struct claim_ctx *c = ud;
-    struct orderly__claimed *dst = &c->e->claimed[c->n];
+    struct orderly__claimed *dst = &c->rows[c->n];
     size_t glen = strlen(it->group);
 
     /* a row this large was never pushed by the core: park it, unread */
@@ -78,7 +79,7 @@ static int look(orderly_engine *e, int queue)
 int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
                    uint32_t max_attempts, uint64_t *token)
 {
-    struct claim_ctx c = { e, 0, 0, now };
+    struct claim_ctx c = { e, e->claimed, 0, 0, now };
     orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
     void *txn;
     int rc;
@@ -118,6 +119,37 @@ int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max
 fail:
     shrink(e, queue);
     return rc;
+}
+
+int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now)
+{
+    struct claim_ctx c = { e, e->handed, 0, 0, now };
+    uint64_t token;
+    int rc;
+
+    if (e->handed == NULL || e->n_handed > 0)
+        return 0;
+    rc = orderly__vt_claim(e, txn, ORDERLY_QUEUE_OUTBOX, now, e->batch[ORDERLY_QUEUE_OUTBOX],
+                           e->policy.outbox_max_attempts, now + e->policy.lease, &token, take, &c);
+    if (rc <= 0)
+        return rc;
+    e->handed_token = token;
+    e->handed_taken_over = c.taken_over;
+    return (int)c.n;
+}
+
+void orderly__release_handed(orderly_engine *e)
+{
+    size_t i, n = e->n_handed;
+
+    if (n == 0)
+        return;
+    memcpy(e->claimed, e->handed, n * sizeof *e->claimed);
+    e->n_handed = 0;
+    for (i = 0; i < n; i++)
+        orderly__give_back(&e->claimed[i], e->claimed[i].due);
+    /* best effort: rows it cannot give back come back when the lease lapses */
+    (void)orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, n, e->handed_token, ORDERLY_OK);
 }
 
 void orderly_engine_wake(orderly_engine *e)

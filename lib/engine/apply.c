@@ -667,17 +667,22 @@ static int run_alone(orderly_engine *e, struct request *rq, orderly_result *res)
 {
     uint32_t tries;
     void *txn;
-    int rc = ORDERLY_OK;
+    int rc = ORDERLY_OK, handed;
 
     for (tries = 0; tries <= e->policy.max_conflict_retries; tries++) {
         memset(res, 0, sizeof *res);
+        handed = 0;
         if ((rc = orderly__vt_begin(e, &txn)) < 0)
             break;
-        if ((rc = attempt(e, txn, rq, res)) != WRITTEN) {
+        rc = attempt(e, txn, rq, res);
+        if (rc == WRITTEN && res->outbox_rows > 0 && (handed = orderly__hand_off(e, txn, rq->now)) < 0)
+            rc = handed;
+        if (rc != WRITTEN) {
             orderly__vt_rollback(e, txn);
             if (rc != ORDERLY_ECONFLICT)
                 break;
         } else if ((rc = orderly__vt_commit(e, txn)) == 0) {
+            e->n_handed += (size_t)handed;
             e->agg_warm = 1;
             e->agg_version = res->version;
             memcpy(e->agg_key, rq->order_id, strlen(rq->order_id) + 1);

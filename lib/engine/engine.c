@@ -333,7 +333,17 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
     }
     for (i = 0; i < 4; i++)
         e->due_floor[i] = ORDERLY__DUE_UNKNOWN;
+    if (o->version >= 3 && (o->flags & ~ORDERLY_ENGINE_HAND_OFF) != 0) {
+        a.free(e, a.user_data);
+        rc = orderly__fail(ctx, ORDERLY_ECONFIG, "unknown engine flags 0x%x", o->flags);
+        goto fail;
+    }
     e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
+    if (o->version >= 3 && (o->flags & ORDERLY_ENGINE_HAND_OFF) != 0 && e->claimed != NULL &&
+        (e->handed = a.malloc(e->policy.batch_max * sizeof *e->handed, a.user_data)) == NULL) {
+        a.free(e->claimed, a.user_data);
+        e->claimed = NULL;
+    }
     if (e->claimed == NULL) {
         a.free(e, a.user_data);
         rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -353,12 +363,15 @@ void orderly_engine_close(orderly_engine *e)
     if (e == NULL)
         return;
     orderly_engine_rollback_batch(e);
+    orderly__release_handed(e);
     memset(&o, 0, sizeof o);
     o.storage = e->storage;
     o.transport = e->transport;
     orderly__buf_free(&e->load_buf);
     orderly__buf_free(&e->idem_buf);
     e->alloc.free(e->claimed, e->alloc.user_data);
+    if (e->handed != NULL)
+        e->alloc.free(e->handed, e->alloc.user_data);
     if (e->json != NULL)
         e->alloc.free(e->json, e->alloc.user_data);
     e->alloc.free(e, e->alloc.user_data);

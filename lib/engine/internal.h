@@ -132,6 +132,13 @@ struct orderly_engine {
      * ends, lowered by every row this engine pushes or sets READY.
      * ORDERLY__DUE_UNKNOWN makes the next step look at the store. */
     orderly_time_ms due_floor[4];
+    /* Hand-off (ORDERLY_ENGINE_HAND_OFF): outbox rows a command's own
+     * transaction claimed, which the next pump publishes without a claim
+     * transaction of its own. NULL when the engine does not hand off. */
+    struct orderly__claimed *handed;   /* policy.batch_max rows */
+    size_t n_handed;
+    uint64_t handed_token;
+    size_t handed_taken_over; /* of them, taken over from an expired lease */
 };
 
 #define ORDERLY__DUE_UNKNOWN INT64_MIN
@@ -143,6 +150,16 @@ static inline void orderly__due_lower(orderly_engine *e, int queue, orderly_time
     if (queue > 0 && queue < 4 && due < e->due_floor[queue])
         e->due_floor[queue] = due;
 }
+
+/* Inside a command's open transaction txn: when the engine hands off and
+ * holds no handed rows, claims the due outbox rows into e->handed.
+ * Returns the count (0 when nothing was claimed) or a negative code,
+ * after which txn is only good for rollback. The rows count as handed
+ * only once the caller commits: it then adds the count to e->n_handed. */
+int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now);
+/* Publishes nothing: gives back the handed rows (READY at their claim
+ * time, attempts given back) in one transaction. For close. */
+void orderly__release_handed(orderly_engine *e);
 
 /* Claims up to max due rows of queue into e->claimed (each row's attempts
  * counted up to max_attempts); returns the count and the store's token. */
