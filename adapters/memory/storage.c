@@ -1311,17 +1311,30 @@ static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int
                             orderly_time_ms *due_out)
 {
     struct mem *m = MEM(s);
+    const struct txn *t = txn;
     const struct item *it;
     orderly_time_ms best = 0;
+    size_t i;
     int rc, found = 0;
 
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE)) < 0 ||
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
     for (it = m->queues[queue].head; it != NULL; it = it->next) {
-        orderly_time_ms t = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
-        if (!found || t < best)
-            best = t;
+        orderly_time_ms d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        if (!found || d < best)
+            best = d;
+        found = 1;
+    }
+    /* and this transaction's own pushes, as SQLite sees them */
+    for (i = 0; i < t->n; i++) {
+        orderly_time_ms d;
+        if (t->ops[i].kind != OP_PUSH || t->ops[i].queue != queue)
+            continue;
+        it = t->ops[i].item;
+        d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        if (!found || d < best)
+            best = d;
         found = 1;
     }
     if (!found)

@@ -121,7 +121,7 @@ fail:
     return rc;
 }
 
-int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now)
+int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly_time_ms *next_due)
 {
     struct claim_ctx c = { e, e->handed, 0, 0, now };
     uint64_t token;
@@ -133,9 +133,59 @@ int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now)
                            e->policy.outbox_max_attempts, now + e->policy.lease, &token, take, &c);
     if (rc <= 0)
         return rc;
+    /* what is left due after the handed rows, so the pumps after the one
+     * that publishes them need not look */
+    if (orderly__vt_can_tell_due(e) &&
+        (rc = orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, next_due)) < 0)
+        return rc;
     e->handed_token = token;
     e->handed_taken_over = c.taken_over;
     return (int)c.n;
+}
+
+int orderly__write_acks(orderly_engine *e, void *txn)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < e->n_acks; i++) {
+        const struct orderly__ack *a = &e->acks[i];
+        rc = orderly__vt_finish(e, txn, ORDERLY_QUEUE_OUTBOX, a->id, a->token, a->outcome, a->due,
+                                a->attempts);
+        if (rc == ORDERLY_ECONFLICT) {
+            e->stale_completions++;
+            orderly__alert(e, ORDERLY_ALERT_STALE_COMPLETION, ORDERLY_QUEUE_OUTBOX, a->id, "",
+                           "completion rejected: the lease was taken over");
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return ORDERLY_OK;
+}
+
+int orderly__flush_acks(orderly_engine *e)
+{
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
+    void *txn;
+    int rc;
+
+    if (e->n_acks == 0)
+        return ORDERLY_OK;
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    if ((rc = orderly__write_acks(e, txn)) < 0 ||
+        (orderly__vt_can_tell_due(e) &&
+         (rc = orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, &due)) < 0)) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0)
+        return rc;
+    e->n_acks = 0;
+    if (due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[ORDERLY_QUEUE_OUTBOX] = due;
+    return ORDERLY_OK;
 }
 
 void orderly__release_handed(orderly_engine *e)

@@ -340,7 +340,10 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
     }
     e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
     if (o->version >= 3 && (o->flags & ORDERLY_ENGINE_HAND_OFF) != 0 && e->claimed != NULL &&
-        (e->handed = a.malloc(e->policy.batch_max * sizeof *e->handed, a.user_data)) == NULL) {
+        ((e->handed = a.malloc(e->policy.batch_max * sizeof *e->handed, a.user_data)) == NULL ||
+         (e->acks = a.malloc(e->policy.batch_max * sizeof *e->acks, a.user_data)) == NULL)) {
+        if (e->handed != NULL)
+            a.free(e->handed, a.user_data);
         a.free(e->claimed, a.user_data);
         e->claimed = NULL;
     }
@@ -363,6 +366,8 @@ void orderly_engine_close(orderly_engine *e)
     if (e == NULL)
         return;
     orderly_engine_rollback_batch(e);
+    /* best effort: what is not written comes back when its lease lapses */
+    (void)orderly__flush_acks(e);
     orderly__release_handed(e);
     memset(&o, 0, sizeof o);
     o.storage = e->storage;
@@ -370,8 +375,10 @@ void orderly_engine_close(orderly_engine *e)
     orderly__buf_free(&e->load_buf);
     orderly__buf_free(&e->idem_buf);
     e->alloc.free(e->claimed, e->alloc.user_data);
-    if (e->handed != NULL)
+    if (e->handed != NULL) {
         e->alloc.free(e->handed, e->alloc.user_data);
+        e->alloc.free(e->acks, e->alloc.user_data);
+    }
     if (e->json != NULL)
         e->alloc.free(e->json, e->alloc.user_data);
     e->alloc.free(e, e->alloc.user_data);

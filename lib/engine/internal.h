@@ -139,6 +139,19 @@ struct orderly_engine {
     size_t n_handed;
     uint64_t handed_token;
     size_t handed_taken_over; /* of them, taken over from an expired lease */
+    /* Acknowledgements of published handed rows not yet written: they
+     * ride on the next command's transaction, or are written on their own
+     * by a pump once a quarter of the lease is gone or before it claims. */
+    struct orderly__ack *acks;         /* policy.batch_max entries */
+    size_t n_acks;
+    orderly_time_ms acks_since;        /* now of the oldest pending one */
+};
+
+struct orderly__ack {
+    uint64_t id, token;
+    int outcome;
+    orderly_time_ms due;
+    uint32_t attempts;
 };
 
 #define ORDERLY__DUE_UNKNOWN INT64_MIN
@@ -152,11 +165,18 @@ static inline void orderly__due_lower(orderly_engine *e, int queue, orderly_time
 }
 
 /* Inside a command's open transaction txn: when the engine hands off and
- * holds no handed rows, claims the due outbox rows into e->handed.
- * Returns the count (0 when nothing was claimed) or a negative code,
+ * holds no handed rows, claims the due outbox rows into e->handed and,
+ * when the store can tell, reads into *next_due when the outbox is next
+ * due. Returns the count (0 when nothing was claimed) or a negative code,
  * after which txn is only good for rollback. The rows count as handed
  * only once the caller commits: it then adds the count to e->n_handed. */
-int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now);
+int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly_time_ms *next_due);
+/* Writes the pending acknowledgements inside txn (a command's, which
+ * then also hands off), stale ones counted. The caller clears e->n_acks
+ * once txn commits. A negative code leaves txn only good for rollback. */
+int orderly__write_acks(orderly_engine *e, void *txn);
+/* Writes the pending acknowledgements in a transaction of their own. */
+int orderly__flush_acks(orderly_engine *e);
 /* Publishes nothing: gives back the handed rows (READY at their claim
  * time, attempts given back) in one transaction. For close. */
 void orderly__release_handed(orderly_engine *e);
