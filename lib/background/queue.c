@@ -57,6 +57,11 @@ static void shrink(orderly_engine *e, int queue)
         e->batch[queue] /= 2;
 }
 
+void orderly__shrink(orderly_engine *e, int queue)
+{
+    shrink(e, queue);
+}
+
 /* Reads the queue's earliest claimable instant in a read transaction.
  * Called only when the floor is unknown and the adapter can tell. */
 static int look(orderly_engine *e, int queue)
@@ -76,8 +81,8 @@ static int look(orderly_engine *e, int queue)
     return ORDERLY_OK;
 }
 
-int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
-                   uint32_t max_attempts, uint64_t *token)
+int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                      uint32_t max_attempts, uint64_t *token, void **txn_out)
 {
     struct claim_ctx c = { e, e->claimed, 0, 0, now };
     orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
@@ -110,6 +115,10 @@ int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max
         orderly__vt_rollback(e, txn);
         goto fail;
     }
+    if (c.n > 0 && txn_out != NULL) {
+        *txn_out = txn;
+        return (int)c.n;
+    }
     if ((rc = orderly__vt_commit(e, txn)) < 0)
         goto fail;
     if (c.n == 0 && due != ORDERLY__DUE_UNKNOWN)
@@ -119,6 +128,48 @@ int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max
 fail:
     shrink(e, queue);
     return rc;
+}
+
+int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                   uint32_t max_attempts, uint64_t *token)
+{
+    return orderly__claim_in(e, queue, now, max, max_attempts, token, NULL);
+}
+
+/* Regrows the queue's claim size after a step that failed nowhere. */
+static void regrow(orderly_engine *e, int queue)
+{
+    if (e->batch[queue] < e->policy.batch_max)
+        e->batch[queue] = e->batch[queue] * 2 < e->policy.batch_max ? e->batch[queue] * 2
+                                                                      : e->policy.batch_max;
+}
+
+int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void *txn)
+{
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
+    size_t i;
+    int rc = ORDERLY_OK;
+
+    for (i = 0; i < n && rc >= 0; i++) {
+        const struct orderly__claimed *c = &e->claimed[i];
+        /* the lease is this transaction's own: no completion can be stale */
+        rc = orderly__vt_finish(e, txn, queue, c->id, token, c->outcome, c->due, c->attempts);
+    }
+    if (rc >= 0 && orderly__vt_can_tell_due(e))
+        rc = orderly__vt_next_due(e, txn, queue, &due);
+    if (rc < 0) {
+        orderly__vt_rollback(e, txn);
+        shrink(e, queue);
+        return rc;
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0) {
+        shrink(e, queue);
+        return rc;
+    }
+    if (due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[queue] = due;
+    regrow(e, queue);
+    return ORDERLY_OK;
 }
 
 int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly_time_ms *next_due)
@@ -300,9 +351,8 @@ static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
             return rc; /* the rest stay leased and come back when the lease lapses */
         chunk = k / 2;
     }
-    if (clean && e->batch[queue] < e->policy.batch_max)
-        e->batch[queue] = e->batch[queue] * 2 < e->policy.batch_max ? e->batch[queue] * 2
-                                                                      : e->policy.batch_max;
+    if (clean)
+        regrow(e, queue);
     return ORDERLY_OK;
 }
 

@@ -181,6 +181,19 @@ int orderly__flush_acks(orderly_engine *e);
  * time, attempts given back) in one transaction. For close. */
 void orderly__release_handed(orderly_engine *e);
 
+/* orderly__claim, but when it claims rows it leaves its transaction open
+ * in *txn_out (txn_out NULL: commits as orderly__claim does), so the step
+ * can act on them and finish them in that same transaction with
+ * orderly__end_in. Leases then matter only if that commit succeeds. */
+int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                      uint32_t max_attempts, uint64_t *token, void **txn_out);
+/* Finishes the n claimed rows inside txn from orderly__claim_in, reads
+ * when the queue is next due, and commits; on failure rolls txn back (the
+ * claim with it) and halves the queue's claim size. */
+int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void *txn);
+/* Halves the queue's claim size after a failed step. */
+void orderly__shrink(orderly_engine *e, int queue);
+
 /* Claims up to max due rows of queue into e->claimed (each row's attempts
  * counted up to max_attempts); returns the count and the store's token. */
 int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
