@@ -122,7 +122,11 @@ typedef struct orderly_idem_record {
  * with ORDERLY_EVERSION: rebuild them against this header.
  * Version 3 (orderly 0.3) appends optional slots (begin_read,
  * queue_next_due); a version 2 adapter, or a version 3 one that leaves
- * them NULL, keeps working as before. */
+ * them NULL, keeps working as before. A version 3 adapter also promises
+ * that queue_claim sees the items its own transaction pushed (after the
+ * committed ones, in id order), as any read sees its transaction's
+ * writes: the engine's hand-off claims a command's rows in the command's
+ * transaction (a version 2 adapter's claim then simply finds fewer). */
 #define ORDERLY_STORAGE_VERSION 3
 #define ORDERLY_STORAGE_VERSION_MIN 2  /* the oldest layout the core accepts */
 
