@@ -19,10 +19,9 @@
  * even after a purge (timer ids become idempotency keys). Row 0 of that
  * table is the last fencing token a claim issued.
  *
- * items_pending serves claims (pending rows in id order); items_state
- * serves the next due instant, purges (DONE rows finished by a date) and
- * stats; items_group serves the per-group order check; idem_expires
- * serves the idempotency purge.
+ * items_state serves claims (READY rows due by now, LEASED rows), purges
+ * (DONE rows finished by a date) and stats; items_group serves the
+ * per-group order check; idem_expires serves the idempotency purge.
  */
 static const char *const migrations[ORDERLY__SQLITE_SCHEMA] = {
     /* 0 -> 1 */
@@ -64,10 +63,6 @@ static const char *const migrations[ORDERLY__SQLITE_SCHEMA] = {
      * so no new claim can match a lease taken before the upgrade. */
     "INSERT INTO queues (queue, last_id)"
     " SELECT 0, coalesce(max(lease_token), 0) FROM items WHERE lease_token > 0;",
-    /* 2 -> 3: the pending rows in id order, with what decides whether
-     * each is due, so a claim walks its candidates in the order it takes
-     * them and stops at its limit, with no sort (doc/sqlite.md) */
-    "CREATE INDEX IF NOT EXISTS items_pending ON items (queue, id, state, due, lease_until) WHERE state < 2;",
 };
 
 int orderly__sqlite_fail(orderly_ctx *ctx, int code, int64_t native, const char *fmt, ...)

@@ -46,15 +46,15 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_PUSH] = "INSERT INTO items (queue, id, grp, kind, state, attempts, created, due,"
                 " lease_token, lease_until, payload)"
                 " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6, 0, 0, ?7)",
-    /* Walks items_pending (pending rows only, in id order, covering the
-     * due columns) and stops at the limit: no temporary B-tree for the
-     * ORDER BY, and finished rows are never visited. The cost is the
-     * pending rows up to the last one taken, not-yet-due ones included
-     * (future timers); the engine claims only when something is due. */
-    [SQ_CANDIDATES] = "SELECT id, state FROM items INDEXED BY items_pending"
-                      " WHERE queue = ?1 AND state < 2 AND id > ?3"
-                      " AND CASE state WHEN 0 THEN due ELSE lease_until END <= ?2"
-                      " ORDER BY id LIMIT ?4",
+    /* The claim's candidates, read without ORDER BY so SQLite needs no
+     * temporary B-tree: each walks a range of items_state (READY rows due
+     * by now, in due order; LEASED rows, which are few), and candidates()
+     * keeps the smallest ids in C. The cost is the number of claimable
+     * rows, never the queue length (future timers are not visited). */
+    [SQ_CAND_READY] = "SELECT id FROM items INDEXED BY items_state"
+                      " WHERE queue = ?1 AND state = 0 AND due <= ?2 AND id > ?3",
+    [SQ_CAND_LEASED] = "SELECT id FROM items INDEXED BY items_state"
+                       " WHERE queue = ?1 AND state = 1 AND lease_until <= ?2 AND id > ?3",
     [SQ_BLOCKED] = "SELECT 1 FROM items AS me, items AS g INDEXED BY items_group"
                    " WHERE me.queue = ?1 AND me.id = ?2 AND me.grp <> ''"
                    " AND g.queue = ?1 AND g.grp = me.grp AND g.id < ?2"
@@ -473,13 +473,36 @@ static int emit(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, uint64_t
     return rc < 0 ? rc : ORDERLY_OK;
 }
 
-/* Loads up to want claim candidates with id > after into q->cand. */
-static int candidates(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, orderly_time_ms now,
-                      uint64_t after, size_t want, size_t *n_out)
+/* Adds (id, state) to q->cand[0 .. *n), kept sorted by id and holding
+ * the want smallest ids seen. */
+static void keep_smallest(struct orderly__sqlite *q, size_t want, size_t *n, uint64_t id, int state)
 {
-    sqlite3_stmt *st = use(q, SQ_CANDIDATES);
-    size_t n = 0;
-    int rc = SQLITE_DONE;
+    size_t i = *n;
+
+    if (i == want) {
+        if (id > q->cand[want - 1].id)
+            return;
+        i--;
+    } else {
+        (*n)++;
+    }
+    while (i > 0 && q->cand[i - 1].id > id) {
+        q->cand[i] = q->cand[i - 1];
+        i--;
+    }
+    q->cand[i].id = id;
+    q->cand[i].state = state;
+}
+
+/* Loads the want smallest ids with id > after of the claimable items
+ * (READY due by now, LEASED with the lease lapsed) into q->cand, in id
+ * order; *more is set when there were more than want. */
+static int candidates(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, orderly_time_ms now,
+                      uint64_t after, size_t want, size_t *n_out, int *more)
+{
+    static const enum orderly__sqlite_stmt arms[2] = { SQ_CAND_READY, SQ_CAND_LEASED };
+    size_t n = 0, seen = 0;
+    int a, rc;
 
     if (want > q->cand_cap) {
         struct orderly__sqlite_cand *p = realloc(q->cand, want * sizeof *p);
@@ -488,22 +511,22 @@ static int candidates(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, or
         q->cand = p;
         q->cand_cap = want;
     }
-    sqlite3_bind_int(st, 1, queue);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)after);
-    sqlite3_bind_int64(st, 4, as_limit(want));
-    while (n < want && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        q->cand[n].id = (uint64_t)sqlite3_column_int64(st, 0);
-        q->cand[n].state = sqlite3_column_int(st, 1);
-        n++;
-    }
-    if (n < want && rc != SQLITE_DONE) {
-        rc = orderly__sqlite_db_fail(q->db, ctx, rc, "queue claim");
+    for (a = 0; a < 2; a++) {
+        sqlite3_stmt *st = use(q, arms[a]);
+        sqlite3_bind_int(st, 1, queue);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)after);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            keep_smallest(q, want, &n, (uint64_t)sqlite3_column_int64(st, 0),
+                          a == 0 ? ORDERLY_ITEM_READY : ORDERLY_ITEM_LEASED);
+            seen++;
+        }
         sqlite3_reset(st);
-        return rc;
+        if (rc != SQLITE_DONE)
+            return orderly__sqlite_db_fail(q->db, ctx, rc, "queue claim");
     }
-    sqlite3_reset(st);
     *n_out = n;
+    *more = seen > want;
     return ORDERLY_OK;
 }
 
@@ -553,7 +576,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     sqlite3_stmt *up = use(q, SQ_CLAIM);
     uint64_t after = 0, token = 0;
     size_t claimed = 0, i, n = 0, want;
-    int rc;
+    int rc, more = 0;
 
     *token_out = 0;
     if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
@@ -561,7 +584,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     while (claimed < max) {
         want = (max - claimed) * 2;
         want = want < CLAIM_ROUND_MIN ? CLAIM_ROUND_MIN : want > CLAIM_ROUND_MAX ? CLAIM_ROUND_MAX : want;
-        if ((rc = candidates(q, ctx, queue, now, after, want, &n)) < 0)
+        if ((rc = candidates(q, ctx, queue, now, after, want, &n, &more)) < 0)
             return rc;
         for (i = 0; i < n && claimed < max; i++) {
             struct orderly__sqlite_cand *c = &q->cand[i];
@@ -585,7 +608,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
             *token_out = token;
             claimed++;
         }
-        if (n < want)
+        if (!more)
             break;
     }
     return (int)claimed;
