@@ -52,8 +52,11 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_pump(orderly_engine *engine,
 
 /*
  * Deletes up to max published events acked before now - policy.retention
- * (0 = policy.batch_max). One call is one bounded transaction; run it from
- * one cleaner. *purged_out may be NULL.
+ * (0 = policy.batch_max), and in the same transaction up to max
+ * idempotency marks expired at now (policy.idem_ttl after they were
+ * written), so a long-running store stays bounded. One call is one
+ * bounded transaction; run it from one cleaner. *purged_out (may be NULL)
+ * gets the number of events deleted; call again while it is non-zero.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_purge(orderly_engine *engine,
                                                          orderly_time_ms now, size_t max,

@@ -363,7 +363,7 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
 int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, size_t *purged_out)
 {
     void *txn;
-    int rc;
+    int rc, marks;
 
     if (purged_out != NULL)
         *purged_out = 0;
@@ -376,6 +376,11 @@ int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, siz
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_purge(e, txn, ORDERLY_QUEUE_OUTBOX, now - e->policy.retention, max);
+    /* expired idempotency marks are invisible already; without this they
+     * would only ever be replaced, never deleted, and a store would grow
+     * with every key it has seen */
+    if (rc >= 0 && (marks = orderly__vt_idem_purge(e, txn, now, max)) < 0)
+        rc = marks;
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

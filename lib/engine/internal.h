@@ -268,6 +268,8 @@ int orderly__vt_idem_get(orderly_engine *e, void *txn, const char *key, orderly_
                          orderly_idem_record *out);
 int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
                          const orderly_idem_record *rec);
+/* Deletes up to max marks expired at now; returns the count. */
+int orderly__vt_idem_purge(orderly_engine *e, void *txn, orderly_time_ms now, size_t max);
 /* *token gets the store-issued fencing token (0 when nothing was claimed). */
 int orderly__vt_claim(orderly_engine *e, void *txn, int queue, orderly_time_ms now, size_t max,
                       uint32_t max_attempts, orderly_time_ms lease_until, uint64_t *token,

@@ -221,6 +221,12 @@ int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_
     return after(e, e->storage->idem_put(e->storage, &e->ctx, txn, key, now, rec), "idem_put");
 }
 
+int orderly__vt_idem_purge(orderly_engine *e, void *txn, orderly_time_ms now, size_t max)
+{
+    before(e);
+    return after(e, e->storage->idem_purge(e->storage, &e->ctx, txn, now, max), "idem_purge");
+}
+
 int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
                         const uint8_t *data, size_t len, const orderly_header *headers,
                         size_t n_headers)

@@ -302,6 +302,41 @@ START_TEST(batch_steps_stay_emisuse)
 }
 END_TEST
 
+/* Expired marks left in f's store, deleted by a direct idem_purge. */
+static int expired_marks(fx *f, orderly_time_ms now)
+{
+    orderly_ctx *ctx = NULL;
+    void *txn;
+    int n;
+
+    ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
+    ck_assert_int_eq(f->st->begin(f->st, ctx, &txn), 0);
+    n = f->st->idem_purge(f->st, ctx, txn, now, 1000);
+    ck_assert_int_eq(f->st->commit(f->st, ctx, txn), 0);
+    orderly_ctx_free(ctx);
+    return n;
+}
+
+START_TEST(purge_deletes_expired_marks)
+{
+    fx a, b;
+    orderly_time_ms later;
+    size_t n = 0;
+
+    fx_setup(&a);
+    fx_setup(&b);
+    create_ok(&a, "o1", ORDERLY_PAY_CARD, T0);
+    create_ok(&b, "o1", ORDERLY_PAY_CARD, T0);
+    later = T0 + a.policy.idem_ttl + 1;
+    ck_assert_int_eq(orderly_engine_purge(a.e, later, 0, &n), 0);
+    ck_assert_int_eq(expired_marks(&a, later), 0);
+    /* the same store without the purge still holds them */
+    ck_assert_int_gt(expired_marks(&b, later), 0);
+    fx_free(&a);
+    fx_free(&b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-due");
@@ -313,6 +348,7 @@ static Suite *suite(void)
     tcase_add_test(due, due_timer_is_claimed_when_its_time_comes);
     tcase_add_test(due, rows_written_behind_the_engine_need_a_wake);
     tcase_add_test(due, batch_steps_stay_emisuse);
+    tcase_add_test(due, purge_deletes_expired_marks);
     suite_add_tcase(s, due);
     tcase_add_test(reads, reads_open_read_transactions);
     tcase_add_test(reads, stats_count_every_transaction);
