@@ -285,6 +285,7 @@ static int take_handed(orderly_engine *e, orderly_time_ms now, uint64_t *token)
     for (i = 0; i < n; i++)
         e->claimed[i].due = now;
     *token = e->handed_token;
+    e->short_claim = 1;
     e->leases_expired += e->handed_taken_over;
     e->n_handed = 0;
     return (int)n;

@@ -115,6 +115,8 @@ int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t 
         orderly__vt_rollback(e, txn);
         goto fail;
     }
+    /* a full claim leaves more due: the step's end need not ask when */
+    e->short_claim = c.n < max;
     if (c.n > 0 && txn_out != NULL) {
         *txn_out = txn;
         return (int)c.n;
@@ -155,7 +157,7 @@ int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void
         /* the lease is this transaction's own: no completion can be stale */
         rc = orderly__vt_finish(e, txn, queue, c->id, token, c->outcome, c->due, c->attempts);
     }
-    if (rc >= 0 && orderly__vt_can_tell_due(e))
+    if (rc >= 0 && e->short_claim && orderly__vt_can_tell_due(e))
         rc = orderly__vt_next_due(e, txn, queue, &due);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
@@ -185,8 +187,8 @@ int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly
     if (rc <= 0)
         return rc;
     /* what is left due after the handed rows, so the pumps after the one
-     * that publishes them need not look */
-    if (orderly__vt_can_tell_due(e) &&
+     * that publishes them need not look (a full claim leaves more due) */
+    if (c.n < e->batch[ORDERLY_QUEUE_OUTBOX] && orderly__vt_can_tell_due(e) &&
         (rc = orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, next_due)) < 0)
         return rc;
     e->handed_token = token;
@@ -322,7 +324,7 @@ static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uin
             return rc;
         }
     }
-    if (last && orderly__vt_can_tell_due(e) &&
+    if (last && e->short_claim && orderly__vt_can_tell_due(e) &&
         (rc = orderly__vt_next_due(e, txn, queue, &due)) < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

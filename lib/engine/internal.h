@@ -132,6 +132,7 @@ struct orderly_engine {
      * ends, lowered by every row this engine pushes or sets READY.
      * ORDERLY__DUE_UNKNOWN makes the next step look at the store. */
     orderly_time_ms due_floor[4];
+    int short_claim;          /* the step's claim took fewer rows than it asked */
     /* Hand-off (ORDERLY_ENGINE_HAND_OFF): outbox rows a command's own
      * transaction claimed, which the next pump publishes without a claim
      * transaction of its own. NULL when the engine does not hand off. */
