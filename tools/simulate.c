@@ -858,6 +858,7 @@ static int setup(struct sim *s)
     eo.policy = &pol;
     eo.on_work = on_work;
     eo.work_user_data = s;
+    eo.flags = ORDERLY_ENGINE_HAND_OFF; /* it pumps after every command */
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
     s->policy = pol;
