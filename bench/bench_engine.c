@@ -2,7 +2,8 @@
  * End-to-end figures for the engine on the in-memory store:
  *   - events per second through orderly_engine_apply (idempotency check,
  *     load, transition and cascade, save, outbox append, commit);
- *   - bytes the store holds per order aggregate;
+ *   - bytes the store holds per order aggregate, and per order line (an
+ *     order of ORDERLY_LINES_MAX lines against one of a single line);
  *   - outbox dispatch rate to the in-memory transport;
  *   - commit-to-publish latency when the host pumps from on_work.
  * Usage: bench_engine [ORDERS [ROUNDS]] (defaults 100000 and 5).
@@ -159,6 +160,57 @@ static void step(orderly_engine *e, const char *id, size_t k, orderly_time_ms no
         die(e, "apply", rc);
 }
 
+/* Bytes the store holds per order for orders of n lines of 2 units each,
+ * all in one warehouse, taken through the whole lifecycle. */
+static double bytes_per_order(size_t n, size_t orders)
+{
+    orderly_line lines[ORDERLY_LINES_MAX];
+    orderly_storage *s;
+    orderly_transport *t;
+    orderly_engine *e;
+    orderly_order_spec sp;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_command c;
+    size_t i, k, records, bytes;
+    char id[32];
+    int rc;
+
+    open_engine(&e, &s, &t, NULL);
+    for (i = 0; i < n; i++) {
+        lines[i].sku = 42 + i;
+        lines[i].warehouse = 7;
+        lines[i].quantity = 2;
+        lines[i].unit_price = 1250;
+    }
+    for (i = 0; i < orders; i++) {
+        snprintf(id, sizeof id, "ord-%zu", i);
+        memset(&sp, 0, sizeof sp);
+        sp.order_id = id;
+        sp.currency = "EUR";
+        sp.payment_method = ORDERLY_PAY_CARD;
+        sp.lines = lines;
+        sp.n_lines = n;
+        sp.now = 1000;
+        if ((rc = orderly_engine_create_order(e, &sp, &r)) < 0)
+            die(e, "create", rc);
+        for (k = 0; k < STEPS; k++) {
+            memset(&c, 0, sizeof c);
+            c.order_id = id;
+            c.machine = lifecycle[k].machine;
+            c.event = lifecycle[k].event;
+            c.amount = k == 0 ? (int64_t)n * 2500 : 0;
+            c.now = 2000;
+            if ((rc = orderly_engine_apply(e, &c, &r)) < 0)
+                die(e, "apply", rc);
+        }
+    }
+    orderly_memory_storage_usage(s, &records, &bytes);
+    orderly_engine_close(e);
+    orderly_memory_storage_free(s);
+    orderly_memory_transport_free(t);
+    return (double)bytes / (double)records;
+}
+
 /* One round: a fresh store, every order's lifecycle applied, then the
  * whole outbox dispatched. */
 struct round {
@@ -235,7 +287,7 @@ int main(int argc, char **argv)
     orderly_transport *t;
     orderly_engine *e;
     char id[32];
-    double events;
+    double events, one, most;
     int round;
 
     if (orders == 0 || rounds < 1) {
@@ -262,6 +314,11 @@ int main(int argc, char **argv)
            (double)best.faults_apply / events);
     printf("  bytes held per order     %10.1f bytes     (target <= 256; %zu records, %zu bytes)\n",
            (double)best.bytes / (double)best.records, best.records, best.bytes);
+    one = bytes_per_order(1, 10000);
+    most = bytes_per_order(ORDERLY_LINES_MAX, 10000);
+    printf("  bytes per order line     %10.1f bytes     (%d-line order %.1f bytes, 1-line %.1f;"
+           " one warehouse, completed)\n", (most - one) / (ORDERLY_LINES_MAX - 1), ORDERLY_LINES_MAX,
+           most, one);
     printf("  outbox dispatch          %10.0f events/s  (target >= 1,000,000; %zu published)\n",
            (double)pump.published / pump.t_pump, pump.published);
     printf("  on CPU time: end to end  %10.0f events/s, dispatch %.0f events/s\n",

@@ -18,9 +18,20 @@ PACKAGES=(
     libpq-dev        # liborderly-pg (adapters/pg)
     postgresql       # throwaway servers for the PostgreSQL tests (scripts/test-pg.sh)
     python3
+    python3-venv     # bindings/python: the test venv (scripts/test-python.sh)
+    python3-dev      # bindings/python: headers cffi compiles the extension with
     clang            # fuzz/: libFuzzer targets (scripts/test.sh)
     libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)
+    libhiredis-dev   # liborderly-redis (adapters/redis)
+    redis-server     # scripts/test-redis.sh and the redis suites start their own
 )
+
+# Go for bindings/go (scripts/test-go.sh): a toolchain already on PATH or
+# in /usr/local/go is used as it is; else Debian 12's golang-go (1.19,
+# new enough: the binding needs 1.18 for generics and 1.17 for cgo.Handle).
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
+    PACKAGES+=(golang-go)
+fi
 
 installed() {
     dpkg -s "$1" 2>/dev/null | grep -q "^Status: install ok installed$"

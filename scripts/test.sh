@@ -7,6 +7,8 @@
 #   4. installs build/ into a scratch directory, checks headers, library and
 #      orderly.pc landed (and the conformance suite's header, archive and .pc), and compiles and runs a program against that tree
 #      through pkg-config;
+#   then the Go binding (scripts/test-go.sh: gofmt, go vet, go test and -race
+#      against its own staged install of build/);
 #   5. build-fuzz/ : builds the libFuzzer targets (fuzz/) with clang and runs
 #                    each for 10 s under ASan and UBSan (fuzz/run.sh). Without
 #                    clang the step is skipped, except under CI=true, where it
@@ -180,6 +182,9 @@ main() {
     test_sanitizers
     bash scripts/test-pg.sh
     test_install
+    bash scripts/test-go.sh
+    bash scripts/test-python.sh
+    bash scripts/test-redis.sh
     test_fuzz
     echo
     echo "test.sh: all tests passed"

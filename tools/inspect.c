@@ -172,12 +172,65 @@ static int print_operation_of(const orderly_operation_view *op, void *user_data)
     return 0;
 }
 
+struct order_history {
+    json_t *json;       /* the order's "history" array, or NULL for text */
+    int failed;
+};
+
+/* One history entry: a line of text, or its published envelope in JSON. */
+static int print_history_entry(const orderly_history_entry *h, void *user_data)
+{
+    struct order_history *oh = user_data;
+    char when[40];
+
+    if (oh->json != NULL) {
+        json_t *env = json_loadb(h->json, h->json_len, 0, NULL);
+        if (env == NULL || json_array_append_new(oh->json, env) < 0)
+            oh->failed = 1;
+        return 0;
+    }
+    cli_format_time(when, sizeof when, h->time);
+    printf("  %-4u %s  %-38s %s #%u", h->seq, when, h->type, h->machine, h->index);
+    if (h->from != NULL && h->to != NULL)
+        printf(" %s -> %s", h->from, h->to);
+    if (h->event != NULL)
+        printf(" (%s)", h->event);
+    printf("  amount %lld%s%s", (long long)h->amount, h->currency[0] != '\0' ? " " : "",
+           h->currency);
+    if (h->n_lines > 0)
+        printf("  lines %u", h->n_lines);
+    putchar('\n');
+    return 0;
+}
+
+/* Lists id's history after its operations, page by page. */
+static int show_history(orderly_engine *e, const char *id, json_t *doc, int json, int *failed)
+{
+    struct order_history oh = { NULL, 0 };
+    uint32_t from = 0;
+    int rc;
+
+    if (json && json_object_set_new(doc, "history", oh.json = json_array()) < 0) {
+        *failed = 1;
+        return 0;
+    }
+    if (!json)
+        printf("history:\n");
+    do {
+        rc = orderly_engine_order_history(e, id, from, 512, print_history_entry, &oh);
+        from += rc > 0 ? (uint32_t)rc : 0;
+    } while (rc == 512 && !oh.failed);
+    *failed |= oh.failed;
+    return rc < 0 ? rc : 0;
+}
+
 static void order_usage(FILE *f)
 {
-    fputs("usage: orderly order show ID [--json] [--db FILE]\n"
+    fputs("usage: orderly order show ID [--history] [--json] [--db FILE]\n"
           "\n"
           "Prints the order's state, money, every part (reservations, fulfillments,\n"
           "shipments, returns) and the operations recorded for it.\n"
+          "  --history   also every event the order produced, in order (see doc/events.md)\n"
           "  --json      one JSON object instead (see doc/cli.md)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
@@ -269,20 +322,28 @@ static const char *machine_name(int id)
 int cmd_order(int argc, char **argv)
 {
     const char *db_path, *id;
-    char *rest[2];
+    char *rest[3];
     orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     struct order_operations oe;
     json_t *doc = NULL, *parts = NULL;
     uint64_t after;
     cli_db db;
-    int n_rest, rc, k, json, failed = 0;
+    int n_rest, rc, k, json, failed = 0, history = 0, r;
 
     if (argc > 1 && cli_is_help(argv[1])) {
         order_usage(stdout);
         return CLI_EXIT_OK;
     }
-    if ((rc = common_flags("order", argc, argv, &db_path, &json, rest, &n_rest, 2)) != 0)
+    if ((rc = common_flags("order", argc, argv, &db_path, &json, rest, &n_rest, 3)) != 0)
         return rc;
+    for (r = 0; r < n_rest; r++) {
+        if (strcmp(rest[r], "--history") != 0 || history)
+            continue;
+        history = 1;
+        memmove(&rest[r], &rest[r + 1], (size_t)(n_rest - r - 1) * sizeof rest[0]);
+        n_rest--;
+        break;
+    }
     if (n_rest >= 1 && cli_is_help(rest[n_rest - 1])) {
         order_usage(stdout);
         return CLI_EXIT_OK;
@@ -336,6 +397,8 @@ int cmd_order(int argc, char **argv)
         if (!failed)
             rc = orderly_engine_list_operations(db.engine, -1, after, 4096, print_operation_of, &oe);
     } while (rc == 0 && !failed && oe.last != after);
+    if (rc == 0 && history && !failed)
+        rc = show_history(db.engine, id, doc, json, &failed);
     if (rc < 0)
         fprintf(stderr, "orderly order: %s\n", orderly_engine_errmsg(db.engine));
     cli_db_close(&db);

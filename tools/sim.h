@@ -43,6 +43,7 @@ struct sim_order {
     uint32_t cmd_seq;          /* numbers idempotency keys */
     uint64_t sku[SIM_LINES_MAX];
     uint32_t warehouse[SIM_LINES_MAX];
+    uint32_t quantity[SIM_LINES_MAX];
     int64_t total;
     /* the outside world's view, from executed operations */
     int64_t psp_captured, psp_refunded, psp_voided;

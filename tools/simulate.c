@@ -352,6 +352,7 @@ static int create(struct sim *s, struct sim_order *o)
         lines[i].sku = o->sku[i];
         lines[i].warehouse = o->warehouse[i];
         lines[i].quantity = 1 + sim_below(s, 3);
+        o->quantity[i] = lines[i].quantity;
         lines[i].unit_price = 500 + (int64_t)sim_below(s, 20000);
         o->total += lines[i].unit_price * lines[i].quantity;
     }
@@ -503,18 +504,31 @@ static int after_delivery(struct sim *s, struct sim_order *o, const orderly_orde
         return ORDERLY_OK;
     }
     if (o->ret_step == 0) {
-        int64_t amount = exchange ? v->captured : v->captured / (1 + sim_below(s, 2));
+        /* an exchange or every other return takes every unit back; the
+         * rest half of the first line's */
+        int whole = exchange || sim_below(s, 2) == 0;
+        orderly_return_line rl[SIM_LINES_MAX];
+        orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
+        char key[48];
         int i;
-        if (amount <= 0) {
+        if (v->captured <= 0) {
             o->done = 1;   /* nothing was paid, so there is nothing to give back */
             return ORDERLY_OK;
         }
+        for (i = 0; i < (whole ? o->n_lines : 1); i++) {
+            rl[i].line = (uint32_t)i;
+            rl[i].quantity = whole ? o->quantity[i] : (o->quantity[i] + 1) / 2;
+        }
+        snprintf(key, sizeof key, "%s/return", o->id);
+        rs.order_id = o->id;
+        rs.lines = rl;
+        rs.n_lines = (size_t)i;
+        rs.exchange = exchange;
+        rs.idem_key = key;
+        rs.now = s->now;
         rc = 0;
         for (i = 0; i < RETRIES; i++) {
-            char key[48];
-            snprintf(key, sizeof key, "%s/return", o->id);
-            if (!is_transient(rc = orderly_engine_open_return(s->engine, &o->ret_index, o->id, amount,
-                                                              exchange, key, s->now, &res)))
+            if (!is_transient(rc = orderly_engine_open_return_lines(s->engine, &o->ret_index, &rs, &res)))
                 break;
             s->c.retries++;
         }
@@ -855,6 +869,7 @@ static int setup(struct sim *s)
     eo.policy = &pol;
     eo.on_work = on_work;
     eo.work_user_data = s;
+    eo.flags = ORDERLY_ENGINE_HAND_OFF; /* it pumps after every command */
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
     s->policy = pol;

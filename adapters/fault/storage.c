@@ -177,6 +177,45 @@ static int f_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
     return rc < 0 ? rc : IN(w)->idem_purge(IN(w), ctx, txn, now, max);
 }
 
+static int f_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                            const orderly_history_item *item)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_HISTORY_APPEND);
+    return rc < 0 ? rc : IN(w)->history_append(IN(w), ctx, txn, item);
+}
+
+static int f_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                          uint32_t from_seq, size_t max, orderly_history_cb cb, void *user_data)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_HISTORY_SCAN);
+    return rc < 0 ? rc : IN(w)->history_scan(IN(w), ctx, txn, group, from_seq, max, cb, user_data);
+}
+
+/* The inner storage's version 3 slot, or NULL (its struct may end before it). */
+#define INNER_V3(w, slot) (IN(w)->version >= 3 ? IN(w)->slot : NULL)
+
+static int f_begin_read(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_BEGIN_READ);
+
+    if (rc < 0)
+        return rc;
+    if (INNER_V3(w, begin_read) == NULL)
+        return IN(w)->begin(IN(w), ctx, txn_out);
+    return IN(w)->begin_read(IN(w), ctx, txn_out);
+}
+
+static int f_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE);
+    return rc < 0 ? rc : IN(w)->queue_next_due(IN(w), ctx, txn, queue, due_out);
+}
+
 static int is_wrap(const orderly_storage *s)
 {
     return s != NULL && s->begin == f_begin;
@@ -219,6 +258,16 @@ int orderly_fault_storage_new(orderly_storage **out, orderly_storage *inner,
     w->base.idem_get = f_idem_get;
     w->base.idem_put = f_idem_put;
     w->base.idem_purge = f_idem_purge;
+    /* history only when the inner storage keeps it: an engine on a wrapped
+     * version 2 adapter sees none, as it would on the adapter itself */
+    if (inner->version >= 3 && inner->history_append != NULL && inner->history_scan != NULL) {
+        w->base.history_append = f_history_append;
+        w->base.history_scan = f_history_scan;
+    }
+    w->base.begin_read = f_begin_read;
+    /* offered only when the inner storage answers it: the engine reads a
+     * missing slot as "claim whenever asked" */
+    w->base.queue_next_due = INNER_V3(w, queue_next_due) != NULL ? f_queue_next_due : NULL;
     *out = &w->base;
     return ORDERLY_OK;
 }

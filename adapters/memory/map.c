@@ -39,13 +39,18 @@ static size_t first_empty(const struct orderly__map *m, uint64_t h)
     return i;
 }
 
-static int grow(struct orderly__map *m)
+/* Rehashes into a table with room for n more keys: the same size when
+ * dropping the tombstones makes that room, else doubled until it does (n,
+ * the writes an open batch has buffered, can outgrow one doubling). */
+static int grow(struct orderly__map *m, size_t n)
 {
     struct orderly__map_slot *old = m->slots, *slots;
     size_t old_cap = m->cap, cap = m->cap ? m->cap * 2 : 16, i;
 
-    if (m->used * 2 < m->cap)
+    if ((m->used + n) * 4 < m->cap * 3)
         cap = m->cap; /* mostly tombstones: rehash in place size */
+    while ((m->used + n) * 4 >= cap * 3)
+        cap *= 2;
     slots = m->alloc->malloc(cap * sizeof *slots, m->alloc->user_data);
     if (slots == NULL)
         return ORDERLY_ENOMEM;
@@ -68,7 +73,7 @@ int orderly__map_reserve(struct orderly__map *m, size_t n)
 
     /* the condition under which orderly__map_put_at inserts without growing */
     while ((m->used + m->tombs + n) * 4 >= m->cap * 3)
-        if ((rc = grow(m)) < 0)
+        if ((rc = grow(m, n)) < 0)
             return rc;
     return ORDERLY_OK;
 }
@@ -136,7 +141,7 @@ int orderly__map_put_at(struct orderly__map *m, void *value, const struct orderl
         return ORDERLY_OK;
     }
     if ((m->used + m->tombs + 1) * 4 >= m->cap * 3) {
-        if ((rc = grow(m)) < 0)
+        if ((rc = grow(m, 1)) < 0)
             return rc;
         s = &m->slots[first_empty(m, pos->hash)];
     } else {

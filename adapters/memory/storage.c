@@ -54,6 +54,7 @@ struct group {
     size_t held;             /* removed by open transactions, back if they roll back */
     uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
     size_t claimed;
+    uint32_t history_max;    /* a history's: the highest seq open transactions appended */
     char name[];
 };
 
@@ -76,7 +77,7 @@ struct idem {
     uint8_t result[];
 };
 
-enum op_kind { OP_SAVE, OP_PUSH, OP_IDEM, OP_PURGE, OP_UNDO };
+enum op_kind { OP_SAVE, OP_PUSH, OP_IDEM, OP_PURGE, OP_UNDO, OP_HISTORY };
 
 /* The item fields a claim, finish or reset changes, as an undo restores them. */
 struct saved {
@@ -95,7 +96,7 @@ struct op {
     struct orderly__map_pos pos; /* OP_SAVE, OP_IDEM: the key's place in records or idems */
     struct rec *rec;         /* OP_SAVE: the key's latest save; ->version = new version */
     uint64_t expected;       /* OP_SAVE: the version its first save expected committed */
-    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
+    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO, OP_HISTORY (id = seq) */
     struct saved saved;      /* OP_UNDO: fields before a direct change */
     struct idem *idem;       /* OP_IDEM */
 };
@@ -153,6 +154,10 @@ struct mem {
     struct orderly__map records;
     struct orderly__map idems;
     struct queue queues[4];
+    /* order histories: a group per order whose pending list holds every
+     * committed entry in seq order (an item with id = seq), never purged */
+    struct orderly__map history;
+    struct group *last_history;   /* the one history_group returned last */
     struct txn *open;
     struct txn *spare;       /* a finished transaction kept for the next begin */
     uint64_t commits;        /* successful commits: what committed records and marks last changed with */
@@ -415,6 +420,10 @@ static void discard(struct mem *m, struct txn *t)
         case OP_PURGE:
             o->item->purged = 0;
             break;
+        case OP_HISTORY:
+            o->item->grp->adding--;
+            free_item(m, o->item);
+            break;
         }
     }
     t->n = 0;
@@ -661,6 +670,25 @@ static void compact(struct mem *m, struct queue *q)
         q->live_from++;
 }
 
+static struct item *history_find(const struct group *g, uint32_t seq, size_t *at);
+
+/* No history entry of t was committed meanwhile by another transaction. */
+static int history_unique(struct txn *t, orderly_ctx *ctx)
+{
+    size_t i;
+
+    if (!(t->kinds & 1u << OP_HISTORY))
+        return ORDERLY_OK;
+    for (i = 0; i < t->n; i++)
+        if (t->ops[i].kind == OP_HISTORY &&
+            history_find(t->ops[i].item->grp, (uint32_t)t->ops[i].item->id, NULL) != NULL)
+            return orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
+                                     "history entry %llu of '%s' committed concurrently",
+                                     (unsigned long long)t->ops[i].item->id,
+                                     t->ops[i].item->grp->name);
+    return ORDERLY_OK;
+}
+
 static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
 {
     struct mem *m = MEM(s);
@@ -670,7 +698,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
     int rc;
 
     if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_COMMIT)) < 0 ||
-        (rc = prepare_commit(m, t, ctx)) < 0) {
+        (rc = prepare_commit(m, t, ctx)) < 0 || (rc = history_unique(t, ctx)) < 0) {
         discard(m, t);
         unlink_txn(m, t);
         free_txn(m, t);
@@ -712,6 +740,10 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
         case OP_UNDO:
             if (o->left > 0 && o->item->grp != NULL)
                 o->item->grp->held--;
+            break;
+        case OP_HISTORY:
+            o->item->grp->adding--;
+            group_add(o->item->grp, o->item);
             break;
         }
     }
@@ -1026,6 +1058,65 @@ static int claimable(const struct item *it, orderly_time_ms now, uint64_t token)
     return g->claimed < g->n && g->pending[g->claimed] == it;
 }
 
+/* 1 when an item this transaction pushed before own (index i of its ops)
+ * into own's group was left unclaimed: own then waits behind it. */
+static int own_blocked(const struct txn *t, size_t i, const struct item *own)
+{
+    size_t j;
+
+    for (j = 0; j < i; j++) {
+        const struct op *o = &t->ops[j];
+        if (o->kind == OP_PUSH && o->item->grp == own->grp && o->item->state != ORDERLY_ITEM_LEASED)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The second pass of a claim: the items this transaction pushed, which it
+ * sees as any transaction sees its own writes (after every committed one:
+ * their ids are higher). One of a group is claimable only when every
+ * committed pending item of the group was claimed by this call and no
+ * earlier push of the group here was left. They are not in the queue yet,
+ * so nothing needs undoing: a rollback frees them.
+ */
+static int claim_own(struct mem *m, struct txn *t, int queue, orderly_time_ms now, size_t max,
+                     size_t n, uint32_t max_attempts, orderly_time_ms lease_until, uint64_t token,
+                     uint64_t *token_out, orderly_item_cb cb, void *user_data)
+{
+    orderly_queue_item pub;
+    size_t i;
+    int rc;
+
+    if (!(t->kinds & (1u << OP_PUSH)))
+        return (int)n;
+    for (i = 0; i < t->n && n < max; i++) {
+        struct item *it = t->ops[i].item;
+        struct group *g;
+        if (t->ops[i].kind != OP_PUSH || t->ops[i].queue != queue)
+            continue;
+        if (it->state != ORDERLY_ITEM_READY || it->due > now)
+            continue;
+        g = it->grp;
+        if (g != NULL && ((g->n > 0 && (g->claim_token != token || g->claimed < g->n)) ||
+                          own_blocked(t, i, it)))
+            continue;
+        m->last_token = token;
+        *token_out = token;
+        it->state = ORDERLY_ITEM_LEASED;
+        it->lease_token = token;
+        it->lease_until = lease_until;
+        if (it->attempts < max_attempts)
+            it->attempts++;
+        n++;
+        to_public(it, &pub);
+        pub.state = ORDERLY_ITEM_READY;
+        if ((rc = cb(&pub, user_data)) < 0)
+            return rc;
+    }
+    return (int)n;
+}
+
 static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                          orderly_time_ms now, size_t max, uint32_t max_attempts,
                          orderly_time_ms lease_until, uint64_t *token_out, orderly_item_cb cb,
@@ -1067,7 +1158,8 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         if ((rc = cb(&pub, user_data)) < 0)
             return rc;
     }
-    return (int)n;
+    return claim_own(m, txn, queue, now, max, n, max_attempts, lease_until, token, token_out, cb,
+                     user_data);
 }
 
 /* Sets it->state, keeping its group's pending list and q->live_from in
@@ -1246,6 +1338,43 @@ static int m_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     return (int)n;
 }
 
+/* Walks the pending list only: finished rows are never claimable. */
+static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct mem *m = MEM(s);
+    const struct txn *t = txn;
+    const struct item *it;
+    orderly_time_ms best = 0;
+    size_t i;
+    int rc, found = 0;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    for (it = m->queues[queue].head; it != NULL; it = it->next) {
+        orderly_time_ms d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        if (!found || d < best)
+            best = d;
+        found = 1;
+    }
+    /* and this transaction's own pushes, as SQLite sees them */
+    for (i = 0; i < t->n; i++) {
+        orderly_time_ms d;
+        if (t->ops[i].kind != OP_PUSH || t->ops[i].queue != queue)
+            continue;
+        it = t->ops[i].item;
+        d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        if (!found || d < best)
+            best = d;
+        found = 1;
+    }
+    if (!found)
+        return orderly__mem_fail(ctx, ORDERLY_ENOTFOUND, "queue %d holds nothing pending", queue);
+    *due_out = best;
+    return ORDERLY_OK;
+}
+
 static int m_queue_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                          orderly_time_ms now, orderly_queue_stats *out)
 {
@@ -1422,6 +1551,149 @@ static int m_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
 
 /* ---- lifecycle --------------------------------------------------------- */
 
+/* ---- order history ------------------------------------------------------- */
+
+/* The committed entry of g with seq, or NULL; *at gets the index of the
+ * first entry whose seq is not below it. */
+static struct item *history_find(const struct group *g, uint32_t seq, size_t *at)
+{
+    size_t lo = 0, hi = g->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (g->pending[mid]->id < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (at != NULL)
+        *at = lo;
+    return lo < g->n && g->pending[lo]->id == seq ? g->pending[lo] : NULL;
+}
+
+static struct group *history_group(struct mem *m, const char *name, int create)
+{
+    struct orderly__map_pos pos;
+    size_t len = strlen(name);
+    struct group *g;
+
+    /* an order's events come in runs: one command appends several */
+    if (m->last_history != NULL && strcmp(m->last_history->name, name) == 0)
+        return m->last_history;
+    if ((g = orderly__map_find(&m->history, name, orderly__map_hash(name, len), &pos)) != NULL)
+        return m->last_history = g;
+    if (!create)
+        return NULL;
+    if ((g = pool_get(m, sizeof *g + len + 1)) == NULL)
+        return NULL;
+    memset(g, 0, sizeof *g);
+    memcpy(g->name, name, len + 1);
+    if (orderly__map_put_at(&m->history, g, &pos, NULL) < 0) {
+        pool_put(m, g, sizeof *g + len + 1);
+        return NULL;
+    }
+    return m->last_history = g;
+}
+
+static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                            const orderly_history_item *item)
+{
+    struct mem *m = MEM(s);
+    struct txn *t = txn;
+    struct group *g;
+    struct item *it;
+    struct op *o;
+    size_t i;
+    int rc;
+
+    if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_HISTORY_APPEND)) < 0)
+        return rc;
+    if (item == NULL || item->group == NULL || item->group[0] == '\0' ||
+        (item->payload == NULL && item->payload_len > 0))
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "a history item needs a group");
+    if (item->payload_len > UINT32_MAX)
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "payload of %zu bytes is too large",
+                                 item->payload_len);
+    /* a group made for an append that rolls back stays, empty: harmless */
+    if ((g = history_group(m, item->group, 1)) == NULL)
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    if (history_find(g, item->seq, NULL) != NULL)
+        return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
+                                 item->seq, item->group);
+    /* open transactions append in seq order: only a seq at or below the
+     * highest one pending can repeat one of theirs */
+    for (i = 0; g->adding > 0 && item->seq <= g->history_max && i < t->n; i++)
+        if (t->ops[i].kind == OP_HISTORY && t->ops[i].item->grp == g &&
+            t->ops[i].item->id == item->seq)
+            return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
+                                     item->seq, item->group);
+    if (group_reserve(m, g, g->adding + 1) < 0 ||
+        (it = pool_get(m, item_size(item->payload_len))) == NULL)
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    if ((o = add_op(t, OP_HISTORY)) == NULL) {
+        pool_put(m, it, item_size(item->payload_len));
+        return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
+    }
+    *it = (struct item){
+        .id = item->seq,
+        .grp = g,
+        .kind = item->kind,
+        .state = ORDERLY_ITEM_DONE,
+        .payload_len = (uint32_t)item->payload_len,
+        .created = item->created,
+    };
+    if (item->payload_len > 0)
+        memcpy(it->payload, item->payload, item->payload_len);
+    if (g->adding++ == 0 || item->seq > g->history_max)
+        g->history_max = item->seq;
+    o->item = it;
+    return ORDERLY_OK;
+}
+
+static int history_emit(const struct item *it, orderly_history_cb cb, void *user_data)
+{
+    orderly_history_item v;
+
+    v.group = it->grp->name;
+    v.seq = (uint32_t)it->id;
+    v.kind = it->kind;
+    v.payload = it->payload;
+    v.payload_len = it->payload_len;
+    v.created = it->created;
+    return cb(&v, user_data);
+}
+
+static int m_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                          uint32_t from_seq, size_t max, orderly_history_cb cb, void *user_data)
+{
+    struct mem *m = MEM(s);
+    struct txn *t = txn;
+    struct group *g;
+    size_t i, n = 0;
+    int rc;
+
+    if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_HISTORY_SCAN)) < 0)
+        return rc;
+    if (group == NULL || cb == NULL)
+        return orderly__mem_fail(ctx, ORDERLY_EINVAL, "group and callback are required");
+    if ((g = history_group(m, group, 0)) == NULL)
+        return 0;
+    (void)history_find(g, from_seq, &i);
+    for (; i < g->n && n < max; i++, n++)
+        if ((rc = history_emit(g->pending[i], cb, user_data)) < 0)
+            return rc;
+    /* the transaction's own appends follow what committed before it */
+    for (i = 0; (t->kinds & 1u << OP_HISTORY) && i < t->n && n < max; i++) {
+        const struct item *it = t->ops[i].item;
+        if (t->ops[i].kind != OP_HISTORY || it->grp != g || it->id < from_seq)
+            continue;
+        if ((rc = history_emit(it, cb, user_data)) < 0)
+            return rc;
+        n++;
+    }
+    return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
 int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *alloc)
 {
     orderly_allocator a;
@@ -1441,6 +1713,7 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     orderly__map_init(&m->idems, &m->alloc, idem_key_of);
     for (i = 0; i < 4; i++)
         orderly__map_init(&m->queues[i].groups, &m->alloc, group_key_of);
+    orderly__map_init(&m->history, &m->alloc, group_key_of);
     orderly_storage_init(&m->base, ORDERLY_STORAGE_VERSION);
     m->base.user_data = m;
     m->base.begin = m_begin;
@@ -1457,9 +1730,12 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     m->base.queue_scan = m_queue_scan;
     m->base.queue_purge = m_queue_purge;
     m->base.queue_stats = m_queue_stats;
+    m->base.queue_next_due = m_queue_next_due;
     m->base.idem_get = m_idem_get;
     m->base.idem_put = m_idem_put;
     m->base.idem_purge = m_idem_purge;
+    m->base.history_append = m_history_append;
+    m->base.history_scan = m_history_scan;
     *out = &m->base;
     return ORDERLY_OK;
 }
@@ -1476,6 +1752,18 @@ static int free_mark(const char *key, void *value, void *ud)
     (void)key;
     free_idem(ud, value);
     return 0;
+}
+
+static int free_group(const char *key, void *value, void *ud);
+
+static int free_history(const char *key, void *value, void *ud)
+{
+    struct group *g = value;
+    size_t i;
+
+    for (i = 0; i < g->n; i++)
+        free_item(ud, g->pending[i]);
+    return free_group(key, value, ud);
 }
 
 static int free_group(const char *key, void *value, void *ud)
@@ -1516,6 +1804,8 @@ void orderly_memory_storage_free(orderly_storage *s)
         orderly__map_each(&m->queues[q].groups, free_group, m);
         orderly__map_free(&m->queues[q].groups);
     }
+    orderly__map_each(&m->history, free_history, m);
+    orderly__map_free(&m->history);
     while (m->pool.slabs != NULL) {
         void *slab = m->pool.slabs;
         memcpy(&m->pool.slabs, slab, sizeof slab);

@@ -15,7 +15,7 @@
 #define ORDERLY__SQLITE_APP_ID 0x4F52444C
 
 /* The schema version the migrations in schema.c end at. */
-#define ORDERLY__SQLITE_SCHEMA 2
+#define ORDERLY__SQLITE_SCHEMA 3
 
 #define ORDERLY__SQLITE_QUEUES 4 /* indexed by orderly_queue; slot 0 unused */
 
@@ -33,7 +33,8 @@ enum orderly__sqlite_stmt {
     SQ_SEQ_SET,
     SQ_TOKEN,
     SQ_PUSH,
-    SQ_CANDIDATES,
+    SQ_CAND_READY,
+    SQ_CAND_LEASED,
     SQ_BLOCKED,
     SQ_CLAIM,
     SQ_GET,
@@ -47,9 +48,12 @@ enum orderly__sqlite_stmt {
     SQ_COUNT_DUE,
     SQ_COUNT_LEASE_EXPIRED,
     SQ_OLDEST_PENDING,
+    SQ_NEXT_DUE,
     SQ_IDEM_GET,
     SQ_IDEM_PUT,
     SQ_IDEM_PURGE,
+    SQ_HISTORY_APPEND,
+    SQ_HISTORY_SCAN,
     SQ_COUNT
 };
 

@@ -63,6 +63,17 @@ static const char *const migrations[ORDERLY__SQLITE_SCHEMA] = {
      * so no new claim can match a lease taken before the upgrade. */
     "INSERT INTO queues (queue, last_id)"
     " SELECT 0, coalesce(max(lease_token), 0) FROM items WHERE lease_token > 0;",
+    /* 2 -> 3: order history (storage version 3), keyed by order and seq so
+     * a history reads as one range; never purged with the items. Orders
+     * already stored start their history with their next event. */
+    "CREATE TABLE history ("
+    "  grp TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  payload BLOB NOT NULL,"
+    "  PRIMARY KEY (grp, seq)"
+    ") WITHOUT ROWID;",
 };
 
 int orderly__sqlite_fail(orderly_ctx *ctx, int code, int64_t native, const char *fmt, ...)

@@ -139,9 +139,10 @@ typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 /*
  * Version 2 is the 0.2 layout: the policy and the topic names moved behind
  * pointers (so that each can grow on its own), and clock, clock_user_data
- * and max_envelope_bytes were added. Later versions only append.
+ * and max_envelope_bytes were added. Version 3 (0.3) appends flags.
+ * Later versions only append.
  */
-#define ORDERLY_ENGINE_OPTIONS_VERSION 2
+#define ORDERLY_ENGINE_OPTIONS_VERSION 3
 
 typedef struct orderly_engine_options {
     unsigned int version;          /* ORDERLY_ENGINE_OPTIONS_VERSION; first, always */
@@ -177,15 +178,34 @@ typedef struct orderly_engine_options {
      * ORDERLY_ENVELOPE_MAX_DEFAULT; above ORDERLY_ENVELOPE_MAX_LIMIT is
      * ORDERLY_ECONFIG. */
     size_t max_envelope_bytes;
+    /* ---- version 3 ---- */
+    /* ORDERLY_ENGINE_* bits; 0 = none. */
+    unsigned int flags;
     /* ---- later versions append here, behind a version bump ---- */
 } orderly_engine_options;
+
+/*
+ * Hand-off: a command's own transaction also claims the outbox rows it
+ * appended (and any others due), under a lease, so the next
+ * orderly_engine_pump publishes them without a claim transaction; their
+ * acknowledgements are then written by the next command's transaction, or
+ * by a pump on its own before it claims and once a quarter of the lease
+ * has gone. For a host that pumps right after each command (on_work): one
+ * transaction per command instead of three. Until acknowledged the rows
+ * show as leased (health's outbox_leased), and only this engine can
+ * publish them before the lease lapses; orderly_engine_close writes the
+ * pending acknowledgements and gives back the rows it never published. A
+ * pump publishes every handed row, whatever its max. Commands inside a
+ * batch, and timers fired by a tick, hand nothing off. See doc/delivery.md.
+ */
+#define ORDERLY_ENGINE_HAND_OFF 0x1u
 
 #define ORDERLY_ENVELOPE_MAX_DEFAULT 65536
 #define ORDERLY_ENVELOPE_MAX_LIMIT (16u * 1024 * 1024)
 
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */
@@ -374,6 +394,10 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_request_capture(orderly_engin
                                                                    orderly_result *out);
 
 /*
+ * Deprecated shorthand kept for 0.1 hosts: a return that names no lines,
+ * only money (a goodwill refund). It restocks nothing, since it says
+ * nothing came back; orderly_engine_open_return_lines names what did.
+ *
  * Opens a return (or, with exchange nonzero, an exchange) of amount minor
  * units on a delivered or partially refunded order. amount must be
  * positive (else EINVAL) and at most what was delivered and not yet given
@@ -393,6 +417,51 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return(orderly_engine *e
                                                                const char *idem_key,
                                                                orderly_time_ms now,
                                                                orderly_result *out);
+
+/* One line a return takes back: the order line (0-based, as created)
+ * and how many of its units. */
+typedef struct orderly_return_line {
+    uint32_t line;
+    uint32_t quantity;     /* 1..what was delivered and no other live return claims */
+} orderly_return_line;
+
+/* Version 1 is the 0.2 layout; fields are only appended, behind a bump. */
+#define ORDERLY_RETURN_SPEC_VERSION 1
+
+typedef struct orderly_return_spec {
+    unsigned int version;          /* ORDERLY_RETURN_SPEC_VERSION; first, always */
+    const char *order_id;
+    const orderly_return_line *lines; /* borrowed for the call; each line at most once */
+    size_t n_lines;                /* 1..ORDERLY_LINES_MAX */
+    /* Added to the lines' value to give the amount refunded: negative for
+     * a restocking fee kept, positive for what the host refunds besides
+     * (its shipping charge). |adjustment| is at most the lines' value, so
+     * the amount is 0..twice their value, and like every return it is
+     * bounded by what the order can still give back (EINVARIANT). */
+    int64_t adjustment;
+    int exchange;                  /* nonzero: an exchange, refunding and restocking nothing */
+    const char *idem_key;          /* NULL = derived from the request */
+    orderly_time_ms now;           /* 0..ORDERLY_TIME_MAX */
+} orderly_return_spec;
+
+#define ORDERLY_RETURN_SPEC_INIT { ORDERLY_RETURN_SPEC_VERSION, NULL, NULL, 0, 0, 0, NULL, 0 }
+
+/*
+ * Opens a return (or an exchange) of the units spec names, on a delivered
+ * or partially refunded order, as orderly_engine_open_return does; its
+ * amount is the units' value plus spec->adjustment. Each unit counts as
+ * returned once the return is received; completing a refunded return
+ * restocks exactly its units (an exchange restocks none), so two partial
+ * returns never put back more than was delivered. EINVAL for a bad spec
+ * (a line the order cannot have, a zero quantity, a line named twice, an
+ * adjustment past the lines' value, an unknown version); EINVARIANT when a
+ * line's units exceed what was delivered less what live returns claim,
+ * or the amount what the order can still give back. *index_out as for
+ * orderly_engine_open_return.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return_lines(
+    orderly_engine *engine, uint32_t *index_out, const orderly_return_spec *spec,
+    orderly_result *out);
 
 /*
  * Handles a CloudEvents JSON envelope received from another service. Its
@@ -480,10 +549,26 @@ typedef struct orderly_part_view {
     uint32_t quantity;     /* reservations */
     int64_t amount;        /* returns */
     orderly_time_ms since; /* when the part entered its state */
+    /* Reservations (the order's lines): where the line's units are. Each
+     * is bounded by the one before: shipped <= quantity; delivered + lost
+     * + back_at_origin <= shipped; returned <= delivered; restocked <=
+     * returned + back_at_origin. A return's quantity is its units, over
+     * the lines bit `lines` names. */
+    uint32_t reserved;     /* held in the warehouse: quantity while the stock is held */
+    uint32_t shipped;
+    uint32_t delivered;
+    uint32_t lost;
+    uint32_t back_at_origin;
+    uint32_t returned;     /* received back by returns not rejected */
+    uint32_t restocked;
+    uint32_t shipment;     /* the shipment carrying the line, when shipped */
+    int64_t refunded;      /* the line's share of the order's refunds */
+    uint32_t lines;        /* returns: bit per order line it names */
     /* ---- later versions append here ---- */
 } orderly_part_view;
 
-#define ORDERLY_PART_VIEW_INIT { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0 }
+#define ORDERLY_PART_VIEW_INIT                                                    \
+    { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Reads one part (a reservation, fulfillment, shipment or return) of an
  * order. ENOTFOUND when the order or the index does not exist. */
@@ -491,6 +576,56 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_part(orderly_engine *engi
                                                             const char *order_id, int machine,
                                                             uint32_t index,
                                                             orderly_part_view *out);
+
+/* ---- history ------------------------------------------------------------------ */
+
+/*
+ * Events kept in an order's history. Every event of an order is published;
+ * the first ORDERLY_HISTORY_MAX are also kept, so a very long-lived order
+ * (a subscription that never closes) cannot grow its history without
+ * bound. A history that stops short of the order's event count was capped.
+ */
+#define ORDERLY_HISTORY_MAX 4096u
+
+/* One event of an order's history, as it was published. Pointers are
+ * borrowed for the duration of the callback. */
+typedef struct orderly_history_entry {
+    size_t size;               /* sizeof the library's orderly_history_entry: fields at or
+                                * past it were not filled (see orderly_result) */
+    uint32_t seq;              /* the event's number within its order, from 0, gapless */
+    const char *order_id;
+    const char *type;          /* CloudEvents type, e.g. "inventory.stock.committed" */
+    const char *event_id;      /* 32 hex digits: the id consumers saw */
+    orderly_time_ms time;      /* when the command that produced it committed */
+    const char *machine;       /* whose part moved: "order", "payment", ... */
+    uint32_t index;            /* which part */
+    const char *from, *to, *event; /* state and event names; NULL when not a transition */
+    int64_t amount;            /* minor units */
+    const char *currency;      /* "" for events that carry no money */
+    uint32_t n_lines;          /* lines it carried (doc/events.md) */
+    const char *json;          /* the CloudEvents envelope, as published (json_len bytes, no NUL) */
+    size_t json_len;
+    /* ---- later versions append here ---- */
+} orderly_history_entry;
+
+typedef int (*orderly_history_entry_cb)(const orderly_history_entry *entry, void *user_data);
+
+/*
+ * Calls cb for up to max (0 = all) events of order_id with seq >= from_seq,
+ * in the order they were produced, from one read-only transaction (inside
+ * an open batch, as the batch sees it). History is written in the
+ * command's own transaction and kept as long as the order, independent of
+ * the outbox's retention. Returns the count, or: ENOTFOUND for an unknown
+ * order; ENOTSUPPORTED when the storage keeps no history (a version 2
+ * adapter, or one without history_append/history_scan); ESTORAGE for an
+ * entry that does not decode. A negative return from cb stops the walk
+ * and is returned.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_order_history(orderly_engine *engine,
+                                                                 const char *order_id,
+                                                                 uint32_t from_seq, size_t max,
+                                                                 orderly_history_entry_cb cb,
+                                                                 void *user_data);
 
 typedef struct orderly_engine_stats {
     size_t size;                 /* sizeof(orderly_engine_stats); ORDERLY_ENGINE_STATS_INIT */
@@ -503,10 +638,20 @@ typedef struct orderly_engine_stats {
     uint64_t conflicts_retried;  /* version conflicts retried */
     uint64_t outbox_appended;
     uint64_t operations_recorded;
+    /* ---- 0.3: the storage transactions the engine opened and ended, every
+     * entry point included (commands, pump, tick, operations, reads), so a
+     * host sees what its workload costs the store. Every successful begin
+     * ends in exactly one commit or rollback; read_begins counts the begins
+     * opened read-only (ORDERLY_STORAGE_VERSION 3's begin_read), which are
+     * included in txn_begins. */
+    uint64_t txn_begins;
+    uint64_t txn_commits;
+    uint64_t txn_rollbacks;
+    uint64_t txn_read_begins;
     /* ---- later versions append here ---- */
 } orderly_engine_stats;
 
-#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Counters since open (not persisted). ORDERLY_EINVAL (nothing filled) for
  * a NULL engine or out, or an out->size below the 0.2 layout. */

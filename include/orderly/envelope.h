@@ -17,7 +17,7 @@
 
 ORDERLY_BEGIN_DECLS
 
-#define ORDERLY_SCHEMA_VERSION 1
+#define ORDERLY_SCHEMA_VERSION 2   /* 2: payloads carry lines and currency (doc/events.md) */
 ORDERLY_API int orderly_schema_version(void);
 
 /* An envelope's fields. Every pointer is borrowed; NULL means absent. */

@@ -105,7 +105,8 @@ typedef enum orderly_effect {
     ORDERLY_EFFECT_CANCEL_COD_CLAIM     = 21,
     ORDERLY_EFFECT_CANCEL_ORDER         = 22, /* cascade: cancel the owning order */
     ORDERLY_EFFECT_NOTIFY_ORDER         = 23, /* feed this change to the owning order */
-    ORDERLY_EFFECT_RELEASE_FULFILLMENTS = 24  /* the order is confirmed: its warehouses may start */
+    ORDERLY_EFFECT_RELEASE_FULFILLMENTS = 24, /* the order is confirmed: its warehouses may start */
+    ORDERLY_EFFECT_CANCEL_REMAINDER     = 25  /* what has not left yet is cancelled and refunded */
 } orderly_effect;
 
 #define ORDERLY_EFFECT_MAX 6    /* effects per row in this version; no public struct depends on it */

@@ -91,8 +91,47 @@ static void put_name(struct orderly__jw *w, const char *name)
     orderly__jw_plain(w, name, strlen(name));
 }
 
-static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
-                        const struct orderly__event_rec *r, char *id_hex, char *trace)
+/* data.lines: each line the event concerns, as the row's snapshot holds
+ * it (doc/events.md). */
+static void put_lines(struct orderly__jw *w, const struct orderly__event_rec *r)
+{
+    char num[24], *d;
+    uint64_t u;
+    size_t i;
+
+    orderly__jw_key(w, "lines");
+    orderly__jw_put(w, "[", 1);
+    for (i = 0; i < r->n_lines; i++) {
+        const struct orderly__event_line *l = &r->lines[i];
+        if (i > 0)
+            orderly__jw_put(w, ",", 1);
+        orderly__jw_open(w);
+        orderly__jw_key(w, "line");
+        orderly__jw_int(w, l->line);
+        orderly__jw_key(w, "sku");
+        /* a SKU is unsigned 64-bit: written whole, beyond int64 */
+        d = num + sizeof num;
+        u = l->sku;
+        do {
+            *--d = (char)('0' + u % 10);
+            u /= 10;
+        } while (u != 0);
+        orderly__jw_put(w, d, (size_t)(num + sizeof num - d));
+        orderly__jw_key(w, "warehouse");
+        orderly__jw_int(w, l->warehouse);
+        orderly__jw_key(w, "quantity");
+        orderly__jw_int(w, l->quantity);
+        orderly__jw_key(w, "unit_price");
+        orderly__jw_int(w, l->unit_price);
+        orderly__jw_key(w, "amount");
+        orderly__jw_int(w, l->unit_price * (int64_t)l->quantity);
+        orderly__jw_close(w);
+    }
+    orderly__jw_put(w, "]", 1);
+}
+
+int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
+                          const struct orderly__event_rec *r, char *id_hex, char *trace)
 {
     const orderly_machine *m = NULL;
     struct orderly__jw w;
@@ -101,7 +140,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     int rc;
 
     orderly__hex(id_hex, r->id, 16);
-    trace_of(trace, r, c->group);
+    trace_of(trace, r, group);
     when_len = rfc3339(when, r->time);
     if (orderly_machine_by_id(&m, r->machine) < 0)
         m = NULL;
@@ -114,9 +153,9 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "source");
     orderly__jw_str(&w, e->source);
     orderly__jw_key(&w, "type");
-    put_name(&w, orderly__event_type((int)c->kind));
+    put_name(&w, orderly__event_type((int)kind));
     orderly__jw_key(&w, "subject");
-    orderly__jw_str(&w, c->group);
+    orderly__jw_str(&w, group);
     orderly__jw_key(&w, "time");
     if (r->time < 0)
         orderly__jw_str(&w, when); /* gmtime's view of the pre-epoch past */
@@ -125,7 +164,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "datacontenttype");
     orderly__jw_plain(&w, "application/json", 16);
     orderly__jw_key(&w, "schemaversion");
-    orderly__jw_int(&w, ORDERLY_SCHEMA_VERSION);
+    orderly__jw_int(&w, r->schema); /* a row staged before lines were carried stays 1 */
     orderly__jw_key(&w, "traceparent");
     if (r->trace[0] == '\0')
         orderly__jw_plain(&w, trace, ORDERLY__TRACE_LEN);
@@ -134,7 +173,7 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     orderly__jw_key(&w, "data");
     orderly__jw_open(&w);
     orderly__jw_key(&w, "order_id");
-    orderly__jw_str(&w, c->group);
+    orderly__jw_str(&w, group);
     if (m != NULL) {
         const char *from = orderly_machine_state_name(m, r->from);
         const char *to = orderly_machine_state_name(m, r->to);
@@ -158,6 +197,12 @@ static int encode_event(orderly_engine *e, const struct orderly__claimed *c,
     }
     orderly__jw_key(&w, "amount");
     orderly__jw_int(&w, r->amount);
+    if (r->currency[0] != '\0') {
+        orderly__jw_key(&w, "currency");
+        orderly__jw_str(&w, r->currency);
+    }
+    if (orderly__event_lines_of((int)kind) != ORDERLY__EVL_NONE)
+        put_lines(&w, r);
     orderly__jw_close(&w);
     orderly__jw_close(&w);
     rc = orderly__jw_finish(&w);
@@ -186,7 +231,7 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
         *out = PARKED;
         return ORDERLY_OK;
     }
-    if ((rc = encode_event(e, c, &r, id_hex, trace)) == ORDERLY_ENOMEM)
+    if ((rc = orderly__encode_event(e, c->kind, c->group, &r, id_hex, trace)) == ORDERLY_ENOMEM)
         return orderly__fail(&e->ctx, rc, "out of memory encoding outbox row %llu",
                              (unsigned long long)c->id);
     if (rc < 0) {
@@ -235,18 +280,78 @@ static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_m
             orderly__give_back(&e->claimed[i], due);
 }
 
+/* Pending acknowledgements are written on their own before this pump
+ * claims (so it cannot take over their rows) and once a quarter of their
+ * lease is gone (so no other engine does). */
+static int settle_acks(orderly_engine *e, orderly_time_ms now)
+{
+    if (e->n_acks == 0)
+        return ORDERLY_OK;
+    if ((e->n_handed == 0 && e->due_floor[ORDERLY_QUEUE_OUTBOX] <= now) ||
+        now >= e->acks_since + e->policy.lease / 4 || e->n_acks + e->n_handed > e->policy.batch_max)
+        return orderly__flush_acks(e);
+    return ORDERLY_OK;
+}
+
+/* Keeps the outcome of n handed rows, published under token, to ride on
+ * the next command's transaction. 0 when they do not fit: the caller
+ * writes them now. */
+static int defer_acks(orderly_engine *e, size_t n, uint64_t token, orderly_time_ms now)
+{
+    size_t i;
+
+    if (e->n_acks + n > e->policy.batch_max)
+        return 0;
+    if (e->n_acks == 0)
+        e->acks_since = now;
+    for (i = 0; i < n; i++) {
+        const struct orderly__claimed *c = &e->claimed[i];
+        struct orderly__ack *a = &e->acks[e->n_acks++];
+        a->id = c->id;
+        a->token = token;
+        a->outcome = c->outcome;
+        a->due = c->due;
+        a->attempts = c->attempts;
+        if (c->outcome == ORDERLY_ITEM_READY)
+            orderly__due_lower(e, ORDERLY_QUEUE_OUTBOX, c->due);
+    }
+    return 1;
+}
+
+/* The rows a command's transaction claimed for this pump (hand-off),
+ * moved into e->claimed as if claimed now. Returns their count. */
+static int take_handed(orderly_engine *e, orderly_time_ms now, uint64_t *token)
+{
+    size_t i, n = e->n_handed;
+
+    if (n == 0 || orderly__check_now(e, now) < 0 || e->batch_txn != NULL)
+        return 0;
+    memcpy(e->claimed, e->handed, n * sizeof *e->claimed);
+    for (i = 0; i < n; i++)
+        e->claimed[i].due = now;
+    *token = e->handed_token;
+    e->short_claim = 1;
+    e->leases_expired += e->handed_taken_over;
+    e->n_handed = 0;
+    return (int)n;
+}
+
 int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size_t *published_out)
 {
     uint64_t token;
     size_t i, published = 0;
     enum sent sent;
-    int n, rc = ORDERLY_OK;
+    int n, rc = ORDERLY_OK, handed;
 
     if (published_out != NULL)
         *published_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
+    if ((rc = settle_acks(e, now)) < 0)
+        return rc;
+    handed = (n = take_handed(e, now, &token)) > 0;
+    if (!handed &&
+        (n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
                             &token)) <= 0)
         return n;
     for (i = 0; i < (size_t)n; i++) {
@@ -294,7 +399,8 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
         }
     }
     /* what was published is acknowledged even when the step stopped early */
-    rc = orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, (size_t)n, token, rc);
+    if (!(handed && rc == ORDERLY_OK && defer_acks(e, (size_t)n, token, now)))
+        rc = orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, (size_t)n, token, rc);
     if (published_out != NULL)
         *published_out = published;
     return rc;
@@ -303,7 +409,7 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
 int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, size_t *purged_out)
 {
     void *txn;
-    int rc;
+    int rc, marks;
 
     if (purged_out != NULL)
         *purged_out = 0;
@@ -316,6 +422,11 @@ int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, siz
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_purge(e, txn, ORDERLY_QUEUE_OUTBOX, now - e->policy.retention, max);
+    /* expired idempotency marks are invisible already; without this they
+     * would only ever be replaced, never deleted, and a store would grow
+     * with every key it has seen */
+    if (rc >= 0 && (marks = orderly__vt_idem_purge(e, txn, now, max)) < 0)
+        rc = marks;
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

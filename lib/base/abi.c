@@ -53,8 +53,8 @@ int orderly__result_reset(orderly_ctx *ctx, orderly_result *out)
 #define PIN_AT(type, field, off) \
     _Static_assert(offsetof(type, field) == (off), #type "." #field " moved: see abi.c")
 
-/* engine options version 2 (0.2), policy version 1 (0.2) */
-PIN(orderly_engine_options, 120);
+/* engine options version 3 (0.3), policy version 1 (0.2) */
+PIN(orderly_engine_options, 128);
 PIN_AT(orderly_engine_options, version, 0);
 PIN_AT(orderly_engine_options, max_envelope_bytes, 112);
 PIN(orderly_policy, 120);
@@ -63,11 +63,12 @@ PIN_AT(orderly_policy, version, 0);
 /* caller-sized out structs, 0.2 layout (size first) */
 PIN(orderly_result, 56);
 PIN(orderly_order_view, 88);
-PIN(orderly_part_view, 56);
-PIN(orderly_engine_stats, 80);
+PIN(orderly_part_view, 104); /* 0.2 with the line units appended (56 before; unreleased) */
+PIN(orderly_engine_stats, 112); /* 0.2 appended the transaction counts (80 before; unreleased) */
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
 PIN(orderly_operation_view, 104);
+PIN(orderly_history_entry, 128);
 PIN_AT(orderly_result, size, 0);
 PIN_AT(orderly_order_view, size, 0);
 PIN_AT(orderly_part_view, size, 0);
@@ -75,9 +76,13 @@ PIN_AT(orderly_engine_stats, size, 0);
 PIN_AT(orderly_health, size, 0);
 PIN_AT(orderly_outbox_view, size, 0);
 PIN_AT(orderly_operation_view, size, 0);
+PIN_AT(orderly_history_entry, size, 0);
 
-/* vtables: storage version 2, transport version 1, allocator (unversioned) */
-PIN(orderly_storage, 160);
+/* vtables: storage version 3 (version 2's 160 bytes plus the history,
+ * read-begin and next-due slots), transport version 1, allocator (unversioned) */
+PIN(orderly_storage, 192);
+PIN_AT(orderly_storage, history_append, 160);
+PIN_AT(orderly_storage, begin_read, 176);
 PIN(orderly_transport, 32);
 PIN(orderly_allocator, 40);
 PIN_AT(orderly_storage, version, 0);
@@ -88,10 +93,15 @@ PIN(orderly_alert, 32);
 PIN(orderly_line, 24);
 PIN(orderly_order_spec, 72);
 PIN(orderly_command, 48);
+/* return spec version 1 (0.2) */
+PIN(orderly_return_line, 8);
+PIN(orderly_return_spec, 64);
+PIN_AT(orderly_return_spec, version, 0);
 PIN(orderly_envelope, 80);
 PIN(orderly_guard_input, 56);
 PIN(orderly_transition, 24); /* effects point at the table: ORDERLY_EFFECT_MAX is not in it */
 PIN(orderly_queue_item, 80);
+PIN(orderly_history_item, 40);
 PIN(orderly_queue_stats, 56);
 PIN(orderly_idem_record, 40);
 PIN(orderly_header, 16);

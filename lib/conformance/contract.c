@@ -5,6 +5,7 @@
  * what the contract asks for.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1277,12 +1278,234 @@ static void c_queues_independent(struct kase *k)
     RC(k, commit(k), 0);
 }
 
+/* ---- version 3: the optional slots ------------------------------------------ */
+
+static int has_v3(const struct kase *k, size_t offset)
+{
+    void *const *slot;
+
+    if (k->s->version < 3)
+        return 0;
+    slot = (void *const *)(const void *)((const char *)k->s + offset);
+    return *slot != NULL;
+}
+
+static int next_due(struct kase *k, int queue, orderly_time_ms *due)
+{
+    *due = -1;
+    return k->s->queue_next_due(k->s, k->ctx, k->txn, queue, due);
+}
+
+static void c_next_due(struct kase *k)
+{
+    orderly_time_ms due;
+    uint64_t a, b, c;
+    struct clist l;
+
+    if (!has_v3(k, offsetof(orderly_storage, queue_next_due)))
+        return; /* optional: nothing to hold it to */
+    RC(k, begin(k), 0);
+    RC(k, next_due(k, QO, &due), ORDERLY_ENOTFOUND);
+    RC(k, push(k, QO, "", 1, "late", T0, T0 + 50, &a), 0);
+    RC(k, push(k, QO, "", 1, "early", T0, T0 + 10, &b), 0);
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, next_due(k, QO, &due), 0);
+    CHECK(k, due == T0 + 10, "next due is %lld, want the least READY due %lld", (long long)due,
+          (long long)(T0 + 10));
+    RC(k, next_due(k, ORDERLY_QUEUE_TIMERS, &due), ORDERLY_ENOTFOUND);
+    /* a LEASED item counts from when its lease lapses */
+    RC(k, claim(k, QO, T0 + 10, 1, 1, T0 + 30, &l), 1);
+    RC(k, next_due(k, QO, &due), 0);
+    CHECK(k, due == T0 + 30, "next due is %lld, want the lease's end %lld", (long long)due,
+          (long long)(T0 + 30));
+    /* the transaction's own pushes count */
+    RC(k, push(k, QO, "", 1, "own", T0, T0 + 20, &c), 0);
+    RC(k, next_due(k, QO, &due), 0);
+    CHECK(k, due == T0 + 20, "next due is %lld, want the own push's %lld", (long long)due,
+          (long long)(T0 + 20));
+    RC(k, commit(k), 0);
+    /* finished items never come due */
+    RC(k, begin(k), 0);
+    RC(k, finish(k, QO, b, 1, ORDERLY_ITEM_DONE, T0 + 11), 0);
+    RC(k, qreset(k, QO, a, ORDERLY_ITEM_DEAD, T0 + 11), 0);
+    RC(k, qreset(k, QO, c, ORDERLY_ITEM_DONE, T0 + 11), 0);
+    RC(k, next_due(k, QO, &due), ORDERLY_ENOTFOUND);
+    RC(k, commit(k), 0);
+}
+
+static void c_claim_sees_own_pushes(struct kase *k)
+{
+    uint64_t a, b, c, d;
+    struct clist l;
+
+    if (k->s->version < 3)
+        return; /* promised from version 3 on, for hand-off */
+    RC(k, begin(k), 0);
+    RC(k, push(k, QO, "g", 1, "old", T0, T0, &a), 0);
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, push(k, QO, "g", 1, "new", T0, T0, &b), 0);
+    RC(k, push(k, QO, "h", 1, "later", T0, T0 + 99, &c), 0);
+    RC(k, push(k, QO, "h", 1, "behind", T0, T0, &d), 0);
+    RC(k, claim(k, QO, T0, 10, 1, T0 + 100, &l), 2);
+    CHECK(k, l.it[0].id == a && l.it[1].id == b,
+          "a claim must take its own transaction's due pushes after the committed ones, in order");
+    CHECK(k, l.it[1].state == ORDERLY_ITEM_READY && l.it[1].attempts == 1,
+          "an own push is claimed from READY with its first attempt");
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, get(k, QO, b, &l.it[0]), 0);
+    CHECK(k, l.it[0].state == ORDERLY_ITEM_LEASED && l.it[0].lease_until == T0 + 100,
+          "the claim of an own push must be committed with it");
+    RC(k, commit(k), 0);
+}
+
+static void c_begin_read(struct kase *k)
+{
+    orderly_queue_stats st;
+    uint64_t version, a;
+
+    if (!has_v3(k, offsetof(orderly_storage, begin_read)))
+        return;
+    RC(k, begin(k), 0);
+    RC(k, save(k, "r", "one", 0), 0);
+    RC(k, push(k, QO, "", 1, "x", T0, T0, &a), 0);
+    RC(k, commit(k), 0);
+    {
+        void *txn = NULL;
+        RC(k, k->s->begin_read(k->s, k->ctx, &txn), 0);
+        k->txn = txn;
+    }
+    RC(k, load(k, "r", &version), 0);
+    CHECK(k, version == 1 && loaded(k, "one"), "a read transaction must see the last commit");
+    RC(k, stats(k, QO, T0, &st), 0);
+    CHECK(k, st.due == 1, "a read transaction counts %llu due items, want 1",
+          (unsigned long long)st.due);
+    RC(k, commit(k), 0);
+    {
+        void *txn = NULL;
+        RC(k, k->s->begin_read(k->s, k->ctx, &txn), 0);
+        k->txn = txn;
+    }
+    RC(k, load(k, "r", &version), 0);
+    rollback(k);
+}
+
 /* ---- running them ----------------------------------------------------------- */
 
 struct contract_case {
     const char *name;
     void (*run)(struct kase *k);
 };
+
+/* ---- order history (storage version 3, optional) ----------------------- */
+
+struct hlist {
+    uint32_t seq[LIST_MAX], kind[LIST_MAX];
+    char payload[LIST_MAX][FIELD_MAX];
+    orderly_time_ms created[LIST_MAX];
+    size_t n;
+    int stop_code;
+};
+
+static int has_history(const struct kase *k)
+{
+    return k->s->version >= 3 && k->s->history_append != NULL && k->s->history_scan != NULL;
+}
+
+static int happend(struct kase *k, const char *group, uint32_t seq, uint32_t kind,
+                   const char *payload)
+{
+    orderly_history_item it;
+
+    it.group = group;
+    it.seq = seq;
+    it.kind = kind;
+    it.payload = (const uint8_t *)payload;
+    it.payload_len = strlen(payload);
+    it.created = T0 + seq;
+    return k->s->history_append(k->s, k->ctx, k->txn, &it);
+}
+
+static int hcollect(const orderly_history_item *it, void *ud)
+{
+    struct hlist *l = ud;
+
+    if (l->stop_code < 0)
+        return l->stop_code;
+    if (l->n == LIST_MAX)
+        return 0;
+    l->seq[l->n] = it->seq;
+    l->kind[l->n] = it->kind;
+    l->created[l->n] = it->created;
+    snprintf(l->payload[l->n], FIELD_MAX, "%.*s",
+             (int)(it->payload_len < FIELD_MAX ? it->payload_len : FIELD_MAX - 1),
+             (const char *)it->payload);
+    l->n++;
+    return 0;
+}
+
+static int hscan(struct kase *k, const char *group, uint32_t from, size_t max, struct hlist *l)
+{
+    memset(l, 0, sizeof *l);
+    return k->s->history_scan(k->s, k->ctx, k->txn, group, from, max, hcollect, l);
+}
+
+/* An adapter without history passes: the slots are optional. */
+static void c_history_order(struct kase *k)
+{
+    struct hlist l;
+
+    if (!has_history(k))
+        return;
+    RC(k, begin(k), 0);
+    RC(k, happend(k, "o1", 0, 1, "a"), 0);
+    RC(k, happend(k, "o2", 0, 3, "x"), 0);
+    RC(k, happend(k, "o1", 1, 2, "b"), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 2);
+    CHECK(k, l.seq[1] == 1, "a transaction must read its own history appends");
+    RC(k, happend(k, "o1", 2, 1, "c"), 0);
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 3);
+    CHECK(k, l.seq[0] == 0 && l.seq[1] == 1 && l.seq[2] == 2, "history is listed in seq order");
+    CHECK(k, l.kind[1] == 2 && strcmp(l.payload[1], "b") == 0 && l.created[1] == T0 + 1,
+          "history item 1 came back as kind %u, \"%s\", created %lld", l.kind[1], l.payload[1],
+          (long long)l.created[1]);
+    RC(k, hscan(k, "o1", 1, 1, &l), 1);
+    CHECK(k, l.seq[0] == 1, "scan from seq 1, max 1, gave seq %u", l.seq[0]);
+    RC(k, hscan(k, "o1", 3, 10, &l), 0);
+    RC(k, hscan(k, "o2", 0, 10, &l), 1);
+    RC(k, hscan(k, "o3", 0, 10, &l), 0);
+    memset(&l, 0, sizeof l);
+    l.stop_code = ORDERLY_EUSER;
+    RC(k, k->s->history_scan(k->s, k->ctx, k->txn, "o1", 0, 10, hcollect, &l), ORDERLY_EUSER);
+    rollback(k);
+    RC(k, begin(k), 0);
+    RC(k, happend(k, "o1", 1, 2, "again"), ORDERLY_EEXISTS);
+    rollback(k);
+}
+
+static void c_history_discarded(struct kase *k)
+{
+    struct hlist l;
+
+    if (!has_history(k))
+        return;
+    RC(k, begin(k), 0);
+    RC(k, happend(k, "o1", 0, 1, "a"), 0);
+    rollback(k);
+    RC(k, begin(k), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 0);
+    RC(k, happend(k, "o1", 0, 1, "a"), 0);
+    RC(k, crash(k), 0);
+    CHECK(k, k->s != NULL, "crash left no storage handle");
+    RC(k, begin(k), 0);
+    RC(k, hscan(k, "o1", 0, 10, &l), 0);
+    RC(k, happend(k, "o1", 0, 1, "kept"), 0);
+    RC(k, commit(k), 0);
+}
 
 static const struct contract_case cases[] = {
     { "contract: vtable version and required methods", c_vtable },
@@ -1311,6 +1534,12 @@ static const struct contract_case cases[] = {
     { "contract: a finish undone by rollback or crash leaves the lease to expire",
       c_undone_finish_claimable },
     { "contract: the three queues are independent", c_queues_independent },
+    { "contract: history lists an order's items in seq order, once each", c_history_order },
+    { "contract: rollback and crash discard history appends", c_history_discarded },
+    { "contract (v3, optional): queue_next_due is the earliest claimable instant", c_next_due },
+    { "contract (v3): a claim takes its own transaction's pushes", c_claim_sees_own_pushes },
+    { "contract (v3, optional): begin_read sees the last commit and ends either way",
+      c_begin_read },
 };
 
 static void run_case(struct orderly__conf_tap *tap, const orderly_conformance_target *t,

@@ -1047,9 +1047,18 @@ static int run_step(struct run *r, const struct step *s)
         return orderly_engine_apply(r->e, &cmd, &res);
     case ST_CANCEL:
         return orderly_engine_cancel_order(r->e, s->order, s->key, now_at(r, s->at), &res);
-    case ST_RETURN:
-        return orderly_engine_open_return(r->e, &idx, s->order, s->amount, 0, s->key,
-                                          now_at(r, s->at), &res);
+    case ST_RETURN: {
+        /* one unit of the first line: worth the step's amount */
+        static const orderly_return_line one = { 0, 1 };
+        orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
+        rs.order_id = s->order;
+        rs.lines = &one;
+        rs.n_lines = 1;
+        rs.adjustment = s->amount - lines[0].unit_price;
+        rs.idem_key = s->key;
+        rs.now = now_at(r, s->at);
+        return orderly_engine_open_return_lines(r->e, &idx, &rs, &res);
+    }
     case ST_PUMP:
         return pump_all(r, now_at(r, s->at));
     case ST_TICK:

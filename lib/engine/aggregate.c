@@ -1,7 +1,9 @@
 #include <string.h>
 
 #include "../base/codec.h"
+#include "../fsm/table.h"
 #include "aggregate.h"
+#include "orderly/shipment.h"
 
 /*
  * The longest an encoding can be: every varint at its widest for its type
@@ -13,9 +15,12 @@
 #define U32 ORDERLY__VARINT_U32
 #define V ORDERLY__VARINT_MAX
 #define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 5 * V + 2 * U32 + U8)
-#define LINE_MAX (V + U32 + U32 + V + U8 + V)
+#define LINE_MAX (V + U32 + U32 + V + U8 + V + U8 + 6 * U32 + U8 + V)
 #define PART_MAX (3 * U8 + U32 + V + V)
-#define ENCODED_MAX (HEAD_MAX + ORDERLY_LINES_MAX * LINE_MAX + 3 * (U8 + ORDERLY_PARTS_MAX * PART_MAX))
+#define RETURN_MAX (PART_MAX + U32 + ORDERLY_LINES_MAX * U32)
+#define ENCODED_MAX                                                                    \
+    (HEAD_MAX + ORDERLY_LINES_MAX * LINE_MAX + 2 * (U8 + ORDERLY_PARTS_MAX * PART_MAX) + \
+     U8 + ORDERLY_PARTS_MAX * RETURN_MAX)
 _Static_assert(ENCODED_MAX <= ORDERLY__AGG_MAX_BYTES, "an aggregate may not fit ORDERLY__AGG_MAX_BYTES");
 
 static uint8_t *put_part(uint8_t *w, const struct orderly__part *p, orderly_time_ms base)
@@ -28,14 +33,134 @@ static uint8_t *put_part(uint8_t *w, const struct orderly__part *p, orderly_time
     return orderly__put_i64(w, p->since - base);
 }
 
-static uint8_t *put_parts(uint8_t *w, const struct orderly__part *p, size_t n, orderly_time_ms base)
+/* with_lines: the parts are returns, which name their lines and units */
+static uint8_t *put_parts(uint8_t *w, const struct orderly__part *p, size_t n, orderly_time_ms base,
+                          int with_lines)
 {
-    size_t i;
+    size_t i, l;
 
     w = orderly__put_u64(w, n);
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
         w = put_part(w, &p[i], base);
+        if (!with_lines)
+            continue;
+        w = orderly__put_u64(w, p[i].lines);
+        for (l = 0; l < ORDERLY_LINES_MAX; l++)
+            if (p[i].lines >> l & 1u)
+                w = orderly__put_u64(w, p[i].qty[l]);
+    }
     return w;
+}
+
+/* A line's counters after its fixed fields: a bit each for those that are
+ * not zero, then those, so a line nothing happened to costs one byte. */
+enum {
+    HAS_SHIPPED = 1, HAS_DELIVERED = 2, HAS_LOST = 4, HAS_BACK = 8, HAS_RETURNED = 16,
+    HAS_RESTOCKED = 32, HAS_REFUNDED = 64, HAS_ALL = 127
+};
+
+static uint8_t *put_counters(uint8_t *w, const struct orderly__line *l)
+{
+    unsigned has = (l->shipped ? HAS_SHIPPED : 0u) | (l->delivered ? HAS_DELIVERED : 0u) |
+                   (l->lost ? HAS_LOST : 0u) | (l->back ? HAS_BACK : 0u) |
+                   (l->returned ? HAS_RETURNED : 0u) | (l->restocked ? HAS_RESTOCKED : 0u) |
+                   (l->refunded ? HAS_REFUNDED : 0u);
+
+    w = orderly__put_u64(w, has);
+    if (has & HAS_SHIPPED) {
+        w = orderly__put_u64(w, l->shipped);
+        w = orderly__put_u64(w, l->shipment);
+    }
+    if (has & HAS_DELIVERED)
+        w = orderly__put_u64(w, l->delivered);
+    if (has & HAS_LOST)
+        w = orderly__put_u64(w, l->lost);
+    if (has & HAS_BACK)
+        w = orderly__put_u64(w, l->back);
+    if (has & HAS_RETURNED)
+        w = orderly__put_u64(w, l->returned);
+    if (has & HAS_RESTOCKED)
+        w = orderly__put_u64(w, l->restocked);
+    if (has & HAS_REFUNDED)
+        w = orderly__put_i64(w, l->refunded);
+    return w;
+}
+
+static void get_counters(struct orderly__rd *r, struct orderly__line *l)
+{
+    unsigned has = orderly__rd_u32(r, HAS_ALL);
+
+    if (has & HAS_SHIPPED) {
+        l->shipped = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+        l->shipment = (uint8_t)orderly__rd_u32(r, ORDERLY_PARTS_MAX - 1);
+    }
+    if (has & HAS_DELIVERED)
+        l->delivered = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+    if (has & HAS_LOST)
+        l->lost = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+    if (has & HAS_BACK)
+        l->back = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+    if (has & HAS_RETURNED)
+        l->returned = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+    if (has & HAS_RESTOCKED)
+        l->restocked = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+    if (has & HAS_REFUNDED)
+        /* at most what a line can cost, so sums over the lines are bounded */
+        l->refunded = orderly__rd_i64_in(r, 0, ORDERLY_UNIT_PRICE_MAX * (int64_t)ORDERLY_QUANTITY_MAX);
+}
+
+int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount, const uint32_t *first)
+{
+    int64_t room, take;
+    uint32_t i;
+    int pass;
+
+    for (pass = first != NULL ? 0 : 1; pass < 2 && amount > 0; pass++) {
+        for (i = 0; i < a->n_lines && amount > 0; i++) {
+            struct orderly__line *l = &a->lines[i];
+            room = l->unit_price * (int64_t)l->quantity - l->refunded;
+            if (pass == 0 && room > l->unit_price * (int64_t)first[i])
+                room = l->unit_price * (int64_t)first[i];
+            take = room < amount ? room : amount;
+            if (take <= 0)
+                continue;
+            l->refunded += take;
+            amount -= take;
+        }
+    }
+    return amount;
+}
+
+/* A record written before format 3 kept no counters: they are derived from
+ * the parts' states as that version moved them (a line shipped whole, in
+ * its warehouse's shipment; a parcel back at origin was restocked; a
+ * return named no line) and the refunds spread over the lines in order. */
+static void derive_counters(struct orderly__agg *a)
+{
+    uint32_t i, j;
+    unsigned at;
+
+    for (i = 0; i < a->n_lines; i++) {
+        struct orderly__line *l = &a->lines[i];
+        if (!(ORDERLY__ATTRS(&orderly__reservation_machine, l->state) & ORDERLY__ST_SHIPPED))
+            continue;
+        for (j = 0; j < a->n_ship && a->ship[j].warehouse != l->warehouse; j++)
+            ;
+        if (j == a->n_ship)
+            continue;
+        l->shipped = l->quantity;
+        l->shipment = (uint8_t)j;
+        at = ORDERLY__ATTRS(&orderly__shipment_machine, a->ship[j].state);
+        if (at & ORDERLY__ST_DELIVERED)
+            l->delivered = l->quantity;
+        if (at & ORDERLY__ST_LOST)
+            l->lost = l->quantity;
+        if (at & ORDERLY__ST_BACK) {
+            l->back = l->quantity;
+            l->restocked = l->quantity;
+        }
+    }
+    orderly__agg_spread_refund(a, a->refunded, NULL);
 }
 
 /* Times are stored as deltas from creation; both are bounded so no sum or
@@ -92,10 +217,11 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
         w = orderly__put_i64(w, l->unit_price);
         w = orderly__put_u64(w, l->state);
         w = orderly__put_i64(w, l->since - a->created);
+        w = put_counters(w, l);
     }
-    w = put_parts(w, a->ful, a->n_ful, a->created);
-    w = put_parts(w, a->ship, a->n_ship, a->created);
-    w = put_parts(w, a->ret, a->n_ret, a->created);
+    w = put_parts(w, a->ful, a->n_ful, a->created, 0);
+    w = put_parts(w, a->ship, a->n_ship, a->created, 0);
+    w = put_parts(w, a->ret, a->n_ret, a->created, 1);
     return (size_t)(w - buf);
 }
 
@@ -104,14 +230,14 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     struct orderly__rd r = { p, len, 0, 0 };
     uint64_t format;
     uint32_t flags;
-    size_t i;
+    size_t i, j;
 
     memset(a, 0, sizeof *a);
     if (strlen(id) > ORDERLY_ID_MAX)
         return ORDERLY_ESTORAGE;
     memcpy(a->id, id, strlen(id) + 1);
     format = orderly__rd_u64(&r);
-    if (format != 1 && format != ORDERLY__AGG_FORMAT)
+    if (format < 1 || format > ORDERLY__AGG_FORMAT)
         return ORDERLY_ESTORAGE;
     orderly__rd_bytes(&r, a->currency, 3);
     a->order_state = (uint8_t)orderly__rd_u32(&r, 255);
@@ -121,11 +247,13 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     a->has_promotion = flags & 1;
     a->settle_on_capture = (flags >> 1) & 1;
     a->once_ops = (uint8_t)(flags >> 2);
-    a->total = orderly__rd_i64(&r);
-    a->authorized = orderly__rd_i64(&r);
-    a->captured = orderly__rd_i64(&r);
-    a->refunded = orderly__rd_i64(&r);
-    a->loyalty_points = orderly__rd_i64(&r);
+    /* money is never negative (create_order and the guards see to it), so
+     * differences such as captured - refunded cannot overflow */
+    a->total = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->authorized = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->captured = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->refunded = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->loyalty_points = orderly__rd_i64_in(&r, 0, INT64_MAX);
     a->created = orderly__rd_i64_in(&r, 0, ORDERLY_TIME_MAX);
     a->order_since = a->created + read_delta(&r);
     a->payment_since = a->created + read_delta(&r);
@@ -144,6 +272,8 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
         l->unit_price = orderly__rd_i64_in(&r, 0, ORDERLY_UNIT_PRICE_MAX);
         l->state = (uint8_t)orderly__rd_u32(&r, 255);
         l->since = a->created + read_delta(&r);
+        if (format >= 3)
+            get_counters(&r, l);
     }
     a->n_ful = (uint8_t)orderly__rd_u32(&r, ORDERLY_PARTS_MAX);
     for (i = 0; i < a->n_ful; i++)
@@ -152,9 +282,18 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     for (i = 0; i < a->n_ship; i++)
         get_part(&r, &a->ship[i], a->created);
     a->n_ret = (uint8_t)orderly__rd_u32(&r, ORDERLY_PARTS_MAX);
-    for (i = 0; i < a->n_ret; i++)
+    for (i = 0; i < a->n_ret; i++) {
         get_part(&r, &a->ret[i], a->created);
+        if (format < 3)
+            continue;
+        a->ret[i].lines = orderly__rd_u32(&r, (1u << ORDERLY_LINES_MAX) - 1u);
+        for (j = 0; j < ORDERLY_LINES_MAX; j++)
+            if (a->ret[i].lines >> j & 1u)
+                a->ret[i].qty[j] = orderly__rd_u32(&r, ORDERLY_QUANTITY_MAX);
+    }
     if (r.bad || r.pos != len)
         return ORDERLY_ESTORAGE;
+    if (format < 3)
+        derive_counters(a);
     return ORDERLY_OK;
 }

@@ -8,8 +8,10 @@
 
 #include "orderly/engine.h"
 
-#define ORDERLY__AGG_FORMAT 2       /* 2 appended released_at; 1 is still read */
-#define ORDERLY__AGG_MAX_BYTES 2048   /* an encoded aggregate always fits */
+/* 3 appended the per-line quantities and a return's lines; 2 appended
+ * released_at; both older formats are still read */
+#define ORDERLY__AGG_FORMAT 3
+#define ORDERLY__AGG_MAX_BYTES 4096   /* an encoded aggregate always fits */
 
 /* The operations an order records at most once, whichever part or path
  * asks for them: bits of orderly__agg.once_ops, persisted and pinned. */
@@ -28,6 +30,18 @@ struct orderly__line {
     int64_t unit_price;
     uint8_t state;                 /* reservation state */
     orderly_time_ms since;
+    /* Where the line's units are, counted as the parts move. Each is
+     * bounded by the one before it (orderly__check_invariants):
+     * shipped <= quantity; delivered + lost + back <= shipped;
+     * returned <= delivered; restocked <= returned + back. */
+    uint32_t shipped;              /* left the warehouse, in shipment `shipment` */
+    uint32_t delivered;            /* its shipment was delivered */
+    uint32_t lost;                 /* its shipment was lost */
+    uint32_t back;                 /* its shipment came back to origin undelivered */
+    uint32_t returned;             /* received back by returns not rejected */
+    uint32_t restocked;            /* put back into stock by a restock operation */
+    uint8_t shipment;              /* the shipment that carries it, when shipped */
+    int64_t refunded;              /* the share of the order's refunds given for it */
 };
 
 struct orderly__part {
@@ -37,6 +51,8 @@ struct orderly__part {
     uint32_t warehouse;
     int64_t amount;                /* returns */
     orderly_time_ms since;
+    uint32_t lines;                /* returns: bit per order line it names */
+    uint32_t qty[ORDERLY_LINES_MAX]; /* returns: units of each named line */
 };
 
 struct orderly__agg {
@@ -59,6 +75,12 @@ struct orderly__agg {
     struct orderly__part ship[ORDERLY_PARTS_MAX];
     struct orderly__part ret[ORDERLY_PARTS_MAX];
 };
+
+/* Gives amount of refund to a's lines: first to the units first[i] names
+ * of each line i (first may be NULL), then to every line in order, each
+ * up to what it was bought for less what it got. Returns what no line
+ * could take (0 unless the order refunds more than it is worth). */
+int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount, const uint32_t *first);
 
 /* Encodes a into buf (cap bytes, at least ORDERLY__AGG_MAX_BYTES); returns
  * the length, or 0 when cap is shorter or a holds more parts than allowed. */

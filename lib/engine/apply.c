@@ -34,8 +34,9 @@ struct request {
     const orderly_order_spec *spec;      /* REQ_CREATE */
     int64_t total;                       /* of the spec, checked */
     const orderly_command *cmd;          /* REQ_COMMAND */
-    int64_t amount;                      /* REQ_OPEN_RETURN, > 0 */
+    int64_t amount;                      /* REQ_OPEN_RETURN, > 0 (or the adjustment, with lines) */
     int exchange;                        /* REQ_OPEN_RETURN, 0 or 1 */
+    const orderly_return_spec *ret;      /* REQ_OPEN_RETURN naming lines, or NULL */
     uint32_t index;                      /* the return it opened, first result's too */
     const char *trace;
     char key[32];                        /* derived key when none was given */
@@ -231,11 +232,64 @@ static int64_t returnable(const struct orderly__agg *a)
     return left;
 }
 
+/* What of line i live returns and exchanges claim. */
+static uint64_t claimed(const struct orderly__agg *a, uint32_t i)
+{
+    uint64_t n = 0;
+    uint32_t j;
+
+    for (j = 0; j < a->n_ret; j++)
+        if ((a->ret[j].lines >> i & 1u) &&
+            !(ORDERLY__ATTRS(&orderly__return_machine, a->ret[j].state) & ORDERLY__ST_WITHDRAWN))
+            n += a->ret[j].qty[i];
+    return n;
+}
+
+/* Names the lines of spec in return p, each within what was delivered
+ * and no live return claims yet, and computes its amount. */
+static int name_lines(orderly_engine *e, const struct orderly__agg *a, const orderly_return_spec *sp,
+                      struct orderly__part *p)
+{
+    int64_t value = 0;
+    uint64_t left;
+    size_t k;
+
+    for (k = 0; k < sp->n_lines; k++) {
+        const orderly_return_line *rl = &sp->lines[k];
+        const struct orderly__line *l;
+        if (rl->line >= a->n_lines)
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu]: order '%s' has no line %u",
+                                 k, a->id, rl->line);
+        l = &a->lines[rl->line];
+        left = l->delivered - (claimed(a, rl->line) < l->delivered ? claimed(a, rl->line)
+                                                                   : l->delivered);
+        if (rl->quantity > left)
+            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                 "lines[%zu]: %u units of line %u exceed the %llu delivered and not "
+                                 "yet returned on order '%s'", k, rl->quantity, rl->line,
+                                 (unsigned long long)left, a->id);
+        p->lines |= 1u << rl->line;
+        p->qty[rl->line] = rl->quantity;
+        if (__builtin_add_overflow(value, l->unit_price * (int64_t)rl->quantity, &value))
+            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                 "the returned lines of order '%s' are worth more than %lld", a->id,
+                                 (long long)INT64_MAX);
+    }
+    /* adjustment is bounded by value, yet value + adjustment may pass INT64_MAX */
+    if (sp->adjustment < -value || sp->adjustment > value ||
+        __builtin_add_overflow(value, sp->adjustment, &p->amount))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                             "adjustment %lld is past the %lld the returned lines are worth",
+                             (long long)sp->adjustment, (long long)value);
+    return ORDERLY_OK;
+}
+
 static int open_return(orderly_engine *e, struct orderly__stage *s, const struct request *rq)
 {
     struct orderly__agg *a = s->a;
     struct orderly__part *p;
     int64_t left;
+    int rc;
 
     if (!(ORDERLY__ATTRS(&orderly__order_machine, a->order_state) & ORDERLY__ST_RETURNABLE))
         return orderly__fail(&e->ctx, ORDERLY_ETRANSITION,
@@ -243,16 +297,19 @@ static int open_return(orderly_engine *e, struct orderly__stage *s, const struct
     if (a->n_ret >= ORDERLY_PARTS_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' has %d returns already",
                              a->id, ORDERLY_PARTS_MAX);
-    if (rq->amount > (left = returnable(a)))
+    p = &a->ret[a->n_ret];
+    memset(p, 0, sizeof *p);
+    p->amount = rq->amount;
+    if (rq->ret != NULL && (rc = name_lines(e, a, rq->ret, p)) < 0)
+        return rc;
+    if (p->amount > (left = returnable(a)))
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                              "%s of %lld exceeds the %lld delivered and not yet given back on order '%s'",
-                             rq->exchange ? "exchange" : "return", (long long)rq->amount,
+                             rq->exchange ? "exchange" : "return", (long long)p->amount,
                              (long long)left, a->id);
-    p = &a->ret[a->n_ret++];
-    memset(p, 0, sizeof *p);
+    a->n_ret++;
     p->state = ORDERLY_RETURN_REQUESTED;
     p->exchange = (uint8_t)rq->exchange;
-    p->amount = rq->amount;
     p->since = s->now;
     s->events[0].kind = ORDERLY__EV_RETURN_STATUS;
     s->events[0].machine = ORDERLY_MACHINE_RETURN;
@@ -282,6 +339,56 @@ static int push_row(orderly_engine *e, void *txn, int queue, const char *group, 
     return orderly__vt_push(e, txn, queue, &it, NULL);
 }
 
+/* The lines an event of ev's kind carries (lib/wire/events.c), as a bit
+ * per line of a. */
+static uint32_t event_lines(const struct orderly__agg *a, const struct orderly__staged_event *ev)
+{
+    const struct orderly__part *p = NULL;
+    uint32_t mask = 0, l;
+
+    switch (orderly__event_lines_of(ev->kind)) {
+    case ORDERLY__EVL_ALL:
+        return a->n_lines >= 32 ? UINT32_MAX : (1u << a->n_lines) - 1u;
+    case ORDERLY__EVL_STAGED:
+        return ev->lines;
+    case ORDERLY__EVL_WAREHOUSE:
+        if (ev->machine == ORDERLY_MACHINE_FULFILLMENT && ev->index < a->n_ful)
+            p = &a->ful[ev->index];
+        else if (ev->machine == ORDERLY_MACHINE_SHIPMENT && ev->index < a->n_ship)
+            p = &a->ship[ev->index];
+        for (l = 0; p != NULL && l < a->n_lines; l++)
+            if (a->lines[l].warehouse == p->warehouse)
+                mask |= 1u << l;
+        return mask;
+    default:
+        return 0;
+    }
+}
+
+/* Copies what ev's consumer needs from a into r: the payload is a
+ * snapshot of the order as this command leaves it (lib/wire/record.h). */
+static void snapshot(struct orderly__event_rec *r, const struct orderly__agg *a,
+                     const struct orderly__staged_event *ev)
+{
+    uint32_t mask = event_lines(a, ev), l;
+
+    r->currency[0] = '\0';
+    if (orderly__event_has_currency(ev->kind))
+        memcpy(r->currency, a->currency, sizeof r->currency);
+    r->n_lines = 0;
+    for (l = 0; l < a->n_lines; l++) {
+        struct orderly__event_line *o;
+        if (!(mask & (1u << l)))
+            continue;
+        o = &r->lines[r->n_lines++];
+        o->line = (uint8_t)l;
+        o->sku = a->lines[l].sku;
+        o->warehouse = a->lines[l].warehouse;
+        o->quantity = a->lines[l].quantity;
+        o->unit_price = a->lines[l].unit_price;
+    }
+}
+
 static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__event_rec r;
@@ -291,6 +398,7 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 
     for (i = 0; i < s->n_events; i++) {
         const struct orderly__staged_event *ev = &s->events[i];
+        snapshot(&r, s->a, ev);
         r.seq = s->a->event_seq++;
         r.machine = ev->machine;
         r.index = ev->index;
@@ -302,9 +410,12 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
         r.trace[0] = '\0';
         if (s->trace != NULL)
             snprintf(r.trace, sizeof r.trace, "%s", s->trace);
-        len = orderly__event_rec_encode(&r, buf, sizeof buf);
+        if ((len = orderly__event_rec_encode(&r, buf, sizeof buf)) == 0)
+            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                 "order '%s': an event's payload does not encode", s->a->id);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
-                           s->now)) < 0)
+                           s->now)) < 0 ||
+            (rc = orderly__history_append(e, txn, s->a->id, r.seq, ev->kind, buf, len, s->now)) < 0)
             return rc;
     }
     return ORDERLY_OK;
@@ -332,7 +443,8 @@ static int write_operations(orderly_engine *e, void *txn, struct orderly__stage 
                 continue;
             r.sku[r.n_lines] = s->a->lines[l].sku;
             r.warehouse[r.n_lines] = s->a->lines[l].warehouse;
-            r.quantity[r.n_lines] = s->a->lines[l].quantity;
+            r.quantity[r.n_lines] = ef->return_units ? s->a->ret[ef->index].qty[l]
+                                                     : s->a->lines[l].quantity;
             r.n_lines++;
         }
         len = orderly__operation_rec_encode(&r, buf, sizeof buf);
@@ -394,6 +506,11 @@ static void fingerprint(struct request *rq)
         orderly__wr_u64(&w, ORDERLY_EVENT_INIT);
         orderly__wr_u64(&w, (uint64_t)rq->exchange);
         orderly__wr_i64(&w, rq->amount);
+        /* a return naming lines has them after: it never equals an amount-only one */
+        for (i = 0; rq->ret != NULL && i < rq->ret->n_lines; i++) {
+            orderly__wr_u64(&w, rq->ret->lines[i].line);
+            orderly__wr_u64(&w, rq->ret->lines[i].quantity);
+        }
     } else {
         orderly__wr_u64(&w, (uint64_t)rq->cmd->machine);
         orderly__wr_u64(&w, (uint64_t)rq->cmd->event);
@@ -661,23 +778,51 @@ static int run_batched(orderly_engine *e, struct request *rq, orderly_result *re
     return rc;
 }
 
+/* Hand-off, inside a written command's txn: the pending acknowledgements
+ * first (so no lease of theirs is taken over), then the claim of the rows
+ * the command appended. WRITTEN, or the code that spoiled txn. */
+static int hand_off(orderly_engine *e, void *txn, const struct request *rq,
+                    const orderly_result *res, int *handed, orderly_time_ms *next_due)
+{
+    int rc;
+
+    if ((rc = orderly__write_acks(e, txn)) < 0)
+        return rc;
+    if (res->outbox_rows > 0 && (rc = orderly__hand_off(e, txn, rq->now, next_due)) < 0)
+        return rc;
+    *handed = rc;
+    return WRITTEN;
+}
+
 /* On its own: attempts in transactions of their own, retried on a version
  * conflict. */
 static int run_alone(orderly_engine *e, struct request *rq, orderly_result *res)
 {
+    orderly_time_ms next_due;
     uint32_t tries;
     void *txn;
-    int rc = ORDERLY_OK;
+    int rc = ORDERLY_OK, handed;
 
     for (tries = 0; tries <= e->policy.max_conflict_retries; tries++) {
         memset(res, 0, sizeof *res);
+        handed = 0;
+        next_due = ORDERLY__DUE_UNKNOWN;
         if ((rc = orderly__vt_begin(e, &txn)) < 0)
             break;
-        if ((rc = attempt(e, txn, rq, res)) != WRITTEN) {
+        rc = attempt(e, txn, rq, res);
+        if (rc == WRITTEN && e->handed != NULL)
+            rc = hand_off(e, txn, rq, res, &handed, &next_due);
+        if (rc != WRITTEN) {
             orderly__vt_rollback(e, txn);
             if (rc != ORDERLY_ECONFLICT)
                 break;
         } else if ((rc = orderly__vt_commit(e, txn)) == 0) {
+            if (e->handed != NULL) {
+                e->n_acks = 0;
+                e->n_handed += (size_t)handed;
+                if (next_due != ORDERLY__DUE_UNKNOWN)
+                    e->due_floor[ORDERLY_QUEUE_OUTBOX] = next_due;
+            }
             e->agg_warm = 1;
             e->agg_version = res->version;
             memcpy(e->agg_key, rq->order_id, strlen(rq->order_id) + 1);
@@ -863,6 +1008,65 @@ int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const cha
     rq.exchange = exchange != 0;
     rq.idem_key = idem_key;
     rq.now = now;
+    rc = run(e, &rq, out);
+    if (rc == 0 && index_out != NULL)
+        *index_out = rq.index;
+    return rc;
+}
+
+int orderly_engine_open_return_lines(orderly_engine *e, uint32_t *index_out,
+                                     const orderly_return_spec *sp, orderly_result *out)
+{
+    struct request rq;
+    uint32_t seen = 0;
+    size_t k;
+    int rc;
+
+    if (e == NULL)
+        return ORDERLY_EINVAL;
+    orderly_ctx_clear(&e->ctx);
+    if (out != NULL && (rc = orderly__result_reset(&e->ctx, out)) < 0)
+        return rc;
+    if (sp == NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "spec is NULL");
+    if (sp->version != ORDERLY_RETURN_SPEC_VERSION)
+        return orderly__fail(&e->ctx, ORDERLY_EVERSION, "return spec version %u is unknown",
+                             sp->version);
+    if (!orderly__valid_id(sp->order_id))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order_id must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (sp->idem_key != NULL && !orderly__valid_id(sp->idem_key))
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
+                             ORDERLY_ID_MAX);
+    if (sp->lines == NULL || sp->n_lines == 0 || sp->n_lines > ORDERLY_LINES_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines: 1..%d lines required",
+                             ORDERLY_LINES_MAX);
+    for (k = 0; k < sp->n_lines; k++) {
+        const orderly_return_line *rl = &sp->lines[k];
+        if (rl->line >= ORDERLY_LINES_MAX || (seen >> rl->line & 1u))
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                                 "lines[%zu]: line %u is out of range or named twice", k, rl->line);
+        if (rl->quantity == 0 || rl->quantity > ORDERLY_QUANTITY_MAX)
+            return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu]: quantity %u is not 1..%u",
+                                 k, rl->quantity, ORDERLY_QUANTITY_MAX);
+        seen |= 1u << rl->line;
+    }
+    /* bounded so that value + adjustment cannot wrap, whatever the lines */
+    if (sp->adjustment < -INT64_MAX / 4 || sp->adjustment > INT64_MAX / 4)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "adjustment %lld is out of range",
+                             (long long)sp->adjustment);
+    if ((rc = orderly__check_now(e, sp->now)) < 0)
+        return rc;
+    if (!(e->roles & (1u << ORDERLY_MACHINE_RETURN)))
+        return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine 'return'");
+    memset(&rq, 0, sizeof rq);
+    rq.order_id = sp->order_id;
+    rq.kind = REQ_OPEN_RETURN;
+    rq.amount = sp->adjustment;
+    rq.exchange = sp->exchange != 0;
+    rq.ret = sp;
+    rq.idem_key = sp->idem_key;
+    rq.now = sp->now;
     rc = run(e, &rq, out);
     if (rc == 0 && index_out != NULL)
         *index_out = rq.index;

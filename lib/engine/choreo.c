@@ -153,7 +153,7 @@ static void guard_input(orderly_engine *e, struct orderly__stage *s, int m, uint
     in->amount = x->amount == ORDERLY__IN_UNCAPTURED ? a->authorized - a->captured : amount;
     in->authorized = a->authorized;
     in->captured = a->captured;
-    in->refunded = a->refunded;
+    in->refunded = x->amount == ORDERLY__IN_COUNTED ? a->refunded - amount : a->refunded;
     if (x->parts_of != 0) {
         /* a warehouse that cancelled after another shipped no longer counts */
         in->parts_total = count_in(a, x->parts_of, x->parts_out, 1);
@@ -178,6 +178,30 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
     ev->to = (uint8_t)to;
     ev->event = (uint8_t)event;
     ev->amount = amount;
+    ev->lines = 0;
+    return ORDERLY_OK;
+}
+
+/* A reservation's move publishes its line; the lines one command moves
+ * the same way (a cancellation's releases, a payment's confirmations)
+ * share one event, so a warehouse acts on them together. */
+static int stage_reservation(struct orderly__stage *s, uint32_t line, const struct orderly__row *t)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < s->n_events; i++) {
+        struct orderly__staged_event *ev = &s->events[i];
+        if (ev->kind == ORDERLY__EV_RESERVATION_STATUS && ev->from == t->from && ev->to == t->to &&
+            ev->event == t->event) {
+            ev->lines |= 1u << line;
+            return ORDERLY_OK;
+        }
+    }
+    if ((rc = stage_event(s, ORDERLY__EV_RESERVATION_STATUS, ORDERLY_MACHINE_RESERVATION, line,
+                          t->from, t->to, t->event, 0)) < 0)
+        return rc;
+    s->events[s->n_events - 1].lines = 1u << line;
     return ORDERLY_OK;
 }
 
@@ -191,7 +215,7 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
  * cause.
  */
 static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uint32_t lines,
-                        int64_t amount)
+                    int return_units, int64_t amount)
 {
     struct orderly__agg *a = s->a;
     struct orderly__staged_op *ef;
@@ -233,8 +257,16 @@ static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uin
     a->op_seq++;
     ef->op = (uint8_t)op;
     ef->index = (uint8_t)index;
+    ef->return_units = (uint8_t)(return_units != 0);
     ef->lines = lines;
     ef->amount = amount;
+    if (d->counts == ORDERLY__COUNTS_RESTOCKED)
+        for (i = 0; i < a->n_lines; i++)
+            if (lines >> i & 1u)
+                a->lines[i].restocked += return_units ? a->ret[index].qty[i] : a->lines[i].quantity;
+    /* money that moves back (a void, a refund) is announced with its amount */
+    if (orderly__event_of_op(op) != 0)
+        return stage_event(s, orderly__event_of_op(op), m, index, 0, 0, 0, amount);
     return ORDERLY_OK;
 }
 
@@ -309,10 +341,14 @@ static uint32_t lines_in(const struct orderly__agg *a, unsigned attrs, uint32_t 
     return mask;
 }
 
+/* A shipment carries the lines its warehouse deducted that no shipment
+ * carries yet, whole (lines deducted after it opens join it in
+ * count_units). */
 static int open_shipment(struct orderly__stage *s, uint32_t ful)
 {
     struct orderly__agg *a = s->a;
     struct orderly__part *p;
+    uint32_t i;
 
     if (a->n_ship >= ORDERLY_PARTS_MAX)
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "order '%s' already has %d shipments",
@@ -323,7 +359,67 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     p->fulfillment = (uint8_t)ful;
     p->warehouse = a->ful[ful].warehouse;
     p->since = s->now;
+    for (i = 0; i < a->n_lines; i++) {
+        struct orderly__line *l = &a->lines[i];
+        if (l->warehouse == p->warehouse && l->shipped == 0 &&
+            (ORDERLY__ATTRS(&orderly__reservation_machine, l->state) & ORDERLY__ST_SHIPPED)) {
+            l->shipped = l->quantity;
+            l->shipment = (uint8_t)(a->n_ship - 1);
+        }
+    }
     return ORDERLY_OK;
+}
+
+/* The units of line i that will not reach the customer: all of them when
+ * its warehouse dropped it unshipped, else those back at origin (or from
+ * a cancelled parcel) or lost. */
+static uint32_t undelivered_units(const struct orderly__agg *a, uint32_t i)
+{
+    const struct orderly__line *l = &a->lines[i];
+    uint32_t f;
+
+    if (l->shipped == 0) {
+        for (f = 0; f < a->n_ful; f++)
+            if (a->ful[f].warehouse == l->warehouse &&
+                (ORDERLY__ATTRS(&orderly__fulfillment_machine, a->ful[f].state) & ORDERLY__ST_DROPPED))
+                return l->quantity;
+        return 0;
+    }
+    return l->back + l->lost;
+}
+
+/* What the units that will not reach the customer cost, less what their
+ * lines got back. */
+static int64_t remainder_value(const struct orderly__agg *a)
+{
+    int64_t sum = 0, v;
+    uint32_t i;
+
+    for (i = 0; i < a->n_lines; i++) {
+        v = a->lines[i].unit_price * (int64_t)undelivered_units(a, i) - a->lines[i].refunded;
+        /* a record read back may hold more than an order can cost: saturate,
+         * and the refund's guard refuses it */
+        if (v > 0 && __builtin_add_overflow(sum, v, &sum))
+            return INT64_MAX;
+    }
+    return sum;
+}
+
+/* What shipment `ship`'s units cost, less what their lines got back. */
+static int64_t carried_value(const struct orderly__agg *a, uint32_t ship)
+{
+    int64_t sum = 0, v;
+    uint32_t i;
+
+    for (i = 0; i < a->n_lines; i++) {
+        const struct orderly__line *l = &a->lines[i];
+        if (l->shipped == 0 || l->shipment != ship)
+            continue;
+        v = l->unit_price * (int64_t)l->shipped - l->refunded;
+        if (v > 0 && __builtin_add_overflow(sum, v, &sum))
+            return INT64_MAX;
+    }
+    return sum;
 }
 
 static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t index, int64_t event)
@@ -345,6 +441,10 @@ static int64_t reaction_amount(const struct orderly__agg *a, int kind, uint32_t 
         return a->total;
     case ORDERLY__AMT_AUTHORIZED:
         return a->authorized;
+    case ORDERLY__AMT_REMAINDER:
+        return remainder_value(a);
+    case ORDERLY__AMT_CARRIED:
+        return carried_value(a, index);
     default:
         return 0;
     }
@@ -419,6 +519,12 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
         return ORDERLY_OK;
     case ORDERLY__SEL_NEW:
         return open_shipment(s, index);
+    case ORDERLY__SEL_BOOKED:
+        for (i = 0; i < a->n_ship; i++)
+            if ((ORDERLY__ATTRS(&orderly__shipment_machine, a->ship[i].state) & ORDERLY__ST_BOOKED) &&
+                (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
+                return rc;
+        return ORDERLY_OK;
     case ORDERLY__SEL_HELD:
     case ORDERLY__SEL_HELD_HERE:
         mask = r->select == ORDERLY__SEL_HELD ? lines_in(a, ORDERLY__ST_HELD, 0, 1)
@@ -428,9 +534,9 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
         for (i = 0; i < a->n_lines; i++)
             if ((mask >> i & 1u) && (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
                 return rc;
-        return r->op ? stage_op(s, r->op, r->target, 0, mask, 0) : ORDERLY_OK;
+        return r->op ? stage_op(s, r->op, r->target, 0, mask, 0, 0) : ORDERLY_OK;
     case ORDERLY__SEL_ONLY:
-        return r->op ? stage_op(s, r->op, m, 0, 0, amount) : ORDERLY_OK;
+        return r->op ? stage_op(s, r->op, m, 0, 0, 0, amount) : ORDERLY_OK;
     default:
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "reaction selector %d", r->select);
     }
@@ -439,10 +545,12 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
 /* Runs reaction r of part (m, index) of the order, which a row took into
  * state `to`. */
 static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struct orderly__reaction *r,
-                        int m, uint32_t index, int to)
+                        int m, uint32_t index, int to, int64_t event_amount)
 {
     struct orderly__agg *a = s->a;
-    int64_t amount = reaction_amount(a, r->amount, index, 0);
+    int64_t amount = reaction_amount(a, r->amount, index, event_amount);
+    uint32_t at;
+    uint8_t kind;
     int rc;
 
     if (r->when == ORDERLY__WHEN_DEFER) {
@@ -460,7 +568,14 @@ static int run_reaction(orderly_engine *e, struct orderly__stage *s, const struc
         return ORDERLY_OK;
     if (!holds(e, s, r->cond, r->cond_machine, r->cond_arg, amount))
         return ORDERLY_OK;
-    if ((rc = run_selected(e, s, r, m, index, amount)) < 0 || r->emit == ORDERLY__SIG_NONE)
+    kind = s->refund_kind;
+    at = s->refund_index;
+    s->refund_kind = r->amount;
+    s->refund_index = index;
+    rc = run_selected(e, s, r, m, index, amount);
+    s->refund_kind = kind;
+    s->refund_index = at;
+    if (rc < 0 || r->emit == ORDERLY__SIG_NONE)
         return rc;
     return stage_event(s, signals[r->emit].kind, signals[r->emit].machine, 0, 0, 0, 0,
                        reaction_amount(a, r->emit_amount, index, 0));
@@ -497,7 +612,7 @@ int orderly__index_reactions(orderly_engine *e, orderly_ctx *ctx)
 }
 
 static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int effect,
-                 int to)
+                 int to, int64_t event_amount)
 {
     size_t i, first, n;
     int rc;
@@ -510,7 +625,7 @@ static int react(orderly_engine *e, struct orderly__stage *s, int m, uint32_t in
         const struct orderly__reaction *r = &orderly__reactions[e->react_rows[i]];
         if (r->state != 0 && r->state != to)
             continue;
-        if ((rc = run_reaction(e, s, r, m, index, to)) < 0)
+        if ((rc = run_reaction(e, s, r, m, index, to, event_amount)) < 0)
             return rc;
     }
     return ORDERLY_OK;
@@ -526,6 +641,17 @@ static const uint8_t published[ORDERLY__OUT_COUNT] = {
     [ORDERLY__OUT_REPLACEMENT_REQUESTED] = ORDERLY__EV_REPLACEMENT_REQUESTED,
 };
 
+/* The lines shipment `index` carries. */
+static uint32_t shipped_in(const struct orderly__agg *a, uint32_t index)
+{
+    uint32_t i, mask = 0;
+
+    for (i = 0; i < a->n_lines; i++)
+        if (a->lines[i].shipped > 0 && a->lines[i].shipment == index)
+            mask |= 1u << i;
+    return mask;
+}
+
 /* The lines an operation names, as its effect declares. */
 static uint32_t effect_lines(const struct orderly__agg *a, int lines, uint32_t index)
 {
@@ -533,7 +659,9 @@ static uint32_t effect_lines(const struct orderly__agg *a, int lines, uint32_t i
     case ORDERLY__LINES_ALL:
         return (1u << a->n_lines) - 1u;
     case ORDERLY__LINES_SHIPPED_HERE:
-        return lines_in(a, ORDERLY__ST_SHIPPED, a->ship[index].warehouse, 0);
+        return shipped_in(a, index);
+    case ORDERLY__LINES_RETURNED:
+        return a->ret[index].lines;
     default:
         return 0;
     }
@@ -556,10 +684,16 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         v = reaction_amount(s->a, d->amount, index, amount);
         if (!holds(e, s, d->cond, 0, 0, v))
             return ORDERLY_OK;
-        if (d->does == ORDERLY__DO_RECORD)
-            return stage_op(s, d->what, m, index, effect_lines(s->a, d->lines, index), v);
-        return stage_event(s, published[d->what] ? published[d->what] : status_kind(m), m, index,
-                           t->from, t->to, t->event, v);
+        if (d->does == ORDERLY__DO_RECORD) {
+            uint32_t lines = effect_lines(s->a, d->lines, index);
+            if (d->lines == ORDERLY__LINES_RETURNED && lines == 0)
+                return ORDERLY_OK;
+            return stage_op(s, d->what, m, index, lines, d->lines == ORDERLY__LINES_RETURNED, v);
+        }
+        return stage_event(s, orderly__event_refine(published[d->what] ? published[d->what]
+                                                                         : status_kind(m),
+                                                    m, t->to),
+                           m, index, t->from, t->to, t->event, v);
     case ORDERLY__DO_START_SLA:
         /* the SLA of every fulfillment the reactions release starts now */
         s->a->released_at = s->now;
@@ -572,9 +706,38 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
 /* Money moves with the payment's transitions, as their events declare
  * (lib/fsm/reactions.c); the stored amounts are authoritative, never an
  * event's. */
+/* The units a refund goes to first, as the amount of the reaction
+ * refunding declares (into first[]), or NULL: a return's own units, a
+ * parcel's, or those that will not reach the customer. */
+static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t first[ORDERLY_LINES_MAX])
+{
+    const struct orderly__agg *a = s->a;
+    uint32_t i;
+
+    if (s->refund_kind == ORDERLY__AMT_PART && s->refund_index < a->n_ret) {
+        for (i = 0; i < a->n_lines; i++)
+            first[i] = a->ret[s->refund_index].lines >> i & 1u ? a->ret[s->refund_index].qty[i] : 0;
+        return first;
+    }
+    if (s->refund_kind == ORDERLY__AMT_CARRIED) {
+        for (i = 0; i < a->n_lines; i++)
+            first[i] = a->lines[i].shipped > 0 && a->lines[i].shipment == s->refund_index
+                           ? a->lines[i].shipped
+                           : 0;
+        return first;
+    }
+    if (s->refund_kind == ORDERLY__AMT_REMAINDER) {
+        for (i = 0; i < a->n_lines; i++)
+            first[i] = undelivered_units(a, i);
+        return first;
+    }
+    return NULL;
+}
+
 static int move_money(struct orderly__stage *s, int money, int64_t amount)
 {
     struct orderly__agg *a = s->a;
+    uint32_t first[ORDERLY_LINES_MAX];
 
     switch (money) {
     case ORDERLY__MONEY_AUTHORIZE:
@@ -594,11 +757,59 @@ static int move_money(struct orderly__stage *s, int money, int64_t amount)
         break;
     case ORDERLY__MONEY_REFUND:
         a->refunded += amount;
+        /* what no line can take breaks refunded <= captured, and is refused there */
+        orderly__agg_spread_refund(a, amount, refund_first(s, first));
         break;
     default:
         break;
     }
     return ORDERLY_OK;
+}
+
+/* The units of the lines a shipment carries or a return names move with
+ * the part's state, as the states' attributes declare: a shipment's lines
+ * count delivered, lost or back at origin when it ends so; a return's
+ * units count returned while its state says they are back with the
+ * merchant (a rejection after inspection sends them back out). */
+static void count_units(struct orderly__agg *a, int m, uint32_t index, int from, int to)
+{
+    const orderly_machine *mm = orderly__machines[m];
+    unsigned was = ORDERLY__ATTRS(mm, from), is = ORDERLY__ATTRS(mm, to);
+    uint32_t i;
+
+    if (m == ORDERLY_MACHINE_RESERVATION && ((is & ~was) & ORDERLY__ST_SHIPPED)) {
+        /* deducted: it left in its warehouse's newest shipment, opened
+         * by the same shipping, before or after this */
+        struct orderly__line *l = &a->lines[index];
+        for (i = a->n_ship; i > 0 && l->shipped == 0; i--)
+            if (a->ship[i - 1].warehouse == l->warehouse) {
+                l->shipped = l->quantity;
+                l->shipment = (uint8_t)(i - 1);
+            }
+    } else if (m == ORDERLY_MACHINE_SHIPMENT) {
+        for (i = 0; i < a->n_lines; i++) {
+            struct orderly__line *l = &a->lines[i];
+            if (l->shipped == 0 || l->shipment != index)
+                continue;
+            if ((is & ~was) & ORDERLY__ST_DELIVERED)
+                l->delivered += l->shipped;
+            if ((is & ~was) & ORDERLY__ST_LOST)
+                l->lost += l->shipped;
+            if ((is & ~was) & ORDERLY__ST_BACK)
+                l->back += l->shipped;
+        }
+    } else if (m == ORDERLY_MACHINE_RETURN && ((was ^ is) & ORDERLY__ST_RECEIVED)) {
+        const struct orderly__part *r = &a->ret[index];
+        for (i = 0; i < a->n_lines; i++) {
+            if (!(r->lines >> i & 1u))
+                continue;
+            if (is & ORDERLY__ST_RECEIVED)
+                a->lines[i].returned += r->qty[i];
+            else
+                a->lines[i].returned -= r->qty[i] < a->lines[i].returned ? r->qty[i]
+                                                                        : a->lines[i].returned;
+        }
+    }
 }
 
 /* Fires event on part (m, index); m is a machine id and event one of its
@@ -643,13 +854,16 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     if (t->to != t->from) {
         *st = t->to;
         *since = s->now;
+        count_units(a, m, index, t->from, t->to);
         if ((rc = orderly__schedule(e, s, m, index)) < 0)
+            return rc;
+        if (m == ORDERLY_MACHINE_RESERVATION && (rc = stage_reservation(s, index, t)) < 0)
             return rc;
     }
     s->depth++;
     for (k = 0; k < ORDERLY_EFFECT_MAX && t->effects[k] != ORDERLY_EFFECT_NONE && rc >= 0; k++)
         if ((rc = run_effect(e, s, t->effects[k], m, index, t, amount)) >= 0)
-            rc = react(e, s, m, index, t->effects[k], t->to);
+            rc = react(e, s, m, index, t->effects[k], t->to, amount);
     s->depth--;
     if (rc < 0)
         return rc;
@@ -660,33 +874,4 @@ int orderly__fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t i
                   int64_t amount, int *late_out)
 {
     return fire(e, s, m, index, event, amount, late_out, 0);
-}
-
-int orderly__check_invariants(orderly_engine *e, const struct orderly__agg *a, int final)
-{
-    uint32_t i;
-
-    if (a->authorized < 0 || a->captured < 0 || a->refunded < 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': negative amount", a->id);
-    if (a->captured > a->authorized)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                             "order '%s': captured %lld exceeds authorized %lld", a->id,
-                             (long long)a->captured, (long long)a->authorized);
-    if (a->refunded > a->captured)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                             "order '%s': refunded %lld exceeds captured %lld", a->id,
-                             (long long)a->refunded, (long long)a->captured);
-    if (a->payment_state == ORDERLY_PAYMENT_VOIDED && a->captured != 0)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': capture after void", a->id);
-    for (i = 0; i < a->n_lines; i++)
-        if (a->lines[i].quantity == 0)
-            return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': line %u reserves nothing",
-                                 a->id, i);
-    if (final && (ORDERLY__ATTRS(&orderly__order_machine, a->order_state) &
-                  ORDERLY__ST_CLOSED_UNDELIVERED))
-        for (i = 0; i < a->n_lines; i++)
-            if (ORDERLY__ATTRS(&orderly__reservation_machine, a->lines[i].state) & ORDERLY__ST_HELD)
-                return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                                     "order '%s' is closed but reservation %u is still held", a->id, i);
-    return ORDERLY_OK;
 }

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "../fsm/reactions.h"
+#include "../fsm/table.h"
 #include "internal.h"
 
 static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
@@ -331,7 +332,22 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
         e->clock = o->clock;
         e->clock_user_data = o->clock_user_data;
     }
+    for (i = 0; i < 4; i++)
+        e->due_floor[i] = ORDERLY__DUE_UNKNOWN;
+    if (o->version >= 3 && (o->flags & ~ORDERLY_ENGINE_HAND_OFF) != 0) {
+        a.free(e, a.user_data);
+        rc = orderly__fail(ctx, ORDERLY_ECONFIG, "unknown engine flags 0x%x", o->flags);
+        goto fail;
+    }
     e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
+    if (o->version >= 3 && (o->flags & ORDERLY_ENGINE_HAND_OFF) != 0 && e->claimed != NULL &&
+        ((e->handed = a.malloc(e->policy.batch_max * sizeof *e->handed, a.user_data)) == NULL ||
+         (e->acks = a.malloc(e->policy.batch_max * sizeof *e->acks, a.user_data)) == NULL)) {
+        if (e->handed != NULL)
+            a.free(e->handed, a.user_data);
+        a.free(e->claimed, a.user_data);
+        e->claimed = NULL;
+    }
     if (e->claimed == NULL) {
         a.free(e, a.user_data);
         rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -351,12 +367,19 @@ void orderly_engine_close(orderly_engine *e)
     if (e == NULL)
         return;
     orderly_engine_rollback_batch(e);
+    /* best effort: what is not written comes back when its lease lapses */
+    (void)orderly__flush_acks(e);
+    orderly__release_handed(e);
     memset(&o, 0, sizeof o);
     o.storage = e->storage;
     o.transport = e->transport;
     orderly__buf_free(&e->load_buf);
     orderly__buf_free(&e->idem_buf);
     e->alloc.free(e->claimed, e->alloc.user_data);
+    if (e->handed != NULL) {
+        e->alloc.free(e->handed, e->alloc.user_data);
+        e->alloc.free(e->acks, e->alloc.user_data);
+    }
     if (e->json != NULL)
         e->alloc.free(e->json, e->alloc.user_data);
     e->alloc.free(e, e->alloc.user_data);
@@ -408,15 +431,33 @@ int orderly_engine_get_stats(const orderly_engine *e, orderly_engine_stats *out)
 
     if (e == NULL || out == NULL)
         return ORDERLY_EINVAL;
-    if ((rc = orderly__out_check(NULL, out, sizeof *out, "orderly_engine_stats")) < 0)
+    /* the 0.2 layout ends where the transaction counts begin */
+    if ((rc = orderly__out_check(NULL, out, offsetof(orderly_engine_stats, txn_begins),
+                                 "orderly_engine_stats")) < 0)
         return rc;
     orderly__out_put(out, &e->stats, sizeof e->stats);
     return ORDERLY_OK;
 }
 
+static void line_units(orderly_part_view *out, const struct orderly__line *l)
+{
+    out->reserved = ORDERLY__ATTRS(&orderly__reservation_machine, l->state) & ORDERLY__ST_HELD
+                        ? l->quantity
+                        : 0;
+    out->shipped = l->shipped;
+    out->delivered = l->delivered;
+    out->lost = l->lost;
+    out->back_at_origin = l->back;
+    out->returned = l->returned;
+    out->restocked = l->restocked;
+    out->shipment = l->shipment;
+    out->refunded = l->refunded;
+}
+
 int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int m, uint32_t index)
 {
     const struct orderly__part *p = NULL;
+    uint32_t i;
 
     memset(out, 0, sizeof *out);
     out->machine = m;
@@ -439,6 +480,7 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
         out->quantity = a->lines[index].quantity;
         out->amount = a->lines[index].unit_price * (int64_t)a->lines[index].quantity;
         out->since = a->lines[index].since;
+        line_units(out, &a->lines[index]);
         return ORDERLY_OK;
     case ORDERLY_MACHINE_FULFILLMENT:
         p = index < a->n_ful ? &a->ful[index] : NULL;
@@ -458,6 +500,11 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
     out->warehouse = p->warehouse;
     out->amount = p->amount;
     out->since = p->since;
+    if (m == ORDERLY_MACHINE_RETURN) {
+        out->lines = p->lines;
+        for (i = 0; i < a->n_lines; i++)
+            out->quantity += p->lines >> i & 1u ? p->qty[i] : 0;
+    }
     return ORDERLY_OK;
 }
 
@@ -473,7 +520,7 @@ static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a,
 
     if (txn != NULL && e->batch_failed)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
-    if (txn == NULL && (rc = orderly__vt_begin(e, &txn)) < 0)
+    if (txn == NULL && (rc = orderly__vt_begin_read(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_load(e, txn, id, &e->load_buf, version);
     if (txn != e->batch_txn)

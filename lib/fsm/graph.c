@@ -189,6 +189,7 @@ static const char *const select_names[] = {
     [ORDERLY__SEL_PARENT] = "parent",   [ORDERLY__SEL_EVERY] = "every",
     [ORDERLY__SEL_NEW] = "new",         [ORDERLY__SEL_HELD] = "held",
     [ORDERLY__SEL_HELD_HERE] = "held_here", [ORDERLY__SEL_ONLY] = "only",
+    [ORDERLY__SEL_BOOKED] = "booked",
 };
 static const char *const amount_names[] = {
     [ORDERLY__AMT_NONE] = "none",
@@ -196,6 +197,9 @@ static const char *const amount_names[] = {
     [ORDERLY__AMT_OUTSTANDING] = "outstanding",
     [ORDERLY__AMT_TOTAL] = "total",
     [ORDERLY__AMT_AUTHORIZED] = "authorized",
+    [ORDERLY__AMT_EVENT] = "event",
+    [ORDERLY__AMT_REMAINDER] = "remainder",
+    [ORDERLY__AMT_CARRIED] = "carried",
 };
 static const char *const signal_names[] = {
     [ORDERLY__SIG_NONE] = "none",
@@ -212,7 +216,8 @@ static const char *const when_names[] = {
 /* ORDERLY__ST_* bits in bit order. */
 static const char *const attr_names[] = {
     "held", "dropped", "shipped", "delivered", "withdrawn", "given_back", "returnable",
-    "closed_undelivered", "capturing",
+    "closed_undelivered", "capturing", "uncaptured", "cod_claim", "lost", "back_at_origin",
+    "received", "booked",
 };
 
 /* A column value's name; the reaction table is validated at engine open,

@@ -41,6 +41,7 @@ static const char *const effect_names[] = {
     [ORDERLY_EFFECT_CANCEL_ORDER] = "cancel_order",
     [ORDERLY_EFFECT_NOTIFY_ORDER] = "notify_order",
     [ORDERLY_EFFECT_RELEASE_FULFILLMENTS] = "release_fulfillments",
+    [ORDERLY_EFFECT_CANCEL_REMAINDER] = "cancel_remainder",
 };
 
 struct timer_def {

@@ -46,6 +46,9 @@
 #define CANCEL_FX FX(EMIT_ORDER_CANCELLED, RELEASE_RESERVATIONS, SETTLE_PAYMENT, \
                      CANCEL_FULFILLMENTS, REVERT_PROMOTION, RESTORE_LOYALTY)
 
+/* a refund that gives back everything undoes the order's discounts too */
+#define EMPTIED_FX FX(EMIT_STATUS_CHANGED, REVERT_PROMOTION, RESTORE_LOYALTY)
+
 #define ROWS(T, A)                                                                    \
     T(PENDING,    PAYMENT_CONFIRMED,   NONE, CONFIRMED,                               \
       FX(EMIT_STATUS_CHANGED, CONFIRM_RESERVATIONS, REQUEST_CAPTURE,                  \
@@ -69,20 +72,23 @@
     T(PARTIALLY_SHIPPED, FULFILLMENT_CANCELLED, ALL_PARTS, SHIPPED,                   \
       FX(EMIT_STATUS_CHANGED))                                                        \
     A(PARTIALLY_SHIPPED, FULFILLMENT_CANCELLED, SOME_PARTS, PARTIALLY_SHIPPED, FX0)   \
+    T(PARTIALLY_SHIPPED, CANCEL,       NONE, SHIPPED,                                 \
+      FX(EMIT_STATUS_CHANGED, CANCEL_REMAINDER))                                      \
     T(SHIPPED,    DELIVERED,           ALL_PARTS, DELIVERED, FX(EMIT_STATUS_CHANGED)) \
     A(SHIPPED,    DELIVERED,           SOME_PARTS, SHIPPED, FX0)                      \
     T(SHIPPED,    AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \
       FX(EMIT_STATUS_CHANGED))                                                        \
-    T(SHIPPED,    RETURNED_TO_ORIGIN,  NONE, RETURNED_TO_ORIGIN,                      \
+    T(SHIPPED,    RETURNED_TO_ORIGIN,  ALL_PARTS, RETURNED_TO_ORIGIN,                 \
       FX(EMIT_STATUS_CHANGED, SETTLE_PAYMENT, REVERT_PROMOTION, RESTORE_LOYALTY))     \
+    A(SHIPPED,    RETURNED_TO_ORIGIN,  SOME_PARTS, SHIPPED, FX0)                      \
     T(DELIVERED,  COMPLETE,            NONE, COMPLETED, FX(EMIT_STATUS_CHANGED))      \
     T(DELIVERED,  AUTO_COMPLETE,       PAST_DEADLINE, COMPLETED,                      \
       FX(EMIT_STATUS_CHANGED))                                                        \
     T(DELIVERED,  REFUNDED,            REFUND_PARTIAL, PARTIALLY_REFUNDED,            \
       FX(EMIT_STATUS_CHANGED))                                                        \
-    A(DELIVERED,  REFUNDED,            REFUND_FULL, REFUNDED, FX(EMIT_STATUS_CHANGED)) \
+    A(DELIVERED,  REFUNDED,            REFUND_FULL, REFUNDED, EMPTIED_FX)             \
     T(PARTIALLY_REFUNDED, REFUNDED,    REFUND_PARTIAL, PARTIALLY_REFUNDED, FX0)       \
-    A(PARTIALLY_REFUNDED, REFUNDED,    REFUND_FULL, REFUNDED, FX(EMIT_STATUS_CHANGED)) \
+    A(PARTIALLY_REFUNDED, REFUNDED,    REFUND_FULL, REFUNDED, EMPTIED_FX)             \
     T(PARTIALLY_REFUNDED, COMPLETE,    NONE, COMPLETED, FX(EMIT_STATUS_CHANGED))      \
     T(PARTIALLY_REFUNDED, AUTO_COMPLETE, PAST_DEADLINE, COMPLETED,                    \
       FX(EMIT_STATUS_CHANGED))

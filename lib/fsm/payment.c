@@ -15,7 +15,7 @@
 #define STATES(X, F)                                                  \
     X(PENDING,               "pending",               1, NONE, 0) \
     X(AUTHORIZED,            "authorized",            2, AUTH_EXPIRY, ORDERLY__ST_UNCAPTURED) \
-    X(CAPTURE_REQUESTED,     "capture_requested",     3, NONE, ORDERLY__ST_CAPTURING) \
+    X(CAPTURE_REQUESTED,     "capture_requested",     3, AUTH_EXPIRY, ORDERLY__ST_CAPTURING) \
     X(CAPTURED,              "captured",              5, NONE, 0) \
     X(CAPTURE_FAILED,        "capture_failed",        4, AUTH_EXPIRY, 0) \
     X(AUTHORIZATION_EXPIRED, "authorization_expired", 7, NONE, 0) \
@@ -57,6 +57,8 @@
     T(AUTHORIZED,     VOID,            NONE, VOIDED, FX(VOID_AUTHORIZATION))           \
     T(CAPTURE_REQUESTED, CAPTURE_SUCCEEDED, NONE, CAPTURED, FX(EMIT_PAYMENT_CAPTURED)) \
     T(CAPTURE_REQUESTED, CAPTURE_FAILED,    NONE, CAPTURE_FAILED, FX(EMIT_PAYMENT_FAILED)) \
+    T(CAPTURE_REQUESTED, AUTHORIZATION_EXPIRED, PAST_DEADLINE, AUTHORIZATION_EXPIRED,  \
+      EXPIRED_FX)                                                                      \
     T(CAPTURE_FAILED, RETRY_CAPTURE,   CAPTURABLE, CAPTURE_REQUESTED, FX(CAPTURE_PAYMENT)) \
     A(CAPTURE_FAILED, RETRY_CAPTURE,   PAST_DEADLINE, AUTHORIZATION_EXPIRED, EXPIRED_FX) \
     T(CAPTURE_FAILED, AUTHORIZATION_EXPIRED, PAST_DEADLINE, AUTHORIZATION_EXPIRED,     \

@@ -43,10 +43,15 @@ const struct orderly__reaction orderly__reactions[] = {
        0, "a declined payment or failed capture fails a pending order"),
     ON(PAYMENT, EMIT_PAYMENT_CAPTURED, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING,
        DEFERRED, 0, "a capture that landed after the order was cancelled is refunded"),
+    ON_IF(PAYMENT, EMIT_PAYMENT_CAPTURED, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, REMAINDER,
+          ALWAYS, 0, "a capture or COD collection after units were cancelled, lost or sent back "
+          "refunds what they cost", AMOUNT, 0, 0, NONE, NONE),
     ON(PAYMENT, CANCEL_COD_CLAIM, 0, PAYMENT, ONLY, 0, TOTAL, ALWAYS, ORDERLY_OP_CANCEL_COD_CLAIM,
        "a cancelled COD payment cancels its claim with the carrier"),
     ON(PAYMENT, CANCEL_ORDER, 0, ORDER, OWNER, ORDERLY_ORDER_EV_CANCEL, NONE, ALWAYS, 0,
        "an expired authorization or COD window cancels the order"),
+    ON(PAYMENT, REFUND_PAYMENT, 0, ORDER, OWNER, ORDERLY_ORDER_EV_REFUNDED, EVENT, ALWAYS, 0,
+       "every refund, a return's or the host's, moves a delivered order: partially or fully refunded"),
 
     /* the order's confirmation: all its stock or none of it */
     ON_IF(ORDER, CONFIRM_RESERVATIONS, 0, ORDER, OWNER, ORDERLY_ORDER_EV_CANCEL, NONE, ALWAYS, 0,
@@ -78,6 +83,14 @@ const struct orderly__reaction orderly__reactions[] = {
     ON(ORDER, RELEASE_FULFILLMENTS, 0, FULFILLMENT, EVERY, ORDERLY_FULFILLMENT_EV_RELEASE, NONE,
        ALWAYS, 0, "a confirmed order's warehouses may start"),
 
+    /* a partly shipped order cancelled: only what has not left */
+    ON(ORDER, CANCEL_REMAINDER, 0, FULFILLMENT, EVERY, ORDERLY_FULFILLMENT_EV_CANCEL, NONE, ALWAYS,
+       0, "every fulfillment that has not shipped is cancelled, its stock released"),
+    ON(ORDER, CANCEL_REMAINDER, 0, SHIPMENT, BOOKED, ORDERLY_SHIPMENT_EV_CANCEL, NONE, ALWAYS, 0,
+       "every parcel not yet picked up is cancelled with its carrier, once, and restocked"),
+    ON_IF(ORDER, CANCEL_REMAINDER, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, REMAINDER, ALWAYS, 0,
+          "a captured payment is refunded what the cancelled units cost", AMOUNT, 0, 0, NONE, NONE),
+
     /* reservations */
     ON(RESERVATION, NOTIFY_ORDER, ORDERLY_RESERVATION_EXPIRED, ORDER, OWNER,
        ORDERLY_ORDER_EV_RESERVATION_EXPIRED, NONE, ALWAYS, 0,
@@ -102,12 +115,20 @@ const struct orderly__reaction orderly__reactions[] = {
     ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_CANCELLED, RESERVATION, HELD_HERE,
        ORDERLY_RESERVATION_EV_RELEASE, NONE, ALWAYS, ORDERLY_OP_RELEASE_RESERVATIONS,
        "its warehouse's stock is released"),
+    ON_IF(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_CANCELLED, PAYMENT, OWNER,
+          ORDERLY_PAYMENT_EV_REFUND, REMAINDER, ALWAYS, 0,
+          "a captured payment is refunded what the cancelled warehouse's lines cost", AMOUNT, 0,
+          0, NONE, NONE),
     ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_FAILED, ORDER, OWNER,
        ORDERLY_ORDER_EV_FULFILLMENT_CANCELLED, NONE, ALWAYS, 0,
        "a failed warehouse counts as a cancelled one"),
     ON(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_FAILED, RESERVATION, HELD_HERE,
        ORDERLY_RESERVATION_EV_RELEASE, NONE, ALWAYS, ORDERLY_OP_RELEASE_RESERVATIONS,
        "its warehouse's stock is released"),
+    ON_IF(FULFILLMENT, NOTIFY_ORDER, ORDERLY_FULFILLMENT_FAILED, PAYMENT, OWNER,
+          ORDERLY_PAYMENT_EV_REFUND, REMAINDER, ALWAYS, 0,
+          "a captured payment is refunded what the failed warehouse's lines cost", AMOUNT, 0, 0,
+          NONE, NONE),
     NONE(FULFILLMENT, ORDERLY_FULFILLMENT_COMPLETED, "completed by its shipment's delivery"),
 
     /* shipments */
@@ -115,18 +136,26 @@ const struct orderly__reaction orderly__reactions[] = {
        ORDERLY_FULFILLMENT_EV_COMPLETE, NONE, ALWAYS, 0, "a delivery completes its fulfillment"),
     ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_DELIVERED, ORDER, OWNER, ORDERLY_ORDER_EV_DELIVERED,
        NONE, ALWAYS, 0, "the order is delivered when all its live parts are"),
+    ON_IF(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, PAYMENT, OWNER,
+          ORDERLY_PAYMENT_EV_REFUND, CARRIED, ALWAYS, 0,
+          "a parcel back at origin refunds what its own units cost", AMOUNT, 0, 0, NONE, NONE),
     ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, ORDER, OWNER,
        ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, NONE, ALWAYS, 0,
-       "an undeliverable parcel closes a shipped order"),
-    ON_IF(SHIPMENT, CANCEL_COD_CLAIM, 0, PAYMENT, ONLY, 0, TOTAL, ALWAYS,
-          ORDERLY_OP_CANCEL_COD_CLAIM, "a parcel back at origin cancels a live COD claim", IN,
-          M(PAYMENT), ORDERLY__ST_COD_CLAIM, NONE, NONE),
+       "the order is returned to origin when all its live parcels are"),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_RETURNED_TO_ORIGIN, ORDER, OWNER,
+       ORDERLY_ORDER_EV_DELIVERED, NONE, ALWAYS, 0,
+       "else delivered, once every other parcel has ended"),
     NONE(SHIPMENT, ORDERLY_SHIPMENT_CANCELLED, "cancelled by its order; the carrier is told once"),
-    NONE(SHIPMENT, ORDERLY_SHIPMENT_LOST, "the host's claim with the carrier; the order auto-completes"),
+    ON_IF(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
+          CARRIED, ALWAYS, 0, "a lost parcel refunds what its own units cost", AMOUNT, 0, 0, NONE,
+          NONE),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, ORDER, OWNER,
+       ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, NONE, ALWAYS, 0,
+       "nothing reached the customer when every live parcel is lost or back"),
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, ORDER, OWNER, ORDERLY_ORDER_EV_DELIVERED, NONE,
+       ALWAYS, 0, "else delivered, once every other parcel has ended"),
 
     /* returns */
-    ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, ORDER, OWNER, ORDERLY_ORDER_EV_REFUNDED, PART,
-       ALWAYS, 0, "the order counts the refund, partial or full"),
     ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
        PART, ALWAYS, 0, "the payment refunds the return's amount"),
     NONE(RETURN, ORDERLY_RETURN_REJECTED, "nothing was given back"),
@@ -154,6 +183,7 @@ const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1]
     DO(ORDER, SETTLE_PAYMENT) = REACT,
     DO(ORDER, CANCEL_FULFILLMENTS) = REACT,
     DO(ORDER, RELEASE_FULFILLMENTS) = { ORDERLY__DO_START_SLA, 0, 0, 0, 0 },
+    DO(ORDER, CANCEL_REMAINDER) = REACT,
     DO(ORDER, REVERT_PROMOTION) = RECORD(REVERT_PROMOTION, NONE, NONE, PROMOTION),
     DO(ORDER, RESTORE_LOYALTY) = RECORD(RESTORE_LOYALTY, LOYALTY, NONE, AMOUNT),
 
@@ -177,15 +207,14 @@ const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1]
 
     DO(SHIPMENT, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
     DO(SHIPMENT, CANCEL_SHIPMENT) = RECORD(CANCEL_SHIPMENT, NONE, NONE, ALWAYS),
-    DO(SHIPMENT, CANCEL_COD_CLAIM) = REACT,
     DO(SHIPMENT, NOTIFY_ORDER) = REACT,
     /* a returned parcel puts back what left its warehouse */
     DO(SHIPMENT, RESTOCK) = RECORD(RESTOCK, NONE, SHIPPED_HERE, ALWAYS),
 
     DO(RETURN, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
     DO(RETURN, NOTIFY_ORDER) = REACT,
-    /* a return restocks the order's lines, for its amount */
-    DO(RETURN, RESTOCK) = RECORD(RESTOCK, PART, ALL, ALWAYS),
+    /* a return restocks the units it names, and only those */
+    DO(RETURN, RESTOCK) = RECORD(RESTOCK, PART, RETURNED, ALWAYS),
     DO(RETURN, OPEN_REPLACEMENT) = PUBLISH(REPLACEMENT_REQUESTED, PART),
 };
 
@@ -199,7 +228,7 @@ const struct orderly__op_decl orderly__op_decls[ORDERLY__OP_IDS] = {
     OP(VOID_AUTHORIZATION) = { KEY(ORDER), 1 },
     OP(REFUND) = { KEY(COUNT), 0 },
     OP(CAPTURE) = { KEY(COUNT), 0 },
-    OP(RESTOCK) = { KEY(PART), 0 },
+    OP(RESTOCK) = { KEY(PART), 0, ORDERLY__COUNTS_RESTOCKED },
     OP(REVERT_PROMOTION) = { KEY(ORDER), 2 },
     OP(RESTORE_LOYALTY) = { KEY(ORDER), 4 },
     OP(CANCEL_SHIPMENT) = { KEY(PART), 0 },
@@ -217,8 +246,14 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
                                        .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
     IN(ORDER, FULFILLMENT_CANCELLED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
                                          .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
+    /* a parcel cancelled before pick-up (a partial cancellation), back at
+     * origin or lost has ended too: refunded, it no longer holds the order */
     IN(ORDER, DELIVERED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
-                             .done_of = M(SHIPMENT), .done_attrs = ATTR(DELIVERED) },
+                             .done_of = M(SHIPMENT),
+                             .done_attrs = ATTR(DELIVERED) | ATTR(BACK) | ATTR(LOST) },
+    /* returned to origin only when no live parcel reached the customer */
+    IN(ORDER, RETURNED_TO_ORIGIN) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
+                                      .done_of = M(SHIPMENT), .done_attrs = ATTR(BACK) | ATTR(LOST) },
     /* the payment: an authorization's age bounds its capture */
     IN(PAYMENT, AUTHORIZE) = { .money = ORDERLY__MONEY_AUTHORIZE },
     IN(PAYMENT, REQUEST_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
@@ -227,6 +262,8 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
     IN(PAYMENT, CAPTURE_SUCCEEDED) = { .money = ORDERLY__MONEY_CAPTURE },
     IN(PAYMENT, COD_COLLECTED) = { .money = ORDERLY__MONEY_COLLECT },
     IN(PAYMENT, REFUND) = { .money = ORDERLY__MONEY_REFUND },
+    /* the order hears of a refund the payment already counted */
+    IN(ORDER, REFUNDED) = { .amount = ORDERLY__IN_COUNTED },
     /* a line's TTL, a warehouse's SLA (which runs from its release, in
      * every state it passes through) */
     IN(RESERVATION, CONFIRM) = { .timer = T_(RESERVATION_TTL) },
@@ -266,14 +303,27 @@ static int check_extras(const struct orderly__reaction *r, size_t i,
 {
     const struct orderly_machine *cm;
 
-    if (r->when > ORDERLY__WHEN_STAYED || r->amount > ORDERLY__AMT_AUTHORIZED ||
-        r->emit_amount > ORDERLY__AMT_AUTHORIZED || r->emit >= ORDERLY__SIG_COUNT ||
+    if (r->when > ORDERLY__WHEN_STAYED ||
+        (r->amount > ORDERLY__AMT_REMAINDER && r->amount != ORDERLY__AMT_EVENT) ||
+        r->emit_amount > ORDERLY__AMT_REMAINDER || r->emit >= ORDERLY__SIG_COUNT ||
         (r->op != 0 && orderly_op_name(r->op) == NULL))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): unknown when, amount, signal or operation", i,
                              src->name, tgt->name);
+    if ((r->amount == ORDERLY__AMT_CARRIED && src->id != ORDERLY_MACHINE_SHIPMENT) ||
+        (r->amount == ORDERLY__AMT_PART && src->id != ORDERLY_MACHINE_RETURN))
+        return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                             "reaction %zu (%s to %s): its amount belongs to another machine's part",
+                             i, src->name, tgt->name);
     if (r->cond == ORDERLY__IF_ALWAYS)
         return ORDERLY_OK;
+    if (r->cond == ORDERLY__IF_PROMOTION || r->cond == ORDERLY__IF_AMOUNT) {
+        if (r->cond_machine != 0 || r->cond_arg != 0)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "reaction %zu (%s to %s): condition %d looks at no machine", i,
+                                 src->name, tgt->name, r->cond);
+        return ORDERLY_OK;
+    }
     if (r->cond >= ORDERLY__IF_COUNT || (cm = machine(r->cond_machine)) == NULL)
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): unknown condition %d on machine %d", i,
@@ -333,9 +383,10 @@ static int check_row(const struct orderly__reaction *r, size_t i, orderly_ctx *c
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): %s has no event %d", i, src->name, tgt->name,
                              tgt->name, r->event);
-    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_ONLY ||
+    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_BOOKED ||
         ((r->select == ORDERLY__SEL_HELD || r->select == ORDERLY__SEL_HELD_HERE) &&
-         r->target != ORDERLY_MACHINE_RESERVATION))
+         r->target != ORDERLY_MACHINE_RESERVATION) ||
+        (r->select == ORDERLY__SEL_BOOKED && r->target != ORDERLY_MACHINE_SHIPMENT))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): selector %d does not fit the target", i,
                              src->name, tgt->name, r->select);
@@ -454,7 +505,7 @@ static int check_input(const struct orderly_machine *m, int ev, const struct ord
         return ORDERLY_OK;
     if (!user_event(m, ev))
         return orderly__fail(ctx, ORDERLY_EINVARIANT, "event inputs: %s has no event %d", m->name, ev);
-    if (orderly_timer_name(x->timer) == NULL || x->amount > ORDERLY__IN_UNCAPTURED ||
+    if (orderly_timer_name(x->timer) == NULL || x->amount > ORDERLY__IN_COUNTED ||
         x->money >= ORDERLY__MONEY_COUNT)
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "event inputs: %s '%s' has an unknown timer, amount or money kind",
@@ -550,7 +601,8 @@ static int check_decl(const struct orderly__effect_decl *d, const struct orderly
                              "effect %s of %s: records operation %d, which is unknown or has no "
                              "declared key", fxn, m->name, d->what);
     if ((d->amount == ORDERLY__AMT_PART && m->id != ORDERLY_MACHINE_RETURN) ||
-        (d->lines == ORDERLY__LINES_SHIPPED_HERE && m->id != ORDERLY_MACHINE_SHIPMENT))
+        (d->lines == ORDERLY__LINES_SHIPPED_HERE && m->id != ORDERLY_MACHINE_SHIPMENT) ||
+        (d->lines == ORDERLY__LINES_RETURNED && m->id != ORDERLY_MACHINE_RETURN))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "effect %s of %s: its amount or lines belong to another machine's part",
                              fxn, m->name);
@@ -567,11 +619,13 @@ static int check_ops(const struct orderly__op_decl *ops, orderly_ctx *ctx)
     for (op = 0; op < ORDERLY__OP_IDS; op++) {
         const struct orderly__op_decl *o = &ops[op];
         const char *name = orderly_op_name(op) ? orderly_op_name(op) : "?";
-        if (o->key == ORDERLY__KEY_UNDECLARED && o->once == 0)
+        if (o->key == ORDERLY__KEY_UNDECLARED && o->once == 0 && o->counts == 0)
             continue;
-        if (op == 0 || orderly_op_name(op) == NULL || o->key > ORDERLY__KEY_COUNT)
+        if (op == 0 || orderly_op_name(op) == NULL || o->key > ORDERLY__KEY_COUNT ||
+            o->counts >= ORDERLY__COUNTS_COUNT)
             return orderly__fail(ctx, ORDERLY_EINVARIANT,
-                                 "operation %d: unknown operation or key scope %d", op, o->key);
+                                 "operation %d: unknown operation, key scope %d or count %d", op,
+                                 o->key, o->counts);
         if ((o->key == ORDERLY__KEY_ORDER) != (o->once != 0) || (o->once & (o->once - 1u)) != 0 ||
             (seen & o->once) != 0)
             return orderly__fail(ctx, ORDERLY_EINVARIANT,

@@ -21,7 +21,8 @@ enum {
     ORDERLY__SEL_NEW,           /* a new instance for the source part (event is ORDERLY_EVENT_INIT) */
     ORDERLY__SEL_HELD,          /* every line whose stock is held */
     ORDERLY__SEL_HELD_HERE,     /* every held line of the source fulfillment's warehouse */
-    ORDERLY__SEL_ONLY           /* no event (0): the row only records its op or emits its signal */
+    ORDERLY__SEL_ONLY,          /* no event (0): the row only records its op or emits its signal */
+    ORDERLY__SEL_BOOKED         /* every shipment booked with its carrier and not yet picked up */
 };
 
 /* The amount a reaction's event carries. */
@@ -31,7 +32,13 @@ enum {
     ORDERLY__AMT_OUTSTANDING,   /* captured less refunded */
     ORDERLY__AMT_TOTAL,         /* the order's total */
     ORDERLY__AMT_AUTHORIZED,    /* the authorized amount */
-    /* the amounts below serve effect declarations only */
+    ORDERLY__AMT_CARRIED,       /* what the source shipment's units cost, less what their
+                                 * lines were refunded */
+    ORDERLY__AMT_REMAINDER,     /* what the units that will not reach the customer (their
+                                 * warehouse dropped them unshipped; back at origin or from a
+                                 * cancelled parcel; lost) cost, less what their lines were
+                                 * refunded */
+    /* the amounts below serve effect declarations only, but for EVENT */
     ORDERLY__AMT_EVENT,         /* the amount the row's event carried */
     ORDERLY__AMT_CAPTURED,      /* the captured amount */
     ORDERLY__AMT_UNCAPTURED,    /* authorized less captured */
@@ -126,7 +133,9 @@ enum {
 enum {
     ORDERLY__LINES_NONE = 0,
     ORDERLY__LINES_ALL,           /* every line of the order */
-    ORDERLY__LINES_SHIPPED_HERE,  /* the lines shipped from the source shipment's warehouse */
+    ORDERLY__LINES_SHIPPED_HERE,  /* the lines the source shipment carries */
+    ORDERLY__LINES_RETURNED,      /* the lines the source return names, for its units; an
+                                   * operation naming none is not recorded */
     ORDERLY__LINES_COUNT
 };
 
@@ -157,9 +166,17 @@ enum {
     ORDERLY__KEY_COUNT          /* may repeat: "op/<n>", n the order's operation count */
 };
 
+/* What an operation's recording does to the units of the lines it names. */
+enum {
+    ORDERLY__COUNTS_NOTHING = 0,
+    ORDERLY__COUNTS_RESTOCKED,  /* they are counted restocked (line.restocked) */
+    ORDERLY__COUNTS_COUNT
+};
+
 struct orderly__op_decl {
     uint8_t key;                /* ORDERLY__KEY_* */
     uint8_t once;               /* KEY_ORDER: its bit of the aggregate's once_ops (persisted, pinned) */
+    uint8_t counts;             /* ORDERLY__COUNTS_* */
 };
 
 #define ORDERLY__OP_IDS 16      /* built-in operation ids the table holds */
@@ -185,7 +202,9 @@ int orderly__effects_validate(const orderly__effect_decls_of *fx, const struct o
  */
 enum {
     ORDERLY__IN_EVENT = 0,      /* the amount the event carries */
-    ORDERLY__IN_UNCAPTURED      /* authorized less captured: what a capture takes */
+    ORDERLY__IN_UNCAPTURED,     /* authorized less captured: what a capture takes */
+    ORDERLY__IN_COUNTED         /* the event's amount, already counted in refunded: the
+                                 * guards see refunded less it */
 };
 
 enum {

@@ -14,10 +14,10 @@
     X(REQUESTED, "requested", 1, NONE, 0) \
     X(APPROVED,  "approved",  2, NONE, 0) \
     F(REJECTED,  "rejected", ORDERLY__ST_WITHDRAWN) \
-    X(RECEIVED,  "received",  3, NONE, 0) \
-    X(INSPECTED, "inspected", 4, NONE, 0) \
-    X(REFUNDED,  "refunded",  5, NONE, ORDERLY__ST_GIVEN_BACK) \
-    F(COMPLETED, "completed", ORDERLY__ST_GIVEN_BACK) \
+    X(RECEIVED,  "received",  3, NONE, ORDERLY__ST_RECEIVED) \
+    X(INSPECTED, "inspected", 4, NONE, ORDERLY__ST_RECEIVED) \
+    X(REFUNDED,  "refunded",  5, NONE, ORDERLY__ST_GIVEN_BACK | ORDERLY__ST_RECEIVED) \
+    F(COMPLETED, "completed", ORDERLY__ST_GIVEN_BACK | ORDERLY__ST_RECEIVED) \
     F(CANCELLED, "cancelled", ORDERLY__ST_WITHDRAWN)
 
 #define EVENTS(X, I)              \

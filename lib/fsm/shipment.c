@@ -12,13 +12,13 @@
 #define E(x) ORDERLY_SHIPMENT_EV_##x
 
 #define STATES(X, F)                                           \
-    X(CREATED,            "created",          1, NONE, 0) \
+    X(CREATED,            "created",          1, NONE, ORDERLY__ST_BOOKED) \
     X(IN_TRANSIT,         "in_transit",       2, NONE, 0) \
     F(DELIVERED,          "delivered", ORDERLY__ST_DELIVERED) \
-    F(CANCELLED,          "cancelled", 0) \
-    F(LOST,               "lost", 0) \
+    F(CANCELLED,          "cancelled", ORDERLY__ST_BACK) \
+    F(LOST,               "lost", ORDERLY__ST_LOST) \
     X(DELIVERY_FAILED,    "delivery_failed",  3, NONE, 0) \
-    F(RETURNED_TO_ORIGIN, "returned_to_origin", 0)
+    F(RETURNED_TO_ORIGIN, "returned_to_origin", ORDERLY__ST_BACK)
 
 #define EVENTS(X, I)                             \
     X(PICK_UP,          "pick_up")               \
@@ -31,14 +31,14 @@
 
 #define ROWS(T, A)                                                              \
     T(CREATED,    PICK_UP,  NONE, IN_TRANSIT, FX(EMIT_STATUS_CHANGED))          \
-    T(CREATED,    CANCEL,   NONE, CANCELLED, FX(CANCEL_SHIPMENT))               \
+    T(CREATED,    CANCEL,   NONE, CANCELLED, FX(CANCEL_SHIPMENT, RESTOCK))      \
     T(IN_TRANSIT, DELIVER,  NONE, DELIVERED, FX(EMIT_STATUS_CHANGED, NOTIFY_ORDER)) \
     T(IN_TRANSIT, CANCEL,   NONE, CANCELLED, FX(CANCEL_SHIPMENT))               \
-    T(IN_TRANSIT, LOSE,     NONE, LOST, FX(EMIT_STATUS_CHANGED))                \
+    T(IN_TRANSIT, LOSE,     NONE, LOST, FX(EMIT_STATUS_CHANGED, NOTIFY_ORDER))  \
     T(IN_TRANSIT, FAIL_DELIVERY, NONE, DELIVERY_FAILED, FX(EMIT_STATUS_CHANGED)) \
     T(DELIVERY_FAILED, RETRY_DELIVERY, NONE, IN_TRANSIT, FX(EMIT_STATUS_CHANGED)) \
     T(DELIVERY_FAILED, RETURN_TO_ORIGIN, NONE, RETURNED_TO_ORIGIN,              \
-      FX(EMIT_STATUS_CHANGED, RESTOCK, CANCEL_COD_CLAIM, NOTIFY_ORDER))
+      FX(EMIT_STATUS_CHANGED, RESTOCK, NOTIFY_ORDER))
 
 ORDERLY__DEFINE_MACHINE(orderly__shipment_machine, ORDERLY_MACHINE_SHIPMENT, "shipment",
                         CREATED, RETURNED_TO_ORIGIN, RETURN_TO_ORIGIN);

@@ -41,7 +41,11 @@ enum {
     ORDERLY__ST_CLOSED_UNDELIVERED = 1 << 7, /* order: ended before delivery; nothing may stay held */
     ORDERLY__ST_CAPTURING = 1 << 8,  /* payment: a capture is in flight; a refund must wait for it */
     ORDERLY__ST_UNCAPTURED = 1 << 9, /* payment: authorized, no capture asked for yet */
-    ORDERLY__ST_COD_CLAIM = 1 << 10  /* payment: a cash-on-delivery claim with the carrier is live */
+    ORDERLY__ST_COD_CLAIM = 1 << 10, /* payment: a cash-on-delivery claim with the carrier is live */
+    ORDERLY__ST_LOST = 1 << 11,      /* shipment: its units are lost in transit */
+    ORDERLY__ST_BACK = 1 << 12,      /* shipment: its units came back to origin undelivered */
+    ORDERLY__ST_RECEIVED = 1 << 13,  /* return: its units are back with the merchant */
+    ORDERLY__ST_BOOKED = 1 << 14     /* shipment: booked with its carrier, not yet picked up */
 };
 
 /* The declared attributes of state of machine m; none for an id outside

@@ -22,11 +22,36 @@ enum orderly__event_kind {
     ORDERLY__EV_RETURN_STATUS = 13,
     ORDERLY__EV_REPLACEMENT_REQUESTED = 14,
     ORDERLY__EV_COMMAND = 15,
+    ORDERLY__EV_CAPTURE_FAILED = 16,
+    ORDERLY__EV_PAYMENT_VOIDED = 17,
+    ORDERLY__EV_PAYMENT_REFUNDED = 18,
     ORDERLY__EV_KIND_LIMIT
+};
+
+/* Which of the order's lines an event of a kind carries, so its consumer
+ * acts without calling back (doc/events.md). */
+enum orderly__event_lines {
+    ORDERLY__EVL_NONE = 0,     /* money events: amount and currency only */
+    ORDERLY__EVL_ALL,          /* every line of the order */
+    ORDERLY__EVL_WAREHOUSE,    /* the lines of the part's warehouse (fulfillment, shipment) */
+    ORDERLY__EVL_STAGED        /* the lines the command touched (reservations) */
 };
 
 /* Type string and topic of an event kind. */
 const char *orderly__event_type(int kind);
 int orderly__event_topic(int kind);
+/* ORDERLY__EVL_* of a kind. */
+int orderly__event_lines_of(int kind);
+/* Whether events of kind carry the order's currency (money events). */
+int orderly__event_has_currency(int kind);
+/* The machine an event of kind reports on (its data.machine). */
+int orderly__event_machine(int kind);
+/* One line on who consumes events of kind and what they act on. */
+const char *orderly__event_consumer(int kind);
+/* The kind a published event takes when its part enters state to of
+ * machine: a capture failure is not a decline. */
+int orderly__event_refine(int kind, int machine, int to);
+/* The kind published beside operation op when it is recorded, or 0. */
+int orderly__event_of_op(int op);
 
 #endif

@@ -1,24 +1,39 @@
 #include <string.h>
 
 #include "../base/codec.h"
+#include "orderly/envelope.h"
 #include "record.h"
 
 #define FORMAT 1
-#define EVENT_FORMAT 2               /* 1 held the id itself */
+#define EVENT_FORMAT 3               /* 3 appended currency and lines */
+#define EVENT_FORMAT_NO_LINES 2      /* still read; 1 held the id itself */
+
+/* A line's widest encoding: quantity and unit price are bounded by the
+ * engine (ORDERLY_QUANTITY_MAX < 2^21, ORDERLY_UNIT_PRICE_MAX < 2^41). */
+#define EVENT_LINE_MAX (ORDERLY__VARINT_U8 + ORDERLY__VARINT_MAX + ORDERLY__VARINT_U32 + 3 + 7)
 
 /* The widest an event record can be (see orderly__agg_encode): an event
  * is written on every command, without bounds checks. */
 #define EVENT_REC_MAX (ORDERLY__VARINT_U8 + ORDERLY__VARINT_U32 + 5 * ORDERLY__VARINT_U8 + \
-                       2 * ORDERLY__VARINT_MAX + ORDERLY__VARINT_U8 + ORDERLY__TRACE_LEN)
+                       2 * ORDERLY__VARINT_MAX + ORDERLY__VARINT_U8 + ORDERLY__TRACE_LEN + \
+                       1 + 3 + ORDERLY__VARINT_U8 + ORDERLY_LINES_MAX * EVENT_LINE_MAX)
 _Static_assert(EVENT_REC_MAX <= ORDERLY__RECORD_MAX, "an event record may not fit");
+_Static_assert(ORDERLY_SCHEMA_VERSION == 2, "a new schemaversion needs its own event row format");
+_Static_assert(ORDERLY_QUANTITY_MAX < (1u << 21), "a quantity outgrew its three varint bytes");
+_Static_assert(ORDERLY_UNIT_PRICE_MAX < (1LL << 48), "a unit price outgrew its seven varint bytes");
 
 size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *buf, size_t cap)
 {
-    size_t trace_len = strlen(r->trace);
+    size_t trace_len = strlen(r->trace), cur_len = strlen(r->currency), i;
     uint8_t *w = buf;
 
-    if (cap < ORDERLY__RECORD_MAX || trace_len > ORDERLY__TRACE_LEN)
+    if (cap < ORDERLY__RECORD_MAX || trace_len > ORDERLY__TRACE_LEN || cur_len > 3 ||
+        r->n_lines > ORDERLY_LINES_MAX)
         return 0;
+    for (i = 0; i < r->n_lines; i++)
+        if (r->lines[i].quantity > ORDERLY_QUANTITY_MAX || r->lines[i].unit_price < 0 ||
+            r->lines[i].unit_price > ORDERLY_UNIT_PRICE_MAX)
+            return 0;
     w = orderly__put_u64(w, EVENT_FORMAT);
     w = orderly__put_u64(w, r->seq);
     w = orderly__put_u64(w, r->machine);
@@ -30,16 +45,31 @@ size_t orderly__event_rec_encode(const struct orderly__event_rec *r, uint8_t *bu
     w = orderly__put_i64(w, r->time);
     w = orderly__put_u64(w, trace_len);
     memcpy(w, r->trace, trace_len);
-    return (size_t)(w + trace_len - buf);
+    w += trace_len;
+    w = orderly__put_u64(w, cur_len);
+    memcpy(w, r->currency, cur_len);
+    w += cur_len;
+    w = orderly__put_u64(w, r->n_lines);
+    for (i = 0; i < r->n_lines; i++) {
+        w = orderly__put_u64(w, r->lines[i].line);
+        w = orderly__put_u64(w, r->lines[i].sku);
+        w = orderly__put_u64(w, r->lines[i].warehouse);
+        w = orderly__put_u64(w, r->lines[i].quantity);
+        w = orderly__put_u64(w, (uint64_t)r->lines[i].unit_price);
+    }
+    return (size_t)(w - buf);
 }
 
 int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const char *order_id,
                               const uint8_t *p, size_t len)
 {
     struct orderly__rd rd = { p, len, 0, 0 };
+    uint64_t format;
+    size_t i;
 
     memset(r, 0, sizeof *r);
-    if (orderly__rd_u64(&rd) != EVENT_FORMAT)
+    format = orderly__rd_u64(&rd);
+    if (format != EVENT_FORMAT && format != EVENT_FORMAT_NO_LINES)
         return ORDERLY_ESTORAGE;
     r->seq = orderly__rd_u32(&rd, UINT32_MAX);
     r->machine = (uint8_t)orderly__rd_u32(&rd, 255);
@@ -50,6 +80,20 @@ int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const
     r->amount = orderly__rd_i64(&rd);
     r->time = orderly__rd_i64(&rd);
     orderly__rd_str(&rd, r->trace, sizeof r->trace);
+    r->schema = format == EVENT_FORMAT ? 2 : 1;
+    if (format == EVENT_FORMAT) {
+        orderly__rd_str(&rd, r->currency, sizeof r->currency);
+        r->n_lines = (uint8_t)orderly__rd_u32(&rd, ORDERLY_LINES_MAX);
+        for (i = 0; i < r->n_lines; i++) {
+            r->lines[i].line = (uint8_t)orderly__rd_u32(&rd, ORDERLY_LINES_MAX - 1);
+            r->lines[i].sku = orderly__rd_u64(&rd);
+            r->lines[i].warehouse = orderly__rd_u32(&rd, UINT32_MAX);
+            r->lines[i].quantity = orderly__rd_u32(&rd, ORDERLY_QUANTITY_MAX);
+            r->lines[i].unit_price = (int64_t)orderly__rd_u64(&rd);
+            if (r->lines[i].unit_price < 0 || r->lines[i].unit_price > ORDERLY_UNIT_PRICE_MAX)
+                rd.bad = 1;
+        }
+    }
     if (rd.bad || rd.pos != len)
         return ORDERLY_ESTORAGE;
     orderly__natural_id(r->id, orderly__event_type((int)kind), order_id, r->seq);

@@ -10,13 +10,29 @@
 #include "events.h"
 #include "orderly/engine.h"
 
-#define ORDERLY__RECORD_MAX 512
+#define ORDERLY__RECORD_MAX 768   /* an event with ORDERLY_LINES_MAX lines fits */
 
 /*
  * An outbox event stores its sequence number within the order, not its id:
  * the id is XXH3-128 of (type, "<order id>/<seq>"), a function of what the
  * row holds, so it is derived where it is read (16 bytes less per row, and
  * no hash on the command path). Decoding fills id.
+ */
+/* A line as an event carries it: what it is, where it is, how much. */
+struct orderly__event_line {
+    uint8_t line;                /* its position in the order */
+    uint64_t sku;
+    uint32_t warehouse;
+    uint32_t quantity;
+    int64_t unit_price;
+};
+
+/*
+ * The payload is a snapshot taken when the command commits (format 3):
+ * the lines and currency are copied from the aggregate into the row, so
+ * publishing reads only the row and a later change to the order never
+ * changes an event already staged. Format 2 rows (before lines) still
+ * decode, with no lines and no currency.
  */
 struct orderly__event_rec {
     uint32_t seq;                /* the order's event_seq when it was staged */
@@ -25,6 +41,10 @@ struct orderly__event_rec {
     int64_t amount;
     orderly_time_ms time;
     char trace[ORDERLY__TRACE_LEN + 1]; /* traceparent, "" when none came in */
+    char currency[4];            /* ISO 4217, "" for events that carry no money */
+    uint8_t n_lines;
+    struct orderly__event_line lines[ORDERLY_LINES_MAX];
+    uint8_t schema;              /* set on decode: the schemaversion its payload follows */
 };
 
 struct orderly__timer_rec {

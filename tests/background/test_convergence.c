@@ -367,6 +367,21 @@ static int flaky_executor(const orderly_operation_view *op, void *ud)
  * the background steps reach a fixed point within a bounded number of
  * calls: nothing due, no lease left, attempts within their limits.
  */
+static int any_leased(fx *f)
+{
+    rows rs;
+    size_t i;
+    int q;
+
+    for (q = ORDERLY_QUEUE_OUTBOX; q <= ORDERLY_QUEUE_OPERATIONS; q++) {
+        queue_rows(f->st, q, &rs);
+        for (i = 0; i < rs.n; i++)
+            if (rs.r[i].state == ORDERLY_ITEM_LEASED)
+                return 1;
+    }
+    return 0;
+}
+
 START_TEST(flaky_store_reaches_a_fixed_point)
 {
     fx f;
@@ -405,7 +420,11 @@ START_TEST(flaky_store_reaches_a_fixed_point)
         ck_assert_int_eq(orderly_engine_run_operations(f.e, now, 0, &n), 0);
         ck_assert_int_eq(orderly_engine_pump(f.e, now, 0, &n), 0);
         hl = health(&f, now);
-        if (hl.outbox_pending == 0 && hl.operations_pending == 0 && hl.timers_due == 0)
+        /* health counts no timer leases: a timer whose ack failed under
+         * the faults is LEASED until a tick takes it over, which the
+         * fixed point must include */
+        if (hl.outbox_pending == 0 && hl.operations_pending == 0 && hl.timers_due == 0 &&
+            !any_leased(&f))
             break;
         now += 10 * MIN;
     }
@@ -431,19 +450,12 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-convergence");
-    TCase *b = tcase_create("broker");
-    TCase *r = tcase_create("bad-rows");
-    TCase *p = tcase_create("flaky-store");
 
-    tcase_add_test(b, broker_outage_dead_letters_nothing);
-    tcase_add_test(b, dead_only_once_the_copy_is_accepted);
-    tcase_add_test(b, slow_broker_multiplies_nothing);
-    suite_add_tcase(s, b);
-    tcase_add_test(r, bad_rows_are_parked_and_the_rest_flows);
-    suite_add_tcase(s, r);
-    tcase_set_timeout(p, 60);
-    tcase_add_loop_test(p, flaky_store_reaches_a_fixed_point, 0, 24);
-    suite_add_tcase(s, p);
+    orderly_test_case(s, broker_outage_dead_letters_nothing, 0);
+    orderly_test_case(s, dead_only_once_the_copy_is_accepted, 0);
+    orderly_test_case(s, slow_broker_multiplies_nothing, 0);
+    orderly_test_case(s, bad_rows_are_parked_and_the_rest_flows, 0);
+    orderly_test_loop(s, flaky_store_reaches_a_fixed_point, 0, 24, 60);
     return s;
 }
 

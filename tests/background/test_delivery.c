@@ -614,28 +614,16 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-delivery");
-    TCase *d = tcase_create("at-least-once");
-    TCase *l = tcase_create("leases");
-    TCase *p = tcase_create("dead-letters");
-    TCase *r = tcase_create("retention");
 
-    tcase_set_timeout(d, 60);
-    tcase_add_test(d, transport_down_then_back_by_event_id);
-    suite_add_tcase(s, d);
-    tcase_set_timeout(l, 30);
-    tcase_add_test(l, crash_mid_batch_lease_expiry);
-    tcase_add_test(l, stale_completion_fenced);
-    suite_add_tcase(s, l);
-    tcase_set_timeout(p, 30);
-    tcase_add_test(p, poison_parks_only_its_order);
-    tcase_add_test(p, held_back_event_keeps_its_attempts);
-    tcase_add_test(p, failed_ack_chunk_is_retried_smaller);
-    tcase_add_test(p, failed_ack_batch_is_redelivered);
-    suite_add_tcase(s, p);
-    tcase_set_timeout(r, 30);
-    tcase_add_test(r, purge_after_retention_bounded);
-    tcase_add_test(r, purge_storage_fault_all_or_nothing);
-    suite_add_tcase(s, r);
+    orderly_test_case(s, transport_down_then_back_by_event_id, 60);
+    orderly_test_case(s, crash_mid_batch_lease_expiry, 30);
+    orderly_test_case(s, stale_completion_fenced, 30);
+    orderly_test_case(s, poison_parks_only_its_order, 30);
+    orderly_test_case(s, held_back_event_keeps_its_attempts, 30);
+    orderly_test_case(s, failed_ack_chunk_is_retried_smaller, 30);
+    orderly_test_case(s, failed_ack_batch_is_redelivered, 30);
+    orderly_test_case(s, purge_after_retention_bounded, 30);
+    orderly_test_case(s, purge_storage_fault_all_or_nothing, 30);
     return s;
 }
 

@@ -258,18 +258,12 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-health");
-    TCase *r = tcase_create("readiness");
-    TCase *m = tcase_create("metrics");
 
-    tcase_set_timeout(r, 30);
-    tcase_add_test(r, readiness_default_thresholds);
-    tcase_add_test(r, readiness_custom_thresholds);
-    tcase_add_test(r, health_queue_figures);
-    suite_add_tcase(s, r);
-    tcase_set_timeout(m, 30);
-    tcase_add_test(m, metrics_every_name_once);
-    tcase_add_test(m, metrics_storage_failure);
-    suite_add_tcase(s, m);
+    orderly_test_case(s, readiness_default_thresholds, 30);
+    orderly_test_case(s, readiness_custom_thresholds, 30);
+    orderly_test_case(s, health_queue_figures, 30);
+    orderly_test_case(s, metrics_every_name_once, 30);
+    orderly_test_case(s, metrics_storage_failure, 30);
     return s;
 }
 

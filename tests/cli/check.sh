@@ -195,6 +195,13 @@ expect 0 "simulate --overwrite replaces an orderly database nobody holds" -- \
 expect 0 "order show prints an order" -- "$cli" order show sim-000001 --db "$work/a.db"
 has "^  state +[a-z_]+" "with its state"
 has "^reservation:" "and its reservations"
+expect 0 "order show --history lists the order's events" -- \
+    "$cli" order show sim-000001 --history --db "$work/a.db"
+has "^history:" "under a history heading"
+has "^  0 +[0-9T:.Z-]+ +order.status_changed" "from its first event, numbered from 0"
+has "inventory.stock.committed .* lines [0-9]+" "with the lines a stock event carried"
+expect 2 "order show --history twice is a usage error" -- \
+    "$cli" order show sim-000001 --history --history --db "$work/a.db"
 expect 1 "order show of an unknown id fails" -- "$cli" order show nope --db "$work/a.db"
 has "no order 'nope'" "naming the id"
 expect 0 "outbox lists rows" -- "$cli" outbox --db "$work/a.db"
@@ -255,6 +262,14 @@ for x in d["returns"]:
     assert set(x) == {"index", "state", "amount", "since", "since_ms"}, x
 for c in d["operations"]:
     assert c["order"] == "sim-000001"'
+expect 0 "order show --history --json" -- "$cli" order show sim-000001 --history --json --db "$work/a.db"
+json_has "order show --history --json adds the published envelopes in order" '
+h = d["history"]
+assert len(h) >= 3 and h[0]["type"] == "order.status_changed"
+assert all(e["subject"] == "sim-000001" and e["schemaversion"] == 2 for e in h)
+assert len({e["id"] for e in h}) == len(h)
+s = [e for e in h if e["type"] == "inventory.stock.committed"]
+assert s and all({"sku", "warehouse", "quantity", "unit_price", "amount"} <= set(l) for l in s[0]["data"]["lines"])'
 expect 0 "outbox --json" -- "$cli" outbox --json --db "$work/a.db"
 json_has "outbox --json lists every row in id order" '
 rows = d["rows"]

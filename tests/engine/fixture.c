@@ -340,3 +340,26 @@ int run_suite(Suite *s)
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+int open_return_units(fx *f, uint32_t *idx, const char *order, uint32_t line, uint32_t quantity,
+                      int exchange, const char *key, orderly_time_ms now, orderly_result *res)
+{
+    orderly_return_line rl = { line, quantity };
+    orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
+
+    rs.order_id = order;
+    rs.lines = &rl;
+    rs.n_lines = 1;
+    rs.exchange = exchange;
+    rs.idem_key = key;
+    rs.now = now;
+    return orderly_engine_open_return_lines(f->e, idx, &rs, res);
+}
+
+orderly_part_view line_view(fx *f, const char *order, uint32_t line)
+{
+    orderly_part_view v = ORDERLY_PART_VIEW_INIT;
+
+    ck_assert_int_eq(orderly_engine_get_part(f->e, order, ORDERLY_MACHINE_RESERVATION, line, &v), 0);
+    return v;
+}

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check_case.h"
+
 #include "orderly/compensation.h"
 #include "orderly/engine.h"
 #include "orderly/envelope.h"
@@ -141,6 +143,13 @@ void deliver_ship(fx *f, const char *id, uint32_t i, orderly_time_ms now);
 
 /* Card order paid, captured, both fulfillments shipped and delivered. */
 void to_delivered(fx *f, const char *id, orderly_time_ms now);
+
+/* Opens a return (or exchange) of quantity units of order line `line`. */
+int open_return_units(fx *f, uint32_t *idx, const char *order, uint32_t line, uint32_t quantity,
+                      int exchange, const char *key, orderly_time_ms now, orderly_result *res);
+
+/* The order line `line` of order, as its reservation part's view. */
+orderly_part_view line_view(fx *f, const char *order, uint32_t line);
 
 /* Encodes a CloudEvents envelope; caller frees. */
 char *make_env(const char *id, const char *type, const char *subject, const char *data);

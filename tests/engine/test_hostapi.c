@@ -460,21 +460,19 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("hostapi");
-    TCase *c = tcase_create("hostapi");
 
-    tcase_add_test(c, buf_new_set_append_free);
-    tcase_add_test(c, fault_wrapper_passes_through);
-    tcase_add_test(c, fault_wrapper_fails_the_nth_call);
-    tcase_add_test(c, fault_wrapper_failed_commit_keeps_nothing);
-    tcase_add_test(c, fault_wrapper_probability_is_seeded);
-    tcase_add_test(c, fault_wrapper_rejects_misuse);
-    tcase_add_test(c, fault_wrapper_under_the_engine);
-    tcase_add_test(c, memory_purge_keeps_pending_claimable);
-    tcase_add_test(c, list_outbox_states_and_paging);
-    tcase_add_test(c, dispatched_envelope_matches_jansson);
-    tcase_add_test(c, out_struct_size_checked_and_grown);
-    tcase_add_test(c, options_policy_and_topics_behind_pointers);
-    suite_add_tcase(s, c);
+    orderly_test_case(s, buf_new_set_append_free, 0);
+    orderly_test_case(s, fault_wrapper_passes_through, 0);
+    orderly_test_case(s, fault_wrapper_fails_the_nth_call, 0);
+    orderly_test_case(s, fault_wrapper_failed_commit_keeps_nothing, 0);
+    orderly_test_case(s, fault_wrapper_probability_is_seeded, 0);
+    orderly_test_case(s, fault_wrapper_rejects_misuse, 0);
+    orderly_test_case(s, fault_wrapper_under_the_engine, 0);
+    orderly_test_case(s, memory_purge_keeps_pending_claimable, 0);
+    orderly_test_case(s, list_outbox_states_and_paging, 0);
+    orderly_test_case(s, dispatched_envelope_matches_jansson, 0);
+    orderly_test_case(s, out_struct_size_checked_and_grown, 0);
+    orderly_test_case(s, options_policy_and_topics_behind_pointers, 0);
     return s;
 }
 

@@ -291,26 +291,18 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-inputs");
-    TCase *t = tcase_create("time");
-    TCase *o = tcase_create("options");
-    TCase *e = tcase_create("envelopes");
-    TCase *w = tcase_create("webhooks");
 
-    tcase_add_test(t, now_outside_the_range_is_einval);
-    suite_add_tcase(s, t);
-    tcase_add_test(o, durations_and_batch_bounded_at_open);
-    tcase_add_test(o, source_that_cannot_be_encoded_is_econfig);
-    tcase_add_test(o, executor_table_full_is_econfig);
-    tcase_add_test(o, choreography_refusals_carry_a_message);
-    suite_add_tcase(s, o);
-    tcase_add_test(e, envelope_over_the_limit_refused_unparsed);
-    tcase_add_test(e, envelope_without_id_is_eenvelope);
-    tcase_add_test(e, envelope_ids_with_blanks_and_utf8_dedupe);
-    tcase_add_test(e, envelope_bad_subject_names_the_field);
-    tcase_add_test(e, schemaversion_must_be_all_digits);
-    suite_add_tcase(s, e);
-    tcase_add_test(w, webhook_arguments_each_named);
-    suite_add_tcase(s, w);
+    orderly_test_case(s, now_outside_the_range_is_einval, 0);
+    orderly_test_case(s, durations_and_batch_bounded_at_open, 0);
+    orderly_test_case(s, source_that_cannot_be_encoded_is_econfig, 0);
+    orderly_test_case(s, executor_table_full_is_econfig, 0);
+    orderly_test_case(s, choreography_refusals_carry_a_message, 0);
+    orderly_test_case(s, envelope_over_the_limit_refused_unparsed, 0);
+    orderly_test_case(s, envelope_without_id_is_eenvelope, 0);
+    orderly_test_case(s, envelope_ids_with_blanks_and_utf8_dedupe, 0);
+    orderly_test_case(s, envelope_bad_subject_names_the_field, 0);
+    orderly_test_case(s, schemaversion_must_be_all_digits, 0);
+    orderly_test_case(s, webhook_arguments_each_named, 0);
     return s;
 }
 

@@ -223,12 +223,9 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-oom");
-    TCase *t = tcase_create("oom");
 
-    tcase_set_timeout(t, 120);
-    tcase_add_test(t, every_allocation_may_fail);
-    tcase_add_test(t, envelope_decode_allocates_through_the_hook);
-    suite_add_tcase(s, t);
+    orderly_test_case(s, every_allocation_may_fail, 120);
+    orderly_test_case(s, envelope_decode_allocates_through_the_hook, 120);
     return s;
 }
 

@@ -220,23 +220,13 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-pinned");
-    TCase *env = tcase_create("envelope-id-is-idempotency-key");
-    TCase *rel = tcase_create("release-touches-only-held-lines");
-    TCase *rest = tcase_create("cancel-refunds-the-remainder");
-    TCase *late = tcase_create("late-capture-refunded");
-    TCase *rto = tcase_create("rto-restocks-its-warehouse");
 
-    tcase_add_test(env, envelope_id_is_the_idempotency_key);
-    suite_add_tcase(s, env);
-    tcase_add_test(rel, release_after_partial_ship_lists_held_lines);
-    tcase_add_test(rel, release_after_expiry_skips_the_expired_line);
-    suite_add_tcase(s, rel);
-    tcase_add_test(rest, cancel_after_partial_refund_refunds_the_rest);
-    suite_add_tcase(s, rest);
-    tcase_add_test(late, capture_landing_after_cancel_is_refunded);
-    suite_add_tcase(s, late);
-    tcase_add_test(rto, return_to_origin_restocks_its_warehouse_lines);
-    suite_add_tcase(s, rto);
+    orderly_test_case(s, envelope_id_is_the_idempotency_key, 0);
+    orderly_test_case(s, release_after_partial_ship_lists_held_lines, 0);
+    orderly_test_case(s, release_after_expiry_skips_the_expired_line, 0);
+    orderly_test_case(s, cancel_after_partial_refund_refunds_the_rest, 0);
+    orderly_test_case(s, capture_landing_after_cancel_is_refunded, 0);
+    orderly_test_case(s, return_to_origin_restocks_its_warehouse_lines, 0);
     return s;
 }
 

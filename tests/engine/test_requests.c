@@ -530,48 +530,22 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-requests");
-    TCase *machine = tcase_create("command-machine-out-of-range");
-    TCase *owned = tcase_create("command-machine-not-owned");
-    TCase *event = tcase_create("command-event-out-of-range");
-    TCase *index = tcase_create("command-index-out-of-range");
-    TCase *epoch = tcase_create("request-time-out-of-range");
-    TCase *wrapped = tcase_create("create-total-wrapped");
-    TCase *past = tcase_create("create-total-past-int64-max");
-    TCase *bounds = tcase_create("create-line-bounds");
-    TCase *reserved = tcase_create("reserved-events-refused");
-    TCase *fed = tcase_create("engine-fed-events-refused");
-    TCase *rbounds = tcase_create("return-bounded-by-delivered");
-    TCase *cod = tcase_create("return-cod-bounded-by-total");
-    TCase *ridx = tcase_create("return-index-reported");
 
-    tcase_add_test(machine, command_machine_out_of_range);
-    suite_add_tcase(s, machine);
-    tcase_add_test(owned, command_machine_not_owned);
-    suite_add_tcase(s, owned);
-    tcase_add_test(event, command_event_out_of_range);
-    suite_add_tcase(s, event);
-    tcase_add_test(index, command_index_out_of_range);
-    suite_add_tcase(s, index);
-    tcase_add_test(epoch, command_time_out_of_range);
-    suite_add_tcase(s, epoch);
-    tcase_add_test(wrapped, create_total_wrapped_by_a_huge_line);
-    suite_add_tcase(s, wrapped);
-    tcase_add_test(past, create_total_past_int64_max);
-    suite_add_tcase(s, past);
-    tcase_add_test(bounds, create_line_bounds);
-    suite_add_tcase(s, bounds);
-    tcase_add_test(reserved, reserved_events_refused);
-    suite_add_tcase(s, reserved);
-    tcase_add_test(fed, fed_events_refused);
-    suite_add_tcase(s, fed);
-    tcase_add_test(rbounds, open_return_amount_bounds);
-    tcase_add_test(rbounds, open_return_counts_refunds_once);
-    suite_add_tcase(s, rbounds);
-    tcase_add_test(cod, open_return_cod_bounded_by_total);
-    suite_add_tcase(s, cod);
-    tcase_add_test(ridx, open_return_reports_its_index);
-    tcase_add_test(ridx, open_return_reads_format1_marks);
-    suite_add_tcase(s, ridx);
+    orderly_test_case(s, command_machine_out_of_range, 0);
+    orderly_test_case(s, command_machine_not_owned, 0);
+    orderly_test_case(s, command_event_out_of_range, 0);
+    orderly_test_case(s, command_index_out_of_range, 0);
+    orderly_test_case(s, command_time_out_of_range, 0);
+    orderly_test_case(s, create_total_wrapped_by_a_huge_line, 0);
+    orderly_test_case(s, create_total_past_int64_max, 0);
+    orderly_test_case(s, create_line_bounds, 0);
+    orderly_test_case(s, reserved_events_refused, 0);
+    orderly_test_case(s, fed_events_refused, 0);
+    orderly_test_case(s, open_return_amount_bounds, 0);
+    orderly_test_case(s, open_return_counts_refunds_once, 0);
+    orderly_test_case(s, open_return_cod_bounded_by_total, 0);
+    orderly_test_case(s, open_return_reports_its_index, 0);
+    orderly_test_case(s, open_return_reads_format1_marks, 0);
     return s;
 }
 

@@ -354,7 +354,7 @@ START_TEST(choreo_return_refund_restock)
 
     fx_setup(&f);
     to_delivered(&f, "o1", T0);
-    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 0, "ret-1", t, &r), 0);
+    ck_assert_int_eq(open_return_units(&f, &idx, "o1", 0, 1, 0, "ret-1", t, &r), 0);
     ck_assert_uint_eq(idx, 0);
     ck_assert_int_eq(r.to, ORDERLY_RETURN_REQUESTED);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
@@ -371,7 +371,10 @@ START_TEST(choreo_return_refund_restock)
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, idx, 0, t);
     ck_assert_int_eq(part_state(&f, "o1", ORDERLY_MACHINE_RETURN, idx), ORDERLY_RETURN_COMPLETED);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_RESTOCK, &ef), 1);
-    ck_assert_uint_ge(ef.n_lines, 1);
+    /* the one unit that came back, not the order */
+    ck_assert_uint_eq(ef.n_lines, 1);
+    ck_assert_uint_eq(ef.sku[0], 101);
+    ck_assert_uint_eq(ef.quantity[0], 1);
     fx_free(&f);
 }
 END_TEST
@@ -641,12 +644,15 @@ START_TEST(cod_claim_cancelled_once_on_return_to_origin)
     fx_setup(&f);
     cod_shipped(&f, "c1");
     return_to_origin(&f, "c1", 0, T0 + 4000);
+    /* the other parcel is still out: the order, and its claim, wait for it */
+    ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CONFIRMED);
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 0);
+    return_to_origin(&f, "c1", 1, T0 + 5000);
     ck_assert_int_eq(view(&f, "c1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
     ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_COD_CANCELLED);
     ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, &ef), 1);
     ck_assert_int_eq(ef.amount, TOTAL);
-    return_to_origin(&f, "c1", 1, T0 + 5000);
-    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 1);
     /* each parcel is its own cause: two restocks */
     ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_RESTOCK, NULL), 2);
     fx_free(&f);
@@ -665,15 +671,18 @@ START_TEST(operation_key_is_derived_from_its_cause)
     fx_setup(&f);
     cod_shipped(&f, "c1");
     return_to_origin(&f, "c1", 0, T0 + 4000);
+    return_to_origin(&f, "c1", 1, T0 + 4000);
     cod_claim_key(&f, "c1", rto);
     fx_free(&f);
 
     fx_setup(&f);
     cod_shipped(&f, "c1");
     return_to_origin(&f, "c1", 0, T0 + 4000);
+    return_to_origin(&f, "c1", 1, T0 + 4000);
     cod_claim_key(&f, "c1", rto_again);
     cod_shipped(&f, "c2");
     return_to_origin(&f, "c2", 0, T0 + 4000);
+    return_to_origin(&f, "c2", 1, T0 + 4000);
     cod_claim_key(&f, "c2", other);
     fx_free(&f);
 
@@ -702,9 +711,15 @@ START_TEST(card_return_to_origin_has_no_cod_claim)
     ship_ful(&f, "o1", 0, T0 + 3000);
     ship_ful(&f, "o1", 1, T0 + 4000);
     return_to_origin(&f, "o1", 0, T0 + 5000);
+    /* the parcel's own units are refunded; the order waits for the other */
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_SHIPPED);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 1);
+    ck_assert_int_eq(view(&f, "o1").refunded, 1000);
+    return_to_origin(&f, "o1", 1, T0 + 6000);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_RETURNED_TO_ORIGIN);
     ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_CANCEL_COD_CLAIM, NULL), 0);
-    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 1);
+    ck_assert_uint_eq(count_op(&f, "o1", ORDERLY_OP_REFUND, NULL), 2);
+    ck_assert_int_eq(view(&f, "o1").refunded, TOTAL);
     fx_free(&f);
 }
 END_TEST
@@ -735,7 +750,7 @@ START_TEST(failed_restock_converges_on_one_retry_path)
     restock_calls = 0;
     ck_assert_int_eq(orderly_engine_set_executor(f.e, ORDERLY_OP_RESTOCK, flaky_restock, NULL), 0);
     to_delivered(&f, "o1", T0);
-    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 500, 0, "ret-1", t, &r), 0);
+    ck_assert_int_eq(open_return_units(&f, &idx, "o1", 0, 1, 0, "ret-1", t, &r), 0);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_APPROVE, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_RECEIVE, idx, 0, t);
     APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_INSPECT, idx, 0, t);
@@ -959,62 +974,44 @@ END_TEST
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-scenarios");
-    TCase *c = tcase_create("choreography");
-    TCase *b = tcase_create("seed-bugs");
-    TCase *once = tcase_create("cod-claim-once");
-    TCase *key = tcase_create("operation-key-from-cause");
-    TCase *card = tcase_create("card-rto-no-cod-claim");
-    TCase *held = tcase_create("cod-stock-held-for-window");
-    TCase *closed = tcase_create("cod-released-when-window-closes");
-    TCase *hold = tcase_create("fulfillment-waits-for-confirmation");
-    TCase *sla = tcase_create("fulfillment-sla-from-confirmation");
 
-    tcase_add_test(c, choreo_order_created);
-    tcase_add_test(c, choreo_payment_confirmed);
-    tcase_add_test(c, choreo_payment_after_ttl_all_or_nothing);
-    tcase_add_test(c, choreo_payment_declined);
-    tcase_add_test(c, choreo_capture_stored_amount);
-    tcase_add_test(c, choreo_capture_after_auth_window);
-    tcase_add_test(c, choreo_reservation_expired);
-    tcase_add_test(c, order_shipped_only_when_every_fulfillment_shipped);
-    tcase_add_test(c, choreo_fulfillment_cancelled);
-    tcase_add_test(c, choreo_partial_ship_then_cancel);
-    tcase_add_test(c, choreo_shipment_delivered);
-    tcase_add_test(c, shipment_cancel_asked_once);
-    tcase_add_test(c, order_cancelled_redelivered_cancels_shipments_once);
-    tcase_add_test(c, choreo_promotion_loyalty_reversal);
-    tcase_add_test(c, choreo_payment_failed_reverts_promotion);
-    tcase_add_test(c, choreo_return_refund_restock);
-    tcase_add_test(c, choreo_return_exchange);
-    tcase_add_test(c, shipped_order_auto_completes_after_n_days);
-    tcase_add_test(c, choreo_cod_window_elapsed);
-    tcase_add_test(c, choreo_cod_confirmed_in_window);
-    tcase_add_test(c, choreo_cod_confirm_after_window_rejected);
-    tcase_add_test(c, choreo_fulfillment_sla_breached);
-    tcase_add_test(c, choreo_abandoned_cleanup);
-    tcase_add_test(c, choreo_timer_state_left_noop);
-    suite_add_tcase(s, c);
-    tcase_add_test(b, failed_restock_converges_on_one_retry_path);
-    tcase_add_test(b, misconfigured_topic_fails_at_setup);
-    tcase_add_test(b, picklist_redelivery_changes_fulfillment_once);
-    tcase_add_test(b, order_reservations_and_outbox_commit_together);
-    suite_add_tcase(s, b);
-    tcase_add_test(once, cod_claim_cancelled_once_on_return_to_origin);
-    suite_add_tcase(s, once);
-    tcase_add_test(key, operation_key_is_derived_from_its_cause);
-    suite_add_tcase(s, key);
-    tcase_add_test(card, card_return_to_origin_has_no_cod_claim);
-    suite_add_tcase(s, card);
-    tcase_add_test(held, cod_confirmed_late_in_window_default_policy);
-    suite_add_tcase(s, held);
-    tcase_add_test(closed, cod_released_when_window_closes_default_policy);
-    suite_add_tcase(s, closed);
-    tcase_add_test(hold, unpaid_card_order_is_not_picked);
-    tcase_add_test(hold, unconfirmed_order_keeps_fulfillments_on_hold);
-    tcase_add_test(hold, cod_order_ships_once_confirmed);
-    suite_add_tcase(s, hold);
-    tcase_add_test(sla, fulfillment_sla_from_confirmation);
-    suite_add_tcase(s, sla);
+    orderly_test_case(s, choreo_order_created, 0);
+    orderly_test_case(s, choreo_payment_confirmed, 0);
+    orderly_test_case(s, choreo_payment_after_ttl_all_or_nothing, 0);
+    orderly_test_case(s, choreo_payment_declined, 0);
+    orderly_test_case(s, choreo_capture_stored_amount, 0);
+    orderly_test_case(s, choreo_capture_after_auth_window, 0);
+    orderly_test_case(s, choreo_reservation_expired, 0);
+    orderly_test_case(s, order_shipped_only_when_every_fulfillment_shipped, 0);
+    orderly_test_case(s, choreo_fulfillment_cancelled, 0);
+    orderly_test_case(s, choreo_partial_ship_then_cancel, 0);
+    orderly_test_case(s, choreo_shipment_delivered, 0);
+    orderly_test_case(s, shipment_cancel_asked_once, 0);
+    orderly_test_case(s, order_cancelled_redelivered_cancels_shipments_once, 0);
+    orderly_test_case(s, choreo_promotion_loyalty_reversal, 0);
+    orderly_test_case(s, choreo_payment_failed_reverts_promotion, 0);
+    orderly_test_case(s, choreo_return_refund_restock, 0);
+    orderly_test_case(s, choreo_return_exchange, 0);
+    orderly_test_case(s, shipped_order_auto_completes_after_n_days, 0);
+    orderly_test_case(s, choreo_cod_window_elapsed, 0);
+    orderly_test_case(s, choreo_cod_confirmed_in_window, 0);
+    orderly_test_case(s, choreo_cod_confirm_after_window_rejected, 0);
+    orderly_test_case(s, choreo_fulfillment_sla_breached, 0);
+    orderly_test_case(s, choreo_abandoned_cleanup, 0);
+    orderly_test_case(s, choreo_timer_state_left_noop, 0);
+    orderly_test_case(s, failed_restock_converges_on_one_retry_path, 0);
+    orderly_test_case(s, misconfigured_topic_fails_at_setup, 0);
+    orderly_test_case(s, picklist_redelivery_changes_fulfillment_once, 0);
+    orderly_test_case(s, order_reservations_and_outbox_commit_together, 0);
+    orderly_test_case(s, cod_claim_cancelled_once_on_return_to_origin, 0);
+    orderly_test_case(s, operation_key_is_derived_from_its_cause, 0);
+    orderly_test_case(s, card_return_to_origin_has_no_cod_claim, 0);
+    orderly_test_case(s, cod_confirmed_late_in_window_default_policy, 0);
+    orderly_test_case(s, cod_released_when_window_closes_default_policy, 0);
+    orderly_test_case(s, unpaid_card_order_is_not_picked, 0);
+    orderly_test_case(s, unconfirmed_order_keeps_fulfillments_on_hold, 0);
+    orderly_test_case(s, cod_order_ships_once_confirmed, 0);
+    orderly_test_case(s, fulfillment_sla_from_confirmation, 0);
     return s;
 }
 

@@ -5,6 +5,8 @@
  * engine running on it, and a writer killed at arbitrary instants.
  */
 #include <check.h>
+
+#include "../check_case.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -227,7 +229,7 @@ START_TEST(test_create_and_reopen_persists)
     ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 10, &seen), 2);
     ck_assert_str_eq(seen.payload[0], "ev1");
     ck_assert_str_eq(seen.payload[1], "ev2");
-    ck_assert_int_eq(orderly_sqlite_schema_version(), 2);
+    ck_assert_int_eq(orderly_sqlite_schema_version(), 3);
     orderly_sqlite_storage_close(s);
     ck_assert_int_eq(raw_int(db_path("a.db"), "PRAGMA user_version"), orderly_sqlite_schema_version());
     ck_assert_int_eq(raw_int(db_path("a.db"), "PRAGMA application_id"), 0x4F52444C);
@@ -251,12 +253,13 @@ START_TEST(test_migrates_empty_file)
     o.create = 0;
     ck_assert_int_eq(orderly_sqlite_storage_open(&s, db_path("empty.db"), &o, ctx), 0);
     orderly_sqlite_storage_close(s);
-    ck_assert_int_eq(raw_int(db_path("empty.db"), "PRAGMA user_version"), 2);
+    ck_assert_int_eq(raw_int(db_path("empty.db"), "PRAGMA user_version"), 3);
     ck_assert_int_eq(raw_int(db_path("empty.db"), "SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
     ck_assert_int_eq(raw_int(db_path("empty.db"),
                              "SELECT count(*) FROM sqlite_master WHERE name IN "
-                             "('records','items','queues','idem','items_state','items_group')"),
-                     6);
+                             "('records','items','queues','idem','items_state','items_group',"
+                             "'history')"),
+                     7);
     orderly_ctx_free(ctx);
     remove_dir();
 }
@@ -264,6 +267,48 @@ END_TEST
 
 /* A version 1 database (tokens drawn by the engines) is migrated so the
  * store's counter starts above every lease taken before the upgrade. */
+static int count_history(const orderly_history_item *it, void *ud)
+{
+    (void)it;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* A version 2 database (no history table) gains the table at its next
+ * read-write open, keeping what it holds; history starts with the next
+ * event appended. */
+START_TEST(test_migrates_v2_to_history)
+{
+    orderly_ctx *ctx = new_ctx();
+    orderly_history_item it = { "o1", 0, 1, (const uint8_t *)"x", 1, T0 };
+    orderly_storage *s;
+    int n = 0;
+    void *t;
+
+    make_dir();
+    s = open_ok(db_path("h.db"), ctx);
+    t = begin(s, ctx);
+    push(s, ctx, t, ORDERLY_QUEUE_OUTBOX, "o1", "kept", T0);
+    commit(s, ctx, t);
+    orderly_sqlite_storage_close(s);
+    raw_exec(db_path("h.db"), "DROP TABLE history; PRAGMA user_version = 2");
+    s = open_ok(db_path("h.db"), ctx);
+    ck_assert_int_eq(raw_int(db_path("h.db"), "PRAGMA user_version"), 3);
+    ck_assert_int_eq(raw_int(db_path("h.db"), "SELECT count(*) FROM items"), 1);
+    t = begin(s, ctx);
+    ck_assert_int_eq(s->history_append(s, ctx, t, &it), 0);
+    ck_assert_int_eq(s->history_append(s, ctx, t, &it), ORDERLY_EEXISTS);
+    commit(s, ctx, t);
+    t = begin(s, ctx);
+    ck_assert_int_eq(s->history_scan(s, ctx, t, "o1", 0, 10, count_history, &n), 1);
+    commit(s, ctx, t);
+    ck_assert_int_eq(n, 1);
+    orderly_sqlite_storage_close(s);
+    orderly_ctx_free(ctx);
+    remove_dir();
+}
+END_TEST
+
 START_TEST(test_migrates_v1_tokens_above_old_leases)
 {
     orderly_ctx *ctx = new_ctx();
@@ -282,9 +327,9 @@ START_TEST(test_migrates_v1_tokens_above_old_leases)
     raw_exec(db_path("m.db"), "DELETE FROM queues WHERE queue = 0;"
                               "UPDATE items SET state = 1, lease_token = 987654321,"
                               " lease_until = 9000000000000, attempts = 1 WHERE id = 1;"
-                              "PRAGMA user_version = 1");
+                              "DROP TABLE history; PRAGMA user_version = 1");
     s = open_ok(db_path("m.db"), ctx);
-    ck_assert_int_eq(raw_int(db_path("m.db"), "PRAGMA user_version"), 2);
+    ck_assert_int_eq(raw_int(db_path("m.db"), "PRAGMA user_version"), 3);
     ck_assert_int_eq(claim(s, ctx, ORDERLY_QUEUE_OUTBOX, T0, 10, &c), 1);
     ck_assert_str_eq(c.payload[0], "new");
     ck_assert_uint_gt(c.issued, 987654321);
@@ -1427,61 +1472,34 @@ END_TEST
 static Suite *sqlite_suite(void)
 {
     Suite *s = suite_create("sqlite");
-    TCase *tc;
 
-    tc = tcase_create("open");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_create_and_reopen_persists);
-    tcase_add_test(tc, test_migrates_empty_file);
-    tcase_add_test(tc, test_migrates_v1_tokens_above_old_leases);
-    tcase_add_test(tc, test_newer_schema_is_eversion);
-    tcase_add_test(tc, test_garbage_and_foreign_files_are_estorage);
-    tcase_add_test(tc, test_missing_file_and_bad_options);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_create_and_reopen_persists, 30);
+    orderly_test_case(s, test_migrates_empty_file, 30);
+    orderly_test_case(s, test_migrates_v1_tokens_above_old_leases, 30);
+    orderly_test_case(s, test_migrates_v2_to_history, 30);
+    orderly_test_case(s, test_newer_schema_is_eversion, 30);
+    orderly_test_case(s, test_garbage_and_foreign_files_are_estorage, 30);
+    orderly_test_case(s, test_missing_file_and_bad_options, 30);
 
-    tc = tcase_create("records");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_cas_scan_and_rollback);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_cas_scan_and_rollback, 30);
 
-    tc = tcase_create("queues");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_claim_orders_each_group);
-    tcase_add_test(tc, test_finish_is_fenced);
-    tcase_add_test(tc, test_purge_and_idempotency_expiry);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_claim_orders_each_group, 30);
+    orderly_test_case(s, test_finish_is_fenced, 30);
+    orderly_test_case(s, test_purge_and_idempotency_expiry, 30);
 
-    tc = tcase_create("oracle");
-    tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_matches_memory_adapter, 0, 6);
-    suite_add_tcase(s, tc);
+    orderly_test_loop(s, test_matches_memory_adapter, 0, 6, 60);
 
-    tc = tcase_create("concurrency");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_second_writer_waits_then_conflicts);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_second_writer_waits_then_conflicts, 30);
 
-    tc = tcase_create("engine");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_engine_cycle_on_file);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_engine_cycle_on_file, 30);
 
-    tc = tcase_create("read-only");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_read_only_refuses_and_touches_nothing);
-    tcase_add_test(tc, test_read_only_reads_without_writing);
-    tcase_add_test(tc, test_read_only_does_not_wait_for_a_writer);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_read_only_refuses_and_touches_nothing, 60);
+    orderly_test_case(s, test_read_only_reads_without_writing, 60);
+    orderly_test_case(s, test_read_only_does_not_wait_for_a_writer, 60);
 
-    tc = tcase_create("concurrent-duplicate");
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_concurrent_duplicate_is_a_duplicate);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_concurrent_duplicate_is_a_duplicate, 30);
 
-    tc = tcase_create("crash");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_killed_writer_loses_nothing_committed);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, test_killed_writer_loses_nothing_committed, 60);
     return s;
 }
 

@@ -508,31 +508,23 @@ END_TEST
 
 /* ---- suites ------------------------------------------------------------------- */
 
-static void add(Suite *s, const char *name, const TTest *test)
-{
-    TCase *tc = unit_tcase(name);
-
-    tcase_add_test(tc, test);
-    suite_add_tcase(s, tc);
-}
-
 static Suite *errors_suite(void)
 {
     Suite *s = suite_create("errors");
 
-    add(s, "codes_pinned", codes_pinned);
-    add(s, "codes_table_consistent", codes_table_consistent);
-    add(s, "codes_named", codes_named);
-    add(s, "codes_distinct_texts", codes_distinct_texts);
-    add(s, "codes_unknown_static", codes_unknown_static);
-    add(s, "codes_transient_class", codes_transient_class);
-    add(s, "ctx_fresh", ctx_fresh);
-    add(s, "ctx_set_error_copies", ctx_set_error_copies);
-    add(s, "ctx_truncates", ctx_truncates);
-    add(s, "ctx_null_message_uses_strerror", ctx_null_message_uses_strerror);
-    add(s, "ctx_clear", ctx_clear);
-    add(s, "ctx_null_tolerance", ctx_null_tolerance);
-    add(s, "ctx_independent", ctx_independent);
+    orderly_test_case(s, codes_pinned, UNIT_TIMEOUT);
+    orderly_test_case(s, codes_table_consistent, UNIT_TIMEOUT);
+    orderly_test_case(s, codes_named, UNIT_TIMEOUT);
+    orderly_test_case(s, codes_distinct_texts, UNIT_TIMEOUT);
+    orderly_test_case(s, codes_unknown_static, UNIT_TIMEOUT);
+    orderly_test_case(s, codes_transient_class, UNIT_TIMEOUT);
+    orderly_test_case(s, ctx_fresh, UNIT_TIMEOUT);
+    orderly_test_case(s, ctx_set_error_copies, UNIT_TIMEOUT);
+    orderly_test_case(s, ctx_truncates, UNIT_TIMEOUT);
+    orderly_test_case(s, ctx_null_message_uses_strerror, UNIT_TIMEOUT);
+    orderly_test_case(s, ctx_clear, UNIT_TIMEOUT);
+    orderly_test_case(s, ctx_null_tolerance, UNIT_TIMEOUT);
+    orderly_test_case(s, ctx_independent, UNIT_TIMEOUT);
     return s;
 }
 
@@ -540,11 +532,11 @@ static Suite *alloc_suite(void)
 {
     Suite *s = suite_create("alloc");
 
-    add(s, "alloc_counts_ctx", alloc_counts_ctx);
-    add(s, "alloc_hook_is_copied", alloc_hook_is_copied);
-    add(s, "alloc_failure_is_enomem", alloc_failure_is_enomem);
-    add(s, "alloc_rejects_bad_hooks", alloc_rejects_bad_hooks);
-    add(s, "alloc_init_versions", alloc_init_versions);
+    orderly_test_case(s, alloc_counts_ctx, UNIT_TIMEOUT);
+    orderly_test_case(s, alloc_hook_is_copied, UNIT_TIMEOUT);
+    orderly_test_case(s, alloc_failure_is_enomem, UNIT_TIMEOUT);
+    orderly_test_case(s, alloc_rejects_bad_hooks, UNIT_TIMEOUT);
+    orderly_test_case(s, alloc_init_versions, UNIT_TIMEOUT);
     return s;
 }
 
@@ -552,7 +544,7 @@ static Suite *version_suite(void)
 {
     Suite *s = suite_create("version");
 
-    add(s, "version_matches_header", version_matches_header);
+    orderly_test_case(s, version_matches_header, UNIT_TIMEOUT);
     return s;
 }
 

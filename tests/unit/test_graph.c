@@ -610,38 +610,22 @@ END_TEST
 
 /* ---- suite ------------------------------------------------------------------------- */
 
-static void add(Suite *s, const char *name, const TTest *test)
-{
-    TCase *tc = unit_tcase(name);
-
-    tcase_add_test(tc, test);
-    suite_add_tcase(s, tc);
-}
-
-static void add_per_machine(Suite *s, const char *name, const TTest *test)
-{
-    TCase *tc = unit_tcase(name);
-
-    tcase_add_loop_test(tc, test, 0, (int)COUNT_OF(machine_names));
-    suite_add_tcase(s, tc);
-}
-
 static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
 
-    add_per_machine(s, "export_buf_sizes", export_buf_sizes);
-    add_per_machine(s, "export_deterministic", export_deterministic);
-    add_per_machine(s, "dot_has_every_row", dot_has_every_row);
-    add_per_machine(s, "mermaid_has_every_row", mermaid_has_every_row);
-    add_per_machine(s, "json_parses_and_counts", json_parses_and_counts);
-    add_per_machine(s, "writer_failure_stops", writer_failure_stops);
-    add_per_machine(s, "writer_failure_on_last_chunk", writer_failure_on_last_chunk);
-    add(s, "bad_format_and_arguments", bad_format_and_arguments);
-    add(s, "format_by_name", format_by_name);
-    add(s, "choreography_text_has_every_reaction", choreography_text_has_every_reaction);
-    add(s, "choreography_json_matches_table", choreography_json_matches_table);
-    add(s, "choreography_buf_and_failures", choreography_buf_and_failures);
+    orderly_test_loop(s, export_buf_sizes, 0, (int)COUNT_OF(machine_names), UNIT_TIMEOUT);
+    orderly_test_loop(s, export_deterministic, 0, (int)COUNT_OF(machine_names), UNIT_TIMEOUT);
+    orderly_test_loop(s, dot_has_every_row, 0, (int)COUNT_OF(machine_names), UNIT_TIMEOUT);
+    orderly_test_loop(s, mermaid_has_every_row, 0, (int)COUNT_OF(machine_names), UNIT_TIMEOUT);
+    orderly_test_loop(s, json_parses_and_counts, 0, (int)COUNT_OF(machine_names), UNIT_TIMEOUT);
+    orderly_test_loop(s, writer_failure_stops, 0, (int)COUNT_OF(machine_names), UNIT_TIMEOUT);
+    orderly_test_loop(s, writer_failure_on_last_chunk, 0, (int)COUNT_OF(machine_names), UNIT_TIMEOUT);
+    orderly_test_case(s, bad_format_and_arguments, UNIT_TIMEOUT);
+    orderly_test_case(s, format_by_name, UNIT_TIMEOUT);
+    orderly_test_case(s, choreography_text_has_every_reaction, UNIT_TIMEOUT);
+    orderly_test_case(s, choreography_json_matches_table, UNIT_TIMEOUT);
+    orderly_test_case(s, choreography_buf_and_failures, UNIT_TIMEOUT);
     return s;
 }
 

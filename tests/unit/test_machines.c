@@ -97,10 +97,12 @@ static const row_spec order_rows[] = {
     { "partially_shipped", "fulfillment_shipped", "some_parts", "partially_shipped" },
     { "partially_shipped", "fulfillment_cancelled", "all_parts", "shipped" },
     { "partially_shipped", "fulfillment_cancelled", "some_parts", "partially_shipped" },
+    { "partially_shipped", "cancel", "none", "shipped" },
     { "shipped", "delivered", "all_parts", "delivered" },
     { "shipped", "delivered", "some_parts", "shipped" },
     { "shipped", "auto_complete", "past_deadline", "completed" },
-    { "shipped", "returned_to_origin", "none", "returned_to_origin" },
+    { "shipped", "returned_to_origin", "all_parts", "returned_to_origin" },
+    { "shipped", "returned_to_origin", "some_parts", "shipped" },
     { "delivered", "complete", "none", "completed" },
     { "delivered", "auto_complete", "past_deadline", "completed" },
     { "delivered", "refunded", "refund_partial", "partially_refunded" },
@@ -159,6 +161,7 @@ static const row_spec payment_rows[] = {
     { "authorized", "void", "none", "voided" },
     { "capture_requested", "capture_succeeded", "none", "captured" },
     { "capture_requested", "capture_failed", "none", "capture_failed" },
+    { "capture_requested", "authorization_expired", "past_deadline", "authorization_expired" },
     { "capture_failed", "retry_capture", "capturable", "capture_requested" },
     { "capture_failed", "retry_capture", "past_deadline", "authorization_expired" },
     { "capture_failed", "authorization_expired", "past_deadline", "authorization_expired" },
@@ -1018,13 +1021,15 @@ START_TEST(effects_of_key_rows)
     };
     static const char *const capture[] = { "capture_payment" };
     static const char *const expired[] = { "void_authorization", "cancel_order" };
+    /* a parcel still at the dock goes back into stock */
+    static const char *const booked_cancel[] = { "cancel_shipment", "restock" };
     static const char *const carrier_cancel[] = { "cancel_shipment" };
     static const char *const ship[] = {
         "emit_status_changed", "notify_order", "fulfill_reservations",
     };
     static const char *const exchange[] = { "emit_status_changed", "open_replacement" };
     static const char *const rto[] = {
-        "emit_status_changed", "restock", "cancel_cod_claim", "notify_order",
+        "emit_status_changed", "restock", "notify_order",
     };
 
     expect_effects("order", "pending", "cancel", "none", cancel, COUNT_OF(cancel));
@@ -1037,8 +1042,8 @@ START_TEST(effects_of_key_rows)
                    COUNT_OF(expired));
     expect_effects("payment", "capture_failed", "authorization_expired", "past_deadline", expired,
                    COUNT_OF(expired));
-    expect_effects("shipment", "created", "cancel", "none", carrier_cancel,
-                   COUNT_OF(carrier_cancel));
+    expect_effects("shipment", "created", "cancel", "none", booked_cancel,
+                   COUNT_OF(booked_cancel));
     expect_effects("shipment", "in_transit", "cancel", "none", carrier_cancel,
                    COUNT_OF(carrier_cancel));
     expect_effects("shipment", "delivery_failed", "return_to_origin", "none", rto,
@@ -1611,6 +1616,7 @@ static const timer_case timer_cases[] = {
     { "order", "delivered", "auto_complete" },
     { "order", "partially_refunded", "auto_complete" },
     { "payment", "authorized", "auth_expiry" },
+    { "payment", "capture_requested", "auth_expiry" },
     { "payment", "capture_failed", "auth_expiry" },
     { "payment", "cod_pending", "cod_window" },
     { "reservation", "active", "reservation_ttl" },
@@ -1728,69 +1734,55 @@ START_TEST(effect_names)
     ck_assert_int_eq(ORDERLY_EFFECT_NOTIFY_ORDER, 23);
     ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_RELEASE_FULFILLMENTS), "release_fulfillments");
     ck_assert_int_eq(ORDERLY_EFFECT_RELEASE_FULFILLMENTS, 24);
-    ck_assert_ptr_null(orderly_effect_name(25));
+    ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_CANCEL_REMAINDER), "cancel_remainder");
+    ck_assert_int_eq(ORDERLY_EFFECT_CANCEL_REMAINDER, 25);
+    ck_assert_ptr_null(orderly_effect_name(26));
     ck_assert_ptr_null(orderly_effect_name(-1));
 }
 END_TEST
 
 /* ---- suite ------------------------------------------------------------------ */
 
-static void add(Suite *s, const char *name, const TTest *test)
-{
-    TCase *tc = unit_tcase(name);
-
-    tcase_add_test(tc, test);
-    suite_add_tcase(s, tc);
-}
-
-static void add_per_machine(Suite *s, const char *name, const TTest *test)
-{
-    TCase *tc = unit_tcase(name);
-
-    tcase_add_loop_test(tc, test, 0, N_SPECS);
-    suite_add_tcase(s, tc);
-}
-
 static Suite *machine_suite(void)
 {
     Suite *s = suite_create("machine");
 
-    add_per_machine(s, "hand_rows_accepted", hand_rows_accepted);
-    add_per_machine(s, "listed_rows_are_hand_rows", listed_rows_are_hand_rows);
-    add_per_machine(s, "every_other_pair_is_illegal", every_other_pair_is_illegal);
-    add_per_machine(s, "violated_guards_reject", violated_guards_reject);
-    add_per_machine(s, "next_agrees_with_step_everywhere", next_agrees_with_step_everywhere);
-    add(s, "guard_cod_window", guard_cod_window);
-    add(s, "guard_capture", guard_capture);
-    add(s, "guard_capture_reports_guard", guard_capture_reports_guard);
-    add(s, "guard_refund_boundaries", guard_refund_boundaries);
-    add(s, "guard_parts", guard_parts);
-    add(s, "guard_reservation_ttl", guard_reservation_ttl);
-    add(s, "guard_timers_before_deadline", guard_timers_before_deadline);
-    add(s, "guard_null_input_is_zeroes", guard_null_input_is_zeroes);
-    add(s, "guard_names", guard_names);
-    add(s, "effects_of_key_rows", effects_of_key_rows);
-    add(s, "every_cancellation_shares_effects", every_cancellation_shares_effects);
-    add_per_machine(s, "terminal_states", terminal_states);
-    add(s, "late_events", late_events);
-    add_per_machine(s, "late_in_terminal_states", late_in_terminal_states);
-    add(s, "late_bad_ids", late_bad_ids);
-    add(s, "later_ordering", later_ordering);
-    add_per_machine(s, "later_terminals_beat_live_states", later_terminals_beat_live_states);
-    add_per_machine(s, "names_round_trip", names_round_trip);
-    add_per_machine(s, "names_unknown_and_bad", names_unknown_and_bad);
-    add_per_machine(s, "reserved_events_rejected", reserved_events_rejected);
-    add_per_machine(s, "bad_ids_rejected", bad_ids_rejected);
-    add_per_machine(s, "machines_by_id_and_name", machines_by_id_and_name);
-    add(s, "machines_unknown", machines_unknown);
-    add_per_machine(s, "validate_all", validate_all);
-    add(s, "allowed_hand_lists", allowed_hand_lists);
-    add_per_machine(s, "allowed_matches_hand_rows", allowed_matches_hand_rows);
-    add(s, "allowed_small_cap", allowed_small_cap);
-    add_per_machine(s, "timers_per_state", timers_per_state);
-    add(s, "timers_fire_a_row_of_their_state", timers_fire_a_row_of_their_state);
-    add(s, "timer_targets_and_names", timer_targets_and_names);
-    add(s, "effect_names", effect_names);
+    orderly_test_loop(s, hand_rows_accepted, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, listed_rows_are_hand_rows, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, every_other_pair_is_illegal, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, violated_guards_reject, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, next_agrees_with_step_everywhere, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_cod_window, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_capture, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_capture_reports_guard, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_refund_boundaries, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_parts, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_reservation_ttl, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_timers_before_deadline, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_null_input_is_zeroes, UNIT_TIMEOUT);
+    orderly_test_case(s, guard_names, UNIT_TIMEOUT);
+    orderly_test_case(s, effects_of_key_rows, UNIT_TIMEOUT);
+    orderly_test_case(s, every_cancellation_shares_effects, UNIT_TIMEOUT);
+    orderly_test_loop(s, terminal_states, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_case(s, late_events, UNIT_TIMEOUT);
+    orderly_test_loop(s, late_in_terminal_states, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_case(s, late_bad_ids, UNIT_TIMEOUT);
+    orderly_test_case(s, later_ordering, UNIT_TIMEOUT);
+    orderly_test_loop(s, later_terminals_beat_live_states, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, names_round_trip, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, names_unknown_and_bad, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, reserved_events_rejected, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, bad_ids_rejected, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_loop(s, machines_by_id_and_name, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_case(s, machines_unknown, UNIT_TIMEOUT);
+    orderly_test_loop(s, validate_all, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_case(s, allowed_hand_lists, UNIT_TIMEOUT);
+    orderly_test_loop(s, allowed_matches_hand_rows, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_case(s, allowed_small_cap, UNIT_TIMEOUT);
+    orderly_test_loop(s, timers_per_state, 0, N_SPECS, UNIT_TIMEOUT);
+    orderly_test_case(s, timers_fire_a_row_of_their_state, UNIT_TIMEOUT);
+    orderly_test_case(s, timer_targets_and_names, UNIT_TIMEOUT);
+    orderly_test_case(s, effect_names, UNIT_TIMEOUT);
     return s;
 }
 

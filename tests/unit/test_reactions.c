@@ -98,10 +98,10 @@ START_TEST(a_terminal_part_state_without_a_reaction_is_rejected)
     size_t i;
 
     copy_table();
-    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_LOST); /* a declared none */
+    i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_CANCELLED); /* a declared none */
     memmove(&table[i], &table[i + 1], (n - i - 1) * sizeof table[0]);
     n--;
-    assert_rejected("shipment state 'lost' is terminal but has no reaction");
+    assert_rejected("shipment state 'cancelled' is terminal but has no reaction");
 }
 END_TEST
 
@@ -304,14 +304,18 @@ START_TEST(the_persisted_once_bits_are_pinned)
     ck_assert_uint_eq(orderly__op_decls[ORDERLY_OP_CANCEL_COD_CLAIM].once, 8);
 }
 END_TEST
-START_TEST(an_effect_only_condition_on_a_reaction_is_rejected)
+/* The promotion and amount conditions look at the order itself, not at
+ * a machine: one that names a machine is a mistake. */
+START_TEST(a_machine_less_condition_naming_a_machine_is_rejected)
 {
     size_t i;
 
     copy_table();
     i = find(ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_DELIVERED);
-    table[i].cond = ORDERLY__IF_PROMOTION;
-    assert_rejected("unknown condition");
+    table[i].cond = ORDERLY__IF_AMOUNT;
+    ck_assert_int_eq(orderly__reactions_validate(table, n, &ctx), ORDERLY_OK);
+    table[i].cond_machine = ORDERLY_MACHINE_PAYMENT;
+    assert_rejected("looks at no machine");
 }
 END_TEST
 
@@ -377,34 +381,32 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("reactions");
-    TCase *tc = unit_tcase("validate");
 
-    tcase_add_test(tc, the_engines_table_is_valid);
-    tcase_add_test(tc, a_target_event_the_target_machine_lacks_is_rejected);
-    tcase_add_test(tc, a_reaction_cycle_that_never_ends_a_part_is_rejected);
-    tcase_add_test(tc, a_cycle_through_a_terminal_state_is_accepted);
-    tcase_add_test(tc, a_terminal_part_state_without_a_reaction_is_rejected);
-    tcase_add_test(tc, a_declared_none_without_a_state_is_rejected);
-    tcase_add_test(tc, a_reservation_selector_on_another_machine_is_rejected);
-    tcase_add_test(tc, a_condition_on_an_event_its_machine_lacks_is_rejected);
-    tcase_add_test(tc, a_condition_on_attributes_no_state_has_is_rejected);
-    tcase_add_test(tc, an_unknown_condition_or_signal_is_rejected);
-    tcase_add_test(tc, a_row_with_no_event_that_does_nothing_is_rejected);
-    tcase_add_test(tc, the_hidden_confirmation_cascade_is_seen_by_the_cycle_check);
-    tcase_add_test(tc, the_engines_event_inputs_are_valid);
-    tcase_add_test(tc, a_deadline_guard_without_a_deadline_is_rejected);
-    tcase_add_test(tc, a_parts_guard_without_parts_is_rejected);
-    tcase_add_test(tc, money_outside_the_payment_is_rejected);
-    tcase_add_test(tc, parts_outside_the_order_or_an_unknown_event_are_rejected);
-    tcase_add_test(tc, the_engines_effect_declarations_are_valid);
-    tcase_add_test(tc, an_effect_a_row_names_but_nobody_declared_is_rejected);
-    tcase_add_test(tc, an_unknown_event_operation_or_condition_is_rejected);
-    tcase_add_test(tc, an_amount_or_lines_of_another_machines_part_are_rejected);
-    tcase_add_test(tc, an_effect_that_reacts_only_carries_nothing);
-    tcase_add_test(tc, an_operation_without_a_key_scope_is_rejected);
-    tcase_add_test(tc, once_bits_must_be_single_distinct_and_only_once_per_order);
-    tcase_add_test(tc, the_persisted_once_bits_are_pinned);
-    tcase_add_test(tc, an_effect_only_condition_on_a_reaction_is_rejected);
-    suite_add_tcase(s, tc);
+    orderly_test_case(s, the_engines_table_is_valid, UNIT_TIMEOUT);
+    orderly_test_case(s, a_target_event_the_target_machine_lacks_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_reaction_cycle_that_never_ends_a_part_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_cycle_through_a_terminal_state_is_accepted, UNIT_TIMEOUT);
+    orderly_test_case(s, a_terminal_part_state_without_a_reaction_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_declared_none_without_a_state_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_reservation_selector_on_another_machine_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_condition_on_an_event_its_machine_lacks_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_condition_on_attributes_no_state_has_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, an_unknown_condition_or_signal_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_row_with_no_event_that_does_nothing_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, the_hidden_confirmation_cascade_is_seen_by_the_cycle_check, UNIT_TIMEOUT);
+    orderly_test_case(s, the_engines_event_inputs_are_valid, UNIT_TIMEOUT);
+    orderly_test_case(s, a_deadline_guard_without_a_deadline_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, a_parts_guard_without_parts_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, money_outside_the_payment_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, parts_outside_the_order_or_an_unknown_event_are_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, the_engines_effect_declarations_are_valid, UNIT_TIMEOUT);
+    orderly_test_case(s, an_effect_a_row_names_but_nobody_declared_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, an_unknown_event_operation_or_condition_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, an_amount_or_lines_of_another_machines_part_are_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, an_effect_that_reacts_only_carries_nothing, UNIT_TIMEOUT);
+    orderly_test_case(s, an_operation_without_a_key_scope_is_rejected, UNIT_TIMEOUT);
+    orderly_test_case(s, once_bits_must_be_single_distinct_and_only_once_per_order, UNIT_TIMEOUT);
+    orderly_test_case(s, the_persisted_once_bits_are_pinned, UNIT_TIMEOUT);
+    orderly_test_case(s, a_machine_less_condition_naming_a_machine_is_rejected, UNIT_TIMEOUT);
     return unit_run((Suite *[]){ s, NULL });
 }

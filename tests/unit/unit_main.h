@@ -9,18 +9,12 @@
 #include <check.h>
 #include <stdlib.h>
 
-/* Seconds each TCase may run before Check kills it. */
+#include "../check_case.h"
+
+/* Seconds each test may run before Check kills it. */
 #define UNIT_TIMEOUT 30
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-static TCase *unit_tcase(const char *name)
-{
-    TCase *tc = tcase_create(name);
-
-    tcase_set_timeout(tc, UNIT_TIMEOUT);
-    return tc;
-}
 
 /* Runs every suite in the NULL-terminated list; exit status for main. */
 static int unit_run(Suite *const *suites)

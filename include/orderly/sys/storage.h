@@ -115,12 +115,42 @@ typedef struct orderly_idem_record {
     size_t result_len;
 } orderly_idem_record;
 
+/* ---- order history (version 3) ------------------------------------------ */
+
+/* One event of an order's history: the outbox row's payload as the
+ * command staged it, kept apart from the outbox (whose rows are purged
+ * after their retention) for as long as the order. Pointers are borrowed
+ * for the duration of a call. */
+typedef struct orderly_history_item {
+    const char *group;         /* the order id */
+    uint32_t seq;              /* the event's number within its order, from 0 */
+    uint32_t kind;             /* core-defined type tag, opaque to storage */
+    const uint8_t *payload;
+    size_t payload_len;
+    orderly_time_ms created;   /* when the command that staged it committed */
+} orderly_history_item;
+
+/* Receives history items from history_scan; return 0 to continue or a
+ * negative code to stop (that code is then returned by the method). */
+typedef int (*orderly_history_cb)(const orderly_history_item *item, void *user_data);
+
 /* ---- the vtable ---------------------------------------------------------- */
 
 /* Version 2 (orderly 0.2): queue_claim issues the fencing token and caps
  * attempts; queue_finish sets attempts. Version 1 adapters are refused
- * with ORDERLY_EVERSION: rebuild them against this header. */
-#define ORDERLY_STORAGE_VERSION 2
+ * with ORDERLY_EVERSION: rebuild them against this header.
+ * Version 3 appends optional slots; a version 2 adapter, or a version 3
+ * one that leaves them NULL, keeps working:
+ * - history_append, history_scan (both or neither): the order history;
+ *   without them orderly_engine_order_history is ORDERLY_ENOTSUPPORTED;
+ * - begin_read: read transactions that take no write lock;
+ * - queue_next_due: the engine skips storage while nothing is due.
+ * A version 3 adapter also promises that queue_claim sees the items its
+ * own transaction pushed (after the committed ones, in id order), as any
+ * read sees its transaction's writes: the engine's hand-off claims a
+ * command's rows in the command's transaction (a version 2 adapter's claim
+ * then simply finds fewer). */
+#define ORDERLY_STORAGE_VERSION 3
 #define ORDERLY_STORAGE_VERSION_MIN 2  /* the oldest layout the core accepts */
 
 typedef struct orderly_storage orderly_storage;
@@ -237,6 +267,39 @@ struct orderly_storage {
     /* May provide; if NULL nothing is called. Runs once when the engine
      * that holds this storage closes (including a failed open). */
     void ORDERLY_CALLBACK(destroy)(orderly_storage *s);
+
+    /* ---- version 3 ---- */
+
+    /* May provide (both or neither); if NULL the core keeps no history
+     * and orderly_engine_order_history is ORDERLY_ENOTSUPPORTED. Appends
+     * item to the history of item->group inside txn, the transaction of
+     * the command that staged it (so it commits or rolls back with the
+     * order). (group, seq) is unique: EEXISTS when it is already there.
+     * History is never purged with the outbox: it lives as long as its
+     * order's record. */
+    int ORDERLY_CALLBACK(history_append)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                         const orderly_history_item *item);
+    /* Calls cb for up to max items of group with seq >= from_seq, in seq
+     * order; returns the count. */
+    int ORDERLY_CALLBACK(history_scan)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                       const char *group, uint32_t from_seq, size_t max,
+                                       orderly_history_cb cb, void *user_data);
+    /* May provide; if NULL the core calls begin instead. Opens a
+     * transaction in which the core only reads (load, scan, queue_get,
+     * queue_scan, queue_stats, idem_get, queue_next_due), ended with
+     * commit or rollback like any other. It must not take the store's
+     * write lock (SQLite: BEGIN DEFERRED), so reads never wait for or
+     * block a writer; it must see one committed state throughout. */
+    int ORDERLY_CALLBACK(begin_read)(orderly_storage *s, orderly_ctx *ctx, void **txn_out);
+    /* May provide; if NULL the core claims whenever asked. Stores in
+     * *due_out the earliest instant at which queue has a claimable item:
+     * the least due of its READY items and lease_until of its LEASED ones,
+     * due or not. ENOTFOUND (*due_out untouched) when it has none; the
+     * transaction stays usable after that answer. The core uses it to
+     * skip storage entirely in pump, tick and run_operations until that
+     * instant (see doc/delivery.md for the cross-process caveat). */
+    int ORDERLY_CALLBACK(queue_next_due)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                         int queue, orderly_time_ms *due_out);
 };
 
 /* Zero-fills *s and sets version; ORDERLY_EVERSION outside

@@ -1,0 +1,775 @@
+//go:build cgo
+
+package orderly
+
+/*
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/cgo"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Never is the policy duration that never lapses (a deadline or the
+// idempotency TTL).
+const Never = time.Duration(math.MaxInt64)
+
+// Policy holds the engine's durations and limits; DefaultPolicy gives the
+// C defaults. Durations are rounded down to milliseconds.
+type Policy struct {
+	ReservationTTL       time.Duration // stock held before payment
+	CODWindow            time.Duration // cash-on-delivery confirmation window
+	AuthWindow           time.Duration // card authorization validity
+	AutoCompleteAfter    time.Duration // shipped/delivered -> completed
+	FulfillmentSLA       time.Duration // pending -> shipped
+	AbandonedAfter       time.Duration // pending orders cleaned up
+	IdemTTL              time.Duration // idempotency marks kept
+	BackoffBase          time.Duration // first retry delay
+	BackoffMax           time.Duration // cap on one retry delay
+	Lease                time.Duration // queue lease
+	Retention            time.Duration // published outbox rows kept
+	MaxConflictRetries   uint32
+	OutboxMaxAttempts    uint32
+	OperationMaxAttempts uint32
+	BatchMax             uint32 // items per Pump/Tick batch
+	Seed                 uint64 // jitter seed
+}
+
+func dur(v C.int64_t) time.Duration {
+	if v == math.MaxInt64 {
+		return Never
+	}
+	return time.Duration(v) * time.Millisecond
+}
+
+func cdur(d time.Duration) C.int64_t {
+	if d == Never {
+		return math.MaxInt64
+	}
+	return durMS(d)
+}
+
+// DefaultPolicy is ORDERLY_POLICY_INIT.
+func DefaultPolicy() Policy {
+	var p C.orderly_policy
+	C.orderly_policy_init(&p, C.ORDERLY_POLICY_VERSION)
+	return Policy{
+		ReservationTTL: dur(p.reservation_ttl), CODWindow: dur(p.cod_window),
+		AuthWindow: dur(p.auth_window), AutoCompleteAfter: dur(p.auto_complete_after),
+		FulfillmentSLA: dur(p.fulfillment_sla), AbandonedAfter: dur(p.abandoned_after),
+		IdemTTL: dur(p.idem_ttl), BackoffBase: dur(p.backoff_base), BackoffMax: dur(p.backoff_max),
+		Lease: dur(p.lease), Retention: dur(p.retention),
+		MaxConflictRetries: uint32(p.max_conflict_retries), OutboxMaxAttempts: uint32(p.outbox_max_attempts),
+		OperationMaxAttempts: uint32(p.operation_max_attempts), BatchMax: uint32(p.batch_max),
+		Seed: uint64(p.seed),
+	}
+}
+
+func (p *Policy) fill(c *C.orderly_policy) {
+	C.orderly_policy_init(c, C.ORDERLY_POLICY_VERSION)
+	c.reservation_ttl, c.cod_window = cdur(p.ReservationTTL), cdur(p.CODWindow)
+	c.auth_window, c.auto_complete_after = cdur(p.AuthWindow), cdur(p.AutoCompleteAfter)
+	c.fulfillment_sla, c.abandoned_after = cdur(p.FulfillmentSLA), cdur(p.AbandonedAfter)
+	c.idem_ttl, c.backoff_base, c.backoff_max = cdur(p.IdemTTL), cdur(p.BackoffBase), cdur(p.BackoffMax)
+	c.lease, c.retention = cdur(p.Lease), cdur(p.Retention)
+	c.max_conflict_retries = C.uint32_t(p.MaxConflictRetries)
+	c.outbox_max_attempts = C.uint32_t(p.OutboxMaxAttempts)
+	c.operation_max_attempts = C.uint32_t(p.OperationMaxAttempts)
+	c.batch_max = C.uint32_t(p.BatchMax)
+	c.seed = C.uint64_t(p.Seed)
+}
+
+// Topic names one of the engine's topics.
+type Topic int
+
+// The topics of orderly/engine.h.
+const (
+	TopicOrder       Topic = C.ORDERLY_TOPIC_ORDER
+	TopicPayment     Topic = C.ORDERLY_TOPIC_PAYMENT
+	TopicInventory   Topic = C.ORDERLY_TOPIC_INVENTORY
+	TopicFulfillment Topic = C.ORDERLY_TOPIC_FULFILLMENT
+	TopicShipment    Topic = C.ORDERLY_TOPIC_SHIPMENT
+	TopicReturn      Topic = C.ORDERLY_TOPIC_RETURN
+	TopicCommands    Topic = C.ORDERLY_TOPIC_COMMANDS // operations with no executor
+)
+
+// AlertKind says what an Alert is about.
+type AlertKind int
+
+// The alert kinds of orderly/engine.h.
+const (
+	AlertDeadLetter         AlertKind = C.ORDERLY_ALERT_DEAD_LETTER
+	AlertOperationExhausted AlertKind = C.ORDERLY_ALERT_OPERATION_EXHAUSTED
+	AlertStaleCompletion    AlertKind = C.ORDERLY_ALERT_STALE_COMPLETION
+	AlertRowParked          AlertKind = C.ORDERLY_ALERT_ROW_PARKED
+)
+
+// Alert is raised when something needs an operator.
+type Alert struct {
+	Kind    AlertKind
+	Queue   Queue
+	ItemID  uint64
+	Group   string // the order id
+	Message string
+}
+
+// Options configure Open. Storage nil means a fresh MemoryStorage;
+// Transport is required. The callbacks run inside the engine call that
+// caused them, on its goroutine: they must not call the engine (such a
+// call fails with ErrMisuse); a panic in one is re-raised once the engine
+// call returned.
+type Options struct {
+	Storage          StorageBackend
+	Transport        TransportBackend
+	Roles            []MachineID      // machines this host owns; nil = all six
+	Source           string           // CloudEvents source; "" = "orderly"
+	Policy           *Policy          // nil = DefaultPolicy()
+	Topics           map[Topic]string // topic names; missing = the default name
+	MaxEnvelopeBytes int              // 0 = the C default (64 KiB)
+	OnWork           func(n int)      // a commit appended n outbox rows: pump soon
+	OnAlert          func(Alert)
+	Clock            func() time.Time // read by the dispatcher between publishes
+}
+
+// callbacks is what the C callbacks reach through a cgo.Handle. It is
+// separate from Engine so that the handle does not keep the Engine alive
+// and its finalizer can run.
+type callbacks struct {
+	opts      Options
+	executors map[int]func(Operation) error
+	pending   interface{} // a callback's panic, re-raised after the call
+}
+
+func (c *callbacks) recoverCallback() {
+	if p := recover(); p != nil && c.pending == nil {
+		c.pending = p
+	}
+}
+
+// Engine runs commands and events through orderly's idempotent,
+// transactional path. An Engine is used by one goroutine at a time: a
+// call made while another runs on the same engine fails with ErrMisuse
+// instead of corrupting it. Close releases it; a finalizer closes an
+// engine that was dropped without Close, as a safety net only.
+type Engine struct {
+	busy      int32
+	closed    bool
+	c         *C.orderly_engine
+	call      *C.orderly_go_call
+	cb        *callbacks
+	self      cgo.Handle
+	storage   *adapterBridge
+	transport *adapterBridge
+	release   []func()
+}
+
+var errBusy = NewError(CodeMisuse, "the engine is in use by another call (another goroutine or a callback)")
+
+// Open opens an engine with opts.
+func Open(opts Options) (*Engine, error) {
+	if opts.Transport == nil {
+		return nil, NewError(CodeConfig, "Options.Transport is required")
+	}
+	if opts.Storage == nil {
+		opts.Storage = MemoryStorage()
+	}
+	e := &Engine{cb: &callbacks{opts: opts, executors: map[int]func(Operation) error{}}}
+	st, err := opts.Storage.attachStorage()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := opts.Transport.attachTransport()
+	if err != nil {
+		if st.orphan != nil {
+			st.orphan()
+		}
+		if st.release != nil {
+			st.release()
+		}
+		return nil, err
+	}
+	e.storage, e.transport = st.bridge, tr.bridge
+	for _, a := range []attached{st, tr} {
+		if a.release != nil {
+			e.release = append(e.release, a.release)
+		}
+	}
+	e.self = cgo.NewHandle(e.cb)
+	if err := e.open(&opts, st.storage, tr.transport); err != nil {
+		for _, a := range []attached{st, tr} {
+			if a.orphan != nil {
+				a.orphan()
+			}
+		}
+		e.free()
+		return nil, err
+	}
+	e.call = (*C.orderly_go_call)(C.calloc(1, C.sizeof_orderly_go_call))
+	runtime.SetFinalizer(e, func(e *Engine) { _ = e.Close() })
+	return e, nil
+}
+
+func (e *Engine) open(opts *Options, st *C.orderly_storage, tr *C.orderly_transport) error {
+	// Everything the options point at is C memory, freed once open copied it.
+	var cstr []unsafe.Pointer
+	defer func() {
+		for _, p := range cstr {
+			C.free(p)
+		}
+	}()
+	cs := func(s string) *C.char {
+		p := C.CString(s)
+		cstr = append(cstr, unsafe.Pointer(p))
+		return p
+	}
+	o := (*C.orderly_engine_options)(C.calloc(1, C.sizeof_orderly_engine_options))
+	cstr = append(cstr, unsafe.Pointer(o))
+	C.orderly_engine_options_init(o, C.ORDERLY_ENGINE_OPTIONS_VERSION)
+	o.storage, o.transport = st, tr
+	if opts.Roles != nil {
+		o.roles = 0
+		for _, m := range opts.Roles {
+			o.roles |= 1 << uint(m)
+		}
+	}
+	if opts.Source != "" {
+		o.source = cs(opts.Source)
+	}
+	if opts.Policy != nil {
+		p := (*C.orderly_policy)(C.calloc(1, C.sizeof_orderly_policy))
+		cstr = append(cstr, unsafe.Pointer(p))
+		opts.Policy.fill(p)
+		o.policy = p
+	}
+	if len(opts.Topics) > 0 {
+		n := C.ORDERLY_TOPIC_COUNT + 1
+		arr := (*[C.ORDERLY_TOPIC_COUNT + 1]*C.char)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+		cstr = append(cstr, unsafe.Pointer(arr))
+		for t, name := range opts.Topics {
+			if t < 1 || int(t) >= n {
+				return invalid("Options.Topics: no topic %d", int(t))
+			}
+			arr[t] = cs(name)
+		}
+		o.topics = &arr[0]
+		o.n_topics = C.size_t(n)
+	}
+	o.max_envelope_bytes = C.size_t(opts.MaxEnvelopeBytes)
+	flags := 0
+	if opts.OnWork != nil {
+		flags |= C.ORDERLY_GO_ON_WORK
+	}
+	if opts.OnAlert != nil {
+		flags |= C.ORDERLY_GO_ON_ALERT
+	}
+	if opts.Clock != nil {
+		flags |= C.ORDERLY_GO_CLOCK
+	}
+	var ctx *C.orderly_ctx
+	if rc := C.orderly_ctx_new(&ctx, nil); rc < 0 {
+		return sentinel(CodeNoMem)
+	}
+	defer C.orderly_ctx_free(ctx)
+	if rc := C.orderly_go_open(&e.c, o, C.uintptr_t(e.self), C.int(flags), ctx); rc < 0 {
+		err := ctxError(Code(rc), ctx)
+		for _, b := range []*adapterBridge{e.storage, e.transport} {
+			if b != nil && err.Err == nil {
+				err.Err = b.take(err.Code)
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// free releases what Close releases once the C engine is gone.
+func (e *Engine) free() {
+	for _, f := range e.release {
+		f()
+	}
+	e.release = nil
+	if e.self != 0 {
+		e.self.Delete()
+		e.self = 0
+	}
+	if e.call != nil {
+		C.free(unsafe.Pointer(e.call))
+		e.call = nil
+	}
+}
+
+// Close closes the engine and the storage and transport it opened. A
+// second Close returns nil; any other call after Close returns ErrClosed.
+func (e *Engine) Close() error {
+	if !atomic.CompareAndSwapInt32(&e.busy, 0, 1) {
+		return errBusy
+	}
+	defer atomic.StoreInt32(&e.busy, 0)
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	runtime.SetFinalizer(e, nil)
+	C.orderly_engine_close(e.c)
+	e.c = nil
+	e.free()
+	return nil
+}
+
+// enter claims the engine for one call; exit gives it back.
+func (e *Engine) enter() error {
+	if !atomic.CompareAndSwapInt32(&e.busy, 0, 1) {
+		return errBusy
+	}
+	if e.closed {
+		atomic.StoreInt32(&e.busy, 0)
+		return ErrClosed
+	}
+	if e.storage != nil {
+		e.storage.kept = nil
+	}
+	if e.transport != nil {
+		e.transport.kept = nil
+	}
+	return nil
+}
+
+func (e *Engine) exit() {
+	p := e.cb.pending
+	e.cb.pending = nil
+	atomic.StoreInt32(&e.busy, 0)
+	if p != nil {
+		panic(p)
+	}
+}
+
+// fail builds the error of a failed call: code, the engine's message, and
+// the Go adapter's own error when that is what failed.
+func (e *Engine) fail(rc C.int) error {
+	code := Code(rc)
+	err := NewError(code, C.GoString(C.orderly_engine_errmsg(e.c)))
+	for _, b := range []*adapterBridge{e.storage, e.transport} {
+		if b != nil && err.Err == nil {
+			err.Err = b.take(code)
+		}
+	}
+	return err
+}
+
+// setID copies s into a C buffer of the call, checked like the C side
+// would, since a NUL or an overlong id cannot cross as a C string.
+func setID(dst *[C.ORDERLY_ID_MAX + 1]C.char, field, s string) error {
+	if len(s) > IDMax {
+		return invalid("%s is %d bytes, over the limit of %d", field, len(s), IDMax)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return invalid("%s contains a NUL byte", field)
+	}
+	b := (*[C.ORDERLY_ID_MAX + 1]byte)(unsafe.Pointer(dst))
+	n := copy(b[:], s)
+	b[n] = 0
+	return nil
+}
+
+func (e *Engine) ids(orderID, idemKey string) (C.int, error) {
+	if err := setID(&e.call.order_id, "order id", orderID); err != nil {
+		return 0, err
+	}
+	if idemKey == "" {
+		return 0, nil
+	}
+	if err := setID(&e.call.idem_key, "idempotency key", idemKey); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+// Result is what a command did.
+type Result struct {
+	Machine    MachineID  // the machine addressed
+	Event      int        // the event id
+	From, To   int        // the machine's state before and after (equal when late)
+	OrderState OrderState // the order's state after
+	Late       bool       // ignored as an out-of-order event
+	Duplicate  bool       // a redelivery: this is the stored first result
+	OutboxRows uint32     // events appended
+	Operations uint32     // operations recorded
+	Version    uint64     // aggregate version after
+}
+
+func resultOf(r *C.orderly_result) Result {
+	return Result{
+		Machine: MachineID(r.machine), Event: int(r.event), From: int(r.from), To: int(r.to),
+		OrderState: OrderState(r.order_state), Late: r.late != 0, Duplicate: r.duplicate != 0,
+		OutboxRows: uint32(r.outbox_rows), Operations: uint32(r.operations), Version: uint64(r.version),
+	}
+}
+
+func (e *Engine) done(rc C.int) (Result, error) {
+	if rc < 0 {
+		return Result{}, e.fail(rc)
+	}
+	return resultOf(&e.call.res), nil
+}
+
+// PaymentMethod is how an order is paid.
+type PaymentMethod int
+
+// The payment methods.
+const (
+	PayCard PaymentMethod = C.ORDERLY_PAY_CARD // authorize, then capture
+	PayCOD  PaymentMethod = C.ORDERLY_PAY_COD  // cash on delivery
+)
+
+// Line is one order line, reserved in one warehouse.
+type Line struct {
+	SKU       uint64
+	Warehouse uint32
+	Quantity  uint32 // 1..1,000,000
+	UnitPrice int64  // minor units
+}
+
+// OrderSpec describes an order to create.
+type OrderSpec struct {
+	OrderID       string
+	Currency      string // ISO 4217
+	PaymentMethod PaymentMethod
+	Lines         []Line // 1..LinesMax
+	HasPromotion  bool
+	LoyaltyPoints int64
+	IdemKey       string    // "" = derived from the request
+	Now           time.Time // zero = time.Now()
+}
+
+// CreateOrder creates an order (orderly_engine_create_order).
+func (e *Engine) CreateOrder(spec OrderSpec) (Result, error) {
+	if err := e.enter(); err != nil {
+		return Result{}, err
+	}
+	defer e.exit()
+	has, err := e.ids(spec.OrderID, spec.IdemKey)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(spec.Lines) > LinesMax {
+		return Result{}, invalid("an order has at most %d lines, not %d", LinesMax, len(spec.Lines))
+	}
+	if len(spec.Currency) != 3 || strings.IndexByte(spec.Currency, 0) >= 0 {
+		return Result{}, invalid("currency %q is not three letters", spec.Currency)
+	}
+	c := e.call
+	for i := 0; i < 3; i++ {
+		c.currency[i] = C.char(spec.Currency[i])
+	}
+	c.currency[3] = 0
+	for i, l := range spec.Lines {
+		c.lines[i] = C.orderly_line{sku: C.uint64_t(l.SKU), warehouse: C.uint32_t(l.Warehouse),
+			quantity: C.uint32_t(l.Quantity), unit_price: C.int64_t(l.UnitPrice)}
+	}
+	c.spec.payment_method = C.int(spec.PaymentMethod)
+	c.spec.n_lines = C.size_t(len(spec.Lines))
+	c.spec.has_promotion = 0
+	if spec.HasPromotion {
+		c.spec.has_promotion = 1
+	}
+	c.spec.loyalty_points = C.int64_t(spec.LoyaltyPoints)
+	c.spec.now = ms(spec.Now)
+	return e.done(C.orderly_go_create(e.c, c, has))
+}
+
+// Command is a state-machine event addressed to one part of an order.
+// The event names its machine (PaymentEvAuthorize is the payment's).
+type Command struct {
+	OrderID string
+	Event   Event
+	Index   uint32    // the reservation, fulfillment, shipment or return; 0 for order and payment
+	Amount  int64     // read by events that move money
+	IdemKey string    // the event id or request key; "" = derived from the command
+	Now     time.Time // zero = time.Now()
+}
+
+// Apply applies one command (orderly_engine_apply).
+func (e *Engine) Apply(cmd Command) (Result, error) {
+	if err := e.enter(); err != nil {
+		return Result{}, err
+	}
+	defer e.exit()
+	if cmd.Event == nil {
+		return Result{}, invalid("Command.Event is nil")
+	}
+	has, err := e.ids(cmd.OrderID, cmd.IdemKey)
+	if err != nil {
+		return Result{}, err
+	}
+	c := e.call
+	c.cmd.machine = C.int(cmd.Event.Machine())
+	c.cmd.event = C.int(cmd.Event.ID())
+	c.cmd.index = C.uint32_t(cmd.Index)
+	c.cmd.amount = C.int64_t(cmd.Amount)
+	c.cmd.now = ms(cmd.Now)
+	return e.done(C.orderly_go_apply(e.c, c, has))
+}
+
+func (e *Engine) shorthand(orderID, idemKey string, now time.Time,
+	fn func(*C.orderly_engine, *C.orderly_go_call, C.int) C.int) (Result, error) {
+	if err := e.enter(); err != nil {
+		return Result{}, err
+	}
+	defer e.exit()
+	has, err := e.ids(orderID, idemKey)
+	if err != nil {
+		return Result{}, err
+	}
+	e.call.cmd.now = ms(now)
+	return e.done(fn(e.c, e.call, has))
+}
+
+// CancelOrder cancels an order (orderly_engine_cancel_order).
+func (e *Engine) CancelOrder(orderID, idemKey string, now time.Time) (Result, error) {
+	return e.shorthand(orderID, idemKey, now, func(en *C.orderly_engine, c *C.orderly_go_call, has C.int) C.int {
+		return C.orderly_go_cancel(en, c, has)
+	})
+}
+
+// RequestCapture asks the payment to capture (orderly_engine_request_capture).
+func (e *Engine) RequestCapture(orderID, idemKey string, now time.Time) (Result, error) {
+	return e.shorthand(orderID, idemKey, now, func(en *C.orderly_engine, c *C.orderly_go_call, has C.int) C.int {
+		return C.orderly_go_request_capture(en, c, has)
+	})
+}
+
+// OpenReturn opens a return (or an exchange) of amount minor units on a
+// delivered order and gives its index (orderly_engine_open_return).
+func (e *Engine) OpenReturn(orderID string, amount int64, exchange bool, idemKey string,
+	now time.Time) (uint32, Result, error) {
+	var idx uint32
+	r, err := e.shorthand(orderID, idemKey, now, func(en *C.orderly_engine, c *C.orderly_go_call, has C.int) C.int {
+		c.cmd.amount = C.int64_t(amount)
+		x := C.int(0)
+		if exchange {
+			x = 1
+		}
+		rc := C.orderly_go_open_return(en, c, x, has)
+		idx = uint32(c.index)
+		return rc
+	})
+	return idx, r, err
+}
+
+func bytesPtr(b []byte) *C.uint8_t {
+	if len(b) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
+}
+
+// HandleEvent handles a CloudEvents JSON envelope from another service
+// (orderly_engine_handle_event).
+func (e *Engine) HandleEvent(envelope []byte, now time.Time) (Result, error) {
+	if err := e.enter(); err != nil {
+		return Result{}, err
+	}
+	defer e.exit()
+	e.call.res = C.orderly_result{size: C.sizeof_orderly_result}
+	return e.done(C.orderly_engine_handle_event(e.c, bytesPtr(envelope), C.size_t(len(envelope)),
+		ms(now), &e.call.res))
+}
+
+// HandleWebhook verifies a payment provider's signed webhook, then handles
+// its payload as an envelope (orderly_engine_handle_webhook).
+func (e *Engine) HandleWebhook(secret []byte, signatureHeader string, payload []byte,
+	tolerance time.Duration, now time.Time) (Result, error) {
+	if err := e.enter(); err != nil {
+		return Result{}, err
+	}
+	defer e.exit()
+	sig := C.CString(signatureHeader)
+	defer C.free(unsafe.Pointer(sig))
+	e.call.res = C.orderly_result{size: C.sizeof_orderly_result}
+	return e.done(C.orderly_engine_handle_webhook(e.c, bytesPtr(secret), C.size_t(len(secret)), sig,
+		bytesPtr(payload), C.size_t(len(payload)), C.int64_t(tolerance/time.Second), ms(now), &e.call.res))
+}
+
+// BeginBatch groups the following commands into one storage transaction
+// (orderly_engine_begin_batch); CommitBatch or RollbackBatch ends it.
+func (e *Engine) BeginBatch() error {
+	return e.simple(func() C.int { return C.orderly_engine_begin_batch(e.c) })
+}
+
+// CommitBatch commits the open batch.
+func (e *Engine) CommitBatch() error {
+	return e.simple(func() C.int { return C.orderly_engine_commit_batch(e.c) })
+}
+
+// RollbackBatch discards the open batch, if any.
+func (e *Engine) RollbackBatch() error {
+	return e.simple(func() C.int { C.orderly_engine_rollback_batch(e.c); return 0 })
+}
+
+// Batch runs fn inside a batch: committed when fn returns nil, rolled
+// back when it returns an error or panics.
+func (e *Engine) Batch(fn func() error) (err error) {
+	if err := e.BeginBatch(); err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = e.RollbackBatch()
+		}
+	}()
+	if err := fn(); err != nil {
+		return err
+	}
+	committed = true
+	if err := e.CommitBatch(); err != nil {
+		_ = e.RollbackBatch()
+		return err
+	}
+	return nil
+}
+
+func (e *Engine) simple(fn func() C.int) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.exit()
+	if rc := fn(); rc < 0 {
+		return e.fail(rc)
+	}
+	return nil
+}
+
+// OrderView is an order's current state.
+type OrderView struct {
+	OrderState                              OrderState
+	PaymentState                            PaymentState
+	PaymentMethod                           PaymentMethod
+	Currency                                string
+	Total, Authorized, Captured, Refunded   int64
+	Lines, Fulfillments, Shipments, Returns uint32
+	Created                                 time.Time
+	Version                                 uint64
+}
+
+// GetOrder reads an order (orderly_engine_get_order); ErrNotFound when unknown.
+func (e *Engine) GetOrder(orderID string) (OrderView, error) {
+	var v OrderView
+	err := e.withID(orderID, func() C.int {
+		var c C.orderly_order_view
+		c.size = C.sizeof_orderly_order_view
+		rc := C.orderly_engine_get_order(e.c, &e.call.order_id[0], &c)
+		v = OrderView{OrderState: OrderState(c.order_state), PaymentState: PaymentState(c.payment_state),
+			PaymentMethod: PaymentMethod(c.payment_method), Currency: C.GoString(&c.currency[0]),
+			Total: int64(c.total), Authorized: int64(c.authorized), Captured: int64(c.captured),
+			Refunded: int64(c.refunded), Lines: uint32(c.n_lines), Fulfillments: uint32(c.n_fulfillments),
+			Shipments: uint32(c.n_shipments), Returns: uint32(c.n_returns), Created: fromMS(c.created),
+			Version: uint64(c.version)}
+		return rc
+	})
+	return v, err
+}
+
+// PartView is one part of an order: a reservation, fulfillment, shipment or return.
+type PartView struct {
+	Machine   MachineID
+	Index     uint32
+	State     int // a state of Machine (ReservationState, ...)
+	SKU       uint64
+	Warehouse uint32
+	Quantity  uint32
+	Amount    int64
+	Since     time.Time
+}
+
+// GetPart reads one part of an order (orderly_engine_get_part).
+func (e *Engine) GetPart(orderID string, m MachineID, index uint32) (PartView, error) {
+	var v PartView
+	err := e.withID(orderID, func() C.int {
+		var c C.orderly_part_view
+		c.size = C.sizeof_orderly_part_view
+		rc := C.orderly_engine_get_part(e.c, &e.call.order_id[0], C.int(m), C.uint32_t(index), &c)
+		v = PartView{Machine: MachineID(c.machine), Index: uint32(c.index), State: int(c.state),
+			SKU: uint64(c.sku), Warehouse: uint32(c.warehouse), Quantity: uint32(c.quantity),
+			Amount: int64(c.amount), Since: fromMS(c.since)}
+		return rc
+	})
+	return v, err
+}
+
+func (e *Engine) withID(orderID string, fn func() C.int) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.exit()
+	if _, err := e.ids(orderID, ""); err != nil {
+		return err
+	}
+	if rc := fn(); rc < 0 {
+		return e.fail(rc)
+	}
+	return nil
+}
+
+// Stats are the engine's counters since Open.
+type Stats struct {
+	Applied, Rejected, Duplicates, LateIgnored, IdemBusy, IdemMismatch uint64
+	ConflictsRetried, OutboxAppended, OperationsRecorded               uint64
+}
+
+// Stats reads the counters (orderly_engine_get_stats).
+func (e *Engine) Stats() (Stats, error) {
+	var s Stats
+	err := e.simple(func() C.int {
+		var c C.orderly_engine_stats
+		c.size = C.sizeof_orderly_engine_stats
+		rc := C.orderly_engine_get_stats(e.c, &c)
+		s = Stats{uint64(c.applied), uint64(c.rejected), uint64(c.duplicates), uint64(c.late_ignored),
+			uint64(c.idem_busy), uint64(c.idem_mismatch), uint64(c.conflicts_retried),
+			uint64(c.outbox_appended), uint64(c.operations_recorded)}
+		return rc
+	})
+	return s, err
+}
+
+// Topic is the configured name of topic t ("" for an unknown one).
+func (e *Engine) Topic(t Topic) string {
+	if e.enter() != nil {
+		return ""
+	}
+	defer e.exit()
+	return goString(C.orderly_engine_topic(e.c, C.int(t)))
+}
+
+// TopicID resolves a topic name a host subscribes to; ErrConfig for an
+// empty or unknown one.
+func (e *Engine) TopicID(name string) (Topic, error) {
+	var t C.int
+	n := C.CString(name)
+	defer C.free(unsafe.Pointer(n))
+	err := e.simple(func() C.int { return C.orderly_engine_topic_id(&t, e.c, n) })
+	return Topic(t), err
+}
+
+// LastError is the engine's last failure, as an *Error (nil when none).
+func (e *Engine) LastError() error {
+	if e.enter() != nil {
+		return ErrClosed
+	}
+	defer e.exit()
+	if rc := C.orderly_engine_errcode(e.c); rc < 0 {
+		return NewError(Code(rc), C.GoString(C.orderly_engine_errmsg(e.c)))
+	}
+	return nil
+}
+
+// String names the engine for logs.
+func (e *Engine) String() string { return fmt.Sprintf("orderly.Engine(%p)", e) }

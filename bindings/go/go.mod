@@ -1,0 +1,3 @@
+module orderly.dev/go/orderly
+
+go 1.19

@@ -1,0 +1,70 @@
+//go:build cgo
+
+// Package orderly is the Go binding of orderly, the embeddable C library
+// that decides the e-commerce order lifecycle (order, payment, stock
+// reservation, fulfillment, shipment, return) with a transactional outbox,
+// consumer idempotency, compensation and timers.
+//
+// The package links the installed C library through pkg-config (orderly
+// and orderly-sqlite) and needs cgo: without it the package does not
+// build. Machines are typed: each machine has its own State and Event
+// types generated from the C tables (OrderState, PaymentEvent, ...), and
+// Machine values (Order, Payment, ...) answer "what next?" questions.
+// An Engine (Open) runs commands and events through the idempotent,
+// transactional path, on the shipped in-memory or SQLite storage or on a
+// Storage and Transport written in Go.
+//
+// Errors are *Error values; compare them with errors.Is against the
+// sentinels (ErrTransition, ErrNotFound, ...). Times are time.Time and
+// durations time.Duration, at millisecond precision.
+package orderly
+
+/*
+#cgo pkg-config: orderly orderly-sqlite
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"time"
+)
+
+//go:generate go run ./internal/gen -o machines_gen.go
+
+// BuiltFor is the C library version this binding was compiled against.
+const BuiltFor = C.ORDERLY_VERSION_STRING
+
+// Version is the run-time version of the C library ("0.1.0").
+func Version() string { return C.GoString(C.orderly_version_string()) }
+
+// IDMax is the longest order id or idempotency key, in bytes.
+const IDMax = C.ORDERLY_ID_MAX
+
+// LinesMax is the most lines an order may have.
+const LinesMax = C.ORDERLY_LINES_MAX
+
+func init() {
+	if C.orderly_version_number() < C.ORDERLY_VERSION_NUMBER {
+		panic(fmt.Sprintf("orderly: the C library is %s, older than %s this binding was built for",
+			Version(), BuiltFor))
+	}
+}
+
+// ms converts an instant to the C timebase; the zero Time means now.
+func ms(t time.Time) C.orderly_time_ms {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return C.orderly_time_ms(t.UnixMilli())
+}
+
+// fromMS converts a C instant to a time.Time; 0 stays the zero Time.
+func fromMS(v C.orderly_time_ms) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(v))
+}
+
+func durMS(d time.Duration) C.int64_t { return C.int64_t(d / time.Millisecond) }
