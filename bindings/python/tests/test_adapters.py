@@ -14,7 +14,7 @@ def test_python_storage_and_transport_drive_a_full_lifecycle():
                         on_work=lambda e, n: e.pump(now=T0 + 100)) as e:
         create(e)
         ship_all(e)
-        r = e.open_return("o-1", 500, now=T0 + 8)
+        r = e.open_return("o-1", [orderly.ReturnLine(line=0, quantity=1)], now=T0 + 8)
         for ev in ("approve", "receive", "inspect", "refund"):
             e.apply("o-1", "return", ev, index=r.index, amount=500, now=T0 + 9)
         v = e.get_order("o-1")
