@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,5 +174,58 @@ func TestConformanceHoldsOptionalMethodsToTheContract(t *testing.T) {
 	failures, err := conformance.Run(target, conformance.Options{Parts: conformance.Contract, Filter: "next_due"}, &report)
 	if err != nil || failures != 1 || !bytes.Contains(report.Bytes(), []byte("earliest claimable instant")) {
 		t.Fatalf("%d failures, %v:\n%s", failures, err, report.String())
+	}
+}
+
+// explosive panics in the optional method it is told to.
+type explosive struct {
+	*memstore.Handle
+	method string
+}
+
+func (x explosive) boom(m string) {
+	if x.method == m {
+		panic("bug in " + m)
+	}
+}
+
+func (x explosive) HistoryAppend(tx orderly.Txn, it *orderly.HistoryItem) error {
+	x.boom("HistoryAppend")
+	return x.Handle.HistoryAppend(tx, it)
+}
+
+func (x explosive) HistoryScan(tx orderly.Txn, g string, from uint32, max int, fn func(*orderly.HistoryItem) error) (int, error) {
+	x.boom("HistoryScan")
+	return x.Handle.HistoryScan(tx, g, from, max, fn)
+}
+
+func (x explosive) BeginRead() (orderly.Txn, error) {
+	x.boom("BeginRead")
+	return x.Handle.BeginRead()
+}
+
+func (x explosive) QueueNextDue(tx orderly.Txn, q orderly.Queue) (time.Time, bool, error) {
+	x.boom("QueueNextDue")
+	return x.Handle.QueueNextDue(tx, q)
+}
+
+func TestAPanicInAnOptionalMethodComesBackAsAnError(t *testing.T) {
+	for _, m := range []string{"HistoryAppend", "HistoryScan", "BeginRead", "QueueNextDue"} {
+		t.Run(m, func(t *testing.T) {
+			e := open(t, orderly.Options{Storage: orderly.GoStorage(explosive{memstore.New().Open(), m})})
+			_, err := e.CreateOrder(spec("ord-p"))
+			if err == nil {
+				_, err = e.OrderHistory("ord-p", 0, 0)
+			}
+			if err == nil {
+				_, err = e.GetOrder("ord-p")
+			}
+			if err == nil {
+				_, err = e.Pump(at(1), 0)
+			}
+			if !errors.Is(err, orderly.ErrUser) || !strings.Contains(err.Error(), "bug in "+m) {
+				t.Fatalf("got %v, want the panic in %s as an error", err, m)
+			}
+		})
 	}
 }

@@ -53,6 +53,21 @@ def test_a_bug_in_a_python_storage_surfaces_intact(method):
         assert info.value is bug
 
 
+@pytest.mark.parametrize("method, then", [
+    ("history_append", lambda e: None),
+    ("history_scan", lambda e: e.order_history("o-1")),
+    ("begin_read", lambda e: e.get_order("o-1")),
+    ("queue_next_due", lambda e: e.pump(now=T0 + 1)),
+])
+def test_a_bug_in_an_optional_storage_method_surfaces_intact(method, then):
+    bug = ZeroDivisionError("adapter bug in %s" % method)
+    with orderly.Engine(Exploding(method, bug), ListTransport()) as e:
+        with pytest.raises(ZeroDivisionError) as info:
+            create(e)
+            then(e)
+        assert info.value is bug
+
+
 def test_an_orderly_error_from_a_storage_is_an_answer():
     with orderly.Engine(Exploding("idem_get", orderly.StorageError("disk gone", native=28)),
                         ListTransport()) as e:
