@@ -41,6 +41,7 @@ type Policy struct {
 	OperationMaxAttempts uint32
 	BatchMax             uint32 // items per Pump/Tick batch
 	Seed                 uint64 // jitter seed
+	ClaimResolution      uint32 // a lost parcel's claim: 1 refund (default), 2 reship, 3 the host decides
 }
 
 func dur(v C.int64_t) time.Duration {
@@ -69,7 +70,7 @@ func DefaultPolicy() Policy {
 		Lease: dur(p.lease), Retention: dur(p.retention),
 		MaxConflictRetries: uint32(p.max_conflict_retries), OutboxMaxAttempts: uint32(p.outbox_max_attempts),
 		OperationMaxAttempts: uint32(p.operation_max_attempts), BatchMax: uint32(p.batch_max),
-		Seed: uint64(p.seed),
+		Seed: uint64(p.seed), ClaimResolution: uint32(p.claim_resolution),
 	}
 }
 
@@ -85,6 +86,7 @@ func (p *Policy) fill(c *C.orderly_policy) {
 	c.operation_max_attempts = C.uint32_t(p.OperationMaxAttempts)
 	c.batch_max = C.uint32_t(p.BatchMax)
 	c.seed = C.uint64_t(p.Seed)
+	c.claim_resolution = C.uint32_t(p.ClaimResolution)
 }
 
 // Topic names one of the engine's topics.

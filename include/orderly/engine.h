@@ -74,8 +74,9 @@ ORDERLY_API const char *orderly_topic_default_name(int topic);
  */
 #define ORDERLY_BATCH_MAX_LIMIT 65536  /* policy.batch_max at most */
 
-/* Version 1 is the 0.2 layout. Fields are only appended, each behind a bump. */
-#define ORDERLY_POLICY_VERSION 1
+/* Version 1 is the 0.2 layout; 2 appended claim_resolution. Fields are only
+ * appended, each behind a bump. */
+#define ORDERLY_POLICY_VERSION 2
 
 typedef struct orderly_policy {
     unsigned int version;         /* ORDERLY_POLICY_VERSION; first, always */
@@ -97,13 +98,17 @@ typedef struct orderly_policy {
     uint32_t operation_max_attempts; /* attempts per operation; default 8 */
     uint32_t batch_max;           /* items per pump/tick batch; default 256 */
     uint64_t seed;                /* jitter seed; default 1 */
+    /* ---- version 2 ---- */
+    uint32_t claim_resolution;    /* orderly_claim_resolution (orderly/claim.h): how the claim a
+                                   * lost parcel opens is resolved; default
+                                   * ORDERLY_CLAIM_BY_REFUND (a version-1 policy gets it) */
     /* ---- later versions append here ---- */
 } orderly_policy;
 
 #define ORDERLY_POLICY_INIT                                                       \
     { ORDERLY_POLICY_VERSION, 15 * 60000LL, 24 * 3600000LL, 7 * 86400000LL,     \
       7 * 86400000LL, 24 * 3600000LL, 2 * 3600000LL, 7 * 86400000LL, 1000,      \
-      3600000LL, 30000, 30 * 86400000LL, 8, 10, 8, 256, 1 }
+      3600000LL, 30000, 30 * 86400000LL, 8, 10, 8, 256, 1, 1 }
 /* The former name of ORDERLY_POLICY_INIT. */
 #define ORDERLY_POLICY_DEFAULTS ORDERLY_POLICY_INIT
 
@@ -134,7 +139,7 @@ typedef void (*orderly_alert_cb)(const orderly_alert *alert, void *user_data);
 /* The host's current time, in the timebase of the now arguments. */
 typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 
-#define ORDERLY_ROLES_ALL 0x7Eu   /* bit (1 << machine id) for each of the six */
+#define ORDERLY_ROLES_ALL 0xFEu   /* bit (1 << machine id) for each of the seven */
 
 /*
  * Version 2 is the 0.2 layout: the policy and the topic names moved behind

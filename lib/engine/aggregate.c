@@ -180,6 +180,53 @@ static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_tim
     p->since = base + read_delta(r);
 }
 
+/*
+ * Claims are an optional tail of a format-3 record: written only when a
+ * shipment has one, as the number of claims and, for each, its shipment,
+ * state and time since. A record with no claim is byte for byte what it
+ * was before claims existed, and a record that ends after its returns
+ * has none.
+ */
+static uint8_t *put_claims(uint8_t *w, const struct orderly__agg *a)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < a->n_ship; i++)
+        n += a->ship[i].claim != 0;
+    if (n == 0)
+        return w;
+    w = orderly__put_u64(w, n);
+    for (i = 0; i < a->n_ship; i++) {
+        if (a->ship[i].claim == 0)
+            continue;
+        w = orderly__put_u64(w, i);
+        w = orderly__put_u64(w, a->ship[i].claim);
+        w = orderly__put_i64(w, a->ship[i].claim_since - a->created);
+    }
+    return w;
+}
+
+static void get_claims(struct orderly__rd *r, struct orderly__agg *a, size_t len)
+{
+    uint32_t n, k, i;
+
+    if (r->pos == len)
+        return;
+    n = orderly__rd_u32(r, a->n_ship);
+    /* a tail that names no claim is not what put_claims writes */
+    if (n == 0)
+        r->bad = 1;
+    for (k = 0; k < n && !r->bad; k++) {
+        i = orderly__rd_u32(r, a->n_ship > 0 ? a->n_ship - 1u : 0u);
+        if (a->ship[i].claim != 0)
+            r->bad = 1;
+        a->ship[i].claim = (uint8_t)orderly__rd_u32(r, 255);
+        if (a->ship[i].claim == 0)
+            r->bad = 1;
+        a->ship[i].claim_since = a->created + read_delta(r);
+    }
+}
+
 size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t cap)
 {
     uint8_t *w = buf;
@@ -222,7 +269,7 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
     w = put_parts(w, a->ful, a->n_ful, a->created, 0);
     w = put_parts(w, a->ship, a->n_ship, a->created, 0);
     w = put_parts(w, a->ret, a->n_ret, a->created, 1);
-    return (size_t)(w - buf);
+    return (size_t)(put_claims(w, a) - buf);
 }
 
 int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len)
@@ -289,6 +336,8 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
             if (a->ret[i].lines >> j & 1u)
                 a->ret[i].qty[j] = orderly__rd_u32(&r, ORDERLY_QUANTITY_MAX);
     }
+    if (format >= 3)
+        get_claims(&r, a, len);
     if (r.bad || r.pos != len)
         return ORDERLY_ESTORAGE;
     if (format < 3)

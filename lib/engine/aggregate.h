@@ -53,6 +53,8 @@ struct orderly__part {
     orderly_time_ms since;
     uint32_t lines;                /* returns: bit per order line it names */
     uint32_t qty[ORDERLY_LINES_MAX]; /* returns: units of each named line */
+    uint8_t claim;                 /* shipments: their claim's state; 0 = none opened */
+    orderly_time_ms claim_since;
 };
 
 struct orderly__agg {

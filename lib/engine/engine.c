@@ -7,6 +7,7 @@
 #include "../fsm/reactions.h"
 #include "../fsm/table.h"
 #include "internal.h"
+#include "orderly/claim.h"
 
 static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
     NULL,
@@ -136,6 +137,11 @@ static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
                              ORDERLY_BATCH_MAX_LIMIT, p->batch_max);
     if (p->backoff_max < p->backoff_base)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.backoff_max is below backoff_base");
+    if (p->version >= 2 && (p->claim_resolution < ORDERLY_CLAIM_BY_REFUND ||
+                            p->claim_resolution > ORDERLY_CLAIM_BY_HOST))
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "policy.claim_resolution must be 1..3 (refund, reship, host; got %u)",
+                             p->claim_resolution);
     horizon = retry_horizon(p, p->outbox_max_attempts);
     h2 = retry_horizon(p, p->operation_max_attempts);
     if (h2 > horizon)
@@ -314,7 +320,12 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
                            o->max_envelope_bytes, ORDERLY_ENVELOPE_MAX_LIMIT);
         goto fail;
     }
-    e->policy = o->policy != NULL ? *o->policy : default_policy;
+    e->policy = default_policy;
+    if (o->policy != NULL)
+        /* a version-1 host's struct ends before claim_resolution: read what
+         * its version covers, keep the defaults for the rest */
+        memcpy(&e->policy, o->policy, o->policy->version >= 2 ? sizeof e->policy
+                                                            : offsetof(orderly_policy, claim_resolution));
     e->on_work = o->on_work;
     e->work_user_data = o->work_user_data;
     e->on_alert = o->on_alert;
@@ -467,6 +478,14 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
     case ORDERLY_MACHINE_RETURN:
         p = index < a->n_ret ? &a->ret[index] : NULL;
         break;
+    case ORDERLY_MACHINE_CLAIM:
+        /* claim i is shipment i's, there once the parcel was lost */
+        if (index >= a->n_ship || a->ship[index].claim == 0)
+            return ORDERLY_ENOTFOUND;
+        out->state = a->ship[index].claim;
+        out->warehouse = a->ship[index].warehouse;
+        out->since = a->ship[index].claim_since;
+        return ORDERLY_OK;
     default:
         break;
     }

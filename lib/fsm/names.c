@@ -42,6 +42,7 @@ static const char *const effect_names[] = {
     [ORDERLY_EFFECT_NOTIFY_ORDER] = "notify_order",
     [ORDERLY_EFFECT_RELEASE_FULFILLMENTS] = "release_fulfillments",
     [ORDERLY_EFFECT_CANCEL_REMAINDER] = "cancel_remainder",
+    [ORDERLY_EFFECT_RESHIP] = "reship",
 };
 
 struct timer_def {

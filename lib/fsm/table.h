@@ -45,7 +45,8 @@ enum {
     ORDERLY__ST_LOST = 1 << 11,      /* shipment: its units are lost in transit */
     ORDERLY__ST_BACK = 1 << 12,      /* shipment: its units came back to origin undelivered */
     ORDERLY__ST_RECEIVED = 1 << 13,  /* return: its units are back with the merchant */
-    ORDERLY__ST_BOOKED = 1 << 14     /* shipment: booked with its carrier, not yet picked up */
+    ORDERLY__ST_BOOKED = 1 << 14,    /* shipment: booked with its carrier, not yet picked up */
+    ORDERLY__ST_WRITTEN_OFF = 1 << 15 /* claim: its parcel's units are refunded, not replaced */
 };
 
 /* The declared attributes of state of machine m; none for an id outside
@@ -189,5 +190,6 @@ extern const struct orderly_machine orderly__reservation_machine;
 extern const struct orderly_machine orderly__fulfillment_machine;
 extern const struct orderly_machine orderly__shipment_machine;
 extern const struct orderly_machine orderly__return_machine;
+extern const struct orderly_machine orderly__claim_machine;
 
 #endif

@@ -239,8 +239,8 @@ has "^orderly_outbox_pending [0-9]+" "prints stable metric names"
 
 # ---- --json: one documented shape per inspection command (doc/cli.md) ----------------
 expect 0 "machines --json" -- "$cli" machines --json
-json_has "machines --json lists the six machines" '
-assert [m["name"] for m in d["machines"]] == ["order", "payment", "reservation", "fulfillment", "shipment", "return"]
+json_has "machines --json lists the seven machines" '
+assert [m["name"] for m in d["machines"]] == ["order", "payment", "reservation", "fulfillment", "shipment", "return", "claim"]
 for m in d["machines"]:
     assert set(m) == {"name", "states", "events", "transitions", "initial"}, m
     assert all(isinstance(m[k], int) and m[k] > 0 for k in ("states", "events", "transitions"))
