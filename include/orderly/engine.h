@@ -449,6 +449,42 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return_lines(
     orderly_result *out);
 
 /*
+ * The id of the replacement order an exchange opens: return `return_index`
+ * of order_id gives "<order_id>.x<return_index>" when that fits in
+ * ORDERLY_ID_MAX bytes, else "x." and the 32 lower-case hex digits of
+ * XXH3-128 of ("replacement", "<order_id>/return/<return_index>"). Ids of
+ * these forms are the replacements': a host names none of its own orders
+ * so. Writes the id and its NUL into out (ORDERLY_ID_MAX + 1 bytes, the
+ * caller's); EINVAL for a NULL or invalid order id.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_replacement_id(char *out, const char *order_id,
+                                                          uint32_t return_index);
+
+/*
+ * Opens the replacement order of an exchange: return `return_index` of
+ * order_id, opened as an exchange (which restocks nothing) and completed,
+ * gets a new order with id orderly_replacement_id(order_id, return_index),
+ * created as orderly_engine_create_order creates one (pending, its stock
+ * reserved, its payment pending for the host to settle, e.g. against the
+ * exchange's credit), holding the exchanged units of each line at their
+ * price, in the original's currency and payment method, with no promotion
+ * or loyalty points. The replacement's orderly_order_view.replacement_of
+ * names the original; the exchange's orderly_part_view.replacement names
+ * the replacement. Its idempotency key is derived from its id, so opening
+ * it again (a redelivered order.replacement_requested) returns the first
+ * result (result.duplicate) and never opens a second order; once that mark
+ * has lapsed it is EEXISTS. ENOTFOUND for no such order or return;
+ * ETRANSITION when the return is not an exchange, not completed, or names no
+ * lines (a money-only exchange, orderly_engine_open_return, has no units to
+ * replace).
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_replacement(orderly_engine *engine,
+                                                                   const char *order_id,
+                                                                   uint32_t return_index,
+                                                                   orderly_time_ms now,
+                                                                   orderly_result *out);
+
+/*
  * Handles a CloudEvents JSON envelope received from another service. Its
  * type names the machine and event ("payment.capture_succeeded"), its
  * subject the order id, its data optionally {"index": n, "amount": m}; its
@@ -512,11 +548,13 @@ typedef struct orderly_order_view {
     uint32_t n_returns;
     orderly_time_ms created;
     uint64_t version;
+    /* the order an exchange of it replaces, or "" (orderly_engine_open_replacement) */
+    char replacement_of[ORDERLY_ID_MAX + 1];
     /* ---- later versions append here ---- */
 } orderly_order_view;
 
 #define ORDERLY_ORDER_VIEW_INIT                                                   \
-    { sizeof(orderly_order_view), 0, 0, 0, { 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    { sizeof(orderly_order_view), 0, 0, 0, { 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0 } }
 
 /* Reads an order's current state into *out (inside an open batch, as the
  * batch sees it). ENOTFOUND for an unknown id. */
@@ -549,11 +587,14 @@ typedef struct orderly_part_view {
     uint32_t shipment;     /* the shipment carrying the line, when shipped */
     int64_t refunded;      /* the line's share of the order's refunds */
     uint32_t lines;        /* returns: bit per order line it names */
+    /* a completed exchange: the id of its replacement order
+     * (orderly_replacement_id), whether opened yet or not; else "" */
+    char replacement[ORDERLY_ID_MAX + 1];
     /* ---- later versions append here ---- */
 } orderly_part_view;
 
 #define ORDERLY_PART_VIEW_INIT                                                    \
-    { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0 } }
 
 /* Reads one part (a reservation, fulfillment, shipment or return) of an
  * order. ENOTFOUND when the order or the index does not exist. */

@@ -64,8 +64,9 @@ PIN_AT(orderly_policy, claim_resolution, 120);
 
 /* caller-sized out structs, 0.2 layout (size first) */
 PIN(orderly_result, 56);
-PIN(orderly_order_view, 88);
-PIN(orderly_part_view, 104); /* 0.2 with the line units appended (56 before; unreleased) */
+PIN(orderly_order_view, 160); /* 88 with replacement_of appended (unreleased) */
+PIN(orderly_part_view, 168); /* 0.2 with the line units appended (56 before), then replacement
+                              * (104 before; unreleased) */
 PIN(orderly_engine_stats, 80);
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);

@@ -76,6 +76,7 @@ struct orderly__agg {
     struct orderly__part ful[ORDERLY_PARTS_MAX];
     struct orderly__part ship[ORDERLY_PARTS_MAX];
     struct orderly__part ret[ORDERLY_PARTS_MAX];
+    char replacement_of[ORDERLY_ID_MAX + 1]; /* the order an exchange of it replaces, or "" */
 };
 
 /* Gives amount of refund to a's lines: first to the units first[i] names

@@ -8,6 +8,7 @@
 #include "../fsm/table.h"
 #include "internal.h"
 #include "orderly/claim.h"
+#include "orderly/return.h"
 
 static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
     NULL,
@@ -496,6 +497,9 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
     out->amount = p->amount;
     out->since = p->since;
     if (m == ORDERLY_MACHINE_RETURN) {
+        if (p->exchange && p->state == ORDERLY_RETURN_COMPLETED &&
+            orderly_replacement_id(out->replacement, a->id, index) < 0)
+            return ORDERLY_EINVARIANT;
         out->lines = p->lines;
         for (i = 0; i < a->n_lines; i++)
             out->quantity += p->lines >> i & 1u ? p->qty[i] : 0;
@@ -508,7 +512,7 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
  * in the batch's: a connection holds one transaction at a time (SQLite),
  * and a host reading between its batched commands expects to see them.
  */
-static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a, uint64_t *version)
+int orderly__read_order(orderly_engine *e, const char *id, struct orderly__agg *a, uint64_t *version)
 {
     void *txn = e->batch_txn;
     int rc;
@@ -545,7 +549,7 @@ int orderly_engine_get_order(orderly_engine *e, const char *order_id, orderly_or
         return rc;
     if (strlen(order_id) > ORDERLY_ID_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
-    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
         return rc;
     memset(&v, 0, sizeof v);
     v.order_state = e->agg.order_state;
@@ -562,6 +566,7 @@ int orderly_engine_get_order(orderly_engine *e, const char *order_id, orderly_or
     v.n_returns = e->agg.n_ret;
     v.created = e->agg.created;
     v.version = version;
+    memcpy(v.replacement_of, e->agg.replacement_of, sizeof v.replacement_of);
     orderly__out_put(out, &v, sizeof v);
     return ORDERLY_OK;
 }
@@ -579,7 +584,7 @@ int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine
         return rc;
     if (strlen(order_id) > ORDERLY_ID_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
-    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
         return rc;
     if ((rc = orderly__part_state(&v, &e->agg, machine, index)) < 0)
         return orderly__fail(&e->ctx, rc, "order '%s' has no part %d #%u", order_id, machine, index);

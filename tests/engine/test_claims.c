@@ -267,12 +267,12 @@ START_TEST(claims_round_trip_through_the_record)
     ck_assert_uint_eq(back.ship[0].claim, ORDERLY_CLAIM_RESHIPPING);
     ck_assert_int_eq(back.ship[0].claim_since, T0 + 5);
     ck_assert_uint_eq(back.ship[1].claim, 0);
-    /* the tail cut to "0 claims" */
-    buf[bare] = 0;
-    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, bare + 1), ORDERLY_ESTORAGE);
+    /* the claims section cut to "0 claims" */
+    buf[bare + 1] = 0;
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, bare + 2), ORDERLY_ESTORAGE);
     /* two claims for shipment 0 */
     len = orderly__agg_encode(&a, buf, sizeof buf);
-    buf[bare] = 2;
+    buf[bare + 1] = 2;
     buf[len] = 0;
     buf[len + 1] = ORDERLY_CLAIM_OPENED;
     buf[len + 2] = 0;
