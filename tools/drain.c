@@ -129,14 +129,19 @@ struct drained {
 /* Empties the sink: each message printed as one JSON line with --print. */
 static int deliver(cli_db *db, int print, struct drained *t)
 {
-    size_t i, n = orderly_memory_transport_count(db->transport);
+    size_t i;
     orderly_message msg;
     json_t *env, *line;
     int rc = ORDERLY_OK;
 
-    for (i = 0; i < n && rc == ORDERLY_OK; i++) {
-        if ((rc = orderly_memory_transport_get(&msg, db->transport, i)) < 0)
+    /* the sink holds what was published since its last clear, while its
+     * count is every message it ever accepted: read until it has no more,
+     * or a second round with messages reads past them */
+    for (i = 0; rc == ORDERLY_OK; i++) {
+        if ((rc = orderly_memory_transport_get(&msg, db->transport, i)) < 0) {
+            rc = rc == ORDERLY_ENOTFOUND ? ORDERLY_OK : rc;
             break;
+        }
         t->messages++;
         if (!print)
             continue;
