@@ -74,7 +74,8 @@ ORDERLY_API const char *orderly_topic_default_name(int topic);
  */
 #define ORDERLY_BATCH_MAX_LIMIT 65536  /* policy.batch_max at most */
 
-/* Version 1 is the 0.2 layout; 2 appended claim_resolution. Fields are only
+/* Version 1 is the 0.2 layout; 2 appended claim_resolution and
+ * cod_collection_window. Fields are only
  * appended, each behind a bump. */
 #define ORDERLY_POLICY_VERSION 2
 
@@ -102,13 +103,15 @@ typedef struct orderly_policy {
     uint32_t claim_resolution;    /* orderly_claim_resolution (orderly/claim.h): how the claim a
                                    * lost parcel opens is resolved; default
                                    * ORDERLY_CLAIM_BY_REFUND (a version-1 policy gets it) */
+    int64_t cod_collection_window; /* confirmed COD cash must be reported collected within it,
+                                   * else the payment ends cod_uncollected; default 30 days */
     /* ---- later versions append here ---- */
 } orderly_policy;
 
 #define ORDERLY_POLICY_INIT                                                       \
     { ORDERLY_POLICY_VERSION, 15 * 60000LL, 24 * 3600000LL, 7 * 86400000LL,     \
       7 * 86400000LL, 24 * 3600000LL, 2 * 3600000LL, 7 * 86400000LL, 1000,      \
-      3600000LL, 30000, 30 * 86400000LL, 8, 10, 8, 256, 1, 1 }
+      3600000LL, 30000, 30 * 86400000LL, 8, 10, 8, 256, 1, 1, 30 * 86400000LL }
 /* The former name of ORDERLY_POLICY_INIT. */
 #define ORDERLY_POLICY_DEFAULTS ORDERLY_POLICY_INIT
 

@@ -125,7 +125,8 @@ typedef enum orderly_timer {
     ORDERLY_TIMER_AUTH_EXPIRY     = 3,
     ORDERLY_TIMER_AUTO_COMPLETE   = 4,
     ORDERLY_TIMER_FULFILLMENT_SLA = 5,
-    ORDERLY_TIMER_ABANDONED       = 6
+    ORDERLY_TIMER_ABANDONED       = 6,
+    ORDERLY_TIMER_COD_COLLECTION  = 7  /* a confirmed COD payment's cash not collected */
 } orderly_timer;
 
 /*

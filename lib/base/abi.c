@@ -54,13 +54,15 @@ int orderly__result_reset(orderly_ctx *ctx, orderly_result *out)
     _Static_assert(offsetof(type, field) == (off), #type "." #field " moved: see abi.c")
 
 /* engine options version 2 (0.2), policy version 2 (version 1, the 0.2
- * layout, was 120 bytes; version 2 appended claim_resolution) */
+ * layout, was 120 bytes; version 2 appended claim_resolution and
+ * cod_collection_window) */
 PIN(orderly_engine_options, 120);
 PIN_AT(orderly_engine_options, version, 0);
 PIN_AT(orderly_engine_options, max_envelope_bytes, 112);
-PIN(orderly_policy, 128);
+PIN(orderly_policy, 136);
 PIN_AT(orderly_policy, version, 0);
 PIN_AT(orderly_policy, claim_resolution, 120);
+PIN_AT(orderly_policy, cod_collection_window, 128);
 
 /* caller-sized out structs, 0.2 layout (size first) */
 PIN(orderly_result, 56);

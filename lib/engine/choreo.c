@@ -102,6 +102,8 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
         return later(a->released_at, p->fulfillment_sla);
     case ORDERLY_TIMER_ABANDONED:
         return later(a->created, cod_floor(a, p, p->abandoned_after));
+    case ORDERLY_TIMER_COD_COLLECTION:
+        return later(a->payment_since, p->cod_collection_window);
     default:
         return 0;
     }

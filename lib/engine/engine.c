@@ -138,6 +138,12 @@ static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
                              ORDERLY_BATCH_MAX_LIMIT, p->batch_max);
     if (p->backoff_max < p->backoff_base)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.backoff_max is below backoff_base");
+    if (p->version >= 2 &&
+        (p->cod_collection_window <= 0 || p->cod_collection_window > ORDERLY_DURATION_MAX) &&
+        p->cod_collection_window != INT64_MAX)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "policy.cod_collection_window must be 1..%lld ms or INT64_MAX for never "
+                             "(got %lld)", ORDERLY_DURATION_MAX, (long long)p->cod_collection_window);
     if (p->version >= 2 && (p->claim_resolution < ORDERLY_CLAIM_BY_REFUND ||
                             p->claim_resolution > ORDERLY_CLAIM_BY_HOST))
         return orderly__fail(ctx, ORDERLY_ECONFIG,

@@ -217,7 +217,7 @@ static const char *const when_names[] = {
 static const char *const attr_names[] = {
     "held", "dropped", "shipped", "delivered", "withdrawn", "given_back", "returnable",
     "closed_undelivered", "capturing", "uncaptured", "cod_claim", "lost", "back_at_origin",
-    "received", "booked",
+    "received", "booked", "written_off", "settled", "order_bound",
 };
 
 /* A column value's name; the reaction table is validated at engine open,

@@ -72,6 +72,8 @@ const struct orderly__reaction orderly__reactions[] = {
        "a captured payment is refunded what it still holds"),
     ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_COD_CANCEL, NONE, ALWAYS, 0,
        "a cash-on-delivery payment is cancelled"),
+    ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_ABANDON, NONE, ALWAYS, 0,
+       "a payment never authorized fails"),
     ON_IF(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING, DEFER, 0,
           "a capture in flight is refunded when it lands", IN, M(PAYMENT), ORDERLY__ST_CAPTURING,
           NONE, NONE),
@@ -276,6 +278,8 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_COUNT + 1] =
     IN(PAYMENT, REQUEST_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
     IN(PAYMENT, RETRY_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
     IN(PAYMENT, AUTHORIZATION_EXPIRED) = { .timer = T_(AUTH_EXPIRY) },
+    /* COD cash the carrier never reports collected */
+    IN(PAYMENT, COLLECTION_OVERDUE) = { .timer = T_(COD_COLLECTION) },
     IN(PAYMENT, CAPTURE_SUCCEEDED) = { .money = ORDERLY__MONEY_CAPTURE },
     IN(PAYMENT, COD_COLLECTED) = { .money = ORDERLY__MONEY_COLLECT },
     IN(PAYMENT, REFUND) = { .money = ORDERLY__MONEY_REFUND },
@@ -704,9 +708,27 @@ int orderly__effects_validate(const orderly__effect_decls_of *fx, const struct o
     return ORDERLY_OK;
 }
 
+int orderly__deadlines_validate(const struct orderly_machine *m, orderly_ctx *ctx)
+{
+    int st;
+
+    for (st = 1; st < m->n_states; st++)
+        if (m->states[st].name != NULL && !m->states[st].terminal &&
+            m->states[st].timer == ORDERLY_TIMER_NONE &&
+            !(m->states[st].attrs & (ORDERLY__ST_SETTLED | ORDERLY__ST_ORDER_BOUND)))
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "%s state '%s' waits with no deadline: declare its timer, that "
+                                 "it is settled, or that its order's deadline ends it", m->name,
+                                 m->states[st].name);
+    return ORDERLY_OK;
+}
+
 int orderly__choreography_validate(orderly_ctx *ctx)
 {
-    int rc = orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
+    int rc = orderly__deadlines_validate(&orderly__payment_machine, ctx);
+
+    if (rc >= 0)
+        rc = orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
 
     if (rc >= 0)
         rc = orderly__inputs_validate(orderly__event_inputs, ctx);

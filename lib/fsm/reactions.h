@@ -256,6 +256,16 @@ int orderly__reactions_validate(const struct orderly__reaction *r, size_t n, ord
  */
 int orderly__inputs_validate(const orderly__machine_inputs *in, orderly_ctx *ctx);
 
+/*
+ * Every live state of machine m (the engine checks the payment's) either
+ * schedules a deadline, is declared settled (ORDERLY__ST_SETTLED: it waits
+ * on nobody) or bound to its order's deadline (ORDERLY__ST_ORDER_BOUND),
+ * so nothing waits forever on the outside. Returns 0, or
+ * ORDERLY_EINVARIANT naming the state.
+ */
+struct orderly_machine;
+int orderly__deadlines_validate(const struct orderly_machine *m, orderly_ctx *ctx);
+
 /* All validations of the engine's own tables. */
 int orderly__choreography_validate(orderly_ctx *ctx);
 

@@ -129,6 +129,7 @@ static const name_id payment_states[] = {
     { "cod_pending", ORDERLY_PAYMENT_COD_PENDING },
     { "cod_confirmed", ORDERLY_PAYMENT_COD_CONFIRMED },
     { "cod_cancelled", ORDERLY_PAYMENT_COD_CANCELLED },
+    { "cod_uncollected", ORDERLY_PAYMENT_COD_UNCOLLECTED },
 };
 
 static const name_id payment_events[] = {
@@ -146,10 +147,12 @@ static const name_id payment_events[] = {
     { "cod_window_elapsed", ORDERLY_PAYMENT_EV_COD_WINDOW_ELAPSED },
     { "cod_collected", ORDERLY_PAYMENT_EV_COD_COLLECTED },
     { "cod_cancel", ORDERLY_PAYMENT_EV_COD_CANCEL },
+    { "abandon", ORDERLY_PAYMENT_EV_ABANDON },
+    { "collection_overdue", ORDERLY_PAYMENT_EV_COLLECTION_OVERDUE },
 };
 
 static const char *const payment_terminals[] = {
-    "voided", "refunded", "failed", "cod_cancelled",
+    "voided", "refunded", "failed", "cod_cancelled", "cod_uncollected",
 };
 
 static const row_spec payment_rows[] = {
@@ -177,6 +180,10 @@ static const row_spec payment_rows[] = {
     { "cod_pending", "cod_cancel", "none", "cod_cancelled" },
     { "cod_confirmed", "cod_collected", "none", "captured" },
     { "cod_confirmed", "cod_cancel", "none", "cod_cancelled" },
+    /* every live state that waits on the outside ends by a deadline */
+    { "pending", "abandon", "none", "failed" },
+    { "authorization_expired", "authorization_expired", "past_deadline", "voided" },
+    { "cod_confirmed", "collection_overdue", "past_deadline", "cod_uncollected" },
 };
 
 /* reservation */
@@ -1646,6 +1653,8 @@ static const timer_case timer_cases[] = {
     { "payment", "capture_requested", "auth_expiry" },
     { "payment", "capture_failed", "auth_expiry" },
     { "payment", "cod_pending", "cod_window" },
+    { "payment", "authorization_expired", "auth_expiry" },
+    { "payment", "cod_confirmed", "cod_collection" },
     { "reservation", "active", "reservation_ttl" },
     { "fulfillment", "pending", "fulfillment_sla" },
 };
@@ -1662,6 +1671,7 @@ static const timer_target_case timer_targets[] = {
     { ORDERLY_TIMER_AUTO_COMPLETE, "auto_complete", "order", "auto_complete" },
     { ORDERLY_TIMER_FULFILLMENT_SLA, "fulfillment_sla", "fulfillment", "sla_breach" },
     { ORDERLY_TIMER_ABANDONED, "abandoned", "order", "abandoned" },
+    { ORDERLY_TIMER_COD_COLLECTION, "cod_collection", "payment", "collection_overdue" },
 };
 
 static const timer_target_case *timer_target_named(const char *name)
@@ -1739,7 +1749,7 @@ START_TEST(timer_targets_and_names)
     machine = event = -1;
     ck_assert_int_eq(orderly_timer_target(&machine, &event, ORDERLY_TIMER_NONE),
                      ORDERLY_ENOTFOUND);
-    ck_assert_int_eq(orderly_timer_target(&machine, &event, 7), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_timer_target(&machine, &event, 8), ORDERLY_ENOTFOUND);
     ck_assert_int_eq(orderly_timer_target(&machine, &event, -1), ORDERLY_ENOTFOUND);
     ck_assert_int_eq(machine, -1);
     ck_assert_int_eq(event, -1);
@@ -1747,7 +1757,7 @@ START_TEST(timer_targets_and_names)
                      ORDERLY_EINVAL);
     ck_assert_int_eq(orderly_timer_target(&machine, NULL, ORDERLY_TIMER_COD_WINDOW),
                      ORDERLY_EINVAL);
-    ck_assert_ptr_null(orderly_timer_name(7));
+    ck_assert_ptr_null(orderly_timer_name(8));
     ck_assert_ptr_null(orderly_timer_name(-1));
 }
 END_TEST
