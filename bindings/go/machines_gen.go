@@ -111,9 +111,10 @@ const (
 	PaymentCodPending           PaymentState = 11 // cod_pending
 	PaymentCodConfirmed         PaymentState = 12 // cod_confirmed
 	PaymentCodCancelled         PaymentState = 13 // cod_cancelled
+	PaymentCodUncollected       PaymentState = 14 // cod_uncollected
 )
 
-var paymentStateNames = [...]string{"", "pending", "authorized", "capture_requested", "captured", "capture_failed", "authorization_expired", "voided", "partially_refunded", "refunded", "failed", "cod_pending", "cod_confirmed", "cod_cancelled"}
+var paymentStateNames = [...]string{"", "pending", "authorized", "capture_requested", "captured", "capture_failed", "authorization_expired", "voided", "partially_refunded", "refunded", "failed", "cod_pending", "cod_confirmed", "cod_cancelled", "cod_uncollected"}
 
 // String is the state's name in the C table, or PaymentState(id) for an unknown id.
 func (v PaymentState) String() string {
@@ -148,9 +149,11 @@ const (
 	PaymentEvCodWindowElapsed     PaymentEvent = 15 // cod_window_elapsed
 	PaymentEvCodCollected         PaymentEvent = 16 // cod_collected
 	PaymentEvCodCancel            PaymentEvent = 17 // cod_cancel
+	PaymentEvAbandon              PaymentEvent = 18 // abandon
+	PaymentEvCollectionOverdue    PaymentEvent = 19 // collection_overdue
 )
 
-var paymentEventNames = [...]string{"", "entry", "exit", "init", "authorize", "decline", "request_capture", "capture_succeeded", "capture_failed", "retry_capture", "authorization_expired", "void", "refund", "select_cod", "cod_confirm", "cod_window_elapsed", "cod_collected", "cod_cancel"}
+var paymentEventNames = [...]string{"", "entry", "exit", "init", "authorize", "decline", "request_capture", "capture_succeeded", "capture_failed", "retry_capture", "authorization_expired", "void", "refund", "select_cod", "cod_confirm", "cod_window_elapsed", "cod_collected", "cod_cancel", "abandon", "collection_overdue"}
 
 // String is the event's name in the C table, or PaymentEvent(id) for an unknown id.
 func (v PaymentEvent) String() string {
