@@ -39,8 +39,10 @@ type Policy struct {
 	MaxConflictRetries   uint32
 	OutboxMaxAttempts    uint32
 	OperationMaxAttempts uint32
-	BatchMax             uint32 // items per Pump/Tick batch
-	Seed                 uint64 // jitter seed
+	BatchMax             uint32        // items per Pump/Tick batch
+	Seed                 uint64        // jitter seed
+	ClaimResolution      uint32        // a lost parcel's claim: 1 refund (default), 2 reship, 3 the host decides
+	CODCollectionWindow  time.Duration // confirmed COD cash reported collected within it
 }
 
 func dur(v C.int64_t) time.Duration {
@@ -69,7 +71,8 @@ func DefaultPolicy() Policy {
 		Lease: dur(p.lease), Retention: dur(p.retention),
 		MaxConflictRetries: uint32(p.max_conflict_retries), OutboxMaxAttempts: uint32(p.outbox_max_attempts),
 		OperationMaxAttempts: uint32(p.operation_max_attempts), BatchMax: uint32(p.batch_max),
-		Seed: uint64(p.seed),
+		Seed: uint64(p.seed), ClaimResolution: uint32(p.claim_resolution),
+		CODCollectionWindow: dur(p.cod_collection_window),
 	}
 }
 
@@ -85,6 +88,8 @@ func (p *Policy) fill(c *C.orderly_policy) {
 	c.operation_max_attempts = C.uint32_t(p.OperationMaxAttempts)
 	c.batch_max = C.uint32_t(p.BatchMax)
 	c.seed = C.uint64_t(p.Seed)
+	c.claim_resolution = C.uint32_t(p.ClaimResolution)
+	c.cod_collection_window = cdur(p.CODCollectionWindow)
 }
 
 // Topic names one of the engine's topics.
