@@ -65,6 +65,11 @@ struct queue {
     size_t live_from;        /* items before this index are DONE or DEAD */
     struct item *head, *tail; /* READY and LEASED items in id order: what a claim
                                * walks, however many finished items lie between */
+    /* queue_next_due's answer, kept while only pushes happen so a timer
+     * queue holding every order's deadlines is not walked on each ask: a
+     * push lowers it, anything else that moves a pending item forgets it */
+    orderly_time_ms next_due;
+    uint8_t next_due_known, next_due_any;
     uint64_t next_id;
     struct orderly__map groups;
     struct group *last_group;     /* the one get_group returned last */
@@ -607,9 +612,24 @@ static void checked(struct mem *m, struct txn *t, struct op *o)
     o->seen = m->commits;
 }
 
+static orderly_time_ms claimable_at(const struct item *it)
+{
+    return it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+}
+
+static void next_due_forget(struct queue *q)
+{
+    q->next_due_known = 0;
+}
+
 static void pend_insert(struct queue *q, struct item *it)
 {
     struct item *after = q->tail;
+
+    if (q->next_due_known && (!q->next_due_any || claimable_at(it) < q->next_due)) {
+        q->next_due = claimable_at(it);
+        q->next_due_any = 1;
+    }
 
     while (after != NULL && after->id > it->id)
         after = after->prev;
@@ -627,6 +647,7 @@ static void pend_insert(struct queue *q, struct item *it)
 
 static void pend_remove(struct queue *q, struct item *it)
 {
+    next_due_forget(q);
     if (it->prev != NULL)
         it->prev->next = it->next;
     else
@@ -1148,6 +1169,7 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         it->state = ORDERLY_ITEM_LEASED;
         it->lease_token = token;
         it->lease_until = lease_until;
+        next_due_forget(q);
         if (it->attempts < max_attempts)
             it->attempts++;
         if (it->grp != NULL)
@@ -1167,6 +1189,8 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
 static void set_state(struct queue *q, struct item *it, int state, struct op *o)
 {
     int was = is_pending(it->state);
+
+    next_due_forget(q);
 
     it->state = (uint8_t)state;
     if (was && !is_pending(it->state)) {
@@ -1194,6 +1218,7 @@ static void undo(struct mem *m, const struct op *o)
     struct item *it = o->item;
     int was = is_pending(it->state);
 
+    next_due_forget(q);
     it->state = (uint8_t)o->saved.state;
     it->attempts = o->saved.attempts;
     it->due = o->saved.due;
@@ -1345,6 +1370,7 @@ static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int
     struct mem *m = MEM(s);
     const struct txn *t = txn;
     const struct item *it;
+    struct queue *q;
     orderly_time_ms best = 0;
     size_t i;
     int rc, found = 0;
@@ -1352,19 +1378,25 @@ static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int
     if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE)) < 0 ||
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
-    for (it = m->queues[queue].head; it != NULL; it = it->next) {
-        orderly_time_ms d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
-        if (!found || d < best)
-            best = d;
-        found = 1;
+    q = &m->queues[queue];
+    if (!q->next_due_known) {
+        q->next_due_any = 0;
+        for (it = q->head; it != NULL; it = it->next)
+            if (!q->next_due_any || claimable_at(it) < q->next_due) {
+                q->next_due = claimable_at(it);
+                q->next_due_any = 1;
+            }
+        q->next_due_known = 1;
     }
+    found = q->next_due_any;
+    best = q->next_due;
     /* and this transaction's own pushes, as SQLite sees them */
     for (i = 0; i < t->n; i++) {
         orderly_time_ms d;
         if (t->ops[i].kind != OP_PUSH || t->ops[i].queue != queue)
             continue;
         it = t->ops[i].item;
-        d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        d = claimable_at(it);
         if (!found || d < best)
             best = d;
         found = 1;
