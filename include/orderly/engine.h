@@ -139,9 +139,10 @@ typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 /*
  * Version 2 is the 0.2 layout: the policy and the topic names moved behind
  * pointers (so that each can grow on its own), and clock, clock_user_data
- * and max_envelope_bytes were added. Later versions only append.
+ * and max_envelope_bytes were added. Version 3 appended max_lines and
+ * max_parts. Later versions only append.
  */
-#define ORDERLY_ENGINE_OPTIONS_VERSION 2
+#define ORDERLY_ENGINE_OPTIONS_VERSION 3
 
 typedef struct orderly_engine_options {
     unsigned int version;          /* ORDERLY_ENGINE_OPTIONS_VERSION; first, always */
@@ -177,6 +178,19 @@ typedef struct orderly_engine_options {
      * ORDERLY_ENVELOPE_MAX_DEFAULT; above ORDERLY_ENVELOPE_MAX_LIMIT is
      * ORDERLY_ECONFIG. */
     size_t max_envelope_bytes;
+    /* Version 3. The most lines an order of this engine may have: a bigger
+     * order is refused at creation (EINVAL), and a command on a stored
+     * order with more lines than this (written by an engine configured
+     * higher) is refused with ORDERLY_ENOTSUPPORTED, writing nothing.
+     * 0 = ORDERLY_LINES_MAX, the hard maximum of this build; above it is
+     * ORDERLY_ECONFIG. */
+    uint32_t max_lines;
+    /* Version 3. The most fulfillments (warehouses), shipments and returns
+     * an order may have, each counted on its own, refused like max_lines
+     * (creating an order over more warehouses is EINVAL, a further
+     * shipment or return EINVARIANT). 0 = ORDERLY_PARTS_MAX, the hard
+     * maximum; above it is ORDERLY_ECONFIG. */
+    uint32_t max_parts;
     /* ---- later versions append here, behind a version bump ---- */
 } orderly_engine_options;
 
@@ -185,7 +199,7 @@ typedef struct orderly_engine_options {
 
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0 }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */
@@ -286,6 +300,8 @@ typedef struct orderly_line {
 } orderly_line;
 
 #define ORDERLY_ID_MAX 64        /* order ids and idempotency keys, bytes without NUL */
+/* Hard maxima of this build; an engine may be configured lower
+ * (orderly_engine_options.max_lines, max_parts). */
 #define ORDERLY_LINES_MAX 16     /* lines per order */
 #define ORDERLY_PARTS_MAX 8      /* fulfillments (warehouses), shipments, returns per order */
 ORDERLY_API size_t orderly_id_max(void);
@@ -297,7 +313,7 @@ typedef struct orderly_order_spec {
     const char *currency;        /* ISO 4217, three upper-case letters */
     int payment_method;          /* orderly_payment_method */
     const orderly_line *lines;   /* borrowed for the call */
-    size_t n_lines;              /* 1..ORDERLY_LINES_MAX */
+    size_t n_lines;              /* 1..the engine's max_lines */
     uint32_t has_promotion;      /* 1: a promotion was applied (reverted on cancel) */
     int64_t loyalty_points;      /* points redeemed (restored on cancel), >= 0 */
     const char *idem_key;        /* request key; NULL = derived from the order id */
@@ -412,7 +428,7 @@ typedef struct orderly_return_spec {
     unsigned int version;          /* ORDERLY_RETURN_SPEC_VERSION; first, always */
     const char *order_id;
     const orderly_return_line *lines; /* borrowed for the call; each line at most once */
-    size_t n_lines;                /* 1..ORDERLY_LINES_MAX */
+    size_t n_lines;                /* 1..the engine's max_lines */
     /* Added to the lines' value to give the amount refunded: negative for
      * a restocking fee kept, positive for what the host refunds besides
      * (its shipping charge). |adjustment| is at most the lines' value, so

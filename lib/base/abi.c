@@ -53,10 +53,12 @@ int orderly__result_reset(orderly_ctx *ctx, orderly_result *out)
 #define PIN_AT(type, field, off) \
     _Static_assert(offsetof(type, field) == (off), #type "." #field " moved: see abi.c")
 
-/* engine options version 2 (0.2), policy version 1 (0.2) */
-PIN(orderly_engine_options, 120);
+/* engine options version 3 (120 bytes at version 2, 0.2), policy version 1 (0.2) */
+PIN(orderly_engine_options, 128);
 PIN_AT(orderly_engine_options, version, 0);
 PIN_AT(orderly_engine_options, max_envelope_bytes, 112);
+PIN_AT(orderly_engine_options, max_lines, 120);
+PIN_AT(orderly_engine_options, max_parts, 124);
 PIN(orderly_policy, 120);
 PIN_AT(orderly_policy, version, 0);
 

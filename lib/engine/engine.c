@@ -69,6 +69,25 @@ int orderly_policy_init(orderly_policy *policy, unsigned int version)
     return ORDERLY_OK;
 }
 
+/* The per-order limits: what options version 3 configures, or the build's
+ * hard maxima for 0 and for older options. */
+static int set_limits(orderly_engine *e, const orderly_engine_options *o, orderly_ctx *ctx)
+{
+    uint32_t lines = o->version >= 3 ? o->max_lines : 0, parts = o->version >= 3 ? o->max_parts : 0;
+
+    if (lines > ORDERLY_LINES_MAX)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "max_lines %lu is over the limit of %d (ORDERLY_LINES_MAX)",
+                             (unsigned long)lines, ORDERLY_LINES_MAX);
+    if (parts > ORDERLY_PARTS_MAX)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "max_parts %lu is over the limit of %d (ORDERLY_PARTS_MAX)",
+                             (unsigned long)parts, ORDERLY_PARTS_MAX);
+    e->max_lines = lines != 0 ? lines : ORDERLY_LINES_MAX;
+    e->max_parts = parts != 0 ? parts : ORDERLY_PARTS_MAX;
+    return ORDERLY_OK;
+}
+
 /* a + b for a, b >= 0, saturating at INT64_MAX. */
 static int64_t sat_add(int64_t a, int64_t b)
 {
@@ -312,6 +331,10 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
         a.free(e, a.user_data);
         rc = orderly__fail(ctx, ORDERLY_ECONFIG, "max_envelope_bytes %zu is over the limit of %u",
                            o->max_envelope_bytes, ORDERLY_ENVELOPE_MAX_LIMIT);
+        goto fail;
+    }
+    if ((rc = set_limits(e, o, ctx)) < 0) {
+        a.free(e, a.user_data);
         goto fail;
     }
     e->policy = o->policy != NULL ? *o->policy : default_policy;
