@@ -559,7 +559,9 @@ typedef struct orderly_part_view {
     uint32_t restocked;
     uint32_t shipment;     /* the shipment carrying the line, when shipped */
     int64_t refunded;      /* the line's share of the order's refunds */
-    uint32_t lines;        /* returns: bit per order line it names */
+    uint32_t lines;        /* returns: bit per order line it names, for the
+                            * first 32 lines only: orderly_engine_get_return_line
+                            * reads every line of any order */
     /* ---- later versions append here ---- */
 } orderly_part_view;
 
@@ -572,6 +574,20 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_part(orderly_engine *engi
                                                             const char *order_id, int machine,
                                                             uint32_t index,
                                                             orderly_part_view *out);
+
+/*
+ * The k-th line (0-based, in order-line order) that return `index` of an
+ * order names: *out gets the order line and the return's units of it.
+ * The way to read a return's lines whatever the order's size
+ * (orderly_part_view.lines holds a bit only for each of the first 32
+ * order lines); k from 0 up until ENOTFOUND walks them all. ENOTFOUND
+ * when the order, the return or the k-th line does not exist (a return
+ * opened by amount names none); out is caller memory, written on success.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_return_line(orderly_engine *engine,
+                                                                   const char *order_id,
+                                                                   uint32_t index, uint32_t k,
+                                                                   orderly_return_line *out);
 
 /* ---- history ------------------------------------------------------------------ */
 

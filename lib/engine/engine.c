@@ -590,3 +590,34 @@ int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine
     orderly__out_put(out, &v, sizeof v);
     return ORDERLY_OK;
 }
+
+int orderly_engine_get_return_line(orderly_engine *e, const char *order_id, uint32_t index,
+                                   uint32_t k, orderly_return_line *out)
+{
+    const struct orderly__part *p;
+    uint64_t version = 0;
+    uint32_t i, seen = 0;
+    int rc;
+
+    if (e == NULL || order_id == NULL || out == NULL)
+        return ORDERLY_EINVAL;
+    if (strlen(order_id) > ORDERLY_ID_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
+    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+        return rc;
+    if (index >= e->agg.n_ret)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no return #%u", order_id,
+                             index);
+    p = &e->agg.ret[index];
+    for (i = 0; i < e->agg.n_lines; i++) {
+        if (!(p->lines >> i & 1u))
+            continue;
+        if (seen++ == k) {
+            out->line = i;
+            out->quantity = p->qty[i];
+            return ORDERLY_OK;
+        }
+    }
+    return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "return #%u of order '%s' names %u lines",
+                         index, order_id, seen);
+}

@@ -1,6 +1,7 @@
 /* The per-order limits an engine is configured with (max_lines,
  * max_parts): checked at open, enforced on new orders, returns and on
- * orders another engine stored. */
+ * orders another engine stored; and a return's lines read one by one,
+ * whatever the order's size. */
 #include "fixture.h"
 
 static int open_with(fx *f, orderly_ctx *ctx)
@@ -206,6 +207,40 @@ START_TEST(stored_order_over_max_parts_refused)
 }
 END_TEST
 
+START_TEST(return_lines_read_by_index)
+{
+    orderly_return_line two[2] = { { 0, 1 }, { 1, 1 } }, got;
+    orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    uint32_t idx;
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    to_delivered(&f, "o1", T0 + MIN);
+    rs.order_id = "o1";
+    rs.lines = two;
+    rs.n_lines = 2;
+    rs.now = T0 + HOUR;
+    ck_assert_int_eq(orderly_engine_open_return_lines(f.e, &idx, &rs, &r), 0);
+    ck_assert_int_eq(orderly_engine_get_return_line(f.e, "o1", idx, 0, &got), 0);
+    ck_assert_uint_eq(got.line, 0);
+    ck_assert_uint_eq(got.quantity, 1);
+    ck_assert_int_eq(orderly_engine_get_return_line(f.e, "o1", idx, 1, &got), 0);
+    ck_assert_uint_eq(got.line, 1);
+    ck_assert_uint_eq(got.quantity, 1);
+    ck_assert_int_eq(orderly_engine_get_return_line(f.e, "o1", idx, 2, &got), ORDERLY_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "names 2 lines"));
+    ck_assert_int_eq(orderly_engine_get_return_line(f.e, "o1", idx + 1, 0, &got), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_engine_get_return_line(f.e, "nope", 0, 0, &got), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_engine_get_return_line(f.e, "o1", idx, 0, NULL), ORDERLY_EINVAL);
+    /* a return by amount names no line */
+    ck_assert_int_eq(orderly_engine_open_return(f.e, &idx, "o1", 100, 0, "by-amount", T0 + HOUR, &r), 0);
+    ck_assert_int_eq(orderly_engine_get_return_line(f.e, "o1", idx, 0, &got), ORDERLY_ENOTFOUND);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-limits");
@@ -218,6 +253,7 @@ static Suite *suite(void)
     orderly_test_case(s, return_over_max_parts_refused, 0);
     orderly_test_case(s, stored_order_over_max_lines_refused, 0);
     orderly_test_case(s, stored_order_over_max_parts_refused, 0);
+    orderly_test_case(s, return_lines_read_by_index, 0);
     return s;
 }
 
