@@ -181,9 +181,12 @@ typedef struct orderly_engine_options {
     /* Version 3. The most lines an order of this engine may have: a bigger
      * order is refused at creation (EINVAL), and a command on a stored
      * order with more lines than this (written by an engine configured
-     * higher) is refused with ORDERLY_ENOTSUPPORTED, writing nothing.
-     * 0 = ORDERLY_LINES_MAX, the hard maximum of this build; above it is
-     * ORDERLY_ECONFIG. */
+     * higher) is refused with ORDERLY_ENOTSUPPORTED, writing nothing;
+     * such an order's deadlines are left to an engine configured for it
+     * (orderly_engine_tick retries them with backoff, and parks them with
+     * an ORDERLY_ALERT_ROW_PARKED alert once policy.operation_max_attempts
+     * are spent). 0 = ORDERLY_LINES_MAX, the hard maximum of this build;
+     * above it is ORDERLY_ECONFIG. */
     uint32_t max_lines;
     /* Version 3. The most fulfillments (warehouses), shipments and returns
      * an order may have, each counted on its own, refused like max_lines

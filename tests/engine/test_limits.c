@@ -207,6 +207,69 @@ START_TEST(stored_order_over_max_parts_refused)
 }
 END_TEST
 
+static void count_parked(const orderly_alert *a, void *ud)
+{
+    if (a->kind == ORDERLY_ALERT_ROW_PARKED && a->queue == ORDERLY_QUEUE_TIMERS &&
+        strstr(a->message, "limits") != NULL)
+        ++*(int *)ud;
+}
+
+/* A deadline of an order over an engine's limits is not that engine's to
+ * drop: it waits for an engine configured for the order. */
+static void deadline_left(int exhaust)
+{
+    orderly_transport *tr2 = NULL;
+    orderly_engine *b = NULL;
+    orderly_engine_options o2;
+    orderly_time_ms due;
+    size_t fired = 9;
+    int parked = 0, k;
+    fx f;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    due = T0 + f.policy.reservation_ttl;
+    ck_assert_int_eq(orderly_memory_transport_new(&tr2, NULL), 0);
+    o2 = f.o;
+    o2.transport = tr2;
+    o2.max_lines = 1;
+    o2.on_alert = count_parked;
+    o2.alert_user_data = &parked;
+    ck_assert_int_eq(orderly_engine_open(&b, &o2, NULL), 0);
+    ck_assert_int_eq(orderly_engine_tick(b, due, 0, &fired), 0);
+    ck_assert_uint_eq(fired, 0);
+    ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    ck_assert_int_eq(parked, 0);
+    if (exhaust) {
+        for (k = 1; k <= (int)f.policy.operation_max_attempts + 1; k++)
+            ck_assert_int_eq(orderly_engine_tick(b, due + k * DAY, 0, &fired), 0);
+        ck_assert_int_gt(parked, 0);
+        ck_assert_uint_eq(health(&f, due + 30 * DAY).timers_due, 0);
+        ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_PENDING);
+    } else {
+        /* past the retry delay (at most backoff_max), before any other deadline */
+        tick(&f, due + f.policy.backoff_max + MIN);
+        ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CANCELLED);
+        ck_assert(part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 0) == ORDERLY_RESERVATION_EXPIRED ||
+                  part_state(&f, "o1", ORDERLY_MACHINE_RESERVATION, 1) == ORDERLY_RESERVATION_EXPIRED);
+    }
+    orderly_engine_close(b);
+    orderly_memory_transport_free(tr2);
+    fx_free(&f);
+}
+
+START_TEST(deadline_of_order_over_limits_waits_for_an_engine_that_fits)
+{
+    deadline_left(0);
+}
+END_TEST
+
+START_TEST(deadline_of_order_over_limits_parked_once_its_attempts_are_spent)
+{
+    deadline_left(1);
+}
+END_TEST
+
 START_TEST(return_lines_read_by_index)
 {
     orderly_return_line two[2] = { { 0, 1 }, { 1, 1 } }, got;
@@ -253,6 +316,8 @@ static Suite *suite(void)
     orderly_test_case(s, return_over_max_parts_refused, 0);
     orderly_test_case(s, stored_order_over_max_lines_refused, 0);
     orderly_test_case(s, stored_order_over_max_parts_refused, 0);
+    orderly_test_case(s, deadline_of_order_over_limits_waits_for_an_engine_that_fits, 0);
+    orderly_test_case(s, deadline_of_order_over_limits_parked_once_its_attempts_are_spent, 0);
     orderly_test_case(s, return_lines_read_by_index, 0);
     return s;
 }
