@@ -15,9 +15,15 @@ PACKAGES=(
     check
     graphviz
     libsqlite3-dev
+    libpq-dev        # liborderly-pg (adapters/pg)
+    postgresql       # throwaway servers for the PostgreSQL tests (scripts/test-pg.sh)
     python3
+    python3-venv     # bindings/python: the test venv (scripts/test-python.sh)
+    python3-dev      # bindings/python: headers cffi compiles the extension with
     clang            # fuzz/: libFuzzer targets (scripts/test.sh)
     libclang-rt-dev  # libFuzzer and sanitizer runtimes (only recommended by clang)
+    libhiredis-dev   # liborderly-redis (adapters/redis)
+    redis-server     # scripts/test-redis.sh and the redis suites start their own
 )
 
 # Go for bindings/go (scripts/test-go.sh): a toolchain already on PATH or

@@ -180,8 +180,11 @@ main() {
     setup
     test_default
     test_sanitizers
+    bash scripts/test-pg.sh
     test_install
     bash scripts/test-go.sh
+    bash scripts/test-python.sh
+    bash scripts/test-redis.sh
     test_fuzz
     echo
     echo "test.sh: all tests passed"

@@ -129,14 +129,19 @@ struct drained {
 /* Empties the sink: each message printed as one JSON line with --print. */
 static int deliver(cli_db *db, int print, struct drained *t)
 {
-    size_t i, n = orderly_memory_transport_count(db->transport);
+    size_t i;
     orderly_message msg;
     json_t *env, *line;
     int rc = ORDERLY_OK;
 
-    for (i = 0; i < n && rc == ORDERLY_OK; i++) {
-        if ((rc = orderly_memory_transport_get(&msg, db->transport, i)) < 0)
+    /* the sink is emptied every round, while its count runs on: walk what
+     * it holds until it says there is no more */
+    for (i = 0; rc == ORDERLY_OK; i++) {
+        if ((rc = orderly_memory_transport_get(&msg, db->transport, i)) < 0) {
+            if (rc == ORDERLY_ENOTFOUND)
+                rc = ORDERLY_OK;
             break;
+        }
         t->messages++;
         if (!print)
             continue;

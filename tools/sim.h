@@ -93,6 +93,8 @@ struct sim {
     orderly_storage *sqlite;   /* the adapter under the faults: SQLite ... */
     orderly_storage *memory;   /* ... or the in-memory one; the other is NULL */
     orderly_storage *storage;  /* the fault wrapper around it, what the engine uses */
+    const char *pg_conninfo;   /* --storage postgresql://...: the adapter is ... */
+    orderly_storage *pg;       /* ... liborderly-pg instead (sim_pg.c) */
     orderly_policy policy;     /* as the engine was opened with, for the checks */
     orderly_transport *transport;
     orderly_engine *engine;
@@ -135,6 +137,12 @@ void sim_fail(struct sim *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* sim_pg.c: --storage postgresql://... (schema orderly_simulate, replaced
+ * on every run); without liborderly-pg, opening says so */
+int sim_pg_is_url(const char *v);
+int sim_pg_open(struct sim *s, orderly_ctx *ctx);
+void sim_pg_close(struct sim *s);
 
 /* sim_check.c */
 int sim_consume(struct sim *s);            /* drains the transport into the checks */

@@ -771,6 +771,16 @@ int sim_report(struct sim *s, double wall, FILE *out)
     fputs("\nfaults injected\n", out);
     line(out, "storage calls failed", orderly_fault_storage_faults(s->storage));
     line(out, "operation calls failed", s->c.executor_faults);
+    fputs("\nstorage transactions\n", out);
+    fprintf(out, "  %-34s %llu begins (%llu read-only), %llu commits, %llu rollbacks\n",
+            "storage transactions", (unsigned long long)st.txn_begins,
+            (unsigned long long)st.txn_read_begins, (unsigned long long)st.txn_commits,
+            (unsigned long long)st.txn_rollbacks);
+    fprintf(out, "  %-34s %10.2f\n", "per command",
+            s->c.commands > 0 ? (double)st.txn_begins / (double)s->c.commands : 0.0);
+    fprintf(out, "  %-34s %10.2f\n", "write transactions per command",
+            s->c.commands > 0 ? (double)(st.txn_begins - st.txn_read_begins) / (double)s->c.commands
+                              : 0.0);
     fputs("\nthroughput (timing varies run to run)\n", out);
     fprintf(out, "  %-34s %10.2f\n", "wall seconds", wall);
     fprintf(out, "  %-34s %10.0f\n", "commands per second", wall > 0 ? (double)s->c.commands / wall : 0.0);

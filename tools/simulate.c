@@ -28,7 +28,8 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: orderly simulate [--db FILE | --storage memory] [--orders N] [--seed S]\n"
+    fputs("usage: orderly simulate [--db FILE | --storage memory|postgresql://...]\n"
+          "                        [--orders N] [--seed S]\n"
           "                        [--faults RATE] [--days D] [--overwrite] [--quiet]\n"
           "\n"
           "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
@@ -41,7 +42,9 @@ static void usage(FILE *f)
           "\n"
           "  --db FILE         SQLite database to create (default " CLI_DEFAULT_DB ")\n"
           "  --storage KIND    sqlite (the default, in FILE) or memory (nothing is\n"
-          "                    written to disk; the same faults, report and checks)\n"
+          "                    written to disk; the same faults, report and checks),\n"
+          "                    or a postgresql:// URI (schema orderly_simulate,\n"
+          "                    replaced on every run)\n"
           "  --orders N        orders to simulate, 1..10000000 (default 2000)\n"
           "  --seed S          seed of every random choice (default 1)\n"
           "  --faults RATE     chance, 0..0.5, that a storage call, a publish or a\n"
@@ -85,7 +88,10 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
                 memory = 1;
             else if (strcmp(v, "sqlite") == 0)
                 memory = 0;
-            else
+            else if (sim_pg_is_url(v)) {
+                s->pg_conninfo = v;
+                memory = 1; /* no file either */
+            } else
                 return cli_usage_error("simulate", "--storage wants sqlite or memory, not '%s'", v);
         } else if (strcmp(a, "--orders") == 0) {
             if (cli_parse_u64(v, 1, 10000000, &s->n_orders) < 0)
@@ -812,6 +818,8 @@ static int open_base(struct sim *s, orderly_ctx *ctx)
     orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
     int rc;
 
+    if (s->pg_conninfo != NULL)
+        return sim_pg_open(s, ctx);
     if (s->db_path == NULL)
         return orderly_memory_storage_new(&s->memory, NULL);
     /* the simulation's durability need is a kill, not a power cut */
@@ -832,7 +840,10 @@ static int setup(struct sim *s)
     if ((rc = orderly_ctx_new(&ctx, NULL)) < 0)
         return rc;
     if ((rc = open_base(s, ctx)) < 0 ||
-        (rc = orderly_fault_storage_new(&s->storage, s->sqlite != NULL ? s->sqlite : s->memory,
+        (rc = orderly_fault_storage_new(&s->storage,
+                                        s->sqlite != NULL ? s->sqlite
+                                        : s->pg != NULL   ? s->pg
+                                                          : s->memory,
                                         NULL)) < 0 ||
         (rc = orderly_memory_transport_new(&s->transport, NULL)) < 0) {
         orderly_ctx_free(ctx);
@@ -858,6 +869,7 @@ static int setup(struct sim *s)
     eo.policy = &pol;
     eo.on_work = on_work;
     eo.work_user_data = s;
+    eo.flags = ORDERLY_ENGINE_HAND_OFF; /* it pumps after every command */
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
     s->policy = pol;
@@ -876,6 +888,7 @@ static void teardown(struct sim *s)
     orderly_memory_transport_free(s->transport);
     orderly_fault_storage_free(s->storage);
     orderly_sqlite_storage_close(s->sqlite);
+    sim_pg_close(s);
     orderly_memory_storage_free(s->memory);
     sim_keyset_free(&s->executed);
     sim_keyset_free(&s->published);
@@ -1068,7 +1081,8 @@ int cmd_simulate(int argc, char **argv)
     s.progress = !quiet && isatty(STDERR_FILENO);
     printf("orderly simulate: %llu orders over %llu days, seed %llu, faults %.3g, %s%s\n",
            (unsigned long long)s.n_orders, (unsigned long long)s.days, (unsigned long long)s.seed,
-           s.faults, s.db_path != NULL ? "database " : "storage in memory",
+           s.faults,
+           s.db_path != NULL ? "database " : s.pg_conninfo != NULL ? "PostgreSQL" : "storage in memory",
            s.db_path != NULL ? s.db_path : "");
     fflush(stdout);
     t0 = cli_mono_seconds();

@@ -193,6 +193,29 @@ static int f_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const
     return rc < 0 ? rc : IN(w)->history_scan(IN(w), ctx, txn, group, from_seq, max, cb, user_data);
 }
 
+/* The inner storage's version 3 slot, or NULL (its struct may end before it). */
+#define INNER_V3(w, slot) (IN(w)->version >= 3 ? IN(w)->slot : NULL)
+
+static int f_begin_read(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_BEGIN_READ);
+
+    if (rc < 0)
+        return rc;
+    if (INNER_V3(w, begin_read) == NULL)
+        return IN(w)->begin(IN(w), ctx, txn_out);
+    return IN(w)->begin_read(IN(w), ctx, txn_out);
+}
+
+static int f_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE);
+    return rc < 0 ? rc : IN(w)->queue_next_due(IN(w), ctx, txn, queue, due_out);
+}
+
 static int is_wrap(const orderly_storage *s)
 {
     return s != NULL && s->begin == f_begin;
@@ -241,6 +264,10 @@ int orderly_fault_storage_new(orderly_storage **out, orderly_storage *inner,
         w->base.history_append = f_history_append;
         w->base.history_scan = f_history_scan;
     }
+    w->base.begin_read = f_begin_read;
+    /* offered only when the inner storage answers it: the engine reads a
+     * missing slot as "claim whenever asked" */
+    w->base.queue_next_due = INNER_V3(w, queue_next_due) != NULL ? f_queue_next_due : NULL;
     *out = &w->base;
     return ORDERLY_OK;
 }

@@ -40,7 +40,8 @@ static size_t first_empty(const struct orderly__map *m, uint64_t h)
 }
 
 /* Rehashes into a table with room for n more keys: the same size when
- * dropping the tombstones makes that room, else twice the size. */
+ * dropping the tombstones makes that room, else doubled until it does (n,
+ * the writes an open batch has buffered, can outgrow one doubling). */
 static int grow(struct orderly__map *m, size_t n)
 {
     struct orderly__map_slot *old = m->slots, *slots;
@@ -48,6 +49,8 @@ static int grow(struct orderly__map *m, size_t n)
 
     if ((m->used + n) * 4 < m->cap * 3)
         cap = m->cap; /* mostly tombstones: rehash in place size */
+    while ((m->used + n) * 4 >= cap * 3)
+        cap *= 2;
     slots = m->alloc->malloc(cap * sizeof *slots, m->alloc->user_data);
     if (slots == NULL)
         return ORDERLY_ENOMEM;

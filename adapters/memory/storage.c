@@ -1058,6 +1058,65 @@ static int claimable(const struct item *it, orderly_time_ms now, uint64_t token)
     return g->claimed < g->n && g->pending[g->claimed] == it;
 }
 
+/* 1 when an item this transaction pushed before own (index i of its ops)
+ * into own's group was left unclaimed: own then waits behind it. */
+static int own_blocked(const struct txn *t, size_t i, const struct item *own)
+{
+    size_t j;
+
+    for (j = 0; j < i; j++) {
+        const struct op *o = &t->ops[j];
+        if (o->kind == OP_PUSH && o->item->grp == own->grp && o->item->state != ORDERLY_ITEM_LEASED)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * The second pass of a claim: the items this transaction pushed, which it
+ * sees as any transaction sees its own writes (after every committed one:
+ * their ids are higher). One of a group is claimable only when every
+ * committed pending item of the group was claimed by this call and no
+ * earlier push of the group here was left. They are not in the queue yet,
+ * so nothing needs undoing: a rollback frees them.
+ */
+static int claim_own(struct mem *m, struct txn *t, int queue, orderly_time_ms now, size_t max,
+                     size_t n, uint32_t max_attempts, orderly_time_ms lease_until, uint64_t token,
+                     uint64_t *token_out, orderly_item_cb cb, void *user_data)
+{
+    orderly_queue_item pub;
+    size_t i;
+    int rc;
+
+    if (!(t->kinds & (1u << OP_PUSH)))
+        return (int)n;
+    for (i = 0; i < t->n && n < max; i++) {
+        struct item *it = t->ops[i].item;
+        struct group *g;
+        if (t->ops[i].kind != OP_PUSH || t->ops[i].queue != queue)
+            continue;
+        if (it->state != ORDERLY_ITEM_READY || it->due > now)
+            continue;
+        g = it->grp;
+        if (g != NULL && ((g->n > 0 && (g->claim_token != token || g->claimed < g->n)) ||
+                          own_blocked(t, i, it)))
+            continue;
+        m->last_token = token;
+        *token_out = token;
+        it->state = ORDERLY_ITEM_LEASED;
+        it->lease_token = token;
+        it->lease_until = lease_until;
+        if (it->attempts < max_attempts)
+            it->attempts++;
+        n++;
+        to_public(it, &pub);
+        pub.state = ORDERLY_ITEM_READY;
+        if ((rc = cb(&pub, user_data)) < 0)
+            return rc;
+    }
+    return (int)n;
+}
+
 static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                          orderly_time_ms now, size_t max, uint32_t max_attempts,
                          orderly_time_ms lease_until, uint64_t *token_out, orderly_item_cb cb,
@@ -1099,7 +1158,8 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         if ((rc = cb(&pub, user_data)) < 0)
             return rc;
     }
-    return (int)n;
+    return claim_own(m, txn, queue, now, max, n, max_attempts, lease_until, token, token_out, cb,
+                     user_data);
 }
 
 /* Sets it->state, keeping its group's pending list and q->live_from in
@@ -1276,6 +1336,43 @@ static int m_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         n++;
     }
     return (int)n;
+}
+
+/* Walks the pending list only: finished rows are never claimable. */
+static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct mem *m = MEM(s);
+    const struct txn *t = txn;
+    const struct item *it;
+    orderly_time_ms best = 0;
+    size_t i;
+    int rc, found = 0;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    for (it = m->queues[queue].head; it != NULL; it = it->next) {
+        orderly_time_ms d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        if (!found || d < best)
+            best = d;
+        found = 1;
+    }
+    /* and this transaction's own pushes, as SQLite sees them */
+    for (i = 0; i < t->n; i++) {
+        orderly_time_ms d;
+        if (t->ops[i].kind != OP_PUSH || t->ops[i].queue != queue)
+            continue;
+        it = t->ops[i].item;
+        d = it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
+        if (!found || d < best)
+            best = d;
+        found = 1;
+    }
+    if (!found)
+        return orderly__mem_fail(ctx, ORDERLY_ENOTFOUND, "queue %d holds nothing pending", queue);
+    *due_out = best;
+    return ORDERLY_OK;
 }
 
 static int m_queue_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
@@ -1633,6 +1730,7 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     m->base.queue_scan = m_queue_scan;
     m->base.queue_purge = m_queue_purge;
     m->base.queue_stats = m_queue_stats;
+    m->base.queue_next_due = m_queue_next_due;
     m->base.idem_get = m_idem_get;
     m->base.idem_put = m_idem_put;
     m->base.idem_purge = m_idem_purge;

@@ -15,8 +15,9 @@
  * and reset after every use, so no call leaves one holding a read cursor.
  *
  * A storage opened read-only (for inspection) begins BEGIN DEFERRED
- * instead: in WAL a reader takes a snapshot and never waits for the
- * writer, so a probe answers while a long write transaction runs.
+ * instead, and so does begin_read (storage version 3) on any storage: in
+ * WAL a reader takes a snapshot and never waits for the writer, so a
+ * probe answers while a long write transaction runs.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -45,18 +46,15 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_PUSH] = "INSERT INTO items (queue, id, grp, kind, state, attempts, created, due,"
                 " lease_token, lease_until, payload)"
                 " VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6, 0, 0, ?7)",
-    /* Both arms walk items_state (READY by due, LEASED rows are few), so
-     * the cost is the number of claimable rows, never the queue length. */
-    [SQ_CANDIDATES] = "SELECT id, state FROM items INDEXED BY items_state"
-                      " WHERE queue = ?1 AND state = 0 AND due <= ?2 AND id > ?3"
-                      " UNION ALL"
-                      " SELECT id, state FROM items INDEXED BY items_state"
-                      " WHERE queue = ?1 AND state = 1 AND lease_until <= ?2 AND id > ?3"
-                      " ORDER BY 1 LIMIT ?4",
-    /* A row when an older pending item of the same group is not leased
-     * under this claim's token. The item itself is looked up first so an
-     * ungrouped item ('') stops there: probing items_group with grp = ''
-     * would walk every ungrouped row of the queue (all the timers). */
+    /* The claim's candidates, read without ORDER BY so SQLite needs no
+     * temporary B-tree: each walks a range of items_state (READY rows due
+     * by now, in due order; LEASED rows, which are few), and candidates()
+     * keeps the smallest ids in C. The cost is the number of claimable
+     * rows, never the queue length (future timers are not visited). */
+    [SQ_CAND_READY] = "SELECT id FROM items INDEXED BY items_state"
+                      " WHERE queue = ?1 AND state = 0 AND due <= ?2 AND id > ?3",
+    [SQ_CAND_LEASED] = "SELECT id FROM items INDEXED BY items_state"
+                       " WHERE queue = ?1 AND state = 1 AND lease_until <= ?2 AND id > ?3",
     [SQ_BLOCKED] = "SELECT 1 FROM items AS me, items AS g INDEXED BY items_group"
                    " WHERE me.queue = ?1 AND me.id = ?2 AND me.grp <> ''"
                    " AND g.queue = ?1 AND g.grp = me.grp AND g.id < ?2"
@@ -92,6 +90,10 @@ static const char *const sql_text[SQ_COUNT] = {
     [SQ_OLDEST_PENDING] =
         "SELECT min(created) FROM items INDEXED BY items_state"
         " WHERE queue = ?1 AND state IN (0, 1)",
+    [SQ_NEXT_DUE] = "SELECT (SELECT min(due) FROM items INDEXED BY items_state"
+                    " WHERE queue = ?1 AND state = 0),"
+                    " (SELECT min(lease_until) FROM items INDEXED BY items_state"
+                    " WHERE queue = ?1 AND state = 1)",
     [SQ_IDEM_GET] = "SELECT fingerprint, expires, result FROM idem WHERE key = ?1 AND expires > ?2",
     /* insert-if-absent where an expired mark counts as absent */
     [SQ_IDEM_PUT] = "INSERT INTO idem (key, fingerprint, expires, result) VALUES (?1, ?2, ?3, ?4)"
@@ -196,10 +198,12 @@ static int enter(struct orderly__sqlite *q, void *txn, int queue, orderly_ctx *c
 
 /* ---- transactions ------------------------------------------------------ */
 
-static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+/* BEGIN IMMEDIATE takes the write lock up front, so a writer never fails
+ * halfway on a lock upgrade; BEGIN DEFERRED takes no lock until the first
+ * read, and only a shared one: the reads of version 3's begin_read. */
+static int open_txn(struct orderly__sqlite *q, orderly_ctx *ctx, int read, void **txn_out)
 {
-    struct orderly__sqlite *q = SQ(s);
-    sqlite3_stmt *st = use(q, q->read_only ? SQ_BEGIN_READ : SQ_BEGIN);
+    sqlite3_stmt *st = use(q, read || q->read_only ? SQ_BEGIN_READ : SQ_BEGIN);
     int rc;
 
     if (q->in_txn)
@@ -218,6 +222,16 @@ static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
     q->in_txn = 1;
     *txn_out = q;
     return ORDERLY_OK;
+}
+
+static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    return open_txn(SQ(s), ctx, 0, txn_out);
+}
+
+static int s_begin_read(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    return open_txn(SQ(s), ctx, 1, txn_out);
 }
 
 static void end_txn(struct orderly__sqlite *q)
@@ -463,13 +477,36 @@ static int emit(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, uint64_t
     return rc < 0 ? rc : ORDERLY_OK;
 }
 
-/* Loads up to want claim candidates with id > after into q->cand. */
-static int candidates(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, orderly_time_ms now,
-                      uint64_t after, size_t want, size_t *n_out)
+/* Adds (id, state) to q->cand[0 .. *n), kept sorted by id and holding
+ * the want smallest ids seen. */
+static void keep_smallest(struct orderly__sqlite *q, size_t want, size_t *n, uint64_t id, int state)
 {
-    sqlite3_stmt *st = use(q, SQ_CANDIDATES);
-    size_t n = 0;
-    int rc = SQLITE_DONE;
+    size_t i = *n;
+
+    if (i == want) {
+        if (id > q->cand[want - 1].id)
+            return;
+        i--;
+    } else {
+        (*n)++;
+    }
+    while (i > 0 && q->cand[i - 1].id > id) {
+        q->cand[i] = q->cand[i - 1];
+        i--;
+    }
+    q->cand[i].id = id;
+    q->cand[i].state = state;
+}
+
+/* Loads the want smallest ids with id > after of the claimable items
+ * (READY due by now, LEASED with the lease lapsed) into q->cand, in id
+ * order; *more is set when there were more than want. */
+static int candidates(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, orderly_time_ms now,
+                      uint64_t after, size_t want, size_t *n_out, int *more)
+{
+    static const enum orderly__sqlite_stmt arms[2] = { SQ_CAND_READY, SQ_CAND_LEASED };
+    size_t n = 0, seen = 0;
+    int a, rc;
 
     if (want > q->cand_cap) {
         struct orderly__sqlite_cand *p = realloc(q->cand, want * sizeof *p);
@@ -478,22 +515,22 @@ static int candidates(struct orderly__sqlite *q, orderly_ctx *ctx, int queue, or
         q->cand = p;
         q->cand_cap = want;
     }
-    sqlite3_bind_int(st, 1, queue);
-    sqlite3_bind_int64(st, 2, now);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)after);
-    sqlite3_bind_int64(st, 4, as_limit(want));
-    while (n < want && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        q->cand[n].id = (uint64_t)sqlite3_column_int64(st, 0);
-        q->cand[n].state = sqlite3_column_int(st, 1);
-        n++;
-    }
-    if (n < want && rc != SQLITE_DONE) {
-        rc = orderly__sqlite_db_fail(q->db, ctx, rc, "queue claim");
+    for (a = 0; a < 2; a++) {
+        sqlite3_stmt *st = use(q, arms[a]);
+        sqlite3_bind_int(st, 1, queue);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)after);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            keep_smallest(q, want, &n, (uint64_t)sqlite3_column_int64(st, 0),
+                          a == 0 ? ORDERLY_ITEM_READY : ORDERLY_ITEM_LEASED);
+            seen++;
+        }
         sqlite3_reset(st);
-        return rc;
+        if (rc != SQLITE_DONE)
+            return orderly__sqlite_db_fail(q->db, ctx, rc, "queue claim");
     }
-    sqlite3_reset(st);
     *n_out = n;
+    *more = seen > want;
     return ORDERLY_OK;
 }
 
@@ -543,7 +580,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     sqlite3_stmt *up = use(q, SQ_CLAIM);
     uint64_t after = 0, token = 0;
     size_t claimed = 0, i, n = 0, want;
-    int rc;
+    int rc, more = 0;
 
     *token_out = 0;
     if ((rc = enter(q, txn, queue, ctx)) < 0 || (rc = writable(q, ctx)) < 0)
@@ -551,7 +588,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     while (claimed < max) {
         want = (max - claimed) * 2;
         want = want < CLAIM_ROUND_MIN ? CLAIM_ROUND_MIN : want > CLAIM_ROUND_MAX ? CLAIM_ROUND_MAX : want;
-        if ((rc = candidates(q, ctx, queue, now, after, want, &n)) < 0)
+        if ((rc = candidates(q, ctx, queue, now, after, want, &n, &more)) < 0)
             return rc;
         for (i = 0; i < n && claimed < max; i++) {
             struct orderly__sqlite_cand *c = &q->cand[i];
@@ -575,7 +612,7 @@ static int s_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
             *token_out = token;
             claimed++;
         }
-        if (n < want)
+        if (!more)
             break;
     }
     return (int)claimed;
@@ -696,6 +733,37 @@ static int s_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     if ((rc = run(q, st, ctx, "queue purge")) < 0)
         return rc;
     return sqlite3_changes(q->db);
+}
+
+static int s_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct orderly__sqlite *q = SQ(s);
+    sqlite3_stmt *st = use(q, SQ_NEXT_DUE);
+    int rc, i, found = 0;
+    orderly_time_ms best = 0;
+
+    if ((rc = enter(q, txn, queue, ctx)) < 0)
+        return rc;
+    sqlite3_bind_int(st, 1, queue);
+    if ((rc = row(q, st, ctx, "queue next due")) < 0)
+        return rc;
+    for (i = 0; rc > 0 && i < 2; i++) {
+        orderly_time_ms t;
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+            continue;
+        t = sqlite3_column_int64(st, i);
+        if (!found || t < best)
+            best = t;
+        found = 1;
+    }
+    if (rc > 0)
+        sqlite3_reset(st);
+    if (!found)
+        return orderly__sqlite_fail(ctx, ORDERLY_ENOTFOUND, 0, "queue %d holds nothing pending",
+                                    queue);
+    *due_out = best;
+    return ORDERLY_OK;
 }
 
 /* Runs a one-row count query bound to (queue, now). */
@@ -994,6 +1062,8 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
     q->base.idem_purge = s_idem_purge;
     q->base.history_append = s_history_append;
     q->base.history_scan = s_history_scan;
+    q->base.begin_read = s_begin_read;
+    q->base.queue_next_due = s_queue_next_due;
     *out = &q->base;
     return ORDERLY_OK;
 fail:

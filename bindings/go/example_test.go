@@ -60,7 +60,7 @@ func ExampleOpen() {
 	fmt.Println("published", n, "first:", (<-events).Topic)
 	// Output:
 	// payment: pending -> authorized order: confirmed
-	// published 6 first: orderly.order
+	// published 7 first: orderly.order
 }
 
 // Group commands into one storage transaction: committed when the

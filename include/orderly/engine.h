@@ -139,10 +139,10 @@ typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 /*
  * Version 2 is the 0.2 layout: the policy and the topic names moved behind
  * pointers (so that each can grow on its own), and clock, clock_user_data
- * and max_envelope_bytes were added. Version 3 appended max_lines and
- * max_parts. Later versions only append.
+ * and max_envelope_bytes were added. Version 3 (0.3) appends flags,
+ * version 4 max_lines and max_parts. Later versions only append.
  */
-#define ORDERLY_ENGINE_OPTIONS_VERSION 3
+#define ORDERLY_ENGINE_OPTIONS_VERSION 4
 
 typedef struct orderly_engine_options {
     unsigned int version;          /* ORDERLY_ENGINE_OPTIONS_VERSION; first, always */
@@ -178,8 +178,12 @@ typedef struct orderly_engine_options {
      * ORDERLY_ENVELOPE_MAX_DEFAULT; above ORDERLY_ENVELOPE_MAX_LIMIT is
      * ORDERLY_ECONFIG. */
     size_t max_envelope_bytes;
-    /* Version 3. The most lines an order of this engine may have: a bigger
-     * order is refused at creation (EINVAL), and a command on a stored
+    /* ---- version 3 ---- */
+    /* ORDERLY_ENGINE_* bits; 0 = none. */
+    unsigned int flags;
+    /* ---- version 4 ---- */
+    /* The most lines an order of this engine may have: a bigger order is
+     * refused at creation (EINVAL), and a command on a stored
      * order with more lines than this (written by an engine configured
      * higher) is refused with ORDERLY_ENOTSUPPORTED, writing nothing;
      * such an order's deadlines are left to an engine configured for it
@@ -188,7 +192,7 @@ typedef struct orderly_engine_options {
      * are spent). 0 = ORDERLY_LINES_MAX, the hard maximum of this build;
      * above it is ORDERLY_ECONFIG. */
     uint32_t max_lines;
-    /* Version 3. The most fulfillments (warehouses), shipments and returns
+    /* The most fulfillments (warehouses), shipments and returns
      * an order may have, each counted on its own, refused like max_lines
      * (creating an order over more warehouses is EINVAL, a further
      * shipment or return EINVARIANT). 0 = ORDERLY_PARTS_MAX, the hard
@@ -197,12 +201,28 @@ typedef struct orderly_engine_options {
     /* ---- later versions append here, behind a version bump ---- */
 } orderly_engine_options;
 
+/*
+ * Hand-off: a command's own transaction also claims the outbox rows it
+ * appended (and any others due), under a lease, so the next
+ * orderly_engine_pump publishes them without a claim transaction; their
+ * acknowledgements are then written by the next command's transaction, or
+ * by a pump on its own before it claims and once a quarter of the lease
+ * has gone. For a host that pumps right after each command (on_work): one
+ * transaction per command instead of three. Until acknowledged the rows
+ * show as leased (health's outbox_leased), and only this engine can
+ * publish them before the lease lapses; orderly_engine_close writes the
+ * pending acknowledgements and gives back the rows it never published. A
+ * pump publishes every handed row, whatever its max. Commands inside a
+ * batch, and timers fired by a tick, hand nothing off. See doc/delivery.md.
+ */
+#define ORDERLY_ENGINE_HAND_OFF 0x1u
+
 #define ORDERLY_ENVELOPE_MAX_DEFAULT 65536
 #define ORDERLY_ENVELOPE_MAX_LIMIT (16u * 1024 * 1024)
 
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0 }
+      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */
@@ -653,10 +673,20 @@ typedef struct orderly_engine_stats {
     uint64_t conflicts_retried;  /* version conflicts retried */
     uint64_t outbox_appended;
     uint64_t operations_recorded;
+    /* ---- 0.3: the storage transactions the engine opened and ended, every
+     * entry point included (commands, pump, tick, operations, reads), so a
+     * host sees what its workload costs the store. Every successful begin
+     * ends in exactly one commit or rollback; read_begins counts the begins
+     * opened read-only (ORDERLY_STORAGE_VERSION 3's begin_read), which are
+     * included in txn_begins. */
+    uint64_t txn_begins;
+    uint64_t txn_commits;
+    uint64_t txn_rollbacks;
+    uint64_t txn_read_begins;
     /* ---- later versions append here ---- */
 } orderly_engine_stats;
 
-#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Counters since open (not persisted). ORDERLY_EINVAL (nothing filled) for
  * a NULL engine or out, or an out->size below the 0.2 layout. */

@@ -52,8 +52,11 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_pump(orderly_engine *engine,
 
 /*
  * Deletes up to max published events acked before now - policy.retention
- * (0 = policy.batch_max). One call is one bounded transaction; run it from
- * one cleaner. *purged_out may be NULL.
+ * (0 = policy.batch_max), and in the same transaction up to max
+ * idempotency marks expired at now (policy.idem_ttl after they were
+ * written), so a long-running store stays bounded. One call is one
+ * bounded transaction; run it from one cleaner. *purged_out (may be NULL)
+ * gets the number of events deleted; call again while it is non-zero.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_purge(orderly_engine *engine,
                                                          orderly_time_ms now, size_t max,
@@ -67,6 +70,22 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_purge(orderly_engine *engine,
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_tick(orderly_engine *engine,
                                                         orderly_time_ms now, size_t max,
                                                         size_t *fired_out);
+
+/*
+ * Makes the next pump, tick and run_operations look at the store.
+ *
+ * With a storage that answers queue_next_due (storage version 3: the
+ * SQLite and in-memory adapters do), the engine remembers when each queue
+ * next has something due: it reads that instant from the store whenever a
+ * step ends and lowers it for every row the engine itself writes, so a
+ * step that finds nothing due returns 0 without any storage call. Rows
+ * written behind this engine's back (another process or engine on the
+ * same store, a host pushing queue rows itself) are unknown to it until
+ * its own writes or steps read the store again: call this after such a
+ * write, or on a timer in a multi-process deployment (doc/delivery.md).
+ * Cannot fail; a NULL engine is ignored.
+ */
+ORDERLY_API void orderly_engine_wake(orderly_engine *engine);
 
 /* ---- inspecting the outbox ---------------------------------------------------- */
 

@@ -265,7 +265,7 @@ static int read_queue(orderly_engine *e, int get, uint64_t id, int state, size_t
 
     if (e == NULL || cb == NULL)
         return ORDERLY_EINVAL;
-    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+    if ((rc = orderly__vt_begin_read(e, &txn)) < 0)
         return rc;
     rc = get ? orderly__vt_get(e, txn, ORDERLY_QUEUE_OPERATIONS, id, relay, &rl)
              : orderly__vt_scan(e, txn, ORDERLY_QUEUE_OPERATIONS, state, id, max, relay, &rl);

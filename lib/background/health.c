@@ -26,7 +26,7 @@ int orderly_engine_health(orderly_engine *e, orderly_time_ms now, uint64_t max_b
      * the only one its connection can hold (as for orderly_engine_get_order) */
     if ((txn = e->batch_txn) != NULL && e->batch_failed)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
-    if (txn == NULL && (rc = orderly__vt_begin(e, &txn)) < 0)
+    if (txn == NULL && (rc = orderly__vt_begin_read(e, &txn)) < 0)
         return rc;
     rc = stats(e, txn, ORDERLY_QUEUE_OUTBOX, now, &ob);
     if (rc == 0)

@@ -48,7 +48,7 @@ int orderly_engine_list_outbox(orderly_engine *e, int state, uint64_t after_id, 
         return ORDERLY_EINVAL;
     if (state < -1 || state > ORDERLY_ITEM_DEAD)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "state %d is not an item state", state);
-    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+    if ((rc = orderly__vt_begin_read(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_scan(e, txn, ORDERLY_QUEUE_OUTBOX, state, after_id, max, relay, &l);
     orderly__vt_rollback(e, txn);

@@ -280,18 +280,78 @@ static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_m
             orderly__give_back(&e->claimed[i], due);
 }
 
+/* Pending acknowledgements are written on their own before this pump
+ * claims (so it cannot take over their rows) and once a quarter of their
+ * lease is gone (so no other engine does). */
+static int settle_acks(orderly_engine *e, orderly_time_ms now)
+{
+    if (e->n_acks == 0)
+        return ORDERLY_OK;
+    if ((e->n_handed == 0 && e->due_floor[ORDERLY_QUEUE_OUTBOX] <= now) ||
+        now >= e->acks_since + e->policy.lease / 4 || e->n_acks + e->n_handed > e->policy.batch_max)
+        return orderly__flush_acks(e);
+    return ORDERLY_OK;
+}
+
+/* Keeps the outcome of n handed rows, published under token, to ride on
+ * the next command's transaction. 0 when they do not fit: the caller
+ * writes them now. */
+static int defer_acks(orderly_engine *e, size_t n, uint64_t token, orderly_time_ms now)
+{
+    size_t i;
+
+    if (e->n_acks + n > e->policy.batch_max)
+        return 0;
+    if (e->n_acks == 0)
+        e->acks_since = now;
+    for (i = 0; i < n; i++) {
+        const struct orderly__claimed *c = &e->claimed[i];
+        struct orderly__ack *a = &e->acks[e->n_acks++];
+        a->id = c->id;
+        a->token = token;
+        a->outcome = c->outcome;
+        a->due = c->due;
+        a->attempts = c->attempts;
+        if (c->outcome == ORDERLY_ITEM_READY)
+            orderly__due_lower(e, ORDERLY_QUEUE_OUTBOX, c->due);
+    }
+    return 1;
+}
+
+/* The rows a command's transaction claimed for this pump (hand-off),
+ * moved into e->claimed as if claimed now. Returns their count. */
+static int take_handed(orderly_engine *e, orderly_time_ms now, uint64_t *token)
+{
+    size_t i, n = e->n_handed;
+
+    if (n == 0 || orderly__check_now(e, now) < 0 || e->batch_txn != NULL)
+        return 0;
+    memcpy(e->claimed, e->handed, n * sizeof *e->claimed);
+    for (i = 0; i < n; i++)
+        e->claimed[i].due = now;
+    *token = e->handed_token;
+    e->short_claim = 1;
+    e->leases_expired += e->handed_taken_over;
+    e->n_handed = 0;
+    return (int)n;
+}
+
 int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size_t *published_out)
 {
     uint64_t token;
     size_t i, published = 0;
     enum sent sent;
-    int n, rc = ORDERLY_OK;
+    int n, rc = ORDERLY_OK, handed;
 
     if (published_out != NULL)
         *published_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
+    if ((rc = settle_acks(e, now)) < 0)
+        return rc;
+    handed = (n = take_handed(e, now, &token)) > 0;
+    if (!handed &&
+        (n = orderly__claim(e, ORDERLY_QUEUE_OUTBOX, now, max, e->policy.outbox_max_attempts,
                             &token)) <= 0)
         return n;
     for (i = 0; i < (size_t)n; i++) {
@@ -339,7 +399,8 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
         }
     }
     /* what was published is acknowledged even when the step stopped early */
-    rc = orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, (size_t)n, token, rc);
+    if (!(handed && rc == ORDERLY_OK && defer_acks(e, (size_t)n, token, now)))
+        rc = orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, (size_t)n, token, rc);
     if (published_out != NULL)
         *published_out = published;
     return rc;
@@ -348,7 +409,7 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
 int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, size_t *purged_out)
 {
     void *txn;
-    int rc;
+    int rc, marks;
 
     if (purged_out != NULL)
         *purged_out = 0;
@@ -361,6 +422,11 @@ int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, siz
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_purge(e, txn, ORDERLY_QUEUE_OUTBOX, now - e->policy.retention, max);
+    /* expired idempotency marks are invisible already; without this they
+     * would only ever be replaced, never deleted, and a store would grow
+     * with every key it has seen */
+    if (rc >= 0 && (marks = orderly__vt_idem_purge(e, txn, now, max)) < 0)
+        rc = marks;
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         return rc;

@@ -19,6 +19,7 @@
 
 struct claim_ctx {
     orderly_engine *e;
+    struct orderly__claimed *rows; /* e->claimed, or e->handed for a hand-off */
     size_t n;
     size_t taken_over;     /* claimed from an expired lease */
     orderly_time_ms now;
@@ -27,7 +28,7 @@ struct claim_ctx {
 static int take(const orderly_queue_item *it, void *ud)
 {
     struct claim_ctx *c = ud;
-    struct orderly__claimed *dst = &c->e->claimed[c->n];
+    struct orderly__claimed *dst = &c->rows[c->n];
     size_t glen = strlen(it->group);
 
     /* a row this large was never pushed by the core: park it, unread */
@@ -56,32 +57,212 @@ static void shrink(orderly_engine *e, int queue)
         e->batch[queue] /= 2;
 }
 
-int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
-                   uint32_t max_attempts, uint64_t *token)
+void orderly__shrink(orderly_engine *e, int queue)
 {
-    struct claim_ctx c = { e, 0, 0, now };
+    shrink(e, queue);
+}
+
+/* Reads the queue's earliest claimable instant in a read transaction.
+ * Called only when the floor is unknown and the adapter can tell. */
+static int look(orderly_engine *e, int queue)
+{
+    orderly_time_ms due;
+    void *txn;
+    int rc;
+
+    if ((rc = orderly__vt_begin_read(e, &txn)) < 0)
+        return rc;
+    if ((rc = orderly__vt_next_due(e, txn, queue, &due)) < 0) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    orderly__vt_rollback(e, txn);
+    e->due_floor[queue] = due;
+    return ORDERLY_OK;
+}
+
+int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                      uint32_t max_attempts, uint64_t *token, void **txn_out)
+{
+    struct claim_ctx c = { e, e->claimed, 0, 0, now };
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
     void *txn;
     int rc;
 
     if ((rc = orderly__check_now(e, now)) < 0)
         return rc;
+    if (e->batch_txn != NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "a batch is open: commit or roll it back first");
+    /* nothing this engine knows of is due: no storage call at all */
+    if (e->due_floor[queue] > now)
+        return 0;
+    if (e->due_floor[queue] == ORDERLY__DUE_UNKNOWN && orderly__vt_can_tell_due(e)) {
+        if ((rc = look(e, queue)) < 0)
+            goto fail;
+        if (e->due_floor[queue] > now)
+            return 0;
+    }
     if (max == 0 || max > e->batch[queue])
         max = e->batch[queue];
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         goto fail;
     rc = orderly__vt_claim(e, txn, queue, now, max, max_attempts, now + e->policy.lease, token,
                            take, &c);
+    /* a claim that took nothing learns when to come back instead */
+    if (rc == 0 && orderly__vt_can_tell_due(e))
+        rc = orderly__vt_next_due(e, txn, queue, &due);
     if (rc < 0) {
         orderly__vt_rollback(e, txn);
         goto fail;
     }
+    /* a full claim leaves more due: the step's end need not ask when */
+    e->short_claim = c.n < max;
+    if (c.n > 0 && txn_out != NULL) {
+        *txn_out = txn;
+        return (int)c.n;
+    }
     if ((rc = orderly__vt_commit(e, txn)) < 0)
         goto fail;
+    if (c.n == 0 && due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[queue] = due;
     e->leases_expired += c.taken_over;
     return (int)c.n;
 fail:
     shrink(e, queue);
     return rc;
+}
+
+int orderly__claim(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                   uint32_t max_attempts, uint64_t *token)
+{
+    return orderly__claim_in(e, queue, now, max, max_attempts, token, NULL);
+}
+
+/* Regrows the queue's claim size after a step that failed nowhere. */
+static void regrow(orderly_engine *e, int queue)
+{
+    if (e->batch[queue] < e->policy.batch_max)
+        e->batch[queue] = e->batch[queue] * 2 < e->policy.batch_max ? e->batch[queue] * 2
+                                                                      : e->policy.batch_max;
+}
+
+int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void *txn)
+{
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
+    size_t i;
+    int rc = ORDERLY_OK;
+
+    for (i = 0; i < n && rc >= 0; i++) {
+        const struct orderly__claimed *c = &e->claimed[i];
+        /* the lease is this transaction's own: no completion can be stale */
+        rc = orderly__vt_finish(e, txn, queue, c->id, token, c->outcome, c->due, c->attempts);
+    }
+    if (rc >= 0 && e->short_claim && orderly__vt_can_tell_due(e))
+        rc = orderly__vt_next_due(e, txn, queue, &due);
+    if (rc < 0) {
+        orderly__vt_rollback(e, txn);
+        shrink(e, queue);
+        return rc;
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0) {
+        shrink(e, queue);
+        return rc;
+    }
+    if (due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[queue] = due;
+    regrow(e, queue);
+    return ORDERLY_OK;
+}
+
+int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly_time_ms *next_due)
+{
+    struct claim_ctx c = { e, e->handed, 0, 0, now };
+    uint64_t token;
+    int rc;
+
+    if (e->handed == NULL || e->n_handed > 0)
+        return 0;
+    rc = orderly__vt_claim(e, txn, ORDERLY_QUEUE_OUTBOX, now, e->batch[ORDERLY_QUEUE_OUTBOX],
+                           e->policy.outbox_max_attempts, now + e->policy.lease, &token, take, &c);
+    if (rc <= 0)
+        return rc;
+    /* what is left due after the handed rows, so the pumps after the one
+     * that publishes them need not look (a full claim leaves more due) */
+    if (c.n < e->batch[ORDERLY_QUEUE_OUTBOX] && orderly__vt_can_tell_due(e) &&
+        (rc = orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, next_due)) < 0)
+        return rc;
+    e->handed_token = token;
+    e->handed_taken_over = c.taken_over;
+    return (int)c.n;
+}
+
+int orderly__write_acks(orderly_engine *e, void *txn)
+{
+    size_t i;
+    int rc;
+
+    for (i = 0; i < e->n_acks; i++) {
+        const struct orderly__ack *a = &e->acks[i];
+        rc = orderly__vt_finish(e, txn, ORDERLY_QUEUE_OUTBOX, a->id, a->token, a->outcome, a->due,
+                                a->attempts);
+        if (rc == ORDERLY_ECONFLICT) {
+            e->stale_completions++;
+            orderly__alert(e, ORDERLY_ALERT_STALE_COMPLETION, ORDERLY_QUEUE_OUTBOX, a->id, "",
+                           "completion rejected: the lease was taken over");
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return ORDERLY_OK;
+}
+
+int orderly__flush_acks(orderly_engine *e)
+{
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
+    void *txn;
+    int rc;
+
+    if (e->n_acks == 0)
+        return ORDERLY_OK;
+    if ((rc = orderly__vt_begin(e, &txn)) < 0)
+        return rc;
+    if ((rc = orderly__write_acks(e, txn)) < 0 ||
+        (orderly__vt_can_tell_due(e) &&
+         (rc = orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, &due)) < 0)) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0)
+        return rc;
+    e->n_acks = 0;
+    if (due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[ORDERLY_QUEUE_OUTBOX] = due;
+    return ORDERLY_OK;
+}
+
+void orderly__release_handed(orderly_engine *e)
+{
+    size_t i, n = e->n_handed;
+
+    if (n == 0)
+        return;
+    memcpy(e->claimed, e->handed, n * sizeof *e->claimed);
+    e->n_handed = 0;
+    for (i = 0; i < n; i++)
+        orderly__give_back(&e->claimed[i], e->claimed[i].due);
+    /* best effort: rows it cannot give back come back when the lease lapses */
+    (void)orderly__end_step(e, ORDERLY_QUEUE_OUTBOX, n, e->handed_token, ORDERLY_OK);
+}
+
+void orderly_engine_wake(orderly_engine *e)
+{
+    int q;
+
+    if (e == NULL)
+        return;
+    for (q = 0; q < 4; q++)
+        e->due_floor[q] = ORDERLY__DUE_UNKNOWN;
 }
 
 void orderly__give_back(struct orderly__claimed *c, orderly_time_ms due)
@@ -115,9 +296,13 @@ void orderly__park(orderly_engine *e, int queue, struct orderly__claimed *c, siz
     orderly__alert(e, ORDERLY_ALERT_ROW_PARKED, queue, c->id, c->group, msg);
 }
 
-/* Finishes rows [from, from + k) in one transaction. */
-static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uint64_t token)
+/* Finishes rows [from, from + k) in one transaction; the last chunk of a
+ * step also reads when the queue is next due, so the following steps
+ * skip storage until then. */
+static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uint64_t token,
+                        int last)
 {
+    orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
     void *txn;
     size_t i;
     int rc;
@@ -139,7 +324,16 @@ static int finish_chunk(orderly_engine *e, int queue, size_t from, size_t k, uin
             return rc;
         }
     }
-    return orderly__vt_commit(e, txn);
+    if (last && e->short_claim && orderly__vt_can_tell_due(e) &&
+        (rc = orderly__vt_next_due(e, txn, queue, &due)) < 0) {
+        orderly__vt_rollback(e, txn);
+        return rc;
+    }
+    if ((rc = orderly__vt_commit(e, txn)) < 0)
+        return rc;
+    if (due != ORDERLY__DUE_UNKNOWN)
+        e->due_floor[queue] = due;
+    return ORDERLY_OK;
 }
 
 static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
@@ -149,7 +343,7 @@ static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
 
     while (done < n) {
         size_t k = n - done < chunk ? n - done : chunk;
-        if ((rc = finish_chunk(e, queue, done, k, token)) == ORDERLY_OK) {
+        if ((rc = finish_chunk(e, queue, done, k, token, done + k == n)) == ORDERLY_OK) {
             done += k;
             continue;
         }
@@ -159,9 +353,8 @@ static int finish(orderly_engine *e, int queue, size_t n, uint64_t token)
             return rc; /* the rest stay leased and come back when the lease lapses */
         chunk = k / 2;
     }
-    if (clean && e->batch[queue] < e->policy.batch_max)
-        e->batch[queue] = e->batch[queue] * 2 < e->policy.batch_max ? e->batch[queue] * 2
-                                                                      : e->policy.batch_max;
+    if (clean)
+        regrow(e, queue);
     return ORDERLY_OK;
 }
 

@@ -5,28 +5,34 @@
 #include "../wire/record.h"
 #include "../engine/internal.h"
 
+/*
+ * One transaction per tick: the claim, every timer's command (run as in a
+ * batch) and the acknowledgements commit together, or none of them does
+ * and the timers stay as they were, due, for the next tick. A deadline is
+ * never dropped for a storage hiccup, and a fired timer is never fired
+ * again: its command and its acknowledgement are one write.
+ */
 int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size_t *fired_out)
 {
     struct orderly__timer_rec r;
     orderly_command cmd;
     orderly_result res = ORDERLY_RESULT_INIT;
-    orderly_work_cb on_work;
     uint64_t token;
+    void *txn = NULL;
     char key[48];
-    size_t i, fired = 0, rows = 0;
+    size_t i, fired = 0, rows;
     int n, rc = ORDERLY_OK;
 
     if (fired_out != NULL)
         *fired_out = 0;
     if (e == NULL)
         return ORDERLY_EINVAL;
-    if ((n = orderly__claim(e, ORDERLY_QUEUE_TIMERS, now, max, e->policy.operation_max_attempts,
-                            &token)) <= 0)
+    if ((n = orderly__claim_in(e, ORDERLY_QUEUE_TIMERS, now, max, e->policy.operation_max_attempts,
+                               &token, &txn)) <= 0)
         return n;
-    /* A host may pump from inside on_work, and the pump claims into the
-     * same e->claimed this loop walks: hold the notices until it is done. */
-    on_work = e->on_work;
-    e->on_work = NULL;
+    e->batch_txn = txn;
+    e->batch_failed = 0;
+    e->batch_rows = 0;
     for (i = 0; i < (size_t)n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
         if (c->held)
@@ -47,18 +53,10 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         if (rc == 0) {
             if (!res.late && !res.duplicate && res.from != res.to)
                 fired++;
-            if (!res.duplicate)
-                rows += res.outbox_rows;
             continue;
         }
-        if (orderly_error_is_transient(rc)) {
-            /* a deadline is never dropped for a storage hiccup: this timer
-             * and the rest of the batch go back, and the step reports it */
-            for (; i < (size_t)n; i++)
-                if (!e->claimed[i].held)
-                    orderly__give_back(&e->claimed[i], now);
+        if (orderly_error_is_transient(rc) || e->batch_failed)
             break;
-        }
         if (rc == ORDERLY_ENOTSUPPORTED) {
             /* the order is over this engine's max_lines or max_parts: the
              * deadline is not this engine's to drop; it waits for one
@@ -77,13 +75,17 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         /* a rejection is final: a timer whose state was left does nothing */
         rc = ORDERLY_OK;
     }
-    e->on_work = on_work;
-    rc = orderly__end_step(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token, rc);
-    /* the events committed whatever became of the acks: report them */
-    if (rows > 0 && on_work != NULL)
-        on_work(e, rows, e->work_user_data);
-    if (rc < 0)
+    rows = e->batch_rows;
+    e->batch_txn = NULL;
+    if (rc < 0) {
+        orderly__vt_rollback(e, txn);
+        orderly__shrink(e, ORDERLY_QUEUE_TIMERS);
         return rc;
+    }
+    if ((rc = orderly__end_in(e, ORDERLY_QUEUE_TIMERS, (size_t)n, token, txn)) < 0)
+        return rc;
+    if (rows > 0 && e->on_work != NULL)
+        e->on_work(e, rows, e->work_user_data);
     if (fired_out != NULL)
         *fired_out = fired;
     return ORDERLY_OK;

@@ -53,12 +53,13 @@ int orderly__result_reset(orderly_ctx *ctx, orderly_result *out)
 #define PIN_AT(type, field, off) \
     _Static_assert(offsetof(type, field) == (off), #type "." #field " moved: see abi.c")
 
-/* engine options version 3 (120 bytes at version 2, 0.2), policy version 1 (0.2) */
-PIN(orderly_engine_options, 128);
+/* engine options version 4 (version 3, 0.3: 128 bytes; version 2, 0.2: 120), policy version 1 (0.2) */
+PIN(orderly_engine_options, 136);
 PIN_AT(orderly_engine_options, version, 0);
 PIN_AT(orderly_engine_options, max_envelope_bytes, 112);
-PIN_AT(orderly_engine_options, max_lines, 120);
-PIN_AT(orderly_engine_options, max_parts, 124);
+PIN_AT(orderly_engine_options, flags, 120);
+PIN_AT(orderly_engine_options, max_lines, 124);
+PIN_AT(orderly_engine_options, max_parts, 128);
 PIN(orderly_policy, 120);
 PIN_AT(orderly_policy, version, 0);
 
@@ -66,7 +67,7 @@ PIN_AT(orderly_policy, version, 0);
 PIN(orderly_result, 56);
 PIN(orderly_order_view, 88);
 PIN(orderly_part_view, 104); /* 0.2 with the line units appended (56 before; unreleased) */
-PIN(orderly_engine_stats, 80);
+PIN(orderly_engine_stats, 112); /* 0.2 appended the transaction counts (80 before; unreleased) */
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
 PIN(orderly_operation_view, 104);
@@ -80,10 +81,11 @@ PIN_AT(orderly_outbox_view, size, 0);
 PIN_AT(orderly_operation_view, size, 0);
 PIN_AT(orderly_history_entry, size, 0);
 
-/* vtables: storage version 3 (version 2's 160 bytes plus the two history
- * slots), transport version 1, allocator (unversioned) */
-PIN(orderly_storage, 176);
+/* vtables: storage version 3 (version 2's 160 bytes plus the history,
+ * read-begin and next-due slots), transport version 1, allocator (unversioned) */
+PIN(orderly_storage, 192);
 PIN_AT(orderly_storage, history_append, 160);
+PIN_AT(orderly_storage, begin_read, 176);
 PIN(orderly_transport, 32);
 PIN(orderly_allocator, 40);
 PIN_AT(orderly_storage, version, 0);

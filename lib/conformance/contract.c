@@ -5,6 +5,7 @@
  * what the contract asks for.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1277,6 +1278,120 @@ static void c_queues_independent(struct kase *k)
     RC(k, commit(k), 0);
 }
 
+/* ---- version 3: the optional slots ------------------------------------------ */
+
+static int has_v3(const struct kase *k, size_t offset)
+{
+    void *const *slot;
+
+    if (k->s->version < 3)
+        return 0;
+    slot = (void *const *)(const void *)((const char *)k->s + offset);
+    return *slot != NULL;
+}
+
+static int next_due(struct kase *k, int queue, orderly_time_ms *due)
+{
+    *due = -1;
+    return k->s->queue_next_due(k->s, k->ctx, k->txn, queue, due);
+}
+
+static void c_next_due(struct kase *k)
+{
+    orderly_time_ms due;
+    uint64_t a, b, c;
+    struct clist l;
+
+    if (!has_v3(k, offsetof(orderly_storage, queue_next_due)))
+        return; /* optional: nothing to hold it to */
+    RC(k, begin(k), 0);
+    RC(k, next_due(k, QO, &due), ORDERLY_ENOTFOUND);
+    RC(k, push(k, QO, "", 1, "late", T0, T0 + 50, &a), 0);
+    RC(k, push(k, QO, "", 1, "early", T0, T0 + 10, &b), 0);
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, next_due(k, QO, &due), 0);
+    CHECK(k, due == T0 + 10, "next due is %lld, want the least READY due %lld", (long long)due,
+          (long long)(T0 + 10));
+    RC(k, next_due(k, ORDERLY_QUEUE_TIMERS, &due), ORDERLY_ENOTFOUND);
+    /* a LEASED item counts from when its lease lapses */
+    RC(k, claim(k, QO, T0 + 10, 1, 1, T0 + 30, &l), 1);
+    RC(k, next_due(k, QO, &due), 0);
+    CHECK(k, due == T0 + 30, "next due is %lld, want the lease's end %lld", (long long)due,
+          (long long)(T0 + 30));
+    /* the transaction's own pushes count */
+    RC(k, push(k, QO, "", 1, "own", T0, T0 + 20, &c), 0);
+    RC(k, next_due(k, QO, &due), 0);
+    CHECK(k, due == T0 + 20, "next due is %lld, want the own push's %lld", (long long)due,
+          (long long)(T0 + 20));
+    RC(k, commit(k), 0);
+    /* finished items never come due */
+    RC(k, begin(k), 0);
+    RC(k, finish(k, QO, b, 1, ORDERLY_ITEM_DONE, T0 + 11), 0);
+    RC(k, qreset(k, QO, a, ORDERLY_ITEM_DEAD, T0 + 11), 0);
+    RC(k, qreset(k, QO, c, ORDERLY_ITEM_DONE, T0 + 11), 0);
+    RC(k, next_due(k, QO, &due), ORDERLY_ENOTFOUND);
+    RC(k, commit(k), 0);
+}
+
+static void c_claim_sees_own_pushes(struct kase *k)
+{
+    uint64_t a, b, c, d;
+    struct clist l;
+
+    if (k->s->version < 3)
+        return; /* promised from version 3 on, for hand-off */
+    RC(k, begin(k), 0);
+    RC(k, push(k, QO, "g", 1, "old", T0, T0, &a), 0);
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, push(k, QO, "g", 1, "new", T0, T0, &b), 0);
+    RC(k, push(k, QO, "h", 1, "later", T0, T0 + 99, &c), 0);
+    RC(k, push(k, QO, "h", 1, "behind", T0, T0, &d), 0);
+    RC(k, claim(k, QO, T0, 10, 1, T0 + 100, &l), 2);
+    CHECK(k, l.it[0].id == a && l.it[1].id == b,
+          "a claim must take its own transaction's due pushes after the committed ones, in order");
+    CHECK(k, l.it[1].state == ORDERLY_ITEM_READY && l.it[1].attempts == 1,
+          "an own push is claimed from READY with its first attempt");
+    RC(k, commit(k), 0);
+    RC(k, begin(k), 0);
+    RC(k, get(k, QO, b, &l.it[0]), 0);
+    CHECK(k, l.it[0].state == ORDERLY_ITEM_LEASED && l.it[0].lease_until == T0 + 100,
+          "the claim of an own push must be committed with it");
+    RC(k, commit(k), 0);
+}
+
+static void c_begin_read(struct kase *k)
+{
+    orderly_queue_stats st;
+    uint64_t version, a;
+
+    if (!has_v3(k, offsetof(orderly_storage, begin_read)))
+        return;
+    RC(k, begin(k), 0);
+    RC(k, save(k, "r", "one", 0), 0);
+    RC(k, push(k, QO, "", 1, "x", T0, T0, &a), 0);
+    RC(k, commit(k), 0);
+    {
+        void *txn = NULL;
+        RC(k, k->s->begin_read(k->s, k->ctx, &txn), 0);
+        k->txn = txn;
+    }
+    RC(k, load(k, "r", &version), 0);
+    CHECK(k, version == 1 && loaded(k, "one"), "a read transaction must see the last commit");
+    RC(k, stats(k, QO, T0, &st), 0);
+    CHECK(k, st.due == 1, "a read transaction counts %llu due items, want 1",
+          (unsigned long long)st.due);
+    RC(k, commit(k), 0);
+    {
+        void *txn = NULL;
+        RC(k, k->s->begin_read(k->s, k->ctx, &txn), 0);
+        k->txn = txn;
+    }
+    RC(k, load(k, "r", &version), 0);
+    rollback(k);
+}
+
 /* ---- running them ----------------------------------------------------------- */
 
 struct contract_case {
@@ -1421,6 +1536,10 @@ static const struct contract_case cases[] = {
     { "contract: the three queues are independent", c_queues_independent },
     { "contract: history lists an order's items in seq order, once each", c_history_order },
     { "contract: rollback and crash discard history appends", c_history_discarded },
+    { "contract (v3, optional): queue_next_due is the earliest claimable instant", c_next_due },
+    { "contract (v3): a claim takes its own transaction's pushes", c_claim_sees_own_pushes },
+    { "contract (v3, optional): begin_read sees the last commit and ends either way",
+      c_begin_read },
 };
 
 static void run_case(struct orderly__conf_tap *tap, const orderly_conformance_target *t,

@@ -39,6 +39,8 @@ void orderly__conf_note(char *buf, const char *fmt, ...) ORDERLY__CONF_PRINTF(2,
  * engine must show on every adapter alike. */
 int orderly__conf_contract(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
 int orderly__conf_engine(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
+/* Part of the contract: the rules two handles on one store show (handles.c). */
+int orderly__conf_handles(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
 int orderly__conf_crash(struct orderly__conf_tap *tap, const orderly_conformance_target *t);
 
 #endif

@@ -98,6 +98,8 @@ int orderly_conformance_run(const orderly_conformance_target *target,
     if (o.parts & ORDERLY_CONFORMANCE_CONTRACT)
         rc = orderly__conf_contract(&tap, target);
     if (rc >= 0 && (o.parts & ORDERLY_CONFORMANCE_CONTRACT))
+        rc = orderly__conf_handles(&tap, target);
+    if (rc >= 0 && (o.parts & ORDERLY_CONFORMANCE_CONTRACT))
         rc = orderly__conf_engine(&tap, target);
     if (rc >= 0 && (o.parts & ORDERLY_CONFORMANCE_CRASH))
         rc = orderly__conf_crash(&tap, target);

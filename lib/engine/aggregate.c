@@ -247,11 +247,13 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     a->has_promotion = flags & 1;
     a->settle_on_capture = (flags >> 1) & 1;
     a->once_ops = (uint8_t)(flags >> 2);
-    a->total = orderly__rd_i64(&r);
-    a->authorized = orderly__rd_i64(&r);
-    a->captured = orderly__rd_i64(&r);
-    a->refunded = orderly__rd_i64(&r);
-    a->loyalty_points = orderly__rd_i64(&r);
+    /* money is never negative (create_order and the guards see to it), so
+     * differences such as captured - refunded cannot overflow */
+    a->total = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->authorized = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->captured = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->refunded = orderly__rd_i64_in(&r, 0, INT64_MAX);
+    a->loyalty_points = orderly__rd_i64_in(&r, 0, INT64_MAX);
     a->created = orderly__rd_i64_in(&r, 0, ORDERLY_TIME_MAX);
     a->order_since = a->created + read_delta(&r);
     a->payment_since = a->created + read_delta(&r);

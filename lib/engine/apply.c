@@ -798,23 +798,51 @@ static int run_batched(orderly_engine *e, struct request *rq, orderly_result *re
     return rc;
 }
 
+/* Hand-off, inside a written command's txn: the pending acknowledgements
+ * first (so no lease of theirs is taken over), then the claim of the rows
+ * the command appended. WRITTEN, or the code that spoiled txn. */
+static int hand_off(orderly_engine *e, void *txn, const struct request *rq,
+                    const orderly_result *res, int *handed, orderly_time_ms *next_due)
+{
+    int rc;
+
+    if ((rc = orderly__write_acks(e, txn)) < 0)
+        return rc;
+    if (res->outbox_rows > 0 && (rc = orderly__hand_off(e, txn, rq->now, next_due)) < 0)
+        return rc;
+    *handed = rc;
+    return WRITTEN;
+}
+
 /* On its own: attempts in transactions of their own, retried on a version
  * conflict. */
 static int run_alone(orderly_engine *e, struct request *rq, orderly_result *res)
 {
+    orderly_time_ms next_due;
     uint32_t tries;
     void *txn;
-    int rc = ORDERLY_OK;
+    int rc = ORDERLY_OK, handed;
 
     for (tries = 0; tries <= e->policy.max_conflict_retries; tries++) {
         memset(res, 0, sizeof *res);
+        handed = 0;
+        next_due = ORDERLY__DUE_UNKNOWN;
         if ((rc = orderly__vt_begin(e, &txn)) < 0)
             break;
-        if ((rc = attempt(e, txn, rq, res)) != WRITTEN) {
+        rc = attempt(e, txn, rq, res);
+        if (rc == WRITTEN && e->handed != NULL)
+            rc = hand_off(e, txn, rq, res, &handed, &next_due);
+        if (rc != WRITTEN) {
             orderly__vt_rollback(e, txn);
             if (rc != ORDERLY_ECONFLICT)
                 break;
         } else if ((rc = orderly__vt_commit(e, txn)) == 0) {
+            if (e->handed != NULL) {
+                e->n_acks = 0;
+                e->n_handed += (size_t)handed;
+                if (next_due != ORDERLY__DUE_UNKNOWN)
+                    e->due_floor[ORDERLY_QUEUE_OUTBOX] = next_due;
+            }
             e->agg_warm = 1;
             e->agg_version = res->version;
             memcpy(e->agg_key, rq->order_id, strlen(rq->order_id) + 1);

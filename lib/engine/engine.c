@@ -69,11 +69,11 @@ int orderly_policy_init(orderly_policy *policy, unsigned int version)
     return ORDERLY_OK;
 }
 
-/* The per-order limits: what options version 3 configures, or the build's
+/* The per-order limits: what options version 4 configures, or the build's
  * hard maxima for 0 and for older options. */
 static int set_limits(orderly_engine *e, const orderly_engine_options *o, orderly_ctx *ctx)
 {
-    uint32_t lines = o->version >= 3 ? o->max_lines : 0, parts = o->version >= 3 ? o->max_parts : 0;
+    uint32_t lines = o->version >= 4 ? o->max_lines : 0, parts = o->version >= 4 ? o->max_parts : 0;
 
     if (lines > ORDERLY_LINES_MAX)
         return orderly__fail(ctx, ORDERLY_ECONFIG,
@@ -355,7 +355,22 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
         e->clock = o->clock;
         e->clock_user_data = o->clock_user_data;
     }
+    for (i = 0; i < 4; i++)
+        e->due_floor[i] = ORDERLY__DUE_UNKNOWN;
+    if (o->version >= 3 && (o->flags & ~ORDERLY_ENGINE_HAND_OFF) != 0) {
+        a.free(e, a.user_data);
+        rc = orderly__fail(ctx, ORDERLY_ECONFIG, "unknown engine flags 0x%x", o->flags);
+        goto fail;
+    }
     e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
+    if (o->version >= 3 && (o->flags & ORDERLY_ENGINE_HAND_OFF) != 0 && e->claimed != NULL &&
+        ((e->handed = a.malloc(e->policy.batch_max * sizeof *e->handed, a.user_data)) == NULL ||
+         (e->acks = a.malloc(e->policy.batch_max * sizeof *e->acks, a.user_data)) == NULL)) {
+        if (e->handed != NULL)
+            a.free(e->handed, a.user_data);
+        a.free(e->claimed, a.user_data);
+        e->claimed = NULL;
+    }
     if (e->claimed == NULL) {
         a.free(e, a.user_data);
         rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -375,12 +390,19 @@ void orderly_engine_close(orderly_engine *e)
     if (e == NULL)
         return;
     orderly_engine_rollback_batch(e);
+    /* best effort: what is not written comes back when its lease lapses */
+    (void)orderly__flush_acks(e);
+    orderly__release_handed(e);
     memset(&o, 0, sizeof o);
     o.storage = e->storage;
     o.transport = e->transport;
     orderly__buf_free(&e->load_buf);
     orderly__buf_free(&e->idem_buf);
     e->alloc.free(e->claimed, e->alloc.user_data);
+    if (e->handed != NULL) {
+        e->alloc.free(e->handed, e->alloc.user_data);
+        e->alloc.free(e->acks, e->alloc.user_data);
+    }
     if (e->json != NULL)
         e->alloc.free(e->json, e->alloc.user_data);
     e->alloc.free(e, e->alloc.user_data);
@@ -432,7 +454,9 @@ int orderly_engine_get_stats(const orderly_engine *e, orderly_engine_stats *out)
 
     if (e == NULL || out == NULL)
         return ORDERLY_EINVAL;
-    if ((rc = orderly__out_check(NULL, out, sizeof *out, "orderly_engine_stats")) < 0)
+    /* the 0.2 layout ends where the transaction counts begin */
+    if ((rc = orderly__out_check(NULL, out, offsetof(orderly_engine_stats, txn_begins),
+                                 "orderly_engine_stats")) < 0)
         return rc;
     orderly__out_put(out, &e->stats, sizeof e->stats);
     return ORDERLY_OK;
@@ -519,7 +543,7 @@ static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a,
 
     if (txn != NULL && e->batch_failed)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
-    if (txn == NULL && (rc = orderly__vt_begin(e, &txn)) < 0)
+    if (txn == NULL && (rc = orderly__vt_begin_read(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_load(e, txn, id, &e->load_buf, version);
     if (txn != e->batch_txn)

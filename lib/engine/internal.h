@@ -137,7 +137,74 @@ struct orderly_engine {
 
     char *json;               /* envelope scratch */
     size_t json_len, json_cap;
+
+    /* The earliest instant each queue may hold a claimable row, as far as
+     * this engine knows: read from the store (queue_next_due) when a step
+     * ends, lowered by every row this engine pushes or sets READY.
+     * ORDERLY__DUE_UNKNOWN makes the next step look at the store. */
+    orderly_time_ms due_floor[4];
+    int short_claim;          /* the step's claim took fewer rows than it asked */
+    /* Hand-off (ORDERLY_ENGINE_HAND_OFF): outbox rows a command's own
+     * transaction claimed, which the next pump publishes without a claim
+     * transaction of its own. NULL when the engine does not hand off. */
+    struct orderly__claimed *handed;   /* policy.batch_max rows */
+    size_t n_handed;
+    uint64_t handed_token;
+    size_t handed_taken_over; /* of them, taken over from an expired lease */
+    /* Acknowledgements of published handed rows not yet written: they
+     * ride on the next command's transaction, or are written on their own
+     * by a pump once a quarter of the lease is gone or before it claims. */
+    struct orderly__ack *acks;         /* policy.batch_max entries */
+    size_t n_acks;
+    orderly_time_ms acks_since;        /* now of the oldest pending one */
 };
+
+struct orderly__ack {
+    uint64_t id, token;
+    int outcome;
+    orderly_time_ms due;
+    uint32_t attempts;
+};
+
+#define ORDERLY__DUE_UNKNOWN INT64_MIN
+#define ORDERLY__DUE_NONE INT64_MAX
+
+/* A row of queue may be claimable from due on: lowers the floor. */
+static inline void orderly__due_lower(orderly_engine *e, int queue, orderly_time_ms due)
+{
+    if (queue > 0 && queue < 4 && due < e->due_floor[queue])
+        e->due_floor[queue] = due;
+}
+
+/* Inside a command's open transaction txn: when the engine hands off and
+ * holds no handed rows, claims the due outbox rows into e->handed and,
+ * when the store can tell, reads into *next_due when the outbox is next
+ * due. Returns the count (0 when nothing was claimed) or a negative code,
+ * after which txn is only good for rollback. The rows count as handed
+ * only once the caller commits: it then adds the count to e->n_handed. */
+int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly_time_ms *next_due);
+/* Writes the pending acknowledgements inside txn (a command's, which
+ * then also hands off), stale ones counted. The caller clears e->n_acks
+ * once txn commits. A negative code leaves txn only good for rollback. */
+int orderly__write_acks(orderly_engine *e, void *txn);
+/* Writes the pending acknowledgements in a transaction of their own. */
+int orderly__flush_acks(orderly_engine *e);
+/* Publishes nothing: gives back the handed rows (READY at their claim
+ * time, attempts given back) in one transaction. For close. */
+void orderly__release_handed(orderly_engine *e);
+
+/* orderly__claim, but when it claims rows it leaves its transaction open
+ * in *txn_out (txn_out NULL: commits as orderly__claim does), so the step
+ * can act on them and finish them in that same transaction with
+ * orderly__end_in. Leases then matter only if that commit succeeds. */
+int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
+                      uint32_t max_attempts, uint64_t *token, void **txn_out);
+/* Finishes the n claimed rows inside txn from orderly__claim_in, reads
+ * when the queue is next due, and commits; on failure rolls txn back (the
+ * claim with it) and halves the queue's claim size. */
+int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void *txn);
+/* Halves the queue's claim size after a failed step. */
+void orderly__shrink(orderly_engine *e, int queue);
 
 /* Claims up to max due rows of queue into e->claimed (each row's attempts
  * counted up to max_attempts); returns the count and the store's token. */
@@ -193,6 +260,14 @@ int orderly__check_now(orderly_engine *e, orderly_time_ms now);
 int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx);
 int orderly__vt_check_transport(const orderly_transport *t, orderly_ctx *ctx);
 int orderly__vt_begin(orderly_engine *e, void **txn);
+/* A transaction that only reads: begin_read when the adapter has it, else
+ * begin. */
+int orderly__vt_begin_read(orderly_engine *e, void **txn);
+/* 1 when the adapter answers queue_next_due. */
+int orderly__vt_can_tell_due(const orderly_engine *e);
+/* *due: the queue's earliest claimable instant, ORDERLY__DUE_NONE when it
+ * holds nothing pending. Only when orderly__vt_can_tell_due. */
+int orderly__vt_next_due(orderly_engine *e, void *txn, int queue, orderly_time_ms *due);
 int orderly__vt_commit(orderly_engine *e, void *txn);
 void orderly__vt_rollback(orderly_engine *e, void *txn);
 int orderly__vt_load(orderly_engine *e, void *txn, const char *key, orderly_buf *out,
@@ -205,6 +280,8 @@ int orderly__vt_idem_get(orderly_engine *e, void *txn, const char *key, orderly_
                          orderly_idem_record *out);
 int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_time_ms now,
                          const orderly_idem_record *rec);
+/* Deletes up to max marks expired at now; returns the count. */
+int orderly__vt_idem_purge(orderly_engine *e, void *txn, orderly_time_ms now, size_t max);
 /* *token gets the store-issued fencing token (0 when nothing was claimed). */
 int orderly__vt_claim(orderly_engine *e, void *txn, int queue, orderly_time_ms now, size_t max,
                       uint32_t max_attempts, orderly_time_ms lease_until, uint64_t *token,

@@ -105,6 +105,8 @@ static void before(orderly_engine *e)
 
 int orderly__vt_begin(orderly_engine *e, void **txn)
 {
+    int rc;
+
     before(e);
     /* One engine holds one transaction at a time on every adapter, as one
      * SQLite connection must: while a batch is open only the calls that
@@ -113,17 +115,67 @@ int orderly__vt_begin(orderly_engine *e, void **txn)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE,
                              "a batch is open: commit or roll it back first");
     *txn = NULL;
-    return after(e, e->storage->begin(e->storage, &e->ctx, txn), "begin");
+    rc = e->storage->begin(e->storage, &e->ctx, txn);
+    if (rc >= 0)
+        e->stats.txn_begins++;
+    return after(e, rc, "begin");
+}
+
+/* The version 3 slots exist only in a struct built at version 3: a
+ * version 2 adapter's struct ends before them. */
+static int has_v3(const orderly_storage *s)
+{
+    return s->version >= 3;
+}
+
+int orderly__vt_begin_read(orderly_engine *e, void **txn)
+{
+    int rc;
+
+    if (!has_v3(e->storage) || e->storage->begin_read == NULL)
+        return orderly__vt_begin(e, txn);
+    before(e);
+    if (e->batch_txn != NULL)
+        return orderly__fail(&e->ctx, ORDERLY_EMISUSE,
+                             "a batch is open: commit or roll it back first");
+    *txn = NULL;
+    rc = e->storage->begin_read(e->storage, &e->ctx, txn);
+    if (rc >= 0) {
+        e->stats.txn_begins++;
+        e->stats.txn_read_begins++;
+    }
+    return after(e, rc, "begin_read");
+}
+
+int orderly__vt_can_tell_due(const orderly_engine *e)
+{
+    return has_v3(e->storage) && e->storage->queue_next_due != NULL;
+}
+
+int orderly__vt_next_due(orderly_engine *e, void *txn, int queue, orderly_time_ms *due)
+{
+    int rc;
+
+    before(e);
+    rc = e->storage->queue_next_due(e->storage, &e->ctx, txn, queue, due);
+    if (rc == ORDERLY_ENOTFOUND) {
+        orderly_ctx_clear(&e->ctx);
+        *due = ORDERLY__DUE_NONE;
+        return ORDERLY_OK;
+    }
+    return after(e, rc > 0 ? 0 : rc, "queue_next_due");
 }
 
 int orderly__vt_commit(orderly_engine *e, void *txn)
 {
     before(e);
+    e->stats.txn_commits++;
     return after(e, e->storage->commit(e->storage, &e->ctx, txn), "commit");
 }
 
 void orderly__vt_rollback(orderly_engine *e, void *txn)
 {
+    e->stats.txn_rollbacks++;
     e->storage->rollback(e->storage, &e->ctx, txn);
 }
 
@@ -152,6 +204,7 @@ int orderly__vt_push(orderly_engine *e, void *txn, int queue, const orderly_queu
                      uint64_t *id_out)
 {
     before(e);
+    orderly__due_lower(e, queue, item->due);
     return after(e, e->storage->queue_push(e->storage, &e->ctx, txn, queue, item, id_out),
                  "queue_push");
 }
@@ -175,6 +228,12 @@ int orderly__vt_idem_put(orderly_engine *e, void *txn, const char *key, orderly_
 {
     before(e);
     return after(e, e->storage->idem_put(e->storage, &e->ctx, txn, key, now, rec), "idem_put");
+}
+
+int orderly__vt_idem_purge(orderly_engine *e, void *txn, orderly_time_ms now, size_t max)
+{
+    before(e);
+    return after(e, e->storage->idem_purge(e->storage, &e->ctx, txn, now, max), "idem_purge");
 }
 
 int orderly__vt_publish(orderly_engine *e, const char *topic, const char *key,
@@ -212,6 +271,8 @@ int orderly__vt_finish(orderly_engine *e, void *txn, int queue, uint64_t id, uin
     int rc;
 
     before(e);
+    if (state == ORDERLY_ITEM_READY)
+        orderly__due_lower(e, queue, due);
     rc = e->storage->queue_finish(e->storage, &e->ctx, txn, queue, id, token, state, due, attempts);
     if (rc == ORDERLY_ECONFLICT) {
         /* a fenced, stale completion: expected, and the transaction goes on */
@@ -225,6 +286,8 @@ int orderly__vt_reset(orderly_engine *e, void *txn, int queue, uint64_t id, int 
                       orderly_time_ms due)
 {
     before(e);
+    if (state == ORDERLY_ITEM_READY)
+        orderly__due_lower(e, queue, due);
     return after(e, e->storage->queue_reset(e->storage, &e->ctx, txn, queue, id, state, due),
                  "queue_reset");
 }

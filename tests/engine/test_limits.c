@@ -81,18 +81,22 @@ START_TEST(limits_default_to_the_hard_maxima)
 }
 END_TEST
 
-/* Version 2 options end before max_lines: whatever lies there is not read. */
-START_TEST(version_2_options_get_the_hard_maxima)
+/* Version 2 and 3 options end before max_lines: whatever lies there is
+ * not read. */
+START_TEST(older_options_get_the_hard_maxima)
 {
+    unsigned int version;
     fx f;
 
-    fx_init(&f);
-    f.o.version = 2;
-    f.o.max_lines = ORDERLY_LINES_MAX + 100;
-    f.o.max_parts = 1;
-    fx_open(&f);
-    ck_assert_int_eq(create_lines(&f, "full", ORDERLY_LINES_MAX, ORDERLY_PARTS_MAX), 0);
-    fx_free(&f);
+    for (version = 2; version <= 3; version++) {
+        fx_init(&f);
+        f.o.version = version;
+        f.o.max_lines = ORDERLY_LINES_MAX + 100;
+        f.o.max_parts = 1;
+        fx_open(&f);
+        ck_assert_int_eq(create_lines(&f, "full", ORDERLY_LINES_MAX, ORDERLY_PARTS_MAX), 0);
+        fx_free(&f);
+    }
 }
 END_TEST
 
@@ -310,7 +314,7 @@ static Suite *suite(void)
 
     orderly_test_case(s, limits_over_the_hard_maximum_refused_at_open, 0);
     orderly_test_case(s, limits_default_to_the_hard_maxima, 0);
-    orderly_test_case(s, version_2_options_get_the_hard_maxima, 0);
+    orderly_test_case(s, older_options_get_the_hard_maxima, 0);
     orderly_test_case(s, order_over_max_lines_refused, 0);
     orderly_test_case(s, order_over_max_parts_warehouses_refused, 0);
     orderly_test_case(s, return_over_max_parts_refused, 0);

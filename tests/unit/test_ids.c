@@ -167,6 +167,30 @@ START_TEST(aggregate_decoder_bounds_times_and_prices)
 }
 END_TEST
 
+/* A record with negative money is corrupt: the engine subtracts refunds
+ * from captures, and INT64_MIN there overflowed (found by fuzz_aggregate). */
+START_TEST(aggregate_decoder_refuses_negative_money)
+{
+    struct orderly__agg a, back;
+    uint8_t buf[ORDERLY__AGG_MAX_BYTES];
+    int64_t *money[] = { &a.total, &a.authorized, &a.captured, &a.refunded, &a.loyalty_points };
+    size_t i, len;
+
+    for (i = 0; i < sizeof money / sizeof money[0]; i++) {
+        memset(&a, 0, sizeof a);
+        memcpy(a.currency, "EUR", 3);
+        a.n_lines = 1;
+        a.lines[0].quantity = 1;
+        len = orderly__agg_encode(&a, buf, sizeof buf);
+        ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), 0);
+        *money[i] = INT64_MIN;
+        len = orderly__agg_encode(&a, buf, sizeof buf);
+        ck_assert_msg(orderly__agg_decode(&back, "o1", buf, len) == ORDERLY_ESTORAGE,
+                      "money field %zu", i);
+    }
+}
+END_TEST
+
 static Suite *ids_suite(void)
 {
     Suite *s = suite_create("ids");
@@ -177,6 +201,7 @@ static Suite *ids_suite(void)
     orderly_test_case(s, varint_writers_agree, UNIT_TIMEOUT);
     orderly_test_case(s, aggregate_encoder_refuses_a_short_buffer, UNIT_TIMEOUT);
     orderly_test_case(s, aggregate_decoder_bounds_times_and_prices, UNIT_TIMEOUT);
+    orderly_test_case(s, aggregate_decoder_refuses_negative_money, UNIT_TIMEOUT);
     return s;
 }
 

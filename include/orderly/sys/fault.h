@@ -37,9 +37,11 @@ typedef enum orderly_storage_method {
     ORDERLY_METHOD_IDEM_PUT     = 15,
     ORDERLY_METHOD_IDEM_PURGE   = 16,
     ORDERLY_METHOD_HISTORY_APPEND = 17, /* storage version 3 */
-    ORDERLY_METHOD_HISTORY_SCAN = 18
+    ORDERLY_METHOD_HISTORY_SCAN = 18,   /* storage version 3 */
+    ORDERLY_METHOD_BEGIN_READ   = 19,   /* storage version 3 */
+    ORDERLY_METHOD_QUEUE_NEXT_DUE = 20  /* storage version 3 */
 } orderly_storage_method;
-#define ORDERLY_METHOD_COUNT 19
+#define ORDERLY_METHOD_COUNT 21
 
 #define ORDERLY_FAULT_PLAN_VERSION 1
 

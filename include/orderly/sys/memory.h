@@ -77,9 +77,10 @@ ORDERLY_API int orderly_memory_transport_set_faults(orderly_transport *t,
 /* Duplicates, reorders and delays what deliver() hands out; NULL = faithful. */
 ORDERLY_API int orderly_memory_transport_set_delivery(orderly_transport *t,
                                                       const orderly_delivery_plan *plan);
-/* Accepted messages so far. */
+/* Accepted messages since the transport was made (clear does not reset it). */
 ORDERLY_API size_t orderly_memory_transport_count(const orderly_transport *t);
-/* *out = accepted message i (publish order). ENOTFOUND past the end. */
+/* *out = message i of those held since the last clear (publish order).
+ * ENOTFOUND past the end. */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_memory_transport_get(orderly_message *out,
                                                                  const orderly_transport *t,
                                                                  size_t i);

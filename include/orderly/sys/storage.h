@@ -139,9 +139,17 @@ typedef int (*orderly_history_cb)(const orderly_history_item *item, void *user_d
 /* Version 2 (orderly 0.2): queue_claim issues the fencing token and caps
  * attempts; queue_finish sets attempts. Version 1 adapters are refused
  * with ORDERLY_EVERSION: rebuild them against this header.
- * Version 3 appends the optional order history (history_append,
- * history_scan); version 2 adapters still attach, and an engine on one
- * answers orderly_engine_order_history with ORDERLY_ENOTSUPPORTED. */
+ * Version 3 appends optional slots; a version 2 adapter, or a version 3
+ * one that leaves them NULL, keeps working:
+ * - history_append, history_scan (both or neither): the order history;
+ *   without them orderly_engine_order_history is ORDERLY_ENOTSUPPORTED;
+ * - begin_read: read transactions that take no write lock;
+ * - queue_next_due: the engine skips storage while nothing is due.
+ * A version 3 adapter also promises that queue_claim sees the items its
+ * own transaction pushed (after the committed ones, in id order), as any
+ * read sees its transaction's writes: the engine's hand-off claims a
+ * command's rows in the command's transaction (a version 2 adapter's claim
+ * then simply finds fewer). */
 #define ORDERLY_STORAGE_VERSION 3
 #define ORDERLY_STORAGE_VERSION_MIN 2  /* the oldest layout the core accepts */
 
@@ -276,6 +284,22 @@ struct orderly_storage {
     int ORDERLY_CALLBACK(history_scan)(orderly_storage *s, orderly_ctx *ctx, void *txn,
                                        const char *group, uint32_t from_seq, size_t max,
                                        orderly_history_cb cb, void *user_data);
+    /* May provide; if NULL the core calls begin instead. Opens a
+     * transaction in which the core only reads (load, scan, queue_get,
+     * queue_scan, queue_stats, idem_get, queue_next_due), ended with
+     * commit or rollback like any other. It must not take the store's
+     * write lock (SQLite: BEGIN DEFERRED), so reads never wait for or
+     * block a writer; it must see one committed state throughout. */
+    int ORDERLY_CALLBACK(begin_read)(orderly_storage *s, orderly_ctx *ctx, void **txn_out);
+    /* May provide; if NULL the core claims whenever asked. Stores in
+     * *due_out the earliest instant at which queue has a claimable item:
+     * the least due of its READY items and lease_until of its LEASED ones,
+     * due or not. ENOTFOUND (*due_out untouched) when it has none; the
+     * transaction stays usable after that answer. The core uses it to
+     * skip storage entirely in pump, tick and run_operations until that
+     * instant (see doc/delivery.md for the cross-process caveat). */
+    int ORDERLY_CALLBACK(queue_next_due)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                         int queue, orderly_time_ms *due_out);
 };
 
 /* Zero-fills *s and sets version; ORDERLY_EVERSION outside

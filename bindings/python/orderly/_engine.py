@@ -1,0 +1,710 @@
+"""The engine: commands and events in, state changed, outbox and
+idempotency mark written, all in one storage transaction.
+
+One engine is used by one thread at a time. The binding enforces it: a call
+made while another thread is inside the same engine raises MisuseError at
+once instead of corrupting state. Calls from inside the engine's own
+callbacks (on_work pumping, say) are made by the thread already inside and
+are allowed. The GIL is released while C runs, so engines on other threads
+(each with its own storage) run in parallel with Python code.
+"""
+import contextlib
+import datetime
+import threading
+import weakref
+from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
+                    Sequence, Tuple, Union)
+
+from . import _tables
+from ._adapters import StorageBridge, TransportBridge, _CAdapter, _str
+from ._convert import (DurationLike, TimeLike, data, duration_ms, from_ms, ident, integer,
+                       text, to_ms)
+from ._errors import Error, MisuseError, ctx_error, make_error
+from ._machine import machine as _machine
+from ._native import ffi, lib
+from ._types import (Alert, AlertKind, Health, ItemState, Line, Operation, OrderView,
+                     OutboxRow, PartView, Queue, Result, Stats)
+
+MachineLike = Union[str, int, "_tables.MachineId"]
+LineLike = Union[Line, Sequence[int], Mapping[str, int]]
+
+_POLICY_DURATIONS = ("reservation_ttl", "cod_window", "auth_window", "auto_complete_after",
+                     "fulfillment_sla", "abandoned_after", "idem_ttl", "backoff_base",
+                     "backoff_max", "lease", "retention")
+_POLICY_COUNTS = ("max_conflict_retries", "outbox_max_attempts", "operation_max_attempts",
+                  "batch_max", "seed")
+_PAYMENT = {"card": 1, "cod": 2}
+_PAYMENT_NAME = {1: "card", 2: "cod"}
+_NEVER = 2**63 - 1
+
+
+def policy_defaults() -> Dict[str, int]:
+    """The C library's default policy (durations in ms)."""
+    p = ffi.new("orderly_policy *")
+    lib.orderly_policy_init(p, lib.ORDERLY_POLICY_VERSION)
+    return {k: getattr(p, k) for k in _POLICY_DURATIONS + _POLICY_COUNTS}
+
+
+def _machine_id(value: MachineLike) -> int:
+    return _machine(value).id if not type(value) is int or not 1 <= value <= 6 else value
+
+
+# per machine id: its MachineId, and its states and events by id
+_TABLES: Dict[int, Any] = {}
+for _m in _tables.MachineId:
+    _st, _ev = _tables.BY_MACHINE[_m.name.lower()]
+    _TABLES[int(_m)] = (_m, {int(x): x for x in _st}, {int(x): x for x in _ev})
+_ORDER_STATES = _TABLES[1][1]
+_NO_TABLE: Tuple[Any, Dict[int, Any], Dict[int, Any]] = (None, {}, {})
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _build(m: int, event: int, frm: int, to: int, order_state: int, late: int, dup: int,
+           rows: int, ops: int, version: int, index: Optional[int] = None) -> Result:
+    machine, states, events = _TABLES.get(m, _NO_TABLE)
+    o = _new(Result)
+    _set(o, "__dict__", {
+        "machine": machine if machine is not None else m, "event": events.get(event),
+        "from_state": states.get(frm), "to_state": states.get(to),
+        "order_state": _ORDER_STATES.get(order_state), "late": late != 0,
+        "duplicate": dup != 0, "outbox_rows": rows, "operations": ops, "version": version,
+        "index": index})
+    return o
+
+
+def _result(r: Any, index: Optional[int] = None) -> Result:
+    return _build(r.machine, r.event, getattr(r, "from"), r.to, r.order_state, r.late,
+                  r.duplicate, r.outbox_rows, r.operations, r.version, index)
+
+
+class _Callbacks:
+    """What the engine's C callbacks reach through their user_data. It holds
+    the Engine only weakly: the C engine keeps this alive until it closes,
+    and a strong reference back would make a forgotten engine a cycle that
+    the collector frees without ever closing it."""
+
+    def __init__(self, engine: Any, on_work: Any, on_alert: Any, clock: Any,
+                 errors: List[BaseException]) -> None:
+        self.engine = engine
+        self.on_work = on_work
+        self.on_alert = on_alert
+        self.clock = clock
+        self.errors = errors
+        self.executors: Dict[int, Any] = {}
+
+
+def _topic_id(topic: Union[int, str], field: str) -> int:
+    """A topic given as orderly.Topic, its id or its name ("order")."""
+    if isinstance(topic, str):
+        try:
+            return int(_tables.Topic[topic.upper()])
+        except KeyError:
+            raise ValueError("%s: unknown topic %r" % (field, topic)) from None
+    if isinstance(topic, int) and 1 <= topic <= lib.ORDERLY_TOPIC_COUNT:
+        return int(topic)
+    raise ValueError("%s: unknown topic %r" % (field, topic))
+
+
+def _closer(adapters: List[_CAdapter], keep: Any) -> Callable[[Any], None]:
+    """The engine's destructor, run by close() or by the garbage collector:
+    it holds the adapters (and the callbacks' handle) alive until the
+    engine is closed, then releases them to their own close()."""
+    def close(p: Any, _keep: Any = keep) -> None:
+        lib.orderly_engine_close(p)
+        for a in adapters:
+            a._users -= 1
+    return close
+
+
+def _line(value: LineLike, i: int) -> Line:
+    if isinstance(value, Line):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return Line(**value)
+        except TypeError as exc:
+            raise TypeError("lines[%d]: %s" % (i, exc)) from None
+    if isinstance(value, (tuple, list)) and len(value) == 4:
+        return Line(*value)
+    raise TypeError("lines[%d]: expected orderly.Line, a (sku, warehouse, quantity, "
+                    "unit_price) tuple or a mapping, got %s" % (i, type(value).__name__))
+
+
+class Engine:
+    """An orderly engine on a storage and a transport.
+
+    ``storage`` is an ``orderly.MemoryStorage``, ``orderly.SQLiteStorage``
+    or any object implementing the ``orderly.Storage`` protocol;
+    ``transport`` an ``orderly.MemoryTransport`` or an ``orderly.Transport``.
+    Policy durations (``reservation_ttl=timedelta(minutes=15)``, ...) take a
+    timedelta or milliseconds and default to the C library's values.
+    ``on_work(engine, n)`` runs after a commit appended n outbox rows;
+    ``on_alert(alert)`` receives dead letters and exhausted operations;
+    ``clock()`` returns the host's time (epoch ms or aware datetime).
+
+    Use as a context manager or call close(); a forgotten engine is closed
+    when garbage-collected. Every ``now`` accepts an aware datetime or epoch
+    milliseconds and defaults to the wall clock.
+    """
+
+    def __init__(self, storage: Any, transport: Any, *,
+                 roles: Optional[Iterable[MachineLike]] = None, source: str = "orderly",
+                 topics: Optional[Mapping[Union[int, str], str]] = None,
+                 on_work: Optional[Callable[["Engine", int], None]] = None,
+                 on_alert: Optional[Callable[[Alert], None]] = None,
+                 clock: Optional[Callable[[], TimeLike]] = None,
+                 max_envelope_bytes: int = 0, **policy: Union[int, DurationLike]) -> None:
+        self._engine: Any = None
+        self._lock = threading.RLock()
+        self._errors: List[BaseException] = []
+        self._keep: List[Any] = []
+        self._adapters: List[_CAdapter] = []
+        self._cb = _Callbacks(weakref.ref(self), on_work, on_alert, clock, self._errors)
+        self._batch = False
+        # apply's result buffer: the shim fills it after the C call returned
+        # (after any callback inside it), so a nested apply cannot clobber it
+        self._out = ffi.new("int64_t[10]")
+
+        opts = ffi.new("orderly_engine_options *")
+        lib.orderly_engine_options_init(opts, lib.ORDERLY_ENGINE_OPTIONS_VERSION)
+        opts.storage = self._adapter(storage, "storage", StorageBridge)
+        opts.transport = self._adapter(transport, "transport", TransportBridge)
+        if roles is not None:
+            mask = 0
+            for r in roles:
+                mask |= 1 << _machine_id(r)
+            opts.roles = mask
+        src = ffi.new("char[]", text(source, "source"))
+        opts.source = src
+        pol = ffi.new("orderly_policy *")
+        lib.orderly_policy_init(pol, lib.ORDERLY_POLICY_VERSION)
+        for key, value in policy.items():
+            if key in _POLICY_DURATIONS:
+                if value is None:
+                    setattr(pol, key, _NEVER)
+                else:
+                    setattr(pol, key, duration_ms(value, key))  # type: ignore[arg-type]
+            elif key in _POLICY_COUNTS:
+                setattr(pol, key, integer(value, key, 0, 2**64 - 1 if key == "seed"
+                                          else 2**32 - 1))
+            else:
+                raise TypeError("Engine() got an unexpected keyword argument %r" % key)
+        opts.policy = pol
+        names: List[Any] = []
+        if topics:
+            arr = ffi.new("const char *[]", lib.ORDERLY_TOPIC_COUNT + 1)
+            for topic, name in topics.items():
+                tid = _topic_id(topic, "topics")
+                names.append(ffi.new("char[]", text(name, "topics[%r]" % (topic,))))
+                arr[tid] = names[-1]
+            opts.topics = arr
+            opts.n_topics = lib.ORDERLY_TOPIC_COUNT + 1
+            names.append(arr)
+        self._handle = ffi.new_handle(self._cb)
+        if on_work is not None:
+            opts.on_work = lib.pyo_on_work
+            opts.work_user_data = self._handle
+        if on_alert is not None:
+            opts.on_alert = lib.pyo_on_alert
+            opts.alert_user_data = self._handle
+        if clock is not None:
+            opts.clock = lib.pyo_clock
+            opts.clock_user_data = self._handle
+        opts.max_envelope_bytes = integer(max_envelope_bytes, "max_envelope_bytes", 0,
+                                          lib.ORDERLY_ENVELOPE_MAX_LIMIT)
+        out = ffi.new("orderly_engine **")
+        cp = ffi.new("orderly_ctx **")
+        if lib.orderly_ctx_new(cp, ffi.NULL) != 0:
+            raise MemoryError("orderly_ctx_new")
+        try:
+            rc = lib.orderly_engine_open(out, opts, cp[0])
+            self._raise_pending()
+            if rc != 0:
+                raise ctx_error(rc, cp[0])
+        finally:
+            lib.orderly_ctx_free(cp[0])
+        for a in self._adapters:
+            a._users += 1
+        self._engine = ffi.gc(out[0], _closer(self._adapters, (self._keep, self._handle)))
+
+    def _adapter(self, obj: Any, field: str, bridge: Any) -> Any:
+        if isinstance(obj, _CAdapter):
+            ptr = obj._pointer()
+            if (field == "storage") != (ffi.typeof(ptr) is ffi.typeof("orderly_storage *")):
+                raise TypeError("%s: got %s" % (field, type(obj).__name__))
+            self._adapters.append(obj)
+            self._keep.append(obj)
+            return ptr
+        needed = "publish" if field == "transport" else "begin"
+        if not hasattr(obj, needed):
+            raise TypeError("%s: expected an orderly adapter or an object implementing "
+                            "orderly.%s, got %s" % (field, field.capitalize(),
+                                                    type(obj).__name__))
+        b = bridge(obj)
+        b.errors = self._errors
+        self._keep.append(b)
+        return b.vtable
+
+    # ---- plumbing -----------------------------------------------------------
+
+    def _enter(self) -> Any:
+        if not self._lock.acquire(False):
+            raise MisuseError("engine is in use by another thread: use one engine per "
+                              "thread, or lock around it")
+        e = self._engine
+        if e is None:
+            self._lock.release()
+            raise MisuseError("engine is closed")
+        return e
+
+    def _raise_pending(self) -> None:
+        if self._errors:
+            exc = self._errors[0]
+            del self._errors[:]
+            raise exc
+
+    def _fail(self, rc: int) -> Error:
+        self._raise_pending()
+        e = self._engine
+        msg = ffi.string(lib.orderly_engine_errmsg(e)).decode("utf-8", "replace")
+        native = lib.orderly_ctx_native(lib.orderly_engine_ctx(e))
+        return make_error(rc, msg, native)
+
+    def _call(self, fn: Any, *args: Any) -> int:
+        e = self._enter()
+        try:
+            rc = fn(e, *args)
+            if self._errors:
+                self._raise_pending()
+            if rc < 0:
+                raise self._fail(rc)
+            return rc
+        finally:
+            self._lock.release()
+
+    @property
+    def closed(self) -> bool:
+        """True once close() ran."""
+        return self._engine is None
+
+    def close(self) -> None:
+        """Closes the engine (idempotent). MisuseError inside an open batch
+        from another thread."""
+        if self._engine is None:
+            return
+        e = self._enter()
+        try:
+            self._engine = None
+            ffi.release(e)
+        finally:
+            self._lock.release()
+        self._raise_pending()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "<orderly.Engine %s>" % ("closed" if self._engine is None else "open")
+
+    # ---- commands -------------------------------------------------------------
+
+    def create_order(self, order_id: str, lines: Sequence[LineLike], *, currency: str,
+                     payment: str = "card", has_promotion: bool = False,
+                     loyalty_points: int = 0, idem_key: Optional[str] = None,
+                     now: TimeLike = None) -> Result:
+        """Creates an order in `pending` with one reservation per line.
+
+        payment is "card" or "cod"; lines are orderly.Line values (or
+        (sku, warehouse, quantity, unit_price) tuples). Raises Exists when the
+        id is taken by a different request."""
+        oid = ident(order_id, "order_id")
+        key = ident(idem_key, "idem_key", optional=True)
+        if type(currency) is not str:
+            raise TypeError("currency: expected str, got %s" % type(currency).__name__)
+        if len(currency) != 3 or not currency.isascii() or not currency.isupper():
+            raise ValueError("currency: expected three upper-case letters (ISO 4217), got %r"
+                             % currency)
+        if payment not in _PAYMENT:
+            raise ValueError("payment: %r is not 'card' or 'cod'" % (payment,))
+        if isinstance(lines, (str, bytes)) or not isinstance(lines, Sequence):
+            raise TypeError("lines: expected a sequence of orderly.Line")
+        n = len(lines)
+        if not 1 <= n <= lib.ORDERLY_LINES_MAX:
+            raise ValueError("lines: expected 1..%d lines, got %d" % (lib.ORDERLY_LINES_MAX, n))
+        arr = ffi.new("orderly_line[]", n)
+        for i, value in enumerate(lines):
+            ln = _line(value, i)
+            arr[i].sku = integer(ln.sku, "lines[%d].sku" % i, 0, 2**64 - 1)
+            arr[i].warehouse = integer(ln.warehouse, "lines[%d].warehouse" % i, 0, 2**32 - 1)
+            arr[i].quantity = integer(ln.quantity, "lines[%d].quantity" % i, 1,
+                                      lib.ORDERLY_QUANTITY_MAX)
+            arr[i].unit_price = integer(ln.unit_price, "lines[%d].unit_price" % i, 0,
+                                        lib.ORDERLY_UNIT_PRICE_MAX)
+        points = integer(loyalty_points, "loyalty_points", 0, 2**63 - 1)
+        out = ffi.new("int64_t[10]")
+        self._call(lib.pyorderly_create_order, oid, currency.encode(), _PAYMENT[payment], arr,
+                   n, 1 if has_promotion else 0, points, key or ffi.NULL, to_ms(now), out)
+        return _build(*ffi.unpack(out, 10))
+
+    def apply(self, order_id: str, machine: MachineLike, event: Any, *, index: int = 0,
+              amount: int = 0, idem_key: Optional[str] = None, now: TimeLike = None) -> Result:
+        """Applies one event to one part of an order (index picks the
+        reservation, fulfillment, shipment or return; amount is read by
+        events that move money). Raises TransitionError, GuardError,
+        InvariantError, NotFound, IdempotencyMismatch, InFlight, ..."""
+        oid = ident(order_id, "order_id")
+        m = _machine(machine)
+        ev = m._eid(event)
+        if type(index) is not int or not 0 <= index < 2**32:
+            index = integer(index, "index", 0, 2**32 - 1)
+        if type(amount) is not int or not 0 <= amount < 2**63:
+            amount = integer(amount, "amount", 0, 2**63 - 1)
+        key = ident(idem_key, "idem_key", optional=True) if idem_key is not None else ffi.NULL
+        ms = to_ms(now) if now is not None else to_ms(None)
+        out = self._out
+        e = self._enter()
+        try:
+            rc = lib.pyorderly_apply(e, oid, m.id, ev, index, amount, key, ms, out)
+            if self._errors:
+                self._raise_pending()
+            if rc < 0:
+                raise self._fail(rc)
+            # read before the lock goes: the buffer is this engine's
+            return _build(*ffi.unpack(out, 10))
+        finally:
+            self._lock.release()
+
+    def cancel_order(self, order_id: str, *, idem_key: Optional[str] = None,
+                     now: TimeLike = None) -> Result:
+        """Cancels an order (releasing its stock and settling its payment)."""
+        out = ffi.new("orderly_result *")
+        out.size = ffi.sizeof("orderly_result")
+        self._call(lib.orderly_engine_cancel_order, ident(order_id, "order_id"),
+                   ident(idem_key, "idem_key", True) or ffi.NULL, to_ms(now), out)
+        return _result(out)
+
+    def request_capture(self, order_id: str, *, idem_key: Optional[str] = None,
+                        now: TimeLike = None) -> Result:
+        """Asks the payment of an order to capture its authorised amount."""
+        out = ffi.new("orderly_result *")
+        out.size = ffi.sizeof("orderly_result")
+        self._call(lib.orderly_engine_request_capture, ident(order_id, "order_id"),
+                   ident(idem_key, "idem_key", True) or ffi.NULL, to_ms(now), out)
+        return _result(out)
+
+    def open_return(self, order_id: str, amount: int, *, exchange: bool = False,
+                    idem_key: Optional[str] = None, now: TimeLike = None) -> Result:
+        """Opens a return (or an exchange) of amount minor units on a
+        delivered order; Result.index is the new return's index."""
+        out = ffi.new("orderly_result *")
+        out.size = ffi.sizeof("orderly_result")
+        idx = ffi.new("uint32_t *")
+        self._call(lib.orderly_engine_open_return, idx, ident(order_id, "order_id"),
+                   integer(amount, "amount", 1, 2**63 - 1), 1 if exchange else 0,
+                   ident(idem_key, "idem_key", True) or ffi.NULL, to_ms(now), out)
+        return _result(out, idx[0])
+
+    def handle_event(self, envelope: bytes, *, now: TimeLike = None) -> Result:
+        """Handles a CloudEvents JSON envelope (bytes) from another service;
+        its id is the idempotency key. Raises EnvelopeError naming the field."""
+        raw = data(envelope, "envelope")
+        out = ffi.new("orderly_result *")
+        out.size = ffi.sizeof("orderly_result")
+        self._call(lib.orderly_engine_handle_event, raw, len(raw), to_ms(now), out)
+        return _result(out)
+
+    def handle_webhook(self, payload: bytes, signature: str, *, secret: bytes,
+                       tolerance: DurationLike = datetime.timedelta(minutes=5),
+                       now: TimeLike = None) -> Result:
+        """Verifies a payment provider's webhook signature header, then handles
+        payload as an envelope. Raises SignatureError, SignatureHeaderError,
+        StaleError."""
+        raw = data(payload, "payload")
+        key = data(secret, "secret")
+        if isinstance(tolerance, datetime.timedelta):
+            seconds = int(tolerance.total_seconds())
+        else:
+            seconds = integer(tolerance, "tolerance", 0, 2**62)
+        out = ffi.new("orderly_result *")
+        out.size = ffi.sizeof("orderly_result")
+        self._call(lib.orderly_engine_handle_webhook, key, len(key),
+                   text(signature, "signature"), raw, len(raw), seconds, to_ms(now), out)
+        return _result(out)
+
+    # ---- batching ---------------------------------------------------------------
+
+    def begin_batch(self) -> None:
+        """Groups the following commands into one storage transaction."""
+        self._call(lib.orderly_engine_begin_batch)
+
+    def commit_batch(self) -> None:
+        """Commits the open batch."""
+        self._call(lib.orderly_engine_commit_batch)
+
+    def rollback_batch(self) -> None:
+        """Discards the open batch (no-op when none is open)."""
+        e = self._enter()
+        try:
+            lib.orderly_engine_rollback_batch(e)
+        finally:
+            self._lock.release()
+        self._raise_pending()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator["Engine"]:
+        """``with engine.batch():`` commits the commands inside on a normal
+        exit and rolls them all back when the block raises."""
+        self.begin_batch()
+        try:
+            yield self
+        except BaseException:
+            self.rollback_batch()
+            raise
+        self.commit_batch()
+
+    # ---- reading ----------------------------------------------------------------
+
+    def get_order(self, order_id: str) -> OrderView:
+        """The order's current state; NotFound for an unknown id."""
+        v = ffi.new("orderly_order_view *")
+        v.size = ffi.sizeof("orderly_order_view")
+        self._call(lib.orderly_engine_get_order, ident(order_id, "order_id"), v)
+        return OrderView(order_id, _tables.OrderState(v.order_state),
+                         _tables.PaymentState(v.payment_state),
+                         _PAYMENT_NAME.get(v.payment_method, str(v.payment_method)),
+                         ffi.string(v.currency).decode(), v.total, v.authorized, v.captured,
+                         v.refunded, v.n_lines, v.n_fulfillments, v.n_shipments, v.n_returns,
+                         from_ms(v.created), v.version)
+
+    def get_part(self, order_id: str, machine: MachineLike, index: int = 0) -> PartView:
+        """One reservation, fulfillment, shipment or return of an order."""
+        m = _machine(machine)
+        v = ffi.new("orderly_part_view *")
+        v.size = ffi.sizeof("orderly_part_view")
+        self._call(lib.orderly_engine_get_part, ident(order_id, "order_id"), m.id,
+                   integer(index, "index", 0, 2**32 - 1), v)
+        return PartView(_tables.MachineId(v.machine), v.index, m.State(v.state), v.sku,
+                        v.warehouse, v.quantity, v.amount, from_ms(v.since))
+
+    def stats(self) -> Stats:
+        """Counters since open."""
+        v = ffi.new("orderly_engine_stats *")
+        v.size = ffi.sizeof("orderly_engine_stats")
+        self._call(lib.orderly_engine_get_stats, v)
+        return Stats(v.applied, v.rejected, v.duplicates, v.late_ignored, v.idem_busy,
+                     v.idem_mismatch, v.conflicts_retried, v.outbox_appended,
+                     v.operations_recorded)
+
+    def topic(self, topic: Union[int, str]) -> str:
+        """The configured name of a topic (orderly.Topic or its name)."""
+        tid = _topic_id(topic, "topic")
+        e = self._enter()
+        try:
+            p = lib.orderly_engine_topic(e, tid)
+        finally:
+            self._lock.release()
+        if p == ffi.NULL:
+            raise ValueError("topic: unknown topic %r" % (topic,))
+        return ffi.string(p).decode()
+
+    def topic_id(self, name: str) -> "_tables.Topic":
+        """The topic a configured name stands for; ConfigError when none."""
+        out = ffi.new("int *")
+        raw = text(name, "name")
+        e = self._enter()
+        try:
+            rc = lib.orderly_engine_topic_id(out, e, raw)
+            if rc < 0:
+                raise self._fail(rc)
+        finally:
+            self._lock.release()
+        return _tables.Topic(out[0])
+
+    # ---- background work --------------------------------------------------------
+
+    def _step(self, fn: Any, now: TimeLike, max: int) -> int:
+        n = ffi.new("size_t *")
+        self._call(fn, to_ms(now), integer(max, "max", 0, 2**32 - 1), n)
+        return int(n[0])
+
+    def pump(self, now: TimeLike = None, max: int = 0) -> int:
+        """Publishes up to max outbox events (0 = policy.batch_max); the count published."""
+        return self._step(lib.orderly_engine_pump, now, max)
+
+    def purge(self, now: TimeLike = None, max: int = 0) -> int:
+        """Deletes published events past the retention; the count purged."""
+        return self._step(lib.orderly_engine_purge, now, max)
+
+    def tick(self, now: TimeLike = None, max: int = 0) -> int:
+        """Fires due timers; the count that changed state."""
+        return self._step(lib.orderly_engine_tick, now, max)
+
+    def run_operations(self, now: TimeLike = None, max: int = 0) -> int:
+        """Runs due operations through their executors; the count done."""
+        return self._step(lib.orderly_engine_run_operations, now, max)
+
+    def outbox(self, state: Optional[int] = None, *, after_id: int = 0,
+               max: int = 100) -> List[OutboxRow]:
+        """Outbox rows in state (an orderly.ItemState; None = all), id > after_id."""
+        rows: List[OutboxRow] = []
+        h = ffi.new_handle(rows)
+        self._call(lib.orderly_engine_list_outbox, -1 if state is None else int(state),
+                   integer(after_id, "after_id", 0, 2**64 - 1), integer(max, "max", 0, 2**32),
+                   lib.pyo_outbox_row, h)
+        return rows
+
+    def operations(self, state: Optional[int] = None, *, after_id: int = 0,
+                   max: int = 100) -> List[Operation]:
+        """Recorded operations in state (None = all), id > after_id."""
+        rows: List[Operation] = []
+        h = ffi.new_handle(rows)
+        self._call(lib.orderly_engine_list_operations, -1 if state is None else int(state),
+                   integer(after_id, "after_id", 0, 2**64 - 1), integer(max, "max", 0, 2**32),
+                   lib.pyo_operation_row, h)
+        return rows
+
+    def inspect_operation(self, id: int) -> Operation:
+        """One operation by id; NotFound when absent."""
+        rows: List[Operation] = []
+        h = ffi.new_handle(rows)
+        self._call(lib.orderly_engine_inspect_operation, integer(id, "id", 0, 2**64 - 1),
+                   lib.pyo_operation_row, h)
+        return rows[0]
+
+    def replay_operation(self, id: int, now: TimeLike = None) -> None:
+        """Puts a parked (dead) operation back to run at now."""
+        self._call(lib.orderly_engine_replay_operation, integer(id, "id", 0, 2**64 - 1),
+                   to_ms(now))
+
+    def set_executor(self, op: int, executor: Optional[Callable[[Operation], None]]) -> None:
+        """Runs op (an orderly.Op, or a host op >= 100) through executor:
+        returning means done, raising an orderly Error retries it later.
+        None removes it (the op is then published to the commands topic)."""
+        opid = integer(int(op), "op", 1, 2**31 - 1)
+        if executor is None:
+            self._call(lib.orderly_engine_set_executor, opid, ffi.NULL, ffi.NULL)
+            self._cb.executors.pop(opid, None)
+            return
+        if not callable(executor):
+            raise TypeError("executor: expected a callable, got %s" % type(executor).__name__)
+        h = ffi.new_handle((self._cb, executor))
+        self._call(lib.orderly_engine_set_executor, opid, lib.pyo_executor, h)
+        self._cb.executors[opid] = h
+
+    def set_op_attempts(self, op: int, n: int) -> None:
+        """Sets the attempts after which op is parked (0 = its declared limit)."""
+        self._call(lib.orderly_engine_set_op_attempts, integer(int(op), "op", 1, 2**31 - 1),
+                   integer(n, "n", 0, 2**32 - 1))
+
+    def health(self, now: TimeLike = None, *, max_backlog: int = 0,
+               max_age: DurationLike = 0) -> Health:
+        """Backlog, ages, counters and readiness as of now (thresholds 0 = defaults)."""
+        v = ffi.new("orderly_health *")
+        v.size = ffi.sizeof("orderly_health")
+        age = duration_ms(max_age, "max_age") if max_age else 0
+        self._call(lib.orderly_engine_health, to_ms(now),
+                   integer(max_backlog, "max_backlog", 0, 2**64 - 1), age, v)
+        return Health(v.outbox_pending, v.outbox_oldest_age_ms, v.outbox_leased,
+                      v.outbox_lease_expired, v.outbox_dead, v.operations_pending,
+                      v.operations_exhausted, v.timers_due, v.late_ignored,
+                      v.duplicates_suppressed, v.idem_busy, v.idem_mismatch,
+                      v.stale_completions, v.leases_expired_total, v.published_total,
+                      v.redelivered_total, bool(v.ready), v.rows_parked_total,
+                      v.transport_outage_ms)
+
+    def metrics(self, now: TimeLike = None) -> Dict[str, float]:
+        """Every health figure by its stable metric name."""
+        out: Dict[str, float] = {}
+        h = ffi.new_handle(out)
+        self._call(lib.orderly_engine_metrics, to_ms(now), lib.pyo_metric, h)
+        return out
+
+
+# ---- callback trampolines ------------------------------------------------------
+
+
+def _operation(v: Any) -> Operation:
+    lines = tuple((v.sku[i], v.warehouse[i], v.quantity[i]) for i in range(v.n_lines))
+    return Operation(v.id, v.op, _str(v.order_id), _str(v.key), v.index, v.amount, lines,
+                     v.attempts, ItemState(v.state), v.max_attempts)
+
+
+@ffi.def_extern()
+def pyo_on_work(e: Any, n: int, user_data: Any) -> None:
+    cb: _Callbacks = ffi.from_handle(user_data)
+    engine = cb.engine()
+    if engine is None:
+        return  # being collected: nobody is left to do the work
+    try:
+        cb.on_work(engine, n)  # type: ignore[misc]
+    except BaseException as exc:
+        cb.errors.append(exc)
+
+
+@ffi.def_extern()
+def pyo_on_alert(a: Any, user_data: Any) -> None:
+    cb: _Callbacks = ffi.from_handle(user_data)
+    try:
+        cb.on_alert(Alert(AlertKind(a.kind), Queue(a.queue), a.item_id,  # type: ignore
+                          _str(a.group), _str(a.message)))
+    except BaseException as exc:
+        cb.errors.append(exc)
+
+
+@ffi.def_extern(error=0)
+def pyo_clock(user_data: Any) -> int:
+    cb: _Callbacks = ffi.from_handle(user_data)
+    try:
+        return to_ms(cb.clock(), "clock()")  # type: ignore[misc]
+    except BaseException as exc:
+        cb.errors.append(exc)
+        return 0
+
+
+@ffi.def_extern(error=lib.ORDERLY_EUSER)
+def pyo_executor(v: Any, user_data: Any) -> int:
+    cb, fn = ffi.from_handle(user_data)
+    try:
+        fn(_operation(v))
+        return 0
+    except Error as exc:
+        return exc.code
+    except BaseException as exc:
+        cb.errors.append(exc)
+        return lib.ORDERLY_EUSER
+
+
+@ffi.def_extern(error=lib.ORDERLY_EUSER)
+def pyo_outbox_row(v: Any, user_data: Any) -> int:
+    rows = ffi.from_handle(user_data)
+    rows.append(OutboxRow(v.id, _str(v.order_id), _str(v.type), _str(v.topic), _str(v.event_id),
+                          ItemState(v.state), v.attempts, from_ms(v.created), from_ms(v.due)))
+    return 0
+
+
+@ffi.def_extern(error=lib.ORDERLY_EUSER)
+def pyo_operation_row(v: Any, user_data: Any) -> int:
+    ffi.from_handle(user_data).append(_operation(v))
+    return 0
+
+
+@ffi.def_extern()
+def pyo_metric(name: Any, value: float, user_data: Any) -> None:
+    ffi.from_handle(user_data)[ffi.string(name).decode()] = value
+
+
+def webhook_signature(payload: bytes, *, secret: bytes, timestamp: TimeLike = None) -> str:
+    """The signature header a payment provider would send for payload at
+    timestamp (for tests, and for hosts that relay webhooks)."""
+    raw = data(payload, "payload")
+    key = data(secret, "secret")
+    seconds = to_ms(timestamp, "timestamp") // 1000
+    buf = ffi.new("char[]", 256)
+    rc = lib.orderly_webhook_sign(buf, 256, key, len(key), raw, len(raw), seconds)
+    if rc != 0:
+        raise make_error(rc)
+    return ffi.string(buf).decode()

@@ -1,0 +1,1 @@
+"""Example adapters written in Python (see doc/bindings.md)."""
