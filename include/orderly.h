@@ -18,6 +18,7 @@
 #include "orderly/fulfillment.h"
 #include "orderly/shipment.h"
 #include "orderly/return.h"
+#include "orderly/claim.h"
 #include "orderly/compensation.h"
 #include "orderly/envelope.h"
 #include "orderly/webhook.h"

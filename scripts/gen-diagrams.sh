@@ -19,7 +19,7 @@
 # Output is deterministic: the same tables give byte-identical files.
 set -euo pipefail
 
-MACHINES=(order payment reservation fulfillment shipment return)
+MACHINES=(order payment reservation fulfillment shipment return claim)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -55,6 +55,7 @@ describe() {
     fulfillment) echo "One per warehouse per order, from picking to shipped; the order's status is aggregated over all of them and an SLA timer reports fulfillments not shipped in time." ;;
     shipment) echo "One carrier shipment: a failed delivery is retried or returned to origin (restocked, COD claim cancelled, order closed), and cancellation asks the carrier exactly once." ;;
     return) echo "A customer return from request through inspection to refund; an exchange skips restock and opens a replacement order." ;;
+    claim) echo "A lost parcel's claim: refunded or reshipped (never both, by the engine's policy or the host's choice), then closed." ;;
     *) echo "gen-diagrams: no description for machine '$1'" >&2; return 1 ;;
     esac
 }

@@ -45,6 +45,10 @@ PKG_CONFIG_PATH=$(dirname "$pc")
 PKG_CONFIG_SYSROOT_DIR=$dest
 LD_LIBRARY_PATH=$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR LD_LIBRARY_PATH
+# Go's build cache keys a cgo package on CGO_LDFLAGS but not on what
+# pkg-config printed, so a package cached by an earlier run would link
+# against that run's deleted stage: naming this stage here keys it.
+export CGO_LDFLAGS="${CGO_LDFLAGS:--g -O2} -L$(dirname "$lib")"
 export CGO_ENABLED=1
 # No VCS stamping: a CI checkout owned by another user makes git refuse.
 export GOFLAGS="${GOFLAGS:+$GOFLAGS }-buildvcs=false"

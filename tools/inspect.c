@@ -229,20 +229,23 @@ static void order_usage(FILE *f)
     fputs("usage: orderly order show ID [--history] [--json] [--db FILE]\n"
           "\n"
           "Prints the order's state, money, every part (reservations, fulfillments,\n"
-          "shipments, returns) and the operations recorded for it.\n"
+          "shipments, returns, claims of lost shipments) and the operations recorded for it.\n"
           "  --history   also every event the order produced, in order (see doc/events.md)\n"
           "  --json      one JSON object instead (see doc/cli.md)\n"
           "  --db FILE   database (default " CLI_DEFAULT_DB ")\n",
           f);
 }
 
-static const int part_machines[4] = { ORDERLY_MACHINE_RESERVATION, ORDERLY_MACHINE_FULFILLMENT,
-                                      ORDERLY_MACHINE_SHIPMENT, ORDERLY_MACHINE_RETURN };
-static const char *const part_keys[4] = { "reservations", "fulfillments", "shipments", "returns" };
+/* claims last: claim i is shipment i's, listed when its parcel was lost */
+static const int part_machines[5] = { ORDERLY_MACHINE_RESERVATION, ORDERLY_MACHINE_FULFILLMENT,
+                                      ORDERLY_MACHINE_SHIPMENT, ORDERLY_MACHINE_RETURN,
+                                      ORDERLY_MACHINE_CLAIM };
+static const char *const part_keys[5] = { "reservations", "fulfillments", "shipments", "returns",
+                                          "claims" };
 
 static uint32_t part_count(const orderly_order_view *v, int k)
 {
-    return k == 0 ? v->n_lines : k == 1 ? v->n_fulfillments : k == 2 ? v->n_shipments : v->n_returns;
+    return k == 0 ? v->n_lines : k == 1 ? v->n_fulfillments : k == 3 ? v->n_returns : v->n_shipments;
 }
 
 static json_t *part_json(const orderly_part_view *p, int machine)
@@ -370,17 +373,17 @@ int cmd_order(int argc, char **argv)
         failed = (doc = order_json(id, &v)) == NULL;
     else
         print_order(id, &v);
-    for (k = 0; k < 4 && !failed; k++) {
-        uint32_t n = part_count(&v, k), i;
+    for (k = 0; k < 5 && !failed; k++) {
+        uint32_t n = part_count(&v, k), i, shown = 0;
         /* json_object_set_new takes parts even when it fails */
         if (json && json_object_set_new(doc, part_keys[k], parts = json_array()) < 0)
             failed = 1;
-        if (!json && n > 0)
-            printf("%s:\n", machine_name(part_machines[k]));
         for (i = 0; i < n && !failed; i++) {
             orderly_part_view p = ORDERLY_PART_VIEW_INIT;
             if (orderly_engine_get_part(db.engine, id, part_machines[k], i, &p) < 0)
                 continue;
+            if (!json && shown++ == 0)
+                printf("%s:\n", machine_name(part_machines[k]));
             if (!json)
                 print_part(&p, part_machines[k]);
             else if (json_array_append_new(parts, part_json(&p, part_machines[k])) < 0)

@@ -74,6 +74,7 @@ struct sim_counts {
     uint64_t storage_faults, transport_faults, executor_faults;
     uint64_t operations_run, operations_exhausted_alerts, operations_replayed, dead_letter_alerts;
     uint64_t stale_alerts, purged, ticks_fired;
+    uint64_t parcels_lost;     /* lost by the carrier: each opens a claim */
     uint64_t published_msgs, published_distinct, dlq_msgs, redelivered_copies;
 };
 

@@ -751,6 +751,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
     line(out, "late events ignored", st.late_ignored);
     line(out, "timers fired", s->c.ticks_fired);
     line(out, "timers still to fire", live_timers);
+    line(out, "parcels lost (claims opened)", s->c.parcels_lost);
     fputs("\noutbox\n", out);
     line(out, "events published (distinct ids)", s->c.published_distinct);
     line(out, "redelivered copies (same id)", s->c.redelivered_copies);

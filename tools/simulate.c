@@ -256,6 +256,16 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
 
 /* A carrier's status update arrives as a CloudEvents envelope. */
 
+/* Half the parcels of the orders that do not reach the customer are lost
+ * rather than sent back: those of orders whose number is odd, so that no
+ * random draw is spent and the other orders' fates stay as they were. */
+static int lost_in_transit(const struct sim_order *o)
+{
+    size_t n = strlen(o->id);
+
+    return n > 0 && ((o->id[n - 1] - '0') & 1) != 0;
+}
+
 static int carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
 {
     orderly_envelope env;
@@ -470,6 +480,12 @@ static int progress(struct sim *s, struct sim_order *o, const orderly_order_view
     }
     o->ship_step[i] = 2;
     *delay = 30 * MINUTE;
+    if (o->scenario == SC_RETURN_TO_ORIGIN && lost_in_transit(o)) {
+        /* the carrier loses it: a claim opens and, by the default policy,
+         * refunds the parcel's units */
+        s->c.parcels_lost++;
+        return carrier_event(s, o, "shipment.lose", i);
+    }
     if (o->scenario == SC_RETURN_TO_ORIGIN) {
         if ((rc = carrier_event(s, o, "shipment.fail_delivery", i)) < 0)
             return rc;

@@ -112,8 +112,21 @@ func GoStorage(s Storage) StorageBackend { return goStorage{s} }
 
 func (g goStorage) attachStorage() (attached, error) {
 	b := &storageBridge{s: g.s}
+	optional := 0
+	if hs, ok := g.s.(HistoryStorage); ok {
+		b.history = hs
+		optional |= C.ORDERLY_GO_HISTORY
+	}
+	if rs, ok := g.s.(ReadTxnStorage); ok {
+		b.read = rs
+		optional |= C.ORDERLY_GO_BEGIN_READ
+	}
+	if ns, ok := g.s.(NextDueStorage); ok {
+		b.nextDue = ns
+		optional |= C.ORDERLY_GO_NEXT_DUE
+	}
 	h := cgo.NewHandle(b)
-	st := C.orderly_go_storage_new(C.uintptr_t(h))
+	st := C.orderly_go_storage_new(C.uintptr_t(h), C.int(optional))
 	if st == nil {
 		h.Delete()
 		return attached{}, sentinel(CodeNoMem)

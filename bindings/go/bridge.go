@@ -60,7 +60,10 @@ func (b *adapterBridge) take(code Code) error {
 
 type storageBridge struct {
 	adapterBridge
-	s Storage
+	s       Storage
+	history HistoryStorage // the optional version 3 methods, nil when absent
+	read    ReadTxnStorage
+	nextDue NextDueStorage
 }
 
 type transportBridge struct {
@@ -137,6 +140,31 @@ func itemCallback(cb C.orderly_item_cb, ud unsafe.Pointer) func(*QueueItem) erro
 		c.lease_token = C.uint64_t(item.LeaseToken)
 		c.lease_until = tms(item.LeaseUntil)
 		if rc := C.orderly_go_item_cb(cb, c, ud); rc < 0 {
+			return NewError(Code(rc), "stopped by the core's callback")
+		}
+		return nil
+	}
+}
+
+// historyCallback calls the core's callback with a C copy of a Go item.
+func historyCallback(cb C.orderly_history_cb, ud unsafe.Pointer) func(*HistoryItem) error {
+	return func(item *HistoryItem) error {
+		group := C.CString(item.Group)
+		defer C.free(unsafe.Pointer(group))
+		var payload unsafe.Pointer
+		if len(item.Payload) > 0 {
+			payload = C.CBytes(item.Payload)
+			defer C.free(payload)
+		}
+		c := (*C.orderly_history_item)(C.calloc(1, C.sizeof_orderly_history_item))
+		defer C.free(unsafe.Pointer(c))
+		c.group = group
+		c.seq = C.uint32_t(item.Seq)
+		c.kind = C.uint32_t(item.Kind)
+		c.payload = (*C.uint8_t)(payload)
+		c.payload_len = C.size_t(len(item.Payload))
+		c.created = tms(item.Created)
+		if rc := C.orderly_go_history_cb(cb, c, ud); rc < 0 {
 			return NewError(Code(rc), "stopped by the core's callback")
 		}
 		return nil

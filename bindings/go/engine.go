@@ -39,8 +39,10 @@ type Policy struct {
 	MaxConflictRetries   uint32
 	OutboxMaxAttempts    uint32
 	OperationMaxAttempts uint32
-	BatchMax             uint32 // items per Pump/Tick batch
-	Seed                 uint64 // jitter seed
+	BatchMax             uint32        // items per Pump/Tick batch
+	Seed                 uint64        // jitter seed
+	ClaimResolution      uint32        // a lost parcel's claim: 1 refund (default), 2 reship, 3 the host decides
+	CODCollectionWindow  time.Duration // confirmed COD cash reported collected within it
 }
 
 func dur(v C.int64_t) time.Duration {
@@ -69,7 +71,8 @@ func DefaultPolicy() Policy {
 		Lease: dur(p.lease), Retention: dur(p.retention),
 		MaxConflictRetries: uint32(p.max_conflict_retries), OutboxMaxAttempts: uint32(p.outbox_max_attempts),
 		OperationMaxAttempts: uint32(p.operation_max_attempts), BatchMax: uint32(p.batch_max),
-		Seed: uint64(p.seed),
+		Seed: uint64(p.seed), ClaimResolution: uint32(p.claim_resolution),
+		CODCollectionWindow: dur(p.cod_collection_window),
 	}
 }
 
@@ -85,6 +88,8 @@ func (p *Policy) fill(c *C.orderly_policy) {
 	c.operation_max_attempts = C.uint32_t(p.OperationMaxAttempts)
 	c.batch_max = C.uint32_t(p.BatchMax)
 	c.seed = C.uint64_t(p.Seed)
+	c.claim_resolution = C.uint32_t(p.ClaimResolution)
+	c.cod_collection_window = cdur(p.CODCollectionWindow)
 }
 
 // Topic names one of the engine's topics.
@@ -139,6 +144,11 @@ type Options struct {
 	OnWork           func(n int)      // a commit appended n outbox rows: pump soon
 	OnAlert          func(Alert)
 	Clock            func() time.Time // read by the dispatcher between publishes
+	// HandOff (ORDERLY_ENGINE_HAND_OFF): a command's own transaction
+	// claims the outbox rows it appended, so the next Pump publishes them
+	// without a claim transaction; for hosts that pump right after each
+	// command (OnWork). See doc/delivery.md.
+	HandOff bool
 }
 
 // callbacks is what the C callbacks reach through a cgo.Handle. It is
@@ -265,6 +275,9 @@ func (e *Engine) open(opts *Options, st *C.orderly_storage, tr *C.orderly_transp
 		o.n_topics = C.size_t(n)
 	}
 	o.max_envelope_bytes = C.size_t(opts.MaxEnvelopeBytes)
+	if opts.HandOff {
+		o.flags |= C.ORDERLY_ENGINE_HAND_OFF
+	}
 	if opts.MaxLines < 0 || opts.MaxLines > LinesMax || opts.MaxParts < 0 || opts.MaxParts > PartsMax {
 		return NewError(CodeConfig, fmt.Sprintf("Options.MaxLines %d is not 0..%d, or MaxParts %d not 0..%d",
 			opts.MaxLines, LinesMax, opts.MaxParts, PartsMax))
@@ -554,9 +567,59 @@ func (e *Engine) RequestCapture(orderID, idemKey string, now time.Time) (Result,
 	})
 }
 
-// OpenReturn opens a return (or an exchange) of amount minor units on a
-// delivered order and gives its index (orderly_engine_open_return).
-func (e *Engine) OpenReturn(orderID string, amount int64, exchange bool, idemKey string,
+// ReturnLine is the units of one order line a return takes back.
+type ReturnLine struct {
+	Line     uint32 // the order line, 0-based as created
+	Quantity uint32 // 1..what was delivered and no other live return claims
+}
+
+// ReturnSpec describes a return (or an exchange) to open.
+type ReturnSpec struct {
+	OrderID string
+	Lines   []ReturnLine // 1..LinesMax, each order line at most once
+	// Added to the lines' value to give the amount refunded: negative for
+	// a restocking fee kept, positive for what the host refunds besides;
+	// |Adjustment| is at most the lines' value.
+	Adjustment int64
+	Exchange   bool      // an exchange refunds and restocks nothing
+	IdemKey    string    // "" = derived from the request
+	Now        time.Time // zero = time.Now()
+}
+
+// OpenReturn opens a return (or an exchange) of the units spec names on
+// a delivered order and gives its index (orderly_engine_open_return_lines).
+// Its amount is the units' value plus spec.Adjustment, and completing it
+// restocks exactly those units. ErrInvalid for a bad line, quantity or
+// adjustment; ErrInvariant when the units or the amount exceed what the
+// order can still give back.
+func (e *Engine) OpenReturn(spec ReturnSpec) (uint32, Result, error) {
+	if len(spec.Lines) > LinesMax {
+		return 0, Result{}, invalid("a return names at most %d lines, not %d", LinesMax, len(spec.Lines))
+	}
+	var idx uint32
+	r, err := e.shorthand(spec.OrderID, spec.IdemKey, spec.Now, func(en *C.orderly_engine, c *C.orderly_go_call, has C.int) C.int {
+		for i, l := range spec.Lines {
+			c.rlines[i] = C.orderly_return_line{line: C.uint32_t(l.Line), quantity: C.uint32_t(l.Quantity)}
+		}
+		c.ret.n_lines = C.size_t(len(spec.Lines))
+		c.ret.adjustment = C.int64_t(spec.Adjustment)
+		c.ret.exchange = 0
+		if spec.Exchange {
+			c.ret.exchange = 1
+		}
+		c.ret.now = c.cmd.now
+		rc := C.orderly_go_open_return_lines(en, c, has)
+		idx = uint32(c.index)
+		return rc
+	})
+	return idx, r, err
+}
+
+// OpenReturnAmount opens a return of amount minor units that names no
+// lines, so completing it restocks nothing (orderly_engine_open_return).
+//
+// Deprecated: use OpenReturn with the lines that came back.
+func (e *Engine) OpenReturnAmount(orderID string, amount int64, exchange bool, idemKey string,
 	now time.Time) (uint32, Result, error) {
 	var idx uint32
 	r, err := e.shorthand(orderID, idemKey, now, func(en *C.orderly_engine, c *C.orderly_go_call, has C.int) C.int {
@@ -687,15 +750,40 @@ func (e *Engine) GetOrder(orderID string) (OrderView, error) {
 }
 
 // PartView is one part of an order: a reservation, fulfillment, shipment or return.
+//
+// A reservation is one order line, and its unit counts say where the
+// line's units are: Shipped <= Quantity; Delivered + Lost + BackAtOrigin
+// <= Shipped; Returned <= Delivered; Restocked <= Returned + BackAtOrigin.
+// A return's Quantity is its units over the order lines in Lines.
 type PartView struct {
-	Machine   MachineID
-	Index     uint32
-	State     int // a state of Machine (ReservationState, ...)
-	SKU       uint64
-	Warehouse uint32
-	Quantity  uint32
-	Amount    int64
-	Since     time.Time
+	Machine      MachineID
+	Index        uint32
+	State        int // a state of Machine (ReservationState, ...)
+	SKU          uint64
+	Warehouse    uint32
+	Quantity     uint32
+	Amount       int64
+	Since        time.Time
+	Reserved     uint32 // held in the warehouse
+	Shipped      uint32
+	Delivered    uint32
+	Lost         uint32
+	BackAtOrigin uint32
+	Returned     uint32 // received back by returns not rejected
+	Restocked    uint32
+	Shipment     uint32   // the shipment carrying the line, once shipped
+	Refunded     int64    // the line's share of the order's refunds
+	Lines        []uint32 // returns: the order lines it names
+}
+
+func lineBits(mask C.uint32_t) []uint32 {
+	var out []uint32
+	for i := uint32(0); i < 32; i++ {
+		if mask>>i&1 != 0 {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // GetPart reads one part of an order (orderly_engine_get_part).
@@ -707,7 +795,11 @@ func (e *Engine) GetPart(orderID string, m MachineID, index uint32) (PartView, e
 		rc := C.orderly_engine_get_part(e.c, &e.call.order_id[0], C.int(m), C.uint32_t(index), &c)
 		v = PartView{Machine: MachineID(c.machine), Index: uint32(c.index), State: int(c.state),
 			SKU: uint64(c.sku), Warehouse: uint32(c.warehouse), Quantity: uint32(c.quantity),
-			Amount: int64(c.amount), Since: fromMS(c.since)}
+			Amount: int64(c.amount), Since: fromMS(c.since), Reserved: uint32(c.reserved),
+			Shipped: uint32(c.shipped), Delivered: uint32(c.delivered), Lost: uint32(c.lost),
+			BackAtOrigin: uint32(c.back_at_origin), Returned: uint32(c.returned),
+			Restocked: uint32(c.restocked), Shipment: uint32(c.shipment),
+			Refunded: int64(c.refunded), Lines: lineBits(c.lines)}
 		return rc
 	})
 	return v, err
@@ -727,10 +819,14 @@ func (e *Engine) withID(orderID string, fn func() C.int) error {
 	return nil
 }
 
-// Stats are the engine's counters since Open.
+// Stats are the engine's counters since Open. The Txn counters are the
+// storage transactions the engine opened and ended, every entry point
+// included: each begin ends in one commit or rollback, and TxnReadBegins
+// (read-only ones, on a storage with BeginRead) are among TxnBegins.
 type Stats struct {
 	Applied, Rejected, Duplicates, LateIgnored, IdemBusy, IdemMismatch uint64
 	ConflictsRetried, OutboxAppended, OperationsRecorded               uint64
+	TxnBegins, TxnCommits, TxnRollbacks, TxnReadBegins                 uint64
 }
 
 // Stats reads the counters (orderly_engine_get_stats).
@@ -742,10 +838,75 @@ func (e *Engine) Stats() (Stats, error) {
 		rc := C.orderly_engine_get_stats(e.c, &c)
 		s = Stats{uint64(c.applied), uint64(c.rejected), uint64(c.duplicates), uint64(c.late_ignored),
 			uint64(c.idem_busy), uint64(c.idem_mismatch), uint64(c.conflicts_retried),
-			uint64(c.outbox_appended), uint64(c.operations_recorded)}
+			uint64(c.outbox_appended), uint64(c.operations_recorded), uint64(c.txn_begins),
+			uint64(c.txn_commits), uint64(c.txn_rollbacks), uint64(c.txn_read_begins)}
 		return rc
 	})
 	return s, err
+}
+
+// HistoryMax is how many events of one order its history keeps.
+const HistoryMax = C.ORDERLY_HISTORY_MAX
+
+// HistoryEntry is one event of an order's history, as it was published.
+type HistoryEntry struct {
+	Seq      uint32 // the event's number within its order, from 0, gapless
+	OrderID  string
+	Type     string // CloudEvents type, e.g. "inventory.stock.committed"
+	EventID  string // the id consumers saw
+	Time     time.Time
+	Machine  MachineID // whose part moved; 0 when none
+	Index    uint32    // which part
+	From, To string    // state names; "" when not a transition
+	Event    string    // event name; "" when not a transition
+	Amount   int64     // minor units
+	Currency string    // "" for an event that carries no money
+	Lines    uint32    // lines it carried
+	JSON     []byte    // the CloudEvents envelope, as published
+}
+
+func machineByName(name string) MachineID {
+	for i, n := range machineNames {
+		if i > 0 && n == name {
+			return MachineID(i)
+		}
+	}
+	return 0
+}
+
+func historyEntryFromC(v *C.orderly_history_entry) HistoryEntry {
+	return HistoryEntry{Seq: uint32(v.seq), OrderID: goString(v.order_id), Type: goString(v._type),
+		EventID: goString(v.event_id), Time: fromMS(v.time), Machine: machineByName(goString(v.machine)),
+		Index: uint32(v.index), From: goString(v.from), To: goString(v.to), Event: goString(v.event),
+		Amount: int64(v.amount), Currency: goString(v.currency), Lines: uint32(v.n_lines),
+		JSON: C.GoBytes(unsafe.Pointer(v.json), C.int(v.json_len))}
+}
+
+// OrderHistory lists up to max (0 = all) events of an order with Seq >=
+// fromSeq, in the order they were produced (orderly_engine_order_history).
+// ErrNotFound for an unknown order; ErrNotSupported when the storage keeps
+// no history (a Go storage that is not a HistoryStorage).
+func (e *Engine) OrderHistory(orderID string, fromSeq uint32, max int) ([]HistoryEntry, error) {
+	if max < 0 {
+		return nil, invalid("max is negative")
+	}
+	var rows []HistoryEntry
+	h := cgo.NewHandle(&rows)
+	defer h.Delete()
+	err := e.withID(orderID, func() C.int {
+		return C.orderly_go_order_history(e.c, &e.call.order_id[0], C.uint32_t(fromSeq), C.size_t(max),
+			C.uintptr_t(h))
+	})
+	return rows, err
+}
+
+// Wake makes the next Pump, Tick and RunOperations look at the store
+// (orderly_engine_wake): call it after rows were written behind this
+// engine's back (another process or engine on the same store), since on a
+// storage that answers QueueNextDue the engine otherwise trusts the due
+// times it knows. ErrClosed after Close.
+func (e *Engine) Wake() error {
+	return e.simple(func() C.int { C.orderly_engine_wake(e.c); return 0 })
 }
 
 // Topic is the configured name of topic t ("" for an unknown one).

@@ -189,7 +189,8 @@ func TestCaptureReturnAndTimers(t *testing.T) {
 	e := open(t, orderly.Options{})
 	runLifecycle(t, e, "ord-1")
 	// A completed order takes no return; a delivered one does.
-	if _, _, err := e.OpenReturn("ord-1", 1000, false, "", at(20)); !errors.Is(err, orderly.ErrTransition) {
+	one := []orderly.ReturnLine{{Line: 0, Quantity: 1}}
+	if _, _, err := e.OpenReturn(orderly.ReturnSpec{OrderID: "ord-1", Lines: one, Now: at(20)}); !errors.Is(err, orderly.ErrTransition) {
 		t.Fatalf("a return on a completed order: %v", err)
 	}
 	if _, err := e.CreateOrder(spec("ord-d")); err != nil {
@@ -200,12 +201,13 @@ func TestCaptureReturnAndTimers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	idx, r, err := e.OpenReturn("ord-d", 1000, false, "", at(20))
+	idx, r, err := e.OpenReturn(orderly.ReturnSpec{OrderID: "ord-d", Lines: one, Now: at(20)})
 	if err != nil || idx != 0 || r.Machine != orderly.MachineReturn || orderly.ReturnState(r.To) != orderly.ReturnRequested {
 		t.Fatalf("OpenReturn = %d, %+v, %v", idx, r, err)
 	}
-	if _, _, err := e.OpenReturn("ord-d", 1_000_000, false, "", at(21)); !errors.Is(err, orderly.ErrInvariant) {
-		t.Fatalf("a return over the captured amount: %v", err)
+	three := []orderly.ReturnLine{{Line: 0, Quantity: 3}}
+	if _, _, err := e.OpenReturn(orderly.ReturnSpec{OrderID: "ord-d", Lines: three, Now: at(21)}); !errors.Is(err, orderly.ErrInvariant) {
+		t.Fatalf("a return of more units than were delivered: %v", err)
 	}
 	if _, err := e.CreateOrder(spec("ord-2")); err != nil {
 		t.Fatal(err)

@@ -126,3 +126,36 @@ func ExampleError() {
 	}
 	// Output: ORDERLY_ENOTFOUND true false
 }
+
+// A return names the units that came back; the order's history lists
+// every event it published.
+func ExampleEngine_OpenReturn() {
+	e, _ := orderly.Open(orderly.Options{Transport: orderly.MemoryTransport(false)})
+	defer e.Close()
+	now := time.UnixMilli(1_700_000_000_000)
+	_, _ = e.CreateOrder(orderly.OrderSpec{OrderID: "ord-1", Currency: "EUR", PaymentMethod: orderly.PayCard,
+		Lines: []orderly.Line{{SKU: 42, Warehouse: 7, Quantity: 2, UnitPrice: 1250}}, Now: now})
+	for _, ev := range []orderly.Event{orderly.PaymentEvAuthorize, orderly.PaymentEvRequestCapture,
+		orderly.PaymentEvCaptureSucceeded, orderly.FulfillmentEvStartPicking, orderly.FulfillmentEvPicked,
+		orderly.FulfillmentEvStartPacking, orderly.FulfillmentEvPacked, orderly.FulfillmentEvShip,
+		orderly.ShipmentEvPickUp, orderly.ShipmentEvDeliver} {
+		if _, err := e.Apply(orderly.Command{OrderID: "ord-1", Event: ev, Amount: 2500, Now: now}); err != nil {
+			panic(err)
+		}
+	}
+
+	idx, _, err := e.OpenReturn(orderly.ReturnSpec{OrderID: "ord-1",
+		Lines: []orderly.ReturnLine{{Line: 0, Quantity: 1}}, Adjustment: -250, Now: now})
+	if err != nil {
+		panic(err)
+	}
+	ret, _ := e.GetPart("ord-1", orderly.MachineReturn, idx)
+	fmt.Println("return", idx, "of", ret.Quantity, "unit, refunding", ret.Amount)
+
+	history, _ := e.OrderHistory("ord-1", 0, 0)
+	last := history[len(history)-1]
+	fmt.Println(last.Type, last.Machine, last.To)
+	// Output:
+	// return 0 of 1 unit, refunding 1000
+	// return.status_changed return requested
+}

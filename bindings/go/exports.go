@@ -195,6 +195,57 @@ func goStorageIdemPurge(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, now 
 	return count(&b.adapterBridge, ctx, n, err)
 }
 
+//export goStorageBeginRead
+func goStorageBeginRead(h C.uintptr_t, ctx *C.orderly_ctx, txn *C.uintptr_t) (rc C.int) {
+	b := storageOf(h)
+	defer b.recover(ctx, &rc)
+	tx, err := b.read.BeginRead()
+	if err != nil {
+		return b.fail(ctx, err)
+	}
+	*txn = C.uintptr_t(cgo.NewHandle(txnBox{tx}))
+	return 0
+}
+
+//export goStorageHistoryAppend
+func goStorageHistoryAppend(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, item *C.orderly_history_item) (rc C.int) {
+	b := storageOf(h)
+	defer b.recover(ctx, &rc)
+	return b.result(ctx, b.history.HistoryAppend(txnOf(txn), &HistoryItem{
+		Group: goString(item.group), Seq: uint32(item.seq), Kind: uint32(item.kind),
+		Payload: borrowed(item.payload, item.payload_len), Created: fromMS(item.created)}))
+}
+
+//export goStorageHistoryScan
+func goStorageHistoryScan(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, group *C.char, from C.uint32_t, max C.size_t, cb C.orderly_history_cb, ud unsafe.Pointer) (rc C.int) {
+	b := storageOf(h)
+	defer b.recover(ctx, &rc)
+	n, err := b.history.HistoryScan(txnOf(txn), goString(group), uint32(from), int(max), historyCallback(cb, ud))
+	return count(&b.adapterBridge, ctx, n, err)
+}
+
+//export goStorageQueueNextDue
+func goStorageQueueNextDue(h C.uintptr_t, ctx *C.orderly_ctx, txn C.uintptr_t, q C.int, due *C.orderly_time_ms) (rc C.int) {
+	b := storageOf(h)
+	defer b.recover(ctx, &rc)
+	at, ok, err := b.nextDue.QueueNextDue(txnOf(txn), Queue(q))
+	if err != nil {
+		return b.fail(ctx, err)
+	}
+	if !ok {
+		return b.fail(ctx, NewError(CodeNotFound, "nothing pending"))
+	}
+	*due = tms(at)
+	return 0
+}
+
+//export goHistoryEntry
+func goHistoryEntry(h C.uintptr_t, v *C.orderly_history_entry) C.int {
+	rows := cgo.Handle(h).Value().(*[]HistoryEntry)
+	*rows = append(*rows, historyEntryFromC(v))
+	return 0
+}
+
 //export goStorageDestroy
 func goStorageDestroy(h C.uintptr_t) {
 	b := storageOf(h)

@@ -14,9 +14,10 @@ const (
 	MachineFulfillment MachineID = 4 // fulfillment
 	MachineShipment    MachineID = 5 // shipment
 	MachineReturn      MachineID = 6 // return
+	MachineClaim       MachineID = 7 // claim
 )
 
-var machineNames = [...]string{"", "order", "payment", "reservation", "fulfillment", "shipment", "return"}
+var machineNames = [...]string{"", "order", "payment", "reservation", "fulfillment", "shipment", "return", "claim"}
 
 // OrderState is a state of the order machine.
 type OrderState int
@@ -110,9 +111,10 @@ const (
 	PaymentCodPending           PaymentState = 11 // cod_pending
 	PaymentCodConfirmed         PaymentState = 12 // cod_confirmed
 	PaymentCodCancelled         PaymentState = 13 // cod_cancelled
+	PaymentCodUncollected       PaymentState = 14 // cod_uncollected
 )
 
-var paymentStateNames = [...]string{"", "pending", "authorized", "capture_requested", "captured", "capture_failed", "authorization_expired", "voided", "partially_refunded", "refunded", "failed", "cod_pending", "cod_confirmed", "cod_cancelled"}
+var paymentStateNames = [...]string{"", "pending", "authorized", "capture_requested", "captured", "capture_failed", "authorization_expired", "voided", "partially_refunded", "refunded", "failed", "cod_pending", "cod_confirmed", "cod_cancelled", "cod_uncollected"}
 
 // String is the state's name in the C table, or PaymentState(id) for an unknown id.
 func (v PaymentState) String() string {
@@ -147,9 +149,11 @@ const (
 	PaymentEvCodWindowElapsed     PaymentEvent = 15 // cod_window_elapsed
 	PaymentEvCodCollected         PaymentEvent = 16 // cod_collected
 	PaymentEvCodCancel            PaymentEvent = 17 // cod_cancel
+	PaymentEvAbandon              PaymentEvent = 18 // abandon
+	PaymentEvCollectionOverdue    PaymentEvent = 19 // collection_overdue
 )
 
-var paymentEventNames = [...]string{"", "entry", "exit", "init", "authorize", "decline", "request_capture", "capture_succeeded", "capture_failed", "retry_capture", "authorization_expired", "void", "refund", "select_cod", "cod_confirm", "cod_window_elapsed", "cod_collected", "cod_cancel"}
+var paymentEventNames = [...]string{"", "entry", "exit", "init", "authorize", "decline", "request_capture", "capture_succeeded", "capture_failed", "retry_capture", "authorization_expired", "void", "refund", "select_cod", "cod_confirm", "cod_window_elapsed", "cod_collected", "cod_cancel", "abandon", "collection_overdue"}
 
 // String is the event's name in the C table, or PaymentEvent(id) for an unknown id.
 func (v PaymentEvent) String() string {
@@ -423,6 +427,62 @@ func (v ReturnEvent) ID() int { return int(v) }
 // Return is the return machine.
 var Return = Machine[ReturnState, ReturnEvent]{id: MachineReturn}
 
+// ClaimState is a state of the claim machine.
+type ClaimState int
+
+// The states of the claim machine.
+const (
+	ClaimOpened     ClaimState = 1 // opened
+	ClaimRefunded   ClaimState = 2 // refunded
+	ClaimReshipping ClaimState = 3 // reshipping
+	ClaimClosed     ClaimState = 4 // closed
+)
+
+var claimStateNames = [...]string{"", "opened", "refunded", "reshipping", "closed"}
+
+// String is the state's name in the C table, or ClaimState(id) for an unknown id.
+func (v ClaimState) String() string {
+	if v >= 0 && int(v) < len(claimStateNames) && claimStateNames[v] != "" {
+		return claimStateNames[v]
+	}
+	return fmt.Sprintf("ClaimState(%d)", int(v))
+}
+
+// Machine is MachineClaim.
+func (ClaimState) Machine() MachineID { return MachineClaim }
+
+// ID is the state's pinned id.
+func (v ClaimState) ID() int { return int(v) }
+
+// ClaimEvent is an event of the claim machine.
+type ClaimEvent int
+
+// The events of the claim machine.
+const (
+	ClaimEvRefund ClaimEvent = 4 // refund
+	ClaimEvReship ClaimEvent = 5 // reship
+	ClaimEvClose  ClaimEvent = 6 // close
+)
+
+var claimEventNames = [...]string{"", "entry", "exit", "init", "refund", "reship", "close"}
+
+// String is the event's name in the C table, or ClaimEvent(id) for an unknown id.
+func (v ClaimEvent) String() string {
+	if v >= 0 && int(v) < len(claimEventNames) && claimEventNames[v] != "" {
+		return claimEventNames[v]
+	}
+	return fmt.Sprintf("ClaimEvent(%d)", int(v))
+}
+
+// Machine is MachineClaim.
+func (ClaimEvent) Machine() MachineID { return MachineClaim }
+
+// ID is the event's pinned id.
+func (v ClaimEvent) ID() int { return int(v) }
+
+// Claim is the claim machine.
+var Claim = Machine[ClaimState, ClaimEvent]{id: MachineClaim}
+
 // genStateNames and genEventNames are what the drift test checks.
 var genStateNames = map[MachineID][]string{
 	MachineOrder:       orderStateNames[:],
@@ -431,6 +491,7 @@ var genStateNames = map[MachineID][]string{
 	MachineFulfillment: fulfillmentStateNames[:],
 	MachineShipment:    shipmentStateNames[:],
 	MachineReturn:      returnStateNames[:],
+	MachineClaim:       claimStateNames[:],
 }
 
 var genEventNames = map[MachineID][]string{
@@ -440,4 +501,5 @@ var genEventNames = map[MachineID][]string{
 	MachineFulfillment: fulfillmentEventNames[:],
 	MachineShipment:    shipmentEventNames[:],
 	MachineReturn:      returnEventNames[:],
+	MachineClaim:       claimEventNames[:],
 }

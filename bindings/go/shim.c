@@ -61,6 +61,29 @@ int orderly_go_open_return(orderly_engine *e, orderly_go_call *c, int exchange, 
                                       c->cmd.idem_key, c->cmd.now, &c->res);
 }
 
+int orderly_go_open_return_lines(orderly_engine *e, orderly_go_call *c, int has_idem)
+{
+    point(c, has_idem);
+    c->index = 0;
+    c->ret.version = ORDERLY_RETURN_SPEC_VERSION;
+    c->ret.order_id = c->order_id;
+    c->ret.lines = c->rlines;
+    c->ret.idem_key = c->cmd.idem_key;
+    return orderly_engine_open_return_lines(e, &c->index, &c->ret, &c->res);
+}
+
+static int history_entry(const orderly_history_entry *entry, void *ud)
+{
+    return goHistoryEntry(HANDLE(ud), (orderly_history_entry *)entry);
+}
+
+int orderly_go_order_history(orderly_engine *e, const char *order_id, uint32_t from_seq,
+                             size_t max, uintptr_t handle)
+{
+    return orderly_engine_order_history(e, order_id, from_seq, max, history_entry,
+                                        (void *)handle);
+}
+
 /* ---- engine callbacks ---------------------------------------------------- */
 
 static void on_work(orderly_engine *e, size_t n, void *ud)
@@ -270,6 +293,33 @@ static int s_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
     return goStorageIdemPurge(SH(s), ctx, HANDLE(txn), now, max);
 }
 
+static int s_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                            const orderly_history_item *item)
+{
+    return goStorageHistoryAppend(SH(s), ctx, HANDLE(txn), (orderly_history_item *)item);
+}
+
+static int s_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                          uint32_t from_seq, size_t max, orderly_history_cb cb, void *ud)
+{
+    return goStorageHistoryScan(SH(s), ctx, HANDLE(txn), (char *)group, from_seq, max, cb, ud);
+}
+
+static int s_begin_read(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    uintptr_t txn = 0;
+    int rc = goStorageBeginRead(SH(s), ctx, &txn);
+
+    *txn_out = (void *)txn;
+    return rc;
+}
+
+static int s_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    return goStorageQueueNextDue(SH(s), ctx, HANDLE(txn), queue, due_out);
+}
+
 void orderly_go_storage_free(orderly_storage *s)
 {
     if (s == NULL)
@@ -278,11 +328,14 @@ void orderly_go_storage_free(orderly_storage *s)
     free(s);
 }
 
-orderly_storage *orderly_go_storage_new(uintptr_t handle)
+/* A Go storage with none of the optional methods is a version 2 one: it
+ * makes no version 3 promise (a claim that sees its own pushes). */
+orderly_storage *orderly_go_storage_new(uintptr_t handle, int optional)
 {
     orderly_storage *s = malloc(sizeof *s);
+    unsigned int version = optional ? ORDERLY_STORAGE_VERSION : ORDERLY_STORAGE_VERSION_MIN;
 
-    if (s == NULL || orderly_storage_init(s, ORDERLY_STORAGE_VERSION) < 0) {
+    if (s == NULL || orderly_storage_init(s, version) < 0) {
         free(s);
         return NULL;
     }
@@ -305,10 +358,23 @@ orderly_storage *orderly_go_storage_new(uintptr_t handle)
     s->idem_put = s_idem_put;
     s->idem_purge = s_idem_purge;
     s->destroy = orderly_go_storage_free;
+    if (optional & ORDERLY_GO_HISTORY) {
+        s->history_append = s_history_append;
+        s->history_scan = s_history_scan;
+    }
+    if (optional & ORDERLY_GO_BEGIN_READ)
+        s->begin_read = s_begin_read;
+    if (optional & ORDERLY_GO_NEXT_DUE)
+        s->queue_next_due = s_queue_next_due;
     return s;
 }
 
 int orderly_go_item_cb(orderly_item_cb cb, const orderly_queue_item *item, void *ud)
+{
+    return cb(item, ud);
+}
+
+int orderly_go_history_cb(orderly_history_cb cb, const orderly_history_item *item, void *ud)
 {
     return cb(item, ud);
 }

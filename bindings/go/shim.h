@@ -20,6 +20,8 @@ typedef struct orderly_go_call {
     orderly_order_spec spec;
     orderly_result res;
     orderly_line lines[ORDERLY_LINES_MAX];
+    orderly_return_spec ret;
+    orderly_return_line rlines[ORDERLY_LINES_MAX];
     uint32_t index;
     char order_id[ORDERLY_ID_MAX + 1];
     char idem_key[ORDERLY_ID_MAX + 1];
@@ -34,6 +36,9 @@ int orderly_go_create(orderly_engine *e, orderly_go_call *c, int has_idem);
 int orderly_go_cancel(orderly_engine *e, orderly_go_call *c, int has_idem);
 int orderly_go_request_capture(orderly_engine *e, orderly_go_call *c, int has_idem);
 int orderly_go_open_return(orderly_engine *e, orderly_go_call *c, int exchange, int has_idem);
+int orderly_go_open_return_lines(orderly_engine *e, orderly_go_call *c, int has_idem);
+int orderly_go_order_history(orderly_engine *e, const char *order_id, uint32_t from_seq,
+                             size_t max, uintptr_t handle);
 
 /* Opens an engine whose callbacks (work, alert, clock) reach the Go engine
  * behind handle; each flag bit turns one on. */
@@ -57,13 +62,17 @@ int orderly_go_export_choreography(int format, uintptr_t handle);
  * handle. The vtable is C memory; its destroy slot frees it and deletes
  * the handle (orderly_go_storage_free does the same for hosts that never
  * give it to an engine). */
-orderly_storage *orderly_go_storage_new(uintptr_t handle);
+#define ORDERLY_GO_HISTORY 1
+#define ORDERLY_GO_BEGIN_READ 2
+#define ORDERLY_GO_NEXT_DUE 4
+orderly_storage *orderly_go_storage_new(uintptr_t handle, int optional);
 void orderly_go_storage_free(orderly_storage *s);
 orderly_transport *orderly_go_transport_new(uintptr_t handle);
 void orderly_go_transport_free(orderly_transport *t);
 
 /* Calls a callback the core handed to a Go storage method. */
 int orderly_go_item_cb(orderly_item_cb cb, const orderly_queue_item *item, void *ud);
+int orderly_go_history_cb(orderly_history_cb cb, const orderly_history_item *item, void *ud);
 int orderly_go_record_cb(orderly_record_cb cb, const char *key, const uint8_t *data, size_t len,
                          uint64_t version, void *ud);
 

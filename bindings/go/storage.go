@@ -92,6 +92,52 @@ type Storage interface {
 	IdemPurge(tx Txn, now time.Time, max int) (int, error)
 }
 
+// HistoryItem is one event of an order's history as a storage keeps it:
+// the core's payload for (Group, Seq), opaque to storage. Payload is
+// borrowed for the call that passes it: copy what you keep.
+type HistoryItem struct {
+	Group   string // the order id
+	Seq     uint32 // the event's number within its order, from 0
+	Kind    uint32 // core-defined type tag
+	Payload []byte
+	Created time.Time // when the command that staged it committed
+}
+
+// The optional methods of storage version 3. A Storage that also
+// implements any of these interfaces is bridged as a version 3 vtable with
+// those slots filled (the others stay empty, as the C contract allows);
+// one that implements none is a version 2 storage. Version 3 also promises
+// that QueueClaim sees the items its own transaction pushed, after the
+// committed ones, in id order.
+
+// HistoryStorage keeps the order history behind Engine.OrderHistory
+// (without it OrderHistory fails with ErrNotSupported). HistoryAppend adds
+// item inside tx (an *Error with CodeExists when (Group, Seq) is already
+// kept); HistoryScan calls fn for up to max items of group with Seq >=
+// fromSeq, in Seq order, and returns the count (a transaction reads its
+// own appends).
+type HistoryStorage interface {
+	HistoryAppend(tx Txn, item *HistoryItem) error
+	HistoryScan(tx Txn, group string, fromSeq uint32, max int, fn func(*HistoryItem) error) (int, error)
+}
+
+// ReadTxnStorage opens transactions the core only reads in (loads, scans,
+// queue reads, idempotency reads), ended with Commit or Rollback. They
+// must see one committed state throughout and should not wait for or
+// block a writer.
+type ReadTxnStorage interface {
+	BeginRead() (Txn, error)
+}
+
+// NextDueStorage tells the engine when a queue next has a claimable item:
+// the least Due of its READY items and LeaseUntil of its LEASED ones, due
+// or not, counting tx's own pushes; ok false when it has none. The engine
+// then skips storage in Pump, Tick and RunOperations until that instant
+// (see Engine.Wake).
+type NextDueStorage interface {
+	QueueNextDue(tx Txn, q Queue) (due time.Time, ok bool, err error)
+}
+
 // Header is one message header (ce-id, ce-type, traceparent, ...).
 type Header struct {
 	Name, Value string

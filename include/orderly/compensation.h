@@ -32,6 +32,7 @@ typedef enum orderly_op {
     ORDERLY_OP_RESTORE_LOYALTY      = 7,
     ORDERLY_OP_CANCEL_SHIPMENT      = 8,
     ORDERLY_OP_CANCEL_COD_CLAIM     = 9,
+    ORDERLY_OP_RESHIP               = 10, /* send a lost parcel's lines again */
     ORDERLY_OP_HOST                 = 100
 } orderly_op;
 

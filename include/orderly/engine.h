@@ -74,8 +74,10 @@ ORDERLY_API const char *orderly_topic_default_name(int topic);
  */
 #define ORDERLY_BATCH_MAX_LIMIT 65536  /* policy.batch_max at most */
 
-/* Version 1 is the 0.2 layout. Fields are only appended, each behind a bump. */
-#define ORDERLY_POLICY_VERSION 1
+/* Version 1 is the 0.2 layout; 2 appended claim_resolution and
+ * cod_collection_window. Fields are only
+ * appended, each behind a bump. */
+#define ORDERLY_POLICY_VERSION 2
 
 typedef struct orderly_policy {
     unsigned int version;         /* ORDERLY_POLICY_VERSION; first, always */
@@ -97,13 +99,19 @@ typedef struct orderly_policy {
     uint32_t operation_max_attempts; /* attempts per operation; default 8 */
     uint32_t batch_max;           /* items per pump/tick batch; default 256 */
     uint64_t seed;                /* jitter seed; default 1 */
+    /* ---- version 2 ---- */
+    uint32_t claim_resolution;    /* orderly_claim_resolution (orderly/claim.h): how the claim a
+                                   * lost parcel opens is resolved; default
+                                   * ORDERLY_CLAIM_BY_REFUND (a version-1 policy gets it) */
+    int64_t cod_collection_window; /* confirmed COD cash must be reported collected within it,
+                                   * else the payment ends cod_uncollected; default 30 days */
     /* ---- later versions append here ---- */
 } orderly_policy;
 
 #define ORDERLY_POLICY_INIT                                                       \
     { ORDERLY_POLICY_VERSION, 15 * 60000LL, 24 * 3600000LL, 7 * 86400000LL,     \
       7 * 86400000LL, 24 * 3600000LL, 2 * 3600000LL, 7 * 86400000LL, 1000,      \
-      3600000LL, 30000, 30 * 86400000LL, 8, 10, 8, 256, 1 }
+      3600000LL, 30000, 30 * 86400000LL, 8, 10, 8, 256, 1, 1, 30 * 86400000LL }
 /* The former name of ORDERLY_POLICY_INIT. */
 #define ORDERLY_POLICY_DEFAULTS ORDERLY_POLICY_INIT
 
@@ -134,7 +142,7 @@ typedef void (*orderly_alert_cb)(const orderly_alert *alert, void *user_data);
 /* The host's current time, in the timebase of the now arguments. */
 typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 
-#define ORDERLY_ROLES_ALL 0x7Eu   /* bit (1 << machine id) for each of the six */
+#define ORDERLY_ROLES_ALL 0xFEu   /* bit (1 << machine id) for each of the seven */
 
 /*
  * Version 2 is the 0.2 layout: the policy and the topic names moved behind
@@ -483,6 +491,42 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_return_lines(
     orderly_result *out);
 
 /*
+ * The id of the replacement order an exchange opens: return `return_index`
+ * of order_id gives "<order_id>.x<return_index>" when that fits in
+ * ORDERLY_ID_MAX bytes, else "x." and the 32 lower-case hex digits of
+ * XXH3-128 of ("replacement", "<order_id>/return/<return_index>"). Ids of
+ * these forms are the replacements': a host names none of its own orders
+ * so. Writes the id and its NUL into out (ORDERLY_ID_MAX + 1 bytes, the
+ * caller's); EINVAL for a NULL or invalid order id.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_replacement_id(char *out, const char *order_id,
+                                                          uint32_t return_index);
+
+/*
+ * Opens the replacement order of an exchange: return `return_index` of
+ * order_id, opened as an exchange (which restocks nothing) and completed,
+ * gets a new order with id orderly_replacement_id(order_id, return_index),
+ * created as orderly_engine_create_order creates one (pending, its stock
+ * reserved, its payment pending for the host to settle, e.g. against the
+ * exchange's credit), holding the exchanged units of each line at their
+ * price, in the original's currency and payment method, with no promotion
+ * or loyalty points. The replacement's orderly_order_view.replacement_of
+ * names the original; the exchange's orderly_part_view.replacement names
+ * the replacement. Its idempotency key is derived from its id, so opening
+ * it again (a redelivered order.replacement_requested) returns the first
+ * result (result.duplicate) and never opens a second order; once that mark
+ * has lapsed it is EEXISTS. ENOTFOUND for no such order or return;
+ * ETRANSITION when the return is not an exchange, not completed, or names no
+ * lines (a money-only exchange, orderly_engine_open_return, has no units to
+ * replace).
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_open_replacement(orderly_engine *engine,
+                                                                   const char *order_id,
+                                                                   uint32_t return_index,
+                                                                   orderly_time_ms now,
+                                                                   orderly_result *out);
+
+/*
  * Handles a CloudEvents JSON envelope received from another service. Its
  * type names the machine and event ("payment.capture_succeeded"), its
  * subject the order id, its data optionally {"index": n, "amount": m}; its
@@ -546,11 +590,13 @@ typedef struct orderly_order_view {
     uint32_t n_returns;
     orderly_time_ms created;
     uint64_t version;
+    /* the order an exchange of it replaces, or "" (orderly_engine_open_replacement) */
+    char replacement_of[ORDERLY_ID_MAX + 1];
     /* ---- later versions append here ---- */
 } orderly_order_view;
 
 #define ORDERLY_ORDER_VIEW_INIT                                                   \
-    { sizeof(orderly_order_view), 0, 0, 0, { 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    { sizeof(orderly_order_view), 0, 0, 0, { 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0 } }
 
 /* Reads an order's current state into *out (inside an open batch, as the
  * batch sees it). ENOTFOUND for an unknown id. */
@@ -585,11 +631,14 @@ typedef struct orderly_part_view {
     uint32_t lines;        /* returns: bit per order line it names, for the
                             * first 32 lines only: orderly_engine_get_return_line
                             * reads every line of any order */
+    /* a completed exchange: the id of its replacement order
+     * (orderly_replacement_id), whether opened yet or not; else "" */
+    char replacement[ORDERLY_ID_MAX + 1];
     /* ---- later versions append here ---- */
 } orderly_part_view;
 
 #define ORDERLY_PART_VIEW_INIT                                                    \
-    { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+    { sizeof(orderly_part_view), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0 } }
 
 /* Reads one part (a reservation, fulfillment, shipment or return) of an
  * order. ENOTFOUND when the order or the index does not exist. */

@@ -30,10 +30,11 @@ typedef enum orderly_machine_id {
     ORDERLY_MACHINE_RESERVATION = 3,
     ORDERLY_MACHINE_FULFILLMENT = 4,
     ORDERLY_MACHINE_SHIPMENT    = 5,
-    ORDERLY_MACHINE_RETURN      = 6
+    ORDERLY_MACHINE_RETURN      = 6,
+    ORDERLY_MACHINE_CLAIM       = 7
 } orderly_machine_id;
 
-#define ORDERLY_MACHINE_COUNT 6
+#define ORDERLY_MACHINE_COUNT 7
 ORDERLY_API int orderly_machine_count(void);
 
 /* Reserved event ids; no transition row uses them. */
@@ -106,7 +107,8 @@ typedef enum orderly_effect {
     ORDERLY_EFFECT_CANCEL_ORDER         = 22, /* cascade: cancel the owning order */
     ORDERLY_EFFECT_NOTIFY_ORDER         = 23, /* feed this change to the owning order */
     ORDERLY_EFFECT_RELEASE_FULFILLMENTS = 24, /* the order is confirmed: its warehouses may start */
-    ORDERLY_EFFECT_CANCEL_REMAINDER     = 25  /* what has not left yet is cancelled and refunded */
+    ORDERLY_EFFECT_CANCEL_REMAINDER     = 25, /* what has not left yet is cancelled and refunded */
+    ORDERLY_EFFECT_RESHIP               = 26  /* a lost parcel's units are sent again */
 } orderly_effect;
 
 #define ORDERLY_EFFECT_MAX 6    /* effects per row in this version; no public struct depends on it */
@@ -123,7 +125,8 @@ typedef enum orderly_timer {
     ORDERLY_TIMER_AUTH_EXPIRY     = 3,
     ORDERLY_TIMER_AUTO_COMPLETE   = 4,
     ORDERLY_TIMER_FULFILLMENT_SLA = 5,
-    ORDERLY_TIMER_ABANDONED       = 6
+    ORDERLY_TIMER_ABANDONED       = 6,
+    ORDERLY_TIMER_COD_COLLECTION  = 7  /* a confirmed COD payment's cash not collected */
 } orderly_timer;
 
 /*

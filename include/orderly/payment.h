@@ -25,7 +25,8 @@ typedef enum orderly_payment_state {
     ORDERLY_PAYMENT_FAILED                = 10,
     ORDERLY_PAYMENT_COD_PENDING           = 11,
     ORDERLY_PAYMENT_COD_CONFIRMED         = 12,
-    ORDERLY_PAYMENT_COD_CANCELLED         = 13
+    ORDERLY_PAYMENT_COD_CANCELLED         = 13,
+    ORDERLY_PAYMENT_COD_UNCOLLECTED       = 14  /* the carrier never reported the cash collected */
 } orderly_payment_state;
 
 typedef enum orderly_payment_event {
@@ -42,7 +43,9 @@ typedef enum orderly_payment_event {
     ORDERLY_PAYMENT_EV_COD_CONFIRM           = 14,
     ORDERLY_PAYMENT_EV_COD_WINDOW_ELAPSED    = 15,
     ORDERLY_PAYMENT_EV_COD_COLLECTED         = 16,
-    ORDERLY_PAYMENT_EV_COD_CANCEL            = 17
+    ORDERLY_PAYMENT_EV_COD_CANCEL            = 17,
+    ORDERLY_PAYMENT_EV_ABANDON               = 18, /* engine: the order ended before it was paid */
+    ORDERLY_PAYMENT_EV_COLLECTION_OVERDUE    = 19  /* timer: COD cash not collected in time */
 } orderly_payment_event;
 
 ORDERLY_END_DECLS

@@ -12,6 +12,7 @@ static const char *const names[] = {
     [ORDERLY_OP_RESTORE_LOYALTY] = "restore_loyalty_points",
     [ORDERLY_OP_CANCEL_SHIPMENT] = "cancel_shipment",
     [ORDERLY_OP_CANCEL_COD_CLAIM] = "cancel_cod_claim",
+    [ORDERLY_OP_RESHIP] = "reship",
 };
 
 /*
@@ -34,6 +35,8 @@ static const uint32_t attempts[] = {
     [ORDERLY_OP_CAPTURE] = 8,
     [ORDERLY_OP_CANCEL_SHIPMENT] = 8,
     [ORDERLY_OP_CANCEL_COD_CLAIM] = 8,
+    /* the customer waits for the goods they paid for */
+    [ORDERLY_OP_RESHIP] = 24,
 };
 
 _Static_assert(sizeof attempts / sizeof attempts[0] == sizeof names / sizeof names[0],

@@ -53,20 +53,25 @@ int orderly__result_reset(orderly_ctx *ctx, orderly_result *out)
 #define PIN_AT(type, field, off) \
     _Static_assert(offsetof(type, field) == (off), #type "." #field " moved: see abi.c")
 
-/* engine options version 4 (version 3, 0.3: 128 bytes; version 2, 0.2: 120), policy version 1 (0.2) */
+/* engine options version 4 (version 3, flags appended, was 128 bytes;
+ * version 2, 0.2, 120), policy version 2 (version 1, the 0.2 layout, was
+ * 120 bytes; version 2 appended claim_resolution and cod_collection_window) */
 PIN(orderly_engine_options, 136);
 PIN_AT(orderly_engine_options, version, 0);
 PIN_AT(orderly_engine_options, max_envelope_bytes, 112);
 PIN_AT(orderly_engine_options, flags, 120);
 PIN_AT(orderly_engine_options, max_lines, 124);
 PIN_AT(orderly_engine_options, max_parts, 128);
-PIN(orderly_policy, 120);
+PIN(orderly_policy, 136);
 PIN_AT(orderly_policy, version, 0);
+PIN_AT(orderly_policy, claim_resolution, 120);
+PIN_AT(orderly_policy, cod_collection_window, 128);
 
 /* caller-sized out structs, 0.2 layout (size first) */
 PIN(orderly_result, 56);
-PIN(orderly_order_view, 88);
-PIN(orderly_part_view, 104); /* 0.2 with the line units appended (56 before; unreleased) */
+PIN(orderly_order_view, 160); /* 88 with replacement_of appended (unreleased) */
+PIN(orderly_part_view, 168); /* 0.2 with the line units appended (56 before), then replacement
+                              * (104 before; unreleased) */
 PIN(orderly_engine_stats, 112); /* 0.2 appended the transaction counts (80 before; unreleased) */
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);

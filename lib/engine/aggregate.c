@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "../base/codec.h"
+#include "../base/ids.h"
 #include "../fsm/table.h"
 #include "aggregate.h"
 #include "orderly/shipment.h"
@@ -180,6 +181,87 @@ static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_tim
     p->since = base + read_delta(r);
 }
 
+/*
+ * An optional tail of a format-3 record, in tagged sections, each at most
+ * once and in tag order, written only when there is something to say: a
+ * record with neither is byte for byte what it was before the tail
+ * existed, and a record that ends after its returns has neither.
+ * TAIL_CLAIMS: the number of claims and, for each, its shipment, state and
+ * time since. TAIL_REPLACEMENT_OF: the length and bytes of the order an
+ * exchange of it replaces.
+ */
+enum { TAIL_CLAIMS = 1, TAIL_REPLACEMENT_OF = 2 };
+
+static uint8_t *put_tail(uint8_t *w, const struct orderly__agg *a)
+{
+    size_t i, n = 0, len = strlen(a->replacement_of);
+
+    for (i = 0; i < a->n_ship; i++)
+        n += a->ship[i].claim != 0;
+    if (n > 0) {
+        w = orderly__put_u64(w, TAIL_CLAIMS);
+        w = orderly__put_u64(w, n);
+        for (i = 0; i < a->n_ship; i++) {
+            if (a->ship[i].claim == 0)
+                continue;
+            w = orderly__put_u64(w, i);
+            w = orderly__put_u64(w, a->ship[i].claim);
+            w = orderly__put_i64(w, a->ship[i].claim_since - a->created);
+        }
+    }
+    if (len > 0) {
+        w = orderly__put_u64(w, TAIL_REPLACEMENT_OF);
+        w = orderly__put_u64(w, len);
+        memcpy(w, a->replacement_of, len);
+        w += len;
+    }
+    return w;
+}
+
+static void get_claims(struct orderly__rd *r, struct orderly__agg *a)
+{
+    uint32_t n, k, i;
+
+    n = orderly__rd_u32(r, a->n_ship);
+    /* a section that names no claim is not what put_tail writes */
+    if (n == 0)
+        r->bad = 1;
+    for (k = 0; k < n && !r->bad; k++) {
+        i = orderly__rd_u32(r, a->n_ship > 0 ? a->n_ship - 1u : 0u);
+        if (a->ship[i].claim != 0)
+            r->bad = 1;
+        a->ship[i].claim = (uint8_t)orderly__rd_u32(r, 255);
+        if (a->ship[i].claim == 0)
+            r->bad = 1;
+        a->ship[i].claim_since = a->created + read_delta(r);
+    }
+}
+
+static void get_tail(struct orderly__rd *r, struct orderly__agg *a, size_t len)
+{
+    uint32_t tag, last = 0, n;
+
+    while (r->pos < len && !r->bad) {
+        tag = orderly__rd_u32(r, TAIL_REPLACEMENT_OF);
+        if (tag <= last) {
+            r->bad = 1;
+            return;
+        }
+        last = tag;
+        if (tag == TAIL_CLAIMS) {
+            get_claims(r, a);
+        } else {
+            n = orderly__rd_u32(r, ORDERLY_ID_MAX);
+            if (n == 0)
+                r->bad = 1;
+            orderly__rd_bytes(r, a->replacement_of, n);
+            a->replacement_of[r->bad ? 0 : n] = '\0';
+            if (!r->bad && !orderly__valid_id(a->replacement_of))
+                r->bad = 1;
+        }
+    }
+}
+
 size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t cap)
 {
     uint8_t *w = buf;
@@ -222,7 +304,7 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
     w = put_parts(w, a->ful, a->n_ful, a->created, 0);
     w = put_parts(w, a->ship, a->n_ship, a->created, 0);
     w = put_parts(w, a->ret, a->n_ret, a->created, 1);
-    return (size_t)(w - buf);
+    return (size_t)(put_tail(w, a) - buf);
 }
 
 int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len)
@@ -291,6 +373,8 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
             if (a->ret[i].lines >> j & 1u)
                 a->ret[i].qty[j] = orderly__rd_u32(&r, ORDERLY_QUANTITY_MAX);
     }
+    if (format >= 3)
+        get_tail(&r, a, len);
     if (r.bad || r.pos != len)
         return ORDERLY_ESTORAGE;
     if (format < 3)

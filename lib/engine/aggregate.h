@@ -53,6 +53,8 @@ struct orderly__part {
     orderly_time_ms since;
     uint32_t lines;                /* returns: bit per order line it names */
     uint32_t qty[ORDERLY_LINES_MAX]; /* returns: units of each named line */
+    uint8_t claim;                 /* shipments: their claim's state; 0 = none opened */
+    orderly_time_ms claim_since;
 };
 
 struct orderly__agg {
@@ -74,6 +76,7 @@ struct orderly__agg {
     struct orderly__part ful[ORDERLY_PARTS_MAX];
     struct orderly__part ship[ORDERLY_PARTS_MAX];
     struct orderly__part ret[ORDERLY_PARTS_MAX];
+    char replacement_of[ORDERLY_ID_MAX + 1]; /* the order an exchange of it replaces, or "" */
 };
 
 /* Gives amount of refund to a's lines: first to the units first[i] names

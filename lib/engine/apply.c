@@ -37,6 +37,7 @@ struct request {
     int64_t amount;                      /* REQ_OPEN_RETURN, > 0 (or the adjustment, with lines) */
     int exchange;                        /* REQ_OPEN_RETURN, 0 or 1 */
     const orderly_return_spec *ret;      /* REQ_OPEN_RETURN naming lines, or NULL */
+    const char *replacement_of;          /* REQ_CREATE of an exchange's replacement, or NULL */
     uint32_t index;                      /* the return it opened, first result's too */
     const char *trace;
     char key[32];                        /* derived key when none was given */
@@ -634,6 +635,8 @@ static int stage_request(orderly_engine *e, struct request *rq, uint64_t version
     if (rq->kind == REQ_CREATE) {
         if ((rc = build_order(e, s, rq->spec, rq->total)) < 0)
             return rc;
+        if (rq->replacement_of != NULL)
+            memcpy(a->replacement_of, rq->replacement_of, strlen(rq->replacement_of) + 1);
         res->machine = ORDERLY_MACHINE_ORDER;
         res->to = a->order_state;
     } else if (rq->kind == REQ_OPEN_RETURN) {
@@ -878,6 +881,12 @@ static int run(orderly_engine *e, struct request *rq, orderly_result *out)
 
 int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spec, orderly_result *out)
 {
+    return orderly__create_order(e, spec, NULL, out);
+}
+
+int orderly__create_order(orderly_engine *e, const orderly_order_spec *spec,
+                          const char *replacement_of, orderly_result *out)
+{
     struct request rq;
     int rc;
 
@@ -897,6 +906,7 @@ int orderly_engine_create_order(orderly_engine *e, const orderly_order_spec *spe
     rq.order_id = spec->order_id;
     rq.kind = REQ_CREATE;
     rq.spec = spec;
+    rq.replacement_of = replacement_of;
     rq.idem_key = spec->idem_key;
     rq.now = spec->now;
     return run(e, &rq, out);

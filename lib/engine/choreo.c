@@ -15,6 +15,7 @@
 #include "../fsm/reactions.h"
 #include "../fsm/table.h"
 #include "internal.h"
+#include "orderly/claim.h"
 #include "orderly/fulfillment.h"
 #include "orderly/order.h"
 #include "orderly/payment.h"
@@ -52,6 +53,12 @@ static uint8_t *state_of(struct orderly__agg *a, int m, uint32_t index, orderly_
             return NULL;
         *since = &a->ret[index].since;
         return &a->ret[index].state;
+    case ORDERLY_MACHINE_CLAIM:
+        /* shipment i's claim, once its loss opened it */
+        if (index >= a->n_ship || a->ship[index].claim == 0)
+            return NULL;
+        *since = &a->ship[index].claim_since;
+        return &a->ship[index].claim;
     default:
         return NULL;
     }
@@ -95,6 +102,8 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
         return later(a->released_at, p->fulfillment_sla);
     case ORDERLY_TIMER_ABANDONED:
         return later(a->created, cod_floor(a, p, p->abandoned_after));
+    case ORDERLY_TIMER_COD_COLLECTION:
+        return later(a->payment_since, p->cod_collection_window);
     default:
         return 0;
     }
@@ -112,6 +121,8 @@ static uint32_t count_of(const struct orderly__agg *a, int m)
         return a->n_ship;
     case ORDERLY_MACHINE_RETURN:
         return a->n_ret;
+    case ORDERLY_MACHINE_CLAIM:
+        return a->n_ship;
     default:
         return 1;
     }
@@ -371,9 +382,34 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     return ORDERLY_OK;
 }
 
+/* Whether the units lost in shipment `ship` are given up for money: a
+ * claim resolved by a refund, or a loss recorded before claims existed
+ * (no claim). A claim undecided or reshipping keeps them owed to the
+ * customer, not refunded. */
+static int lost_refundable(const struct orderly__agg *a, uint32_t ship)
+{
+    uint8_t claim = ship < a->n_ship ? a->ship[ship].claim : 0;
+
+    return claim == 0 || (ORDERLY__ATTRS(&orderly__claim_machine, claim) & ORDERLY__ST_WRITTEN_OFF);
+}
+
+/* Shipment `ship`'s claim opens, once: a loss is final, so a second
+ * opening cannot come from the table; it is refused rather than reset. */
+static int open_claim(struct orderly__stage *s, uint32_t ship)
+{
+    struct orderly__part *p = &s->a->ship[ship];
+
+    if (p->claim != 0)
+        return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "order '%s': shipment #%u's claim is open",
+                             s->a->id, ship);
+    p->claim = (uint8_t)orderly__claim_machine.initial;
+    p->claim_since = s->now;
+    return ORDERLY_OK;
+}
+
 /* The units of line i that will not reach the customer: all of them when
  * its warehouse dropped it unshipped, else those back at origin (or from
- * a cancelled parcel) or lost. */
+ * a cancelled parcel) or lost and refunded by their claim. */
 static uint32_t undelivered_units(const struct orderly__agg *a, uint32_t i)
 {
     const struct orderly__line *l = &a->lines[i];
@@ -386,7 +422,7 @@ static uint32_t undelivered_units(const struct orderly__agg *a, uint32_t i)
                 return l->quantity;
         return 0;
     }
-    return l->back + l->lost;
+    return l->back + (lost_refundable(a, l->shipment) ? l->lost : 0);
 }
 
 /* What the units that will not reach the customer cost, less what their
@@ -494,6 +530,8 @@ static int holds(orderly_engine *e, struct orderly__stage *s, int cond, int cm, 
         return s->a->has_promotion != 0;
     case ORDERLY__IF_AMOUNT:
         return amount > 0;
+    case ORDERLY__IF_CLAIM_POLICY:
+        return e->policy.claim_resolution == arg;
     default:
         return 1;
     }
@@ -519,7 +557,9 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
                 return rc;
         return ORDERLY_OK;
     case ORDERLY__SEL_NEW:
-        return open_shipment(s, index);
+        return r->target == ORDERLY_MACHINE_CLAIM ? open_claim(s, index) : open_shipment(s, index);
+    case ORDERLY__SEL_SAME:
+        return cascade(e, s, r->target, index, r->event, amount);
     case ORDERLY__SEL_BOOKED:
         for (i = 0; i < a->n_ship; i++)
             if ((ORDERLY__ATTRS(&orderly__shipment_machine, a->ship[i].state) & ORDERLY__ST_BOOKED) &&

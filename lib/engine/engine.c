@@ -7,6 +7,8 @@
 #include "../fsm/reactions.h"
 #include "../fsm/table.h"
 #include "internal.h"
+#include "orderly/claim.h"
+#include "orderly/return.h"
 
 static const char *const default_topics[ORDERLY_TOPIC_COUNT + 1] = {
     NULL,
@@ -155,6 +157,17 @@ static int check_policy(const orderly_policy *p, orderly_ctx *ctx)
                              ORDERLY_BATCH_MAX_LIMIT, p->batch_max);
     if (p->backoff_max < p->backoff_base)
         return orderly__fail(ctx, ORDERLY_ECONFIG, "policy.backoff_max is below backoff_base");
+    if (p->version >= 2 &&
+        (p->cod_collection_window <= 0 || p->cod_collection_window > ORDERLY_DURATION_MAX) &&
+        p->cod_collection_window != INT64_MAX)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "policy.cod_collection_window must be 1..%lld ms or INT64_MAX for never "
+                             "(got %lld)", ORDERLY_DURATION_MAX, (long long)p->cod_collection_window);
+    if (p->version >= 2 && (p->claim_resolution < ORDERLY_CLAIM_BY_REFUND ||
+                            p->claim_resolution > ORDERLY_CLAIM_BY_HOST))
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "policy.claim_resolution must be 1..3 (refund, reship, host; got %u)",
+                             p->claim_resolution);
     horizon = retry_horizon(p, p->outbox_max_attempts);
     h2 = retry_horizon(p, p->operation_max_attempts);
     if (h2 > horizon)
@@ -337,7 +350,12 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
         a.free(e, a.user_data);
         goto fail;
     }
-    e->policy = o->policy != NULL ? *o->policy : default_policy;
+    e->policy = default_policy;
+    if (o->policy != NULL)
+        /* a version-1 host's struct ends before claim_resolution: read what
+         * its version covers, keep the defaults for the rest */
+        memcpy(&e->policy, o->policy, o->policy->version >= 2 ? sizeof e->policy
+                                                            : offsetof(orderly_policy, claim_resolution));
     e->on_work = o->on_work;
     e->work_user_data = o->work_user_data;
     e->on_alert = o->on_alert;
@@ -514,6 +532,14 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
     case ORDERLY_MACHINE_RETURN:
         p = index < a->n_ret ? &a->ret[index] : NULL;
         break;
+    case ORDERLY_MACHINE_CLAIM:
+        /* claim i is shipment i's, there once the parcel was lost */
+        if (index >= a->n_ship || a->ship[index].claim == 0)
+            return ORDERLY_ENOTFOUND;
+        out->state = a->ship[index].claim;
+        out->warehouse = a->ship[index].warehouse;
+        out->since = a->ship[index].claim_since;
+        return ORDERLY_OK;
     default:
         break;
     }
@@ -524,6 +550,9 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
     out->amount = p->amount;
     out->since = p->since;
     if (m == ORDERLY_MACHINE_RETURN) {
+        if (p->exchange && p->state == ORDERLY_RETURN_COMPLETED &&
+            orderly_replacement_id(out->replacement, a->id, index) < 0)
+            return ORDERLY_EINVARIANT;
         out->lines = p->lines;
         for (i = 0; i < a->n_lines; i++)
             out->quantity += p->lines >> i & 1u ? p->qty[i] : 0;
@@ -536,7 +565,7 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
  * in the batch's: a connection holds one transaction at a time (SQLite),
  * and a host reading between its batched commands expects to see them.
  */
-static int read_order(orderly_engine *e, const char *id, struct orderly__agg *a, uint64_t *version)
+int orderly__read_order(orderly_engine *e, const char *id, struct orderly__agg *a, uint64_t *version)
 {
     void *txn = e->batch_txn;
     int rc;
@@ -573,7 +602,7 @@ int orderly_engine_get_order(orderly_engine *e, const char *order_id, orderly_or
         return rc;
     if (strlen(order_id) > ORDERLY_ID_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
-    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
         return rc;
     memset(&v, 0, sizeof v);
     v.order_state = e->agg.order_state;
@@ -590,6 +619,7 @@ int orderly_engine_get_order(orderly_engine *e, const char *order_id, orderly_or
     v.n_returns = e->agg.n_ret;
     v.created = e->agg.created;
     v.version = version;
+    memcpy(v.replacement_of, e->agg.replacement_of, sizeof v.replacement_of);
     orderly__out_put(out, &v, sizeof v);
     return ORDERLY_OK;
 }
@@ -607,7 +637,7 @@ int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine
         return rc;
     if (strlen(order_id) > ORDERLY_ID_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
-    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
         return rc;
     if ((rc = orderly__part_state(&v, &e->agg, machine, index)) < 0)
         return orderly__fail(&e->ctx, rc, "order '%s' has no part %d #%u", order_id, machine, index);
@@ -627,7 +657,7 @@ int orderly_engine_get_return_line(orderly_engine *e, const char *order_id, uint
         return ORDERLY_EINVAL;
     if (strlen(order_id) > ORDERLY_ID_MAX)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
-    if ((rc = read_order(e, order_id, &e->agg, &version)) < 0)
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
         return rc;
     if (index >= e->agg.n_ret)
         return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no return #%u", order_id,

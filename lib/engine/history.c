@@ -88,7 +88,7 @@ int orderly_engine_order_history(orderly_engine *e, const char *order_id, uint32
                              "history_append and history_scan)");
     if ((txn = e->batch_txn) != NULL && e->batch_failed)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
-    if (txn == NULL && (rc = orderly__vt_begin(e, &txn)) < 0)
+    if (txn == NULL && (rc = orderly__vt_begin_read(e, &txn)) < 0)
         return rc;
     rc = orderly__vt_load(e, txn, order_id, &e->load_buf, &version);
     if (rc == ORDERLY_ENOTFOUND)

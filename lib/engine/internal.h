@@ -238,6 +238,15 @@ int orderly__fire(orderly_engine *e, struct orderly__stage *s, int machine, uint
 int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, int machine,
                         uint32_t index);
 
+/* Reads order id into *a (in the open batch's transaction, if any);
+ * ENOTFOUND with a message when there is none. */
+int orderly__read_order(orderly_engine *e, const char *id, struct orderly__agg *a, uint64_t *version);
+
+/* orderly_engine_create_order, the new order recording the order an
+ * exchange of it replaces (replacement_of, or NULL for none). */
+int orderly__create_order(orderly_engine *e, const orderly_order_spec *spec,
+                          const char *replacement_of, orderly_result *out);
+
 /* orderly_engine_apply with an inbound traceparent carried to produced events. */
 int orderly__apply_traced(orderly_engine *e, const orderly_command *cmd, const char *trace,
                           orderly_result *out);

@@ -180,7 +180,7 @@ static int export_json(struct out *o, json_t *root)
     return o->rc;
 }
 
-/* ---- the choreography: six machines and the reactions between them ---- */
+/* ---- the choreography: the machines and the reactions between them ---- */
 
 /* Names of the reaction columns, indexed by their ORDERLY__SEL_, _AMT_ and
  * _WHEN_ values; the JSON export and doc/choreography.md use them. */
@@ -217,7 +217,7 @@ static const char *const when_names[] = {
 static const char *const attr_names[] = {
     "held", "dropped", "shipped", "delivered", "withdrawn", "given_back", "returnable",
     "closed_undelivered", "capturing", "uncaptured", "cod_claim", "lost", "back_at_origin",
-    "received", "booked",
+    "received", "booked", "written_off", "settled", "order_bound",
 };
 
 /* A column value's name; the reaction table is validated at engine open,
@@ -230,7 +230,7 @@ static const char *column(const char *const *names, size_t n, unsigned v)
 
 static const orderly_machine *machine_of(int id)
 {
-    return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_RETURN ? orderly__machines[id] : NULL;
+    return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_COUNT ? orderly__machines[id] : NULL;
 }
 
 /* The target's event; a row that fires none says what it does instead:
@@ -281,7 +281,7 @@ static void choreography_dot(struct out *o)
     emit(o, "digraph choreography {\n");
     emit(o, "    rankdir=LR;\n    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n");
     emit(o, "    edge [fontname=\"Helvetica\", fontsize=10];\n");
-    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++)
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_COUNT; m++)
         emit(o, "    %s;\n", orderly__machines[m]->name);
     for (i = 0; i < orderly__n_reactions; i++) {
         const struct orderly__reaction *r = &orderly__reactions[i];
@@ -337,7 +337,7 @@ static json_t *choreography_json(void)
         json_decref(root);
         return NULL;
     }
-    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN && !bad; m++) {
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_COUNT && !bad; m++) {
         const orderly_machine *mm = orderly__machines[m];
         json_t *j = json_object(), *states = json_array();
         bad |= j == NULL || states == NULL;

@@ -24,6 +24,7 @@ const struct orderly_machine *const orderly__machines[ORDERLY_MACHINE_COUNT + 1]
     [ORDERLY_MACHINE_FULFILLMENT] = &orderly__fulfillment_machine,
     [ORDERLY_MACHINE_SHIPMENT] = &orderly__shipment_machine,
     [ORDERLY_MACHINE_RETURN] = &orderly__return_machine,
+    [ORDERLY_MACHINE_CLAIM] = &orderly__claim_machine,
 };
 
 static const orderly_guard_input zero_input;

@@ -42,6 +42,7 @@ static const char *const effect_names[] = {
     [ORDERLY_EFFECT_NOTIFY_ORDER] = "notify_order",
     [ORDERLY_EFFECT_RELEASE_FULFILLMENTS] = "release_fulfillments",
     [ORDERLY_EFFECT_CANCEL_REMAINDER] = "cancel_remainder",
+    [ORDERLY_EFFECT_RESHIP] = "reship",
 };
 
 struct timer_def {
@@ -64,6 +65,8 @@ static const struct timer_def timers[] = {
                                         ORDERLY_FULFILLMENT_EV_SLA_BREACH },
     [ORDERLY_TIMER_ABANDONED] = { "abandoned", ORDERLY_MACHINE_ORDER,
                                   ORDERLY_ORDER_EV_ABANDONED },
+    [ORDERLY_TIMER_COD_COLLECTION] = { "cod_collection", ORDERLY_MACHINE_PAYMENT,
+                                       ORDERLY_PAYMENT_EV_COLLECTION_OVERDUE },
 };
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))

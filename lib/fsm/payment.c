@@ -4,7 +4,13 @@
  * age and the stored authorised amount (never the event's), and an expired
  * authorization leads to a void and a cancelled order instead of a payment
  * stuck in capture. COD must be confirmed inside its window; the window
- * timer cancels it otherwise.
+ * timer cancels it otherwise. Every live state that waits on the outside
+ * has a deadline (a state that waits on nobody says so: settled): a
+ * payment never authorized lives under its order's abandonment deadline
+ * and fails when its order is cancelled, by that deadline or otherwise; an expired authorization the order could not be cancelled
+ * for (it had shipped) is voided and reported failed; COD cash the
+ * carrier never reports collected ends uncollected, cancelling what of the
+ * order has not left and reporting the payment failed.
  */
 #include "orderly/payment.h"
 #include "table.h"
@@ -13,19 +19,20 @@
 #define E(x) ORDERLY_PAYMENT_EV_##x
 
 #define STATES(X, F)                                                  \
-    X(PENDING,               "pending",               1, NONE, 0) \
+    X(PENDING,               "pending",               1, NONE, ORDERLY__ST_ORDER_BOUND) \
     X(AUTHORIZED,            "authorized",            2, AUTH_EXPIRY, ORDERLY__ST_UNCAPTURED) \
     X(CAPTURE_REQUESTED,     "capture_requested",     3, AUTH_EXPIRY, ORDERLY__ST_CAPTURING) \
-    X(CAPTURED,              "captured",              5, NONE, 0) \
+    X(CAPTURED,              "captured",              5, NONE, ORDERLY__ST_SETTLED) \
     X(CAPTURE_FAILED,        "capture_failed",        4, AUTH_EXPIRY, 0) \
-    X(AUTHORIZATION_EXPIRED, "authorization_expired", 7, NONE, 0) \
+    X(AUTHORIZATION_EXPIRED, "authorization_expired", 7, AUTH_EXPIRY, 0) \
     F(VOIDED,                "voided", 0) \
-    X(PARTIALLY_REFUNDED,    "partially_refunded",    6, NONE, 0) \
+    X(PARTIALLY_REFUNDED,    "partially_refunded",    6, NONE, ORDERLY__ST_SETTLED) \
     F(REFUNDED,              "refunded", 0) \
     F(FAILED,                "failed", 0) \
     X(COD_PENDING,           "cod_pending",           2, COD_WINDOW, 0) \
-    X(COD_CONFIRMED,         "cod_confirmed",         3, NONE, ORDERLY__ST_COD_CLAIM) \
-    F(COD_CANCELLED,         "cod_cancelled", 0)
+    X(COD_CONFIRMED,         "cod_confirmed",         3, COD_COLLECTION, ORDERLY__ST_COD_CLAIM) \
+    F(COD_CANCELLED,         "cod_cancelled", 0) \
+    F(COD_UNCOLLECTED,       "cod_uncollected", 0)
 
 #define EVENTS(X, I)                                  \
     X(AUTHORIZE,             "authorize")             \
@@ -41,7 +48,9 @@
     X(COD_CONFIRM,           "cod_confirm")           \
     X(COD_WINDOW_ELAPSED,    "cod_window_elapsed")    \
     X(COD_COLLECTED,         "cod_collected")         \
-    X(COD_CANCEL,            "cod_cancel")
+    X(COD_CANCEL,            "cod_cancel")            \
+    I(ABANDON,               "abandon")               \
+    X(COLLECTION_OVERDUE,    "collection_overdue")
 
 #define EXPIRED_FX FX(VOID_AUTHORIZATION, CANCEL_ORDER)
 
@@ -77,7 +86,12 @@
       FX(CANCEL_ORDER, EMIT_PAYMENT_FAILED))                                           \
     T(COD_PENDING,    COD_CANCEL,      NONE, COD_CANCELLED, FX0)                       \
     T(COD_CONFIRMED,  COD_COLLECTED,   NONE, CAPTURED, FX(EMIT_PAYMENT_CAPTURED))      \
-    T(COD_CONFIRMED,  COD_CANCEL,      NONE, COD_CANCELLED, FX(CANCEL_COD_CLAIM))
+    T(COD_CONFIRMED,  COD_CANCEL,      NONE, COD_CANCELLED, FX(CANCEL_COD_CLAIM))      \
+    T(PENDING,        ABANDON,         NONE, FAILED, FX0)                              \
+    T(AUTHORIZATION_EXPIRED, AUTHORIZATION_EXPIRED, PAST_DEADLINE, VOIDED,             \
+      FX(EMIT_PAYMENT_FAILED))                                                         \
+    T(COD_CONFIRMED,  COLLECTION_OVERDUE, PAST_DEADLINE, COD_UNCOLLECTED,              \
+      FX(EMIT_PAYMENT_FAILED, CANCEL_COD_CLAIM, CANCEL_ORDER))
 
 ORDERLY__DEFINE_MACHINE(orderly__payment_machine, ORDERLY_MACHINE_PAYMENT, "payment", PENDING,
-                        COD_CANCELLED, COD_CANCEL);
+                        COD_UNCOLLECTED, COLLECTION_OVERDUE);

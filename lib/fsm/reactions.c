@@ -1,5 +1,5 @@
 /*
- * The reaction table: the choreography between the six machines, as data.
+ * The reaction table: the choreography between the seven machines, as data.
  * Rows with the same trigger run in table order. A row whose target has no
  * transition for the event from its current state does nothing, so
  * alternatives that depend on the target's state (void an authorization,
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../base/ctx.h"
+#include "orderly/claim.h"
 #include "orderly/compensation.h"
 #include "orderly/fulfillment.h"
 #include "orderly/order.h"
@@ -71,6 +72,8 @@ const struct orderly__reaction orderly__reactions[] = {
        "a captured payment is refunded what it still holds"),
     ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_COD_CANCEL, NONE, ALWAYS, 0,
        "a cash-on-delivery payment is cancelled"),
+    ON(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_ABANDON, NONE, ALWAYS, 0,
+       "a payment never authorized fails"),
     ON_IF(ORDER, SETTLE_PAYMENT, 0, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND, OUTSTANDING, DEFER, 0,
           "a capture in flight is refunded when it lands", IN, M(PAYMENT), ORDERLY__ST_CAPTURING,
           NONE, NONE),
@@ -146,14 +149,25 @@ const struct orderly__reaction orderly__reactions[] = {
        ORDERLY_ORDER_EV_DELIVERED, NONE, ALWAYS, 0,
        "else delivered, once every other parcel has ended"),
     NONE(SHIPMENT, ORDERLY_SHIPMENT_CANCELLED, "cancelled by its order; the carrier is told once"),
-    ON_IF(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
-          CARRIED, ALWAYS, 0, "a lost parcel refunds what its own units cost", AMOUNT, 0, 0, NONE,
-          NONE),
-    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, ORDER, OWNER,
+    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, CLAIM, NEW, ORDERLY_EVENT_INIT, NONE, ALWAYS,
+       0, "a lost parcel opens its claim"),
+    ON_IF(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, CLAIM, SAME, ORDERLY_CLAIM_EV_REFUND, NONE,
+          ALWAYS, 0, "by policy, the claim is resolved by a refund", CLAIM_POLICY, 0,
+          ORDERLY_CLAIM_BY_REFUND, NONE, NONE),
+    ON_IF(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, CLAIM, SAME, ORDERLY_CLAIM_EV_RESHIP, NONE,
+          ALWAYS, 0, "by policy, the claim is resolved by reshipping", CLAIM_POLICY, 0,
+          ORDERLY_CLAIM_BY_RESHIP, NONE, NONE),
+
+    /* claims: a lost parcel refunded or reshipped, never both */
+    ON_IF(CLAIM, NOTIFY_ORDER, ORDERLY_CLAIM_REFUNDED, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
+          CARRIED, ALWAYS, 0, "a refunded claim refunds what its parcel's own units cost", AMOUNT,
+          0, 0, NONE, NONE),
+    ON(CLAIM, NOTIFY_ORDER, ORDERLY_CLAIM_REFUNDED, ORDER, OWNER,
        ORDERLY_ORDER_EV_RETURNED_TO_ORIGIN, NONE, ALWAYS, 0,
        "nothing reached the customer when every live parcel is lost or back"),
-    ON(SHIPMENT, NOTIFY_ORDER, ORDERLY_SHIPMENT_LOST, ORDER, OWNER, ORDERLY_ORDER_EV_DELIVERED, NONE,
+    ON(CLAIM, NOTIFY_ORDER, ORDERLY_CLAIM_REFUNDED, ORDER, OWNER, ORDERLY_ORDER_EV_DELIVERED, NONE,
        ALWAYS, 0, "else delivered, once every other parcel has ended"),
+    NONE(CLAIM, ORDERLY_CLAIM_CLOSED, "refunded or reshipped already; closing ends its life"),
 
     /* returns */
     ON(RETURN, NOTIFY_ORDER, ORDERLY_RETURN_REFUNDED, PAYMENT, OWNER, ORDERLY_PAYMENT_EV_REFUND,
@@ -174,7 +188,7 @@ const size_t orderly__n_reactions = sizeof orderly__reactions / sizeof orderly__
     { ORDERLY__DO_RECORD, ORDERLY_OP_##op, ORDERLY__AMT_##amt, ORDERLY__LINES_##lines,     \
       ORDERLY__IF_##cond }
 
-const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1] = {
+const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_COUNT + 1] = {
     DO(ORDER, EMIT_STATUS_CHANGED) = PUBLISH(STATUS_CHANGED, EVENT),
     DO(ORDER, EMIT_ORDER_CANCELLED) = PUBLISH(ORDER_CANCELLED, NONE),
     DO(ORDER, CONFIRM_RESERVATIONS) = REACT,
@@ -216,6 +230,10 @@ const orderly__effect_decls_of orderly__effect_decls[ORDERLY_MACHINE_RETURN + 1]
     /* a return restocks the units it names, and only those */
     DO(RETURN, RESTOCK) = RECORD(RESTOCK, PART, RETURNED, ALWAYS),
     DO(RETURN, OPEN_REPLACEMENT) = PUBLISH(REPLACEMENT_REQUESTED, PART),
+
+    DO(CLAIM, NOTIFY_ORDER) = REACT,
+    /* the host sends the lost parcel's lines again, once per claim */
+    DO(CLAIM, RESHIP) = RECORD(RESHIP, CARRIED, SHIPPED_HERE, ALWAYS),
 };
 
 #define OP(x) [ORDERLY_OP_##x]
@@ -233,6 +251,7 @@ const struct orderly__op_decl orderly__op_decls[ORDERLY__OP_IDS] = {
     OP(RESTORE_LOYALTY) = { KEY(ORDER), 4 },
     OP(CANCEL_SHIPMENT) = { KEY(PART), 0 },
     OP(CANCEL_COD_CLAIM) = { KEY(ORDER), 8 },
+    OP(RESHIP) = { KEY(PART), 0 },
 };
 
 #define IN(m, ev) [M(m)][ORDERLY_##m##_EV_##ev]
@@ -240,7 +259,7 @@ const struct orderly__op_decl orderly__op_decls[ORDERLY__OP_IDS] = {
 #define ATTR(x) ORDERLY__ST_##x
 
 /* What the guards of an event see, and the money it moves. */
-const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] = {
+const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_COUNT + 1] = {
     /* the order counts its parts: live fulfillments, shipped or delivered */
     IN(ORDER, FULFILLMENT_SHIPPED) = { .parts_of = M(FULFILLMENT), .parts_out = ATTR(DROPPED),
                                        .done_of = M(FULFILLMENT), .done_attrs = ATTR(SHIPPED) },
@@ -259,6 +278,8 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
     IN(PAYMENT, REQUEST_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
     IN(PAYMENT, RETRY_CAPTURE) = { .timer = T_(AUTH_EXPIRY), .amount = ORDERLY__IN_UNCAPTURED },
     IN(PAYMENT, AUTHORIZATION_EXPIRED) = { .timer = T_(AUTH_EXPIRY) },
+    /* COD cash the carrier never reports collected */
+    IN(PAYMENT, COLLECTION_OVERDUE) = { .timer = T_(COD_COLLECTION) },
     IN(PAYMENT, CAPTURE_SUCCEEDED) = { .money = ORDERLY__MONEY_CAPTURE },
     IN(PAYMENT, COD_COLLECTED) = { .money = ORDERLY__MONEY_COLLECT },
     IN(PAYMENT, REFUND) = { .money = ORDERLY__MONEY_REFUND },
@@ -277,7 +298,7 @@ const orderly__machine_inputs orderly__event_inputs[ORDERLY_MACHINE_RETURN + 1] 
 
 static const struct orderly_machine *machine(int id)
 {
-    return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_RETURN ? orderly__machines[id] : NULL;
+    return id >= ORDERLY_MACHINE_ORDER && id <= ORDERLY_MACHINE_COUNT ? orderly__machines[id] : NULL;
 }
 
 /* Some state of m carries one of attrs. */
@@ -310,13 +331,22 @@ static int check_extras(const struct orderly__reaction *r, size_t i,
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): unknown when, amount, signal or operation", i,
                              src->name, tgt->name);
-    if ((r->amount == ORDERLY__AMT_CARRIED && src->id != ORDERLY_MACHINE_SHIPMENT) ||
+    if ((r->amount == ORDERLY__AMT_CARRIED && src->id != ORDERLY_MACHINE_SHIPMENT &&
+         src->id != ORDERLY_MACHINE_CLAIM) ||
         (r->amount == ORDERLY__AMT_PART && src->id != ORDERLY_MACHINE_RETURN))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): its amount belongs to another machine's part",
                              i, src->name, tgt->name);
     if (r->cond == ORDERLY__IF_ALWAYS)
         return ORDERLY_OK;
+    if (r->cond == ORDERLY__IF_CLAIM_POLICY) {
+        if (r->cond_machine != 0 || r->cond_arg < ORDERLY_CLAIM_BY_REFUND ||
+            r->cond_arg > ORDERLY_CLAIM_BY_HOST)
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "reaction %zu (%s to %s): a claim policy condition names a "
+                                 "resolution and no machine", i, src->name, tgt->name);
+        return ORDERLY_OK;
+    }
     if (r->cond == ORDERLY__IF_PROMOTION || r->cond == ORDERLY__IF_AMOUNT) {
         if (r->cond_machine != 0 || r->cond_arg != 0)
             return orderly__fail(ctx, ORDERLY_EINVARIANT,
@@ -363,10 +393,14 @@ static int check_row(const struct orderly__reaction *r, size_t i, orderly_ctx *c
         return orderly__fail(ctx, ORDERLY_EINVARIANT, "reaction %zu (%s to %s): no triggering effect",
                              i, src->name, tgt->name);
     if (r->select == ORDERLY__SEL_NEW) {
-        /* the one part the engine opens itself, in its initial state */
-        if (r->event != ORDERLY_EVENT_INIT || r->target != ORDERLY_MACHINE_SHIPMENT)
+        /* the parts the engine opens itself, in their initial state: a
+         * fulfillment's shipment, a shipment's claim */
+        if (r->event != ORDERLY_EVENT_INIT ||
+            !((r->target == ORDERLY_MACHINE_SHIPMENT && r->source == ORDERLY_MACHINE_FULFILLMENT) ||
+              (r->target == ORDERLY_MACHINE_CLAIM && r->source == ORDERLY_MACHINE_SHIPMENT)))
             return orderly__fail(ctx, ORDERLY_EINVARIANT,
-                                 "reaction %zu: only a shipment is opened by a reaction, with 'init'", i);
+                                 "reaction %zu: only a fulfillment's shipment and a shipment's "
+                                 "claim are opened by a reaction, with 'init'", i);
         return ORDERLY_OK;
     }
     if ((rc = check_extras(r, i, src, tgt, ctx)) < 0)
@@ -383,7 +417,9 @@ static int check_row(const struct orderly__reaction *r, size_t i, orderly_ctx *c
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "reaction %zu (%s to %s): %s has no event %d", i, src->name, tgt->name,
                              tgt->name, r->event);
-    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_BOOKED ||
+    if (r->select == ORDERLY__SEL_NONE || r->select > ORDERLY__SEL_SAME ||
+        (r->select == ORDERLY__SEL_SAME &&
+         !(r->source == ORDERLY_MACHINE_SHIPMENT && r->target == ORDERLY_MACHINE_CLAIM)) ||
         ((r->select == ORDERLY__SEL_HELD || r->select == ORDERLY__SEL_HELD_HERE) &&
          r->target != ORDERLY_MACHINE_RESERVATION) ||
         (r->select == ORDERLY__SEL_BOOKED && r->target != ORDERLY_MACHINE_SHIPMENT))
@@ -400,7 +436,7 @@ static int check_coverage(const struct orderly__reaction *r, size_t n, orderly_c
     int m, st;
     size_t i;
 
-    for (m = ORDERLY_MACHINE_RESERVATION; m <= ORDERLY_MACHINE_RETURN; m++) {
+    for (m = ORDERLY_MACHINE_RESERVATION; m <= ORDERLY_MACHINE_COUNT; m++) {
         const struct orderly_machine *pm = orderly__machines[m];
         for (st = 1; st < pm->n_states; st++) {
             if (pm->states[st].name == NULL || !pm->states[st].terminal)
@@ -419,7 +455,7 @@ static int check_coverage(const struct orderly__reaction *r, size_t n, orderly_c
 struct walk {
     const struct orderly__reaction *r;
     size_t n;
-    uint8_t color[(ORDERLY_MACHINE_RETURN + 1) * ROWS_MAX]; /* 0 new, 1 on the path, 2 done */
+    uint8_t color[(ORDERLY_MACHINE_COUNT + 1) * ROWS_MAX]; /* 0 new, 1 on the path, 2 done */
     orderly_ctx *ctx;
 };
 
@@ -472,7 +508,7 @@ static int check_cycles(const struct orderly__reaction *r, size_t n, orderly_ctx
     w.r = r;
     w.n = n;
     w.ctx = ctx;
-    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++) {
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_COUNT; m++) {
         if (orderly__machines[m]->n_rows > ROWS_MAX)
             return orderly__fail(ctx, ORDERLY_EINVARIANT, "%s has more than %d rows",
                                  orderly__machines[m]->name, ROWS_MAX);
@@ -555,7 +591,7 @@ int orderly__inputs_validate(const orderly__machine_inputs *in, orderly_ctx *ctx
 {
     int m, ev, rc;
 
-    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++) {
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_COUNT; m++) {
         const struct orderly_machine *mm = orderly__machines[m];
         if (mm->n_events > ORDERLY__INPUT_EVENTS)
             return orderly__fail(ctx, ORDERLY_EINVARIANT, "%s has more than %d events", mm->name,
@@ -601,7 +637,10 @@ static int check_decl(const struct orderly__effect_decl *d, const struct orderly
                              "effect %s of %s: records operation %d, which is unknown or has no "
                              "declared key", fxn, m->name, d->what);
     if ((d->amount == ORDERLY__AMT_PART && m->id != ORDERLY_MACHINE_RETURN) ||
-        (d->lines == ORDERLY__LINES_SHIPPED_HERE && m->id != ORDERLY_MACHINE_SHIPMENT) ||
+        (d->amount == ORDERLY__AMT_CARRIED && m->id != ORDERLY_MACHINE_SHIPMENT &&
+         m->id != ORDERLY_MACHINE_CLAIM) ||
+        (d->lines == ORDERLY__LINES_SHIPPED_HERE && m->id != ORDERLY_MACHINE_SHIPMENT &&
+         m->id != ORDERLY_MACHINE_CLAIM) ||
         (d->lines == ORDERLY__LINES_RETURNED && m->id != ORDERLY_MACHINE_RETURN))
         return orderly__fail(ctx, ORDERLY_EINVARIANT,
                              "effect %s of %s: its amount or lines belong to another machine's part",
@@ -645,7 +684,7 @@ int orderly__effects_validate(const orderly__effect_decls_of *fx, const struct o
 
     if ((rc = check_ops(ops, ctx)) < 0)
         return rc;
-    for (id = ORDERLY_MACHINE_ORDER; id <= ORDERLY_MACHINE_RETURN; id++) {
+    for (id = ORDERLY_MACHINE_ORDER; id <= ORDERLY_MACHINE_COUNT; id++) {
         m = machine(id);
         for (e = 0; e < ORDERLY__EFFECT_IDS; e++)
             if (fx[id][e].does != ORDERLY__DO_UNDECLARED &&
@@ -669,9 +708,27 @@ int orderly__effects_validate(const orderly__effect_decls_of *fx, const struct o
     return ORDERLY_OK;
 }
 
+int orderly__deadlines_validate(const struct orderly_machine *m, orderly_ctx *ctx)
+{
+    int st;
+
+    for (st = 1; st < m->n_states; st++)
+        if (m->states[st].name != NULL && !m->states[st].terminal &&
+            m->states[st].timer == ORDERLY_TIMER_NONE &&
+            !(m->states[st].attrs & (ORDERLY__ST_SETTLED | ORDERLY__ST_ORDER_BOUND)))
+            return orderly__fail(ctx, ORDERLY_EINVARIANT,
+                                 "%s state '%s' waits with no deadline: declare its timer, that "
+                                 "it is settled, or that its order's deadline ends it", m->name,
+                                 m->states[st].name);
+    return ORDERLY_OK;
+}
+
 int orderly__choreography_validate(orderly_ctx *ctx)
 {
-    int rc = orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
+    int rc = orderly__deadlines_validate(&orderly__payment_machine, ctx);
+
+    if (rc >= 0)
+        rc = orderly__reactions_validate(orderly__reactions, orderly__n_reactions, ctx);
 
     if (rc >= 0)
         rc = orderly__inputs_validate(orderly__event_inputs, ctx);

@@ -22,7 +22,9 @@ enum {
     ORDERLY__SEL_HELD,          /* every line whose stock is held */
     ORDERLY__SEL_HELD_HERE,     /* every held line of the source fulfillment's warehouse */
     ORDERLY__SEL_ONLY,          /* no event (0): the row only records its op or emits its signal */
-    ORDERLY__SEL_BOOKED         /* every shipment booked with its carrier and not yet picked up */
+    ORDERLY__SEL_BOOKED,        /* every shipment booked with its carrier and not yet picked up */
+    ORDERLY__SEL_SAME           /* the target instance with the source part's index (a lost
+                                 * shipment's claim) */
 };
 
 /* The amount a reaction's event carries. */
@@ -69,6 +71,7 @@ enum {
     ORDERLY__IF_IN,             /* the owner instance's state has one of the attributes cond_arg */
     ORDERLY__IF_PROMOTION,      /* the order carries a promotion (no machine, no arg) */
     ORDERLY__IF_AMOUNT,         /* the row's amount is positive (no machine, no arg) */
+    ORDERLY__IF_CLAIM_POLICY,   /* the engine's policy.claim_resolution is cond_arg (no machine) */
     ORDERLY__IF_COUNT
 };
 
@@ -150,7 +153,7 @@ struct orderly__effect_decl {
 #define ORDERLY__EFFECT_IDS 32  /* effect ids the declaration table holds */
 typedef struct orderly__effect_decl orderly__effect_decls_of[ORDERLY__EFFECT_IDS];
 
-/* [machine][effect], machines 1..6 */
+/* [machine][effect], machines 1..ORDERLY_MACHINE_COUNT */
 extern const orderly__effect_decls_of orderly__effect_decls[];
 
 /*
@@ -244,7 +247,7 @@ extern const size_t orderly__n_reactions;
 int orderly__reactions_validate(const struct orderly__reaction *r, size_t n, orderly_ctx *ctx);
 
 /*
- * Checks an event-input table ([machine][event], machines 1..6): every
+ * Checks an event-input table ([machine][event], machines 1..ORDERLY_MACHINE_COUNT): every
  * entry names an event of its machine and known kinds; money moves only
  * with payment events and parts are counted only for order events; every
  * row guarded by a deadline has one (the event's declared timer or its
@@ -252,6 +255,16 @@ int orderly__reactions_validate(const struct orderly__reaction *r, size_t n, ord
  * count. Returns 0, or ORDERLY_EINVARIANT with a message.
  */
 int orderly__inputs_validate(const orderly__machine_inputs *in, orderly_ctx *ctx);
+
+/*
+ * Every live state of machine m (the engine checks the payment's) either
+ * schedules a deadline, is declared settled (ORDERLY__ST_SETTLED: it waits
+ * on nobody) or bound to its order's deadline (ORDERLY__ST_ORDER_BOUND),
+ * so nothing waits forever on the outside. Returns 0, or
+ * ORDERLY_EINVARIANT naming the state.
+ */
+struct orderly_machine;
+int orderly__deadlines_validate(const struct orderly_machine *m, orderly_ctx *ctx);
 
 /* All validations of the engine's own tables. */
 int orderly__choreography_validate(orderly_ctx *ctx);

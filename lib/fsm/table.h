@@ -21,7 +21,7 @@ struct orderly__state_def {
     uint8_t rank;      /* lifecycle position; larger is later */
     uint8_t terminal;
     uint8_t timer;     /* orderly_timer scheduled on entry */
-    uint16_t attrs;    /* ORDERLY__ST_* bits: what the state means to the rest of the order */
+    uint32_t attrs;    /* ORDERLY__ST_* bits: what the state means to the rest of the order */
 };
 
 /*
@@ -45,7 +45,12 @@ enum {
     ORDERLY__ST_LOST = 1 << 11,      /* shipment: its units are lost in transit */
     ORDERLY__ST_BACK = 1 << 12,      /* shipment: its units came back to origin undelivered */
     ORDERLY__ST_RECEIVED = 1 << 13,  /* return: its units are back with the merchant */
-    ORDERLY__ST_BOOKED = 1 << 14     /* shipment: booked with its carrier, not yet picked up */
+    ORDERLY__ST_BOOKED = 1 << 14,    /* shipment: booked with its carrier, not yet picked up */
+    ORDERLY__ST_WRITTEN_OFF = 1 << 15, /* claim: its parcel's units are refunded, not replaced */
+    ORDERLY__ST_SETTLED = 1 << 16,   /* payment: rests with its money where it belongs; it waits
+                                      * on nobody, so it needs no deadline */
+    ORDERLY__ST_ORDER_BOUND = 1 << 17 /* payment: its deadline is its order's (abandonment); the
+                                       * order's settlement ends it */
 };
 
 /* The declared attributes of state of machine m; none for an id outside
@@ -189,5 +194,6 @@ extern const struct orderly_machine orderly__reservation_machine;
 extern const struct orderly_machine orderly__fulfillment_machine;
 extern const struct orderly_machine orderly__shipment_machine;
 extern const struct orderly_machine orderly__return_machine;
+extern const struct orderly_machine orderly__claim_machine;
 
 #endif

@@ -27,7 +27,8 @@ static const struct {
     [ORDERLY__EV_PAYMENT_CONFIRMED] = { "payment.confirmed", ORDERLY_TOPIC_PAYMENT, L(NONE), 1,
         M(PAYMENT), "finance, storefront: the authorized amount" },
     [ORDERLY__EV_PAYMENT_FAILED] = { "payment.failed", ORDERLY_TOPIC_PAYMENT, L(NONE), 1, M(PAYMENT),
-        "storefront, notifications: the payment was declined (or a COD order lapsed)" },
+        "storefront, notifications, finance: the payment was declined, a COD order lapsed or its "
+        "cash was never collected, or an authorization expired after the order shipped" },
     [ORDERLY__EV_PAYMENT_CAPTURED] = { "payment.captured", ORDERLY_TOPIC_PAYMENT, L(NONE), 1,
         M(PAYMENT), "finance, ledger: the captured amount" },
     [ORDERLY__EV_CAPTURE_REQUESTED] = { "orders.payment.capture_requested", ORDERLY_TOPIC_PAYMENT,

@@ -134,12 +134,20 @@ static int count_rows(const orderly_outbox_view *v, void *user_data)
     return 0;
 }
 
+static int count_history(const orderly_history_entry *entry, void *user_data)
+{
+    (void)entry;
+    ++*(size_t *)user_data;
+    return 0;
+}
+
 START_TEST(reads_open_read_transactions)
 {
     wfx x;
     orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
     uint64_t begins, reads;
     size_t n = 0;
+    int got;
 
     wfx_open(&x, 0);
     create_ok(&x.f, "o1", ORDERLY_PAY_CARD, T0);
@@ -149,8 +157,12 @@ START_TEST(reads_open_read_transactions)
     (void)health(&x.f, T0);
     ck_assert_int_eq(orderly_engine_list_outbox(x.f.e, -1, 0, 100, count_rows, &n), 0);
     ck_assert_uint_gt(n, 0);
+    n = 0;
+    got = orderly_engine_order_history(x.f.e, "o1", 0, 0, count_history, &n);
+    ck_assert_int_eq(got, (int)n);
+    ck_assert_uint_gt(n, 0);
     ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_BEGIN), begins);
-    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_BEGIN_READ), reads + 3);
+    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_BEGIN_READ), reads + 4);
     wfx_free(&x);
 }
 END_TEST

@@ -239,8 +239,8 @@ has "^orderly_outbox_pending [0-9]+" "prints stable metric names"
 
 # ---- --json: one documented shape per inspection command (doc/cli.md) ----------------
 expect 0 "machines --json" -- "$cli" machines --json
-json_has "machines --json lists the six machines" '
-assert [m["name"] for m in d["machines"]] == ["order", "payment", "reservation", "fulfillment", "shipment", "return"]
+json_has "machines --json lists the seven machines" '
+assert [m["name"] for m in d["machines"]] == ["order", "payment", "reservation", "fulfillment", "shipment", "return", "claim"]
 for m in d["machines"]:
     assert set(m) == {"name", "states", "events", "transitions", "initial"}, m
     assert all(isinstance(m[k], int) and m[k] > 0 for k in ("states", "events", "transitions"))
@@ -249,14 +249,14 @@ expect 0 "order show --json" -- "$cli" order show sim-000001 --json --db "$work/
 json_has "order show --json has the order, its parts and operations" '
 assert set(d) == {"id", "state", "payment_state", "payment_method", "currency", "total", "authorized",
                   "captured", "refunded", "version", "created", "created_ms", "reservations",
-                  "fulfillments", "shipments", "returns", "operations"}, sorted(d)
+                  "fulfillments", "shipments", "returns", "claims", "operations"}, sorted(d)
 assert d["id"] == "sim-000001" and d["payment_method"] in ("card", "cod") and len(d["currency"]) == 3
 assert 0 <= d["refunded"] <= d["captured"] <= d["authorized"] and d["version"] >= 1
 assert d["created"].endswith("Z") and isinstance(d["created_ms"], int)
 r = d["reservations"][0]
 assert set(r) == {"index", "state", "sku", "quantity", "warehouse", "since", "since_ms"}, r
 assert r["index"] == 0 and r["quantity"] > 0
-for f in d["fulfillments"] + d["shipments"]:
+for f in d["fulfillments"] + d["shipments"] + d["claims"]:
     assert set(f) == {"index", "state", "warehouse", "since", "since_ms"}, f
 for x in d["returns"]:
     assert set(x) == {"index", "state", "amount", "since", "since_ms"}, x

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../check_case.h"
 #include "harness.h"
 #include "orderly/sys/pg.h"
 
@@ -504,45 +505,26 @@ START_TEST(test_processes_claim_each_item_once_in_group_order)
 }
 END_TEST
 
+/* Each case on a schema of its own (setup/teardown). */
+static void add(Suite *s, const TTest *test, double timeout_s)
+{
+    tcase_add_checked_fixture(orderly_test_case(s, test, timeout_s), setup, teardown);
+}
+
 static Suite *pg_suite(void)
 {
     Suite *s = suite_create("pg");
-    TCase *tc;
 
-    tc = tcase_create("open");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_open_creates_schema_and_reopen_keeps_data);
-    tcase_add_test(tc, test_bad_options_and_unreachable_server);
-    tcase_add_test(tc, test_foreign_schema_is_estorage);
-    tcase_add_test(tc, test_newer_schema_is_eversion);
-    tcase_add_test(tc, test_parallel_opens_migrate_once);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("wrapped-connection");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_wrapped_connection_stays_the_hosts);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("failures");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_dropped_connection_is_transient_estorage);
-    tcase_add_test(tc, test_statement_timeout_is_etimeout);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("notifications");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_commit_wakes_other_instance);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("processes");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_processes_claim_each_item_once_in_group_order);
-    suite_add_tcase(s, tc);
+    add(s, test_open_creates_schema_and_reopen_keeps_data, 60);
+    add(s, test_bad_options_and_unreachable_server, 60);
+    add(s, test_foreign_schema_is_estorage, 60);
+    add(s, test_newer_schema_is_eversion, 60);
+    add(s, test_parallel_opens_migrate_once, 60);
+    add(s, test_wrapped_connection_stays_the_hosts, 30);
+    add(s, test_dropped_connection_is_transient_estorage, 60);
+    add(s, test_statement_timeout_is_etimeout, 60);
+    add(s, test_commit_wakes_other_instance, 30);
+    add(s, test_processes_claim_each_item_once_in_group_order, 120);
     return s;
 }
 

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../check_case.h"
 #include "harness.h"
 #include "orderly/engine.h"
 #include "orderly/outbox.h"
@@ -402,11 +403,8 @@ END_TEST
 static Suite *fleet_suite(void)
 {
     Suite *s = suite_create("pg-fleet");
-    TCase *tc = tcase_create("fleet");
 
-    tcase_set_timeout(tc, 300);
-    tcase_add_loop_test(tc, test_fleet_survives_a_kill_and_a_restart, 0, 3);
-    suite_add_tcase(s, tc);
+    orderly_test_loop(s, test_fleet_survives_a_kill_and_a_restart, 0, 3, 300);
     return s;
 }
 

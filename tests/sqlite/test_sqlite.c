@@ -5,8 +5,6 @@
  * engine running on it, and a writer killed at arbitrary instants.
  */
 #include <check.h>
-
-#include "../check_case.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "../check_case.h"
 #include "base/buf.h"
 #include "base/ctx.h"
 #include "orderly/engine.h"

@@ -548,7 +548,7 @@ START_TEST(choreography_json_matches_table)
     }
     machines = json_object_get(root, "machines");
     ck_assert_uint_eq(json_array_size(machines), ORDERLY_MACHINE_COUNT);
-    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_RETURN; m++) {
+    for (m = ORDERLY_MACHINE_ORDER; m <= ORDERLY_MACHINE_COUNT; m++) {
         json_t *j = json_array_get(machines, (size_t)m - 1);
         ck_assert_str_eq(jstr_or_null(j, "machine"), orderly__machines[m]->name);
         states = json_object_get(j, "states");

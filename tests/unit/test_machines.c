@@ -1,5 +1,5 @@
 /*
- * The six declared machines, checked against lists written out by hand from
+ * The seven declared machines, checked against lists written out by hand from
  * the lib/fsm table files. Nothing here is derived from the tables or the
  * query API: if a row is added, removed or retargeted, a list below must
  * change too, and a reviewer sees the lifecycle change in this file's diff.
@@ -13,6 +13,7 @@
 #include "orderly/payment.h"
 #include "orderly/reservation.h"
 #include "orderly/return.h"
+#include "orderly/claim.h"
 #include "orderly/shipment.h"
 #include "unit_main.h"
 
@@ -128,6 +129,7 @@ static const name_id payment_states[] = {
     { "cod_pending", ORDERLY_PAYMENT_COD_PENDING },
     { "cod_confirmed", ORDERLY_PAYMENT_COD_CONFIRMED },
     { "cod_cancelled", ORDERLY_PAYMENT_COD_CANCELLED },
+    { "cod_uncollected", ORDERLY_PAYMENT_COD_UNCOLLECTED },
 };
 
 static const name_id payment_events[] = {
@@ -145,10 +147,12 @@ static const name_id payment_events[] = {
     { "cod_window_elapsed", ORDERLY_PAYMENT_EV_COD_WINDOW_ELAPSED },
     { "cod_collected", ORDERLY_PAYMENT_EV_COD_COLLECTED },
     { "cod_cancel", ORDERLY_PAYMENT_EV_COD_CANCEL },
+    { "abandon", ORDERLY_PAYMENT_EV_ABANDON },
+    { "collection_overdue", ORDERLY_PAYMENT_EV_COLLECTION_OVERDUE },
 };
 
 static const char *const payment_terminals[] = {
-    "voided", "refunded", "failed", "cod_cancelled",
+    "voided", "refunded", "failed", "cod_cancelled", "cod_uncollected",
 };
 
 static const row_spec payment_rows[] = {
@@ -176,6 +180,10 @@ static const row_spec payment_rows[] = {
     { "cod_pending", "cod_cancel", "none", "cod_cancelled" },
     { "cod_confirmed", "cod_collected", "none", "captured" },
     { "cod_confirmed", "cod_cancel", "none", "cod_cancelled" },
+    /* every live state that waits on the outside ends by a deadline */
+    { "pending", "abandon", "none", "failed" },
+    { "authorization_expired", "authorization_expired", "past_deadline", "voided" },
+    { "cod_confirmed", "collection_overdue", "past_deadline", "cod_uncollected" },
 };
 
 /* reservation */
@@ -332,6 +340,30 @@ static const row_spec return_rows[] = {
     { "refunded", "complete", "none", "completed" },
 };
 
+/* claim */
+static const name_id claim_states[] = {
+    { "opened", ORDERLY_CLAIM_OPENED },
+    { "refunded", ORDERLY_CLAIM_REFUNDED },
+    { "reshipping", ORDERLY_CLAIM_RESHIPPING },
+    { "closed", ORDERLY_CLAIM_CLOSED },
+};
+
+static const name_id claim_events[] = {
+    { "refund", ORDERLY_CLAIM_EV_REFUND },
+    { "reship", ORDERLY_CLAIM_EV_RESHIP },
+    { "close", ORDERLY_CLAIM_EV_CLOSE },
+};
+
+static const char *const claim_terminals[] = { "closed" };
+
+/* refunded and reshipping have no row to each other: never both */
+static const row_spec claim_rows[] = {
+    { "opened", "refund", "none", "refunded" },
+    { "opened", "reship", "none", "reshipping" },
+    { "refunded", "close", "none", "closed" },
+    { "reshipping", "close", "none", "closed" },
+};
+
 #define SPEC(nm, ID, init, pfx)                                                  \
     { nm, ID, init, pfx##_states, COUNT_OF(pfx##_states), pfx##_events,         \
       COUNT_OF(pfx##_events), pfx##_terminals, COUNT_OF(pfx##_terminals),       \
@@ -344,6 +376,7 @@ static const machine_spec specs[] = {
     SPEC("fulfillment", ORDERLY_MACHINE_FULFILLMENT, "on_hold", fulfillment),
     SPEC("shipment", ORDERLY_MACHINE_SHIPMENT, "created", shipment),
     SPEC("return", ORDERLY_MACHINE_RETURN, "requested", return),
+    SPEC("claim", ORDERLY_MACHINE_CLAIM, "opened", claim),
 };
 
 #define N_SPECS ((int)COUNT_OF(specs))
@@ -734,7 +767,8 @@ START_TEST(violated_guards_reject)
         ck_assert_int_eq(rc, ORDERLY_EGUARD);
     }
     /* reservation, order, payment and fulfillment all have guarded rows */
-    if (strcmp(ms->name, "shipment") != 0 && strcmp(ms->name, "return") != 0)
+    if (strcmp(ms->name, "shipment") != 0 && strcmp(ms->name, "return") != 0 &&
+        strcmp(ms->name, "claim") != 0)
         ck_assert_int_gt(guarded, 0);
 }
 END_TEST
@@ -1423,8 +1457,8 @@ START_TEST(machines_by_id_and_name)
     const machine_spec *ms = &specs[_i];
     const orderly_machine *a = NULL, *b = NULL;
 
-    ck_assert_int_eq(orderly_machine_count(), 6);
-    ck_assert_int_eq(ORDERLY_MACHINE_COUNT, 6);
+    ck_assert_int_eq(orderly_machine_count(), 7);
+    ck_assert_int_eq(ORDERLY_MACHINE_COUNT, 7);
     ck_assert_int_eq(orderly_machine_by_id(&a, ms->id), ORDERLY_OK);
     ck_assert_int_eq(orderly_machine_by_name(&b, ms->name), ORDERLY_OK);
     ck_assert_ptr_nonnull(a);
@@ -1443,7 +1477,7 @@ START_TEST(machines_unknown)
     size_t i;
 
     ck_assert_int_eq(orderly_machine_by_id(&m, 0), ORDERLY_ENOTFOUND);
-    ck_assert_int_eq(orderly_machine_by_id(&m, 7), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_machine_by_id(&m, 8), ORDERLY_ENOTFOUND);
     ck_assert_int_eq(orderly_machine_by_id(&m, -1), ORDERLY_ENOTFOUND);
     ck_assert_int_eq(orderly_machine_by_id(&m, 1000), ORDERLY_ENOTFOUND);
     for (i = 0; i < COUNT_OF(unknown); i++)
@@ -1619,6 +1653,8 @@ static const timer_case timer_cases[] = {
     { "payment", "capture_requested", "auth_expiry" },
     { "payment", "capture_failed", "auth_expiry" },
     { "payment", "cod_pending", "cod_window" },
+    { "payment", "authorization_expired", "auth_expiry" },
+    { "payment", "cod_confirmed", "cod_collection" },
     { "reservation", "active", "reservation_ttl" },
     { "fulfillment", "pending", "fulfillment_sla" },
 };
@@ -1635,6 +1671,7 @@ static const timer_target_case timer_targets[] = {
     { ORDERLY_TIMER_AUTO_COMPLETE, "auto_complete", "order", "auto_complete" },
     { ORDERLY_TIMER_FULFILLMENT_SLA, "fulfillment_sla", "fulfillment", "sla_breach" },
     { ORDERLY_TIMER_ABANDONED, "abandoned", "order", "abandoned" },
+    { ORDERLY_TIMER_COD_COLLECTION, "cod_collection", "payment", "collection_overdue" },
 };
 
 static const timer_target_case *timer_target_named(const char *name)
@@ -1712,7 +1749,7 @@ START_TEST(timer_targets_and_names)
     machine = event = -1;
     ck_assert_int_eq(orderly_timer_target(&machine, &event, ORDERLY_TIMER_NONE),
                      ORDERLY_ENOTFOUND);
-    ck_assert_int_eq(orderly_timer_target(&machine, &event, 7), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_timer_target(&machine, &event, 8), ORDERLY_ENOTFOUND);
     ck_assert_int_eq(orderly_timer_target(&machine, &event, -1), ORDERLY_ENOTFOUND);
     ck_assert_int_eq(machine, -1);
     ck_assert_int_eq(event, -1);
@@ -1720,7 +1757,7 @@ START_TEST(timer_targets_and_names)
                      ORDERLY_EINVAL);
     ck_assert_int_eq(orderly_timer_target(&machine, NULL, ORDERLY_TIMER_COD_WINDOW),
                      ORDERLY_EINVAL);
-    ck_assert_ptr_null(orderly_timer_name(7));
+    ck_assert_ptr_null(orderly_timer_name(8));
     ck_assert_ptr_null(orderly_timer_name(-1));
 }
 END_TEST
@@ -1736,7 +1773,9 @@ START_TEST(effect_names)
     ck_assert_int_eq(ORDERLY_EFFECT_RELEASE_FULFILLMENTS, 24);
     ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_CANCEL_REMAINDER), "cancel_remainder");
     ck_assert_int_eq(ORDERLY_EFFECT_CANCEL_REMAINDER, 25);
-    ck_assert_ptr_null(orderly_effect_name(26));
+    ck_assert_str_eq(orderly_effect_name(ORDERLY_EFFECT_RESHIP), "reship");
+    ck_assert_int_eq(ORDERLY_EFFECT_RESHIP, 26);
+    ck_assert_ptr_null(orderly_effect_name(27));
     ck_assert_ptr_null(orderly_effect_name(-1));
 }
 END_TEST

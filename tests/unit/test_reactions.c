@@ -203,7 +203,7 @@ START_TEST(the_hidden_confirmation_cascade_is_seen_by_the_cycle_check)
 }
 END_TEST
 
-static orderly__effect_decls_of fx[ORDERLY_MACHINE_RETURN + 1];
+static orderly__effect_decls_of fx[ORDERLY_MACHINE_COUNT + 1];
 static struct orderly__op_decl ops[ORDERLY__OP_IDS];
 
 static void copy_effects(void)
@@ -319,7 +319,7 @@ START_TEST(a_machine_less_condition_naming_a_machine_is_rejected)
 }
 END_TEST
 
-static orderly__machine_inputs inputs[ORDERLY_MACHINE_RETURN + 1];
+static orderly__machine_inputs inputs[ORDERLY_MACHINE_COUNT + 1];
 
 static void copy_inputs(void)
 {

@@ -3,7 +3,9 @@
 // Package memstore is a storage adapter for orderly written in Go: the
 // whole store in maps, one transaction at a time. It is the example of
 // writing an orderly.Storage in Go, and the one the conformance suite
-// runs against in this module's tests; use it in tests and tools.
+// runs against in this module's tests; use it in tests and tools. It
+// implements the optional interfaces of storage version 3 too
+// (orderly.HistoryStorage, ReadTxnStorage, NextDueStorage).
 //
 // Transactions are exclusive: Begin waits (up to BusyTimeout) while
 // another handle's transaction is open, and each write records how to
@@ -29,6 +31,7 @@ type Store struct {
 	records   map[string]record
 	queues    [4]queue
 	marks     map[string]mark
+	history   map[string]map[uint32]histItem // by order id, then seq
 	nextToken uint64
 }
 
@@ -71,6 +74,7 @@ func (st *Store) Reset() {
 	defer st.mu.Unlock()
 	st.records = map[string]record{}
 	st.marks = map[string]mark{}
+	st.history = map[string]map[uint32]histItem{}
 	for i := range st.queues {
 		st.queues[i] = queue{items: map[uint64]*item{}}
 	}

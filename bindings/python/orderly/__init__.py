@@ -27,8 +27,8 @@ _check_version(_lib.orderly_version_number(), _lib.ORDERLY_VERSION_NUMBER,
                _ffi.string(_lib.orderly_version_string()).decode())
 
 from . import conformance  # noqa: E402
-from ._adapters import (IdemRecord, MemoryStorage, MemoryTransport, QueueItem,  # noqa: E402
-                        QueueStats, SQLiteStorage, Storage, Transport, schema_version)
+from ._adapters import (HistoryItem, IdemRecord, MemoryStorage,  # noqa: E402
+                        MemoryTransport, QueueItem, QueueStats, SQLiteStorage, Storage, Transport, schema_version)
 from ._engine import Engine, policy_defaults, webhook_signature  # noqa: E402
 from ._errors import (BufferTooSmall, ConfigError, Conflict, EnvelopeError, Error,  # noqa: E402
                       ERROR_CLASSES, Exists, GuardError, IdempotencyMismatch, InFlight,
@@ -41,8 +41,9 @@ from ._tables import (Effect, FulfillmentEvent, FulfillmentState, Guard, Machine
                       Op, OrderEvent, OrderState, PaymentEvent, PaymentState,
                       ReservationEvent, ReservationState, ReturnEvent, ReturnState,
                       ShipmentEvent, ShipmentState, Timer, Topic)
-from ._types import (Alert, AlertKind, Health, ItemState, Line, Message, Operation,  # noqa: E402
-                     OrderView, OutboxRow, PartView, Queue, Result, Stats)
+from ._types import (Alert, AlertKind, Health, HistoryEntry, ItemState, Line,  # noqa: E402
+                     Message, Operation, OrderView, OutboxRow, PartView, Queue, Result,
+                     ReturnLine, Stats)
 
 
 def version() -> str:
@@ -58,16 +59,18 @@ def version_info() -> Tuple[int, int, int]:
 
 __version__ = "0.1.0"
 Duplicate = Exists
+HISTORY_MAX: int = _lib.ORDERLY_HISTORY_MAX
 
 __all__ = [
     "Alert", "AlertKind", "BufferTooSmall", "ConfigError", "Conflict", "Duplicate", "Effect",
     "Engine", "EnvelopeError", "Error", "ERROR_CLASSES", "Exists", "FulfillmentEvent",
-    "FulfillmentState", "Guard", "GuardError", "Health", "IdemRecord", "IdempotencyMismatch",
+    "FulfillmentState", "Guard", "GuardError", "HISTORY_MAX", "Health", "HistoryEntry",
+    "HistoryItem", "IdemRecord", "IdempotencyMismatch",
     "InFlight", "InvalidArgument", "InvariantError", "ItemState", "IterationOver", "Line",
     "Machine", "MachineId", "MemoryStorage", "MemoryTransport", "Message", "MisuseError",
     "NoMemory", "NotFound", "NotSupported", "Op", "Operation", "OrderEvent", "OrderState",
     "OrderView", "OutboxRow", "PartView", "PaymentEvent", "PaymentState", "Queue", "QueueItem",
-    "QueueStats", "ReservationEvent", "ReservationState", "Result", "ReturnEvent",
+    "QueueStats", "ReservationEvent", "ReservationState", "Result", "ReturnEvent", "ReturnLine",
     "ReturnState", "SQLiteStorage", "ShipmentEvent", "ShipmentState", "SignatureError",
     "SignatureHeaderError", "StaleError", "Stats", "Storage", "StorageError", "Timeout",
     "Timer", "Topic", "Transient", "Transition", "TransitionError", "Transport",

@@ -18,6 +18,7 @@ from ._native import ffi, lib
 from ._types import Message
 
 EUSER = lib.ORDERLY_EUSER
+ENOTFOUND = -5
 ESTORAGE = -12
 ETRANSPORT = -13
 
@@ -47,6 +48,18 @@ class IdemRecord:
     result: bytes
 
 
+@dataclasses.dataclass(frozen=True)
+class HistoryItem:
+    """One event of an order's history, as a Python storage keeps it: the
+    core's payload for (group, seq), opaque to storage."""
+
+    group: str
+    seq: int
+    kind: int
+    payload: bytes
+    created: int
+
+
 @dataclasses.dataclass
 class QueueStats:
     """Counts of one queue as seen at an instant (see orderly/sys/storage.h)."""
@@ -68,6 +81,21 @@ class Storage(Protocol):
     the contract names by raising ``NotFound``, ``Conflict``, ``InFlight``,
     ``Exists``; report failures with ``StorageError`` (or ``Transient``).
     ``begin`` returns any object; it comes back as ``txn``.
+
+    The methods of storage version 3 are optional; a storage without them
+    works, with what they bring turned off. Defining any of them declares
+    version 3, whose claim also promises to see the transaction's own
+    pushes (after the committed items, in id order):
+
+    - ``history_append(txn, item: HistoryItem)`` (raise ``Exists`` for a
+      (group, seq) already kept) and ``history_scan(txn, group, from_seq,
+      max) -> Iterable[HistoryItem]`` in seq order, both or neither: the
+      order history behind ``Engine.order_history``;
+    - ``begin_read() -> txn``: a transaction the core only reads in, which
+      must not wait for or block a writer;
+    - ``queue_next_due(txn, queue) -> Optional[int]``: the earliest instant
+      at which queue has a claimable item (None when it has none), so the
+      engine skips storage while nothing is due.
     """
 
     def begin(self) -> Any: ...
@@ -90,6 +118,9 @@ class Storage(Protocol):
     def idem_get(self, txn: Any, key: str, now: int) -> IdemRecord: ...
     def idem_put(self, txn: Any, key: str, now: int, rec: IdemRecord) -> None: ...
     def idem_purge(self, txn: Any, now: int, max: int) -> int: ...
+
+
+V3_METHODS = ("history_append", "history_scan", "begin_read", "queue_next_due")
 
 
 class Transport(Protocol):
@@ -149,6 +180,19 @@ class StorageBridge(_Bridge):
         s.idem_put = lib.pyo_s_idem_put
         s.idem_purge = lib.pyo_s_idem_purge
         s.destroy = lib.pyo_s_destroy
+        has = [m for m in V3_METHODS if callable(getattr(obj, m, None))]
+        if ("history_append" in has) != ("history_scan" in has):
+            raise TypeError("storage: %s defines one of history_append and history_scan; "
+                            "define both or neither" % type(obj).__name__)
+        if not has:
+            s.version = lib.ORDERLY_STORAGE_VERSION_MIN
+        if "history_append" in has:
+            s.history_append = lib.pyo_s_history_append
+            s.history_scan = lib.pyo_s_history_scan
+        if "begin_read" in has:
+            s.begin_read = lib.pyo_s_begin_read
+        if "queue_next_due" in has:
+            s.queue_next_due = lib.pyo_s_queue_next_due
 
     def txn(self, t: Any) -> Any:
         return self.txns[int(ffi.cast("uintptr_t", t))]
@@ -206,6 +250,20 @@ def pyo_s_begin(s: Any, ctx: Any, txn_out: Any) -> int:
     b = _s(s)
     try:
         txn = b.obj.begin()
+    except BaseException as exc:
+        return b.fail(ctx, exc)
+    n = b.next_txn
+    b.next_txn += 1
+    b.txns[n] = txn
+    txn_out[0] = ffi.cast("void *", n)
+    return 0
+
+
+@ffi.def_extern(error=EUSER)
+def pyo_s_begin_read(s: Any, ctx: Any, txn_out: Any) -> int:
+    b = _s(s)
+    try:
+        txn = b.obj.begin_read()
     except BaseException as exc:
         return b.fail(ctx, exc)
     n = b.next_txn
@@ -402,6 +460,55 @@ def pyo_s_idem_purge(s: Any, ctx: Any, t: Any, now: int, max: int) -> int:
     b = _s(s)
     try:
         return int(b.obj.idem_purge(b.txn(t), now, max))
+    except BaseException as exc:
+        return b.fail(ctx, exc)
+
+
+@ffi.def_extern(error=EUSER)
+def pyo_s_history_append(s: Any, ctx: Any, t: Any, item: Any) -> int:
+    b = _s(s)
+    try:
+        payload = bytes(ffi.buffer(item.payload, item.payload_len)) if item.payload_len else b""
+        b.obj.history_append(b.txn(t), HistoryItem(_str(item.group), item.seq, item.kind,
+                                                    payload, item.created))
+        return 0
+    except BaseException as exc:
+        return b.fail(ctx, exc)
+
+
+@ffi.def_extern(error=EUSER)
+def pyo_s_history_scan(s: Any, ctx: Any, t: Any, group: Any, from_seq: int, max: int, cb: Any,
+                       user_data: Any) -> int:
+    b = _s(s)
+    try:
+        c = ffi.new("orderly_history_item *")
+        n = 0
+        for it in b.obj.history_scan(b.txn(t), _str(group), from_seq, max):
+            if n >= max:
+                break
+            cgroup = ffi.new("char[]", it.group.encode())
+            payload = ffi.new("uint8_t[]", it.payload) if it.payload else ffi.NULL
+            c.group, c.seq, c.kind = cgroup, it.seq, it.kind
+            c.payload, c.payload_len, c.created = payload, len(it.payload), it.created
+            rc = cb(c, user_data)
+            if rc < 0:
+                return rc
+            n += 1
+        return n
+    except BaseException as exc:
+        return b.fail(ctx, exc)
+
+
+@ffi.def_extern(error=EUSER)
+def pyo_s_queue_next_due(s: Any, ctx: Any, t: Any, queue: int, due_out: Any) -> int:
+    b = _s(s)
+    try:
+        due = b.obj.queue_next_due(b.txn(t), queue)
+        if due is None:
+            lib.orderly_ctx_set_error(ctx, ENOTFOUND, 0, b"nothing pending")
+            return ENOTFOUND
+        due_out[0] = due
+        return 0
     except BaseException as exc:
         return b.fail(ctx, exc)
 

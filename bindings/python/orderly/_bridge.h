@@ -48,6 +48,13 @@ extern "Python" int pyo_s_idem_put(orderly_storage *, orderly_ctx *, void *, con
 extern "Python" int pyo_s_idem_purge(orderly_storage *, orderly_ctx *, void *, orderly_time_ms,
                                      size_t);
 extern "Python" void pyo_s_destroy(orderly_storage *);
+extern "Python" int pyo_s_history_append(orderly_storage *, orderly_ctx *, void *,
+                                         const orderly_history_item *);
+extern "Python" int pyo_s_history_scan(orderly_storage *, orderly_ctx *, void *, const char *,
+                                       uint32_t, size_t, orderly_history_cb, void *);
+extern "Python" int pyo_s_begin_read(orderly_storage *, orderly_ctx *, void **);
+extern "Python" int pyo_s_queue_next_due(orderly_storage *, orderly_ctx *, void *, int,
+                                         orderly_time_ms *);
 
 extern "Python" int pyo_t_publish(orderly_transport *, orderly_ctx *, const char *, const char *,
                                   const uint8_t *, size_t, const orderly_header *, size_t);
@@ -60,6 +67,7 @@ extern "Python" int pyo_executor(const orderly_operation_view *, void *);
 extern "Python" int pyo_outbox_row(const orderly_outbox_view *, void *);
 extern "Python" int pyo_operation_row(const orderly_operation_view *, void *);
 extern "Python" void pyo_metric(const char *, double, void *);
+extern "Python" int pyo_history_entry(const orderly_history_entry *, void *);
 
 extern "Python" int pyo_c_open(orderly_storage **, void *);
 extern "Python" int pyo_c_crash(orderly_storage **, void *);

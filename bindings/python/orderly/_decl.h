@@ -136,7 +136,18 @@ typedef struct orderly_idem_record {
     size_t result_len;
 } orderly_idem_record;
 
+typedef struct orderly_history_item {
+    const char *group;
+    uint32_t seq;
+    uint32_t kind;
+    const uint8_t *payload;
+    size_t payload_len;
+    orderly_time_ms created;
+} orderly_history_item;
+typedef int (*orderly_history_cb)(const orderly_history_item *item, void *user_data);
+
 #define ORDERLY_STORAGE_VERSION ...
+#define ORDERLY_STORAGE_VERSION_MIN ...
 typedef struct orderly_storage orderly_storage;
 struct orderly_storage {
     unsigned int version;
@@ -176,6 +187,13 @@ struct orderly_storage {
     int (*idem_purge)(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly_time_ms now,
                       size_t max);
     void (*destroy)(orderly_storage *s);
+    int (*history_append)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                          const orderly_history_item *item);
+    int (*history_scan)(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                        uint32_t from_seq, size_t max, orderly_history_cb cb, void *user_data);
+    int (*begin_read)(orderly_storage *s, orderly_ctx *ctx, void **txn_out);
+    int (*queue_next_due)(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                          orderly_time_ms *due_out);
 };
 int orderly_storage_init(orderly_storage *s, unsigned int version);
 
@@ -286,7 +304,9 @@ typedef struct orderly_engine_options {
     orderly_clock_cb clock;
     void *clock_user_data;
     size_t max_envelope_bytes;
+    unsigned int flags;
 } orderly_engine_options;
+#define ORDERLY_ENGINE_HAND_OFF ...
 #define ORDERLY_ENVELOPE_MAX_DEFAULT ...
 #define ORDERLY_ENVELOPE_MAX_LIMIT ...
 int orderly_engine_options_init(orderly_engine_options *opts, unsigned int version);
@@ -358,6 +378,23 @@ int orderly_engine_request_capture(orderly_engine *engine, const char *order_id,
 int orderly_engine_open_return(orderly_engine *engine, uint32_t *index_out,
                                const char *order_id, int64_t amount, int exchange,
                                const char *idem_key, orderly_time_ms now, orderly_result *out);
+typedef struct orderly_return_line {
+    uint32_t line;
+    uint32_t quantity;
+} orderly_return_line;
+#define ORDERLY_RETURN_SPEC_VERSION ...
+typedef struct orderly_return_spec {
+    unsigned int version;
+    const char *order_id;
+    const orderly_return_line *lines;
+    size_t n_lines;
+    int64_t adjustment;
+    int exchange;
+    const char *idem_key;
+    orderly_time_ms now;
+} orderly_return_spec;
+int orderly_engine_open_return_lines(orderly_engine *engine, uint32_t *index_out,
+                                     const orderly_return_spec *spec, orderly_result *out);
 int orderly_engine_handle_event(orderly_engine *engine, const uint8_t *envelope, size_t len,
                                 orderly_time_ms now, orderly_result *out);
 int orderly_engine_handle_webhook(orderly_engine *engine, const uint8_t *secret,
@@ -398,6 +435,16 @@ typedef struct orderly_part_view {
     uint32_t quantity;
     int64_t amount;
     orderly_time_ms since;
+    uint32_t reserved;
+    uint32_t shipped;
+    uint32_t delivered;
+    uint32_t lost;
+    uint32_t back_at_origin;
+    uint32_t returned;
+    uint32_t restocked;
+    uint32_t shipment;
+    int64_t refunded;
+    uint32_t lines;
 } orderly_part_view;
 int orderly_engine_get_part(orderly_engine *engine, const char *order_id, int machine,
                             uint32_t index, orderly_part_view *out);
@@ -412,8 +459,33 @@ typedef struct orderly_engine_stats {
     uint64_t conflicts_retried;
     uint64_t outbox_appended;
     uint64_t operations_recorded;
+    uint64_t txn_begins;
+    uint64_t txn_commits;
+    uint64_t txn_rollbacks;
+    uint64_t txn_read_begins;
 } orderly_engine_stats;
 int orderly_engine_get_stats(const orderly_engine *engine, orderly_engine_stats *out);
+#define ORDERLY_HISTORY_MAX ...
+typedef struct orderly_history_entry {
+    size_t size;
+    uint32_t seq;
+    const char *order_id;
+    const char *type;
+    const char *event_id;
+    orderly_time_ms time;
+    const char *machine;
+    uint32_t index;
+    const char *from, *to, *event;
+    int64_t amount;
+    const char *currency;
+    uint32_t n_lines;
+    const char *json;
+    size_t json_len;
+} orderly_history_entry;
+typedef int (*orderly_history_entry_cb)(const orderly_history_entry *entry, void *user_data);
+int orderly_engine_order_history(orderly_engine *engine, const char *order_id,
+                                 uint32_t from_seq, size_t max, orderly_history_entry_cb cb,
+                                 void *user_data);
 
 /* ---- outbox.h ---- */
 int orderly_engine_pump(orderly_engine *engine, orderly_time_ms now, size_t max,
@@ -422,6 +494,7 @@ int orderly_engine_purge(orderly_engine *engine, orderly_time_ms now, size_t max
                          size_t *purged_out);
 int orderly_engine_tick(orderly_engine *engine, orderly_time_ms now, size_t max,
                         size_t *fired_out);
+void orderly_engine_wake(orderly_engine *engine);
 typedef struct orderly_outbox_view {
     size_t size;
     uint64_t id;

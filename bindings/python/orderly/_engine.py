@@ -11,6 +11,7 @@ are allowed. The GIL is released while C runs, so engines on other threads
 import contextlib
 import datetime
 import threading
+import warnings
 import weakref
 from typing import (Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
                     Sequence, Tuple, Union)
@@ -22,11 +23,12 @@ from ._convert import (DurationLike, TimeLike, data, duration_ms, from_ms, ident
 from ._errors import Error, MisuseError, ctx_error, make_error
 from ._machine import machine as _machine
 from ._native import ffi, lib
-from ._types import (Alert, AlertKind, Health, ItemState, Line, Operation, OrderView,
-                     OutboxRow, PartView, Queue, Result, Stats)
+from ._types import (Alert, AlertKind, Health, HistoryEntry, ItemState, Line, Operation,
+                     OrderView, OutboxRow, PartView, Queue, Result, ReturnLine, Stats)
 
 MachineLike = Union[str, int, "_tables.MachineId"]
 LineLike = Union[Line, Sequence[int], Mapping[str, int]]
+ReturnLineLike = Union[ReturnLine, Sequence[int], Mapping[str, int]]
 
 _POLICY_DURATIONS = ("reservation_ttl", "cod_window", "auth_window", "auto_complete_after",
                      "fulfillment_sla", "abandoned_after", "idem_ttl", "backoff_base",
@@ -131,6 +133,24 @@ def _line(value: LineLike, i: int) -> Line:
                     "unit_price) tuple or a mapping, got %s" % (i, type(value).__name__))
 
 
+def _return_line(value: ReturnLineLike, i: int) -> ReturnLine:
+    if isinstance(value, ReturnLine):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return ReturnLine(**value)
+        except TypeError as exc:
+            raise TypeError("lines[%d]: %s" % (i, exc)) from None
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return ReturnLine(*value)
+    raise TypeError("lines[%d]: expected orderly.ReturnLine, a (line, quantity) tuple or a "
+                    "mapping, got %s" % (i, type(value).__name__))
+
+
+def _bits(mask: int) -> Tuple[int, ...]:
+    return tuple(i for i in range(32) if mask >> i & 1)
+
+
 class Engine:
     """An orderly engine on a storage and a transport.
 
@@ -142,6 +162,10 @@ class Engine:
     ``on_work(engine, n)`` runs after a commit appended n outbox rows;
     ``on_alert(alert)`` receives dead letters and exhausted operations;
     ``clock()`` returns the host's time (epoch ms or aware datetime).
+    ``hand_off=True`` (ORDERLY_ENGINE_HAND_OFF) lets a command's own
+    transaction claim the outbox rows it appended, so that the next pump
+    publishes them without a claim transaction of its own (for hosts that
+    pump right after each command, from on_work).
 
     Use as a context manager or call close(); a forgotten engine is closed
     when garbage-collected. Every ``now`` accepts an aware datetime or epoch
@@ -154,7 +178,8 @@ class Engine:
                  on_work: Optional[Callable[["Engine", int], None]] = None,
                  on_alert: Optional[Callable[[Alert], None]] = None,
                  clock: Optional[Callable[[], TimeLike]] = None,
-                 max_envelope_bytes: int = 0, **policy: Union[int, DurationLike]) -> None:
+                 max_envelope_bytes: int = 0, hand_off: bool = False,
+                 **policy: Union[int, DurationLike]) -> None:
         self._engine: Any = None
         self._lock = threading.RLock()
         self._errors: List[BaseException] = []
@@ -211,6 +236,9 @@ class Engine:
         if clock is not None:
             opts.clock = lib.pyo_clock
             opts.clock_user_data = self._handle
+        if type(hand_off) is not bool:
+            raise TypeError("hand_off: expected bool, got %s" % type(hand_off).__name__)
+        opts.flags = lib.ORDERLY_ENGINE_HAND_OFF if hand_off else 0
         opts.max_envelope_bytes = integer(max_envelope_bytes, "max_envelope_bytes", 0,
                                           lib.ORDERLY_ENVELOPE_MAX_LIMIT)
         out = ffi.new("orderly_engine **")
@@ -396,10 +424,54 @@ class Engine:
                    ident(idem_key, "idem_key", True) or ffi.NULL, to_ms(now), out)
         return _result(out)
 
-    def open_return(self, order_id: str, amount: int, *, exchange: bool = False,
+    def open_return(self, order_id: str, lines: Sequence[ReturnLineLike], *,
+                    adjustment: int = 0, exchange: bool = False,
                     idem_key: Optional[str] = None, now: TimeLike = None) -> Result:
-        """Opens a return (or an exchange) of amount minor units on a
-        delivered order; Result.index is the new return's index."""
+        """Opens a return (or, with exchange, an exchange) of the units
+        lines names on a delivered order; Result.index is the new return's
+        index. lines are orderly.ReturnLine values (or (line, quantity)
+        tuples), each order line at most once. The amount refunded is the
+        units' value plus adjustment (negative for a restocking fee kept);
+        completing the return restocks exactly those units. Raises
+        InvalidArgument for a bad line or adjustment, InvariantError when
+        the units or the amount exceed what the order can still give back."""
+        oid = ident(order_id, "order_id")
+        key = ident(idem_key, "idem_key", True)
+        if isinstance(lines, (str, bytes)) or not isinstance(lines, Sequence):
+            raise TypeError("lines: expected a sequence of orderly.ReturnLine")
+        n = len(lines)
+        if not 1 <= n <= lib.ORDERLY_LINES_MAX:
+            raise ValueError("lines: expected 1..%d lines, got %d" % (lib.ORDERLY_LINES_MAX, n))
+        arr = ffi.new("orderly_return_line[]", n)
+        for i, value in enumerate(lines):
+            ln = _return_line(value, i)
+            arr[i].line = integer(ln.line, "lines[%d].line" % i, 0, lib.ORDERLY_LINES_MAX - 1)
+            arr[i].quantity = integer(ln.quantity, "lines[%d].quantity" % i, 1,
+                                      lib.ORDERLY_QUANTITY_MAX)
+        spec = ffi.new("orderly_return_spec *")
+        spec.version = lib.ORDERLY_RETURN_SPEC_VERSION
+        c_oid = ffi.new("char[]", oid)
+        spec.order_id = c_oid
+        spec.lines = arr
+        spec.n_lines = n
+        spec.adjustment = integer(adjustment, "adjustment", -2**63, 2**63 - 1)
+        spec.exchange = 1 if exchange else 0
+        c_key = ffi.new("char[]", key) if key else ffi.NULL
+        spec.idem_key = c_key
+        spec.now = to_ms(now)
+        out = ffi.new("orderly_result *")
+        out.size = ffi.sizeof("orderly_result")
+        idx = ffi.new("uint32_t *")
+        self._call(lib.orderly_engine_open_return_lines, idx, spec, out)
+        return _result(out, idx[0])
+
+    def open_return_amount(self, order_id: str, amount: int, *, exchange: bool = False,
+                           idem_key: Optional[str] = None, now: TimeLike = None) -> Result:
+        """Deprecated (as orderly_engine_open_return is): a return of amount
+        minor units that names no lines, so completing it restocks nothing.
+        Use open_return with the lines that came back."""
+        warnings.warn("open_return_amount is deprecated: use open_return(order_id, lines)",
+                      DeprecationWarning, stacklevel=2)
         out = ffi.new("orderly_result *")
         out.size = ffi.sizeof("orderly_result")
         idx = ffi.new("uint32_t *")
@@ -488,7 +560,9 @@ class Engine:
         self._call(lib.orderly_engine_get_part, ident(order_id, "order_id"), m.id,
                    integer(index, "index", 0, 2**32 - 1), v)
         return PartView(_tables.MachineId(v.machine), v.index, m.State(v.state), v.sku,
-                        v.warehouse, v.quantity, v.amount, from_ms(v.since))
+                        v.warehouse, v.quantity, v.amount, from_ms(v.since), v.reserved,
+                        v.shipped, v.delivered, v.lost, v.back_at_origin, v.returned,
+                        v.restocked, v.shipment, v.refunded, _bits(v.lines))
 
     def stats(self) -> Stats:
         """Counters since open."""
@@ -497,7 +571,21 @@ class Engine:
         self._call(lib.orderly_engine_get_stats, v)
         return Stats(v.applied, v.rejected, v.duplicates, v.late_ignored, v.idem_busy,
                      v.idem_mismatch, v.conflicts_retried, v.outbox_appended,
-                     v.operations_recorded)
+                     v.operations_recorded, v.txn_begins, v.txn_commits, v.txn_rollbacks,
+                     v.txn_read_begins)
+
+    def order_history(self, order_id: str, from_seq: int = 0,
+                      max: int = 0) -> List[HistoryEntry]:
+        """The order's events with seq >= from_seq, in the order they were
+        produced, up to max (0 = all; at most orderly.HISTORY_MAX are kept).
+        NotFound for an unknown order; NotSupported when the storage keeps
+        no history (a Python storage without history_append/history_scan)."""
+        rows: List[HistoryEntry] = []
+        h = ffi.new_handle(rows)
+        self._call(lib.orderly_engine_order_history, ident(order_id, "order_id"),
+                   integer(from_seq, "from_seq", 0, 2**32 - 1), integer(max, "max", 0, 2**32),
+                   lib.pyo_history_entry, h)
+        return rows
 
     def topic(self, topic: Union[int, str]) -> str:
         """The configured name of a topic (orderly.Topic or its name)."""
@@ -542,6 +630,17 @@ class Engine:
     def tick(self, now: TimeLike = None, max: int = 0) -> int:
         """Fires due timers; the count that changed state."""
         return self._step(lib.orderly_engine_tick, now, max)
+
+    def wake(self) -> None:
+        """Makes the next pump, tick and run_operations look at the store:
+        call it after rows were written behind this engine's back (another
+        process on the same store), since the engine otherwise trusts the
+        due times it knows."""
+        e = self._enter()
+        try:
+            lib.orderly_engine_wake(e)
+        finally:
+            self._lock.release()
 
     def run_operations(self, now: TimeLike = None, max: int = 0) -> int:
         """Runs due operations through their executors; the count done."""
@@ -689,6 +788,25 @@ def pyo_outbox_row(v: Any, user_data: Any) -> int:
 @ffi.def_extern(error=lib.ORDERLY_EUSER)
 def pyo_operation_row(v: Any, user_data: Any) -> int:
     ffi.from_handle(user_data).append(_operation(v))
+    return 0
+
+
+def _member(enum_cls: Any, p: Any) -> Optional[Any]:
+    if p == ffi.NULL or enum_cls is None:
+        return None
+    return enum_cls.__members__.get(ffi.string(p).decode().upper())
+
+
+@ffi.def_extern(error=lib.ORDERLY_EUSER)
+def pyo_history_entry(v: Any, user_data: Any) -> int:
+    name = _str(v.machine)
+    machine = _tables.MachineId.__members__.get(name.upper()) if name else None
+    states, events = _tables.BY_MACHINE.get(name, (None, None))
+    ffi.from_handle(user_data).append(HistoryEntry(
+        v.seq, _str(v.order_id), _str(v.type), _str(v.event_id), from_ms(v.time), machine,
+        v.index, _member(states, getattr(v, "from")), _member(states, v.to),
+        _member(events, v.event), v.amount, _str(v.currency), v.n_lines,
+        ffi.unpack(v.json, v.json_len).decode("utf-8", "replace") if v.json_len else ""))
     return 0
 
 

@@ -18,6 +18,15 @@ class Line:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReturnLine:
+    """Units of one order line a return takes back: ``line`` is the line's
+    0-based position in create_order's list."""
+
+    line: int
+    quantity: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Result:
     """What one engine command did.
 
@@ -63,7 +72,15 @@ class OrderView:
 
 @dataclasses.dataclass(frozen=True)
 class PartView:
-    """One reservation, fulfillment, shipment or return of an order."""
+    """One reservation, fulfillment, shipment or return of an order.
+
+    A reservation is one order line: the unit counts say where its units
+    are (``shipped`` <= ``quantity``; ``delivered + lost + back_at_origin``
+    <= ``shipped``; ``returned`` <= ``delivered``; ``restocked`` <=
+    ``returned + back_at_origin``), ``shipment`` carries it once shipped and
+    ``refunded`` is its share of the order's refunds. A return's
+    ``quantity`` is its units over the order lines in ``lines``.
+    """
 
     machine: "_tables.MachineId"
     index: int
@@ -73,6 +90,16 @@ class PartView:
     quantity: int
     amount: int
     since: datetime.datetime
+    reserved: int = 0
+    shipped: int = 0
+    delivered: int = 0
+    lost: int = 0
+    back_at_origin: int = 0
+    returned: int = 0
+    restocked: int = 0
+    shipment: int = 0
+    refunded: int = 0
+    lines: Tuple[int, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +115,38 @@ class Stats:
     conflicts_retried: int
     outbox_appended: int
     operations_recorded: int
+    txn_begins: int = 0
+    txn_commits: int = 0
+    txn_rollbacks: int = 0
+    txn_read_begins: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryEntry:
+    """One event of an order's history, as it was published.
+
+    ``seq`` numbers the order's events from 0 without gaps; ``machine`` is
+    the machine whose part moved (None for an event of no machine), and
+    ``from_state``/``to_state``/``event`` are members of its enums (None
+    when the event was not a transition); ``currency`` is "" for an event
+    that carries no money; ``json`` is the CloudEvents envelope as
+    published.
+    """
+
+    seq: int
+    order_id: str
+    type: str
+    event_id: str
+    time: datetime.datetime
+    machine: Optional["_tables.MachineId"]
+    index: int
+    from_state: Optional[enum.IntEnum]
+    to_state: Optional[enum.IntEnum]
+    event: Optional[enum.IntEnum]
+    amount: int
+    currency: str
+    n_lines: int
+    json: str
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,7 +14,7 @@ def test_python_storage_and_transport_drive_a_full_lifecycle():
                         on_work=lambda e, n: e.pump(now=T0 + 100)) as e:
         create(e)
         ship_all(e)
-        r = e.open_return("o-1", 500, now=T0 + 8)
+        r = e.open_return("o-1", [orderly.ReturnLine(line=0, quantity=1)], now=T0 + 8)
         for ev in ("approve", "receive", "inspect", "refund"):
             e.apply("o-1", "return", ev, index=r.index, amount=500, now=T0 + 9)
         v = e.get_order("o-1")
@@ -50,6 +50,21 @@ def test_a_bug_in_a_python_storage_surfaces_intact(method):
     with orderly.Engine(Exploding(method, bug), ListTransport()) as e:
         with pytest.raises(ZeroDivisionError) as info:
             create(e)
+        assert info.value is bug
+
+
+@pytest.mark.parametrize("method, then", [
+    ("history_append", lambda e: None),
+    ("history_scan", lambda e: e.order_history("o-1")),
+    ("begin_read", lambda e: e.get_order("o-1")),
+    ("queue_next_due", lambda e: e.pump(now=T0 + 1)),
+])
+def test_a_bug_in_an_optional_storage_method_surfaces_intact(method, then):
+    bug = ZeroDivisionError("adapter bug in %s" % method)
+    with orderly.Engine(Exploding(method, bug), ListTransport()) as e:
+        with pytest.raises(ZeroDivisionError) as info:
+            create(e)
+            then(e)
         assert info.value is bug
 
 

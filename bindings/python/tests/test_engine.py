@@ -97,19 +97,6 @@ def test_request_capture(engine):
     assert r.machine is orderly.MachineId.PAYMENT
 
 
-def test_open_return(engine):
-    create(engine)
-    ship_all(engine)
-    r = engine.open_return("o-1", 500, now=T0 + 10)
-    assert r.index == 0 and r.machine is orderly.MachineId.RETURN
-    assert r.to_state is orderly.ReturnState.REQUESTED and r.from_state is None
-    assert engine.open_return("o-1", 500, now=T0 + 11).index == 0  # same request: duplicate
-    with pytest.raises(orderly.InvariantError):
-        engine.open_return("o-1", TOTAL, idem_key="too-much", now=T0 + 12)
-    ex = engine.open_return("o-1", 300, exchange=True, idem_key="ex-1", now=T0 + 13)
-    assert ex.index == 1
-
-
 def envelope(event_id, type_, subject, data):
     return json.dumps({"specversion": "1.0", "id": event_id, "source": "psp", "type": type_,
                        "subject": subject, "data": data}).encode()

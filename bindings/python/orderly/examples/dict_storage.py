@@ -5,15 +5,19 @@ suite as the C adapters (tests/test_conformance.py).
 ``DictStorage(store)`` is one handle on it (what would be a connection).
 Records and idempotency marks written in a transaction are buffered in it
 and applied at commit, so other transactions never see them early and a
-crash simply drops them; queue pushes are buffered the same way. Claims,
-finishes and resets act at once with an undo log, so two workers can never
-claim one item. Not thread-safe: one thread per store.
+crash simply drops them; queue pushes and history appends are buffered the
+same way, and the transaction's own reads see them. Claims, finishes and
+resets act at once with an undo log, so two workers can never claim one
+item. It implements the optional methods of storage version 3 too (order
+history, read transactions, the next due instant). Not thread-safe: one
+thread per store.
 """
 import dataclasses
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import orderly
-from orderly import Conflict, Exists, IdemRecord, InFlight, NotFound, QueueItem, QueueStats
+from orderly import (Conflict, Exists, HistoryItem, IdemRecord, InFlight, NotFound, QueueItem,
+                     QueueStats)
 
 READY, LEASED, DONE, DEAD = 0, 1, 2, 3
 QUEUES = (1, 2, 3)
@@ -27,6 +31,7 @@ class _Txn:
     undo: List[Tuple[QueueItem, Tuple[int, int, int, int, int]]] = dataclasses.field(
         default_factory=list)
     purged: List[Tuple[int, int]] = dataclasses.field(default_factory=list)
+    history: Dict[Tuple[str, int], HistoryItem] = dataclasses.field(default_factory=dict)
     dead: bool = False
 
 
@@ -42,6 +47,7 @@ class DictStore:
         self.queues: Dict[int, Dict[int, QueueItem]] = {q: {} for q in QUEUES}
         self.next_id: Dict[int, int] = {q: 0 for q in QUEUES}
         self.marks: Dict[str, IdemRecord] = {}
+        self.history: Dict[Tuple[str, int], HistoryItem] = {}
         self.purged: Set[Tuple[int, int]] = set()   # (queue, id) purged by open transactions
         self.last_token = 0
         self.open: List[_Txn] = []
@@ -103,6 +109,7 @@ class DictStorage:
         for queue, it in t.pushes:
             s.queues[queue][it.id] = it
         s.marks.update(t.marks)
+        s.history.update(t.history)
         for queue, id in t.purged:
             del s.queues[queue][id]
         s.purged.difference_update(t.purged)
@@ -153,8 +160,18 @@ class DictStorage:
     def _live(self, queue: int, it: QueueItem) -> bool:
         return (queue, it.id) not in self.store.purged
 
-    def _item(self, queue: int, id: int) -> QueueItem:
-        it = self._queue(queue).get(id)
+    def _view(self, t: _Txn, queue: int) -> Dict[int, QueueItem]:
+        """The queue as t sees it: the committed items and its own pushes."""
+        q = self._queue(queue)
+        own = [it for qq, it in t.pushes if qq == queue]
+        if not own:
+            return q
+        view = dict(q)
+        view.update((it.id, it) for it in own)
+        return view
+
+    def _item(self, t: _Txn, queue: int, id: int) -> QueueItem:
+        it = self._view(t, queue).get(id)
         if it is None or not self._live(queue, it):
             raise NotFound("no item %d in queue %d" % (id, queue))
         return it
@@ -171,7 +188,7 @@ class DictStorage:
     def queue_claim(self, t: _Txn, queue: int, now: int, max: int, max_attempts: int,
                     lease_until: int) -> Tuple[int, List[QueueItem]]:
         self._check(t)
-        q = self._queue(queue)
+        q = self._view(t, queue)
         token = self.store.last_token + 1
         blocked = set()
         out: List[QueueItem] = []
@@ -200,7 +217,7 @@ class DictStorage:
         self._check(t)
         if state not in (READY, DONE, DEAD):
             raise orderly.InvalidArgument("finish state %d is not READY, DONE or DEAD" % state)
-        it = self._item(queue, id)
+        it = self._item(t, queue, id)
         if it.state != LEASED or it.lease_token != token:
             raise Conflict("item %d: stale lease token %d" % (id, token))
         t.undo.append((it, _saved(it)))
@@ -210,7 +227,7 @@ class DictStorage:
         self._check(t)
         if not READY <= state <= DEAD:
             raise orderly.InvalidArgument("unknown item state %d" % state)
-        it = self._item(queue, id)
+        it = self._item(t, queue, id)
         t.undo.append((it, _saved(it)))
         it.state, it.due = state, due
         if state == READY:
@@ -218,12 +235,12 @@ class DictStorage:
 
     def queue_get(self, t: _Txn, queue: int, id: int) -> QueueItem:
         self._check(t)
-        return self._item(queue, id)
+        return self._item(t, queue, id)
 
     def queue_scan(self, t: _Txn, queue: int, state: int, after_id: int,
                    max: int) -> List[QueueItem]:
         self._check(t)
-        q = self._queue(queue)
+        q = self._view(t, queue)
         out: List[QueueItem] = []
         for id in sorted(q):
             it = q[id]
@@ -251,7 +268,7 @@ class DictStorage:
     def queue_stats(self, t: _Txn, queue: int, now: int) -> QueueStats:
         self._check(t)
         st = QueueStats()
-        for it in self._queue(queue).values():
+        for it in self._view(t, queue).values():
             if not self._live(queue, it):
                 continue
             if it.state == READY:
@@ -270,6 +287,33 @@ class DictStorage:
                                                 or it.created < st.oldest_pending):
                 st.oldest_pending = it.created
         return st
+
+    def queue_next_due(self, t: _Txn, queue: int) -> Optional[int]:
+        self._check(t)
+        dues = [it.due if it.state == READY else it.lease_until
+                for it in self._view(t, queue).values()
+                if self._live(queue, it) and it.state in (READY, LEASED)]
+        return min(dues) if dues else None
+
+    # ---- read transactions and history (storage version 3) ----
+
+    def begin_read(self) -> _Txn:
+        """One store, one thread: a read transaction is a transaction in
+        which the core writes nothing, so it never holds anything back."""
+        return self.begin()
+
+    def history_append(self, t: _Txn, item: HistoryItem) -> None:
+        self._check(t)
+        key = (item.group, item.seq)
+        if key in t.history or key in self.store.history:
+            raise Exists("history %s #%d is already kept" % key)
+        t.history[key] = item
+
+    def history_scan(self, t: _Txn, group: str, from_seq: int, max: int) -> List[HistoryItem]:
+        self._check(t)
+        seqs = sorted({seq for g, seq in list(self.store.history) + list(t.history)
+                       if g == group and seq >= from_seq})[:max]
+        return [t.history.get((group, seq)) or self.store.history[(group, seq)] for seq in seqs]
 
     # ---- idempotency ----
 
