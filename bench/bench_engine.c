@@ -2,8 +2,9 @@
  * End-to-end figures for the engine on the in-memory store:
  *   - events per second through orderly_engine_apply (idempotency check,
  *     load, transition and cascade, save, outbox append, commit);
- *   - bytes the store holds per order aggregate, and per order line (an
- *     order of ORDERLY_LINES_MAX lines against one of a single line);
+ *   - bytes the store holds per order aggregate, per order line (an
+ *     order of ORDERLY_LINES_MAX lines against one of a single line), and
+ *     for the typical orders of 2 and 5 lines;
  *   - outbox dispatch rate to the in-memory transport;
  *   - commit-to-publish latency when the host pumps from on_work.
  * Usage: bench_engine [ORDERS [ROUNDS]] (defaults 100000 and 5).
@@ -319,6 +320,10 @@ int main(int argc, char **argv)
     printf("  bytes per order line     %10.1f bytes     (%d-line order %.1f bytes, 1-line %.1f;"
            " one warehouse, completed)\n", (most - one) / (ORDERLY_LINES_MAX - 1), ORDERLY_LINES_MAX,
            most, one);
+    printf("  bytes per typical order  %10.1f bytes     (2 lines; 5 lines %.1f; target <= 256)\n",
+           bytes_per_order(2, 10000), bytes_per_order(5, 10000));
+    printf("  lines per order at most  %10d           (ORDERLY_LINES_MAX; an engine may set fewer)\n",
+           ORDERLY_LINES_MAX);
     printf("  outbox dispatch          %10.0f events/s  (target >= 1,000,000; %zu published)\n",
            (double)pump.published / pump.t_pump, pump.published);
     printf("  on CPU time: end to end  %10.0f events/s, dispatch %.0f events/s\n",

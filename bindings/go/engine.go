@@ -139,6 +139,8 @@ type Options struct {
 	Policy           *Policy          // nil = DefaultPolicy()
 	Topics           map[Topic]string // topic names; missing = the default name
 	MaxEnvelopeBytes int              // 0 = the C default (64 KiB)
+	MaxLines         int              // lines per order; 0 = LinesMax, the hard maximum
+	MaxParts         int              // warehouses, shipments, returns per order; 0 = PartsMax
 	OnWork           func(n int)      // a commit appended n outbox rows: pump soon
 	OnAlert          func(Alert)
 	Clock            func() time.Time // read by the dispatcher between publishes
@@ -276,6 +278,12 @@ func (e *Engine) open(opts *Options, st *C.orderly_storage, tr *C.orderly_transp
 	if opts.HandOff {
 		o.flags |= C.ORDERLY_ENGINE_HAND_OFF
 	}
+	if opts.MaxLines < 0 || opts.MaxLines > LinesMax || opts.MaxParts < 0 || opts.MaxParts > PartsMax {
+		return NewError(CodeConfig, fmt.Sprintf("Options.MaxLines %d is not 0..%d, or MaxParts %d not 0..%d",
+			opts.MaxLines, LinesMax, opts.MaxParts, PartsMax))
+	}
+	o.max_lines = C.uint32_t(opts.MaxLines)
+	o.max_parts = C.uint32_t(opts.MaxParts)
 	flags := 0
 	if opts.OnWork != nil {
 		flags |= C.ORDERLY_GO_ON_WORK

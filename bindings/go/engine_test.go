@@ -325,6 +325,18 @@ func TestOptionsAndTopics(t *testing.T) {
 	if _, err := orderly.Open(orderly.Options{Policy: &p, Transport: orderly.MemoryTransport(false)}); !errors.Is(err, orderly.ErrConfig) {
 		t.Fatalf("an idempotency TTL shorter than the retries: %v", err)
 	}
+	if _, err := orderly.Open(orderly.Options{Transport: orderly.MemoryTransport(false), MaxLines: orderly.LinesMax + 1}); !errors.Is(err, orderly.ErrConfig) {
+		t.Fatalf("MaxLines over LinesMax: %v", err)
+	}
+	small := open(t, orderly.Options{MaxLines: 1, MaxParts: 1})
+	two := spec("ord-2")
+	two.Lines = append(two.Lines, orderly.Line{SKU: 43, Warehouse: 7, Quantity: 1, UnitPrice: 100})
+	if _, err := small.CreateOrder(two); !errors.Is(err, orderly.ErrInvalid) {
+		t.Fatalf("two lines on an engine of MaxLines 1: %v", err)
+	}
+	if _, err := small.CreateOrder(spec("ord-1")); err != nil {
+		t.Fatal(err)
+	}
 	p = orderly.DefaultPolicy()
 	p.IdemTTL = orderly.Never
 	e := open(t, orderly.Options{Policy: &p, Source: "shop", Roles: []orderly.MachineID{orderly.MachineOrder, orderly.MachinePayment},

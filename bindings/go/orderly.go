@@ -41,8 +41,13 @@ func Version() string { return C.GoString(C.orderly_version_string()) }
 // IDMax is the longest order id or idempotency key, in bytes.
 const IDMax = C.ORDERLY_ID_MAX
 
-// LinesMax is the most lines an order may have.
+// LinesMax is the most lines an order may have (the hard maximum;
+// Options.MaxLines may set an engine lower).
 const LinesMax = C.ORDERLY_LINES_MAX
+
+// PartsMax is the most warehouses, shipments and returns an order may have
+// (the hard maximum; Options.MaxParts may set an engine lower).
+const PartsMax = C.ORDERLY_PARTS_MAX
 
 func init() {
 	if C.orderly_version_number() < C.ORDERLY_VERSION_NUMBER {

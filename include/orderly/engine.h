@@ -147,10 +147,10 @@ typedef orderly_time_ms (*orderly_clock_cb)(void *user_data);
 /*
  * Version 2 is the 0.2 layout: the policy and the topic names moved behind
  * pointers (so that each can grow on its own), and clock, clock_user_data
- * and max_envelope_bytes were added. Version 3 (0.3) appends flags.
- * Later versions only append.
+ * and max_envelope_bytes were added. Version 3 (0.3) appends flags,
+ * version 4 max_lines and max_parts. Later versions only append.
  */
-#define ORDERLY_ENGINE_OPTIONS_VERSION 3
+#define ORDERLY_ENGINE_OPTIONS_VERSION 4
 
 typedef struct orderly_engine_options {
     unsigned int version;          /* ORDERLY_ENGINE_OPTIONS_VERSION; first, always */
@@ -189,6 +189,23 @@ typedef struct orderly_engine_options {
     /* ---- version 3 ---- */
     /* ORDERLY_ENGINE_* bits; 0 = none. */
     unsigned int flags;
+    /* ---- version 4 ---- */
+    /* The most lines an order of this engine may have: a bigger order is
+     * refused at creation (EINVAL), and a command on a stored
+     * order with more lines than this (written by an engine configured
+     * higher) is refused with ORDERLY_ENOTSUPPORTED, writing nothing;
+     * such an order's deadlines are left to an engine configured for it
+     * (orderly_engine_tick retries them with backoff, and parks them with
+     * an ORDERLY_ALERT_ROW_PARKED alert once policy.operation_max_attempts
+     * are spent). 0 = ORDERLY_LINES_MAX, the hard maximum of this build;
+     * above it is ORDERLY_ECONFIG. */
+    uint32_t max_lines;
+    /* The most fulfillments (warehouses), shipments and returns
+     * an order may have, each counted on its own, refused like max_lines
+     * (creating an order over more warehouses is EINVAL, a further
+     * shipment or return EINVARIANT). 0 = ORDERLY_PARTS_MAX, the hard
+     * maximum; above it is ORDERLY_ECONFIG. */
+    uint32_t max_parts;
     /* ---- later versions append here, behind a version bump ---- */
 } orderly_engine_options;
 
@@ -213,7 +230,7 @@ typedef struct orderly_engine_options {
 
 #define ORDERLY_ENGINE_OPTIONS_INIT                                               \
     { ORDERLY_ENGINE_OPTIONS_VERSION, ORDERLY_ROLES_ALL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 }
+      NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
 
 /* Fills *opts with the defaults of ORDERLY_ENGINE_OPTIONS_INIT for hosts
  * that cannot use the macro. ORDERLY_EVERSION for an unknown version. */
@@ -314,6 +331,8 @@ typedef struct orderly_line {
 } orderly_line;
 
 #define ORDERLY_ID_MAX 64        /* order ids and idempotency keys, bytes without NUL */
+/* Hard maxima of this build; an engine may be configured lower
+ * (orderly_engine_options.max_lines, max_parts). */
 #define ORDERLY_LINES_MAX 16     /* lines per order */
 #define ORDERLY_PARTS_MAX 8      /* fulfillments (warehouses), shipments, returns per order */
 ORDERLY_API size_t orderly_id_max(void);
@@ -325,7 +344,7 @@ typedef struct orderly_order_spec {
     const char *currency;        /* ISO 4217, three upper-case letters */
     int payment_method;          /* orderly_payment_method */
     const orderly_line *lines;   /* borrowed for the call */
-    size_t n_lines;              /* 1..ORDERLY_LINES_MAX */
+    size_t n_lines;              /* 1..the engine's max_lines */
     uint32_t has_promotion;      /* 1: a promotion was applied (reverted on cancel) */
     int64_t loyalty_points;      /* points redeemed (restored on cancel), >= 0 */
     const char *idem_key;        /* request key; NULL = derived from the order id */
@@ -440,7 +459,7 @@ typedef struct orderly_return_spec {
     unsigned int version;          /* ORDERLY_RETURN_SPEC_VERSION; first, always */
     const char *order_id;
     const orderly_return_line *lines; /* borrowed for the call; each line at most once */
-    size_t n_lines;                /* 1..ORDERLY_LINES_MAX */
+    size_t n_lines;                /* 1..the engine's max_lines */
     /* Added to the lines' value to give the amount refunded: negative for
      * a restocking fee kept, positive for what the host refunds besides
      * (its shipping charge). |adjustment| is at most the lines' value, so
@@ -609,7 +628,9 @@ typedef struct orderly_part_view {
     uint32_t restocked;
     uint32_t shipment;     /* the shipment carrying the line, when shipped */
     int64_t refunded;      /* the line's share of the order's refunds */
-    uint32_t lines;        /* returns: bit per order line it names */
+    uint32_t lines;        /* returns: bit per order line it names, for the
+                            * first 32 lines only: orderly_engine_get_return_line
+                            * reads every line of any order */
     /* a completed exchange: the id of its replacement order
      * (orderly_replacement_id), whether opened yet or not; else "" */
     char replacement[ORDERLY_ID_MAX + 1];
@@ -625,6 +646,20 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_part(orderly_engine *engi
                                                             const char *order_id, int machine,
                                                             uint32_t index,
                                                             orderly_part_view *out);
+
+/*
+ * The k-th line (0-based, in order-line order) that return `index` of an
+ * order names: *out gets the order line and the return's units of it.
+ * The way to read a return's lines whatever the order's size
+ * (orderly_part_view.lines holds a bit only for each of the first 32
+ * order lines); k from 0 up until ENOTFOUND walks them all. ENOTFOUND
+ * when the order, the return or the k-th line does not exist (a return
+ * opened by amount names none); out is caller memory, written on success.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_return_line(orderly_engine *engine,
+                                                                   const char *order_id,
+                                                                   uint32_t index, uint32_t k,
+                                                                   orderly_return_line *out);
 
 /* ---- history ------------------------------------------------------------------ */
 

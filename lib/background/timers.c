@@ -57,6 +57,21 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         }
         if (orderly_error_is_transient(rc) || e->batch_failed)
             break;
+        if (rc == ORDERLY_ENOTSUPPORTED) {
+            /* the order is over this engine's max_lines or max_parts: the
+             * deadline is not this engine's to drop; it waits for one
+             * configured for the order, and is parked once its attempts
+             * are spent */
+            if (c->attempts >= e->policy.operation_max_attempts) {
+                orderly__park(e, ORDERLY_QUEUE_TIMERS, c, i, (size_t)n,
+                              "its order is over this engine's limits");
+            } else {
+                c->outcome = ORDERLY_ITEM_READY;
+                c->due = now + orderly__backoff(e, c->attempts);
+            }
+            rc = ORDERLY_OK;
+            continue;
+        }
         /* a rejection is final: a timer whose state was left does nothing */
         rc = ORDERLY_OK;
     }

@@ -53,12 +53,15 @@ int orderly__result_reset(orderly_ctx *ctx, orderly_result *out)
 #define PIN_AT(type, field, off) \
     _Static_assert(offsetof(type, field) == (off), #type "." #field " moved: see abi.c")
 
-/* engine options version 3 (flags appended; unreleased), policy version 2
- * (version 1, the 0.2 layout, was 120 bytes; version 2 appended
- * claim_resolution and cod_collection_window) */
-PIN(orderly_engine_options, 128);
+/* engine options version 4 (version 3, flags appended, was 128 bytes;
+ * version 2, 0.2, 120), policy version 2 (version 1, the 0.2 layout, was
+ * 120 bytes; version 2 appended claim_resolution and cod_collection_window) */
+PIN(orderly_engine_options, 136);
 PIN_AT(orderly_engine_options, version, 0);
 PIN_AT(orderly_engine_options, max_envelope_bytes, 112);
+PIN_AT(orderly_engine_options, flags, 120);
+PIN_AT(orderly_engine_options, max_lines, 124);
+PIN_AT(orderly_engine_options, max_parts, 128);
 PIN(orderly_policy, 136);
 PIN_AT(orderly_policy, version, 0);
 PIN_AT(orderly_policy, claim_resolution, 120);

@@ -122,9 +122,9 @@ static int check_spec(orderly_engine *e, const orderly_order_spec *sp, int64_t *
     if (sp->payment_method != ORDERLY_PAY_CARD && sp->payment_method != ORDERLY_PAY_COD)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "payment_method %d is unknown",
                              sp->payment_method);
-    if (sp->lines == NULL || sp->n_lines == 0 || sp->n_lines > ORDERLY_LINES_MAX)
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines: 1..%d lines required",
-                             ORDERLY_LINES_MAX);
+    if (sp->lines == NULL || sp->n_lines == 0 || sp->n_lines > e->max_lines)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines: 1..%lu lines required (max_lines)",
+                             (unsigned long)e->max_lines);
     if (sp->loyalty_points < 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "loyalty_points is negative");
     if ((rc = orderly__check_now(e, sp->now)) < 0)
@@ -179,9 +179,10 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
         for (j = 0; j < a->n_ful && a->ful[j].warehouse != l->warehouse; j++)
             ;
         if (j == a->n_ful) {
-            if (a->n_ful >= ORDERLY_PARTS_MAX)
-                return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines span more than %d warehouses",
-                                     ORDERLY_PARTS_MAX);
+            if (a->n_ful >= e->max_parts)
+                return orderly__fail(&e->ctx, ORDERLY_EINVAL,
+                                     "lines span more than %lu warehouses (max_parts)",
+                                     (unsigned long)e->max_parts);
             /* on hold until the order is confirmed: nothing is picked unpaid */
             a->ful[j].state = (uint8_t)orderly__machines[ORDERLY_MACHINE_FULFILLMENT]->initial;
             a->ful[j].warehouse = l->warehouse;
@@ -295,9 +296,10 @@ static int open_return(orderly_engine *e, struct orderly__stage *s, const struct
     if (!(ORDERLY__ATTRS(&orderly__order_machine, a->order_state) & ORDERLY__ST_RETURNABLE))
         return orderly__fail(&e->ctx, ORDERLY_ETRANSITION,
                              "order '%s' is not delivered: a return cannot be opened", a->id);
-    if (a->n_ret >= ORDERLY_PARTS_MAX)
-        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' has %d returns already",
-                             a->id, ORDERLY_PARTS_MAX);
+    if (a->n_ret >= e->max_parts)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                             "order '%s' has %lu returns already (max_parts)", a->id,
+                             (unsigned long)e->max_parts);
     p = &a->ret[a->n_ret];
     memset(p, 0, sizeof *p);
     p->amount = rq->amount;
@@ -570,6 +572,23 @@ enum outcome {
     ANSWERED = 1,   /* a duplicate or a late event: nothing written */
 };
 
+/* An order stored by an engine configured with higher limits is left to
+ * such an engine: this one refuses it whole rather than act on a part of it. */
+static int within_limits(orderly_engine *e, const struct orderly__agg *a)
+{
+    if (a->n_lines > e->max_lines)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTSUPPORTED,
+                             "order '%s' has %u lines, over this engine's max_lines %lu", a->id,
+                             (unsigned)a->n_lines, (unsigned long)e->max_lines);
+    if (a->n_ful > e->max_parts || a->n_ship > e->max_parts || a->n_ret > e->max_parts)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTSUPPORTED,
+                             "order '%s' has %u fulfillments, %u shipments and %u returns, over "
+                             "this engine's max_parts %lu",
+                             a->id, (unsigned)a->n_ful, (unsigned)a->n_ship, (unsigned)a->n_ret,
+                             (unsigned long)e->max_parts);
+    return ORDERLY_OK;
+}
+
 /* Load: the request's order, or for a create the proof there is none.
  * The aggregate in e->agg is reused when it is the one last committed. */
 static int load_order(orderly_engine *e, void *txn, const struct request *rq, uint64_t *version)
@@ -595,7 +614,7 @@ static int load_order(orderly_engine *e, void *txn, const struct request *rq, ui
         (rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
                                   orderly_buf_len(&e->load_buf))) < 0)
         return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
-    return ORDERLY_OK;
+    return within_limits(e, a);
 }
 
 /* Stage: the transition and everything it cascades to, in e->stage, and
@@ -610,6 +629,7 @@ static int stage_request(orderly_engine *e, struct request *rq, uint64_t version
     memset(s, 0, offsetof(struct orderly__stage, events));
     s->a = a;
     s->ctx = &e->ctx;
+    s->max_parts = e->max_parts;
     s->now = rq->now;
     s->trace = rq->trace;
     if (rq->kind == REQ_CREATE) {
@@ -1048,9 +1068,9 @@ int orderly_engine_open_return_lines(orderly_engine *e, uint32_t *index_out,
     if (sp->idem_key != NULL && !orderly__valid_id(sp->idem_key))
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "idem_key must be 1..%d printable bytes",
                              ORDERLY_ID_MAX);
-    if (sp->lines == NULL || sp->n_lines == 0 || sp->n_lines > ORDERLY_LINES_MAX)
-        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines: 1..%d lines required",
-                             ORDERLY_LINES_MAX);
+    if (sp->lines == NULL || sp->n_lines == 0 || sp->n_lines > e->max_lines)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines: 1..%lu lines required (max_lines)",
+                             (unsigned long)e->max_lines);
     for (k = 0; k < sp->n_lines; k++) {
         const orderly_return_line *rl = &sp->lines[k];
         if (rl->line >= ORDERLY_LINES_MAX || (seen >> rl->line & 1u))

@@ -361,9 +361,10 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
     struct orderly__part *p;
     uint32_t i;
 
-    if (a->n_ship >= ORDERLY_PARTS_MAX)
-        return orderly__fail(s->ctx, ORDERLY_EINVARIANT, "order '%s' already has %d shipments",
-                             a->id, ORDERLY_PARTS_MAX);
+    if (a->n_ship >= s->max_parts)
+        return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
+                             "order '%s' already has %lu shipments (max_parts)", a->id,
+                             (unsigned long)s->max_parts);
     p = &a->ship[a->n_ship++];
     memset(p, 0, sizeof *p);
     p->state = ORDERLY_SHIPMENT_CREATED;

@@ -71,6 +71,25 @@ int orderly_policy_init(orderly_policy *policy, unsigned int version)
     return ORDERLY_OK;
 }
 
+/* The per-order limits: what options version 4 configures, or the build's
+ * hard maxima for 0 and for older options. */
+static int set_limits(orderly_engine *e, const orderly_engine_options *o, orderly_ctx *ctx)
+{
+    uint32_t lines = o->version >= 4 ? o->max_lines : 0, parts = o->version >= 4 ? o->max_parts : 0;
+
+    if (lines > ORDERLY_LINES_MAX)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "max_lines %lu is over the limit of %d (ORDERLY_LINES_MAX)",
+                             (unsigned long)lines, ORDERLY_LINES_MAX);
+    if (parts > ORDERLY_PARTS_MAX)
+        return orderly__fail(ctx, ORDERLY_ECONFIG,
+                             "max_parts %lu is over the limit of %d (ORDERLY_PARTS_MAX)",
+                             (unsigned long)parts, ORDERLY_PARTS_MAX);
+    e->max_lines = lines != 0 ? lines : ORDERLY_LINES_MAX;
+    e->max_parts = parts != 0 ? parts : ORDERLY_PARTS_MAX;
+    return ORDERLY_OK;
+}
+
 /* a + b for a, b >= 0, saturating at INT64_MAX. */
 static int64_t sat_add(int64_t a, int64_t b)
 {
@@ -325,6 +344,10 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
         a.free(e, a.user_data);
         rc = orderly__fail(ctx, ORDERLY_ECONFIG, "max_envelope_bytes %zu is over the limit of %u",
                            o->max_envelope_bytes, ORDERLY_ENVELOPE_MAX_LIMIT);
+        goto fail;
+    }
+    if ((rc = set_limits(e, o, ctx)) < 0) {
+        a.free(e, a.user_data);
         goto fail;
     }
     e->policy = default_policy;
@@ -620,4 +643,35 @@ int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine
         return orderly__fail(&e->ctx, rc, "order '%s' has no part %d #%u", order_id, machine, index);
     orderly__out_put(out, &v, sizeof v);
     return ORDERLY_OK;
+}
+
+int orderly_engine_get_return_line(orderly_engine *e, const char *order_id, uint32_t index,
+                                   uint32_t k, orderly_return_line *out)
+{
+    const struct orderly__part *p;
+    uint64_t version = 0;
+    uint32_t i, seen = 0;
+    int rc;
+
+    if (e == NULL || order_id == NULL || out == NULL)
+        return ORDERLY_EINVAL;
+    if (strlen(order_id) > ORDERLY_ID_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
+        return rc;
+    if (index >= e->agg.n_ret)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no return #%u", order_id,
+                             index);
+    p = &e->agg.ret[index];
+    for (i = 0; i < e->agg.n_lines; i++) {
+        if (!(p->lines >> i & 1u))
+            continue;
+        if (seen++ == k) {
+            out->line = i;
+            out->quantity = p->qty[i];
+            return ORDERLY_OK;
+        }
+    }
+    return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "return #%u of order '%s' names %u lines",
+                         index, order_id, seen);
 }

@@ -43,6 +43,7 @@ struct orderly__staged_timer {
 struct orderly__stage {
     struct orderly__agg *a;
     orderly_ctx *ctx;         /* where a refusal's words go */
+    uint32_t max_parts;       /* the engine's configured limit */
     orderly_time_ms now;
     const char *trace;        /* inbound traceparent, or NULL */
     size_t n_events, n_ops, n_timers;
@@ -94,6 +95,8 @@ struct orderly_engine {
     unsigned int roles;
     char source[128];
     size_t max_envelope;      /* bytes handle_event parses at most */
+    uint32_t max_lines;       /* lines an order may have, as configured */
+    uint32_t max_parts;       /* fulfillments, shipments, returns each, as configured */
     char topics[ORDERLY_TOPIC_COUNT + 1][128];
     orderly_policy policy;
     orderly_work_cb on_work;

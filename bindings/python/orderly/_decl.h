@@ -272,6 +272,8 @@ typedef struct orderly_policy {
     uint32_t operation_max_attempts;
     uint32_t batch_max;
     uint64_t seed;
+    uint32_t claim_resolution;
+    int64_t cod_collection_window;
 } orderly_policy;
 int orderly_policy_init(orderly_policy *policy, unsigned int version);
 
@@ -305,6 +307,8 @@ typedef struct orderly_engine_options {
     void *clock_user_data;
     size_t max_envelope_bytes;
     unsigned int flags;
+    uint32_t max_lines;
+    uint32_t max_parts;
 } orderly_engine_options;
 #define ORDERLY_ENGINE_HAND_OFF ...
 #define ORDERLY_ENVELOPE_MAX_DEFAULT ...
