@@ -426,6 +426,7 @@ typedef struct orderly_order_view {
     uint32_t n_returns;
     orderly_time_ms created;
     uint64_t version;
+    char replacement_of[65];   /* ORDERLY_ID_MAX + 1 */
 } orderly_order_view;
 int orderly_engine_get_order(orderly_engine *engine, const char *order_id,
                              orderly_order_view *out);
@@ -449,6 +450,7 @@ typedef struct orderly_part_view {
     uint32_t shipment;
     int64_t refunded;
     uint32_t lines;
+    char replacement[65];      /* ORDERLY_ID_MAX + 1 */
 } orderly_part_view;
 int orderly_engine_get_part(orderly_engine *engine, const char *order_id, int machine,
                             uint32_t index, orderly_part_view *out);

@@ -32,9 +32,9 @@ ReturnLineLike = Union[ReturnLine, Sequence[int], Mapping[str, int]]
 
 _POLICY_DURATIONS = ("reservation_ttl", "cod_window", "auth_window", "auto_complete_after",
                      "fulfillment_sla", "abandoned_after", "idem_ttl", "backoff_base",
-                     "backoff_max", "lease", "retention")
+                     "backoff_max", "lease", "retention", "cod_collection_window")
 _POLICY_COUNTS = ("max_conflict_retries", "outbox_max_attempts", "operation_max_attempts",
-                  "batch_max", "seed")
+                  "batch_max", "seed", "claim_resolution")
 _PAYMENT = {"card": 1, "cod": 2}
 _PAYMENT_NAME = {1: "card", 2: "cod"}
 _NEVER = 2**63 - 1
@@ -48,7 +48,7 @@ def policy_defaults() -> Dict[str, int]:
 
 
 def _machine_id(value: MachineLike) -> int:
-    return _machine(value).id if not type(value) is int or not 1 <= value <= 6 else value
+    return _machine(value).id if not type(value) is int or value not in _MACHINE_IDS else value
 
 
 # per machine id: its MachineId, and its states and events by id
@@ -58,6 +58,7 @@ for _m in _tables.MachineId:
     _TABLES[int(_m)] = (_m, {int(x): x for x in _st}, {int(x): x for x in _ev})
 _ORDER_STATES = _TABLES[1][1]
 _NO_TABLE: Tuple[Any, Dict[int, Any], Dict[int, Any]] = (None, {}, {})
+_MACHINE_IDS = frozenset(int(m) for m in _tables.MachineId)
 _new = object.__new__
 _set = object.__setattr__
 
@@ -550,7 +551,7 @@ class Engine:
                          _PAYMENT_NAME.get(v.payment_method, str(v.payment_method)),
                          ffi.string(v.currency).decode(), v.total, v.authorized, v.captured,
                          v.refunded, v.n_lines, v.n_fulfillments, v.n_shipments, v.n_returns,
-                         from_ms(v.created), v.version)
+                         from_ms(v.created), v.version, ffi.string(v.replacement_of).decode())
 
     def get_part(self, order_id: str, machine: MachineLike, index: int = 0) -> PartView:
         """One reservation, fulfillment, shipment or return of an order."""
@@ -562,7 +563,8 @@ class Engine:
         return PartView(_tables.MachineId(v.machine), v.index, m.State(v.state), v.sku,
                         v.warehouse, v.quantity, v.amount, from_ms(v.since), v.reserved,
                         v.shipped, v.delivered, v.lost, v.back_at_origin, v.returned,
-                        v.restocked, v.shipment, v.refunded, _bits(v.lines))
+                        v.restocked, v.shipment, v.refunded, _bits(v.lines),
+                        ffi.string(v.replacement).decode())
 
     def stats(self) -> Stats:
         """Counters since open."""

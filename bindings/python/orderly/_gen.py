@@ -47,7 +47,7 @@ def tables(ffi: Any, lib: Any) -> List[Tuple[str, str, str, List[Tuple[str, int]
         out.append((name, _camel(name) + "Event", "Events of the %s machine." % name,
                     _names(ffi, lambda i: lib.orderly_machine_event_name(m, i),
                            lib.ORDERLY_EVENT_FIRST, lib.orderly_machine_event_limit(m))))
-    out.insert(0, ("", "MachineId", "The six machines, by id.", machines))
+    out.insert(0, ("", "MachineId", "The machines, by id.", machines))
     out.append(("", "Guard", "Guards of transition rows.",
                 _names(ffi, lib.orderly_guard_name, 0, 64)))
     out.append(("", "Effect", "Effects of transition rows.",

@@ -236,7 +236,7 @@ def _export(call: object) -> str:
 
 
 def choreography(format: str = "dot") -> str:
-    """The six machines and the reactions between them, as text."""
+    """The machines and the reactions between them, as text."""
     fmt = _format(format)
     return _export(lambda buf, cap, n, ctx:
                    lib.orderly_graph_export_choreography_buf(buf, cap, n, fmt, ctx))
@@ -274,5 +274,5 @@ def machine(key: Union[str, int, "_tables.MachineId", Machine]) -> Machine:
 
 
 def machines() -> List[Machine]:
-    """All six machines, in id order."""
+    """All the machines, in id order."""
     return [machine(i) for i in range(1, lib.ORDERLY_MACHINE_COUNT + 1)]

@@ -68,6 +68,7 @@ class OrderView:
     n_returns: int
     created: datetime.datetime
     version: int
+    replacement_of: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,6 +101,7 @@ class PartView:
     shipment: int = 0
     refunded: int = 0
     lines: Tuple[int, ...] = ()
+    replacement: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

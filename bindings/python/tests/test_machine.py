@@ -36,7 +36,7 @@ def test_machine_by_name_and_id():
     assert order.name == "order" and order.id == 1
     assert order.initial is orderly.OrderState.PENDING
     assert [m.name for m in orderly.machines()] == [
-        "order", "payment", "reservation", "fulfillment", "shipment", "return"]
+        "order", "payment", "reservation", "fulfillment", "shipment", "return", "claim"]
     with pytest.raises(orderly.NotFound):
         orderly.machine("basket")
     with pytest.raises(TypeError):
