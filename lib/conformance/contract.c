@@ -68,21 +68,9 @@ static const char *name_of(int rc)
     return rc < 0 ? orderly_error_name(rc) : "a count";
 }
 
-static void fail_at(struct kase *k, int line, const char *fmt, ...) ORDERLY__CONF_PRINTF(3, 4);
-
-static void fail_at(struct kase *k, int line, const char *fmt, ...)
-{
-    char msg[512];
-    const char *why = k->ctx != NULL ? orderly_ctx_errmsg(k->ctx) : "";
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    orderly__conf_note(k->note, "contract.c:%d: %s", line, msg);
-    if (why[0] != '\0')
-        orderly__conf_note(k->note, "adapter said: %s", why);
-}
+/* The check that failed, where, and what the adapter said. */
+#define fail_at(k, line, ...) \
+    orderly__conf_fail_at((k)->note, (k)->ctx, "contract.c", (line), __VA_ARGS__)
 
 #define CHECK(k, cond, ...)                          \
     do {                                             \

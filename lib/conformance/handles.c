@@ -40,21 +40,9 @@ struct got {
     size_t n;
 };
 
-static void fail_at(struct duo *d, int line, const char *fmt, ...) ORDERLY__CONF_PRINTF(3, 4);
-
-static void fail_at(struct duo *d, int line, const char *fmt, ...)
-{
-    char msg[512];
-    const char *why = orderly_ctx_errmsg(d->ctx);
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    orderly__conf_note(d->note, "handles.c:%d: %s", line, msg);
-    if (why[0] != '\0')
-        orderly__conf_note(d->note, "adapter said: %s", why);
-}
+/* The check that failed, where, and what the adapter said. */
+#define fail_at(d, line, ...) \
+    orderly__conf_fail_at((d)->note, (d)->ctx, "handles.c", (line), __VA_ARGS__)
 
 #define CHECK(d, cond, ...)                        \
     do {                                           \

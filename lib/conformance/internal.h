@@ -33,6 +33,11 @@ void orderly__conf_report(struct orderly__conf_tap *tap, const char *name, int o
  * bytes, silently dropping what does not fit. */
 void orderly__conf_note(char *buf, const char *fmt, ...) ORDERLY__CONF_PRINTF(2, 3);
 
+/* Notes a failed check as "file:line: message" in buf, then what the
+ * adapter said last on ctx (NULL or empty: nothing more). */
+void orderly__conf_fail_at(char *buf, orderly_ctx *ctx, const char *file, int line,
+                           const char *fmt, ...) ORDERLY__CONF_PRINTF(5, 6);
+
 /* The two parts; each reports its own tests. A negative return is a
  * harness error (ENOMEM), not a failure of the target. The contract part
  * ends with a few engine cases (crash.c, for its wrapper): behaviour an

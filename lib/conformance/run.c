@@ -1,5 +1,6 @@
 /* The suite's entry point and its TAP reporting. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -19,6 +20,21 @@ void orderly__conf_note(char *buf, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         buf[used] = '\0';
+}
+
+void orderly__conf_fail_at(char *buf, orderly_ctx *ctx, const char *file, int line,
+                           const char *fmt, ...)
+{
+    char msg[512];
+    const char *why = ctx != NULL ? orderly_ctx_errmsg(ctx) : "";
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    orderly__conf_note(buf, "%s:%d: %s", file, line, msg);
+    if (why[0] != '\0')
+        orderly__conf_note(buf, "adapter said: %s", why);
 }
 
 int orderly__conf_wanted(const struct orderly__conf_tap *tap, const char *name)
