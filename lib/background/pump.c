@@ -227,6 +227,7 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
     const char *topic;
     int rc;
 
+    orderly__event_rec_at(e, &r, ORDERLY__SITE_PUMP);
     if (c->bad || orderly__event_rec_decode(&r, c->kind, c->group, c->payload, c->len) < 0) {
         *out = PARKED;
         return ORDERLY_OK;
