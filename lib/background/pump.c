@@ -135,7 +135,7 @@ int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
 {
     const orderly_machine *m = NULL;
     struct orderly__jw w;
-    char when[64];
+    char when[64], replacement[ORDERLY_ID_MAX + 1];
     size_t when_len;
     int rc;
 
@@ -200,6 +200,11 @@ int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
     if (r->currency[0] != '\0') {
         orderly__jw_key(&w, "currency");
         orderly__jw_str(&w, r->currency);
+    }
+    if (orderly__event_names_replacement((int)kind) &&
+        orderly_replacement_id(replacement, group, r->index) == ORDERLY_OK) {
+        orderly__jw_key(&w, "replacement_id");
+        orderly__jw_str(&w, replacement);
     }
     if (orderly__event_lines_of((int)kind) != ORDERLY__EVL_NONE)
         put_lines(&w, r);

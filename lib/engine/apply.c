@@ -380,6 +380,9 @@ static int carries(const struct orderly__agg *a, const struct orderly__staged_ev
         if (ev->machine == ORDERLY_MACHINE_SHIPMENT && ev->index < a->n_ship)
             return a->lines[l].warehouse == a->ship[ev->index].warehouse;
         return 0;
+    case ORDERLY__EVL_RETURNED:
+        return ev->machine == ORDERLY_MACHINE_RETURN && ev->index < a->n_ret &&
+               orderly__ret_units(a, &a->ret[ev->index], l) > 0;
     default:
         return 0;
     }
@@ -405,7 +408,8 @@ static void snapshot(struct orderly__event_rec *r, const struct orderly__agg *a,
         o->line = l;
         o->sku = a->lines[l].sku;
         o->warehouse = a->lines[l].warehouse;
-        o->quantity = a->lines[l].quantity;
+        o->quantity = how == ORDERLY__EVL_RETURNED ? orderly__ret_units(a, &a->ret[ev->index], l)
+                                                    : a->lines[l].quantity;
         o->unit_price = a->lines[l].unit_price;
     }
 }
