@@ -446,7 +446,8 @@ static uint32_t undelivered_units(const struct orderly__agg *a, uint32_t i)
 }
 
 /* What the units that will not reach the customer cost, less what their
- * lines got back. */
+ * lines got back and, for cash on delivery, less the cash the carrier
+ * never collected for them (it collects for what was delivered). */
 static int64_t remainder_value(const struct orderly__agg *a)
 {
     int64_t sum = 0, v;
@@ -459,6 +460,8 @@ static int64_t remainder_value(const struct orderly__agg *a)
         if (v > 0 && __builtin_add_overflow(sum, v, &sum))
             return INT64_MAX;
     }
+    if (a->method == ORDERLY_PAY_COD && a->captured > 0 && a->total > a->captured)
+        sum = sum > a->total - a->captured ? sum - (a->total - a->captured) : 0;
     return sum;
 }
 
@@ -806,6 +809,7 @@ static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t *fi
 static int move_money(struct orderly__stage *s, int money, int64_t amount)
 {
     struct orderly__agg *a = s->a;
+    int64_t uncollected;
 
     switch (money) {
     case ORDERLY__MONEY_AUTHORIZE:
@@ -820,8 +824,12 @@ static int move_money(struct orderly__stage *s, int money, int64_t amount)
         a->captured = a->authorized;
         break;
     case ORDERLY__MONEY_COLLECT:
-        a->authorized = a->total;
-        a->captured = a->total;
+        /* the carrier collects for what reached the customer, never for a
+         * parcel that came back or was lost before the cash changed hands */
+        a->captured = 0;
+        uncollected = remainder_value(a);
+        a->captured = uncollected < a->total ? a->total - uncollected : 0;
+        a->authorized = a->captured;
         break;
     case ORDERLY__MONEY_REFUND:
         a->refunded += amount;
