@@ -218,10 +218,11 @@ typedef struct orderly_engine_options {
  * Hand-off: a command's own transaction also claims the outbox rows it
  * appended (and any others due), under a lease, so the next
  * orderly_engine_pump publishes them without a claim transaction; their
- * acknowledgements are then written by the next command's transaction, or
- * by a pump on its own before it claims and once a quarter of the lease
- * has gone. For a host that pumps right after each command (on_work): one
- * transaction per command instead of three. Until acknowledged the rows
+ * acknowledgements are then written by the next write transaction (a
+ * command's, or a claim's of any queue, ahead of the claim), or by a pump
+ * on their own once a quarter of the lease has gone. For a host that
+ * pumps right after each command (on_work): one transaction per command
+ * instead of three. Until acknowledged the rows
  * show as leased (health's outbox_leased), and only this engine can
  * publish them before the lease lapses; orderly_engine_close writes the
  * pending acknowledgements and gives back the rows it never published. A

@@ -286,15 +286,16 @@ static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_m
             orderly__give_back(&e->claimed[i], due);
 }
 
-/* Pending acknowledgements are written on their own before this pump
- * claims (so it cannot take over their rows) and once a quarter of their
- * lease is gone (so no other engine does). */
+/* Pending acknowledgements are written on their own once a quarter of
+ * their lease is gone (so no other engine takes their rows over), or when
+ * they would not fit; else they ride on the next write: a command's, or
+ * a claim's, which writes them ahead of the claim so it cannot take their
+ * rows over. */
 static int settle_acks(orderly_engine *e, orderly_time_ms now)
 {
     if (e->n_acks == 0)
         return ORDERLY_OK;
-    if ((e->n_handed == 0 && e->due_floor[ORDERLY_QUEUE_OUTBOX] <= now) ||
-        now >= e->acks_since + e->policy.lease / 4 || e->n_acks + e->n_handed > e->policy.batch_max)
+    if (now >= e->acks_since + e->policy.lease / 4 || e->n_acks + e->n_handed > e->policy.batch_max)
         return orderly__flush_acks(e);
     return ORDERLY_OK;
 }

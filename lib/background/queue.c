@@ -98,6 +98,19 @@ static int look(orderly_engine *e, int queue)
     return ORDERLY_OK;
 }
 
+/* The acknowledgements that rode on a transaction are written once it
+ * commits; any deferred since (a pump inside a tick's commands) stay. */
+static void acks_written(orderly_engine *e)
+{
+    size_t n = e->acks_riding;
+
+    e->acks_riding = 0;
+    if (n == 0 || n > e->n_acks)
+        return;
+    memmove(e->acks, e->acks + n, (e->n_acks - n) * sizeof *e->acks);
+    e->n_acks -= n;
+}
+
 int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
                       uint32_t max_attempts, uint64_t *token, void **txn_out)
 {
@@ -123,6 +136,13 @@ int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t 
         max = e->batch[queue];
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         goto fail;
+    /* pending acknowledgements ride on this transaction, ahead of the
+     * claim (which then cannot take their rows over) */
+    e->acks_riding = e->n_acks;
+    if (e->acks_riding > 0 && (rc = orderly__write_acks(e, txn)) < 0) {
+        orderly__vt_rollback(e, txn);
+        goto fail;
+    }
     e->claim_arena.len = 0;
     rc = orderly__vt_claim(e, txn, queue, now, max, max_attempts, now + e->policy.lease, token,
                            take, &c);
@@ -142,11 +162,13 @@ int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t 
     }
     if ((rc = orderly__vt_commit(e, txn)) < 0)
         goto fail;
+    acks_written(e);
     if (c.n == 0 && due != ORDERLY__DUE_UNKNOWN)
         e->due_floor[queue] = due;
     e->leases_expired += c.taken_over;
     return (int)c.n;
 fail:
+    e->acks_riding = 0;
     shrink(e, queue);
     return rc;
 }
@@ -179,14 +201,17 @@ int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void
     if (rc >= 0 && e->short_claim && orderly__vt_can_tell_due(e))
         rc = orderly__vt_next_due(e, txn, queue, &due);
     if (rc < 0) {
+        e->acks_riding = 0;
         orderly__vt_rollback(e, txn);
         shrink(e, queue);
         return rc;
     }
     if ((rc = orderly__vt_commit(e, txn)) < 0) {
+        e->acks_riding = 0;
         shrink(e, queue);
         return rc;
     }
+    acks_written(e);
     if (due != ORDERLY__DUE_UNKNOWN)
         e->due_floor[queue] = due;
     regrow(e, queue);

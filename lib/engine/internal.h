@@ -219,6 +219,7 @@ struct orderly_engine {
      * by a pump once a quarter of the lease is gone or before it claims. */
     struct orderly__ack *acks;         /* policy.batch_max entries */
     size_t n_acks;
+    size_t acks_riding;                /* of them, written by the open claim's transaction */
     orderly_time_ms acks_since;        /* now of the oldest pending one */
 };
 
