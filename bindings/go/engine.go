@@ -156,8 +156,10 @@ type Options struct {
 	// CreateOrder (ErrInvalid), and a command on a stored order with more
 	// lines (written by an engine configured higher) with ErrNotSupported.
 	// MaxParts caps its fulfillments (warehouses), shipments and returns,
-	// each on its own. 0 = the run-time hard maximum, LinesMax() or
-	// PartsMax(); a negative value or one above it is ErrConfig.
+	// each on its own (more warehouses are ErrInvalid, one shipment or
+	// return too many ErrInvariant). 0 takes the C library's default for
+	// an engine; a negative value or one above the run-time hard maximum,
+	// LinesMax() or PartsMax(), is ErrConfig.
 	MaxLines, MaxParts int
 	// HandOff (ORDERLY_ENGINE_HAND_OFF): a command's own transaction
 	// claims the outbox rows it appended, so the next Pump publishes them

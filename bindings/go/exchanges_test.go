@@ -258,7 +258,7 @@ func TestReturnLinesReadsPastTheFirst32Lines(t *testing.T) {
 	if n > 40 {
 		n = 40
 	}
-	e := open(t, orderly.Options{})
+	e := open(t, orderly.Options{MaxLines: n})
 	bigDelivered(t, e, n)
 	spec := orderly.ReturnSpec{OrderID: "big", Exchange: true, Now: at(30)}
 	want := make([]orderly.ReturnLine, n)
@@ -297,12 +297,14 @@ func smaller(a, b int) int {
 	return b
 }
 
+// An engine configured at the hard maximum takes an order that big, and
+// the binding refuses a bigger one before it reaches C.
 func TestTheMaximaComeFromTheLibrary(t *testing.T) {
 	if orderly.LinesMax() < 1 || orderly.PartsMax() < 1 {
 		t.Fatalf("LinesMax() = %d, PartsMax() = %d", orderly.LinesMax(), orderly.PartsMax())
 	}
-	e := open(t, orderly.Options{})
 	n := orderly.LinesMax()
+	e := open(t, orderly.Options{MaxLines: n})
 	s := orderly.OrderSpec{OrderID: "full", Currency: "EUR", PaymentMethod: orderly.PayCard, Now: at(0)}
 	for i := 0; i <= n; i++ {
 		s.Lines = append(s.Lines, orderly.Line{SKU: uint64(i + 1), Warehouse: 1, Quantity: 1, UnitPrice: 10})

@@ -49,13 +49,14 @@ var (
 )
 
 // LinesMax is the most lines an order may have in the C library loaded at
-// run time (orderly_lines_max, its hard maximum; Options.MaxLines may set
-// an engine lower).
+// run time (orderly_lines_max, its hard maximum: Options.MaxLines
+// configures an engine at or below it).
 func LinesMax() int { return linesMax }
 
 // PartsMax is the most fulfillments (warehouses), shipments and returns an
 // order may have, each counted on its own, in the C library loaded at run
-// time (orderly_parts_max; Options.MaxParts may set an engine lower).
+// time (orderly_parts_max: Options.MaxParts configures an engine at or
+// below it).
 func PartsMax() int { return partsMax }
 
 func init() {

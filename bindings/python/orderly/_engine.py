@@ -51,14 +51,15 @@ def id_max() -> int:
 
 def lines_max() -> int:
     """The most lines an order may have in the C library loaded at run time
-    (its hard maximum; ``Engine(max_lines=...)`` may set an engine lower)."""
+    (its hard maximum: an engine is configured at or below it with
+    ``Engine(max_lines=...)``)."""
     return _LINES_MAX
 
 
 def parts_max() -> int:
     """The most fulfillments (warehouses), shipments and returns an order
     may have, each counted on its own, in the C library loaded at run time
-    (``Engine(max_parts=...)`` may set an engine lower)."""
+    (an engine is configured at or below it with ``Engine(max_parts=...)``)."""
     return _PARTS_MAX
 
 
@@ -208,9 +209,11 @@ class Engine:
     create_order with InvalidArgument, and a command on a stored order
     with more lines, written by an engine configured higher, with
     NotSupported); ``max_parts`` caps its fulfillments (warehouses),
-    shipments and returns, each on its own. 0, the default, is the C
-    library's hard maximum (orderly.lines_max(), orderly.parts_max());
-    above it is ValueError.
+    shipments and returns, each on its own (more warehouses are
+    InvalidArgument, one shipment or return too many InvariantError). 0,
+    the default, takes the C library's default for an engine; above the
+    library's hard maximum (orderly.lines_max(), orderly.parts_max()) is
+    ValueError.
 
     Use as a context manager or call close(); a forgotten engine is closed
     when garbage-collected. Every ``now`` accepts an aware datetime or epoch
@@ -289,8 +292,6 @@ class Engine:
                                           lib.ORDERLY_ENVELOPE_MAX_LIMIT)
         opts.max_lines = integer(max_lines, "max_lines", 0, _LINES_MAX)
         opts.max_parts = integer(max_parts, "max_parts", 0, _PARTS_MAX)
-        self._max_lines = opts.max_lines or _LINES_MAX
-        self._max_parts = opts.max_parts or _PARTS_MAX
         out = ffi.new("orderly_engine **")
         cp = ffi.new("orderly_ctx **")
         if lib.orderly_ctx_new(cp, ffi.NULL) != 0:
@@ -366,18 +367,6 @@ class Engine:
         """True once close() ran."""
         return self._engine is None
 
-    @property
-    def max_lines(self) -> int:
-        """The most lines an order of this engine may have (as configured,
-        or orderly.lines_max())."""
-        return self._max_lines
-
-    @property
-    def max_parts(self) -> int:
-        """The most fulfillments, shipments and returns, each, an order of
-        this engine may have (as configured, or orderly.parts_max())."""
-        return self._max_parts
-
     def last_error(self) -> Optional[Error]:
         """The engine's last failure as an orderly.Error (None when the last
         call succeeded); the exceptions raised carry the same."""
@@ -436,9 +425,9 @@ class Engine:
         if isinstance(lines, (str, bytes)) or not isinstance(lines, Sequence):
             raise TypeError("lines: expected a sequence of orderly.Line")
         n = len(lines)
-        if not 1 <= n <= self._max_lines:
-            raise ValueError("lines: expected 1..%d lines (max_lines), got %d"
-                             % (self._max_lines, n))
+        if not 1 <= n <= _LINES_MAX:
+            raise ValueError("lines: expected 1..%d lines (orderly.lines_max()), got %d"
+                             % (_LINES_MAX, n))
         arr = ffi.new("orderly_line[]", n)
         for i, value in enumerate(lines):
             ln = _line(value, i)
@@ -516,13 +505,13 @@ class Engine:
         if isinstance(lines, (str, bytes)) or not isinstance(lines, Sequence):
             raise TypeError("lines: expected a sequence of orderly.ReturnLine")
         n = len(lines)
-        if not 1 <= n <= self._max_lines:
-            raise ValueError("lines: expected 1..%d lines (max_lines), got %d"
-                             % (self._max_lines, n))
+        if not 1 <= n <= _LINES_MAX:
+            raise ValueError("lines: expected 1..%d lines (orderly.lines_max()), got %d"
+                             % (_LINES_MAX, n))
         arr = ffi.new("orderly_return_line[]", n)
         for i, value in enumerate(lines):
             ln = _return_line(value, i)
-            arr[i].line = integer(ln.line, "lines[%d].line" % i, 0, self._max_lines - 1)
+            arr[i].line = integer(ln.line, "lines[%d].line" % i, 0, _LINES_MAX - 1)
             arr[i].quantity = integer(ln.quantity, "lines[%d].quantity" % i, 1,
                                       lib.ORDERLY_QUANTITY_MAX)
         spec = ffi.new("orderly_return_spec *")

@@ -2,11 +2,12 @@
 orderly_replacement_id), and reading a return's lines back
 (orderly_engine_get_return_line)."""
 import dataclasses
+import os
 
 import pytest
 
 import orderly
-from conftest import T0, create, ship_all
+from conftest import T0, create, repo_root, ship_all
 
 EXCHANGE_STEPS = ("approve", "receive", "inspect", "exchange")
 
@@ -21,6 +22,7 @@ def delivered(any_engine):
 def exchange(e: orderly.Engine, lines, steps=EXCHANGE_STEPS, key: str = "ex") -> int:
     """Opens an exchange of lines on o-1 and walks it through steps."""
     r = e.open_return("o-1", lines, exchange=True, idem_key=key, now=T0 + 10)
+    assert r.index is not None
     for ev in steps:
         e.apply("o-1", "return", ev, index=r.index, now=T0 + 11)
     return r.index
@@ -179,7 +181,7 @@ def test_return_lines_reads_past_the_first_32_lines():
     return_lines walks every line, so a return of as many lines as the
     library allows (up to 40 here) comes back whole."""
     n = min(orderly.lines_max(), 40)
-    with orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport()) as e:
+    with orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport(), max_lines=n) as e:
         lines = [orderly.Line(sku=1000 + i, warehouse=1, quantity=1, unit_price=10)
                  for i in range(n)]
         e.create_order("big", lines, currency="EUR", now=T0)
@@ -198,3 +200,33 @@ def test_return_lines_reads_past_the_first_32_lines():
             e.apply("big", "return", ev, index=r.index, now=T0 + 11)
         e.open_replacement("big", r.index, now=T0 + 12)
         assert e.get_order(orderly.replacement_id("big", r.index)).n_lines == n
+
+
+def test_the_binding_readmes_exchange_example_runs(delivered):
+    """bindings/python/README.md's exchange block, run on a delivered o-1:
+    each line commented with a Python value gives that value."""
+    with open(os.path.join(repo_root(), "bindings", "python", "README.md")) as f:
+        text = f.read()
+    start = text.index("```python\n", text.index("## Exchanges")) + len("```python\n")
+    code = text[start:text.index("```\n", start)]
+    scope = {"orderly": orderly, "engine": delivered}
+    chunk = []
+    checked = 0
+    for line in code.splitlines() + [""]:  # the empty line runs the last chunk
+        stmt, _, shown = line.partition("  # ")
+        if line.startswith(" ") or stmt.startswith(("for ", "r = ")):
+            chunk.append(stmt)
+            continue
+        exec("\n".join(chunk), scope)
+        chunk = []
+        if not stmt:
+            continue
+        value = eval(stmt, scope)
+        try:
+            expected = eval(shown, {"ReturnLine": orderly.ReturnLine})
+        except SyntaxError:
+            assert isinstance(value, orderly.Result) and shown.startswith("Result"), line
+            continue
+        assert value == expected, line
+        checked += 1
+    assert checked == 3
