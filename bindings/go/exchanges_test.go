@@ -362,8 +362,10 @@ func TestAnOrderOverAnEnginesMaxLinesIsNotSupportedThere(t *testing.T) {
 	if !errors.Is(err, orderly.ErrNotSupported) || !strings.Contains(err.Error(), "max_lines") {
 		t.Fatalf("a command on a wider order: %v", err)
 	}
-	if v, _ := narrow.GetOrder("ord-w"); v.PaymentState != orderly.PaymentPending {
-		t.Fatalf("the refused command wrote: %+v", v)
+	_ = narrow.Close()
+	wide = open(t, orderly.Options{Storage: orderly.SQLiteStorage(path, orderly.SQLiteOptions{Sync: orderly.SyncNormal})})
+	if v, err := wide.GetOrder("ord-w"); err != nil || v.PaymentState != orderly.PaymentPending || v.Version != 1 {
+		t.Fatalf("the refused command wrote: %+v, %v", v, err)
 	}
 }
 

@@ -63,7 +63,9 @@ def test_an_order_over_an_engines_max_lines_is_not_supported_there(tmp_path):
                         max_lines=1) as narrow:
         with pytest.raises(orderly.NotSupported, match="max_lines"):
             narrow.apply("o-1", "payment", "authorize", amount=2000, now=T0 + 1)
-        assert narrow.get_order("o-1").payment_state is orderly.PaymentState.PENDING
+    with orderly.Engine(orderly.SQLiteStorage(path), orderly.MemoryTransport()) as wide:
+        v = wide.get_order("o-1")
+        assert v.payment_state is orderly.PaymentState.PENDING and v.version == 1
 
 
 @pytest.mark.parametrize("kwargs, exc, field", [
