@@ -167,6 +167,11 @@ def test_return_lines_of_an_unknown_order_or_return_raise_not_found(delivered):
         delivered.return_lines("o-1", -1)
     with pytest.raises(TypeError, match="order_id"):
         delivered.return_lines(None, 0)  # type: ignore[arg-type]
+    delivered.close()
+    with pytest.raises(orderly.MisuseError, match="closed"):
+        delivered.return_lines("o-1", 0)
+    with pytest.raises(orderly.MisuseError, match="closed"):
+        delivered.open_replacement("o-1", 0)
 
 
 def test_return_lines_inside_a_batch_sees_the_batch(delivered):
