@@ -897,39 +897,29 @@ func (e *Engine) GetPart(orderID string, m MachineID, index uint32) (PartView, e
 
 // ReturnLines lists the order lines return index of an order names, in
 // order-line order, each with the return's units of it: what OpenReturn
-// was given (orderly_engine_get_return_line, walked from k = 0 until
-// ErrNotFound). Unlike PartView.Lines it reads every line of any order.
-// An empty slice for a return opened by amount (OpenReturnAmount);
-// ErrNotFound for no such order or return. Inside an open batch it reads
-// what the batch sees.
+// was given (orderly_engine_get_return_lines: counted, then read whole).
+// Unlike PartView.Lines it reads every line of any order. An empty slice
+// for a return opened by amount (OpenReturnAmount); ErrNotFound for no
+// such order or return. Inside an open batch it reads what the batch sees.
 func (e *Engine) ReturnLines(orderID string, index uint32) ([]ReturnLine, error) {
 	lines := []ReturnLine{}
 	err := e.withID(orderID, func() C.int {
 		c := e.call
-		for {
-			rc := C.orderly_engine_get_return_line(e.c, &c.order_id[0], C.uint32_t(index),
-				C.uint32_t(len(lines)), &c.rline)
-			if rc == 0 {
-				lines = append(lines, ReturnLine{Line: uint32(c.rline.line), Quantity: uint32(c.rline.quantity)})
-				continue
-			}
-			if rc != C.ORDERLY_ENOTFOUND {
-				return rc
-			}
-			if len(lines) > 0 {
-				return 0
-			}
-			// nothing at k = 0: a return naming no lines, or no return
-			// at all, which the part says
-			var p C.orderly_part_view
-			p.size = C.sizeof_orderly_part_view
-			if prc := C.orderly_engine_get_part(e.c, &c.order_id[0], C.ORDERLY_MACHINE_RETURN,
-				C.uint32_t(index), &p); prc != C.ORDERLY_ENOTFOUND {
-				return prc
-			}
-			// the walk's own message ("no return #n") is the one to keep
-			return C.orderly_engine_get_return_line(e.c, &c.order_id[0], C.uint32_t(index), 0, &c.rline)
+		var n C.size_t
+		rc := C.orderly_engine_get_return_lines(e.c, &c.order_id[0], C.uint32_t(index), nil, 0, &n)
+		if rc != 0 || n == 0 {
+			return rc
 		}
+		// C.orderly_return_line holds no Go pointer: C may write a Go slice of them
+		buf := make([]C.orderly_return_line, int(n))
+		if rc = C.orderly_engine_get_return_lines(e.c, &c.order_id[0], C.uint32_t(index), &buf[0], n,
+			&n); rc != 0 {
+			return rc
+		}
+		for _, l := range buf {
+			lines = append(lines, ReturnLine{Line: uint32(l.line), Quantity: uint32(l.quantity)})
+		}
+		return 0
 	})
 	if err != nil {
 		return nil, err

@@ -26,7 +26,6 @@ typedef struct orderly_go_call {
     orderly_return_spec ret;
     orderly_return_line *rlines;   /* rlines_cap entries */
     size_t rlines_cap;
-    orderly_return_line rline;     /* orderly_engine_get_return_line's out */
     uint32_t index;
     char order_id[ORDERLY_ID_MAX + 1];
     char idem_key[ORDERLY_ID_MAX + 1];

@@ -669,6 +669,20 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_return_line(orderly_engin
                                                                    uint32_t index, uint32_t k,
                                                                    orderly_return_line *out);
 
+/*
+ * Every line return `index` of an order names, in order-line order, from
+ * one read: out[0 .. min(cap, count)) get them and *count the number the
+ * return names, so a caller with too small an array learns the size it
+ * needs (cap 0 and out NULL just count). ENOTFOUND when the order or the
+ * return does not exist (a return opened by amount names none: count 0);
+ * out (cap entries) and count are caller memory.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_return_lines(orderly_engine *engine,
+                                                                    const char *order_id,
+                                                                    uint32_t index,
+                                                                    orderly_return_line *out,
+                                                                    size_t cap, size_t *count);
+
 /* ---- history ------------------------------------------------------------------ */
 
 /*

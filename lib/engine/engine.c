@@ -661,6 +661,32 @@ int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine
     return ORDERLY_OK;
 }
 
+int orderly_engine_get_return_lines(orderly_engine *e, const char *order_id, uint32_t index,
+                                    orderly_return_line *out, size_t cap, size_t *count)
+{
+    const struct orderly__part *p;
+    uint64_t version = 0;
+    size_t k;
+    int rc;
+
+    if (e == NULL || order_id == NULL || count == NULL || (out == NULL && cap > 0))
+        return ORDERLY_EINVAL;
+    if (strlen(order_id) > ORDERLY_ID_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
+        return rc;
+    if (index >= e->agg.n_ret)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no return #%u", order_id,
+                             index);
+    p = &e->agg.ret[index];
+    for (k = 0; k < p->rl_n && k < cap; k++) {
+        out[k].line = e->agg.rlines[p->rl_first + k].line;
+        out[k].quantity = e->agg.rlines[p->rl_first + k].qty;
+    }
+    *count = p->rl_n;
+    return ORDERLY_OK;
+}
+
 int orderly_engine_get_return_line(orderly_engine *e, const char *order_id, uint32_t index,
                                    uint32_t k, orderly_return_line *out)
 {

@@ -98,8 +98,9 @@ END_TEST
  * amount is what they cost, and only those units are restocked. */
 START_TEST(order_of_300_lines_returns_200_by_line)
 {
-    static orderly_return_line rl[200];
+    static orderly_return_line rl[200], all[200];
     orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
+    size_t n = 0;
     orderly_result r = ORDERLY_RESULT_INIT;
     orderly_return_line got;
     orderly_part_view p = ORDERLY_PART_VIEW_INIT;
@@ -136,6 +137,21 @@ START_TEST(order_of_300_lines_returns_200_by_line)
     ck_assert_uint_eq(got.line, 299);
     ck_assert_uint_eq(got.quantity, 1);
     ck_assert_int_eq(orderly_engine_get_return_line(f.e, "b2b", 0, 200, &got), ORDERLY_ENOTFOUND);
+    /* all of them in one read; a short array gets what fits and the count */
+    ck_assert_int_eq(orderly_engine_get_return_lines(f.e, "b2b", 0, NULL, 0, &n), 0);
+    ck_assert_uint_eq(n, 200);
+    ck_assert_int_eq(orderly_engine_get_return_lines(f.e, "b2b", 0, all, 200, &n), 0);
+    ck_assert_uint_eq(all[0].line, 100);
+    ck_assert_uint_eq(all[199].line, 299);
+    ck_assert_uint_eq(all[199].quantity, 1);
+    all[10].line = 0;
+    ck_assert_int_eq(orderly_engine_get_return_lines(f.e, "b2b", 0, all, 10, &n), 0);
+    ck_assert_uint_eq(n, 200);
+    ck_assert_uint_eq(all[10].line, 0);
+    ck_assert_int_eq(orderly_engine_get_return_lines(f.e, "b2b", 1, all, 200, &n), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_engine_get_return_lines(f.e, "none", 0, all, 200, &n), ORDERLY_ENOTFOUND);
+    ck_assert_int_eq(orderly_engine_get_return_lines(f.e, "b2b", 0, NULL, 1, &n), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_engine_get_return_lines(f.e, "b2b", 0, all, 200, NULL), ORDERLY_EINVAL);
     /* a line named twice is refused whatever its number */
     rl[199].line = 101;
     ck_assert_int_eq(orderly_engine_open_return_lines(f.e, &idx, &rs, &r), ORDERLY_EINVAL);

@@ -462,6 +462,8 @@ int orderly_engine_get_part(orderly_engine *engine, const char *order_id, int ma
                             uint32_t index, orderly_part_view *out);
 int orderly_engine_get_return_line(orderly_engine *engine, const char *order_id, uint32_t index,
                                    uint32_t k, orderly_return_line *out);
+int orderly_engine_get_return_lines(orderly_engine *engine, const char *order_id, uint32_t index,
+                                    orderly_return_line *out, size_t cap, size_t *count);
 typedef struct orderly_engine_stats {
     size_t size;
     uint64_t applied;

@@ -662,36 +662,20 @@ class Engine:
         Inside an open batch it reads what the batch sees."""
         oid = ident(order_id, "order_id")
         idx = integer(index, "index", 0, 2**32 - 1)
-        rl = ffi.new("orderly_return_line *")
-        lines: List[ReturnLine] = []
+        count = ffi.new("size_t *")
         e = self._enter()
         try:
-            # k from 0 until ENOTFOUND, under one claim of the engine so that
-            # no other thread's command lands between two lines of the walk
-            while True:
-                rc = lib.orderly_engine_get_return_line(e, oid, idx, len(lines), rl)
-                if rc == 0:
-                    lines.append(ReturnLine(rl.line, rl.quantity))
-                    continue
-                if self._errors:
-                    self._raise_pending()
-                if rc != lib.ORDERLY_ENOTFOUND:
-                    raise self._fail(rc)
-                if lines:
-                    return lines
-                # nothing at k = 0: a return naming no lines, or no return
-                # at all, which the part says (raised with the first message)
-                missing = self._fail(rc)
-                v = ffi.new("orderly_part_view *")
-                v.size = ffi.sizeof("orderly_part_view")
-                rc = lib.orderly_engine_get_part(e, oid, _tables.MachineId.RETURN, idx, v)
-                if self._errors:
-                    self._raise_pending()
-                if rc == lib.ORDERLY_ENOTFOUND:
-                    raise missing
-                if rc < 0:
-                    raise self._fail(rc)
-                return lines
+            # counted first, then read whole, under one claim of the engine
+            # so that no other thread's command lands between the two reads
+            rc = lib.orderly_engine_get_return_lines(e, oid, idx, ffi.NULL, 0, count)
+            if rc == 0 and count[0] > 0:
+                arr = ffi.new("orderly_return_line[]", count[0])
+                rc = lib.orderly_engine_get_return_lines(e, oid, idx, arr, count[0], count)
+            if self._errors:
+                self._raise_pending()
+            if rc < 0:
+                raise self._fail(rc)
+            return [ReturnLine(arr[k].line, arr[k].quantity) for k in range(count[0])] if count[0] else []
         finally:
             self._lock.release()
 
