@@ -39,7 +39,8 @@ static int read_data(orderly_engine *e, const orderly_event *ev, orderly_command
     if (!json_is_object(d))
         return orderly__fail(&e->ctx, ORDERLY_EENVELOPE, "envelope field 'data' is not an object");
     if ((v = json_object_get(d, "index")) != NULL) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= ORDERLY_PARTS_MAX * 2)
+        /* each machine's own bound is checked with the command */
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= ORDERLY_LINES_MAX)
             return orderly__fail(&e->ctx, ORDERLY_EENVELOPE, "envelope field 'data.index' is out of range");
         c->index = (uint32_t)json_integer_value(v);
     }

@@ -221,6 +221,30 @@ START_TEST(returns_naming_too_many_lines_refused)
 }
 END_TEST
 
+/* An inbound envelope addresses any line of a big order by data.index:
+ * the bound is the machine's, not a part count. */
+START_TEST(envelope_addresses_a_line_past_the_parts_maximum)
+{
+    orderly_result r = ORDERLY_RESULT_INIT;
+    char *env;
+    fx f;
+
+    open_large(&f, 300);
+    create_large(&f, "b2b", 300, 3);
+    env = make_env("wh-200", "reservation.expire", "b2b", "{\"index\":200}");
+    ck_assert_int_eq(handle(&f, env, T0 + DAY, &r), 0);
+    free(env);
+    ck_assert_int_eq(part_state(&f, "b2b", ORDERLY_MACHINE_RESERVATION, 200), ORDERLY_RESERVATION_EXPIRED);
+    env = make_env("wh-300", "reservation.expire", "b2b", "{\"index\":300}");
+    ck_assert_int_eq(handle(&f, env, T0 + DAY, &r), ORDERLY_ENOTFOUND);
+    free(env);
+    env = make_env("wh-big", "reservation.expire", "b2b", "{\"index\":4096}");
+    ck_assert_int_eq(handle(&f, env, T0 + DAY, &r), ORDERLY_EENVELOPE);
+    free(env);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-large");
@@ -228,6 +252,7 @@ static Suite *suite(void)
     orderly_test_case(s, order_of_the_most_lines_is_cancelled_whole, 0);
     orderly_test_case(s, order_of_300_lines_returns_200_by_line, 0);
     orderly_test_case(s, returns_naming_too_many_lines_refused, 0);
+    orderly_test_case(s, envelope_addresses_a_line_past_the_parts_maximum, 0);
     return s;
 }
 
