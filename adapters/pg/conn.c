@@ -141,6 +141,94 @@ static const char *name_of(enum orderly__pg_stmt which, char buf[24])
     return buf;
 }
 
+/* Sends what one round trip carries: BEGIN when due, the statements, a
+ * sync. Reads every result back whatever happens, so the connection leaves
+ * pipeline mode idle; the first failure is the answer. */
+static int pipeline(struct orderly__pg *q, int n, const enum orderly__pg_stmt *which,
+                    const struct orderly__pg_params *const *p, orderly_ctx *ctx,
+                    const char *what, PGresult **out)
+{
+    int begin = q->begin_due, sent, i, rc = ORDERLY_OK;
+    PGresult *res;
+    char name[24];
+
+    for (i = 0; i < n; i++)
+        out[i] = NULL;
+    if (!PQenterPipelineMode(q->conn))
+        return orderly__pg_result_fail(q, NULL, ctx, what);
+    sent = !begin || PQsendQueryParams(q->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+    for (i = 0; sent && i < n; i++)
+        sent = PQsendQueryPrepared(q->conn, name_of(which[i], name), p[i]->n, p[i]->value,
+                                   p[i]->length, p[i]->format, 1);
+    if (!sent || !PQpipelineSync(q->conn)) {
+        rc = orderly__pg_result_fail(q, NULL, ctx, what);
+        (void)PQexitPipelineMode(q->conn);
+        return rc;
+    }
+    for (i = begin ? -1 : 0; i < n; i++) {
+        ExecStatusType st;
+        if ((res = PQgetResult(q->conn)) == NULL) {
+            /* the connection went while the answers were on their way */
+            if (rc == ORDERLY_OK)
+                rc = orderly__pg_result_fail(q, NULL, ctx, what);
+            break;
+        }
+        st = PQresultStatus(res);
+        if (rc == ORDERLY_OK && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+            rc = orderly__pg_result_fail(q, res, ctx, what);
+        else if (rc == ORDERLY_OK && i >= 0)
+            out[i] = res;
+        else
+            PQclear(res);
+        /* each statement's results end with a NULL */
+        while ((res = PQgetResult(q->conn)) != NULL)
+            PQclear(res);
+    }
+    if (PQstatus(q->conn) == CONNECTION_OK) {
+        /* the sync's own result, then idle */
+        while ((res = PQgetResult(q->conn)) != NULL) {
+            ExecStatusType st = PQresultStatus(res);
+            PQclear(res);
+            if (st == PGRES_PIPELINE_SYNC)
+                break;
+        }
+    }
+    (void)PQexitPipelineMode(q->conn);
+    if (rc == ORDERLY_OK && PQstatus(q->conn) == CONNECTION_BAD)
+        rc = orderly__pg_result_fail(q, NULL, ctx, what);
+    if (rc < 0) {
+        for (i = 0; i < n; i++) {
+            PQclear(out[i]);
+            out[i] = NULL;
+        }
+        return rc;
+    }
+    q->begin_due = 0;
+    return ORDERLY_OK;
+}
+
+int orderly__pg_exec_n(struct orderly__pg *q, int n, const enum orderly__pg_stmt *which,
+                       const struct orderly__pg_params *const *p, orderly_ctx *ctx,
+                       const char *what, PGresult **out)
+{
+    int rc;
+
+    if (!q->prepared)
+        return orderly__pg_fail(ctx, ORDERLY_ESTORAGE, "%s: the connection was lost", what);
+    if (n < 1 || n > ORDERLY__PG_PIPELINE_MAX)
+        return orderly__pg_fail(ctx, ORDERLY_EINVAL, "%s: %d statements in one round trip", what,
+                                n);
+    rc = pipeline(q, n, which, p, ctx, what, out);
+    /* A session lost while idle shows up at the transaction's first round
+     * trip, which carries its BEGIN: nothing of the transaction ran, so it
+     * is replaced and the round trip made again, and the host sees
+     * nothing. */
+    if (rc < 0 && q->begin_due && PQstatus(q->conn) == CONNECTION_BAD &&
+        (rc = orderly__pg_reconnect(q, ctx)) == 0)
+        rc = pipeline(q, n, which, p, ctx, what, out);
+    return rc;
+}
+
 int orderly__pg_exec(struct orderly__pg *q, enum orderly__pg_stmt which,
                      const struct orderly__pg_params *p, orderly_ctx *ctx, const char *what,
                      PGresult **out)
@@ -149,6 +237,8 @@ int orderly__pg_exec(struct orderly__pg *q, enum orderly__pg_stmt which,
     ExecStatusType st;
     char name[24];
 
+    if (q->begin_due)
+        return orderly__pg_exec_n(q, 1, &which, &p, ctx, what, out);
     if (!q->prepared)
         return orderly__pg_fail(ctx, ORDERLY_ESTORAGE, "%s: the connection was lost", what);
     res = PQexecPrepared(q->conn, name_of(which, name), p->n, p->value, p->length, p->format, 1);
@@ -294,6 +384,7 @@ int orderly__pg_session(struct orderly__pg *q, orderly_ctx *ctx)
 int orderly__pg_reconnect(struct orderly__pg *q, orderly_ctx *ctx)
 {
     q->prepared = 0;
+    (void)PQexitPipelineMode(q->conn);
     PQreset(q->conn);
     if (PQstatus(q->conn) != CONNECTION_OK)
         return orderly__pg_result_fail(q, NULL, ctx, "reconnecting");

@@ -46,6 +46,7 @@ struct orderly__pg {
     int listen;
     int statement_timeout_ms;
     int in_txn;
+    int begin_due;                 /* BEGIN not sent yet: it rides with the first statement */
     int prepared;                  /* statements exist on the current session */
     unsigned int pushed;           /* queues pushed to in this transaction (bits) */
     unsigned int woken;            /* queues notified since the last drain (bits) */
@@ -92,6 +93,16 @@ int orderly__pg_result_fail(struct orderly__pg *q, PGresult *res, orderly_ctx *c
 int orderly__pg_exec(struct orderly__pg *q, enum orderly__pg_stmt which,
                      const struct orderly__pg_params *p, orderly_ctx *ctx, const char *what,
                      PGresult **out);
+
+/* Runs n prepared statements (n <= ORDERLY__PG_PIPELINE_MAX) in one round
+ * trip, in pipeline mode, each seeing what the ones before it did (each
+ * takes its own snapshot); out[i] gets statement i's result on success
+ * (the caller clears them all), nothing on failure. The transaction's
+ * BEGIN, when still due, goes first in the same round trip. */
+#define ORDERLY__PG_PIPELINE_MAX 4
+int orderly__pg_exec_n(struct orderly__pg *q, int n, const enum orderly__pg_stmt *which,
+                       const struct orderly__pg_params *const *p, orderly_ctx *ctx,
+                       const char *what, PGresult **out);
 
 /* Runs a statement that returns no rows and reports the rows it changed
  * (>= 0) or a negative code. */
