@@ -50,6 +50,7 @@ static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
 static void end_txn(struct orderly__pg *q)
 {
     q->begin_due = 0;
+    orderly__pg_drop_held(q);
     if (PQstatus(q->conn) == CONNECTION_OK &&
         PQtransactionStatus(q->conn) != PQTRANS_IDLE)
         PQclear(PQexec(q->conn, "ROLLBACK"));
@@ -65,6 +66,11 @@ static int s_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
 
     if ((rc = orderly__pg_txn_ok(q, txn, ctx)) < 0)
         return rc;
+    /* pushes still held go first (with the BEGIN, if that is due too) */
+    if (q->n_held > 0 && (rc = orderly__pg_flush(q, ctx)) < 0) {
+        end_txn(q);
+        return rc;
+    }
     if (q->begin_due) {
         /* nothing ran, so there is nothing to commit */
         q->in_txn = 0;
@@ -431,6 +437,7 @@ void orderly_pg_storage_close(orderly_storage *s)
         snprintf(sql, sizeof sql, "UNLISTEN %s; DEALLOCATE ALL", q->channel);
         PQclear(PQexec(q->conn, sql));
     }
+    free(q->held_buf);
     free(q);
 }
 
