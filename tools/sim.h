@@ -96,6 +96,9 @@ struct sim {
     orderly_storage *storage;  /* the fault wrapper around it, what the engine uses */
     const char *pg_conninfo;   /* --storage postgresql://...: the adapter is ... */
     orderly_storage *pg;       /* ... liborderly-pg instead (sim_pg.c) */
+    int pg_prepared;           /* the schema was replaced already: open only */
+    uint64_t workers;          /* --workers N: engine processes (sim_workers.c) */
+    struct sim_workers *wk;    /* in the driver with workers: pump and tick go to them */
     orderly_policy policy;     /* as the engine was opened with, for the checks */
     orderly_transport *transport;
     orderly_engine *engine;
@@ -131,6 +134,7 @@ void sim_keyset_free(struct sim_keyset *k);
 int sim_hex16(uint8_t out[16], const char *hex);
 struct sim_order *sim_order_of(struct sim *s, const char *order_id);
 int sim_register_executors(struct sim *s);
+int sim_execute(const orderly_operation_view *op, void *user_data);   /* s is user_data */
 int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount);
 void sim_on_alert(const orderly_alert *a, void *user_data);
 void sim_fail(struct sim *s, const char *fmt, ...)
@@ -144,6 +148,16 @@ void sim_fail(struct sim *s, const char *fmt, ...)
 int sim_pg_is_url(const char *v);
 int sim_pg_open(struct sim *s, orderly_ctx *ctx);
 void sim_pg_close(struct sim *s);
+int sim_pg_prepare(struct sim *s);   /* replaces the schema once, before workers fork */
+
+/* sim_workers.c: --workers N. The driver forks N processes before its own
+ * setup; each runs setup (its own connection and engine) and then does
+ * what the driver hands it: pump, or tick + operations + pump, at the
+ * driver's simulated time. Executors, alerts and published messages come
+ * back to the driver, which owns the world and the checks. */
+int sim_workers_start(struct sim *s, int (*setup)(struct sim *s));  /* returns in the driver only */
+int sim_workers_pump(struct sim *s, int background);
+void sim_workers_stop(struct sim *s);
 
 /* sim_check.c */
 int sim_consume(struct sim *s);            /* drains the transport into the checks */

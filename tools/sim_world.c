@@ -214,7 +214,7 @@ static int line_of(const struct sim_order *o, uint64_t sku, uint32_t warehouse)
     return -1;
 }
 
-static int execute(const orderly_operation_view *op, void *user_data)
+int sim_execute(const orderly_operation_view *op, void *user_data)
 {
     struct sim *s = user_data;
     struct sim_order *o = sim_order_of(s, op->order_id);
@@ -268,7 +268,7 @@ int sim_register_executors(struct sim *s)
     int op, rc;
 
     for (op = ORDERLY_OP_RELEASE_RESERVATIONS; op <= ORDERLY_OP_CANCEL_COD_CLAIM; op++)
-        if ((rc = orderly_engine_set_executor(s->engine, op, execute, s)) < 0)
+        if ((rc = orderly_engine_set_executor(s->engine, op, sim_execute, s)) < 0)
             return rc;
     return ORDERLY_OK;
 }

@@ -31,6 +31,7 @@ static void usage(FILE *f)
     fputs("usage: orderly simulate [--db FILE | --storage memory|postgresql://...]\n"
           "                        [--orders N] [--seed S]\n"
           "                        [--faults RATE] [--days D] [--overwrite] [--quiet]\n"
+          "                        [--workers N]\n"
           "\n"
           "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
           "cancellations, declined payments, expiries, returns, exchanges, failed\n"
@@ -54,7 +55,11 @@ static void usage(FILE *f)
           "                    only an orderly database or an empty file that no\n"
           "                    other process has open is replaced, never a link,\n"
           "                    device, directory or another application's file\n"
-          "  --quiet           no progress line, even on a terminal\n",
+          "  --quiet           no progress line, even on a terminal\n"
+          "  --workers N       with postgresql://: N engine processes, 1..64, pump,\n"
+          "                    tick and run operations on the shared database\n"
+          "                    while this one drives the world (default 0: it\n"
+          "                    does everything itself)\n",
           f);
 }
 
@@ -102,6 +107,9 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
         } else if (strcmp(a, "--faults") == 0) {
             if (cli_parse_rate(v, &s->faults) < 0 || s->faults > 0.5)
                 return cli_usage_error("simulate", "--faults wants a rate from 0 to 0.5, not '%s'", v);
+        } else if (strcmp(a, "--workers") == 0) {
+            if (cli_parse_u64(v, 1, 64, &s->workers) < 0)
+                return cli_usage_error("simulate", "--workers wants a number from 1 to 64, not '%s'", v);
         } else if (strcmp(a, "--days") == 0) {
             if (cli_parse_u64(v, 1, 3650, &s->days) < 0)
                 return cli_usage_error("simulate", "--days wants a number from 1 to 3650, not '%s'", v);
@@ -113,6 +121,8 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
     if (memory && (db_given || *overwrite))
         return cli_usage_error("simulate", "%s names a database file; --storage memory keeps none",
                                db_given ? "--db" : "--overwrite");
+    if (s->workers > 0 && s->pg_conninfo == NULL)
+        return cli_usage_error("simulate", "--workers needs --storage postgresql://...");
     if (memory)
         s->db_path = NULL;
     return 0;
@@ -143,6 +153,8 @@ static int pump(struct sim *s)
     size_t n;
     int i, rc;
 
+    if (s->wk != NULL)
+        return sim_workers_pump(s, 0);
     s->work = 0;
     for (i = 0; i < 64; i++) {
         rc = orderly_engine_pump(s->engine, s->now, 0, &n);
@@ -159,6 +171,8 @@ static int background(struct sim *s)
     size_t n;
     int i, rc;
 
+    if (s->wk != NULL)
+        return sim_workers_pump(s, 1);
     for (i = 0; i < 32; i++) {
         rc = orderly_engine_tick(s->engine, s->now, 0, &n);
         if (rc < 0 && !is_transient(rc))
@@ -885,7 +899,8 @@ static int setup(struct sim *s)
     eo.policy = &pol;
     eo.on_work = on_work;
     eo.work_user_data = s;
-    eo.flags = ORDERLY_ENGINE_HAND_OFF; /* it pumps after every command */
+    /* it pumps after every command; with workers they publish instead */
+    eo.flags = s->workers > 0 ? 0 : ORDERLY_ENGINE_HAND_OFF;
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
     s->policy = pol;
@@ -900,6 +915,7 @@ static int setup(struct sim *s)
 
 static void teardown(struct sim *s)
 {
+    sim_workers_stop(s);
     orderly_engine_close(s->engine);
     orderly_memory_transport_free(s->transport);
     orderly_fault_storage_free(s->storage);
@@ -1102,7 +1118,8 @@ int cmd_simulate(int argc, char **argv)
            s.db_path != NULL ? s.db_path : "");
     fflush(stdout);
     t0 = cli_mono_seconds();
-    if ((rc = setup(&s)) < 0 || (rc = run(&s)) < 0) {
+    if ((s.workers > 0 && (rc = sim_workers_start(&s, setup)) < 0) || (rc = setup(&s)) < 0 ||
+        (rc = run(&s)) < 0) {
         fprintf(stderr, "\norderly simulate: stopped: %s (%s)%s%s\n",
                 s.engine != NULL && orderly_engine_errmsg(s.engine)[0] != '\0'
                     ? orderly_engine_errmsg(s.engine) : orderly_strerror(rc),

@@ -141,6 +141,179 @@ static const char *name_of(enum orderly__pg_stmt which, char buf[24])
     return buf;
 }
 
+/* Sends what one round trip carries: BEGIN when due, the statements, a
+ * sync. Reads every result back whatever happens, so the connection leaves
+ * pipeline mode idle; the first failure is the answer. */
+/* The held push h as the parameters of PG_PUSH, pointing into the buffer. */
+static void held_params(const struct orderly__pg *q, const struct orderly__pg_held *h,
+                        struct orderly__pg_params *p)
+{
+    p->n = 0;
+    orderly__pg_int(p, h->queue);
+    p->value[p->n] = (const char *)q->held_buf + h->group_at;
+    p->length[p->n] = (int)h->group_len;
+    p->format[p->n] = 1;
+    p->n++;
+    orderly__pg_int(p, h->kind);
+    orderly__pg_int(p, h->created);
+    orderly__pg_int(p, h->due);
+    p->value[p->n] = (const char *)q->held_buf + h->payload_at;
+    p->length[p->n] = (int)h->payload_len;
+    p->format[p->n] = 1;
+    p->n++;
+}
+
+static int pipeline(struct orderly__pg *q, int n, const enum orderly__pg_stmt *which,
+                    const struct orderly__pg_params *const *p, orderly_ctx *ctx,
+                    const char *what, PGresult **out)
+{
+    struct orderly__pg_params hp;
+    int begin = q->begin_due, held = q->n_held, sent, i, rc = ORDERLY_OK;
+    PGresult *res;
+    char name[24];
+
+    for (i = 0; i < n; i++)
+        out[i] = NULL;
+    if (!PQenterPipelineMode(q->conn))
+        return orderly__pg_result_fail(q, NULL, ctx, what);
+    sent = !begin || PQsendQueryParams(q->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0);
+    for (i = 0; sent && i < held; i++) {
+        held_params(q, &q->held[i], &hp);
+        sent = PQsendQueryPrepared(q->conn, name_of(PG_PUSH, name), hp.n, hp.value, hp.length,
+                                   hp.format, 1);
+    }
+    for (i = 0; sent && i < n; i++)
+        sent = PQsendQueryPrepared(q->conn, name_of(which[i], name), p[i]->n, p[i]->value,
+                                   p[i]->length, p[i]->format, 1);
+    if (!sent || !PQpipelineSync(q->conn)) {
+        rc = orderly__pg_result_fail(q, NULL, ctx, what);
+        (void)PQexitPipelineMode(q->conn);
+        return rc;
+    }
+    /* answers in order: BEGIN (-1 - held), the held pushes (-held..-1),
+     * then the statements (0..n-1) */
+    for (i = -held - (begin ? 1 : 0); i < n; i++) {
+        ExecStatusType st;
+        if ((res = PQgetResult(q->conn)) == NULL) {
+            /* the connection went while the answers were on their way */
+            if (rc == ORDERLY_OK)
+                rc = orderly__pg_result_fail(q, NULL, ctx, what);
+            break;
+        }
+        st = PQresultStatus(res);
+        if (rc == ORDERLY_OK && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+            rc = orderly__pg_result_fail(q, res, ctx, i < 0 && i >= -held ? "queue push" : what);
+        else if (rc == ORDERLY_OK && i >= 0)
+            out[i] = res;
+        else
+            PQclear(res);
+        /* each statement's results end with a NULL */
+        while ((res = PQgetResult(q->conn)) != NULL)
+            PQclear(res);
+    }
+    if (PQstatus(q->conn) == CONNECTION_OK) {
+        /* the sync's own result, then idle */
+        while ((res = PQgetResult(q->conn)) != NULL) {
+            ExecStatusType st = PQresultStatus(res);
+            PQclear(res);
+            if (st == PGRES_PIPELINE_SYNC)
+                break;
+        }
+    }
+    (void)PQexitPipelineMode(q->conn);
+    if (rc == ORDERLY_OK && PQstatus(q->conn) == CONNECTION_BAD)
+        rc = orderly__pg_result_fail(q, NULL, ctx, what);
+    if (rc < 0) {
+        for (i = 0; i < n; i++) {
+            PQclear(out[i]);
+            out[i] = NULL;
+        }
+        return rc;
+    }
+    q->begin_due = 0;
+    orderly__pg_drop_held(q);
+    return ORDERLY_OK;
+}
+
+int orderly__pg_exec_n(struct orderly__pg *q, int n, const enum orderly__pg_stmt *which,
+                       const struct orderly__pg_params *const *p, orderly_ctx *ctx,
+                       const char *what, PGresult **out)
+{
+    int rc;
+
+    if (!q->prepared)
+        return orderly__pg_fail(ctx, ORDERLY_ESTORAGE, "%s: the connection was lost", what);
+    if (n < 0 || n > ORDERLY__PG_PIPELINE_MAX)
+        return orderly__pg_fail(ctx, ORDERLY_EINVAL, "%s: %d statements in one round trip", what,
+                                n);
+    rc = pipeline(q, n, which, p, ctx, what, out);
+    /* A session lost while idle shows up at the transaction's first round
+     * trip, which carries its BEGIN: nothing of the transaction ran, so it
+     * is replaced and the round trip made again, and the host sees
+     * nothing. */
+    if (rc < 0 && q->begin_due && PQstatus(q->conn) == CONNECTION_BAD &&
+        (rc = orderly__pg_reconnect(q, ctx)) == 0)
+        rc = pipeline(q, n, which, p, ctx, what, out);
+    return rc;
+}
+
+int orderly__pg_flush(struct orderly__pg *q, orderly_ctx *ctx)
+{
+    if (q->n_held == 0)
+        return ORDERLY_OK;
+    return orderly__pg_exec_n(q, 0, NULL, NULL, ctx, "queue push", NULL);
+}
+
+void orderly__pg_drop_held(struct orderly__pg *q)
+{
+    q->n_held = 0;
+    q->held_len = 0;
+}
+
+/* Copies len bytes into the held buffer; their offset in *at. */
+static int keep_bytes(struct orderly__pg *q, const void *data, size_t len, size_t *at)
+{
+    if (q->held_len + len + 1 > q->held_cap) {
+        size_t cap = q->held_cap ? q->held_cap : 4096;
+        uint8_t *b;
+        while (cap < q->held_len + len + 1)
+            cap *= 2;
+        if ((b = realloc(q->held_buf, cap)) == NULL)
+            return ORDERLY_ENOMEM;
+        q->held_buf = b;
+        q->held_cap = cap;
+    }
+    *at = q->held_len;
+    if (len > 0)
+        memcpy(q->held_buf + q->held_len, data, len);
+    q->held_len += len;
+    q->held_buf[q->held_len++] = 0;
+    return ORDERLY_OK;
+}
+
+int orderly__pg_hold_push(struct orderly__pg *q, int queue, const orderly_queue_item *item,
+                          orderly_ctx *ctx)
+{
+    struct orderly__pg_held *h;
+    const char *group = item->group != NULL ? item->group : "";
+    int rc;
+
+    if (q->n_held == ORDERLY__PG_HELD_MAX && (rc = orderly__pg_flush(q, ctx)) < 0)
+        return rc;
+    h = &q->held[q->n_held];
+    h->queue = queue;
+    h->kind = item->kind;
+    h->created = item->created;
+    h->due = item->due;
+    h->group_len = strlen(group);
+    h->payload_len = item->payload_len;
+    if (keep_bytes(q, group, h->group_len, &h->group_at) < 0 ||
+        keep_bytes(q, item->payload, item->payload_len, &h->payload_at) < 0)
+        return orderly__pg_fail(ctx, ORDERLY_ENOMEM, "queue push: out of memory");
+    q->n_held++;
+    return ORDERLY_OK;
+}
+
 int orderly__pg_exec(struct orderly__pg *q, enum orderly__pg_stmt which,
                      const struct orderly__pg_params *p, orderly_ctx *ctx, const char *what,
                      PGresult **out)
@@ -149,6 +322,8 @@ int orderly__pg_exec(struct orderly__pg *q, enum orderly__pg_stmt which,
     ExecStatusType st;
     char name[24];
 
+    if (q->begin_due || q->n_held > 0)
+        return orderly__pg_exec_n(q, 1, &which, &p, ctx, what, out);
     if (!q->prepared)
         return orderly__pg_fail(ctx, ORDERLY_ESTORAGE, "%s: the connection was lost", what);
     res = PQexecPrepared(q->conn, name_of(which, name), p->n, p->value, p->length, p->format, 1);
@@ -294,6 +469,7 @@ int orderly__pg_session(struct orderly__pg *q, orderly_ctx *ctx)
 int orderly__pg_reconnect(struct orderly__pg *q, orderly_ctx *ctx)
 {
     q->prepared = 0;
+    (void)PQexitPipelineMode(q->conn);
     PQreset(q->conn);
     if (PQstatus(q->conn) != CONNECTION_OK)
         return orderly__pg_result_fail(q, NULL, ctx, "reconnecting");

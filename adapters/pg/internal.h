@@ -39,6 +39,16 @@ enum orderly__pg_stmt {
     PG_COUNT
 };
 
+/* A push whose id nobody asked for, held until the transaction's next
+ * round trip: its text and payload are copied into the handle's buffer
+ * (offsets, since the buffer may move as it grows). */
+struct orderly__pg_held {
+    int64_t queue, kind, created, due;
+    size_t group_at, group_len, payload_at, payload_len;
+};
+
+#define ORDERLY__PG_HELD_MAX 16
+
 struct orderly__pg {
     orderly_storage base;          /* first: the vtable handed to engines */
     PGconn *conn;
@@ -46,8 +56,13 @@ struct orderly__pg {
     int listen;
     int statement_timeout_ms;
     int in_txn;
+    int begin_due;                 /* BEGIN not sent yet: it rides with the first statement */
     int prepared;                  /* statements exist on the current session */
     unsigned int pushed;           /* queues pushed to in this transaction (bits) */
+    struct orderly__pg_held held[ORDERLY__PG_HELD_MAX];
+    int n_held;                    /* pushes waiting for the next round trip */
+    uint8_t *held_buf;             /* their copied bytes (owned) */
+    size_t held_len, held_cap;
     unsigned int woken;            /* queues notified since the last drain (bits) */
     char schema[ORDERLY__PG_NAME_MAX + 1];
     char channel[ORDERLY__PG_NAME_MAX + 16];
@@ -92,6 +107,28 @@ int orderly__pg_result_fail(struct orderly__pg *q, PGresult *res, orderly_ctx *c
 int orderly__pg_exec(struct orderly__pg *q, enum orderly__pg_stmt which,
                      const struct orderly__pg_params *p, orderly_ctx *ctx, const char *what,
                      PGresult **out);
+
+/* Runs n prepared statements (n <= ORDERLY__PG_PIPELINE_MAX) in one round
+ * trip, in pipeline mode, each seeing what the ones before it did (each
+ * takes its own snapshot); out[i] gets statement i's result on success
+ * (the caller clears them all), nothing on failure. The transaction's
+ * BEGIN, when still due, goes first in the same round trip. */
+#define ORDERLY__PG_PIPELINE_MAX 4
+int orderly__pg_exec_n(struct orderly__pg *q, int n, const enum orderly__pg_stmt *which,
+                       const struct orderly__pg_params *const *p, orderly_ctx *ctx,
+                       const char *what, PGresult **out);
+
+/* Holds a push (copies what it needs) for the transaction's next round
+ * trip; the held pushes go first in it, and a failure of theirs is that
+ * round trip's. Full, it sends them at once. */
+int orderly__pg_hold_push(struct orderly__pg *q, int queue, const orderly_queue_item *item,
+                          orderly_ctx *ctx);
+
+/* Sends what is held (and a due BEGIN) now; 0 when nothing was held. */
+int orderly__pg_flush(struct orderly__pg *q, orderly_ctx *ctx);
+
+/* Forgets what is held: the transaction ended without it. */
+void orderly__pg_drop_held(struct orderly__pg *q);
 
 /* Runs a statement that returns no rows and reports the rows it changed
  * (>= 0) or a negative code. */

@@ -72,6 +72,13 @@ static int s_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
 
     if ((rc = enter(q, txn, queue, ctx)) < 0)
         return rc;
+    if (id_out == NULL) {
+        /* nobody waits for the id: the push rides with the next round trip */
+        if ((rc = orderly__pg_hold_push(q, queue, item, ctx)) < 0)
+            return rc;
+        q->pushed |= 1u << queue;
+        return ORDERLY_OK;
+    }
     orderly__pg_int(&p, queue);
     orderly__pg_text(&p, item->group != NULL ? item->group : "");
     orderly__pg_int(&p, item->kind);

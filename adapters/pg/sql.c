@@ -40,7 +40,12 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
      * empty. The last row reports where the next round starts and the
      * sizes of cand and pick, so the caller knows whether one can find more.
      * NOT IN over a CTE is a hashed lookup, so the checks stay linear in
-     * the window.
+     * the window. lck tests "state + 0", which no partial index's
+     * predicate covers, so the rows are fetched by primary key, one per
+     * picked id: when the statistics undercount the table (a queue filled
+     * since the last ANALYZE) the planner otherwise scanned every pending
+     * row through items_group and joined it against pick, 460 ms for a
+     * claim of 64 out of 20,000 rows instead of 2 ms.
      * $1 queue, $2 now, $3 window, $4 max, $5 lease_until,
      * $6 max_attempts, $7 token so far, $8 after id.
      */
@@ -60,7 +65,8 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                    " lck AS MATERIALIZED ("
                    "  SELECT i.id, i.grp, i.state FROM @.items i"
                    "  WHERE i.queue = $1 AND i.id IN (SELECT id FROM pick)"
-                   "    AND ((i.state = 0 AND i.due <= $2) OR (i.state = 1 AND i.lease_until <= $2))"
+                   "    AND ((i.state + 0 = 0 AND i.due <= $2)"
+                   "      OR (i.state + 0 = 1 AND i.lease_until <= $2))"
                    "  ORDER BY i.id FOR UPDATE SKIP LOCKED),"
                    " ok AS MATERIALIZED ("
                    "  SELECT l.id, l.state FROM lck l"

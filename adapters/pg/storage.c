@@ -23,6 +23,9 @@ int orderly__pg_txn_ok(struct orderly__pg *q, void *txn, orderly_ctx *ctx)
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* No round trip of its own: BEGIN goes out with the transaction's first
+ * statement (orderly__pg_exec_n), and a transaction that runs none costs
+ * nothing. */
 static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
 {
     struct orderly__pg *q = PG(s);
@@ -31,19 +34,14 @@ static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
     if (q->in_txn)
         return orderly__pg_fail(ctx, ORDERLY_EMISUSE,
                                 "a transaction is already open on this connection");
-    /* a session lost since the last call (a server restart found while
-     * idle shows up as BEGIN failing) is replaced before anything runs */
+    /* a session known lost since the last call is replaced before anything
+     * runs; one lost unnoticed while idle is replaced by the first round
+     * trip, which finds out */
     if ((PQstatus(q->conn) != CONNECTION_OK || !q->prepared) &&
         (rc = orderly__pg_reconnect(q, ctx)) < 0)
         return rc;
-    if ((rc = orderly__pg_simple(q, "BEGIN", ctx, "begin")) < 0) {
-        if (PQstatus(q->conn) == CONNECTION_OK)
-            return rc;
-        if ((rc = orderly__pg_reconnect(q, ctx)) < 0 ||
-            (rc = orderly__pg_simple(q, "BEGIN", ctx, "begin")) < 0)
-            return rc;
-    }
     q->in_txn = 1;
+    q->begin_due = 1;
     q->pushed = 0;
     *txn_out = q;
     return ORDERLY_OK;
@@ -51,6 +49,8 @@ static int s_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
 
 static void end_txn(struct orderly__pg *q)
 {
+    q->begin_due = 0;
+    orderly__pg_drop_held(q);
     if (PQstatus(q->conn) == CONNECTION_OK &&
         PQtransactionStatus(q->conn) != PQTRANS_IDLE)
         PQclear(PQexec(q->conn, "ROLLBACK"));
@@ -66,6 +66,17 @@ static int s_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
 
     if ((rc = orderly__pg_txn_ok(q, txn, ctx)) < 0)
         return rc;
+    /* pushes still held go first (with the BEGIN, if that is due too) */
+    if (q->n_held > 0 && (rc = orderly__pg_flush(q, ctx)) < 0) {
+        end_txn(q);
+        return rc;
+    }
+    if (q->begin_due) {
+        /* nothing ran, so there is nothing to commit */
+        q->in_txn = 0;
+        q->begin_due = 0;
+        return ORDERLY_OK;
+    }
     /* the NOTIFY rides in the COMMIT's round trip; PostgreSQL delivers it
      * only if the commit succeeds, and folds duplicates */
     if (q->pushed != 0)
@@ -212,40 +223,30 @@ static int s_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *a
 
 /* ---- idempotency ------------------------------------------------------- */
 
-/* Takes key's advisory lock for this transaction: 1 taken (or already
- * ours), 0 held by another open transaction. */
-static int hold_key(struct orderly__pg *q, orderly_ctx *ctx, const char *key)
-{
-    struct orderly__pg_params p = { 0 };
-    PGresult *res;
-    int rc;
-
-    orderly__pg_text(&p, key);
-    if ((rc = orderly__pg_exec(q, PG_IDEM_LOCK, &p, ctx, "idempotency lookup", &res)) < 0)
-        return rc;
-    rc = orderly__pg_get_int(res, 0, 0) != 0;
-    PQclear(res);
-    return rc;
-}
-
 static int s_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *key,
                       orderly_time_ms now, orderly_idem_record *out, orderly_buf *result)
 {
+    static const enum orderly__pg_stmt which[2] = { PG_IDEM_LOCK, PG_IDEM_GET };
     struct orderly__pg *q = PG(s);
-    struct orderly__pg_params p = { 0 };
-    PGresult *res;
+    struct orderly__pg_params lp = { 0 }, p = { 0 };
+    const struct orderly__pg_params *params[2] = { &lp, &p };
+    PGresult *two[2], *res;
     int held, rc;
 
     if ((rc = orderly__pg_txn_ok(q, txn, ctx)) < 0)
         return rc;
-    /* lock first, read after: once the lock is ours any earlier holder
-     * has finished, and the read (a new snapshot) sees its commit */
-    if ((held = hold_key(q, ctx, key)) < 0)
-        return held;
+    /* lock first, read after, as two statements in one round trip: once
+     * the key's advisory lock is ours any earlier holder has finished, and
+     * the read (a statement of its own, so a new snapshot) sees its
+     * commit; a lock held elsewhere is EINFLIGHT unless the mark is there */
+    orderly__pg_text(&lp, key);
     orderly__pg_text(&p, key);
     orderly__pg_int(&p, now);
-    if ((rc = orderly__pg_exec(q, PG_IDEM_GET, &p, ctx, "idempotency lookup", &res)) < 0)
+    if ((rc = orderly__pg_exec_n(q, 2, which, params, ctx, "idempotency lookup", two)) < 0)
         return rc;
+    held = orderly__pg_get_int(two[0], 0, 0) != 0;
+    PQclear(two[0]);
+    res = two[1];
     if (PQntuples(res) == 0) {
         PQclear(res);
         if (!held)
@@ -436,6 +437,7 @@ void orderly_pg_storage_close(orderly_storage *s)
         snprintf(sql, sizeof sql, "UNLISTEN %s; DEALLOCATE ALL", q->channel);
         PQclear(PQexec(q->conn, sql));
     }
+    free(q->held_buf);
     free(q);
 }
 

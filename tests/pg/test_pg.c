@@ -296,6 +296,92 @@ START_TEST(test_dropped_connection_is_transient_estorage)
 }
 END_TEST
 
+/* ---- held pushes ---------------------------------------------------------- */
+
+/* Rows of the outbox whose payload is payload, as the server has them. */
+static int outbox_rows(const char *payload)
+{
+    char sql[256];
+    PGresult *r;
+    int n;
+
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.items WHERE queue = %d AND payload = '%s'",
+             schema, ORDERLY_QUEUE_OUTBOX, payload);
+    r = PQexec(control, sql);
+    ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+    n = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
+/* A push without id_out from a buffer the caller reuses at once. */
+static int push_held(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                     const char *payload)
+{
+    orderly_queue_item it;
+    char buf[32];
+    int rc;
+
+    snprintf(buf, sizeof buf, "%s", payload);
+    memset(&it, 0, sizeof it);
+    it.group = group;
+    it.kind = 1;
+    it.payload = (const uint8_t *)buf;
+    it.payload_len = strlen(buf);
+    it.created = T0;
+    it.due = T0;
+    rc = s->queue_push(s, ctx, txn, ORDERLY_QUEUE_OUTBOX, &it, NULL);
+    memset(buf, 'z', sizeof buf);   /* the adapter kept its own copy */
+    return rc;
+}
+
+static int count_claim(const orderly_queue_item *it, void *ud)
+{
+    (void)it;
+    (*(int *)ud)++;
+    return 0;
+}
+
+START_TEST(test_held_pushes_land_with_the_transaction)
+{
+    orderly_ctx *ctx = new_ctx();
+    orderly_storage *s = open_store(ctx, 0);
+    uint64_t token = 0;
+    char group[16];
+    void *txn;
+    int i, seen = 0;
+
+    /* only pushes: the commit sends them, with the BEGIN */
+    ck_assert_int_eq(s->begin(s, ctx, &txn), 0);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(push_held(s, ctx, txn, "a", "first"), 0);
+    ck_assert_int_eq(s->commit(s, ctx, txn), 0);
+    ck_assert_int_eq(outbox_rows("first"), 3);
+
+    /* rolled back: never sent */
+    ck_assert_int_eq(s->begin(s, ctx, &txn), 0);
+    ck_assert_int_eq(push_held(s, ctx, txn, "b", "dropped"), 0);
+    s->rollback(s, ctx, txn);
+    ck_assert_int_eq(outbox_rows("dropped"), 0);
+
+    /* more than fit in one round trip, then a claim in the same
+     * transaction sees every one of them */
+    ck_assert_int_eq(s->begin(s, ctx, &txn), 0);
+    for (i = 0; i < 40; i++) {
+        snprintf(group, sizeof group, "g%d", i);
+        ck_assert_int_eq(push_held(s, ctx, txn, group, "many"), 0);
+    }
+    ck_assert_int_eq(s->queue_claim(s, ctx, txn, ORDERLY_QUEUE_OUTBOX, T0, 100, 5, T0 + 60000,
+                                    &token, count_claim, &seen),
+                     43);
+    ck_assert_int_eq(seen, 43);   /* the three of "a" and the forty */
+    ck_assert_int_eq(s->commit(s, ctx, txn), 0);
+    ck_assert_int_eq(outbox_rows("many"), 40);
+    orderly_pg_storage_close(s);
+    orderly_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(test_statement_timeout_is_etimeout)
 {
     orderly_ctx *ctx = new_ctx();
@@ -522,6 +608,7 @@ static Suite *pg_suite(void)
     add(s, test_parallel_opens_migrate_once, 60);
     add(s, test_wrapped_connection_stays_the_hosts, 30);
     add(s, test_dropped_connection_is_transient_estorage, 60);
+    add(s, test_held_pushes_land_with_the_transaction, 60);
     add(s, test_statement_timeout_is_etimeout, 60);
     add(s, test_commit_wakes_other_instance, 30);
     add(s, test_processes_claim_each_item_once_in_group_order, 120);
