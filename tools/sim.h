@@ -18,36 +18,72 @@ enum sim_scenario {
     SC_CANCEL_PAID,      /* the customer cancels after paying, before shipping */
     SC_DECLINED,         /* the card is declined */
     SC_ABANDONED,        /* never paid or confirmed: the reservation or COD window expires */
-    SC_RETURN,           /* delivered, then part of it returned and refunded */
-    SC_EXCHANGE,         /* delivered, then exchanged */
+    SC_RETURN,           /* delivered, then some of it returned (once or twice) and refunded */
+    SC_EXCHANGE,         /* delivered, then exchanged: a replacement order follows */
     SC_WAREHOUSE_CANCEL, /* one warehouse cannot ship its part */
-    SC_RETURN_TO_ORIGIN, /* delivery fails and the parcel goes back */
+    SC_RETURN_TO_ORIGIN, /* the only parcel is lost or goes back */
+    SC_PARTIAL_DELIVERY, /* one of two or more parcels is lost or goes back */
     SC_COUNT
 };
 
-#define SIM_LINES_MAX 4
-#define SIM_FUL_MAX 3
+#define SIM_FUL_MAX 8          /* warehouses (so fulfillments and parcels) per order */
+#define SIM_LARGE_MIN 50       /* a large order draws 50..300 lines ... */
+#define SIM_LARGE_MAX 300      /* ... clamped to the engine's max_lines */
+
+/* One order line as the world outside the engine knows it: what the
+ * customer ordered and, unit by unit, what the warehouses, the carriers
+ * and the customer did with it. sim_check.c holds it against the engine's
+ * reservation part of the same line. */
+struct sim_line {
+    uint64_t sku;
+    uint32_t warehouse, quantity;
+    int64_t unit_price;
+    uint32_t shipped;          /* its warehouse handed it to a carrier */
+    uint32_t delivered, lost, back_at_origin;   /* how that parcel ended */
+    uint32_t reshipped;        /* sent again by the warehouse for a lost parcel's claim */
+    uint32_t claimed;          /* named by the returns opened so far */
+    uint32_t returned;         /* received back by the warehouse */
+    uint32_t to_restock;       /* returns completed (not exchanges) and units back at origin */
+    uint32_t restocked;        /* put back by the inventory (restock operations carried out) */
+    uint32_t released;         /* given back by the inventory (release operations carried out) */
+    int64_t refund_due;        /* owed back for its returned, lost or undelivered units */
+};
 
 struct sim_order {
     char id[32];
     uint8_t method;            /* orderly_payment_method */
     uint8_t scenario;
-    uint8_t n_lines, n_ful;
+    uint8_t n_ful;
+    uint16_t n_lines;
     uint8_t ful_step[SIM_FUL_MAX];   /* fulfillment events done, 0..5 */
     uint8_t ship_step[SIM_FUL_MAX];  /* shipment events done */
+    uint8_t ship_ful[SIM_FUL_MAX];   /* the fulfillment whose parcel shipment i is */
+    uint8_t ful_wh[SIM_FUL_MAX];     /* fulfillment i's warehouse (first appearance in the lines) */
+    uint8_t n_shipped;         /* parcels handed to carriers */
+    uint8_t victim;            /* SC_PARTIAL_DELIVERY: the fulfillment whose parcel fails */
+    uint8_t victim_lost;       /* that parcel (or the only one) is lost, not sent back */
     uint8_t ret_step;          /* return events done */
+    uint8_t returns_left;      /* returns the customer will still open */
     uint8_t waits;             /* steps spent waiting for the payment provider */
     uint8_t done;              /* the script has nothing more to do */
     uint8_t cod_collected;
+    uint8_t placed;            /* created in the engine */
+    uint8_t large;             /* drew SIM_LARGE_MIN..SIM_LARGE_MAX lines */
+    uint8_t exchanged;         /* its exchange completed: the replacement is due */
+    uint16_t claims_open;      /* bit per lost parcel whose claim the host must decide */
+    uint16_t claims_unclosed;  /* bit per claim decided but not yet closed */
     uint32_t ret_index;
     uint32_t cmd_seq;          /* numbers idempotency keys */
-    uint64_t sku[SIM_LINES_MAX];
-    uint32_t warehouse[SIM_LINES_MAX];
-    uint32_t quantity[SIM_LINES_MAX];
+    uint32_t replacement;      /* 1 + the slot of the replacement order, 0 = none */
+    uint32_t original;         /* a replacement: 1 + the slot of the order it replaces */
+    struct sim_line *lines;    /* n_lines, owned */
+    orderly_return_line *ret_lines;  /* the open return's lines, owned (n_lines capacity) */
+    uint32_t ret_n;
+    int64_t ret_fee;           /* the open return's restocking fee (<= 0) */
+    int64_t fees;              /* every refunded return's fee, added to what is owed */
     int64_t total;
     /* the outside world's view, from executed operations */
     int64_t psp_captured, psp_refunded, psp_voided;
-    uint32_t released_lines;   /* bit per line released by the inventory */
     uint32_t psp_msgs;         /* numbers webhook event ids */
     /* what consumers saw, from published events */
     uint8_t seen_state;        /* last order status published, 0 before any */
@@ -75,6 +111,11 @@ struct sim_counts {
     uint64_t operations_run, operations_exhausted_alerts, operations_replayed, dead_letter_alerts;
     uint64_t stale_alerts, purged, ticks_fired;
     uint64_t parcels_lost;     /* lost by the carrier: each opens a claim */
+    uint64_t parcels_back;     /* returned to origin */
+    uint64_t claims_refunded, claims_reshipped, claims_closed, reships_sent;
+    uint64_t returns_opened, partial_returns, second_returns, returns_with_fee;
+    uint64_t exchanges, replacements, replacements_skipped;
+    uint64_t partial_deliveries, cod_orders, large_orders;
     uint64_t published_msgs, published_distinct, dlq_msgs, redelivered_copies;
 };
 
@@ -90,6 +131,8 @@ struct sim {
     uint64_t n_orders, seed, days;
     double faults;
     int progress;
+    uint32_t claim_resolution; /* --claims: orderly_claim_resolution */
+    uint32_t max_lines, max_parts;   /* as the engine was opened with */
     /* plumbing */
     orderly_storage *sqlite;   /* the adapter under the faults: SQLite ... */
     orderly_storage *memory;   /* ... or the in-memory one; the other is NULL */
@@ -100,11 +143,13 @@ struct sim {
     orderly_transport *transport;
     orderly_engine *engine;
     int work;                  /* the engine asked for a pump */
+    int applied;               /* the last command or envelope changed state (not late, not a copy) */
     orderly_time_ms start, now;
     uint64_t rng;
     /* the population */
     struct sim_order *orders;
-    uint64_t created;
+    uint64_t created;          /* slots in use: the orders, then replacements */
+    uint64_t capacity;
     struct sim_action *heap;
     size_t heap_n, heap_cap;
     uint64_t heap_seq;
@@ -132,6 +177,7 @@ int sim_hex16(uint8_t out[16], const char *hex);
 struct sim_order *sim_order_of(struct sim *s, const char *order_id);
 int sim_register_executors(struct sim *s);
 int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount);
+struct sim_line *sim_line_of(struct sim_order *o, uint64_t sku, uint32_t warehouse);
 void sim_on_alert(const orderly_alert *a, void *user_data);
 void sim_fail(struct sim *s, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -144,6 +190,22 @@ void sim_fail(struct sim *s, const char *fmt, ...)
 int sim_pg_is_url(const char *v);
 int sim_pg_open(struct sim *s, orderly_ctx *ctx);
 void sim_pg_close(struct sim *s);
+
+/* sim_ledger.c: the per-line and per-order verdicts, pure functions of the
+ * world's counts and the engine's views (unit-tested in tests/cli). Each
+ * returns 0 when they agree, else 1 with the first disagreement in why. */
+int sim_line_verdict(const struct sim_line *w, const orderly_part_view *p, int exact_money,
+                     char *why, size_t n);
+
+/* One order's money, as the world and the engine see it. */
+struct sim_money {
+    int ended_unpaid;          /* cancelled or failed: it may keep nothing */
+    int64_t world_captured, world_refunded;   /* at the payment provider */
+    int64_t world_due;         /* what the world's returns and losses are owed */
+    int64_t captured, refunded;               /* the engine's order view */
+    int64_t lines_refunded;    /* the engine's lines' refunds, summed */
+};
+int sim_money_verdict(const struct sim_money *m, char *why, size_t n);
 
 /* sim_check.c */
 int sim_consume(struct sim *s);            /* drains the transport into the checks */

@@ -30,11 +30,14 @@ static void usage(FILE *f)
 {
     fputs("usage: orderly simulate [--db FILE | --storage memory|postgresql://...]\n"
           "                        [--orders N] [--seed S]\n"
-          "                        [--faults RATE] [--days D] [--overwrite] [--quiet]\n"
+          "                        [--faults RATE] [--days D] [--claims HOW]\n"
+          "                        [--overwrite] [--quiet]\n"
           "\n"
           "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
-          "cancellations, declined payments, expiries, returns, exchanges, failed\n"
-          "deliveries, duplicate and late events) through the engine, the outbox\n"
+          "some orders of 50-300 lines, cancellations, declined payments, expiries,\n"
+          "partial returns, exchanges and their replacement orders, lost parcels\n"
+          "and their claims, parcels sent back, duplicate and late events) through\n"
+          "the engine, the outbox\n"
           "dispatcher, the timers and the operation queue on a SQLite database\n"
           "(or the in-memory storage), with a simulated clock. Storage calls,\n"
           "publishes and operations fail at RATE. Prints a report and checks the\n"
@@ -50,6 +53,9 @@ static void usage(FILE *f)
           "  --faults RATE     chance, 0..0.5, that a storage call, a publish or a\n"
           "                    operation fails (default 0.02)\n"
           "  --days D          days over which orders arrive, 1..3650 (default 30)\n"
+          "  --claims HOW      how a lost parcel's claim is resolved: host (the\n"
+          "                    default: the merchant refunds some and reships the\n"
+          "                    rest), refund or reship (the engine's policy does)\n"
           "  --overwrite       replace FILE if it exists (otherwise that is an error);\n"
           "                    only an orderly database or an empty file that no\n"
           "                    other process has open is replaced, never a link,\n"
@@ -102,6 +108,15 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
         } else if (strcmp(a, "--faults") == 0) {
             if (cli_parse_rate(v, &s->faults) < 0 || s->faults > 0.5)
                 return cli_usage_error("simulate", "--faults wants a rate from 0 to 0.5, not '%s'", v);
+        } else if (strcmp(a, "--claims") == 0) {
+            if (strcmp(v, "host") == 0)
+                s->claim_resolution = ORDERLY_CLAIM_BY_HOST;
+            else if (strcmp(v, "refund") == 0)
+                s->claim_resolution = ORDERLY_CLAIM_BY_REFUND;
+            else if (strcmp(v, "reship") == 0)
+                s->claim_resolution = ORDERLY_CLAIM_BY_RESHIP;
+            else
+                return cli_usage_error("simulate", "--claims wants host, refund or reship, not '%s'", v);
         } else if (strcmp(a, "--days") == 0) {
             if (cli_parse_u64(v, 1, 3650, &s->days) < 0)
                 return cli_usage_error("simulate", "--days wants a number from 1 to 3650, not '%s'", v);
@@ -231,6 +246,7 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
     snprintf(key, sizeof key, "%s/%u", o->id, ++o->cmd_seq);
     s->c.commands++;
     rc = apply_key(s, o, machine, event, index, amount, key, res);
+    s->applied = rc == 0 && !res->late && !res->duplicate;
     if (rc == 0 && res->duplicate)
         sim_fail(s, "first delivery of %s was answered as a duplicate", key);
     if (rc == 0 && !res->late)
@@ -255,17 +271,6 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
 }
 
 /* A carrier's status update arrives as a CloudEvents envelope. */
-
-/* Half the parcels of the orders that do not reach the customer are lost
- * rather than sent back: those of orders whose number is odd, so that no
- * random draw is spent and the other orders' fates stay as they were. */
-static int lost_in_transit(const struct sim_order *o)
-{
-    size_t n = strlen(o->id);
-
-    return n > 0 && ((o->id[n - 1] - '0') & 1) != 0;
-}
-
 static int carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
 {
     orderly_envelope env;
@@ -298,6 +303,7 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
         }
         s->c.envelopes++;
         if (copy == 0) {
+            s->applied = rc == 0 && !res.late && !res.duplicate;
             s->c.commands++;
             if (rc == 0 && !res.late)
                 s->c.applied++;
@@ -320,12 +326,25 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
 
 /* ---- the population ------------------------------------------------------------------ */
 
-static void make_order(struct sim *s, struct sim_order *o, uint64_t i)
+/* The lines of a large order: SIM_LARGE_MIN..SIM_LARGE_MAX, as many as the
+ * engine takes. */
+static uint32_t large_lines(struct sim *s)
 {
-    static const uint8_t card_mix[SC_COUNT] = { 52, 5, 7, 6, 5, 10, 4, 7, 4 };
-    static const uint8_t cod_mix[SC_COUNT] = { 55, 8, 0, 0, 15, 10, 4, 4, 4 };
+    uint32_t n = SIM_LARGE_MIN + sim_below(s, SIM_LARGE_MAX - SIM_LARGE_MIN + 1);
+
+    return n < s->max_lines ? n : s->max_lines;
+}
+
+/* Draws an order's payment method, scenario, warehouses and lines. Every
+ * draw comes from the run's one generator, so a seed gives the same orders. */
+static int make_order(struct sim *s, struct sim_order *o, uint64_t i)
+{
+    /* happy, cancel unpaid, cancel paid, declined, abandoned, return,
+     * exchange, warehouse cancel, return to origin, partial delivery */
+    static const uint8_t card_mix[SC_COUNT] = { 44, 5, 7, 6, 5, 14, 5, 5, 4, 5 };
+    static const uint8_t cod_mix[SC_COUNT] = { 51, 8, 0, 0, 15, 10, 4, 4, 4, 4 };
     const uint8_t *mix;
-    uint32_t r, acc = 0, j, k;
+    uint32_t r, acc = 0, j, k, ful_max = SIM_FUL_MAX < s->max_parts ? SIM_FUL_MAX : s->max_parts;
 
     memset(o, 0, sizeof *o);
     snprintf(o->id, sizeof o->id, "sim-%06llu", (unsigned long long)i);
@@ -338,33 +357,59 @@ static void make_order(struct sim *s, struct sim_order *o, uint64_t i)
             break;
     }
     o->scenario = (uint8_t)(j < SC_COUNT ? j : SC_HAPPY);
-    o->n_ful = (uint8_t)(1 + sim_below(s, SIM_FUL_MAX));
-    o->n_lines = (uint8_t)(o->n_ful + sim_below(s, (uint32_t)(SIM_LINES_MAX - o->n_ful + 1)));
+    /* three orders in a hundred are a business's: many lines, more warehouses */
+    o->large = sim_rand(s) < 0.03;
+    if (o->large) {
+        o->n_lines = (uint16_t)large_lines(s);
+        o->n_ful = (uint8_t)(1 + sim_below(s, ful_max < o->n_lines ? ful_max : o->n_lines));
+    } else {
+        o->n_ful = (uint8_t)(1 + sim_below(s, ful_max < 3 ? ful_max : 3));
+        o->n_lines = (uint16_t)(o->n_ful + sim_below(s, (uint32_t)(4 - o->n_ful + 1)));
+        if (o->n_lines > s->max_lines)
+            o->n_lines = (uint16_t)s->max_lines;
+    }
+    if (o->scenario == SC_RETURN_TO_ORIGIN)
+        o->n_ful = 1;
+    if (o->scenario == SC_PARTIAL_DELIVERY && o->n_ful < 2 && ful_max >= 2 && s->max_lines >= 2) {
+        o->n_ful = 2;
+        if (o->n_lines < 2)
+            o->n_lines = 2;
+    }
+    o->victim = (uint8_t)sim_below(s, o->n_ful);
+    o->victim_lost = sim_rand(s) < 0.5;
+    o->returns_left = (uint8_t)(o->scenario == SC_RETURN ? 1 + (sim_rand(s) < 0.35) : 1);
+    if ((o->lines = calloc(o->n_lines, sizeof *o->lines)) == NULL)
+        return ORDERLY_ENOMEM;
+    for (k = 0; k < o->n_ful; k++)
+        o->ful_wh[k] = (uint8_t)(k + 1);
     for (k = 0; k < o->n_lines; k++) {
+        struct sim_line *l = &o->lines[k];
         /* distinct SKUs per order; one in a hundred is the discontinued one */
-        o->sku[k] = 1000 + k * 1000 + sim_below(s, 1000);
-        o->warehouse[k] = 1 + (k < o->n_ful ? k : sim_below(s, o->n_ful));
+        l->sku = 1000 + (uint64_t)k * 1000 + sim_below(s, 1000);
+        l->warehouse = 1 + (k < o->n_ful ? k : sim_below(s, o->n_ful));
+        l->quantity = 1 + sim_below(s, 3);
+        l->unit_price = 500 + (int64_t)sim_below(s, 20000);
+        o->total += l->unit_price * l->quantity;
     }
     if (sim_rand(s) < 0.01)
-        o->sku[0] = 999;
-    if (o->scenario == SC_RETURN_TO_ORIGIN)
-        o->n_ful = 1, o->n_lines = 1, o->warehouse[0] = 1;
+        o->lines[0].sku = 999;
+    return ORDERLY_OK;
 }
 
 static int create(struct sim *s, struct sim_order *o)
 {
     orderly_order_spec spec;
-    orderly_line lines[SIM_LINES_MAX];
+    orderly_line *lines;
     orderly_result res = ORDERLY_RESULT_INIT;
     int rc = 0, i;
 
+    if ((lines = calloc(o->n_lines, sizeof *lines)) == NULL)
+        return ORDERLY_ENOMEM;
     for (i = 0; i < o->n_lines; i++) {
-        lines[i].sku = o->sku[i];
-        lines[i].warehouse = o->warehouse[i];
-        lines[i].quantity = 1 + sim_below(s, 3);
-        o->quantity[i] = lines[i].quantity;
-        lines[i].unit_price = 500 + (int64_t)sim_below(s, 20000);
-        o->total += lines[i].unit_price * lines[i].quantity;
+        lines[i].sku = o->lines[i].sku;
+        lines[i].warehouse = o->lines[i].warehouse;
+        lines[i].quantity = o->lines[i].quantity;
+        lines[i].unit_price = o->lines[i].unit_price;
     }
     memset(&spec, 0, sizeof spec);
     spec.order_id = o->id;
@@ -376,12 +421,14 @@ static int create(struct sim *s, struct sim_order *o)
     spec.loyalty_points = sim_rand(s) < 0.15 ? 100 + (int64_t)sim_below(s, 900) : 0;
     spec.now = s->now;
     s->c.commands++;
+    o->placed = 1;
     for (i = 0; i < RETRIES; i++) {
         rc = orderly_engine_create_order(s->engine, &spec, &res);
         if (!is_transient(rc))
             break;
         s->c.retries++;
     }
+    free(lines);
     if (rc < 0) {
         sim_fail(s, "creating %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
         return rc;
@@ -427,10 +474,104 @@ static const int ful_events[5] = {
 #define FUL_SHIPPED 5
 #define FUL_CANCELLED 6
 
+enum parcel_fate { PARCEL_SHIPPED, PARCEL_DELIVERED, PARCEL_LOST, PARCEL_BACK, PARCEL_CANCELLED };
+
+/* The world's books for a parcel: fulfillment ful's lines were handed to
+ * the carrier, or the parcel carrying them ended, or the warehouse never
+ * shipped them. A parcel back at origin is owed back to the customer and
+ * restocked, and so are the lines a warehouse cancelled (they stayed on
+ * its shelves); a lost one's units are owed back once its claim is
+ * refunded (claim_refunded). */
+static void book_parcel(struct sim_order *o, uint32_t ful, int fate)
+{
+    uint32_t k;
+
+    for (k = 0; k < o->n_lines; k++) {
+        struct sim_line *l = &o->lines[k];
+        if (l->warehouse != o->ful_wh[ful])
+            continue;
+        switch (fate) {
+        case PARCEL_SHIPPED:
+            l->shipped = l->quantity;
+            break;
+        case PARCEL_DELIVERED:
+            l->delivered = l->shipped;
+            break;
+        case PARCEL_LOST:
+            l->lost = l->shipped;
+            break;
+        case PARCEL_CANCELLED:
+            l->refund_due += (int64_t)l->quantity * l->unit_price;
+            break;
+        default:
+            l->back_at_origin = l->shipped;
+            l->to_restock += l->shipped;
+            l->refund_due += (int64_t)l->shipped * l->unit_price;
+            break;
+        }
+    }
+}
+
+static void claim_refunded(struct sim_order *o, uint32_t shipment)
+{
+    uint32_t k;
+
+    for (k = 0; k < o->n_lines; k++)
+        if (o->lines[k].warehouse == o->ful_wh[o->ship_ful[shipment]])
+            o->lines[k].refund_due += (int64_t)o->lines[k].lost * o->lines[k].unit_price;
+}
+
+/* Whether the parcel of fulfillment ful fails to reach the customer. */
+static int parcel_fails(const struct sim_order *o, uint32_t ful)
+{
+    return o->scenario == SC_RETURN_TO_ORIGIN ||
+           (o->scenario == SC_PARTIAL_DELIVERY && ful == o->victim);
+}
+
+/* The carrier's last word on shipment i: delivered, lost (its claim opens)
+ * or sent back after a failed delivery. */
+static int end_parcel(struct sim *s, struct sim_order *o, uint32_t i)
+{
+    uint32_t ful = o->ship_ful[i];
+    int rc;
+
+    if (!parcel_fails(o, ful)) {
+        if ((rc = carrier_event(s, o, "shipment.deliver", i)) == 0 && s->applied)
+            book_parcel(o, ful, PARCEL_DELIVERED);
+        return rc;
+    }
+    if (o->victim_lost) {
+        s->c.parcels_lost++;
+        if ((rc = carrier_event(s, o, "shipment.lose", i)) < 0 || !s->applied)
+            return rc;
+        book_parcel(o, ful, PARCEL_LOST);
+        /* the host decides (--claims host) or the engine already did; the
+         * host closes it either way */
+        if (s->claim_resolution == ORDERLY_CLAIM_BY_HOST) {
+            o->claims_open |= (uint16_t)(1u << i);
+            return ORDERLY_OK;
+        }
+        if (s->claim_resolution == ORDERLY_CLAIM_BY_REFUND) {
+            s->c.claims_refunded++;
+            claim_refunded(o, i);
+        } else {
+            s->c.claims_reshipped++;
+        }
+        o->claims_unclosed |= (uint16_t)(1u << i);
+        return ORDERLY_OK;
+    }
+    if ((rc = carrier_event(s, o, "shipment.fail_delivery", i)) < 0)
+        return rc;
+    if ((rc = carrier_event(s, o, "shipment.return_to_origin", i)) == 0 && s->applied) {
+        s->c.parcels_back++;
+        book_parcel(o, ful, PARCEL_BACK);
+    }
+    return rc;
+}
+
 /* Moves one fulfillment or one parcel forward; *delay gets the wait until
  * the next step. Returns 1 when there was nothing left to move. */
-static int progress(struct sim *s, struct sim_order *o, const orderly_order_view *v,
-                    orderly_time_ms *delay)
+static int progress(struct sim *s, struct sim_order *o, orderly_time_ms *delay)
 {
     orderly_result res = ORDERLY_RESULT_INIT;
     uint32_t cand[2 * SIM_FUL_MAX], n = 0, pick, i;
@@ -442,7 +583,7 @@ static int progress(struct sim *s, struct sim_order *o, const orderly_order_view
     for (i = 0; i < o->n_ful; i++)
         if (o->ful_step[i] < FUL_SHIPPED)
             cand[n++] = i;
-    for (i = 0; i < v->n_shipments && i < SIM_FUL_MAX; i++)
+    for (i = 0; i < o->n_shipped; i++)
         if (o->ship_step[i] < 2)
             cand[n++] = SIM_FUL_MAX + i;
     if (n == 0)
@@ -454,13 +595,21 @@ static int progress(struct sim *s, struct sim_order *o, const orderly_order_view
             o->ful_step[i] == 2 && (o->n_ful == 1 || all_others_shipped)) {
             o->ful_step[i] = FUL_CANCELLED;
             *delay = HOUR;
-            return command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, i, 0, &res);
+            rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, i, 0, &res);
+            if (rc == 0 && s->applied)
+                book_parcel(o, i, PARCEL_CANCELLED);
+            return rc;
         }
         if (o->scenario == SC_WAREHOUSE_CANCEL && i == (uint32_t)o->n_ful - 1 && o->ful_step[i] == 2) {
             *delay = 2 * HOUR;   /* that warehouse waits to see the others ship */
             return ORDERLY_OK;
         }
         rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ful_events[o->ful_step[i]], i, 0, &res);
+        if (rc == 0 && s->applied && ful_events[o->ful_step[i]] == ORDERLY_FULFILLMENT_EV_SHIP) {
+            /* the warehouse's parcel gets the next shipment number */
+            o->ship_ful[o->n_shipped++] = (uint8_t)i;
+            book_parcel(o, i, PARCEL_SHIPPED);
+        }
         o->ful_step[i]++;
         /* a delayed scanner event arriving after the parcel moved on */
         if (rc == 0 && o->ful_step[i] >= 4 && sim_rand(s) < 0.05) {
@@ -480,23 +629,245 @@ static int progress(struct sim *s, struct sim_order *o, const orderly_order_view
     }
     o->ship_step[i] = 2;
     *delay = 30 * MINUTE;
-    if (o->scenario == SC_RETURN_TO_ORIGIN && lost_in_transit(o)) {
-        /* the carrier loses it: a claim opens and, by the default policy,
-         * refunds the parcel's units */
-        s->c.parcels_lost++;
-        return carrier_event(s, o, "shipment.lose", i);
-    }
-    if (o->scenario == SC_RETURN_TO_ORIGIN) {
-        if ((rc = carrier_event(s, o, "shipment.fail_delivery", i)) < 0)
-            return rc;
-        return carrier_event(s, o, "shipment.return_to_origin", i);
-    }
-    return carrier_event(s, o, "shipment.deliver", i);
+    return end_parcel(s, o, i);
 }
 
-static const int return_events[4] = {
-    ORDERLY_RETURN_EV_APPROVE, ORDERLY_RETURN_EV_RECEIVE, ORDERLY_RETURN_EV_INSPECT, 0,
+/* The merchant's side of a lost parcel: decide the claim (--claims host:
+ * three in five refunded, the rest reshipped), then close it. */
+static int claim_step(struct sim *s, struct sim_order *o)
+{
+    orderly_result res = ORDERLY_RESULT_INIT;
+    uint32_t i;
+    int rc, refund;
+
+    if (o->claims_unclosed == 0) {
+        for (i = 0; !(o->claims_open >> i & 1u); i++)
+            ;
+        refund = sim_rand(s) < 0.6;
+        rc = command(s, o, ORDERLY_MACHINE_CLAIM,
+                     refund ? ORDERLY_CLAIM_EV_REFUND : ORDERLY_CLAIM_EV_RESHIP, i, 0, &res);
+        if (rc < 0)
+            return rc;
+        /* a claim the engine refuses to move is left to the checks */
+        o->claims_open &= (uint16_t)~(1u << i);
+        if (!s->applied)
+            return ORDERLY_OK;
+        if (refund) {
+            s->c.claims_refunded++;
+            claim_refunded(o, i);
+        } else {
+            s->c.claims_reshipped++;
+        }
+        o->claims_unclosed |= (uint16_t)(1u << i);
+        return ORDERLY_OK;
+    }
+    for (i = 0; !(o->claims_unclosed >> i & 1u); i++)
+        ;
+    rc = command(s, o, ORDERLY_MACHINE_CLAIM, ORDERLY_CLAIM_EV_CLOSE, i, 0, &res);
+    if (rc == 0 && s->applied)
+        s->c.claims_closed++;
+    if (rc == 0)
+        o->claims_unclosed &= (uint16_t)~(1u << i);
+    return rc;
+}
+
+static const int return_events[3] = {
+    ORDERLY_RETURN_EV_APPROVE, ORDERLY_RETURN_EV_RECEIVE, ORDERLY_RETURN_EV_INSPECT,
 };
+
+/* Picks the units of the customer's next return into o->ret_lines: with
+ * whole, every delivered unit no return has named yet; else a few lines,
+ * some of their units. Returns the units picked; *kept gets the units
+ * still with the customer after it. */
+static uint32_t pick_return(struct sim *s, struct sim_order *o, int whole, uint32_t *kept)
+{
+    uint32_t k, avail, q, units = 0;
+
+    o->ret_n = 0;
+    *kept = 0;
+    for (k = 0; k < o->n_lines; k++) {
+        avail = o->lines[k].delivered - o->lines[k].claimed;
+        if (avail == 0)
+            continue;
+        q = whole ? avail : sim_rand(s) < 0.4 ? 1 + sim_below(s, avail) : 0;
+        /* a partial return names at least one unit: the first line's */
+        if (q == 0 && units == 0 && o->ret_n == 0 && k + 1 == o->n_lines)
+            q = 1;
+        *kept += avail - q;
+        if (q == 0)
+            continue;
+        o->ret_lines[o->ret_n].line = k;
+        o->ret_lines[o->ret_n].quantity = q;
+        o->ret_n++;
+        units += q;
+    }
+    return units;
+}
+
+/* The customer asks to send units back: every other return (and every
+ * exchange) all of them, the rest some; one return in four keeps a 10 %
+ * restocking fee. */
+static int open_return(struct sim *s, struct sim_order *o, const orderly_order_view *v)
+{
+    orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
+    orderly_result res = ORDERLY_RESULT_INIT;
+    int exchange = o->scenario == SC_EXCHANGE, rc = 0, i;
+    uint32_t k, kept;
+    int64_t value = 0;
+    char key[48];
+
+    if (v->captured <= 0) {
+        o->done = 1;   /* nothing was paid, so there is nothing to give back */
+        return ORDERLY_OK;
+    }
+    if (o->ret_lines == NULL && (o->ret_lines = calloc(o->n_lines, sizeof *o->ret_lines)) == NULL)
+        return ORDERLY_ENOMEM;
+    if (pick_return(s, o, exchange || sim_below(s, 2) == 0, &kept) == 0) {
+        o->done = 1;   /* nothing delivered is left to send back */
+        return ORDERLY_OK;
+    }
+    for (k = 0; k < o->ret_n; k++)
+        value += (int64_t)o->ret_lines[k].quantity * o->lines[o->ret_lines[k].line].unit_price;
+    o->ret_fee = !exchange && sim_rand(s) < 0.25 ? -(value / 10) : 0;
+    snprintf(key, sizeof key, "%s/return/%u", o->id, ++o->cmd_seq);
+    rs.order_id = o->id;
+    rs.lines = o->ret_lines;
+    rs.n_lines = o->ret_n;
+    rs.adjustment = o->ret_fee;
+    rs.exchange = exchange;
+    rs.idem_key = key;
+    rs.now = s->now;
+    for (i = 0; i < RETRIES; i++) {
+        if (!is_transient(rc = orderly_engine_open_return_lines(s->engine, &o->ret_index, &rs, &res)))
+            break;
+        s->c.retries++;
+    }
+    s->c.commands++;
+    if (rc < 0) {
+        o->done = 1;
+        s->c.rejected++;
+        if (is_business(rc))
+            sim_fail(s, "%s: the engine refused a return of delivered units: %s", o->id,
+                     orderly_engine_errmsg(s->engine));
+        return is_business(rc) ? ORDERLY_OK : rc;
+    }
+    s->c.applied++;
+    s->c.returns_opened++;
+    s->c.partial_returns += kept > 0;
+    s->c.second_returns += o->ret_index > 0;
+    s->c.returns_with_fee += o->ret_fee != 0;
+    for (k = 0; k < o->ret_n; k++)
+        o->lines[o->ret_lines[k].line].claimed += o->ret_lines[k].quantity;
+    o->ret_step = 1;
+    return s->work ? pump(s) : ORDERLY_OK;
+}
+
+/* The return's units in the world's books: received by the warehouse,
+ * owed back (with the return's fee), or restocked. */
+enum { RETURN_RECEIVED, RETURN_REFUNDED, RETURN_RESTOCKED };
+
+static void book_return(struct sim_order *o, int what)
+{
+    uint32_t k;
+
+    if (what == RETURN_REFUNDED)
+        o->fees += o->ret_fee;
+    for (k = 0; k < o->ret_n; k++) {
+        struct sim_line *l = &o->lines[o->ret_lines[k].line];
+        uint32_t q = o->ret_lines[k].quantity;
+        if (what == RETURN_RECEIVED)
+            l->returned += q;
+        else if (what == RETURN_REFUNDED)
+            l->refund_due += (int64_t)q * l->unit_price;
+        else
+            l->to_restock += q;
+    }
+}
+
+/* Opens the replacement of the exchange just completed and gives it a
+ * slot of its own: the customer then pays it and it ships as any order. */
+static int open_replacement(struct sim *s, struct sim_order *o)
+{
+    orderly_result res = ORDERLY_RESULT_INIT;
+    char id[ORDERLY_ID_MAX + 1];
+    struct sim_order *r;
+    uint32_t k, f;
+    int rc = 0, i;
+
+    o->exchanged = 0;
+    o->done = 1;
+    if (orderly_replacement_id(id, o->id, o->ret_index) < 0 || strlen(id) >= sizeof r->id ||
+        s->created == s->capacity) {
+        s->c.replacements_skipped++;
+        return ORDERLY_OK;
+    }
+    for (i = 0; i < RETRIES; i++) {
+        if (!is_transient(rc = orderly_engine_open_replacement(s->engine, o->id, o->ret_index, s->now, &res)))
+            break;
+        s->c.retries++;
+    }
+    s->c.commands++;
+    if (rc < 0) {
+        s->c.rejected++;
+        sim_fail(s, "opening the replacement of %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
+        return is_business(rc) ? ORDERLY_OK : rc;
+    }
+    s->c.applied++;
+    s->c.replacements++;
+    r = &s->orders[s->created];
+    memset(r, 0, sizeof *r);
+    if ((r->lines = calloc(o->ret_n, sizeof *r->lines)) == NULL)
+        return ORDERLY_ENOMEM;
+    snprintf(r->id, sizeof r->id, "%s", id);
+    r->method = o->method;
+    r->scenario = SC_HAPPY;
+    r->placed = 1;
+    r->original = (uint32_t)(o - s->orders) + 1;
+    r->n_lines = (uint16_t)o->ret_n;
+    for (k = 0; k < o->ret_n; k++) {
+        const struct sim_line *from = &o->lines[o->ret_lines[k].line];
+        r->lines[k].sku = from->sku;
+        r->lines[k].warehouse = from->warehouse;
+        r->lines[k].quantity = o->ret_lines[k].quantity;
+        r->lines[k].unit_price = from->unit_price;
+        r->total += from->unit_price * o->ret_lines[k].quantity;
+        for (f = 0; f < r->n_ful && r->ful_wh[f] != from->warehouse; f++)
+            ;
+        if (f == r->n_ful)
+            r->ful_wh[r->n_ful++] = (uint8_t)from->warehouse;
+    }
+    o->replacement = (uint32_t)s->created + 1;
+    if ((rc = sim_schedule(s, s->now + 30 * MINUTE, (uint32_t)s->created++, ACT_STEP, 0)) < 0)
+        return rc;
+    return s->work ? pump(s) : ORDERLY_OK;
+}
+
+/* What the script still owes whatever the order's state: decide and
+ * close the claims of lost parcels, complete a refunded return (which
+ * restocks it), open an exchange's replacement. 1 when there was none.
+ * A merchant decides the claim of a cash-on-delivery order whose other
+ * parcels arrived once the courier has collected the cash. */
+static int follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *v)
+{
+    orderly_result res = ORDERLY_RESULT_INIT;
+    int rc, wait_for_cash = o->method == ORDERLY_PAY_COD && !o->cod_collected &&
+                            o->scenario == SC_PARTIAL_DELIVERY && !is_final(v->order_state);
+
+    if (o->claims_unclosed != 0 || (o->claims_open != 0 && !wait_for_cash))
+        return claim_step(s, o);
+    if (o->exchanged)
+        return open_replacement(s, o);
+    if (o->ret_step != 5 || o->scenario == SC_EXCHANGE)
+        return 1;
+    o->ret_step = 0;
+    if ((rc = command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, o->ret_index, 0, &res)) < 0)
+        return rc;
+    if (s->applied)
+        book_return(o, RETURN_RESTOCKED);
+    if (--o->returns_left == 0)
+        o->done = 1;
+    return ORDERLY_OK;
+}
 
 static int after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
                           orderly_time_ms *delay)
@@ -508,7 +879,7 @@ static int after_delivery(struct sim *s, struct sim_order *o, const orderly_orde
     if (o->method == ORDERLY_PAY_COD && !o->cod_collected) {
         o->cod_collected = 1;
         rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, &res);
-        if (rc == 0 && res.code == 0 && !res.late)
+        if (rc == 0 && s->applied)
             o->psp_captured += o->total;   /* the courier hands the cash over */
         return rc;
     }
@@ -519,60 +890,30 @@ static int after_delivery(struct sim *s, struct sim_order *o, const orderly_orde
             return command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE, 0, 0, &res);
         return ORDERLY_OK;
     }
-    if (o->ret_step == 0) {
-        /* an exchange or every other return takes every unit back; the
-         * rest half of the first line's */
-        int whole = exchange || sim_below(s, 2) == 0;
-        orderly_return_line rl[SIM_LINES_MAX];
-        orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
-        char key[48];
-        int i;
-        if (v->captured <= 0) {
-            o->done = 1;   /* nothing was paid, so there is nothing to give back */
-            return ORDERLY_OK;
-        }
-        for (i = 0; i < (whole ? o->n_lines : 1); i++) {
-            rl[i].line = (uint32_t)i;
-            rl[i].quantity = whole ? o->quantity[i] : (o->quantity[i] + 1) / 2;
-        }
-        snprintf(key, sizeof key, "%s/return", o->id);
-        rs.order_id = o->id;
-        rs.lines = rl;
-        rs.n_lines = (size_t)i;
-        rs.exchange = exchange;
-        rs.idem_key = key;
-        rs.now = s->now;
-        rc = 0;
-        for (i = 0; i < RETRIES; i++) {
-            if (!is_transient(rc = orderly_engine_open_return_lines(s->engine, &o->ret_index, &rs, &res)))
-                break;
-            s->c.retries++;
-        }
-        s->c.commands++;
-        o->ret_step = 1;
-        if (rc < 0) {
-            o->done = 1;
-            s->c.rejected++;
-            return is_business(rc) ? ORDERLY_OK : rc;
-        }
-        s->c.applied++;
-        return s->work ? pump(s) : ORDERLY_OK;
-    }
+    if (o->ret_step == 0)
+        return open_return(s, o, v);
     if (o->ret_step <= 3) {
         rc = command(s, o, ORDERLY_MACHINE_RETURN, return_events[o->ret_step - 1], o->ret_index, 0, &res);
+        if (rc == 0 && s->applied && return_events[o->ret_step - 1] == ORDERLY_RETURN_EV_RECEIVE)
+            book_return(o, RETURN_RECEIVED);
         o->ret_step++;
         return rc;
     }
-    if (o->ret_step == 4) {
-        o->ret_step++;
-        if (exchange) {
-            o->done = 1;
-            return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_EXCHANGE, o->ret_index, 0, &res);
+    o->ret_step++;
+    if (exchange) {
+        o->done = 1;
+        rc = command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_EXCHANGE, o->ret_index, 0, &res);
+        if (rc == 0 && s->applied) {
+            s->c.exchanges++;
+            o->exchanged = 1;
+            o->done = 0;   /* the replacement is still to open */
         }
-        return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, o->ret_index, 0, &res);
+        return rc;
     }
-    o->done = 1;
-    return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, o->ret_index, 0, &res);
+    rc = command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, o->ret_index, 0, &res);
+    if (rc == 0 && s->applied)
+        book_return(o, RETURN_REFUNDED);
+    return rc;
 }
 
 static int step(struct sim *s, struct sim_order *o)
@@ -585,6 +926,11 @@ static int step(struct sim *s, struct sim_order *o)
     if ((rc = view(s, o, &v)) < 0) {
         sim_fail(s, "reading %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
         return rc;
+    }
+    if ((rc = follow_up(s, o, &v)) != 1) {
+        if (rc < 0 || o->done)
+            return rc;
+        return sim_schedule(s, s->now + 30 * MINUTE, (uint32_t)(o - s->orders), ACT_STEP, 0);
     }
     if (is_final(v.order_state)) {
         o->done = 1;
@@ -631,7 +977,7 @@ static int step(struct sim *s, struct sim_order *o)
             rc = command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
             break;
         }
-        if ((rc = progress(s, o, &v, &delay)) == 1) {
+        if ((rc = progress(s, o, &delay)) == 1) {
             rc = 0;
             delay = 6 * HOUR;   /* every part has moved; wait for the order to catch up */
             if (++o->waits > 200)
@@ -660,7 +1006,7 @@ static int perform(struct sim *s, const struct sim_action *a)
 
     switch (a->kind) {
     case ACT_STEP:
-        if (o->cmd_seq == 0 && o->total == 0) {
+        if (!o->placed) {
             if ((rc = create(s, o)) < 0)
                 return rc;
             return sim_schedule(s, s->now + MINUTE + (orderly_time_ms)sim_below(s, (uint32_t)(30 * MINUTE)),
@@ -786,23 +1132,26 @@ static int run(struct sim *s)
     struct sim_action a;
     double t0 = cli_mono_seconds(), last = 0;
     uint64_t i;
-    int rc, quiet = 0;
+    int rc, quiet = 0, round;
 
     s->start = s->now = SIM_EPOCH;
     next_tick = s->now + TICK;
     next_purge = s->now + DAY;
     next_clock = s->now;
-    s->orders = calloc(s->n_orders, sizeof *s->orders);
+    /* room for the replacements of the exchanges (about one order in twenty) */
+    s->capacity = s->n_orders + s->n_orders / 8 + 16;
+    s->orders = calloc(s->capacity, sizeof *s->orders);
     if (s->orders == NULL)
         return ORDERLY_ENOMEM;
     for (i = 0; i < s->n_orders; i++) {
-        make_order(s, &s->orders[i], i);
+        if ((rc = make_order(s, &s->orders[i], i)) < 0)
+            return rc;
+        s->created = i + 1;
         rc = sim_schedule(s, s->start + (orderly_time_ms)(sim_rand(s) * (double)((int64_t)s->days * DAY)),
                           (uint32_t)i, ACT_STEP, 0);
         if (rc < 0)
             return rc;
     }
-    s->created = s->n_orders;
     while (sim_pop(s, &a)) {
         if ((rc = advance(s, a.at, &next_tick, &next_purge, &next_clock)) < 0)
             return rc;
@@ -815,14 +1164,17 @@ static int run(struct sim *s)
     end = s->now + 8 * DAY;
     if ((rc = advance(s, end, &next_tick, &next_purge, &next_clock)) < 0)
         return rc;
-    if ((rc = operator_replay(s)) < 0)
-        return rc;
-    /* drain: keep the host loop going until nothing is left to do */
-    for (i = 0; i < 2 * 24 * 12 && (rc = quiet_now(s, &quiet)) == 0 && !quiet; i++)
-        if ((rc = advance(s, s->now + TICK, &next_tick, &next_purge, &next_clock)) < 0)
+    /* drain: keep the host loop going until nothing is left to do; an
+     * operation that exhausts while draining gets the operator too */
+    for (round = 0; round < 2; round++) {
+        if ((rc = operator_replay(s)) < 0)
             return rc;
-    if (rc < 0)
-        return rc;
+        for (i = 0; i < 2 * 24 * 12 && (rc = quiet_now(s, &quiet)) == 0 && !quiet; i++)
+            if ((rc = advance(s, s->now + TICK, &next_tick, &next_purge, &next_clock)) < 0)
+                return rc;
+        if (rc < 0)
+            return rc;
+    }
     save_clock(s);
     show_progress(s, t0, &last, 1);
     return sim_consume(s);
@@ -882,7 +1234,13 @@ static int setup(struct sim *s)
     pol.reservation_ttl = 36 * HOUR;
     pol.abandoned_after = 48 * HOUR;
     pol.seed = s->seed;
+    pol.claim_resolution = s->claim_resolution;
     eo.policy = &pol;
+    /* large orders take as many lines as this build allows, up to 300 */
+    s->max_lines = (uint32_t)(orderly_lines_max() < SIM_LARGE_MAX ? orderly_lines_max() : SIM_LARGE_MAX);
+    s->max_parts = (uint32_t)orderly_parts_max();
+    eo.max_lines = s->max_lines;
+    eo.max_parts = s->max_parts;
     eo.on_work = on_work;
     eo.work_user_data = s;
     eo.flags = ORDERLY_ENGINE_HAND_OFF; /* it pumps after every command */
@@ -900,6 +1258,8 @@ static int setup(struct sim *s)
 
 static void teardown(struct sim *s)
 {
+    uint64_t i;
+
     orderly_engine_close(s->engine);
     orderly_memory_transport_free(s->transport);
     orderly_fault_storage_free(s->storage);
@@ -910,6 +1270,10 @@ static void teardown(struct sim *s)
     sim_keyset_free(&s->published);
     sim_keyset_free(&s->seen_on);
     sim_keyset_free(&s->exhausted);
+    for (i = 0; s->orders != NULL && i < s->created; i++) {
+        free(s->orders[i].lines);
+        free(s->orders[i].ret_lines);
+    }
     free(s->orders);
     free(s->heap);
 }
@@ -1089,6 +1453,7 @@ int cmd_simulate(int argc, char **argv)
     s.seed = 1;
     s.faults = 0.02;
     s.days = 30;
+    s.claim_resolution = ORDERLY_CLAIM_BY_HOST;
     if ((rc = parse(&s, &overwrite, &quiet, argc, argv)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (s.db_path != NULL && (rc = make_way(s.db_path, overwrite)) != 0)
