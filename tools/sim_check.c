@@ -185,7 +185,6 @@ static void note(struct check *c, const char *fmt, ...)
     va_list ap;
 
     c->failed++;
-    if (getenv("SIM_DEBUG")) { va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap); fputc('\n', stderr); }
     if (c->example[0] != '\0')
         return;
     va_start(ap, fmt);
