@@ -808,7 +808,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
     struct check attempts = { "no queue row has more attempts than its limit", 0, 0, "" };
     struct check deadline = { "every part waiting on a deadline has a timer to move it", 0, 0, "" };
     struct check harness = { "duplicates answered once, events decodable", 0, 0, "" };
-    struct check lines_c = { "per line, the world's units are the engine's: shipped <= ordered, restocked <= returned <= delivered", 0, 0, "" };
+    struct check lines_c = { "per line, the world's units and refunds are the engine's: shipped <= ordered, restocked <= returned <= delivered", 0, 0, "" };
     struct check money_c = { "per order, a cancelled or failed order keeps nothing; refunded = what came back or was lost", 0, 0, "" };
     struct check stock_c = { "per warehouse and SKU, held + shipped + released = ordered; restocked = what came back", 0, 0, "" };
     struct per_line pl;

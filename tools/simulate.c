@@ -676,12 +676,12 @@ static const int return_events[3] = {
 };
 
 /* Picks the units of the customer's next return into o->ret_lines: with
- * whole, every delivered unit no return has named yet; else a few lines,
- * some of their units. Returns the units picked; *kept gets the units
- * still with the customer after it. */
+ * whole, every delivered unit no return has named yet; else some units of
+ * some lines (at least one unit). Returns the units picked; *kept gets the
+ * units still with the customer after it. */
 static uint32_t pick_return(struct sim *s, struct sim_order *o, int whole, uint32_t *kept)
 {
-    uint32_t k, avail, q, units = 0;
+    uint32_t k, avail, q, units = 0, first = o->n_lines;
 
     o->ret_n = 0;
     *kept = 0;
@@ -689,10 +689,9 @@ static uint32_t pick_return(struct sim *s, struct sim_order *o, int whole, uint3
         avail = o->lines[k].delivered - o->lines[k].claimed;
         if (avail == 0)
             continue;
+        if (first == o->n_lines)
+            first = k;
         q = whole ? avail : sim_rand(s) < 0.4 ? 1 + sim_below(s, avail) : 0;
-        /* a partial return names at least one unit: the first line's */
-        if (q == 0 && units == 0 && o->ret_n == 0 && k + 1 == o->n_lines)
-            q = 1;
         *kept += avail - q;
         if (q == 0)
             continue;
@@ -700,6 +699,13 @@ static uint32_t pick_return(struct sim *s, struct sim_order *o, int whole, uint3
         o->ret_lines[o->ret_n].quantity = q;
         o->ret_n++;
         units += q;
+    }
+    if (units == 0 && first < o->n_lines) {
+        o->ret_lines[0].line = first;
+        o->ret_lines[0].quantity = 1;
+        o->ret_n = 1;
+        units = 1;
+        (*kept)--;
     }
     return units;
 }

@@ -69,7 +69,7 @@ has "^  ok   every operation is done, or exhausted with an alert" "invariant: op
 has "^  ok   no operation is recorded twice for one cause" "invariant: no operation twice"
 has "^  ok   no queue row has more attempts than its limit" "invariant: attempt limits hold"
 has "^  ok   every part waiting on a deadline has a timer to move it" "invariant: deadlines have timers"
-has "^  ok   per line, the world's units are the engine's" "invariant: units per line"
+has "^  ok   per line, the world's units and refunds are the engine's" "invariant: units per line"
 has "^  ok   per order, a cancelled or failed order keeps nothing" "invariant: money per order"
 has "^  ok   per warehouse and SKU" "invariant: stock per warehouse and SKU"
 has "^  per-line conservation +[1-9][0-9]* checked, 0 violations" "the report counts the lines checked"
