@@ -641,7 +641,7 @@ static int claim_step(struct sim *s, struct sim_order *o)
     int rc, refund;
 
     if (o->claims_unclosed == 0) {
-        for (i = 0; !(o->claims_open >> i & 1u); i++)
+        for (i = 0; !((uint32_t)o->claims_open >> i & 1u); i++)
             ;
         refund = sim_rand(s) < 0.6;
         rc = command(s, o, ORDERLY_MACHINE_CLAIM,
@@ -661,7 +661,7 @@ static int claim_step(struct sim *s, struct sim_order *o)
         o->claims_unclosed |= (uint16_t)(1u << i);
         return ORDERLY_OK;
     }
-    for (i = 0; !(o->claims_unclosed >> i & 1u); i++)
+    for (i = 0; !((uint32_t)o->claims_unclosed >> i & 1u); i++)
         ;
     rc = command(s, o, ORDERLY_MACHINE_CLAIM, ORDERLY_CLAIM_EV_CLOSE, i, 0, &res);
     if (rc == 0 && s->applied)
