@@ -2,10 +2,13 @@
  * orderly simulate: the pieces of one simulation run.
  *
  * simulate.c drives scripted customers, warehouses and carriers through
- * the engine on a simulated clock; sim_world.c is the outside world the
+ * the engine on a simulated clock, up to the parcels' hand-over;
+ * sim_after.c plays what follows (deliveries, losses and their claims,
+ * parcels sent back, returns, exchanges and replacement orders) and keeps
+ * the world's books per order line; sim_world.c is the outside world the
  * operations act on (payment provider, inventory) and the inbound
  * webhooks it sends back; sim_check.c consumes what was published and
- * checks the invariants at the end.
+ * checks the invariants at the end, with sim_ledger.c's per-line verdicts.
  */
 #ifndef ORDERLY_SIM_H
 #define ORDERLY_SIM_H
@@ -184,6 +187,35 @@ void sim_fail(struct sim *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* simulate.c: what a host does around each command */
+#define SIM_MINUTE 60000LL
+#define SIM_HOUR (60 * SIM_MINUTE)
+#define SIM_DAY (24 * SIM_HOUR)
+/* A host retries a transiently failed command until it goes through: each
+ * try fails only if one of its storage calls does, so at any fault rate
+ * below 1 it eventually succeeds; the bound only stops a broken store. */
+#define SIM_RETRIES 100000
+int sim_is_transient(int rc);     /* ESTORAGE, ECONFLICT, EINFLIGHT: try again */
+int sim_is_business(int rc);      /* refused by the rules: ETRANSITION, EGUARD, ... */
+int sim_is_final(int order_state);
+int sim_pump(struct sim *s);      /* publishes what is due, then consumes it */
+/* One command with the host's retries (and now and then a redelivery);
+ * s->applied says whether it changed state. Business refusals return 0. */
+int sim_command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
+                int64_t amount, orderly_result *res);
+/* A carrier's status update for shipment index, as a CloudEvents envelope. */
+int sim_carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index);
+
+/* sim_after.c: parcels' ends, claims, returns, exchanges and replacements */
+enum sim_parcel_fate { PARCEL_SHIPPED, PARCEL_DELIVERED, PARCEL_LOST, PARCEL_BACK, PARCEL_CANCELLED };
+void sim_book_parcel(struct sim_order *o, uint32_t ful, int fate);
+int sim_end_parcel(struct sim *s, struct sim_order *o, uint32_t shipment);
+/* What is still owed whatever the order's state (claims, a refunded
+ * return's completion, a replacement to open); 1 when nothing is. */
+int sim_follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *v);
+int sim_after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
+                       orderly_time_ms *delay);
 
 /* sim_pg.c: --storage postgresql://... (schema orderly_simulate, replaced
  * on every run); without liborderly-pg, opening says so */

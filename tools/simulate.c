@@ -16,15 +16,12 @@
 
 #include "sim.h"
 
-#define MINUTE 60000LL
-#define HOUR (60 * MINUTE)
-#define DAY (24 * HOUR)
+#define MINUTE SIM_MINUTE
+#define HOUR SIM_HOUR
+#define DAY SIM_DAY
 #define TICK (5 * MINUTE)
 #define SIM_EPOCH 1767225600000LL   /* 2026-01-01T00:00:00Z */
-/* A host retries a transiently failed command until it goes through: each
- * try fails only if one of its storage calls does, so at any fault rate
- * below 1 it eventually succeeds; the bound only stops a broken store. */
-#define RETRIES 100000
+#define RETRIES SIM_RETRIES
 
 static void usage(FILE *f)
 {
@@ -133,12 +130,12 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
     return 0;
 }
 
-static int is_transient(int rc)
+int sim_is_transient(int rc)
 {
     return rc == ORDERLY_ESTORAGE || rc == ORDERLY_ECONFLICT || rc == ORDERLY_EINFLIGHT;
 }
 
-static int is_business(int rc)
+int sim_is_business(int rc)
 {
     return rc == ORDERLY_ETRANSITION || rc == ORDERLY_EGUARD || rc == ORDERLY_EINVARIANT ||
            rc == ORDERLY_ENOTFOUND;
@@ -153,7 +150,7 @@ static void on_work(orderly_engine *e, size_t n, void *user_data)
 
 /* ---- background work: what a host runs from its loop -------------------------- */
 
-static int pump(struct sim *s)
+int sim_pump(struct sim *s)
 {
     size_t n;
     int i, rc;
@@ -161,7 +158,7 @@ static int pump(struct sim *s)
     s->work = 0;
     for (i = 0; i < 64; i++) {
         rc = orderly_engine_pump(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0 && n == 0)
             break;
@@ -176,7 +173,7 @@ static int background(struct sim *s)
 
     for (i = 0; i < 32; i++) {
         rc = orderly_engine_tick(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0)
             s->c.ticks_fired += n;
@@ -185,12 +182,12 @@ static int background(struct sim *s)
     }
     for (i = 0; i < 32; i++) {
         rc = orderly_engine_run_operations(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0 && n == 0)
             break;
     }
-    return pump(s);
+    return sim_pump(s);
 }
 
 static int purge(struct sim *s)
@@ -200,7 +197,7 @@ static int purge(struct sim *s)
 
     for (i = 0; i < 1000; i++) {
         rc = orderly_engine_purge(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0)
             s->c.purged += n;
@@ -227,7 +224,7 @@ static int apply_key(struct sim *s, struct sim_order *o, int machine, int event,
     c.now = s->now;
     for (i = 0; i < RETRIES; i++) {
         rc = orderly_engine_apply(s->engine, &c, res);
-        if (!is_transient(rc))
+        if (!sim_is_transient(rc))
             break;
         s->c.retries++;
     }
@@ -236,7 +233,7 @@ static int apply_key(struct sim *s, struct sim_order *o, int machine, int event,
 
 /* One command as a service would send it; now and then the sender repeats
  * it (same key) and the engine must answer from its idempotency store. */
-static int command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
+int sim_command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
                    int64_t amount, orderly_result *res)
 {
     orderly_result dup = ORDERLY_RESULT_INIT;
@@ -251,7 +248,7 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
         sim_fail(s, "first delivery of %s was answered as a duplicate", key);
     if (rc == 0 && !res->late)
         s->c.applied++;
-    else if (is_business(rc))
+    else if (sim_is_business(rc))
         s->c.rejected++;
     else if (rc < 0)
         s->c.gave_up++;
@@ -266,12 +263,12 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
                      orderly_error_name(drc));
     }
     if (s->work)
-        return pump(s);
-    return rc < 0 && !is_business(rc) && !is_transient(rc) ? rc : ORDERLY_OK;
+        return sim_pump(s);
+    return rc < 0 && !sim_is_business(rc) && !sim_is_transient(rc) ? rc : ORDERLY_OK;
 }
 
 /* A carrier's status update arrives as a CloudEvents envelope. */
-static int carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
+int sim_carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
 {
     orderly_envelope env;
     orderly_result res = ORDERLY_RESULT_INIT;
@@ -297,7 +294,7 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
         for (i = 0; i < RETRIES; i++) {
             rc = orderly_engine_handle_event(s->engine, (const uint8_t *)body.data, body.len, s->now,
                                              &res);
-            if (!is_transient(rc))
+            if (!sim_is_transient(rc))
                 break;
             s->c.retries++;
         }
@@ -307,7 +304,7 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
             s->c.commands++;
             if (rc == 0 && !res.late)
                 s->c.applied++;
-            else if (is_business(rc))
+            else if (sim_is_business(rc))
                 s->c.rejected++;
             else if (rc < 0)
                 s->c.gave_up++;
@@ -320,7 +317,7 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
         }
     }
     if (s->work)
-        return pump(s);
+        return sim_pump(s);
     return ORDERLY_OK;
 }
 
@@ -424,7 +421,7 @@ static int create(struct sim *s, struct sim_order *o)
     o->placed = 1;
     for (i = 0; i < RETRIES; i++) {
         rc = orderly_engine_create_order(s->engine, &spec, &res);
-        if (!is_transient(rc))
+        if (!sim_is_transient(rc))
             break;
         s->c.retries++;
     }
@@ -435,7 +432,7 @@ static int create(struct sim *s, struct sim_order *o)
     }
     s->c.applied++;
     if (s->work)
-        return pump(s);
+        return sim_pump(s);
     return ORDERLY_OK;
 }
 
@@ -446,12 +443,12 @@ static int view(struct sim *s, struct sim_order *o, orderly_order_view *v)
     int rc = 0, i;
 
     for (i = 0; i < RETRIES; i++)
-        if (!is_transient(rc = orderly_engine_get_order(s->engine, o->id, v)))
+        if (!sim_is_transient(rc = orderly_engine_get_order(s->engine, o->id, v)))
             break;
     return rc;
 }
 
-static int is_final(int order_state)
+int sim_is_final(int order_state)
 {
     switch (order_state) {
     case ORDERLY_ORDER_COMPLETED:
@@ -473,101 +470,6 @@ static const int ful_events[5] = {
 
 #define FUL_SHIPPED 5
 #define FUL_CANCELLED 6
-
-enum parcel_fate { PARCEL_SHIPPED, PARCEL_DELIVERED, PARCEL_LOST, PARCEL_BACK, PARCEL_CANCELLED };
-
-/* The world's books for a parcel: fulfillment ful's lines were handed to
- * the carrier, or the parcel carrying them ended, or the warehouse never
- * shipped them. A parcel back at origin is owed back to the customer and
- * restocked, and so are the lines a warehouse cancelled (they stayed on
- * its shelves); a lost one's units are owed back once its claim is
- * refunded (claim_refunded). */
-static void book_parcel(struct sim_order *o, uint32_t ful, int fate)
-{
-    uint32_t k;
-
-    for (k = 0; k < o->n_lines; k++) {
-        struct sim_line *l = &o->lines[k];
-        if (l->warehouse != o->ful_wh[ful])
-            continue;
-        switch (fate) {
-        case PARCEL_SHIPPED:
-            l->shipped = l->quantity;
-            break;
-        case PARCEL_DELIVERED:
-            l->delivered = l->shipped;
-            break;
-        case PARCEL_LOST:
-            l->lost = l->shipped;
-            break;
-        case PARCEL_CANCELLED:
-            l->refund_due += (int64_t)l->quantity * l->unit_price;
-            break;
-        default:
-            l->back_at_origin = l->shipped;
-            l->to_restock += l->shipped;
-            l->refund_due += (int64_t)l->shipped * l->unit_price;
-            break;
-        }
-    }
-}
-
-static void claim_refunded(struct sim_order *o, uint32_t shipment)
-{
-    uint32_t k;
-
-    for (k = 0; k < o->n_lines; k++)
-        if (o->lines[k].warehouse == o->ful_wh[o->ship_ful[shipment]])
-            o->lines[k].refund_due += (int64_t)o->lines[k].lost * o->lines[k].unit_price;
-}
-
-/* Whether the parcel of fulfillment ful fails to reach the customer. */
-static int parcel_fails(const struct sim_order *o, uint32_t ful)
-{
-    return o->scenario == SC_RETURN_TO_ORIGIN ||
-           (o->scenario == SC_PARTIAL_DELIVERY && ful == o->victim);
-}
-
-/* The carrier's last word on shipment i: delivered, lost (its claim opens)
- * or sent back after a failed delivery. */
-static int end_parcel(struct sim *s, struct sim_order *o, uint32_t i)
-{
-    uint32_t ful = o->ship_ful[i];
-    int rc;
-
-    if (!parcel_fails(o, ful)) {
-        if ((rc = carrier_event(s, o, "shipment.deliver", i)) == 0 && s->applied)
-            book_parcel(o, ful, PARCEL_DELIVERED);
-        return rc;
-    }
-    if (o->victim_lost) {
-        s->c.parcels_lost++;
-        if ((rc = carrier_event(s, o, "shipment.lose", i)) < 0 || !s->applied)
-            return rc;
-        book_parcel(o, ful, PARCEL_LOST);
-        /* the host decides (--claims host) or the engine already did; the
-         * host closes it either way */
-        if (s->claim_resolution == ORDERLY_CLAIM_BY_HOST) {
-            o->claims_open |= (uint16_t)(1u << i);
-            return ORDERLY_OK;
-        }
-        if (s->claim_resolution == ORDERLY_CLAIM_BY_REFUND) {
-            s->c.claims_refunded++;
-            claim_refunded(o, i);
-        } else {
-            s->c.claims_reshipped++;
-        }
-        o->claims_unclosed |= (uint16_t)(1u << i);
-        return ORDERLY_OK;
-    }
-    if ((rc = carrier_event(s, o, "shipment.fail_delivery", i)) < 0)
-        return rc;
-    if ((rc = carrier_event(s, o, "shipment.return_to_origin", i)) == 0 && s->applied) {
-        s->c.parcels_back++;
-        book_parcel(o, ful, PARCEL_BACK);
-    }
-    return rc;
-}
 
 /* Moves one fulfillment or one parcel forward; *delay gets the wait until
  * the next step. Returns 1 when there was nothing left to move. */
@@ -595,26 +497,26 @@ static int progress(struct sim *s, struct sim_order *o, orderly_time_ms *delay)
             o->ful_step[i] == 2 && (o->n_ful == 1 || all_others_shipped)) {
             o->ful_step[i] = FUL_CANCELLED;
             *delay = HOUR;
-            rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, i, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, i, 0, &res);
             if (rc == 0 && s->applied)
-                book_parcel(o, i, PARCEL_CANCELLED);
+                sim_book_parcel(o, i, PARCEL_CANCELLED);
             return rc;
         }
         if (o->scenario == SC_WAREHOUSE_CANCEL && i == (uint32_t)o->n_ful - 1 && o->ful_step[i] == 2) {
             *delay = 2 * HOUR;   /* that warehouse waits to see the others ship */
             return ORDERLY_OK;
         }
-        rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ful_events[o->ful_step[i]], i, 0, &res);
+        rc = sim_command(s, o, ORDERLY_MACHINE_FULFILLMENT, ful_events[o->ful_step[i]], i, 0, &res);
         if (rc == 0 && s->applied && ful_events[o->ful_step[i]] == ORDERLY_FULFILLMENT_EV_SHIP) {
             /* the warehouse's parcel gets the next shipment number */
             o->ship_ful[o->n_shipped++] = (uint8_t)i;
-            book_parcel(o, i, PARCEL_SHIPPED);
+            sim_book_parcel(o, i, PARCEL_SHIPPED);
         }
         o->ful_step[i]++;
         /* a delayed scanner event arriving after the parcel moved on */
         if (rc == 0 && o->ful_step[i] >= 4 && sim_rand(s) < 0.05) {
             s->c.late_sent++;
-            rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, i, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, i, 0, &res);
             if (rc == 0 && res.late)
                 s->c.late_answered++;
         }
@@ -625,301 +527,11 @@ static int progress(struct sim *s, struct sim_order *o, orderly_time_ms *delay)
     if (o->ship_step[i] == 0) {
         o->ship_step[i] = 1;
         *delay = 6 * HOUR + (orderly_time_ms)sim_below(s, (uint32_t)(2 * DAY));
-        return carrier_event(s, o, "shipment.pick_up", i);
+        return sim_carrier_event(s, o, "shipment.pick_up", i);
     }
     o->ship_step[i] = 2;
     *delay = 30 * MINUTE;
-    return end_parcel(s, o, i);
-}
-
-/* The merchant's side of a lost parcel: decide the claim (--claims host:
- * three in five refunded, the rest reshipped), then close it. */
-static int claim_step(struct sim *s, struct sim_order *o)
-{
-    orderly_result res = ORDERLY_RESULT_INIT;
-    uint32_t i;
-    int rc, refund;
-
-    if (o->claims_unclosed == 0) {
-        for (i = 0; !((uint32_t)o->claims_open >> i & 1u); i++)
-            ;
-        refund = sim_rand(s) < 0.6;
-        rc = command(s, o, ORDERLY_MACHINE_CLAIM,
-                     refund ? ORDERLY_CLAIM_EV_REFUND : ORDERLY_CLAIM_EV_RESHIP, i, 0, &res);
-        if (rc < 0)
-            return rc;
-        /* a claim the engine refuses to move is left to the checks */
-        o->claims_open &= (uint16_t)~(1u << i);
-        if (!s->applied)
-            return ORDERLY_OK;
-        if (refund) {
-            s->c.claims_refunded++;
-            claim_refunded(o, i);
-        } else {
-            s->c.claims_reshipped++;
-        }
-        o->claims_unclosed |= (uint16_t)(1u << i);
-        return ORDERLY_OK;
-    }
-    for (i = 0; !((uint32_t)o->claims_unclosed >> i & 1u); i++)
-        ;
-    rc = command(s, o, ORDERLY_MACHINE_CLAIM, ORDERLY_CLAIM_EV_CLOSE, i, 0, &res);
-    if (rc == 0 && s->applied)
-        s->c.claims_closed++;
-    if (rc == 0)
-        o->claims_unclosed &= (uint16_t)~(1u << i);
-    return rc;
-}
-
-static const int return_events[3] = {
-    ORDERLY_RETURN_EV_APPROVE, ORDERLY_RETURN_EV_RECEIVE, ORDERLY_RETURN_EV_INSPECT,
-};
-
-/* Picks the units of the customer's next return into o->ret_lines: with
- * whole, every delivered unit no return has named yet; else some units of
- * some lines (at least one unit). Returns the units picked; *kept gets the
- * units still with the customer after it. */
-static uint32_t pick_return(struct sim *s, struct sim_order *o, int whole, uint32_t *kept)
-{
-    uint32_t k, avail, q, units = 0, first = o->n_lines;
-
-    o->ret_n = 0;
-    *kept = 0;
-    for (k = 0; k < o->n_lines; k++) {
-        avail = o->lines[k].delivered - o->lines[k].claimed;
-        if (avail == 0)
-            continue;
-        if (first == o->n_lines)
-            first = k;
-        q = whole ? avail : sim_rand(s) < 0.4 ? 1 + sim_below(s, avail) : 0;
-        *kept += avail - q;
-        if (q == 0)
-            continue;
-        o->ret_lines[o->ret_n].line = k;
-        o->ret_lines[o->ret_n].quantity = q;
-        o->ret_n++;
-        units += q;
-    }
-    if (units == 0 && first < o->n_lines) {
-        o->ret_lines[0].line = first;
-        o->ret_lines[0].quantity = 1;
-        o->ret_n = 1;
-        units = 1;
-        (*kept)--;
-    }
-    return units;
-}
-
-/* The customer asks to send units back: every other return (and every
- * exchange) all of them, the rest some; one return in four keeps a 10 %
- * restocking fee. */
-static int open_return(struct sim *s, struct sim_order *o, const orderly_order_view *v)
-{
-    orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
-    orderly_result res = ORDERLY_RESULT_INIT;
-    int exchange = o->scenario == SC_EXCHANGE, rc = 0, i;
-    uint32_t k, kept;
-    int64_t value = 0;
-    char key[48];
-
-    if (v->captured <= 0) {
-        o->done = 1;   /* nothing was paid, so there is nothing to give back */
-        return ORDERLY_OK;
-    }
-    if (o->ret_lines == NULL && (o->ret_lines = calloc(o->n_lines, sizeof *o->ret_lines)) == NULL)
-        return ORDERLY_ENOMEM;
-    if (pick_return(s, o, exchange || sim_below(s, 2) == 0, &kept) == 0) {
-        o->done = 1;   /* nothing delivered is left to send back */
-        return ORDERLY_OK;
-    }
-    for (k = 0; k < o->ret_n; k++)
-        value += (int64_t)o->ret_lines[k].quantity * o->lines[o->ret_lines[k].line].unit_price;
-    o->ret_fee = !exchange && sim_rand(s) < 0.25 ? -(value / 10) : 0;
-    snprintf(key, sizeof key, "%s/return/%u", o->id, ++o->cmd_seq);
-    rs.order_id = o->id;
-    rs.lines = o->ret_lines;
-    rs.n_lines = o->ret_n;
-    rs.adjustment = o->ret_fee;
-    rs.exchange = exchange;
-    rs.idem_key = key;
-    rs.now = s->now;
-    for (i = 0; i < RETRIES; i++) {
-        if (!is_transient(rc = orderly_engine_open_return_lines(s->engine, &o->ret_index, &rs, &res)))
-            break;
-        s->c.retries++;
-    }
-    s->c.commands++;
-    if (rc < 0) {
-        o->done = 1;
-        s->c.rejected++;
-        if (is_business(rc))
-            sim_fail(s, "%s: the engine refused a return of delivered units: %s", o->id,
-                     orderly_engine_errmsg(s->engine));
-        return is_business(rc) ? ORDERLY_OK : rc;
-    }
-    s->c.applied++;
-    s->c.returns_opened++;
-    s->c.partial_returns += kept > 0;
-    s->c.second_returns += o->ret_index > 0;
-    s->c.returns_with_fee += o->ret_fee != 0;
-    for (k = 0; k < o->ret_n; k++)
-        o->lines[o->ret_lines[k].line].claimed += o->ret_lines[k].quantity;
-    o->ret_step = 1;
-    return s->work ? pump(s) : ORDERLY_OK;
-}
-
-/* The return's units in the world's books: received by the warehouse,
- * owed back (with the return's fee), or restocked. */
-enum { RETURN_RECEIVED, RETURN_REFUNDED, RETURN_RESTOCKED };
-
-static void book_return(struct sim_order *o, int what)
-{
-    uint32_t k;
-
-    if (what == RETURN_REFUNDED)
-        o->fees += o->ret_fee;
-    for (k = 0; k < o->ret_n; k++) {
-        struct sim_line *l = &o->lines[o->ret_lines[k].line];
-        uint32_t q = o->ret_lines[k].quantity;
-        if (what == RETURN_RECEIVED)
-            l->returned += q;
-        else if (what == RETURN_REFUNDED)
-            l->refund_due += (int64_t)q * l->unit_price;
-        else
-            l->to_restock += q;
-    }
-}
-
-/* Opens the replacement of the exchange just completed and gives it a
- * slot of its own: the customer then pays it and it ships as any order. */
-static int open_replacement(struct sim *s, struct sim_order *o)
-{
-    orderly_result res = ORDERLY_RESULT_INIT;
-    char id[ORDERLY_ID_MAX + 1];
-    struct sim_order *r;
-    uint32_t k, f;
-    int rc = 0, i;
-
-    o->exchanged = 0;
-    o->done = 1;
-    if (orderly_replacement_id(id, o->id, o->ret_index) < 0 || strlen(id) >= sizeof r->id ||
-        s->created == s->capacity) {
-        s->c.replacements_skipped++;
-        return ORDERLY_OK;
-    }
-    for (i = 0; i < RETRIES; i++) {
-        if (!is_transient(rc = orderly_engine_open_replacement(s->engine, o->id, o->ret_index, s->now, &res)))
-            break;
-        s->c.retries++;
-    }
-    s->c.commands++;
-    if (rc < 0) {
-        s->c.rejected++;
-        sim_fail(s, "opening the replacement of %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
-        return is_business(rc) ? ORDERLY_OK : rc;
-    }
-    s->c.applied++;
-    s->c.replacements++;
-    r = &s->orders[s->created];
-    memset(r, 0, sizeof *r);
-    if ((r->lines = calloc(o->ret_n, sizeof *r->lines)) == NULL)
-        return ORDERLY_ENOMEM;
-    snprintf(r->id, sizeof r->id, "%s", id);
-    r->method = o->method;
-    r->scenario = SC_HAPPY;
-    r->placed = 1;
-    r->original = (uint32_t)(o - s->orders) + 1;
-    r->n_lines = (uint16_t)o->ret_n;
-    for (k = 0; k < o->ret_n; k++) {
-        const struct sim_line *from = &o->lines[o->ret_lines[k].line];
-        r->lines[k].sku = from->sku;
-        r->lines[k].warehouse = from->warehouse;
-        r->lines[k].quantity = o->ret_lines[k].quantity;
-        r->lines[k].unit_price = from->unit_price;
-        r->total += from->unit_price * o->ret_lines[k].quantity;
-        for (f = 0; f < r->n_ful && r->ful_wh[f] != from->warehouse; f++)
-            ;
-        if (f == r->n_ful)
-            r->ful_wh[r->n_ful++] = (uint8_t)from->warehouse;
-    }
-    o->replacement = (uint32_t)s->created + 1;
-    if ((rc = sim_schedule(s, s->now + 30 * MINUTE, (uint32_t)s->created++, ACT_STEP, 0)) < 0)
-        return rc;
-    return s->work ? pump(s) : ORDERLY_OK;
-}
-
-/* What the script still owes whatever the order's state: decide and
- * close the claims of lost parcels, complete a refunded return (which
- * restocks it), open an exchange's replacement. 1 when there was none.
- * A merchant decides the claim of a cash-on-delivery order whose other
- * parcels arrived once the courier has collected the cash. */
-static int follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *v)
-{
-    orderly_result res = ORDERLY_RESULT_INIT;
-    int rc, wait_for_cash = o->method == ORDERLY_PAY_COD && !o->cod_collected &&
-                            o->scenario == SC_PARTIAL_DELIVERY && !is_final(v->order_state);
-
-    if (o->claims_unclosed != 0 || (o->claims_open != 0 && !wait_for_cash))
-        return claim_step(s, o);
-    if (o->exchanged)
-        return open_replacement(s, o);
-    if (o->ret_step != 5 || o->scenario == SC_EXCHANGE)
-        return 1;
-    o->ret_step = 0;
-    if ((rc = command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, o->ret_index, 0, &res)) < 0)
-        return rc;
-    if (s->applied)
-        book_return(o, RETURN_RESTOCKED);
-    if (--o->returns_left == 0)
-        o->done = 1;
-    return ORDERLY_OK;
-}
-
-static int after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
-                          orderly_time_ms *delay)
-{
-    orderly_result res = ORDERLY_RESULT_INIT;
-    int rc, exchange = o->scenario == SC_EXCHANGE;
-
-    *delay = HOUR + (orderly_time_ms)sim_below(s, (uint32_t)(2 * DAY));
-    if (o->method == ORDERLY_PAY_COD && !o->cod_collected) {
-        o->cod_collected = 1;
-        rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, &res);
-        if (rc == 0 && s->applied)
-            o->psp_captured += o->total;   /* the courier hands the cash over */
-        return rc;
-    }
-    if (o->scenario != SC_RETURN && !exchange) {
-        o->done = 1;
-        /* half the customers confirm; the rest are completed by the timer */
-        if (sim_rand(s) < 0.5)
-            return command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE, 0, 0, &res);
-        return ORDERLY_OK;
-    }
-    if (o->ret_step == 0)
-        return open_return(s, o, v);
-    if (o->ret_step <= 3) {
-        rc = command(s, o, ORDERLY_MACHINE_RETURN, return_events[o->ret_step - 1], o->ret_index, 0, &res);
-        if (rc == 0 && s->applied && return_events[o->ret_step - 1] == ORDERLY_RETURN_EV_RECEIVE)
-            book_return(o, RETURN_RECEIVED);
-        o->ret_step++;
-        return rc;
-    }
-    o->ret_step++;
-    if (exchange) {
-        o->done = 1;
-        rc = command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_EXCHANGE, o->ret_index, 0, &res);
-        if (rc == 0 && s->applied) {
-            s->c.exchanges++;
-            o->exchanged = 1;
-            o->done = 0;   /* the replacement is still to open */
-        }
-        return rc;
-    }
-    rc = command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, o->ret_index, 0, &res);
-    if (rc == 0 && s->applied)
-        book_return(o, RETURN_REFUNDED);
-    return rc;
+    return sim_end_parcel(s, o, i);
 }
 
 static int step(struct sim *s, struct sim_order *o)
@@ -933,12 +545,12 @@ static int step(struct sim *s, struct sim_order *o)
         sim_fail(s, "reading %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
         return rc;
     }
-    if ((rc = follow_up(s, o, &v)) != 1) {
+    if ((rc = sim_follow_up(s, o, &v)) != 1) {
         if (rc < 0 || o->done)
             return rc;
         return sim_schedule(s, s->now + 30 * MINUTE, (uint32_t)(o - s->orders), ACT_STEP, 0);
     }
-    if (is_final(v.order_state)) {
+    if (sim_is_final(v.order_state)) {
         o->done = 1;
         return ORDERLY_OK;
     }
@@ -949,13 +561,13 @@ static int step(struct sim *s, struct sim_order *o)
             return ORDERLY_OK;
         }
         if (o->scenario == SC_CANCEL_UNPAID)
-            rc = command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
         else if (o->method == ORDERLY_PAY_COD)
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, &res);
         else if (o->scenario == SC_DECLINED)
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, &res);
         else
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, o->total, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, o->total, &res);
         break;
     case ORDERLY_ORDER_CONFIRMED:
     case ORDERLY_ORDER_PROCESSING:
@@ -963,7 +575,7 @@ static int step(struct sim *s, struct sim_order *o)
     case ORDERLY_ORDER_SHIPPED:
         if (v.payment_state == ORDERLY_PAYMENT_AUTHORIZED) {
             /* the payment service answers orders.payment.capture_requested */
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, &res);
             break;
         }
         if (v.payment_state == ORDERLY_PAYMENT_CAPTURE_REQUESTED) {
@@ -976,11 +588,11 @@ static int step(struct sim *s, struct sim_order *o)
             break;
         }
         if (v.payment_state == ORDERLY_PAYMENT_CAPTURE_FAILED) {
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_RETRY_CAPTURE, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_RETRY_CAPTURE, 0, 0, &res);
             break;
         }
         if (o->scenario == SC_CANCEL_PAID && v.order_state == ORDERLY_ORDER_CONFIRMED) {
-            rc = command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
             break;
         }
         if ((rc = progress(s, o, &delay)) == 1) {
@@ -992,7 +604,7 @@ static int step(struct sim *s, struct sim_order *o)
         break;
     case ORDERLY_ORDER_DELIVERED:
     case ORDERLY_ORDER_PARTIALLY_REFUNDED:
-        rc = after_delivery(s, o, &v, &delay);
+        rc = sim_after_delivery(s, o, &v, &delay);
         break;
     default:
         o->done = 1;
@@ -1102,10 +714,10 @@ static int operator_replay(struct sim *s)
     do {
         d.n = 0;
         if ((rc = orderly_engine_list_operations(s->engine, ORDERLY_ITEM_DEAD, 0, 256, collect_dead, &d)) < 0)
-            return is_transient(rc) ? ORDERLY_OK : rc;
+            return sim_is_transient(rc) ? ORDERLY_OK : rc;
         for (i = 0; i < d.n; i++) {
             int tries = 0;
-            while (is_transient(rc = orderly_engine_replay_operation(s->engine, d.ids[i], s->now)) &&
+            while (sim_is_transient(rc = orderly_engine_replay_operation(s->engine, d.ids[i], s->now)) &&
                    ++tries < RETRIES)
                 ;
             if (rc < 0)
@@ -1127,7 +739,7 @@ static int quiet_now(struct sim *s, int *quiet)
     *quiet = 0;
     if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0 ||
         (rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon)) < 0)
-        return is_transient(rc) ? ORDERLY_OK : rc;
+        return sim_is_transient(rc) ? ORDERLY_OK : rc;
     *quiet = h.outbox_pending == 0 && h.operations_pending == 0 && soon.timers_due == 0;
     return ORDERLY_OK;
 }
