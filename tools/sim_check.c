@@ -640,6 +640,7 @@ struct stock_row {
 
 struct per_line {
     struct check *lines, *money, *stock;
+    int64_t refunded, owed;    /* over the orders that were not cancelled or failed */
     struct stock_row *rows;
     size_t n_rows, cap_rows;
 };
@@ -704,6 +705,10 @@ static int check_order_lines(struct sim *s, struct sim_order *o, const orderly_o
     m.world_due = o->psp_captured > 0 ? due + o->fees : 0;
     m.captured = v->captured;
     m.refunded = v->refunded;
+    if (!m.ended_unpaid) {
+        pl->refunded += m.world_refunded;
+        pl->owed += m.world_due;
+    }
     pl->money->checked++;
     if (sim_money_verdict(&m, why, sizeof why))
         note(pl->money, "%s: %s", o->id, why);
@@ -751,7 +756,8 @@ static int by_u32(const void *pa, const void *pb)
 }
 
 /* What the run drove beyond the plain lifecycle, from the world's books. */
-static void report_scenarios(struct sim *s, FILE *out, uint64_t lines_checked, uint64_t violations)
+static void report_scenarios(struct sim *s, FILE *out, const struct per_line *pl,
+                             uint64_t violations)
 {
     uint64_t i, cod = 0, partial = 0, large = 0;
     uint32_t *sizes = malloc((s->created + 1) * sizeof *sizes);
@@ -792,8 +798,10 @@ static void report_scenarios(struct sim *s, FILE *out, uint64_t lines_checked, u
     line(out, "  with a restocking fee", s->c.returns_with_fee);
     line(out, "exchanges", s->c.exchanges);
     line(out, "  replacement orders opened", s->c.replacements);
+    fprintf(out, "  %-34s %10lld of %lld owed back\n", "refunded for returns and losses",
+            (long long)pl->refunded, (long long)pl->owed);
     fprintf(out, "  %-34s %10llu checked, %llu violations\n", "per-line conservation",
-            (unsigned long long)lines_checked, (unsigned long long)violations);
+            (unsigned long long)pl->lines->checked, (unsigned long long)violations);
 }
 
 int sim_report(struct sim *s, double wall, FILE *out)
@@ -967,7 +975,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
     fprintf(out, "  %-34s %10.0f\n", "commands per second", wall > 0 ? (double)s->c.commands / wall : 0.0);
     fprintf(out, "  %-34s %10.0f\n", "events published per second",
             wall > 0 ? (double)s->c.published_distinct / wall : 0.0);
-    report_scenarios(s, out, lines_c.checked, lines_c.failed + money_c.failed + stock_c.failed);
+    report_scenarios(s, out, &pl, lines_c.failed + money_c.failed + stock_c.failed);
     fputs("\ninvariants\n", out);
     verdict(out, &explained, &failures);
     verdict(out, &released, &failures);

@@ -73,6 +73,7 @@ has "^  ok   per line, the world's units and refunds are the engine's" "invarian
 has "^  ok   per order, a cancelled or failed order keeps nothing" "invariant: money per order"
 has "^  ok   per warehouse and SKU" "invariant: stock per warehouse and SKU"
 has "^  per-line conservation +[1-9][0-9]* checked, 0 violations" "the report counts the lines checked"
+has "^  refunded for returns and losses +([1-9][0-9]*) of \\1 owed back" "the run refunded exactly what it owed back"
 for what in "partial deliveries" "partial returns" "claims refunded" "cash-on-delivery orders" \
     "large orders" "replacement orders opened"; do
     has "^ +$what( \(.*\))? +[1-9]" "the report counts $what"
