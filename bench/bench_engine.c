@@ -3,8 +3,9 @@
  *   - events per second through orderly_engine_apply (idempotency check,
  *     load, transition and cascade, save, outbox append, commit);
  *   - bytes the store holds per order aggregate, per order line (an
- *     order of ORDERLY_LINES_MAX lines against one of a single line), and
- *     for the typical orders of 2 and 5 lines;
+ *     order of 200 lines against one of a single line), and for the
+ *     typical orders of 2 and 5 lines;
+ *   - events per second (CPU time) through the lifecycle of 200-line orders;
  *   - outbox dispatch rate to the in-memory transport;
  *   - commit-to-publish latency when the host pumps from on_work.
  * Usage: bench_engine [ORDERS [ROUNDS]] (defaults 100000 and 5).
@@ -110,7 +111,7 @@ static int cmp(const void *a, const void *b)
 }
 
 static void open_engine(orderly_engine **e, orderly_storage **s, orderly_transport **t,
-                        struct latency *lat)
+                        struct latency *lat, uint32_t max_lines)
 {
     orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
     int rc;
@@ -123,6 +124,7 @@ static void open_engine(orderly_engine **e, orderly_storage **s, orderly_transpo
     o.alloc = &counting;
     o.on_work = lat != NULL ? pump_now : NULL;
     o.work_user_data = lat;
+    o.max_lines = max_lines;
     if ((rc = orderly_engine_open(e, &o, NULL)) < 0)
         die(NULL, "open", rc);
 }
@@ -162,10 +164,12 @@ static void step(orderly_engine *e, const char *id, size_t k, orderly_time_ms no
 }
 
 /* Bytes the store holds per order for orders of n lines of 2 units each,
- * all in one warehouse, taken through the whole lifecycle. */
-static double bytes_per_order(size_t n, size_t orders)
+ * all in one warehouse, taken through the whole lifecycle; *cpu gets the
+ * CPU seconds the lifecycles took (cpu may be NULL). */
+static double bytes_per_order(size_t n, size_t orders, double *cpu)
 {
-    orderly_line lines[ORDERLY_LINES_MAX];
+    static orderly_line lines[ORDERLY_LINES_MAX];
+    clock_t started;
     orderly_storage *s;
     orderly_transport *t;
     orderly_engine *e;
@@ -176,13 +180,14 @@ static double bytes_per_order(size_t n, size_t orders)
     char id[32];
     int rc;
 
-    open_engine(&e, &s, &t, NULL);
+    open_engine(&e, &s, &t, NULL, (uint32_t)n);
     for (i = 0; i < n; i++) {
         lines[i].sku = 42 + i;
         lines[i].warehouse = 7;
         lines[i].quantity = 2;
         lines[i].unit_price = 1250;
     }
+    started = clock();
     for (i = 0; i < orders; i++) {
         snprintf(id, sizeof id, "ord-%zu", i);
         memset(&sp, 0, sizeof sp);
@@ -205,6 +210,8 @@ static double bytes_per_order(size_t n, size_t orders)
                 die(e, "apply", rc);
         }
     }
+    if (cpu != NULL)
+        *cpu = (double)(clock() - started) / CLOCKS_PER_SEC;
     orderly_memory_storage_usage(s, &records, &bytes);
     orderly_engine_close(e);
     orderly_memory_storage_free(s);
@@ -243,7 +250,7 @@ static void run_round(struct round *r, size_t orders)
     int rc;
 
     memset(r, 0, sizeof *r);
-    open_engine(&e, &s, &t, NULL);
+    open_engine(&e, &s, &t, NULL, 0);
     core_allocs = 0;
     usage_now(&u0, &s0, &f0);
     t0 = now_s();
@@ -288,7 +295,7 @@ int main(int argc, char **argv)
     orderly_transport *t;
     orderly_engine *e;
     char id[32];
-    double events, one, most;
+    double events, one, most, cpu_big;
     int round;
 
     if (orders == 0 || rounds < 1) {
@@ -315,15 +322,16 @@ int main(int argc, char **argv)
            (double)best.faults_apply / events);
     printf("  bytes held per order     %10.1f bytes     (target <= 256; %zu records, %zu bytes)\n",
            (double)best.bytes / (double)best.records, best.records, best.bytes);
-    one = bytes_per_order(1, 10000);
-    most = bytes_per_order(ORDERLY_LINES_MAX, 10000);
-    printf("  bytes per order line     %10.1f bytes     (%d-line order %.1f bytes, 1-line %.1f;"
-           " one warehouse, completed)\n", (most - one) / (ORDERLY_LINES_MAX - 1), ORDERLY_LINES_MAX,
-           most, one);
+    one = bytes_per_order(1, 10000, NULL);
+    most = bytes_per_order(200, 2000, &cpu_big);
+    printf("  bytes per order line     %10.1f bytes     (200-line order %.1f bytes, 1-line %.1f;"
+           " one warehouse, completed)\n", (most - one) / 199.0, most, one);
+    printf("  200-line orders          %10.0f events/s  (CPU time; %.0f lines/s; 2000 orders)\n",
+           2000.0 * (STEPS + 1) / cpu_big, 2000.0 * (STEPS + 1) * 200 / cpu_big);
     printf("  bytes per typical order  %10.1f bytes     (2 lines; 5 lines %.1f; target <= 256)\n",
-           bytes_per_order(2, 10000), bytes_per_order(5, 10000));
-    printf("  lines per order at most  %10d           (ORDERLY_LINES_MAX; an engine may set fewer)\n",
-           ORDERLY_LINES_MAX);
+           bytes_per_order(2, 10000, NULL), bytes_per_order(5, 10000, NULL));
+    printf("  lines per order at most  %10d           (ORDERLY_LINES_MAX; max_lines defaults to %d)\n",
+           ORDERLY_LINES_MAX, ORDERLY_LINES_DEFAULT);
     printf("  outbox dispatch          %10.0f events/s  (target >= 1,000,000; %zu published)\n",
            (double)pump.published / pump.t_pump, pump.published);
     printf("  on CPU time: end to end  %10.0f events/s, dispatch %.0f events/s\n",
@@ -334,7 +342,7 @@ int main(int argc, char **argv)
     /* latency: the host pumps from on_work right after each commit */
     memset(&lat, 0, sizeof lat);
     lat.samples = malloc(sizeof(double) * 20000);
-    open_engine(&e, &s, &t, &lat);
+    open_engine(&e, &s, &t, &lat, 0);
     for (i = 0; i < 20000 / (STEPS + 1); i++) {
         snprintf(id, sizeof id, "lat-%zu", i);
         lat.committed_at = now_s();

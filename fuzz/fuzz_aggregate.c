@@ -32,9 +32,11 @@ static int same_part(const struct orderly__part *x, const struct orderly__part *
 static void round_trip(const char *id, const uint8_t *data, size_t size, struct orderly__agg *a)
 {
     static struct orderly__agg b;
-    static uint8_t buf[ORDERLY__AGG_MAX_BYTES];
+    static struct orderly__agg_room room;
+    static uint8_t buf[ORDERLY__ROOM_BYTES];
     size_t len, i;
 
+    orderly__agg_in_room(&b, &room);
     if ((len = orderly__agg_encode(a, buf, sizeof buf)) == 0)
         broken("a decoded aggregate does not encode");
     if (orderly__agg_decode(&b, id, buf, len) < 0)
@@ -64,8 +66,13 @@ static void round_trip(const char *id, const uint8_t *data, size_t size, struct 
         if (!same_part(&a->ship[i], &b.ship[i]))
             broken("a shipment changed");
     for (i = 0; i < a->n_ret; i++)
-        if (!same_part(&a->ret[i], &b.ret[i]))
+        if (!same_part(&a->ret[i], &b.ret[i]) || a->ret[i].rl_n != b.ret[i].rl_n)
             broken("a return changed");
+    if (a->n_rlines != b.n_rlines)
+        broken("the returns' lines changed");
+    for (i = 0; i < a->n_rlines; i++)
+        if (a->rlines[i].line != b.rlines[i].line || a->rlines[i].qty != b.rlines[i].qty)
+            broken("a return line changed");
     (void)data;
     (void)size;
 }
@@ -121,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct orderly__agg a;
+    static struct orderly__agg_room room;
     char id[17];
     size_t n;
 
@@ -135,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     data += 1 + n;
     size -= 1 + n;
+    orderly__agg_in_room(&a, &room);
     if (orderly__agg_decode(&a, id, data, size) < 0)
         return 0;
     round_trip(id, data, size, &a);

@@ -210,7 +210,7 @@ static void save_aggregate(fz_engine *f, const char *id, const char *name)
 {
     orderly_ctx *ctx = NULL;
     orderly_buf *b = NULL;
-    uint8_t out[ORDERLY__AGG_MAX_BYTES + 32];
+    static uint8_t out[ORDERLY__ROOM_BYTES + 32];
     uint64_t version;
     size_t len;
     void *txn;
@@ -220,7 +220,7 @@ static void save_aggregate(fz_engine *f, const char *id, const char *name)
         exit(1);
     f->st->rollback(f->st, ctx, txn);
     len = orderly_buf_len(b);
-    if (len > ORDERLY__AGG_MAX_BYTES)
+    if (len > ORDERLY__ROOM_BYTES)
         exit(1);
     out[0] = (uint8_t)(strlen(id) - 1);
     memcpy(out + 1, id, strlen(id));

@@ -282,3 +282,21 @@ func TestAlertAndClockReachGo(t *testing.T) {
 		t.Fatal("no dead row")
 	}
 }
+
+func TestAdapterNativeCodeReachesTheCaller(t *testing.T) {
+	f := newFaulty()
+	e := open(t, orderly.Options{Storage: orderly.GoStorage(f)})
+	f.saveErr = &orderly.Error{Code: orderly.CodeStorage, Name: orderly.CodeStorage.Name(), Message: "disk gone", Native: 28}
+	_, err := e.CreateOrder(spec("ord-1"))
+	var oe *orderly.Error
+	if !errors.As(err, &oe) || oe.Code != orderly.CodeStorage || oe.Native != 28 {
+		t.Fatalf("got %#v, want ErrStorage with Native 28", err)
+	}
+	if last := e.LastError(); !errors.As(last, &oe) || oe.Native != 28 {
+		t.Fatalf("LastError() = %#v", last)
+	}
+	f.saveErr = nil
+	if _, err := e.GetOrder("nope"); !errors.As(err, &oe) || oe.Native != 0 {
+		t.Fatalf("an engine refusal carries Native %d", oe.Native)
+	}
+}

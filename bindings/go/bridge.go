@@ -8,6 +8,7 @@ package orderly
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"runtime/cgo"
 	"time"
@@ -21,14 +22,19 @@ type adapterBridge struct {
 	destroyed bool // the vtable's destroy ran: its handle is gone
 }
 
-// fail records err for the core: its code, its message in ctx, and err
-// itself on the Go side.
+// fail records err for the core: its code, its message and its Native
+// code (when it is an *Error) in ctx, and err itself on the Go side.
 func (b *adapterBridge) fail(ctx *C.orderly_ctx, err error) C.int {
 	code := codeOf(err)
 	b.kept = err
 	msg := C.CString(err.Error())
 	defer C.free(unsafe.Pointer(msg))
-	return C.orderly_ctx_set_error(ctx, C.int(code), 0, msg)
+	var native int64
+	var oe *Error
+	if errors.As(err, &oe) {
+		native = oe.Native
+	}
+	return C.orderly_ctx_set_error(ctx, C.int(code), C.int64_t(native), msg)
 }
 
 // result is fail for a non-nil error, 0 otherwise.

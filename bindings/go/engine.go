@@ -106,6 +106,16 @@ const (
 	TopicCommands    Topic = C.ORDERLY_TOPIC_COMMANDS // operations with no executor
 )
 
+// String is the topic's default name ("orderly.order"), or "Topic(n)" for
+// an unknown one (orderly_topic_default_name); Engine.Topic gives the name
+// an engine was configured with.
+func (t Topic) String() string {
+	if p := C.orderly_topic_default_name(C.int(t)); p != nil {
+		return C.GoString(p)
+	}
+	return fmt.Sprintf("Topic(%d)", int(t))
+}
+
 // AlertKind says what an Alert is about.
 type AlertKind int
 
@@ -139,11 +149,18 @@ type Options struct {
 	Policy           *Policy          // nil = DefaultPolicy()
 	Topics           map[Topic]string // topic names; missing = the default name
 	MaxEnvelopeBytes int              // 0 = the C default (64 KiB)
-	MaxLines         int              // lines per order; 0 = LinesMax, the hard maximum
-	MaxParts         int              // warehouses, shipments, returns per order; 0 = PartsMax
 	OnWork           func(n int)      // a commit appended n outbox rows: pump soon
 	OnAlert          func(Alert)
 	Clock            func() time.Time // read by the dispatcher between publishes
+	// MaxLines caps the lines of an order: a bigger one is refused at
+	// CreateOrder (ErrInvalid), and a command on a stored order with more
+	// lines (written by an engine configured higher) with ErrNotSupported.
+	// MaxParts caps its fulfillments (warehouses), shipments and returns,
+	// each on its own (more warehouses are ErrInvalid, one shipment or
+	// return too many ErrInvariant). 0 takes the C library's default for
+	// an engine; a negative value or one above the run-time hard maximum,
+	// LinesMax() or PartsMax(), is ErrConfig.
+	MaxLines, MaxParts int
 	// HandOff (ORDERLY_ENGINE_HAND_OFF): a command's own transaction
 	// claims the outbox rows it appended, so the next Pump publishes them
 	// without a claim transaction; for hosts that pump right after each
@@ -225,6 +242,11 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.call = (*C.orderly_go_call)(C.calloc(1, C.sizeof_orderly_go_call))
+	if e.call == nil {
+		C.orderly_engine_close(e.c)
+		e.free()
+		return nil, sentinel(CodeNoMem)
+	}
 	runtime.SetFinalizer(e, func(e *Engine) { _ = e.Close() })
 	return e, nil
 }
@@ -278,9 +300,11 @@ func (e *Engine) open(opts *Options, st *C.orderly_storage, tr *C.orderly_transp
 	if opts.HandOff {
 		o.flags |= C.ORDERLY_ENGINE_HAND_OFF
 	}
-	if opts.MaxLines < 0 || opts.MaxLines > LinesMax || opts.MaxParts < 0 || opts.MaxParts > PartsMax {
-		return NewError(CodeConfig, fmt.Sprintf("Options.MaxLines %d is not 0..%d, or MaxParts %d not 0..%d",
-			opts.MaxLines, LinesMax, opts.MaxParts, PartsMax))
+	if opts.MaxLines < 0 || opts.MaxLines > LinesMax() {
+		return NewError(CodeConfig, fmt.Sprintf("Options.MaxLines %d is not 0..%d", opts.MaxLines, LinesMax()))
+	}
+	if opts.MaxParts < 0 || opts.MaxParts > PartsMax() {
+		return NewError(CodeConfig, fmt.Sprintf("Options.MaxParts %d is not 0..%d", opts.MaxParts, PartsMax()))
 	}
 	o.max_lines = C.uint32_t(opts.MaxLines)
 	o.max_parts = C.uint32_t(opts.MaxParts)
@@ -321,10 +345,8 @@ func (e *Engine) free() {
 		e.self.Delete()
 		e.self = 0
 	}
-	if e.call != nil {
-		C.free(unsafe.Pointer(e.call))
-		e.call = nil
-	}
+	C.orderly_go_call_free(e.call)
+	e.call = nil
 }
 
 // Close closes the engine and the storage and transport it opened. A
@@ -377,6 +399,7 @@ func (e *Engine) exit() {
 func (e *Engine) fail(rc C.int) error {
 	code := Code(rc)
 	err := NewError(code, C.GoString(C.orderly_engine_errmsg(e.c)))
+	err.Native = int64(C.orderly_ctx_native(C.orderly_engine_ctx(e.c)))
 	for _, b := range []*adapterBridge{e.storage, e.transport} {
 		if b != nil && err.Err == nil {
 			err.Err = b.take(code)
@@ -463,7 +486,7 @@ type OrderSpec struct {
 	OrderID       string
 	Currency      string // ISO 4217
 	PaymentMethod PaymentMethod
-	Lines         []Line // 1..LinesMax
+	Lines         []Line // 1..the engine's MaxLines
 	HasPromotion  bool
 	LoyaltyPoints int64
 	IdemKey       string    // "" = derived from the request
@@ -480,8 +503,8 @@ func (e *Engine) CreateOrder(spec OrderSpec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if len(spec.Lines) > LinesMax {
-		return Result{}, invalid("an order has at most %d lines, not %d", LinesMax, len(spec.Lines))
+	if len(spec.Lines) > LinesMax() {
+		return Result{}, invalid("an order has at most %d lines, not %d", LinesMax(), len(spec.Lines))
 	}
 	if len(spec.Currency) != 3 || strings.IndexByte(spec.Currency, 0) >= 0 {
 		return Result{}, invalid("currency %q is not three letters", spec.Currency)
@@ -491,9 +514,15 @@ func (e *Engine) CreateOrder(spec OrderSpec) (Result, error) {
 		c.currency[i] = C.char(spec.Currency[i])
 	}
 	c.currency[3] = 0
-	for i, l := range spec.Lines {
-		c.lines[i] = C.orderly_line{sku: C.uint64_t(l.SKU), warehouse: C.uint32_t(l.Warehouse),
-			quantity: C.uint32_t(l.Quantity), unit_price: C.int64_t(l.UnitPrice)}
+	if C.orderly_go_call_lines(c, C.size_t(len(spec.Lines))) < 0 {
+		return Result{}, sentinel(CodeNoMem)
+	}
+	if len(spec.Lines) > 0 {
+		lines := unsafe.Slice(c.lines, len(spec.Lines))
+		for i, l := range spec.Lines {
+			lines[i] = C.orderly_line{sku: C.uint64_t(l.SKU), warehouse: C.uint32_t(l.Warehouse),
+				quantity: C.uint32_t(l.Quantity), unit_price: C.int64_t(l.UnitPrice)}
+		}
 	}
 	c.spec.payment_method = C.int(spec.PaymentMethod)
 	c.spec.n_lines = C.size_t(len(spec.Lines))
@@ -576,7 +605,7 @@ type ReturnLine struct {
 // ReturnSpec describes a return (or an exchange) to open.
 type ReturnSpec struct {
 	OrderID string
-	Lines   []ReturnLine // 1..LinesMax, each order line at most once
+	Lines   []ReturnLine // 1..the engine's MaxLines, each order line at most once
 	// Added to the lines' value to give the amount refunded: negative for
 	// a restocking fee kept, positive for what the host refunds besides;
 	// |Adjustment| is at most the lines' value.
@@ -593,26 +622,36 @@ type ReturnSpec struct {
 // adjustment; ErrInvariant when the units or the amount exceed what the
 // order can still give back.
 func (e *Engine) OpenReturn(spec ReturnSpec) (uint32, Result, error) {
-	if len(spec.Lines) > LinesMax {
-		return 0, Result{}, invalid("a return names at most %d lines, not %d", LinesMax, len(spec.Lines))
+	if len(spec.Lines) > LinesMax() {
+		return 0, Result{}, invalid("a return names at most %d lines, not %d", LinesMax(), len(spec.Lines))
 	}
-	var idx uint32
-	r, err := e.shorthand(spec.OrderID, spec.IdemKey, spec.Now, func(en *C.orderly_engine, c *C.orderly_go_call, has C.int) C.int {
+	if err := e.enter(); err != nil {
+		return 0, Result{}, err
+	}
+	defer e.exit()
+	has, err := e.ids(spec.OrderID, spec.IdemKey)
+	if err != nil {
+		return 0, Result{}, err
+	}
+	c := e.call
+	if C.orderly_go_call_rlines(c, C.size_t(len(spec.Lines))) < 0 {
+		return 0, Result{}, sentinel(CodeNoMem)
+	}
+	if len(spec.Lines) > 0 {
+		rlines := unsafe.Slice(c.rlines, len(spec.Lines))
 		for i, l := range spec.Lines {
-			c.rlines[i] = C.orderly_return_line{line: C.uint32_t(l.Line), quantity: C.uint32_t(l.Quantity)}
+			rlines[i] = C.orderly_return_line{line: C.uint32_t(l.Line), quantity: C.uint32_t(l.Quantity)}
 		}
-		c.ret.n_lines = C.size_t(len(spec.Lines))
-		c.ret.adjustment = C.int64_t(spec.Adjustment)
-		c.ret.exchange = 0
-		if spec.Exchange {
-			c.ret.exchange = 1
-		}
-		c.ret.now = c.cmd.now
-		rc := C.orderly_go_open_return_lines(en, c, has)
-		idx = uint32(c.index)
-		return rc
-	})
-	return idx, r, err
+	}
+	c.ret.n_lines = C.size_t(len(spec.Lines))
+	c.ret.adjustment = C.int64_t(spec.Adjustment)
+	c.ret.exchange = 0
+	if spec.Exchange {
+		c.ret.exchange = 1
+	}
+	c.ret.now = ms(spec.Now)
+	r, err := e.done(C.orderly_go_open_return_lines(e.c, c, has))
+	return uint32(c.index), r, err
 }
 
 // OpenReturnAmount opens a return of amount minor units that names no
@@ -633,6 +672,47 @@ func (e *Engine) OpenReturnAmount(orderID string, amount int64, exchange bool, i
 		return rc
 	})
 	return idx, r, err
+}
+
+// ReplacementID is the id of the replacement order that exchange
+// returnIndex of orderID opens (orderly_replacement_id):
+// "<orderID>.x<returnIndex>" when that fits in IDMax bytes, else "x." and
+// 32 hex digits of a hash of the two. Hosts name none of their own orders
+// in these forms. ErrInvalid for an order id that is empty, over IDMax
+// bytes, or not printable ASCII.
+func ReplacementID(orderID string, returnIndex uint32) (string, error) {
+	if len(orderID) > IDMax || strings.IndexByte(orderID, 0) >= 0 {
+		return "", invalid("order id %q is not 1..%d printable bytes", orderID, IDMax)
+	}
+	var out [C.ORDERLY_ID_MAX + 1]C.char
+	id := C.CString(orderID)
+	defer C.free(unsafe.Pointer(id))
+	if rc := C.orderly_replacement_id(&out[0], id, C.uint32_t(returnIndex)); rc < 0 {
+		return "", invalid("order id %q is not 1..%d printable bytes", orderID, IDMax)
+	}
+	return C.GoString(&out[0]), nil
+}
+
+// OpenReplacement opens the replacement order of an exchange
+// (orderly_engine_open_replacement): return returnIndex of orderID, opened
+// as an exchange and completed, gets a new order with id
+// ReplacementID(orderID, returnIndex), created pending as CreateOrder
+// creates one (its stock reserved, its payment pending for the host to
+// settle), holding the exchanged units of each line at their price, in the
+// original's currency and payment method. The replacement's
+// OrderView.ReplacementOf names the original and the exchange's
+// PartView.Replacement names the replacement.
+//
+// Opening it again (a redelivered order.replacement_requested) returns the
+// first result with Duplicate set and never opens a second order;
+// ErrExists once that idempotency mark has lapsed. ErrNotFound for no such
+// order or return; ErrTransition when the return is not an exchange, not
+// completed, or names no lines (a money-only exchange).
+func (e *Engine) OpenReplacement(orderID string, returnIndex uint32, now time.Time) (Result, error) {
+	return e.shorthand(orderID, "", now, func(en *C.orderly_engine, c *C.orderly_go_call, _ C.int) C.int {
+		c.res = C.orderly_result{size: C.sizeof_orderly_result}
+		return C.orderly_engine_open_replacement(en, &c.order_id[0], C.uint32_t(returnIndex), c.cmd.now, &c.res)
+	})
 }
 
 func bytesPtr(b []byte) *C.uint8_t {
@@ -729,6 +809,9 @@ type OrderView struct {
 	Lines, Fulfillments, Shipments, Returns uint32
 	Created                                 time.Time
 	Version                                 uint64
+	// ReplacementOf is the order this one replaces, when OpenReplacement
+	// opened it for an exchange of that order; else "".
+	ReplacementOf string
 }
 
 // GetOrder reads an order (orderly_engine_get_order); ErrNotFound when unknown.
@@ -743,7 +826,7 @@ func (e *Engine) GetOrder(orderID string) (OrderView, error) {
 			Total: int64(c.total), Authorized: int64(c.authorized), Captured: int64(c.captured),
 			Refunded: int64(c.refunded), Lines: uint32(c.n_lines), Fulfillments: uint32(c.n_fulfillments),
 			Shipments: uint32(c.n_shipments), Returns: uint32(c.n_returns), Created: fromMS(c.created),
-			Version: uint64(c.version)}
+			Version: uint64(c.version), ReplacementOf: C.GoString(&c.replacement_of[0])}
 		return rc
 	})
 	return v, err
@@ -771,9 +854,15 @@ type PartView struct {
 	BackAtOrigin uint32
 	Returned     uint32 // received back by returns not rejected
 	Restocked    uint32
-	Shipment     uint32   // the shipment carrying the line, once shipped
-	Refunded     int64    // the line's share of the order's refunds
-	Lines        []uint32 // returns: the order lines it names
+	Shipment     uint32 // the shipment carrying the line, once shipped
+	Refunded     int64  // the line's share of the order's refunds
+	// Lines is, for a return, the order lines it names among the first 32
+	// only; ReturnLines reads every line of any order, with its units.
+	Lines []uint32
+	// Replacement is, for a completed exchange, the id of its replacement
+	// order (ReplacementID), whether OpenReplacement opened it yet or not;
+	// else "".
+	Replacement string
 }
 
 func lineBits(mask C.uint32_t) []uint32 {
@@ -799,10 +888,43 @@ func (e *Engine) GetPart(orderID string, m MachineID, index uint32) (PartView, e
 			Shipped: uint32(c.shipped), Delivered: uint32(c.delivered), Lost: uint32(c.lost),
 			BackAtOrigin: uint32(c.back_at_origin), Returned: uint32(c.returned),
 			Restocked: uint32(c.restocked), Shipment: uint32(c.shipment),
-			Refunded: int64(c.refunded), Lines: lineBits(c.lines)}
+			Refunded: int64(c.refunded), Lines: lineBits(c.lines),
+			Replacement: C.GoString(&c.replacement[0])}
 		return rc
 	})
 	return v, err
+}
+
+// ReturnLines lists the order lines return index of an order names, in
+// order-line order, each with the return's units of it: what OpenReturn
+// was given (orderly_engine_get_return_lines: counted, then read whole).
+// Unlike PartView.Lines it reads every line of any order. An empty slice
+// for a return opened by amount (OpenReturnAmount); ErrNotFound for no
+// such order or return. Inside an open batch it reads what the batch sees.
+func (e *Engine) ReturnLines(orderID string, index uint32) ([]ReturnLine, error) {
+	lines := []ReturnLine{}
+	err := e.withID(orderID, func() C.int {
+		c := e.call
+		var n C.size_t
+		rc := C.orderly_engine_get_return_lines(e.c, &c.order_id[0], C.uint32_t(index), nil, 0, &n)
+		if rc != 0 || n == 0 {
+			return rc
+		}
+		// C.orderly_return_line holds no Go pointer: C may write a Go slice of them
+		buf := make([]C.orderly_return_line, int(n))
+		if rc = C.orderly_engine_get_return_lines(e.c, &c.order_id[0], C.uint32_t(index), &buf[0], n,
+			&n); rc != 0 {
+			return rc
+		}
+		for _, l := range buf {
+			lines = append(lines, ReturnLine{Line: uint32(l.line), Quantity: uint32(l.quantity)})
+		}
+		return 0
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lines, nil
 }
 
 func (e *Engine) withID(orderID string, fn func() C.int) error {
@@ -935,7 +1057,9 @@ func (e *Engine) LastError() error {
 	}
 	defer e.exit()
 	if rc := C.orderly_engine_errcode(e.c); rc < 0 {
-		return NewError(Code(rc), C.GoString(C.orderly_engine_errmsg(e.c)))
+		err := NewError(Code(rc), C.GoString(C.orderly_engine_errmsg(e.c)))
+		err.Native = int64(C.orderly_ctx_native(C.orderly_engine_ctx(e.c)))
+		return err
 	}
 	return nil
 }

@@ -325,7 +325,7 @@ func TestOptionsAndTopics(t *testing.T) {
 	if _, err := orderly.Open(orderly.Options{Policy: &p, Transport: orderly.MemoryTransport(false)}); !errors.Is(err, orderly.ErrConfig) {
 		t.Fatalf("an idempotency TTL shorter than the retries: %v", err)
 	}
-	if _, err := orderly.Open(orderly.Options{Transport: orderly.MemoryTransport(false), MaxLines: orderly.LinesMax + 1}); !errors.Is(err, orderly.ErrConfig) {
+	if _, err := orderly.Open(orderly.Options{Transport: orderly.MemoryTransport(false), MaxLines: orderly.LinesMax() + 1}); !errors.Is(err, orderly.ErrConfig) {
 		t.Fatalf("MaxLines over LinesMax: %v", err)
 	}
 	small := open(t, orderly.Options{MaxLines: 1, MaxParts: 1})

@@ -56,13 +56,17 @@ func (c Code) Transient() bool { return C.orderly_error_is_transient(C.int(c)) !
 // Error is every failure orderly reports: the code, its name, the
 // engine's one-line message, and whether a retry may succeed. Err is the
 // error a Go Storage, Transport or executor returned when that is what
-// failed, kept as is (Unwrap returns it).
+// failed, kept as is (Unwrap returns it). Native is the adapter's own code
+// behind an engine call's failure (SQLite's extended result code, say;
+// orderly_ctx_native), 0 when it gave none; a Go adapter sets it by
+// returning an *Error with Native set.
 type Error struct {
 	Code      Code
 	Name      string
 	Message   string
 	Transient bool
 	Err       error
+	Native    int64
 }
 
 // Error formats the error as "orderly: NAME: message".

@@ -159,3 +159,45 @@ func ExampleEngine_OpenReturn() {
 	// return 0 of 1 unit, refunding 1000
 	// return.status_changed return requested
 }
+
+// An exchange takes units back and, once completed, opens a replacement
+// order for them; the two orders name each other.
+func ExampleEngine_OpenReplacement() {
+	e, _ := orderly.Open(orderly.Options{Transport: orderly.MemoryTransport(false)})
+	defer e.Close()
+	now := time.UnixMilli(1_700_000_000_000)
+	_, _ = e.CreateOrder(orderly.OrderSpec{OrderID: "ord-1", Currency: "EUR", PaymentMethod: orderly.PayCard,
+		Lines: []orderly.Line{{SKU: 42, Warehouse: 7, Quantity: 2, UnitPrice: 1250}}, Now: now})
+	for _, ev := range []orderly.Event{orderly.PaymentEvAuthorize, orderly.PaymentEvRequestCapture,
+		orderly.PaymentEvCaptureSucceeded, orderly.FulfillmentEvStartPicking, orderly.FulfillmentEvPicked,
+		orderly.FulfillmentEvStartPacking, orderly.FulfillmentEvPacked, orderly.FulfillmentEvShip,
+		orderly.ShipmentEvPickUp, orderly.ShipmentEvDeliver} {
+		if _, err := e.Apply(orderly.Command{OrderID: "ord-1", Event: ev, Amount: 2500, Now: now}); err != nil {
+			panic(err)
+		}
+	}
+
+	idx, _, err := e.OpenReturn(orderly.ReturnSpec{OrderID: "ord-1",
+		Lines: []orderly.ReturnLine{{Line: 0, Quantity: 1}}, Exchange: true, Now: now})
+	if err != nil {
+		panic(err)
+	}
+	for _, ev := range []orderly.ReturnEvent{orderly.ReturnEvApprove, orderly.ReturnEvReceive,
+		orderly.ReturnEvInspect, orderly.ReturnEvExchange} {
+		if _, err := e.Apply(orderly.Command{OrderID: "ord-1", Event: ev, Index: idx, Now: now}); err != nil {
+			panic(err)
+		}
+	}
+	lines, _ := e.ReturnLines("ord-1", idx)
+	fmt.Println("exchanged:", lines)
+
+	if _, err := e.OpenReplacement("ord-1", idx, now); err != nil {
+		panic(err)
+	}
+	id, _ := orderly.ReplacementID("ord-1", idx)
+	v, _ := e.GetOrder(id)
+	fmt.Println(id, "replaces", v.ReplacementOf, v.OrderState, v.Total)
+	// Output:
+	// exchanged: [{0 1}]
+	// ord-1.x0 replaces ord-1 pending 1250
+}

@@ -41,13 +41,23 @@ func Version() string { return C.GoString(C.orderly_version_string()) }
 // IDMax is the longest order id or idempotency key, in bytes.
 const IDMax = C.ORDERLY_ID_MAX
 
-// LinesMax is the most lines an order may have (the hard maximum;
-// Options.MaxLines may set an engine lower).
-const LinesMax = C.ORDERLY_LINES_MAX
+// The hard maxima of the C library loaded at run time, which may allow
+// more than the headers this binding was compiled against.
+var (
+	linesMax = int(C.orderly_lines_max())
+	partsMax = int(C.orderly_parts_max())
+)
 
-// PartsMax is the most warehouses, shipments and returns an order may have
-// (the hard maximum; Options.MaxParts may set an engine lower).
-const PartsMax = C.ORDERLY_PARTS_MAX
+// LinesMax is the most lines an order may have in the C library loaded at
+// run time (orderly_lines_max, its hard maximum: Options.MaxLines
+// configures an engine at or below it).
+func LinesMax() int { return linesMax }
+
+// PartsMax is the most fulfillments (warehouses), shipments and returns an
+// order may have, each counted on its own, in the C library loaded at run
+// time (orderly_parts_max: Options.MaxParts configures an engine at or
+// below it).
+func PartsMax() int { return partsMax }
 
 func init() {
 	if C.orderly_version_number() < C.ORDERLY_VERSION_NUMBER {

@@ -89,7 +89,7 @@ func TestOpenReturnRefusals(t *testing.T) {
 		{"zero units", orderly.ReturnSpec{Lines: []orderly.ReturnLine{{Line: 0}}}, orderly.ErrInvalid},
 		{"a fee past the value", orderly.ReturnSpec{Lines: []orderly.ReturnLine{{Line: 1, Quantity: 1}}, Adjustment: -1001}, orderly.ErrInvalid},
 		{"more units than delivered", orderly.ReturnSpec{Lines: []orderly.ReturnLine{{Line: 0, Quantity: 3}}}, orderly.ErrInvariant},
-		{"too many lines", orderly.ReturnSpec{Lines: make([]orderly.ReturnLine, orderly.LinesMax+1)}, orderly.ErrInvalid},
+		{"too many lines", orderly.ReturnSpec{Lines: make([]orderly.ReturnLine, orderly.LinesMax()+1)}, orderly.ErrInvalid},
 	}
 	for _, c := range cases {
 		c.spec.OrderID, c.spec.Now = "ord-r", at(30)

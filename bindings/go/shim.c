@@ -18,6 +18,50 @@ int64_t orderly_go_next(const orderly_machine *m, int state, int event)
     return rc < 0 ? rc : next;
 }
 
+/* Grows *arr (of *cap elements of size bytes) to at least n elements. */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+    void *p;
+
+    if (n <= *cap)
+        return 0;
+    if (n > SIZE_MAX / size)
+        return ORDERLY_ENOMEM;
+    p = realloc(*arr, n * size);
+    if (p == NULL)
+        return ORDERLY_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
+int orderly_go_call_lines(orderly_go_call *c, size_t n)
+{
+    void *p = c->lines;
+    int rc = grow(&p, &c->lines_cap, n, sizeof *c->lines);
+
+    c->lines = p;
+    return rc;
+}
+
+int orderly_go_call_rlines(orderly_go_call *c, size_t n)
+{
+    void *p = c->rlines;
+    int rc = grow(&p, &c->rlines_cap, n, sizeof *c->rlines);
+
+    c->rlines = p;
+    return rc;
+}
+
+void orderly_go_call_free(orderly_go_call *c)
+{
+    if (c == NULL)
+        return;
+    free(c->lines);
+    free(c->rlines);
+    free(c);
+}
+
 static void point(orderly_go_call *c, int has_idem)
 {
     c->cmd.order_id = c->order_id;

@@ -14,19 +14,30 @@
 #include <orderly/sys/sqlite.h>
 
 /* One engine call's arguments and result, in C memory allocated once per
- * engine, so a call through cgo allocates nothing on either side. */
+ * engine, so a call through cgo allocates nothing on either side. The line
+ * arrays grow to the largest order the engine was given, never past the
+ * run-time library's orderly_lines_max(), and are kept for the next call. */
 typedef struct orderly_go_call {
     orderly_command cmd;
     orderly_order_spec spec;
     orderly_result res;
-    orderly_line lines[ORDERLY_LINES_MAX];
+    orderly_line *lines;           /* lines_cap entries */
+    size_t lines_cap;
     orderly_return_spec ret;
-    orderly_return_line rlines[ORDERLY_LINES_MAX];
+    orderly_return_line *rlines;   /* rlines_cap entries */
+    size_t rlines_cap;
     uint32_t index;
     char order_id[ORDERLY_ID_MAX + 1];
     char idem_key[ORDERLY_ID_MAX + 1];
     char currency[4];
 } orderly_go_call;
+
+/* Make room for n order lines (lines) or return lines (rlines): 0, or
+ * ORDERLY_ENOMEM with the arrays as they were. */
+int orderly_go_call_lines(orderly_go_call *c, size_t n);
+int orderly_go_call_rlines(orderly_go_call *c, size_t n);
+/* Frees c and its line arrays; NULL is accepted. */
+void orderly_go_call_free(orderly_go_call *c);
 
 /* The next state (> 0) or a negative code: one crossing, no out pointer. */
 int64_t orderly_go_next(const orderly_machine *m, int state, int event);

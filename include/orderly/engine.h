@@ -194,11 +194,16 @@ typedef struct orderly_engine_options {
      * refused at creation (EINVAL), and a command on a stored
      * order with more lines than this (written by an engine configured
      * higher) is refused with ORDERLY_ENOTSUPPORTED, writing nothing;
-     * such an order's deadlines are left to an engine configured for it
-     * (orderly_engine_tick retries them with backoff, and parks them with
-     * an ORDERLY_ALERT_ROW_PARKED alert once policy.operation_max_attempts
-     * are spent). 0 = ORDERLY_LINES_MAX, the hard maximum of this build;
-     * above it is ORDERLY_ECONFIG. */
+     * such an order's deadlines, operations and events are left to an
+     * engine configured for it (this engine's steps retry them with
+     * backoff and park them with an ORDERLY_ALERT_ROW_PARKED alert once
+     * their attempts are spent), so engines sharing a store should share
+     * max_lines. The engine sets aside memory for an order of this size
+     * at open (about 550 bytes a line), so the command path never
+     * allocates. The returns of one order name at most 2 x max_lines +
+     * 4 x ORDERLY_PARTS_MAX lines in all (a return past that is
+     * EINVARIANT). 0 = ORDERLY_LINES_DEFAULT; above ORDERLY_LINES_MAX is
+     * ORDERLY_ECONFIG. */
     uint32_t max_lines;
     /* The most fulfillments (warehouses), shipments and returns
      * an order may have, each counted on its own, refused like max_lines
@@ -213,10 +218,11 @@ typedef struct orderly_engine_options {
  * Hand-off: a command's own transaction also claims the outbox rows it
  * appended (and any others due), under a lease, so the next
  * orderly_engine_pump publishes them without a claim transaction; their
- * acknowledgements are then written by the next command's transaction, or
- * by a pump on its own before it claims and once a quarter of the lease
- * has gone. For a host that pumps right after each command (on_work): one
- * transaction per command instead of three. Until acknowledged the rows
+ * acknowledgements are then written by the next write transaction (a
+ * command's, or a claim's of any queue, ahead of the claim), or by a pump
+ * on their own once a quarter of the lease has gone. For a host that
+ * pumps right after each command (on_work): one transaction per command
+ * instead of three. Until acknowledged the rows
  * show as leased (health's outbox_leased), and only this engine can
  * publish them before the lease lapses; orderly_engine_close writes the
  * pending acknowledgements and gives back the rows it never published. A
@@ -331,10 +337,11 @@ typedef struct orderly_line {
 } orderly_line;
 
 #define ORDERLY_ID_MAX 64        /* order ids and idempotency keys, bytes without NUL */
-/* Hard maxima of this build; an engine may be configured lower
+/* Hard maxima of this build; an engine is configured at or below them
  * (orderly_engine_options.max_lines, max_parts). */
-#define ORDERLY_LINES_MAX 16     /* lines per order */
-#define ORDERLY_PARTS_MAX 8      /* fulfillments (warehouses), shipments, returns per order */
+#define ORDERLY_LINES_MAX 4096   /* lines per order */
+#define ORDERLY_LINES_DEFAULT 256 /* lines per order when max_lines is 0 */
+#define ORDERLY_PARTS_MAX 64     /* fulfillments (warehouses), shipments, returns per order */
 ORDERLY_API size_t orderly_id_max(void);
 ORDERLY_API size_t orderly_lines_max(void);
 ORDERLY_API size_t orderly_parts_max(void);
@@ -599,7 +606,8 @@ typedef struct orderly_order_view {
     { sizeof(orderly_order_view), 0, 0, 0, { 0, 0, 0, 0 }, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, { 0 } }
 
 /* Reads an order's current state into *out (inside an open batch, as the
- * batch sees it). ENOTFOUND for an unknown id. */
+ * batch sees it). ENOTFOUND for an unknown id; ENOTSUPPORTED for an order
+ * of more lines than this engine's max_lines holds. */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_order(orderly_engine *engine,
                                                              const char *order_id,
                                                              orderly_order_view *out);
@@ -660,6 +668,20 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_return_line(orderly_engin
                                                                    const char *order_id,
                                                                    uint32_t index, uint32_t k,
                                                                    orderly_return_line *out);
+
+/*
+ * Every line return `index` of an order names, in order-line order, from
+ * one read: out[0 .. min(cap, count)) get them and *count the number the
+ * return names, so a caller with too small an array learns the size it
+ * needs (cap 0 and out NULL just count). ENOTFOUND when the order or the
+ * return does not exist (a return opened by amount names none: count 0);
+ * out (cap entries) and count are caller memory.
+ */
+ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_get_return_lines(orderly_engine *engine,
+                                                                    const char *order_id,
+                                                                    uint32_t index,
+                                                                    orderly_return_line *out,
+                                                                    size_t cap, size_t *count);
 
 /* ---- history ------------------------------------------------------------------ */
 

@@ -190,6 +190,7 @@ int orderly_engine_run_operations(orderly_engine *e, orderly_time_ms now, size_t
     on_work = e->on_work;
     e->on_work = NULL;
     appended = e->stats.outbox_appended;
+    orderly__operation_rec_at(e, &r, ORDERLY__SITE_RUN);
     for (i = 0; i < (size_t)n; i++) {
         struct orderly__claimed *c = &e->claimed[i];
         const struct orderly__executor *x;
@@ -249,6 +250,7 @@ static int relay(const orderly_queue_item *it, void *ud)
     orderly_operation_view v;
     char key[33];
 
+    orderly__operation_rec_at(rl->e, &r, ORDERLY__SITE_LIST);
     if (orderly__operation_rec_decode(&r, it->payload, it->payload_len) < 0)
         return orderly__fail(&rl->e->ctx, ORDERLY_ESTORAGE, "operation %llu is corrupt",
                              (unsigned long long)it->id);

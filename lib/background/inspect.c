@@ -20,6 +20,7 @@ static int relay(const orderly_queue_item *it, void *ud)
 
     /* a row that does not decode is listed, not a reason to stop: it is
      * the one an operator is looking for */
+    orderly__event_rec_at(l->e, &r, ORDERLY__SITE_LIST);
     if (orderly__event_rec_decode(&r, it->kind, it->group, it->payload, it->payload_len) < 0)
         id_hex[0] = '\0';
     else

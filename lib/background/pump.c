@@ -135,7 +135,7 @@ int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
 {
     const orderly_machine *m = NULL;
     struct orderly__jw w;
-    char when[64];
+    char when[64], replacement[ORDERLY_ID_MAX + 1];
     size_t when_len;
     int rc;
 
@@ -201,6 +201,11 @@ int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
         orderly__jw_key(&w, "currency");
         orderly__jw_str(&w, r->currency);
     }
+    if (orderly__event_names_replacement((int)kind) &&
+        orderly_replacement_id(replacement, group, r->index) == ORDERLY_OK) {
+        orderly__jw_key(&w, "replacement_id");
+        orderly__jw_str(&w, replacement);
+    }
     if (orderly__event_lines_of((int)kind) != ORDERLY__EVL_NONE)
         put_lines(&w, r);
     orderly__jw_close(&w);
@@ -227,6 +232,7 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
     const char *topic;
     int rc;
 
+    orderly__event_rec_at(e, &r, ORDERLY__SITE_PUMP);
     if (c->bad || orderly__event_rec_decode(&r, c->kind, c->group, c->payload, c->len) < 0) {
         *out = PARKED;
         return ORDERLY_OK;
@@ -280,15 +286,16 @@ static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_m
             orderly__give_back(&e->claimed[i], due);
 }
 
-/* Pending acknowledgements are written on their own before this pump
- * claims (so it cannot take over their rows) and once a quarter of their
- * lease is gone (so no other engine does). */
+/* Pending acknowledgements are written on their own once a quarter of
+ * their lease is gone (so no other engine takes their rows over), or when
+ * they would not fit; else they ride on the next write: a command's, or
+ * a claim's, which writes them ahead of the claim so it cannot take their
+ * rows over. */
 static int settle_acks(orderly_engine *e, orderly_time_ms now)
 {
     if (e->n_acks == 0)
         return ORDERLY_OK;
-    if ((e->n_handed == 0 && e->due_floor[ORDERLY_QUEUE_OUTBOX] <= now) ||
-        now >= e->acks_since + e->policy.lease / 4 || e->n_acks + e->n_handed > e->policy.batch_max)
+    if (now >= e->acks_since + e->policy.lease / 4 || e->n_acks + e->n_handed > e->policy.batch_max)
         return orderly__flush_acks(e);
     return ORDERLY_OK;
 }

@@ -20,6 +20,7 @@
 struct claim_ctx {
     orderly_engine *e;
     struct orderly__claimed *rows; /* e->claimed, or e->handed for a hand-off */
+    orderly_buf *arena;            /* where their payloads are copied */
     size_t n;
     size_t taken_over;     /* claimed from an expired lease */
     orderly_time_ms now;
@@ -32,7 +33,7 @@ static int take(const orderly_queue_item *it, void *ud)
     size_t glen = strlen(it->group);
 
     /* a row this large was never pushed by the core: park it, unread */
-    dst->bad = it->payload_len > sizeof dst->payload || glen > ORDERLY_ID_MAX;
+    dst->bad = it->payload_len > orderly__record_max_any() || glen > ORDERLY_ID_MAX;
     dst->id = it->id;
     dst->kind = it->kind;
     dst->attempts = it->attempts;
@@ -46,9 +47,25 @@ static int take(const orderly_queue_item *it, void *ud)
     memcpy(dst->group, it->group, glen);
     dst->group[glen] = '\0';
     dst->len = dst->bad ? 0 : it->payload_len;
-    memcpy(dst->payload, it->payload, dst->len);
+    dst->off = c->arena->len;
+    dst->payload = NULL;
+    if (orderly__buf_reserve(c->arena, c->arena->len + dst->len) < 0)
+        return orderly__fail(&c->e->ctx, ORDERLY_ENOMEM, "out of memory for a claimed row of %zu bytes",
+                             dst->len);
+    if (dst->len > 0)
+        memcpy(c->arena->data + dst->off, it->payload, dst->len);
+    c->arena->len += dst->len;
     c->n++;
     return ORDERLY_OK;
+}
+
+/* Once the claim is over its arena stays put: the rows can point into it. */
+static void settle(struct claim_ctx *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->n; i++)
+        c->rows[i].payload = c->arena->data + c->rows[i].off;
 }
 
 static void shrink(orderly_engine *e, int queue)
@@ -81,10 +98,23 @@ static int look(orderly_engine *e, int queue)
     return ORDERLY_OK;
 }
 
+/* The acknowledgements that rode on a transaction are written once it
+ * commits; any deferred since (a pump inside a tick's commands) stay. */
+static void acks_written(orderly_engine *e)
+{
+    size_t n = e->acks_riding;
+
+    e->acks_riding = 0;
+    if (n == 0 || n > e->n_acks)
+        return;
+    memmove(e->acks, e->acks + n, (e->n_acks - n) * sizeof *e->acks);
+    e->n_acks -= n;
+}
+
 int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t max,
                       uint32_t max_attempts, uint64_t *token, void **txn_out)
 {
-    struct claim_ctx c = { e, e->claimed, 0, 0, now };
+    struct claim_ctx c = { e, e->claimed, &e->claim_arena, 0, 0, now };
     orderly_time_ms due = ORDERLY__DUE_UNKNOWN;
     void *txn;
     int rc;
@@ -106,8 +136,17 @@ int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t 
         max = e->batch[queue];
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         goto fail;
+    /* pending acknowledgements ride on this transaction, ahead of the
+     * claim (which then cannot take their rows over) */
+    e->acks_riding = e->n_acks;
+    if (e->acks_riding > 0 && (rc = orderly__write_acks(e, txn)) < 0) {
+        orderly__vt_rollback(e, txn);
+        goto fail;
+    }
+    e->claim_arena.len = 0;
     rc = orderly__vt_claim(e, txn, queue, now, max, max_attempts, now + e->policy.lease, token,
                            take, &c);
+    settle(&c);
     /* a claim that took nothing learns when to come back instead */
     if (rc == 0 && orderly__vt_can_tell_due(e))
         rc = orderly__vt_next_due(e, txn, queue, &due);
@@ -123,11 +162,13 @@ int orderly__claim_in(orderly_engine *e, int queue, orderly_time_ms now, size_t 
     }
     if ((rc = orderly__vt_commit(e, txn)) < 0)
         goto fail;
+    acks_written(e);
     if (c.n == 0 && due != ORDERLY__DUE_UNKNOWN)
         e->due_floor[queue] = due;
     e->leases_expired += c.taken_over;
     return (int)c.n;
 fail:
+    e->acks_riding = 0;
     shrink(e, queue);
     return rc;
 }
@@ -160,14 +201,17 @@ int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void
     if (rc >= 0 && e->short_claim && orderly__vt_can_tell_due(e))
         rc = orderly__vt_next_due(e, txn, queue, &due);
     if (rc < 0) {
+        e->acks_riding = 0;
         orderly__vt_rollback(e, txn);
         shrink(e, queue);
         return rc;
     }
     if ((rc = orderly__vt_commit(e, txn)) < 0) {
+        e->acks_riding = 0;
         shrink(e, queue);
         return rc;
     }
+    acks_written(e);
     if (due != ORDERLY__DUE_UNKNOWN)
         e->due_floor[queue] = due;
     regrow(e, queue);
@@ -176,14 +220,16 @@ int orderly__end_in(orderly_engine *e, int queue, size_t n, uint64_t token, void
 
 int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly_time_ms *next_due)
 {
-    struct claim_ctx c = { e, e->handed, 0, 0, now };
+    struct claim_ctx c = { e, e->handed, &e->handed_arena, 0, 0, now };
     uint64_t token;
     int rc;
 
     if (e->handed == NULL || e->n_handed > 0)
         return 0;
+    e->handed_arena.len = 0;
     rc = orderly__vt_claim(e, txn, ORDERLY_QUEUE_OUTBOX, now, e->batch[ORDERLY_QUEUE_OUTBOX],
                            e->policy.outbox_max_attempts, now + e->policy.lease, &token, take, &c);
+    settle(&c);
     if (rc <= 0)
         return rc;
     /* what is left due after the handed rows, so the pumps after the one

@@ -78,6 +78,7 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
     rows = e->batch_rows;
     e->batch_txn = NULL;
     if (rc < 0) {
+        e->acks_riding = 0;
         orderly__vt_rollback(e, txn);
         orderly__shrink(e, ORDERLY_QUEUE_TIMERS);
         return rc;

@@ -1,3 +1,4 @@
+#include <stddef.h>
 #include <string.h>
 
 #include "../base/codec.h"
@@ -8,21 +9,64 @@
 
 /*
  * The longest an encoding can be: every varint at its widest for its type
- * (2 bytes for a uint8_t, 5 for a uint32_t, 10 otherwise). It fits
- * ORDERLY__AGG_MAX_BYTES, so the encoder, which runs on every command,
- * writes without bounds checks and refuses a buffer shorter than that.
+ * (2 bytes for a uint8_t, 5 for a uint32_t, 10 otherwise). The engine's
+ * buffer holds it for its max_lines, so the encoder, which runs on every
+ * command, writes without bounds checks and refuses a shorter buffer.
  */
 #define U8 ORDERLY__VARINT_U8
 #define U32 ORDERLY__VARINT_U32
 #define V ORDERLY__VARINT_MAX
-#define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 5 * V + 2 * U32 + U8)
+#define HEAD_MAX (U8 + 3 + 4 * U8 + 5 * V + 5 * V + 2 * U32 + U32)
 #define LINE_MAX (V + U32 + U32 + V + U8 + V + U8 + 6 * U32 + U8 + V)
 #define PART_MAX (3 * U8 + U32 + V + V)
-#define RETURN_MAX (PART_MAX + U32 + ORDERLY_LINES_MAX * U32)
-#define ENCODED_MAX                                                                    \
-    (HEAD_MAX + ORDERLY_LINES_MAX * LINE_MAX + 2 * (U8 + ORDERLY_PARTS_MAX * PART_MAX) + \
-     U8 + ORDERLY_PARTS_MAX * RETURN_MAX)
-_Static_assert(ENCODED_MAX <= ORDERLY__AGG_MAX_BYTES, "an aggregate may not fit ORDERLY__AGG_MAX_BYTES");
+#define TAIL_MAX (2 * U8 + ORDERLY_PARTS_MAX * (2 * U8 + V) + 2 * U8 + ORDERLY_ID_MAX)
+
+size_t orderly__agg_max_bytes(uint32_t cap_lines)
+{
+    return HEAD_MAX + (size_t)cap_lines * LINE_MAX + 3 * (U8 + ORDERLY_PARTS_MAX * (PART_MAX + U32)) +
+           (size_t)ORDERLY__RET_LINES_CAP(cap_lines) * 2 * U32 + TAIL_MAX;
+}
+
+void orderly__agg_attach(struct orderly__agg *a, struct orderly__line *lines, uint32_t cap_lines,
+                         struct orderly__ret_line *rlines)
+{
+    a->lines = lines;
+    a->rlines = rlines;
+    a->cap_lines = cap_lines;
+    a->cap_rlines = ORDERLY__RET_LINES_CAP(cap_lines);
+}
+
+void orderly__agg_reset(struct orderly__agg *a)
+{
+    memset(a, 0, offsetof(struct orderly__agg, ful));
+}
+
+struct orderly__part *orderly__agg_add_part(struct orderly__part *parts, uint8_t *n)
+{
+    struct orderly__part *p;
+
+    if (*n >= ORDERLY_PARTS_MAX)
+        return NULL;
+    p = &parts[(*n)++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+uint32_t orderly__ret_units(const struct orderly__agg *a, const struct orderly__part *r, uint32_t line)
+{
+    const struct orderly__ret_line *rl = &a->rlines[r->rl_first];
+    uint32_t lo = 0, hi = r->rl_n, mid;
+
+    /* a return's lines are in line order */
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (rl[mid].line < line)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->rl_n && rl[lo].line == line ? rl[lo].qty : 0;
+}
 
 static uint8_t *put_part(uint8_t *w, const struct orderly__part *p, orderly_time_ms base)
 {
@@ -34,21 +78,22 @@ static uint8_t *put_part(uint8_t *w, const struct orderly__part *p, orderly_time
     return orderly__put_i64(w, p->since - base);
 }
 
-/* with_lines: the parts are returns, which name their lines and units */
+/* a: set when the parts are returns, which list their lines and units */
 static uint8_t *put_parts(uint8_t *w, const struct orderly__part *p, size_t n, orderly_time_ms base,
-                          int with_lines)
+                          const struct orderly__agg *a)
 {
-    size_t i, l;
+    size_t i, k;
 
     w = orderly__put_u64(w, n);
     for (i = 0; i < n; i++) {
         w = put_part(w, &p[i], base);
-        if (!with_lines)
+        if (a == NULL)
             continue;
-        w = orderly__put_u64(w, p[i].lines);
-        for (l = 0; l < ORDERLY_LINES_MAX; l++)
-            if (p[i].lines >> l & 1u)
-                w = orderly__put_u64(w, p[i].qty[l]);
+        w = orderly__put_u64(w, p[i].rl_n);
+        for (k = 0; k < p[i].rl_n; k++) {
+            w = orderly__put_u64(w, a->rlines[p[i].rl_first + k].line);
+            w = orderly__put_u64(w, a->rlines[p[i].rl_first + k].qty);
+        }
     }
     return w;
 }
@@ -173,6 +218,7 @@ static orderly_time_ms read_delta(struct orderly__rd *r)
 
 static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_time_ms base)
 {
+    memset(p, 0, sizeof *p);
     p->state = (uint8_t)orderly__rd_u32(r, 255);
     p->fulfillment = (uint8_t)orderly__rd_u32(r, ORDERLY_PARTS_MAX - 1);
     p->exchange = (uint8_t)orderly__rd_u32(r, 1);
@@ -267,7 +313,8 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
     uint8_t *w = buf;
     size_t i;
 
-    if (cap < ORDERLY__AGG_MAX_BYTES || a->n_lines > ORDERLY_LINES_MAX || a->n_ful > ORDERLY_PARTS_MAX ||
+    if (cap < orderly__agg_max_bytes(a->cap_lines) || a->n_lines > a->cap_lines ||
+        a->n_rlines > a->cap_rlines || a->n_ful > ORDERLY_PARTS_MAX ||
         a->n_ship > ORDERLY_PARTS_MAX || a->n_ret > ORDERLY_PARTS_MAX)
         return 0;
     w = orderly__put_u64(w, ORDERLY__AGG_FORMAT);
@@ -301,10 +348,57 @@ size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t ca
         w = orderly__put_i64(w, l->since - a->created);
         w = put_counters(w, l);
     }
-    w = put_parts(w, a->ful, a->n_ful, a->created, 0);
-    w = put_parts(w, a->ship, a->n_ship, a->created, 0);
-    w = put_parts(w, a->ret, a->n_ret, a->created, 1);
+    w = put_parts(w, a->ful, a->n_ful, a->created, NULL);
+    w = put_parts(w, a->ship, a->n_ship, a->created, NULL);
+    w = put_parts(w, a->ret, a->n_ret, a->created, a);
     return (size_t)(put_tail(w, a) - buf);
+}
+
+/* Appends line `line` with qty units to return p's lines, which must come
+ * in line order; ENOTSUPPORTED when a's storage is full. */
+static int add_ret_line(struct orderly__rd *r, struct orderly__agg *a, struct orderly__part *p,
+                        uint32_t line, uint32_t qty)
+{
+    if (line >= a->n_lines || qty == 0 ||
+        (p->rl_n > 0 && a->rlines[p->rl_first + p->rl_n - 1].line >= line)) {
+        r->bad = 1;
+        return ORDERLY_ESTORAGE;
+    }
+    if (a->n_rlines >= a->cap_rlines)
+        return ORDERLY_ENOTSUPPORTED;
+    a->rlines[a->n_rlines++] = (struct orderly__ret_line){ line, qty };
+    p->rl_n++;
+    return ORDERLY_OK;
+}
+
+/* Format 3: a bit per line, then the units of each line named. */
+static void get_mask_lines(struct orderly__rd *r, struct orderly__agg *a, struct orderly__part *p)
+{
+    uint32_t mask = orderly__rd_u32(r, UINT32_MAX), l, q;
+
+    p->rl_first = a->n_rlines;
+    for (l = 0; l < 32 && !r->bad; l++) {
+        if (!(mask >> l & 1u))
+            continue;
+        q = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+        /* a mask of 32 lines fits any storage: the cap is at least 256 */
+        (void)add_ret_line(r, a, p, l, q);
+    }
+}
+
+static int get_ret_lines(struct orderly__rd *r, struct orderly__agg *a, struct orderly__part *p)
+{
+    uint32_t n = orderly__rd_u32(r, ORDERLY__RET_LINES_CAP(ORDERLY_LINES_MAX)), k, line, q;
+    int rc;
+
+    p->rl_first = a->n_rlines;
+    for (k = 0; k < n && !r->bad; k++) {
+        line = orderly__rd_u32(r, ORDERLY_LINES_MAX - 1);
+        q = orderly__rd_u32(r, ORDERLY_QUANTITY_MAX);
+        if (!r->bad && (rc = add_ret_line(r, a, p, line, q)) == ORDERLY_ENOTSUPPORTED)
+            return rc;
+    }
+    return ORDERLY_OK;
 }
 
 int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len)
@@ -312,9 +406,10 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     struct orderly__rd r = { p, len, 0, 0 };
     uint64_t format;
     uint32_t flags;
-    size_t i, j;
+    int rc;
+    size_t i;
 
-    memset(a, 0, sizeof *a);
+    orderly__agg_reset(a);
     if (strlen(id) > ORDERLY_ID_MAX)
         return ORDERLY_ESTORAGE;
     memcpy(a->id, id, strlen(id) + 1);
@@ -344,9 +439,12 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     a->released_at = a->created + (format == 1 ? 0 : read_delta(&r));
     a->event_seq = orderly__rd_u32(&r, UINT32_MAX);
     a->op_seq = orderly__rd_u32(&r, UINT32_MAX);
-    a->n_lines = (uint8_t)orderly__rd_u32(&r, ORDERLY_LINES_MAX);
-    for (i = 0; i < a->n_lines; i++) {
+    a->n_lines = orderly__rd_u32(&r, ORDERLY_LINES_MAX);
+    if (a->n_lines > a->cap_lines)
+        return ORDERLY_ENOTSUPPORTED;
+    for (i = 0; i < a->n_lines && !r.bad; i++) {
         struct orderly__line *l = &a->lines[i];
+        memset(l, 0, sizeof *l);
         l->sku = orderly__rd_u64(&r);
         l->warehouse = orderly__rd_u32(&r, UINT32_MAX);
         /* bounded as create_order bounds them, so quantity x price fits */
@@ -364,14 +462,12 @@ int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p
     for (i = 0; i < a->n_ship; i++)
         get_part(&r, &a->ship[i], a->created);
     a->n_ret = (uint8_t)orderly__rd_u32(&r, ORDERLY_PARTS_MAX);
-    for (i = 0; i < a->n_ret; i++) {
+    for (i = 0; i < a->n_ret && !r.bad; i++) {
         get_part(&r, &a->ret[i], a->created);
-        if (format < 3)
-            continue;
-        a->ret[i].lines = orderly__rd_u32(&r, (1u << ORDERLY_LINES_MAX) - 1u);
-        for (j = 0; j < ORDERLY_LINES_MAX; j++)
-            if (a->ret[i].lines >> j & 1u)
-                a->ret[i].qty[j] = orderly__rd_u32(&r, ORDERLY_QUANTITY_MAX);
+        if (format == 3)
+            get_mask_lines(&r, a, &a->ret[i]);
+        else if (format >= 4 && (rc = get_ret_lines(&r, a, &a->ret[i])) < 0)
+            return rc;
     }
     if (format >= 3)
         get_tail(&r, a, len);

@@ -6,12 +6,14 @@
 #ifndef ORDERLY_ENGINE_AGGREGATE_H
 #define ORDERLY_ENGINE_AGGREGATE_H
 
+#include <string.h>
+
 #include "orderly/engine.h"
 
-/* 3 appended the per-line quantities and a return's lines; 2 appended
- * released_at; both older formats are still read */
-#define ORDERLY__AGG_FORMAT 3
-#define ORDERLY__AGG_MAX_BYTES 4096   /* an encoded aggregate always fits */
+/* 4 names a return's lines as a list (3 held a bit per line, so at most
+ * 32); 3 appended the per-line quantities and a return's lines; 2 appended
+ * released_at; every older format is still read */
+#define ORDERLY__AGG_FORMAT 4
 
 /* The operations an order records at most once, whichever part or path
  * asks for them: bits of orderly__agg.once_ops, persisted and pinned. */
@@ -44,6 +46,16 @@ struct orderly__line {
     int64_t refunded;              /* the share of the order's refunds given for it */
 };
 
+/* One line a return names and its units of it. */
+struct orderly__ret_line {
+    uint32_t line;
+    uint32_t qty;
+};
+
+/* Lines the returns of one order may name in all, for an order of at most
+ * max_lines lines: each line twice, and four more per return. */
+#define ORDERLY__RET_LINES_CAP(max_lines) (2u * (max_lines) + 4u * ORDERLY_PARTS_MAX)
+
 struct orderly__part {
     uint8_t state;
     uint8_t fulfillment;           /* shipments: which fulfillment they carry */
@@ -51,8 +63,9 @@ struct orderly__part {
     uint32_t warehouse;
     int64_t amount;                /* returns */
     orderly_time_ms since;
-    uint32_t lines;                /* returns: bit per order line it names */
-    uint32_t qty[ORDERLY_LINES_MAX]; /* returns: units of each named line */
+    /* returns: the lines it names are rlines[rl_first .. rl_first + rl_n)
+     * of the order, in line order */
+    uint32_t rl_first, rl_n;
     uint8_t claim;                 /* shipments: their claim's state; 0 = none opened */
     orderly_time_ms claim_since;
 };
@@ -66,18 +79,58 @@ struct orderly__agg {
     uint8_t has_promotion;
     uint8_t settle_on_capture;     /* cancelled while a capture was in flight */
     uint8_t once_ops;              /* ORDERLY__ONCE_* already recorded */
-    uint8_t n_lines, n_ful, n_ship, n_ret;
+    uint32_t n_lines;
+    uint8_t n_ful, n_ship, n_ret;
+    uint32_t n_rlines;             /* entries of rlines the returns use */
     int64_t total, authorized, captured, refunded, loyalty_points;
     orderly_time_ms created, order_since, payment_since, authorized_at;
     orderly_time_ms released_at;   /* fulfillments released (order confirmed): their SLA start */
     uint32_t event_seq;            /* outbox events produced so far */
     uint32_t op_seq;           /* operations recorded so far */
-    struct orderly__line lines[ORDERLY_LINES_MAX];
+    char replacement_of[ORDERLY_ID_MAX + 1]; /* the order an exchange of it replaces, or "" */
+    /* Everything above is zeroed by orderly__agg_reset; the parts below
+     * are zeroed one by one as they are read or opened, so an order of a
+     * few parts does not pay for ORDERLY_PARTS_MAX of each. */
     struct orderly__part ful[ORDERLY_PARTS_MAX];
     struct orderly__part ship[ORDERLY_PARTS_MAX];
     struct orderly__part ret[ORDERLY_PARTS_MAX];
-    char replacement_of[ORDERLY_ID_MAX + 1]; /* the order an exchange of it replaces, or "" */
+    /* Storage for the lines, attached once (orderly__agg_attach) and sized
+     * for the engine's max_lines; kept by reset. */
+    uint32_t cap_lines, cap_rlines;
+    struct orderly__line *lines;
+    struct orderly__ret_line *rlines;
 };
+
+/* Gives a its line storage: lines holds cap_lines lines, rlines
+ * ORDERLY__RET_LINES_CAP(cap_lines) entries. Both are borrowed for a's
+ * life. */
+void orderly__agg_attach(struct orderly__agg *a, struct orderly__line *lines, uint32_t cap_lines,
+                         struct orderly__ret_line *rlines);
+/* Line storage for an aggregate outside an engine (tests, fuzzers,
+ * tools): up to ORDERLY__ROOM_LINES lines, encoded in ORDERLY__ROOM_BYTES. */
+#define ORDERLY__ROOM_LINES 32u
+#define ORDERLY__ROOM_BYTES 32768u
+struct orderly__agg_room {
+    struct orderly__line lines[ORDERLY__ROOM_LINES];
+    struct orderly__ret_line rlines[ORDERLY__RET_LINES_CAP(ORDERLY__ROOM_LINES)];
+};
+
+/* Zeroes a and gives it room's storage, borrowed for a's life. */
+static inline void orderly__agg_in_room(struct orderly__agg *a, struct orderly__agg_room *room)
+{
+    memset(a, 0, sizeof *a);
+    memset(room, 0, sizeof *room);
+    orderly__agg_attach(a, room->lines, ORDERLY__ROOM_LINES, room->rlines);
+}
+
+/* Zeroes a's order fields, keeping its line storage. */
+void orderly__agg_reset(struct orderly__agg *a);
+/* The longest encoding of an order of at most cap_lines lines. */
+size_t orderly__agg_max_bytes(uint32_t cap_lines);
+/* Appends a zeroed part to parts (count *n), or NULL when ORDERLY_PARTS_MAX are there. */
+struct orderly__part *orderly__agg_add_part(struct orderly__part *parts, uint8_t *n);
+/* The units of line `line` return r names (0 when it names none). */
+uint32_t orderly__ret_units(const struct orderly__agg *a, const struct orderly__part *r, uint32_t line);
 
 /* Gives amount of refund to a's lines: first to the units first[i] names
  * of each line i (first may be NULL), then to every line in order, each
@@ -85,10 +138,13 @@ struct orderly__agg {
  * could take (0 unless the order refunds more than it is worth). */
 int64_t orderly__agg_spread_refund(struct orderly__agg *a, int64_t amount, const uint32_t *first);
 
-/* Encodes a into buf (cap bytes, at least ORDERLY__AGG_MAX_BYTES); returns
- * the length, or 0 when cap is shorter or a holds more parts than allowed. */
+/* Encodes a into buf (cap bytes, at least orderly__agg_max_bytes of a's
+ * cap_lines); returns the length, or 0 when cap is shorter or a holds more
+ * lines or parts than allowed. */
 size_t orderly__agg_encode(const struct orderly__agg *a, uint8_t *buf, size_t cap);
-/* Decodes; ORDERLY_ESTORAGE for a corrupt or foreign record. */
+/* Decodes into a, which must have its storage attached; ORDERLY_ESTORAGE
+ * for a corrupt or foreign record, ORDERLY_ENOTSUPPORTED for an order of
+ * more lines (or return lines) than a can hold. */
 int orderly__agg_decode(struct orderly__agg *a, const char *id, const uint8_t *p, size_t len);
 
 #endif

@@ -91,7 +91,7 @@ static int decode_result(orderly_result *r, uint32_t *index, int kind, const uin
     r->operations = orderly__rd_u32(&rd, UINT32_MAX);
     r->version = orderly__rd_u64(&rd);
     if (format == RESULT_FORMAT) {
-        *index = orderly__rd_u32(&rd, ORDERLY_PARTS_MAX - 1);
+        *index = orderly__rd_u32(&rd, ORDERLY_LINES_MAX - 1);
     } else if (kind == REQ_OPEN_RETURN) {
         *index = (uint32_t)r->from;
         r->from = 0;
@@ -156,7 +156,7 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
     size_t i, j;
     int rc;
 
-    memset(a, 0, sizeof *a);
+    orderly__agg_reset(a);
     memcpy(a->id, sp->order_id, strlen(sp->order_id) + 1);
     memcpy(a->currency, sp->currency, 3);
     a->method = (uint8_t)sp->payment_method;
@@ -167,9 +167,11 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
     a->payment_state = sp->payment_method == ORDERLY_PAY_COD ? ORDERLY_PAYMENT_COD_PENDING
                                                              : ORDERLY_PAYMENT_PENDING;
     a->total = total;
-    a->n_lines = (uint8_t)sp->n_lines;
+    a->n_lines = (uint32_t)sp->n_lines;
     for (i = 0; i < sp->n_lines; i++) {
         struct orderly__line *l = &a->lines[i];
+        struct orderly__part *f;
+        memset(l, 0, sizeof *l);
         l->sku = sp->lines[i].sku;
         l->warehouse = sp->lines[i].warehouse;
         l->quantity = sp->lines[i].quantity;
@@ -184,10 +186,10 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
                                      "lines span more than %lu warehouses (max_parts)",
                                      (unsigned long)e->max_parts);
             /* on hold until the order is confirmed: nothing is picked unpaid */
-            a->ful[j].state = (uint8_t)orderly__machines[ORDERLY_MACHINE_FULFILLMENT]->initial;
-            a->ful[j].warehouse = l->warehouse;
-            a->ful[j].since = sp->now;
-            a->n_ful++;
+            f = orderly__agg_add_part(a->ful, &a->n_ful);
+            f->state = (uint8_t)orderly__machines[ORDERLY_MACHINE_FULFILLMENT]->initial;
+            f->warehouse = l->warehouse;
+            f->since = sp->now;
         }
     }
     if ((rc = orderly__schedule(e, s, ORDERLY_MACHINE_ORDER, 0)) < 0 ||
@@ -200,10 +202,12 @@ static int build_order(orderly_engine *e, struct orderly__stage *s, const orderl
         if ((rc = orderly__schedule(e, s, ORDERLY_MACHINE_FULFILLMENT, (uint32_t)i)) < 0)
             return rc;
     s->n_events = 1;
-    memset(&s->events[0], 0, sizeof s->events[0]);
     s->events[0].kind = ORDERLY__EV_ORDER_STATUS;
     s->events[0].machine = ORDERLY_MACHINE_ORDER;
+    s->events[0].index = 0;
+    s->events[0].from = 0;
     s->events[0].to = ORDERLY_ORDER_PENDING;
+    s->events[0].event = 0;
     s->events[0].amount = a->total;
     return ORDERLY_OK;
 }
@@ -234,28 +238,41 @@ static int64_t returnable(const struct orderly__agg *a)
     return left;
 }
 
-/* What of line i live returns and exchanges claim. */
-static uint64_t claimed(const struct orderly__agg *a, uint32_t i)
+/* Into units[i]: what of each line i live returns and exchanges claim,
+ * as much as was delivered at most. */
+static void claimed(const struct orderly__agg *a, uint32_t *units)
 {
-    uint64_t n = 0;
-    uint32_t j;
+    uint32_t i, j;
 
-    for (j = 0; j < a->n_ret; j++)
-        if ((a->ret[j].lines >> i & 1u) &&
-            !(ORDERLY__ATTRS(&orderly__return_machine, a->ret[j].state) & ORDERLY__ST_WITHDRAWN))
-            n += a->ret[j].qty[i];
-    return n;
+    memset(units, 0, a->n_lines * sizeof *units);
+    for (j = 0; j < a->n_ret; j++) {
+        const struct orderly__part *r = &a->ret[j];
+        if (ORDERLY__ATTRS(&orderly__return_machine, r->state) & ORDERLY__ST_WITHDRAWN)
+            continue;
+        for (i = 0; i < r->rl_n; i++) {
+            const struct orderly__ret_line *rl = &a->rlines[r->rl_first + i];
+            uint64_t n = (uint64_t)units[rl->line] + rl->qty;
+            units[rl->line] = n < a->lines[rl->line].delivered ? (uint32_t)n : a->lines[rl->line].delivered;
+        }
+    }
 }
 
 /* Names the lines of spec in return p, each within what was delivered
- * and no live return claims yet, and computes its amount. */
-static int name_lines(orderly_engine *e, const struct orderly__agg *a, const orderly_return_spec *sp,
+ * and no live return claims yet, and computes its amount. The lines are
+ * kept in line order, whatever order spec gives them in. */
+static int name_lines(orderly_engine *e, struct orderly__agg *a, const orderly_return_spec *sp,
                       struct orderly__part *p)
 {
+    uint32_t *units = e->units, i;
     int64_t value = 0;
     uint64_t left;
     size_t k;
 
+    if (a->n_rlines + sp->n_lines > a->cap_rlines)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                             "the returns of order '%s' would name more than %lu lines in all",
+                             a->id, (unsigned long)a->cap_rlines);
+    claimed(a, units);
     for (k = 0; k < sp->n_lines; k++) {
         const orderly_return_line *rl = &sp->lines[k];
         const struct orderly__line *l;
@@ -263,20 +280,25 @@ static int name_lines(orderly_engine *e, const struct orderly__agg *a, const ord
             return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu]: order '%s' has no line %u",
                                  k, a->id, rl->line);
         l = &a->lines[rl->line];
-        left = l->delivered - (claimed(a, rl->line) < l->delivered ? claimed(a, rl->line)
-                                                                   : l->delivered);
+        left = l->delivered - units[rl->line];
         if (rl->quantity > left)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                  "lines[%zu]: %u units of line %u exceed the %llu delivered and not "
                                  "yet returned on order '%s'", k, rl->quantity, rl->line,
                                  (unsigned long long)left, a->id);
-        p->lines |= 1u << rl->line;
-        p->qty[rl->line] = rl->quantity;
         if (__builtin_add_overflow(value, l->unit_price * (int64_t)rl->quantity, &value))
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                  "the returned lines of order '%s' are worth more than %lld", a->id,
                                  (long long)INT64_MAX);
     }
+    /* the spec names each line once (checked on entry): mark, then list in line order */
+    memset(units, 0, a->n_lines * sizeof *units);
+    for (k = 0; k < sp->n_lines; k++)
+        units[sp->lines[k].line] = sp->lines[k].quantity;
+    p->rl_first = a->n_rlines;
+    for (i = 0; i < a->n_lines; i++)
+        if (units[i] > 0)
+            a->rlines[p->rl_first + p->rl_n++] = (struct orderly__ret_line){ i, units[i] };
     /* adjustment is bounded by value, yet value + adjustment may pass INT64_MAX */
     if (sp->adjustment < -value || sp->adjustment > value ||
         __builtin_add_overflow(value, sp->adjustment, &p->amount))
@@ -311,12 +333,13 @@ static int open_return(orderly_engine *e, struct orderly__stage *s, const struct
                              rq->exchange ? "exchange" : "return", (long long)p->amount,
                              (long long)left, a->id);
     a->n_ret++;
+    a->n_rlines += p->rl_n;
     p->state = ORDERLY_RETURN_REQUESTED;
     p->exchange = (uint8_t)rq->exchange;
     p->since = s->now;
     s->events[0].kind = ORDERLY__EV_RETURN_STATUS;
     s->events[0].machine = ORDERLY_MACHINE_RETURN;
-    s->events[0].index = (uint8_t)(a->n_ret - 1);
+    s->events[0].index = a->n_ret - 1u;
     s->events[0].to = p->state;
     s->events[0].amount = p->amount;
     s->n_events = 1;
@@ -342,27 +365,24 @@ static int push_row(orderly_engine *e, void *txn, int queue, const char *group, 
     return orderly__vt_push(e, txn, queue, &it, NULL);
 }
 
-/* The lines an event of ev's kind carries (lib/wire/events.c), as a bit
- * per line of a. */
-static uint32_t event_lines(const struct orderly__agg *a, const struct orderly__staged_event *ev)
+/* Whether an event of ev's kind carries line l of a (lib/wire/events.c). */
+static int carries(const struct orderly__agg *a, const struct orderly__staged_event *ev, int how,
+                   uint32_t l)
 {
-    const struct orderly__part *p = NULL;
-    uint32_t mask = 0, l;
-
-    switch (orderly__event_lines_of(ev->kind)) {
+    switch (how) {
     case ORDERLY__EVL_ALL:
-        return a->n_lines >= 32 ? UINT32_MAX : (1u << a->n_lines) - 1u;
+        return 1;
     case ORDERLY__EVL_STAGED:
-        return ev->lines;
+        return orderly__lines_has(ev->lines, l);
     case ORDERLY__EVL_WAREHOUSE:
         if (ev->machine == ORDERLY_MACHINE_FULFILLMENT && ev->index < a->n_ful)
-            p = &a->ful[ev->index];
-        else if (ev->machine == ORDERLY_MACHINE_SHIPMENT && ev->index < a->n_ship)
-            p = &a->ship[ev->index];
-        for (l = 0; p != NULL && l < a->n_lines; l++)
-            if (a->lines[l].warehouse == p->warehouse)
-                mask |= 1u << l;
-        return mask;
+            return a->lines[l].warehouse == a->ful[ev->index].warehouse;
+        if (ev->machine == ORDERLY_MACHINE_SHIPMENT && ev->index < a->n_ship)
+            return a->lines[l].warehouse == a->ship[ev->index].warehouse;
+        return 0;
+    case ORDERLY__EVL_RETURNED:
+        return ev->machine == ORDERLY_MACHINE_RETURN && ev->index < a->n_ret &&
+               orderly__ret_units(a, &a->ret[ev->index], l) > 0;
     default:
         return 0;
     }
@@ -373,21 +393,23 @@ static uint32_t event_lines(const struct orderly__agg *a, const struct orderly__
 static void snapshot(struct orderly__event_rec *r, const struct orderly__agg *a,
                      const struct orderly__staged_event *ev)
 {
-    uint32_t mask = event_lines(a, ev), l;
+    int how = orderly__event_lines_of(ev->kind);
+    uint32_t l;
 
     r->currency[0] = '\0';
     if (orderly__event_has_currency(ev->kind))
         memcpy(r->currency, a->currency, sizeof r->currency);
     r->n_lines = 0;
-    for (l = 0; l < a->n_lines; l++) {
+    for (l = 0; how != ORDERLY__EVL_NONE && l < a->n_lines; l++) {
         struct orderly__event_line *o;
-        if (!(mask & (1u << l)))
+        if (!carries(a, ev, how, l))
             continue;
         o = &r->lines[r->n_lines++];
-        o->line = (uint8_t)l;
+        o->line = l;
         o->sku = a->lines[l].sku;
         o->warehouse = a->lines[l].warehouse;
-        o->quantity = a->lines[l].quantity;
+        o->quantity = how == ORDERLY__EVL_RETURNED ? orderly__ret_units(a, &a->ret[ev->index], l)
+                                                    : a->lines[l].quantity;
         o->unit_price = a->lines[l].unit_price;
     }
 }
@@ -395,10 +417,11 @@ static void snapshot(struct orderly__event_rec *r, const struct orderly__agg *a,
 static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__event_rec r;
-    uint8_t buf[ORDERLY__RECORD_MAX];
+    uint8_t *buf = e->rec;
     size_t i, len;
     int rc;
 
+    orderly__event_rec_at(e, &r, ORDERLY__SITE_WRITE);
     for (i = 0; i < s->n_events; i++) {
         const struct orderly__staged_event *ev = &s->events[i];
         snapshot(&r, s->a, ev);
@@ -413,7 +436,7 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
         r.trace[0] = '\0';
         if (s->trace != NULL)
             snprintf(r.trace, sizeof r.trace, "%s", s->trace);
-        if ((len = orderly__event_rec_encode(&r, buf, sizeof buf)) == 0)
+        if ((len = orderly__event_rec_encode(&r, buf, e->rec_cap)) == 0)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                  "order '%s': an event's payload does not encode", s->a->id);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
@@ -427,7 +450,7 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
 static int write_operations(orderly_engine *e, void *txn, struct orderly__stage *s)
 {
     struct orderly__operation_rec r;
-    uint8_t buf[ORDERLY__RECORD_MAX];
+    uint8_t *buf = e->rec;
     size_t i, len;
     uint32_t l;
     int rc;
@@ -435,22 +458,23 @@ static int write_operations(orderly_engine *e, void *txn, struct orderly__stage 
     for (i = 0; i < s->n_ops; i++) {
         const struct orderly__staged_op *ef = &s->ops[i];
         memset(&r, 0, sizeof r);
+        orderly__operation_rec_at(e, &r, ORDERLY__SITE_WRITE);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
         memcpy(r.key, ef->key, sizeof r.key);
         r.op = ef->op;
         r.index = ef->index;
-        r.lines = ef->lines;
+        r.lines = (uint32_t)(ef->lines[0] & UINT32_MAX);
         r.amount = ef->amount;
         for (l = 0; l < s->a->n_lines; l++) {
-            if (!(ef->lines >> l & 1u))
+            if (!orderly__lines_has(ef->lines, l))
                 continue;
             r.sku[r.n_lines] = s->a->lines[l].sku;
             r.warehouse[r.n_lines] = s->a->lines[l].warehouse;
-            r.quantity[r.n_lines] = ef->return_units ? s->a->ret[ef->index].qty[l]
+            r.quantity[r.n_lines] = ef->return_units ? orderly__ret_units(s->a, &s->a->ret[ef->index], l)
                                                      : s->a->lines[l].quantity;
             r.n_lines++;
         }
-        len = orderly__operation_rec_encode(&r, buf, sizeof buf);
+        len = orderly__operation_rec_encode(&r, buf, e->rec_cap);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_OPERATIONS, "", ef->op, buf, len, s->now,
                            s->now)) < 0)
             return rc;
@@ -483,10 +507,9 @@ static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
 
 /* ---- the path --------------------------------------------------------------- */
 
-static void fingerprint(struct request *rq)
+static void fingerprint(orderly_engine *e, struct request *rq)
 {
-    uint8_t buf[ORDERLY_ID_MAX + ORDERLY_LINES_MAX * 32 + 64];
-    struct orderly__wr w = { buf, sizeof buf, 0, 0 };
+    struct orderly__wr w = { e->fp, e->fp_cap, 0, 0 };
     size_t i;
 
     if (rq->kind == REQ_CREATE) {
@@ -495,7 +518,7 @@ static void fingerprint(struct request *rq)
         orderly__wr_u64(&w, (uint64_t)sp->payment_method);
         orderly__wr_u64(&w, sp->has_promotion);
         orderly__wr_i64(&w, sp->loyalty_points);
-        for (i = 0; i < sp->n_lines && i < ORDERLY_LINES_MAX; i++) {
+        for (i = 0; i < sp->n_lines; i++) {
             orderly__wr_u64(&w, sp->lines[i].sku);
             orderly__wr_u64(&w, sp->lines[i].warehouse);
             orderly__wr_u64(&w, sp->lines[i].quantity);
@@ -520,7 +543,8 @@ static void fingerprint(struct request *rq)
         orderly__wr_u64(&w, rq->cmd->index);
         orderly__wr_i64(&w, rq->cmd->amount);
     }
-    orderly__hash128(rq->fingerprint, rq->order_id, strlen(rq->order_id), buf,
+    /* the buffer holds a spec of max_lines lines, which the request was checked against */
+    orderly__hash128(rq->fingerprint, rq->order_id, strlen(rq->order_id), e->fp,
                      w.len < w.cap ? w.len : w.cap);
     if (rq->idem_key == NULL) {
         /* short: every mark of every command without a key is kept for the TTL */
@@ -613,7 +637,10 @@ static int load_order(orderly_engine *e, void *txn, const struct request *rq, ui
           memcmp(orderly_buf_data(&e->load_buf), e->enc, e->enc_len) == 0) &&
         (rc = orderly__agg_decode(a, rq->order_id, orderly_buf_data(&e->load_buf),
                                   orderly_buf_len(&e->load_buf))) < 0)
-        return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
+        return rc == ORDERLY_ENOTSUPPORTED
+                   ? orderly__fail(&e->ctx, rc, "order '%s' has more lines than this engine's "
+                                   "max_lines %lu", rq->order_id, (unsigned long)e->max_lines)
+                   : orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", rq->order_id);
     return within_limits(e, a);
 }
 
@@ -685,7 +712,7 @@ static int write_staged(orderly_engine *e, void *txn, const struct request *rq, 
     if ((rc = write_events(e, txn, s)) < 0 || (rc = write_operations(e, txn, s)) < 0 ||
         (rc = write_timers(e, txn, s)) < 0)
         return rc;
-    if ((len = orderly__agg_encode(a, e->enc, sizeof e->enc)) == 0)
+    if ((len = orderly__agg_encode(a, e->enc, e->enc_cap)) == 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' outgrew its record", a->id);
     e->enc_len = len;
     return orderly__vt_save(e, txn, rq->order_id, e->enc, len, version);
@@ -866,7 +893,7 @@ static int run(orderly_engine *e, struct request *rq, orderly_result *out)
     orderly_result res;
     int rc;
 
-    fingerprint(rq);
+    fingerprint(e, rq);
     if (e->batch_txn != NULL && e->batch_failed)
         return orderly__fail(&e->ctx, ORDERLY_EMISUSE, "the open batch failed: roll it back");
     memset(&res, 0, sizeof res);
@@ -1048,7 +1075,6 @@ int orderly_engine_open_return_lines(orderly_engine *e, uint32_t *index_out,
                                      const orderly_return_spec *sp, orderly_result *out)
 {
     struct request rq;
-    uint32_t seen = 0;
     size_t k;
     int rc;
 
@@ -1071,15 +1097,17 @@ int orderly_engine_open_return_lines(orderly_engine *e, uint32_t *index_out,
     if (sp->lines == NULL || sp->n_lines == 0 || sp->n_lines > e->max_lines)
         return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines: 1..%lu lines required (max_lines)",
                              (unsigned long)e->max_lines);
+    /* e->units marks the lines named so far: no order of this engine has more than max_lines */
+    memset(e->units, 0, e->max_lines * sizeof *e->units);
     for (k = 0; k < sp->n_lines; k++) {
         const orderly_return_line *rl = &sp->lines[k];
-        if (rl->line >= ORDERLY_LINES_MAX || (seen >> rl->line & 1u))
+        if (rl->line >= e->max_lines || e->units[rl->line] != 0)
             return orderly__fail(&e->ctx, ORDERLY_EINVAL,
                                  "lines[%zu]: line %u is out of range or named twice", k, rl->line);
         if (rl->quantity == 0 || rl->quantity > ORDERLY_QUANTITY_MAX)
             return orderly__fail(&e->ctx, ORDERLY_EINVAL, "lines[%zu]: quantity %u is not 1..%u",
                                  k, rl->quantity, ORDERLY_QUANTITY_MAX);
-        seen |= 1u << rl->line;
+        e->units[rl->line] = 1;
     }
     /* bounded so that value + adjustment cannot wrap, whatever the lines */
     if (sp->adjustment < -INT64_MAX / 4 || sp->adjustment > INT64_MAX / 4)

@@ -184,12 +184,12 @@ static int stage_event(struct orderly__stage *s, int kind, int m, uint32_t index
     ev = &s->events[s->n_events++];
     ev->kind = (uint8_t)kind;
     ev->machine = (uint8_t)m;
-    ev->index = (uint8_t)index;
+    ev->index = index;
     ev->from = (uint8_t)from;
     ev->to = (uint8_t)to;
     ev->event = (uint8_t)event;
     ev->amount = amount;
-    ev->lines = 0;
+    orderly__lines_clear(ev->lines, s->a->n_lines);
     return ORDERLY_OK;
 }
 
@@ -205,15 +205,29 @@ static int stage_reservation(struct orderly__stage *s, uint32_t line, const stru
         struct orderly__staged_event *ev = &s->events[i];
         if (ev->kind == ORDERLY__EV_RESERVATION_STATUS && ev->from == t->from && ev->to == t->to &&
             ev->event == t->event) {
-            ev->lines |= 1u << line;
+            orderly__lines_add(ev->lines, line);
             return ORDERLY_OK;
         }
     }
     if ((rc = stage_event(s, ORDERLY__EV_RESERVATION_STATUS, ORDERLY_MACHINE_RESERVATION, line,
                           t->from, t->to, t->event, 0)) < 0)
         return rc;
-    s->events[s->n_events - 1].lines = 1u << line;
+    orderly__lines_add(s->events[s->n_events - 1].lines, line);
     return ORDERLY_OK;
+}
+
+/* The cause of an operation keyed by the lines it touches: their bits as
+ * a number while an order has at most 32 lines (the keys orders of that
+ * size always had), else a hash of the set. */
+static int lines_cause(char *out, size_t cap, const struct orderly__agg *a, const uint64_t *lines)
+{
+    uint8_t h[16];
+
+    if (a->n_lines <= 32)
+        return snprintf(out, cap, "%s/lines/%u", a->id, (unsigned)(lines[0] & UINT32_MAX));
+    orderly__hash128(h, "lines", 5, lines, ORDERLY__LINE_WORDS(a->n_lines) * sizeof *lines);
+    return snprintf(out, cap, "%s/lines/x%02x%02x%02x%02x%02x%02x%02x%02x", a->id, h[0], h[1], h[2],
+                    h[3], h[4], h[5], h[6], h[7]);
 }
 
 /*
@@ -225,7 +239,7 @@ static int stage_reservation(struct orderly__stage *s, uint32_t line, const stru
  * staged by this command is dropped: the ledger never holds two for one
  * cause.
  */
-static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uint32_t lines,
+static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, const uint64_t *lines,
                     int return_units, int64_t amount)
 {
     struct orderly__agg *a = s->a;
@@ -234,7 +248,7 @@ static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uin
     const struct orderly__op_decl *d = &orderly__op_decls[op];
     unsigned once = d->once;
     char cause[ORDERLY_ID_MAX + 40];
-    size_t i;
+    size_t i, words = ORDERLY__LINE_WORDS(a->n_lines);
     int n;
 
     if (a->once_ops & once)
@@ -252,7 +266,7 @@ static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uin
                      orderly_machine_name(orderly__machines[m]), index);
         break;
     case ORDERLY__KEY_LINES:
-        n = snprintf(cause, sizeof cause, "%s/lines/%u", a->id, lines);
+        n = lines_cause(cause, sizeof cause, a, lines);
         break;
     default:
         n = snprintf(cause, sizeof cause, "%s/op/%u", a->id, a->op_seq);
@@ -267,14 +281,18 @@ static int stage_op(struct orderly__stage *s, int op, int m, uint32_t index, uin
     a->once_ops = (uint8_t)(a->once_ops | once);
     a->op_seq++;
     ef->op = (uint8_t)op;
-    ef->index = (uint8_t)index;
+    ef->index = index;
     ef->return_units = (uint8_t)(return_units != 0);
-    ef->lines = lines;
+    if (lines != NULL)
+        memcpy(ef->lines, lines, words * sizeof *lines);
+    else
+        orderly__lines_clear(ef->lines, a->n_lines);
     ef->amount = amount;
     if (d->counts == ORDERLY__COUNTS_RESTOCKED)
         for (i = 0; i < a->n_lines; i++)
-            if (lines >> i & 1u)
-                a->lines[i].restocked += return_units ? a->ret[index].qty[i] : a->lines[i].quantity;
+            if (orderly__lines_has(ef->lines, (uint32_t)i))
+                a->lines[i].restocked += return_units ? orderly__ret_units(a, &a->ret[index], (uint32_t)i)
+                                                      : a->lines[i].quantity;
     /* money that moves back (a void, a refund) is announced with its amount */
     if (orderly__event_of_op(op) != 0)
         return stage_event(s, orderly__event_of_op(op), m, index, 0, 0, 0, amount);
@@ -293,14 +311,14 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int m, uint32
     timer = orderly__machines[m]->states[*st].timer;
     if (timer == ORDERLY_TIMER_NONE || orderly_timer_target(&tm, &tev, timer) < 0)
         return ORDERLY_OK;
-    if (s->n_timers >= ORDERLY__STAGE_TIMERS)
+    if (s->n_timers >= s->max_timers)
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
-                             "order '%s': one command would schedule more than %d deadlines",
-                             s->a->id, ORDERLY__STAGE_TIMERS);
+                             "order '%s': one command would schedule more than %zu deadlines",
+                             s->a->id, s->max_timers);
     t = &s->timers[s->n_timers++];
     t->timer = (uint8_t)timer;
     t->machine = (uint8_t)tm;
-    t->index = (uint8_t)(tm == m ? index : 0);
+    t->index = tm == m ? index : 0;
     t->event = (uint8_t)tev;
     t->due = orderly__deadline(e, s->a, timer, index);
     return ORDERLY_OK;
@@ -338,18 +356,21 @@ static int cascade(orderly_engine *e, struct orderly__stage *s, int m, uint32_t 
     return rc == ORDERLY_ETRANSITION ? ORDERLY_OK : rc;
 }
 
-/* The lines whose reservation state has one of attrs, in warehouse or in
- * any. */
-static uint32_t lines_in(const struct orderly__agg *a, unsigned attrs, uint32_t warehouse,
-                         int any_warehouse)
+/* Into set: the lines whose reservation state has one of attrs, in
+ * warehouse or in any. Returns how many. */
+static uint32_t lines_in(uint64_t *set, const struct orderly__agg *a, unsigned attrs,
+                         uint32_t warehouse, int any_warehouse)
 {
-    uint32_t i, mask = 0;
+    uint32_t i, n = 0;
 
+    orderly__lines_clear(set, a->n_lines);
     for (i = 0; i < a->n_lines; i++)
         if ((ORDERLY__ATTRS(&orderly__reservation_machine, a->lines[i].state) & attrs) &&
-            (any_warehouse || a->lines[i].warehouse == warehouse))
-            mask |= 1u << i;
-    return mask;
+            (any_warehouse || a->lines[i].warehouse == warehouse)) {
+            orderly__lines_add(set, i);
+            n++;
+        }
+    return n;
 }
 
 /* A shipment carries the lines its warehouse deducted that no shipment
@@ -365,8 +386,7 @@ static int open_shipment(struct orderly__stage *s, uint32_t ful)
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
                              "order '%s' already has %lu shipments (max_parts)", a->id,
                              (unsigned long)s->max_parts);
-    p = &a->ship[a->n_ship++];
-    memset(p, 0, sizeof *p);
+    p = orderly__agg_add_part(a->ship, &a->n_ship);
     p->state = ORDERLY_SHIPMENT_CREATED;
     p->fulfillment = (uint8_t)ful;
     p->warehouse = a->ful[ful].warehouse;
@@ -426,7 +446,8 @@ static uint32_t undelivered_units(const struct orderly__agg *a, uint32_t i)
 }
 
 /* What the units that will not reach the customer cost, less what their
- * lines got back. */
+ * lines got back and, for cash on delivery, less the cash the carrier
+ * never collected for them (it collects for what was delivered). */
 static int64_t remainder_value(const struct orderly__agg *a)
 {
     int64_t sum = 0, v;
@@ -439,6 +460,8 @@ static int64_t remainder_value(const struct orderly__agg *a)
         if (v > 0 && __builtin_add_overflow(sum, v, &sum))
             return INT64_MAX;
     }
+    if (a->method == ORDERLY_PAY_COD && a->captured > 0 && a->total > a->captured)
+        sum = sum > a->total - a->captured ? sum - (a->total - a->captured) : 0;
     return sum;
 }
 
@@ -543,7 +566,8 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
                         int m, uint32_t index, int64_t amount)
 {
     struct orderly__agg *a = s->a;
-    uint32_t i, mask;
+    uint64_t *held;
+    uint32_t i;
     int rc;
 
     switch (r->select) {
@@ -568,14 +592,15 @@ static int run_selected(orderly_engine *e, struct orderly__stage *s, const struc
         return ORDERLY_OK;
     case ORDERLY__SEL_HELD:
     case ORDERLY__SEL_HELD_HERE:
-        mask = r->select == ORDERLY__SEL_HELD ? lines_in(a, ORDERLY__ST_HELD, 0, 1)
-                                              : lines_in(a, ORDERLY__ST_HELD, a->ful[index].warehouse, 0);
-        if (mask == 0)
+        /* held: the cascades below may use the other sets of the stage */
+        held = s->held[s->depth];
+        if (lines_in(held, a, ORDERLY__ST_HELD, r->select == ORDERLY__SEL_HELD ? 0 : a->ful[index].warehouse,
+                     r->select == ORDERLY__SEL_HELD) == 0)
             return ORDERLY_OK;
         for (i = 0; i < a->n_lines; i++)
-            if ((mask >> i & 1u) && (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
+            if (orderly__lines_has(held, i) && (rc = cascade(e, s, r->target, i, r->event, amount)) < 0)
                 return rc;
-        return r->op ? stage_op(s, r->op, r->target, 0, mask, 0, 0) : ORDERLY_OK;
+        return r->op ? stage_op(s, r->op, r->target, 0, held, 0, 0) : ORDERLY_OK;
     case ORDERLY__SEL_ONLY:
         return r->op ? stage_op(s, r->op, m, 0, 0, 0, amount) : ORDERLY_OK;
     default:
@@ -682,27 +707,31 @@ static const uint8_t published[ORDERLY__OUT_COUNT] = {
     [ORDERLY__OUT_REPLACEMENT_REQUESTED] = ORDERLY__EV_REPLACEMENT_REQUESTED,
 };
 
-/* The lines shipment `index` carries. */
-static uint32_t shipped_in(const struct orderly__agg *a, uint32_t index)
+/* Into set: the lines an operation names, as its effect declares.
+ * Returns how many. */
+static uint32_t effect_lines(uint64_t *set, const struct orderly__agg *a, int lines, uint32_t index)
 {
-    uint32_t i, mask = 0;
+    const struct orderly__part *r;
+    uint32_t i, n = 0;
 
-    for (i = 0; i < a->n_lines; i++)
-        if (a->lines[i].shipped > 0 && a->lines[i].shipment == index)
-            mask |= 1u << i;
-    return mask;
-}
-
-/* The lines an operation names, as its effect declares. */
-static uint32_t effect_lines(const struct orderly__agg *a, int lines, uint32_t index)
-{
+    orderly__lines_clear(set, a->n_lines);
     switch (lines) {
     case ORDERLY__LINES_ALL:
-        return (1u << a->n_lines) - 1u;
+        for (i = 0; i < a->n_lines; i++)
+            orderly__lines_add(set, i);
+        return a->n_lines;
     case ORDERLY__LINES_SHIPPED_HERE:
-        return shipped_in(a, index);
+        for (i = 0; i < a->n_lines; i++)
+            if (a->lines[i].shipped > 0 && a->lines[i].shipment == index) {
+                orderly__lines_add(set, i);
+                n++;
+            }
+        return n;
     case ORDERLY__LINES_RETURNED:
-        return a->ret[index].lines;
+        r = &a->ret[index];
+        for (i = 0; i < r->rl_n; i++)
+            orderly__lines_add(set, a->rlines[r->rl_first + i].line);
+        return r->rl_n;
     default:
         return 0;
     }
@@ -726,10 +755,10 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
         if (!holds(e, s, d->cond, 0, 0, v))
             return ORDERLY_OK;
         if (d->does == ORDERLY__DO_RECORD) {
-            uint32_t lines = effect_lines(s->a, d->lines, index);
-            if (d->lines == ORDERLY__LINES_RETURNED && lines == 0)
+            uint64_t *set = s->held[s->depth];
+            if (effect_lines(set, s->a, d->lines, index) == 0 && d->lines == ORDERLY__LINES_RETURNED)
                 return ORDERLY_OK;
-            return stage_op(s, d->what, m, index, lines, d->lines == ORDERLY__LINES_RETURNED, v);
+            return stage_op(s, d->what, m, index, set, d->lines == ORDERLY__LINES_RETURNED, v);
         }
         return stage_event(s, orderly__event_refine(published[d->what] ? published[d->what]
                                                                          : status_kind(m),
@@ -750,14 +779,16 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
 /* The units a refund goes to first, as the amount of the reaction
  * refunding declares (into first[]), or NULL: a return's own units, a
  * parcel's, or those that will not reach the customer. */
-static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t first[ORDERLY_LINES_MAX])
+static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t *first)
 {
     const struct orderly__agg *a = s->a;
     uint32_t i;
 
     if (s->refund_kind == ORDERLY__AMT_PART && s->refund_index < a->n_ret) {
-        for (i = 0; i < a->n_lines; i++)
-            first[i] = a->ret[s->refund_index].lines >> i & 1u ? a->ret[s->refund_index].qty[i] : 0;
+        const struct orderly__part *r = &a->ret[s->refund_index];
+        memset(first, 0, a->n_lines * sizeof *first);
+        for (i = 0; i < r->rl_n; i++)
+            first[a->rlines[r->rl_first + i].line] = a->rlines[r->rl_first + i].qty;
         return first;
     }
     if (s->refund_kind == ORDERLY__AMT_CARRIED) {
@@ -778,7 +809,7 @@ static const uint32_t *refund_first(const struct orderly__stage *s, uint32_t fir
 static int move_money(struct orderly__stage *s, int money, int64_t amount)
 {
     struct orderly__agg *a = s->a;
-    uint32_t first[ORDERLY_LINES_MAX];
+    int64_t uncollected;
 
     switch (money) {
     case ORDERLY__MONEY_AUTHORIZE:
@@ -793,13 +824,17 @@ static int move_money(struct orderly__stage *s, int money, int64_t amount)
         a->captured = a->authorized;
         break;
     case ORDERLY__MONEY_COLLECT:
-        a->authorized = a->total;
-        a->captured = a->total;
+        /* the carrier collects for what reached the customer, never for a
+         * parcel that came back or was lost before the cash changed hands */
+        a->captured = 0;
+        uncollected = remainder_value(a);
+        a->captured = uncollected < a->total ? a->total - uncollected : 0;
+        a->authorized = a->captured;
         break;
     case ORDERLY__MONEY_REFUND:
         a->refunded += amount;
         /* what no line can take breaks refunded <= captured, and is refused there */
-        orderly__agg_spread_refund(a, amount, refund_first(s, first));
+        orderly__agg_spread_refund(a, amount, refund_first(s, s->first));
         break;
     default:
         break;
@@ -841,14 +876,13 @@ static void count_units(struct orderly__agg *a, int m, uint32_t index, int from,
         }
     } else if (m == ORDERLY_MACHINE_RETURN && ((was ^ is) & ORDERLY__ST_RECEIVED)) {
         const struct orderly__part *r = &a->ret[index];
-        for (i = 0; i < a->n_lines; i++) {
-            if (!(r->lines >> i & 1u))
-                continue;
+        for (i = 0; i < r->rl_n; i++) {
+            const struct orderly__ret_line *rl = &a->rlines[r->rl_first + i];
+            struct orderly__line *l = &a->lines[rl->line];
             if (is & ORDERLY__ST_RECEIVED)
-                a->lines[i].returned += r->qty[i];
+                l->returned += rl->qty;
             else
-                a->lines[i].returned -= r->qty[i] < a->lines[i].returned ? r->qty[i]
-                                                                        : a->lines[i].returned;
+                l->returned -= rl->qty < l->returned ? rl->qty : l->returned;
         }
     }
 }
@@ -908,7 +942,9 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
     s->depth--;
     if (rc < 0)
         return rc;
-    return orderly__check_invariants(e, a, 0);
+    /* a cascade's parts are checked with the command that caused it: an
+     * order of n lines cancelled checks n lines once, not n times */
+    return cascaded ? ORDERLY_OK : orderly__check_invariants(e, a, 0);
 }
 
 int orderly__fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t index, int event,

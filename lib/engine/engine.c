@@ -71,8 +71,8 @@ int orderly_policy_init(orderly_policy *policy, unsigned int version)
     return ORDERLY_OK;
 }
 
-/* The per-order limits: what options version 4 configures, or the build's
- * hard maxima for 0 and for older options. */
+/* The per-order limits: what options version 4 configures, or the
+ * defaults for 0 and for older options. */
 static int set_limits(orderly_engine *e, const orderly_engine_options *o, orderly_ctx *ctx)
 {
     uint32_t lines = o->version >= 4 ? o->max_lines : 0, parts = o->version >= 4 ? o->max_parts : 0;
@@ -85,7 +85,7 @@ static int set_limits(orderly_engine *e, const orderly_engine_options *o, orderl
         return orderly__fail(ctx, ORDERLY_ECONFIG,
                              "max_parts %lu is over the limit of %d (ORDERLY_PARTS_MAX)",
                              (unsigned long)parts, ORDERLY_PARTS_MAX);
-    e->max_lines = lines != 0 ? lines : ORDERLY_LINES_MAX;
+    e->max_lines = lines != 0 ? lines : ORDERLY_LINES_DEFAULT;
     e->max_parts = parts != 0 ? parts : ORDERLY_PARTS_MAX;
     return ORDERLY_OK;
 }
@@ -394,6 +394,15 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
         rc = orderly__fail(ctx, ORDERLY_ENOMEM, "out of memory");
         goto fail;
     }
+    if ((rc = orderly__scratch_open(e, ctx)) < 0) {
+        if (e->handed != NULL) {
+            a.free(e->handed, a.user_data);
+            a.free(e->acks, a.user_data);
+        }
+        a.free(e->claimed, a.user_data);
+        a.free(e, a.user_data);
+        goto fail;
+    }
     *out = e;
     return ORDERLY_OK;
 fail:
@@ -423,6 +432,7 @@ void orderly_engine_close(orderly_engine *e)
     }
     if (e->json != NULL)
         e->alloc.free(e->json, e->alloc.user_data);
+    orderly__scratch_close(e);
     e->alloc.free(e, e->alloc.user_data);
     destroy_adapters(&o);
 }
@@ -553,9 +563,12 @@ int orderly__part_state(orderly_part_view *out, const struct orderly__agg *a, in
         if (p->exchange && p->state == ORDERLY_RETURN_COMPLETED &&
             orderly_replacement_id(out->replacement, a->id, index) < 0)
             return ORDERLY_EINVARIANT;
-        out->lines = p->lines;
-        for (i = 0; i < a->n_lines; i++)
-            out->quantity += p->lines >> i & 1u ? p->qty[i] : 0;
+        for (i = 0; i < p->rl_n; i++) {
+            const struct orderly__ret_line *rl = &a->rlines[p->rl_first + i];
+            out->quantity += rl->qty;
+            if (rl->line < 32)
+                out->lines |= 1u << rl->line;
+        }
     }
     return ORDERLY_OK;
 }
@@ -586,7 +599,10 @@ int orderly__read_order(orderly_engine *e, const char *id, struct orderly__agg *
     if (rc < 0)
         return rc;
     if ((rc = orderly__agg_decode(a, id, orderly_buf_data(&e->load_buf), orderly_buf_len(&e->load_buf))) < 0)
-        return orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", id);
+        return rc == ORDERLY_ENOTSUPPORTED
+                   ? orderly__fail(&e->ctx, rc, "order '%s' has more lines than this engine's "
+                                   "max_lines %lu holds", id, (unsigned long)e->max_lines)
+                   : orderly__fail(&e->ctx, rc, "stored order '%s' is corrupt", id);
     return ORDERLY_OK;
 }
 
@@ -645,12 +661,37 @@ int orderly_engine_get_part(orderly_engine *e, const char *order_id, int machine
     return ORDERLY_OK;
 }
 
+int orderly_engine_get_return_lines(orderly_engine *e, const char *order_id, uint32_t index,
+                                    orderly_return_line *out, size_t cap, size_t *count)
+{
+    const struct orderly__part *p;
+    uint64_t version = 0;
+    size_t k;
+    int rc;
+
+    if (e == NULL || order_id == NULL || count == NULL || (out == NULL && cap > 0))
+        return ORDERLY_EINVAL;
+    if (strlen(order_id) > ORDERLY_ID_MAX)
+        return orderly__fail(&e->ctx, ORDERLY_EINVAL, "order id too long");
+    if ((rc = orderly__read_order(e, order_id, &e->agg, &version)) < 0)
+        return rc;
+    if (index >= e->agg.n_ret)
+        return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no return #%u", order_id,
+                             index);
+    p = &e->agg.ret[index];
+    for (k = 0; k < p->rl_n && k < cap; k++) {
+        out[k].line = e->agg.rlines[p->rl_first + k].line;
+        out[k].quantity = e->agg.rlines[p->rl_first + k].qty;
+    }
+    *count = p->rl_n;
+    return ORDERLY_OK;
+}
+
 int orderly_engine_get_return_line(orderly_engine *e, const char *order_id, uint32_t index,
                                    uint32_t k, orderly_return_line *out)
 {
     const struct orderly__part *p;
     uint64_t version = 0;
-    uint32_t i, seen = 0;
     int rc;
 
     if (e == NULL || order_id == NULL || out == NULL)
@@ -663,15 +704,11 @@ int orderly_engine_get_return_line(orderly_engine *e, const char *order_id, uint
         return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "order '%s' has no return #%u", order_id,
                              index);
     p = &e->agg.ret[index];
-    for (i = 0; i < e->agg.n_lines; i++) {
-        if (!(p->lines >> i & 1u))
-            continue;
-        if (seen++ == k) {
-            out->line = i;
-            out->quantity = p->qty[i];
-            return ORDERLY_OK;
-        }
+    if (k < p->rl_n) {
+        out->line = e->agg.rlines[p->rl_first + k].line;
+        out->quantity = e->agg.rlines[p->rl_first + k].qty;
+        return ORDERLY_OK;
     }
     return orderly__fail(&e->ctx, ORDERLY_ENOTFOUND, "return #%u of order '%s' names %u lines",
-                         index, order_id, seen);
+                         index, order_id, p->rl_n);
 }

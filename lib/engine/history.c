@@ -39,6 +39,7 @@ static int relay(const orderly_history_item *it, void *ud)
     char id_hex[33], trace[ORDERLY__TRACE_LEN + 1];
     int rc;
 
+    orderly__event_rec_at(e, &r, ORDERLY__SITE_HISTORY);
     if (orderly__event_rec_decode(&r, it->kind, it->group, it->payload, it->payload_len) < 0)
         return orderly__fail(&e->ctx, ORDERLY_ESTORAGE, "history entry %u of order '%s' is corrupt",
                              it->seq, it->group);

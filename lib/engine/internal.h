@@ -2,6 +2,8 @@
 #ifndef ORDERLY_ENGINE_INTERNAL_H
 #define ORDERLY_ENGINE_INTERNAL_H
 
+#include <string.h>
+
 #include "aggregate.h"
 #include "../base/abi.h"
 #include "../base/buf.h"
@@ -15,27 +17,49 @@
 #include "orderly/envelope.h"
 #include "orderly/outbox.h"
 
-#define ORDERLY__STAGE_EVENTS 96
-#define ORDERLY__STAGE_OPS 48
-#define ORDERLY__STAGE_TIMERS 48
+/* What one command may stage: a few per part, and a deadline per line */
+#define ORDERLY__STAGE_EVENTS (3 * ORDERLY_PARTS_MAX + 32)
+#define ORDERLY__STAGE_OPS (2 * ORDERLY_PARTS_MAX + 32)
+#define ORDERLY__STAGE_TIMERS(max_lines) ((max_lines) + 3u * ORDERLY_PARTS_MAX + 16u)
 #define ORDERLY__CASCADE_DEPTH 8
 
+/* A set of an order's lines: a bit per line, in words of 64. */
+#define ORDERLY__LINE_WORDS(max_lines) (((max_lines) + 63u) / 64u)
+
+static inline void orderly__lines_clear(uint64_t *set, uint32_t n_lines)
+{
+    memset(set, 0, ORDERLY__LINE_WORDS(n_lines) * sizeof *set);
+}
+
+static inline void orderly__lines_add(uint64_t *set, uint32_t line)
+{
+    set[line / 64] |= (uint64_t)1 << (line % 64);
+}
+
+static inline int orderly__lines_has(const uint64_t *set, uint32_t line)
+{
+    return (int)(set[line / 64] >> (line % 64) & 1u);
+}
+
 struct orderly__staged_event {
-    uint8_t kind, machine, index, from, to, event;
+    uint8_t kind, machine, from, to, event;
+    uint32_t index;
     int64_t amount;
-    uint32_t lines;           /* bit per line, for ORDERLY__EVL_STAGED kinds */
+    uint64_t *lines;          /* for ORDERLY__EVL_STAGED kinds: the lines it carries */
 };
 
 struct orderly__staged_op {
-    uint8_t op, index;
+    uint8_t op;
+    uint32_t index;
     uint8_t return_units;     /* 1: each line for the units return `index` names, not its quantity */
-    uint32_t lines;           /* bit per order line the operation touches */
+    uint64_t *lines;          /* the order lines the operation touches */
     int64_t amount;
     uint8_t key[16];          /* idempotency key, derived from the operation's cause */
 };
 
 struct orderly__staged_timer {
-    uint8_t timer, machine, index, event;
+    uint8_t timer, machine, event;
+    uint32_t index;
     orderly_time_ms due;
 };
 
@@ -52,10 +76,25 @@ struct orderly__stage {
      * the cancelled units'; else nobody's): those lines get it first. */
     uint8_t refund_kind;
     uint32_t refund_index;
+    int depth;
     struct orderly__staged_event events[ORDERLY__STAGE_EVENTS];
     struct orderly__staged_op ops[ORDERLY__STAGE_OPS];
-    struct orderly__staged_timer timers[ORDERLY__STAGE_TIMERS];
-    int depth;
+    /* Sized for the engine's max_lines (struct orderly__lines) */
+    size_t max_timers;
+    struct orderly__staged_timer *timers;
+    uint32_t *first;          /* units per line a refund goes to first */
+    uint64_t *held[ORDERLY__CASCADE_DEPTH + 1]; /* line sets, one per cascade depth */
+};
+
+/* Who decodes records with lines: each has its own line memory, since one
+ * may run inside a host callback of another (a publish, a history walk). */
+enum { ORDERLY__SITE_WRITE, ORDERLY__SITE_PUMP, ORDERLY__SITE_LIST, ORDERLY__SITE_RUN,
+       ORDERLY__SITE_HISTORY, ORDERLY__SITES };
+
+struct orderly__op_lines {
+    uint64_t *sku;
+    uint32_t *warehouse;
+    uint32_t *quantity;
 };
 
 /* A queue row copied out of a claim, so it outlives the claim's callback. */
@@ -69,7 +108,8 @@ struct orderly__claimed {
     orderly_time_ms due;
     char group[ORDERLY_ID_MAX + 1];
     size_t len;
-    uint8_t payload[ORDERLY__RECORD_MAX];
+    size_t off;               /* where the payload is in its arena */
+    const uint8_t *payload;   /* set once the claim is over (the arena may move during it) */
 };
 
 struct orderly__executor {
@@ -82,6 +122,15 @@ struct orderly__executor {
 
 #define ORDERLY__EFFECT_SLOTS 32   /* effect ids are below this */
 #define ORDERLY__REACTIONS_MAX 255  /* reaction rows the engine indexes */
+
+/* Allocates and frees e's memory for orders of e->max_lines lines, and
+ * points e->agg and e->stage into it; ENOMEM. */
+int orderly__scratch_open(orderly_engine *e, orderly_ctx *ctx);
+void orderly__scratch_close(orderly_engine *e);
+
+/* Points r at line memory of site, for orders up to e's max_lines. */
+void orderly__event_rec_at(orderly_engine *e, struct orderly__event_rec *r, int site);
+void orderly__operation_rec_at(orderly_engine *e, struct orderly__operation_rec *r, int site);
 
 /* Builds e's index of the reaction table; EINVARIANT when the table
  * outgrew the index. */
@@ -118,7 +167,21 @@ struct orderly_engine {
     size_t enc_len;
     char agg_key[ORDERLY_ID_MAX + 1];
     struct orderly__stage stage;
-    uint8_t enc[ORDERLY__AGG_MAX_BYTES];
+    uint8_t *enc;             /* agg's encoding: orderly__agg_max_bytes(max_lines) */
+    size_t enc_cap;
+    /* Memory for orders of up to max_lines lines, allocated at open in one
+     * block (lib/engine/scratch.c) so no command allocates. */
+    void *scratch;
+    uint8_t *rec;             /* an event's or operation's encoding */
+    size_t rec_cap;
+    uint8_t *fp;              /* the bytes a command's fingerprint hashes */
+    size_t fp_cap;
+    struct orderly__event_line *ev_lines[ORDERLY__SITES];
+    struct orderly__op_lines op_lines[ORDERLY__SITES];
+    orderly_line *spec_lines; /* a replacement's lines */
+    uint32_t *units;          /* per line, while a return names its lines */
+    /* payloads of the claimed and handed rows (they point into these) */
+    orderly_buf claim_arena, handed_arena;
     struct orderly__claimed *claimed;  /* policy.batch_max rows */
     size_t batch[4];          /* rows per claim of each queue: halved on failure, regrown */
     /* The reaction rows of each (machine, effect) in table order, indexed
@@ -156,6 +219,7 @@ struct orderly_engine {
      * by a pump once a quarter of the lease is gone or before it claims. */
     struct orderly__ack *acks;         /* policy.batch_max entries */
     size_t n_acks;
+    size_t acks_riding;                /* of them, written by the open claim's transaction */
     orderly_time_ms acks_since;        /* now of the oldest pending one */
 };
 

@@ -4,6 +4,8 @@
  * or a command that would make one: the command is refused with
  * ORDERLY_EINVARIANT naming the broken rule, and nothing is written.
  */
+#include <string.h>
+
 #include "../fsm/table.h"
 #include "internal.h"
 #include "orderly/order.h"
@@ -47,23 +49,35 @@ static int check_line(orderly_engine *e, const struct orderly__agg *a, uint32_t 
  * two returns of one unit never take back two of a one-unit line. */
 static int check_returns(orderly_engine *e, const struct orderly__agg *a)
 {
-    uint64_t claimed;
-    uint32_t i, j;
+    uint32_t *claimed = e->units, i, j;
+    uint64_t n;
 
-    for (j = 0; j < a->n_ret; j++)
-        if (a->ret[j].lines >> a->n_lines != 0)
+    if (a->n_rlines > a->cap_rlines)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': its returns name too many lines",
+                             a->id);
+    if (a->n_ret == 0)
+        return ORDERLY_OK;
+    memset(claimed, 0, a->n_lines * sizeof *claimed);
+    for (j = 0; j < a->n_ret; j++) {
+        const struct orderly__part *r = &a->ret[j];
+        int live = !(ORDERLY__ATTRS(&orderly__return_machine, r->state) & ORDERLY__ST_WITHDRAWN);
+        if ((uint64_t)r->rl_first + r->rl_n > a->n_rlines)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
-                                 "order '%s': return %u names a line the order does not have",
-                                 a->id, j);
-    for (i = 0; i < a->n_lines; i++) {
-        claimed = 0;
-        for (j = 0; j < a->n_ret; j++)
-            if ((a->ret[j].lines >> i & 1u) &&
-                !(ORDERLY__ATTRS(&orderly__return_machine, a->ret[j].state) & ORDERLY__ST_WITHDRAWN))
-                claimed += a->ret[j].qty[i];
-        if (claimed > a->lines[i].delivered)
-            return broken(e, a, i, "returns claim more than was delivered", (long long)claimed,
-                          a->lines[i].delivered);
+                                 "order '%s': return %u names lines it does not hold", a->id, j);
+        for (i = 0; i < r->rl_n; i++) {
+            const struct orderly__ret_line *rl = &a->rlines[r->rl_first + i];
+            if (rl->line >= a->n_lines)
+                return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
+                                     "order '%s': return %u names a line the order does not have",
+                                     a->id, j);
+            if (!live)
+                continue;
+            n = (uint64_t)claimed[rl->line] + rl->qty;
+            if (n > a->lines[rl->line].delivered)
+                return broken(e, a, rl->line, "returns claim more than was delivered", (long long)n,
+                              a->lines[rl->line].delivered);
+            claimed[rl->line] = (uint32_t)n;
+        }
     }
     return ORDERLY_OK;
 }

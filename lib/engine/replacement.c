@@ -38,7 +38,7 @@ int orderly_engine_open_replacement(orderly_engine *e, const char *order_id, uin
                                     orderly_time_ms now, orderly_result *out)
 {
     struct orderly__agg *a;
-    orderly_line lines[ORDERLY_LINES_MAX];
+    orderly_line *lines;
     orderly_order_spec spec;
     char id[ORDERLY_ID_MAX + 1], currency[4];
     const struct orderly__part *r;
@@ -67,10 +67,12 @@ int orderly_engine_open_replacement(orderly_engine *e, const char *order_id, uin
         return orderly__fail(&e->ctx, ORDERLY_ETRANSITION,
                              "return #%u of order '%s' is not a completed exchange", return_index,
                              order_id);
-    for (i = 0; i < a->n_lines; i++)
-        if ((r->lines >> i & 1u) && r->qty[i] > 0)
-            lines[n++] = (orderly_line){ a->lines[i].sku, a->lines[i].warehouse, r->qty[i],
-                                         a->lines[i].unit_price };
+    lines = e->spec_lines;
+    for (i = 0; i < r->rl_n; i++) {
+        const struct orderly__ret_line *rl = &a->rlines[r->rl_first + i];
+        const struct orderly__line *l = &a->lines[rl->line];
+        lines[n++] = (orderly_line){ l->sku, l->warehouse, rl->qty, l->unit_price };
+    }
     if (n == 0)
         return orderly__fail(&e->ctx, ORDERLY_ETRANSITION,
                              "exchange #%u of order '%s' names no lines (a money-only exchange has "

@@ -47,7 +47,8 @@ static const struct {
     [ORDERLY__EV_RETURN_STATUS] = { "return.status_changed", ORDERLY_TOPIC_RETURN, L(ALL), 1,
         M(RETURN), "returns desk, finance: the return's amount and the order's lines" },
     [ORDERLY__EV_REPLACEMENT_REQUESTED] = { "order.replacement_requested", ORDERLY_TOPIC_ORDER,
-        L(ALL), 1, M(RETURN), "storefront: open the exchange's replacement order for these lines" },
+        L(RETURNED), 1, M(RETURN),
+        "storefront: open replacement_id, the exchange's replacement order, for these lines" },
     [ORDERLY__EV_COMMAND] = { "orderly.command", ORDERLY_TOPIC_COMMANDS, L(NONE), 0, M(ORDER),
         "the host: orderly.command.<op>, an operation no in-process executor runs" },
     [ORDERLY__EV_CAPTURE_FAILED] = { "payment.capture_failed", ORDERLY_TOPIC_PAYMENT, L(NONE), 1,
@@ -81,6 +82,11 @@ int orderly__event_lines_of(int kind)
 int orderly__event_has_currency(int kind)
 {
     return known(kind) ? kinds[kind].currency : 0;
+}
+
+int orderly__event_names_replacement(int kind)
+{
+    return kind == ORDERLY__EV_REPLACEMENT_REQUESTED;
 }
 
 int orderly__event_machine(int kind)

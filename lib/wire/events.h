@@ -34,7 +34,8 @@ enum orderly__event_lines {
     ORDERLY__EVL_NONE = 0,     /* money events: amount and currency only */
     ORDERLY__EVL_ALL,          /* every line of the order */
     ORDERLY__EVL_WAREHOUSE,    /* the lines of the part's warehouse (fulfillment, shipment) */
-    ORDERLY__EVL_STAGED        /* the lines the command touched (reservations) */
+    ORDERLY__EVL_STAGED,       /* the lines the command touched (reservations) */
+    ORDERLY__EVL_RETURNED      /* the lines the return names, with its units of each */
 };
 
 /* Type string and topic of an event kind. */
@@ -44,6 +45,9 @@ int orderly__event_topic(int kind);
 int orderly__event_lines_of(int kind);
 /* Whether events of kind carry the order's currency (money events). */
 int orderly__event_has_currency(int kind);
+/* Whether events of kind name the replacement order of their exchange
+ * (data.replacement_id, orderly_replacement_id of the order and index). */
+int orderly__event_names_replacement(int kind);
 /* The machine an event of kind reports on (its data.machine). */
 int orderly__event_machine(int kind);
 /* One line on who consumes events of kind and what they act on. */

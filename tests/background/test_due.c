@@ -238,6 +238,36 @@ START_TEST(acks_ride_on_the_next_command)
 }
 END_TEST
 
+/* Acks pending when another queue is claimed ride on that claim's
+ * transaction, ahead of the claim: no transaction of their own. */
+START_TEST(acks_ride_on_the_next_claim)
+{
+    wfx x;
+    size_t n = 0, ran = 0;
+    uint64_t begins, finishes;
+    orderly_health h;
+
+    wfx_open(&x, ORDERLY_ENGINE_HAND_OFF);
+    create_ok(&x.f, "o1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&x.f, "o1", T0 + 1);
+    ck_assert_int_eq(orderly_engine_cancel_order(x.f.e, "o1", NULL, T0 + 2, NULL), 0);
+    ck_assert_int_eq(orderly_engine_pump(x.f.e, T0 + 2, 0, &n), 0);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_uint_eq(health(&x.f, T0 + 2).outbox_leased, n);
+    begins = calls(&x, ORDERLY_METHOD_BEGIN);
+    finishes = calls(&x, ORDERLY_METHOD_QUEUE_FINISH);
+    ck_assert_int_eq(orderly_engine_run_operations(x.f.e, T0 + 2, 0, &ran), 0);
+    ck_assert_uint_gt(ran, 0);
+    /* the claim's transaction and the chunk that finishes the operations */
+    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_BEGIN), begins + 2);
+    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_QUEUE_FINISH), finishes + n + ran);
+    h = health(&x.f, T0 + 2);
+    ck_assert_uint_eq(h.outbox_leased, 0);
+    ck_assert_uint_eq(h.published_total, n);
+    wfx_free(&x);
+}
+END_TEST
+
 START_TEST(pending_acks_are_written_before_the_lease_lapses)
 {
     wfx x;
@@ -362,6 +392,7 @@ static Suite *suite(void)
     orderly_test_case(s, stats_count_every_transaction, 0);
     orderly_test_case(s, command_hands_its_rows_to_the_pump, 0);
     orderly_test_case(s, acks_ride_on_the_next_command, 0);
+    orderly_test_case(s, acks_ride_on_the_next_claim, 0);
     orderly_test_case(s, pending_acks_are_written_before_the_lease_lapses, 0);
     orderly_test_case(s, close_gives_back_unpublished_handed_rows, 0);
     orderly_test_case(s, unknown_engine_flags_are_econfig, 0);

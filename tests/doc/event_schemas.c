@@ -129,6 +129,12 @@ static json_t *schema(int kind)
                                                           "^[A-Z]{3}$"));
         json_array_append_new(req, json_string("currency"));
     }
+    if (orderly__event_names_replacement(kind)) {
+        json_object_set_new(dprops, "replacement_id",
+                            json_pack("{s:s,s:s}", "type", "string", "description",
+                                      "the replacement order's id (orderly_replacement_id)"));
+        json_array_append_new(req, json_string("replacement_id"));
+    }
     if (orderly__event_lines_of(kind) != ORDERLY__EVL_NONE) {
         json_object_set_new(dprops, "lines", json_pack("{s:s,s:o}", "type", "array", "items",
                                                        line_schema()));
@@ -174,6 +180,8 @@ static const char *lines_words(int kind)
         return "the warehouse's lines";
     case ORDERLY__EVL_STAGED:
         return "the lines that moved";
+    case ORDERLY__EVL_RETURNED:
+        return "the return's lines, its units";
     default:
         return "none";
     }

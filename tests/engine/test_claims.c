@@ -244,11 +244,13 @@ END_TEST
  * before (no tail); a tail naming no claim or a shipment twice is corrupt. */
 START_TEST(claims_round_trip_through_the_record)
 {
-    struct orderly__agg a, back;
-    uint8_t buf[ORDERLY__AGG_MAX_BYTES + 16];
+    static struct orderly__agg a, back;
+    static struct orderly__agg_room ra, rb;
+    static uint8_t buf[ORDERLY__ROOM_BYTES + 16];
     size_t len, bare;
 
-    memset(&a, 0, sizeof a);
+    orderly__agg_in_room(&a, &ra);
+    orderly__agg_in_room(&back, &rb);
     memcpy(a.id, "o1", 3);
     memcpy(a.currency, "EUR", 4);
     a.created = T0;

@@ -242,6 +242,36 @@ START_TEST(fulfillment_and_shipment_events_carry_their_warehouse_lines)
 }
 END_TEST
 
+/* An exchange's replacement request names the replacement order and
+ * carries only the exchanged lines, with the units exchanged. */
+START_TEST(replacement_request_names_the_replacement_and_the_exchanged_units)
+{
+    static const int steps[] = { ORDERLY_RETURN_EV_APPROVE, ORDERLY_RETURN_EV_RECEIVE,
+                                 ORDERLY_RETURN_EV_INSPECT, ORDERLY_RETURN_EV_EXCHANGE };
+    orderly_result r = ORDERLY_RESULT_INIT;
+    uint32_t idx = 9;
+    size_t i;
+    json_t *ev, *lines;
+    fx f;
+
+    fx_setup(&f);
+    to_delivered(&f, "o1", T0);
+    ck_assert_int_eq(open_return_units(&f, &idx, "o1", 0, 1, 1, NULL, T0 + HOUR, &r), 0);
+    for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        APPLY_OK(&f, "o1", ORDERLY_MACHINE_RETURN, steps[i], idx, 0, T0 + HOUR);
+    pump_all(&f, T0 + HOUR);
+    ev = published(&f, "o1", "order.replacement_requested", 0);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_str_eq(data_str(ev, "replacement_id"), "o1.x0");
+    lines = data_lines(ev);
+    ck_assert_uint_eq(json_array_size(lines), 1);
+    ck_assert_int_eq(line_int(lines, 0, "sku"), 101);
+    ck_assert_int_eq(line_int(lines, 0, "quantity"), 1);
+    json_decref(ev);
+    fx_free(&f);
+}
+END_TEST
+
 /* ---- money events ---- */
 
 START_TEST(capture_failure_is_not_published_as_a_decline)
@@ -416,6 +446,7 @@ int main(void)
 
     orderly_test_case(s, stock_committed_lists_every_line_sku_and_quantity, 0);
     orderly_test_case(s, reservation_moves_of_one_command_publish_one_event_with_their_lines, 0);
+    orderly_test_case(s, replacement_request_names_the_replacement_and_the_exchanged_units, 0);
     orderly_test_case(s, fulfillment_and_shipment_events_carry_their_warehouse_lines, 0);
     orderly_test_case(s, capture_failure_is_not_published_as_a_decline, 0);
     orderly_test_case(s, void_is_published_with_the_authorized_amount, 0);

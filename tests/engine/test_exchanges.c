@@ -163,11 +163,13 @@ END_TEST
  * id that is no id is corrupt. */
 START_TEST(replacement_of_round_trips_through_the_record)
 {
-    struct orderly__agg a, back;
-    uint8_t buf[ORDERLY__AGG_MAX_BYTES + 16];
+    static struct orderly__agg a, back;
+    static struct orderly__agg_room ra, rb;
+    static uint8_t buf[ORDERLY__ROOM_BYTES + 16];
     size_t len, bare;
 
-    memset(&a, 0, sizeof a);
+    orderly__agg_in_room(&a, &ra);
+    orderly__agg_in_room(&back, &rb);
     memcpy(a.id, "o1.x0", 6);
     memcpy(a.currency, "EUR", 4);
     a.created = a.order_since = a.payment_since = a.authorized_at = a.released_at = T0;

@@ -16,7 +16,7 @@ static int open_with(fx *f, orderly_ctx *ctx)
 /* Lines in n warehouses (line i in warehouse i % warehouses + 1). */
 static int create_lines(fx *f, const char *id, size_t n, uint32_t warehouses)
 {
-    orderly_line lines[ORDERLY_LINES_MAX + 1];
+    static orderly_line lines[ORDERLY_LINES_MAX + 1];
     orderly_order_spec s;
     orderly_result r = ORDERLY_RESULT_INIT;
     size_t i;
@@ -62,7 +62,7 @@ START_TEST(limits_over_the_hard_maximum_refused_at_open)
 }
 END_TEST
 
-START_TEST(limits_default_to_the_hard_maxima)
+START_TEST(limits_default_to_the_default_lines_and_the_parts_maximum)
 {
     orderly_engine_options o;
     fx f;
@@ -71,8 +71,8 @@ START_TEST(limits_default_to_the_hard_maxima)
     ck_assert_uint_eq(o.max_lines, 0);
     ck_assert_uint_eq(o.max_parts, 0);
     fx_setup(&f);
-    ck_assert_int_eq(create_lines(&f, "full", ORDERLY_LINES_MAX, ORDERLY_PARTS_MAX), 0);
-    ck_assert_int_eq(create_lines(&f, "over", ORDERLY_LINES_MAX + 1, 1), ORDERLY_EINVAL);
+    ck_assert_int_eq(create_lines(&f, "full", ORDERLY_LINES_DEFAULT, ORDERLY_PARTS_MAX), 0);
+    ck_assert_int_eq(create_lines(&f, "over", ORDERLY_LINES_DEFAULT + 1, 1), ORDERLY_EINVAL);
     ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "max_lines"));
     ck_assert_int_eq(create_lines(&f, "spread", ORDERLY_PARTS_MAX + 1, ORDERLY_PARTS_MAX + 1),
                      ORDERLY_EINVAL);
@@ -83,7 +83,7 @@ END_TEST
 
 /* Version 2 and 3 options end before max_lines: whatever lies there is
  * not read. */
-START_TEST(older_options_get_the_hard_maxima)
+START_TEST(older_options_get_the_defaults)
 {
     unsigned int version;
     fx f;
@@ -94,7 +94,8 @@ START_TEST(older_options_get_the_hard_maxima)
         f.o.max_lines = ORDERLY_LINES_MAX + 100;
         f.o.max_parts = 1;
         fx_open(&f);
-        ck_assert_int_eq(create_lines(&f, "full", ORDERLY_LINES_MAX, ORDERLY_PARTS_MAX), 0);
+        ck_assert_int_eq(create_lines(&f, "full", ORDERLY_LINES_DEFAULT, ORDERLY_PARTS_MAX), 0);
+        ck_assert_int_eq(create_lines(&f, "over", ORDERLY_LINES_DEFAULT + 1, 1), ORDERLY_EINVAL);
         fx_free(&f);
     }
 }
@@ -157,7 +158,8 @@ START_TEST(return_over_max_parts_refused)
 END_TEST
 
 /* An engine configured lower than the one that stored an order refuses
- * every command on it, writing nothing, and still shows it. */
+ * every command on it, writing nothing; it cannot hold the lines to show
+ * them either, and says which limit to raise. */
 static void stored_order_refused(size_t which)
 {
     orderly_transport *tr2 = NULL;
@@ -188,9 +190,15 @@ static void stored_order_refused(size_t which)
     c.now = T0 + MIN;
     ck_assert_int_eq(orderly_engine_apply(b, &c, &r), ORDERLY_ENOTSUPPORTED);
     ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(b), which == 0 ? "max_lines 1" : "max_parts 1"));
-    ck_assert_int_eq(orderly_engine_get_order(b, "o1", &v), 0);
-    ck_assert_uint_eq(v.version, version);
-    ck_assert_int_eq(v.order_state, ORDERLY_ORDER_PENDING);
+    if (which == 0) {
+        ck_assert_int_eq(orderly_engine_get_order(b, "o1", &v), ORDERLY_ENOTSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(b), "max_lines 1"));
+    } else {
+        ck_assert_int_eq(orderly_engine_get_order(b, "o1", &v), 0);
+        ck_assert_uint_eq(v.version, version);
+        ck_assert_int_eq(v.order_state, ORDERLY_ORDER_PENDING);
+    }
+    ck_assert_uint_eq(view(&f, "o1").version, version);
     /* the engine that can hold it goes on */
     authorize_ok(&f, "o1", T0 + MIN);
     ck_assert_int_eq(view(&f, "o1").order_state, ORDERLY_ORDER_CONFIRMED);
@@ -313,8 +321,8 @@ static Suite *suite(void)
     Suite *s = suite_create("engine-limits");
 
     orderly_test_case(s, limits_over_the_hard_maximum_refused_at_open, 0);
-    orderly_test_case(s, limits_default_to_the_hard_maxima, 0);
-    orderly_test_case(s, older_options_get_the_hard_maxima, 0);
+    orderly_test_case(s, limits_default_to_the_default_lines_and_the_parts_maximum, 0);
+    orderly_test_case(s, older_options_get_the_defaults, 0);
     orderly_test_case(s, order_over_max_lines_refused, 0);
     orderly_test_case(s, order_over_max_parts_warehouses_refused, 0);
     orderly_test_case(s, return_over_max_parts_refused, 0);

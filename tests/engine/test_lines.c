@@ -461,11 +461,12 @@ END_TEST
 /* ---- the invariants, on aggregates no command should ever produce ---- */
 
 static struct orderly__agg agg;
+static struct orderly__agg_room agg_room;
 
 /* A delivered, captured two-line order that passes every check. */
 static void good(void)
 {
-    memset(&agg, 0, sizeof agg);
+    orderly__agg_in_room(&agg, &agg_room);
     memcpy(agg.id, "o1", 3);
     memcpy(agg.currency, "EUR", 4);
     agg.order_state = ORDERLY_ORDER_DELIVERED;
@@ -598,13 +599,19 @@ START_TEST(invariant_returns_claim_within_delivered)
     good();
     agg.n_ret = 2;
     agg.ret[0].state = agg.ret[1].state = ORDERLY_RETURN_REQUESTED;
-    agg.ret[0].lines = agg.ret[1].lines = 2;
-    agg.ret[0].qty[1] = agg.ret[1].qty[1] = 1;
+    agg.n_rlines = 2;
+    agg.rlines[0] = agg.rlines[1] = (struct orderly__ret_line){ 1, 1 };
+    agg.ret[0].rl_first = 0;
+    agg.ret[1].rl_first = 1;
+    agg.ret[0].rl_n = agg.ret[1].rl_n = 1;
     refused(&f, "returns claim more than was delivered");
     agg.ret[1].state = ORDERLY_RETURN_CANCELLED;
     ck_assert_int_eq(orderly__check_invariants(f.e, &agg, 1), 0);
-    agg.ret[1].lines = 4;
+    agg.rlines[1].line = 2;
     refused(&f, "names a line the order does not have");
+    agg.rlines[1].line = 1;
+    agg.ret[1].rl_n = 2;
+    refused(&f, "names lines it does not hold");
     fx_free(&f);
 }
 END_TEST
@@ -641,11 +648,13 @@ END_TEST
 START_TEST(format2_record_derives_its_counters)
 {
     fx f;
-    static uint8_t b3[ORDERLY__AGG_MAX_BYTES], b2[ORDERLY__AGG_MAX_BYTES], tmp[ORDERLY__AGG_MAX_BYTES];
+    static uint8_t b3[ORDERLY__ROOM_BYTES], b2[ORDERLY__ROOM_BYTES], tmp[ORDERLY__ROOM_BYTES];
     static struct orderly__agg back;
+    static struct orderly__agg_room rb;
     size_t len, head, line_len[2], n, at, w, i;
 
     fx_setup(&f);
+    orderly__agg_in_room(&back, &rb);
     good();
     agg.refunded = 1200;
     agg.n_ship = 2;

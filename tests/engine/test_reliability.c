@@ -918,10 +918,12 @@ END_TEST
 START_TEST(aggregate_format1_still_read)
 {
     static struct orderly__agg a, back;
-    static uint8_t b2[ORDERLY__AGG_MAX_BYTES], other[ORDERLY__AGG_MAX_BYTES], b1[ORDERLY__AGG_MAX_BYTES];
+    static struct orderly__agg_room ra, rb;
+    static uint8_t b2[ORDERLY__ROOM_BYTES], other[ORDERLY__ROOM_BYTES], b1[ORDERLY__ROOM_BYTES];
     size_t len, len_other, k;
 
-    memset(&a, 0, sizeof a);
+    orderly__agg_in_room(&a, &ra);
+    orderly__agg_in_room(&back, &rb);
     memcpy(a.currency, "EUR", 4);
     a.order_state = ORDERLY_ORDER_CONFIRMED;
     a.payment_state = ORDERLY_PAYMENT_AUTHORIZED;
@@ -937,10 +939,11 @@ START_TEST(aggregate_format1_still_read)
     /* format 1 is format 2 without released_at: find its byte, the one
      * that differs when only released_at does */
     /* format 2 is format 3 without the line's counters (one byte, 0,
-     * before the three empty part lists) */
+     * before the three empty part lists); format 3 is format 4 when no
+     * return names lines */
     a.released_at = T0;
     len = orderly__agg_encode(&a, b2, sizeof b2);
-    ck_assert_uint_eq(b2[0], 3);
+    ck_assert_uint_eq(b2[0], 4);
     ck_assert_uint_eq(b2[len - 4], 0);
     memmove(b2 + len - 4, b2 + len - 3, 3);
     b2[0] = 2;
@@ -964,7 +967,7 @@ START_TEST(aggregate_format1_still_read)
     ck_assert_int_eq(back.released_at, T0);
     ck_assert_int_eq(back.authorized_at, T0);
     ck_assert_uint_eq(back.lines[0].quantity, 2);
-    b1[0] = 4;
+    b1[0] = 5;
     ck_assert_int_eq(orderly__agg_decode(&back, "o1", b1, len - 1), ORDERLY_ESTORAGE);
 }
 END_TEST

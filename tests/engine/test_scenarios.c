@@ -659,6 +659,32 @@ START_TEST(cod_claim_cancelled_once_on_return_to_origin)
 }
 END_TEST
 
+/* A COD parcel that came back before the cash was collected is never paid
+ * for: the carrier collects what was delivered, and nothing is refunded of
+ * cash that was never taken. */
+START_TEST(cod_collects_only_what_was_delivered)
+{
+    orderly_part_view line = ORDERLY_PART_VIEW_INIT;
+    int64_t back_value;
+    fx f;
+
+    fx_setup(&f);
+    cod_shipped(&f, "c1");
+    return_to_origin(&f, "c1", 0, T0 + 4000);
+    deliver_ship(&f, "c1", 1, T0 + 5000);
+    line = line_view(&f, "c1", 0);
+    back_value = line.amount;
+    ck_assert_uint_eq(line.back_at_origin, line.quantity);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, T0 + 6000);
+    ck_assert_int_eq(view(&f, "c1").payment_state, ORDERLY_PAYMENT_CAPTURED);
+    ck_assert_int_eq(view(&f, "c1").captured, TOTAL - back_value);
+    ck_assert_int_eq(view(&f, "c1").refunded, 0);
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_REFUND, NULL), 0);
+    ck_assert_int_eq(line_view(&f, "c1", 0).refunded, 0);
+    fx_free(&f);
+}
+END_TEST
+
 /* The key names the cause (the order's COD claim), not the position of the
  * operation in the order's history: the same on two fresh stores, the same
  * whether a return to origin or a cancellation gave it up, and another
@@ -1004,6 +1030,7 @@ static Suite *suite(void)
     orderly_test_case(s, picklist_redelivery_changes_fulfillment_once, 0);
     orderly_test_case(s, order_reservations_and_outbox_commit_together, 0);
     orderly_test_case(s, cod_claim_cancelled_once_on_return_to_origin, 0);
+    orderly_test_case(s, cod_collects_only_what_was_delivered, 0);
     orderly_test_case(s, operation_key_is_derived_from_its_cause, 0);
     orderly_test_case(s, card_return_to_origin_has_no_cod_claim, 0);
     orderly_test_case(s, cod_confirmed_late_in_window_default_policy, 0);

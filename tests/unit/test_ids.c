@@ -103,12 +103,13 @@ END_TEST
 
 START_TEST(aggregate_encoder_refuses_a_short_buffer)
 {
-    static struct orderly__agg a;
-    static uint8_t buf[ORDERLY__AGG_MAX_BYTES];
-    struct orderly__agg back;
+    static struct orderly__agg a, back;
+    static struct orderly__agg_room ra, rb;
+    static uint8_t buf[ORDERLY__ROOM_BYTES];
     size_t len;
 
-    memset(&a, 0, sizeof a);
+    orderly__agg_in_room(&a, &ra);
+    orderly__agg_in_room(&back, &rb);
     memcpy(a.currency, "EUR", 4);
     a.order_state = 1;
     a.payment_state = 1;
@@ -116,7 +117,7 @@ START_TEST(aggregate_encoder_refuses_a_short_buffer)
     a.n_lines = 1;
     a.lines[0].quantity = 2;
     a.lines[0].since = a.created;
-    ck_assert_uint_eq(orderly__agg_encode(&a, buf, sizeof buf - 1), 0);
+    ck_assert_uint_eq(orderly__agg_encode(&a, buf, orderly__agg_max_bytes(a.cap_lines) - 1), 0);
     len = orderly__agg_encode(&a, buf, sizeof buf);
     ck_assert_uint_gt(len, 0);
     ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), 0);
@@ -131,11 +132,13 @@ END_TEST
  * a malformed record, never an overflow (found by fuzz/fuzz_aggregate). */
 START_TEST(aggregate_decoder_bounds_times_and_prices)
 {
-    struct orderly__agg a, back;
-    uint8_t buf[ORDERLY__AGG_MAX_BYTES];
+    static struct orderly__agg a, back;
+    static struct orderly__agg_room ra, rb;
+    static uint8_t buf[ORDERLY__ROOM_BYTES];
     size_t len;
 
-    memset(&a, 0, sizeof a);
+    orderly__agg_in_room(&a, &ra);
+    orderly__agg_in_room(&back, &rb);
     memcpy(a.currency, "EUR", 3);
     a.created = ORDERLY_TIME_MAX;
     a.order_since = ORDERLY_TIME_MAX;
@@ -171,13 +174,15 @@ END_TEST
  * from captures, and INT64_MIN there overflowed (found by fuzz_aggregate). */
 START_TEST(aggregate_decoder_refuses_negative_money)
 {
-    struct orderly__agg a, back;
-    uint8_t buf[ORDERLY__AGG_MAX_BYTES];
+    static struct orderly__agg a, back;
+    static struct orderly__agg_room ra, rb;
+    static uint8_t buf[ORDERLY__ROOM_BYTES];
     int64_t *money[] = { &a.total, &a.authorized, &a.captured, &a.refunded, &a.loyalty_points };
     size_t i, len;
 
+    orderly__agg_in_room(&back, &rb);
     for (i = 0; i < sizeof money / sizeof money[0]; i++) {
-        memset(&a, 0, sizeof a);
+        orderly__agg_in_room(&a, &ra);
         memcpy(a.currency, "EUR", 3);
         a.n_lines = 1;
         a.lines[0].quantity = 1;

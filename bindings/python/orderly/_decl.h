@@ -17,6 +17,7 @@ typedef int64_t orderly_time_ms;
 typedef int (*orderly_writer_cb)(const char *data, size_t len, void *user_data);
 
 #define ORDERLY_OK ...
+#define ORDERLY_ENOTFOUND ...
 #define ORDERLY_EUSER ...
 #define ORDERLY_ITEROVER ...
 const char *orderly_strerror(int code);
@@ -347,8 +348,9 @@ typedef struct orderly_line {
     int64_t unit_price;
 } orderly_line;
 #define ORDERLY_ID_MAX ...
-#define ORDERLY_LINES_MAX ...
-#define ORDERLY_PARTS_MAX ...
+size_t orderly_id_max(void);
+size_t orderly_lines_max(void);
+size_t orderly_parts_max(void);
 typedef struct orderly_order_spec {
     const char *order_id;
     const char *currency;
@@ -399,6 +401,10 @@ typedef struct orderly_return_spec {
 } orderly_return_spec;
 int orderly_engine_open_return_lines(orderly_engine *engine, uint32_t *index_out,
                                      const orderly_return_spec *spec, orderly_result *out);
+int orderly_replacement_id(char *out, const char *order_id, uint32_t return_index);
+int orderly_engine_open_replacement(orderly_engine *engine, const char *order_id,
+                                    uint32_t return_index, orderly_time_ms now,
+                                    orderly_result *out);
 int orderly_engine_handle_event(orderly_engine *engine, const uint8_t *envelope, size_t len,
                                 orderly_time_ms now, orderly_result *out);
 int orderly_engine_handle_webhook(orderly_engine *engine, const uint8_t *secret,
@@ -454,6 +460,10 @@ typedef struct orderly_part_view {
 } orderly_part_view;
 int orderly_engine_get_part(orderly_engine *engine, const char *order_id, int machine,
                             uint32_t index, orderly_part_view *out);
+int orderly_engine_get_return_line(orderly_engine *engine, const char *order_id, uint32_t index,
+                                   uint32_t k, orderly_return_line *out);
+int orderly_engine_get_return_lines(orderly_engine *engine, const char *order_id, uint32_t index,
+                                    orderly_return_line *out, size_t cap, size_t *count);
 typedef struct orderly_engine_stats {
     size_t size;
     uint64_t applied;

@@ -38,6 +38,44 @@ _POLICY_COUNTS = ("max_conflict_retries", "outbox_max_attempts", "operation_max_
 _PAYMENT = {"card": 1, "cod": 2}
 _PAYMENT_NAME = {1: "card", 2: "cod"}
 _NEVER = 2**63 - 1
+# The hard maxima of the library loaded at run time (never the header's
+# numbers: a newer library may allow more than the one built against).
+_LINES_MAX = int(lib.orderly_lines_max())
+_PARTS_MAX = int(lib.orderly_parts_max())
+
+
+def id_max() -> int:
+    """The longest order id or idempotency key the C library accepts, in bytes."""
+    return int(lib.orderly_id_max())
+
+
+def lines_max() -> int:
+    """The most lines an order may have in the C library loaded at run time
+    (its hard maximum: an engine is configured at or below it with
+    ``Engine(max_lines=...)``)."""
+    return _LINES_MAX
+
+
+def parts_max() -> int:
+    """The most fulfillments (warehouses), shipments and returns an order
+    may have, each counted on its own, in the C library loaded at run time
+    (an engine is configured at or below it with ``Engine(max_parts=...)``)."""
+    return _PARTS_MAX
+
+
+def replacement_id(order_id: str, return_index: int) -> str:
+    """The id of the replacement order that exchange ``return_index`` of
+    ``order_id`` opens (Engine.open_replacement): ``"<order_id>.x<index>"``
+    when that fits in id_max() bytes, else ``"x."`` and 32 hex digits of a
+    hash of the two. Hosts name none of their own orders in these forms.
+    ValueError/TypeError for a bad order id or index."""
+    oid = ident(order_id, "order_id")
+    idx = integer(return_index, "return_index", 0, 2**32 - 1)
+    buf = ffi.new("char[]", lib.ORDERLY_ID_MAX + 1)
+    rc = lib.orderly_replacement_id(buf, oid, idx)
+    if rc != 0:
+        raise make_error(rc, "order_id: %r is not a valid order id" % (order_id,))
+    return ffi.string(buf).decode()
 
 
 def policy_defaults() -> Dict[str, int]:
@@ -167,6 +205,15 @@ class Engine:
     transaction claim the outbox rows it appended, so that the next pump
     publishes them without a claim transaction of its own (for hosts that
     pump right after each command, from on_work).
+    ``max_lines`` caps the lines of an order (a bigger one is refused at
+    create_order with InvalidArgument, and a command on a stored order
+    with more lines, written by an engine configured higher, with
+    NotSupported); ``max_parts`` caps its fulfillments (warehouses),
+    shipments and returns, each on its own (more warehouses are
+    InvalidArgument, one shipment or return too many InvariantError). 0,
+    the default, takes the C library's default for an engine; above the
+    library's hard maximum (orderly.lines_max(), orderly.parts_max()) is
+    ValueError.
 
     Use as a context manager or call close(); a forgotten engine is closed
     when garbage-collected. Every ``now`` accepts an aware datetime or epoch
@@ -180,6 +227,7 @@ class Engine:
                  on_alert: Optional[Callable[[Alert], None]] = None,
                  clock: Optional[Callable[[], TimeLike]] = None,
                  max_envelope_bytes: int = 0, hand_off: bool = False,
+                 max_lines: int = 0, max_parts: int = 0,
                  **policy: Union[int, DurationLike]) -> None:
         self._engine: Any = None
         self._lock = threading.RLock()
@@ -242,6 +290,8 @@ class Engine:
         opts.flags = lib.ORDERLY_ENGINE_HAND_OFF if hand_off else 0
         opts.max_envelope_bytes = integer(max_envelope_bytes, "max_envelope_bytes", 0,
                                           lib.ORDERLY_ENVELOPE_MAX_LIMIT)
+        opts.max_lines = integer(max_lines, "max_lines", 0, _LINES_MAX)
+        opts.max_parts = integer(max_parts, "max_parts", 0, _PARTS_MAX)
         out = ffi.new("orderly_engine **")
         cp = ffi.new("orderly_ctx **")
         if lib.orderly_ctx_new(cp, ffi.NULL) != 0:
@@ -317,6 +367,19 @@ class Engine:
         """True once close() ran."""
         return self._engine is None
 
+    def last_error(self) -> Optional[Error]:
+        """The engine's last failure as an orderly.Error (None when the last
+        call succeeded); the exceptions raised carry the same."""
+        e = self._enter()
+        try:
+            rc = lib.orderly_engine_errcode(e)
+            if rc >= 0:
+                return None
+            msg = ffi.string(lib.orderly_engine_errmsg(e)).decode("utf-8", "replace")
+            return make_error(rc, msg, lib.orderly_ctx_native(lib.orderly_engine_ctx(e)))
+        finally:
+            self._lock.release()
+
     def close(self) -> None:
         """Closes the engine (idempotent). MisuseError inside an open batch
         from another thread."""
@@ -362,8 +425,9 @@ class Engine:
         if isinstance(lines, (str, bytes)) or not isinstance(lines, Sequence):
             raise TypeError("lines: expected a sequence of orderly.Line")
         n = len(lines)
-        if not 1 <= n <= lib.ORDERLY_LINES_MAX:
-            raise ValueError("lines: expected 1..%d lines, got %d" % (lib.ORDERLY_LINES_MAX, n))
+        if not 1 <= n <= _LINES_MAX:
+            raise ValueError("lines: expected 1..%d lines (orderly.lines_max()), got %d"
+                             % (_LINES_MAX, n))
         arr = ffi.new("orderly_line[]", n)
         for i, value in enumerate(lines):
             ln = _line(value, i)
@@ -441,12 +505,13 @@ class Engine:
         if isinstance(lines, (str, bytes)) or not isinstance(lines, Sequence):
             raise TypeError("lines: expected a sequence of orderly.ReturnLine")
         n = len(lines)
-        if not 1 <= n <= lib.ORDERLY_LINES_MAX:
-            raise ValueError("lines: expected 1..%d lines, got %d" % (lib.ORDERLY_LINES_MAX, n))
+        if not 1 <= n <= _LINES_MAX:
+            raise ValueError("lines: expected 1..%d lines (orderly.lines_max()), got %d"
+                             % (_LINES_MAX, n))
         arr = ffi.new("orderly_return_line[]", n)
         for i, value in enumerate(lines):
             ln = _return_line(value, i)
-            arr[i].line = integer(ln.line, "lines[%d].line" % i, 0, lib.ORDERLY_LINES_MAX - 1)
+            arr[i].line = integer(ln.line, "lines[%d].line" % i, 0, _LINES_MAX - 1)
             arr[i].quantity = integer(ln.quantity, "lines[%d].quantity" % i, 1,
                                       lib.ORDERLY_QUANTITY_MAX)
         spec = ffi.new("orderly_return_spec *")
@@ -480,6 +545,28 @@ class Engine:
                    integer(amount, "amount", 1, 2**63 - 1), 1 if exchange else 0,
                    ident(idem_key, "idem_key", True) or ffi.NULL, to_ms(now), out)
         return _result(out, idx[0])
+
+    def open_replacement(self, order_id: str, return_index: int, *,
+                         now: TimeLike = None) -> Result:
+        """Opens the replacement order of an exchange: return ``return_index``
+        of ``order_id``, opened with ``exchange=True`` and completed, gets a
+        new order, orderly.replacement_id(order_id, return_index), created
+        pending as create_order creates one (its stock reserved, its
+        payment pending for the host to settle), holding the exchanged
+        units of each line at their price, in the original's currency and
+        payment method. The two orders name each other: the replacement's
+        OrderView.replacement_of and the exchange's PartView.replacement.
+
+        Opening it again (a redelivered order.replacement_requested) returns
+        the first result with ``duplicate`` set and never a second order;
+        Exists once that idempotency mark has lapsed. Raises NotFound for no
+        such order or return, TransitionError when the return is not an
+        exchange, not completed, or names no lines (a money-only exchange)."""
+        out = ffi.new("orderly_result *")
+        out.size = ffi.sizeof("orderly_result")
+        self._call(lib.orderly_engine_open_replacement, ident(order_id, "order_id"),
+                   integer(return_index, "return_index", 0, 2**32 - 1), to_ms(now), out)
+        return _result(out)
 
     def handle_event(self, envelope: bytes, *, now: TimeLike = None) -> Result:
         """Handles a CloudEvents JSON envelope (bytes) from another service;
@@ -565,6 +652,32 @@ class Engine:
                         v.shipped, v.delivered, v.lost, v.back_at_origin, v.returned,
                         v.restocked, v.shipment, v.refunded, _bits(v.lines),
                         ffi.string(v.replacement).decode())
+
+    def return_lines(self, order_id: str, index: int) -> List[ReturnLine]:
+        """The order lines return ``index`` of an order names, in order-line
+        order, each with the return's units of it: what open_return was
+        given. Unlike PartView.lines (the first 32 order lines only) it
+        reads every line of any order. An empty list for a return opened by
+        amount (open_return_amount); NotFound for no such order or return.
+        Inside an open batch it reads what the batch sees."""
+        oid = ident(order_id, "order_id")
+        idx = integer(index, "index", 0, 2**32 - 1)
+        count = ffi.new("size_t *")
+        e = self._enter()
+        try:
+            # counted first, then read whole, under one claim of the engine
+            # so that no other thread's command lands between the two reads
+            rc = lib.orderly_engine_get_return_lines(e, oid, idx, ffi.NULL, 0, count)
+            if rc == 0 and count[0] > 0:
+                arr = ffi.new("orderly_return_line[]", count[0])
+                rc = lib.orderly_engine_get_return_lines(e, oid, idx, arr, count[0], count)
+            if self._errors:
+                self._raise_pending()
+            if rc < 0:
+                raise self._fail(rc)
+            return [ReturnLine(arr[k].line, arr[k].quantity) for k in range(count[0])] if count[0] else []
+        finally:
+            self._lock.release()
 
     def stats(self) -> Stats:
         """Counters since open."""

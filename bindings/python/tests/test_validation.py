@@ -20,7 +20,7 @@ from conftest import LINES, T0, create
     ({"lines": [object()]}, TypeError, r"lines\[0\]"),
     ({"lines": [(1, 1, 0, 5)]}, ValueError, r"lines\[0\].quantity"),
     ({"lines": [(1, 1, 1, -5)]}, ValueError, r"lines\[0\].unit_price"),
-    ({"lines": [(1, 1, 1, 5)] * 17}, ValueError, "lines"),
+    ({"lines": [(1, 1, 1, 5)] * (orderly.lines_max() + 1)}, ValueError, "lines"),
     ({"loyalty_points": -1}, ValueError, "loyalty_points"),
     ({"now": -1}, ValueError, "now"),
     ({"now": "2024-01-01"}, TypeError, "now"),
