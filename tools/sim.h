@@ -50,6 +50,7 @@ struct sim_line {
     uint32_t restocked;        /* put back by the inventory (restock operations carried out) */
     uint32_t released;         /* given back by the inventory (release operations carried out) */
     int64_t refund_due;        /* owed back for its returned, lost or undelivered units */
+    int64_t uncollected;       /* of that, cash on delivery the courier never took */
 };
 
 struct sim_order {
@@ -136,6 +137,8 @@ struct sim {
     int progress;
     uint32_t claim_resolution; /* --claims: orderly_claim_resolution */
     uint32_t max_lines, max_parts;   /* as the engine was opened with */
+    uint64_t fault_plans;      /* storage fault plans installed, seeding the next one */
+    int scaled;                /* the plan installed is a large order's (sim_faults_for) */
     /* plumbing */
     orderly_storage *sqlite;   /* the adapter under the faults: SQLite ... */
     orderly_storage *memory;   /* ... or the in-memory one; the other is NULL */
@@ -200,6 +203,13 @@ int sim_is_transient(int rc);     /* ESTORAGE, ECONFLICT, EINFLIGHT: try again *
 int sim_is_business(int rc);      /* refused by the rules: ETRANSITION, EGUARD, ... */
 int sim_is_final(int order_state);
 int sim_pump(struct sim *s);      /* publishes what is due, then consumes it */
+/* Storage faults for the commands of order o (NULL: every other call). A
+ * command makes a storage call per line it schedules a timer for (a
+ * 300-line order's creation about 310, a 4-line one's about 16), so the
+ * rate is scaled down for a large order's commands to fail about as often
+ * as a small order's do; at a per-call rate of 0.1 a 300-line creation
+ * would otherwise commit once in 10^14 tries. */
+void sim_faults_for(struct sim *s, const struct sim_order *o);
 /* One command with the host's retries (and now and then a redelivery);
  * s->applied says whether it changed state. Business refusals return 0. */
 int sim_command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,

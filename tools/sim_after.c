@@ -111,7 +111,7 @@ static int claim_step(struct sim *s, struct sim_order *o)
     uint32_t i;
     int rc, refund;
 
-    if (o->claims_unclosed == 0) {
+    if (o->claims_open != 0) {
         for (i = 0; !((uint32_t)o->claims_open >> i & 1u); i++)
             ;
         refund = sim_rand(s) < 0.6;
@@ -214,11 +214,13 @@ static int open_return(struct sim *s, struct sim_order *o, const orderly_order_v
     rs.exchange = exchange;
     rs.idem_key = key;
     rs.now = s->now;
+    sim_faults_for(s, o);
     for (i = 0; i < SIM_RETRIES; i++) {
         if (!sim_is_transient(rc = orderly_engine_open_return_lines(s->engine, &o->ret_index, &rs, &res)))
             break;
         s->c.retries++;
     }
+    sim_faults_for(s, NULL);
     s->c.commands++;
     if (rc < 0) {
         o->done = 1;
@@ -278,11 +280,13 @@ static int open_replacement(struct sim *s, struct sim_order *o)
         s->c.replacements_skipped++;
         return ORDERLY_OK;
     }
+    sim_faults_for(s, o);
     for (i = 0; i < SIM_RETRIES; i++) {
         if (!sim_is_transient(rc = orderly_engine_open_replacement(s->engine, o->id, o->ret_index, s->now, &res)))
             break;
         s->c.retries++;
     }
+    sim_faults_for(s, NULL);
     s->c.commands++;
     if (rc < 0) {
         s->c.rejected++;
@@ -322,15 +326,17 @@ static int open_replacement(struct sim *s, struct sim_order *o)
 /* What the script still owes whatever the order's state: decide and
  * close the claims of lost parcels, complete a refunded return (which
  * restocks it), open an exchange's replacement. 1 when there was none.
- * A merchant decides the claim of a cash-on-delivery order whose other
- * parcels arrived once the courier has collected the cash. */
+ * The claims of a cash-on-delivery order stay open until the courier has
+ * settled its cash (or the order ended without it): the engine forgets a
+ * refunded claim's units once the claim is closed, so closing first would
+ * have the courier collect for them (see doc/cli.md). */
 int sim_follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *v)
 {
     orderly_result res = ORDERLY_RESULT_INIT;
-    int rc, wait_for_cash = o->method == ORDERLY_PAY_COD && !o->cod_collected &&
-                            o->scenario == SC_PARTIAL_DELIVERY && !sim_is_final(v->order_state);
+    int rc, hold = o->method == ORDERLY_PAY_COD && !o->cod_collected &&
+                   !sim_is_final(v->order_state);
 
-    if (o->claims_unclosed != 0 || (o->claims_open != 0 && !wait_for_cash))
+    if (o->claims_open != 0 || (o->claims_unclosed != 0 && !hold))
         return claim_step(s, o);
     if (o->exchanged)
         return open_replacement(s, o);
@@ -346,6 +352,21 @@ int sim_follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *
     return ORDERLY_OK;
 }
 
+/* The courier hands over the cash for what reached the customer: the
+ * units already owed back (sent back, never shipped, lost and refunded)
+ * are never paid for, so nothing is refunded for them either. */
+static void collect_cash(struct sim_order *o)
+{
+    int64_t cash = o->total;
+    uint32_t k;
+
+    for (k = 0; k < o->n_lines; k++) {
+        o->lines[k].uncollected = o->lines[k].refund_due;
+        cash -= o->lines[k].refund_due;
+    }
+    o->psp_captured += cash;
+}
+
 int sim_after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
                           orderly_time_ms *delay)
 {
@@ -357,7 +378,7 @@ int sim_after_delivery(struct sim *s, struct sim_order *o, const orderly_order_v
         o->cod_collected = 1;
         rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, &res);
         if (rc == 0 && s->applied)
-            o->psp_captured += o->total;   /* the courier hands the cash over */
+            collect_cash(o);
         return rc;
     }
     if (o->scenario != SC_RETURN && !exchange) {

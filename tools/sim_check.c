@@ -682,7 +682,7 @@ static int check_order_lines(struct sim *s, struct sim_order *o, const orderly_o
                              sizeof why))
             note(pl->lines, "%s line %u: %s", o->id, k, why);
         m.lines_refunded += p.refunded;
-        due += w->refund_due;
+        due += w->refund_due - w->uncollected;
         if (grow((void **)&pl->rows, &pl->cap_rows, pl->n_rows, sizeof *pl->rows) < 0)
             return ORDERLY_ENOMEM;
         r = &pl->rows[pl->n_rows++];

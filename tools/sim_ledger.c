@@ -82,9 +82,9 @@ int sim_line_verdict(const struct sim_line *w, const orderly_part_view *p, int e
     if (p->refunded < 0 || p->refunded > (int64_t)w->quantity * w->unit_price)
         return say(why, n, "refunded %lld of a line worth %lld", (long long)p->refunded,
                    (long long)((int64_t)w->quantity * w->unit_price));
-    if (exact_money && p->refunded != w->refund_due)
+    if (exact_money && p->refunded != w->refund_due - w->uncollected)
         return say(why, n, "refunded %lld, the world is owed %lld", (long long)p->refunded,
-                   (long long)w->refund_due);
+                   (long long)(w->refund_due - w->uncollected));
     return 0;
 }
 

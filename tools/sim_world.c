@@ -348,7 +348,7 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
     orderly_result res = ORDERLY_RESULT_INIT;
     cli_text body;
     char id[48], data[96], when[32], header[160];
-    int copies, rc = 0, i;
+    int copies, rc = 0, i, failed = 0;
 
     /* a few captures are declined by the bank after the fact */
     int ok = sim_rand(s) >= 0.03;
@@ -376,7 +376,8 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
         o->psp_captured -= amount;
     /* providers redeliver webhooks; the engine must absorb the copy */
     copies = sim_rand(s) < 0.05 ? 2 : 1;
-    for (i = 0; i < copies; i++) {
+    sim_faults_for(s, o);
+    for (i = 0; i < copies && failed == 0; i++) {
         int attempt;
         for (attempt = 0; attempt < 40; attempt++) {
             rc = orderly_engine_handle_webhook(s->engine, psp_secret, sizeof psp_secret - 1, header,
@@ -395,8 +396,11 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
                 sim_fail(s, "webhook %s was processed twice", id);
         }
         if (rc < 0 && rc != ORDERLY_ETRANSITION && rc != ORDERLY_EGUARD)
-            return rc;
+            failed = rc;
     }
+    sim_faults_for(s, NULL);
+    if (failed < 0)
+        return failed;
     if (ok == 0 && rc == 0)
         return sim_schedule(s, s->now + 600000, (uint32_t)(o - s->orders), ACT_STEP, 0);
     return ORDERLY_OK;

@@ -130,6 +130,26 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
     return 0;
 }
 
+/* About the storage calls of a 4-line order's creation, and what a
+ * creation makes besides one per line. */
+#define SMALL_ORDER_CALLS 16.0
+#define CALLS_BESIDE_LINES 12.0
+
+void sim_faults_for(struct sim *s, const struct sim_order *o)
+{
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    double calls = o != NULL ? (double)o->n_lines + CALLS_BESIDE_LINES : 0;
+    int large = calls > 2 * SMALL_ORDER_CALLS;
+
+    if (s->faults <= 0 || (!large && !s->scaled))
+        return;
+    plan.probability = large ? s->faults * SMALL_ORDER_CALLS / calls : s->faults;
+    /* a fresh seed per plan: reinstalling one would replay its faults */
+    plan.seed = s->seed * 3 + 1 + 3 * ++s->fault_plans;
+    s->scaled = large;
+    (void)orderly_fault_storage_set_faults(s->storage, &plan);
+}
+
 int sim_is_transient(int rc)
 {
     return rc == ORDERLY_ESTORAGE || rc == ORDERLY_ECONFLICT || rc == ORDERLY_EINFLIGHT;
@@ -222,12 +242,14 @@ static int apply_key(struct sim *s, struct sim_order *o, int machine, int event,
     c.amount = amount;
     c.idem_key = key;
     c.now = s->now;
+    sim_faults_for(s, o);
     for (i = 0; i < RETRIES; i++) {
         rc = orderly_engine_apply(s->engine, &c, res);
         if (!sim_is_transient(rc))
             break;
         s->c.retries++;
     }
+    sim_faults_for(s, NULL);
     return rc;
 }
 
@@ -290,6 +312,7 @@ int sim_carrier_event(struct sim *s, struct sim_order *o, const char *type, uint
     body.len = 0;
     if ((rc = orderly_envelope_encode(&env, cli_text_append, &body, NULL)) < 0)
         return rc;
+    sim_faults_for(s, o);
     for (copy = 0; copy < copies; copy++) {
         for (i = 0; i < RETRIES; i++) {
             rc = orderly_engine_handle_event(s->engine, (const uint8_t *)body.data, body.len, s->now,
@@ -316,6 +339,7 @@ int sim_carrier_event(struct sim *s, struct sim_order *o, const char *type, uint
                 sim_fail(s, "redelivered envelope %s was not answered as a duplicate", id);
         }
     }
+    sim_faults_for(s, NULL);
     if (s->work)
         return sim_pump(s);
     return ORDERLY_OK;
@@ -419,12 +443,14 @@ static int create(struct sim *s, struct sim_order *o)
     spec.now = s->now;
     s->c.commands++;
     o->placed = 1;
+    sim_faults_for(s, o);
     for (i = 0; i < RETRIES; i++) {
         rc = orderly_engine_create_order(s->engine, &spec, &res);
         if (!sim_is_transient(rc))
             break;
         s->c.retries++;
     }
+    sim_faults_for(s, NULL);
     free(lines);
     if (rc < 0) {
         sim_fail(s, "creating %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
