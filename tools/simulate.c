@@ -378,8 +378,8 @@ static int make_order(struct sim *s, struct sim_order *o, uint64_t i)
             break;
     }
     o->scenario = (uint8_t)(j < SC_COUNT ? j : SC_HAPPY);
-    /* three orders in a hundred are a business's: many lines, more warehouses */
-    o->large = sim_rand(s) < 0.03;
+    /* one order in a hundred is a business's: many lines, more warehouses */
+    o->large = sim_rand(s) < 0.01;
     if (o->large) {
         o->n_lines = (uint16_t)large_lines(s);
         o->n_ful = (uint8_t)(1 + sim_below(s, ful_max < o->n_lines ? ful_max : o->n_lines));
