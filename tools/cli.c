@@ -116,8 +116,10 @@ int cli_db_open(cli_db *db, const char *cmd, const char *path, int read_only)
     }
     eo.storage = db->sqlite;
     eo.transport = db->transport;
-    /* whatever engine wrote the database, its orders fit this one */
-    eo.max_lines = ORDERLY_LINES_MAX;
+    /* the inspection commands read any order this build can hold, however
+     * many lines the engine that wrote it allowed */
+    eo.max_lines = (uint32_t)orderly_lines_max();
+    eo.max_parts = (uint32_t)orderly_parts_max();
     if ((rc = orderly_engine_open(&db->engine, &eo, ctx)) < 0) {
         fprintf(stderr, "orderly %s: cannot open the engine on '%s': %s\n", cmd, path,
                 orderly_ctx_errmsg(ctx));

@@ -248,14 +248,45 @@ static uint32_t part_count(const orderly_order_view *v, int k)
     return k == 0 ? v->n_lines : k == 1 ? v->n_fulfillments : k == 3 ? v->n_returns : v->n_shipments;
 }
 
-static json_t *part_json(const orderly_part_view *p, int machine)
+/* A line's units and money, as the reservation part counts them. */
+static int set_units(json_t *o, const orderly_part_view *p)
+{
+    json_t *u = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "reserved", (json_int_t)p->reserved,
+                          "shipped", (json_int_t)p->shipped, "delivered", (json_int_t)p->delivered,
+                          "lost", (json_int_t)p->lost, "back_at_origin",
+                          (json_int_t)p->back_at_origin, "returned", (json_int_t)p->returned,
+                          "restocked", (json_int_t)p->restocked, "refunded",
+                          (json_int_t)p->refunded);
+
+    return u == NULL ? -1 : json_object_set_new(o, "units", u);
+}
+
+/* A return's lines, each {"line", "quantity"}: every one, however many
+ * lines the order has (orderly_engine_get_return_line). */
+static json_t *return_lines_json(orderly_engine *e, const char *id, uint32_t index)
+{
+    orderly_return_line rl;
+    json_t *a = json_array();
+    uint32_t k;
+
+    for (k = 0; a != NULL && orderly_engine_get_return_line(e, id, index, k, &rl) == 0; k++)
+        if (json_array_append_new(a, json_pack("{s:I,s:I}", "line", (json_int_t)rl.line,
+                                               "quantity", (json_int_t)rl.quantity)) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+static json_t *part_json(orderly_engine *e, const char *id, const orderly_part_view *p, int machine)
 {
     json_t *o = json_pack("{s:I,s:s}", "index", (json_int_t)p->index, "state",
                           state_name(machine, p->state));
 
     if (o != NULL && machine == ORDERLY_MACHINE_RESERVATION &&
         (json_object_set_new(o, "sku", json_integer((json_int_t)p->sku)) < 0 ||
-         json_object_set_new(o, "quantity", json_integer((json_int_t)p->quantity)) < 0)) {
+         json_object_set_new(o, "quantity", json_integer((json_int_t)p->quantity)) < 0 ||
+         set_units(o, p) < 0)) {
         json_decref(o);
         return NULL;
     }
@@ -265,25 +296,58 @@ static json_t *part_json(const orderly_part_view *p, int machine)
         return NULL;
     }
     if (o != NULL && machine == ORDERLY_MACHINE_RETURN &&
-        json_object_set_new(o, "amount", json_integer((json_int_t)p->amount)) < 0) {
+        (json_object_set_new(o, "amount", json_integer((json_int_t)p->amount)) < 0 ||
+         json_object_set_new(o, "replacement", p->replacement[0] != '\0'
+                                                   ? json_string(p->replacement)
+                                                   : json_null()) < 0 ||
+         json_object_set_new(o, "lines", return_lines_json(e, id, p->index)) < 0)) {
         json_decref(o);
         return NULL;
     }
     return time_json(o, "since", p->since);
 }
 
-static void print_part(const orderly_part_view *p, int machine)
+static void print_units(const orderly_part_view *p)
+{
+    static const char *const names[8] = { "held", "shipped", "delivered", "lost",
+                                          "back at origin", "returned", "restocked", NULL };
+    const uint32_t counts[7] = { p->reserved, p->shipped, p->delivered, p->lost,
+                                 p->back_at_origin, p->returned, p->restocked };
+    int i;
+
+    for (i = 0; names[i] != NULL; i++)
+        if (counts[i] > 0)
+            printf(", %s %u", names[i], counts[i]);
+    if (p->refunded > 0)
+        printf(", refunded %lld", (long long)p->refunded);
+}
+
+static void print_return_lines(orderly_engine *e, const char *id, uint32_t index)
+{
+    orderly_return_line rl;
+    uint32_t k;
+
+    for (k = 0; orderly_engine_get_return_line(e, id, index, k, &rl) == 0; k++)
+        printf("%s line %u x%u", k == 0 ? "  of" : ",", rl.line, rl.quantity);
+}
+
+static void print_part(orderly_engine *e, const char *id, const orderly_part_view *p, int machine)
 {
     char when[40];
 
     cli_format_time(when, sizeof when, p->since);
     printf("  #%u %-20s since %s", p->index, state_name(machine, p->state), when);
-    if (machine == ORDERLY_MACHINE_RESERVATION)
+    if (machine == ORDERLY_MACHINE_RESERVATION) {
         printf("  sku %llu x%u warehouse %u", (unsigned long long)p->sku, p->quantity, p->warehouse);
-    else if (machine == ORDERLY_MACHINE_RETURN)
+        print_units(p);
+    } else if (machine == ORDERLY_MACHINE_RETURN) {
         printf("  amount %lld", (long long)p->amount);
-    else
+        print_return_lines(e, id, p->index);
+        if (p->replacement[0] != '\0')
+            printf("  replacement %s", p->replacement);
+    } else {
         printf("  warehouse %u", p->warehouse);
+    }
     putchar('\n');
 }
 
@@ -297,6 +361,12 @@ static json_t *order_json(const char *id, const orderly_order_view *v)
                           (json_int_t)v->authorized, "captured", (json_int_t)v->captured,
                           "refunded", (json_int_t)v->refunded, "version", (json_int_t)v->version);
 
+    if (o != NULL && json_object_set_new(o, "replacement_of", v->replacement_of[0] != '\0'
+                                                                  ? json_string(v->replacement_of)
+                                                                  : json_null()) < 0) {
+        json_decref(o);
+        return NULL;
+    }
     return time_json(o, "created", v->created);
 }
 
@@ -313,6 +383,8 @@ static void print_order(const char *id, const orderly_order_view *v)
            (long long)v->total, (long long)v->authorized, (long long)v->captured,
            (long long)v->refunded, v->currency);
     printf("  created    %s\n  version    %llu\n", when, (unsigned long long)v->version);
+    if (v->replacement_of[0] != '\0')
+        printf("  replaces   %s (an exchange of it)\n", v->replacement_of);
 }
 
 static const char *machine_name(int id)
@@ -385,8 +457,8 @@ int cmd_order(int argc, char **argv)
             if (!json && shown++ == 0)
                 printf("%s:\n", machine_name(part_machines[k]));
             if (!json)
-                print_part(&p, part_machines[k]);
-            else if (json_array_append_new(parts, part_json(&p, part_machines[k])) < 0)
+                print_part(db.engine, id, &p, part_machines[k]);
+            else if (json_array_append_new(parts, part_json(db.engine, id, &p, part_machines[k])) < 0)
                 failed = 1;
         }
     }

@@ -2,10 +2,13 @@
  * orderly simulate: the pieces of one simulation run.
  *
  * simulate.c drives scripted customers, warehouses and carriers through
- * the engine on a simulated clock; sim_world.c is the outside world the
+ * the engine on a simulated clock, up to the parcels' hand-over;
+ * sim_after.c plays what follows (deliveries, losses and their claims,
+ * parcels sent back, returns, exchanges and replacement orders) and keeps
+ * the world's books per order line; sim_world.c is the outside world the
  * operations act on (payment provider, inventory) and the inbound
  * webhooks it sends back; sim_check.c consumes what was published and
- * checks the invariants at the end.
+ * checks the invariants at the end, with sim_ledger.c's per-line verdicts.
  */
 #ifndef ORDERLY_SIM_H
 #define ORDERLY_SIM_H
@@ -18,36 +21,73 @@ enum sim_scenario {
     SC_CANCEL_PAID,      /* the customer cancels after paying, before shipping */
     SC_DECLINED,         /* the card is declined */
     SC_ABANDONED,        /* never paid or confirmed: the reservation or COD window expires */
-    SC_RETURN,           /* delivered, then part of it returned and refunded */
-    SC_EXCHANGE,         /* delivered, then exchanged */
+    SC_RETURN,           /* delivered, then some of it returned (once or twice) and refunded */
+    SC_EXCHANGE,         /* delivered, then exchanged: a replacement order follows */
     SC_WAREHOUSE_CANCEL, /* one warehouse cannot ship its part */
-    SC_RETURN_TO_ORIGIN, /* delivery fails and the parcel goes back */
+    SC_RETURN_TO_ORIGIN, /* the only parcel is lost or goes back */
+    SC_PARTIAL_DELIVERY, /* one of two or more parcels is lost or goes back */
     SC_COUNT
 };
 
-#define SIM_LINES_MAX 4
-#define SIM_FUL_MAX 3
+#define SIM_FUL_MAX 8          /* warehouses (so fulfillments and parcels) per order */
+#define SIM_LARGE_MIN 50       /* a large order draws 50..300 lines ... */
+#define SIM_LARGE_MAX 300      /* ... clamped to the engine's max_lines */
+
+/* One order line as the world outside the engine knows it: what the
+ * customer ordered and, unit by unit, what the warehouses, the carriers
+ * and the customer did with it. sim_check.c holds it against the engine's
+ * reservation part of the same line. */
+struct sim_line {
+    uint64_t sku;
+    uint32_t warehouse, quantity;
+    int64_t unit_price;
+    uint32_t shipped;          /* its warehouse handed it to a carrier */
+    uint32_t delivered, lost, back_at_origin;   /* how that parcel ended */
+    uint32_t reshipped;        /* sent again by the warehouse for a lost parcel's claim */
+    uint32_t claimed;          /* named by the returns opened so far */
+    uint32_t returned;         /* received back by the warehouse */
+    uint32_t to_restock;       /* returns completed (not exchanges) and units back at origin */
+    uint32_t restocked;        /* put back by the inventory (restock operations carried out) */
+    uint32_t released;         /* given back by the inventory (release operations carried out) */
+    int64_t refund_due;        /* owed back for its returned, lost or undelivered units */
+    int64_t uncollected;       /* of that, cash on delivery the courier never took */
+};
 
 struct sim_order {
     char id[32];
     uint8_t method;            /* orderly_payment_method */
     uint8_t scenario;
-    uint8_t n_lines, n_ful;
+    uint8_t n_ful;
+    uint16_t n_lines;
     uint8_t ful_step[SIM_FUL_MAX];   /* fulfillment events done, 0..5 */
     uint8_t ship_step[SIM_FUL_MAX];  /* shipment events done */
+    uint8_t ship_ful[SIM_FUL_MAX];   /* the fulfillment whose parcel shipment i is */
+    uint8_t ful_wh[SIM_FUL_MAX];     /* fulfillment i's warehouse (first appearance in the lines) */
+    uint8_t n_shipped;         /* parcels handed to carriers */
+    uint8_t victim;            /* SC_PARTIAL_DELIVERY: the fulfillment whose parcel fails */
+    uint8_t victim_lost;       /* that parcel (or the only one) is lost, not sent back */
     uint8_t ret_step;          /* return events done */
+    uint8_t returns_left;      /* returns the customer will still open */
     uint8_t waits;             /* steps spent waiting for the payment provider */
     uint8_t done;              /* the script has nothing more to do */
     uint8_t cod_collected;
+    uint8_t placed;            /* created in the engine */
+    uint8_t large;             /* drew SIM_LARGE_MIN..SIM_LARGE_MAX lines */
+    uint8_t exchanged;         /* its exchange completed: the replacement is due */
+    uint16_t claims_open;      /* bit per lost parcel whose claim the host must decide */
+    uint16_t claims_unclosed;  /* bit per claim decided but not yet closed */
     uint32_t ret_index;
     uint32_t cmd_seq;          /* numbers idempotency keys */
-    uint64_t sku[SIM_LINES_MAX];
-    uint32_t warehouse[SIM_LINES_MAX];
-    uint32_t quantity[SIM_LINES_MAX];
+    uint32_t replacement;      /* 1 + the slot of the replacement order, 0 = none */
+    uint32_t original;         /* a replacement: 1 + the slot of the order it replaces */
+    struct sim_line *lines;    /* n_lines, owned */
+    orderly_return_line *ret_lines;  /* the open return's lines, owned (n_lines capacity) */
+    uint32_t ret_n;
+    int64_t ret_fee;           /* the open return's restocking fee (<= 0) */
+    int64_t fees;              /* every refunded return's fee, added to what is owed */
     int64_t total;
     /* the outside world's view, from executed operations */
     int64_t psp_captured, psp_refunded, psp_voided;
-    uint32_t released_lines;   /* bit per line released by the inventory */
     uint32_t psp_msgs;         /* numbers webhook event ids */
     /* what consumers saw, from published events */
     uint8_t seen_state;        /* last order status published, 0 before any */
@@ -75,6 +115,11 @@ struct sim_counts {
     uint64_t operations_run, operations_exhausted_alerts, operations_replayed, dead_letter_alerts;
     uint64_t stale_alerts, purged, ticks_fired;
     uint64_t parcels_lost;     /* lost by the carrier: each opens a claim */
+    uint64_t parcels_back;     /* returned to origin */
+    uint64_t claims_refunded, claims_reshipped, claims_closed, reships_sent;
+    uint64_t returns_opened, partial_returns, second_returns, returns_with_fee;
+    uint64_t exchanges, replacements, replacements_skipped;
+    uint64_t partial_deliveries, cod_orders, large_orders;
     uint64_t published_msgs, published_distinct, dlq_msgs, redelivered_copies;
 };
 
@@ -90,6 +135,10 @@ struct sim {
     uint64_t n_orders, seed, days;
     double faults;
     int progress;
+    uint32_t claim_resolution; /* --claims: orderly_claim_resolution */
+    uint32_t max_lines, max_parts;   /* as the engine was opened with */
+    uint64_t fault_plans;      /* storage fault plans installed, seeding the next one */
+    int scaled;                /* the plan installed is a large order's (sim_faults_for) */
     /* plumbing */
     orderly_storage *sqlite;   /* the adapter under the faults: SQLite ... */
     orderly_storage *memory;   /* ... or the in-memory one; the other is NULL */
@@ -103,11 +152,13 @@ struct sim {
     orderly_transport *transport;
     orderly_engine *engine;
     int work;                  /* the engine asked for a pump */
+    int applied;               /* the last command or envelope changed state (not late, not a copy) */
     orderly_time_ms start, now;
     uint64_t rng;
     /* the population */
     struct sim_order *orders;
-    uint64_t created;
+    uint64_t created;          /* slots in use: the orders, then replacements */
+    uint64_t capacity;
     struct sim_action *heap;
     size_t heap_n, heap_cap;
     uint64_t heap_seq;
@@ -136,12 +187,49 @@ struct sim_order *sim_order_of(struct sim *s, const char *order_id);
 int sim_register_executors(struct sim *s);
 int sim_execute(const orderly_operation_view *op, void *user_data);   /* s is user_data */
 int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount);
+struct sim_line *sim_line_of(struct sim_order *o, uint64_t sku, uint32_t warehouse);
 void sim_on_alert(const orderly_alert *a, void *user_data);
 void sim_fail(struct sim *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* simulate.c: what a host does around each command */
+#define SIM_MINUTE 60000LL
+#define SIM_HOUR (60 * SIM_MINUTE)
+#define SIM_DAY (24 * SIM_HOUR)
+/* A host retries a transiently failed command until it goes through: each
+ * try fails only if one of its storage calls does, so at any fault rate
+ * below 1 it eventually succeeds; the bound only stops a broken store. */
+#define SIM_RETRIES 100000
+int sim_is_transient(int rc);     /* ESTORAGE, ECONFLICT, EINFLIGHT: try again */
+int sim_is_business(int rc);      /* refused by the rules: ETRANSITION, EGUARD, ... */
+int sim_is_final(int order_state);
+int sim_pump(struct sim *s);      /* publishes what is due, then consumes it */
+/* Storage faults for the commands of order o (NULL: every other call). A
+ * command makes a storage call per line it schedules a timer for (a
+ * 300-line order's creation about 310, a 4-line one's about 16), so the
+ * rate is scaled down for a large order's commands to fail about as often
+ * as a small order's do; at a per-call rate of 0.1 a 300-line creation
+ * would otherwise commit once in 10^14 tries. */
+void sim_faults_for(struct sim *s, const struct sim_order *o);
+/* One command with the host's retries (and now and then a redelivery);
+ * s->applied says whether it changed state. Business refusals return 0. */
+int sim_command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
+                int64_t amount, orderly_result *res);
+/* A carrier's status update for shipment index, as a CloudEvents envelope. */
+int sim_carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index);
+
+/* sim_after.c: parcels' ends, claims, returns, exchanges and replacements */
+enum sim_parcel_fate { PARCEL_SHIPPED, PARCEL_DELIVERED, PARCEL_LOST, PARCEL_BACK, PARCEL_CANCELLED };
+void sim_book_parcel(struct sim_order *o, uint32_t ful, int fate);
+int sim_end_parcel(struct sim *s, struct sim_order *o, uint32_t shipment);
+/* What is still owed whatever the order's state (claims, a refunded
+ * return's completion, a replacement to open); 1 when nothing is. */
+int sim_follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *v);
+int sim_after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
+                       orderly_time_ms *delay);
 
 /* sim_pg.c: --storage postgresql://... (schema orderly_simulate, replaced
  * on every run); without liborderly-pg, opening says so */
@@ -158,6 +246,22 @@ int sim_pg_prepare(struct sim *s);   /* replaces the schema once, before workers
 int sim_workers_start(struct sim *s, int (*setup)(struct sim *s));  /* returns in the driver only */
 int sim_workers_pump(struct sim *s, int background);
 void sim_workers_stop(struct sim *s);
+
+/* sim_ledger.c: the per-line and per-order verdicts, pure functions of the
+ * world's counts and the engine's views (unit-tested in tests/cli). Each
+ * returns 0 when they agree, else 1 with the first disagreement in why. */
+int sim_line_verdict(const struct sim_line *w, const orderly_part_view *p, int exact_money,
+                     char *why, size_t n);
+
+/* One order's money, as the world and the engine see it. */
+struct sim_money {
+    int ended_unpaid;          /* cancelled or failed: it may keep nothing */
+    int64_t world_captured, world_refunded;   /* at the payment provider */
+    int64_t world_due;         /* what the world's returns and losses are owed */
+    int64_t captured, refunded;               /* the engine's order view */
+    int64_t lines_refunded;    /* the engine's lines' refunds, summed */
+};
+int sim_money_verdict(const struct sim_money *m, char *why, size_t n);
 
 /* sim_check.c */
 int sim_consume(struct sim *s);            /* drains the transport into the checks */

@@ -246,7 +246,7 @@ struct released_line {
 struct operation_tally {
     struct sim *s;
     uint64_t total, done, dead, unalerted, pending, last_id;
-    uint64_t by_op[ORDERLY_OP_CANCEL_COD_CLAIM + 1];
+    uint64_t by_op[ORDERLY_OP_RESHIP + 1];
     char example[160];
     struct operation_row *rows;
     size_t n_rows, cap_rows;
@@ -278,7 +278,7 @@ static int tally_operation(const orderly_operation_view *op, void *user_data)
 
     t->total++;
     t->last_id = op->id;
-    if (op->op > 0 && op->op <= ORDERLY_OP_CANCEL_COD_CLAIM)
+    if (op->op > 0 && op->op <= ORDERLY_OP_RESHIP)
         t->by_op[op->op]++;
     memset(id, 0, sizeof id);
     memcpy(id, &op->id, sizeof op->id);
@@ -627,6 +627,183 @@ static int check_ledgers(struct sim *s, struct outbox_tally *ot, struct operatio
     return check_attempts(s, attempts, live_timers);
 }
 
+/* ---- units and money per line ------------------------------------------------------- */
+
+/* One warehouse/SKU balance: every unit ordered there is held, shipped,
+ * given back or lapsed, and what the inventory restocked is what the
+ * engine recorded and no more than came back. */
+struct stock_row {
+    uint64_t sku;
+    uint32_t warehouse;
+    uint64_t ordered, held, shipped, released, lapsed, came_back, restocked, engine_restocked;
+};
+
+struct per_line {
+    struct check *lines, *money, *stock;
+    int64_t refunded, owed;    /* over the orders that were not cancelled or failed */
+    struct stock_row *rows;
+    size_t n_rows, cap_rows;
+};
+
+static int stock_row_cmp(const void *pa, const void *pb)
+{
+    const struct stock_row *a = pa, *b = pb;
+
+    if (a->warehouse != b->warehouse)
+        return a->warehouse < b->warehouse ? -1 : 1;
+    return a->sku < b->sku ? -1 : a->sku > b->sku;
+}
+
+/* Every line of one order against its reservation part, then the order's
+ * money against what the world returned or lost. */
+static int check_order_lines(struct sim *s, struct sim_order *o, const orderly_order_view *v,
+                             struct per_line *pl)
+{
+    struct sim_money m;
+    char why[200];
+    int64_t due = 0;
+    uint32_t k;
+    int rc;
+
+    memset(&m, 0, sizeof m);
+    m.ended_unpaid = v->order_state == ORDERLY_ORDER_CANCELLED ||
+                     v->order_state == ORDERLY_ORDER_FAILED;
+    if (v->n_lines != o->n_lines)
+        note(pl->lines, "%s has %u lines in the engine, %u in the world", o->id, v->n_lines,
+             o->n_lines);
+    for (k = 0; k < o->n_lines && k < v->n_lines; k++) {
+        orderly_part_view p = ORDERLY_PART_VIEW_INIT;
+        const struct sim_line *w = &o->lines[k];
+        struct stock_row *r;
+        if ((rc = orderly_engine_get_part(s->engine, o->id, ORDERLY_MACHINE_RESERVATION, k, &p)) < 0)
+            return rc;
+        pl->lines->checked++;
+        if (sim_line_verdict(w, &p, !m.ended_unpaid && o->fees == 0 && o->psp_captured > 0, why,
+                             sizeof why))
+            note(pl->lines, "%s line %u: %s", o->id, k, why);
+        m.lines_refunded += p.refunded;
+        due += w->refund_due - w->uncollected;
+        if (grow((void **)&pl->rows, &pl->cap_rows, pl->n_rows, sizeof *pl->rows) < 0)
+            return ORDERLY_ENOMEM;
+        r = &pl->rows[pl->n_rows++];
+        memset(r, 0, sizeof *r);
+        r->sku = w->sku;
+        r->warehouse = w->warehouse;
+        r->ordered = w->quantity;
+        r->held = p.reserved;
+        r->shipped = w->shipped;
+        r->released = w->released;
+        r->lapsed = p.state == ORDERLY_RESERVATION_EXPIRED && p.reserved + w->shipped + w->released == 0
+                        ? w->quantity : 0;
+        r->came_back = w->returned + w->back_at_origin;
+        r->restocked = w->restocked;
+        r->engine_restocked = p.restocked;
+    }
+    m.world_captured = o->psp_captured;
+    m.world_refunded = o->psp_refunded;
+    /* nothing paid, nothing owed: an order sent back before its cash was collected */
+    m.world_due = o->psp_captured > 0 ? due + o->fees : 0;
+    m.captured = v->captured;
+    m.refunded = v->refunded;
+    if (!m.ended_unpaid) {
+        pl->refunded += m.world_refunded;
+        pl->owed += m.world_due;
+    }
+    pl->money->checked++;
+    if (sim_money_verdict(&m, why, sizeof why))
+        note(pl->money, "%s: %s", o->id, why);
+    return ORDERLY_OK;
+}
+
+static void check_stock(struct per_line *pl)
+{
+    size_t i, j;
+
+    if (pl->n_rows > 1)
+        qsort(pl->rows, pl->n_rows, sizeof *pl->rows, stock_row_cmp);
+    for (i = 0; i < pl->n_rows; i = j) {
+        struct stock_row t = pl->rows[i];
+        for (j = i + 1; j < pl->n_rows && stock_row_cmp(&pl->rows[j], &t) == 0; j++) {
+            t.ordered += pl->rows[j].ordered;
+            t.held += pl->rows[j].held;
+            t.shipped += pl->rows[j].shipped;
+            t.released += pl->rows[j].released;
+            t.lapsed += pl->rows[j].lapsed;
+            t.came_back += pl->rows[j].came_back;
+            t.restocked += pl->rows[j].restocked;
+            t.engine_restocked += pl->rows[j].engine_restocked;
+        }
+        pl->stock->checked++;
+        if (t.held + t.shipped + t.released + t.lapsed != t.ordered)
+            note(pl->stock, "warehouse %u sku %llu: %llu ordered, %llu held, %llu shipped, %llu "
+                 "released, %llu lapsed", t.warehouse, (unsigned long long)t.sku,
+                 (unsigned long long)t.ordered, (unsigned long long)t.held,
+                 (unsigned long long)t.shipped, (unsigned long long)t.released,
+                 (unsigned long long)t.lapsed);
+        else if (t.restocked != t.engine_restocked || t.restocked > t.came_back)
+            note(pl->stock, "warehouse %u sku %llu: restocked %llu (the engine: %llu) of %llu "
+                 "that came back", t.warehouse, (unsigned long long)t.sku,
+                 (unsigned long long)t.restocked, (unsigned long long)t.engine_restocked,
+                 (unsigned long long)t.came_back);
+    }
+}
+
+static int by_u32(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+/* What the run drove beyond the plain lifecycle, from the world's books. */
+static void report_scenarios(struct sim *s, FILE *out, const struct per_line *pl,
+                             uint64_t violations)
+{
+    uint64_t i, cod = 0, partial = 0, large = 0;
+    uint32_t *sizes = malloc((s->created + 1) * sizeof *sizes);
+    uint32_t k;
+
+    for (i = 0; i < s->created; i++) {
+        const struct sim_order *o = &s->orders[i];
+        int delivered = 0, failed = 0;
+        cod += o->method == ORDERLY_PAY_COD;
+        for (k = 0; k < o->n_lines; k++) {
+            delivered |= o->lines[k].delivered > 0;
+            failed |= o->lines[k].lost + o->lines[k].back_at_origin > 0;
+        }
+        partial += delivered && failed;
+        if (o->large && sizes != NULL)
+            sizes[large] = o->n_lines;
+        large += o->large;
+    }
+    fputs("\nper order line\n", out);
+    line(out, "cash-on-delivery orders", cod);
+    line(out, "large orders (50-300 lines drawn)", large);
+    if (large > 0 && sizes != NULL) {
+        qsort(sizes, large, sizeof *sizes, by_u32);
+        fprintf(out, "  %-34s %u / %u / %u (max_lines %u)\n", "  lines min / median / max", sizes[0],
+                sizes[large / 2], sizes[large - 1], s->max_lines);
+    }
+    free(sizes);
+    line(out, "partial deliveries", partial);
+    line(out, "parcels back at origin", s->c.parcels_back);
+    line(out, "parcels lost (claims opened)", s->c.parcels_lost);
+    line(out, "  claims refunded", s->c.claims_refunded);
+    line(out, "  claims reshipped", s->c.claims_reshipped);
+    line(out, "  claims closed", s->c.claims_closed);
+    line(out, "reshipments sent", s->c.reships_sent);
+    line(out, "returns opened", s->c.returns_opened);
+    line(out, "  partial returns", s->c.partial_returns);
+    line(out, "  second returns of an order", s->c.second_returns);
+    line(out, "  with a restocking fee", s->c.returns_with_fee);
+    line(out, "exchanges", s->c.exchanges);
+    line(out, "  replacement orders opened", s->c.replacements);
+    fprintf(out, "  %-34s %10lld of %lld owed back\n", "refunded for returns and losses",
+            (long long)pl->refunded, (long long)pl->owed);
+    fprintf(out, "  %-34s %10llu checked, %llu violations\n", "per-line conservation",
+            (unsigned long long)pl->lines->checked, (unsigned long long)violations);
+}
+
 int sim_report(struct sim *s, double wall, FILE *out)
 {
     struct check explained = { "every order's state is explained by its published events", 0, 0, "" };
@@ -639,6 +816,10 @@ int sim_report(struct sim *s, double wall, FILE *out)
     struct check attempts = { "no queue row has more attempts than its limit", 0, 0, "" };
     struct check deadline = { "every part waiting on a deadline has a timer to move it", 0, 0, "" };
     struct check harness = { "duplicates answered once, events decodable", 0, 0, "" };
+    struct check lines_c = { "per line, the world's units and refunds are the engine's: shipped <= ordered, restocked <= returned <= delivered", 0, 0, "" };
+    struct check money_c = { "per order, a cancelled or failed order keeps nothing; refunded = what came back or was lost", 0, 0, "" };
+    struct check stock_c = { "per warehouse and SKU, held + shipped + released = ordered; restocked = what came back", 0, 0, "" };
+    struct per_line pl;
     struct outbox_tally ot;
     struct operation_tally et;
     struct deadlines dl;
@@ -674,6 +855,10 @@ int sim_report(struct sim *s, double wall, FILE *out)
     dl.s = s;
     dl.c = &deadline;
     dl.waiting = 0;
+    memset(&pl, 0, sizeof pl);
+    pl.lines = &lines_c;
+    pl.money = &money_c;
+    pl.stock = &stock_c;
     for (i = 0; i < s->created; i++) {
         struct sim_order *o = &s->orders[i];
         orderly_order_view v = ORDERLY_ORDER_VIEW_INIT;
@@ -697,6 +882,8 @@ int sim_report(struct sim *s, double wall, FILE *out)
                  (long long)o->psp_refunded, (long long)o->psp_captured);
         if ((rc = check_deadlines(&dl, o->id, &v)) < 0)
             note(&deadline, "%s cannot be probed (%s)", o->id, orderly_error_name(rc));
+        if ((rc = check_order_lines(s, o, &v, &pl)) < 0)
+            note(&lines_c, "%s: its lines cannot be read (%s)", o->id, orderly_error_name(rc));
         if (v.order_state != ORDERLY_ORDER_CANCELLED)
             continue;
         released.checked++;
@@ -711,12 +898,14 @@ int sim_report(struct sim *s, double wall, FILE *out)
                      orderly_machine_state_name(rm, p.state));
                 break;
             }
-            if (p.state == ORDERLY_RESERVATION_RELEASED && !(o->released_lines >> k & 1u)) {
+            if (p.state == ORDERLY_RESERVATION_RELEASED && o->lines[k].released == 0) {
                 note(&released, "%s line %u was never released at the warehouse", o->id, k);
                 break;
             }
         }
     }
+    check_stock(&pl);
+    free(pl.rows);
     if (s->chains_broken > explained.failed) {
         explained.failed = s->chains_broken;
         snprintf(explained.example, sizeof explained.example, "%s", s->chain_example);
@@ -751,7 +940,6 @@ int sim_report(struct sim *s, double wall, FILE *out)
     line(out, "late events ignored", st.late_ignored);
     line(out, "timers fired", s->c.ticks_fired);
     line(out, "timers still to fire", live_timers);
-    line(out, "parcels lost (claims opened)", s->c.parcels_lost);
     fputs("\noutbox\n", out);
     line(out, "events published (distinct ids)", s->c.published_distinct);
     line(out, "redelivered copies (same id)", s->c.redelivered_copies);
@@ -762,7 +950,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
     line(out, "stale completions rejected", h.stale_completions);
     line(out, "expired leases taken over", h.leases_expired_total);
     fputs("\noperations\n", out);
-    for (st_id = ORDERLY_OP_RELEASE_RESERVATIONS; st_id <= ORDERLY_OP_CANCEL_COD_CLAIM; st_id++)
+    for (st_id = ORDERLY_OP_RELEASE_RESERVATIONS; st_id <= ORDERLY_OP_RESHIP; st_id++)
         if (et.by_op[st_id])
             line(out, orderly_op_name(st_id), et.by_op[st_id]);
     line(out, "carried out", s->c.operations_run);
@@ -787,6 +975,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
     fprintf(out, "  %-34s %10.0f\n", "commands per second", wall > 0 ? (double)s->c.commands / wall : 0.0);
     fprintf(out, "  %-34s %10.0f\n", "events published per second",
             wall > 0 ? (double)s->c.published_distinct / wall : 0.0);
+    report_scenarios(s, out, &pl, lines_c.failed + money_c.failed + stock_c.failed);
     fputs("\ninvariants\n", out);
     verdict(out, &explained, &failures);
     verdict(out, &released, &failures);
@@ -797,6 +986,9 @@ int sim_report(struct sim *s, double wall, FILE *out)
     verdict(out, &once, &failures);
     verdict(out, &attempts, &failures);
     verdict(out, &deadline, &failures);
+    verdict(out, &lines_c, &failures);
+    verdict(out, &money_c, &failures);
+    verdict(out, &stock_c, &failures);
     verdict(out, &harness, &failures);
     if (failures) {
         fprintf(out, "\nresult: %d invariant%s FAILED\n", failures, failures == 1 ? "" : "s");

@@ -192,26 +192,66 @@ int sim_hex16(uint8_t out[16], const char *hex)
     return hex[32] == '\0' ? 0 : -1;
 }
 
+/* "sim-NNNNNN" is slot NNNNNN; "sim-NNNNNN.x<r>" that order's replacement. */
 struct sim_order *sim_order_of(struct sim *s, const char *order_id)
 {
+    char digits[16];
+    const char *dot;
     uint64_t i;
+    size_t n;
 
-    if (strncmp(order_id, "sim-", 4) != 0 || cli_parse_u64(order_id + 4, 0, UINT64_MAX, &i) < 0 ||
-        i >= s->created)
+    if (strncmp(order_id, "sim-", 4) != 0)
         return NULL;
-    return &s->orders[i];
+    dot = strchr(order_id + 4, '.');
+    n = dot != NULL ? (size_t)(dot - order_id - 4) : strlen(order_id + 4);
+    if (n == 0 || n >= sizeof digits)
+        return NULL;
+    memcpy(digits, order_id + 4, n);
+    digits[n] = '\0';
+    if (cli_parse_u64(digits, 0, UINT64_MAX, &i) < 0 || i >= s->created)
+        return NULL;
+    if (dot == NULL)
+        return &s->orders[i];
+    if (s->orders[i].replacement == 0 ||
+        strcmp(s->orders[s->orders[i].replacement - 1].id, order_id) != 0)
+        return NULL;
+    return &s->orders[s->orders[i].replacement - 1];
 }
 
 /* ---- executors ------------------------------------------------------------------ */
 
-static int line_of(const struct sim_order *o, uint64_t sku, uint32_t warehouse)
+/* Lines are told apart by SKU and warehouse, which simulate never repeats
+ * within an order. */
+struct sim_line *sim_line_of(struct sim_order *o, uint64_t sku, uint32_t warehouse)
 {
-    int i;
+    uint32_t i;
 
     for (i = 0; i < o->n_lines; i++)
-        if (o->sku[i] == sku && o->warehouse[i] == warehouse)
-            return i;
-    return -1;
+        if (o->lines[i].sku == sku && o->lines[i].warehouse == warehouse)
+            return &o->lines[i];
+    return NULL;
+}
+
+/* What the inventory does with a stock operation's lines. */
+static void move_stock(struct sim *s, struct sim_order *o, const orderly_operation_view *op)
+{
+    struct sim_line *l;
+    uint32_t i;
+
+    for (i = 0; i < op->n_lines; i++) {
+        if ((l = sim_line_of(o, op->sku[i], op->warehouse[i])) == NULL) {
+            sim_fail(s, "%s %llu of %s names sku %llu in warehouse %u, which it never ordered",
+                     orderly_op_name(op->op), (unsigned long long)op->id, o->id,
+                     (unsigned long long)op->sku[i], op->warehouse[i]);
+            continue;
+        }
+        if (op->op == ORDERLY_OP_RELEASE_RESERVATIONS)
+            l->released += op->quantity[i];
+        else if (op->op == ORDERLY_OP_RESTOCK)
+            l->restocked += op->quantity[i];
+        else
+            l->reshipped += op->quantity[i];
+    }
 }
 
 int sim_execute(const orderly_operation_view *op, void *user_data)
@@ -220,7 +260,6 @@ int sim_execute(const orderly_operation_view *op, void *user_data)
     struct sim_order *o = sim_order_of(s, op->order_id);
     uint8_t key[16];
     uint32_t i;
-    int line;
 
     if (o == NULL || sim_hex16(key, op->key) < 0) {
         sim_fail(s, "operation %llu names order '%s' the simulation never made",
@@ -253,10 +292,13 @@ int sim_execute(const orderly_operation_view *op, void *user_data)
     case ORDERLY_OP_VOID_AUTHORIZATION:
         o->psp_voided += op->amount;
         return ORDERLY_OK;
+    case ORDERLY_OP_RESHIP:
+        s->c.reships_sent++;
+        move_stock(s, o, op);
+        return ORDERLY_OK;
     case ORDERLY_OP_RELEASE_RESERVATIONS:
-        for (i = 0; i < op->n_lines; i++)
-            if ((line = line_of(o, op->sku[i], op->warehouse[i])) >= 0)
-                o->released_lines |= 1u << line;
+    case ORDERLY_OP_RESTOCK:
+        move_stock(s, o, op);
         return ORDERLY_OK;
     default:
         return ORDERLY_OK;
@@ -267,7 +309,7 @@ int sim_register_executors(struct sim *s)
 {
     int op, rc;
 
-    for (op = ORDERLY_OP_RELEASE_RESERVATIONS; op <= ORDERLY_OP_CANCEL_COD_CLAIM; op++)
+    for (op = ORDERLY_OP_RELEASE_RESERVATIONS; op <= ORDERLY_OP_RESHIP; op++)
         if ((rc = orderly_engine_set_executor(s->engine, op, sim_execute, s)) < 0)
             return rc;
     return ORDERLY_OK;
@@ -306,7 +348,7 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
     orderly_result res = ORDERLY_RESULT_INIT;
     cli_text body;
     char id[48], data[96], when[32], header[160];
-    int copies, rc = 0, i;
+    int copies, rc = 0, i, failed = 0;
 
     /* a few captures are declined by the bank after the fact */
     int ok = sim_rand(s) >= 0.03;
@@ -334,7 +376,8 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
         o->psp_captured -= amount;
     /* providers redeliver webhooks; the engine must absorb the copy */
     copies = sim_rand(s) < 0.05 ? 2 : 1;
-    for (i = 0; i < copies; i++) {
+    sim_faults_for(s, o);
+    for (i = 0; i < copies && failed == 0; i++) {
         int attempt;
         for (attempt = 0; attempt < 40; attempt++) {
             rc = orderly_engine_handle_webhook(s->engine, psp_secret, sizeof psp_secret - 1, header,
@@ -353,8 +396,11 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
                 sim_fail(s, "webhook %s was processed twice", id);
         }
         if (rc < 0 && rc != ORDERLY_ETRANSITION && rc != ORDERLY_EGUARD)
-            return rc;
+            failed = rc;
     }
+    sim_faults_for(s, NULL);
+    if (failed < 0)
+        return failed;
     if (ok == 0 && rc == 0)
         return sim_schedule(s, s->now + 600000, (uint32_t)(o - s->orders), ACT_STEP, 0);
     return ORDERLY_OK;

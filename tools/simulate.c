@@ -16,26 +16,25 @@
 
 #include "sim.h"
 
-#define MINUTE 60000LL
-#define HOUR (60 * MINUTE)
-#define DAY (24 * HOUR)
+#define MINUTE SIM_MINUTE
+#define HOUR SIM_HOUR
+#define DAY SIM_DAY
 #define TICK (5 * MINUTE)
 #define SIM_EPOCH 1767225600000LL   /* 2026-01-01T00:00:00Z */
-/* A host retries a transiently failed command until it goes through: each
- * try fails only if one of its storage calls does, so at any fault rate
- * below 1 it eventually succeeds; the bound only stops a broken store. */
-#define RETRIES 100000
+#define RETRIES SIM_RETRIES
 
 static void usage(FILE *f)
 {
     fputs("usage: orderly simulate [--db FILE | --storage memory|postgresql://...]\n"
           "                        [--orders N] [--seed S]\n"
-          "                        [--faults RATE] [--days D] [--overwrite] [--quiet]\n"
-          "                        [--workers N]\n"
+          "                        [--faults RATE] [--days D] [--claims HOW]\n"
+          "                        [--overwrite] [--quiet] [--workers N]\n"
           "\n"
           "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
-          "cancellations, declined payments, expiries, returns, exchanges, failed\n"
-          "deliveries, duplicate and late events) through the engine, the outbox\n"
+          "some orders of 50-300 lines, cancellations, declined payments, expiries,\n"
+          "partial returns, exchanges and their replacement orders, lost parcels\n"
+          "and their claims, parcels sent back, duplicate and late events) through\n"
+          "the engine, the outbox\n"
           "dispatcher, the timers and the operation queue on a SQLite database\n"
           "(or the in-memory storage), with a simulated clock. Storage calls,\n"
           "publishes and operations fail at RATE. Prints a report and checks the\n"
@@ -51,6 +50,9 @@ static void usage(FILE *f)
           "  --faults RATE     chance, 0..0.5, that a storage call, a publish or a\n"
           "                    operation fails (default 0.02)\n"
           "  --days D          days over which orders arrive, 1..3650 (default 30)\n"
+          "  --claims HOW      how a lost parcel's claim is resolved: host (the\n"
+          "                    default: the merchant refunds some and reships the\n"
+          "                    rest), refund or reship (the engine's policy does)\n"
           "  --overwrite       replace FILE if it exists (otherwise that is an error);\n"
           "                    only an orderly database or an empty file that no\n"
           "                    other process has open is replaced, never a link,\n"
@@ -110,6 +112,15 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
         } else if (strcmp(a, "--workers") == 0) {
             if (cli_parse_u64(v, 1, 64, &s->workers) < 0)
                 return cli_usage_error("simulate", "--workers wants a number from 1 to 64, not '%s'", v);
+        } else if (strcmp(a, "--claims") == 0) {
+            if (strcmp(v, "host") == 0)
+                s->claim_resolution = ORDERLY_CLAIM_BY_HOST;
+            else if (strcmp(v, "refund") == 0)
+                s->claim_resolution = ORDERLY_CLAIM_BY_REFUND;
+            else if (strcmp(v, "reship") == 0)
+                s->claim_resolution = ORDERLY_CLAIM_BY_RESHIP;
+            else
+                return cli_usage_error("simulate", "--claims wants host, refund or reship, not '%s'", v);
         } else if (strcmp(a, "--days") == 0) {
             if (cli_parse_u64(v, 1, 3650, &s->days) < 0)
                 return cli_usage_error("simulate", "--days wants a number from 1 to 3650, not '%s'", v);
@@ -128,12 +139,32 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
     return 0;
 }
 
-static int is_transient(int rc)
+/* About the storage calls of a 4-line order's creation, and what a
+ * creation makes besides one per line. */
+#define SMALL_ORDER_CALLS 16.0
+#define CALLS_BESIDE_LINES 12.0
+
+void sim_faults_for(struct sim *s, const struct sim_order *o)
+{
+    orderly_fault_plan plan = ORDERLY_FAULT_PLAN_INIT;
+    double calls = o != NULL ? (double)o->n_lines + CALLS_BESIDE_LINES : 0;
+    int large = calls > 2 * SMALL_ORDER_CALLS;
+
+    if (s->faults <= 0 || (!large && !s->scaled))
+        return;
+    plan.probability = large ? s->faults * SMALL_ORDER_CALLS / calls : s->faults;
+    /* a fresh seed per plan: reinstalling one would replay its faults */
+    plan.seed = s->seed * 3 + 1 + 3 * ++s->fault_plans;
+    s->scaled = large;
+    (void)orderly_fault_storage_set_faults(s->storage, &plan);
+}
+
+int sim_is_transient(int rc)
 {
     return rc == ORDERLY_ESTORAGE || rc == ORDERLY_ECONFLICT || rc == ORDERLY_EINFLIGHT;
 }
 
-static int is_business(int rc)
+int sim_is_business(int rc)
 {
     return rc == ORDERLY_ETRANSITION || rc == ORDERLY_EGUARD || rc == ORDERLY_EINVARIANT ||
            rc == ORDERLY_ENOTFOUND;
@@ -148,7 +179,7 @@ static void on_work(orderly_engine *e, size_t n, void *user_data)
 
 /* ---- background work: what a host runs from its loop -------------------------- */
 
-static int pump(struct sim *s)
+int sim_pump(struct sim *s)
 {
     size_t n;
     int i, rc;
@@ -158,7 +189,7 @@ static int pump(struct sim *s)
     s->work = 0;
     for (i = 0; i < 64; i++) {
         rc = orderly_engine_pump(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0 && n == 0)
             break;
@@ -175,7 +206,7 @@ static int background(struct sim *s)
         return sim_workers_pump(s, 1);
     for (i = 0; i < 32; i++) {
         rc = orderly_engine_tick(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0)
             s->c.ticks_fired += n;
@@ -184,12 +215,12 @@ static int background(struct sim *s)
     }
     for (i = 0; i < 32; i++) {
         rc = orderly_engine_run_operations(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0 && n == 0)
             break;
     }
-    return pump(s);
+    return sim_pump(s);
 }
 
 static int purge(struct sim *s)
@@ -199,7 +230,7 @@ static int purge(struct sim *s)
 
     for (i = 0; i < 1000; i++) {
         rc = orderly_engine_purge(s->engine, s->now, 0, &n);
-        if (rc < 0 && !is_transient(rc))
+        if (rc < 0 && !sim_is_transient(rc))
             return rc;
         if (rc == 0)
             s->c.purged += n;
@@ -224,18 +255,20 @@ static int apply_key(struct sim *s, struct sim_order *o, int machine, int event,
     c.amount = amount;
     c.idem_key = key;
     c.now = s->now;
+    sim_faults_for(s, o);
     for (i = 0; i < RETRIES; i++) {
         rc = orderly_engine_apply(s->engine, &c, res);
-        if (!is_transient(rc))
+        if (!sim_is_transient(rc))
             break;
         s->c.retries++;
     }
+    sim_faults_for(s, NULL);
     return rc;
 }
 
 /* One command as a service would send it; now and then the sender repeats
  * it (same key) and the engine must answer from its idempotency store. */
-static int command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
+int sim_command(struct sim *s, struct sim_order *o, int machine, int event, uint32_t index,
                    int64_t amount, orderly_result *res)
 {
     orderly_result dup = ORDERLY_RESULT_INIT;
@@ -245,11 +278,12 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
     snprintf(key, sizeof key, "%s/%u", o->id, ++o->cmd_seq);
     s->c.commands++;
     rc = apply_key(s, o, machine, event, index, amount, key, res);
+    s->applied = rc == 0 && !res->late && !res->duplicate;
     if (rc == 0 && res->duplicate)
         sim_fail(s, "first delivery of %s was answered as a duplicate", key);
     if (rc == 0 && !res->late)
         s->c.applied++;
-    else if (is_business(rc))
+    else if (sim_is_business(rc))
         s->c.rejected++;
     else if (rc < 0)
         s->c.gave_up++;
@@ -264,23 +298,12 @@ static int command(struct sim *s, struct sim_order *o, int machine, int event, u
                      orderly_error_name(drc));
     }
     if (s->work)
-        return pump(s);
-    return rc < 0 && !is_business(rc) && !is_transient(rc) ? rc : ORDERLY_OK;
+        return sim_pump(s);
+    return rc < 0 && !sim_is_business(rc) && !sim_is_transient(rc) ? rc : ORDERLY_OK;
 }
 
 /* A carrier's status update arrives as a CloudEvents envelope. */
-
-/* Half the parcels of the orders that do not reach the customer are lost
- * rather than sent back: those of orders whose number is odd, so that no
- * random draw is spent and the other orders' fates stay as they were. */
-static int lost_in_transit(const struct sim_order *o)
-{
-    size_t n = strlen(o->id);
-
-    return n > 0 && ((o->id[n - 1] - '0') & 1) != 0;
-}
-
-static int carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
+int sim_carrier_event(struct sim *s, struct sim_order *o, const char *type, uint32_t index)
 {
     orderly_envelope env;
     orderly_result res = ORDERLY_RESULT_INIT;
@@ -302,20 +325,22 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
     body.len = 0;
     if ((rc = orderly_envelope_encode(&env, cli_text_append, &body, NULL)) < 0)
         return rc;
+    sim_faults_for(s, o);
     for (copy = 0; copy < copies; copy++) {
         for (i = 0; i < RETRIES; i++) {
             rc = orderly_engine_handle_event(s->engine, (const uint8_t *)body.data, body.len, s->now,
                                              &res);
-            if (!is_transient(rc))
+            if (!sim_is_transient(rc))
                 break;
             s->c.retries++;
         }
         s->c.envelopes++;
         if (copy == 0) {
+            s->applied = rc == 0 && !res.late && !res.duplicate;
             s->c.commands++;
             if (rc == 0 && !res.late)
                 s->c.applied++;
-            else if (is_business(rc))
+            else if (sim_is_business(rc))
                 s->c.rejected++;
             else if (rc < 0)
                 s->c.gave_up++;
@@ -327,19 +352,33 @@ static int carrier_event(struct sim *s, struct sim_order *o, const char *type, u
                 sim_fail(s, "redelivered envelope %s was not answered as a duplicate", id);
         }
     }
+    sim_faults_for(s, NULL);
     if (s->work)
-        return pump(s);
+        return sim_pump(s);
     return ORDERLY_OK;
 }
 
 /* ---- the population ------------------------------------------------------------------ */
 
-static void make_order(struct sim *s, struct sim_order *o, uint64_t i)
+/* The lines of a large order: SIM_LARGE_MIN..SIM_LARGE_MAX, as many as the
+ * engine takes. */
+static uint32_t large_lines(struct sim *s)
 {
-    static const uint8_t card_mix[SC_COUNT] = { 52, 5, 7, 6, 5, 10, 4, 7, 4 };
-    static const uint8_t cod_mix[SC_COUNT] = { 55, 8, 0, 0, 15, 10, 4, 4, 4 };
+    uint32_t n = SIM_LARGE_MIN + sim_below(s, SIM_LARGE_MAX - SIM_LARGE_MIN + 1);
+
+    return n < s->max_lines ? n : s->max_lines;
+}
+
+/* Draws an order's payment method, scenario, warehouses and lines. Every
+ * draw comes from the run's one generator, so a seed gives the same orders. */
+static int make_order(struct sim *s, struct sim_order *o, uint64_t i)
+{
+    /* happy, cancel unpaid, cancel paid, declined, abandoned, return,
+     * exchange, warehouse cancel, return to origin, partial delivery */
+    static const uint8_t card_mix[SC_COUNT] = { 44, 5, 7, 6, 5, 14, 5, 5, 4, 5 };
+    static const uint8_t cod_mix[SC_COUNT] = { 51, 8, 0, 0, 15, 10, 4, 4, 4, 4 };
     const uint8_t *mix;
-    uint32_t r, acc = 0, j, k;
+    uint32_t r, acc = 0, j, k, ful_max = SIM_FUL_MAX < s->max_parts ? SIM_FUL_MAX : s->max_parts;
 
     memset(o, 0, sizeof *o);
     snprintf(o->id, sizeof o->id, "sim-%06llu", (unsigned long long)i);
@@ -352,33 +391,59 @@ static void make_order(struct sim *s, struct sim_order *o, uint64_t i)
             break;
     }
     o->scenario = (uint8_t)(j < SC_COUNT ? j : SC_HAPPY);
-    o->n_ful = (uint8_t)(1 + sim_below(s, SIM_FUL_MAX));
-    o->n_lines = (uint8_t)(o->n_ful + sim_below(s, (uint32_t)(SIM_LINES_MAX - o->n_ful + 1)));
+    /* one order in a hundred is a business's: many lines, more warehouses */
+    o->large = sim_rand(s) < 0.01;
+    if (o->large) {
+        o->n_lines = (uint16_t)large_lines(s);
+        o->n_ful = (uint8_t)(1 + sim_below(s, ful_max < o->n_lines ? ful_max : o->n_lines));
+    } else {
+        o->n_ful = (uint8_t)(1 + sim_below(s, ful_max < 3 ? ful_max : 3));
+        o->n_lines = (uint16_t)(o->n_ful + sim_below(s, (uint32_t)(4 - o->n_ful + 1)));
+        if (o->n_lines > s->max_lines)
+            o->n_lines = (uint16_t)s->max_lines;
+    }
+    if (o->scenario == SC_RETURN_TO_ORIGIN)
+        o->n_ful = 1;
+    if (o->scenario == SC_PARTIAL_DELIVERY && o->n_ful < 2 && ful_max >= 2 && s->max_lines >= 2) {
+        o->n_ful = 2;
+        if (o->n_lines < 2)
+            o->n_lines = 2;
+    }
+    o->victim = (uint8_t)sim_below(s, o->n_ful);
+    o->victim_lost = sim_rand(s) < 0.5;
+    o->returns_left = (uint8_t)(o->scenario == SC_RETURN ? 1 + (sim_rand(s) < 0.35) : 1);
+    if ((o->lines = calloc(o->n_lines, sizeof *o->lines)) == NULL)
+        return ORDERLY_ENOMEM;
+    for (k = 0; k < o->n_ful; k++)
+        o->ful_wh[k] = (uint8_t)(k + 1);
     for (k = 0; k < o->n_lines; k++) {
+        struct sim_line *l = &o->lines[k];
         /* distinct SKUs per order; one in a hundred is the discontinued one */
-        o->sku[k] = 1000 + k * 1000 + sim_below(s, 1000);
-        o->warehouse[k] = 1 + (k < o->n_ful ? k : sim_below(s, o->n_ful));
+        l->sku = 1000 + (uint64_t)k * 1000 + sim_below(s, 1000);
+        l->warehouse = 1 + (k < o->n_ful ? k : sim_below(s, o->n_ful));
+        l->quantity = 1 + sim_below(s, 3);
+        l->unit_price = 500 + (int64_t)sim_below(s, 20000);
+        o->total += l->unit_price * l->quantity;
     }
     if (sim_rand(s) < 0.01)
-        o->sku[0] = 999;
-    if (o->scenario == SC_RETURN_TO_ORIGIN)
-        o->n_ful = 1, o->n_lines = 1, o->warehouse[0] = 1;
+        o->lines[0].sku = 999;
+    return ORDERLY_OK;
 }
 
 static int create(struct sim *s, struct sim_order *o)
 {
     orderly_order_spec spec;
-    orderly_line lines[SIM_LINES_MAX];
+    orderly_line *lines;
     orderly_result res = ORDERLY_RESULT_INIT;
     int rc = 0, i;
 
+    if ((lines = calloc(o->n_lines, sizeof *lines)) == NULL)
+        return ORDERLY_ENOMEM;
     for (i = 0; i < o->n_lines; i++) {
-        lines[i].sku = o->sku[i];
-        lines[i].warehouse = o->warehouse[i];
-        lines[i].quantity = 1 + sim_below(s, 3);
-        o->quantity[i] = lines[i].quantity;
-        lines[i].unit_price = 500 + (int64_t)sim_below(s, 20000);
-        o->total += lines[i].unit_price * lines[i].quantity;
+        lines[i].sku = o->lines[i].sku;
+        lines[i].warehouse = o->lines[i].warehouse;
+        lines[i].quantity = o->lines[i].quantity;
+        lines[i].unit_price = o->lines[i].unit_price;
     }
     memset(&spec, 0, sizeof spec);
     spec.order_id = o->id;
@@ -390,19 +455,23 @@ static int create(struct sim *s, struct sim_order *o)
     spec.loyalty_points = sim_rand(s) < 0.15 ? 100 + (int64_t)sim_below(s, 900) : 0;
     spec.now = s->now;
     s->c.commands++;
+    o->placed = 1;
+    sim_faults_for(s, o);
     for (i = 0; i < RETRIES; i++) {
         rc = orderly_engine_create_order(s->engine, &spec, &res);
-        if (!is_transient(rc))
+        if (!sim_is_transient(rc))
             break;
         s->c.retries++;
     }
+    sim_faults_for(s, NULL);
+    free(lines);
     if (rc < 0) {
         sim_fail(s, "creating %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
         return rc;
     }
     s->c.applied++;
     if (s->work)
-        return pump(s);
+        return sim_pump(s);
     return ORDERLY_OK;
 }
 
@@ -413,12 +482,12 @@ static int view(struct sim *s, struct sim_order *o, orderly_order_view *v)
     int rc = 0, i;
 
     for (i = 0; i < RETRIES; i++)
-        if (!is_transient(rc = orderly_engine_get_order(s->engine, o->id, v)))
+        if (!sim_is_transient(rc = orderly_engine_get_order(s->engine, o->id, v)))
             break;
     return rc;
 }
 
-static int is_final(int order_state)
+int sim_is_final(int order_state)
 {
     switch (order_state) {
     case ORDERLY_ORDER_COMPLETED:
@@ -443,8 +512,7 @@ static const int ful_events[5] = {
 
 /* Moves one fulfillment or one parcel forward; *delay gets the wait until
  * the next step. Returns 1 when there was nothing left to move. */
-static int progress(struct sim *s, struct sim_order *o, const orderly_order_view *v,
-                    orderly_time_ms *delay)
+static int progress(struct sim *s, struct sim_order *o, orderly_time_ms *delay)
 {
     orderly_result res = ORDERLY_RESULT_INIT;
     uint32_t cand[2 * SIM_FUL_MAX], n = 0, pick, i;
@@ -456,7 +524,7 @@ static int progress(struct sim *s, struct sim_order *o, const orderly_order_view
     for (i = 0; i < o->n_ful; i++)
         if (o->ful_step[i] < FUL_SHIPPED)
             cand[n++] = i;
-    for (i = 0; i < v->n_shipments && i < SIM_FUL_MAX; i++)
+    for (i = 0; i < o->n_shipped; i++)
         if (o->ship_step[i] < 2)
             cand[n++] = SIM_FUL_MAX + i;
     if (n == 0)
@@ -468,18 +536,26 @@ static int progress(struct sim *s, struct sim_order *o, const orderly_order_view
             o->ful_step[i] == 2 && (o->n_ful == 1 || all_others_shipped)) {
             o->ful_step[i] = FUL_CANCELLED;
             *delay = HOUR;
-            return command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, i, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_CANCEL, i, 0, &res);
+            if (rc == 0 && s->applied)
+                sim_book_parcel(o, i, PARCEL_CANCELLED);
+            return rc;
         }
         if (o->scenario == SC_WAREHOUSE_CANCEL && i == (uint32_t)o->n_ful - 1 && o->ful_step[i] == 2) {
             *delay = 2 * HOUR;   /* that warehouse waits to see the others ship */
             return ORDERLY_OK;
         }
-        rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ful_events[o->ful_step[i]], i, 0, &res);
+        rc = sim_command(s, o, ORDERLY_MACHINE_FULFILLMENT, ful_events[o->ful_step[i]], i, 0, &res);
+        if (rc == 0 && s->applied && ful_events[o->ful_step[i]] == ORDERLY_FULFILLMENT_EV_SHIP) {
+            /* the warehouse's parcel gets the next shipment number */
+            o->ship_ful[o->n_shipped++] = (uint8_t)i;
+            sim_book_parcel(o, i, PARCEL_SHIPPED);
+        }
         o->ful_step[i]++;
         /* a delayed scanner event arriving after the parcel moved on */
         if (rc == 0 && o->ful_step[i] >= 4 && sim_rand(s) < 0.05) {
             s->c.late_sent++;
-            rc = command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, i, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_FULFILLMENT, ORDERLY_FULFILLMENT_EV_PICKED, i, 0, &res);
             if (rc == 0 && res.late)
                 s->c.late_answered++;
         }
@@ -490,103 +566,11 @@ static int progress(struct sim *s, struct sim_order *o, const orderly_order_view
     if (o->ship_step[i] == 0) {
         o->ship_step[i] = 1;
         *delay = 6 * HOUR + (orderly_time_ms)sim_below(s, (uint32_t)(2 * DAY));
-        return carrier_event(s, o, "shipment.pick_up", i);
+        return sim_carrier_event(s, o, "shipment.pick_up", i);
     }
     o->ship_step[i] = 2;
     *delay = 30 * MINUTE;
-    if (o->scenario == SC_RETURN_TO_ORIGIN && lost_in_transit(o)) {
-        /* the carrier loses it: a claim opens and, by the default policy,
-         * refunds the parcel's units */
-        s->c.parcels_lost++;
-        return carrier_event(s, o, "shipment.lose", i);
-    }
-    if (o->scenario == SC_RETURN_TO_ORIGIN) {
-        if ((rc = carrier_event(s, o, "shipment.fail_delivery", i)) < 0)
-            return rc;
-        return carrier_event(s, o, "shipment.return_to_origin", i);
-    }
-    return carrier_event(s, o, "shipment.deliver", i);
-}
-
-static const int return_events[4] = {
-    ORDERLY_RETURN_EV_APPROVE, ORDERLY_RETURN_EV_RECEIVE, ORDERLY_RETURN_EV_INSPECT, 0,
-};
-
-static int after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
-                          orderly_time_ms *delay)
-{
-    orderly_result res = ORDERLY_RESULT_INIT;
-    int rc, exchange = o->scenario == SC_EXCHANGE;
-
-    *delay = HOUR + (orderly_time_ms)sim_below(s, (uint32_t)(2 * DAY));
-    if (o->method == ORDERLY_PAY_COD && !o->cod_collected) {
-        o->cod_collected = 1;
-        rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, &res);
-        if (rc == 0 && res.code == 0 && !res.late)
-            o->psp_captured += o->total;   /* the courier hands the cash over */
-        return rc;
-    }
-    if (o->scenario != SC_RETURN && !exchange) {
-        o->done = 1;
-        /* half the customers confirm; the rest are completed by the timer */
-        if (sim_rand(s) < 0.5)
-            return command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_COMPLETE, 0, 0, &res);
-        return ORDERLY_OK;
-    }
-    if (o->ret_step == 0) {
-        /* an exchange or every other return takes every unit back; the
-         * rest half of the first line's */
-        int whole = exchange || sim_below(s, 2) == 0;
-        orderly_return_line rl[SIM_LINES_MAX];
-        orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
-        char key[48];
-        int i;
-        if (v->captured <= 0) {
-            o->done = 1;   /* nothing was paid, so there is nothing to give back */
-            return ORDERLY_OK;
-        }
-        for (i = 0; i < (whole ? o->n_lines : 1); i++) {
-            rl[i].line = (uint32_t)i;
-            rl[i].quantity = whole ? o->quantity[i] : (o->quantity[i] + 1) / 2;
-        }
-        snprintf(key, sizeof key, "%s/return", o->id);
-        rs.order_id = o->id;
-        rs.lines = rl;
-        rs.n_lines = (size_t)i;
-        rs.exchange = exchange;
-        rs.idem_key = key;
-        rs.now = s->now;
-        rc = 0;
-        for (i = 0; i < RETRIES; i++) {
-            if (!is_transient(rc = orderly_engine_open_return_lines(s->engine, &o->ret_index, &rs, &res)))
-                break;
-            s->c.retries++;
-        }
-        s->c.commands++;
-        o->ret_step = 1;
-        if (rc < 0) {
-            o->done = 1;
-            s->c.rejected++;
-            return is_business(rc) ? ORDERLY_OK : rc;
-        }
-        s->c.applied++;
-        return s->work ? pump(s) : ORDERLY_OK;
-    }
-    if (o->ret_step <= 3) {
-        rc = command(s, o, ORDERLY_MACHINE_RETURN, return_events[o->ret_step - 1], o->ret_index, 0, &res);
-        o->ret_step++;
-        return rc;
-    }
-    if (o->ret_step == 4) {
-        o->ret_step++;
-        if (exchange) {
-            o->done = 1;
-            return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_EXCHANGE, o->ret_index, 0, &res);
-        }
-        return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_REFUND, o->ret_index, 0, &res);
-    }
-    o->done = 1;
-    return command(s, o, ORDERLY_MACHINE_RETURN, ORDERLY_RETURN_EV_COMPLETE, o->ret_index, 0, &res);
+    return sim_end_parcel(s, o, i);
 }
 
 static int step(struct sim *s, struct sim_order *o)
@@ -600,7 +584,12 @@ static int step(struct sim *s, struct sim_order *o)
         sim_fail(s, "reading %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
         return rc;
     }
-    if (is_final(v.order_state)) {
+    if ((rc = sim_follow_up(s, o, &v)) != 1) {
+        if (rc < 0 || o->done)
+            return rc;
+        return sim_schedule(s, s->now + 30 * MINUTE, (uint32_t)(o - s->orders), ACT_STEP, 0);
+    }
+    if (sim_is_final(v.order_state)) {
         o->done = 1;
         return ORDERLY_OK;
     }
@@ -611,13 +600,13 @@ static int step(struct sim *s, struct sim_order *o)
             return ORDERLY_OK;
         }
         if (o->scenario == SC_CANCEL_UNPAID)
-            rc = command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
         else if (o->method == ORDERLY_PAY_COD)
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_CONFIRM, 0, 0, &res);
         else if (o->scenario == SC_DECLINED)
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0, &res);
         else
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, o->total, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZE, 0, o->total, &res);
         break;
     case ORDERLY_ORDER_CONFIRMED:
     case ORDERLY_ORDER_PROCESSING:
@@ -625,7 +614,7 @@ static int step(struct sim *s, struct sim_order *o)
     case ORDERLY_ORDER_SHIPPED:
         if (v.payment_state == ORDERLY_PAYMENT_AUTHORIZED) {
             /* the payment service answers orders.payment.capture_requested */
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_REQUEST_CAPTURE, 0, 0, &res);
             break;
         }
         if (v.payment_state == ORDERLY_PAYMENT_CAPTURE_REQUESTED) {
@@ -638,14 +627,14 @@ static int step(struct sim *s, struct sim_order *o)
             break;
         }
         if (v.payment_state == ORDERLY_PAYMENT_CAPTURE_FAILED) {
-            rc = command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_RETRY_CAPTURE, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_RETRY_CAPTURE, 0, 0, &res);
             break;
         }
         if (o->scenario == SC_CANCEL_PAID && v.order_state == ORDERLY_ORDER_CONFIRMED) {
-            rc = command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
+            rc = sim_command(s, o, ORDERLY_MACHINE_ORDER, ORDERLY_ORDER_EV_CANCEL, 0, 0, &res);
             break;
         }
-        if ((rc = progress(s, o, &v, &delay)) == 1) {
+        if ((rc = progress(s, o, &delay)) == 1) {
             rc = 0;
             delay = 6 * HOUR;   /* every part has moved; wait for the order to catch up */
             if (++o->waits > 200)
@@ -654,7 +643,7 @@ static int step(struct sim *s, struct sim_order *o)
         break;
     case ORDERLY_ORDER_DELIVERED:
     case ORDERLY_ORDER_PARTIALLY_REFUNDED:
-        rc = after_delivery(s, o, &v, &delay);
+        rc = sim_after_delivery(s, o, &v, &delay);
         break;
     default:
         o->done = 1;
@@ -674,7 +663,7 @@ static int perform(struct sim *s, const struct sim_action *a)
 
     switch (a->kind) {
     case ACT_STEP:
-        if (o->cmd_seq == 0 && o->total == 0) {
+        if (!o->placed) {
             if ((rc = create(s, o)) < 0)
                 return rc;
             return sim_schedule(s, s->now + MINUTE + (orderly_time_ms)sim_below(s, (uint32_t)(30 * MINUTE)),
@@ -764,10 +753,10 @@ static int operator_replay(struct sim *s)
     do {
         d.n = 0;
         if ((rc = orderly_engine_list_operations(s->engine, ORDERLY_ITEM_DEAD, 0, 256, collect_dead, &d)) < 0)
-            return is_transient(rc) ? ORDERLY_OK : rc;
+            return sim_is_transient(rc) ? ORDERLY_OK : rc;
         for (i = 0; i < d.n; i++) {
             int tries = 0;
-            while (is_transient(rc = orderly_engine_replay_operation(s->engine, d.ids[i], s->now)) &&
+            while (sim_is_transient(rc = orderly_engine_replay_operation(s->engine, d.ids[i], s->now)) &&
                    ++tries < RETRIES)
                 ;
             if (rc < 0)
@@ -789,7 +778,7 @@ static int quiet_now(struct sim *s, int *quiet)
     *quiet = 0;
     if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0 ||
         (rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon)) < 0)
-        return is_transient(rc) ? ORDERLY_OK : rc;
+        return sim_is_transient(rc) ? ORDERLY_OK : rc;
     *quiet = h.outbox_pending == 0 && h.operations_pending == 0 && soon.timers_due == 0;
     return ORDERLY_OK;
 }
@@ -800,23 +789,26 @@ static int run(struct sim *s)
     struct sim_action a;
     double t0 = cli_mono_seconds(), last = 0;
     uint64_t i;
-    int rc, quiet = 0;
+    int rc, quiet = 0, round;
 
     s->start = s->now = SIM_EPOCH;
     next_tick = s->now + TICK;
     next_purge = s->now + DAY;
     next_clock = s->now;
-    s->orders = calloc(s->n_orders, sizeof *s->orders);
+    /* room for the replacements of the exchanges (about one order in twenty) */
+    s->capacity = s->n_orders + s->n_orders / 8 + 16;
+    s->orders = calloc(s->capacity, sizeof *s->orders);
     if (s->orders == NULL)
         return ORDERLY_ENOMEM;
     for (i = 0; i < s->n_orders; i++) {
-        make_order(s, &s->orders[i], i);
+        if ((rc = make_order(s, &s->orders[i], i)) < 0)
+            return rc;
+        s->created = i + 1;
         rc = sim_schedule(s, s->start + (orderly_time_ms)(sim_rand(s) * (double)((int64_t)s->days * DAY)),
                           (uint32_t)i, ACT_STEP, 0);
         if (rc < 0)
             return rc;
     }
-    s->created = s->n_orders;
     while (sim_pop(s, &a)) {
         if ((rc = advance(s, a.at, &next_tick, &next_purge, &next_clock)) < 0)
             return rc;
@@ -829,14 +821,17 @@ static int run(struct sim *s)
     end = s->now + 8 * DAY;
     if ((rc = advance(s, end, &next_tick, &next_purge, &next_clock)) < 0)
         return rc;
-    if ((rc = operator_replay(s)) < 0)
-        return rc;
-    /* drain: keep the host loop going until nothing is left to do */
-    for (i = 0; i < 2 * 24 * 12 && (rc = quiet_now(s, &quiet)) == 0 && !quiet; i++)
-        if ((rc = advance(s, s->now + TICK, &next_tick, &next_purge, &next_clock)) < 0)
+    /* drain: keep the host loop going until nothing is left to do; an
+     * operation that exhausts while draining gets the operator too */
+    for (round = 0; round < 2; round++) {
+        if ((rc = operator_replay(s)) < 0)
             return rc;
-    if (rc < 0)
-        return rc;
+        for (i = 0; i < 2 * 24 * 12 && (rc = quiet_now(s, &quiet)) == 0 && !quiet; i++)
+            if ((rc = advance(s, s->now + TICK, &next_tick, &next_purge, &next_clock)) < 0)
+                return rc;
+        if (rc < 0)
+            return rc;
+    }
     save_clock(s);
     show_progress(s, t0, &last, 1);
     return sim_consume(s);
@@ -896,7 +891,13 @@ static int setup(struct sim *s)
     pol.reservation_ttl = 36 * HOUR;
     pol.abandoned_after = 48 * HOUR;
     pol.seed = s->seed;
+    pol.claim_resolution = s->claim_resolution;
     eo.policy = &pol;
+    /* large orders take as many lines as this build allows, up to 300 */
+    s->max_lines = (uint32_t)(orderly_lines_max() < SIM_LARGE_MAX ? orderly_lines_max() : SIM_LARGE_MAX);
+    s->max_parts = (uint32_t)orderly_parts_max();
+    eo.max_lines = s->max_lines;
+    eo.max_parts = s->max_parts;
     eo.on_work = on_work;
     eo.work_user_data = s;
     /* it pumps after every command; with workers they publish instead */
@@ -915,6 +916,8 @@ static int setup(struct sim *s)
 
 static void teardown(struct sim *s)
 {
+    uint64_t i;
+
     sim_workers_stop(s);
     orderly_engine_close(s->engine);
     orderly_memory_transport_free(s->transport);
@@ -926,6 +929,10 @@ static void teardown(struct sim *s)
     sim_keyset_free(&s->published);
     sim_keyset_free(&s->seen_on);
     sim_keyset_free(&s->exhausted);
+    for (i = 0; s->orders != NULL && i < s->created; i++) {
+        free(s->orders[i].lines);
+        free(s->orders[i].ret_lines);
+    }
     free(s->orders);
     free(s->heap);
 }
@@ -1105,6 +1112,7 @@ int cmd_simulate(int argc, char **argv)
     s.seed = 1;
     s.faults = 0.02;
     s.days = 30;
+    s.claim_resolution = ORDERLY_CLAIM_BY_HOST;
     if ((rc = parse(&s, &overwrite, &quiet, argc, argv)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (s.db_path != NULL && (rc = make_way(s.db_path, overwrite)) != 0)

@@ -69,6 +69,17 @@ has "^  ok   every operation is done, or exhausted with an alert" "invariant: op
 has "^  ok   no operation is recorded twice for one cause" "invariant: no operation twice"
 has "^  ok   no queue row has more attempts than its limit" "invariant: attempt limits hold"
 has "^  ok   every part waiting on a deadline has a timer to move it" "invariant: deadlines have timers"
+has "^  ok   per line, the world's units and refunds are the engine's" "invariant: units per line"
+has "^  ok   per order, a cancelled or failed order keeps nothing" "invariant: money per order"
+has "^  ok   per warehouse and SKU" "invariant: stock per warehouse and SKU"
+has "^  per-line conservation +[1-9][0-9]* checked, 0 violations" "the report counts the lines checked"
+has "^  refunded for returns and losses +([1-9][0-9]*) of \\1 owed back" "the run refunded exactly what it owed back"
+for what in "partial deliveries" "partial returns" "claims refunded" "cash-on-delivery orders" \
+    "large orders" "replacement orders opened"; do
+    has "^ +$what( \(.*\))? +[1-9]" "the report counts $what"
+done
+has "^    lines min / median / max +[0-9]+ / [0-9]+ / [0-9]+ \(max_lines [0-9]+\)" \
+    "the report gives the large orders' sizes"
 has "storage calls failed +[1-9]" "storage faults were injected"
 has "duplicates suppressed +[1-9]" "duplicates were suppressed"
 for state in completed cancelled; do
@@ -249,17 +260,23 @@ expect 0 "order show --json" -- "$cli" order show sim-000001 --json --db "$work/
 json_has "order show --json has the order, its parts and operations" '
 assert set(d) == {"id", "state", "payment_state", "payment_method", "currency", "total", "authorized",
                   "captured", "refunded", "version", "created", "created_ms", "reservations",
-                  "fulfillments", "shipments", "returns", "claims", "operations"}, sorted(d)
+                  "fulfillments", "shipments", "returns", "claims", "operations",
+                  "replacement_of"}, sorted(d)
+assert d["replacement_of"] is None
 assert d["id"] == "sim-000001" and d["payment_method"] in ("card", "cod") and len(d["currency"]) == 3
 assert 0 <= d["refunded"] <= d["captured"] <= d["authorized"] and d["version"] >= 1
 assert d["created"].endswith("Z") and isinstance(d["created_ms"], int)
 r = d["reservations"][0]
-assert set(r) == {"index", "state", "sku", "quantity", "warehouse", "since", "since_ms"}, r
+assert set(r) == {"index", "state", "sku", "quantity", "warehouse", "units", "since", "since_ms"}, r
 assert r["index"] == 0 and r["quantity"] > 0
+u = r["units"]
+assert set(u) == {"reserved", "shipped", "delivered", "lost", "back_at_origin", "returned",
+                  "restocked", "refunded"}, u
+assert u["restocked"] <= u["returned"] <= u["delivered"] <= u["shipped"] <= r["quantity"]
 for f in d["fulfillments"] + d["shipments"] + d["claims"]:
     assert set(f) == {"index", "state", "warehouse", "since", "since_ms"}, f
 for x in d["returns"]:
-    assert set(x) == {"index", "state", "amount", "since", "since_ms"}, x
+    assert set(x) == {"index", "state", "amount", "replacement", "lines", "since", "since_ms"}, x
 for c in d["operations"]:
     assert c["order"] == "sim-000001"'
 expect 0 "order show --history --json" -- "$cli" order show sim-000001 --history --json --db "$work/a.db"
@@ -270,6 +287,30 @@ assert all(e["subject"] == "sim-000001" and e["schemaversion"] == 2 for e in h)
 assert len({e["id"] for e in h}) == len(h)
 s = [e for e in h if e["type"] == "inventory.stock.committed"]
 assert s and all({"sku", "warehouse", "quantity", "unit_price", "amount"} <= set(l) for l in s[0]["data"]["lines"])'
+# An exchange's replacement order: both orders name each other, and the
+# exchange lists the lines it took back.
+"$cli" operations list --json --db "$work/a.db" >"$work/ops.json" 2>&1
+repl=$(python3 -c "import json, sys
+ids = sorted({o['order'] for o in json.load(open(sys.argv[1]))['operations'] if '.x' in o['order']})
+print(ids[0] if ids else '')" "$work/ops.json")
+if [ -n "$repl" ]; then ok "the simulation opened a replacement order ($repl)"; else not_ok "the simulation opened a replacement order"; fi
+orig=${repl%.x*}
+expect 0 "order show of a replacement" -- "$cli" order show "$repl" --db "$work/a.db"
+has "^  replaces   $orig " "order show names the order a replacement replaces"
+expect 0 "order show of an exchanged order" -- "$cli" order show "$orig" --db "$work/a.db"
+has "^  #[0-9]+ completed .* of line [0-9]+ x[0-9]+.*  replacement $repl\$" \
+    "order show lists an exchange's lines and names its replacement"
+expect 0 "order show --json of a replacement" -- "$cli" order show "$repl" --json --db "$work/a.db"
+json_has "order show --json names the original of a replacement" "
+assert d['replacement_of'] == '$orig', d['replacement_of']"
+expect 0 "order show --json of an exchanged order" -- "$cli" order show "$orig" --json --db "$work/a.db"
+json_has "order show --json lists an exchange's lines and its replacement" "
+x = [r for r in d['returns'] if r['replacement'] == '$repl']
+assert len(x) == 1, d['returns']
+assert x[0]['lines'] and all(l['quantity'] > 0 for l in x[0]['lines']), x[0]
+assert [l['line'] for l in x[0]['lines']] == sorted({l['line'] for l in x[0]['lines']})
+for l in x[0]['lines']:
+    assert d['reservations'][l['line']]['units']['returned'] >= l['quantity']"
 expect 0 "outbox --json" -- "$cli" outbox --json --db "$work/a.db"
 json_has "outbox --json lists every row in id order" '
 rows = d["rows"]
@@ -368,6 +409,13 @@ wait "$holder" 2>/dev/null
 # ---- usage errors are exit 2 ------------------------------------------------------
 expect 2 "no command" -- "$cli"
 expect 2 "unknown command" -- "$cli" frobnicate
+expect 0 "simulate --claims reship: the engine reships every lost parcel" -- \
+    "$cli" simulate --storage memory "${small[@]}" --seed 7 --faults 0.05 --claims reship
+has "^    claims reshipped +[1-9]" "lost parcels' claims were reshipped"
+has "^    claims refunded +0$" "and none refunded"
+has "^  reshipments sent +[1-9]" "the warehouse sent the reshipments"
+has "result: all invariants hold" "simulate --claims reship passes its invariants"
+expect 2 "simulate --claims something else" -- "$cli" simulate --claims never --storage memory
 expect 2 "simulate --orders not a number" -- "$cli" simulate --orders many --db "$work/x.db"
 expect 2 "simulate --orders 0" -- "$cli" simulate --orders 0 --db "$work/x.db"
 expect 2 "simulate --faults out of range" -- "$cli" simulate --faults 2 --db "$work/x.db"
