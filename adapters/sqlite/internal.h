@@ -108,4 +108,13 @@ int orderly__sqlite_migrate(sqlite3 *db, const char *path, orderly_ctx *ctx);
  */
 int orderly__sqlite_check_current(sqlite3 *db, const char *path, orderly_ctx *ctx);
 
+/* ECONFIG when a version 3 field of o is out of its range (tuning.c). */
+int orderly__sqlite_check_tuning(const orderly_sqlite_options *o, orderly_ctx *ctx);
+
+/* Sets the locking mode o asks for; run before the first read of db. */
+int orderly__sqlite_lock_mode(sqlite3 *db, const orderly_sqlite_options *o, orderly_ctx *ctx);
+
+/* Applies o's checkpoint policy, page cache and mmap size to db. */
+int orderly__sqlite_tune(sqlite3 *db, const orderly_sqlite_options *o, orderly_ctx *ctx);
+
 #endif
