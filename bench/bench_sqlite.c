@@ -3,12 +3,18 @@
  *
  * The engine runs a fixed lifecycle (create, then eleven commands) per
  * order on a database file through liborderly-sqlite. A recording wrapper
- * around the storage vtable notes every write the engine asks for (record
- * insert or guarded update, queue push, idempotency mark) and every
- * transaction boundary. Raw SQLite then replays exactly those writes, with
- * the same payload sizes, in the same transactions, at the same
- * synchronous level, on a fresh file with the same schema and indexes, so
- * the ratio is the adapter's and the engine's overhead and nothing else.
+ * around the storage vtable passes every slot the adapter fills through
+ * (so the engine keeps order history and reads in read transactions, as
+ * on the bare adapter) and notes every write the engine asks for (record
+ * insert or guarded update, queue push, idempotency mark, history entry)
+ * and every transaction boundary. Raw SQLite then replays exactly those
+ * writes, with the same payload sizes, in the same transactions, on a
+ * fresh file with the same schema and indexes, opened as the adapter
+ * opens its own (no mutex, persistent statements, the same synchronous
+ * level, locking mode and checkpoint threshold), so the ratio is the
+ * adapter's and the engine's overhead and nothing else. Engine and raw
+ * runs alternate, three each, and each side's median is printed, with the
+ * ratio of wall time and of this process's CPU time.
  * Raw does no reads: the engine's idempotency check and aggregate load
  * count against it. The adapter also writes each queue's id counter once
  * per transaction; raw replays that write too, since the adapter has to
@@ -30,12 +36,31 @@
 #include "orderly/sys/sqlite.h"
 #include "lifecycle.h"
 
-static double now_s(void)
+static double clock_s(clockid_t which)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(which, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wall and CPU seconds of one run: on a shared machine the CPU time of
+ * this process is the steadier of the two (it leaves out the waits for
+ * other processes, not the fsyncs' own cost, which is in neither). */
+struct took {
+    double wall, cpu;
+};
+
+static void start(struct took *t)
+{
+    t->wall = clock_s(CLOCK_MONOTONIC);
+    t->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+static void stop(struct took *t)
+{
+    t->wall = clock_s(CLOCK_MONOTONIC) - t->wall;
+    t->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t->cpu;
 }
 
 static void die(const char *what, const char *detail)
@@ -324,8 +349,8 @@ static void one_order(orderly_engine *e, size_t i)
     }
 }
 
-/* Runs the workload through the engine; returns seconds. */
-static double run_engine(const char *path, const struct config *cf, struct recorder *rec)
+/* Runs the workload through the engine; returns what it took. */
+static struct took run_engine(const char *path, const struct config *cf, struct recorder *rec)
 {
     orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
     orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
@@ -333,7 +358,7 @@ static double run_engine(const char *path, const struct config *cf, struct recor
     orderly_storage *s;
     orderly_transport *t;
     orderly_engine *e;
-    double t0, dt;
+    struct took dt;
     size_t i;
 
     so.synchronous = cf->sync;
@@ -351,7 +376,7 @@ static double run_engine(const char *path, const struct config *cf, struct recor
     o.transport = t;
     if (orderly_engine_open(&e, &o, ctx) < 0)
         die("engine", orderly_ctx_errmsg(ctx));
-    t0 = now_s();
+    start(&dt);
     for (i = 0; i < cf->orders; i++) {
         if (cf->batch > 1 && i % cf->batch == 0)
             check(e, "begin batch", orderly_engine_begin_batch(e));
@@ -359,7 +384,7 @@ static double run_engine(const char *path, const struct config *cf, struct recor
         if (cf->batch > 1 && (i % cf->batch == cf->batch - 1 || i == cf->orders - 1))
             check(e, "commit batch", orderly_engine_commit_batch(e));
     }
-    dt = now_s() - t0;
+    stop(&dt);
     orderly_engine_close(e);
     orderly_sqlite_storage_close(s);
     orderly_memory_transport_free(t);
@@ -391,8 +416,8 @@ static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
 
 /* Replays the recorded writes on a fresh file with the adapter's schema,
  * opened and set up as the adapter opens its own (no mutex, the same
- * pragmas, persistent statements); returns seconds. */
-static double run_raw(const char *path, const struct config *cf, const struct recorder *rec)
+ * pragmas, persistent statements); returns what it took. */
+static struct took run_raw(const char *path, const struct config *cf, const struct recorder *rec)
 {
     static const uint8_t blob[4096];
     static const uint8_t fp[16];
@@ -402,7 +427,7 @@ static double run_raw(const char *path, const struct config *cf, const struct re
     char sql[64];
     uint64_t last[4] = { 0, 0, 0, 0 };
     int dirty[4] = { 0, 0, 0, 0 }, q;
-    double t0, dt;
+    struct took dt;
     size_t i;
 
     /* the schema (tables and indexes) comes from the adapter itself */
@@ -434,7 +459,7 @@ static double run_raw(const char *path, const struct config *cf, const struct re
     commit = prep(db, "COMMIT");
     rollback = prep(db, "ROLLBACK");
 
-    t0 = now_s();
+    start(&dt);
     for (i = 0; i < rec->n; i++) {
         const struct rec_op *o = &rec->ops[i];
         const char *key = rec->keys + o->key;
@@ -489,7 +514,7 @@ static double run_raw(const char *path, const struct config *cf, const struct re
             break;
         }
     }
-    dt = now_s() - t0;
+    stop(&dt);
     sqlite3_finalize(ins);
     sqlite3_finalize(upd);
     sqlite3_finalize(push);
@@ -535,7 +560,9 @@ static void compare(const struct config *cf)
 {
     struct recorder rec;
     char epath[320], rpath[320];
-    double te[ROUNDS], tr[ROUNDS], events = (double)cf->orders * (double)(STEPS + 1);
+    double ew[ROUNDS], ec[ROUNDS], rw[ROUNDS], rc[ROUNDS];
+    double events = (double)cf->orders * (double)(STEPS + 1);
+    struct took t;
     size_t i, writes = 0, txns = 0;
     int k;
 
@@ -546,23 +573,30 @@ static void compare(const struct config *cf)
         struct recorder again;
         /* every engine round runs the same workload; the first one's
          * record is what raw replays */
-        te[k] = run_engine(epath, cf, k == 0 ? &rec : &again);
+        t = run_engine(epath, cf, k == 0 ? &rec : &again);
+        ew[k] = t.wall;
+        ec[k] = t.cpu;
         if (k > 0) {
             free(again.ops);
             free(again.keys);
         }
         remove_files("engine.db");
-        tr[k] = run_raw(rpath, cf, &rec);
+        t = run_raw(rpath, cf, &rec);
+        rw[k] = t.wall;
+        rc[k] = t.cpu;
         remove_files("raw.db");
     }
     for (i = 0; i < rec.n; i++) {
         writes += rec.ops[i].op >= OP_INSERT;
         txns += rec.ops[i].op == OP_COMMIT;
     }
-    qsort(te, ROUNDS, sizeof te[0], by_value);
-    qsort(tr, ROUNDS, sizeof tr[0], by_value);
-    printf("%-40s engine %9.0f events/s   raw %9.0f events/s   ratio %5.1f%%\n", cf->label,
-           events / te[ROUNDS / 2], events / tr[ROUNDS / 2], 100.0 * tr[ROUNDS / 2] / te[ROUNDS / 2]);
+    qsort(ew, ROUNDS, sizeof ew[0], by_value);
+    qsort(ec, ROUNDS, sizeof ec[0], by_value);
+    qsort(rw, ROUNDS, sizeof rw[0], by_value);
+    qsort(rc, ROUNDS, sizeof rc[0], by_value);
+    printf("%-40s engine %7.0f events/s  raw %7.0f events/s  ratio %5.1f%%  (CPU: %5.1f%%)\n",
+           cf->label, events / ew[ROUNDS / 2], events / rw[ROUNDS / 2],
+           100.0 * rw[ROUNDS / 2] / ew[ROUNDS / 2], 100.0 * rc[ROUNDS / 2] / ec[ROUNDS / 2]);
     printf("%-40s (%zu events, %zu transactions, %.2f row writes per event)\n", "", (size_t)events,
            txns, (double)writes / events);
     free(rec.ops);

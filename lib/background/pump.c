@@ -411,6 +411,16 @@ static const int purged_queues[] = { ORDERLY_QUEUE_OUTBOX, ORDERLY_QUEUE_TIMERS,
                                      ORDERLY_QUEUE_OPERATIONS };
 #define N_PURGED (sizeof purged_queues / sizeof purged_queues[0])
 
+/* A purge's count, or ESTORAGE when the store claims more than it was
+ * allowed to delete (the budget arithmetic would wrap). */
+static int purged(orderly_engine *e, int rc, size_t max)
+{
+    if (rc >= 0 && (size_t)rc > max)
+        return orderly__fail(&e->ctx, ORDERLY_ESTORAGE, "queue_purge deleted %d rows of at most %zu",
+                             rc, max);
+    return rc;
+}
+
 /*
  * Deletes up to max DONE rows finished at or before `before` from the
  * three queues in txn; returns the count. A first pass gives each queue
@@ -429,7 +439,7 @@ static int purge_queues(orderly_engine *e, void *txn, orderly_time_ms before, si
         filled[i] = 0;
         if (share == 0)
             continue;
-        if ((rc = orderly__vt_purge(e, txn, purged_queues[i], before, share)) < 0)
+        if ((rc = purged(e, orderly__vt_purge(e, txn, purged_queues[i], before, share), share)) < 0)
             return rc;
         filled[i] = (size_t)rc == share;
         left -= (size_t)rc;
@@ -437,7 +447,7 @@ static int purge_queues(orderly_engine *e, void *txn, orderly_time_ms before, si
     for (i = 0; i < N_PURGED && left > 0; i++) {
         if (!filled[i])
             continue;
-        if ((rc = orderly__vt_purge(e, txn, purged_queues[i], before, left)) < 0)
+        if ((rc = purged(e, orderly__vt_purge(e, txn, purged_queues[i], before, left), left)) < 0)
             return rc;
         left -= (size_t)rc;
     }

@@ -160,6 +160,42 @@ START_TEST(one_budget_shared_by_the_queues)
 }
 END_TEST
 
+/* The memory store's own purge, and a stand-in that reports one row more
+ * than it deleted. */
+static int (*real_purge)(orderly_storage *, orderly_ctx *, void *, int, orderly_time_ms, size_t);
+
+static int overcounting_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                              orderly_time_ms before, size_t max)
+{
+    int rc = real_purge(s, ctx, txn, queue, before, max);
+
+    return rc < 0 ? rc : rc + 1;
+}
+
+/* A store that claims to have deleted more than it was allowed fails the
+ * call (ESTORAGE) and deletes nothing, instead of wrapping the budget. */
+START_TEST(overcounting_store_is_estorage)
+{
+    fx f;
+    size_t n = 99, done;
+
+    fx_setup(&f);
+    create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
+    pump_all(&f, T0);
+    done = in_state(&f, ORDERLY_QUEUE_OUTBOX, ORDERLY_ITEM_DONE);
+    ck_assert_uint_ge(done, 1);
+    real_purge = f.st->queue_purge;
+    f.st->queue_purge = overcounting_purge;
+    ck_assert_int_eq(orderly_engine_purge(f.e, T0 + f.policy.retention, 1, &n), ORDERLY_ESTORAGE);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_ptr_nonnull(strstr(orderly_engine_errmsg(f.e), "queue_purge deleted"));
+    f.st->queue_purge = real_purge;
+    ck_assert_uint_eq(in_state(&f, ORDERLY_QUEUE_OUTBOX, ORDERLY_ITEM_DONE), done);
+    ck_assert_uint_eq(purge1(&f, T0 + f.policy.retention, 0), done);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("background-purge");
@@ -167,6 +203,7 @@ static Suite *suite(void)
     orderly_test_case(s, fired_timers_purged_after_retention_pending_kept, 30);
     orderly_test_case(s, done_operations_purged_parked_kept, 30);
     orderly_test_case(s, one_budget_shared_by_the_queues, 30);
+    orderly_test_case(s, overcounting_store_is_estorage, 30);
     return s;
 }
 
