@@ -1041,7 +1041,7 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
         rc = orderly__sqlite_db_fail(q->db, ctx, rc, "setting the durability level");
         goto fail;
     }
-    if ((rc = orderly__sqlite_tune(q->db, opts, ctx)) < 0 || (rc = prepare_all(q, ctx)) < 0)
+    if ((rc = orderly__sqlite_tune(q, opts, ctx)) < 0 || (rc = prepare_all(q, ctx)) < 0)
         goto fail;
     orderly_storage_init(&q->base, ORDERLY_STORAGE_VERSION);
     q->base.user_data = q;

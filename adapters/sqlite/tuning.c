@@ -101,8 +101,20 @@ int orderly__sqlite_lock_mode(sqlite3 *db, const orderly_sqlite_options *o, orde
     return ORDERLY_OK;
 }
 
-int orderly__sqlite_tune(sqlite3 *db, const orderly_sqlite_options *o, orderly_ctx *ctx)
+/* Under HOST, SQLite's WAL hook (which AUTO's checkpoint uses) only
+ * counts: the size of the WAL after each commit of this connection. */
+static int count_wal(void *user_data, sqlite3 *db, const char *name, int pages)
 {
+    (void)db;
+    (void)name;
+    ((struct orderly__sqlite *)user_data)->wal_pages = pages;
+    return SQLITE_OK;
+}
+
+int orderly__sqlite_tune(struct orderly__sqlite *q, const orderly_sqlite_options *o,
+                         orderly_ctx *ctx)
+{
+    sqlite3 *db = q->db;
     int64_t pages, now;
     int rc;
 
@@ -114,6 +126,10 @@ int orderly__sqlite_tune(sqlite3 *db, const orderly_sqlite_options *o, orderly_c
                                                              : 1000;
     if ((rc = set_int(db, ctx, "wal_autocheckpoint", pages, &now)) < 0)
         return rc;
+    if (o->checkpoint == ORDERLY_SQLITE_CHECKPOINT_HOST) {
+        q->host_checkpoint = 1;
+        sqlite3_wal_hook(db, count_wal, q);
+    }
     /* a negative cache_size counts KiB rather than pages, so the setting
      * means the same whatever the page size */
     if (o->cache_kib > 0 && (rc = set_int(db, ctx, "cache_size", -(int64_t)o->cache_kib, &now)) < 0)
@@ -130,7 +146,7 @@ int orderly__sqlite_tune(sqlite3 *db, const orderly_sqlite_options *o, orderly_c
 }
 
 int orderly_sqlite_storage_checkpoint(int *wal_pages_out, int *copied_out, orderly_storage *s,
-                                      int mode, orderly_ctx *ctx)
+                                      int mode, int min_pages, orderly_ctx *ctx)
 {
     struct orderly__sqlite *q = SQ(s);
     int wal = 0, copied = 0, rc;
@@ -143,11 +159,22 @@ int orderly_sqlite_storage_checkpoint(int *wal_pages_out, int *copied_out, order
         return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "no storage given");
     if (mode != ORDERLY_SQLITE_CHECKPOINT_PASSIVE && mode != ORDERLY_SQLITE_CHECKPOINT_TRUNCATE)
         return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "unknown checkpoint mode %d", mode);
+    if (min_pages < 0)
+        return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "min_pages must be >= 0 (got %d)",
+                                    min_pages);
+    if (min_pages > 0 && !q->host_checkpoint)
+        return orderly__sqlite_fail(ctx, ORDERLY_EMISUSE, 0,
+                                    "min_pages needs the HOST checkpoint policy");
     if (q->in_txn)
         return orderly__sqlite_fail(ctx, ORDERLY_EMISUSE, 0,
                                     "a transaction is open on this storage");
     if (q->read_only)
         return orderly__sqlite_fail(ctx, ORDERLY_EMISUSE, 0, "'%s' is open read-only", q->path);
+    if (q->wal_pages < min_pages) {
+        if (wal_pages_out != NULL)
+            *wal_pages_out = q->wal_pages;
+        return ORDERLY_OK;
+    }
     rc = sqlite3_wal_checkpoint_v2(q->db, NULL,
                                    mode == ORDERLY_SQLITE_CHECKPOINT_TRUNCATE
                                        ? SQLITE_CHECKPOINT_TRUNCATE
@@ -157,6 +184,10 @@ int orderly_sqlite_storage_checkpoint(int *wal_pages_out, int *copied_out, order
         *wal_pages_out = wal > 0 ? wal : 0;
     if (copied_out != NULL)
         *copied_out = copied > 0 ? copied : 0;
+    /* a WAL copied whole is rewound by the next commit, which reports
+     * its size afresh; a partial copy leaves that many pages to do */
+    if (rc == SQLITE_OK)
+        q->wal_pages = copied >= wal ? 0 : wal;
     if ((rc & 0xff) == SQLITE_BUSY)
         return orderly__sqlite_fail(ctx, ORDERLY_ECONFLICT, rc,
                                     "the checkpoint of '%s' waited %d ms for other connections",

@@ -255,12 +255,12 @@ START_TEST(test_host_policy_leaves_checkpoints_to_the_host)
     ck_assert_int_gt(file_size(db_path("host.db-wal")), 1000 * page);
 
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
-                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 0, ctx),
                      0);
     ck_assert_int_gt(wal, 1000);
     ck_assert_int_eq(copied, wal);
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
-                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, 0, ctx),
                      0);
     ck_assert_int_eq(wal, 0);
     ck_assert_int_eq(file_size(db_path("host.db-wal")), 0);
@@ -268,9 +268,65 @@ START_TEST(test_host_policy_leaves_checkpoints_to_the_host)
     ck_assert_int_eq(conn_int(s, "SELECT count(*) FROM records"), 1200);
     write_records(s, ctx, "more", 3);
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(NULL, NULL, s,
-                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, 0, ctx),
                      0);
     orderly_sqlite_storage_close(s);
+    orderly_ctx_free(ctx);
+    remove_dir();
+}
+END_TEST
+
+/* With a threshold the call is free until the storage's own commits have
+ * filled the WAL that far: a host may call it as often as it likes. */
+START_TEST(test_host_checkpoint_waits_for_min_pages)
+{
+    orderly_ctx *ctx = new_ctx();
+    orderly_sqlite_options o = ORDERLY_SQLITE_OPTIONS_INIT;
+    orderly_storage *s, *automatic;
+    int wal = -1, copied = -1;
+    off_t size;
+
+    make_dir();
+    o.checkpoint = ORDERLY_SQLITE_CHECKPOINT_HOST;
+    s = open_with(db_path("min.db"), &o, ctx);
+    write_records(s, ctx, "few", 5);
+    size = file_size(db_path("min.db-wal"));
+    ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
+                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, 1000,
+                                                       ctx),
+                     0);
+    ck_assert_int_gt(wal, 0);
+    ck_assert_int_lt(wal, 1000);
+    ck_assert_int_eq(copied, 0);
+    ck_assert_int_eq(file_size(db_path("min.db-wal")), size); /* not truncated: not run */
+
+    write_records(s, ctx, "many", 1200);
+    ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 1000,
+                                                       ctx),
+                     0);
+    ck_assert_int_ge(wal, 1000);
+    ck_assert_int_eq(copied, wal);
+    /* all copied: the count starts again from nothing */
+    ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 1000,
+                                                       ctx),
+                     0);
+    ck_assert_int_eq(wal, 0);
+    ck_assert_int_eq(copied, 0);
+    ck_assert_int_eq(orderly_sqlite_storage_checkpoint(NULL, NULL, s,
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, -1, ctx),
+                     ORDERLY_EINVAL);
+    orderly_sqlite_storage_close(s);
+
+    /* under AUTO nothing counts the pages: a threshold is a mistake */
+    o = (orderly_sqlite_options)ORDERLY_SQLITE_OPTIONS_INIT;
+    automatic = open_with(db_path("min.db"), &o, ctx);
+    ck_assert_int_eq(orderly_sqlite_storage_checkpoint(NULL, NULL, automatic,
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 5, ctx),
+                     ORDERLY_EMISUSE);
+    ck_assert_ptr_nonnull(strstr(orderly_ctx_errmsg(ctx), "HOST"));
+    orderly_sqlite_storage_close(automatic);
     orderly_ctx_free(ctx);
     remove_dir();
 }
@@ -292,13 +348,13 @@ START_TEST(test_checkpoint_misuse_and_busy)
     write_records(s, ctx, "k", 10);
 
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, NULL,
-                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 0, ctx),
                      ORDERLY_EINVAL);
     ck_assert_int_eq(wal, 0);
-    ck_assert_int_eq(orderly_sqlite_storage_checkpoint(NULL, NULL, s, 2, ctx), ORDERLY_EINVAL);
+    ck_assert_int_eq(orderly_sqlite_storage_checkpoint(NULL, NULL, s, 2, 0, ctx), ORDERLY_EINVAL);
     ck_assert_int_eq(s->begin(s, ctx, &t), 0);
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(NULL, NULL, s,
-                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 0, ctx),
                      ORDERLY_EMISUSE);
     s->rollback(s, ctx, t);
 
@@ -306,7 +362,7 @@ START_TEST(test_checkpoint_misuse_and_busy)
     o.read_only = 1;
     ro = open_with(db_path("ck.db"), &o, ctx);
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(NULL, NULL, ro,
-                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 0, ctx),
                      ORDERLY_EMISUSE);
     orderly_sqlite_storage_close(ro);
 
@@ -318,17 +374,17 @@ START_TEST(test_checkpoint_misuse_and_busy)
                      SQLITE_OK);
     write_records(s, ctx, "late", 5);
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
-                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, 0, ctx),
                      ORDERLY_ECONFLICT);
     ck_assert_int_eq(orderly_ctx_native(ctx) & 0xff, SQLITE_BUSY);
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
-                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_PASSIVE, 0, ctx),
                      0);
     ck_assert_int_lt(copied, wal);
     ck_assert_int_eq(sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(reader);
     ck_assert_int_eq(orderly_sqlite_storage_checkpoint(&wal, &copied, s,
-                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, ctx),
+                                                       ORDERLY_SQLITE_CHECKPOINT_TRUNCATE, 0, ctx),
                      0);
     orderly_sqlite_storage_close(s);
     orderly_ctx_free(ctx);
@@ -413,6 +469,7 @@ static Suite *options_suite(void)
     orderly_test_case(s, test_out_of_range_settings_are_econfig, 30);
     orderly_test_case(s, test_checkpoint_pages_bound_the_wal, 60);
     orderly_test_case(s, test_host_policy_leaves_checkpoints_to_the_host, 60);
+    orderly_test_case(s, test_host_checkpoint_waits_for_min_pages, 60);
     orderly_test_case(s, test_checkpoint_misuse_and_busy, 30);
     orderly_test_case(s, test_exclusive_keeps_other_connections_out, 30);
     orderly_test_case(s, test_cache_and_mmap_take_effect, 30);

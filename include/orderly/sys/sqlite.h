@@ -123,19 +123,25 @@ typedef enum orderly_sqlite_checkpoint_mode {
  * work an AUTO checkpoint would do on some command's commit. Call it
  * between engine calls that use s, or on a storage of its own opened on
  * the same file from another thread (not possible with exclusive).
+ * min_pages > 0 (HOST policy only) makes it do nothing, and return 0 with
+ * *copied_out 0, until the commits of s have put at least min_pages
+ * pages in the WAL since its last checkpoint: each checkpoint costs an
+ * fsync, so a host that calls this often should pass its threshold here
+ * (a storage that never writes sees 0 pages: pass 0 there).
  * *wal_pages_out (may be NULL) gets the pages the WAL holds after the
  * call (0 once TRUNCATE emptied it) and *copied_out (may be NULL) how
  * many of them are in the database file; fewer copied than held means a
  * reader's snapshot still needs the rest (PASSIVE).
- * Errors, with the detail in ctx (may be NULL): EINVAL for a NULL s or
- * an unknown mode, EMISUSE inside a transaction of s or on a read_only
- * storage, ECONFLICT when TRUNCATE waited out the busy timeout (some
+ * Errors, with the detail in ctx (may be NULL): EINVAL for a NULL s, an
+ * unknown mode or a negative min_pages, EMISUSE inside a transaction of
+ * s, on a read_only storage or for min_pages > 0 under AUTO, ECONFLICT when TRUNCATE waited out the busy timeout (some
  * pages may have been copied; retry later), ESTORAGE for an I/O error.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_sqlite_storage_checkpoint(int *wal_pages_out,
                                                                       int *copied_out,
                                                                       orderly_storage *s,
                                                                       int mode,
+                                                                      int min_pages,
                                                                       orderly_ctx *ctx);
 
 /* Rolls back any open transaction and closes the database. NULL is accepted. */
