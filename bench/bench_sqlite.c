@@ -3,12 +3,18 @@
  *
  * The engine runs a fixed lifecycle (create, then eleven commands) per
  * order on a database file through liborderly-sqlite. A recording wrapper
- * around the storage vtable notes every write the engine asks for (record
- * insert or guarded update, queue push, idempotency mark) and every
- * transaction boundary. Raw SQLite then replays exactly those writes, with
- * the same payload sizes, in the same transactions, at the same
- * synchronous level, on a fresh file with the same schema and indexes, so
- * the ratio is the adapter's and the engine's overhead and nothing else.
+ * around the storage vtable passes every slot the adapter fills through
+ * (so the engine keeps order history and reads in read transactions, as
+ * on the bare adapter) and notes every write the engine asks for (record
+ * insert or guarded update, queue push, idempotency mark, history entry)
+ * and every transaction boundary. Raw SQLite then replays exactly those
+ * writes, with the same payload sizes, in the same transactions, on a
+ * fresh file with the same schema and indexes, opened as the adapter
+ * opens its own (no mutex, persistent statements, the same synchronous
+ * level, locking mode and checkpoint threshold), so the ratio is the
+ * adapter's and the engine's overhead and nothing else. Engine and raw
+ * runs alternate, three each, and each side's median is printed, with the
+ * ratio of wall time and of this process's CPU time.
  * Raw does no reads: the engine's idempotency check and aggregate load
  * count against it. The adapter also writes each queue's id counter once
  * per transaction; raw replays that write too, since the adapter has to
@@ -30,12 +36,31 @@
 #include "orderly/sys/sqlite.h"
 #include "lifecycle.h"
 
-static double now_s(void)
+static double clock_s(clockid_t which)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(which, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wall and CPU seconds of one run: on a shared machine the CPU time of
+ * this process is the steadier of the two (it leaves out the waits for
+ * other processes, not the fsyncs' own cost, which is in neither). */
+struct took {
+    double wall, cpu;
+};
+
+static void start(struct took *t)
+{
+    t->wall = clock_s(CLOCK_MONOTONIC);
+    t->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+static void stop(struct took *t)
+{
+    t->wall = clock_s(CLOCK_MONOTONIC) - t->wall;
+    t->cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - t->cpu;
 }
 
 static void die(const char *what, const char *detail)
@@ -46,14 +71,14 @@ static void die(const char *what, const char *detail)
 
 /* ---- the recording wrapper --------------------------------------------- */
 
-enum op { OP_BEGIN, OP_COMMIT, OP_ROLLBACK, OP_INSERT, OP_UPDATE, OP_PUSH, OP_IDEM };
+enum op { OP_BEGIN, OP_COMMIT, OP_ROLLBACK, OP_INSERT, OP_UPDATE, OP_PUSH, OP_IDEM, OP_HISTORY };
 
 struct rec_op {
     unsigned char op;
     unsigned char queue;
     uint32_t len;         /* payload or data bytes */
     uint32_t key;         /* offset into keys (records, idempotency) */
-    uint64_t expected;    /* OP_UPDATE */
+    uint64_t expected;    /* OP_UPDATE; OP_HISTORY: the entry's seq */
 };
 
 struct recorder {
@@ -219,6 +244,36 @@ static int w_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
     return REC(s)->inner->idem_purge(REC(s)->inner, ctx, txn, now, max);
 }
 
+static int w_begin_read(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
+{
+    return REC(s)->inner->begin_read(REC(s)->inner, ctx, txn_out);
+}
+
+static int w_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                      orderly_time_ms *due_out)
+{
+    return REC(s)->inner->queue_next_due(REC(s)->inner, ctx, txn, queue, due_out);
+}
+
+static int w_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                            const orderly_history_item *item)
+{
+    int rc = REC(s)->inner->history_append(REC(s)->inner, ctx, txn, item);
+
+    if (rc == 0)
+        note(REC(s), OP_HISTORY, 0, item->payload_len, item->group, item->seq);
+    return rc;
+}
+
+static int w_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const char *group,
+                          uint32_t from_seq, size_t max, orderly_history_cb cb, void *user_data)
+{
+    return REC(s)->inner->history_scan(REC(s)->inner, ctx, txn, group, from_seq, max, cb,
+                                       user_data);
+}
+
+/* Every slot the adapter fills is passed on, so the engine runs as it
+ * does on the bare adapter (history kept, reads in read transactions). */
 static void recorder_init(struct recorder *r, orderly_storage *inner)
 {
     memset(r, 0, sizeof *r);
@@ -241,9 +296,22 @@ static void recorder_init(struct recorder *r, orderly_storage *inner)
     r->base.idem_get = w_idem_get;
     r->base.idem_put = w_idem_put;
     r->base.idem_purge = w_idem_purge;
+    r->base.history_append = w_history_append;
+    r->base.history_scan = w_history_scan;
+    r->base.begin_read = w_begin_read;
+    r->base.queue_next_due = w_next_due;
 }
 
 /* ---- the engine workload ------------------------------------------------- */
+
+/* One comparison: the same settings on both sides. */
+struct config {
+    const char *label;
+    int sync;              /* orderly_sqlite_sync */
+    size_t orders, batch;  /* batch > 1: that many orders per transaction */
+    int exclusive;         /* locking_mode=EXCLUSIVE */
+    int checkpoint_pages;  /* wal_autocheckpoint; 0 = SQLite's 1000 */
+};
 
 
 static void check(orderly_engine *e, const char *what, int rc)
@@ -281,10 +349,8 @@ static void one_order(orderly_engine *e, size_t i)
     }
 }
 
-/* Runs the workload through the engine; returns seconds. batch > 1 groups
- * that many orders' events into one transaction. */
-static double run_engine(const char *path, int sync, size_t orders, size_t batch,
-                         struct recorder *rec)
+/* Runs the workload through the engine; returns what it took. */
+static struct took run_engine(const char *path, const struct config *cf, struct recorder *rec)
 {
     orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
     orderly_sqlite_options so = ORDERLY_SQLITE_OPTIONS_INIT;
@@ -292,10 +358,12 @@ static double run_engine(const char *path, int sync, size_t orders, size_t batch
     orderly_storage *s;
     orderly_transport *t;
     orderly_engine *e;
-    double t0, dt;
+    struct took dt;
     size_t i;
 
-    so.synchronous = sync;
+    so.synchronous = cf->sync;
+    so.exclusive = cf->exclusive;
+    so.checkpoint_pages = cf->checkpoint_pages;
     if (orderly_ctx_new(&ctx, NULL) < 0)
         die("ctx", "out of memory");
     if (orderly_sqlite_storage_open(&s, path, &so, ctx) < 0)
@@ -308,15 +376,15 @@ static double run_engine(const char *path, int sync, size_t orders, size_t batch
     o.transport = t;
     if (orderly_engine_open(&e, &o, ctx) < 0)
         die("engine", orderly_ctx_errmsg(ctx));
-    t0 = now_s();
-    for (i = 0; i < orders; i++) {
-        if (batch > 1 && i % batch == 0)
+    start(&dt);
+    for (i = 0; i < cf->orders; i++) {
+        if (cf->batch > 1 && i % cf->batch == 0)
             check(e, "begin batch", orderly_engine_begin_batch(e));
         one_order(e, i);
-        if (batch > 1 && (i % batch == batch - 1 || i == orders - 1))
+        if (cf->batch > 1 && (i % cf->batch == cf->batch - 1 || i == cf->orders - 1))
             check(e, "commit batch", orderly_engine_commit_batch(e));
     }
-    dt = now_s() - t0;
+    stop(&dt);
     orderly_engine_close(e);
     orderly_sqlite_storage_close(s);
     orderly_memory_transport_free(t);
@@ -338,45 +406,60 @@ static void step_reset(sqlite3 *db, sqlite3_stmt *st, const char *what)
     sqlite3_reset(st);
 }
 
-/* Replays the recorded writes on a fresh file with the adapter's schema;
- * returns seconds. */
-static double run_raw(const char *path, int sync, const struct recorder *rec)
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+
+    raw_ok(db, sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL), "prepare");
+    return st;
+}
+
+/* Replays the recorded writes on a fresh file with the adapter's schema,
+ * opened and set up as the adapter opens its own (no mutex, the same
+ * pragmas, persistent statements); returns what it took. */
+static struct took run_raw(const char *path, const struct config *cf, const struct recorder *rec)
 {
     static const uint8_t blob[4096];
     static const uint8_t fp[16];
     orderly_storage *s;
     sqlite3 *db;
-    sqlite3_stmt *ins, *upd, *push, *seq, *idem, *begin, *commit, *rollback;
+    sqlite3_stmt *ins, *upd, *push, *seq, *idem, *hist, *begin, *commit, *rollback;
+    char sql[64];
     uint64_t last[4] = { 0, 0, 0, 0 };
     int dirty[4] = { 0, 0, 0, 0 }, q;
-    double t0, dt;
+    struct took dt;
     size_t i;
 
     /* the schema (tables and indexes) comes from the adapter itself */
     if (orderly_sqlite_storage_open(&s, path, NULL, NULL) < 0)
         die("raw", "cannot create the schema");
     orderly_sqlite_storage_close(s);
-    raw_ok(NULL, sqlite3_open(path, &db), "raw open");
+    raw_ok(NULL, sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL),
+           "raw open");
+    if (cf->exclusive)
+        raw_ok(db, sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL, NULL), "raw lock");
     raw_ok(db, sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), "raw wal");
-    raw_ok(db, sqlite3_exec(db, sync ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
+    raw_ok(db, sqlite3_exec(db, cf->sync ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
                             NULL, NULL, NULL), "raw sync");
-    raw_ok(db, sqlite3_prepare_v2(db, "INSERT INTO records (key, version, data) VALUES (?1, 1, ?2)",
-                                  -1, &ins, NULL), "prepare");
-    raw_ok(db, sqlite3_prepare_v2(db, "UPDATE records SET data = ?2, version = version + 1"
-                                      " WHERE key = ?1 AND version = ?3", -1, &upd, NULL), "prepare");
-    raw_ok(db, sqlite3_prepare_v2(db, "INSERT INTO items (queue, id, grp, kind, state, attempts,"
-                                      " created, due, lease_token, lease_until, payload)"
-                                      " VALUES (?1, ?2, ?3, 1, 0, 0, 1000, 1000, 0, 0, ?4)",
-                                  -1, &push, NULL), "prepare");
-    raw_ok(db, sqlite3_prepare_v2(db, "UPDATE queues SET last_id = ?2 WHERE queue = ?1", -1, &seq,
-                                  NULL), "prepare");
-    raw_ok(db, sqlite3_prepare_v2(db, "INSERT INTO idem (key, fingerprint, expires, result)"
-                                      " VALUES (?1, ?2, 999999999, ?3)", -1, &idem, NULL), "prepare");
-    raw_ok(db, sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL), "prepare");
-    raw_ok(db, sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL), "prepare");
-    raw_ok(db, sqlite3_prepare_v2(db, "ROLLBACK", -1, &rollback, NULL), "prepare");
+    snprintf(sql, sizeof sql, "PRAGMA wal_autocheckpoint=%d",
+             cf->checkpoint_pages > 0 ? cf->checkpoint_pages : 1000);
+    raw_ok(db, sqlite3_exec(db, sql, NULL, NULL, NULL), "raw checkpoint");
+    ins = prep(db, "INSERT INTO records (key, version, data) VALUES (?1, 1, ?2)");
+    upd = prep(db, "UPDATE records SET data = ?2, version = version + 1"
+                   " WHERE key = ?1 AND version = ?3");
+    push = prep(db, "INSERT INTO items (queue, id, grp, kind, state, attempts,"
+                    " created, due, lease_token, lease_until, payload)"
+                    " VALUES (?1, ?2, ?3, 1, 0, 0, 1000, 1000, 0, 0, ?4)");
+    seq = prep(db, "UPDATE queues SET last_id = ?2 WHERE queue = ?1");
+    idem = prep(db, "INSERT INTO idem (key, fingerprint, expires, result)"
+                    " VALUES (?1, ?2, 999999999, ?3)");
+    hist = prep(db, "INSERT INTO history (grp, seq, kind, created, payload)"
+                    " VALUES (?1, ?2, 1, 1000, ?3)");
+    begin = prep(db, "BEGIN IMMEDIATE");
+    commit = prep(db, "COMMIT");
+    rollback = prep(db, "ROLLBACK");
 
-    t0 = now_s();
+    start(&dt);
     for (i = 0; i < rec->n; i++) {
         const struct rec_op *o = &rec->ops[i];
         const char *key = rec->keys + o->key;
@@ -423,14 +506,21 @@ static double run_raw(const char *path, int sync, const struct recorder *rec)
             sqlite3_bind_blob(idem, 3, blob, (int)o->len, SQLITE_STATIC);
             step_reset(db, idem, "idem");
             break;
+        case OP_HISTORY:
+            sqlite3_bind_text(hist, 1, key, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(hist, 2, (sqlite3_int64)o->expected);
+            sqlite3_bind_blob(hist, 3, blob, (int)o->len, SQLITE_STATIC);
+            step_reset(db, hist, "history");
+            break;
         }
     }
-    dt = now_s() - t0;
+    stop(&dt);
     sqlite3_finalize(ins);
     sqlite3_finalize(upd);
     sqlite3_finalize(push);
     sqlite3_finalize(seq);
     sqlite3_finalize(idem);
+    sqlite3_finalize(hist);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
     sqlite3_finalize(rollback);
@@ -454,35 +544,80 @@ static void remove_files(const char *name)
     }
 }
 
-static void compare(const char *label, int sync, size_t orders, size_t batch)
+/* Rounds per side, alternated (engine, raw, engine, raw, ...) so the
+ * writeback of one run's pages and other load on the machine fall on both
+ * sides alike; each side's median is reported. */
+#define ROUNDS 3
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static void compare(const struct config *cf)
 {
     struct recorder rec;
     char epath[320], rpath[320];
-    double te, tr, events = (double)orders * (double)(STEPS + 1);
+    double ew[ROUNDS], ec[ROUNDS], rw[ROUNDS], rc[ROUNDS];
+    double events = (double)cf->orders * (double)(STEPS + 1);
+    struct took t;
     size_t i, writes = 0, txns = 0;
+    int k;
 
     snprintf(epath, sizeof epath, "%s/engine.db", dir);
     snprintf(rpath, sizeof rpath, "%s/raw.db", dir);
-    te = run_engine(epath, sync, orders, batch, &rec);
-    tr = run_raw(rpath, sync, &rec);
+    memset(&rec, 0, sizeof rec);
+    for (k = 0; k < ROUNDS; k++) {
+        struct recorder again;
+        /* every engine round runs the same workload; the first one's
+         * record is what raw replays */
+        t = run_engine(epath, cf, k == 0 ? &rec : &again);
+        ew[k] = t.wall;
+        ec[k] = t.cpu;
+        if (k > 0) {
+            free(again.ops);
+            free(again.keys);
+        }
+        remove_files("engine.db");
+        t = run_raw(rpath, cf, &rec);
+        rw[k] = t.wall;
+        rc[k] = t.cpu;
+        remove_files("raw.db");
+    }
     for (i = 0; i < rec.n; i++) {
         writes += rec.ops[i].op >= OP_INSERT;
         txns += rec.ops[i].op == OP_COMMIT;
     }
-    printf("%-34s engine %9.0f events/s   raw %9.0f events/s   ratio %5.1f%%\n", label,
-           events / te, events / tr, 100.0 * tr / te);
-    printf("%-34s (%zu events, %zu transactions, %.2f row writes per event)\n", "", (size_t)events,
+    qsort(ew, ROUNDS, sizeof ew[0], by_value);
+    qsort(ec, ROUNDS, sizeof ec[0], by_value);
+    qsort(rw, ROUNDS, sizeof rw[0], by_value);
+    qsort(rc, ROUNDS, sizeof rc[0], by_value);
+    printf("%-40s engine %7.0f events/s  raw %7.0f events/s  ratio %5.1f%%  (CPU: %5.1f%%)\n",
+           cf->label, events / ew[ROUNDS / 2], events / rw[ROUNDS / 2],
+           100.0 * rw[ROUNDS / 2] / ew[ROUNDS / 2], 100.0 * rc[ROUNDS / 2] / ec[ROUNDS / 2]);
+    printf("%-40s (%zu events, %zu transactions, %.2f row writes per event)\n", "", (size_t)events,
            txns, (double)writes / events);
     free(rec.ops);
     free(rec.keys);
-    remove_files("engine.db");
-    remove_files("raw.db");
 }
 
 int main(int argc, char **argv)
 {
     size_t orders = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 5000;
     const char *tmp = getenv("TMPDIR");
+    const struct config configs[] = {
+        { "NORMAL, 1 event per transaction", ORDERLY_SQLITE_SYNC_NORMAL, orders, 1, 0, 0 },
+        { "NORMAL, 8 orders per batch", ORDERLY_SQLITE_SYNC_NORMAL, orders, 8, 0, 0 },
+        { "FULL, 1 event per transaction", ORDERLY_SQLITE_SYNC_FULL, orders / 10 + 1, 1, 0, 0 },
+        /* the options version 3 settings a single-process host would pick */
+        { "NORMAL, 1/txn, exclusive", ORDERLY_SQLITE_SYNC_NORMAL, orders, 1, 1, 0 },
+        { "NORMAL, 1/txn, exclusive, ckpt 10000", ORDERLY_SQLITE_SYNC_NORMAL, orders, 1, 1, 10000 },
+        { "FULL, 1/txn, exclusive, ckpt 10000", ORDERLY_SQLITE_SYNC_FULL, orders / 10 + 1, 1, 1,
+          10000 },
+    };
+    size_t c;
 
     snprintf(dir, sizeof dir, "%s/orderly-bench-XXXXXX", tmp != NULL ? tmp : "/tmp");
     if (mkdtemp(dir) == NULL)
@@ -491,9 +626,9 @@ int main(int argc, char **argv)
            sqlite3_libversion());
     printf("one order = create + %zu commands = %zu events; SPEC target: ratio >= 80%%\n", STEPS,
            STEPS + 1);
-    compare("NORMAL, 1 event per transaction", ORDERLY_SQLITE_SYNC_NORMAL, orders, 1);
-    compare("NORMAL, 8 orders per batch", ORDERLY_SQLITE_SYNC_NORMAL, orders, 8);
-    compare("FULL, 1 event per transaction", ORDERLY_SQLITE_SYNC_FULL, orders / 10 + 1, 1);
+    printf("median of %d alternated rounds per side\n", ROUNDS);
+    for (c = 0; c < sizeof configs / sizeof configs[0]; c++)
+        compare(&configs[c]);
     rmdir(dir);
     return 0;
 }

@@ -71,6 +71,8 @@ struct orderly__sqlite {
     int busy_timeout_ms;
     int read_only;                 /* opened for inspection: BEGIN DEFERRED, no writes */
     int in_txn;
+    int host_checkpoint;           /* options' checkpoint policy is HOST */
+    int wal_pages;                 /* HOST: WAL pages after this connection's last commit */
     /* Queue id counters: read once per transaction (BEGIN IMMEDIATE holds
      * the write lock, so nobody else can push meanwhile) and written back
      * at commit, instead of one extra UPDATE per push. */
@@ -107,5 +109,16 @@ int orderly__sqlite_migrate(sqlite3 *db, const char *path, orderly_ctx *ctx);
  * or corrupt file, EVERSION for an older or newer schema.
  */
 int orderly__sqlite_check_current(sqlite3 *db, const char *path, orderly_ctx *ctx);
+
+/* ECONFIG when a version 3 field of o is out of its range (tuning.c). */
+int orderly__sqlite_check_tuning(const orderly_sqlite_options *o, orderly_ctx *ctx);
+
+/* Sets the locking mode o asks for; run before the first read of db. */
+int orderly__sqlite_lock_mode(sqlite3 *db, const orderly_sqlite_options *o, orderly_ctx *ctx);
+
+/* Applies o's checkpoint policy, page cache and mmap size to q's
+ * connection. */
+int orderly__sqlite_tune(struct orderly__sqlite *q, const orderly_sqlite_options *o,
+                         orderly_ctx *ctx);
 
 #endif

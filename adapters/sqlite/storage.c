@@ -966,7 +966,7 @@ static int check_options(const orderly_sqlite_options *o, orderly_ctx *ctx)
     if (o->synchronous != ORDERLY_SQLITE_SYNC_FULL && o->synchronous != ORDERLY_SQLITE_SYNC_NORMAL)
         return orderly__sqlite_fail(ctx, ORDERLY_EINVAL, 0, "unknown synchronous level %d",
                                     o->synchronous);
-    return ORDERLY_OK;
+    return orderly__sqlite_check_tuning(o, ctx);
 }
 
 static int open_db(struct orderly__sqlite *q, const char *path, const orderly_sqlite_options *o,
@@ -1027,6 +1027,8 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
         goto fail;
     sqlite3_extended_result_codes(q->db, 1);
     sqlite3_busy_timeout(q->db, opts->busy_timeout_ms);
+    if ((rc = orderly__sqlite_lock_mode(q->db, opts, ctx)) < 0)
+        goto fail;
     rc = q->read_only ? orderly__sqlite_check_current(q->db, path, ctx)
                       : orderly__sqlite_migrate(q->db, path, ctx);
     if (rc < 0)
@@ -1039,7 +1041,7 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
         rc = orderly__sqlite_db_fail(q->db, ctx, rc, "setting the durability level");
         goto fail;
     }
-    if ((rc = prepare_all(q, ctx)) < 0)
+    if ((rc = orderly__sqlite_tune(q, opts, ctx)) < 0 || (rc = prepare_all(q, ctx)) < 0)
         goto fail;
     orderly_storage_init(&q->base, ORDERLY_STORAGE_VERSION);
     q->base.user_data = q;

@@ -51,12 +51,17 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_pump(orderly_engine *engine,
                                                         size_t *published_out);
 
 /*
- * Deletes up to max published events acked before now - policy.retention
- * (0 = policy.batch_max), and in the same transaction up to max
- * idempotency marks expired at now (policy.idem_ttl after they were
- * written), so a long-running store stays bounded. One call is one
+ * Deletes up to max finished queue rows (0 = policy.batch_max) that
+ * finished at or before now - policy.retention: published outbox events,
+ * fired timers and completed operations, the budget shared among the
+ * three queues so none waits behind another's backlog. Dead letters,
+ * parked operations and anything pending are never deleted. In the same
+ * transaction it deletes up to max idempotency marks expired at now
+ * (policy.idem_ttl after they were written), so a long-running store
+ * stays bounded. A purged operation is gone from
+ * orderly_engine_list_operations and inspect (ENOTFOUND). One call is one
  * bounded transaction; run it from one cleaner. *purged_out (may be NULL)
- * gets the number of events deleted; call again while it is non-zero.
+ * gets the number of queue rows deleted; call again while it is non-zero.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_purge(orderly_engine *engine,
                                                          orderly_time_ms now, size_t max,

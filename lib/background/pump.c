@@ -413,6 +413,54 @@ int orderly_engine_pump(orderly_engine *e, orderly_time_ms now, size_t max, size
     return rc;
 }
 
+/* The queues whose finished rows the retention deletes. */
+static const int purged_queues[] = { ORDERLY_QUEUE_OUTBOX, ORDERLY_QUEUE_TIMERS,
+                                     ORDERLY_QUEUE_OPERATIONS };
+#define N_PURGED (sizeof purged_queues / sizeof purged_queues[0])
+
+/* A purge's count, or ESTORAGE when the store claims more than it was
+ * allowed to delete (the budget arithmetic would wrap). */
+static int purged(orderly_engine *e, int rc, size_t max)
+{
+    if (rc >= 0 && (size_t)rc > max)
+        return orderly__fail(&e->ctx, ORDERLY_ESTORAGE, "queue_purge deleted %d rows of at most %zu",
+                             rc, max);
+    return rc;
+}
+
+/*
+ * Deletes up to max DONE rows finished at or before `before` from the
+ * three queues in txn; returns the count. A first pass gives each queue
+ * an even share of what is left, so a busy outbox cannot starve the
+ * timers and operations of a host that purges rarely; a second pass
+ * hands what the quiet queues left unused to those that filled their
+ * share. Parked (DEAD) and pending rows are never purgeable.
+ */
+static int purge_queues(orderly_engine *e, void *txn, orderly_time_ms before, size_t max)
+{
+    size_t left = max, share, i;
+    int filled[N_PURGED], rc;
+
+    for (i = 0; i < N_PURGED; i++) {
+        share = (left + (N_PURGED - i) - 1) / (N_PURGED - i);
+        filled[i] = 0;
+        if (share == 0)
+            continue;
+        if ((rc = purged(e, orderly__vt_purge(e, txn, purged_queues[i], before, share), share)) < 0)
+            return rc;
+        filled[i] = (size_t)rc == share;
+        left -= (size_t)rc;
+    }
+    for (i = 0; i < N_PURGED && left > 0; i++) {
+        if (!filled[i])
+            continue;
+        if ((rc = purged(e, orderly__vt_purge(e, txn, purged_queues[i], before, left), left)) < 0)
+            return rc;
+        left -= (size_t)rc;
+    }
+    return (int)(max - left);
+}
+
 int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, size_t *purged_out)
 {
     void *txn;
@@ -428,7 +476,7 @@ int orderly_engine_purge(orderly_engine *e, orderly_time_ms now, size_t max, siz
         max = e->policy.batch_max;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
-    rc = orderly__vt_purge(e, txn, ORDERLY_QUEUE_OUTBOX, now - e->policy.retention, max);
+    rc = purge_queues(e, txn, now - e->policy.retention, max);
     /* expired idempotency marks are invisible already; without this they
      * would only ever be replaced, never deleted, and a store would grow
      * with every key it has seen */

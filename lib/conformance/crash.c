@@ -871,6 +871,7 @@ struct comp_scan {
     int dead_without_alert;
     int not_finished;
     int promo_done;
+    int promo_unfinished; /* a revert still there and not DONE */
 };
 
 static int alerted(const struct run *r, int kind, uint64_t item)
@@ -900,6 +901,8 @@ static int check_comp(const orderly_queue_item *it, void *ud)
     }
     if (it->kind == ORDERLY_OP_REVERT_PROMOTION && it->state == ORDERLY_ITEM_DONE)
         c->promo_done = 1;
+    else if (it->kind == ORDERLY_OP_REVERT_PROMOTION)
+        c->promo_unfinished = 1;
     return 0;
 }
 
@@ -1211,7 +1214,7 @@ static void check_outbox(struct run *r, const struct expect *x, struct expect *g
 static void check_queues(struct run *r)
 {
     static const char *const qn[] = { "", "outbox", "timers", "operations" };
-    struct comp_scan c = { r, 0, 0, 0 };
+    struct comp_scan c = { r, 0, 0, 0, 0 };
     orderly_queue_stats st;
     void *txn = NULL;
     int q, rc;
@@ -1247,7 +1250,9 @@ static void check_queues(struct run *r)
         fail(r, "queue_scan(operations): %s", orderly_error_name(rc));
     if (!alerted(r, ORDERLY_ALERT_OPERATION_EXHAUSTED, r->promo_id))
         fail(r, "the promotion revert was replayed without an exhaustion alert");
-    if (!c.promo_done)
+    /* the purge past the retention deletes completed operations (and
+     * only those): a revert no longer in the queue completed */
+    if (!c.promo_done && c.promo_unfinished)
         fail(r, "the replayed promotion revert never completed");
     if (r->restock_calls < 3)
         fail(r, "the restock ran %u times; it succeeds on the third", r->restock_calls);

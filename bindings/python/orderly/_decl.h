@@ -243,6 +243,11 @@ typedef struct orderly_sqlite_options {
     int busy_timeout_ms;
     int synchronous;
     int read_only;
+    int checkpoint;
+    int checkpoint_pages;
+    int exclusive;
+    int cache_kib;
+    int64_t mmap_bytes;
 } orderly_sqlite_options;
 int orderly_sqlite_schema_version(void);
 int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
