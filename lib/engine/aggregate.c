@@ -232,11 +232,13 @@ static void get_part(struct orderly__rd *r, struct orderly__part *p, orderly_tim
  * once and in tag order, written only when there is something to say: a
  * record with neither is byte for byte what it was before the tail
  * existed, and a record that ends after its returns has neither.
- * TAIL_CLAIMS: the number of claims and, for each, its shipment, state and
- * time since. TAIL_REPLACEMENT_OF: the length and bytes of the order an
+ * TAIL_CLAIMS: the number of claims and, for each, its shipment, state
+ * (with WRITTEN_OFF added once the claim refunded the units; format 4)
+ * and time since. TAIL_REPLACEMENT_OF: the length and bytes of the order an
  * exchange of it replaces.
  */
 enum { TAIL_CLAIMS = 1, TAIL_REPLACEMENT_OF = 2 };
+enum { WRITTEN_OFF = 128 };
 
 static uint8_t *put_tail(uint8_t *w, const struct orderly__agg *a)
 {
@@ -251,7 +253,7 @@ static uint8_t *put_tail(uint8_t *w, const struct orderly__agg *a)
             if (a->ship[i].claim == 0)
                 continue;
             w = orderly__put_u64(w, i);
-            w = orderly__put_u64(w, a->ship[i].claim);
+            w = orderly__put_u64(w, a->ship[i].claim | (a->ship[i].written_off ? WRITTEN_OFF : 0u));
             w = orderly__put_i64(w, a->ship[i].claim_since - a->created);
         }
     }
@@ -266,7 +268,7 @@ static uint8_t *put_tail(uint8_t *w, const struct orderly__agg *a)
 
 static void get_claims(struct orderly__rd *r, struct orderly__agg *a)
 {
-    uint32_t n, k, i;
+    uint32_t n, k, i, v;
 
     n = orderly__rd_u32(r, a->n_ship);
     /* a section that names no claim is not what put_tail writes */
@@ -276,7 +278,9 @@ static void get_claims(struct orderly__rd *r, struct orderly__agg *a)
         i = orderly__rd_u32(r, a->n_ship > 0 ? a->n_ship - 1u : 0u);
         if (a->ship[i].claim != 0)
             r->bad = 1;
-        a->ship[i].claim = (uint8_t)orderly__rd_u32(r, 255);
+        v = orderly__rd_u32(r, 255);
+        a->ship[i].claim = (uint8_t)(v % WRITTEN_OFF);
+        a->ship[i].written_off = (v & WRITTEN_OFF) != 0;
         if (a->ship[i].claim == 0)
             r->bad = 1;
         a->ship[i].claim_since = a->created + read_delta(r);

@@ -67,6 +67,7 @@ struct orderly__part {
      * of the order, in line order */
     uint32_t rl_first, rl_n;
     uint8_t claim;                 /* shipments: their claim's state; 0 = none opened */
+    uint8_t written_off;           /* shipments: their claim refunded the units (kept once closed) */
     orderly_time_ms claim_since;
 };
 

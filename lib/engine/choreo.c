@@ -410,7 +410,8 @@ static int lost_refundable(const struct orderly__agg *a, uint32_t ship)
 {
     uint8_t claim = ship < a->n_ship ? a->ship[ship].claim : 0;
 
-    return claim == 0 || (ORDERLY__ATTRS(&orderly__claim_machine, claim) & ORDERLY__ST_WRITTEN_OFF);
+    return claim == 0 || a->ship[ship].written_off != 0 ||
+           (ORDERLY__ATTRS(&orderly__claim_machine, claim) & ORDERLY__ST_WRITTEN_OFF);
 }
 
 /* Shipment `ship`'s claim opens, once: a loss is final, so a second
@@ -874,6 +875,9 @@ static void count_units(struct orderly__agg *a, int m, uint32_t index, int from,
             if ((is & ~was) & ORDERLY__ST_BACK)
                 l->back += l->shipped;
         }
+    } else if (m == ORDERLY_MACHINE_CLAIM && (is & ORDERLY__ST_WRITTEN_OFF)) {
+        /* remembered past the claim's close, which says nothing of how it ended */
+        a->ship[index].written_off = 1;
     } else if (m == ORDERLY_MACHINE_RETURN && ((was ^ is) & ORDERLY__ST_RECEIVED)) {
         const struct orderly__part *r = &a->ret[index];
         for (i = 0; i < r->rl_n; i++) {

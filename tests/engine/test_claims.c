@@ -269,6 +269,16 @@ START_TEST(claims_round_trip_through_the_record)
     ck_assert_uint_eq(back.ship[0].claim, ORDERLY_CLAIM_RESHIPPING);
     ck_assert_int_eq(back.ship[0].claim_since, T0 + 5);
     ck_assert_uint_eq(back.ship[1].claim, 0);
+    ck_assert_uint_eq(back.ship[0].written_off, 0);
+    /* a claim closed after its refund keeps saying so */
+    a.ship[0].claim = ORDERLY_CLAIM_CLOSED;
+    a.ship[0].written_off = 1;
+    len = orderly__agg_encode(&a, buf, sizeof buf);
+    ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, len), 0);
+    ck_assert_uint_eq(back.ship[0].claim, ORDERLY_CLAIM_CLOSED);
+    ck_assert_uint_eq(back.ship[0].written_off, 1);
+    a.ship[0].claim = ORDERLY_CLAIM_RESHIPPING;
+    a.ship[0].written_off = 0;
     /* the claims section cut to "0 claims" */
     buf[bare + 1] = 0;
     ck_assert_int_eq(orderly__agg_decode(&back, "o1", buf, bare + 2), ORDERLY_ESTORAGE);

@@ -1,5 +1,6 @@
 /* Choreography rows and the seed bugs of the lifecycle review. */
 #include "fixture.h"
+#include "orderly/claim.h"
 
 /* ---- choreography ------------------------------------------------------ */
 
@@ -685,6 +686,33 @@ START_TEST(cod_collects_only_what_was_delivered)
 }
 END_TEST
 
+/* A lost COD parcel whose claim was refunded and then closed before the
+ * cash was collected stays unpaid: closing the claim does not make its
+ * units owed again. */
+START_TEST(cod_closed_refunded_claim_is_not_collected)
+{
+    int64_t lost_value;
+    fx f;
+
+    fx_setup(&f);
+    cod_shipped(&f, "c1");
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, 0, 0, T0 + 4000);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_LOSE, 0, 0, T0 + 4001);
+    lost_value = line_view(&f, "c1", 0).amount;
+    ck_assert_uint_eq(line_view(&f, "c1", 0).lost, line_view(&f, "c1", 0).quantity);
+    /* the default policy refunds the claim as it opens */
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_CLAIM, 0), ORDERLY_CLAIM_REFUNDED);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_CLAIM, ORDERLY_CLAIM_EV_CLOSE, 0, 0, T0 + 4003);
+    ck_assert_int_eq(part_state(&f, "c1", ORDERLY_MACHINE_CLAIM, 0), ORDERLY_CLAIM_CLOSED);
+    deliver_ship(&f, "c1", 1, T0 + 5000);
+    APPLY_OK(&f, "c1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_COD_COLLECTED, 0, 0, T0 + 6000);
+    ck_assert_int_eq(view(&f, "c1").captured, TOTAL - lost_value);
+    ck_assert_int_eq(view(&f, "c1").refunded, 0);
+    ck_assert_uint_eq(count_op(&f, "c1", ORDERLY_OP_REFUND, NULL), 0);
+    fx_free(&f);
+}
+END_TEST
+
 /* The key names the cause (the order's COD claim), not the position of the
  * operation in the order's history: the same on two fresh stores, the same
  * whether a return to origin or a cancellation gave it up, and another
@@ -1031,6 +1059,7 @@ static Suite *suite(void)
     orderly_test_case(s, order_reservations_and_outbox_commit_together, 0);
     orderly_test_case(s, cod_claim_cancelled_once_on_return_to_origin, 0);
     orderly_test_case(s, cod_collects_only_what_was_delivered, 0);
+    orderly_test_case(s, cod_closed_refunded_claim_is_not_collected, 0);
     orderly_test_case(s, operation_key_is_derived_from_its_cause, 0);
     orderly_test_case(s, card_return_to_origin_has_no_cod_claim, 0);
     orderly_test_case(s, cod_confirmed_late_in_window_default_policy, 0);
