@@ -227,7 +227,7 @@ void sim_book_parcel(struct sim_order *o, uint32_t ful, int fate);
 int sim_end_parcel(struct sim *s, struct sim_order *o, uint32_t shipment);
 /* What is still owed whatever the order's state (claims, a refunded
  * return's completion, a replacement to open); 1 when nothing is. */
-int sim_follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *v);
+int sim_follow_up(struct sim *s, struct sim_order *o);
 int sim_after_delivery(struct sim *s, struct sim_order *o, const orderly_order_view *v,
                        orderly_time_ms *delay);
 

@@ -325,18 +325,13 @@ static int open_replacement(struct sim *s, struct sim_order *o)
 
 /* What the script still owes whatever the order's state: decide and
  * close the claims of lost parcels, complete a refunded return (which
- * restocks it), open an exchange's replacement. 1 when there was none.
- * The claims of a cash-on-delivery order stay open until the courier has
- * settled its cash (or the order ended without it): the engine forgets a
- * refunded claim's units once the claim is closed, so closing first would
- * have the courier collect for them (see doc/cli.md). */
-int sim_follow_up(struct sim *s, struct sim_order *o, const orderly_order_view *v)
+ * restocks it), open an exchange's replacement. 1 when there was none. */
+int sim_follow_up(struct sim *s, struct sim_order *o)
 {
     orderly_result res = ORDERLY_RESULT_INIT;
-    int rc, hold = o->method == ORDERLY_PAY_COD && !o->cod_collected &&
-                   !sim_is_final(v->order_state);
+    int rc;
 
-    if (o->claims_open != 0 || (o->claims_unclosed != 0 && !hold))
+    if (o->claims_open != 0 || o->claims_unclosed != 0)
         return claim_step(s, o);
     if (o->exchanged)
         return open_replacement(s, o);

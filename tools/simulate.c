@@ -584,7 +584,7 @@ static int step(struct sim *s, struct sim_order *o)
         sim_fail(s, "reading %s failed: %s", o->id, orderly_engine_errmsg(s->engine));
         return rc;
     }
-    if ((rc = sim_follow_up(s, o, &v)) != 1) {
+    if ((rc = sim_follow_up(s, o)) != 1) {
         if (rc < 0 || o->done)
             return rc;
         return sim_schedule(s, s->now + 30 * MINUTE, (uint32_t)(o - s->orders), ACT_STEP, 0);
