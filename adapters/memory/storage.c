@@ -54,7 +54,23 @@ struct group {
     size_t held;             /* removed by open transactions, back if they roll back */
     uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
     size_t claimed;
-    uint32_t history_max;    /* a history's: the highest seq open transactions appended */
+    char name[];
+};
+
+/* One history entry. Committed ones form their history's chain in seq
+ * order; the engine appends in seq order, so linking one is O(1). */
+struct hent {
+    struct hent *next;
+    orderly_time_ms created;
+    uint32_t seq, kind, len;
+    uint8_t payload[];
+};
+
+/* An order's history: a chain of entries, never purged. */
+struct hist {
+    struct hent *head, *tail;
+    size_t adding;           /* entries open transactions appended */
+    uint32_t adding_max;     /* the highest seq among those */
     char name[];
 };
 
@@ -101,7 +117,9 @@ struct op {
     struct orderly__map_pos pos; /* OP_SAVE, OP_IDEM: the key's place in records or idems */
     struct rec *rec;         /* OP_SAVE: the key's latest save; ->version = new version */
     uint64_t expected;       /* OP_SAVE: the version its first save expected committed */
-    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO, OP_HISTORY (id = seq) */
+    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
+    struct hist *hist;       /* OP_HISTORY: the history hent goes to */
+    struct hent *hent;       /* OP_HISTORY */
     struct saved saved;      /* OP_UNDO: fields before a direct change */
     struct idem *idem;       /* OP_IDEM */
 };
@@ -132,24 +150,31 @@ struct txn {
 };
 
 /*
- * Items, records, idempotency marks and groups (with their pending lists,
- * while small) come from free lists per 16-byte size class, carved from
+ * Items, records, idempotency marks, groups (with their pending lists) and
+ * history entries come from free lists per 16-byte size class, carved from
  * 64 KiB slabs: the heap's slow path for these small objects was a tenth
- * of a command. Freed objects
- * are poisoned under AddressSanitizer, so a use after free in the reference
- * adapter is still caught. Slabs go back to the host when the store is
- * freed.
+ * of a command. Larger ones come from the heap behind a link (struct big),
+ * so freeing the store frees slabs and that list and never walks the
+ * millions of objects it holds. Freed objects are poisoned under
+ * AddressSanitizer, so a use after free in the reference adapter is still
+ * caught.
  */
 #define SLAB_BYTES 65536
 #define SLAB_HEAD 32             /* the slab list link, keeping objects aligned */
 #define CLASS_BYTES 16
 #define CLASSES 32               /* objects up to 512 bytes; larger ones use the heap */
 
+struct big {
+    _Alignas(16) struct big *prev; /* the object after it stays 16-aligned */
+    struct big *next;
+};
+
 struct pool {
     void *free[CLASSES];
     void *slabs;                 /* each slab's first word links the next */
     char *cur;
     size_t left;
+    struct big *bigs;            /* objects above the largest class */
 };
 
 struct mem {
@@ -159,10 +184,8 @@ struct mem {
     struct orderly__map records;
     struct orderly__map idems;
     struct queue queues[4];
-    /* order histories: a group per order whose pending list holds every
-     * committed entry in seq order (an item with id = seq), never purged */
-    struct orderly__map history;
-    struct group *last_history;   /* the one history_group returned last */
+    struct orderly__map history;  /* struct hist by order id */
+    struct hist *last_history;    /* the one history_of returned last */
     struct txn *open;
     struct txn *spare;       /* a finished transaction kept for the next begin */
     uint64_t commits;        /* successful commits: what committed records and marks last changed with */
@@ -203,6 +226,33 @@ static int pool_grow(struct mem *m)
     return ORDERLY_OK;
 }
 
+static void *big_get(struct mem *m, size_t n)
+{
+    struct big *b = mem_alloc(m, sizeof *b + n);
+
+    if (b == NULL)
+        return NULL;
+    b->prev = NULL;
+    b->next = m->pool.bigs;
+    if (b->next != NULL)
+        b->next->prev = b;
+    m->pool.bigs = b;
+    return b + 1;
+}
+
+static void big_put(struct mem *m, void *p)
+{
+    struct big *b = (struct big *)p - 1;
+
+    if (b->prev != NULL)
+        b->prev->next = b->next;
+    else
+        m->pool.bigs = b->next;
+    if (b->next != NULL)
+        b->next->prev = b->prev;
+    mem_free(m, b);
+}
+
 static inline void *pool_get(struct mem *m, size_t n)
 {
     struct pool *pl = &m->pool;
@@ -210,7 +260,7 @@ static inline void *pool_get(struct mem *m, size_t n)
     void *p;
 
     if (c >= CLASSES)
-        return mem_alloc(m, n);
+        return big_get(m, n);
     if ((p = pl->free[c]) != NULL) {
         UNPOISON(p, size);
         memcpy(&pl->free[c], p, sizeof p);
@@ -234,7 +284,7 @@ static void pool_put(struct mem *m, void *p, size_t n)
     if (p == NULL)
         return;
     if (c >= CLASSES) {
-        mem_free(m, p);
+        big_put(m, p);
         return;
     }
     memcpy(p, &pl->free[c], sizeof p);
@@ -275,6 +325,11 @@ static const char *idem_key_of(const void *value)
 static const char *group_key_of(const void *value)
 {
     return ((const struct group *)value)->name;
+}
+
+static const char *hist_key_of(const void *value)
+{
+    return ((const struct hist *)value)->name;
 }
 
 static void free_rec(struct mem *m, struct rec *r)
@@ -354,6 +409,16 @@ static void free_item(struct mem *m, struct item *it)
     pool_put(m, it, item_size(it->payload_len));
 }
 
+static size_t hent_size(size_t payload_len)
+{
+    return offsetof(struct hent, payload) + payload_len;
+}
+
+static void free_hent(struct mem *m, struct hent *e)
+{
+    pool_put(m, e, hent_size(e->len));
+}
+
 /* ---- transactions ------------------------------------------------------ */
 
 static int m_begin(orderly_storage *s, orderly_ctx *ctx, void **txn_out)
@@ -426,8 +491,8 @@ static void discard(struct mem *m, struct txn *t)
             o->item->purged = 0;
             break;
         case OP_HISTORY:
-            o->item->grp->adding--;
-            free_item(m, o->item);
+            o->hist->adding--;
+            free_hent(m, o->hent);
             break;
         }
     }
@@ -691,7 +756,38 @@ static void compact(struct mem *m, struct queue *q)
         q->live_from++;
 }
 
-static struct item *history_find(const struct group *g, uint32_t seq, size_t *at);
+/* The committed entry of h with seq, or NULL; *before gets the last one
+ * below seq (NULL when none). Appends come in seq order, so the tail
+ * answers most asks without a walk. */
+static struct hent *hist_find(const struct hist *h, uint32_t seq, struct hent **before)
+{
+    struct hent *e, *prev = NULL;
+
+    if (h->tail != NULL && h->tail->seq < seq) {
+        prev = h->tail;
+        e = NULL;
+    } else {
+        for (e = h->head; e != NULL && e->seq < seq; e = e->next)
+            prev = e;
+    }
+    if (before != NULL)
+        *before = prev;
+    return e != NULL && e->seq == seq ? e : NULL;
+}
+
+static void hist_link(struct hist *h, struct hent *e)
+{
+    struct hent *prev;
+
+    (void)hist_find(h, e->seq, &prev);
+    e->next = prev != NULL ? prev->next : h->head;
+    if (prev != NULL)
+        prev->next = e;
+    else
+        h->head = e;
+    if (e->next == NULL)
+        h->tail = e;
+}
 
 /* No history entry of t was committed meanwhile by another transaction. */
 static int history_unique(struct txn *t, orderly_ctx *ctx)
@@ -702,11 +798,10 @@ static int history_unique(struct txn *t, orderly_ctx *ctx)
         return ORDERLY_OK;
     for (i = 0; i < t->n; i++)
         if (t->ops[i].kind == OP_HISTORY &&
-            history_find(t->ops[i].item->grp, (uint32_t)t->ops[i].item->id, NULL) != NULL)
+            hist_find(t->ops[i].hist, t->ops[i].hent->seq, NULL) != NULL)
             return orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
-                                     "history entry %llu of '%s' committed concurrently",
-                                     (unsigned long long)t->ops[i].item->id,
-                                     t->ops[i].item->grp->name);
+                                     "history entry %u of '%s' committed concurrently",
+                                     t->ops[i].hent->seq, t->ops[i].hist->name);
     return ORDERLY_OK;
 }
 
@@ -763,8 +858,8 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
                 o->item->grp->held--;
             break;
         case OP_HISTORY:
-            o->item->grp->adding--;
-            group_add(o->item->grp, o->item);
+            o->hist->adding--;
+            hist_link(o->hist, o->hent);
             break;
         }
     }
@@ -1585,46 +1680,28 @@ static int m_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
 
 /* ---- order history ------------------------------------------------------- */
 
-/* The committed entry of g with seq, or NULL; *at gets the index of the
- * first entry whose seq is not below it. */
-static struct item *history_find(const struct group *g, uint32_t seq, size_t *at)
-{
-    size_t lo = 0, hi = g->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g->pending[mid]->id < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (at != NULL)
-        *at = lo;
-    return lo < g->n && g->pending[lo]->id == seq ? g->pending[lo] : NULL;
-}
-
-static struct group *history_group(struct mem *m, const char *name, int create)
+static struct hist *history_of(struct mem *m, const char *name, int create)
 {
     struct orderly__map_pos pos;
     size_t len = strlen(name);
-    struct group *g;
+    struct hist *h;
 
     /* an order's events come in runs: one command appends several */
     if (m->last_history != NULL && strcmp(m->last_history->name, name) == 0)
         return m->last_history;
-    if ((g = orderly__map_find(&m->history, name, orderly__map_hash(name, len), &pos)) != NULL)
-        return m->last_history = g;
+    if ((h = orderly__map_find(&m->history, name, orderly__map_hash(name, len), &pos)) != NULL)
+        return m->last_history = h;
     if (!create)
         return NULL;
-    if ((g = pool_get(m, sizeof *g + len + 1)) == NULL)
+    if ((h = pool_get(m, sizeof *h + len + 1)) == NULL)
         return NULL;
-    memset(g, 0, sizeof *g);
-    memcpy(g->name, name, len + 1);
-    if (orderly__map_put_at(&m->history, g, &pos, NULL) < 0) {
-        pool_put(m, g, sizeof *g + len + 1);
+    memset(h, 0, sizeof *h);
+    memcpy(h->name, name, len + 1);
+    if (orderly__map_put_at(&m->history, h, &pos, NULL) < 0) {
+        pool_put(m, h, sizeof *h + len + 1);
         return NULL;
     }
-    return m->last_history = g;
+    return m->last_history = h;
 }
 
 static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
@@ -1632,8 +1709,8 @@ static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
 {
     struct mem *m = MEM(s);
     struct txn *t = txn;
-    struct group *g;
-    struct item *it;
+    struct hist *h;
+    struct hent *e;
     struct op *o;
     size_t i;
     int rc;
@@ -1643,55 +1720,52 @@ static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
     if (item == NULL || item->group == NULL || item->group[0] == '\0' ||
         (item->payload == NULL && item->payload_len > 0))
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "a history item needs a group");
-    if (item->payload_len > UINT32_MAX)
+    if (item->payload_len > UINT32_MAX - hent_size(0))
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "payload of %zu bytes is too large",
                                  item->payload_len);
-    /* a group made for an append that rolls back stays, empty: harmless */
-    if ((g = history_group(m, item->group, 1)) == NULL)
+    /* a history made for an append that rolls back stays, empty: harmless */
+    if ((h = history_of(m, item->group, 1)) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
-    if (history_find(g, item->seq, NULL) != NULL)
+    if (hist_find(h, item->seq, NULL) != NULL)
         return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
                                  item->seq, item->group);
     /* open transactions append in seq order: only a seq at or below the
      * highest one pending can repeat one of theirs */
-    for (i = 0; g->adding > 0 && item->seq <= g->history_max && i < t->n; i++)
-        if (t->ops[i].kind == OP_HISTORY && t->ops[i].item->grp == g &&
-            t->ops[i].item->id == item->seq)
+    for (i = 0; h->adding > 0 && item->seq <= h->adding_max && i < t->n; i++)
+        if (t->ops[i].kind == OP_HISTORY && t->ops[i].hist == h && t->ops[i].hent->seq == item->seq)
             return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
                                      item->seq, item->group);
-    if (group_reserve(m, g, g->adding + 1) < 0 ||
-        (it = pool_get(m, item_size(item->payload_len))) == NULL)
+    if ((e = pool_get(m, hent_size(item->payload_len))) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = add_op(t, OP_HISTORY)) == NULL) {
-        pool_put(m, it, item_size(item->payload_len));
+        pool_put(m, e, hent_size(item->payload_len));
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
-    *it = (struct item){
-        .id = item->seq,
-        .grp = g,
-        .kind = item->kind,
-        .state = ORDERLY_ITEM_DONE,
-        .payload_len = (uint32_t)item->payload_len,
-        .created = item->created,
-    };
+    e->next = NULL;
+    e->created = item->created;
+    e->seq = item->seq;
+    e->kind = item->kind;
+    e->len = (uint32_t)item->payload_len;
     if (item->payload_len > 0)
-        memcpy(it->payload, item->payload, item->payload_len);
-    if (g->adding++ == 0 || item->seq > g->history_max)
-        g->history_max = item->seq;
-    o->item = it;
+        memcpy(e->payload, item->payload, item->payload_len);
+    if (h->adding++ == 0 || item->seq > h->adding_max)
+        h->adding_max = item->seq;
+    o->hist = h;
+    o->hent = e;
     return ORDERLY_OK;
 }
 
-static int history_emit(const struct item *it, orderly_history_cb cb, void *user_data)
+static int history_emit(const struct hist *h, const struct hent *e, orderly_history_cb cb,
+                        void *user_data)
 {
     orderly_history_item v;
 
-    v.group = it->grp->name;
-    v.seq = (uint32_t)it->id;
-    v.kind = it->kind;
-    v.payload = it->payload;
-    v.payload_len = it->payload_len;
-    v.created = it->created;
+    v.group = h->name;
+    v.seq = e->seq;
+    v.kind = e->kind;
+    v.payload = e->payload;
+    v.payload_len = e->len;
+    v.created = e->created;
     return cb(&v, user_data);
 }
 
@@ -1700,7 +1774,8 @@ static int m_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const
 {
     struct mem *m = MEM(s);
     struct txn *t = txn;
-    struct group *g;
+    const struct hent *e;
+    struct hist *h;
     size_t i, n = 0;
     int rc;
 
@@ -1708,18 +1783,20 @@ static int m_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const
         return rc;
     if (group == NULL || cb == NULL)
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "group and callback are required");
-    if ((g = history_group(m, group, 0)) == NULL)
+    if ((h = history_of(m, group, 0)) == NULL)
         return 0;
-    (void)history_find(g, from_seq, &i);
-    for (; i < g->n && n < max; i++, n++)
-        if ((rc = history_emit(g->pending[i], cb, user_data)) < 0)
+    for (e = h->head; e != NULL && n < max; e = e->next) {
+        if (e->seq < from_seq)
+            continue;
+        if ((rc = history_emit(h, e, cb, user_data)) < 0)
             return rc;
+        n++;
+    }
     /* the transaction's own appends follow what committed before it */
     for (i = 0; (t->kinds & 1u << OP_HISTORY) && i < t->n && n < max; i++) {
-        const struct item *it = t->ops[i].item;
-        if (t->ops[i].kind != OP_HISTORY || it->grp != g || it->id < from_seq)
+        if (t->ops[i].kind != OP_HISTORY || t->ops[i].hist != h || t->ops[i].hent->seq < from_seq)
             continue;
-        if ((rc = history_emit(it, cb, user_data)) < 0)
+        if ((rc = history_emit(h, t->ops[i].hent, cb, user_data)) < 0)
             return rc;
         n++;
     }
@@ -1743,9 +1820,11 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     m->alloc = a;
     orderly__map_init(&m->records, &m->alloc, rec_key_of);
     orderly__map_init(&m->idems, &m->alloc, idem_key_of);
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 4; i++) {
         orderly__map_init(&m->queues[i].groups, &m->alloc, group_key_of);
-    orderly__map_init(&m->history, &m->alloc, group_key_of);
+        m->queues[i].next_due_known = 1; /* empty: nothing is due */
+    }
+    orderly__map_init(&m->history, &m->alloc, hist_key_of);
     orderly_storage_init(&m->base, ORDERLY_STORAGE_VERSION);
     m->base.user_data = m;
     m->base.begin = m_begin;
@@ -1772,72 +1851,37 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     return ORDERLY_OK;
 }
 
-static int free_record(const char *key, void *value, void *ud)
-{
-    (void)key;
-    free_rec(ud, value);
-    return 0;
-}
-
-static int free_mark(const char *key, void *value, void *ud)
-{
-    (void)key;
-    free_idem(ud, value);
-    return 0;
-}
-
-static int free_group(const char *key, void *value, void *ud);
-
-static int free_history(const char *key, void *value, void *ud)
-{
-    struct group *g = value;
-    size_t i;
-
-    for (i = 0; i < g->n; i++)
-        free_item(ud, g->pending[i]);
-    return free_group(key, value, ud);
-}
-
-static int free_group(const char *key, void *value, void *ud)
-{
-    struct group *g = value;
-
-    (void)key;
-    pool_put(ud, g->pending, g->cap * sizeof *g->pending);
-    pool_put(ud, g, sizeof *g + strlen(g->name) + 1);
-    return 0;
-}
-
+/* Records, marks, items, groups and histories all come from the pool:
+ * freeing its slabs and large objects frees them without a walk. */
 void orderly_memory_storage_free(orderly_storage *s)
 {
     struct mem *m = MEM(s);
-    size_t i, q;
+    size_t q;
 
     if (m == NULL)
         return;
     while (m->open != NULL) {
         struct txn *t = m->open;
-        discard(m, t);
         m->open = t->next;
-        free_txn(m, t);
+        mem_free(m, t->ops);
+        mem_free(m, t);
     }
     if (m->spare != NULL) {
         mem_free(m, m->spare->ops);
         mem_free(m, m->spare);
     }
-    orderly__map_each(&m->records, free_record, m);
-    orderly__map_each(&m->idems, free_mark, m);
     orderly__map_free(&m->records);
     orderly__map_free(&m->idems);
     for (q = 0; q < 4; q++) {
-        for (i = 0; i < m->queues[q].n; i++)
-            free_item(m, m->queues[q].items[i]);
         mem_free(m, m->queues[q].items);
-        orderly__map_each(&m->queues[q].groups, free_group, m);
         orderly__map_free(&m->queues[q].groups);
     }
-    orderly__map_each(&m->history, free_history, m);
     orderly__map_free(&m->history);
+    while (m->pool.bigs != NULL) {
+        struct big *b = m->pool.bigs;
+        m->pool.bigs = b->next;
+        mem_free(m, b);
+    }
     while (m->pool.slabs != NULL) {
         void *slab = m->pool.slabs;
         memcpy(&m->pool.slabs, slab, sizeof slab);
