@@ -184,3 +184,50 @@ int orderly__map_each(const struct orderly__map *m, int (*fn)(const char *key, v
             return rc;
     return 0;
 }
+
+void orderly__map_clear(struct orderly__map *m)
+{
+    if (m->slots != NULL)
+        memset(m->slots, 0, m->cap * sizeof *m->slots);
+    m->used = m->tombs = 0;
+    m->gen++;
+}
+
+/* Puts s into m on its probe path; its key is not in m. */
+static void place(struct orderly__map *m, const struct orderly__map_slot *s)
+{
+    size_t i, mask = m->cap - 1;
+
+    for (i = (size_t)s->hash & mask; m->slots[i].hash >= 2; i = (i + 1) & mask)
+        ;
+    if (m->slots[i].hash == 1)
+        m->tombs--;
+    m->slots[i] = *s;
+    m->used++;
+}
+
+#define AHEAD 8
+
+void orderly__map_absorb(struct orderly__map *dst, const struct orderly__map *src)
+{
+    struct orderly__map_slot ring[AHEAD];
+    size_t i, head = 0, n = 0;
+
+    for (i = 0; i < src->cap; i++) {
+        const struct orderly__map_slot *s = &src->slots[i];
+        if (s->hash < 2)
+            continue;
+#if defined(__GNUC__)
+        __builtin_prefetch(&dst->slots[(size_t)s->hash & (dst->cap - 1)], 1);
+#endif
+        if (n < AHEAD) {
+            ring[(head + n++) % AHEAD] = *s;
+            continue;
+        }
+        place(dst, &ring[head]);
+        ring[head] = *s;
+        head = (head + 1) % AHEAD;
+    }
+    for (; n > 0; n--, head = (head + 1) % AHEAD)
+        place(dst, &ring[head]);
+}

@@ -20,6 +20,7 @@
 
 #include "fault.h"
 #include "map.h"
+#include "marks.h"
 #include "support.h"
 #include "orderly/sys/memory.h"
 
@@ -114,7 +115,7 @@ struct op {
     int queue;               /* OP_PUSH, OP_PURGE, OP_UNDO */
     int left;                /* OP_UNDO: 1 left its group's pending list, -1 joined it */
     uint64_t seen;           /* OP_SAVE, OP_IDEM: m->commits when checked against them */
-    struct orderly__map_pos pos; /* OP_SAVE, OP_IDEM: the key's place in records or idems */
+    struct orderly__map_pos pos; /* OP_SAVE, OP_IDEM: the key's place in records or marks */
     struct rec *rec;         /* OP_SAVE: the key's latest save; ->version = new version */
     uint64_t expected;       /* OP_SAVE: the version its first save expected committed */
     struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
@@ -146,7 +147,7 @@ struct txn {
     size_t n, cap;
     unsigned kinds;          /* bit k: ops[0 .. n) hold one of kind k */
     uint64_t first_seen;     /* m->commits at the first save or mark checked; UINT64_MAX: none */
-    struct recent record, mark; /* in m->records, in m->idems */
+    struct recent record, mark; /* in m->records, in m->marks */
 };
 
 /*
@@ -182,7 +183,7 @@ struct mem {
     orderly_allocator alloc;
     struct pool pool;
     struct orderly__map records;
-    struct orderly__map idems;
+    struct orderly__marks marks;
     struct queue queues[4];
     struct orderly__map history;  /* struct hist by order id */
     struct hist *last_history;    /* the one history_of returned last */
@@ -190,7 +191,7 @@ struct mem {
     struct txn *spare;       /* a finished transaction kept for the next begin */
     uint64_t commits;        /* successful commits: what committed records and marks last changed with */
     size_t records_adding;   /* saves by open transactions: room reserved in records */
-    size_t idems_adding;     /* marks by open transactions: room reserved in idems */
+    size_t idems_adding;     /* marks by open transactions: room reserved in marks */
     struct orderly__faults faults;
     uint64_t calls[ORDERLY_METHOD_COUNT];
     size_t record_bytes;
@@ -384,24 +385,41 @@ static struct op *add_op(struct txn *t, enum op_kind kind)
     return o;
 }
 
-/* map's value for key (len bytes) and, in *pos, where it is. */
+/* 1 when r holds key (len bytes) from the transaction's last lookup; else
+ * r takes it, with its hash in r->pos. */
+static int recall(struct recent *r, const char *key, size_t len)
+{
+    if (r->len == len && memcmp(r->key, key, len) == 0)
+        return 1;
+    r->pos.hash = orderly__map_hash(key, len);
+    r->len = SIZE_MAX;
+    if (len <= RECENT_KEY_MAX) {
+        memcpy(r->key, key, len);
+        r->len = len;
+    }
+    return 0;
+}
+
+/* The record of key (len bytes) and, in *pos, where it is. */
 static void *lookup(struct orderly__map *map, struct recent *r, const char *key, size_t len,
                     struct orderly__map_pos *pos)
 {
-    void *v;
+    void *v = recall(r, key, len) ? orderly__map_find_at(map, key, &r->pos)
+                                  : orderly__map_find(map, key, r->pos.hash, &r->pos);
 
-    if (r->len == len && memcmp(r->key, key, len) == 0) {
-        v = orderly__map_find_at(map, key, &r->pos);
-    } else {
-        v = orderly__map_find(map, key, orderly__map_hash(key, len), &r->pos);
-        r->len = SIZE_MAX;
-        if (len <= RECENT_KEY_MAX) {
-            memcpy(r->key, key, len);
-            r->len = len;
-        }
-    }
     *pos = r->pos;
     return v;
+}
+
+/* The mark of key (len bytes) and, in *pos, where it is or would go. */
+static struct idem *mark_lookup(struct mem *m, struct recent *r, const char *key, size_t len,
+                                struct orderly__map_pos *pos)
+{
+    struct idem *d = recall(r, key, len) ? orderly__marks_find_at(&m->marks, key, &r->pos)
+                                         : orderly__marks_find(&m->marks, key, r->pos.hash, &r->pos);
+
+    *pos = r->pos;
+    return d;
 }
 
 static void free_item(struct mem *m, struct item *it)
@@ -644,7 +662,7 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
                 rc = orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
                                    "record '%s' changed since it was read", o->rec->key);
         } else if (o->kind == OP_IDEM && o->seen != m->commits) {
-            if (orderly__map_find_at(&m->idems, idem_key(o->idem), &o->pos) != NULL)
+            if (orderly__marks_find_at(&m->marks, idem_key(o->idem), &o->pos) != NULL)
                 rc = orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
                                    "idempotency key '%s' committed concurrently", idem_key(o->idem));
         }
@@ -847,7 +865,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             break;
         case OP_IDEM:
             m->idems_adding--;
-            if (orderly__map_put_at(&m->idems, o->idem, &o->pos, NULL) < 0)
+            if (orderly__marks_put_at(&m->marks, o->idem, &o->pos) < 0)
                 free_idem(m, o->idem); /* cannot happen: room was reserved */
             break;
         case OP_PURGE:
@@ -867,6 +885,8 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
         if (purged & 1u << i)
             compact(m, &m->queues[i]);
     m->commits++;
+    if (t->kinds & 1u << OP_IDEM)
+        orderly__marks_settle(&m->marks);
     unlink_txn(m, t);
     free_txn(m, t);
     return ORDERLY_OK;
@@ -1567,7 +1587,7 @@ static int m_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
 
     if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_GET)) < 0)
         return rc;
-    d = lookup(&m->idems, &t->mark, key, strlen(key), &pos);
+    d = mark_lookup(m, &t->mark, key, strlen(key), &pos);
     if (d != NULL && d->expires <= now)
         d = NULL;
     if ((own = own_idem(t, key, pos.hash)) != NULL)
@@ -1599,19 +1619,19 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
 
     if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PUT)) < 0)
         return rc;
-    old = lookup(&m->idems, &t->mark, key, klen - 1, &pos);
+    old = mark_lookup(m, &t->mark, key, klen - 1, &pos);
     if (own_idem(t, key, pos.hash) != NULL || (old != NULL && old->expires > now))
         return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
     if (held_elsewhere(m, t, key, pos.hash))
         return orderly__mem_fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
     if (old != NULL) {
         /* expired mark: forget it so the new one can take its place */
-        orderly__map_del(&m->idems, key);
+        orderly__marks_del(&m->marks, key);
         free_idem(m, old);
     }
     if (rec->result_len > UINT32_MAX)
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "result of %zu bytes is too large", rec->result_len);
-    if (orderly__map_reserve(&m->idems, m->idems_adding + 1) < 0 ||
+    if (orderly__marks_reserve(&m->marks, m->idems_adding + 1) < 0 ||
         (d = pool_get(m, offsetof(struct idem, result) + rec->result_len + klen)) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     memcpy(d->fingerprint, rec->fingerprint, sizeof d->fingerprint);
@@ -1666,11 +1686,11 @@ static int m_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
         st.now = now;
         st.n = 0;
         st.max = max - total < 64 ? max - total : 64;
-        orderly__map_each(&m->idems, collect_expired, &st);
+        orderly__marks_each(&m->marks, collect_expired, &st);
         if (st.n == 0)
             break;
         for (i = 0; i < st.n; i++)
-            free_idem(m, orderly__map_del(&m->idems, st.victims[i]));
+            free_idem(m, orderly__marks_del(&m->marks, st.victims[i]));
         total += st.n;
     }
     return (int)total;
@@ -1819,7 +1839,7 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     memset(m, 0, sizeof *m);
     m->alloc = a;
     orderly__map_init(&m->records, &m->alloc, rec_key_of);
-    orderly__map_init(&m->idems, &m->alloc, idem_key_of);
+    orderly__marks_init(&m->marks, &m->alloc, idem_key_of);
     for (i = 0; i < 4; i++) {
         orderly__map_init(&m->queues[i].groups, &m->alloc, group_key_of);
         m->queues[i].next_due_known = 1; /* empty: nothing is due */
@@ -1871,7 +1891,7 @@ void orderly_memory_storage_free(orderly_storage *s)
         mem_free(m, m->spare);
     }
     orderly__map_free(&m->records);
-    orderly__map_free(&m->idems);
+    orderly__marks_free(&m->marks);
     for (q = 0; q < 4; q++) {
         mem_free(m, m->queues[q].items);
         orderly__map_free(&m->queues[q].groups);
