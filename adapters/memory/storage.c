@@ -80,6 +80,7 @@ struct queue {
     size_t n, cap;
     size_t adding;           /* pushed by open transactions: room reserved in items */
     size_t live_from;        /* items before this index are DONE or DEAD */
+    size_t hint;             /* where find_item last found one: a guess, checked */
     struct item *head, *tail; /* READY and LEASED items in id order: what a claim
                                * walks, however many finished items lie between */
     /* queue_next_due's answer, kept while only pushes happen so a timer
@@ -1138,11 +1139,21 @@ static size_t lower_bound(const struct queue *q, uint64_t id)
     return lo;
 }
 
+/* Workers finish the items a claim took in id order: the one after the
+ * last found is tried before a binary search of every item ever pushed. */
 static struct item *find_item(struct queue *q, uint64_t id)
 {
-    size_t i = lower_bound(q, id);
+    size_t i = q->hint + 1;
 
-    return i < q->n && q->items[i]->id == id && !q->items[i]->purged ? q->items[i] : NULL;
+    if (i >= q->n || q->items[i]->id != id) {
+        i = q->hint;
+        if (i >= q->n || q->items[i]->id != id)
+            i = lower_bound(q, id);
+    }
+    if (i >= q->n || q->items[i]->id != id || q->items[i]->purged)
+        return NULL;
+    q->hint = i;
+    return q->items[i];
 }
 
 /* An item pending again may sit before live_from. */
@@ -1274,6 +1285,11 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         return rc;
     q = &m->queues[queue];
     for (it = q->head; it != NULL && n < max; it = it->next) {
+#if defined(__GNUC__)
+        /* the list links items pushed over time: start the next one's fetch */
+        if (it->next != NULL)
+            __builtin_prefetch(it->next->next);
+#endif
         if (!claimable(it, now, token))
             continue;
         uint32_t from = it->state;
