@@ -55,7 +55,7 @@ struct group {
     size_t held;             /* removed by open transactions, back if they roll back */
     uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
     size_t claimed;
-    char name[];
+    const char *name;        /* its owner's */
 };
 
 /* One history entry. Committed ones form their history's chain in seq
@@ -72,6 +72,15 @@ struct hist {
     struct hent *head, *tail;
     size_t adding;           /* entries open transactions appended */
     uint32_t adding_max;     /* the highest seq among those */
+    const char *name;        /* its owner's */
+};
+
+/* What is kept under one group name (an order id): its group in each
+ * queue and its history, made when first used. One map holds them, so a
+ * new order costs one lookup, not one per queue and one for history. */
+struct owner {
+    struct group *groups[4];
+    struct hist *hist;
     char name[];
 };
 
@@ -89,7 +98,6 @@ struct queue {
     orderly_time_ms next_due;
     uint8_t next_due_known, next_due_any;
     uint64_t next_id;
-    struct orderly__map groups;
     struct group *last_group;     /* the one get_group returned last */
 };
 
@@ -152,10 +160,10 @@ struct txn {
 };
 
 /*
- * Items, records, idempotency marks, groups (with their pending lists) and
- * history entries come from free lists per 16-byte size class, carved from
- * 64 KiB slabs: the heap's slow path for these small objects was a tenth
- * of a command. Larger ones come from the heap behind a link (struct big),
+ * Items, records, idempotency marks, owners, groups (with their pending
+ * lists), histories and their entries come from free lists per 16-byte
+ * size class, carved from 64 KiB slabs: the heap's slow path for these
+ * small objects was a tenth of a command. Larger ones come from the heap behind a link (struct big),
  * so freeing the store frees slabs and that list and never walks the
  * millions of objects it holds. Freed objects are poisoned under
  * AddressSanitizer, so a use after free in the reference adapter is still
@@ -186,7 +194,8 @@ struct mem {
     struct orderly__map records;
     struct orderly__marks marks;
     struct queue queues[4];
-    struct orderly__map history;  /* struct hist by order id */
+    struct orderly__map owners;   /* struct owner by group name */
+    struct owner *last_owner;     /* the one owner_of returned last */
     struct hist *last_history;    /* the one history_of returned last */
     struct txn *open;
     struct txn *spare;       /* a finished transaction kept for the next begin */
@@ -324,14 +333,9 @@ static const char *idem_key_of(const void *value)
     return idem_key(value);
 }
 
-static const char *group_key_of(const void *value)
+static const char *owner_key_of(const void *value)
 {
-    return ((const struct group *)value)->name;
-}
-
-static const char *hist_key_of(const void *value)
-{
-    return ((const struct hist *)value)->name;
+    return ((const struct owner *)value)->name;
 }
 
 static void free_rec(struct mem *m, struct rec *r)
@@ -555,25 +559,47 @@ static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
     return NULL;
 }
 
-static struct group *get_group(struct mem *m, struct queue *q, const char *name)
+static struct owner *owner_of(struct mem *m, const char *name, int create)
 {
     struct orderly__map_pos pos;
-    struct group *g;
+    struct owner *o;
     size_t len;
+
+    if (m->last_owner != NULL && strcmp(m->last_owner->name, name) == 0)
+        return m->last_owner;
+    len = strlen(name);
+    if ((o = orderly__map_find(&m->owners, name, orderly__map_hash(name, len), &pos)) != NULL)
+        return m->last_owner = o;
+    if (!create)
+        return NULL;
+    if ((o = pool_get(m, sizeof *o + len + 1)) == NULL)
+        return NULL;
+    memset(o, 0, sizeof *o);
+    memcpy(o->name, name, len + 1);
+    if (orderly__map_put_at(&m->owners, o, &pos, NULL) < 0) {
+        pool_put(m, o, sizeof *o + len + 1);
+        return NULL;
+    }
+    return m->last_owner = o;
+}
+
+static struct group *get_group(struct mem *m, int queue, const char *name)
+{
+    struct queue *q = &m->queues[queue];
+    struct owner *o;
+    struct group *g;
 
     /* an order's rows come in runs: its commands' pushes, claims, finishes */
     if (q->last_group != NULL && strcmp(q->last_group->name, name) == 0)
         return q->last_group;
-    len = strlen(name);
-    if ((g = orderly__map_find(&q->groups, name, orderly__map_hash(name, len), &pos)) != NULL)
-        return q->last_group = g;
-    if ((g = pool_get(m, sizeof *g + len + 1)) == NULL)
+    if ((o = owner_of(m, name, 1)) == NULL)
         return NULL;
-    memset(g, 0, sizeof *g);
-    memcpy(g->name, name, len + 1);
-    if (orderly__map_put_at(&q->groups, g, &pos, NULL) < 0) {
-        pool_put(m, g, sizeof *g + len + 1);
-        return NULL;
+    if ((g = o->groups[queue]) == NULL) {
+        if ((g = pool_get(m, sizeof *g)) == NULL)
+            return NULL;
+        memset(g, 0, sizeof *g);
+        g->name = o->name;
+        o->groups[queue] = g;
     }
     return q->last_group = g;
 }
@@ -1095,7 +1121,7 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
                              item->payload_len);
     /* a group made for a push that rolls back stays, empty: harmless */
     if ((item->group != NULL && item->group[0] != '\0' &&
-         (g = get_group(m, &m->queues[queue], item->group)) == NULL) ||
+         (g = get_group(m, queue, item->group)) == NULL) ||
         reserve_push(m, &m->queues[queue], g) < 0 ||
         (it = pool_get(m, item_size(item->payload_len))) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -1718,24 +1744,20 @@ static int m_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
 
 static struct hist *history_of(struct mem *m, const char *name, int create)
 {
-    struct orderly__map_pos pos;
-    size_t len = strlen(name);
+    struct owner *o;
     struct hist *h;
 
     /* an order's events come in runs: one command appends several */
     if (m->last_history != NULL && strcmp(m->last_history->name, name) == 0)
         return m->last_history;
-    if ((h = orderly__map_find(&m->history, name, orderly__map_hash(name, len), &pos)) != NULL)
-        return m->last_history = h;
-    if (!create)
+    if ((o = owner_of(m, name, create)) == NULL)
         return NULL;
-    if ((h = pool_get(m, sizeof *h + len + 1)) == NULL)
-        return NULL;
-    memset(h, 0, sizeof *h);
-    memcpy(h->name, name, len + 1);
-    if (orderly__map_put_at(&m->history, h, &pos, NULL) < 0) {
-        pool_put(m, h, sizeof *h + len + 1);
-        return NULL;
+    if ((h = o->hist) == NULL) {
+        if (!create || (h = pool_get(m, sizeof *h)) == NULL)
+            return NULL;
+        memset(h, 0, sizeof *h);
+        h->name = o->name;
+        o->hist = h;
     }
     return m->last_history = h;
 }
@@ -1856,11 +1878,9 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     m->alloc = a;
     orderly__map_init(&m->records, &m->alloc, rec_key_of);
     orderly__marks_init(&m->marks, &m->alloc, idem_key_of);
-    for (i = 0; i < 4; i++) {
-        orderly__map_init(&m->queues[i].groups, &m->alloc, group_key_of);
+    for (i = 0; i < 4; i++)
         m->queues[i].next_due_known = 1; /* empty: nothing is due */
-    }
-    orderly__map_init(&m->history, &m->alloc, hist_key_of);
+    orderly__map_init(&m->owners, &m->alloc, owner_key_of);
     orderly_storage_init(&m->base, ORDERLY_STORAGE_VERSION);
     m->base.user_data = m;
     m->base.begin = m_begin;
@@ -1908,11 +1928,9 @@ void orderly_memory_storage_free(orderly_storage *s)
     }
     orderly__map_free(&m->records);
     orderly__marks_free(&m->marks);
-    for (q = 0; q < 4; q++) {
+    for (q = 0; q < 4; q++)
         mem_free(m, m->queues[q].items);
-        orderly__map_free(&m->queues[q].groups);
-    }
-    orderly__map_free(&m->history);
+    orderly__map_free(&m->owners);
     while (m->pool.bigs != NULL) {
         struct big *b = m->pool.bigs;
         m->pool.bigs = b->next;
