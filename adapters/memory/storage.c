@@ -163,11 +163,11 @@ struct txn {
  * Items, records, idempotency marks, owners, groups (with their pending
  * lists), histories and their entries come from free lists per 16-byte
  * size class, carved from 64 KiB slabs: the heap's slow path for these
- * small objects was a tenth of a command. Larger ones come from the heap behind a link (struct big),
- * so freeing the store frees slabs and that list and never walks the
- * millions of objects it holds. Freed objects are poisoned under
- * AddressSanitizer, so a use after free in the reference adapter is still
- * caught.
+ * small objects was a tenth of a command. Larger ones come from the heap
+ * behind a link (struct big), so freeing the store frees slabs and that
+ * list and never walks the millions of objects it holds. Freed objects are
+ * poisoned under AddressSanitizer, so a use after free in the reference
+ * adapter is still caught.
  */
 #define SLAB_BYTES 65536
 #define SLAB_HEAD 32             /* the slab list link, keeping objects aligned */
