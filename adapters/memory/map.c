@@ -52,7 +52,9 @@ static void place(struct orderly__map *m, const struct orderly__map_slot *s)
     m->used++;
 }
 
-#define AHEAD 8
+/* Slots fetched ahead of the one placed: enough to cover a miss of a
+ * table far larger than the caches (32 measured faster than 8). */
+#define AHEAD 32
 
 void orderly__map_absorb(struct orderly__map *dst, const struct orderly__map *src)
 {
