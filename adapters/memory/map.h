@@ -61,6 +61,12 @@ int orderly__map_put_at(struct orderly__map *m, void *value, const struct orderl
 int orderly__map_reserve(struct orderly__map *m, size_t n);
 /* Removes and returns the value, or NULL. */
 void *orderly__map_del(struct orderly__map *m, const char *key);
+/* Empties m, keeping its table (room reserved in it stays reserved). */
+void orderly__map_clear(struct orderly__map *m);
+/* Inserts every entry of src into dst, which must hold none of their keys
+ * and have room for them (orderly__map_reserve); each slot is fetched a
+ * few entries ahead so the cache misses of a large dst overlap. */
+void orderly__map_absorb(struct orderly__map *dst, const struct orderly__map *src);
 /* Visits live entries in slot order; stops when fn returns non-zero. */
 int orderly__map_each(const struct orderly__map *m, int (*fn)(const char *key, void *value, void *ud),
                       void *ud);

@@ -20,6 +20,7 @@
 
 #include "fault.h"
 #include "map.h"
+#include "marks.h"
 #include "support.h"
 #include "orderly/sys/memory.h"
 
@@ -54,7 +55,32 @@ struct group {
     size_t held;             /* removed by open transactions, back if they roll back */
     uint64_t claim_token;    /* the claim that took pending[0 .. claimed) */
     size_t claimed;
-    uint32_t history_max;    /* a history's: the highest seq open transactions appended */
+    const char *name;        /* its owner's */
+};
+
+/* One history entry. Committed ones form their history's chain in seq
+ * order; the engine appends in seq order, so linking one is O(1). */
+struct hent {
+    struct hent *next;
+    orderly_time_ms created;
+    uint32_t seq, kind, len;
+    uint8_t payload[];
+};
+
+/* An order's history: a chain of entries, never purged. */
+struct hist {
+    struct hent *head, *tail;
+    size_t adding;           /* entries open transactions appended */
+    uint32_t adding_max;     /* the highest seq among those */
+    const char *name;        /* its owner's */
+};
+
+/* What is kept under one group name (an order id): its group in each
+ * queue and its history, made when first used. One map holds them, so a
+ * new order costs one lookup, not one per queue and one for history. */
+struct owner {
+    struct group *groups[4];
+    struct hist *hist;
     char name[];
 };
 
@@ -63,6 +89,7 @@ struct queue {
     size_t n, cap;
     size_t adding;           /* pushed by open transactions: room reserved in items */
     size_t live_from;        /* items before this index are DONE or DEAD */
+    size_t hint;             /* where find_item last found one: a guess, checked */
     struct item *head, *tail; /* READY and LEASED items in id order: what a claim
                                * walks, however many finished items lie between */
     /* queue_next_due's answer, kept while only pushes happen so a timer
@@ -71,7 +98,6 @@ struct queue {
     orderly_time_ms next_due;
     uint8_t next_due_known, next_due_any;
     uint64_t next_id;
-    struct orderly__map groups;
     struct group *last_group;     /* the one get_group returned last */
 };
 
@@ -98,10 +124,12 @@ struct op {
     int queue;               /* OP_PUSH, OP_PURGE, OP_UNDO */
     int left;                /* OP_UNDO: 1 left its group's pending list, -1 joined it */
     uint64_t seen;           /* OP_SAVE, OP_IDEM: m->commits when checked against them */
-    struct orderly__map_pos pos; /* OP_SAVE, OP_IDEM: the key's place in records or idems */
+    struct orderly__map_pos pos; /* OP_SAVE, OP_IDEM: the key's place in records or marks */
     struct rec *rec;         /* OP_SAVE: the key's latest save; ->version = new version */
     uint64_t expected;       /* OP_SAVE: the version its first save expected committed */
-    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO, OP_HISTORY (id = seq) */
+    struct item *item;       /* OP_PUSH, OP_PURGE, OP_UNDO */
+    struct hist *hist;       /* OP_HISTORY: the history hent goes to */
+    struct hent *hent;       /* OP_HISTORY */
     struct saved saved;      /* OP_UNDO: fields before a direct change */
     struct idem *idem;       /* OP_IDEM */
 };
@@ -128,28 +156,35 @@ struct txn {
     size_t n, cap;
     unsigned kinds;          /* bit k: ops[0 .. n) hold one of kind k */
     uint64_t first_seen;     /* m->commits at the first save or mark checked; UINT64_MAX: none */
-    struct recent record, mark; /* in m->records, in m->idems */
+    struct recent record, mark; /* in m->records, in m->marks */
 };
 
 /*
- * Items, records, idempotency marks and groups (with their pending lists,
- * while small) come from free lists per 16-byte size class, carved from
- * 64 KiB slabs: the heap's slow path for these small objects was a tenth
- * of a command. Freed objects
- * are poisoned under AddressSanitizer, so a use after free in the reference
- * adapter is still caught. Slabs go back to the host when the store is
- * freed.
+ * Items, records, idempotency marks, owners, groups (with their pending
+ * lists), histories and their entries come from free lists per 16-byte
+ * size class, carved from 64 KiB slabs: the heap's slow path for these
+ * small objects was a tenth of a command. Larger ones come from the heap
+ * behind a link (struct big), so freeing the store frees slabs and that
+ * list and never walks the millions of objects it holds. Freed objects are
+ * poisoned under AddressSanitizer, so a use after free in the reference
+ * adapter is still caught.
  */
 #define SLAB_BYTES 65536
 #define SLAB_HEAD 32             /* the slab list link, keeping objects aligned */
 #define CLASS_BYTES 16
 #define CLASSES 32               /* objects up to 512 bytes; larger ones use the heap */
 
+struct big {
+    _Alignas(16) struct big *prev; /* the object after it stays 16-aligned */
+    struct big *next;
+};
+
 struct pool {
     void *free[CLASSES];
     void *slabs;                 /* each slab's first word links the next */
     char *cur;
     size_t left;
+    struct big *bigs;            /* objects above the largest class */
 };
 
 struct mem {
@@ -157,17 +192,16 @@ struct mem {
     orderly_allocator alloc;
     struct pool pool;
     struct orderly__map records;
-    struct orderly__map idems;
+    struct orderly__marks marks;
     struct queue queues[4];
-    /* order histories: a group per order whose pending list holds every
-     * committed entry in seq order (an item with id = seq), never purged */
-    struct orderly__map history;
-    struct group *last_history;   /* the one history_group returned last */
+    struct orderly__map owners;   /* struct owner by group name */
+    struct owner *last_owner;     /* the one owner_of returned last */
+    struct hist *last_history;    /* the one history_of returned last */
     struct txn *open;
     struct txn *spare;       /* a finished transaction kept for the next begin */
     uint64_t commits;        /* successful commits: what committed records and marks last changed with */
     size_t records_adding;   /* saves by open transactions: room reserved in records */
-    size_t idems_adding;     /* marks by open transactions: room reserved in idems */
+    size_t idems_adding;     /* marks by open transactions: room reserved in marks */
     struct orderly__faults faults;
     uint64_t calls[ORDERLY_METHOD_COUNT];
     size_t record_bytes;
@@ -203,6 +237,33 @@ static int pool_grow(struct mem *m)
     return ORDERLY_OK;
 }
 
+static void *big_get(struct mem *m, size_t n)
+{
+    struct big *b = mem_alloc(m, sizeof *b + n);
+
+    if (b == NULL)
+        return NULL;
+    b->prev = NULL;
+    b->next = m->pool.bigs;
+    if (b->next != NULL)
+        b->next->prev = b;
+    m->pool.bigs = b;
+    return b + 1;
+}
+
+static void big_put(struct mem *m, void *p)
+{
+    struct big *b = (struct big *)p - 1;
+
+    if (b->prev != NULL)
+        b->prev->next = b->next;
+    else
+        m->pool.bigs = b->next;
+    if (b->next != NULL)
+        b->next->prev = b->prev;
+    mem_free(m, b);
+}
+
 static inline void *pool_get(struct mem *m, size_t n)
 {
     struct pool *pl = &m->pool;
@@ -210,7 +271,7 @@ static inline void *pool_get(struct mem *m, size_t n)
     void *p;
 
     if (c >= CLASSES)
-        return mem_alloc(m, n);
+        return big_get(m, n);
     if ((p = pl->free[c]) != NULL) {
         UNPOISON(p, size);
         memcpy(&pl->free[c], p, sizeof p);
@@ -234,7 +295,7 @@ static void pool_put(struct mem *m, void *p, size_t n)
     if (p == NULL)
         return;
     if (c >= CLASSES) {
-        mem_free(m, p);
+        big_put(m, p);
         return;
     }
     memcpy(p, &pl->free[c], sizeof p);
@@ -272,9 +333,9 @@ static const char *idem_key_of(const void *value)
     return idem_key(value);
 }
 
-static const char *group_key_of(const void *value)
+static const char *owner_key_of(const void *value)
 {
-    return ((const struct group *)value)->name;
+    return ((const struct owner *)value)->name;
 }
 
 static void free_rec(struct mem *m, struct rec *r)
@@ -329,29 +390,56 @@ static struct op *add_op(struct txn *t, enum op_kind kind)
     return o;
 }
 
-/* map's value for key (len bytes) and, in *pos, where it is. */
+/* 1 when r holds key (len bytes) from the transaction's last lookup; else
+ * r takes it, with its hash in r->pos. */
+static int recall(struct recent *r, const char *key, size_t len)
+{
+    if (r->len == len && memcmp(r->key, key, len) == 0)
+        return 1;
+    r->pos.hash = orderly__map_hash(key, len);
+    r->len = SIZE_MAX;
+    if (len <= RECENT_KEY_MAX) {
+        memcpy(r->key, key, len);
+        r->len = len;
+    }
+    return 0;
+}
+
+/* The record of key (len bytes) and, in *pos, where it is. */
 static void *lookup(struct orderly__map *map, struct recent *r, const char *key, size_t len,
                     struct orderly__map_pos *pos)
 {
-    void *v;
+    void *v = recall(r, key, len) ? orderly__map_find_at(map, key, &r->pos)
+                                  : orderly__map_find(map, key, r->pos.hash, &r->pos);
 
-    if (r->len == len && memcmp(r->key, key, len) == 0) {
-        v = orderly__map_find_at(map, key, &r->pos);
-    } else {
-        v = orderly__map_find(map, key, orderly__map_hash(key, len), &r->pos);
-        r->len = SIZE_MAX;
-        if (len <= RECENT_KEY_MAX) {
-            memcpy(r->key, key, len);
-            r->len = len;
-        }
-    }
     *pos = r->pos;
     return v;
+}
+
+/* The mark of key (len bytes) and, in *pos, where it is or would go. */
+static struct idem *mark_lookup(struct mem *m, struct recent *r, const char *key, size_t len,
+                                struct orderly__map_pos *pos)
+{
+    struct idem *d = recall(r, key, len) ? orderly__marks_find_at(&m->marks, key, &r->pos)
+                                         : orderly__marks_find(&m->marks, key, r->pos.hash, &r->pos);
+
+    *pos = r->pos;
+    return d;
 }
 
 static void free_item(struct mem *m, struct item *it)
 {
     pool_put(m, it, item_size(it->payload_len));
+}
+
+static size_t hent_size(size_t payload_len)
+{
+    return offsetof(struct hent, payload) + payload_len;
+}
+
+static void free_hent(struct mem *m, struct hent *e)
+{
+    pool_put(m, e, hent_size(e->len));
 }
 
 /* ---- transactions ------------------------------------------------------ */
@@ -426,8 +514,8 @@ static void discard(struct mem *m, struct txn *t)
             o->item->purged = 0;
             break;
         case OP_HISTORY:
-            o->item->grp->adding--;
-            free_item(m, o->item);
+            o->hist->adding--;
+            free_hent(m, o->hent);
             break;
         }
     }
@@ -471,25 +559,47 @@ static struct idem *own_idem(struct txn *t, const char *key, uint64_t h)
     return NULL;
 }
 
-static struct group *get_group(struct mem *m, struct queue *q, const char *name)
+static struct owner *owner_of(struct mem *m, const char *name, int create)
 {
     struct orderly__map_pos pos;
-    struct group *g;
+    struct owner *o;
     size_t len;
+
+    if (m->last_owner != NULL && strcmp(m->last_owner->name, name) == 0)
+        return m->last_owner;
+    len = strlen(name);
+    if ((o = orderly__map_find(&m->owners, name, orderly__map_hash(name, len), &pos)) != NULL)
+        return m->last_owner = o;
+    if (!create)
+        return NULL;
+    if ((o = pool_get(m, sizeof *o + len + 1)) == NULL)
+        return NULL;
+    memset(o, 0, sizeof *o);
+    memcpy(o->name, name, len + 1);
+    if (orderly__map_put_at(&m->owners, o, &pos, NULL) < 0) {
+        pool_put(m, o, sizeof *o + len + 1);
+        return NULL;
+    }
+    return m->last_owner = o;
+}
+
+static struct group *get_group(struct mem *m, int queue, const char *name)
+{
+    struct queue *q = &m->queues[queue];
+    struct owner *o;
+    struct group *g;
 
     /* an order's rows come in runs: its commands' pushes, claims, finishes */
     if (q->last_group != NULL && strcmp(q->last_group->name, name) == 0)
         return q->last_group;
-    len = strlen(name);
-    if ((g = orderly__map_find(&q->groups, name, orderly__map_hash(name, len), &pos)) != NULL)
-        return q->last_group = g;
-    if ((g = pool_get(m, sizeof *g + len + 1)) == NULL)
+    if ((o = owner_of(m, name, 1)) == NULL)
         return NULL;
-    memset(g, 0, sizeof *g);
-    memcpy(g->name, name, len + 1);
-    if (orderly__map_put_at(&q->groups, g, &pos, NULL) < 0) {
-        pool_put(m, g, sizeof *g + len + 1);
-        return NULL;
+    if ((g = o->groups[queue]) == NULL) {
+        if ((g = pool_get(m, sizeof *g)) == NULL)
+            return NULL;
+        memset(g, 0, sizeof *g);
+        g->name = o->name;
+        o->groups[queue] = g;
     }
     return q->last_group = g;
 }
@@ -579,7 +689,7 @@ static int prepare_commit(struct mem *m, struct txn *t, orderly_ctx *ctx)
                 rc = orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
                                    "record '%s' changed since it was read", o->rec->key);
         } else if (o->kind == OP_IDEM && o->seen != m->commits) {
-            if (orderly__map_find_at(&m->idems, idem_key(o->idem), &o->pos) != NULL)
+            if (orderly__marks_find_at(&m->marks, idem_key(o->idem), &o->pos) != NULL)
                 rc = orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
                                    "idempotency key '%s' committed concurrently", idem_key(o->idem));
         }
@@ -691,7 +801,38 @@ static void compact(struct mem *m, struct queue *q)
         q->live_from++;
 }
 
-static struct item *history_find(const struct group *g, uint32_t seq, size_t *at);
+/* The committed entry of h with seq, or NULL; *before gets the last one
+ * below seq (NULL when none). Appends come in seq order, so the tail
+ * answers most asks without a walk. */
+static struct hent *hist_find(const struct hist *h, uint32_t seq, struct hent **before)
+{
+    struct hent *e, *prev = NULL;
+
+    if (h->tail != NULL && h->tail->seq < seq) {
+        prev = h->tail;
+        e = NULL;
+    } else {
+        for (e = h->head; e != NULL && e->seq < seq; e = e->next)
+            prev = e;
+    }
+    if (before != NULL)
+        *before = prev;
+    return e != NULL && e->seq == seq ? e : NULL;
+}
+
+static void hist_link(struct hist *h, struct hent *e)
+{
+    struct hent *prev;
+
+    (void)hist_find(h, e->seq, &prev);
+    e->next = prev != NULL ? prev->next : h->head;
+    if (prev != NULL)
+        prev->next = e;
+    else
+        h->head = e;
+    if (e->next == NULL)
+        h->tail = e;
+}
 
 /* No history entry of t was committed meanwhile by another transaction. */
 static int history_unique(struct txn *t, orderly_ctx *ctx)
@@ -702,11 +843,10 @@ static int history_unique(struct txn *t, orderly_ctx *ctx)
         return ORDERLY_OK;
     for (i = 0; i < t->n; i++)
         if (t->ops[i].kind == OP_HISTORY &&
-            history_find(t->ops[i].item->grp, (uint32_t)t->ops[i].item->id, NULL) != NULL)
+            hist_find(t->ops[i].hist, t->ops[i].hent->seq, NULL) != NULL)
             return orderly__mem_fail(ctx, ORDERLY_ECONFLICT,
-                                     "history entry %llu of '%s' committed concurrently",
-                                     (unsigned long long)t->ops[i].item->id,
-                                     t->ops[i].item->grp->name);
+                                     "history entry %u of '%s' committed concurrently",
+                                     t->ops[i].hent->seq, t->ops[i].hist->name);
     return ORDERLY_OK;
 }
 
@@ -752,7 +892,7 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
             break;
         case OP_IDEM:
             m->idems_adding--;
-            if (orderly__map_put_at(&m->idems, o->idem, &o->pos, NULL) < 0)
+            if (orderly__marks_put_at(&m->marks, o->idem, &o->pos) < 0)
                 free_idem(m, o->idem); /* cannot happen: room was reserved */
             break;
         case OP_PURGE:
@@ -763,8 +903,8 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
                 o->item->grp->held--;
             break;
         case OP_HISTORY:
-            o->item->grp->adding--;
-            group_add(o->item->grp, o->item);
+            o->hist->adding--;
+            hist_link(o->hist, o->hent);
             break;
         }
     }
@@ -772,6 +912,8 @@ static int m_commit(orderly_storage *s, orderly_ctx *ctx, void *txn)
         if (purged & 1u << i)
             compact(m, &m->queues[i]);
     m->commits++;
+    if (t->kinds & 1u << OP_IDEM)
+        orderly__marks_settle(&m->marks);
     unlink_txn(m, t);
     free_txn(m, t);
     return ORDERLY_OK;
@@ -979,7 +1121,7 @@ static int m_queue_push(orderly_storage *s, orderly_ctx *ctx, void *txn, int que
                              item->payload_len);
     /* a group made for a push that rolls back stays, empty: harmless */
     if ((item->group != NULL && item->group[0] != '\0' &&
-         (g = get_group(m, &m->queues[queue], item->group)) == NULL) ||
+         (g = get_group(m, queue, item->group)) == NULL) ||
         reserve_push(m, &m->queues[queue], g) < 0 ||
         (it = pool_get(m, item_size(item->payload_len))) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
@@ -1023,11 +1165,21 @@ static size_t lower_bound(const struct queue *q, uint64_t id)
     return lo;
 }
 
+/* Workers finish the items a claim took in id order: the one after the
+ * last found is tried before a binary search of every item ever pushed. */
 static struct item *find_item(struct queue *q, uint64_t id)
 {
-    size_t i = lower_bound(q, id);
+    size_t i = q->hint + 1;
 
-    return i < q->n && q->items[i]->id == id && !q->items[i]->purged ? q->items[i] : NULL;
+    if (i >= q->n || q->items[i]->id != id) {
+        i = q->hint;
+        if (i >= q->n || q->items[i]->id != id)
+            i = lower_bound(q, id);
+    }
+    if (i >= q->n || q->items[i]->id != id || q->items[i]->purged)
+        return NULL;
+    q->hint = i;
+    return q->items[i];
 }
 
 /* An item pending again may sit before live_from. */
@@ -1138,6 +1290,8 @@ static int claim_own(struct mem *m, struct txn *t, int queue, orderly_time_ms no
     return (int)n;
 }
 
+#define CLAIM_AHEAD 16           /* items fetched ahead of the one a claim looks at */
+
 static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                          orderly_time_ms now, size_t max, uint32_t max_attempts,
                          orderly_time_ms lease_until, uint64_t *token_out, orderly_item_cb cb,
@@ -1150,7 +1304,7 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     struct queue *q;
     orderly_queue_item pub;
     struct item *it;
-    size_t n = 0;
+    size_t n = 0, ahead;
     int rc;
 
     *token_out = 0;
@@ -1158,7 +1312,16 @@ static int m_queue_claim(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
         (rc = check_queue(queue, ctx)) < 0)
         return rc;
     q = &m->queues[queue];
-    for (it = q->head; it != NULL && n < max; it = it->next) {
+    ahead = q->live_from + CLAIM_AHEAD;
+    for (it = q->head; it != NULL && n < max; it = it->next, ahead++) {
+#if defined(__GNUC__)
+        /* Pending items mostly sit together from live_from on (an outbox
+         * is claimed in id order), so the items array names the ones the
+         * list reaches next: their fetches overlap instead of each waiting
+         * on the link before it. A wrong guess costs a wasted fetch. */
+        if (ahead < q->n)
+            __builtin_prefetch(q->items[ahead]);
+#endif
         if (!claimable(it, now, token))
             continue;
         uint32_t from = it->state;
@@ -1472,7 +1635,7 @@ static int m_idem_get(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
 
     if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_GET)) < 0)
         return rc;
-    d = lookup(&m->idems, &t->mark, key, strlen(key), &pos);
+    d = mark_lookup(m, &t->mark, key, strlen(key), &pos);
     if (d != NULL && d->expires <= now)
         d = NULL;
     if ((own = own_idem(t, key, pos.hash)) != NULL)
@@ -1504,19 +1667,19 @@ static int m_idem_put(orderly_storage *s, orderly_ctx *ctx, void *txn, const cha
 
     if ((rc = txn_ok(t, ctx)) < 0 || (rc = enter(m, ctx, ORDERLY_METHOD_IDEM_PUT)) < 0)
         return rc;
-    old = lookup(&m->idems, &t->mark, key, klen - 1, &pos);
+    old = mark_lookup(m, &t->mark, key, klen - 1, &pos);
     if (own_idem(t, key, pos.hash) != NULL || (old != NULL && old->expires > now))
         return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "key '%s' already marked", key);
     if (held_elsewhere(m, t, key, pos.hash))
         return orderly__mem_fail(ctx, ORDERLY_EINFLIGHT, "key '%s' is held by an open transaction", key);
     if (old != NULL) {
         /* expired mark: forget it so the new one can take its place */
-        orderly__map_del(&m->idems, key);
+        orderly__marks_del(&m->marks, key);
         free_idem(m, old);
     }
     if (rec->result_len > UINT32_MAX)
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "result of %zu bytes is too large", rec->result_len);
-    if (orderly__map_reserve(&m->idems, m->idems_adding + 1) < 0 ||
+    if (orderly__marks_reserve(&m->marks, m->idems_adding + 1) < 0 ||
         (d = pool_get(m, offsetof(struct idem, result) + rec->result_len + klen)) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     memcpy(d->fingerprint, rec->fingerprint, sizeof d->fingerprint);
@@ -1571,11 +1734,11 @@ static int m_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
         st.now = now;
         st.n = 0;
         st.max = max - total < 64 ? max - total : 64;
-        orderly__map_each(&m->idems, collect_expired, &st);
+        orderly__marks_each(&m->marks, collect_expired, &st);
         if (st.n == 0)
             break;
         for (i = 0; i < st.n; i++)
-            free_idem(m, orderly__map_del(&m->idems, st.victims[i]));
+            free_idem(m, orderly__marks_del(&m->marks, st.victims[i]));
         total += st.n;
     }
     return (int)total;
@@ -1585,46 +1748,24 @@ static int m_idem_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, orderly
 
 /* ---- order history ------------------------------------------------------- */
 
-/* The committed entry of g with seq, or NULL; *at gets the index of the
- * first entry whose seq is not below it. */
-static struct item *history_find(const struct group *g, uint32_t seq, size_t *at)
+static struct hist *history_of(struct mem *m, const char *name, int create)
 {
-    size_t lo = 0, hi = g->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g->pending[mid]->id < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (at != NULL)
-        *at = lo;
-    return lo < g->n && g->pending[lo]->id == seq ? g->pending[lo] : NULL;
-}
-
-static struct group *history_group(struct mem *m, const char *name, int create)
-{
-    struct orderly__map_pos pos;
-    size_t len = strlen(name);
-    struct group *g;
+    struct owner *o;
+    struct hist *h;
 
     /* an order's events come in runs: one command appends several */
     if (m->last_history != NULL && strcmp(m->last_history->name, name) == 0)
         return m->last_history;
-    if ((g = orderly__map_find(&m->history, name, orderly__map_hash(name, len), &pos)) != NULL)
-        return m->last_history = g;
-    if (!create)
+    if ((o = owner_of(m, name, create)) == NULL)
         return NULL;
-    if ((g = pool_get(m, sizeof *g + len + 1)) == NULL)
-        return NULL;
-    memset(g, 0, sizeof *g);
-    memcpy(g->name, name, len + 1);
-    if (orderly__map_put_at(&m->history, g, &pos, NULL) < 0) {
-        pool_put(m, g, sizeof *g + len + 1);
-        return NULL;
+    if ((h = o->hist) == NULL) {
+        if (!create || (h = pool_get(m, sizeof *h)) == NULL)
+            return NULL;
+        memset(h, 0, sizeof *h);
+        h->name = o->name;
+        o->hist = h;
     }
-    return m->last_history = g;
+    return m->last_history = h;
 }
 
 static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
@@ -1632,8 +1773,8 @@ static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
 {
     struct mem *m = MEM(s);
     struct txn *t = txn;
-    struct group *g;
-    struct item *it;
+    struct hist *h;
+    struct hent *e;
     struct op *o;
     size_t i;
     int rc;
@@ -1643,55 +1784,52 @@ static int m_history_append(orderly_storage *s, orderly_ctx *ctx, void *txn,
     if (item == NULL || item->group == NULL || item->group[0] == '\0' ||
         (item->payload == NULL && item->payload_len > 0))
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "a history item needs a group");
-    if (item->payload_len > UINT32_MAX)
+    if (item->payload_len > UINT32_MAX - hent_size(0))
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "payload of %zu bytes is too large",
                                  item->payload_len);
-    /* a group made for an append that rolls back stays, empty: harmless */
-    if ((g = history_group(m, item->group, 1)) == NULL)
+    /* a history made for an append that rolls back stays, empty: harmless */
+    if ((h = history_of(m, item->group, 1)) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
-    if (history_find(g, item->seq, NULL) != NULL)
+    if (hist_find(h, item->seq, NULL) != NULL)
         return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
                                  item->seq, item->group);
     /* open transactions append in seq order: only a seq at or below the
      * highest one pending can repeat one of theirs */
-    for (i = 0; g->adding > 0 && item->seq <= g->history_max && i < t->n; i++)
-        if (t->ops[i].kind == OP_HISTORY && t->ops[i].item->grp == g &&
-            t->ops[i].item->id == item->seq)
+    for (i = 0; h->adding > 0 && item->seq <= h->adding_max && i < t->n; i++)
+        if (t->ops[i].kind == OP_HISTORY && t->ops[i].hist == h && t->ops[i].hent->seq == item->seq)
             return orderly__mem_fail(ctx, ORDERLY_EEXISTS, "history entry %u of '%s' exists",
                                      item->seq, item->group);
-    if (group_reserve(m, g, g->adding + 1) < 0 ||
-        (it = pool_get(m, item_size(item->payload_len))) == NULL)
+    if ((e = pool_get(m, hent_size(item->payload_len))) == NULL)
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     if ((o = add_op(t, OP_HISTORY)) == NULL) {
-        pool_put(m, it, item_size(item->payload_len));
+        pool_put(m, e, hent_size(item->payload_len));
         return orderly__mem_fail(ctx, ORDERLY_ENOMEM, "out of memory");
     }
-    *it = (struct item){
-        .id = item->seq,
-        .grp = g,
-        .kind = item->kind,
-        .state = ORDERLY_ITEM_DONE,
-        .payload_len = (uint32_t)item->payload_len,
-        .created = item->created,
-    };
+    e->next = NULL;
+    e->created = item->created;
+    e->seq = item->seq;
+    e->kind = item->kind;
+    e->len = (uint32_t)item->payload_len;
     if (item->payload_len > 0)
-        memcpy(it->payload, item->payload, item->payload_len);
-    if (g->adding++ == 0 || item->seq > g->history_max)
-        g->history_max = item->seq;
-    o->item = it;
+        memcpy(e->payload, item->payload, item->payload_len);
+    if (h->adding++ == 0 || item->seq > h->adding_max)
+        h->adding_max = item->seq;
+    o->hist = h;
+    o->hent = e;
     return ORDERLY_OK;
 }
 
-static int history_emit(const struct item *it, orderly_history_cb cb, void *user_data)
+static int history_emit(const struct hist *h, const struct hent *e, orderly_history_cb cb,
+                        void *user_data)
 {
     orderly_history_item v;
 
-    v.group = it->grp->name;
-    v.seq = (uint32_t)it->id;
-    v.kind = it->kind;
-    v.payload = it->payload;
-    v.payload_len = it->payload_len;
-    v.created = it->created;
+    v.group = h->name;
+    v.seq = e->seq;
+    v.kind = e->kind;
+    v.payload = e->payload;
+    v.payload_len = e->len;
+    v.created = e->created;
     return cb(&v, user_data);
 }
 
@@ -1700,7 +1838,8 @@ static int m_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const
 {
     struct mem *m = MEM(s);
     struct txn *t = txn;
-    struct group *g;
+    const struct hent *e;
+    struct hist *h;
     size_t i, n = 0;
     int rc;
 
@@ -1708,18 +1847,20 @@ static int m_history_scan(orderly_storage *s, orderly_ctx *ctx, void *txn, const
         return rc;
     if (group == NULL || cb == NULL)
         return orderly__mem_fail(ctx, ORDERLY_EINVAL, "group and callback are required");
-    if ((g = history_group(m, group, 0)) == NULL)
+    if ((h = history_of(m, group, 0)) == NULL)
         return 0;
-    (void)history_find(g, from_seq, &i);
-    for (; i < g->n && n < max; i++, n++)
-        if ((rc = history_emit(g->pending[i], cb, user_data)) < 0)
+    for (e = h->head; e != NULL && n < max; e = e->next) {
+        if (e->seq < from_seq)
+            continue;
+        if ((rc = history_emit(h, e, cb, user_data)) < 0)
             return rc;
+        n++;
+    }
     /* the transaction's own appends follow what committed before it */
     for (i = 0; (t->kinds & 1u << OP_HISTORY) && i < t->n && n < max; i++) {
-        const struct item *it = t->ops[i].item;
-        if (t->ops[i].kind != OP_HISTORY || it->grp != g || it->id < from_seq)
+        if (t->ops[i].kind != OP_HISTORY || t->ops[i].hist != h || t->ops[i].hent->seq < from_seq)
             continue;
-        if ((rc = history_emit(it, cb, user_data)) < 0)
+        if ((rc = history_emit(h, t->ops[i].hent, cb, user_data)) < 0)
             return rc;
         n++;
     }
@@ -1742,10 +1883,10 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     memset(m, 0, sizeof *m);
     m->alloc = a;
     orderly__map_init(&m->records, &m->alloc, rec_key_of);
-    orderly__map_init(&m->idems, &m->alloc, idem_key_of);
+    orderly__marks_init(&m->marks, &m->alloc, idem_key_of);
     for (i = 0; i < 4; i++)
-        orderly__map_init(&m->queues[i].groups, &m->alloc, group_key_of);
-    orderly__map_init(&m->history, &m->alloc, group_key_of);
+        m->queues[i].next_due_known = 1; /* empty: nothing is due */
+    orderly__map_init(&m->owners, &m->alloc, owner_key_of);
     orderly_storage_init(&m->base, ORDERLY_STORAGE_VERSION);
     m->base.user_data = m;
     m->base.begin = m_begin;
@@ -1772,72 +1913,35 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     return ORDERLY_OK;
 }
 
-static int free_record(const char *key, void *value, void *ud)
-{
-    (void)key;
-    free_rec(ud, value);
-    return 0;
-}
-
-static int free_mark(const char *key, void *value, void *ud)
-{
-    (void)key;
-    free_idem(ud, value);
-    return 0;
-}
-
-static int free_group(const char *key, void *value, void *ud);
-
-static int free_history(const char *key, void *value, void *ud)
-{
-    struct group *g = value;
-    size_t i;
-
-    for (i = 0; i < g->n; i++)
-        free_item(ud, g->pending[i]);
-    return free_group(key, value, ud);
-}
-
-static int free_group(const char *key, void *value, void *ud)
-{
-    struct group *g = value;
-
-    (void)key;
-    pool_put(ud, g->pending, g->cap * sizeof *g->pending);
-    pool_put(ud, g, sizeof *g + strlen(g->name) + 1);
-    return 0;
-}
-
+/* Records, marks, items, groups and histories all come from the pool:
+ * freeing its slabs and large objects frees them without a walk. */
 void orderly_memory_storage_free(orderly_storage *s)
 {
     struct mem *m = MEM(s);
-    size_t i, q;
+    size_t q;
 
     if (m == NULL)
         return;
     while (m->open != NULL) {
         struct txn *t = m->open;
-        discard(m, t);
         m->open = t->next;
-        free_txn(m, t);
+        mem_free(m, t->ops);
+        mem_free(m, t);
     }
     if (m->spare != NULL) {
         mem_free(m, m->spare->ops);
         mem_free(m, m->spare);
     }
-    orderly__map_each(&m->records, free_record, m);
-    orderly__map_each(&m->idems, free_mark, m);
     orderly__map_free(&m->records);
-    orderly__map_free(&m->idems);
-    for (q = 0; q < 4; q++) {
-        for (i = 0; i < m->queues[q].n; i++)
-            free_item(m, m->queues[q].items[i]);
+    orderly__marks_free(&m->marks);
+    for (q = 0; q < 4; q++)
         mem_free(m, m->queues[q].items);
-        orderly__map_each(&m->queues[q].groups, free_group, m);
-        orderly__map_free(&m->queues[q].groups);
+    orderly__map_free(&m->owners);
+    while (m->pool.bigs != NULL) {
+        struct big *b = m->pool.bigs;
+        m->pool.bigs = b->next;
+        mem_free(m, b);
     }
-    orderly__map_each(&m->history, free_history, m);
-    orderly__map_free(&m->history);
     while (m->pool.slabs != NULL) {
         void *slab = m->pool.slabs;
         memcpy(&m->pool.slabs, slab, sizeof slab);
