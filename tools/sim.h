@@ -208,11 +208,13 @@ int sim_is_business(int rc);      /* refused by the rules: ETRANSITION, EGUARD, 
 int sim_is_final(int order_state);
 int sim_pump(struct sim *s);      /* publishes what is due, then consumes it */
 /* Storage faults for the commands of order o (NULL: every other call). A
- * command makes a storage call per line it schedules a timer for (a
- * 300-line order's creation about 310, a 4-line one's about 16), so the
- * rate is scaled down for a large order's commands to fail about as often
- * as a small order's do; at a per-call rate of 0.1 a 300-line creation
- * would otherwise commit once in 10^14 tries. */
+ * large order's command makes more storage calls than a small one's (an
+ * event, its history entry and a deadline per warehouse it moves, up to
+ * 8), so the rate is scaled down by the order's size (its lines stand in
+ * for its warehouses and events) for them to fail about as often as a
+ * small order's do; at a per-call rate of 0.1 the payment of an order
+ * over 8 warehouses would otherwise fail 40 webhook deliveries in a row
+ * about half the time. */
 void sim_faults_for(struct sim *s, const struct sim_order *o);
 /* One command with the host's retries (and now and then a redelivery);
  * s->applied says whether it changed state. Business refusals return 0. */

@@ -525,6 +525,7 @@ struct deadlines {
     struct sim *s;
     struct check *c;
     uint64_t waiting;
+    int line_waiting;    /* a line of this order waits: its lines share one timer row */
 };
 
 /* One part of an order in state: when the state carries a deadline whose
@@ -550,8 +551,10 @@ static int check_part(struct deadlines *d, const char *order_id, int machine, ui
     d->c->checked++;
     if ((rc = probe(d->s, order_id, machine, event, index, &outcome)) < 0)
         return rc;
-    if (outcome == PROBE_WAITING)
+    if (outcome == PROBE_WAITING && !(machine == ORDERLY_MACHINE_RESERVATION && d->line_waiting))
         d->waiting++;
+    if (outcome == PROBE_WAITING && machine == ORDERLY_MACHINE_RESERVATION)
+        d->line_waiting = 1;
     else if (outcome == PROBE_OVERDUE &&
              (machine == ORDERLY_MACHINE_ORDER || machine == ORDERLY_MACHINE_PAYMENT))
         note(d->c, "%s: its %s is still %s past its %s deadline", order_id, orderly_machine_name(m),
@@ -570,6 +573,7 @@ static int check_deadlines(struct deadlines *d, const char *order_id, const orde
     uint32_t i, n;
     int k, rc;
 
+    d->line_waiting = 0;
     if ((rc = check_part(d, order_id, ORDERLY_MACHINE_ORDER, 0, v->order_state)) < 0 ||
         (rc = check_part(d, order_id, ORDERLY_MACHINE_PAYMENT, 0, v->payment_state)) < 0)
         return rc;

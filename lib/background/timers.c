@@ -17,7 +17,7 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
     struct orderly__timer_rec r;
     orderly_command cmd;
     orderly_result res = ORDERLY_RESULT_INIT;
-    uint64_t token;
+    uint64_t token, version;
     void *txn = NULL;
     char key[48];
     size_t i, fired = 0, rows;
@@ -47,6 +47,17 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
         cmd.machine = r.machine;
         cmd.event = r.event;
         cmd.index = r.index;
+        /* one row stands for every line's deadline: it fires on a line
+         * still waiting (none left: it has nothing to do); an order this
+         * engine cannot read is left to the command, which says why */
+        if (r.machine == ORDERLY_MACHINE_RESERVATION) {
+            rc = orderly__read_order(e, r.order_id, &e->agg, &version);
+            if (rc == ORDERLY_OK && !orderly__timer_line(e, &e->agg, r.timer, now, &cmd.index))
+                continue;
+            if (rc < 0 && (orderly_error_is_transient(rc) || e->batch_failed))
+                break;
+            rc = ORDERLY_OK;
+        }
         cmd.idem_key = key;
         cmd.now = now;
         rc = orderly_engine_apply(e, &cmd, &res);

@@ -305,12 +305,22 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int m, uint32
     uint8_t *st = state_of(s->a, m, index, &since);
     int timer, tm, tev;
     struct orderly__staged_timer *t;
+    orderly_time_ms due;
+    size_t k;
 
     if (st == NULL)
         return ORDERLY_OK;
     timer = orderly__machines[m]->states[*st].timer;
     if (timer == ORDERLY_TIMER_NONE || orderly_timer_target(&tm, &tev, timer) < 0)
         return ORDERLY_OK;
+    due = orderly__deadline(e, s->a, timer, index);
+    /* the lines' deadlines share one row: its tick fires on whichever line
+     * is still waiting on it (orderly__timer_line), so an order of n lines
+     * writes one deadline, not n */
+    if (tm == ORDERLY_MACHINE_RESERVATION)
+        for (k = 0; k < s->n_timers; k++)
+            if (s->timers[k].timer == timer && s->timers[k].machine == tm && s->timers[k].due == due)
+                return ORDERLY_OK;
     if (s->n_timers >= s->max_timers)
         return orderly__fail(s->ctx, ORDERLY_EINVARIANT,
                              "order '%s': one command would schedule more than %zu deadlines",
@@ -320,8 +330,23 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int m, uint32
     t->machine = (uint8_t)tm;
     t->index = tm == m ? index : 0;
     t->event = (uint8_t)tev;
-    t->due = orderly__deadline(e, s->a, timer, index);
+    t->due = due;
     return ORDERLY_OK;
+}
+
+int orderly__timer_line(orderly_engine *e, const struct orderly__agg *a, int timer,
+                        orderly_time_ms now, uint32_t *line)
+{
+    uint32_t i;
+
+    for (i = 0; i < a->n_lines; i++)
+        if (a->lines[i].state > 0 && a->lines[i].state < orderly__reservation_machine.n_states &&
+            orderly__reservation_machine.states[a->lines[i].state].timer == timer &&
+            orderly__deadline(e, a, timer, i) <= now) {
+            *line = i;
+            return 1;
+        }
+    return 0;
 }
 
 static int status_kind(int m)

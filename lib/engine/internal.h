@@ -324,6 +324,12 @@ orderly_time_ms orderly__deadline(const orderly_engine *e, const struct orderly_
 
 /* Stages the deadline the state just entered by (machine, index) needs. */
 int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int machine, uint32_t index);
+/* The line of a that a reservation deadline `timer` due by now fires on:
+ * the first still in a state timed by it whose deadline has passed (the
+ * lines of an order share one deadline row). 1 with *line set, 0 when no
+ * line waits on it any more. */
+int orderly__timer_line(orderly_engine *e, const struct orderly__agg *a, int timer,
+                        orderly_time_ms now, uint32_t *line);
 
 /* 0, or ORDERLY_EINVAL with a message when now is outside
  * 0..ORDERLY_TIME_MAX. */

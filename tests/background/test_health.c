@@ -99,11 +99,12 @@ START_TEST(health_queue_figures)
     ck_assert_uint_eq(h.outbox_pending, 3);
     ck_assert_uint_eq(h.outbox_leased, 0);
     ck_assert_uint_eq(h.outbox_dead, 0);
-    /* six reservation TTLs and three abandoned timers; no fulfillment SLA
-     * runs before its order is confirmed */
-    ck_assert_uint_eq(health(&f, T0 + f.policy.reservation_ttl).timers_due, 6);
-    ck_assert_uint_eq(health(&f, T0 + f.policy.abandoned_after).timers_due, 9);
-    ck_assert_uint_eq(health(&f, T0 + f.policy.fulfillment_sla).timers_due, 9);
+    /* a reservation TTL row per order (its two lines share it) and three
+     * abandoned timers; no fulfillment SLA runs before its order is
+     * confirmed */
+    ck_assert_uint_eq(health(&f, T0 + f.policy.reservation_ttl).timers_due, 3);
+    ck_assert_uint_eq(health(&f, T0 + f.policy.abandoned_after).timers_due, 6);
+    ck_assert_uint_eq(health(&f, T0 + f.policy.fulfillment_sla).timers_due, 6);
     /* a refused publish at the one allowed attempt: dead-lettered */
     down.fail_at = 1;
     down.code = ORDERLY_EINVAL;

@@ -245,6 +245,36 @@ START_TEST(envelope_addresses_a_line_past_the_parts_maximum)
 }
 END_TEST
 
+/* The lines of an order share one reservation deadline row; when the
+ * line it was written for has left (released by its warehouse), it fires
+ * on a line still waiting, and the order is cancelled whole. */
+START_TEST(lines_share_one_deadline_that_fires_on_a_waiting_line)
+{
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_time_ms due;
+    size_t fired = 0;
+    char *env;
+    fx f;
+
+    open_large(&f, 300);
+    create_large(&f, "b2b", 300, 3);
+    due = T0 + f.policy.reservation_ttl;
+    /* the TTL row, the abandoned deadline and nothing per line */
+    ck_assert_uint_eq(health(&f, due).timers_due, 1);
+    ck_assert_uint_lt(health(&f, T0 + 400 * DAY).timers_due, 10);
+    env = make_env("wh-0", "reservation.release", "b2b", "{\"index\":0}");
+    ck_assert_int_eq(handle(&f, env, T0 + MIN, &r), 0);
+    free(env);
+    ck_assert_int_eq(part_state(&f, "b2b", ORDERLY_MACHINE_RESERVATION, 0), ORDERLY_RESERVATION_RELEASED);
+    ck_assert_int_eq(orderly_engine_tick(f.e, due, 0, &fired), 0);
+    ck_assert_uint_eq(fired, 1);
+    ck_assert_int_eq(part_state(&f, "b2b", ORDERLY_MACHINE_RESERVATION, 1), ORDERLY_RESERVATION_EXPIRED);
+    ck_assert_int_eq(view(&f, "b2b").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_int_eq(part_state(&f, "b2b", ORDERLY_MACHINE_RESERVATION, 299), ORDERLY_RESERVATION_RELEASED);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-large");
@@ -253,6 +283,7 @@ static Suite *suite(void)
     orderly_test_case(s, order_of_300_lines_returns_200_by_line, 0);
     orderly_test_case(s, returns_naming_too_many_lines_refused, 0);
     orderly_test_case(s, envelope_addresses_a_line_past_the_parts_maximum, 0);
+    orderly_test_case(s, lines_share_one_deadline_that_fires_on_a_waiting_line, 0);
     return s;
 }
 
