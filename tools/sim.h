@@ -167,6 +167,7 @@ struct sim {
     struct sim_keyset published;    /* event ids consumers received */
     struct sim_keyset seen_on;      /* (event id, topic) pairs received, dead-letter topics too */
     struct sim_keyset exhausted;    /* operation ids alerted as exhausted */
+    struct operation_tally *op_tally; /* operations tallied so far (sim_check.c) */
     int discontinued_fixed;         /* the operator has fixed the failing restock */
     struct sim_counts c;
     char failure[256];              /* the first harness failure, if any */
@@ -179,6 +180,12 @@ double sim_rand(struct sim *s);
 uint32_t sim_below(struct sim *s, uint32_t n);
 int sim_schedule(struct sim *s, orderly_time_ms at, uint32_t order, uint32_t kind, int64_t arg);
 int sim_pop(struct sim *s, struct sim_action *out);
+struct operation_tally;
+/* Tallies the finished operations not tallied yet, so the end-of-run
+ * checks still see those the purge is about to delete. A negative code
+ * (the read failed): the caller must not purge. */
+int sim_tally_finished_operations(struct sim *s);
+void sim_tally_free(struct sim *s);
 int sim_keyset_add(struct sim_keyset *k, const uint8_t id[16]);   /* 1 new, 0 present, <0 ENOMEM */
 int sim_keyset_has(const struct sim_keyset *k, const uint8_t id[16]);
 void sim_keyset_free(struct sim_keyset *k);

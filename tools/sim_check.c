@@ -252,7 +252,49 @@ struct operation_tally {
     size_t n_rows, cap_rows;
     struct released_line *lines;
     size_t n_lines, cap_lines;
+    struct sim_keyset tallied;      /* ids of the rows counted: each once, purged or not */
 };
+
+#define SCAN_PAGE 4096
+
+/* The run's tally of operations, made on first use; NULL for ENOMEM. */
+static struct operation_tally *tally_of(struct sim *s)
+{
+    if (s->op_tally == NULL && (s->op_tally = calloc(1, sizeof *s->op_tally)) != NULL)
+        s->op_tally->s = s;
+    return s->op_tally;
+}
+
+void sim_tally_free(struct sim *s)
+{
+    if (s->op_tally == NULL)
+        return;
+    free(s->op_tally->rows);
+    free(s->op_tally->lines);
+    sim_keyset_free(&s->op_tally->tallied);
+    free(s->op_tally);
+    s->op_tally = NULL;
+}
+
+static int tally_operation(const orderly_operation_view *op, void *user_data);
+
+int sim_tally_finished_operations(struct sim *s)
+{
+    struct operation_tally *t = tally_of(s);
+    uint64_t before;
+    int rc;
+
+    if (t == NULL)
+        return ORDERLY_ENOMEM;
+    t->last_id = 0;
+    do {
+        before = t->last_id;
+        if ((rc = orderly_engine_list_operations(s->engine, ORDERLY_ITEM_DONE, t->last_id, SCAN_PAGE,
+                                                 tally_operation, t)) < 0)
+            return rc;
+    } while (t->last_id != before);
+    return ORDERLY_OK;
+}
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
 {
@@ -276,12 +318,14 @@ static int tally_operation(const orderly_operation_view *op, void *user_data)
     uint8_t id[16];
     uint32_t k;
 
-    t->total++;
     t->last_id = op->id;
-    if (op->op > 0 && op->op <= ORDERLY_OP_RESHIP)
-        t->by_op[op->op]++;
     memset(id, 0, sizeof id);
     memcpy(id, &op->id, sizeof op->id);
+    if ((k = (uint32_t)sim_keyset_add(&t->tallied, id)) != 1)
+        return (int)k == 0 ? ORDERLY_OK : ORDERLY_ENOMEM;
+    t->total++;
+    if (op->op > 0 && op->op <= ORDERLY_OP_RESHIP)
+        t->by_op[op->op]++;
     if (op->state == ORDERLY_ITEM_DONE) {
         t->done++;
     } else if (op->state == ORDERLY_ITEM_DEAD) {
@@ -415,8 +459,6 @@ static void check_duplicates(struct operation_tally *t, struct check *c)
 }
 
 /* ---- queue rows, read through the storage vtable ------------------------------------ */
-
-#define SCAN_PAGE 4096
 
 struct queue_scan {
     struct check *c;
@@ -619,11 +661,12 @@ static int check_ledgers(struct sim *s, struct outbox_tally *ot, struct operatio
         if ((rc = orderly_engine_list_outbox(s->engine, -1, ot->last_id, SCAN_PAGE, tally_outbox, ot)) < 0)
             return rc;
     } while (ot->rows != before);
+    et->last_id = 0;
     do {
-        before = et->total;
+        before = et->last_id;
         if ((rc = orderly_engine_list_operations(s->engine, -1, et->last_id, SCAN_PAGE, tally_operation, et)) < 0)
             return rc;
-    } while (et->total != before);
+    } while (et->last_id != before);
     comp->checked = et->total;
     comp->failed = et->pending + et->unalerted;
     snprintf(comp->example, sizeof comp->example, "%s", et->example);
@@ -825,7 +868,7 @@ int sim_report(struct sim *s, double wall, FILE *out)
     struct check stock_c = { "per warehouse and SKU, held + shipped + released = ordered; restocked = what came back", 0, 0, "" };
     struct per_line pl;
     struct outbox_tally ot;
-    struct operation_tally et;
+    struct operation_tally *et;
     struct deadlines dl;
     orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
     orderly_health h = ORDERLY_HEALTH_INIT;
@@ -847,11 +890,10 @@ int sim_report(struct sim *s, double wall, FILE *out)
     ot.s = s;
     ot.settled = &outbox;
     ot.seen = &seen;
-    memset(&et, 0, sizeof et);
-    et.s = s;
-    rc = check_ledgers(s, &ot, &et, &attempts, &once, &comp, &live_timers);
-    free(et.rows);
-    free(et.lines);
+    if ((et = tally_of(s)) == NULL)
+        rc = ORDERLY_ENOMEM;
+    else
+        rc = check_ledgers(s, &ot, et, &attempts, &once, &comp, &live_timers);
     if (rc < 0) {
         fprintf(stderr, "orderly simulate: reading the queues failed: %s\n", orderly_strerror(rc));
         return CLI_EXIT_FAIL;
@@ -955,12 +997,12 @@ int sim_report(struct sim *s, double wall, FILE *out)
     line(out, "expired leases taken over", h.leases_expired_total);
     fputs("\noperations\n", out);
     for (st_id = ORDERLY_OP_RELEASE_RESERVATIONS; st_id <= ORDERLY_OP_RESHIP; st_id++)
-        if (et.by_op[st_id])
-            line(out, orderly_op_name(st_id), et.by_op[st_id]);
+        if (et->by_op[st_id])
+            line(out, orderly_op_name(st_id), et->by_op[st_id]);
     line(out, "carried out", s->c.operations_run);
     line(out, "exhausted and alerted", s->c.operations_exhausted_alerts);
     line(out, "replayed by the operator", s->c.operations_replayed);
-    line(out, "still parked", et.dead);
+    line(out, "still parked", et->dead);
     fputs("\nfaults injected\n", out);
     line(out, "storage calls failed", orderly_fault_storage_faults(s->storage));
     line(out, "operation calls failed", s->c.executor_faults);

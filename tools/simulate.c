@@ -228,6 +228,10 @@ static int purge(struct sim *s)
     size_t n;
     int i, rc;
 
+    /* the operations the purge deletes are counted first: a read that
+     * fails leaves them (and this purge) for the next one */
+    if ((rc = sim_tally_finished_operations(s)) < 0)
+        return sim_is_transient(rc) ? ORDERLY_OK : rc;
     for (i = 0; i < 1000; i++) {
         rc = orderly_engine_purge(s->engine, s->now, 0, &n);
         if (rc < 0 && !sim_is_transient(rc))
@@ -929,6 +933,7 @@ static void teardown(struct sim *s)
     sim_keyset_free(&s->published);
     sim_keyset_free(&s->seen_on);
     sim_keyset_free(&s->exhausted);
+    sim_tally_free(s);
     for (i = 0; s->orders != NULL && i < s->created; i++) {
         free(s->orders[i].lines);
         free(s->orders[i].ret_lines);
