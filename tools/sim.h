@@ -209,6 +209,9 @@ void sim_fail(struct sim *s, const char *fmt, ...)
 /* A host retries a transiently failed command until it goes through: each
  * try fails only if one of its storage calls does, so at any fault rate
  * below 1 it eventually succeeds; the bound only stops a broken store. */
+/* The last of orderly's operations; the world carries out every one up
+ * to it, in this process or for a worker */
+#define SIM_OP_LAST ORDERLY_OP_RESHIP
 #define SIM_RETRIES 100000
 int sim_is_transient(int rc);     /* ESTORAGE, ECONFLICT, EINFLIGHT: try again */
 int sim_is_business(int rc);      /* refused by the rules: ETRANSITION, EGUARD, ... */

@@ -374,7 +374,7 @@ static void worker_main(struct sim *s, uint32_t self, int (*setup)(struct sim *s
     plan.seed++;
     if (orderly_memory_transport_set_faults(s->transport, &plan) < 0)
         _exit(CLI_EXIT_FAIL);
-    for (op = ORDERLY_OP_RELEASE_RESERVATIONS; op <= ORDERLY_OP_CANCEL_COD_CLAIM; op++)
+    for (op = ORDERLY_OP_RELEASE_RESERVATIONS; op <= SIM_OP_LAST; op++)
         if (orderly_engine_set_executor(s->engine, op, relay_operation, NULL) < 0)
             _exit(CLI_EXIT_FAIL);
     /* the messages go to the driver; the transport only decides faults */

@@ -309,7 +309,7 @@ int sim_register_executors(struct sim *s)
 {
     int op, rc;
 
-    for (op = ORDERLY_OP_RELEASE_RESERVATIONS; op <= ORDERLY_OP_RESHIP; op++)
+    for (op = ORDERLY_OP_RELEASE_RESERVATIONS; op <= SIM_OP_LAST; op++)
         if ((rc = orderly_engine_set_executor(s->engine, op, sim_execute, s)) < 0)
             return rc;
     return ORDERLY_OK;
