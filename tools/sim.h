@@ -111,6 +111,7 @@ struct sim_action {
 struct sim_counts {
     uint64_t commands, applied, duplicates_sent, duplicates_answered, late_sent, late_answered;
     uint64_t rejected, gave_up, retries, webhooks, envelopes;
+    uint64_t remote_calls;       /* engine calls a worker ran for the driver (--workers) */
     uint64_t storage_faults, transport_faults, executor_faults;
     uint64_t operations_run, operations_exhausted_alerts, operations_replayed, dead_letter_alerts;
     uint64_t stale_alerts, purged, ticks_fired;
@@ -258,6 +259,20 @@ int sim_pg_prepare(struct sim *s);   /* replaces the schema once, before workers
 int sim_workers_start(struct sim *s, int (*setup)(struct sim *s));  /* returns in the driver only */
 int sim_workers_pump(struct sim *s, int background);
 void sim_workers_stop(struct sim *s);
+/* The engine calls that write: with workers, run by the worker that takes
+ * the order's commands (its id picks it), their outcome as the engine gave
+ * it (a commit that appended rows sets s->work); else by s->engine. */
+int sim_apply(struct sim *s, const orderly_command *c, orderly_result *res);
+int sim_create_order(struct sim *s, const orderly_order_spec *sp, orderly_result *res);
+int sim_open_return(struct sim *s, uint32_t *index, const orderly_return_spec *rs,
+                    orderly_result *res);
+int sim_open_replacement(struct sim *s, const char *order_id, uint32_t index, orderly_time_ms now,
+                         orderly_result *res);
+int sim_handle_webhook(struct sim *s, const char *order_id, const uint8_t *secret,
+                       size_t secret_len, const char *header, const uint8_t *body, size_t len,
+                       int64_t tolerance, orderly_time_ms now, orderly_result *res);
+int sim_handle_event(struct sim *s, const char *order_id, const uint8_t *bytes, size_t len,
+                     orderly_time_ms now, orderly_result *res);
 
 /* sim_ledger.c: the per-line and per-order verdicts, pure functions of the
  * world's counts and the engine's views (unit-tested in tests/cli). Each

@@ -216,7 +216,7 @@ static int open_return(struct sim *s, struct sim_order *o, const orderly_order_v
     rs.now = s->now;
     sim_faults_for(s, o);
     for (i = 0; i < SIM_RETRIES; i++) {
-        if (!sim_is_transient(rc = orderly_engine_open_return_lines(s->engine, &o->ret_index, &rs, &res)))
+        if (!sim_is_transient(rc = sim_open_return(s, &o->ret_index, &rs, &res)))
             break;
         s->c.retries++;
     }
@@ -282,7 +282,7 @@ static int open_replacement(struct sim *s, struct sim_order *o)
     }
     sim_faults_for(s, o);
     for (i = 0; i < SIM_RETRIES; i++) {
-        if (!sim_is_transient(rc = orderly_engine_open_replacement(s->engine, o->id, o->ret_index, s->now, &res)))
+        if (!sim_is_transient(rc = sim_open_replacement(s, o->id, o->ret_index, s->now, &res)))
             break;
         s->c.retries++;
     }

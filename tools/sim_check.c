@@ -979,6 +979,8 @@ int sim_report(struct sim *s, double wall, FILE *out)
     line(out, "  rejected by the rules", s->c.rejected);
     line(out, "  retried after a storage fault", s->c.retries);
     line(out, "  given up after retries", s->c.gave_up);
+    if (s->workers > 0)
+        line(out, "  calls run by the workers", s->c.remote_calls);
     line(out, "signed webhooks handled", s->c.webhooks);
     line(out, "duplicates sent", s->c.duplicates_sent);
     line(out, "duplicates suppressed", st.duplicates);

@@ -3,9 +3,11 @@
  * process owns the world (the scripts, the clock, the payment provider and
  * inventory ledgers, the consumer's checks) and sends the commands; N
  * forked worker processes, each with its own connection and engine on the
- * same schema, do the background work: pump the outbox, fire timers, run
- * operations. They compete for the same rows, so every claim, lease and
- * per-order rule of the adapter is exercised across processes.
+ * same schema, apply the commands and do the background work: pump the
+ * outbox, fire timers, run operations. An order's commands all go to one
+ * worker (by its id), and the workers compete for the same queue rows, so
+ * every claim, lease and per-order rule of the adapter is exercised across
+ * processes. The driver's own engine only reads.
  *
  * The driver hands out work in rounds at its simulated time ("pump", or
  * "tick, run operations, pump") and waits until every worker has finished
@@ -39,7 +41,11 @@ enum frame_kind {
     F_MESSAGE,      /* worker -> driver: one published message */
     F_OPERATION,    /* worker -> driver: an operation to carry out */
     F_DONE,         /* worker -> driver: the round is over */
+    F_CALL,         /* driver -> worker: one engine call that writes (payload: call, args) */
+    F_RESULT,       /* worker -> driver: its code, result and return index */
 };
+
+enum call_kind { CALL_APPLY = 1, CALL_CREATE, CALL_RETURN, CALL_REPLACEMENT, CALL_WEBHOOK, CALL_EVENT };
 
 enum job_kind { JOB_PUMP = 1, JOB_BACKGROUND = 2 };
 
@@ -343,6 +349,159 @@ static int send_done(int32_t rc, uint64_t ticks)
     return out;
 }
 
+/* A string that may be NULL travels with a flag before it. */
+static void put_opt(struct wbuf *b, const char *s)
+{
+    put_u64(b, s != NULL);
+    put_str(b, s);
+}
+
+static const char *get_opt(struct rbuf *r)
+{
+    uint64_t some = get_u64(r);
+    const char *v = get_str(r);
+
+    return some ? v : NULL;
+}
+
+static void put_bytes(struct wbuf *b, const void *p, size_t n)
+{
+    put_u64(b, n);
+    put(b, p, n);
+}
+
+static const uint8_t *get_bytes(struct rbuf *r, size_t *n)
+{
+    uint64_t len = get_u64(r);
+
+    *n = r->bad || len > r->n ? 0 : (size_t)len;
+    return r->bad || len > r->n ? NULL : take(r, (size_t)len);
+}
+
+/* Runs one engine call the driver sent on this worker's engine: the
+ * arguments borrowed from the frame, as the driver had them. */
+static int run_call(struct rbuf *r, orderly_result *res, uint32_t *index)
+{
+    orderly_engine *e = me.s->engine;
+    uint64_t kind = get_u64(r), n, i;
+    orderly_time_ms now = (orderly_time_ms)get_u64(r);
+    const char *order_id = get_str(r);
+    int rc = ORDERLY_EINVAL;
+
+    switch (kind) {
+    case CALL_APPLY: {
+        orderly_command c;
+        memset(&c, 0, sizeof c);
+        c.order_id = order_id;
+        c.now = now;
+        c.machine = (int)get_u64(r);
+        c.event = (int)get_u64(r);
+        c.index = (uint32_t)get_u64(r);
+        c.amount = (int64_t)get_u64(r);
+        c.idem_key = get_opt(r);
+        if (!r->bad)
+            rc = orderly_engine_apply(e, &c, res);
+        break;
+    }
+    case CALL_CREATE: {
+        orderly_order_spec sp;
+        orderly_line *lines;
+        memset(&sp, 0, sizeof sp);
+        sp.order_id = order_id;
+        sp.now = now;
+        sp.currency = get_str(r);
+        sp.payment_method = (int)get_u64(r);
+        sp.has_promotion = (uint32_t)get_u64(r);
+        sp.loyalty_points = (int64_t)get_u64(r);
+        sp.idem_key = get_opt(r);
+        n = get_u64(r);
+        if (r->bad || n == 0 || n > ORDERLY_LINES_MAX || (lines = calloc((size_t)n, sizeof *lines)) == NULL)
+            break;
+        for (i = 0; i < n; i++)
+            lines[i] = (orderly_line){ get_u64(r), (uint32_t)get_u64(r), (uint32_t)get_u64(r),
+                                       (int64_t)get_u64(r) };
+        sp.lines = lines;
+        sp.n_lines = (size_t)n;
+        if (!r->bad)
+            rc = orderly_engine_create_order(e, &sp, res);
+        free(lines);
+        break;
+    }
+    case CALL_RETURN: {
+        orderly_return_spec rs = ORDERLY_RETURN_SPEC_INIT;
+        orderly_return_line *lines;
+        rs.order_id = order_id;
+        rs.now = now;
+        rs.adjustment = (int64_t)get_u64(r);
+        rs.exchange = (int)get_u64(r);
+        rs.idem_key = get_opt(r);
+        n = get_u64(r);
+        if (r->bad || n == 0 || n > ORDERLY_LINES_MAX || (lines = calloc((size_t)n, sizeof *lines)) == NULL)
+            break;
+        for (i = 0; i < n; i++)
+            lines[i] = (orderly_return_line){ (uint32_t)get_u64(r), (uint32_t)get_u64(r) };
+        rs.lines = lines;
+        rs.n_lines = (size_t)n;
+        if (!r->bad)
+            rc = orderly_engine_open_return_lines(e, index, &rs, res);
+        free(lines);
+        break;
+    }
+    case CALL_REPLACEMENT:
+        *index = (uint32_t)get_u64(r);
+        if (!r->bad)
+            rc = orderly_engine_open_replacement(e, order_id, *index, now, res);
+        break;
+    case CALL_WEBHOOK: {
+        size_t secret_len = 0, len = 0;
+        const uint8_t *secret = get_bytes(r, &secret_len), *body;
+        const char *header = get_str(r);
+        int64_t tolerance = (int64_t)get_u64(r);
+        body = get_bytes(r, &len);
+        if (!r->bad)
+            rc = orderly_engine_handle_webhook(e, secret, secret_len, header, body, len, tolerance,
+                                               now, res);
+        break;
+    }
+    case CALL_EVENT: {
+        size_t len = 0;
+        const uint8_t *body = get_bytes(r, &len);
+        if (!r->bad)
+            rc = orderly_engine_handle_event(e, body, len, now, res);
+        break;
+    }
+    default:
+        break;
+    }
+    return rc;
+}
+
+static int serve_call(const uint8_t *payload, size_t len)
+{
+    struct rbuf r = { payload, len, 0, 0 };
+    orderly_result res = ORDERLY_RESULT_INIT;
+    struct wbuf b = { NULL, 0, 0, 0 };
+    uint32_t index = 0;
+    int rc = run_call(&r, &res, &index);
+
+    put_u64(&b, (uint64_t)(int64_t)rc);
+    put_u64(&b, index);
+    put_u64(&b, (uint64_t)(int64_t)res.code);
+    put_u64(&b, (uint64_t)(int64_t)res.machine);
+    put_u64(&b, (uint64_t)(int64_t)res.event);
+    put_u64(&b, (uint64_t)(int64_t)res.from);
+    put_u64(&b, (uint64_t)(int64_t)res.to);
+    put_u64(&b, (uint64_t)(int64_t)res.order_state);
+    put_u64(&b, res.late);
+    put_u64(&b, res.duplicate);
+    put_u64(&b, res.outbox_rows);
+    put_u64(&b, res.operations);
+    put_u64(&b, res.version);
+    rc = b.oom || send_frame(me.out, F_RESULT, b.p, b.n) < 0 ? -1 : 0;
+    free(b.p);
+    return rc;
+}
+
 static int run_job(uint32_t kind, orderly_time_ms now, uint64_t *ticks)
 {
     orderly_engine *e = me.s->engine;
@@ -383,8 +542,17 @@ static void worker_main(struct sim *s, uint32_t self, int (*setup)(struct sim *s
     s->transport->publish = relay_publish;
     while ((rc = recv_frame(me.in, &h, &job)) == 0) {
         struct rbuf r = { job, h.len, 0, 0 };
-        uint64_t kind = get_u64(&r), ticks = 0;
-        orderly_time_ms now = (orderly_time_ms)get_u64(&r);
+        uint64_t kind, ticks = 0;
+        orderly_time_ms now;
+        if (h.kind == F_CALL) {
+            rc = serve_call(job, h.len);
+            free(job);
+            if (rc < 0)
+                break;
+            continue;
+        }
+        kind = get_u64(&r);
+        now = (orderly_time_ms)get_u64(&r);
         free(job);
         if (h.kind != F_JOB || r.bad) {
             rc = -1;
@@ -718,4 +886,171 @@ void sim_workers_stop(struct sim *s)
     free(w->from);
     free(w);
     s->wk = NULL;
+}
+
+/* ---- the engine calls that write ---------------------------------------------- */
+
+/* The worker an order's commands go to: always the same one. */
+static uint32_t worker_of(const struct sim_workers *w, const char *order_id)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *order_id != '\0'; order_id++)
+        h = (h ^ (uint8_t)*order_id) * 16777619u;
+    return h % w->n;
+}
+
+/* Sends the call in b to the order's worker and waits for its answer. */
+static int remote(struct sim *s, const char *order_id, struct wbuf *b, orderly_result *res,
+                  uint32_t *index)
+{
+    struct sim_workers *w = s->wk;
+    uint32_t k = worker_of(w, order_id);
+    struct frame_head h;
+    uint8_t *reply = NULL;
+    struct rbuf r;
+    int rc;
+
+    if (b->oom) {
+        free(b->p);
+        return ORDERLY_ENOMEM;
+    }
+    rc = send_frame(w->to[k], F_CALL, b->p, b->n);
+    free(b->p);
+    s->c.remote_calls++;
+    if (rc < 0 || recv_frame(w->from[k], &h, &reply) != 0 || h.kind != F_RESULT) {
+        free(reply);
+        sim_fail(s, "worker %u (pid %ld) did not answer a call", k + 1, (long)w->pid[k]);
+        return ORDERLY_EUSER;
+    }
+    r = (struct rbuf){ reply, h.len, 0, 0 };
+    rc = (int)(int64_t)get_u64(&r);
+    if (index != NULL)
+        *index = (uint32_t)get_u64(&r);
+    else
+        (void)get_u64(&r);
+    res->code = (int)(int64_t)get_u64(&r);
+    res->machine = (int)(int64_t)get_u64(&r);
+    res->event = (int)(int64_t)get_u64(&r);
+    res->from = (int)(int64_t)get_u64(&r);
+    res->to = (int)(int64_t)get_u64(&r);
+    res->order_state = (int)(int64_t)get_u64(&r);
+    res->late = (uint32_t)get_u64(&r);
+    res->duplicate = (uint32_t)get_u64(&r);
+    res->outbox_rows = (uint32_t)get_u64(&r);
+    res->operations = (uint32_t)get_u64(&r);
+    res->version = get_u64(&r);
+    free(reply);
+    if (r.bad)
+        return ORDERLY_EUSER;
+    /* what the worker's commit appended waits for the next pump round */
+    if (rc == 0 && res->outbox_rows > 0)
+        s->work = 1;
+    return rc;
+}
+
+static void put_head(struct wbuf *b, int kind, orderly_time_ms now, const char *order_id)
+{
+    put_u64(b, (uint64_t)kind);
+    put_u64(b, (uint64_t)now);
+    put_str(b, order_id);
+}
+
+int sim_apply(struct sim *s, const orderly_command *c, orderly_result *res)
+{
+    struct wbuf b = { NULL, 0, 0, 0 };
+
+    if (s->wk == NULL)
+        return orderly_engine_apply(s->engine, c, res);
+    put_head(&b, CALL_APPLY, c->now, c->order_id);
+    put_u64(&b, (uint64_t)(int64_t)c->machine);
+    put_u64(&b, (uint64_t)(int64_t)c->event);
+    put_u64(&b, c->index);
+    put_u64(&b, (uint64_t)c->amount);
+    put_opt(&b, c->idem_key);
+    return remote(s, c->order_id, &b, res, NULL);
+}
+
+int sim_create_order(struct sim *s, const orderly_order_spec *sp, orderly_result *res)
+{
+    struct wbuf b = { NULL, 0, 0, 0 };
+    size_t i;
+
+    if (s->wk == NULL)
+        return orderly_engine_create_order(s->engine, sp, res);
+    put_head(&b, CALL_CREATE, sp->now, sp->order_id);
+    put_str(&b, sp->currency);
+    put_u64(&b, (uint64_t)(int64_t)sp->payment_method);
+    put_u64(&b, sp->has_promotion);
+    put_u64(&b, (uint64_t)sp->loyalty_points);
+    put_opt(&b, sp->idem_key);
+    put_u64(&b, sp->n_lines);
+    for (i = 0; i < sp->n_lines; i++) {
+        put_u64(&b, sp->lines[i].sku);
+        put_u64(&b, sp->lines[i].warehouse);
+        put_u64(&b, sp->lines[i].quantity);
+        put_u64(&b, (uint64_t)sp->lines[i].unit_price);
+    }
+    return remote(s, sp->order_id, &b, res, NULL);
+}
+
+int sim_open_return(struct sim *s, uint32_t *index, const orderly_return_spec *rs,
+                    orderly_result *res)
+{
+    struct wbuf b = { NULL, 0, 0, 0 };
+    size_t i;
+
+    if (s->wk == NULL)
+        return orderly_engine_open_return_lines(s->engine, index, rs, res);
+    put_head(&b, CALL_RETURN, rs->now, rs->order_id);
+    put_u64(&b, (uint64_t)rs->adjustment);
+    put_u64(&b, (uint64_t)(int64_t)rs->exchange);
+    put_opt(&b, rs->idem_key);
+    put_u64(&b, rs->n_lines);
+    for (i = 0; i < rs->n_lines; i++) {
+        put_u64(&b, rs->lines[i].line);
+        put_u64(&b, rs->lines[i].quantity);
+    }
+    return remote(s, rs->order_id, &b, res, index);
+}
+
+int sim_open_replacement(struct sim *s, const char *order_id, uint32_t index, orderly_time_ms now,
+                         orderly_result *res)
+{
+    struct wbuf b = { NULL, 0, 0, 0 };
+
+    if (s->wk == NULL)
+        return orderly_engine_open_replacement(s->engine, order_id, index, now, res);
+    put_head(&b, CALL_REPLACEMENT, now, order_id);
+    put_u64(&b, index);
+    return remote(s, order_id, &b, res, NULL);
+}
+
+int sim_handle_webhook(struct sim *s, const char *order_id, const uint8_t *secret,
+                       size_t secret_len, const char *header, const uint8_t *body, size_t len,
+                       int64_t tolerance, orderly_time_ms now, orderly_result *res)
+{
+    struct wbuf b = { NULL, 0, 0, 0 };
+
+    if (s->wk == NULL)
+        return orderly_engine_handle_webhook(s->engine, secret, secret_len, header, body, len,
+                                             tolerance, now, res);
+    put_head(&b, CALL_WEBHOOK, now, order_id);
+    put_bytes(&b, secret, secret_len);
+    put_str(&b, header);
+    put_u64(&b, (uint64_t)tolerance);
+    put_bytes(&b, body, len);
+    return remote(s, order_id, &b, res, NULL);
+}
+
+int sim_handle_event(struct sim *s, const char *order_id, const uint8_t *bytes, size_t len,
+                     orderly_time_ms now, orderly_result *res)
+{
+    struct wbuf b = { NULL, 0, 0, 0 };
+
+    if (s->wk == NULL)
+        return orderly_engine_handle_event(s->engine, bytes, len, now, res);
+    put_head(&b, CALL_EVENT, now, order_id);
+    put_bytes(&b, bytes, len);
+    return remote(s, order_id, &b, res, NULL);
 }

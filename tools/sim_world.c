@@ -380,9 +380,8 @@ int sim_capture_result(struct sim *s, struct sim_order *o, int64_t amount)
     for (i = 0; i < copies && failed == 0; i++) {
         int attempt;
         for (attempt = 0; attempt < 40; attempt++) {
-            rc = orderly_engine_handle_webhook(s->engine, psp_secret, sizeof psp_secret - 1, header,
-                                               (const uint8_t *)body.data, body.len, 300, s->now,
-                                               &res);
+            rc = sim_handle_webhook(s, o->id, psp_secret, sizeof psp_secret - 1, header,
+                                    (const uint8_t *)body.data, body.len, 300, s->now, &res);
             if (rc != ORDERLY_ESTORAGE && rc != ORDERLY_ECONFLICT && rc != ORDERLY_EINFLIGHT)
                 break;
             s->c.retries++;

@@ -58,8 +58,9 @@ static void usage(FILE *f)
           "                    other process has open is replaced, never a link,\n"
           "                    device, directory or another application's file\n"
           "  --quiet           no progress line, even on a terminal\n"
-          "  --workers N       with postgresql://: N engine processes, 1..64, pump,\n"
-          "                    tick and run operations on the shared database\n"
+          "  --workers N       with postgresql://: N engine processes, 1..64, apply\n"
+          "                    the commands, pump, tick and run operations on the\n"
+          "                    shared database\n"
           "                    while this one drives the world (default 0: it\n"
           "                    does everything itself)\n",
           f);
@@ -261,7 +262,7 @@ static int apply_key(struct sim *s, struct sim_order *o, int machine, int event,
     c.now = s->now;
     sim_faults_for(s, o);
     for (i = 0; i < RETRIES; i++) {
-        rc = orderly_engine_apply(s->engine, &c, res);
+        rc = sim_apply(s, &c, res);
         if (!sim_is_transient(rc))
             break;
         s->c.retries++;
@@ -332,8 +333,7 @@ int sim_carrier_event(struct sim *s, struct sim_order *o, const char *type, uint
     sim_faults_for(s, o);
     for (copy = 0; copy < copies; copy++) {
         for (i = 0; i < RETRIES; i++) {
-            rc = orderly_engine_handle_event(s->engine, (const uint8_t *)body.data, body.len, s->now,
-                                             &res);
+            rc = sim_handle_event(s, o->id, (const uint8_t *)body.data, body.len, s->now, &res);
             if (!sim_is_transient(rc))
                 break;
             s->c.retries++;
@@ -462,7 +462,7 @@ static int create(struct sim *s, struct sim_order *o)
     o->placed = 1;
     sim_faults_for(s, o);
     for (i = 0; i < RETRIES; i++) {
-        rc = orderly_engine_create_order(s->engine, &spec, &res);
+        rc = sim_create_order(s, &spec, &res);
         if (!sim_is_transient(rc))
             break;
         s->c.retries++;

@@ -64,6 +64,8 @@ checks=$(grep -cE "^  ok   " "$work/out")
 if [ "$checks" -ge 10 ]; then ok "the report lists its checks"; else not_ok "the report lists its checks (found $checks)"; fi
 has "every outbox row is delivered or dead-lettered \([1-9][0-9]* checked\)" "the workers delivered the outbox"
 has "every operation is done, or exhausted with an alert \([1-9][0-9]* checked\)" "the workers carried out the operations"
+has "^    calls run by the workers +[1-9]" "the workers applied the commands"
+has "^  write transactions per command +0\.[0-4]" "the driver's engine wrote little: reads, purges and its probes"
 has "^  timers fired +[1-9][0-9]*$" "the workers fired timers"
 has "^  carried out +[1-9][0-9]*$" "the driver's world ran the workers' operations"
 
