@@ -19,40 +19,7 @@
 #include "../../adapters/sqlite/internal.h"
 #include "base/ctx.h"
 
-static char dir[256];
-
-static void make_dir(void)
-{
-    snprintf(dir, sizeof dir, "%s/orderly-sqlopt-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void remove_dir(void)
-{
-    char cmd[300];
-
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *db_path(const char *name)
-{
-    static char p[2][320];
-    static int k;
-
-    k ^= 1;
-    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
-    return p[k];
-}
-
-static orderly_ctx *new_ctx(void)
-{
-    orderly_ctx *c;
-
-    ck_assert_int_eq(orderly_ctx_new(&c, NULL), 0);
-    return c;
-}
+#include "scratch.h"
 
 static orderly_storage *open_with(const char *path, const orderly_sqlite_options *o,
                                   orderly_ctx *ctx)
