@@ -343,8 +343,9 @@ static const struct handles_case cases[] = {
 };
 
 static void run_case(struct orderly__conf_tap *tap, const orderly_conformance_target *t,
-                     orderly_ctx *ctx, orderly_buf *buf, const struct handles_case *c)
+                     orderly_ctx *ctx, orderly_buf *buf, const void *cv)
 {
+    const struct handles_case *c = cv;
     struct duo d;
     int rc;
 
@@ -376,21 +377,6 @@ static void run_case(struct orderly__conf_tap *tap, const orderly_conformance_ta
 
 int orderly__conf_handles(struct orderly__conf_tap *tap, const orderly_conformance_target *t)
 {
-    orderly_ctx *ctx = NULL;
-    orderly_buf *buf = NULL;
-    size_t i;
-    int rc;
-
-    if ((rc = orderly_ctx_new(&ctx, NULL)) < 0)
-        return rc;
-    if ((rc = orderly_buf_new(&buf, NULL)) < 0) {
-        orderly_ctx_free(ctx);
-        return rc;
-    }
-    for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        if (orderly__conf_wanted(tap, cases[i].name))
-            run_case(tap, t, ctx, buf, &cases[i]);
-    orderly_buf_free(buf);
-    orderly_ctx_free(ctx);
-    return ORDERLY_OK;
+    return orderly__conf_run_table(tap, t, cases, sizeof cases / sizeof cases[0], sizeof cases[0],
+                                   run_case);
 }

@@ -24,6 +24,15 @@ struct orderly__conf_tap {
 /* 1 when the filter selects name. */
 int orderly__conf_wanted(const struct orderly__conf_tap *tap, const char *name);
 
+/* Runs one case of a suite's table with the context and buffer its cases share. */
+typedef void (*orderly__conf_case_fn)(struct orderly__conf_tap *tap,
+                                      const orderly_conformance_target *t, orderly_ctx *ctx,
+                                      orderly_buf *buf, const void *c);
+/* Runs every case the filter selects of a table of n entries of size bytes,
+ * each starting with its name (const char *); ENOMEM before any ran. */
+int orderly__conf_run_table(struct orderly__conf_tap *tap, const orderly_conformance_target *t,
+                            const void *table, size_t n, size_t size, orderly__conf_case_fn run);
+
 /* Prints one result line and its detail (lines separated by '\n', each
  * printed as a "# " comment), counting it unless it is a known failure. */
 void orderly__conf_report(struct orderly__conf_tap *tap, const char *name, int ok,

@@ -37,6 +37,29 @@ void orderly__conf_fail_at(char *buf, orderly_ctx *ctx, const char *file, int li
         orderly__conf_note(buf, "adapter said: %s", why);
 }
 
+int orderly__conf_run_table(struct orderly__conf_tap *tap, const orderly_conformance_target *t,
+                            const void *table, size_t n, size_t size, orderly__conf_case_fn run)
+{
+    const unsigned char *entry = table;
+    orderly_ctx *ctx = NULL;
+    orderly_buf *buf = NULL;
+    size_t i;
+    int rc;
+
+    if ((rc = orderly_ctx_new(&ctx, NULL)) < 0)
+        return rc;
+    if ((rc = orderly_buf_new(&buf, NULL)) < 0) {
+        orderly_ctx_free(ctx);
+        return rc;
+    }
+    for (i = 0; i < n; i++, entry += size)
+        if (orderly__conf_wanted(tap, *(const char *const *)(const void *)entry))
+            run(tap, t, ctx, buf, entry);
+    orderly_buf_free(buf);
+    orderly_ctx_free(ctx);
+    return ORDERLY_OK;
+}
+
 int orderly__conf_wanted(const struct orderly__conf_tap *tap, const char *name)
 {
     return tap->filter == NULL || strstr(name, tap->filter) != NULL;
