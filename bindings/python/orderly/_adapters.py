@@ -245,11 +245,12 @@ def _emit(items: Iterable[QueueItem], cb: Any, user_data: Any, limit: Optional[i
     return n
 
 
-@ffi.def_extern(error=EUSER)
-def pyo_s_begin(s: Any, ctx: Any, txn_out: Any) -> int:
+def _open_txn(s: Any, ctx: Any, txn_out: Any, read: bool) -> int:
+    """Starts a transaction of the Python storage and hands C a number
+    standing for it (the object itself stays on the Python side)."""
     b = _s(s)
     try:
-        txn = b.obj.begin()
+        txn = b.obj.begin_read() if read else b.obj.begin()
     except BaseException as exc:
         return b.fail(ctx, exc)
     n = b.next_txn
@@ -257,20 +258,16 @@ def pyo_s_begin(s: Any, ctx: Any, txn_out: Any) -> int:
     b.txns[n] = txn
     txn_out[0] = ffi.cast("void *", n)
     return 0
+
+
+@ffi.def_extern(error=EUSER)
+def pyo_s_begin(s: Any, ctx: Any, txn_out: Any) -> int:
+    return _open_txn(s, ctx, txn_out, False)
 
 
 @ffi.def_extern(error=EUSER)
 def pyo_s_begin_read(s: Any, ctx: Any, txn_out: Any) -> int:
-    b = _s(s)
-    try:
-        txn = b.obj.begin_read()
-    except BaseException as exc:
-        return b.fail(ctx, exc)
-    n = b.next_txn
-    b.next_txn += 1
-    b.txns[n] = txn
-    txn_out[0] = ffi.cast("void *", n)
-    return 0
+    return _open_txn(s, ctx, txn_out, True)
 
 
 @ffi.def_extern(error=EUSER)
