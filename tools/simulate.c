@@ -851,8 +851,10 @@ static int open_base(struct sim *s, orderly_ctx *ctx)
         return sim_pg_open(s, ctx);
     if (s->db_path == NULL)
         return orderly_memory_storage_new(&s->memory, NULL);
-    /* the simulation's durability need is a kill, not a power cut */
+    /* the simulation's durability need is a kill, not a power cut; its
+     * one process is the file's only user (workers run on PostgreSQL) */
     so.synchronous = ORDERLY_SQLITE_SYNC_NORMAL;
+    so.exclusive = 1;
     if ((rc = orderly_sqlite_storage_open(&s->sqlite, s->db_path, &so, ctx)) < 0)
         fprintf(stderr, "orderly simulate: cannot open '%s': %s\n", s->db_path, orderly_ctx_errmsg(ctx));
     return rc;
@@ -904,8 +906,9 @@ static int setup(struct sim *s)
     eo.max_parts = s->max_parts;
     eo.on_work = on_work;
     eo.work_user_data = s;
-    /* it pumps after every command; with workers they publish instead */
-    eo.flags = s->workers > 0 ? 0 : ORDERLY_ENGINE_HAND_OFF;
+    /* it pumps after every command, the only dispatcher of its store;
+     * with workers they publish instead */
+    eo.flags = s->workers > 0 ? 0 : ORDERLY_ENGINE_HAND_OFF | ORDERLY_ENGINE_SOLE;
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
     s->policy = pol;

@@ -949,6 +949,10 @@ type Stats struct {
 	Applied, Rejected, Duplicates, LateIgnored, IdemBusy, IdemMismatch uint64
 	ConflictsRetried, OutboxAppended, OperationsRecorded               uint64
 	TxnBegins, TxnCommits, TxnRollbacks, TxnReadBegins                 uint64
+	// TxnAckWrites: write transactions that only wrote hand-off
+	// acknowledgements; DeadlinesCancelled: timer rows a command finished
+	// because no part waits on them any more.
+	TxnAckWrites, DeadlinesCancelled uint64
 }
 
 // Stats reads the counters (orderly_engine_get_stats).
@@ -961,7 +965,8 @@ func (e *Engine) Stats() (Stats, error) {
 		s = Stats{uint64(c.applied), uint64(c.rejected), uint64(c.duplicates), uint64(c.late_ignored),
 			uint64(c.idem_busy), uint64(c.idem_mismatch), uint64(c.conflicts_retried),
 			uint64(c.outbox_appended), uint64(c.operations_recorded), uint64(c.txn_begins),
-			uint64(c.txn_commits), uint64(c.txn_rollbacks), uint64(c.txn_read_begins)}
+			uint64(c.txn_commits), uint64(c.txn_rollbacks), uint64(c.txn_read_begins),
+			uint64(c.txn_ack_writes), uint64(c.deadlines_cancelled)}
 		return rc
 	})
 	return s, err

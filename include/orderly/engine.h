@@ -231,6 +231,23 @@ typedef struct orderly_engine_options {
  */
 #define ORDERLY_ENGINE_HAND_OFF 0x1u
 
+/*
+ * Sole dispatcher, with ORDERLY_ENGINE_HAND_OFF: the host promises that no
+ * other engine claims from this engine's store (one process and one
+ * engine: a SQLite store opened with `exclusive`, or a memory store no
+ * other engine uses). Hand-off acknowledgements then wait for the next
+ * write transaction however long the host stays quiet, instead of being
+ * written on their own once a quarter of their lease has gone: with no
+ * other claimer nobody can take their rows over, and this engine's own
+ * claims write them first. A crash loses only the acknowledgements, so
+ * their rows are published again once their leases lapse. Breaking the
+ * promise costs duplicates, never a lost event: another engine may
+ * republish a row whose lease lapsed before its acknowledgement was
+ * written. Until written, such rows show as leased or lease-expired in
+ * orderly_engine_health. Without HAND_OFF it changes nothing.
+ */
+#define ORDERLY_ENGINE_SOLE 0x2u
+
 #define ORDERLY_ENVELOPE_MAX_DEFAULT 65536
 #define ORDERLY_ENVELOPE_MAX_LIMIT (16u * 1024 * 1024)
 
@@ -754,10 +771,16 @@ typedef struct orderly_engine_stats {
     uint64_t txn_commits;
     uint64_t txn_rollbacks;
     uint64_t txn_read_begins;
+    /* ---- 0.3 too: write transactions that only wrote hand-off
+     * acknowledgements (ORDERLY_ENGINE_HAND_OFF), and timer rows a command
+     * finished in its own transaction because no part waits on them any
+     * more, so no tick claims them to fire nothing. */
+    uint64_t txn_ack_writes;
+    uint64_t deadlines_cancelled;
     /* ---- later versions append here ---- */
 } orderly_engine_stats;
 
-#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define ORDERLY_ENGINE_STATS_INIT { sizeof(orderly_engine_stats), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* Counters since open (not persisted). ORDERLY_EINVAL (nothing filled) for
  * a NULL engine or out, or an out->size below the 0.2 layout. */

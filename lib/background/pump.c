@@ -287,15 +287,16 @@ static void give_back_rest(orderly_engine *e, size_t i, size_t n, orderly_time_m
 }
 
 /* Pending acknowledgements are written on their own once a quarter of
- * their lease is gone (so no other engine takes their rows over), or when
- * they would not fit; else they ride on the next write: a command's, or
- * a claim's, which writes them ahead of the claim so it cannot take their
- * rows over. */
+ * their lease is gone (so no other engine takes their rows over; a sole
+ * dispatcher has none to fear), or when they would not fit; else they
+ * ride on the next write: a command's, or a claim's, which writes them
+ * ahead of the claim so it cannot take their rows over. */
 static int settle_acks(orderly_engine *e, orderly_time_ms now)
 {
     if (e->n_acks == 0)
         return ORDERLY_OK;
-    if (now >= e->acks_since + e->policy.lease / 4 || e->n_acks + e->n_handed > e->policy.batch_max)
+    if ((!e->sole && now >= e->acks_since + e->policy.lease / 4) ||
+        e->n_acks + e->n_handed > e->policy.batch_max)
         return orderly__flush_acks(e);
     return ORDERLY_OK;
 }

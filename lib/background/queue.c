@@ -273,6 +273,7 @@ int orderly__flush_acks(orderly_engine *e)
         return ORDERLY_OK;
     if ((rc = orderly__vt_begin(e, &txn)) < 0)
         return rc;
+    e->stats.txn_ack_writes++;
     if ((rc = orderly__write_acks(e, txn)) < 0 ||
         (orderly__vt_can_tell_due(e) &&
          (rc = orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, &due)) < 0)) {

@@ -72,7 +72,7 @@ PIN(orderly_result, 56);
 PIN(orderly_order_view, 160); /* 88 with replacement_of appended (unreleased) */
 PIN(orderly_part_view, 168); /* 0.2 with the line units appended (56 before), then replacement
                               * (104 before; unreleased) */
-PIN(orderly_engine_stats, 112); /* 0.2 appended the transaction counts (80 before; unreleased) */
+PIN(orderly_engine_stats, 128); /* 0.2 appended the transaction counts (80 before; unreleased) */
 PIN(orderly_health, 160);
 PIN(orderly_outbox_view, 72);
 PIN(orderly_operation_view, 104);
@@ -86,11 +86,12 @@ PIN_AT(orderly_outbox_view, size, 0);
 PIN_AT(orderly_operation_view, size, 0);
 PIN_AT(orderly_history_entry, size, 0);
 
-/* vtables: storage version 3 (version 2's 160 bytes plus the history,
- * read-begin and next-due slots), transport version 1, allocator (unversioned) */
-PIN(orderly_storage, 192);
+/* vtables: storage version 4 (version 2's 160 bytes plus version 3's
+ * history, read-begin and next-due slots, and version 4's next-due-except), transport version 1, allocator (unversioned) */
+PIN(orderly_storage, 200);
 PIN_AT(orderly_storage, history_append, 160);
 PIN_AT(orderly_storage, begin_read, 176);
+PIN_AT(orderly_storage, queue_next_due_except, 192);
 PIN(orderly_transport, 32);
 PIN(orderly_allocator, 40);
 PIN_AT(orderly_storage, version, 0);

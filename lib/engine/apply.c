@@ -351,7 +351,7 @@ static int open_return(orderly_engine *e, struct orderly__stage *s, const struct
 /* Appends one encoded row to queue. */
 static int push_row(orderly_engine *e, void *txn, int queue, const char *group, uint32_t kind,
                     const uint8_t *payload, size_t len, orderly_time_ms created,
-                    orderly_time_ms due)
+                    orderly_time_ms due, uint64_t *id_out)
 {
     orderly_queue_item it;
 
@@ -362,7 +362,7 @@ static int push_row(orderly_engine *e, void *txn, int queue, const char *group, 
     it.payload_len = len;
     it.created = created;
     it.due = due;
-    return orderly__vt_push(e, txn, queue, &it, NULL);
+    return orderly__vt_push(e, txn, queue, &it, id_out);
 }
 
 /* Whether an event of ev's kind carries line l of a (lib/wire/events.c). */
@@ -440,7 +440,7 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                  "order '%s': an event's payload does not encode", s->a->id);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
-                           s->now)) < 0 ||
+                           s->now, NULL)) < 0 ||
             (rc = orderly__history_append(e, txn, s->a->id, r.seq, ev->kind, buf, len, s->now)) < 0)
             return rc;
     }
@@ -476,7 +476,7 @@ static int write_operations(orderly_engine *e, void *txn, struct orderly__stage 
         }
         len = orderly__operation_rec_encode(&r, buf, e->rec_cap);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_OPERATIONS, "", ef->op, buf, len, s->now,
-                           s->now)) < 0)
+                           s->now, NULL)) < 0)
             return rc;
     }
     return ORDERLY_OK;
@@ -490,7 +490,10 @@ static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
     int rc;
 
     for (i = 0; i < s->n_timers; i++) {
-        const struct orderly__staged_timer *t = &s->timers[i];
+        struct orderly__staged_timer *t = &s->timers[i];
+        /* entered and left within this command: it could fire nothing */
+        if (!orderly__timer_live(e, s->a, t->timer, t->due))
+            continue;
         memset(&r, 0, sizeof r);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
         r.timer = t->timer;
@@ -499,7 +502,7 @@ static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
         r.event = t->event;
         len = orderly__timer_rec_encode(&r, buf, sizeof buf);
         if ((rc = push_row(e, txn, ORDERLY_QUEUE_TIMERS, "", t->timer, buf, len, s->now,
-                           t->due)) < 0)
+                           t->due, &t->row)) < 0)
             return rc;
     }
     return ORDERLY_OK;
@@ -710,7 +713,7 @@ static int write_staged(orderly_engine *e, void *txn, const struct request *rq, 
     int rc;
 
     if ((rc = write_events(e, txn, s)) < 0 || (rc = write_operations(e, txn, s)) < 0 ||
-        (rc = write_timers(e, txn, s)) < 0)
+        (rc = write_timers(e, txn, s)) < 0 || (rc = orderly__deadlines_cancel(e, txn, a, s->now)) < 0)
         return rc;
     if ((len = orderly__agg_encode(a, e->enc, e->enc_cap)) == 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' outgrew its record", a->id);
@@ -873,6 +876,7 @@ static int run_alone(orderly_engine *e, struct request *rq, orderly_result *res)
                 if (next_due != ORDERLY__DUE_UNKNOWN)
                     e->due_floor[ORDERLY_QUEUE_OUTBOX] = next_due;
             }
+            orderly__deadlines_remember(e, rq->order_id, &e->stage);
             e->agg_warm = 1;
             e->agg_version = res->version;
             memcpy(e->agg_key, rq->order_id, strlen(rq->order_id) + 1);

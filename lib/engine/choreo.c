@@ -331,6 +331,7 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int m, uint32
     t->index = tm == m ? index : 0;
     t->event = (uint8_t)tev;
     t->due = due;
+    t->row = 0;
     return ORDERLY_OK;
 }
 
@@ -346,6 +347,24 @@ int orderly__timer_line(orderly_engine *e, const struct orderly__agg *a, int tim
             *line = i;
             return 1;
         }
+    return 0;
+}
+
+int orderly__timer_live(const orderly_engine *e, struct orderly__agg *a, int timer,
+                        orderly_time_ms due)
+{
+    int m;
+    uint32_t i;
+
+    for (m = 1; m <= ORDERLY_MACHINE_COUNT; m++) {
+        const struct orderly_machine *mc = orderly__machines[m];
+        for (i = 0; i < count_of(a, m); i++) {
+            int st = state_at(a, m, i);
+            if (st > 0 && st < mc->n_states && mc->states[st].timer == timer &&
+                orderly__deadline(e, a, timer, i) == due)
+                return 1;
+        }
+    }
     return 0;
 }
 

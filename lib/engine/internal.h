@@ -61,6 +61,18 @@ struct orderly__staged_timer {
     uint8_t timer, machine, event;
     uint32_t index;
     orderly_time_ms due;
+    uint64_t row;             /* its timer row once pushed; 0 = not pushed */
+};
+
+/* A timer row this engine's command pushed (lib/engine/deadlines.c): a
+ * set-associative table keyed by the order, sized once at open. */
+#define ORDERLY__DEADLINE_SETS 1024u
+#define ORDERLY__DEADLINE_WAYS 4u
+struct orderly__deadline_slot {
+    uint64_t order;           /* XXH3 of the order id; 0 = empty */
+    uint64_t row;
+    orderly_time_ms due;
+    uint8_t timer;
 };
 
 /* Everything one command produces before it is written. */
@@ -180,6 +192,7 @@ struct orderly_engine {
     struct orderly__op_lines op_lines[ORDERLY__SITES];
     orderly_line *spec_lines; /* a replacement's lines */
     uint32_t *units;          /* per line, while a return names its lines */
+    struct orderly__deadline_slot *deadlines; /* SETS x WAYS */
     /* payloads of the claimed and handed rows (they point into these) */
     orderly_buf claim_arena, handed_arena;
     struct orderly__claimed *claimed;  /* policy.batch_max rows */
@@ -221,6 +234,7 @@ struct orderly_engine {
     size_t n_acks;
     size_t acks_riding;                /* of them, written by the open claim's transaction */
     orderly_time_ms acks_since;        /* now of the oldest pending one */
+    int sole;                          /* ORDERLY_ENGINE_SOLE: no other claimer */
 };
 
 struct orderly__ack {
@@ -330,6 +344,23 @@ int orderly__schedule(orderly_engine *e, struct orderly__stage *s, int machine, 
  * line waits on it any more. */
 int orderly__timer_line(orderly_engine *e, const struct orderly__agg *a, int timer,
                         orderly_time_ms now, uint32_t *line);
+
+/* Whether some part of a still waits on deadline `timer` due at due: a
+ * row for it can still fire something. 0 when every part that needed it
+ * left the state it timed (or entered it again with another deadline). */
+int orderly__timer_live(const orderly_engine *e, struct orderly__agg *a, int timer,
+                        orderly_time_ms due);
+
+/* After the commit of a command whose stage is s: remembers the timer
+ * rows it pushed. Never fails; a full set forgets its oldest row. */
+void orderly__deadlines_remember(orderly_engine *e, const char *order_id,
+                                 const struct orderly__stage *s);
+/* Inside a command's txn, once a holds its new state: finishes (DONE at
+ * now) every remembered timer row of a's order that no part waits on any
+ * more, after reading it back to be sure it is that deadline, still READY.
+ * A negative code leaves txn only good for rollback. */
+int orderly__deadlines_cancel(orderly_engine *e, void *txn, struct orderly__agg *a,
+                              orderly_time_ms now);
 
 /* 0, or ORDERLY_EINVAL with a message when now is outside
  * 0..ORDERLY_TIME_MAX. */

@@ -1,10 +1,13 @@
 /*
  * The memory an engine needs for orders of up to max_lines lines: the
- * aggregate's lines, encodings, the stage's line sets and deadlines, and
+ * aggregate's lines, encodings, the stage's line sets and deadlines, the
+ * timer rows its commands pushed (lib/engine/deadlines.c), and
  * line memory for each place that decodes a record. Sized once at open
  * and allocated in one block, so the command path never allocates and an
  * engine configured for small orders stays small.
  */
+#include <string.h>
+
 #include "../base/codec.h"
 #include "internal.h"
 
@@ -22,7 +25,7 @@ static size_t take(struct layout *l, size_t n)
 }
 
 struct offsets {
-    size_t lines, rlines, enc, rec, fp, timers, first, units, spec, ev_bits, op_bits, held;
+    size_t lines, rlines, enc, rec, fp, timers, first, units, spec, ev_bits, op_bits, held, deadlines;
     size_t ev[ORDERLY__SITES], sku[ORDERLY__SITES], wh[ORDERLY__SITES], qty[ORDERLY__SITES];
 };
 
@@ -47,6 +50,8 @@ static size_t plan(const orderly_engine *e, struct offsets *o)
     o->ev_bits = take(&l, ORDERLY__STAGE_EVENTS * words * sizeof(uint64_t));
     o->op_bits = take(&l, ORDERLY__STAGE_OPS * words * sizeof(uint64_t));
     o->held = take(&l, (ORDERLY__CASCADE_DEPTH + 1) * words * sizeof(uint64_t));
+    o->deadlines = take(&l, ORDERLY__DEADLINE_SETS * ORDERLY__DEADLINE_WAYS *
+                                sizeof(struct orderly__deadline_slot));
     for (i = 0; i < ORDERLY__SITES; i++) {
         o->ev[i] = take(&l, n * sizeof(struct orderly__event_line));
         o->sku[i] = take(&l, n * sizeof(uint64_t));
@@ -79,6 +84,8 @@ int orderly__scratch_open(orderly_engine *e, orderly_ctx *ctx)
     e->stage.first = (uint32_t *)(void *)(b + o.first);
     e->units = (uint32_t *)(void *)(b + o.units);
     e->spec_lines = (orderly_line *)(void *)(b + o.spec);
+    e->deadlines = (struct orderly__deadline_slot *)(void *)(b + o.deadlines);
+    memset(e->deadlines, 0, ORDERLY__DEADLINE_SETS * ORDERLY__DEADLINE_WAYS * sizeof *e->deadlines);
     for (i = 0; i < ORDERLY__STAGE_EVENTS; i++)
         e->stage.events[i].lines = (uint64_t *)(void *)(b + o.ev_bits) + i * words;
     for (i = 0; i < ORDERLY__STAGE_OPS; i++)

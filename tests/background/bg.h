@@ -188,6 +188,18 @@ static void queue_rows(orderly_storage *st, int queue, rows *out)
     ck_assert_int_ge(rc, 0);
 }
 
+/* Finished (DONE) rows of queue: fired or finished as moot, for timers. */
+static size_t done_rows(orderly_storage *st, int queue)
+{
+    rows rs;
+    size_t i, n = 0;
+
+    queue_rows(st, queue, &rs);
+    for (i = 0; i < rs.n; i++)
+        n += rs.r[i].state == ORDERLY_ITEM_DONE;
+    return n;
+}
+
 /* ---- alerts --------------------------------------------------------------------- */
 
 typedef struct alerts {

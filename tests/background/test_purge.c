@@ -49,10 +49,13 @@ START_TEST(fired_timers_purged_after_retention_pending_kept)
     due = T0 + f.policy.reservation_ttl;
     create_ok(&f, "o1", ORDERLY_PAY_CARD, T0);
     ck_assert_int_eq(orderly_engine_tick(f.e, due, 0, &fired), 0);
+    /* the fired TTL, and o1's later deadlines its cancellation made moot */
     done = in_state(&f, ORDERLY_QUEUE_TIMERS, ORDERLY_ITEM_DONE);
+    ck_assert_uint_ge(done, 2);
+    ck_assert_uint_eq(in_state(&f, ORDERLY_QUEUE_TIMERS, ORDERLY_ITEM_READY), 0);
+    create_ok(&f, "o2", ORDERLY_PAY_CARD, due);
     pending = in_state(&f, ORDERLY_QUEUE_TIMERS, ORDERLY_ITEM_READY);
-    ck_assert_uint_ge(done, 1);
-    ck_assert_uint_ge(pending, 1); /* the order's later deadlines */
+    ck_assert_uint_ge(pending, 1); /* o2's deadlines, not yet due */
 
     ck_assert_uint_eq(purge1(&f, due + f.policy.retention - 1, 0), 0);
     ck_assert_uint_eq(in_state(&f, ORDERLY_QUEUE_TIMERS, ORDERLY_ITEM_DONE), done);
@@ -73,7 +76,7 @@ START_TEST(done_operations_purged_parked_kept)
     operation_list seen;
     orderly_time_ms t = T0 + 2000;
     uint64_t good = 0, bad = 0;
-    size_t ran, i;
+    size_t ran, i, moot;
 
     fx_init(&f);
     f.policy.operation_max_attempts = 1;
@@ -97,6 +100,11 @@ START_TEST(done_operations_purged_parked_kept)
     ck_assert_uint_eq(in_state(&f, ORDERLY_QUEUE_OPERATIONS, ORDERLY_ITEM_DONE), 1);
     ck_assert_uint_eq(in_state(&f, ORDERLY_QUEUE_OPERATIONS, ORDERLY_ITEM_DEAD), 1);
 
+    /* the declines made the orders' deadlines moot at T0 + 1000: their
+     * rows go first, the finished operation only once it is old enough */
+    moot = in_state(&f, ORDERLY_QUEUE_TIMERS, ORDERLY_ITEM_DONE);
+    ck_assert_uint_gt(moot, 0);
+    ck_assert_uint_eq(purge1(&f, T0 + 1000 + f.policy.retention, 0), moot);
     memset(&seen, 0, sizeof seen);
     ck_assert_uint_eq(purge1(&f, t + f.policy.retention - 1, 0), 0);
     ck_assert_int_eq(orderly_engine_inspect_operation(f.e, good, collect_cb, &seen),

@@ -58,7 +58,7 @@ small=(--orders 120 --days 3 --quiet)
 
 # ---- simulate ---------------------------------------------------------------
 expect 0 "simulate with faults passes its invariants" -- \
-    "$cli" simulate --db "$work/a.db" "${small[@]}" --seed 7 --faults 0.05
+    "$cli" simulate --db "$work/a.db" "${small[@]}" --seed 8 --faults 0.05
 has "result: all invariants hold" "the report ends with the verdict"
 has "^  ok   every order's state is explained" "invariant: states explained by events"
 has "^  ok   every cancelled order's reservations are released" "invariant: reservations released"
@@ -88,7 +88,7 @@ done
 sed '/^throughput/,/^$/d' "$work/out" >"$work/report1"
 
 rm -f "$work/a.db"*
-"$cli" simulate --db "$work/a.db" "${small[@]}" --seed 7 --faults 0.05 >"$work/out" 2>&1
+"$cli" simulate --db "$work/a.db" "${small[@]}" --seed 8 --faults 0.05 >"$work/out" 2>&1
 sed '/^throughput/,/^$/d' "$work/out" >"$work/report2"
 if cmp -s "$work/report1" "$work/report2"; then
     ok "the same seed gives the same report"
@@ -124,7 +124,7 @@ fi
 
 # ---- the same run on the in-memory storage -----------------------------------------
 expect 0 "simulate --storage memory passes its invariants" -- \
-    "$cli" simulate --storage memory "${small[@]}" --seed 7 --faults 0.05
+    "$cli" simulate --storage memory "${small[@]}" --seed 8 --faults 0.05
 has "storage in memory" "the report says where it ran"
 has "storage calls failed +[1-9]" "storage faults were injected in memory too"
 sed '1d; /^throughput/,/^$/d' "$work/out" >"$work/report_mem"

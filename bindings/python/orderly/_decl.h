@@ -195,6 +195,8 @@ struct orderly_storage {
     int (*begin_read)(orderly_storage *s, orderly_ctx *ctx, void **txn_out);
     int (*queue_next_due)(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                           orderly_time_ms *due_out);
+    int (*queue_next_due_except)(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                                 uint64_t token, orderly_time_ms *due_out);
 };
 int orderly_storage_init(orderly_storage *s, unsigned int version);
 
@@ -484,6 +486,8 @@ typedef struct orderly_engine_stats {
     uint64_t txn_commits;
     uint64_t txn_rollbacks;
     uint64_t txn_read_begins;
+    uint64_t txn_ack_writes;
+    uint64_t deadlines_cancelled;
 } orderly_engine_stats;
 int orderly_engine_get_stats(const orderly_engine *engine, orderly_engine_stats *out);
 #define ORDERLY_HISTORY_MAX ...

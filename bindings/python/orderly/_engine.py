@@ -687,7 +687,7 @@ class Engine:
         return Stats(v.applied, v.rejected, v.duplicates, v.late_ignored, v.idem_busy,
                      v.idem_mismatch, v.conflicts_retried, v.outbox_appended,
                      v.operations_recorded, v.txn_begins, v.txn_commits, v.txn_rollbacks,
-                     v.txn_read_begins)
+                     v.txn_read_begins, v.txn_ack_writes, v.deadlines_cancelled)
 
     def order_history(self, order_id: str, from_seq: int = 0,
                       max: int = 0) -> List[HistoryEntry]:

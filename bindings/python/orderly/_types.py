@@ -121,6 +121,8 @@ class Stats:
     txn_commits: int = 0
     txn_rollbacks: int = 0
     txn_read_begins: int = 0
+    txn_ack_writes: int = 0
+    deadlines_cancelled: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

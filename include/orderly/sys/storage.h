@@ -149,8 +149,11 @@ typedef int (*orderly_history_cb)(const orderly_history_item *item, void *user_d
  * own transaction pushed (after the committed ones, in id order), as any
  * read sees its transaction's writes: the engine's hand-off claims a
  * command's rows in the command's transaction (a version 2 adapter's claim
- * then simply finds fewer). */
-#define ORDERLY_STORAGE_VERSION 3
+ * then simply finds fewer).
+ * Version 4 appends one optional slot, queue_next_due_except, which a
+ * sole dispatcher (ORDERLY_ENGINE_SOLE) uses so that the rows it has
+ * published but not yet acknowledged do not wake it. */
+#define ORDERLY_STORAGE_VERSION 4
 #define ORDERLY_STORAGE_VERSION_MIN 2  /* the oldest layout the core accepts */
 
 typedef struct orderly_storage orderly_storage;
@@ -300,6 +303,17 @@ struct orderly_storage {
      * instant (see doc/delivery.md for the cross-process caveat). */
     int ORDERLY_CALLBACK(queue_next_due)(orderly_storage *s, orderly_ctx *ctx, void *txn,
                                          int queue, orderly_time_ms *due_out);
+
+    /* ---- version 4 ---- */
+
+    /* May provide; if NULL the core uses queue_next_due. As
+     * queue_next_due, but leaving out the LEASED items whose lease_token
+     * is token (the rows of one claim, which their claimer will finish
+     * itself); token 0 leaves out nothing. ENOTFOUND (*due_out untouched)
+     * when nothing else is pending. */
+    int ORDERLY_CALLBACK(queue_next_due_except)(orderly_storage *s, orderly_ctx *ctx, void *txn,
+                                                int queue, uint64_t token,
+                                                orderly_time_ms *due_out);
 };
 
 /* Zero-fills *s and sets version; ORDERLY_EVERSION outside
