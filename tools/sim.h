@@ -122,7 +122,9 @@ struct sim_counts {
     uint64_t exchanges, replacements, replacements_skipped;
     uint64_t partial_deliveries, cod_orders, large_orders;
     uint64_t published_msgs, published_distinct, dlq_msgs, redelivered_copies;
+    uint64_t world_txns;       /* transactions of the world's own reads (views, tallies) */
 };
+
 
 struct sim_keyset {            /* open-addressing set of 128-bit ids */
     uint8_t (*keys)[16];
@@ -175,6 +177,12 @@ struct sim {
     char chain_example[256];        /* the first order its events do not explain */
     uint64_t chains_broken;
 };
+
+/* The engine's transaction count now, and the transactions opened since
+ * mark added to the world's own (what it reads to decide, not what the
+ * engine needs): the report counts the two apart. */
+uint64_t sim_txns_mark(struct sim *s);
+void sim_txns_world(struct sim *s, uint64_t mark);
 
 /* sim_world.c */
 double sim_rand(struct sim *s);

@@ -278,11 +278,23 @@ void sim_tally_free(struct sim *s)
 
 static int tally_operation(const orderly_operation_view *op, void *user_data);
 
+uint64_t sim_txns_mark(struct sim *s)
+{
+    orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
+
+    return orderly_engine_get_stats(s->engine, &st) == 0 ? st.txn_begins : 0;
+}
+
+void sim_txns_world(struct sim *s, uint64_t mark)
+{
+    s->c.world_txns += sim_txns_mark(s) - mark;
+}
+
 int sim_tally_finished_operations(struct sim *s)
 {
     struct operation_tally *t = tally_of(s);
-    uint64_t before;
-    int rc;
+    uint64_t before, mark = sim_txns_mark(s);
+    int rc = ORDERLY_OK;
 
     if (t == NULL)
         return ORDERLY_ENOMEM;
@@ -291,9 +303,10 @@ int sim_tally_finished_operations(struct sim *s)
         before = t->last_id;
         if ((rc = orderly_engine_list_operations(s->engine, ORDERLY_ITEM_DONE, t->last_id, SCAN_PAGE,
                                                  tally_operation, t)) < 0)
-            return rc;
+            break;
     } while (t->last_id != before);
-    return ORDERLY_OK;
+    sim_txns_world(s, mark);
+    return rc < 0 ? rc : ORDERLY_OK;
 }
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -1018,6 +1031,13 @@ int sim_report(struct sim *s, double wall, FILE *out)
     fprintf(out, "  %-34s %10.2f\n", "write transactions per command",
             s->c.commands > 0 ? (double)(st.txn_begins - st.txn_read_begins) / (double)s->c.commands
                               : 0.0);
+    line(out, "the world's own reads", s->c.world_txns);
+    fprintf(out, "  %-34s %10.2f\n", "engine transactions per command",
+            s->c.commands > 0 && st.txn_begins >= s->c.world_txns
+                ? (double)(st.txn_begins - s->c.world_txns) / (double)s->c.commands
+                : 0.0);
+    line(out, "acknowledgement-only writes", st.txn_ack_writes);
+    line(out, "moot deadlines finished by commands", st.deadlines_cancelled);
     fputs("\nthroughput (timing varies run to run)\n", out);
     fprintf(out, "  %-34s %10.2f\n", "wall seconds", wall);
     fprintf(out, "  %-34s %10.0f\n", "commands per second", wall > 0 ? (double)s->c.commands / wall : 0.0);

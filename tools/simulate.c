@@ -483,11 +483,13 @@ static int create(struct sim *s, struct sim_order *o)
 
 static int view(struct sim *s, struct sim_order *o, orderly_order_view *v)
 {
+    uint64_t mark = sim_txns_mark(s);
     int rc = 0, i;
 
     for (i = 0; i < RETRIES; i++)
         if (!sim_is_transient(rc = orderly_engine_get_order(s->engine, o->id, v)))
             break;
+    sim_txns_world(s, mark);
     return rc;
 }
 
@@ -777,11 +779,15 @@ static int operator_replay(struct sim *s)
 static int quiet_now(struct sim *s, int *quiet)
 {
     orderly_health h = ORDERLY_HEALTH_INIT, soon = ORDERLY_HEALTH_INIT;
+    uint64_t mark = sim_txns_mark(s);
     int rc;
 
     *quiet = 0;
-    if ((rc = orderly_engine_health(s->engine, s->now, 0, 0, &h)) < 0 ||
-        (rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon)) < 0)
+    rc = orderly_engine_health(s->engine, s->now, 0, 0, &h);
+    if (rc == 0)
+        rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon);
+    sim_txns_world(s, mark);
+    if (rc < 0)
         return sim_is_transient(rc) ? ORDERLY_OK : rc;
     *quiet = h.outbox_pending == 0 && h.operations_pending == 0 && soon.timers_due == 0;
     return ORDERLY_OK;

@@ -166,6 +166,11 @@ type Options struct {
 	// without a claim transaction; for hosts that pump right after each
 	// command (OnWork). See doc/delivery.md.
 	HandOff bool
+	// Sole (ORDERLY_ENGINE_SOLE, with HandOff): the host promises that no
+	// other engine claims from this storage, so acknowledgements of handed
+	// rows wait for the next write however long the host is quiet.
+	// Breaking the promise costs duplicate publishes, never a lost event.
+	Sole bool
 }
 
 // callbacks is what the C callbacks reach through a cgo.Handle. It is
@@ -299,6 +304,9 @@ func (e *Engine) open(opts *Options, st *C.orderly_storage, tr *C.orderly_transp
 	o.max_envelope_bytes = C.size_t(opts.MaxEnvelopeBytes)
 	if opts.HandOff {
 		o.flags |= C.ORDERLY_ENGINE_HAND_OFF
+	}
+	if opts.Sole {
+		o.flags |= C.ORDERLY_ENGINE_SOLE
 	}
 	if opts.MaxLines < 0 || opts.MaxLines > LinesMax() {
 		return NewError(CodeConfig, fmt.Sprintf("Options.MaxLines %d is not 0..%d", opts.MaxLines, LinesMax()))

@@ -127,6 +127,38 @@ func TestHandOffPublishesWithoutAClaimTransaction(t *testing.T) {
 	}
 }
 
+func TestSoleAcksWaitOutAQuietHour(t *testing.T) {
+	e := open(t, orderly.Options{HandOff: true, Sole: true})
+	if _, err := e.CreateOrder(spec("ord-1")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.Pump(at(1), 0); err != nil || n != 1 {
+		t.Fatalf("Pump = %d, %v", n, err)
+	}
+	before, _ := e.Stats()
+	hour := at(3600)
+	if n, err := e.Pump(hour, 0); err != nil || n != 0 {
+		t.Fatalf("Pump after an hour = %d, %v", n, err)
+	}
+	if st, _ := e.Stats(); st.TxnBegins != before.TxnBegins {
+		t.Fatalf("a quiet pump opened %d transactions", st.TxnBegins-before.TxnBegins)
+	}
+	if h, _ := e.Health(hour, 0, 0); h.OutboxLeaseExpired != 1 {
+		t.Fatalf("the published row should still be leased: %+v", h)
+	}
+	s2 := spec("ord-2")
+	s2.Now = hour
+	if _, err := e.CreateOrder(s2); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.Stats(); st.TxnBegins != before.TxnBegins+1 || st.TxnAckWrites != 0 {
+		t.Fatalf("the acks should ride on the command: %+v", st)
+	}
+	if h, _ := e.Health(hour, 0, 0); h.OutboxLeaseExpired != 0 {
+		t.Fatalf("acks not written by the command: %+v", h)
+	}
+}
+
 func TestWakeSeesRowsWrittenBehindTheEnginesBack(t *testing.T) {
 	st := memstore.New()
 	a := open(t, orderly.Options{Storage: orderly.GoStorage(st.Open())})

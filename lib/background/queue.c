@@ -233,9 +233,12 @@ int orderly__hand_off(orderly_engine *e, void *txn, orderly_time_ms now, orderly
     if (rc <= 0)
         return rc;
     /* what is left due after the handed rows, so the pumps after the one
-     * that publishes them need not look (a full claim leaves more due) */
+     * that publishes them need not look (a full claim leaves more due); a
+     * sole dispatcher leaves its handed rows out, since only it will ever
+     * finish them, so their lease running out later wakes nothing */
     if (c.n < e->batch[ORDERLY_QUEUE_OUTBOX] && orderly__vt_can_tell_due(e) &&
-        (rc = orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, next_due)) < 0)
+        (rc = e->sole ? orderly__vt_next_due_except(e, txn, ORDERLY_QUEUE_OUTBOX, token, next_due)
+                      : orderly__vt_next_due(e, txn, ORDERLY_QUEUE_OUTBOX, next_due)) < 0)
         return rc;
     e->handed_token = token;
     e->handed_taken_over = c.taken_over;

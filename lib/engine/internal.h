@@ -369,6 +369,11 @@ int orderly__check_now(orderly_engine *e, orderly_time_ms now);
 /* The one place host vtable methods are called from (vtab.c). */
 int orderly__vt_check_storage(const orderly_storage *s, orderly_ctx *ctx);
 int orderly__vt_check_transport(const orderly_transport *t, orderly_ctx *ctx);
+/* queue_next_due leaving out the leases of one claim (storage version 4),
+ * or queue_next_due itself on a store without that slot. Only when
+ * orderly__vt_can_tell_due. */
+int orderly__vt_next_due_except(orderly_engine *e, void *txn, int queue, uint64_t token,
+                                orderly_time_ms *due);
 int orderly__vt_begin(orderly_engine *e, void **txn);
 /* A transaction that only reads: begin_read when the adapter has it, else
  * begin. */

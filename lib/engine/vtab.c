@@ -166,6 +166,23 @@ int orderly__vt_next_due(orderly_engine *e, void *txn, int queue, orderly_time_m
     return after(e, rc > 0 ? 0 : rc, "queue_next_due");
 }
 
+int orderly__vt_next_due_except(orderly_engine *e, void *txn, int queue, uint64_t token,
+                                orderly_time_ms *due)
+{
+    int rc;
+
+    if (e->storage->version < 4 || e->storage->queue_next_due_except == NULL)
+        return orderly__vt_next_due(e, txn, queue, due);
+    before(e);
+    rc = e->storage->queue_next_due_except(e->storage, &e->ctx, txn, queue, token, due);
+    if (rc == ORDERLY_ENOTFOUND) {
+        orderly_ctx_clear(&e->ctx);
+        *due = ORDERLY__DUE_NONE;
+        return ORDERLY_OK;
+    }
+    return after(e, rc > 0 ? 0 : rc, "queue_next_due_except");
+}
+
 int orderly__vt_commit(orderly_engine *e, void *txn)
 {
     before(e);

@@ -2,8 +2,9 @@
  * What the background steps cost the store: a step with nothing due makes
  * no storage call, reads never open a write transaction, a command hands
  * its rows to the next pump (ORDERLY_ENGINE_HAND_OFF) and the acks of
- * those rows ride on the next command, and the engine counts every
- * transaction it opens.
+ * those rows ride on the next command (however long the host is quiet,
+ * for a sole dispatcher), and the engine counts every transaction it
+ * opens.
  */
 #include "bg.h"
 #include "orderly/sys/fault.h"
@@ -289,6 +290,83 @@ START_TEST(pending_acks_are_written_before_the_lease_lapses)
 }
 END_TEST
 
+/* A sole dispatcher's acks wait out a quiet spell longer than the lease:
+ * no pump after it touches the store, and the next command writes them. */
+START_TEST(sole_acks_wait_for_the_next_write)
+{
+    wfx x;
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_time_ms later;
+    size_t n = 0, none = 9;
+    uint64_t begins, claims, finishes;
+    orderly_health h;
+
+    wfx_open(&x, ORDERLY_ENGINE_HAND_OFF | ORDERLY_ENGINE_SOLE);
+    later = T0 + 3 * x.f.policy.lease;
+    create_ok(&x.f, "o1", ORDERLY_PAY_CARD, T0);
+    ck_assert_int_eq(orderly_engine_pump(x.f.e, T0, 0, &n), 0);
+    ck_assert_uint_gt(n, 0);
+    begins = calls(&x, ORDERLY_METHOD_BEGIN);
+    claims = calls(&x, ORDERLY_METHOD_QUEUE_CLAIM);
+    ck_assert_int_eq(orderly_engine_pump(x.f.e, later, 0, &none), 0);
+    ck_assert_uint_eq(none, 0);
+    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_BEGIN), begins);
+    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_QUEUE_CLAIM), claims);
+    /* in the store they are still leased, their lease lapsed */
+    h = health(&x.f, later);
+    ck_assert_uint_eq(h.outbox_lease_expired, n);
+    finishes = calls(&x, ORDERLY_METHOD_QUEUE_FINISH);
+    ck_assert_int_eq(create_ex(&x.f, "o2", ORDERLY_PAY_CARD, 0, 0, later, &r), 0);
+    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_BEGIN), begins + 1);
+    ck_assert_uint_eq(calls(&x, ORDERLY_METHOD_QUEUE_FINISH), finishes + n);
+    ck_assert_int_eq(orderly_engine_pump(x.f.e, later, 0, &none), 0);
+    ck_assert_uint_eq(none, r.outbox_rows);
+    h = health(&x.f, later);
+    ck_assert_uint_eq(h.outbox_lease_expired, 0);
+    ck_assert_uint_eq(h.leases_expired_total, 0);
+    ck_assert_uint_eq(h.published_total, n + r.outbox_rows);
+    ck_assert_uint_eq(orderly_memory_transport_count(x.f.tr), n + r.outbox_rows);
+    wfx_free(&x);
+}
+END_TEST
+
+/* The promise broken: another engine on the store republishes the rows
+ * whose lease lapsed before their acks were written (duplicates, never a
+ * loss), and the sole engine's late acks are refused as stale. */
+START_TEST(sole_promise_broken_costs_duplicates_only)
+{
+    wfx x;
+    fx other;
+    orderly_time_ms later;
+    size_t n = 0, again = 0;
+    orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT;
+
+    wfx_open(&x, ORDERLY_ENGINE_HAND_OFF | ORDERLY_ENGINE_SOLE);
+    later = T0 + 3 * x.f.policy.lease;
+    create_ok(&x.f, "o1", ORDERLY_PAY_CARD, T0);
+    ck_assert_int_eq(orderly_engine_pump(x.f.e, T0, 0, &n), 0);
+    ck_assert_uint_gt(n, 0);
+    fx_init(&other);
+    orderly_memory_storage_free(other.st);
+    orderly_memory_transport_free(other.tr);
+    other.st = x.f.st;
+    other.tr = x.f.tr;
+    other.o.storage = x.f.st;
+    other.o.transport = x.f.tr;
+    fx_open(&other);
+    ck_assert_int_eq(orderly_engine_pump(other.e, later, 0, &again), 0);
+    ck_assert_uint_eq(again, n);
+    ck_assert_uint_eq(health(&other, later).leases_expired_total, n);
+    ck_assert_uint_eq(orderly_memory_transport_count(x.f.tr), 2 * n);
+    create_ok(&x.f, "o2", ORDERLY_PAY_CARD, later);
+    ck_assert_uint_eq(health(&x.f, later).stale_completions, n);
+    ck_assert_int_eq(orderly_engine_get_stats(x.f.e, &st), 0);
+    ck_assert_uint_eq(st.txn_ack_writes, 0);
+    orderly_engine_close(other.e);
+    wfx_free(&x);
+}
+END_TEST
+
 START_TEST(close_gives_back_unpublished_handed_rows)
 {
     wfx x;
@@ -395,6 +473,8 @@ static Suite *suite(void)
     orderly_test_case(s, acks_ride_on_the_next_claim, 0);
     orderly_test_case(s, pending_acks_are_written_before_the_lease_lapses, 0);
     orderly_test_case(s, close_gives_back_unpublished_handed_rows, 0);
+    orderly_test_case(s, sole_acks_wait_for_the_next_write, 0);
+    orderly_test_case(s, sole_promise_broken_costs_duplicates_only, 0);
     orderly_test_case(s, unknown_engine_flags_are_econfig, 0);
     return s;
 }

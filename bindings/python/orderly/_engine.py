@@ -205,6 +205,10 @@ class Engine:
     transaction claim the outbox rows it appended, so that the next pump
     publishes them without a claim transaction of its own (for hosts that
     pump right after each command, from on_work).
+    ``sole=True`` (ORDERLY_ENGINE_SOLE, with hand_off) promises that no
+    other engine claims from this storage: the acknowledgements of handed
+    rows then wait for the next write however long the host is quiet
+    (breaking the promise costs duplicate publishes, never a lost event).
     ``max_lines`` caps the lines of an order (a bigger one is refused at
     create_order with InvalidArgument, and a command on a stored order
     with more lines, written by an engine configured higher, with
@@ -227,7 +231,7 @@ class Engine:
                  on_alert: Optional[Callable[[Alert], None]] = None,
                  clock: Optional[Callable[[], TimeLike]] = None,
                  max_envelope_bytes: int = 0, hand_off: bool = False,
-                 max_lines: int = 0, max_parts: int = 0,
+                 sole: bool = False, max_lines: int = 0, max_parts: int = 0,
                  **policy: Union[int, DurationLike]) -> None:
         self._engine: Any = None
         self._lock = threading.RLock()
@@ -287,7 +291,10 @@ class Engine:
             opts.clock_user_data = self._handle
         if type(hand_off) is not bool:
             raise TypeError("hand_off: expected bool, got %s" % type(hand_off).__name__)
-        opts.flags = lib.ORDERLY_ENGINE_HAND_OFF if hand_off else 0
+        if type(sole) is not bool:
+            raise TypeError("sole: expected bool, got %s" % type(sole).__name__)
+        opts.flags = ((lib.ORDERLY_ENGINE_HAND_OFF if hand_off else 0) |
+                      (lib.ORDERLY_ENGINE_SOLE if sole else 0))
         opts.max_envelope_bytes = integer(max_envelope_bytes, "max_envelope_bytes", 0,
                                           lib.ORDERLY_ENVELOPE_MAX_LIMIT)
         opts.max_lines = integer(max_lines, "max_lines", 0, _LINES_MAX)

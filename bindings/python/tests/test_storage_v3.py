@@ -94,6 +94,24 @@ def test_hand_off_publishes_without_a_claim_transaction():
 def test_hand_off_is_a_bool():
     with pytest.raises(TypeError, match="hand_off"):
         orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport(), hand_off=1)
+    with pytest.raises(TypeError, match="sole"):
+        orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport(), sole=1)
+
+
+def test_sole_dispatcher_acks_wait_out_a_quiet_hour():
+    hour = 3600 * 1000
+    with orderly.Engine(orderly.MemoryStorage(), orderly.MemoryTransport(),
+                        hand_off=True, sole=True) as e:
+        create(e)
+        assert e.pump(now=T0 + 1) == 1
+        before = e.stats().txn_begins
+        assert e.pump(now=T0 + hour) == 0
+        assert e.stats().txn_begins == before
+        assert e.health(now=T0 + hour).outbox_lease_expired == 1
+        create(e, order_id="ord-2", now=T0 + hour)
+        s = e.stats()
+        assert s.txn_begins == before + 1 and s.txn_ack_writes == 0
+        assert e.health(now=T0 + hour).outbox_lease_expired == 0
 
 
 def test_wake_makes_the_engine_see_rows_written_behind_its_back():
