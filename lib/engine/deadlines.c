@@ -104,6 +104,10 @@ int orderly__deadlines_cancel(orderly_engine *e, void *txn, struct orderly__agg 
                                         now)) < 0 && rc != ORDERLY_ENOTFOUND)
                 return rc;
             e->stats.deadlines_cancelled++;
+            /* it may have been the earliest: the next tick looks (a read)
+             * rather than claiming (a write) to find nothing */
+            if (d->due <= e->due_floor[ORDERLY_QUEUE_TIMERS])
+                e->due_floor[ORDERLY_QUEUE_TIMERS] = ORDERLY__DUE_UNKNOWN;
         }
         /* finished, fired or gone: nothing of it is left to remember (a
          * rollback of txn leaves the row to fire, harmlessly) */

@@ -290,6 +290,36 @@ START_TEST(pending_acks_are_written_before_the_lease_lapses)
 }
 END_TEST
 
+/* A command that leaves a timed state finishes that deadline's row, so
+ * the tick at its due time finds nothing to claim: one read, no write. */
+START_TEST(moot_deadlines_cost_the_tick_no_write)
+{
+    wfx x;
+    orderly_engine_stats st = ORDERLY_ENGINE_STATS_INIT, after = ORDERLY_ENGINE_STATS_INIT;
+    orderly_time_ms ttl;
+    size_t fired = 9;
+
+    wfx_open(&x, 0);
+    ttl = T0 + x.f.policy.reservation_ttl;
+    create_ok(&x.f, "o1", ORDERLY_PAY_CARD, T0);
+    ck_assert_uint_eq(health(&x.f, ttl).timers_due, 1);
+    authorize_ok(&x.f, "o1", T0 + MIN);
+    ck_assert_int_eq(orderly_engine_get_stats(x.f.e, &st), 0);
+    /* the lines' TTL and the order's abandonment: both left behind */
+    ck_assert_uint_eq(st.deadlines_cancelled, 2);
+    ck_assert_uint_eq(health(&x.f, ttl).timers_due, 0);
+    ck_assert_int_eq(orderly_engine_get_stats(x.f.e, &st), 0);
+    ck_assert_int_eq(orderly_engine_tick(x.f.e, ttl, 0, &fired), 0);
+    ck_assert_uint_eq(fired, 0);
+    ck_assert_int_eq(orderly_engine_get_stats(x.f.e, &after), 0);
+    ck_assert_uint_eq(after.txn_begins - after.txn_read_begins, st.txn_begins - st.txn_read_begins);
+    ck_assert_uint_le(after.txn_read_begins - st.txn_read_begins, 1);
+    /* the deadlines still live fire as before */
+    ck_assert_int_eq(view(&x.f, "o1").order_state, ORDERLY_ORDER_CONFIRMED);
+    wfx_free(&x);
+}
+END_TEST
+
 /* A sole dispatcher's acks wait out a quiet spell longer than the lease:
  * no pump after it touches the store, and the next command writes them. */
 START_TEST(sole_acks_wait_for_the_next_write)
@@ -473,6 +503,7 @@ static Suite *suite(void)
     orderly_test_case(s, acks_ride_on_the_next_claim, 0);
     orderly_test_case(s, pending_acks_are_written_before_the_lease_lapses, 0);
     orderly_test_case(s, close_gives_back_unpublished_handed_rows, 0);
+    orderly_test_case(s, moot_deadlines_cost_the_tick_no_write, 0);
     orderly_test_case(s, sole_acks_wait_for_the_next_write, 0);
     orderly_test_case(s, sole_promise_broken_costs_duplicates_only, 0);
     orderly_test_case(s, unknown_engine_flags_are_econfig, 0);
