@@ -1577,9 +1577,10 @@ static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int
     return ORDERLY_OK;
 }
 
-/* Walks the pending list itself: the cached answer counts every lease,
- * and one claim's leases are few enough that a second cache would cost
- * more bookkeeping than it saves. */
+/* Walks the pending list without the cache, which counts every lease:
+ * the engine asks right after a claim, which forgets that cache anyway, so
+ * the walk costs what queue_next_due's would there; a second cache per
+ * token would be bookkeeping on every claim and finish for nothing. */
 static int m_queue_next_due_except(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                                    uint64_t token, orderly_time_ms *due_out)
 {
