@@ -216,6 +216,17 @@ static int f_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int
     return rc < 0 ? rc : IN(w)->queue_next_due(IN(w), ctx, txn, queue, due_out);
 }
 
+/* The inner storage's version 4 slot, or NULL (its struct may end before it). */
+#define INNER_V4(w, slot) (IN(w)->version >= 4 ? IN(w)->slot : NULL)
+
+static int f_queue_next_due_except(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                                   uint64_t token, orderly_time_ms *due_out)
+{
+    struct wrap *w = WRAP(s);
+    int rc = enter(w, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE_EXCEPT);
+    return rc < 0 ? rc : IN(w)->queue_next_due_except(IN(w), ctx, txn, queue, token, due_out);
+}
+
 static int is_wrap(const orderly_storage *s)
 {
     return s != NULL && s->begin == f_begin;
@@ -268,6 +279,8 @@ int orderly_fault_storage_new(orderly_storage **out, orderly_storage *inner,
     /* offered only when the inner storage answers it: the engine reads a
      * missing slot as "claim whenever asked" */
     w->base.queue_next_due = INNER_V3(w, queue_next_due) != NULL ? f_queue_next_due : NULL;
+    w->base.queue_next_due_except =
+        INNER_V4(w, queue_next_due_except) != NULL ? f_queue_next_due_except : NULL;
     *out = &w->base;
     return ORDERLY_OK;
 }

@@ -727,6 +727,13 @@ static orderly_time_ms claimable_at(const struct item *it)
     return it->state == ORDERLY_ITEM_LEASED ? it->lease_until : it->due;
 }
 
+/* Leased under token: one claim's row, left out by queue_next_due_except
+ * (token 0 matches nothing, as no claim is issued 0). */
+static int excepted(const struct item *it, uint64_t token)
+{
+    return token != 0 && it->state == ORDERLY_ITEM_LEASED && it->lease_token == token;
+}
+
 static void next_due_forget(struct queue *q)
 {
     q->next_due_known = 0;
@@ -1570,6 +1577,46 @@ static int m_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int
     return ORDERLY_OK;
 }
 
+/* Walks the pending list without the cache, which counts every lease:
+ * the engine asks right after a claim, which forgets that cache anyway, so
+ * the walk costs what queue_next_due's would there; a second cache per
+ * token would be bookkeeping on every claim and finish for nothing. */
+static int m_queue_next_due_except(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                                   uint64_t token, orderly_time_ms *due_out)
+{
+    struct mem *m = MEM(s);
+    const struct txn *t = txn;
+    const struct item *it;
+    orderly_time_ms best = 0;
+    size_t i;
+    int rc, found = 0;
+
+    if ((rc = txn_ok(txn, ctx)) < 0 ||
+        (rc = enter(m, ctx, ORDERLY_METHOD_QUEUE_NEXT_DUE_EXCEPT)) < 0 ||
+        (rc = check_queue(queue, ctx)) < 0)
+        return rc;
+    for (it = m->queues[queue].head; it != NULL; it = it->next)
+        if (!excepted(it, token) && (!found || claimable_at(it) < best)) {
+            best = claimable_at(it);
+            found = 1;
+        }
+    for (i = 0; i < t->n; i++) {
+        if (t->ops[i].kind != OP_PUSH || t->ops[i].queue != queue)
+            continue;
+        it = t->ops[i].item;
+        if (!excepted(it, token) && (!found || claimable_at(it) < best)) {
+            best = claimable_at(it);
+            found = 1;
+        }
+    }
+    if (!found)
+        return orderly__mem_fail(ctx, ORDERLY_ENOTFOUND,
+                                 "queue %d holds nothing pending outside lease %llu", queue,
+                                 (unsigned long long)token);
+    *due_out = best;
+    return ORDERLY_OK;
+}
+
 static int m_queue_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
                          orderly_time_ms now, orderly_queue_stats *out)
 {
@@ -1904,6 +1951,7 @@ int orderly_memory_storage_new(orderly_storage **out, const orderly_allocator *a
     m->base.queue_purge = m_queue_purge;
     m->base.queue_stats = m_queue_stats;
     m->base.queue_next_due = m_queue_next_due;
+    m->base.queue_next_due_except = m_queue_next_due_except;
     m->base.idem_get = m_idem_get;
     m->base.idem_put = m_idem_put;
     m->base.idem_purge = m_idem_purge;

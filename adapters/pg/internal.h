@@ -32,6 +32,7 @@ enum orderly__pg_stmt {
     PG_SCAN_STATE,
     PG_PURGE,
     PG_STATS,
+    PG_NEXT_DUE_EXCEPT,
     PG_IDEM_LOCK,
     PG_IDEM_GET,
     PG_IDEM_PUT,

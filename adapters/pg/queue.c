@@ -294,6 +294,39 @@ static int s_queue_stats(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     return ORDERLY_OK;
 }
 
+static int s_queue_next_due_except(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                                   uint64_t token, orderly_time_ms *due_out)
+{
+    struct orderly__pg *q = PG(s);
+    struct orderly__pg_params p = { 0 };
+    PGresult *res;
+    int rc, i, found = 0;
+    orderly_time_ms best = 0;
+
+    if ((rc = enter(q, txn, queue, ctx)) < 0)
+        return rc;
+    orderly__pg_int(&p, queue);
+    orderly__pg_int(&p, (int64_t)token);
+    if ((rc = orderly__pg_exec(q, PG_NEXT_DUE_EXCEPT, &p, ctx, "queue next due", &res)) < 0)
+        return rc;
+    for (i = 0; i < 2; i++) {
+        orderly_time_ms t;
+        if (PQgetisnull(res, 0, i))
+            continue;
+        t = orderly__pg_get_int(res, 0, i);
+        if (!found || t < best)
+            best = t;
+        found = 1;
+    }
+    PQclear(res);
+    if (!found)
+        return orderly__pg_fail(ctx, ORDERLY_ENOTFOUND,
+                                "queue %d holds nothing pending outside lease %llu", queue,
+                                (unsigned long long)token);
+    *due_out = best;
+    return ORDERLY_OK;
+}
+
 void orderly__pg_queue_methods(orderly_storage *s)
 {
     s->queue_push = s_queue_push;
@@ -304,4 +337,5 @@ void orderly__pg_queue_methods(orderly_storage *s)
     s->queue_scan = s_queue_scan;
     s->queue_purge = s_queue_purge;
     s->queue_stats = s_queue_stats;
+    s->queue_next_due_except = s_queue_next_due_except;
 }

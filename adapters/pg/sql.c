@@ -128,6 +128,14 @@ const struct orderly__pg_sql orderly__pg_sql[PG_COUNT] = {
                    " coalesce(min(created) FILTER (WHERE state IN (0, 1)), 0)"
                    " FROM @.items WHERE queue = $1",
                    "ii" },
+    /* The earliest claimable instant outside one claim's leases ($2; 0,
+     * which no claim is issued, leaves out nothing). Each arm reads one
+     * (queue, state) range of items_state: the READY one stops at its
+     * first entry, the LEASED one (few rows) is filtered row by row. */
+    [PG_NEXT_DUE_EXCEPT] = { "SELECT (SELECT min(due) FROM @.items WHERE queue = $1 AND state = 0),"
+                             " (SELECT min(lease_until) FROM @.items"
+                             " WHERE queue = $1 AND state = 1 AND lease_token <> $2)",
+                             "ii" },
     /* A key is held, from the first idem call on it to the end of the
      * transaction, by a transaction-scoped advisory lock on a hash of the
      * schema and key: a second instance fails to take it at once

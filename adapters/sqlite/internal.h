@@ -49,6 +49,7 @@ enum orderly__sqlite_stmt {
     SQ_COUNT_LEASE_EXPIRED,
     SQ_OLDEST_PENDING,
     SQ_NEXT_DUE,
+    SQ_NEXT_DUE_EXCEPT,
     SQ_IDEM_GET,
     SQ_IDEM_PUT,
     SQ_IDEM_PURGE,

@@ -94,6 +94,13 @@ static const char *const sql_text[SQ_COUNT] = {
                     " WHERE queue = ?1 AND state = 0),"
                     " (SELECT min(lease_until) FROM items INDEXED BY items_state"
                     " WHERE queue = ?1 AND state = 1)",
+    /* As SQ_NEXT_DUE without one claim's leases: the same two ranges of
+     * items_state, the LEASED one filtered row by row (tokens start at 1,
+     * so ?2 = 0 filters nothing). */
+    [SQ_NEXT_DUE_EXCEPT] = "SELECT (SELECT min(due) FROM items INDEXED BY items_state"
+                           " WHERE queue = ?1 AND state = 0),"
+                           " (SELECT min(lease_until) FROM items INDEXED BY items_state"
+                           " WHERE queue = ?1 AND state = 1 AND lease_token <> ?2)",
     [SQ_IDEM_GET] = "SELECT fingerprint, expires, result FROM idem WHERE key = ?1 AND expires > ?2",
     /* insert-if-absent where an expired mark counts as absent */
     [SQ_IDEM_PUT] = "INSERT INTO idem (key, fingerprint, expires, result) VALUES (?1, ?2, ?3, ?4)"
@@ -735,17 +742,14 @@ static int s_queue_purge(orderly_storage *s, orderly_ctx *ctx, void *txn, int qu
     return sqlite3_changes(q->db);
 }
 
-static int s_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
-                            orderly_time_ms *due_out)
+/* Steps a bound SQ_NEXT_DUE or SQ_NEXT_DUE_EXCEPT: the lesser of its two
+ * minima, ENOTFOUND when both are NULL. */
+static int earliest(struct orderly__sqlite *q, sqlite3_stmt *st, orderly_ctx *ctx, int queue,
+                    orderly_time_ms *due_out)
 {
-    struct orderly__sqlite *q = SQ(s);
-    sqlite3_stmt *st = use(q, SQ_NEXT_DUE);
     int rc, i, found = 0;
     orderly_time_ms best = 0;
 
-    if ((rc = enter(q, txn, queue, ctx)) < 0)
-        return rc;
-    sqlite3_bind_int(st, 1, queue);
     if ((rc = row(q, st, ctx, "queue next due")) < 0)
         return rc;
     for (i = 0; rc > 0 && i < 2; i++) {
@@ -764,6 +768,33 @@ static int s_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int
                                     queue);
     *due_out = best;
     return ORDERLY_OK;
+}
+
+static int s_queue_next_due(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                            orderly_time_ms *due_out)
+{
+    struct orderly__sqlite *q = SQ(s);
+    sqlite3_stmt *st = use(q, SQ_NEXT_DUE);
+    int rc;
+
+    if ((rc = enter(q, txn, queue, ctx)) < 0)
+        return rc;
+    sqlite3_bind_int(st, 1, queue);
+    return earliest(q, st, ctx, queue, due_out);
+}
+
+static int s_queue_next_due_except(orderly_storage *s, orderly_ctx *ctx, void *txn, int queue,
+                                   uint64_t token, orderly_time_ms *due_out)
+{
+    struct orderly__sqlite *q = SQ(s);
+    sqlite3_stmt *st = use(q, SQ_NEXT_DUE_EXCEPT);
+    int rc;
+
+    if ((rc = enter(q, txn, queue, ctx)) < 0)
+        return rc;
+    sqlite3_bind_int(st, 1, queue);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)token);
+    return earliest(q, st, ctx, queue, due_out);
 }
 
 /* Runs a one-row count query bound to (queue, now). */
@@ -1066,6 +1097,7 @@ int orderly_sqlite_storage_open(orderly_storage **out, const char *path,
     q->base.history_scan = s_history_scan;
     q->base.begin_read = s_begin_read;
     q->base.queue_next_due = s_queue_next_due;
+    q->base.queue_next_due_except = s_queue_next_due_except;
     *out = &q->base;
     return ORDERLY_OK;
 fail:

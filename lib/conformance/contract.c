@@ -1322,6 +1322,99 @@ static void c_next_due(struct kase *k)
     RC(k, commit(k), 0);
 }
 
+/* ---- version 4: the optional slot ------------------------------------------- */
+
+static int has_v4(const struct kase *k, size_t offset)
+{
+    return k->s->version >= 4 && has_v3(k, offset);
+}
+
+static int next_due_except(struct kase *k, int queue, uint64_t token, orderly_time_ms *due)
+{
+    *due = -1;
+    return k->s->queue_next_due_except(k->s, k->ctx, k->txn, queue, token, due);
+}
+
+/* The outbox's next due leaving out token's leases is want, and with
+ * token 0 it is queue_next_due's answer (when the adapter has that slot). */
+#define DUE_EXCEPT(k, token, want)                                                          \
+    do {                                                                                   \
+        orderly_time_ms got_, plain_;                                                      \
+        RC(k, next_due_except(k, QO, (token), &got_), 0);                                  \
+        CHECK(k, got_ == (want), "queue_next_due_except(token %llu) is %lld, want %lld",   \
+              (unsigned long long)(token), (long long)got_, (long long)(want));            \
+        if ((token) == 0 && has_v3(k, offsetof(orderly_storage, queue_next_due))) {       \
+            RC(k, next_due(k, QO, &plain_), 0);                                            \
+            CHECK(k, plain_ == got_,                                                       \
+                  "queue_next_due_except(token 0) is %lld, queue_next_due %lld",           \
+                  (long long)got_, (long long)plain_);                                     \
+        }                                                                                  \
+    } while (0)
+
+static void c_next_due_except(struct kase *k)
+{
+    orderly_time_ms due;
+    uint64_t a, b, c, d, e, t, u, v;
+    struct clist l;
+
+    if (!has_v4(k, offsetof(orderly_storage, queue_next_due_except)))
+        return; /* optional: nothing to hold it to */
+    RC(k, begin(k), 0);
+    RC(k, next_due_except(k, QO, 0, &due), ORDERLY_ENOTFOUND);
+    CHECK(k, due == -1, "ENOTFOUND must leave *due_out untouched");
+    RC(k, push(k, QO, "", 1, "a", T0, T0 + 40, &a), 0);
+    RC(k, push(k, QO, "", 1, "b", T0, T0 + 10, &b), 0);
+    RC(k, push(k, QO, "", 1, "c", T0, T0 + 20, &c), 0);
+    RC(k, push(k, QO, "", 1, "d", T0, T0 + 60, &d), 0);
+    RC(k, commit(k), 0);
+
+    /* two claims: b under t until T0+30, c under u until T0+35 */
+    RC(k, begin(k), 0);
+    RC(k, claim(k, QO, T0 + 10, 1, 1, T0 + 30, &l), 1);
+    CHECK(k, l.it[0].id == b, "the claim at T0+10 took item %llu, want %llu",
+          (unsigned long long)l.it[0].id, (unsigned long long)b);
+    RC(k, claim(k, QO, T0 + 20, 1, 2, T0 + 35, &l), 1);
+    CHECK(k, l.it[0].id == c, "the claim at T0+20 took item %llu, want %llu",
+          (unsigned long long)l.it[0].id, (unsigned long long)c);
+    t = tok(k, 1);
+    u = tok(k, 2);
+    DUE_EXCEPT(k, 0, T0 + 30);
+    DUE_EXCEPT(k, t, T0 + 35);        /* t's lease left out, u's counts */
+    DUE_EXCEPT(k, u, T0 + 30);
+    DUE_EXCEPT(k, tok(k, 99), T0 + 30); /* a token nobody holds leaves out nothing */
+    RC(k, commit(k), 0);
+
+    /* committed, and read in a later transaction, it answers the same */
+    RC(k, begin(k), 0);
+    DUE_EXCEPT(k, t, T0 + 35);
+    RC(k, finish(k, QO, c, 2, ORDERLY_ITEM_DONE, T0 + 21), 0);
+    DUE_EXCEPT(k, t, T0 + 40);        /* then the READY a */
+    RC(k, qreset(k, QO, a, ORDERLY_ITEM_DONE, T0 + 21), 0);
+    RC(k, qreset(k, QO, d, ORDERLY_ITEM_DEAD, T0 + 21), 0);
+    /* only t's row is pending: nothing else is */
+    RC(k, next_due_except(k, QO, t, &due), ORDERLY_ENOTFOUND);
+    CHECK(k, due == -1, "ENOTFOUND must leave *due_out untouched");
+    RC(k, next_due_except(k, ORDERLY_QUEUE_TIMERS, t, &due), ORDERLY_ENOTFOUND);
+    DUE_EXCEPT(k, 0, T0 + 30);
+    /* the transaction's own pushes count, and so do their leases */
+    RC(k, push(k, QO, "", 1, "e", T0, T0 + 25, &e), 0);
+    DUE_EXCEPT(k, t, T0 + 25);
+    RC(k, claim(k, QO, T0 + 25, 10, 3, T0 + 90, &l), 1);
+    CHECK(k, l.it[0].id == e, "the claim at T0+25 took item %llu, want the own push %llu",
+          (unsigned long long)l.it[0].id, (unsigned long long)e);
+    v = tok(k, 3);
+    DUE_EXCEPT(k, t, T0 + 90);
+    DUE_EXCEPT(k, v, T0 + 30);
+    DUE_EXCEPT(k, 0, T0 + 30);
+    RC(k, commit(k), 0);
+
+    RC(k, begin(k), 0);
+    RC(k, finish(k, QO, b, 1, ORDERLY_ITEM_DONE, T0 + 26), 0);
+    RC(k, next_due_except(k, QO, v, &due), ORDERLY_ENOTFOUND);
+    DUE_EXCEPT(k, t, T0 + 90);
+    RC(k, commit(k), 0);
+}
+
 static void c_claim_sees_own_pushes(struct kase *k)
 {
     uint64_t a, b, c, d;
@@ -1526,6 +1619,8 @@ static const struct contract_case cases[] = {
     { "contract: rollback and crash discard history appends", c_history_discarded },
     { "contract (v3, optional): queue_next_due is the earliest claimable instant", c_next_due },
     { "contract (v3): a claim takes its own transaction's pushes", c_claim_sees_own_pushes },
+    { "contract (v4, optional): queue_next_due_except leaves out one claim's leases",
+      c_next_due_except },
     { "contract (v3, optional): begin_read sees the last commit and ends either way",
       c_begin_read },
 };

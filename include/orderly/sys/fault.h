@@ -39,9 +39,10 @@ typedef enum orderly_storage_method {
     ORDERLY_METHOD_HISTORY_APPEND = 17, /* storage version 3 */
     ORDERLY_METHOD_HISTORY_SCAN = 18,   /* storage version 3 */
     ORDERLY_METHOD_BEGIN_READ   = 19,   /* storage version 3 */
-    ORDERLY_METHOD_QUEUE_NEXT_DUE = 20  /* storage version 3 */
+    ORDERLY_METHOD_QUEUE_NEXT_DUE = 20, /* storage version 3 */
+    ORDERLY_METHOD_QUEUE_NEXT_DUE_EXCEPT = 21 /* storage version 4 */
 } orderly_storage_method;
-#define ORDERLY_METHOD_COUNT 21
+#define ORDERLY_METHOD_COUNT 22
 
 #define ORDERLY_FAULT_PLAN_VERSION 1
 
