@@ -146,6 +146,7 @@ func TestSoleAcksWaitOutAQuietHour(t *testing.T) {
 	if h, _ := e.Health(hour, 0, 0); h.OutboxLeaseExpired != 1 {
 		t.Fatalf("the published row should still be leased: %+v", h)
 	}
+	before, _ = e.Stats() // Health read in a transaction of its own
 	s2 := spec("ord-2")
 	s2.Now = hour
 	if _, err := e.CreateOrder(s2); err != nil {
