@@ -492,7 +492,7 @@ static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
     for (i = 0; i < s->n_timers; i++) {
         struct orderly__staged_timer *t = &s->timers[i];
         /* entered and left within this command: it could fire nothing */
-        if (!orderly__timer_live(e, s->a, t->timer, t->due))
+        if (s->timed && !orderly__timer_live(e, s->a, t->timer, t->due))
             continue;
         memset(&r, 0, sizeof r);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
@@ -713,7 +713,8 @@ static int write_staged(orderly_engine *e, void *txn, const struct request *rq, 
     int rc;
 
     if ((rc = write_events(e, txn, s)) < 0 || (rc = write_operations(e, txn, s)) < 0 ||
-        (rc = write_timers(e, txn, s)) < 0 || (rc = orderly__deadlines_cancel(e, txn, a, s->now)) < 0)
+        (rc = write_timers(e, txn, s)) < 0 ||
+        (s->timed && (rc = orderly__deadlines_cancel(e, txn, a, s->now)) < 0))
         return rc;
     if ((len = orderly__agg_encode(a, e->enc, e->enc_cap)) == 0)
         return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s' outgrew its record", a->id);

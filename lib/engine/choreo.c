@@ -812,6 +812,7 @@ static int run_effect(orderly_engine *e, struct orderly__stage *s, int effect, i
     case ORDERLY__DO_START_SLA:
         /* the SLA of every fulfillment the reactions release starts now */
         s->a->released_at = s->now;
+        s->timed = 1;
         return ORDERLY_OK;
     default: /* the effect's work is its reactions */
         return ORDERLY_OK;
@@ -864,6 +865,7 @@ static int move_money(struct orderly__stage *s, int money, int64_t amount)
                                  (long long)amount, (long long)a->total);
         a->authorized = amount;
         a->authorized_at = s->now;
+        s->timed = 1;
         break;
     case ORDERLY__MONEY_CAPTURE:
         a->captured = a->authorized;
@@ -975,6 +977,9 @@ static int fire(orderly_engine *e, struct orderly__stage *s, int m, uint32_t ind
                              orderly_machine_event_name(mm, event), (long long)amount, a->id,
                              (long long)a->total);
     if (t->to != t->from) {
+        if (mm->states[t->from].timer != ORDERLY_TIMER_NONE ||
+            mm->states[t->to].timer != ORDERLY_TIMER_NONE)
+            s->timed = 1;
         *st = t->to;
         *since = s->now;
         count_units(a, m, index, t->from, t->to);

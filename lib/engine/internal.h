@@ -89,6 +89,9 @@ struct orderly__stage {
     uint8_t refund_kind;
     uint32_t refund_index;
     int depth;
+    /* a part entered or left a state with a deadline, or a deadline's
+     * start moved: only then can a timer row have become moot */
+    int timed;
     struct orderly__staged_event events[ORDERLY__STAGE_EVENTS];
     struct orderly__staged_op ops[ORDERLY__STAGE_OPS];
     /* Sized for the engine's max_lines (struct orderly__lines) */
