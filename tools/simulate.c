@@ -861,6 +861,7 @@ static int open_base(struct sim *s, orderly_ctx *ctx)
      * one process is the file's only user (workers run on PostgreSQL) */
     so.synchronous = ORDERLY_SQLITE_SYNC_NORMAL;
     so.exclusive = 1;
+    so.checkpoint_pages = 10000; /* the threshold that paid most (doc/sqlite.md) */
     if ((rc = orderly_sqlite_storage_open(&s->sqlite, s->db_path, &so, ctx)) < 0)
         fprintf(stderr, "orderly simulate: cannot open '%s': %s\n", s->db_path, orderly_ctx_errmsg(ctx));
     return rc;
