@@ -235,6 +235,7 @@ struct orderly_engine {
     size_t acks_riding;                /* of them, written by the open claim's transaction */
     orderly_time_ms acks_since;        /* now of the oldest pending one */
     int sole;                          /* ORDERLY_ENGINE_SOLE: no other claimer */
+    int replica;                       /* ORDERLY_ENGINE_REPLICA: roles pick outputs only */
 };
 
 struct orderly__ack {
@@ -243,6 +244,20 @@ struct orderly__ack {
     orderly_time_ms due;
     uint32_t attempts;
 };
+
+/* Whether e takes commands of machine m: every machine for a replica
+ * (ORDERLY_ENGINE_REPLICA), else those of its roles. */
+static inline int orderly__accepts(const orderly_engine *e, int m)
+{
+    return e->replica || (m > 0 && (e->roles & (1u << m)) != 0);
+}
+
+/* Whether e writes what machine m owns (an event, an operation, a timer
+ * row): always without REPLICA, else only for a machine of its roles. */
+static inline int orderly__owns(const orderly_engine *e, int m)
+{
+    return !e->replica || (m > 0 && m <= ORDERLY_MACHINE_COUNT && (e->roles & (1u << m)) != 0);
+}
 
 #define ORDERLY__DUE_UNKNOWN INT64_MIN
 #define ORDERLY__DUE_NONE INT64_MAX
