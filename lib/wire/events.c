@@ -60,8 +60,8 @@ static const struct {
     [ORDERLY__EV_PAYMENT_REFUNDED] = { "payment.refunded", ORDERLY_TOPIC_PAYMENT, L(NONE), 1,
         M(PAYMENT), "payment service, finance, ledger: refund this amount" },
     [ORDERLY__EV_DEADLINE] = { "orderly.deadline", ORDERLY_TOPIC_COMMANDS, L(NONE), 0, M(ORDER),
-        "the host, for every replica: <machine>.<event>, a due deadline to append to the shared "
-        "input log and apply with handle_event" },
+        "the host: a replica's due deadline, typed as the command it fires, to append to the "
+        "shared input log for every replica's handle_event" },
 };
 
 static int known(int kind)
