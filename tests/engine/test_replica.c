@@ -503,6 +503,30 @@ START_TEST(replicas_match_the_reference_when_orders_are_cancelled)
 }
 END_TEST
 
+/* A parcel lost in transit: the shipping service's claim, refunded by
+ * policy, the refund the payment service's; the other parcel delivered. */
+START_TEST(replicas_match_the_reference_when_a_parcel_is_lost)
+{
+    const char *orders[] = { "l1" };
+    topo t;
+
+    topo_open(&t);
+    t_create(&t, "l1", ORDERLY_PAY_CARD, 0, 0, T0);
+    t_pay(&t, "l1", T0 + 1000);
+    t_ship(&t, "l1", 0, T0 + 4000);
+    t_ship(&t, "l1", 1, T0 + 5000);
+    t_apply(&t, "l1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_PICK_UP, 0, 0, T0 + 6000);
+    t_apply(&t, "l1", ORDERLY_MACHINE_SHIPMENT, ORDERLY_SHIPMENT_EV_LOSE, 0, 0, T0 + 7000);
+    t_deliver(&t, "l1", 1, T0 + 8000);
+    ck_assert_int_eq(view(&t.ref, "l1").refunded, 1000);
+    ck_assert_int_eq(part_state(&t.svc[SVC_RETURN], "l1", ORDERLY_MACHINE_SHIPMENT, 0),
+                     ORDERLY_SHIPMENT_LOST);
+    ck_assert_uint_eq(count_op(&t.svc[SVC_PAYMENT], "l1", ORDERLY_OP_REFUND, NULL), 1);
+    ck_assert_uint_eq(assert_same(&t, orders, 1), 0);
+    topo_free(&t);
+}
+END_TEST
+
 /* The reservation TTL lapses: the warehouse's tick writes the command,
  * every replica cancels the order as the reference's own tick did. */
 START_TEST(reservation_expiry_reaches_every_replica_as_a_deadline_command)
@@ -736,6 +760,7 @@ static Suite *suite(void)
 
     orderly_test_case(s, replicas_match_the_reference_through_a_return, 0);
     orderly_test_case(s, replicas_match_the_reference_when_orders_are_cancelled, 0);
+    orderly_test_case(s, replicas_match_the_reference_when_a_parcel_is_lost, 0);
     orderly_test_case(s, reservation_expiry_reaches_every_replica_as_a_deadline_command, 0);
     orderly_test_case(s, authorization_expiry_reaches_every_replica_as_a_deadline_command, 0);
     orderly_test_case(s, auto_complete_reaches_every_replica_as_a_deadline_command, 0);
