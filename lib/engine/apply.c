@@ -440,7 +440,7 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                  "order '%s': an event's payload does not encode", s->a->id);
         /* every replica's history holds every event; one outbox publishes it */
-        if ((orderly__owns(e, orderly__event_owner(ev->kind)) &&
+        if ((orderly__writes_event(e, ev->kind) &&
              (rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
                             s->now, NULL)) < 0) ||
             (rc = orderly__history_append(e, txn, s->a->id, r.seq, ev->kind, buf, len, s->now)) < 0)
@@ -459,7 +459,7 @@ static int write_operations(orderly_engine *e, void *txn, struct orderly__stage 
 
     for (i = 0; i < s->n_ops; i++) {
         const struct orderly__staged_op *ef = &s->ops[i];
-        if (!orderly__owns(e, orderly_op_machine(ef->op)))
+        if (!orderly__writes_op(e, ef->op))
             continue;
         memset(&r, 0, sizeof r);
         orderly__operation_rec_at(e, &r, ORDERLY__SITE_WRITE);
@@ -663,10 +663,10 @@ static void count_owned(orderly_engine *e, const struct orderly__stage *s, order
     if (!e->replica)
         return;
     for (i = 0; i < s->n_events; i++)
-        if (!orderly__owns(e, orderly__event_owner(s->events[i].kind)))
+        if (!orderly__writes_event(e, s->events[i].kind))
             res->outbox_rows--;
     for (i = 0; i < s->n_ops; i++)
-        if (!orderly__owns(e, orderly_op_machine(s->ops[i].op)))
+        if (!orderly__writes_op(e, s->ops[i].op))
             res->operations--;
 }
 

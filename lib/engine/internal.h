@@ -259,6 +259,19 @@ static inline int orderly__owns(const orderly_engine *e, int m)
     return !e->replica || (m > 0 && m <= ORDERLY_MACHINE_COUNT && (e->roles & (1u << m)) != 0);
 }
 
+/* Whether e appends events of kind to its outbox, and records operations
+ * of type op: the flag is read first, so an engine that is no replica
+ * looks nothing up on the command path. */
+static inline int orderly__writes_event(const orderly_engine *e, int kind)
+{
+    return !e->replica || orderly__owns(e, orderly__event_owner(kind));
+}
+
+static inline int orderly__writes_op(const orderly_engine *e, int op)
+{
+    return !e->replica || orderly__owns(e, orderly_op_machine(op));
+}
+
 #define ORDERLY__DUE_UNKNOWN INT64_MIN
 #define ORDERLY__DUE_NONE INT64_MAX
 
