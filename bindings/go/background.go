@@ -89,6 +89,17 @@ const (
 // String is the op's name ("refund").
 func (o Op) String() string { return goString(C.orderly_op_name(C.int(o))) }
 
+// Machine is the machine that owns the op (orderly_op_machine): the one
+// service whose Replica engine records it. Host-defined ops belong to the
+// order; an unknown op gives 0.
+func (o Op) Machine() MachineID {
+	m := C.orderly_op_machine(C.int(o))
+	if m < 0 {
+		return 0
+	}
+	return MachineID(m)
+}
+
 // OpLine is one reservation an operation touches.
 type OpLine struct {
 	SKU       uint64

@@ -171,6 +171,16 @@ type Options struct {
 	// rows wait for the next write however long the host is quiet.
 	// Breaking the promise costs duplicate publishes, never a lost event.
 	Sole bool
+	// Replica (ORDERLY_ENGINE_REPLICA): this engine is one replica of a
+	// services topology, fed the same ordered input log as every other
+	// service (same inputs, same order, same now from the log entry). It
+	// accepts every machine's commands whatever Roles; Roles pick only
+	// what it writes: the outbox events, operations (Op.Machine) and
+	// deadlines of its machines. Its Tick publishes each due deadline as a
+	// command on the commands topic, for the host to append to the log
+	// and every replica to apply with HandleEvent. See
+	// include/orderly/engine.h and doc/topology.md.
+	Replica bool
 }
 
 // callbacks is what the C callbacks reach through a cgo.Handle. It is
@@ -307,6 +317,9 @@ func (e *Engine) open(opts *Options, st *C.orderly_storage, tr *C.orderly_transp
 	}
 	if opts.Sole {
 		o.flags |= C.ORDERLY_ENGINE_SOLE
+	}
+	if opts.Replica {
+		o.flags |= C.ORDERLY_ENGINE_REPLICA
 	}
 	if opts.MaxLines < 0 || opts.MaxLines > LinesMax() {
 		return NewError(CodeConfig, fmt.Sprintf("Options.MaxLines %d is not 0..%d", opts.MaxLines, LinesMax()))

@@ -52,6 +52,19 @@ ORDERLY_API const char *orderly_op_name(int op);
  */
 ORDERLY_API uint32_t orderly_op_default_attempts(int op);
 
+/*
+ * The machine (ORDERLY_MACHINE_*) that owns op: the one service whose
+ * engine records it when engines are ORDERLY_ENGINE_REPLICA (each replica
+ * records only the operations of the machines in its roles, so each runs
+ * once). release_reservations and restock: reservation (the warehouse);
+ * void_authorization, refund, capture_retry: payment; revert_promotion,
+ * restore_loyalty_points: order; cancel_shipment, cancel_cod_claim,
+ * reship: shipment (the carrier). Host-defined ops (ORDERLY_OP_HOST and
+ * up) belong to the order: one owner, never every replica. ORDERLY_EINVAL
+ * (negative) for an unknown op below ORDERLY_OP_HOST.
+ */
+ORDERLY_API int orderly_op_machine(int op);
+
 ORDERLY_END_DECLS
 
 #endif

@@ -248,6 +248,46 @@ typedef struct orderly_engine_options {
  */
 #define ORDERLY_ENGINE_SOLE 0x2u
 
+/*
+ * Replica: one ordered input log, every service a replica. Each service
+ * of a services topology runs an engine with its own roles and its own
+ * store, and every one of them applies every input of one shared, ordered
+ * log (host commands, webhooks, the deadline commands below): each store
+ * then holds the whole of every order, and every replica decides alike.
+ * The host must guarantee what that rests on: every replica reads the same
+ * inputs, in the same order, each with the same now (the one recorded in
+ * the log entry, never the replica's own clock), with the same policy and
+ * max_lines/max_parts; and the log keeps an entry until every replica has
+ * read it (a replica that starts late or restarts replays from its own
+ * position). Idempotency keys are the log entries' ids, so a redelivered
+ * entry is answered as a duplicate on every replica.
+ *
+ * roles then decide only what an engine produces, so each effect happens
+ * once, in the service that owns it:
+ * - inputs: every machine's commands are accepted, whatever roles (without
+ *   REPLICA a machine outside roles is ECONFIG);
+ * - outbox: only events of a kind whose machine is in roles (doc/events.md,
+ *   the machine column) are appended; the order history still records
+ *   every event, with the same seq, on every replica;
+ * - operations: only those whose orderly_op_machine is in roles;
+ * - timers: only deadlines whose target machine (orderly_timer_target) is
+ *   in roles get a row;
+ * - tick: a due deadline is not applied here (that would place it
+ *   differently in each replica's input order). The tick's transaction
+ *   instead appends a deadline command to ORDERLY_TOPIC_COMMANDS and
+ *   finishes the timer row: a CloudEvents envelope of type
+ *   "<machine>.<event>" (as orderly_engine_handle_event reads it), subject
+ *   the order id, data {"order_id", "index"}, time the tick's now, and an
+ *   id stable across redeliveries (XXH3-128 of "timer" and
+ *   "<order id>/<timer name>/<timer row id>"). The host appends it to the
+ *   shared log; every replica, this one included, applies it with
+ *   orderly_engine_handle_event at that time.
+ * Each machine must be in the roles of exactly one service (one store),
+ * or its effects happen once per owner. result.outbox_rows and
+ * result.operations count the rows this engine appended.
+ */
+#define ORDERLY_ENGINE_REPLICA 0x4u
+
 #define ORDERLY_ENVELOPE_MAX_DEFAULT 65536
 #define ORDERLY_ENVELOPE_MAX_LIMIT (16u * 1024 * 1024)
 
@@ -422,7 +462,8 @@ typedef struct orderly_command {
  * feeds a machine from another part of the order (doc/machines.md), an
  * index no order can have, a negative amount, a now outside
  * 0..ORDERLY_TIME_MAX), ECONFIG (a machine this
- * engine's roles do not include), ENOTFOUND (no such order or part),
+ * engine's roles do not include, unless it is an ORDERLY_ENGINE_REPLICA),
+ * ENOTFOUND (no such order or part),
  * ETRANSITION, EGUARD, EINVARIANT,
  * EIDEMMISMATCH (key reused for a different command), EINFLIGHT (the same
  * key is being processed right now; retry later), ESTORAGE/ECONFLICT after

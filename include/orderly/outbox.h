@@ -71,6 +71,9 @@ ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_purge(orderly_engine *engine,
  * Fires up to max due timers (0 = policy.batch_max), each through the same
  * idempotent transactional path as an event. A timer whose state was left
  * does nothing. *fired_out (may be NULL) gets the number that changed state.
+ * An ORDERLY_ENGINE_REPLICA applies none: each due deadline becomes a
+ * deadline command on ORDERLY_TOPIC_COMMANDS (see the flag), and
+ * *fired_out gets the number written.
  */
 ORDERLY_API ORDERLY_WARN_UNUSED int orderly_engine_tick(orderly_engine *engine,
                                                         orderly_time_ms now, size_t max,

@@ -1,6 +1,8 @@
 #include <stdint.h>
 
 #include "orderly/compensation.h"
+#include "orderly/errors.h"
+#include "orderly/machine.h"
 
 static const char *const names[] = {
     [ORDERLY_OP_RELEASE_RESERVATIONS] = "release_reservations",
@@ -56,4 +58,32 @@ const char *orderly_op_name(int op)
     if (op <= 0 || op >= (int)(sizeof names / sizeof names[0]))
         return NULL;
     return names[op];
+}
+
+/* Who owns each op among replicas: the machine whose service talks to the
+ * outside system the op calls (the warehouse, the payment provider, the
+ * carrier); bookkeeping on the customer's account is the order's. */
+static const unsigned char owners[] = {
+    [ORDERLY_OP_RELEASE_RESERVATIONS] = ORDERLY_MACHINE_RESERVATION,
+    [ORDERLY_OP_VOID_AUTHORIZATION] = ORDERLY_MACHINE_PAYMENT,
+    [ORDERLY_OP_REFUND] = ORDERLY_MACHINE_PAYMENT,
+    [ORDERLY_OP_CAPTURE] = ORDERLY_MACHINE_PAYMENT,
+    [ORDERLY_OP_RESTOCK] = ORDERLY_MACHINE_RESERVATION,
+    [ORDERLY_OP_REVERT_PROMOTION] = ORDERLY_MACHINE_ORDER,
+    [ORDERLY_OP_RESTORE_LOYALTY] = ORDERLY_MACHINE_ORDER,
+    [ORDERLY_OP_CANCEL_SHIPMENT] = ORDERLY_MACHINE_SHIPMENT,
+    [ORDERLY_OP_CANCEL_COD_CLAIM] = ORDERLY_MACHINE_SHIPMENT,
+    [ORDERLY_OP_RESHIP] = ORDERLY_MACHINE_SHIPMENT,
+};
+
+_Static_assert(sizeof owners / sizeof owners[0] == sizeof names / sizeof names[0],
+               "every op declares its owner");
+
+int orderly_op_machine(int op)
+{
+    if (op >= ORDERLY_OP_HOST)
+        return ORDERLY_MACHINE_ORDER;
+    if (op <= 0 || op >= (int)(sizeof owners / sizeof owners[0]))
+        return ORDERLY_EINVAL;
+    return owners[op];
 }

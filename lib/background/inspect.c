@@ -16,19 +16,21 @@ static int relay(const orderly_queue_item *it, void *ud)
     struct lister *l = ud;
     struct orderly__event_rec r;
     orderly_outbox_view v;
-    char id_hex[33];
+    char id_hex[33], type[64];
 
     /* a row that does not decode is listed, not a reason to stop: it is
      * the one an operator is looking for */
     orderly__event_rec_at(l->e, &r, ORDERLY__SITE_LIST);
-    if (orderly__event_rec_decode(&r, it->kind, it->group, it->payload, it->payload_len) < 0)
+    if (orderly__event_rec_decode(&r, it->kind, it->group, it->payload, it->payload_len) < 0) {
         id_hex[0] = '\0';
-    else
+        v.type = orderly__event_type((int)it->kind);
+    } else {
         orderly__hex(id_hex, r.id, 16);
+        v.type = orderly__event_type_of((int)it->kind, r.machine, r.event, type, sizeof type);
+    }
     v.size = sizeof v;
     v.id = it->id;
     v.order_id = it->group;
-    v.type = orderly__event_type((int)it->kind);
     v.topic = l->e->topics[orderly__event_topic((int)it->kind)];
     v.event_id = id_hex;
     v.state = (int)it->state;

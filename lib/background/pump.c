@@ -130,12 +130,31 @@ static void put_lines(struct orderly__jw *w, const struct orderly__event_rec *r)
     orderly__jw_put(w, "]", 1);
 }
 
+/* A deadline command's data: what handle_event reads, nothing of the
+ * order (every replica holds it). No traceparent: each replica's events
+ * then carry the trace they would have had, had the deadline fired in
+ * one engine. */
+static int encode_deadline(orderly_engine *e, struct orderly__jw *w, const char *group,
+                           const struct orderly__event_rec *r)
+{
+    orderly__jw_key(w, "data");
+    orderly__jw_open(w);
+    orderly__jw_key(w, "order_id");
+    orderly__jw_str(w, group);
+    orderly__jw_key(w, "index");
+    orderly__jw_int(w, r->index);
+    orderly__jw_close(w);
+    orderly__jw_close(w);
+    e->json_len = w->len;
+    return orderly__jw_finish(w);
+}
+
 int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
                           const struct orderly__event_rec *r, char *id_hex, char *trace)
 {
     const orderly_machine *m = NULL;
     struct orderly__jw w;
-    char when[64], replacement[ORDERLY_ID_MAX + 1];
+    char when[64], replacement[ORDERLY_ID_MAX + 1], type[64];
     size_t when_len;
     int rc;
 
@@ -153,7 +172,7 @@ int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
     orderly__jw_key(&w, "source");
     orderly__jw_str(&w, e->source);
     orderly__jw_key(&w, "type");
-    put_name(&w, orderly__event_type((int)kind));
+    put_name(&w, orderly__event_type_of((int)kind, r->machine, r->event, type, sizeof type));
     orderly__jw_key(&w, "subject");
     orderly__jw_str(&w, group);
     orderly__jw_key(&w, "time");
@@ -165,6 +184,8 @@ int orderly__encode_event(orderly_engine *e, uint32_t kind, const char *group,
     orderly__jw_plain(&w, "application/json", 16);
     orderly__jw_key(&w, "schemaversion");
     orderly__jw_int(&w, r->schema); /* a row staged before lines were carried stays 1 */
+    if (kind == ORDERLY__EV_DEADLINE)
+        return encode_deadline(e, &w, group, r);
     orderly__jw_key(&w, "traceparent");
     if (r->trace[0] == '\0')
         orderly__jw_plain(&w, trace, ORDERLY__TRACE_LEN);
@@ -228,7 +249,8 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
 {
     struct orderly__event_rec r;
     orderly_header h[3];
-    char id_hex[33], trace[ORDERLY__TRACE_LEN + 1], dlq[160];
+    char id_hex[33], trace[ORDERLY__TRACE_LEN + 1], dlq[160], type[64];
+    size_t n_h;
     const char *topic;
     int rc;
 
@@ -248,10 +270,12 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
     h[0].name = "ce-id";
     h[0].value = id_hex;
     h[1].name = "ce-type";
-    h[1].value = orderly__event_type((int)c->kind);
+    h[1].value = orderly__event_type_of((int)c->kind, r.machine, r.event, type, sizeof type);
     h[2].name = "traceparent";
     h[2].value = trace;
-    rc = orderly__vt_publish(e, topic, c->group, (const uint8_t *)e->json, e->json_len, h, 3);
+    /* a deadline command carries no trace (encode_deadline) */
+    n_h = c->kind == ORDERLY__EV_DEADLINE ? 2 : 3;
+    rc = orderly__vt_publish(e, topic, c->group, (const uint8_t *)e->json, e->json_len, h, n_h);
     if (rc == 0) {
         *out = SENT;
         return ORDERLY_OK;
@@ -266,7 +290,7 @@ static int publish_one(orderly_engine *e, struct orderly__claimed *c, enum sent 
         return ORDERLY_OK;
     /* dead only once the copy is accepted: until then it stays pending */
     snprintf(dlq, sizeof dlq, "%s.dlq", topic);
-    if (orderly__vt_publish(e, dlq, c->group, (const uint8_t *)e->json, e->json_len, h, 3) == 0)
+    if (orderly__vt_publish(e, dlq, c->group, (const uint8_t *)e->json, e->json_len, h, n_h) == 0)
         *out = DEAD_LETTER;
     return ORDERLY_OK;
 }

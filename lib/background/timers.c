@@ -6,6 +6,45 @@
 #include "../engine/internal.h"
 
 /*
+ * A replica's due deadline, as a command every replica applies
+ * (ORDERLY_ENGINE_REPLICA): an outbox row on the commands topic, appended
+ * in the tick's transaction, so the command and the timer row's finish
+ * commit together. Its id comes from the timer row (orderly__deadline_id),
+ * so a redelivered envelope is a duplicate on every replica.
+ */
+static int log_deadline(orderly_engine *e, void *txn, const struct orderly__timer_rec *t,
+                        uint64_t row, uint32_t index, orderly_time_ms now)
+{
+    struct orderly__event_rec r;
+    orderly_queue_item it;
+    uint8_t buf[ORDERLY__RECORD_MAX];
+    size_t len;
+    int rc;
+
+    memset(&r, 0, sizeof r);
+    r.machine = t->machine;
+    r.event = t->event;
+    r.index = index;
+    r.from = t->timer;
+    r.amount = (int64_t)row;
+    r.time = now;
+    if ((len = orderly__event_rec_encode(&r, buf, sizeof buf)) == 0)
+        return orderly__fail(&e->ctx, ORDERLY_EINVARIANT, "order '%s': a deadline command "
+                             "does not encode", t->order_id);
+    memset(&it, 0, sizeof it);
+    it.group = t->order_id;
+    it.kind = ORDERLY__EV_DEADLINE;
+    it.payload = buf;
+    it.payload_len = len;
+    it.created = now;
+    it.due = now;
+    if ((rc = orderly__vt_push(e, txn, ORDERLY_QUEUE_OUTBOX, &it, NULL)) < 0)
+        return rc;
+    e->batch_rows++;
+    return ORDERLY_OK;
+}
+
+/*
  * One transaction per tick: the claim, every timer's command (run as in a
  * batch) and the acknowledgements commit together, or none of them does
  * and the timers stay as they were, due, for the next tick. A deadline is
@@ -57,6 +96,13 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
             if (rc < 0 && (orderly_error_is_transient(rc) || e->batch_failed))
                 break;
             rc = ORDERLY_OK;
+        }
+        if (e->replica) {
+            /* a row the engine cannot write fails the tick: it stays due */
+            if ((rc = log_deadline(e, txn, &r, c->id, cmd.index, now)) < 0)
+                break;
+            fired++;
+            continue;
         }
         cmd.idem_key = key;
         cmd.now = now;

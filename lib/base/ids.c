@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 
 #define XXH_INLINE_ALL
@@ -50,6 +51,16 @@ void orderly__natural_id(uint8_t out[16], const char *kind, const char *order_id
     while (k > 0)
         natural[n++] = digits[--k];
     orderly__hash128(out, kind, strlen(kind), natural, n);
+}
+
+void orderly__deadline_id(uint8_t out[16], const char *order_id, const char *timer, uint64_t row)
+{
+    char natural[ORDERLY_ID_MAX + 64];
+    int n;
+
+    n = snprintf(natural, sizeof natural, "%.*s/%.24s/%llu", ORDERLY_ID_MAX, order_id, timer,
+                 (unsigned long long)row);
+    orderly__hash128(out, "timer", 5, natural, (size_t)n);
 }
 
 void orderly__b64url16(char *out, const uint8_t in[16])

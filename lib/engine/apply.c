@@ -439,8 +439,10 @@ static int write_events(orderly_engine *e, void *txn, struct orderly__stage *s)
         if ((len = orderly__event_rec_encode(&r, buf, e->rec_cap)) == 0)
             return orderly__fail(&e->ctx, ORDERLY_EINVARIANT,
                                  "order '%s': an event's payload does not encode", s->a->id);
-        if ((rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
-                           s->now, NULL)) < 0 ||
+        /* every replica's history holds every event; one outbox publishes it */
+        if ((orderly__writes_event(e, ev->kind) &&
+             (rc = push_row(e, txn, ORDERLY_QUEUE_OUTBOX, s->a->id, ev->kind, buf, len, s->now,
+                            s->now, NULL)) < 0) ||
             (rc = orderly__history_append(e, txn, s->a->id, r.seq, ev->kind, buf, len, s->now)) < 0)
             return rc;
     }
@@ -457,6 +459,8 @@ static int write_operations(orderly_engine *e, void *txn, struct orderly__stage 
 
     for (i = 0; i < s->n_ops; i++) {
         const struct orderly__staged_op *ef = &s->ops[i];
+        if (!orderly__writes_op(e, ef->op))
+            continue;
         memset(&r, 0, sizeof r);
         orderly__operation_rec_at(e, &r, ORDERLY__SITE_WRITE);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
@@ -491,8 +495,10 @@ static int write_timers(orderly_engine *e, void *txn, struct orderly__stage *s)
 
     for (i = 0; i < s->n_timers; i++) {
         struct orderly__staged_timer *t = &s->timers[i];
-        /* entered and left within this command: it could fire nothing */
-        if (s->timed && !orderly__timer_live(e, s->a, t->timer, t->due))
+        /* entered and left within this command: it could fire nothing;
+         * another replica's: its owner's tick turns it into a command */
+        if (!orderly__owns(e, t->machine) ||
+            (s->timed && !orderly__timer_live(e, s->a, t->timer, t->due)))
             continue;
         memset(&r, 0, sizeof r);
         memcpy(r.order_id, s->a->id, strlen(s->a->id) + 1);
@@ -647,6 +653,24 @@ static int load_order(orderly_engine *e, void *txn, const struct request *rq, ui
     return within_limits(e, a);
 }
 
+/* Into res: the outbox rows and operations of s this engine writes (a
+ * replica writes only its machines'). */
+static void count_owned(orderly_engine *e, const struct orderly__stage *s, orderly_result *res)
+{
+    size_t i;
+
+    res->outbox_rows = (uint32_t)s->n_events;
+    res->operations = (uint32_t)s->n_ops;
+    if (!e->replica)
+        return;
+    for (i = 0; i < s->n_events; i++)
+        if (!orderly__writes_event(e, s->events[i].kind))
+            res->outbox_rows--;
+    for (i = 0; i < s->n_ops; i++)
+        if (!orderly__writes_op(e, s->ops[i].op))
+            res->operations--;
+}
+
 /* Stage: the transition and everything it cascades to, in e->stage, and
  * the invariants. ANSWERED when the event is late (nothing to write). */
 static int stage_request(orderly_engine *e, struct request *rq, uint64_t version,
@@ -697,8 +721,7 @@ static int stage_request(orderly_engine *e, struct request *rq, uint64_t version
     if ((rc = orderly__check_invariants(e, a, 1)) < 0)
         return rc;
     res->order_state = a->order_state;
-    res->outbox_rows = (uint32_t)s->n_events;
-    res->operations = (uint32_t)s->n_ops;
+    count_owned(e, s, res);
     res->version = version + 1;
     return WRITTEN;
 }
@@ -1002,7 +1025,7 @@ static int check_command(orderly_engine *e, const orderly_command *c)
     /* times are stored as differences from the order's creation */
     if ((rc = orderly__check_now(e, c->now)) < 0)
         return rc;
-    if (!(e->roles & (1u << c->machine)))
+    if (!orderly__accepts(e, c->machine))
         return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine '%s'",
                              orderly_machine_name(m));
     return ORDERLY_OK;
@@ -1061,7 +1084,7 @@ int orderly_engine_open_return(orderly_engine *e, uint32_t *index_out, const cha
                              (long long)amount);
     if ((rc = orderly__check_now(e, now)) < 0)
         return rc;
-    if (!(e->roles & (1u << ORDERLY_MACHINE_RETURN)))
+    if (!orderly__accepts(e, ORDERLY_MACHINE_RETURN))
         return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine 'return'");
     memset(&rq, 0, sizeof rq);
     rq.order_id = order_id;
@@ -1120,7 +1143,7 @@ int orderly_engine_open_return_lines(orderly_engine *e, uint32_t *index_out,
                              (long long)sp->adjustment);
     if ((rc = orderly__check_now(e, sp->now)) < 0)
         return rc;
-    if (!(e->roles & (1u << ORDERLY_MACHINE_RETURN)))
+    if (!orderly__accepts(e, ORDERLY_MACHINE_RETURN))
         return orderly__fail(&e->ctx, ORDERLY_ECONFIG, "this engine does not own machine 'return'");
     memset(&rq, 0, sizeof rq);
     rq.order_id = sp->order_id;

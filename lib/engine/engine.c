@@ -375,12 +375,14 @@ int orderly_engine_open(orderly_engine **out, const orderly_engine_options *o, o
     }
     for (i = 0; i < 4; i++)
         e->due_floor[i] = ORDERLY__DUE_UNKNOWN;
-    if (o->version >= 3 && (o->flags & ~(ORDERLY_ENGINE_HAND_OFF | ORDERLY_ENGINE_SOLE)) != 0) {
+    if (o->version >= 3 &&
+        (o->flags & ~(ORDERLY_ENGINE_HAND_OFF | ORDERLY_ENGINE_SOLE | ORDERLY_ENGINE_REPLICA)) != 0) {
         a.free(e, a.user_data);
         rc = orderly__fail(ctx, ORDERLY_ECONFIG, "unknown engine flags 0x%x", o->flags);
         goto fail;
     }
     e->sole = o->version >= 3 && (o->flags & ORDERLY_ENGINE_SOLE) != 0;
+    e->replica = o->version >= 3 && (o->flags & ORDERLY_ENGINE_REPLICA) != 0;
     e->claimed = a.malloc(e->policy.batch_max * sizeof *e->claimed, a.user_data);
     if (o->version >= 3 && (o->flags & ORDERLY_ENGINE_HAND_OFF) != 0 && e->claimed != NULL &&
         ((e->handed = a.malloc(e->policy.batch_max * sizeof *e->handed, a.user_data)) == NULL ||

@@ -238,6 +238,7 @@ struct orderly_engine {
     size_t acks_riding;                /* of them, written by the open claim's transaction */
     orderly_time_ms acks_since;        /* now of the oldest pending one */
     int sole;                          /* ORDERLY_ENGINE_SOLE: no other claimer */
+    int replica;                       /* ORDERLY_ENGINE_REPLICA: roles pick outputs only */
 };
 
 struct orderly__ack {
@@ -246,6 +247,33 @@ struct orderly__ack {
     orderly_time_ms due;
     uint32_t attempts;
 };
+
+/* Whether e takes commands of machine m: every machine for a replica
+ * (ORDERLY_ENGINE_REPLICA), else those of its roles. */
+static inline int orderly__accepts(const orderly_engine *e, int m)
+{
+    return e->replica || (m > 0 && (e->roles & (1u << m)) != 0);
+}
+
+/* Whether e writes what machine m owns (an event, an operation, a timer
+ * row): always without REPLICA, else only for a machine of its roles. */
+static inline int orderly__owns(const orderly_engine *e, int m)
+{
+    return !e->replica || (m > 0 && m <= ORDERLY_MACHINE_COUNT && (e->roles & (1u << m)) != 0);
+}
+
+/* Whether e appends events of kind to its outbox, and records operations
+ * of type op: the flag is read first, so an engine that is no replica
+ * looks nothing up on the command path. */
+static inline int orderly__writes_event(const orderly_engine *e, int kind)
+{
+    return !e->replica || orderly__owns(e, orderly__event_owner(kind));
+}
+
+static inline int orderly__writes_op(const orderly_engine *e, int op)
+{
+    return !e->replica || orderly__owns(e, orderly_op_machine(op));
+}
 
 #define ORDERLY__DUE_UNKNOWN INT64_MIN
 #define ORDERLY__DUE_NONE INT64_MAX

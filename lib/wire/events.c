@@ -1,5 +1,7 @@
 /* Outbound event types, the topic each goes to and what each carries;
  * persisted, pinned. doc/events/ holds the JSON Schema of each. */
+#include <stdio.h>
+
 #include "events.h"
 #include "orderly/compensation.h"
 #include "orderly/machine.h"
@@ -57,6 +59,9 @@ static const struct {
         "payment service, finance: void this authorized amount" },
     [ORDERLY__EV_PAYMENT_REFUNDED] = { "payment.refunded", ORDERLY_TOPIC_PAYMENT, L(NONE), 1,
         M(PAYMENT), "payment service, finance, ledger: refund this amount" },
+    [ORDERLY__EV_DEADLINE] = { "orderly.deadline", ORDERLY_TOPIC_COMMANDS, L(NONE), 0, M(ORDER),
+        "the host: a replica's due deadline, typed as the command it fires, to append to the "
+        "shared input log for every replica's handle_event" },
 };
 
 static int known(int kind)
@@ -92,6 +97,25 @@ int orderly__event_names_replacement(int kind)
 int orderly__event_machine(int kind)
 {
     return known(kind) ? kinds[kind].machine : 0;
+}
+
+int orderly__event_owner(int kind)
+{
+    return known(kind) ? kinds[kind].machine : 0;
+}
+
+const char *orderly__event_type_of(int kind, int machine, int event, char *buf, size_t cap)
+{
+    const orderly_machine *m;
+    const char *name;
+
+    if (kind != ORDERLY__EV_DEADLINE)
+        return orderly__event_type(kind);
+    if (orderly_machine_by_id(&m, machine) < 0 ||
+        (name = orderly_machine_event_name(m, event)) == NULL)
+        return "orderly.unknown";
+    snprintf(buf, cap, "%s.%s", orderly_machine_name(m), name);
+    return buf;
 }
 
 const char *orderly__event_consumer(int kind)

@@ -3,6 +3,8 @@
 #ifndef ORDERLY_WIRE_EVENTS_H
 #define ORDERLY_WIRE_EVENTS_H
 
+#include <stddef.h>
+
 #define ORDERLY__TRACE_LEN 55     /* W3C traceparent: 00-<32>-<16>-<2> */
 
 /* Outbox event kinds; values are persisted and pinned. */
@@ -25,6 +27,9 @@ enum orderly__event_kind {
     ORDERLY__EV_CAPTURE_FAILED = 16,
     ORDERLY__EV_PAYMENT_VOIDED = 17,
     ORDERLY__EV_PAYMENT_REFUNDED = 18,
+    /* A due deadline as a command for every replica (ORDERLY_ENGINE_REPLICA):
+     * written by the owner's tick, typed "<machine>.<event>" when published */
+    ORDERLY__EV_DEADLINE = 19,
     ORDERLY__EV_KIND_LIMIT
 };
 
@@ -50,6 +55,14 @@ int orderly__event_has_currency(int kind);
 int orderly__event_names_replacement(int kind);
 /* The machine an event of kind reports on (its data.machine). */
 int orderly__event_machine(int kind);
+/* The machine whose service appends events of kind to its outbox when
+ * engines are replicas (ORDERLY_ENGINE_REPLICA): the machine column, so
+ * each event is published once, by the service that owns what it reports. */
+int orderly__event_owner(int kind);
+/* The CloudEvents type of an event of kind about (machine, event): the
+ * kind's type, or for ORDERLY__EV_DEADLINE "<machine>.<event>" written into
+ * buf (cap bytes; "orderly.unknown" when they name nothing). */
+const char *orderly__event_type_of(int kind, int machine, int event, char *buf, size_t cap);
 /* One line on who consumes events of kind and what they act on. */
 const char *orderly__event_consumer(int kind);
 /* The kind a published event takes when its part enters state to of

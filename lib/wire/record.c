@@ -2,6 +2,7 @@
 
 #include "../base/codec.h"
 #include "orderly/envelope.h"
+#include "orderly/machine.h"
 #include "record.h"
 
 #define FORMAT 1
@@ -123,7 +124,14 @@ int orderly__event_rec_decode(struct orderly__event_rec *r, uint32_t kind, const
     }
     if (rd.bad || rd.pos != len)
         return ORDERLY_ESTORAGE;
-    orderly__natural_id(r->id, orderly__event_type((int)kind), order_id, r->seq);
+    if (kind == ORDERLY__EV_DEADLINE) {
+        const char *timer = orderly_timer_name(r->from);
+        if (timer == NULL || r->amount <= 0)
+            return ORDERLY_ESTORAGE;
+        orderly__deadline_id(r->id, order_id, timer, (uint64_t)r->amount);
+    } else {
+        orderly__natural_id(r->id, orderly__event_type((int)kind), order_id, r->seq);
+    }
     return ORDERLY_OK;
 }
 

@@ -35,6 +35,11 @@ struct orderly__event_line {
  * publishing reads only the row and a later change to the order never
  * changes an event already staged. Format 2 rows (before lines) still
  * decode, with no lines and no currency.
+ *
+ * A deadline command (ORDERLY__EV_DEADLINE) is no event of the order: seq
+ * is 0, machine/event/index name the command, from holds the timer kind
+ * and amount the id of the timer row it stands for, from which its id is
+ * derived (orderly__deadline_id).
  */
 struct orderly__event_rec {
     uint32_t seq;                /* the order's event_seq when it was staged */

@@ -102,6 +102,65 @@ static json_t *command_schema(void)
     return s;
 }
 
+/* "reservation.expire|payment.cod_window_elapsed|...": the types a
+ * deadline command takes, one per timer kind (orderly_timer_target). */
+static json_t *deadline_types(void)
+{
+    json_t *list = json_array();
+    const orderly_machine *m;
+    char type[64];
+    int t, machine, event;
+
+    for (t = 1; orderly_timer_name(t) != NULL; t++) {
+        if (orderly_timer_target(&machine, &event, t) < 0 || orderly_machine_by_id(&m, machine) < 0)
+            continue;
+        snprintf(type, sizeof type, "%s.%s", orderly_machine_name(m),
+                 orderly_machine_event_name(m, event));
+        json_array_append_new(list, json_string(type));
+    }
+    return json_pack("{s:s,s:o,s:s}", "type", "string", "enum", list, "description",
+                     "<machine>.<event>: the command the due deadline fires");
+}
+
+/* orderly.deadline: a replica's due deadline, published for the host to
+ * append to the shared input log (lib/background/timers.c). */
+static json_t *deadline_schema(void)
+{
+    json_t *data = json_pack("{s:s,s:[s,s],s:{s:o,s:o}}", "type", "object", "required",
+                             "order_id", "index", "properties", "order_id", str_type(), "index",
+                             int_min(0));
+    json_t *props = json_object(), *s = json_object();
+    char id[96];
+
+    snprintf(id, sizeof id, "urn:orderly:event:orderly.deadline:%d", ORDERLY_SCHEMA_VERSION);
+    json_object_set_new(props, "specversion", json_pack("{s:s}", "const", "1.0"));
+    json_object_set_new(props, "id", json_pack("{s:s,s:s,s:s}", "type", "string", "pattern",
+                                               "^[0-9a-f]{32}$", "description",
+                                               "derived from the timer row: the idempotency key "
+                                               "on every replica"));
+    json_object_set_new(props, "source", str_type());
+    json_object_set_new(props, "type", deadline_types());
+    json_object_set_new(props, "subject", str_type());
+    json_object_set_new(props, "time", json_pack("{s:s,s:s,s:s}", "type", "string", "format",
+                                                 "date-time", "description",
+                                                 "the tick's now: every replica applies it then"));
+    json_object_set_new(props, "schemaversion", json_pack("{s:i}", "const", ORDERLY_SCHEMA_VERSION));
+    json_object_set_new(props, "datacontenttype", json_pack("{s:s}", "const", "application/json"));
+    json_object_set_new(props, "data", data);
+    json_object_set_new(s, "$schema", json_string("https://json-schema.org/draft/2020-12/schema"));
+    json_object_set_new(s, "$id", json_string(id));
+    json_object_set_new(s, "title", json_string("orderly.deadline (<machine>.<event>)"));
+    json_object_set_new(s, "description", json_string(orderly__event_consumer(ORDERLY__EV_DEADLINE)));
+    json_object_set_new(s, "x-orderly-topic",
+                        json_string(orderly_topic_default_name(ORDERLY_TOPIC_COMMANDS)));
+    json_object_set_new(s, "type", json_string("object"));
+    json_object_set_new(s, "required", json_pack("[s,s,s,s,s,s,s,s,s]", "specversion", "id",
+                                                 "source", "type", "subject", "time",
+                                                 "schemaversion", "datacontenttype", "data"));
+    json_object_set_new(s, "properties", props);
+    return s;
+}
+
 static json_t *schema(int kind)
 {
     const char *type = orderly__event_type(kind);
@@ -111,6 +170,8 @@ static json_t *schema(int kind)
 
     if (kind == ORDERLY__EV_COMMAND)
         return command_schema();
+    if (kind == ORDERLY__EV_DEADLINE)
+        return deadline_schema();
     if (orderly_machine_by_id(&m, orderly__event_machine(kind)) < 0)
         return NULL;
     snprintf(id, sizeof id, "urn:orderly:event:%s:%d", type, ORDERLY_SCHEMA_VERSION);
@@ -200,6 +261,12 @@ static int table(void)
         if (k == ORDERLY__EV_COMMAND) {
             printf("| [`orderly.command.<op>`](events/orderly.command.schema.json) | `%s` | "
                    "(operation) | the operation's | no | %s |\n",
+                   orderly_topic_default_name(orderly__event_topic(k)), orderly__event_consumer(k));
+            continue;
+        }
+        if (k == ORDERLY__EV_DEADLINE) {
+            printf("| [`<machine>.<event>`](events/orderly.deadline.schema.json) | `%s` | "
+                   "(the timer's) | none | no | %s |\n",
                    orderly_topic_default_name(orderly__event_topic(k)), orderly__event_consumer(k));
             continue;
         }

@@ -29,8 +29,8 @@ _check_version(_lib.orderly_version_number(), _lib.ORDERLY_VERSION_NUMBER,
 from . import conformance  # noqa: E402
 from ._adapters import (HistoryItem, IdemRecord, MemoryStorage,  # noqa: E402
                         MemoryTransport, QueueItem, QueueStats, SQLiteStorage, Storage, Transport, schema_version)
-from ._engine import (Engine, id_max, lines_max, parts_max, policy_defaults,  # noqa: E402
-                      replacement_id, webhook_signature)
+from ._engine import (Engine, id_max, lines_max, op_machine, parts_max,  # noqa: E402
+                      policy_defaults, replacement_id, webhook_signature)
 from ._errors import (BufferTooSmall, ConfigError, Conflict, EnvelopeError, Error,  # noqa: E402
                       ERROR_CLASSES, Exists, GuardError, IdempotencyMismatch, InFlight,
                       InvalidArgument, InvariantError, IterationOver, MisuseError, NoMemory,
@@ -76,7 +76,7 @@ __all__ = [
     "SignatureHeaderError", "StaleError", "Stats", "Storage", "StorageError", "Timeout",
     "Timer", "Topic", "Transient", "Transition", "TransitionError", "Transport",
     "TransportError", "UserError", "VersionError", "choreography", "conformance",
-    "error_class", "id_max", "lines_max", "machine", "machines", "parts_max",
+    "error_class", "id_max", "lines_max", "machine", "machines", "op_machine", "parts_max",
     "policy_defaults", "replacement_id", "schema_version", "version", "version_info",
     "webhook_signature",
 ]

@@ -63,6 +63,17 @@ def parts_max() -> int:
     return _PARTS_MAX
 
 
+def op_machine(op: int) -> "_tables.MachineId":
+    """The machine that owns operation ``op`` (orderly_op_machine): the one
+    service whose replica engine records it (``Engine(replica=True)``).
+    Host-defined ops (``Op.HOST`` and up) belong to the order. ValueError
+    for an unknown op."""
+    rc = int(lib.orderly_op_machine(integer(op, "op", -2**31, 2**31 - 1)))
+    if rc < 0:
+        raise ValueError("op %d is not an operation" % op)
+    return _tables.MachineId(rc)
+
+
 def replacement_id(order_id: str, return_index: int) -> str:
     """The id of the replacement order that exchange ``return_index`` of
     ``order_id`` opens (Engine.open_replacement): ``"<order_id>.x<index>"``
@@ -209,6 +220,13 @@ class Engine:
     other engine claims from this storage: the acknowledgements of handed
     rows then wait for the next write however long the host is quiet
     (breaking the promise costs duplicate publishes, never a lost event).
+    ``replica=True`` (ORDERLY_ENGINE_REPLICA) makes this engine one
+    replica of a services topology: it accepts every machine's commands
+    whatever its roles, and roles pick only what it writes (the outbox
+    events, operations and deadlines of its machines); its tick publishes
+    each due deadline as a command on the commands topic instead of
+    applying it. The host feeds every replica the same inputs, in the
+    same order, each with the same ``now`` (include/orderly/engine.h).
     ``max_lines`` caps the lines of an order (a bigger one is refused at
     create_order with InvalidArgument, and a command on a stored order
     with more lines, written by an engine configured higher, with
@@ -231,7 +249,8 @@ class Engine:
                  on_alert: Optional[Callable[[Alert], None]] = None,
                  clock: Optional[Callable[[], TimeLike]] = None,
                  max_envelope_bytes: int = 0, hand_off: bool = False,
-                 sole: bool = False, max_lines: int = 0, max_parts: int = 0,
+                 sole: bool = False, replica: bool = False, max_lines: int = 0,
+                 max_parts: int = 0,
                  **policy: Union[int, DurationLike]) -> None:
         self._engine: Any = None
         self._lock = threading.RLock()
@@ -293,8 +312,11 @@ class Engine:
             raise TypeError("hand_off: expected bool, got %s" % type(hand_off).__name__)
         if type(sole) is not bool:
             raise TypeError("sole: expected bool, got %s" % type(sole).__name__)
+        if type(replica) is not bool:
+            raise TypeError("replica: expected bool, got %s" % type(replica).__name__)
         opts.flags = ((lib.ORDERLY_ENGINE_HAND_OFF if hand_off else 0) |
-                      (lib.ORDERLY_ENGINE_SOLE if sole else 0))
+                      (lib.ORDERLY_ENGINE_SOLE if sole else 0) |
+                      (lib.ORDERLY_ENGINE_REPLICA if replica else 0))
         opts.max_envelope_bytes = integer(max_envelope_bytes, "max_envelope_bytes", 0,
                                           lib.ORDERLY_ENVELOPE_MAX_LIMIT)
         opts.max_lines = integer(max_lines, "max_lines", 0, _LINES_MAX)
