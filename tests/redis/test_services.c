@@ -1,0 +1,1085 @@
+/*
+ * The review's services topology, run for real: six service processes,
+ * each an ORDERLY_ENGINE_REPLICA with one service's roles on its own
+ * SQLite file, connected only by Redis. The test process is the world and
+ * the sequencer of the one ordered input log (the stream <prefix>.inputs):
+ * every service reads every entry through its own consumer group, applies
+ * it with the entry's now, and acknowledges it only after the engine
+ * committed (or answered duplicate or late). Deadlines travel as the
+ * owners' deadline commands, which the world appends to the log.
+ *
+ * After each scenario every store holds the same order byte for byte, the
+ * services between them published exactly what one ordinary engine with
+ * every role publishes for the same inputs (each event by the service that
+ * owns it), and each operation sits in its owner's store only. Faults: a
+ * service killed with SIGKILL between its commit and its XACK, another
+ * killed wherever it was, and a Redis server crashed and restarted on its
+ * append-only file.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "fixture.h"
+#include "orderly/sys/redis.h"
+#include "orderly/sys/sqlite.h"
+#include "server.h"
+
+enum { SVC_ORDER, SVC_PAYMENT, SVC_WAREHOUSE, SVC_FULFILLMENT, SVC_SHIPPING, SVC_RETURN, N_SVC };
+
+#define BIT(m) (1u << ORDERLY_MACHINE_##m)
+
+static const char *const svc_name[N_SVC] = { "order", "payment", "warehouse",
+                                             "fulfillment", "shipping", "return" };
+
+static const unsigned roles_of[N_SVC] = {
+    [SVC_ORDER] = BIT(ORDER),
+    [SVC_PAYMENT] = BIT(PAYMENT),
+    [SVC_WAREHOUSE] = BIT(RESERVATION),
+    [SVC_FULFILLMENT] = BIT(FULFILLMENT),
+    [SVC_SHIPPING] = BIT(SHIPMENT) | BIT(CLAIM),
+    [SVC_RETURN] = BIT(RETURN),
+};
+
+/* Who publishes each event type, as the services topology reads it. */
+static const struct {
+    const char *type;
+    int machine;
+} owners[] = {
+    { "order.status_changed", ORDERLY_MACHINE_ORDER },
+    { "order.cancelled", ORDERLY_MACHINE_ORDER },
+    { "inventory.stock.committed", ORDERLY_MACHINE_ORDER },
+    { "payment.status_changed", ORDERLY_MACHINE_PAYMENT },
+    { "payment.confirmed", ORDERLY_MACHINE_PAYMENT },
+    { "payment.failed", ORDERLY_MACHINE_PAYMENT },
+    { "payment.captured", ORDERLY_MACHINE_PAYMENT },
+    { "payment.capture_failed", ORDERLY_MACHINE_PAYMENT },
+    { "payment.voided", ORDERLY_MACHINE_PAYMENT },
+    { "payment.refunded", ORDERLY_MACHINE_PAYMENT },
+    { "orders.payment.capture_requested", ORDERLY_MACHINE_PAYMENT },
+    { "inventory.reservation.status_changed", ORDERLY_MACHINE_RESERVATION },
+    { "fulfillment.status_changed", ORDERLY_MACHINE_FULFILLMENT },
+    { "fulfillment.sla_breached", ORDERLY_MACHINE_FULFILLMENT },
+    { "shipment.status_changed", ORDERLY_MACHINE_SHIPMENT },
+    { "return.status_changed", ORDERLY_MACHINE_RETURN },
+    { "order.replacement_requested", ORDERLY_MACHINE_RETURN },
+};
+
+static int owner_of(const char *type)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof owners / sizeof owners[0]; i++)
+        if (strcmp(owners[i].type, type) == 0)
+            return owners[i].machine;
+    return 0;
+}
+
+static int service_of(const char *name)
+{
+    int i;
+
+    for (i = 0; i < N_SVC; i++)
+        if (strcmp(svc_name[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void nap(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static int succeed(const orderly_operation_view *op, void *ud)
+{
+    (void)op;
+    (void)ud;
+    return 0;
+}
+
+/* Every orderly operation gets an executor: none is published to the
+ * commands topic, which then carries deadline commands only. */
+static int set_executors(orderly_engine *e)
+{
+    int op;
+
+    for (op = 1; orderly_op_name(op) != NULL; op++)
+        if (orderly_engine_set_executor(e, op, succeed, NULL) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---- a service process ------------------------------------------------------ */
+
+typedef struct service {
+    int which;
+    const char *url;
+    const char *prefix;
+    orderly_storage *db;
+    orderly_transport *tr;
+    orderly_engine *e;
+    orderly_redis_consumer *in;
+    char topics[ORDERLY_TOPIC_COUNT + 1][96];
+    const char *topic_ptrs[ORDERLY_TOPIC_COUNT + 1];
+    char inputs[96];
+    uint64_t duplicates, late, refused;
+    int stop;
+} service;
+
+static void topic_names(char (*names)[96], const char **ptrs, const char *prefix)
+{
+    int i;
+
+    ptrs[0] = NULL;
+    for (i = 1; i <= ORDERLY_TOPIC_COUNT; i++) {
+        snprintf(names[i], sizeof names[i], "%s.%s", prefix, orderly_topic_default_name(i));
+        ptrs[i] = names[i];
+    }
+}
+
+static void service_pump(service *s, orderly_time_ms now)
+{
+    size_t n = 1;
+    int i;
+
+    /* a failed publish stays in the outbox and is retried by a later pump */
+    for (i = 0; i < 16 && n > 0; i++)
+        if (orderly_engine_pump(s->e, now, 0, &n) != 0)
+            break;
+}
+
+static int service_create(service *s, json_t *j, const char *entry_id, orderly_time_ms now,
+                          orderly_result *res)
+{
+    orderly_order_spec spec;
+
+    memset(&spec, 0, sizeof spec);
+    spec.order_id = json_string_value(json_object_get(j, "order"));
+    spec.currency = "EUR";
+    spec.payment_method = (int)json_integer_value(json_object_get(j, "method"));
+    spec.lines = std_lines;
+    spec.n_lines = 2;
+    spec.idem_key = entry_id;
+    spec.now = now;
+    return orderly_engine_create_order(s->e, &spec, res);
+}
+
+static int service_event(service *s, json_t *j, const orderly_redis_message *m,
+                         orderly_time_ms now, orderly_result *res)
+{
+    const char *die = json_string_value(json_object_get(j, "die_after_commit"));
+    char *env = json_dumps(json_object_get(j, "envelope"), JSON_COMPACT);
+    int rc;
+
+    if (env == NULL)
+        return ORDERLY_EINVAL;
+    rc = orderly_engine_handle_event(s->e, (const uint8_t *)env, strlen(env), now, res);
+    free(env);
+    /* the crash between the commit and the XACK, on the first delivery */
+    if (rc == 0 && die != NULL && strcmp(die, svc_name[s->which]) == 0 && m->deliveries == 1)
+        raise(SIGKILL);
+    return rc;
+}
+
+static int service_round(service *s, orderly_time_ms now)
+{
+    size_t n;
+    int rc = orderly_engine_tick(s->e, now, 0, &n);
+
+    return rc != 0 ? rc : orderly_engine_run_operations(s->e, now, 0, &n);
+}
+
+static int service_entry(const orderly_redis_message *m, void *ud)
+{
+    service *s = ud;
+    orderly_result res = ORDERLY_RESULT_INIT;
+    json_t *j = json_loadb((const char *)m->data, m->len, 0, NULL);
+    const char *call = json_string_value(json_object_get(j, "call"));
+    orderly_time_ms now = (orderly_time_ms)json_integer_value(json_object_get(j, "now"));
+    int rc = ORDERLY_EINVAL;
+
+    if (call == NULL)
+        rc = ORDERLY_EINVAL;
+    else if (strcmp(call, "create") == 0)
+        rc = service_create(s, j, m->id, now, &res);
+    else if (strcmp(call, "event") == 0)
+        rc = service_event(s, j, m, now, &res);
+    else if (strcmp(call, "round") == 0)
+        rc = service_round(s, now);
+    else if (strcmp(call, "stop") == 0) {
+        s->stop = 1;
+        rc = 0;
+    }
+    if (rc == 0) {
+        s->duplicates += res.duplicate;
+        s->late += res.late;
+        service_pump(s, now);
+    } else {
+        s->refused++;
+        fprintf(stderr, "%s: entry %s refused: %d %s\n", svc_name[s->which], m->id, rc,
+                s->e != NULL ? orderly_engine_errmsg(s->e) : "");
+    }
+    json_decref(j);
+    return rc == 0 ? 0 : -1;
+}
+
+static int service_open(service *s, int which, const char *url, const char *prefix,
+                        const char *db_path)
+{
+    orderly_engine_options o = ORDERLY_ENGINE_OPTIONS_INIT;
+    orderly_redis_options ro = ORDERLY_REDIS_OPTIONS_INIT;
+    orderly_redis_consumer_options co = ORDERLY_REDIS_CONSUMER_OPTIONS_INIT;
+    const char *inputs[1];
+
+    memset(s, 0, sizeof *s);
+    s->which = which;
+    s->url = url;
+    s->prefix = prefix;
+    topic_names(s->topics, s->topic_ptrs, prefix);
+    snprintf(s->inputs, sizeof s->inputs, "%s.inputs", prefix);
+    ro.url = url;
+    if (orderly_sqlite_storage_open(&s->db, db_path, NULL, NULL) != 0 ||
+        orderly_redis_transport_new(&s->tr, &ro) != 0)
+        return -1;
+    o.roles = roles_of[which];
+    o.flags = ORDERLY_ENGINE_REPLICA | ORDERLY_ENGINE_HAND_OFF;
+    o.storage = s->db;
+    o.transport = s->tr;
+    o.source = svc_name[which];
+    o.topics = s->topic_ptrs;
+    o.n_topics = ORDERLY_TOPIC_COUNT + 1;
+    if (orderly_engine_open(&s->e, &o, NULL) != 0 || set_executors(s->e) != 0)
+        return -1;
+    inputs[0] = s->inputs;
+    co.url = url;
+    co.group = svc_name[which];
+    co.consumer = "c";
+    co.topics = inputs;
+    co.n_topics = 1;
+    /* one consumer per group: whatever is pending is this service's own,
+     * left by a previous incarnation that died before its XACK */
+    co.claim_idle_ms = 0;
+    co.max_deliveries = 50;
+    return orderly_redis_consumer_new(&s->in, &co);
+}
+
+static void service_close(service *s)
+{
+    orderly_engine_close(s->e);
+    orderly_sqlite_storage_close(s->db);
+    orderly_redis_transport_free(s->tr);
+    orderly_redis_consumer_free(s->in);
+}
+
+/* The service's counters, for the world to check, on <prefix>.results. */
+static int service_report(service *s)
+{
+    orderly_redis_consumer_stats st = ORDERLY_REDIS_CONSUMER_STATS_INIT;
+    redisContext *c;
+    redisReply *r;
+    char stats[256];
+    int i, ok = 0;
+
+    if (orderly_redis_consumer_get_stats(s->in, &st) != 0)
+        return -1;
+    snprintf(stats, sizeof stats,
+             "{\"delivered\":%llu,\"acked\":%llu,\"failed\":%llu,\"reclaimed\":%llu,"
+             "\"dead\":%llu,\"duplicates\":%llu,\"late\":%llu,\"refused\":%llu}",
+             (unsigned long long)st.delivered, (unsigned long long)st.acked,
+             (unsigned long long)st.failed, (unsigned long long)st.reclaimed,
+             (unsigned long long)st.dead_lettered, (unsigned long long)s->duplicates,
+             (unsigned long long)s->late, (unsigned long long)s->refused);
+    for (i = 0; i < 100 && !ok; i++) {
+        if ((c = raw_connect(s->url)) == NULL) {
+            nap(20);
+            continue;
+        }
+        r = redisCommand(c, "XADD %s.results * service %s stats %s", s->prefix,
+                         svc_name[s->which], stats);
+        ok = r != NULL && r->type == REDIS_REPLY_STRING;
+        if (r != NULL)
+            freeReplyObject(r);
+        redisFree(c);
+    }
+    return ok ? 0 : -1;
+}
+
+/* The service process: reads the log until its "stop" entry. */
+static int service_main(int which, const char *url, const char *prefix, const char *db_path)
+{
+    service s;
+    int rc = 0;
+
+    if (service_open(&s, which, url, prefix, db_path) != 0) {
+        fprintf(stderr, "%s: cannot open\n", svc_name[which]);
+        service_close(&s);
+        return 2;
+    }
+    while (!s.stop)
+        /* Redis away: the next poll connects again */
+        if (orderly_redis_consumer_poll(s.in, 100, service_entry, &s, NULL) < 0)
+            nap(20);
+    if (service_report(&s) != 0)
+        rc = 3;
+    service_close(&s);
+    return rc;
+}
+
+/* ---- the world --------------------------------------------------------------- */
+
+typedef struct world {
+    const char *url;
+    redis_server own;          /* a persisted server of the test's own, when pid > 0 */
+    char dir[64];
+    char db[N_SVC][96];
+    char prefix[64];
+    char inputs[96];
+    char last[48];             /* the log's last entry id */
+    char commands_seen[48];    /* the commands stream read up to here */
+    char topics[ORDERLY_TOPIC_COUNT + 1][96];
+    const char *topic_ptrs[ORDERLY_TOPIC_COUNT + 1];
+    pid_t pid[N_SVC];
+    fx ref;                    /* one ordinary engine with every role, on memory */
+    unsigned ids;
+} world;
+
+/* Whatever a failed assertion leaves behind is cleaned at exit. */
+static world *live;
+
+static void remove_dir(world *w)
+{
+    char path[128];
+    int i;
+
+    for (i = 0; i < N_SVC; i++) {
+        snprintf(path, sizeof path, "%s-wal", w->db[i]);
+        unlink(path);
+        snprintf(path, sizeof path, "%s-shm", w->db[i]);
+        unlink(path);
+        unlink(w->db[i]);
+    }
+    rmdir(w->dir);
+}
+
+static void kill_services(world *w)
+{
+    int i;
+
+    for (i = 0; i < N_SVC; i++)
+        if (w->pid[i] > 0) {
+            kill(w->pid[i], SIGKILL);
+            waitpid(w->pid[i], NULL, 0);
+            w->pid[i] = 0;
+        }
+}
+
+static void world_at_exit(void)
+{
+    if (live == NULL)
+        return;
+    kill_services(live);
+    if (live->own.pid > 0)
+        server_stop(&live->own);
+    remove_dir(live);
+    live = NULL;
+}
+
+static void world_open(world *w, const char *tag, int own_server)
+{
+    const char *tmp = getenv("TMPDIR");
+    int i;
+
+    memset(w, 0, sizeof *w);
+    live = w;
+    if (own_server) {
+        /* append-only, fsynced on every write: the streams and the groups
+         * survive the crash */
+        ck_assert_int_eq(server_start(&w->own, 1), 0);
+        w->url = w->own.url;
+    } else {
+        w->url = suite_redis_url();
+    }
+    if (tmp == NULL || tmp[0] == '\0' || strlen(tmp) > 32)
+        tmp = "/tmp";
+    snprintf(w->dir, sizeof w->dir, "%s/orderly-svc-XXXXXX", tmp);
+    ck_assert_ptr_nonnull(mkdtemp(w->dir));
+    for (i = 0; i < N_SVC; i++)
+        snprintf(w->db[i], sizeof w->db[i], "%s/%s.db", w->dir, svc_name[i]);
+    snprintf(w->prefix, sizeof w->prefix, "svc.%s.%ld", tag, (long)getpid());
+    snprintf(w->inputs, sizeof w->inputs, "%s.inputs", w->prefix);
+    snprintf(w->commands_seen, sizeof w->commands_seen, "-");
+    topic_names(w->topics, w->topic_ptrs, w->prefix);
+    fx_setup(&w->ref);
+    ck_assert_int_eq(set_executors(w->ref.e), 0);
+}
+
+static void world_close(world *w)
+{
+    kill_services(w);
+    fx_free(&w->ref);
+    if (w->own.pid > 0)
+        server_stop(&w->own);
+    remove_dir(w);
+    live = NULL;
+}
+
+static void spawn(world *w, int i)
+{
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* a test process that dies takes its services along */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        _exit(service_main(i, w->url, w->prefix, w->db[i]));
+    }
+    w->pid[i] = pid;
+}
+
+static void spawn_all(world *w)
+{
+    int i;
+
+    for (i = 0; i < N_SVC; i++)
+        spawn(w, i);
+}
+
+/* One command to the world's Redis, connecting each time: the server may
+ * have restarted since the last one. */
+static redisReply *world_cmd(world *w, const char *fmt, ...)
+{
+    redisContext *c = NULL;
+    redisReply *r = NULL;
+    va_list ap;
+    int i;
+
+    for (i = 0; i < 500 && r == NULL; i++) {
+        if ((c = raw_connect(w->url)) != NULL) {
+            va_start(ap, fmt);
+            r = redisvCommand(c, fmt, ap);
+            va_end(ap);
+            redisFree(c);
+        }
+        if (r == NULL)
+            nap(10);
+    }
+    ck_assert_msg(r != NULL, "redis at %s does not answer", w->url);
+    return r;
+}
+
+/* The reference engine takes the same input at the same place. */
+static void reference_applies(world *w, json_t *j, const char *entry_id)
+{
+    orderly_result res = ORDERLY_RESULT_INIT;
+    const char *call = json_string_value(json_object_get(j, "call"));
+    orderly_time_ms now = (orderly_time_ms)json_integer_value(json_object_get(j, "now"));
+    orderly_order_spec spec;
+    size_t n;
+    char *env;
+    int rc = 0;
+
+    if (strcmp(call, "create") == 0) {
+        memset(&spec, 0, sizeof spec);
+        spec.order_id = json_string_value(json_object_get(j, "order"));
+        spec.currency = "EUR";
+        spec.payment_method = (int)json_integer_value(json_object_get(j, "method"));
+        spec.lines = std_lines;
+        spec.n_lines = 2;
+        spec.idem_key = entry_id;
+        spec.now = now;
+        rc = orderly_engine_create_order(w->ref.e, &spec, &res);
+    } else if (strcmp(call, "event") == 0) {
+        env = json_dumps(json_object_get(j, "envelope"), JSON_COMPACT);
+        ck_assert_ptr_nonnull(env);
+        rc = handle(&w->ref, env, now, &res);
+        free(env);
+    } else if (strcmp(call, "round") == 0) {
+        (void)tick(&w->ref, now);
+        rc = orderly_engine_run_operations(w->ref.e, now, 0, &n);
+    }
+    ck_assert_msg(rc == 0, "reference refused %s: %d %s", call, rc,
+                  orderly_engine_errmsg(w->ref.e));
+    pump_all(&w->ref, now);
+}
+
+/* XADDs one entry to the log (steals j); the reference applies it too
+ * unless it is a deadline command (the reference fires its own timers). */
+static void append(world *w, json_t *j, int to_reference)
+{
+    char *text = json_dumps(j, JSON_COMPACT);
+    redisReply *r;
+
+    ck_assert_ptr_nonnull(text);
+    r = world_cmd(w, "XADD %s * data %s", w->inputs, text);
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    snprintf(w->last, sizeof w->last, "%s", r->str);
+    freeReplyObject(r);
+    if (to_reference)
+        reference_applies(w, j, w->last);
+    free(text);
+    json_decref(j);
+}
+
+static void create_order(world *w, const char *order, int method, orderly_time_ms now)
+{
+    append(w, json_pack("{s:I, s:s, s:s, s:i}", "now", (json_int_t)now, "call", "create",
+                        "order", order, "method", method), 1);
+}
+
+/* A command from the world (customer, payment provider, warehouse,
+ * carrier) as a CloudEvents envelope; die names a service that crashes
+ * right after committing it. */
+static void send_event(world *w, const char *type, const char *order, const char *data,
+                       orderly_time_ms now, const char *die)
+{
+    char id[32], *env;
+    json_t *j, *e;
+
+    snprintf(id, sizeof id, "world-%u", ++w->ids);
+    env = make_env(id, type, order, data);
+    e = json_loads(env, 0, NULL);
+    free(env);
+    ck_assert_ptr_nonnull(e);
+    j = json_pack("{s:I, s:s, s:o}", "now", (json_int_t)now, "call", "event", "envelope", e);
+    if (die != NULL)
+        json_object_set_new(j, "die_after_commit", json_string(die));
+    append(w, j, 1);
+}
+
+static int group_caught_up(const redisReply *g, const char *last)
+{
+    const char *name = NULL, *delivered = NULL;
+    long long pending = -1;
+    size_t k;
+
+    for (k = 0; k + 1 < g->elements; k += 2) {
+        const char *field = g->element[k]->str;
+        const redisReply *v = g->element[k + 1];
+        if (strcmp(field, "name") == 0)
+            name = v->str;
+        else if (strcmp(field, "pending") == 0)
+            pending = v->integer;
+        else if (strcmp(field, "last-delivered-id") == 0)
+            delivered = v->str;
+    }
+    return name != NULL && service_of(name) >= 0 && pending == 0 && delivered != NULL &&
+           strcmp(delivered, last) == 0;
+}
+
+static void assert_services_alive(world *w)
+{
+    int i, status;
+
+    for (i = 0; i < N_SVC; i++)
+        ck_assert_msg(waitpid(w->pid[i], &status, WNOHANG) == 0,
+                      "service %s ended early (status %d)", svc_name[i], status);
+}
+
+/* Waits until every service's group has read and acknowledged the whole
+ * log (bounded: a service that refuses an entry fails the test here). */
+static void barrier(world *w)
+{
+    redisReply *r;
+    size_t k;
+    int i, done = 0;
+
+    for (i = 0; i < 3000 && !done; i++) {
+        int caught_up = 0;
+        r = world_cmd(w, "XINFO GROUPS %s", w->inputs);
+        if (r->type == REDIS_REPLY_ARRAY)
+            for (k = 0; k < r->elements; k++)
+                caught_up += group_caught_up(r->element[k], w->last);
+        freeReplyObject(r);
+        done = caught_up == N_SVC;
+        if (!done) {
+            assert_services_alive(w);
+            nap(10);
+        }
+    }
+    ck_assert_msg(done, "the services did not catch up with %s", w->last);
+}
+
+/* The deadline commands the services published since the last look, each
+ * appended to the log as an event at now. Returns how many. */
+static size_t forward_commands(world *w, orderly_time_ms now)
+{
+    redisReply *r = world_cmd(w, "XRANGE %s %s +", w->topics[ORDERLY_TOPIC_COMMANDS],
+                              w->commands_seen);
+    size_t k, n = 0;
+
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    for (k = 0; k < r->elements; k++) {
+        const redisReply *f = r->element[k]->element[1];
+        json_t *env;
+        snprintf(w->commands_seen, sizeof w->commands_seen, "(%s", r->element[k]->element[0]->str);
+        ck_assert_uint_ge(f->elements, 2);
+        ck_assert_str_eq(f->element[0]->str, "data");
+        env = json_loads(f->element[1]->str, 0, NULL);
+        ck_assert_ptr_nonnull(env);
+        ck_assert_msg(strncmp(json_string_value(json_object_get(env, "type")), "orderly.command.",
+                              16) != 0, "an operation reached the commands topic");
+        append(w, json_pack("{s:I, s:s, s:o}", "now", (json_int_t)now, "call", "event",
+                            "envelope", env), 0);
+        n++;
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+/* A round of the clock at now: every service ticks and runs its
+ * operations; the deadline commands that wrote go through the log.
+ * Returns the commands forwarded. */
+static size_t round_at(world *w, orderly_time_ms now)
+{
+    size_t n;
+
+    append(w, json_pack("{s:I, s:s}", "now", (json_int_t)now, "call", "round"), 1);
+    barrier(w);
+    n = forward_commands(w, now);
+    barrier(w);
+    return n;
+}
+
+typedef struct stats {
+    long long delivered, acked, failed, reclaimed, dead, duplicates, late, refused;
+} stats;
+
+static long long stat_of(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+
+    ck_assert_msg(json_is_integer(v), "no %s in the report", key);
+    return (long long)json_integer_value(v);
+}
+
+/* Appends "stop", waits for every service to end well, reads their
+ * reports. */
+static void stop_all(world *w, stats *out)
+{
+    redisReply *r;
+    size_t k;
+    int i, status, seen = 0;
+
+    append(w, json_pack("{s:I, s:s}", "now", (json_int_t)0, "call", "stop"), 0);
+    for (i = 0; i < N_SVC; i++) {
+        ck_assert_int_eq(waitpid(w->pid[i], &status, 0), w->pid[i]);
+        w->pid[i] = 0;
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "service %s: status %d",
+                      svc_name[i], status);
+    }
+    memset(out, 0, sizeof *out * N_SVC);
+    r = world_cmd(w, "XRANGE %s.results - +", w->prefix);
+    ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+    for (k = 0; k < r->elements; k++) {
+        const redisReply *f = r->element[k]->element[1];
+        json_t *j;
+        int s;
+        ck_assert_uint_eq(f->elements, 4);
+        s = service_of(f->element[1]->str);
+        ck_assert_int_ge(s, 0);
+        j = json_loads(f->element[3]->str, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        out[s].delivered = stat_of(j, "delivered");
+        out[s].acked = stat_of(j, "acked");
+        out[s].failed = stat_of(j, "failed");
+        out[s].reclaimed = stat_of(j, "reclaimed");
+        out[s].dead = stat_of(j, "dead");
+        out[s].duplicates = stat_of(j, "duplicates");
+        out[s].late = stat_of(j, "late");
+        out[s].refused = stat_of(j, "refused");
+        json_decref(j);
+        seen |= 1 << s;
+    }
+    freeReplyObject(r);
+    ck_assert_int_eq(seen, (1 << N_SVC) - 1);
+    for (i = 0; i < N_SVC; i++) {
+        ck_assert_msg(out[i].failed == 0 && out[i].dead == 0 && out[i].refused == 0,
+                      "service %s: %lld failed, %lld dead, %lld refused", svc_name[i],
+                      out[i].failed, out[i].dead, out[i].refused);
+        ck_assert_int_gt(out[i].acked, 0);
+    }
+}
+
+/* ---- what the services hold and published ------------------------------------ */
+
+#define MAX_ROWS 256
+
+typedef struct rows {
+    char r[MAX_ROWS][200];
+    size_t n;
+} rows;
+
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void assert_same_rows(rows *got, rows *want, const char *what)
+{
+    size_t i;
+
+    qsort(got->r, got->n, sizeof got->r[0], cmp_row);
+    qsort(want->r, want->n, sizeof want->r[0], cmp_row);
+    ck_assert_msg(got->n == want->n, "%s: %zu across the services, %zu in the reference", what,
+                  got->n, want->n);
+    for (i = 0; i < got->n; i++)
+        ck_assert_msg(strcmp(got->r[i], want->r[i]) == 0, "%s differ: '%s' and '%s'", what,
+                      got->r[i], want->r[i]);
+}
+
+static void field_text(char *out, size_t cap, json_t *v)
+{
+    if (json_is_integer(v))
+        snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        snprintf(out, cap, "%s", json_string_value(v));
+    else
+        snprintf(out, cap, "-");
+}
+
+/* An event as the comparison sees it: type, subject and what the data
+ * says moved (never its id or time). */
+static void event_row(rows *l, json_t *env)
+{
+    json_t *data = json_object_get(env, "data");
+    char f[4][40];
+
+    field_text(f[0], sizeof f[0], json_object_get(data, "machine"));
+    field_text(f[1], sizeof f[1], json_object_get(data, "index"));
+    field_text(f[2], sizeof f[2], json_object_get(data, "from"));
+    field_text(f[3], sizeof f[3], json_object_get(data, "to"));
+    ck_assert_uint_lt(l->n, MAX_ROWS);
+    snprintf(l->r[l->n++], sizeof l->r[0], "%s|%s|%s|%s|%s|%s",
+             json_string_value(json_object_get(env, "type")),
+             json_string_value(json_object_get(env, "subject")), f[0], f[1], f[2], f[3]);
+}
+
+/* What the reference published, the commands topic aside. */
+static void reference_events(world *w, rows *l)
+{
+    size_t i, n = orderly_memory_transport_count(w->ref.tr);
+    orderly_message m;
+
+    for (i = 0; i < n; i++) {
+        json_t *env;
+        ck_assert_int_eq(orderly_memory_transport_get(&m, w->ref.tr, i), 0);
+        if (strcmp(m.topic, orderly_topic_default_name(ORDERLY_TOPIC_COMMANDS)) == 0)
+            continue;
+        env = json_loadb((const char *)m.data, m.len, 0, NULL);
+        ck_assert_ptr_nonnull(env);
+        event_row(l, env);
+        json_decref(env);
+    }
+}
+
+/* What the services published on the topic streams, each event once (a
+ * redelivered publish carries the same id, which consumers dedupe by),
+ * each by the service that owns its machine. */
+static void service_events(world *w, rows *l)
+{
+    static char ids[MAX_ROWS * 2][40];
+    size_t n_ids = 0, k, d;
+    int t;
+
+    for (t = 1; t < ORDERLY_TOPIC_COMMANDS; t++) {
+        redisReply *r = world_cmd(w, "XRANGE %s - +", w->topics[t]);
+        ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+        for (k = 0; k < r->elements; k++) {
+            const redisReply *f = r->element[k]->element[1];
+            json_t *env = json_loads(f->element[1]->str, 0, NULL);
+            const char *id, *type, *source;
+            int seen = 0, s;
+            ck_assert_ptr_nonnull(env);
+            id = json_string_value(json_object_get(env, "id"));
+            type = json_string_value(json_object_get(env, "type"));
+            source = json_string_value(json_object_get(env, "source"));
+            ck_assert_ptr_nonnull(id);
+            s = service_of(source);
+            ck_assert_msg(s >= 0, "event %s from unknown source %s", type, source);
+            ck_assert_msg((roles_of[s] & (1u << owner_of(type))) != 0,
+                          "%s published by %s, which does not own it", type, source);
+            for (d = 0; d < n_ids && !seen; d++)
+                seen = strcmp(ids[d], id) == 0;
+            if (!seen) {
+                ck_assert_uint_lt(n_ids, MAX_ROWS * 2);
+                snprintf(ids[n_ids++], sizeof ids[0], "%s", id);
+                event_row(l, env);
+            }
+            json_decref(env);
+        }
+        freeReplyObject(r);
+    }
+}
+
+static uint8_t *load_order(orderly_storage *st, const char *order, size_t *len,
+                           uint64_t *version)
+{
+    orderly_ctx *ctx = NULL;
+    orderly_buf *b = NULL;
+    void *txn = NULL;
+    uint8_t *out;
+
+    ck_assert_int_eq(orderly_ctx_new(&ctx, NULL), 0);
+    ck_assert_int_eq(orderly_buf_new(&b, NULL), 0);
+    ck_assert_int_eq(st->begin(st, ctx, &txn), 0);
+    ck_assert_int_eq(st->load(st, ctx, txn, order, b, version), 0);
+    st->rollback(st, ctx, txn);
+    *len = orderly_buf_len(b);
+    out = malloc(*len);
+    ck_assert_ptr_nonnull(out);
+    memcpy(out, orderly_buf_data(b), *len);
+    orderly_buf_free(b);
+    orderly_ctx_free(ctx);
+    return out;
+}
+
+struct op_walk {
+    rows *l;
+    unsigned roles;    /* 0: the reference, any owner */
+};
+
+static int op_row(const orderly_operation_view *op, void *ud)
+{
+    struct op_walk *w = ud;
+
+    if (w->roles != 0)
+        ck_assert_msg((w->roles & (1u << orderly_op_machine(op->op))) != 0,
+                      "operation %s stored by a service that does not own it",
+                      orderly_op_name(op->op));
+    ck_assert_uint_lt(w->l->n, MAX_ROWS);
+    snprintf(w->l->r[w->l->n++], sizeof w->l->r[0], "%s|%s|%u|%lld|%s|%d",
+             orderly_op_name(op->op), op->order_id, op->index, (long long)op->amount, op->key,
+             op->state);
+    return 0;
+}
+
+/* Every store holds the reference's order byte for byte; the services'
+ * operations, each in its owner's store, are the reference's; their
+ * published events are the reference's. */
+static void assert_converged(world *w, const char *const *orders, size_t n_orders)
+{
+    static rows want, got;
+    struct op_walk ow;
+    size_t i, o, want_len, got_len;
+    uint64_t want_v, got_v;
+    uint8_t *want_b, *got_b;
+
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    ow.l = &want;
+    ow.roles = 0;
+    ck_assert_int_eq(orderly_engine_list_operations(w->ref.e, -1, 0, MAX_ROWS, op_row, &ow), 0);
+    for (i = 0; i < N_SVC; i++) {
+        orderly_engine_options opts = ORDERLY_ENGINE_OPTIONS_INIT;
+        orderly_storage *db = NULL;
+        orderly_transport *tr = NULL;
+        orderly_engine *e = NULL;
+
+        ck_assert_int_eq(orderly_sqlite_storage_open(&db, w->db[i], NULL, NULL), 0);
+        for (o = 0; o < n_orders; o++) {
+            want_b = load_order(w->ref.st, orders[o], &want_len, &want_v);
+            got_b = load_order(db, orders[o], &got_len, &got_v);
+            ck_assert_uint_eq(got_v, want_v);
+            ck_assert_msg(got_len == want_len && memcmp(got_b, want_b, want_len) == 0,
+                          "%s stores order %s differently", svc_name[i], orders[o]);
+            free(got_b);
+            free(want_b);
+        }
+        ck_assert_int_eq(orderly_memory_transport_new(&tr, NULL), 0);
+        opts.roles = roles_of[i];
+        opts.flags = ORDERLY_ENGINE_REPLICA;
+        opts.storage = db;
+        opts.transport = tr;
+        ck_assert_int_eq(orderly_engine_open(&e, &opts, NULL), 0);
+        ow.l = &got;
+        ow.roles = roles_of[i];
+        ck_assert_int_eq(orderly_engine_list_operations(e, -1, 0, MAX_ROWS, op_row, &ow), 0);
+        orderly_engine_close(e);
+        orderly_memory_transport_free(tr);
+        orderly_sqlite_storage_close(db);
+    }
+    assert_same_rows(&got, &want, "operations");
+    memset(&want, 0, sizeof want);
+    memset(&got, 0, sizeof got);
+    reference_events(w, &want);
+    service_events(w, &got);
+    ck_assert_uint_gt(want.n, 0);
+    assert_same_rows(&got, &want, "published events");
+}
+
+/* ---- the scenarios -------------------------------------------------------- */
+
+static void ev(world *w, const char *type, const char *order, uint32_t index,
+               orderly_time_ms now, const char *die)
+{
+    char data[32];
+
+    snprintf(data, sizeof data, "{\"index\":%u}", index);
+    send_event(w, type, order, data, now, die);
+}
+
+static void pay(world *w, const char *order, orderly_time_ms now)
+{
+    char data[32];
+
+    snprintf(data, sizeof data, "{\"amount\":%d}", TOTAL);
+    send_event(w, "payment.authorize", order, data, now, NULL);
+    send_event(w, "payment.request_capture", order, NULL, now + 1000, NULL);
+    send_event(w, "payment.capture_succeeded", order, NULL, now + 2000, NULL);
+}
+
+static void ship(world *w, const char *order, uint32_t i, orderly_time_ms now)
+{
+    ev(w, "fulfillment.start_picking", order, i, now, NULL);
+    ev(w, "fulfillment.picked", order, i, now, NULL);
+    ev(w, "fulfillment.start_packing", order, i, now, NULL);
+    ev(w, "fulfillment.packed", order, i, now, NULL);
+    ev(w, "fulfillment.ship", order, i, now, NULL);
+}
+
+static void deliver(world *w, const char *order, uint32_t i, orderly_time_ms now,
+                    const char *die)
+{
+    ev(w, "shipment.pick_up", order, i, now, die);
+    ev(w, "shipment.deliver", order, i, now, NULL);
+}
+
+/* Delivered and left alone: the order service's auto-complete deadline
+ * goes through the log and completes the order on every service. */
+START_TEST(a_paid_order_completes_across_six_service_processes)
+{
+    const char *orders[] = { "o1" };
+    stats st[N_SVC];
+    world w;
+
+    world_open(&w, "happy", 0);
+    spawn_all(&w);
+    create_order(&w, "o1", ORDERLY_PAY_CARD, T0);
+    pay(&w, "o1", T0 + 1000);
+    ship(&w, "o1", 0, T0 + 4000);
+    ship(&w, "o1", 1, T0 + 5000);
+    deliver(&w, "o1", 0, T0 + 6000, NULL);
+    deliver(&w, "o1", 1, T0 + 7000, NULL);
+    ck_assert_uint_eq(round_at(&w, T0 + 8000), 0);
+    ck_assert_int_eq(view(&w.ref, "o1").order_state, ORDERLY_ORDER_DELIVERED);
+    ck_assert_uint_eq(round_at(&w, T0 + 8 * DAY), 1);
+    stop_all(&w, st);
+    ck_assert_int_eq(view(&w.ref, "o1").order_state, ORDERLY_ORDER_COMPLETED);
+    ck_assert_int_eq(view(&w.ref, "o1").payment_state, ORDERLY_PAYMENT_CAPTURED);
+    assert_converged(&w, orders, 1);
+    world_close(&w);
+}
+END_TEST
+
+/* Never paid: past the reservation TTL the warehouse's deadline command
+ * cancels the order on every service. */
+START_TEST(an_unpaid_order_is_cancelled_by_the_warehouse_deadline_on_every_service)
+{
+    const char *orders[] = { "u1" };
+    stats st[N_SVC];
+    world w;
+
+    world_open(&w, "unpaid", 0);
+    spawn_all(&w);
+    create_order(&w, "u1", ORDERLY_PAY_CARD, T0);
+    ck_assert_uint_eq(round_at(&w, T0 + 10 * MIN), 0);
+    ck_assert_uint_eq(round_at(&w, T0 + 16 * MIN), 1);
+    ck_assert_int_eq(view(&w.ref, "u1").order_state, ORDERLY_ORDER_CANCELLED);
+    /* the release the cancellation recorded runs in the warehouse */
+    ck_assert_uint_eq(round_at(&w, T0 + 17 * MIN), 0);
+    stop_all(&w, st);
+    assert_converged(&w, orders, 1);
+    world_close(&w);
+}
+END_TEST
+
+/* Shipping dies (SIGKILL) between committing a carrier event and its
+ * XACK; payment is killed wherever it was. Both restart on their own
+ * SQLite file and consumer name, take their pending entries back, answer
+ * the committed one as a duplicate, and the run converges. */
+START_TEST(services_killed_mid_run_resume_from_their_own_store_and_group)
+{
+    const char *orders[] = { "k1" };
+    stats st[N_SVC];
+    int status;
+    world w;
+
+    world_open(&w, "kill", 0);
+    spawn_all(&w);
+    create_order(&w, "k1", ORDERLY_PAY_CARD, T0);
+    pay(&w, "k1", T0 + 1000);
+    kill(w.pid[SVC_PAYMENT], SIGKILL);
+    ck_assert_int_eq(waitpid(w.pid[SVC_PAYMENT], &status, 0), w.pid[SVC_PAYMENT]);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    spawn(&w, SVC_PAYMENT);
+    ship(&w, "k1", 0, T0 + 4000);
+    ship(&w, "k1", 1, T0 + 5000);
+    deliver(&w, "k1", 0, T0 + 6000, svc_name[SVC_SHIPPING]);
+    deliver(&w, "k1", 1, T0 + 7000, NULL);
+    ck_assert_int_eq(waitpid(w.pid[SVC_SHIPPING], &status, 0), w.pid[SVC_SHIPPING]);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    spawn(&w, SVC_SHIPPING);
+    barrier(&w);
+    ck_assert_uint_eq(round_at(&w, T0 + 8 * DAY), 1);
+    stop_all(&w, st);
+    ck_assert_int_ge(st[SVC_SHIPPING].reclaimed, 1);
+    ck_assert_int_ge(st[SVC_SHIPPING].duplicates, 1);
+    ck_assert_int_eq(view(&w.ref, "k1").order_state, ORDERLY_ORDER_COMPLETED);
+    assert_converged(&w, orders, 1);
+    world_close(&w);
+}
+END_TEST
+
+/* Redis crashes once mid-run and comes back from its append-only file:
+ * the services reconnect, publishes that failed are retried from the
+ * outboxes, and the run converges. */
+START_TEST(a_redis_restart_mid_run_converges)
+{
+    const char *orders[] = { "r1" };
+    stats st[N_SVC];
+    world w;
+
+    world_open(&w, "restart", 1);
+    spawn_all(&w);
+    create_order(&w, "r1", ORDERLY_PAY_CARD, T0);
+    pay(&w, "r1", T0 + 1000);
+    ship(&w, "r1", 0, T0 + 4000);
+    server_crash(&w.own);
+    ck_assert_int_eq(server_restart(&w.own), 0);
+    ship(&w, "r1", 1, T0 + 5000);
+    deliver(&w, "r1", 0, T0 + 6000, NULL);
+    deliver(&w, "r1", 1, T0 + 7000, NULL);
+    barrier(&w);
+    /* an hour on, every outbox row a failed publish sent back is due again */
+    ck_assert_uint_eq(round_at(&w, T0 + HOUR), 0);
+    ck_assert_uint_eq(round_at(&w, T0 + 8 * DAY), 1);
+    stop_all(&w, st);
+    ck_assert_int_eq(view(&w.ref, "r1").order_state, ORDERLY_ORDER_COMPLETED);
+    assert_converged(&w, orders, 1);
+    world_close(&w);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("redis-services");
+
+    signal(SIGPIPE, SIG_IGN);
+    (void)suite_redis_url();
+    atexit(world_at_exit);
+    orderly_test_case(s, a_paid_order_completes_across_six_service_processes, 120);
+    orderly_test_case(s, an_unpaid_order_is_cancelled_by_the_warehouse_deadline_on_every_service, 120);
+    orderly_test_case(s, services_killed_mid_run_resume_from_their_own_store_and_group, 120);
+    orderly_test_case(s, a_redis_restart_mid_run_converges, 120);
+    return run_suite(s);
+}
