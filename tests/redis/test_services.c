@@ -16,7 +16,9 @@
  * killed wherever it was, and a Redis server crashed and restarted on its
  * append-only file.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -294,11 +296,13 @@ static int service_report(service *s)
         return -1;
     snprintf(stats, sizeof stats,
              "{\"delivered\":%llu,\"acked\":%llu,\"failed\":%llu,\"reclaimed\":%llu,"
-             "\"dead\":%llu,\"duplicates\":%llu,\"late\":%llu,\"refused\":%llu}",
+             "\"dead\":%llu,\"duplicates\":%llu,\"late\":%llu,\"refused\":%llu,"
+             "\"reconnects\":%llu}",
              (unsigned long long)st.delivered, (unsigned long long)st.acked,
              (unsigned long long)st.failed, (unsigned long long)st.reclaimed,
              (unsigned long long)st.dead_lettered, (unsigned long long)s->duplicates,
-             (unsigned long long)s->late, (unsigned long long)s->refused);
+             (unsigned long long)s->late, (unsigned long long)s->refused,
+             (unsigned long long)st.reconnects);
     for (i = 0; i < 100 && !ok; i++) {
         if ((c = raw_connect(s->url)) == NULL) {
             nap(20);
@@ -353,22 +357,82 @@ typedef struct world {
     unsigned ids;
 } world;
 
-/* Whatever a failed assertion leaves behind is cleaned at exit. */
-static world *live;
+/*
+ * Clean-up that holds when an assertion ends the test process half-way:
+ * the scratch directory is made and removed by Check's unchecked fixture,
+ * in the runner process, which is a child subreaper, so the services and
+ * the test's own redis-server (each killed by PR_SET_PDEATHSIG when the
+ * test process dies) are reparented to it and reaped there. The test
+ * process notes each pid and directory it starts in <scratch>/cleanup.
+ */
+static char scratch[64];
 
-static void remove_dir(world *w)
+static void note(const char *what, const char *value)
 {
-    char path[128];
-    int i;
+    char path[96];
+    FILE *f;
 
-    for (i = 0; i < N_SVC; i++) {
-        snprintf(path, sizeof path, "%s-wal", w->db[i]);
-        unlink(path);
-        snprintf(path, sizeof path, "%s-shm", w->db[i]);
-        unlink(path);
-        unlink(w->db[i]);
+    snprintf(path, sizeof path, "%s/cleanup", scratch);
+    f = fopen(path, "a");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s %s\n", what, value);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void note_pid(pid_t pid)
+{
+    char text[24];
+
+    snprintf(text, sizeof text, "%ld", (long)pid);
+    note("pid", text);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static void scratch_setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    if (tmp == NULL || tmp[0] == '\0' || strlen(tmp) > 32)
+        tmp = "/tmp";
+    snprintf(scratch, sizeof scratch, "%s/orderly-svc-XXXXXX", tmp);
+    if (mkdtemp(scratch) == NULL) {
+        perror("mkdtemp");
+        exit(1);
     }
-    rmdir(w->dir);
+}
+
+/* Kills and reaps what the test started and did not stop (only processes
+ * that are this runner's children: a pid the test reaped itself is
+ * skipped), removes the directories it noted, then the scratch one. */
+static void scratch_teardown(void)
+{
+    char path[96], what[8], value[128];
+    FILE *f;
+    pid_t pid;
+
+    snprintf(path, sizeof path, "%s/cleanup", scratch);
+    if ((f = fopen(path, "r")) != NULL) {
+        while (fscanf(f, "%7s %127s", what, value) == 2) {
+            if (strcmp(what, "pid") == 0) {
+                pid = (pid_t)atol(value);
+                if (pid > 0 && waitpid(pid, NULL, WNOHANG) == 0) {
+                    kill(pid, SIGKILL);
+                    waitpid(pid, NULL, 0);
+                }
+            } else if (strcmp(what, "dir") == 0) {
+                (void)nftw(value, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+            }
+        }
+        fclose(f);
+    }
+    (void)nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void kill_services(world *w)
@@ -383,36 +447,22 @@ static void kill_services(world *w)
         }
 }
 
-static void world_at_exit(void)
-{
-    if (live == NULL)
-        return;
-    kill_services(live);
-    if (live->own.pid > 0)
-        server_stop(&live->own);
-    remove_dir(live);
-    live = NULL;
-}
-
 static void world_open(world *w, const char *tag, int own_server)
 {
-    const char *tmp = getenv("TMPDIR");
     int i;
 
     memset(w, 0, sizeof *w);
-    live = w;
     if (own_server) {
         /* append-only, fsynced on every write: the streams and the groups
          * survive the crash */
         ck_assert_int_eq(server_start(&w->own, 1), 0);
+        note("dir", w->own.dir);
+        note_pid(w->own.pid);
         w->url = w->own.url;
     } else {
         w->url = suite_redis_url();
     }
-    if (tmp == NULL || tmp[0] == '\0' || strlen(tmp) > 32)
-        tmp = "/tmp";
-    snprintf(w->dir, sizeof w->dir, "%s/orderly-svc-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(w->dir));
+    snprintf(w->dir, sizeof w->dir, "%s", scratch);
     for (i = 0; i < N_SVC; i++)
         snprintf(w->db[i], sizeof w->db[i], "%s/%s.db", w->dir, svc_name[i]);
     snprintf(w->prefix, sizeof w->prefix, "svc.%s.%ld", tag, (long)getpid());
@@ -423,27 +473,34 @@ static void world_open(world *w, const char *tag, int own_server)
     ck_assert_int_eq(set_executors(w->ref.e), 0);
 }
 
+/* The services have stopped (or are killed here); the files go with the
+ * fixture's teardown. */
 static void world_close(world *w)
 {
     kill_services(w);
     fx_free(&w->ref);
     if (w->own.pid > 0)
         server_stop(&w->own);
-    remove_dir(w);
-    live = NULL;
 }
 
 static void spawn(world *w, int i)
 {
-    pid_t pid = fork();
+    pid_t pid;
+
+    /* nothing buffered in the world is written a second time by the
+     * service's exit */
+    fflush(NULL);
+    pid = fork();
 
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         /* a test process that dies takes its services along */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        _exit(service_main(i, w->url, w->prefix, w->db[i]));
+        /* exit, not _exit, so that LeakSanitizer looks at the service too */
+        exit(service_main(i, w->url, w->prefix, w->db[i]));
     }
     w->pid[i] = pid;
+    note_pid(pid);
 }
 
 static void spawn_all(world *w)
@@ -651,7 +708,7 @@ static size_t round_at(world *w, orderly_time_ms now)
 }
 
 typedef struct stats {
-    long long delivered, acked, failed, reclaimed, dead, duplicates, late, refused;
+    long long delivered, acked, failed, reclaimed, dead, duplicates, late, refused, reconnects;
 } stats;
 
 static long long stat_of(json_t *j, const char *key)
@@ -697,6 +754,7 @@ static void stop_all(world *w, stats *out)
         out[s].duplicates = stat_of(j, "duplicates");
         out[s].late = stat_of(j, "late");
         out[s].refused = stat_of(j, "refused");
+        out[s].reconnects = stat_of(j, "reconnects");
         json_decref(j);
         seen |= 1 << s;
     }
@@ -1048,14 +1106,18 @@ START_TEST(a_redis_restart_mid_run_converges)
     const char *orders[] = { "r1" };
     stats st[N_SVC];
     world w;
+    int i;
 
     world_open(&w, "restart", 1);
     spawn_all(&w);
     create_order(&w, "r1", ORDERLY_PAY_CARD, T0);
     pay(&w, "r1", T0 + 1000);
+    /* every service connected, then the crash with entries in flight */
+    barrier(&w);
     ship(&w, "r1", 0, T0 + 4000);
     server_crash(&w.own);
     ck_assert_int_eq(server_restart(&w.own), 0);
+    note_pid(w.own.pid);
     ship(&w, "r1", 1, T0 + 5000);
     deliver(&w, "r1", 0, T0 + 6000, NULL);
     deliver(&w, "r1", 1, T0 + 7000, NULL);
@@ -1064,6 +1126,8 @@ START_TEST(a_redis_restart_mid_run_converges)
     ck_assert_uint_eq(round_at(&w, T0 + HOUR), 0);
     ck_assert_uint_eq(round_at(&w, T0 + 8 * DAY), 1);
     stop_all(&w, st);
+    for (i = 0; i < N_SVC; i++)
+        ck_assert_msg(st[i].reconnects >= 1, "%s never reconnected", svc_name[i]);
     ck_assert_int_eq(view(&w.ref, "r1").order_state, ORDERLY_ORDER_COMPLETED);
     assert_converged(&w, orders, 1);
     world_close(&w);
@@ -1072,14 +1136,21 @@ END_TEST
 
 int main(void)
 {
+    const TTest *tests[] = {
+        a_paid_order_completes_across_six_service_processes,
+        an_unpaid_order_is_cancelled_by_the_warehouse_deadline_on_every_service,
+        services_killed_mid_run_resume_from_their_own_store_and_group,
+        a_redis_restart_mid_run_converges,
+    };
     Suite *s = suite_create("redis-services");
+    size_t i;
 
     signal(SIGPIPE, SIG_IGN);
     (void)suite_redis_url();
-    atexit(world_at_exit);
-    orderly_test_case(s, a_paid_order_completes_across_six_service_processes, 120);
-    orderly_test_case(s, an_unpaid_order_is_cancelled_by_the_warehouse_deadline_on_every_service, 120);
-    orderly_test_case(s, services_killed_mid_run_resume_from_their_own_store_and_group, 120);
-    orderly_test_case(s, a_redis_restart_mid_run_converges, 120);
+    /* the services of a test that died half-way are reaped here */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    for (i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        tcase_add_unchecked_fixture(orderly_test_case(s, tests[i], 120), scratch_setup,
+                                    scratch_teardown);
     return run_suite(s);
 }
