@@ -350,6 +350,7 @@ typedef struct world {
     char inputs[96];
     char last[48];             /* the log's last entry id */
     char commands_seen[48];    /* the commands stream read up to here */
+    char last_command[64];     /* the type of the last deadline command relayed */
     char topics[ORDERLY_TOPIC_COUNT + 1][96];
     const char *topic_ptrs[ORDERLY_TOPIC_COUNT + 1];
     pid_t pid[N_SVC];
@@ -683,8 +684,11 @@ static size_t forward_commands(world *w, orderly_time_ms now)
         ck_assert_str_eq(f->element[0]->str, "data");
         env = json_loads(f->element[1]->str, 0, NULL);
         ck_assert_ptr_nonnull(env);
-        ck_assert_msg(strncmp(json_string_value(json_object_get(env, "type")), "orderly.command.",
-                              16) != 0, "an operation reached the commands topic");
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(env, "type")));
+        snprintf(w->last_command, sizeof w->last_command, "%s",
+                 json_string_value(json_object_get(env, "type")));
+        ck_assert_msg(strncmp(w->last_command, "orderly.command.", 16) != 0,
+                      "an operation reached the commands topic");
         append(w, json_pack("{s:I, s:s, s:o}", "now", (json_int_t)now, "call", "event",
                             "envelope", env), 0);
         n++;
@@ -1031,6 +1035,7 @@ START_TEST(a_paid_order_completes_across_six_service_processes)
     ck_assert_uint_eq(round_at(&w, T0 + 8000), 0);
     ck_assert_int_eq(view(&w.ref, "o1").order_state, ORDERLY_ORDER_DELIVERED);
     ck_assert_uint_eq(round_at(&w, T0 + 8 * DAY), 1);
+    ck_assert_str_eq(w.last_command, "order.auto_complete");
     stop_all(&w, st);
     ck_assert_int_eq(view(&w.ref, "o1").order_state, ORDERLY_ORDER_COMPLETED);
     ck_assert_int_eq(view(&w.ref, "o1").payment_state, ORDERLY_PAYMENT_CAPTURED);
@@ -1052,6 +1057,7 @@ START_TEST(an_unpaid_order_is_cancelled_by_the_warehouse_deadline_on_every_servi
     create_order(&w, "u1", ORDERLY_PAY_CARD, T0);
     ck_assert_uint_eq(round_at(&w, T0 + 10 * MIN), 0);
     ck_assert_uint_eq(round_at(&w, T0 + 16 * MIN), 1);
+    ck_assert_str_eq(w.last_command, "reservation.expire");
     ck_assert_int_eq(view(&w.ref, "u1").order_state, ORDERLY_ORDER_CANCELLED);
     /* the release the cancellation recorded runs in the warehouse */
     ck_assert_uint_eq(round_at(&w, T0 + 17 * MIN), 0);
@@ -1089,6 +1095,7 @@ START_TEST(services_killed_mid_run_resume_from_their_own_store_and_group)
     spawn(&w, SVC_SHIPPING);
     barrier(&w);
     ck_assert_uint_eq(round_at(&w, T0 + 8 * DAY), 1);
+    ck_assert_str_eq(w.last_command, "order.auto_complete");
     stop_all(&w, st);
     ck_assert_int_ge(st[SVC_SHIPPING].reclaimed, 1);
     ck_assert_int_ge(st[SVC_SHIPPING].duplicates, 1);
@@ -1125,6 +1132,7 @@ START_TEST(a_redis_restart_mid_run_converges)
     /* an hour on, every outbox row a failed publish sent back is due again */
     ck_assert_uint_eq(round_at(&w, T0 + HOUR), 0);
     ck_assert_uint_eq(round_at(&w, T0 + 8 * DAY), 1);
+    ck_assert_str_eq(w.last_command, "order.auto_complete");
     stop_all(&w, st);
     for (i = 0; i < N_SVC; i++)
         ck_assert_msg(st[i].reconnects >= 1, "%s never reconnected", svc_name[i]);
