@@ -160,8 +160,9 @@ static void service_pump(service *s, orderly_time_ms now)
             break;
 }
 
-static int service_create(service *s, json_t *j, const char *entry_id, orderly_time_ms now,
-                          orderly_result *res)
+/* A "create" entry's order, keyed by the entry id as every input is;
+ * borrows from j and entry_id. */
+static orderly_order_spec spec_of(json_t *j, const char *entry_id, orderly_time_ms now)
 {
     orderly_order_spec spec;
 
@@ -173,6 +174,14 @@ static int service_create(service *s, json_t *j, const char *entry_id, orderly_t
     spec.n_lines = 2;
     spec.idem_key = entry_id;
     spec.now = now;
+    return spec;
+}
+
+static int service_create(service *s, json_t *j, const char *entry_id, orderly_time_ms now,
+                          orderly_result *res)
+{
+    orderly_order_spec spec = spec_of(j, entry_id, now);
+
     return orderly_engine_create_order(s->e, &spec, res);
 }
 
@@ -211,7 +220,7 @@ static int service_entry(const orderly_redis_message *m, void *ud)
     int rc = ORDERLY_EINVAL;
 
     if (call == NULL)
-        rc = ORDERLY_EINVAL;
+        ; /* not an entry of this log: refused below */
     else if (strcmp(call, "create") == 0)
         rc = service_create(s, j, m->id, now, &res);
     else if (strcmp(call, "event") == 0)
@@ -329,10 +338,11 @@ static int service_main(int which, const char *url, const char *prefix, const ch
         service_close(&s);
         return 2;
     }
-    while (!s.stop)
+    while (!s.stop) {
         /* Redis away: the next poll connects again */
         if (orderly_redis_consumer_poll(s.in, 100, service_entry, &s, NULL) < 0)
             nap(20);
+    }
     if (service_report(&s) != 0)
         rc = 3;
     service_close(&s);
@@ -547,14 +557,7 @@ static void reference_applies(world *w, json_t *j, const char *entry_id)
     int rc = 0;
 
     if (strcmp(call, "create") == 0) {
-        memset(&spec, 0, sizeof spec);
-        spec.order_id = json_string_value(json_object_get(j, "order"));
-        spec.currency = "EUR";
-        spec.payment_method = (int)json_integer_value(json_object_get(j, "method"));
-        spec.lines = std_lines;
-        spec.n_lines = 2;
-        spec.idem_key = entry_id;
-        spec.now = now;
+        spec = spec_of(j, entry_id, now);
         rc = orderly_engine_create_order(w->ref.e, &spec, &res);
     } else if (strcmp(call, "event") == 0) {
         env = json_dumps(json_object_get(j, "envelope"), JSON_COMPACT);
