@@ -220,8 +220,8 @@ static int service_entry(const orderly_redis_message *m, void *ud)
     int rc = ORDERLY_EINVAL;
 
     if (call == NULL)
-        ; /* not an entry of this log: refused below */
-    else if (strcmp(call, "create") == 0)
+        call = ""; /* not an entry of this log: refused below */
+    if (strcmp(call, "create") == 0)
         rc = service_create(s, j, m->id, now, &res);
     else if (strcmp(call, "event") == 0)
         rc = service_event(s, j, m, now, &res);
