@@ -172,6 +172,8 @@ static orderly_order_spec spec_of(json_t *j, const char *entry_id, orderly_time_
     spec.payment_method = (int)json_integer_value(json_object_get(j, "method"));
     spec.lines = std_lines;
     spec.n_lines = 2;
+    spec.has_promotion = json_is_true(json_object_get(j, "promotion")) ? 1u : 0u;
+    spec.loyalty_points = (int64_t)json_integer_value(json_object_get(j, "points"));
     spec.idem_key = entry_id;
     spec.now = now;
     return spec;
@@ -597,6 +599,15 @@ static void create_order(world *w, const char *order, int method, orderly_time_m
                         "order", order, "method", method), 1);
 }
 
+/* A card order with a promotion applied and loyalty points redeemed. */
+static void create_promoted_order(world *w, const char *order, int64_t points,
+                                  orderly_time_ms now)
+{
+    append(w, json_pack("{s:I, s:s, s:s, s:i, s:b, s:I}", "now", (json_int_t)now, "call",
+                        "create", "order", order, "method", ORDERLY_PAY_CARD, "promotion", 1,
+                        "points", (json_int_t)points), 1);
+}
+
 /* A command from the world (customer, payment provider, warehouse,
  * carrier) as a CloudEvents envelope; die names a service that crashes
  * right after committing it. */
@@ -928,9 +939,37 @@ static int op_row(const orderly_operation_view *op, void *ud)
     return 0;
 }
 
-/* Every store holds the reference's order byte for byte; the services'
- * operations, each in its owner's store, are the reference's; their
- * published events are the reference's. */
+static int history_row(const orderly_history_entry *h, void *ud)
+{
+    rows *l = ud;
+
+    ck_assert_uint_lt(l->n, MAX_ROWS);
+    /* the envelope's bytes name its publisher (source), so not those */
+    snprintf(l->r[l->n++], sizeof l->r[0], "%u|%s|%s|%lld|%s|%u|%s|%s|%s|%lld", h->seq, h->type,
+             h->event_id, (long long)h->time, h->machine, h->index,
+             h->from != NULL ? h->from : "-", h->to != NULL ? h->to : "-",
+             h->event != NULL ? h->event : "-", (long long)h->amount);
+    return 0;
+}
+
+static void assert_same_history(orderly_engine *e, const char *name, const char *order,
+                                const rows *want)
+{
+    static rows got;
+    size_t k;
+
+    memset(&got, 0, sizeof got);
+    ck_assert_int_ge(orderly_engine_order_history(e, order, 0, 0, history_row, &got), 0);
+    ck_assert_msg(got.n == want->n, "%s: %zu history entries of %s, the reference %zu", name,
+                  got.n, order, want->n);
+    for (k = 0; k < got.n; k++)
+        ck_assert_msg(strcmp(got.r[k], want->r[k]) == 0, "%s: history of %s differs: '%s', '%s'",
+                      name, order, got.r[k], want->r[k]);
+}
+
+/* Every store holds the reference's order byte for byte and its history
+ * event for event; the services' operations, each in its owner's store,
+ * are the reference's; their published events are the reference's. */
 static void assert_converged(world *w, const char *const *orders, size_t n_orders)
 {
     static rows want, got;
@@ -966,6 +1005,14 @@ static void assert_converged(world *w, const char *const *orders, size_t n_order
         opts.storage = db;
         opts.transport = tr;
         ck_assert_int_eq(orderly_engine_open(&e, &opts, NULL), 0);
+        for (o = 0; o < n_orders; o++) {
+            static rows want_h;
+            memset(&want_h, 0, sizeof want_h);
+            ck_assert_int_ge(orderly_engine_order_history(w->ref.e, orders[o], 0, 0, history_row,
+                                                          &want_h), 0);
+            ck_assert_uint_gt(want_h.n, 0);
+            assert_same_history(e, svc_name[i], orders[o], &want_h);
+        }
         ow.l = &got;
         ow.roles = roles_of[i];
         ck_assert_int_eq(orderly_engine_list_operations(e, -1, 0, MAX_ROWS, op_row, &ow), 0);
@@ -1070,6 +1117,34 @@ START_TEST(an_unpaid_order_is_cancelled_by_the_warehouse_deadline_on_every_servi
 }
 END_TEST
 
+/* Cancelled by the customer once authorized: four compensations, each
+ * recorded and run by the service that owns it (the void by payment, the
+ * release by the warehouse, the promotion and the points by order). */
+START_TEST(a_cancellation_compensates_in_each_owning_service)
+{
+    const char *orders[] = { "c1" };
+    char data[32];
+    stats st[N_SVC];
+    world w;
+
+    world_open(&w, "cancel", 0);
+    spawn_all(&w);
+    create_promoted_order(&w, "c1", 250, T0);
+    snprintf(data, sizeof data, "{\"amount\":%d}", TOTAL);
+    send_event(&w, "payment.authorize", "c1", data, T0 + 1000, NULL);
+    send_event(&w, "order.cancel", "c1", NULL, T0 + 2000, NULL);
+    ck_assert_uint_eq(round_at(&w, T0 + 3000), 0);
+    stop_all(&w, st);
+    ck_assert_int_eq(view(&w.ref, "c1").order_state, ORDERLY_ORDER_CANCELLED);
+    ck_assert_uint_eq(count_op(&w.ref, "c1", ORDERLY_OP_VOID_AUTHORIZATION, NULL), 1);
+    ck_assert_uint_eq(count_op(&w.ref, "c1", ORDERLY_OP_RELEASE_RESERVATIONS, NULL), 1);
+    ck_assert_uint_eq(count_op(&w.ref, "c1", ORDERLY_OP_REVERT_PROMOTION, NULL), 1);
+    ck_assert_uint_eq(count_op(&w.ref, "c1", ORDERLY_OP_RESTORE_LOYALTY, NULL), 1);
+    assert_converged(&w, orders, 1);
+    world_close(&w);
+}
+END_TEST
+
 /* Shipping dies (SIGKILL) between committing a carrier event and its
  * XACK; payment is killed wherever it was in the warehouse's events. Both
  * restart on their own SQLite file and consumer name, take their pending
@@ -1157,6 +1232,7 @@ int main(void)
     const TTest *tests[] = {
         a_paid_order_completes_across_six_service_processes,
         an_unpaid_order_is_cancelled_by_the_warehouse_deadline_on_every_service,
+        a_cancellation_compensates_in_each_owning_service,
         services_killed_mid_run_resume_from_their_own_store_and_group,
         a_redis_restart_mid_run_converges,
     };
