@@ -1146,7 +1146,7 @@ START_TEST(a_cancellation_compensates_in_each_owning_service)
 END_TEST
 
 /* Shipping dies (SIGKILL) between committing a carrier event and its
- * XACK; payment is killed wherever it was in the warehouse's events. Both
+ * XACK; payment is killed wherever it was in the fulfillment events. Both
  * restart on their own SQLite file and consumer name, take their pending
  * entries back, answer the committed one as a duplicate, and the run
  * converges. */
