@@ -98,6 +98,16 @@ int orderly_engine_tick(orderly_engine *e, orderly_time_ms now, size_t max, size
             rc = ORDERLY_OK;
         }
         if (e->replica) {
+            /* a deadline every part left (a row this engine's commands did
+             * not finish: it restarted, or forgot it) commands nothing */
+            if (r.machine != ORDERLY_MACHINE_RESERVATION) {
+                rc = orderly__read_order(e, r.order_id, &e->agg, &version);
+                if (rc == ORDERLY_OK && !orderly__timer_due(e, &e->agg, r.timer, now))
+                    continue;
+                if (rc < 0 && (orderly_error_is_transient(rc) || e->batch_failed))
+                    break;
+                rc = ORDERLY_OK;
+            }
             /* a row the engine cannot write fails the tick: it stays due */
             if ((rc = log_deadline(e, txn, &r, c->id, cmd.index, now)) < 0)
                 break;

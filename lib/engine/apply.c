@@ -707,7 +707,16 @@ static int stage_request(orderly_engine *e, struct request *rq, uint64_t version
         res->event = c->event;
         if (orderly__part_state(&pv, a, c->machine, c->index) == 0)
             before = (uint8_t)pv.state;
-        if ((rc = orderly__fire(e, s, c->machine, c->index, c->event, c->amount, &late)) < 0)
+        rc = orderly__fire(e, s, c->machine, c->index, c->event, c->amount, &late);
+        /* a deadline command reaches a replica through the shared log,
+         * after whatever the log held before it: a state left meanwhile
+         * makes it late, as a stale timer does nothing on its own engine */
+        if (rc == ORDERLY_ETRANSITION && e->replica && orderly__is_deadline_event(c->machine, c->event)) {
+            orderly_ctx_clear(&e->ctx);
+            late = 1;
+            rc = ORDERLY_OK;
+        }
+        if (rc < 0)
             return rc;
         res->from = before;
         res->to = orderly__part_state(&pv, a, c->machine, c->index) == 0 ? pv.state : before;

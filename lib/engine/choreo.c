@@ -350,6 +350,34 @@ int orderly__timer_line(orderly_engine *e, const struct orderly__agg *a, int tim
     return 0;
 }
 
+int orderly__is_deadline_event(int machine, int event)
+{
+    int timer, tm, tev;
+
+    for (timer = ORDERLY_TIMER_RESERVATION_TTL; timer <= ORDERLY_TIMER_COD_COLLECTION; timer++)
+        if (orderly_timer_target(&tm, &tev, timer) == 0 && tm == machine && tev == event)
+            return 1;
+    return 0;
+}
+
+int orderly__timer_due(const orderly_engine *e, struct orderly__agg *a, int timer,
+                       orderly_time_ms now)
+{
+    int m;
+    uint32_t i;
+
+    for (m = 1; m <= ORDERLY_MACHINE_COUNT; m++) {
+        const struct orderly_machine *mc = orderly__machines[m];
+        for (i = 0; i < count_of(a, m); i++) {
+            int st = state_at(a, m, i);
+            if (st > 0 && st < mc->n_states && mc->states[st].timer == timer &&
+                orderly__deadline(e, a, timer, i) <= now)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int orderly__timer_live(const orderly_engine *e, struct orderly__agg *a, int timer,
                         orderly_time_ms due)
 {

@@ -381,6 +381,12 @@ int orderly__timer_line(orderly_engine *e, const struct orderly__agg *a, int tim
  * left the state it timed (or entered it again with another deadline). */
 int orderly__timer_live(const orderly_engine *e, struct orderly__agg *a, int timer,
                         orderly_time_ms due);
+/* Whether some part of a waits on deadline `timer` and it has passed at
+ * now: a due row for it has something to fire. */
+int orderly__timer_due(const orderly_engine *e, struct orderly__agg *a, int timer,
+                       orderly_time_ms now);
+/* Whether (machine, event) is the event some deadline fires. */
+int orderly__is_deadline_event(int machine, int event);
 
 /* After the commit of a command whose stage is s: remembers the timer
  * rows it pushed. Never fails; a full set forgets its oldest row. */

@@ -754,6 +754,72 @@ START_TEST(every_op_has_one_owning_machine)
 }
 END_TEST
 
+/* A replica that restarted forgot which timer rows its commands pushed, so
+ * a capture leaves the authorization's expiry row behind: its tick must
+ * find the state left and command nothing (helper report, session 7). */
+START_TEST(a_restarted_replica_commands_no_deadline_its_state_left)
+{
+    orderly_message m;
+    size_t fired = 9, i;
+    fx f;
+
+    fx_init(&f);
+    f.o.roles = BIT(PAYMENT);
+    f.o.flags = ORDERLY_ENGINE_REPLICA;
+    fx_open(&f);
+    create_ok(&f, "p1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&f, "p1", T0 + 1000);
+    orderly_engine_close(f.e);
+    fx_open(&f);
+    capture_ok(&f, "p1", T0 + 2000);
+    ck_assert_int_eq(view(&f, "p1").payment_state, ORDERLY_PAYMENT_CAPTURED);
+    ck_assert_int_eq(orderly_engine_tick(f.e, T0 + 8 * DAY, 0, &fired), 0);
+    ck_assert_uint_eq(fired, 0);
+    pump_all(&f, T0 + 8 * DAY);
+    ck_assert_uint_eq(health(&f, T0 + 8 * DAY).timers_due, 0);
+    for (i = 0; i < orderly_memory_transport_count(f.tr); i++) {
+        ck_assert_int_eq(orderly_memory_transport_get(&m, f.tr, i), 0);
+        ck_assert_str_ne(m.topic, orderly_topic_default_name(ORDERLY_TOPIC_COMMANDS));
+    }
+    fx_free(&f);
+}
+END_TEST
+
+/* The log may put a deadline command after an input that left its state
+ * (the owner ticked before that input reached it): every replica answers
+ * it as late, so a host acknowledging only on success does not stall. A
+ * plain engine still refuses the same command. */
+START_TEST(a_deadline_command_after_its_state_was_left_is_late)
+{
+    orderly_result r = ORDERLY_RESULT_INIT;
+    orderly_time_ms later = T0 + 8 * DAY;
+    fx rep, plain;
+
+    fx_init(&rep);
+    rep.o.roles = BIT(ORDER);
+    rep.o.flags = ORDERLY_ENGINE_REPLICA;
+    fx_open(&rep);
+    fx_setup(&plain);
+    create_ok(&rep, "p1", ORDERLY_PAY_CARD, T0);
+    create_ok(&plain, "p1", ORDERLY_PAY_CARD, T0);
+    authorize_ok(&rep, "p1", T0 + 1000);
+    authorize_ok(&plain, "p1", T0 + 1000);
+    capture_ok(&rep, "p1", T0 + 2000);
+    capture_ok(&plain, "p1", T0 + 2000);
+    ck_assert_int_eq(apply(&rep, "p1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZATION_EXPIRED,
+                           0, 0, later, &r), 0);
+    ck_assert_uint_eq(r.late, 1);
+    ck_assert_int_eq(view(&rep, "p1").payment_state, ORDERLY_PAYMENT_CAPTURED);
+    ck_assert_int_eq(apply(&plain, "p1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_AUTHORIZATION_EXPIRED,
+                           0, 0, later, &r), ORDERLY_ETRANSITION);
+    /* an event no deadline fires is refused on a replica as anywhere */
+    ck_assert_int_eq(apply(&rep, "p1", ORDERLY_MACHINE_PAYMENT, ORDERLY_PAYMENT_EV_DECLINE, 0, 0,
+                           later, &r), ORDERLY_ETRANSITION);
+    fx_free(&rep);
+    fx_free(&plain);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("engine-replica");
@@ -768,6 +834,8 @@ static Suite *suite(void)
     orderly_test_case(s, a_deadline_command_names_its_command_and_part, 0);
     orderly_test_case(s, roles_gate_inputs_only_without_replica, 0);
     orderly_test_case(s, every_op_has_one_owning_machine, 0);
+    orderly_test_case(s, a_restarted_replica_commands_no_deadline_its_state_left, 0);
+    orderly_test_case(s, a_deadline_command_after_its_state_was_left_is_late, 0);
     return s;
 }
 
