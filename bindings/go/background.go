@@ -83,6 +83,7 @@ const (
 	OpRestoreLoyalty      Op = C.ORDERLY_OP_RESTORE_LOYALTY
 	OpCancelShipment      Op = C.ORDERLY_OP_CANCEL_SHIPMENT
 	OpCancelCODClaim      Op = C.ORDERLY_OP_CANCEL_COD_CLAIM
+	OpReship              Op = C.ORDERLY_OP_RESHIP // send a lost parcel's lines again
 	OpHost                Op = C.ORDERLY_OP_HOST
 )
 

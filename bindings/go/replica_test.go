@@ -110,6 +110,7 @@ func TestOpMachineNamesTheOwner(t *testing.T) {
 		orderly.OpRestoreLoyalty:      orderly.MachineOrder,
 		orderly.OpCancelShipment:      orderly.MachineShipment,
 		orderly.OpCancelCODClaim:      orderly.MachineShipment,
+		orderly.OpReship:              orderly.MachineShipment,
 		orderly.OpHost + 2:            orderly.MachineOrder,
 		0:                             0,
 	}
