@@ -151,6 +151,13 @@ struct sim {
     int pg_prepared;           /* the schema was replaced already: open only */
     uint64_t workers;          /* --workers N: engine processes (sim_workers.c) */
     struct sim_workers *wk;    /* in the driver with workers: pump and tick go to them */
+    /* --topology services (sim_services.c) */
+    const char *redis_url;     /* --transport: the services' Redis */
+    const char *svc_dir;       /* --db DIR: one SQLite file per service */
+    int svc_self;              /* in a service process: which one; else -1 */
+    int kill_service;          /* --kill-service: kill -9 one service once, restart it */
+    int svc_overwrite;         /* --overwrite: replace the services' files */
+    struct sim_services *sv;   /* in the world: the services, the log, the streams */
     orderly_policy policy;     /* as the engine was opened with, for the checks */
     orderly_transport *transport;
     orderly_engine *engine;
@@ -281,6 +288,35 @@ int sim_handle_webhook(struct sim *s, const char *order_id, const uint8_t *secre
                        int64_t tolerance, orderly_time_ms now, orderly_result *res);
 int sim_handle_event(struct sim *s, const char *order_id, const uint8_t *bytes, size_t len,
                      orderly_time_ms now, orderly_result *res);
+
+/* Shared by sim_workers.c and sim_services.c: runs one encoded engine call
+ * on e and encodes its outcome into *reply (malloc'd, the caller frees);
+ * returns the call's code (ENOMEM with *reply NULL when encoding failed).
+ * sim_call_decode reads such a reply back: the call's code, or EUSER for a
+ * truncated reply. */
+int sim_call_run(orderly_engine *e, const uint8_t *call, size_t len, uint8_t **reply,
+                 size_t *reply_len);
+int sim_call_decode(const uint8_t *reply, size_t len, orderly_result *res, uint32_t *index);
+
+/* sim_services.c: --topology services. The world forks six service
+ * processes (the review's services, each a replica engine with its roles on
+ * DIR/<service>.db); every engine call that writes goes to one shared Redis
+ * log that every service applies, and rounds of background work too. */
+int sim_services_start(struct sim *s, int (*setup)(struct sim *s));  /* returns in the world only */
+/* Appends the encoded call to the log, waits until all six answered:
+ * *reply is the order service's (malloc'd). 0, or -1 (s->failure says why). */
+/* In setup: opens the storage (a service's own file, or the order
+ * service's read-only in the world) and the transport, and sets the
+ * service's roles, flags and topics in *eo. */
+int sim_services_storage(struct sim *s, orderly_ctx *ctx, orderly_engine_options *eo);
+int sim_services_readers(struct sim *s);   /* the world: the other five files, read-only */
+int sim_services_call(struct sim *s, const uint8_t *call, size_t len, uint8_t **reply,
+                      size_t *reply_len);
+int sim_services_round(struct sim *s, int background);   /* sim_pump / background */
+int sim_services_quiet(struct sim *s, int *quiet);      /* nothing pending in any service */
+int sim_services_report(struct sim *s, FILE *out);      /* the services block; 0 when it holds */
+void sim_services_stop(struct sim *s);
+int sim_consume_one(struct sim *s, const char *topic, const uint8_t *data, size_t len);
 
 /* sim_ledger.c: the per-line and per-order verdicts, pure functions of the
  * world's counts and the engine's views (unit-tested in tests/cli). Each

@@ -119,52 +119,63 @@ static const uint8_t *on_topic(uint8_t out[16], const uint8_t id[16], const char
     return out;
 }
 
-int sim_consume(struct sim *s)
+/* One published message, as a consumer receives it: decoded, deduplicated
+ * by id, order events followed. A negative code only when memory ran out. */
+int sim_consume_one(struct sim *s, const char *topic, const uint8_t *data, size_t len)
 {
-    size_t i, n = orderly_memory_transport_count(s->transport);
-    orderly_message msg;
     orderly_envelope env;
     orderly_event *ev;
     uint8_t id[16], pair[16];
     int rc;
 
-    for (i = 0; i < n; i++) {
-        if (orderly_memory_transport_get(&msg, s->transport, i) < 0)
-            break;
-        if ((rc = orderly_event_decode(&ev, msg.data, msg.len, NULL, NULL)) < 0) {
-            sim_fail(s, "a published event on %s does not decode (%s)", msg.topic, orderly_error_name(rc));
-            continue;
-        }
-        (void)orderly_event_fields(ev, &env);
-        if (env.id == NULL || sim_hex16(id, env.id) < 0) {
-            sim_fail(s, "published event id '%s' is not 32 hex digits", env.id != NULL ? env.id : "");
-            orderly_event_free(ev);
-            continue;
-        }
-        if ((rc = sim_keyset_add(&s->seen_on, on_topic(pair, id, msg.topic))) < 0) {
+    if ((rc = orderly_event_decode(&ev, data, len, NULL, NULL)) < 0) {
+        sim_fail(s, "a published event on %s does not decode (%s)", topic, orderly_error_name(rc));
+        return ORDERLY_OK;
+    }
+    (void)orderly_event_fields(ev, &env);
+    if (env.id == NULL || sim_hex16(id, env.id) < 0) {
+        sim_fail(s, "published event id '%s' is not 32 hex digits", env.id != NULL ? env.id : "");
+        orderly_event_free(ev);
+        return ORDERLY_OK;
+    }
+    if ((rc = sim_keyset_add(&s->seen_on, on_topic(pair, id, topic))) < 0) {
+        orderly_event_free(ev);
+        return rc;
+    }
+    if (is_dead_letter_topic(topic)) {
+        s->c.dlq_msgs++;
+    } else {
+        s->c.published_msgs++;
+        rc = sim_keyset_add(&s->published, id);
+        if (rc < 0) {
             orderly_event_free(ev);
             return rc;
         }
-        if (is_dead_letter_topic(msg.topic)) {
-            s->c.dlq_msgs++;
+        if (rc == 0) {
+            s->c.redelivered_copies++;   /* consumers drop it by id */
         } else {
-            s->c.published_msgs++;
-            rc = sim_keyset_add(&s->published, id);
-            if (rc < 0) {
-                orderly_event_free(ev);
-                return rc;
-            }
-            if (rc == 0) {
-                s->c.redelivered_copies++;   /* consumers drop it by id */
-            } else {
-                s->c.published_distinct++;
-                if (env.type != NULL && strncmp(env.type, "order.", 6) == 0 &&
-                    (strcmp(env.type, "order.status_changed") == 0 ||
-                     strcmp(env.type, "order.cancelled") == 0))
-                    follow(s, &env);
-            }
+            s->c.published_distinct++;
+            if (env.type != NULL && strncmp(env.type, "order.", 6) == 0 &&
+                (strcmp(env.type, "order.status_changed") == 0 ||
+                 strcmp(env.type, "order.cancelled") == 0))
+                follow(s, &env);
         }
-        orderly_event_free(ev);
+    }
+    orderly_event_free(ev);
+    return ORDERLY_OK;
+}
+
+int sim_consume(struct sim *s)
+{
+    size_t i, n = orderly_memory_transport_count(s->transport);
+    orderly_message msg;
+    int rc;
+
+    for (i = 0; i < n; i++) {
+        if (orderly_memory_transport_get(&msg, s->transport, i) < 0)
+            break;
+        if ((rc = sim_consume_one(s, msg.topic, msg.data, msg.len)) < 0)
+            return rc;
     }
     orderly_memory_transport_clear(s->transport);
     return ORDERLY_OK;

@@ -380,9 +380,8 @@ static const uint8_t *get_bytes(struct rbuf *r, size_t *n)
 
 /* Runs one engine call the driver sent on this worker's engine: the
  * arguments borrowed from the frame, as the driver had them. */
-static int run_call(struct rbuf *r, orderly_result *res, uint32_t *index)
+static int run_call(orderly_engine *e, struct rbuf *r, orderly_result *res, uint32_t *index)
 {
-    orderly_engine *e = me.s->engine;
     uint64_t kind = get_u64(r), n, i;
     orderly_time_ms now = (orderly_time_ms)get_u64(r);
     const char *order_id = get_str(r);
@@ -476,13 +475,14 @@ static int run_call(struct rbuf *r, orderly_result *res, uint32_t *index)
     return rc;
 }
 
-static int serve_call(const uint8_t *payload, size_t len)
+int sim_call_run(orderly_engine *e, const uint8_t *call, size_t len, uint8_t **reply,
+                 size_t *reply_len)
 {
-    struct rbuf r = { payload, len, 0, 0 };
+    struct rbuf r = { call, len, 0, 0 };
     orderly_result res = ORDERLY_RESULT_INIT;
     struct wbuf b = { NULL, 0, 0, 0 };
     uint32_t index = 0;
-    int rc = run_call(&r, &res, &index);
+    int rc = run_call(e, &r, &res, &index);
 
     put_u64(&b, (uint64_t)(int64_t)rc);
     put_u64(&b, index);
@@ -497,8 +497,47 @@ static int serve_call(const uint8_t *payload, size_t len)
     put_u64(&b, res.outbox_rows);
     put_u64(&b, res.operations);
     put_u64(&b, res.version);
-    rc = b.oom || send_frame(me.out, F_RESULT, b.p, b.n) < 0 ? -1 : 0;
-    free(b.p);
+    if (b.oom) {
+        free(b.p);
+        return ORDERLY_ENOMEM;
+    }
+    *reply = b.p;
+    *reply_len = b.n;
+    return rc;
+}
+
+int sim_call_decode(const uint8_t *reply, size_t len, orderly_result *res, uint32_t *index)
+{
+    struct rbuf r = { reply, len, 0, 0 };
+    int rc = (int)(int64_t)get_u64(&r);
+    uint32_t at = (uint32_t)get_u64(&r);
+
+    if (index != NULL)
+        *index = at;
+    res->code = (int)(int64_t)get_u64(&r);
+    res->machine = (int)(int64_t)get_u64(&r);
+    res->event = (int)(int64_t)get_u64(&r);
+    res->from = (int)(int64_t)get_u64(&r);
+    res->to = (int)(int64_t)get_u64(&r);
+    res->order_state = (int)(int64_t)get_u64(&r);
+    res->late = (uint32_t)get_u64(&r);
+    res->duplicate = (uint32_t)get_u64(&r);
+    res->outbox_rows = (uint32_t)get_u64(&r);
+    res->operations = (uint32_t)get_u64(&r);
+    res->version = get_u64(&r);
+    return r.bad ? ORDERLY_EUSER : rc;
+}
+
+static int serve_call(const uint8_t *payload, size_t len)
+{
+    uint8_t *reply = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (sim_call_run(me.s->engine, payload, len, &reply, &n) == ORDERLY_ENOMEM && reply == NULL)
+        return -1;
+    rc = send_frame(me.out, F_RESULT, reply, n) < 0 ? -1 : 0;
+    free(reply);
     return rc;
 }
 
@@ -900,49 +939,41 @@ static uint32_t worker_of(const struct sim_workers *w, const char *order_id)
     return h % w->n;
 }
 
-/* Sends the call in b to the order's worker and waits for its answer. */
+/* Sends the call in b to the order's worker (or, with --topology services,
+ * to the shared log) and waits for its answer. */
 static int remote(struct sim *s, const char *order_id, struct wbuf *b, orderly_result *res,
                   uint32_t *index)
 {
     struct sim_workers *w = s->wk;
-    uint32_t k = worker_of(w, order_id);
-    struct frame_head h;
+    struct frame_head h = { 0, 0 };
     uint8_t *reply = NULL;
-    struct rbuf r;
+    size_t reply_len = 0;
+    uint32_t k = 0;
     int rc;
 
     if (b->oom) {
         free(b->p);
         return ORDERLY_ENOMEM;
     }
-    rc = send_frame(w->to[k], F_CALL, b->p, b->n);
+    if (s->sv != NULL) {
+        rc = sim_services_call(s, b->p, b->n, &reply, &reply_len);
+    } else {
+        k = worker_of(w, order_id);
+        rc = send_frame(w->to[k], F_CALL, b->p, b->n) < 0 ||
+                     recv_frame(w->from[k], &h, &reply) != 0 || h.kind != F_RESULT
+                 ? -1 : 0;
+        reply_len = h.len;
+    }
     free(b->p);
     s->c.remote_calls++;
-    if (rc < 0 || recv_frame(w->from[k], &h, &reply) != 0 || h.kind != F_RESULT) {
+    if (rc < 0) {
         free(reply);
-        sim_fail(s, "worker %u (pid %ld) did not answer a call", k + 1, (long)w->pid[k]);
+        if (s->sv == NULL)
+            sim_fail(s, "worker %u (pid %ld) did not answer a call", k + 1, (long)w->pid[k]);
         return ORDERLY_EUSER;
     }
-    r = (struct rbuf){ reply, h.len, 0, 0 };
-    rc = (int)(int64_t)get_u64(&r);
-    if (index != NULL)
-        *index = (uint32_t)get_u64(&r);
-    else
-        (void)get_u64(&r);
-    res->code = (int)(int64_t)get_u64(&r);
-    res->machine = (int)(int64_t)get_u64(&r);
-    res->event = (int)(int64_t)get_u64(&r);
-    res->from = (int)(int64_t)get_u64(&r);
-    res->to = (int)(int64_t)get_u64(&r);
-    res->order_state = (int)(int64_t)get_u64(&r);
-    res->late = (uint32_t)get_u64(&r);
-    res->duplicate = (uint32_t)get_u64(&r);
-    res->outbox_rows = (uint32_t)get_u64(&r);
-    res->operations = (uint32_t)get_u64(&r);
-    res->version = get_u64(&r);
+    rc = sim_call_decode(reply, reply_len, res, index);
     free(reply);
-    if (r.bad)
-        return ORDERLY_EUSER;
     /* what the worker's commit appended waits for the next pump round */
     if (rc == 0 && res->outbox_rows > 0)
         s->work = 1;
@@ -960,7 +991,7 @@ int sim_apply(struct sim *s, const orderly_command *c, orderly_result *res)
 {
     struct wbuf b = { NULL, 0, 0, 0 };
 
-    if (s->wk == NULL)
+    if (s->wk == NULL && s->sv == NULL)
         return orderly_engine_apply(s->engine, c, res);
     put_head(&b, CALL_APPLY, c->now, c->order_id);
     put_u64(&b, (uint64_t)(int64_t)c->machine);
@@ -976,7 +1007,7 @@ int sim_create_order(struct sim *s, const orderly_order_spec *sp, orderly_result
     struct wbuf b = { NULL, 0, 0, 0 };
     size_t i;
 
-    if (s->wk == NULL)
+    if (s->wk == NULL && s->sv == NULL)
         return orderly_engine_create_order(s->engine, sp, res);
     put_head(&b, CALL_CREATE, sp->now, sp->order_id);
     put_str(&b, sp->currency);
@@ -1000,7 +1031,7 @@ int sim_open_return(struct sim *s, uint32_t *index, const orderly_return_spec *r
     struct wbuf b = { NULL, 0, 0, 0 };
     size_t i;
 
-    if (s->wk == NULL)
+    if (s->wk == NULL && s->sv == NULL)
         return orderly_engine_open_return_lines(s->engine, index, rs, res);
     put_head(&b, CALL_RETURN, rs->now, rs->order_id);
     put_u64(&b, (uint64_t)rs->adjustment);
@@ -1019,7 +1050,7 @@ int sim_open_replacement(struct sim *s, const char *order_id, uint32_t index, or
 {
     struct wbuf b = { NULL, 0, 0, 0 };
 
-    if (s->wk == NULL)
+    if (s->wk == NULL && s->sv == NULL)
         return orderly_engine_open_replacement(s->engine, order_id, index, now, res);
     put_head(&b, CALL_REPLACEMENT, now, order_id);
     put_u64(&b, index);
@@ -1032,7 +1063,7 @@ int sim_handle_webhook(struct sim *s, const char *order_id, const uint8_t *secre
 {
     struct wbuf b = { NULL, 0, 0, 0 };
 
-    if (s->wk == NULL)
+    if (s->wk == NULL && s->sv == NULL)
         return orderly_engine_handle_webhook(s->engine, secret, secret_len, header, body, len,
                                              tolerance, now, res);
     put_head(&b, CALL_WEBHOOK, now, order_id);
@@ -1048,7 +1079,7 @@ int sim_handle_event(struct sim *s, const char *order_id, const uint8_t *bytes, 
 {
     struct wbuf b = { NULL, 0, 0, 0 };
 
-    if (s->wk == NULL)
+    if (s->wk == NULL && s->sv == NULL)
         return orderly_engine_handle_event(s->engine, bytes, len, now, res);
     put_head(&b, CALL_EVENT, now, order_id);
     put_bytes(&b, bytes, len);

@@ -29,6 +29,8 @@ static void usage(FILE *f)
           "                        [--orders N] [--seed S]\n"
           "                        [--faults RATE] [--days D] [--claims HOW]\n"
           "                        [--overwrite] [--quiet] [--workers N]\n"
+          "       orderly simulate --topology services --transport URL --db DIR\n"
+          "                        [--kill-service] [--orders N] [--seed S] ...\n"
           "\n"
           "Drives N order lifecycles (card and cash on delivery, 1-3 warehouses,\n"
           "some orders of 50-300 lines, cancellations, declined payments, expiries,\n"
@@ -62,13 +64,21 @@ static void usage(FILE *f)
           "                    the commands, pump, tick and run operations on the\n"
           "                    shared database\n"
           "                    while this one drives the world (default 0: it\n"
-          "                    does everything itself)\n",
+          "                    does everything itself)\n"
+          "  --topology T      single (the default: one engine) or services: the\n"
+          "                    review's six services as six processes, each a\n"
+          "                    replica engine on DIR/<service>.db, connected only by\n"
+          "                    Redis Streams at --transport (redis://HOST:PORT or\n"
+          "                    unix:///path); no injected faults\n"
+          "  --transport URL   the Redis of --topology services\n"
+          "  --kill-service    with services: kill -9 one service once early in the\n"
+          "                    run and start it again on its file\n",
           f);
 }
 
 static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **argv)
 {
-    int i, memory = 0, db_given = 0;
+    int i, memory = 0, db_given = 0, services = 0, faults_given = 0;
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -82,6 +92,10 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
         }
         if (strcmp(a, "--quiet") == 0) {
             *quiet = 1;
+            continue;
+        }
+        if (strcmp(a, "--kill-service") == 0) {
+            s->kill_service = 1;
             continue;
         }
         if (v == NULL && strncmp(a, "--", 2) == 0)
@@ -108,8 +122,16 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
             if (cli_parse_u64(v, 0, UINT64_MAX, &s->seed) < 0)
                 return cli_usage_error("simulate", "--seed wants a non-negative number, not '%s'", v);
         } else if (strcmp(a, "--faults") == 0) {
+            faults_given = 1;
             if (cli_parse_rate(v, &s->faults) < 0 || s->faults > 0.5)
                 return cli_usage_error("simulate", "--faults wants a rate from 0 to 0.5, not '%s'", v);
+        } else if (strcmp(a, "--topology") == 0) {
+            if (strcmp(v, "services") == 0)
+                services = 1;
+            else if (strcmp(v, "single") != 0)
+                return cli_usage_error("simulate", "--topology wants single or services, not '%s'", v);
+        } else if (strcmp(a, "--transport") == 0) {
+            s->redis_url = v;
         } else if (strcmp(a, "--workers") == 0) {
             if (cli_parse_u64(v, 1, 64, &s->workers) < 0)
                 return cli_usage_error("simulate", "--workers wants a number from 1 to 64, not '%s'", v);
@@ -135,6 +157,17 @@ static int parse(struct sim *s, int *overwrite, int *quiet, int argc, char **arg
                                db_given ? "--db" : "--overwrite");
     if (s->workers > 0 && s->pg_conninfo == NULL)
         return cli_usage_error("simulate", "--workers needs --storage postgresql://...");
+    if (services != (s->redis_url != NULL) || (s->kill_service && !services))
+        return cli_usage_error("simulate", "--topology services, --transport and --kill-service go together");
+    if (services) {
+        if (!db_given || memory || s->workers > 0 || faults_given)
+            return cli_usage_error("simulate", "--topology services wants --db DIR, and no --storage, "
+                                   "--workers or --faults");
+        s->svc_dir = s->db_path;
+        s->svc_overwrite = *overwrite;
+        s->faults = 0;
+        memory = 1;   /* not one file: DIR holds the services' */
+    }
     if (memory)
         s->db_path = NULL;
     return 0;
@@ -187,6 +220,8 @@ int sim_pump(struct sim *s)
 
     if (s->wk != NULL)
         return sim_workers_pump(s, 0);
+    if (s->sv != NULL)
+        return sim_services_round(s, 0);
     s->work = 0;
     for (i = 0; i < 64; i++) {
         rc = orderly_engine_pump(s->engine, s->now, 0, &n);
@@ -205,6 +240,8 @@ static int background(struct sim *s)
 
     if (s->wk != NULL)
         return sim_workers_pump(s, 1);
+    if (s->sv != NULL)
+        return sim_services_round(s, 1);
     for (i = 0; i < 32; i++) {
         rc = orderly_engine_tick(s->engine, s->now, 0, &n);
         if (rc < 0 && !sim_is_transient(rc))
@@ -229,6 +266,8 @@ static int purge(struct sim *s)
     size_t n;
     int i, rc;
 
+    if (s->sv != NULL)
+        return ORDERLY_OK;   /* the world reads the services' files only */
     /* the operations the purge deletes are counted first: a read that
      * fails leaves them (and this purge) for the next one */
     if ((rc = sim_tally_finished_operations(s)) < 0)
@@ -707,7 +746,7 @@ static void show_progress(struct sim *s, double t0, double *last, int final)
  * drain) work on the data's time; the in-memory storage ends with the run. */
 static void save_clock(struct sim *s)
 {
-    if (s->sqlite != NULL)
+    if (s->sqlite != NULL && s->sv == NULL)
         (void)cli_db_set_now(s->sqlite, s->now);
 }
 
@@ -756,6 +795,8 @@ static int operator_replay(struct sim *s)
     int rc;
 
     s->discontinued_fixed = 1;
+    if (s->sv != NULL)
+        return ORDERLY_OK;   /* the world retries failed commands itself */
     do {
         d.n = 0;
         if ((rc = orderly_engine_list_operations(s->engine, ORDERLY_ITEM_DEAD, 0, 256, collect_dead, &d)) < 0)
@@ -783,6 +824,8 @@ static int quiet_now(struct sim *s, int *quiet)
     int rc;
 
     *quiet = 0;
+    if (s->sv != NULL)
+        return sim_services_quiet(s, quiet);
     rc = orderly_engine_health(s->engine, s->now, 0, 0, &h);
     if (rc == 0)
         rc = orderly_engine_health(s->engine, s->now + s->policy.backoff_max, 0, 0, &soon);
@@ -844,7 +887,7 @@ static int run(struct sim *s)
     }
     save_clock(s);
     show_progress(s, t0, &last, 1);
-    return sim_consume(s);
+    return s->sv != NULL ? sim_services_round(s, 0) : sim_consume(s);
 }
 
 /* The storage under the fault wrapper: a new SQLite file, or memory. */
@@ -877,13 +920,17 @@ static int setup(struct sim *s)
 
     if ((rc = orderly_ctx_new(&ctx, NULL)) < 0)
         return rc;
-    if ((rc = open_base(s, ctx)) < 0 ||
+    if (s->svc_dir != NULL && (rc = sim_services_storage(s, ctx, &eo)) < 0) {
+        orderly_ctx_free(ctx);
+        return rc;
+    }
+    if ((s->svc_dir == NULL && (rc = open_base(s, ctx)) < 0) ||
         (rc = orderly_fault_storage_new(&s->storage,
                                         s->sqlite != NULL ? s->sqlite
                                         : s->pg != NULL   ? s->pg
                                                           : s->memory,
                                         NULL)) < 0 ||
-        (rc = orderly_memory_transport_new(&s->transport, NULL)) < 0) {
+        (s->svc_dir == NULL && (rc = orderly_memory_transport_new(&s->transport, NULL)) < 0)) {
         orderly_ctx_free(ctx);
         return rc;
     }
@@ -894,13 +941,14 @@ static int setup(struct sim *s)
         return rc;
     }
     plan.seed = s->seed * 3 + 2;
-    if ((rc = orderly_memory_transport_set_faults(s->transport, &plan)) < 0) {
+    if (s->svc_self < 0 && (rc = orderly_memory_transport_set_faults(s->transport, &plan)) < 0) {
         orderly_ctx_free(ctx);
         return rc;
     }
     eo.storage = s->storage;
     eo.transport = s->transport;
-    eo.source = "orderly-simulate";
+    if (eo.source == NULL)
+        eo.source = "orderly-simulate";
     pol.reservation_ttl = 36 * HOUR;
     pol.abandoned_after = 48 * HOUR;
     pol.seed = s->seed;
@@ -915,7 +963,10 @@ static int setup(struct sim *s)
     eo.work_user_data = s;
     /* it pumps after every command, the only dispatcher of its store;
      * with workers they publish instead */
-    eo.flags = s->workers > 0 ? 0 : ORDERLY_ENGINE_HAND_OFF | ORDERLY_ENGINE_SOLE;
+    if (s->svc_dir != NULL)
+        eo.flags = s->svc_self >= 0 ? eo.flags : 0;   /* the world's engine only reads */
+    else
+        eo.flags = s->workers > 0 ? 0 : ORDERLY_ENGINE_HAND_OFF | ORDERLY_ENGINE_SOLE;
     eo.on_alert = sim_on_alert;
     eo.alert_user_data = s;
     s->policy = pol;
@@ -925,6 +976,10 @@ static int setup(struct sim *s)
         return rc;
     }
     orderly_ctx_free(ctx);
+    if (s->svc_self >= 0)
+        return ORDERLY_OK;   /* a service publishes its operations as commands */
+    if (s->sv != NULL && (rc = sim_services_readers(s)) < 0)
+        return rc;
     return sim_register_executors(s);
 }
 
@@ -933,6 +988,7 @@ static void teardown(struct sim *s)
     uint64_t i;
 
     sim_workers_stop(s);
+    sim_services_stop(s);
     orderly_engine_close(s->engine);
     orderly_memory_transport_free(s->transport);
     orderly_fault_storage_free(s->storage);
@@ -1128,6 +1184,7 @@ int cmd_simulate(int argc, char **argv)
     s.faults = 0.02;
     s.days = 30;
     s.claim_resolution = ORDERLY_CLAIM_BY_HOST;
+    s.svc_self = -1;
     if ((rc = parse(&s, &overwrite, &quiet, argc, argv)) != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (s.db_path != NULL && (rc = make_way(s.db_path, overwrite)) != 0)
@@ -1137,11 +1194,13 @@ int cmd_simulate(int argc, char **argv)
     printf("orderly simulate: %llu orders over %llu days, seed %llu, faults %.3g, %s%s\n",
            (unsigned long long)s.n_orders, (unsigned long long)s.days, (unsigned long long)s.seed,
            s.faults,
-           s.db_path != NULL ? "database " : s.pg_conninfo != NULL ? "PostgreSQL" : "storage in memory",
-           s.db_path != NULL ? s.db_path : "");
+           s.svc_dir != NULL ? "services over Redis, databases in " : s.db_path != NULL ? "database "
+           : s.pg_conninfo != NULL ? "PostgreSQL" : "storage in memory",
+           s.svc_dir != NULL ? s.svc_dir : s.db_path != NULL ? s.db_path : "");
     fflush(stdout);
     t0 = cli_mono_seconds();
-    if ((s.workers > 0 && (rc = sim_workers_start(&s, setup)) < 0) || (rc = setup(&s)) < 0 ||
+    if ((s.workers > 0 && (rc = sim_workers_start(&s, setup)) < 0) ||
+        (s.svc_dir != NULL && (rc = sim_services_start(&s, setup)) < 0) || (rc = setup(&s)) < 0 ||
         (rc = run(&s)) < 0) {
         fprintf(stderr, "\norderly simulate: stopped: %s (%s)%s%s\n",
                 s.engine != NULL && orderly_engine_errmsg(s.engine)[0] != '\0'
@@ -1150,7 +1209,13 @@ int cmd_simulate(int argc, char **argv)
         teardown(&s);
         return CLI_EXIT_FAIL;
     }
-    rc = sim_report(&s, cli_mono_seconds() - t0, stdout);
+    if (s.sv != NULL) {
+        int svc_rc = sim_services_report(&s, stdout);
+        rc = sim_report(&s, cli_mono_seconds() - t0, stdout);
+        rc = rc != CLI_EXIT_OK ? rc : svc_rc;
+    } else {
+        rc = sim_report(&s, cli_mono_seconds() - t0, stdout);
+    }
     teardown(&s);
     return rc;
 }
