@@ -49,6 +49,7 @@ export TMPDIR=$scratch
 echo "test-redis: redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') on $ORDERLY_REDIS_URL"
 
 meson test -C build --suite redis --print-errorlogs
+bash tests/cli/simulate-services.sh build/tools/orderly
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C build-asan --suite redis --print-errorlogs --timeout-multiplier 3

@@ -85,7 +85,12 @@ struct sim_services {
     const char *topic_ptrs[ORDERLY_TOPIC_COUNT + 1];
     int (*setup)(struct sim *s);
     orderly_transport *log;    /* the world's writer of the log */
-    orderly_redis_consumer *results_in, *commands_in, *events_in;
+    orderly_redis_consumer *results_in, *commands_in;
+    /* one consumer per topic stream: the adapter's XREADGROUP of more than
+     * four streams overflows its argument lengths (adapters/redis/consumer.c
+     * cmd(): lens[16] for up to 10 + 2 * 16 arguments) */
+    orderly_redis_consumer *events_in[ORDERLY_TOPIC_COUNT];
+    size_t n_events;
     orderly_storage *db[N_SVC];     /* read-only; [SVC_ORDER] is s->sqlite */
     orderly_engine *ro[N_SVC];      /* read-only; [SVC_ORDER] is s->engine */
     uint64_t seq;              /* the last entry appended */
@@ -133,7 +138,7 @@ struct svc_proc {
     struct sim *s;
     struct sim_services *sv;   /* the world's, copied at the fork: names only */
     int which, stop;
-    uint64_t duplicates, late, refused;
+    uint64_t duplicates, late, refused, answers;
     orderly_redis_consumer *in;
 };
 
@@ -179,6 +184,7 @@ static int svc_answer(struct svc_proc *p, uint64_t seq, const uint8_t *reply, si
     if (len > 0)
         memcpy(b + 16, reply, len);
     rc = t->publish(t, NULL, p->sv->results, svc_name[p->which], b, 16 + len, NULL, 0);
+    p->answers += rc == 0;
     free(b);
     return rc;
 }
@@ -196,7 +202,8 @@ static int svc_stats(struct svc_proc *p, uint8_t out[N_ST * 8])
     put64(out + 8 * ST_DUPLICATES, p->duplicates);
     put64(out + 8 * ST_LATE, p->late);
     put64(out + 8 * ST_REFUSED, p->refused);
-    put64(out + 8 * ST_PUBLISHED, orderly_redis_transport_published(p->s->transport));
+    /* its events only, not its answers on the results stream */
+    put64(out + 8 * ST_PUBLISHED, orderly_redis_transport_published(p->s->transport) - p->answers);
     put64(out + 8 * ST_RECONNECTS, st.reconnects);
     return 0;
 }
@@ -458,9 +465,17 @@ int sim_services_call(struct sim *s, const uint8_t *call, size_t len, uint8_t **
 
 /* ---- the world: what the services published --------------------------------------- */
 
+/* The topic as the outbox row names it: the stream without the run's prefix. */
+static const char *row_topic(const struct sim *s, const char *stream)
+{
+    size_t n = strlen(s->sv->prefix);
+
+    return strncmp(stream, s->sv->prefix, n) == 0 && stream[n] == '.' ? stream + n + 1 : stream;
+}
+
 static int on_event(const orderly_redis_message *m, void *ud)
 {
-    return sim_consume_one(ud, m->topic, m->data, m->len) < 0 ? -1 : 0;
+    return sim_consume_one(ud, row_topic(ud, m->topic), m->data, m->len) < 0 ? -1 : 0;
 }
 
 static int hold(struct held **list, size_t *n, size_t *cap, const char *topic,
@@ -495,7 +510,7 @@ static int on_command(const orderly_redis_message *m, void *ud)
     struct sim *s = ud;
     struct sim_services *sv = s->sv;
 
-    if (sim_consume_one(s, m->topic, m->data, m->len) < 0)
+    if (sim_consume_one(s, row_topic(s, m->topic), m->data, m->len) < 0)
         return -1;
     return hold(&sv->cmds, &sv->n_cmds, &sv->cap_cmds, m->topic, m->data, m->len);
 }
@@ -633,6 +648,7 @@ static int run_commands(struct sim *s)
 int sim_services_round(struct sim *s, int background)
 {
     struct sim_services *sv = s->sv;
+    size_t k;
     int i;
 
     s->work = 0;
@@ -646,7 +662,10 @@ int sim_services_round(struct sim *s, int background)
         if (run_commands(s) < 0)
             return ORDERLY_EUSER;
     }
-    return drain(sv->events_in, on_event, s) < 0 ? ORDERLY_EUSER : ORDERLY_OK;
+    for (k = 0; k < sv->n_events; k++)
+        if (drain(sv->events_in[k], on_event, s) < 0)
+            return ORDERLY_EUSER;
+    return ORDERLY_OK;
 }
 
 int sim_services_quiet(struct sim *s, int *quiet)
@@ -712,6 +731,16 @@ static int make_consumer(struct sim *s, orderly_redis_consumer **out, const char
     return orderly_redis_consumer_new(out, &co);
 }
 
+static int make_events(struct sim *s, const char *const *topics, size_t n)
+{
+    struct sim_services *sv = s->sv;
+
+    for (sv->n_events = 0; sv->n_events < n; sv->n_events++)
+        if (make_consumer(s, &sv->events_in[sv->n_events], &topics[sv->n_events], 1) != 0)
+            return -1;
+    return 0;
+}
+
 /* Refuses to replace a file simulate did not make, unless --overwrite. */
 static int clear_dir(struct sim *s)
 {
@@ -775,7 +804,7 @@ int sim_services_start(struct sim *s, int (*setup)(struct sim *s))
     one[0] = sv->results;
     if (orderly_redis_transport_new(&sv->log, &ro) != 0 ||
         make_consumer(s, &sv->results_in, one, 1) != 0 ||
-        make_consumer(s, &sv->events_in, events, n_events) != 0) {
+        make_events(s, events, n_events) != 0) {
         sim_fail(s, "cannot make the world's Redis clients for %s", s->redis_url);
         return ORDERLY_EUSER;
     }
@@ -974,7 +1003,8 @@ void sim_services_stop(struct sim *s)
     free(sv->retry);
     orderly_redis_transport_free(sv->log);
     orderly_redis_consumer_free(sv->results_in);
-    orderly_redis_consumer_free(sv->events_in);
+    for (k = 0; k < sv->n_events; k++)
+        orderly_redis_consumer_free(sv->events_in[k]);
     orderly_redis_consumer_free(sv->commands_in);
     free(sv);
     s->sv = NULL;
