@@ -283,7 +283,7 @@ static int svc_setup_consumer(struct svc_proc *p)
 }
 
 /* The service process; never returns. */
-static void svc_main(struct sim *s, struct sim_services *sv, int which)
+static void svc_main(struct sim *s, struct sim_services *sv, int which, pid_t world)
 {
     struct svc_proc p;
 
@@ -297,9 +297,12 @@ static void svc_main(struct sim *s, struct sim_services *sv, int which)
         _exit(CLI_EXIT_FAIL);
     }
     s->sv = NULL;   /* this process runs the calls itself */
-    while (!p.stop)
+    while (!p.stop) {
+        if (getppid() != world)
+            _exit(CLI_EXIT_FAIL);   /* the world is gone: nobody will stop this service */
         if (orderly_redis_consumer_poll(p.in, 100, svc_entry, &p, NULL) < 0)
             nap(20);   /* Redis away: the next poll connects again */
+    }
     orderly_redis_consumer_free(p.in);
     orderly_engine_close(s->engine);
     orderly_redis_transport_free(s->transport);
@@ -311,14 +314,14 @@ static void svc_main(struct sim *s, struct sim_services *sv, int which)
 static int svc_fork(struct sim *s, int which)
 {
     struct sim_services *sv = s->sv;
-    pid_t pid;
+    pid_t pid, world = getpid();
 
     fflush(stdout);
     fflush(stderr);
     if ((pid = fork()) < 0)
         return -1;
     if (pid == 0)
-        svc_main(s, sv, which);
+        svc_main(s, sv, which, world);
     sv->pid[which] = pid;
     return 0;
 }
