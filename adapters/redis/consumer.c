@@ -11,6 +11,8 @@
 #include "internal.h"
 
 #define TOPICS_MAX 16
+/* the most arguments one command takes: XREADGROUP over every topic */
+#define ARGS_MAX (10 + 2 * TOPICS_MAX)
 #define BATCH_MAX 1000
 
 struct orderly_redis_consumer {
@@ -191,7 +193,7 @@ static int ensure_groups(orderly_redis_consumer *c, orderly_ctx *ctx)
 static redisReply *cmd(orderly_redis_consumer *c, int argc, const char **argv, int extra_ms,
                        int *err, orderly_ctx *ctx)
 {
-    size_t lens[16];
+    size_t lens[ARGS_MAX];
     redisReply *r;
     int kind;
 
@@ -396,7 +398,7 @@ static int reclaim(orderly_redis_consumer *c, size_t t, orderly_redis_message_cb
 static int read_new(orderly_redis_consumer *c, int block_ms, orderly_redis_message_cb handler,
                     void *user_data, size_t *n, orderly_ctx *ctx)
 {
-    const char *argv[10 + 2 * TOPICS_MAX];
+    const char *argv[ARGS_MAX];
     char count[16], block[16];
     redisReply *r;
     size_t i, j, k;

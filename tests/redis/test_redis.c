@@ -655,6 +655,48 @@ START_TEST(several_topics_in_one_step)
 }
 END_TEST
 
+static int count_all(const orderly_redis_message *m, void *ud)
+{
+    (void)m;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* One consumer over the most topics it accepts, polled without blocking:
+ * its XREADGROUP then has more arguments than any other command (it once
+ * overran the argument lengths' array past 4 topics). */
+START_TEST(the_most_topics_in_one_step)
+{
+    const char *url = suite_redis_url();
+    orderly_redis_consumer_options o = ORDERLY_REDIS_CONSUMER_OPTIONS_INIT;
+    orderly_redis_consumer *c = NULL;
+    orderly_transport *t = transport_on(url, 0);
+    char names16[16][64];
+    const char *topics[16];
+    int i, seen = 0;
+
+    for (i = 0; i < 16; i++) {
+        snprintf(names16[i], sizeof names16[i], "most.%ld.%d", (long)getpid(), i);
+        topics[i] = names16[i];
+    }
+    o.url = url;
+    o.group = GROUP;
+    o.consumer = "a";
+    o.topics = topics;
+    o.n_topics = 16;
+    ck_assert_int_eq(orderly_redis_consumer_new(&c, &o), 0);
+    ck_assert_int_eq(orderly_redis_consumer_poll(c, 0, count_all, &seen, NULL), 0);
+    for (i = 0; i < 16; i++)
+        ck_assert_int_eq(t->publish(t, NULL, topics[i], "k", (const uint8_t *)"1", 1, NULL, 0), 0);
+    ck_assert_int_eq(orderly_redis_consumer_poll(c, 0, count_all, &seen, NULL), 16);
+    ck_assert_int_eq(seen, 16);
+    for (i = 0; i < 16; i++)
+        ck_assert_int_eq(raw_pending(url, topics[i], GROUP), 0);
+    orderly_redis_consumer_free(c);
+    orderly_redis_transport_free(t);
+}
+END_TEST
+
 /* A Redis that stops answering (SIGSTOP) times the call out; once it runs
  * again the next call reconnects. */
 START_TEST(stalled_redis_is_etimeout_then_recovers)
@@ -752,6 +794,7 @@ static Suite *redis_suite(void)
     orderly_test_case(s, lost_group_is_recreated, 60);
     orderly_test_case(s, error_reply_is_etransport, 60);
     orderly_test_case(s, several_topics_in_one_step, 60);
+    orderly_test_case(s, the_most_topics_in_one_step, 60);
     orderly_test_case(s, stalled_redis_is_etimeout_then_recovers, 60);
     orderly_test_case(s, replicas_split_the_stream, 60);
     return s;
