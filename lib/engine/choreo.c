@@ -360,8 +360,10 @@ int orderly__is_deadline_event(int machine, int event)
     return 0;
 }
 
-int orderly__timer_due(const orderly_engine *e, struct orderly__agg *a, int timer,
-                       orderly_time_ms now)
+/* Whether some part of a is in a state timed by `timer` whose deadline is
+ * t (by_now: has passed at t). */
+static int waits_on(const orderly_engine *e, struct orderly__agg *a, int timer, orderly_time_ms t,
+                    int by_now)
 {
     int m;
     uint32_t i;
@@ -370,30 +372,27 @@ int orderly__timer_due(const orderly_engine *e, struct orderly__agg *a, int time
         const struct orderly_machine *mc = orderly__machines[m];
         for (i = 0; i < count_of(a, m); i++) {
             int st = state_at(a, m, i);
-            if (st > 0 && st < mc->n_states && mc->states[st].timer == timer &&
-                orderly__deadline(e, a, timer, i) <= now)
+            orderly_time_ms d;
+            if (st <= 0 || st >= mc->n_states || mc->states[st].timer != timer)
+                continue;
+            d = orderly__deadline(e, a, timer, i);
+            if (by_now ? d <= t : d == t)
                 return 1;
         }
     }
     return 0;
 }
 
+int orderly__timer_due(const orderly_engine *e, struct orderly__agg *a, int timer,
+                       orderly_time_ms now)
+{
+    return waits_on(e, a, timer, now, 1);
+}
+
 int orderly__timer_live(const orderly_engine *e, struct orderly__agg *a, int timer,
                         orderly_time_ms due)
 {
-    int m;
-    uint32_t i;
-
-    for (m = 1; m <= ORDERLY_MACHINE_COUNT; m++) {
-        const struct orderly_machine *mc = orderly__machines[m];
-        for (i = 0; i < count_of(a, m); i++) {
-            int st = state_at(a, m, i);
-            if (st > 0 && st < mc->n_states && mc->states[st].timer == timer &&
-                orderly__deadline(e, a, timer, i) == due)
-                return 1;
-        }
-    }
-    return 0;
+    return waits_on(e, a, timer, due, 0);
 }
 
 static int status_kind(int m)
