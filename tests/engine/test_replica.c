@@ -13,54 +13,7 @@
 #include "../../lib/base/ids.h"
 #include "../../lib/wire/record.h"
 #include "orderly/claim.h"
-
-enum { SVC_ORDER, SVC_PAYMENT, SVC_WAREHOUSE, SVC_FULFILLMENT, SVC_SHIPPING, SVC_RETURN, N_SVC };
-
-#define BIT(m) (1u << ORDERLY_MACHINE_##m)
-
-static const unsigned roles_of[N_SVC] = {
-    [SVC_ORDER] = BIT(ORDER),
-    [SVC_PAYMENT] = BIT(PAYMENT),
-    [SVC_WAREHOUSE] = BIT(RESERVATION),
-    [SVC_FULFILLMENT] = BIT(FULFILLMENT),
-    [SVC_SHIPPING] = BIT(SHIPMENT) | BIT(CLAIM),
-    [SVC_RETURN] = BIT(RETURN),
-};
-
-/* Who publishes each event type, as the services topology reads it. */
-static const struct {
-    const char *type;
-    int machine;
-} owners[] = {
-    { "order.status_changed", ORDERLY_MACHINE_ORDER },
-    { "order.cancelled", ORDERLY_MACHINE_ORDER },
-    { "inventory.stock.committed", ORDERLY_MACHINE_ORDER },
-    { "payment.status_changed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.confirmed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.failed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.captured", ORDERLY_MACHINE_PAYMENT },
-    { "payment.capture_failed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.voided", ORDERLY_MACHINE_PAYMENT },
-    { "payment.refunded", ORDERLY_MACHINE_PAYMENT },
-    { "orders.payment.capture_requested", ORDERLY_MACHINE_PAYMENT },
-    { "inventory.reservation.status_changed", ORDERLY_MACHINE_RESERVATION },
-    { "fulfillment.status_changed", ORDERLY_MACHINE_FULFILLMENT },
-    { "fulfillment.sla_breached", ORDERLY_MACHINE_FULFILLMENT },
-    { "shipment.status_changed", ORDERLY_MACHINE_SHIPMENT },
-    { "return.status_changed", ORDERLY_MACHINE_RETURN },
-    { "order.replacement_requested", ORDERLY_MACHINE_RETURN },
-};
-
-static int owner_of(const char *type)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof owners / sizeof owners[0]; i++)
-        if (strcmp(owners[i].type, type) == 0)
-            return owners[i].machine;
-    ck_abort_msg("event type '%s' has no owner in the test's table", type);
-    return 0;
-}
+#include "../services.h"
 
 #define MAX_ENVS 32
 
@@ -83,7 +36,7 @@ static void topo_open(topo *t)
     t->all[0] = &t->ref;
     for (i = 0; i < N_SVC; i++) {
         fx_init(&t->svc[i]);
-        t->svc[i].o.roles = roles_of[i];
+        t->svc[i].o.roles = svc_roles_of(i);
         t->svc[i].o.flags = ORDERLY_ENGINE_REPLICA;
         fx_open(&t->svc[i]);
         t->all[i + 1] = &t->svc[i];
@@ -251,7 +204,7 @@ static int outbox_row(const orderly_outbox_view *v, void *ud)
         return 0;
     }
     if (w->replica)
-        ck_assert_msg((w->roles & (1u << owner_of(v->type))) != 0,
+        ck_assert_msg((w->roles & (1u << event_owner(v->type))) != 0,
                       "event %s published by a service that does not own it", v->type);
     ck_assert_uint_lt(w->l->n, MAX_ROWS);
     snprintf(w->l->r[w->l->n++], sizeof w->l->r[0], "%s|%s|%s", v->type, v->order_id,
@@ -407,20 +360,20 @@ static size_t assert_same(topo *t, const char *const *orders, size_t n_orders)
     memset(&got, 0, sizeof got);
     outbox_of(&t->ref, &want, 0, 0, NULL);
     for (i = 0; i < N_SVC; i++)
-        outbox_of(&t->svc[i], &got, roles_of[i], 1, &deadlines);
+        outbox_of(&t->svc[i], &got, svc_roles_of(i), 1, &deadlines);
     ck_assert_uint_gt(want.n, 0);
     assert_same_rows(&got, &want, "outbox events");
     memset(&want, 0, sizeof want);
     memset(&got, 0, sizeof got);
     operations_of(&t->ref, &want, 0, 0);
     for (i = 0; i < N_SVC; i++)
-        operations_of(&t->svc[i], &got, roles_of[i], 1);
+        operations_of(&t->svc[i], &got, svc_roles_of(i), 1);
     assert_same_rows(&got, &want, "operations");
     memset(&want, 0, sizeof want);
     memset(&got, 0, sizeof got);
     timers_of(&t->ref, &want, 0, 0);
     for (i = 0; i < N_SVC; i++)
-        timers_of(&t->svc[i], &got, roles_of[i], 1);
+        timers_of(&t->svc[i], &got, svc_roles_of(i), 1);
     ck_assert_uint_gt(want.n, 0);
     assert_same_rows(&got, &want, "timer rows");
     return deadlines;

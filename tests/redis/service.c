@@ -17,26 +17,12 @@
 #include "server.h"
 #include "service.h"
 
-#define BIT(m) (1u << ORDERLY_MACHINE_##m)
-
-const char *const svc_name[N_SVC] = { "order", "payment", "warehouse",
-                                      "fulfillment", "shipping", "return" };
-
-const unsigned roles_of[N_SVC] = {
-    [SVC_ORDER] = BIT(ORDER),
-    [SVC_PAYMENT] = BIT(PAYMENT),
-    [SVC_WAREHOUSE] = BIT(RESERVATION),
-    [SVC_FULFILLMENT] = BIT(FULFILLMENT),
-    [SVC_SHIPPING] = BIT(SHIPMENT) | BIT(CLAIM),
-    [SVC_RETURN] = BIT(RETURN),
-};
-
 int service_of(const char *name)
 {
     int i;
 
     for (i = 0; i < N_SVC; i++)
-        if (strcmp(svc_name[i], name) == 0)
+        if (strcmp(svc_name_of((size_t)(i)), name) == 0)
             return i;
     return -1;
 }
@@ -144,7 +130,7 @@ static int service_event(service *s, json_t *j, const orderly_redis_message *m,
     rc = orderly_engine_handle_event(s->e, (const uint8_t *)env, strlen(env), now, res);
     free(env);
     /* the crash between the commit and the XACK, on the first delivery */
-    if (rc == 0 && die != NULL && strcmp(die, svc_name[s->which]) == 0 && m->deliveries == 1)
+    if (rc == 0 && die != NULL && strcmp(die, svc_name_of((size_t)(s->which))) == 0 && m->deliveries == 1)
         raise(SIGKILL);
     return rc;
 }
@@ -184,7 +170,7 @@ static int service_entry(const orderly_redis_message *m, void *ud)
         service_pump(s, now);
     } else {
         s->refused++;
-        fprintf(stderr, "%s: entry %s refused: %d %s\n", svc_name[s->which], m->id, rc,
+        fprintf(stderr, "%s: entry %s refused: %d %s\n", svc_name_of((size_t)(s->which)), m->id, rc,
                 s->e != NULL ? orderly_engine_errmsg(s->e) : "");
     }
     json_decref(j);
@@ -209,18 +195,18 @@ static int service_open(service *s, int which, const char *url, const char *pref
     if (orderly_sqlite_storage_open(&s->db, db_path, NULL, NULL) != 0 ||
         orderly_redis_transport_new(&s->tr, &ro) != 0)
         return -1;
-    o.roles = roles_of[which];
+    o.roles = svc_roles_of((size_t)(which));
     o.flags = ORDERLY_ENGINE_REPLICA | ORDERLY_ENGINE_HAND_OFF;
     o.storage = s->db;
     o.transport = s->tr;
-    o.source = svc_name[which];
+    o.source = svc_name_of((size_t)(which));
     o.topics = s->topic_ptrs;
     o.n_topics = ORDERLY_TOPIC_COUNT + 1;
     if (orderly_engine_open(&s->e, &o, NULL) != 0 || set_executors(s->e) != 0)
         return -1;
     inputs[0] = s->inputs;
     co.url = url;
-    co.group = svc_name[which];
+    co.group = svc_name_of((size_t)(which));
     co.consumer = "c";
     co.topics = inputs;
     co.n_topics = 1;
@@ -265,7 +251,7 @@ static int service_report(service *s)
             continue;
         }
         r = redisCommand(c, "XADD %s.results * service %s stats %s", s->prefix,
-                         svc_name[s->which], stats);
+                         svc_name_of((size_t)(s->which)), stats);
         ok = r != NULL && r->type == REDIS_REPLY_STRING;
         if (r != NULL)
             freeReplyObject(r);
@@ -281,7 +267,7 @@ int service_main(int which, const char *url, const char *prefix, const char *db_
     int rc = 0;
 
     if (service_open(&s, which, url, prefix, db_path) != 0) {
-        fprintf(stderr, "%s: cannot open\n", svc_name[which]);
+        fprintf(stderr, "%s: cannot open\n", svc_name_of((size_t)(which)));
         service_close(&s);
         return 2;
     }

@@ -23,13 +23,7 @@
 #include <jansson.h>
 
 #include "orderly/engine.h"
-
-enum { SVC_ORDER, SVC_PAYMENT, SVC_WAREHOUSE, SVC_FULFILLMENT, SVC_SHIPPING, SVC_RETURN, N_SVC };
-
-/* Each service's name (its consumer group and CloudEvents source) and its
- * roles (bits 1 << ORDERLY_MACHINE_*). */
-extern const char *const svc_name[N_SVC];
-extern const unsigned roles_of[N_SVC];
+#include "../services.h"
 
 /* The service named name, or -1. */
 int service_of(const char *name);

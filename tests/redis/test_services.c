@@ -34,39 +34,6 @@
 #include "server.h"
 #include "service.h"
 
-/* Who publishes each event type, as the services topology reads it. */
-static const struct {
-    const char *type;
-    int machine;
-} owners[] = {
-    { "order.status_changed", ORDERLY_MACHINE_ORDER },
-    { "order.cancelled", ORDERLY_MACHINE_ORDER },
-    { "inventory.stock.committed", ORDERLY_MACHINE_ORDER },
-    { "payment.status_changed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.confirmed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.failed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.captured", ORDERLY_MACHINE_PAYMENT },
-    { "payment.capture_failed", ORDERLY_MACHINE_PAYMENT },
-    { "payment.voided", ORDERLY_MACHINE_PAYMENT },
-    { "payment.refunded", ORDERLY_MACHINE_PAYMENT },
-    { "orders.payment.capture_requested", ORDERLY_MACHINE_PAYMENT },
-    { "inventory.reservation.status_changed", ORDERLY_MACHINE_RESERVATION },
-    { "fulfillment.status_changed", ORDERLY_MACHINE_FULFILLMENT },
-    { "fulfillment.sla_breached", ORDERLY_MACHINE_FULFILLMENT },
-    { "shipment.status_changed", ORDERLY_MACHINE_SHIPMENT },
-    { "return.status_changed", ORDERLY_MACHINE_RETURN },
-    { "order.replacement_requested", ORDERLY_MACHINE_RETURN },
-};
-
-static int owner_of(const char *type)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof owners / sizeof owners[0]; i++)
-        if (strcmp(owners[i].type, type) == 0)
-            return owners[i].machine;
-    return 0;
-}
 /* ---- the world --------------------------------------------------------------- */
 
 typedef struct world {
@@ -193,7 +160,7 @@ static void world_open(world *w, const char *tag, int own_server)
     }
     snprintf(w->dir, sizeof w->dir, "%s", scratch);
     for (i = 0; i < N_SVC; i++)
-        snprintf(w->db[i], sizeof w->db[i], "%s/%s.db", w->dir, svc_name[i]);
+        snprintf(w->db[i], sizeof w->db[i], "%s/%s.db", w->dir, svc_name_of((size_t)(i)));
     snprintf(w->prefix, sizeof w->prefix, "svc.%s.%ld", tag, (long)getpid());
     snprintf(w->inputs, sizeof w->inputs, "%s.inputs", w->prefix);
     snprintf(w->commands_seen, sizeof w->commands_seen, "-");
@@ -370,7 +337,7 @@ static void assert_services_alive(world *w)
 
     for (i = 0; i < N_SVC; i++)
         ck_assert_msg(waitpid(w->pid[i], &status, WNOHANG) == 0,
-                      "service %s ended early (status %d)", svc_name[i], status);
+                      "service %s ended early (status %d)", svc_name_of((size_t)(i)), status);
 }
 
 /* Waits until every service's group has read and acknowledged the whole
@@ -466,7 +433,7 @@ static void stop_all(world *w, stats *out)
         ck_assert_int_eq(waitpid(w->pid[i], &status, 0), w->pid[i]);
         w->pid[i] = 0;
         ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "service %s: status %d",
-                      svc_name[i], status);
+                      svc_name_of((size_t)(i)), status);
     }
     memset(out, 0, sizeof *out * N_SVC);
     r = world_cmd(w, "XRANGE %s.results - +", w->prefix);
@@ -496,7 +463,7 @@ static void stop_all(world *w, stats *out)
     ck_assert_int_eq(seen, (1 << N_SVC) - 1);
     for (i = 0; i < N_SVC; i++) {
         ck_assert_msg(out[i].failed == 0 && out[i].dead == 0 && out[i].refused == 0,
-                      "service %s: %lld failed, %lld dead, %lld refused", svc_name[i],
+                      "service %s: %lld failed, %lld dead, %lld refused", svc_name_of((size_t)(i)),
                       out[i].failed, out[i].dead, out[i].refused);
         ck_assert_int_gt(out[i].acked, 0);
     }
@@ -598,7 +565,7 @@ static void service_events(world *w, rows *l)
             ck_assert_ptr_nonnull(id);
             s = service_of(source);
             ck_assert_msg(s >= 0, "event %s from unknown source %s", type, source);
-            ck_assert_msg((roles_of[s] & (1u << owner_of(type))) != 0,
+            ck_assert_msg((svc_roles_of((size_t)(s)) & (1u << event_owner(type))) != 0,
                           "%s published by %s, which does not own it", type, source);
             for (d = 0; d < n_ids && !seen; d++)
                 seen = strcmp(ids[d], id) == 0;
@@ -711,12 +678,12 @@ static void assert_converged(world *w, const char *const *orders, size_t n_order
             got_b = load_order(db, orders[o], &got_len, &got_v);
             ck_assert_uint_eq(got_v, want_v);
             ck_assert_msg(got_len == want_len && memcmp(got_b, want_b, want_len) == 0,
-                          "%s stores order %s differently", svc_name[i], orders[o]);
+                          "%s stores order %s differently", svc_name_of(i), orders[o]);
             free(got_b);
             free(want_b);
         }
         ck_assert_int_eq(orderly_memory_transport_new(&tr, NULL), 0);
-        opts.roles = roles_of[i];
+        opts.roles = svc_roles_of(i);
         opts.flags = ORDERLY_ENGINE_REPLICA;
         opts.storage = db;
         opts.transport = tr;
@@ -727,10 +694,10 @@ static void assert_converged(world *w, const char *const *orders, size_t n_order
             ck_assert_int_ge(orderly_engine_order_history(w->ref.e, orders[o], 0, 0, history_row,
                                                           &want_h), 0);
             ck_assert_uint_gt(want_h.n, 0);
-            assert_same_history(e, svc_name[i], orders[o], &want_h);
+            assert_same_history(e, svc_name_of(i), orders[o], &want_h);
         }
         ow.l = &got;
-        ow.roles = roles_of[i];
+        ow.roles = svc_roles_of(i);
         ck_assert_int_eq(orderly_engine_list_operations(e, -1, 0, MAX_ROWS, op_row, &ow), 0);
         orderly_engine_close(e);
         orderly_memory_transport_free(tr);
@@ -887,7 +854,7 @@ START_TEST(services_killed_mid_run_resume_from_their_own_store_and_group)
     spawn(&w, SVC_PAYMENT);
     ship(&w, "k1", 0, T0 + 4000);
     ship(&w, "k1", 1, T0 + 5000);
-    deliver(&w, "k1", 0, T0 + 6000, svc_name[SVC_SHIPPING]);
+    deliver(&w, "k1", 0, T0 + 6000, svc_name_of(SVC_SHIPPING));
     deliver(&w, "k1", 1, T0 + 7000, NULL);
     ck_assert_int_eq(waitpid(w.pid[SVC_SHIPPING], &status, 0), w.pid[SVC_SHIPPING]);
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
@@ -934,7 +901,7 @@ START_TEST(a_redis_restart_mid_run_converges)
     ck_assert_str_eq(w.last_command, "order.auto_complete");
     stop_all(&w, st);
     for (i = 0; i < N_SVC; i++)
-        ck_assert_msg(st[i].reconnects >= 1, "%s never reconnected", svc_name[i]);
+        ck_assert_msg(st[i].reconnects >= 1, "%s never reconnected", svc_name_of((size_t)(i)));
     ck_assert_int_eq(view(&w.ref, "r1").order_state, ORDERLY_ORDER_COMPLETED);
     assert_converged(&w, orders, 1);
     world_close(&w);
